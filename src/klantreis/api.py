@@ -1,0 +1,100 @@
+"""The Python API: open a store, run any analysis, get Arrow / pandas / polars.
+
+    import klantreis
+    kr = klantreis.open("klantreis.duckdb")
+    kr.journey_map().to_pandas()
+
+Analyses register themselves in `klantreis.measure.registry`; each becomes a method here with
+the same name as its CLI command and HTTP route.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from klantreis.config import Settings, load_settings
+from klantreis.store import Store
+from klantreis.store.engines.base import Engine
+from klantreis.store.query import Query
+
+
+class Result:
+    """A tabular result: an Arrow table with conversions for notebooks."""
+
+    def __init__(self, table: pa.Table, meta: dict[str, Any] | None = None) -> None:
+        self.table = table
+        self.meta = meta or {}
+
+    def to_arrow(self) -> pa.Table:
+        return self.table
+
+    def to_pandas(self) -> Any:
+        return self.table.to_pandas()
+
+    def to_polars(self) -> Any:
+        import polars as pl
+
+        return pl.from_arrow(self.table)
+
+    def to_pylist(self) -> builtins.list[dict[str, Any]]:
+        return self.table.to_pylist()
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def _repr_html_(self) -> str:
+        return str(self.to_pandas()._repr_html_())
+
+    def __repr__(self) -> str:
+        return f"Result({self.table.num_rows} rows: {', '.join(self.table.column_names)})"
+
+
+class Klantreis:
+    """One open store and the engine that runs queries over it."""
+
+    def __init__(self, settings: Settings, *, read_only: bool = False) -> None:
+        self.settings = settings
+        self.store = Store(settings.store, read_only=read_only)
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        """The configured engine (DuckDB on the store itself by default)."""
+        if self._engine is None:
+            from klantreis.store.engines import open_engine
+
+            self._engine = open_engine(self.settings, self.store)
+        return self._engine
+
+    def sql(self, query: str, **params: Any) -> Result:
+        """Run a query (DuckDB dialect, `:name` placeholders) on the configured engine."""
+        return Result(self.engine.fetch(Query(query, **params)))
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        from klantreis.measure.registry import get_analysis
+
+        analysis = get_analysis(name)
+        if analysis is None:
+            raise AttributeError(name)
+        return lambda *args, **kwargs: analysis(self, *args, **kwargs)
+
+    def close(self) -> None:
+        if self._engine is not None and self._engine is not self.store.engine:
+            self._engine.close()
+        self.store.close()
+
+    def __enter__(self) -> Klantreis:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open(store: str | Path | None = None, *, read_only: bool = False) -> Klantreis:  # noqa: A001
+    """Open a store (default from `KLANTREIS_STORE`, klantreis.toml or ./klantreis.duckdb)."""
+    return Klantreis(load_settings(store), read_only=read_only)

@@ -1,0 +1,190 @@
+"""Canonical events from Segment-style messages.
+
+One validation for every way in (HTTP collector, JSON imports, the Python API), so an event
+means the same whichever door it came through. Invalid messages raise `InvalidEvent` naming the
+field; callers quarantine them with that reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from klantreis.collect.vocabulary import TYPE_EVENT_NAMES, default_channel
+
+MessageType = Literal["track", "identify", "page", "screen", "group", "alias"]
+
+LIBRARY_CHANNELS = {
+    "analytics.js": "web",
+    "analytics-next": "web",
+    "analytics-ios": "app",
+    "analytics-android": "app",
+    "analytics-react-native": "app",
+    "analytics-swift": "app",
+    "analytics-kotlin": "app",
+}
+SEGMENT_CHANNELS = {"browser": "web", "mobile": "app"}
+
+
+class InvalidEvent(ValueError):
+    """A message that cannot become an event; `field` names the culprit."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+def parse_timestamp(value: Any, field: str) -> datetime:
+    """ISO 8601 text (or epoch milliseconds) to naive UTC."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        parsed = datetime.fromtimestamp(value / 1000, UTC)
+    elif isinstance(value, str) and value.strip():
+        text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise InvalidEvent(field, f"not an ISO 8601 timestamp: {value[:40]!r}") from exc
+    else:
+        raise InvalidEvent(field, "not a timestamp")
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    if not (1990 <= parsed.year <= 2200):
+        raise InvalidEvent(field, f"year {parsed.year} is out of range")
+    return parsed
+
+
+class SegmentMessage(BaseModel):
+    """A message of the Segment Tracking API (field names as on the wire)."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    type: MessageType
+    message_id: str | None = Field(default=None, alias="messageId", max_length=200)
+    user_id: str | None = Field(default=None, alias="userId", max_length=500)
+    anonymous_id: str | None = Field(default=None, alias="anonymousId", max_length=500)
+    previous_id: str | None = Field(default=None, alias="previousId", max_length=500)
+    group_id: str | None = Field(default=None, alias="groupId", max_length=500)
+    event: str | None = Field(default=None, max_length=500)
+    name: str | None = Field(default=None, max_length=500)
+    timestamp: Any = None
+    original_timestamp: Any = Field(default=None, alias="originalTimestamp")
+    sent_at: Any = Field(default=None, alias="sentAt")
+    channel: str | None = None
+    properties: dict[str, Any] | None = None
+    traits: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+
+    @field_validator("user_id", "anonymous_id", "previous_id", "group_id", mode="before")
+    @classmethod
+    def _ids_as_text(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, (int, float)):
+            return str(value)
+        return value
+
+
+def _dumps(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else orjson.dumps(value, default=str).decode()
+
+
+def _channel(msg: SegmentMessage, event: str | None) -> str | None:
+    props = msg.properties or {}
+    context = msg.context or {}
+    explicit = props.get("channel") or context.get("channel")
+    if isinstance(explicit, str) and explicit:
+        return explicit
+    library = (context.get("library") or {}).get("name") if isinstance(context, dict) else None
+    for prefix, channel in LIBRARY_CHANNELS.items():
+        if isinstance(library, str) and library.startswith(prefix):
+            vocab = default_channel(event)
+            return vocab if vocab not in (None, "web") else channel
+    if msg.channel in SEGMENT_CHANNELS:
+        return SEGMENT_CHANNELS[msg.channel]
+    return default_channel(event) or "web"
+
+
+def canonical_event(
+    payload: dict[str, Any],
+    *,
+    received_at: datetime,
+    source: str,
+    default_type: str | None = None,
+) -> dict[str, Any]:
+    """A canonical event row from one message, or `InvalidEvent` naming the field."""
+    if not isinstance(payload, dict):
+        raise InvalidEvent("message", "not a JSON object")
+    if default_type and "type" not in payload:
+        payload = {**payload, "type": default_type}
+    try:
+        msg = SegmentMessage.model_validate(payload)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "message"
+        raise InvalidEvent(field, err["msg"]) from None
+    if not msg.user_id and not msg.anonymous_id:
+        raise InvalidEvent("userId", "one of userId or anonymousId is required")
+    if msg.type == "track" and not (msg.event and msg.event.strip()):
+        raise InvalidEvent("event", "a track message needs an event name")
+    if msg.type == "alias" and not msg.previous_id:
+        raise InvalidEvent("previousId", "an alias message needs previousId")
+    if msg.type == "group" and not msg.group_id:
+        raise InvalidEvent("groupId", "a group message needs groupId")
+
+    if msg.timestamp is not None:
+        timestamp = parse_timestamp(msg.timestamp, "timestamp")
+    elif msg.original_timestamp is not None:
+        timestamp = parse_timestamp(msg.original_timestamp, "originalTimestamp")
+        if msg.sent_at is not None:
+            # Segment's clock-skew correction: receivedAt - (sentAt - originalTimestamp).
+            sent = parse_timestamp(msg.sent_at, "sentAt")
+            timestamp = received_at - (sent - timestamp)
+    else:
+        timestamp = received_at
+    if timestamp - received_at > timedelta(days=2):
+        raise InvalidEvent("timestamp", "more than two days in the future")
+
+    event = msg.event if msg.type == "track" else TYPE_EVENT_NAMES[msg.type]
+    properties = dict(msg.properties or {})
+    if msg.type in ("page", "screen") and msg.name:
+        properties.setdefault("name", msg.name)
+    traits = msg.traits
+    if traits is None and isinstance(msg.context, dict) and isinstance(
+        msg.context.get("traits"), dict
+    ):
+        traits = msg.context["traits"]
+    message_id = msg.message_id or _content_id(payload)
+    return {
+        "message_id": message_id,
+        "type": msg.type,
+        "event": event,
+        "name": msg.name,
+        "user_id": msg.user_id,
+        "anonymous_id": msg.anonymous_id,
+        "previous_id": msg.previous_id,
+        "group_id": msg.group_id,
+        "timestamp": timestamp,
+        "received_at": received_at,
+        "channel": _channel(msg, event),
+        "properties": _dumps(properties),
+        "traits": _dumps(traits),
+        "context": _dumps(msg.context),
+        "source": source,
+    }
+
+
+def _content_id(payload: dict[str, Any]) -> str:
+    """A message id from the content, so an identical resend without one is stored once."""
+    digest = hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS, default=str))
+    return "c-" + digest.hexdigest()[:32]
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)

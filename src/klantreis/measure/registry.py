@@ -1,0 +1,46 @@
+"""Analyses by name, so the Python API, CLI and HTTP API share one list.
+
+An analysis is a function `(kr: Klantreis, **params) -> Result | dict`; registering it makes it
+`kr.<name>(...)` in the Python API.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from typing import Any
+
+_ANALYSES: dict[str, Callable[..., Any]] = {}
+_loaded = False
+
+
+def analysis(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        _ANALYSES[name] = func
+        return func
+
+    return decorate
+
+
+def _load_all() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    import klantreis.measure as measure
+    import klantreis.model as model
+
+    for package in (model, measure):
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            importlib.import_module(info.name)
+
+
+def get_analysis(name: str) -> Callable[..., Any] | None:
+    _load_all()
+    return _ANALYSES.get(name)
+
+
+def analyses() -> dict[str, Callable[..., Any]]:
+    _load_all()
+    return dict(_ANALYSES)

@@ -1,0 +1,42 @@
+"""The `klantreis` command.
+
+Each module in `klantreis.present.cli.commands` registers its own commands on the app through
+`register(app)`, so a capability adds its commands without touching this file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import typer
+
+from klantreis.present.cli import commands
+
+app = typer.Typer(
+    name="klantreis",
+    help="Customer journeys and customer experience for webshops, from the shop's own data.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+
+
+def _register_all() -> None:
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""The engine seam: what every engine that runs klantreis queries must provide."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from klantreis.store.query import Query
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an engine can do, declared so callers pick paths without type checks."""
+
+    name: str
+    dialect: str
+    """SQLGlot dialect the engine's SQL is generated in."""
+    writable: bool
+    """Whether events can be appended (the embedded store) or only read (a lake of Parquet)."""
+    exact_distinct: bool = True
+    """COUNT(DISTINCT) is exact. Every count klantreis shows must be exact."""
+
+
+class Engine(ABC):
+    """Runs query trees and returns Arrow tables."""
+
+    capabilities: Capabilities
+
+    @abstractmethod
+    def fetch(self, query: Query | str, /, **params: Any) -> pa.Table:
+        """Run a query and return its result as an Arrow table."""
+
+    @abstractmethod
+    def execute(self, query: Query | str, /, **params: Any) -> None:
+        """Run a statement for its effect."""
+
+    @abstractmethod
+    def create_table_as(self, name: str, query: Query | str, /, **params: Any) -> None:
+        """(Re)build a derived table from a query."""
+
+    @abstractmethod
+    def has_table(self, name: str) -> bool:
+        """Whether a table (or view) of that name exists."""
+
+    def scalar(self, query: Query | str, /, **params: Any) -> Any:
+        table = self.fetch(query, **params)
+        if table.num_rows == 0:
+            return None
+        return table.column(0)[0].as_py()
+
+    def rows(self, query: Query | str, /, **params: Any) -> list[dict[str, Any]]:
+        return self.fetch(query, **params).to_pylist()
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release the engine's resources."""
+
+
+def as_query(query: Query | str, params: dict[str, Any]) -> Query:
+    if isinstance(query, Query):
+        if params:
+            raise TypeError("bind parameters when building the Query, not twice")
+        return query
+    return Query(query, **params)

@@ -1,0 +1,5 @@
+"""DuckDB, the embedded default engine."""
+
+from klantreis.store.engines.duckdb.engine import DuckDBEngine
+
+__all__ = ["DuckDBEngine"]

@@ -1,0 +1,60 @@
+"""DuckDB engine: runs query trees on the store's own connection.
+
+DuckDB allows one read-write process per file; within it, each thread gets its own cursor of
+the one connection (cursors share the database, not the transaction).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from klantreis.store.engines.base import Capabilities, Engine, as_query
+from klantreis.store.query import Query, identifier
+
+CAPABILITIES = Capabilities(name="duckdb", dialect="duckdb", writable=True)
+
+
+def to_arrow(result: duckdb.DuckDBPyConnection) -> pa.Table:
+    """Arrow table of a result, across DuckDB versions (2.x renamed the method)."""
+    fetch = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
+    return fetch()
+
+
+class DuckDBEngine(Engine):
+    capabilities = CAPABILITIES
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self._root = connection
+        self._local = threading.local()
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor of the shared connection."""
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._root.cursor()
+            self._local.cursor = cursor
+        return cursor
+
+    def fetch(self, query: Query | str, /, **params: Any) -> pa.Table:
+        sql = as_query(query, params).sql("duckdb")
+        return to_arrow(self.connection.execute(sql))
+
+    def execute(self, query: Query | str, /, **params: Any) -> None:
+        self.connection.execute(as_query(query, params).sql("duckdb"))
+
+    def create_table_as(self, name: str, query: Query | str, /, **params: Any) -> None:
+        select = as_query(query, params).sql("duckdb")
+        target = identifier(name).sql("duckdb")
+        self.connection.execute(f"CREATE OR REPLACE TABLE {target} AS {select}")  # noqa: S608
+
+    def has_table(self, name: str) -> bool:
+        return bool(
+            self.connection.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+            ).fetchone()[0]  # type: ignore[index]
+        )

@@ -1,0 +1,185 @@
+"""The embedded store: one DuckDB file holding events, quarantine and derived tables.
+
+Events are append-only and keyed by `message_id`: appending a message id that is already stored
+is a no-op, which makes every import and every collector retry idempotent.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from klantreis.store.engines.duckdb import DuckDBEngine
+from klantreis.store.schema import EVENT_ARROW_SCHEMA, EVENT_COLUMNS, TABLES, TableSpec
+
+QUARANTINE_COLUMNS = (
+    "quarantine_id",
+    "received_at",
+    "source",
+    "file",
+    "line",
+    "column_name",
+    "reason",
+    "raw",
+    "message_id",
+    "user_id",
+    "anonymous_id",
+)
+
+
+class StoreLockedError(RuntimeError):
+    """Another process holds the store file open for writing."""
+
+
+@dataclass
+class AppendResult:
+    stored: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+
+    def __iadd__(self, other: AppendResult) -> AppendResult:
+        self.stored += other.stored
+        self.duplicates += other.duplicates
+        self.quarantined += other.quarantined
+        return self
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Store:
+    """A klantreis store file. Writes are serialised by one lock (one writer)."""
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        if read_only and not self.path.exists():
+            raise FileNotFoundError(f"store {self.path} does not exist; import or run the demo first")
+        if self.path.parent and not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise StoreLockedError(
+                    f"store {self.path} is open in another klantreis process "
+                    "(is `klantreis serve` running?); stop it or use its HTTP API"
+                ) from exc
+            raise
+        self.read_only = read_only
+        self.write_lock = threading.RLock()
+        self.engine = DuckDBEngine(self._con)
+        if not read_only:
+            self.ensure_tables()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def ensure_tables(self) -> None:
+        """Create every registered table that does not exist yet."""
+        with self.write_lock:
+            for spec in list(TABLES.values()):
+                if not spec.derived:
+                    self._con.execute(spec.ddl)
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        return self.engine.connection
+
+    # -- writes ----------------------------------------------------------------------------
+    def append(self, events: pa.Table) -> AppendResult:
+        """Store canonical events; a message id already stored (or repeated) is skipped.
+
+        Returns once the transaction is committed (durable in DuckDB's write-ahead log).
+        """
+        if events.num_rows == 0:
+            return AppendResult()
+        batch = events.select([name for name, _ in EVENT_COLUMNS]).cast(EVENT_ARROW_SCHEMA)
+        columns = ", ".join(name for name, _ in EVENT_COLUMNS)
+        with self.write_lock:
+            con = self.connection
+            con.register("_klantreis_batch", batch)
+            try:
+                stored = con.execute(
+                    f"INSERT OR IGNORE INTO events ({columns}) "  # noqa: S608 - static names
+                    f"SELECT {columns} FROM _klantreis_batch"
+                ).fetchone()[0]  # type: ignore[index]
+            finally:
+                con.unregister("_klantreis_batch")
+        return AppendResult(stored=int(stored), duplicates=events.num_rows - int(stored))
+
+    def quarantine(self, rows: list[dict[str, Any]] | pa.Table) -> int:
+        """Keep rows that could not become events, each with where it came from and why."""
+        if isinstance(rows, pa.Table):
+            rows = rows.to_pylist()
+        if not rows:
+            return 0
+        now = utcnow()
+        records = [
+            {
+                "quarantine_id": row.get("quarantine_id") or uuid.uuid4().hex,
+                "received_at": row.get("received_at") or now,
+                **{c: row.get(c) for c in QUARANTINE_COLUMNS[2:]},
+            }
+            for row in rows
+        ]
+        table = pa.Table.from_pylist(records).select(list(QUARANTINE_COLUMNS))
+        return self.quarantine_table(table)
+
+    def quarantine_table(self, table: pa.Table) -> int:
+        """Append an Arrow table with the quarantine columns (used by bulk imports)."""
+        if table.num_rows == 0:
+            return 0
+        columns = ", ".join(QUARANTINE_COLUMNS)
+        with self.write_lock:
+            con = self.connection
+            con.register("_klantreis_q", table)
+            try:
+                con.execute(
+                    f"INSERT OR IGNORE INTO quarantine ({columns}) "  # noqa: S608
+                    f"SELECT {columns} FROM _klantreis_q"
+                )
+            finally:
+                con.unregister("_klantreis_q")
+        return table.num_rows
+
+    def register_table(self, spec: TableSpec) -> None:
+        """Create a module's own table now and make erasure reach it."""
+        from klantreis.store.schema import register_table
+
+        register_table(spec)
+        if not spec.derived and not self.read_only:
+            with self.write_lock:
+                self._con.execute(spec.ddl)
+
+    # -- small key/value state -------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self.connection.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.write_lock:
+            self.connection.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value]
+            )
+
+    def events_fingerprint(self) -> str:
+        """Changes whenever events are added or erased; derived tables compare against it."""
+        row = self.connection.execute(
+            "SELECT count(*), max(received_at), max(timestamp) FROM events"
+        ).fetchone()
+        return "|".join(str(v) for v in (row or ()))
