@@ -95,6 +95,6 @@ class Klantreis:
         self.close()
 
 
-def open(store: str | Path | None = None, *, read_only: bool = False) -> Klantreis:  # noqa: A001
+def open(store: str | Path | None = None, *, read_only: bool = False) -> Klantreis:
     """Open a store (default from `KLANTREIS_STORE`, klantreis.toml or ./klantreis.duckdb)."""
     return Klantreis(load_settings(store), read_only=read_only)

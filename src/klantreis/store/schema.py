@@ -7,7 +7,7 @@ place a person is stored, including tables that later modules add.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pyarrow as pa
 

@@ -61,7 +61,9 @@ class Store:
     def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
         if read_only and not self.path.exists():
-            raise FileNotFoundError(f"store {self.path} does not exist; import or run the demo first")
+            raise FileNotFoundError(
+                f"store {self.path} does not exist; import or run the demo first"
+            )
         if self.path.parent and not self.path.parent.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:

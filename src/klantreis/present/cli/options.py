@@ -71,7 +71,8 @@ def open_store(store: Path | None, *, read_only: bool = False) -> Iterator[Store
     settings = load_settings(store)
     if read_only and not settings.store.exists():
         raise CliError(
-            f"store {settings.store} does not exist; run `klantreis demo` or `klantreis import` first",
+            f"store {settings.store} does not exist; "
+            "run `klantreis demo` or `klantreis import` first",
             2,
         )
     handle = Store(settings.store, read_only=read_only)
@@ -84,6 +85,8 @@ def open_store(store: Path | None, *, read_only: bool = False) -> Iterator[Store
 def print_json(value: Any) -> None:
     """JSON on stdout, nothing else (scripts parse it)."""
     sys.stdout.write(
-        orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str).decode()
+        orjson.dumps(
+            value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str
+        ).decode()
         + "\n"
     )

@@ -50,7 +50,7 @@ class DuckDBEngine(Engine):
     def create_table_as(self, name: str, query: Query | str, /, **params: Any) -> None:
         select = as_query(query, params).sql("duckdb")
         target = identifier(name).sql("duckdb")
-        self.connection.execute(f"CREATE OR REPLACE TABLE {target} AS {select}")  # noqa: S608
+        self.connection.execute(f"CREATE OR REPLACE TABLE {target} AS {select}")
 
     def has_table(self, name: str) -> bool:
         return bool(
