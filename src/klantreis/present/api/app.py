@@ -1,27 +1,159 @@
 """The HTTP server: the collector, the read API and the dashboard in one ASGI app.
 
 Routers are discovered: every module in `klantreis.present.api.routes` that defines `router`
-is included, so each capability adds its routes without editing this file.
+is included, so each capability adds its routes without editing this file. The dashboard
+(`klantreis.present.web`) is mounted through its `mount(app)` when it provides one.
+
+DuckDB lets one process write a store file, so the app opens the store once, in its lifespan,
+and every write goes through the one writer (`klantreis.collect.ingest.Ingest`).
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import pkgutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import ORJSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from klantreis.collect.events import InvalidEvent
+from klantreis.collect.ingest import Ingest, Overloaded, WriterStopped
+from klantreis.collect.keys import KeyRing
 from klantreis.config import Settings, load_settings
 from klantreis.present.api import routes
+from klantreis.store import Store, StoreLockedError
+
+log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or load_settings()
-    app = FastAPI(title="klantreis", version="0.1.0")
-    app.state.settings = settings
+class CollectorCORS:
+    """CORS for the collector paths only: browsers send events from the shop's own origin.
+
+    The read API and dashboard stay same-origin; browser SDKs never send cookies, so the
+    collector allows any origin without credentials.
+    """
+
+    def __init__(self, app: ASGIApp, prefix: str = "/v1/") -> None:
+        self.app = app
+        self.prefix = prefix
+        self.cors = CORSMiddleware(
+            app,
+            allow_origins=["*"],
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["*"],
+            max_age=86400,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(self.prefix):
+            await self.cors(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+def _error(status: int, message: str, **extra: Any) -> ORJSONResponse:
+    # `detail` keeps FastAPI's usual shape; `error` is what the collector documents.
+    return ORJSONResponse({"error": message, "detail": message, **extra}, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(InvalidEvent)
+    async def _invalid_event(_: Request, exc: InvalidEvent) -> ORJSONResponse:
+        return _error(400, exc.reason, field=exc.field)
+
+    @app.exception_handler(Overloaded)
+    async def _overloaded(_: Request, exc: Overloaded) -> ORJSONResponse:
+        response = _error(429, str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.exception_handler(WriterStopped)
+    async def _stopped(_: Request, exc: WriterStopped) -> ORJSONResponse:
+        response = _error(503, str(exc))
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @app.exception_handler(StoreLockedError)
+    async def _locked(_: Request, exc: StoreLockedError) -> ORJSONResponse:
+        return _error(503, str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+        response = _error(exc.status_code, str(exc.detail))
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+
+def _include_routers(app: FastAPI) -> None:
     for info in sorted(pkgutil.iter_modules(routes.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{routes.__name__}.{info.name}")
         router = getattr(module, "router", None)
         if router is not None:
             app.include_router(router)
+
+
+def _mount_web(app: FastAPI) -> None:
+    try:
+        web = importlib.import_module("klantreis.present.web")
+    except ImportError:  # pragma: no cover - the package ships with klantreis
+        return
+    mount = getattr(web, "mount", None)
+    if mount is not None:
+        mount(app)
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
+    """The app for `settings`; pass `store` to serve an already open store (tests, notebooks).
+
+    The store is opened when the app starts (lifespan), not here, so importing or building the
+    app never takes DuckDB's file lock.
+    """
+    settings = settings or load_settings()
+    collector = dict(settings.sections.get("collector", {}))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = store is None
+        handle = store if store is not None else Store(settings.store)
+        ingest = Ingest(
+            handle,
+            max_pending=int(collector.get("max_pending_events", 100_000)),
+        ).start()
+        app.state.store = handle
+        app.state.keyring = KeyRing(handle)
+        app.state.ingest = ingest
+        try:
+            yield
+        finally:
+            ingest.stop()
+            app.state.store = None
+            if own:
+                handle.close()
+
+    app = FastAPI(
+        title="klantreis",
+        version="0.1.0",
+        description="Collector (Segment HTTP Tracking API) and read API of klantreis.",
+        lifespan=lifespan,
+        default_response_class=ORJSONResponse,
+    )
+    app.state.settings = settings
+    app.state.store = None
+    app.state.keyring = None
+    app.state.ingest = None
+    # Set by the dashboard's mount(app): Callable[[Request], str | None] naming the logged-in
+    # user of a request, which `deps.ReadAccess` accepts in place of a read key.
+    app.state.session_user_resolver = None
+    _install_error_handlers(app)
+    _include_routers(app)
+    _mount_web(app)
+    app.add_middleware(CollectorCORS)
     return app

@@ -1,0 +1,201 @@
+"""Group commit: one writer thread appends what many requests validated, in one transaction.
+
+DuckDB allows one writer, and a commit costs about the same for one row as for a thousand, so
+requests put their validated rows on a bounded queue and wait; the writer takes everything
+waiting, appends it (events and quarantined rows) in one transaction, commits, and only then
+resolves every waiting request. A 200 therefore always means "durably stored", and durability
+costs one commit per round, not one per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from klantreis.store import AppendResult, Store
+from klantreis.store.schema import EVENT_ARROW_SCHEMA
+
+log = logging.getLogger(__name__)
+
+
+class Overloaded(RuntimeError):
+    """The queue is full; the client should retry after `retry_after` seconds."""
+
+    def __init__(self, retry_after: int = 1) -> None:
+        super().__init__("the collector is busy; retry later")
+        self.retry_after = retry_after
+
+
+class WriterStopped(RuntimeError):
+    """The writer is stopped or failed; nothing more can be acknowledged."""
+
+
+@dataclass
+class _Submission:
+    rows: list[dict[str, Any]]
+    quarantined: list[dict[str, Any]]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[AppendResult]
+    size: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.size = len(self.rows) + len(self.quarantined)
+
+
+def _resolve(
+    future: asyncio.Future[AppendResult], result: Any, error: BaseException | None
+) -> None:
+    if future.done():  # the client went away; its rows are stored anyway
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+class Ingest:
+    """The single writer of a server process.
+
+    `max_pending` bounds the rows waiting for the writer: a request that would go beyond it is
+    refused with `Overloaded` (HTTP 429) instead of growing memory without limit.
+    """
+
+    def __init__(self, store: Store, *, max_pending: int = 100_000, max_round: int = 50_000):
+        self.store = store
+        self.max_pending = max_pending
+        self.max_round = max_round
+        self._queue: deque[_Submission] = deque()
+        self._pending = 0
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._failed: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="klantreis-writer", daemon=True)
+        self.commits = 0
+        self.rows_committed = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> Ingest:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Commit what is queued, then stop the writer."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    @property
+    def pending(self) -> int:
+        return self._pending
+
+    # -- requests --------------------------------------------------------------------------
+    async def submit(
+        self, rows: list[dict[str, Any]], quarantined: list[dict[str, Any]] | None = None
+    ) -> AppendResult:
+        """Wait until `rows` (canonical events) and `quarantined` rows are committed."""
+        quarantined = quarantined or []
+        if not rows and not quarantined:
+            return AppendResult()
+        loop = asyncio.get_running_loop()
+        submission = _Submission(rows, quarantined, loop, loop.create_future())
+        with self._cond:
+            if self._failed is not None or self._stopping:
+                raise WriterStopped("the store writer is not running") from self._failed
+            # A single submission larger than the whole queue is still let in when the queue is
+            # empty, so a max-size batch is never refused on an idle server.
+            if self._pending and self._pending + submission.size > self.max_pending:
+                raise Overloaded(retry_after=1)
+            self._queue.append(submission)
+            self._pending += submission.size
+            self._cond.notify()
+        return await submission.future
+
+    # -- the writer thread -----------------------------------------------------------------
+    def _take_round(self) -> list[_Submission] | None:
+        with self._cond:
+            while not self._queue and not self._stopping:
+                self._cond.wait()
+            if not self._queue:
+                return None
+            taken: list[_Submission] = []
+            count = 0
+            while self._queue and (not taken or count + self._queue[0].size <= self.max_round):
+                sub = self._queue.popleft()
+                taken.append(sub)
+                count += sub.size
+            return taken
+
+    def _release(self, taken: list[_Submission]) -> None:
+        with self._cond:
+            self._pending -= sum(sub.size for sub in taken)
+
+    def _run(self) -> None:
+        while True:
+            taken = self._take_round()
+            if taken is None:
+                return
+            try:
+                results = self._commit(taken)
+            except BaseException as exc:  # a failed commit fails every request in the round
+                log.exception("store commit failed; %d requests get an error", len(taken))
+                self._release(taken)
+                self._notify(taken, None, exc)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            self._release(taken)
+            self._notify(taken, results, None)
+
+    def _commit(self, taken: list[_Submission]) -> list[AppendResult]:
+        rows = [row for sub in taken for row in sub.rows]
+        quarantined = [row for sub in taken for row in sub.quarantined]
+        table = pa.Table.from_pylist(rows, schema=EVENT_ARROW_SCHEMA) if rows else None
+        store = self.store
+        with store.write_lock:
+            con = store.connection
+            con.begin()
+            try:
+                total = store.append(table) if table is not None else AppendResult()
+                if quarantined:
+                    store.quarantine(quarantined)
+                con.commit()
+            except BaseException:
+                con.rollback()
+                raise
+        self.commits += 1
+        self.rows_committed += len(rows)
+        # Duplicates are counted for the whole round; a request's own share is reported as
+        # received (Segment clients only look at the status code).
+        results = [
+            AppendResult(stored=len(sub.rows), quarantined=len(sub.quarantined)) for sub in taken
+        ]
+        if total.duplicates and len(taken) == 1:
+            results[0].stored = total.stored
+            results[0].duplicates = total.duplicates
+        return results
+
+    @staticmethod
+    def _notify(
+        taken: list[_Submission], results: list[AppendResult] | None, error: BaseException | None
+    ) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Any, Any]]] = {}
+        for i, sub in enumerate(taken):
+            result = results[i] if results is not None else None
+            by_loop.setdefault(sub.loop, []).append((sub.future, result))
+        for loop, items in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # the loop closed (shutting down)
+                loop.call_soon_threadsafe(_resolve_all, items, error)
+
+
+def _resolve_all(items: list[tuple[asyncio.Future[AppendResult], Any]], error: Any) -> None:
+    for future, result in items:
+        _resolve(future, result, error)

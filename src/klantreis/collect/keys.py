@@ -1,0 +1,164 @@
+"""Write keys (for sending events) and read keys (for the API and dashboard data).
+
+Keys are bearer secrets, so only their SHA-256 is stored: a stolen store file does not hand out
+working keys. A plain hash (not a slow password hash) is enough because the keys are 192 random
+bits, not something a person chose. The server keeps a `KeyRing` in memory so checking a key on
+every collector request costs one dict lookup, not a query.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from klantreis.store import Store
+from klantreis.store.query import Query
+from klantreis.store.schema import TableSpec, register_table
+from klantreis.store.store import utcnow
+
+KeyKind = Literal["write", "read"]
+KEY_PREFIX: dict[str, str] = {"write": "krw_", "read": "krr_"}
+
+API_KEYS = register_table(
+    TableSpec(
+        "api_keys",
+        """CREATE TABLE IF NOT EXISTS api_keys (
+    key_id VARCHAR PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    key_hash VARCHAR NOT NULL UNIQUE,
+    hint VARCHAR,
+    created_at TIMESTAMP NOT NULL,
+    revoked_at TIMESTAMP
+)""",
+    )
+)
+
+
+class KeyError_(ValueError):
+    """A key operation the user can fix (unknown key, empty name)."""
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    key_id: str
+    name: str
+    kind: KeyKind
+    hint: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def create_key(store: Store, name: str, kind: KeyKind = "write") -> tuple[ApiKey, str]:
+    """A new key named `name`; returns its record and the secret (shown once, never stored)."""
+    name = name.strip()
+    if not name:
+        raise KeyError_("a key needs a --name")
+    if kind not in KEY_PREFIX:
+        raise KeyError_(f"key kind {kind!r}; use 'write' or 'read'")
+    secret = KEY_PREFIX[kind] + secrets.token_urlsafe(24)
+    record = ApiKey(uuid.uuid4().hex[:12], name, kind, secret[:8] + "…", utcnow())
+    store.ensure_tables()
+    with store.write_lock:
+        store.engine.execute(
+            Query(
+                "INSERT INTO api_keys (key_id, name, kind, key_hash, hint, created_at) "
+                "VALUES (:key_id, :name, :kind, :key_hash, :hint, :created_at)",
+                key_id=record.key_id,
+                name=record.name,
+                kind=record.kind,
+                key_hash=hash_key(secret),
+                hint=record.hint,
+                created_at=record.created_at,
+            )
+        )
+    return record, secret
+
+
+def list_keys(store: Store) -> list[ApiKey]:
+    if not store.engine.has_table("api_keys"):
+        return []
+    rows = store.engine.fetch(
+        Query(
+            "SELECT key_id, name, kind, hint, created_at, revoked_at FROM api_keys "
+            "ORDER BY created_at, key_id"
+        )
+    ).to_pylist()
+    return [ApiKey(**row) for row in rows]
+
+
+def revoke_key(store: Store, key_id_or_name: str) -> list[ApiKey]:
+    """Revoke the key with this id, or every active key with this name."""
+    active = [k for k in list_keys(store) if k.revoked_at is None]
+    chosen = [k for k in active if k.key_id == key_id_or_name] or [
+        k for k in active if k.name == key_id_or_name
+    ]
+    if not chosen:
+        raise KeyError_(f"no active key with id or name {key_id_or_name!r}; see `keys list`")
+    now = utcnow()
+    with store.write_lock:
+        for key in chosen:
+            store.engine.execute(
+                Query(
+                    "UPDATE api_keys SET revoked_at = :now WHERE key_id = :key_id",
+                    now=now,
+                    key_id=key.key_id,
+                )
+            )
+    return chosen
+
+
+class KeyRing:
+    """The active keys of a running server, by hash, reloaded from the store on demand.
+
+    An unknown key triggers at most one reload per `reload_interval` seconds, so a key added
+    through the store (or a future key route) starts working without a restart while a flood of
+    bad keys cannot turn into a flood of queries.
+    """
+
+    def __init__(self, store: Store, reload_interval: float = 2.0) -> None:
+        self._store = store
+        self._reload_interval = reload_interval
+        self._lock = threading.Lock()
+        self._by_hash: dict[str, ApiKey] = {}
+        self._loaded_at = 0.0
+        self.reload()
+
+    def reload(self) -> None:
+        if not self._store.engine.has_table("api_keys"):
+            keys: dict[str, ApiKey] = {}
+        else:
+            rows = self._store.engine.fetch(
+                Query(
+                    "SELECT key_id, name, kind, hint, created_at, revoked_at, key_hash "
+                    "FROM api_keys WHERE revoked_at IS NULL"
+                )
+            ).to_pylist()
+            keys = {row.pop("key_hash"): ApiKey(**row) for row in rows}
+        with self._lock:
+            self._by_hash = keys
+            self._loaded_at = time.monotonic()
+
+    def lookup(self, key: str | None, kind: KeyKind) -> ApiKey | None:
+        """The active key of this kind, or None."""
+        if not key:
+            return None
+        digest = hash_key(key)
+        found = self._by_hash.get(digest)
+        if found is None and time.monotonic() - self._loaded_at > self._reload_interval:
+            self.reload()
+            found = self._by_hash.get(digest)
+        return found if found is not None and found.kind == kind else None
+
+    def __len__(self) -> int:
+        return len(self._by_hash)

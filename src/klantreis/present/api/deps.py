@@ -1,0 +1,105 @@
+"""FastAPI dependencies shared by every route: the open store and who may read or write.
+
+    from klantreis.present.api.deps import ReadAccess, StoreDep
+
+    @router.get("/api/funnel")
+    def funnel(store: StoreDep, who: ReadAccess) -> ...: ...
+
+`ReadAccess` lets a request through when it carries a valid *read* key (HTTP Basic user with an
+empty password, or `Authorization: Bearer <key>`) or when the dashboard says it belongs to a
+logged-in user. The dashboard plugs its session check in by setting
+
+    app.state.session_user_resolver: Callable[[Request], str | None] | None
+
+(in its `mount(app)`); it returns the user's name for a logged-in request, else None.
+`WriteKey` is the collector's: a valid *write* key from HTTP Basic or Bearer.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+
+from klantreis.collect.keys import ApiKey, KeyKind, KeyRing
+from klantreis.store import Store
+
+SessionUserResolver = Callable[[Request], "str | None"]
+
+
+def get_store(request: Request) -> Store:
+    """The store this server process opened at start-up (one per process)."""
+    store: Store | None = getattr(request.app.state, "store", None)
+    if store is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the store is not open")
+    return store
+
+
+def get_keyring(request: Request) -> KeyRing:
+    keyring: KeyRing | None = getattr(request.app.state, "keyring", None)
+    if keyring is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the store is not open")
+    return keyring
+
+
+def presented_key(authorization: str | None) -> str | None:
+    """The key in an `Authorization` header: Basic user (password ignored) or Bearer token."""
+    if not authorization:
+        return None
+    scheme, _, value = authorization.strip().partition(" ")
+    scheme = scheme.lower()
+    value = value.strip()
+    if scheme == "bearer":
+        return value or None
+    if scheme == "basic":
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        user, _, _password = decoded.partition(":")
+        return user or None
+    return None
+
+
+def key_of_kind(request: Request, kind: KeyKind) -> ApiKey | None:
+    keyring = get_keyring(request)
+    return keyring.lookup(presented_key(request.headers.get("authorization")), kind)
+
+
+def require_read(request: Request) -> str:
+    """Who is reading: `key:<name>` for a read key, or the dashboard session's user name."""
+    key = key_of_kind(request, "read")
+    if key is not None:
+        return f"key:{key.name}"
+    resolver: SessionUserResolver | None = getattr(
+        request.app.state, "session_user_resolver", None
+    )
+    if resolver is not None:
+        user = resolver(request)
+        if user:
+            return user
+    raise HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        "a read key is required (HTTP Basic user or `Authorization: Bearer <key>`; "
+        "create one with `klantreis keys create --name NAME --read`) or a dashboard login",
+        headers={"WWW-Authenticate": 'Basic realm="klantreis"'},
+    )
+
+
+def require_write_key(request: Request) -> ApiKey:
+    key = key_of_kind(request, "write")
+    if key is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "unknown or missing write key (HTTP Basic user, Bearer token or `writeKey`)",
+            headers={"WWW-Authenticate": 'Basic realm="klantreis"'},
+        )
+    return key
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+ReadAccess = Annotated[str, Depends(require_read)]
+WriteKey = Annotated[ApiKey, Depends(require_write_key)]
