@@ -87,7 +87,7 @@ class Store:
         with self.write_lock:
             for spec in list(TABLES.values()):
                 if not spec.derived:
-                    self._con.execute(spec.ddl)
+                    self._con.execute(spec.ddl).fetchall()
 
     def close(self) -> None:
         self._con.close()
@@ -119,7 +119,7 @@ class Store:
                 stored = con.execute(
                     f"INSERT OR IGNORE INTO events ({columns}) "  # noqa: S608 - static names
                     f"SELECT {columns} FROM _klantreis_batch"
-                ).fetchone()[0]  # type: ignore[index]
+                ).fetchall()[0][0]
             finally:
                 con.unregister("_klantreis_batch")
         return AppendResult(stored=int(stored), duplicates=events.num_rows - int(stored))
@@ -154,7 +154,7 @@ class Store:
                 con.execute(
                     f"INSERT OR IGNORE INTO quarantine ({columns}) "  # noqa: S608
                     f"SELECT {columns} FROM _klantreis_q"
-                )
+                ).fetchall()
             finally:
                 con.unregister("_klantreis_q")
         return table.num_rows
@@ -166,22 +166,22 @@ class Store:
         register_table(spec)
         if not spec.derived and not self.read_only:
             with self.write_lock:
-                self._con.execute(spec.ddl)
+                self._con.execute(spec.ddl).fetchall()
 
     # -- small key/value state -------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
-        row = self.connection.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
-        return None if row is None else str(row[0])
+        rows = self.connection.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
+        return None if not rows else str(rows[0][0])
 
     def set_meta(self, key: str, value: str) -> None:
         with self.write_lock:
             self.connection.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value]
-            )
+            ).fetchall()
 
     def events_fingerprint(self) -> str:
         """Changes whenever events are added or erased; derived tables compare against it."""
         row = self.connection.execute(
             "SELECT count(*), max(received_at), max(timestamp) FROM events"
-        ).fetchone()
-        return "|".join(str(v) for v in (row or ()))
+        ).fetchall()[0]
+        return "|".join(str(v) for v in row)

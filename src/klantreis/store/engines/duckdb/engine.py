@@ -18,9 +18,11 @@ from klantreis.store.query import Query, identifier
 CAPABILITIES = Capabilities(name="duckdb", dialect="duckdb", writable=True)
 
 
-def to_arrow(result: duckdb.DuckDBPyConnection) -> pa.Table:
-    """Arrow table of a result, across DuckDB versions (2.x renamed the method)."""
-    fetch = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
+def to_arrow(relation: duckdb.DuckDBPyRelation | None) -> pa.Table:
+    """Arrow table of a relation, across DuckDB versions (2.x renamed the method)."""
+    if relation is None:
+        return pa.table({})
+    fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
     return fetch()
 
 
@@ -42,19 +44,19 @@ class DuckDBEngine(Engine):
 
     def fetch(self, query: Query | str, /, **params: Any) -> pa.Table:
         sql = as_query(query, params).sql("duckdb")
-        return to_arrow(self.connection.execute(sql))
+        return to_arrow(self.connection.sql(sql))
 
     def execute(self, query: Query | str, /, **params: Any) -> None:
-        self.connection.execute(as_query(query, params).sql("duckdb"))
+        self.connection.execute(as_query(query, params).sql("duckdb")).fetchall()
 
     def create_table_as(self, name: str, query: Query | str, /, **params: Any) -> None:
         select = as_query(query, params).sql("duckdb")
         target = identifier(name).sql("duckdb")
-        self.connection.execute(f"CREATE OR REPLACE TABLE {target} AS {select}")
+        self.connection.execute(f"CREATE OR REPLACE TABLE {target} AS {select}").fetchall()
 
     def has_table(self, name: str) -> bool:
         return bool(
             self.connection.execute(
                 "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-            ).fetchone()[0]  # type: ignore[index]
+            ).fetchall()[0][0]
         )
