@@ -41,7 +41,7 @@ API_KEYS = register_table(
 )
 
 
-class KeyError_(ValueError):
+class ApiKeyError(ValueError):
     """A key operation the user can fix (unknown key, empty name)."""
 
 
@@ -63,9 +63,9 @@ def create_key(store: Store, name: str, kind: KeyKind = "write") -> tuple[ApiKey
     """A new key named `name`; returns its record and the secret (shown once, never stored)."""
     name = name.strip()
     if not name:
-        raise KeyError_("a key needs a --name")
+        raise ApiKeyError("a key needs a --name")
     if kind not in KEY_PREFIX:
-        raise KeyError_(f"key kind {kind!r}; use 'write' or 'read'")
+        raise ApiKeyError(f"key kind {kind!r}; use 'write' or 'read'")
     secret = KEY_PREFIX[kind] + secrets.token_urlsafe(24)
     record = ApiKey(uuid.uuid4().hex[:12], name, kind, secret[:8] + "…", utcnow())
     store.ensure_tables()
@@ -104,7 +104,7 @@ def revoke_key(store: Store, key_id_or_name: str) -> list[ApiKey]:
         k for k in active if k.name == key_id_or_name
     ]
     if not chosen:
-        raise KeyError_(f"no active key with id or name {key_id_or_name!r}; see `keys list`")
+        raise ApiKeyError(f"no active key with id or name {key_id_or_name!r}; see `keys list`")
     now = utcnow()
     with store.write_lock:
         for key in chosen:

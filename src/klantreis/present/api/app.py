@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -58,34 +58,34 @@ class CollectorCORS:
             await self.app(scope, receive, send)
 
 
-def _error(status: int, message: str, **extra: Any) -> ORJSONResponse:
+def _error(status: int, message: str, **extra: Any) -> JSONResponse:
     # `detail` keeps FastAPI's usual shape; `error` is what the collector documents.
-    return ORJSONResponse({"error": message, "detail": message, **extra}, status_code=status)
+    return JSONResponse({"error": message, "detail": message, **extra}, status_code=status)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InvalidEvent)
-    async def _invalid_event(_: Request, exc: InvalidEvent) -> ORJSONResponse:
+    async def _invalid_event(_: Request, exc: InvalidEvent) -> JSONResponse:
         return _error(400, exc.reason, field=exc.field)
 
     @app.exception_handler(Overloaded)
-    async def _overloaded(_: Request, exc: Overloaded) -> ORJSONResponse:
+    async def _overloaded(_: Request, exc: Overloaded) -> JSONResponse:
         response = _error(429, str(exc))
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
     @app.exception_handler(WriterStopped)
-    async def _stopped(_: Request, exc: WriterStopped) -> ORJSONResponse:
+    async def _stopped(_: Request, exc: WriterStopped) -> JSONResponse:
         response = _error(503, str(exc))
         response.headers["Retry-After"] = "5"
         return response
 
     @app.exception_handler(StoreLockedError)
-    async def _locked(_: Request, exc: StoreLockedError) -> ORJSONResponse:
+    async def _locked(_: Request, exc: StoreLockedError) -> JSONResponse:
         return _error(503, str(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         response = _error(exc.status_code, str(exc.detail))
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
@@ -143,7 +143,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         version="0.1.0",
         description="Collector (Segment HTTP Tracking API) and read API of klantreis.",
         lifespan=lifespan,
-        default_response_class=ORJSONResponse,
     )
     app.state.settings = settings
     app.state.store = None

@@ -1,0 +1,327 @@
+"""The collector: Segment's HTTP Tracking API, so a shop's existing tracking code works as is.
+
+`POST /v1/track|identify|page|screen|group|alias|batch` (and analytics.js's short forms
+`/v1/t|i|p|s|g|a` and its batching `/v1/b`). The write key comes as the HTTP Basic user or as
+`writeKey` in the body; bodies may be gzip. Limits are Segment's: 32 KB per event, 500 KB per
+batch. Valid events of a batch are kept and the invalid ones quarantined with their reason;
+the response lists them. 200 is sent only after the writer committed the events.
+
+The handlers read and parse the body themselves (orjson) instead of through a pydantic body
+model: measured in benchmarks/collector.py, model-bound bodies cost more than validating each
+message once in `canonical_event`, which every way in shares.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request, Response
+
+from klantreis.collect.events import InvalidEvent, canonical_event, now_utc
+from klantreis.collect.ingest import Ingest
+from klantreis.collect.keys import KeyRing
+from klantreis.present.api.deps import presented_key
+
+EVENT_LIMIT = 32 * 1024
+BATCH_LIMIT = 500 * 1024
+RAW_KEEP = 4096
+"""Bytes of an invalid message kept in the quarantine (enough to see what was wrong)."""
+
+SINGLE_TYPES = {
+    "track": "t",
+    "identify": "i",
+    "page": "p",
+    "screen": "s",
+    "group": "g",
+    "alias": "a",
+}
+
+router = APIRouter(tags=["collector"])
+
+
+class BadRequest(Exception):
+    """A request the client must fix; becomes a 4xx JSON body naming the field or limit."""
+
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = {"success": False, "error": message, **extra}
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status, headers, media_type="application/json")
+
+
+async def _read_body(request: Request, limit: int, limit_name: str) -> bytes:
+    """The request body, decompressed, refusing anything beyond `limit` bytes early."""
+    declared = request.headers.get("content-length")
+    too_large = BadRequest(
+        400, f"request body is larger than the {limit_name} limit", limit=limit_name
+    )
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    encoding = request.headers.get("content-encoding", "").strip().lower()
+    if encoding in ("gzip", "deflate"):
+        # wbits 47 accepts gzip and zlib; max_length stops a small bomb from inflating past
+        # the limit.
+        inflater = zlib.decompressobj(47)
+        try:
+            body = inflater.decompress(body, limit + 1)
+        except zlib.error as exc:
+            raise BadRequest(
+                400, f"body is not valid {encoding}: {exc}", field="Content-Encoding"
+            ) from None
+        if len(body) > limit or inflater.unconsumed_tail:
+            raise too_large
+    elif encoding not in ("", "identity"):
+        raise BadRequest(
+            415, f"unsupported Content-Encoding {encoding!r}; use gzip", field="Content-Encoding"
+        )
+    return body
+
+
+def _parse(body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        raise BadRequest(400, "empty body; send a JSON object", field="body")
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(400, f"malformed JSON: {exc}", field="body") from None
+    if not isinstance(payload, dict):
+        raise BadRequest(400, "the body must be a JSON object", field="body")
+    return payload
+
+
+def _authorize(request: Request, payload: dict[str, Any]) -> None:
+    keyring: KeyRing | None = request.app.state.keyring
+    if keyring is None:
+        raise BadRequest(503, "the store is not open")
+    key = presented_key(request.headers.get("authorization"))
+    if key is None and isinstance(payload.get("writeKey"), str):
+        key = payload["writeKey"]
+    if keyring.lookup(key, "write") is None:
+        message = (
+            "missing write key: send it as the HTTP Basic user or as writeKey"
+            if not key
+            else "unknown write key"
+        )
+        raise BadRequest(401, message, field="writeKey")
+
+
+def _quarantine_row(index: int | None, message: Any, exc: InvalidEvent) -> dict[str, Any]:
+    raw = orjson.dumps(message, default=str)[:RAW_KEEP].decode("utf-8", "replace")
+    ids = message if isinstance(message, dict) else {}
+
+    def text(name: str) -> str | None:
+        value = ids.get(name)
+        return None if value is None else str(value)[:500]
+
+    return {
+        "source": "http",
+        "file": None,
+        "line": index,
+        "column_name": exc.field,
+        "reason": exc.reason,
+        "raw": raw,
+        "message_id": text("messageId"),
+        "user_id": text("userId"),
+        "anonymous_id": text("anonymousId"),
+    }
+
+
+def _event(message: Any, *, received_at: Any, kind: str | None = None) -> dict[str, Any]:
+    if isinstance(message, dict) and len(orjson.dumps(message, default=str)) > EVENT_LIMIT:
+        raise InvalidEvent("message", "event is larger than the 32 KB limit")
+    if kind is not None and isinstance(message, dict):
+        message = {**message, "type": kind}
+    return canonical_event(message, received_at=received_at, source="http")
+
+
+async def _commit(
+    request: Request, rows: list[dict[str, Any]], quarantined: list[dict[str, Any]]
+) -> None:
+    ingest: Ingest = request.app.state.ingest
+    await ingest.submit(rows, quarantined)
+
+
+async def _collect_one(request: Request, kind: str) -> Response:
+    try:
+        payload = _parse(await _read_body(request, EVENT_LIMIT, "32 KB per event"))
+        _authorize(request, payload)
+    except BadRequest as exc:
+        return _json(exc.status, exc.body)
+    try:
+        row = _event(payload, received_at=now_utc(), kind=kind)
+    except InvalidEvent as exc:
+        await _commit(request, [], [_quarantine_row(None, payload, exc)])
+        return _json(400, {"success": False, "error": exc.reason, "field": exc.field})
+    await _commit(request, [row], [])
+    return _json(200, {"success": True})
+
+
+async def collect_batch(request: Request) -> Response:
+    """`{"batch": [messages], "context"?, "sentAt"?}`: batch-level context and sentAt apply to
+    every message that lacks its own."""
+    try:
+        payload = _parse(await _read_body(request, BATCH_LIMIT, "500 KB per batch"))
+        _authorize(request, payload)
+        messages = payload.get("batch")
+        if not isinstance(messages, list):
+            raise BadRequest(400, "batch must be a list of messages", field="batch")
+    except BadRequest as exc:
+        return _json(exc.status, exc.body)
+    received_at = now_utc()
+    shared = {k: payload[k] for k in ("context", "sentAt", "integrations") if k in payload}
+    rows: list[dict[str, Any]] = []
+    quarantined: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
+    for index, message in enumerate(messages):
+        if shared and isinstance(message, dict):
+            message = {**shared, **message}
+        try:
+            rows.append(_event(message, received_at=received_at))
+        except InvalidEvent as exc:
+            quarantined.append(_quarantine_row(index, message, exc))
+            rejected.append({"index": index, "field": exc.field, "reason": exc.reason})
+    await _commit(request, rows, quarantined)
+    if rejected and not rows:
+        first = rejected[0]
+        return _json(
+            400,
+            {
+                "success": False,
+                "error": f"no valid message in the batch; first: {first['reason']}",
+                "field": f"batch.{first['index']}.{first['field']}",
+                "rejected": rejected,
+            },
+        )
+    body: dict[str, Any] = {"success": True, "stored": len(rows)}
+    if rejected:
+        body["rejected"] = rejected
+    return _json(200, body)
+
+
+_MESSAGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "A Segment message; userId or anonymousId is required.",
+    "properties": {
+        "messageId": {"type": "string"},
+        "userId": {"type": "string"},
+        "anonymousId": {"type": "string"},
+        "event": {"type": "string"},
+        "name": {"type": "string"},
+        "previousId": {"type": "string"},
+        "groupId": {"type": "string"},
+        "timestamp": {"type": "string", "format": "date-time"},
+        "properties": {"type": "object"},
+        "traits": {"type": "object"},
+        "context": {"type": "object"},
+        "writeKey": {"type": "string"},
+    },
+}
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Stored durably"},
+    400: {"description": "Invalid body, limit exceeded or invalid message (names the field)"},
+    401: {"description": "Unknown or missing write key"},
+    415: {"description": "Unsupported Content-Encoding"},
+    429: {"description": "Busy; retry after the Retry-After header's seconds"},
+}
+
+
+def _body_doc(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+def _single_route(kind: str) -> Any:
+    async def endpoint(request: Request) -> Response:
+        return await _collect_one(request, kind)
+
+    endpoint.__name__ = f"collect_{kind}"
+    endpoint.__doc__ = f"One {kind} message (Segment HTTP Tracking API)."
+    return endpoint
+
+
+for _kind, _short in SINGLE_TYPES.items():
+    _handler = _single_route(_kind)
+    router.add_api_route(
+        f"/v1/{_kind}",
+        _handler,
+        methods=["POST"],
+        openapi_extra=_body_doc(_MESSAGE_SCHEMA),
+        responses=_RESPONSES,
+        response_class=Response,
+    )
+    router.add_api_route(
+        f"/v1/{_short}",
+        _handler,
+        methods=["POST"],
+        include_in_schema=False,
+        response_class=Response,
+    )
+
+_BATCH_SCHEMA = {
+    "type": "object",
+    "required": ["batch"],
+    "properties": {
+        "batch": {"type": "array", "items": _MESSAGE_SCHEMA},
+        "context": {"type": "object"},
+        "sentAt": {"type": "string", "format": "date-time"},
+        "writeKey": {"type": "string"},
+    },
+}
+router.add_api_route(
+    "/v1/batch",
+    collect_batch,
+    methods=["POST"],
+    openapi_extra=_body_doc(_BATCH_SCHEMA),
+    responses=_RESPONSES,
+    response_class=Response,
+)
+router.add_api_route(
+    "/v1/b", collect_batch, methods=["POST"], include_in_schema=False, response_class=Response
+)
+
+
+@router.get("/v1/projects/{write_key}/settings", include_in_schema=False)
+async def browser_settings(write_key: str, request: Request) -> Response:
+    """What analytics.js fetches from its CDN: sends events back to this server.
+
+    Lets a shop set `cdnURL` (or the snippet's `analytics._cdn`) to klantreis instead of
+    editing the Segment.io integration settings by hand.
+    """
+    keyring: KeyRing | None = request.app.state.keyring
+    if keyring is None or keyring.lookup(write_key, "write") is None:
+        return _json(404, {"success": False, "error": "unknown write key", "field": "writeKey"})
+    api_host = f"{request.url.netloc}/v1"
+    return _json(
+        200,
+        {
+            "integrations": {
+                "Segment.io": {
+                    "apiKey": write_key,
+                    "apiHost": api_host,
+                    "protocol": request.url.scheme,
+                }
+            },
+            "plan": {"track": {"__default": {"enabled": True}}},
+            "enabledMiddleware": {},
+            "metrics": {"sampleRate": 0},
+        },
+    )
+
+
+@router.get("/v1/health", tags=["health"])
+async def health(request: Request) -> dict[str, Any]:
+    """Liveness without authentication: is the store open and the writer running."""
+    ingest: Ingest | None = request.app.state.ingest
+    return {"ok": ingest is not None, "pending": ingest.pending if ingest else None}
