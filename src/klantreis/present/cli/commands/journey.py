@@ -1,0 +1,166 @@
+"""`klantreis map`, `klantreis model build`, `klantreis stats`: the journey and the store."""
+
+from __future__ import annotations
+
+import webbrowser
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+import klantreis
+from klantreis.measure.journey_map import JourneyMap
+from klantreis.model import ensure_built
+from klantreis.model.definition import DefinitionError
+from klantreis.present.cli.options import (
+    CliError,
+    JsonOption,
+    StoreOption,
+    console,
+    friendly_errors,
+    print_json,
+)
+from klantreis.present.export.journey_map_html import duration, percent, write
+
+DefinitionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--definition",
+        help="Journey definition: six-phase (default), aida, or a YAML file.",
+        show_default=False,
+    ),
+]
+
+
+def journey_map_table(journey_map: JourneyMap) -> Table:
+    table = Table(title=f"Customer journey map — {journey_map.definition_label}")
+    for column in (
+        "phase",
+        "persons",
+        "journeys",
+        "→ next",
+        "median time",
+        "top touchpoints",
+        "channels",
+        "emotion",
+        "pain points",
+    ):
+        table.add_column(column, overflow="fold")
+    for p in journey_map.phases:
+        emotion = (p.emotion or {}).get("value")
+        table.add_row(
+            p.label,
+            f"{p.persons:,}",
+            f"{p.journeys:,}",
+            percent(p.conversion_to_next),
+            duration(p.median_time_seconds),
+            ", ".join(t["touchpoint"] for t in p.touchpoints[:3]) or "–",
+            ", ".join(c["channel"] for c in p.channels[:3]) or "–",
+            "–" if emotion is None else f"{emotion:+.2f}",
+            str(len(p.pain_points)) if p.pain_points else "–",
+        )
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("map")
+    @friendly_errors
+    def map_command(
+        store: StoreOption = None,
+        definition: DefinitionOption = None,
+        persona: Annotated[str | None, typer.Option(help="Only persons of this persona.")] = None,
+        start: Annotated[
+            str | None, typer.Option("--from", help="Only events from this date (ISO).")
+        ] = None,
+        end: Annotated[
+            str | None, typer.Option("--to", help="Only events before this date (ISO).")
+        ] = None,
+        out: Annotated[
+            Path | None, typer.Option("--out", help="Also write the map as a HTML file.")
+        ] = None,
+        open_browser: Annotated[
+            bool, typer.Option("--open/--no-open", help="Open the HTML file.")
+        ] = False,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Show the customer journey map: per phase, volume, conversion, time, touchpoints.
+
+        Example: klantreis map --definition aida --out map.html
+        """
+        with klantreis.open(store) as kr:
+            try:
+                journey_map = kr.journey_map(definition, start=start, end=end, persona=persona)
+            except DefinitionError as exc:
+                raise CliError(str(exc), 2) from None
+        if as_json:
+            print_json(journey_map.to_dict())
+        else:
+            console.print(journey_map_table(journey_map))
+        if out is not None:
+            write(journey_map, out)
+            if not as_json:
+                console.print(f"journey map written to [bold]{out}[/]")
+            if open_browser:
+                webbrowser.open(out.resolve().as_uri())
+
+    model = typer.Typer(help="The model: persons, sessions, journeys, phases.")
+    app.add_typer(model, name="model")
+
+    @model.command("build")
+    @friendly_errors
+    def model_build(
+        store: StoreOption = None,
+        definition: DefinitionOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Rebuild persons, sessions, journeys and phases from the stored events.
+
+        Example: klantreis model build --definition aida
+        """
+        from klantreis.model import build, load_definition
+
+        with klantreis.open(store) as kr, console.status("building the model"):
+            summary = build(kr.engine, load_definition(definition))
+            ensure_built(kr, definition)
+        if as_json:
+            print_json(summary.__dict__)
+        else:
+            console.print(
+                f"{summary.persons:,} persons, {summary.journeys:,} journeys, "
+                f"{summary.sessions:,} sessions, {summary.events:,} events "
+                f"({summary.definition})"
+            )
+
+    @app.command("stats")
+    @friendly_errors
+    def stats_command(store: StoreOption = None, as_json: JsonOption = False) -> None:
+        """What the store holds: events by name, persons, journeys, quarantine by reason.
+
+        Example: klantreis stats --json
+        """
+        from klantreis.measure.store_stats import store_stats
+
+        with klantreis.open(store) as kr:
+            stats = store_stats(kr)
+        if as_json:
+            print_json(stats)
+            return
+        console.print(
+            f"[bold]{stats['events']:,}[/] events, [bold]{stats['persons']:,}[/] persons, "
+            f"[bold]{stats['journeys']:,}[/] journeys, "
+            f"[bold]{stats['quarantined']:,}[/] quarantined"
+        )
+        table = Table(title="events by name")
+        table.add_column("event")
+        table.add_column("count", justify="right")
+        for row in stats["events_by_name"]:
+            table.add_row(row["event"], f"{row['count']:,}")
+        console.print(table)
+        if stats["quarantine_by_reason"]:
+            reasons = Table(title="quarantine by reason")
+            reasons.add_column("reason")
+            reasons.add_column("count", justify="right")
+            for row in stats["quarantine_by_reason"]:
+                reasons.add_row(row["reason"], f"{row['count']:,}")
+            console.print(reasons)
