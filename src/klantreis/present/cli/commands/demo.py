@@ -1,0 +1,92 @@
+"""`klantreis demo`: a simulated webshop in, a customer-journey map out."""
+
+from __future__ import annotations
+
+import webbrowser
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+import klantreis
+from klantreis.measure.registry import get_analysis
+from klantreis.model import ensure_built
+from klantreis.present.cli.commands.journey import journey_map_table
+from klantreis.present.cli.options import StoreOption, console, friendly_errors
+from klantreis.present.export.journey_map_html import write
+
+FOLLOW_UPS: tuple[tuple[str, str], ...] = (
+    ("score_voice", "reading what customers said"),
+    ("evaluate_expectations", "checking expectations"),
+)
+"""Analyses that store results the map shows; run when their module is installed."""
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("demo")
+    @friendly_errors
+    def demo_command(
+        out: Annotated[
+            Path, typer.Option("--out", help="Folder for journey-map.html.")
+        ] = Path("klantreis-demo"),
+        store: StoreOption = None,
+        persons: Annotated[int, typer.Option(help="Simulated customers.", min=1)] = 2000,
+        seed: Annotated[int, typer.Option(help="Simulator seed (same seed, same shop).")] = 7,
+        no_browser: Annotated[
+            bool, typer.Option("--no-browser", help="Do not open the map in a browser.")
+        ] = False,
+    ) -> None:
+        """Simulate a webshop, store its events, build journeys and draw the journey map.
+
+        Example: klantreis demo --no-browser --out demo
+        """
+        from klantreis.collect.simulator import SimulatorConfig, simulate
+
+        with klantreis.open(store) as kr, _progress() as progress:
+            task = progress.add_task("simulating the shop", total=persons)
+            shop = simulate(
+                SimulatorConfig(persons=persons, seed=seed),
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+            task = progress.add_task("storing events", total=shop.events.num_rows)
+            stored = 0
+            for batch in shop.iter_batches(20_000):
+                stored += kr.store.append(batch).stored
+                progress.advance(task, batch.num_rows)
+            task = progress.add_task("building journeys", total=None)
+            ensure_built(kr)
+            progress.update(task, total=1, completed=1)
+            for name, label in FOLLOW_UPS:
+                _follow_up(kr, progress, name, label)
+            task = progress.add_task("drawing the journey map", total=1)
+            journey_map = kr.journey_map()
+            path = write(journey_map, out / "journey-map.html")
+            progress.update(task, completed=1)
+        console.print(journey_map_table(journey_map))
+        console.print(
+            f"{shop.events.num_rows:,} events simulated ({stored:,} new) in "
+            f"[bold]{kr.settings.store}[/]; journey map: [bold]{path}[/]"
+        )
+        if not no_browser:
+            webbrowser.open(path.resolve().as_uri())
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _follow_up(kr: Any, progress: Progress, name: str, label: str) -> None:
+    func = get_analysis(name)
+    if func is None:
+        return
+    task = progress.add_task(label, total=1)
+    func(kr)
+    progress.update(task, completed=1)
