@@ -17,12 +17,13 @@ import zlib
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 
 from klantreis.collect.events import InvalidEvent, canonical_event, now_utc
 from klantreis.collect.ingest import Ingest
 from klantreis.collect.keys import KeyRing
-from klantreis.present.api.deps import presented_key
+from klantreis.present.api.deps import ReadAccess, StoreDep, presented_key
+from klantreis.store.query import Query
 
 EVENT_LIMIT = 32 * 1024
 BATCH_LIMIT = 500 * 1024
@@ -318,6 +319,17 @@ async def browser_settings(write_key: str, request: Request) -> Response:
             "metrics": {"sampleRate": 0},
         },
     )
+
+
+@router.get("/v1/messages/{message_id}", tags=["collector"])
+def stored_message(message_id: str, store: StoreDep, _who: ReadAccess) -> dict[str, Any]:
+    """The stored event with this messageId (read key): did my event arrive, and as what?"""
+    rows = store.engine.fetch(
+        Query("SELECT * FROM events WHERE message_id = :message_id", message_id=message_id)
+    ).to_pylist()
+    if not rows:
+        raise HTTPException(404, f"no stored event with messageId {message_id!r}")
+    return rows[0]
 
 
 @router.get("/v1/health", tags=["health"])

@@ -1,0 +1,126 @@
+"""A real `klantreis serve` subprocess on a free loopback port with its own temporary store."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from klantreis.store import Store
+
+CLI = [sys.executable, "-m", "klantreis.present.cli.app"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, timeout=60, env=env, check=False
+    )
+
+
+class Server:
+    """One collector process; `kill()` is SIGKILL, `stop()` a clean shutdown."""
+
+    def __init__(self, store: Path, *, config: Path | None = None) -> None:
+        self.store = store
+        self.env = {**os.environ, "KLANTREIS_STORE": str(store)}
+        if config is not None:
+            self.env["KLANTREIS_CONFIG"] = str(config)
+        self.port = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = store.with_suffix(".log")
+        self.write_key = ""
+        self.read_key = ""
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def create_key(self, name: str, *, read: bool = False) -> str:
+        result = cli("keys", "create", "--name", name, *(["--read"] if read else []), env=self.env)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    def start(self) -> Server:
+        self.port = free_port()
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [*CLI, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/v1/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError(f"server did not start: {self.log.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.proc = None
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+        self.proc = None
+
+    def stored(self, sql: str = "SELECT message_id FROM events") -> list[tuple]:
+        """Rows from the store; only while the server is stopped (DuckDB: one process)."""
+        assert self.proc is None, "stop the server before opening its store"
+        with Store(self.store, read_only=True) as store:
+            return store.connection.execute(sql).fetchall()
+
+
+@pytest.fixture
+def make_server(tmp_path: Path) -> Iterator[type[Server]]:
+    started: list[Server] = []
+
+    def factory(config: str | None = None) -> Server:
+        cfg = None
+        if config is not None:
+            cfg = tmp_path / f"klantreis-{len(started)}.toml"
+            cfg.write_text(config)
+        server = Server(tmp_path / f"store-{len(started)}.duckdb", config=cfg)
+        started.append(server)
+        return server
+
+    yield factory  # type: ignore[misc]
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A running server shared by a module's tests, with `write_key` and `read_key` set."""
+    server = Server(tmp_path_factory.mktemp("collector") / "store.duckdb")
+    server.write_key = server.create_key("shop")
+    server.read_key = server.create_key("analyst", read=True)
+    server.start()
+    yield server
+    server.stop()
