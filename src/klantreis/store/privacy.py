@@ -18,8 +18,8 @@ from klantreis.store.query import Query, identifier
 from klantreis.store.schema import TABLES
 from klantreis.store.store import Store
 
-MIN_RAW_MATCH = 4
-"""Shorter ids are not searched for inside raw quarantine text (too many false matches)."""
+MIN_RAW_MATCH = 6
+"""Shorter ids are searched for in raw quarantine text only as a quoted JSON string."""
 
 
 @dataclass
@@ -79,6 +79,7 @@ def _condition(name: str, who: PersonIds) -> exp.Expression | None:
     ]
     if name == "quarantine":
         for value in sorted(who.ids | who.person_ids):
+            parts.append(exp.func("contains", exp.column("raw"), exp.convert(f'"{value}"')))
             if len(value) >= MIN_RAW_MATCH:
                 parts.append(exp.func("contains", exp.column("raw"), exp.convert(value)))
     return exp.or_(*parts) if parts else None

@@ -1,0 +1,105 @@
+"""The journey map from a story whose numbers we can count by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from stories import story
+
+import klantreis
+from klantreis.present.export.journey_map_html import render
+
+
+@pytest.fixture
+def kr(tmp_path: Path):
+    handle = klantreis.open(tmp_path / "s.duckdb")
+    handle.store.append(
+        story(
+            {
+                "anna": [
+                    ("Products Searched", "09:00"),
+                    ("Product Viewed", "09:05"),
+                    ("Checkout Started", "09:20"),
+                    ("Order Completed", "09:25", {"properties": {"order_id": "A1"}}),
+                    ("Order Delivered", "2026-03-04T10:00", {"properties": {"order_id": "A1"}}),
+                    ("Review Submitted", "2026-03-05T10:00",
+                     {"properties": {"order_id": "A1", "rating": 5,
+                                     "text": "<script>alert('x')</script> snel!"}}),
+                ],
+                "bram": [
+                    ("Products Searched", "11:00"),
+                    ("Product Viewed", "11:10"),
+                ],
+                "cato": [
+                    ("Product Viewed", "12:00"),
+                    ("Order Completed", "12:30", {"properties": {"order_id": "C1"}}),
+                    ("Review Submitted", "2026-03-09T10:00",
+                     {"properties": {"order_id": "C1", "rating": 2}}),
+                ],
+            }
+        )
+    )
+    yield handle
+    handle.close()
+
+
+def test_counts_per_phase(kr):
+    journey_map = kr.journey_map()
+    phases = {p.id: p for p in journey_map.phases}
+    assert [p.id for p in journey_map.phases] == [
+        "awareness", "orientation", "consideration", "purchase", "service", "evaluation"
+    ]
+    assert phases["awareness"].persons == 0
+    assert phases["orientation"].persons == 2
+    assert phases["consideration"].persons == 3
+    assert phases["purchase"].persons == 2
+    # orientation -> consideration: both searching journeys viewed a product
+    assert phases["orientation"].conversion_to_next == 1.0
+    # consideration -> purchase: 2 of 3 journeys
+    assert phases["consideration"].conversion_to_next == pytest.approx(2 / 3, abs=1e-4)
+    assert phases["evaluation"].conversion_to_next is None
+    # anna: consideration 09:05 -> purchase 09:20 = 15 min; bram 0 (ends there); cato 30 min
+    assert phases["consideration"].median_time_seconds == 15 * 60
+    assert journey_map.totals["persons"] == 3
+    assert journey_map.totals["converted"] == 2
+
+
+def test_emotion_from_review_scores(kr):
+    evaluation = kr.journey_map().phases[-1]
+    assert evaluation.emotion["mean_rating"] == 3.5
+    assert evaluation.emotion["value"] == pytest.approx(0.25)
+    assert evaluation.emotion["n"] == 2
+
+
+def test_period_cut(kr):
+    journey_map = kr.journey_map(start="2026-03-03")
+    phases = {p.id: p for p in journey_map.phases}
+    assert phases["consideration"].persons == 0
+    assert phases["evaluation"].persons == 2
+
+
+def test_aida_map(kr):
+    journey_map = kr.journey_map("aida")
+    assert [p.id for p in journey_map.phases] == ["attention", "interest", "desire", "action"]
+
+
+def test_arrow_pandas_polars(kr):
+    journey_map = kr.journey_map()
+    assert journey_map.to_arrow().num_rows == 6
+    assert journey_map.to_pandas()["phase"].iloc[0] == "awareness"
+    assert journey_map.to_polars().height == 6
+
+
+def test_html_is_self_contained_and_escaped(kr):
+    html = render(kr.journey_map())
+    assert "<script" not in html.lower()
+    assert "http://" not in html and "https://" not in html
+    assert "Consideration" in html
+
+
+def test_unknown_persona_cut_is_a_clear_error(kr):
+    from klantreis.measure.filters import FilterError
+
+    with pytest.raises(FilterError, match="personas"):
+        kr.journey_map(persona="bargain hunters")
