@@ -1,0 +1,136 @@
+"""Sentiment from lexicons: a score on -1..+1 and a label, for any language we have words for.
+
+English goes through vaderSentiment itself. For the other languages we apply VADER's core rules
+by hand — negation flips and dampens, intensifiers boost, the clause after "but" weighs more,
+and the sum is squashed with VADER's normalisation — because vaderSentiment hard-codes English
+negations and boosters and asent would pull in spaCy pipelines we cannot download.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from dataclasses import dataclass
+
+from klantreis.measure.voice.lexicons import grammar, lexicon
+
+LABELS = ("negative", "neutral", "positive")
+NEUTRAL_BAND = 0.05
+"""|score| below this is neutral (VADER's convention for its compound score)."""
+
+_NEGATION_FACTOR = -0.74  # VADER's N_SCALAR
+_BOOST = 0.293  # VADER's B_INCR
+_ALPHA = 15.0  # VADER's normalisation constant
+_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|n't|[.,;:!?]", re.UNICODE)
+_CLAUSE_END = frozenset(".,;:!?")
+
+
+@dataclass(frozen=True)
+class LexiconSentiment:
+    score: float
+    """-1..+1."""
+    label: str
+    positive: float
+    """Sum of positive valences (for model features)."""
+    negative: float
+    hits: int
+
+
+def label_for(score: float) -> str:
+    if score >= NEUTRAL_BAND:
+        return "positive"
+    if score <= -NEUTRAL_BAND:
+        return "negative"
+    return "neutral"
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased words, with clause punctuation kept as tokens (negation stops there)."""
+    return _TOKEN.findall(text.lower())
+
+
+@functools.lru_cache(maxsize=1)
+def _vader():  # type: ignore[no-untyped-def]
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+_SUFFIXES = ("ere", "este", "en", "er", "es", "e", "t")
+
+
+def _inflection_base(token: str, words: dict[str, float]) -> str | None:
+    """The lexicon entry an inflected adjective comes from (`slechte` → `slecht`).
+
+    Lexicons list base forms; Dutch, Danish and German add -e/-en/-er/-t. Stripping those is
+    enough for the adjectives that carry sentiment, where a full stemmer over-merges words.
+    """
+    for suffix in _SUFFIXES:
+        if token.endswith(suffix) and len(token) - len(suffix) >= 4:
+            base = token[: -len(suffix)]
+            if base in words:
+                return base
+    return None
+
+
+def _normalise(total: float) -> float:
+    return total / math.sqrt(total * total + _ALPHA)
+
+
+def lexicon_sentiment(text: str, language: str) -> LexiconSentiment:
+    """Score one text with the lexicon of its language (neutral when we have none)."""
+    if language == "en":
+        polarity = _vader().polarity_scores(text)
+        compound = float(polarity["compound"])
+        return LexiconSentiment(
+            compound, label_for(compound), polarity["pos"], polarity["neg"],
+            int(polarity["pos"] > 0) + int(polarity["neg"] > 0),
+        )
+    words = lexicon(language)
+    rules = grammar()
+    negations = rules["negations"].get(language, frozenset())
+    boosters = rules["intensifiers"].get(language, frozenset())
+    contrasts = rules["contrasts"].get(language, frozenset())
+    toks = tokens(text)
+    valences: list[float] = []
+    contrast_at = -1
+    i = 0
+    while i < len(toks):
+        for size in (3, 2, 1):
+            phrase = " ".join(toks[i : i + size])
+            if size <= len(toks) - i and phrase in words:
+                break
+            if size == 1 and (base := _inflection_base(phrase, words)) is not None:
+                phrase = base
+                break
+        else:
+            if toks[i] in contrasts:
+                contrast_at = len(valences)
+            i += 1
+            continue
+        valence = words[phrase]
+        window = toks[max(0, i - 3) : i]
+        for j in range(len(window) - 1, -1, -1):
+            if window[j] in _CLAUSE_END:
+                window = window[j + 1 :]
+                break
+        if any(t in boosters for t in window[-1:]):
+            valence += math.copysign(_BOOST * 4, valence)
+        if any(t in negations for t in window):
+            valence *= _NEGATION_FACTOR
+        valences.append(valence)
+        i += size
+    if contrast_at >= 0:
+        valences = [v * 0.5 for v in valences[:contrast_at]] + [
+            v * 1.5 for v in valences[contrast_at:]
+        ]
+    total = sum(valences)
+    score = _normalise(total) if valences else 0.0
+    return LexiconSentiment(
+        score,
+        label_for(score),
+        sum(v for v in valences if v > 0),
+        -sum(v for v in valences if v < 0),
+        len(valences),
+    )
