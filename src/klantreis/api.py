@@ -57,10 +57,18 @@ class Result:
 class Klantreis:
     """One open store and the engine that runs queries over it."""
 
-    def __init__(self, settings: Settings, *, read_only: bool = False) -> None:
+    def __init__(
+        self, settings: Settings, *, read_only: bool = False, store: Store | None = None
+    ) -> None:
         self.settings = settings
-        self.store = Store(settings.store, read_only=read_only)
+        self._owns_store = store is None
+        self.store = store if store is not None else Store(settings.store, read_only=read_only)
         self._engine: Engine | None = None
+
+    @classmethod
+    def over(cls, store: Store, settings: Settings) -> Klantreis:
+        """The API over a store someone else opened and will close (the HTTP server)."""
+        return cls(settings, store=store)
 
     @property
     def engine(self) -> Engine:
@@ -86,7 +94,8 @@ class Klantreis:
     def close(self) -> None:
         if self._engine is not None and self._engine is not self.store.engine:
             self._engine.close()
-        self.store.close()
+        if self._owns_store:
+            self.store.close()
 
     def __enter__(self) -> Klantreis:
         return self
