@@ -67,9 +67,9 @@ counted AS (
 )
 SELECT * FROM (
     SELECT *, row_number() OVER (PARTITION BY phase ORDER BY persons DESC, events DESC, item)
-              AS rank
+              AS position
     FROM counted
-) WHERE rank <= :top
+) AS ranked WHERE position <= :top
 """
 
 _TOTALS = """
