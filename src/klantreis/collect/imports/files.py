@@ -1,0 +1,69 @@
+"""Import any CSV / JSON-lines / Parquet export through a declarative mapping."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from klantreis.collect.imports.mapping import Mapping, load_mapping
+from klantreis.collect.imports.quarantine import QuarantineBuffer
+from klantreis.collect.imports.readers import Source
+from klantreis.collect.imports.summary import ImportSummary, Progress
+from klantreis.collect.imports.tabular import BATCH_TABLE, compile_mapping
+from klantreis.store import Store
+from klantreis.store.store import utcnow
+
+BATCH_ROWS = 200_000
+
+
+def import_file(
+    store: Store,
+    file: str | Path,
+    mapping: str | Path | dict[str, Any] | Mapping,
+    *,
+    progress: Progress | None = None,
+    batch_rows: int = BATCH_ROWS,
+) -> ImportSummary:
+    """Read `file`, make events by `mapping`, store them; bad rows go to the quarantine.
+
+    Raises `ImportFailed` (one line naming file and column or key) when the file or mapping
+    cannot be used at all; never for a bad row.
+    """
+    started = time.perf_counter()
+    spec, origin = load_mapping(mapping)
+    path = Path(file)
+    source = Source.open(path, spec.format, delimiter=spec.csv.delimiter, quote=spec.csv.quote)
+    spec.check_columns(list(source.columns), path, origin)
+    label = f"import:{spec.name}:{path.name}"
+    compiled = compile_mapping(
+        spec, source.columns, source=label, file=str(path), received_at=utcnow()
+    )
+    summary = ImportSummary(source=label, files=[str(path)])
+    rejects = QuarantineBuffer(source=label)
+    con = source.connection.cursor()  # the reader streams on the connection itself
+    for batch in source.batches(batch_rows):
+        con.register(BATCH_TABLE, batch)
+        try:
+            events = con.sql(compiled.events_sql).to_arrow_table()
+            bad = con.sql(compiled.quarantine_sql).to_arrow_table()
+        finally:
+            con.unregister(BATCH_TABLE)
+        _store(store, events, summary)
+        rejects.add(bad)
+        if progress:
+            progress(batch.num_rows, f"reading {path.name}")
+    summary.rows_read = source.rows_read
+    rejects.add_rejected(source.rejected(), file=str(path))
+    rejects.write(store, summary, {str(path): source.rejected()})
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _store(store: Store, events: pa.Table, summary: ImportSummary) -> None:
+    summary.count_events(events)
+    result = store.append(events)
+    summary.events_stored += result.stored
+    summary.duplicates += result.duplicates

@@ -1,0 +1,267 @@
+"""The declarative column mapping: which columns of an export become which events.
+
+A mapping is YAML (format in docs/mappings.md). It names, per event: the event name (a constant
+or a column's value through a value map), the timestamp column, the message id (a column or a
+template over columns), the user columns, the channel and typed properties. Filters are
+structured (column + equals / in / not_null), so nothing a user writes ever becomes SQL text.
+"""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from klantreis.collect.imports.errors import MappingError
+from klantreis.collect.imports.readers import FORMATS
+
+BUILTIN_DIR = Path(__file__).parent / "mappings"
+ValueType = Literal["string", "int", "number", "bool", "timestamp", "json"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def template_parts(template: str) -> list[tuple[str, str | None]]:
+    """Literal text and column names of `shop:order:{id}`, in order."""
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise ValueError(f"bad template {template!r}: {exc}") from None
+    return [(text, name) for text, name, _spec, _conv in parsed]
+
+
+class Value(_Strict):
+    """A value from a column (converted to `type`), a template over columns, or a constant."""
+
+    column: str | None = None
+    template: str | None = None
+    value: Any = None
+    type: ValueType = "string"
+    format: str | None = None
+    """strptime format for `timestamp` (`%Y-%m-%d %H:%M:%S`), or `epoch` / `epoch_ms`."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Value:
+        if sum(v is not None for v in (self.column, self.template, self.value)) != 1:
+            raise ValueError("give exactly one of `column`, `template` or `value`")
+        if self.template is not None:
+            template_parts(self.template)
+        return self
+
+    def columns(self) -> list[str]:
+        if self.template is not None:
+            return [name for _text, name in template_parts(self.template) if name]
+        return [self.column] if self.column is not None else []
+
+
+class EventName(_Strict):
+    """The event name from a column; `values` maps raw values to event names."""
+
+    column: str
+    values: dict[str, str] | None = None
+    unmapped: Literal["quarantine", "skip"] = "quarantine"
+
+
+class Template(_Strict):
+    """A message id: `column`, or `template` with `{column}` fields (`shop:order:{id}`)."""
+
+    column: str | None = None
+    template: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Template:
+        if (self.column is None) == (self.template is None):
+            raise ValueError("give exactly one of `column` or `template`")
+        if self.template is not None:
+            template_parts(self.template)
+        return self
+
+    def parts(self) -> list[tuple[str, str | None]]:
+        """Literal text and column names, in order: [("shop:order:", "id")]."""
+        if self.column is not None:
+            return [("", self.column)]
+        assert self.template is not None
+        return template_parts(self.template)
+
+    def columns(self) -> list[str]:
+        return [name for _text, name in self.parts() if name]
+
+
+class Filter(_Strict):
+    """Keep a row only when `column` equals a value, is (not) one of values, or is (not) empty."""
+
+    column: str
+    equals: str | int | float | bool | None = None
+    in_: list[str | int | float | bool] | None = Field(default=None, alias="in")
+    not_in: list[str | int | float | bool] | None = None
+    not_null: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Filter:
+        tests = [self.equals, self.in_, self.not_in, self.not_null]
+        if sum(test is not None for test in tests) != 1:
+            raise ValueError("give exactly one of `equals`, `in`, `not_in` or `not_null`")
+        return self
+
+
+def _as_value(raw: Any) -> Any:
+    """`total: price` is shorthand for `{column: price}`."""
+    return {"column": raw} if isinstance(raw, str) else raw
+
+
+class EventMapping(_Strict):
+    """One event made from each row (that passes `where`)."""
+
+    event: str | EventName
+    type: Literal["track", "identify"] = "track"
+    timestamp: Value | None = None
+    message_id: Template | None = None
+    user_id: Value | None = None
+    anonymous_id: Value | None = None
+    channel: Value | None = None
+    where: list[Filter] = Field(default_factory=list)
+    properties: dict[str, Value] = Field(default_factory=dict)
+
+    @field_validator("timestamp", "user_id", "anonymous_id", mode="before")
+    @classmethod
+    def _column_shorthand(cls, raw: Any) -> Any:
+        return _as_value(raw)
+
+    @field_validator("channel", mode="before")
+    @classmethod
+    def _channel_constant(cls, raw: Any) -> Any:
+        return {"value": raw} if isinstance(raw, str) else raw
+
+    @field_validator("message_id", mode="before")
+    @classmethod
+    def _id_shorthand(cls, raw: Any) -> Any:
+        if isinstance(raw, str):
+            return {"template": raw} if "{" in raw else {"column": raw}
+        return raw
+
+    @field_validator("properties", mode="before")
+    @classmethod
+    def _property_shorthand(cls, raw: Any) -> Any:
+        if isinstance(raw, dict):
+            return {key: _as_value(value) for key, value in raw.items()}
+        return raw
+
+
+class CsvOptions(_Strict):
+    delimiter: str | None = None
+    quote: str | None = None
+
+
+class Mapping(_Strict):
+    """A whole mapping file: defaults shared by its events, and the events."""
+
+    name: str = "csv"
+    """Label in the events' `source` (`import:<name>:<file>`) and default message ids."""
+    description: str | None = None
+    format: Literal["csv", "jsonl", "parquet"] | None = None
+    csv: CsvOptions = Field(default_factory=CsvOptions)
+    timestamp: Value | None = None
+    user_id: Value | None = None
+    anonymous_id: Value | None = None
+    channel: Value | None = None
+    events: list[EventMapping] = Field(min_length=1)
+
+    @field_validator("timestamp", "user_id", "anonymous_id", mode="before")
+    @classmethod
+    def _column_shorthand(cls, raw: Any) -> Any:
+        return _as_value(raw)
+
+    @field_validator("channel", mode="before")
+    @classmethod
+    def _channel_constant(cls, raw: Any) -> Any:
+        return {"value": raw} if isinstance(raw, str) else raw
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Mapping:
+        for index, event in enumerate(self.events):
+            for key in ("timestamp", "user_id", "anonymous_id", "channel"):
+                if getattr(event, key) is None:
+                    setattr(event, key, getattr(self, key))
+            if event.timestamp is None:
+                raise ValueError(f"events.{index}.timestamp: every event needs a timestamp")
+            if event.user_id is None and event.anonymous_id is None:
+                raise ValueError(f"events.{index}: give user_id or anonymous_id")
+        return self
+
+    def columns_used(self) -> list[tuple[str, str]]:
+        """(mapping key, column) for every column the mapping reads."""
+        used: list[tuple[str, str]] = []
+        for index, event in enumerate(self.events):
+            prefix = f"events.{index}"
+            if isinstance(event.event, EventName):
+                used.append((f"{prefix}.event.column", event.event.column))
+            for key in ("timestamp", "user_id", "anonymous_id", "channel"):
+                value = getattr(event, key)
+                if value is not None:
+                    used += [(f"{prefix}.{key}", column) for column in value.columns()]
+            if event.message_id is not None:
+                used += [(f"{prefix}.message_id", c) for c in event.message_id.columns()]
+            used += [(f"{prefix}.where.{i}.column", f.column) for i, f in enumerate(event.where)]
+            for key, value in event.properties.items():
+                used += [(f"{prefix}.properties.{key}", column) for column in value.columns()]
+        return used
+
+    def check_columns(self, columns: list[str], data_file: Path, origin: str) -> None:
+        """A one-line error naming the mapping key and the absent column."""
+        available = set(columns)
+        for key, column in self.columns_used():
+            if column not in available:
+                shown = ", ".join(columns[:12]) + (", ..." if len(columns) > 12 else "")
+                raise MappingError(
+                    f"{origin}: {key}: column {column!r} is not in {data_file} (columns: {shown})"
+                )
+
+
+def builtin_mappings() -> list[str]:
+    return sorted(path.stem for path in BUILTIN_DIR.glob("*.yaml"))
+
+
+def load_mapping(spec: str | Path | dict[str, Any] | Mapping) -> tuple[Mapping, str]:
+    """A mapping and where it came from: a YAML file, a built-in name, or a dict."""
+    if isinstance(spec, Mapping):
+        return spec, f"mapping {spec.name}"
+    if isinstance(spec, dict):
+        return _validate(spec, "mapping"), "mapping"
+    path = Path(spec)
+    if not path.exists() and path.suffix == "" and (BUILTIN_DIR / f"{path.name}.yaml").exists():
+        path = BUILTIN_DIR / f"{path.name}.yaml"
+        origin = f"built-in mapping {spec}"
+    else:
+        origin = str(path)
+    if not path.exists():
+        raise MappingError(
+            f"{path}: no such mapping file (built-in mappings: {', '.join(builtin_mappings())})"
+        )
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise MappingError(f"{origin}: malformed YAML{where}: {problem}") from None
+    if not isinstance(raw, dict):
+        raise MappingError(f"{origin}: a mapping must be a YAML object with an `events` list")
+    return _validate(raw, origin), origin
+
+
+def _validate(raw: dict[str, Any], origin: str) -> Mapping:
+    try:
+        return Mapping.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = ".".join(str(part) for part in error["loc"]) or "(top)"
+        message = error["msg"].removeprefix("Value error, ")
+        raise MappingError(f"{origin}: {key}: {message}") from None
+
+
+__all__ = ["FORMATS", "EventMapping", "Filter", "Mapping", "Value", "load_mapping"]

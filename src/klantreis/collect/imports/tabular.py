@@ -1,0 +1,242 @@
+"""A mapping compiled into two queries over a batch of rows: its events and its rejects.
+
+Per mapped event, a row either becomes a canonical event (every check passes) or a quarantine
+row naming the first column that failed and why; rows a filter leaves out become nothing. Both
+queries are built once per import as SQLGlot trees and run on every batch of the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlglot import exp
+
+from klantreis.collect.imports.convert import (
+    Converted,
+    cast,
+    col,
+    convert,
+    fn,
+    is_null,
+    lit,
+    not_null,
+    null,
+    text,
+)
+from klantreis.collect.imports.convert import template as convert_template
+from klantreis.collect.imports.mapping import EventMapping, EventName, Filter, Mapping, Template
+from klantreis.collect.imports.readers import LINE_COLUMN
+from klantreis.store.schema import EVENT_COLUMNS
+
+BATCH_TABLE = "klantreis_batch"
+
+
+@dataclass(frozen=True)
+class Check:
+    """A reason a row cannot become this event: `invalid` true means quarantine."""
+
+    invalid: exp.Expression
+    column: str
+    reason: exp.Expression
+
+
+@dataclass(frozen=True)
+class CompiledMapping:
+    events_sql: str
+    quarantine_sql: str
+
+
+def compile_mapping(
+    mapping: Mapping, columns: dict[str, str], *, source: str, file: str, received_at: datetime
+) -> CompiledMapping:
+    """The events query and the quarantine query for batches of this file."""
+    raw = _raw_row(columns)
+    event_selects, quarantine_selects = [], []
+    for index, event in enumerate(mapping.events):
+        keep, checks, row = _event(event, columns, raw, mapping.name)
+        valid = exp.Not(this=exp.Paren(this=exp.or_(*[c.invalid for c in checks])))
+        values = {
+            **row,
+            "received_at": cast(lit(received_at.isoformat(sep=" ")), "TIMESTAMP"),
+            "source": lit(source),
+        }
+        event_selects.append(
+            exp.select(*[_alias(values.get(name, null()), name, t) for name, t in EVENT_COLUMNS])
+            .from_(BATCH_TABLE)
+            .where(exp.and_(keep, valid))
+        )
+        first_failed = exp.Case(ifs=[exp.If(this=c.invalid, true=lit(c.column)) for c in checks])
+        reason = exp.Case(ifs=[exp.If(this=c.invalid, true=c.reason) for c in checks])
+        line = col(LINE_COLUMN)
+        quarantine_id = fn(
+            "md5",
+            exp.DPipe(
+                this=lit(f"{source}|{file}|{index}|"),
+                expression=cast(line, "VARCHAR"),
+                safe=True,
+            ),
+        )
+        quarantine_selects.append(
+            exp.select(
+                exp.alias_(quarantine_id, "quarantine_id"),
+                exp.alias_(values["received_at"], "received_at"),
+                exp.alias_(lit(source), "source"),
+                exp.alias_(lit(file), "file"),
+                exp.alias_(line, "line"),
+                exp.alias_(first_failed, "column_name"),
+                exp.alias_(reason, "reason"),
+                exp.alias_(cast(raw, "VARCHAR"), "raw"),
+                exp.alias_(row["message_id"], "message_id"),
+                exp.alias_(row.get("user_id", null()), "user_id"),
+                exp.alias_(row.get("anonymous_id", null()), "anonymous_id"),
+            )
+            .from_(BATCH_TABLE)
+            .where(exp.and_(keep, exp.Not(this=valid)))
+        )
+    return CompiledMapping(_union(event_selects), _union(quarantine_selects))
+
+
+def _event(
+    event: EventMapping, columns: dict[str, str], raw: exp.Expression, mapping_name: str
+) -> tuple[exp.Expression, list[Check], dict[str, exp.Expression]]:
+    keep: list[exp.Expression] = [_filter(f, columns) for f in event.where]
+    checks: list[Check] = []
+
+    if isinstance(event.event, EventName):
+        name, name_column = _mapped_name(event.event, columns)
+        if event.event.values is not None and event.event.unmapped == "skip":
+            keep.append(not_null(name))
+        else:
+            reason = exp.DPipe(
+                this=lit("no event name for value "),
+                expression=cast(fn("to_json", text(col(name_column), "VARCHAR")), "VARCHAR"),
+                safe=True,
+            )
+            checks.append(Check(is_null(name), name_column, reason))
+    else:
+        name = lit(event.event)
+
+    assert event.timestamp is not None  # filled from the defaults by the mapping
+    timestamp = convert(event.timestamp, columns, as_type="timestamp")
+    checks += _required(timestamp, "missing timestamp")
+
+    message_id, id_column = _message_id(event.message_id, columns, name, raw, mapping_name)
+    checks.append(Check(is_null(message_id), id_column, lit("missing message id")))
+
+    ids = {
+        key: convert(spec, columns, as_type="string")
+        for key, spec in (("user_id", event.user_id), ("anonymous_id", event.anonymous_id))
+        if spec is not None
+    }
+    user_column = next((c.column for c in ids.values() if c.column), "user_id")
+    checks.append(
+        Check(
+            exp.and_(*[is_null(c.value) for c in ids.values()]),
+            user_column,
+            lit("missing user id (" + " and ".join(ids) + ")"),
+        )
+    )
+
+    channel = convert(event.channel, columns, as_type="string") if event.channel else None
+    properties: list[exp.Expression] = []
+    for key, spec in event.properties.items():
+        converted = convert(spec, columns)
+        checks += _type_check(converted)
+        value = converted.value
+        if spec.type == "timestamp":
+            value = fn("strftime", value, lit("%Y-%m-%dT%H:%M:%S"))
+        properties += [lit(key), value]
+    payload = cast(fn("json_object", *properties), "VARCHAR")
+
+    row = {
+        "message_id": message_id,
+        "type": lit(event.type),
+        "event": name if event.type == "track" else lit("Identify"),
+        "user_id": ids["user_id"].value if "user_id" in ids else null(),
+        "anonymous_id": ids["anonymous_id"].value if "anonymous_id" in ids else null(),
+        "timestamp": timestamp.value,
+        "channel": channel.value if channel else lit("web"),
+        "properties" if event.type == "track" else "traits": payload,
+    }
+    return exp.and_(*keep) if keep else exp.true(), checks, row
+
+
+def _required(converted: Converted, missing: str) -> list[Check]:
+    checks = []
+    if converted.column is not None:
+        checks.append(Check(is_null(col(converted.column)), converted.column, lit(missing)))
+    checks += _type_check(converted)
+    return checks
+
+
+def _type_check(converted: Converted) -> list[Check]:
+    if converted.invalid is None or converted.reason is None or converted.column is None:
+        return []
+    return [Check(converted.invalid, converted.column, converted.reason)]
+
+
+def _mapped_name(spec: EventName, columns: dict[str, str]) -> tuple[exp.Expression, str]:
+    value = text(col(spec.column), columns.get(spec.column, "VARCHAR"))
+    if spec.values is None:
+        return value, spec.column
+    ifs = [
+        exp.If(this=exp.EQ(this=value, expression=lit(raw)), true=lit(name))
+        for raw, name in spec.values.items()
+    ]
+    return exp.Case(ifs=ifs), spec.column
+
+
+def _message_id(
+    spec: Template | None,
+    columns: dict[str, str],
+    name: exp.Expression,
+    raw: exp.Expression,
+    mapping_name: str,
+) -> tuple[exp.Expression, str]:
+    """The id a re-import recognises: from the mapping, or a hash of the row's content."""
+    if spec is None:
+        digest = fn("md5", exp.DPipe(this=name, expression=cast(raw, "VARCHAR"), safe=True))
+        return exp.DPipe(this=lit(f"{mapping_name}:"), expression=digest, safe=True), "message_id"
+    value = (
+        convert_template(spec.template, columns)
+        if spec.template
+        else text(col(spec.column or ""), columns.get(spec.column or "", "VARCHAR"))
+    )
+    return value, spec.columns()[0] if spec.columns() else "message_id"
+
+
+def _filter(spec: Filter, columns: dict[str, str]) -> exp.Expression:
+    value = text(col(spec.column), columns.get(spec.column, "VARCHAR"))
+    if spec.not_null is not None:
+        return not_null(value) if spec.not_null else is_null(value)
+    if spec.in_ is not None:
+        return exp.In(this=value, expressions=[lit(_as_text(v)) for v in spec.in_])
+    if spec.not_in is not None:
+        # A row whose column is empty is not "in" the list either.
+        inside = exp.In(this=value, expressions=[lit(_as_text(v)) for v in spec.not_in])
+        return exp.or_(is_null(value), exp.Not(this=exp.Paren(this=inside)))
+    return exp.EQ(this=value, expression=lit(_as_text(spec.equals)))
+
+
+def _as_text(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _raw_row(columns: dict[str, str]) -> exp.Expression:
+    """The row as a JSON object (kept in the quarantine, and the default id's content)."""
+    args: list[exp.Expression] = []
+    for name in columns:
+        args += [lit(name), col(name)]
+    return fn("json_object", *args)
+
+
+def _alias(value: exp.Expression, name: str, sql_type: str) -> exp.Expression:
+    return exp.alias_(cast(value, sql_type), name)
+
+
+def _union(selects: list[exp.Select]) -> str:
+    tree: exp.Expression = selects[0]
+    for select in selects[1:]:
+        tree = exp.union(tree, select, distinct=False)
+    return tree.sql(dialect="duckdb")
