@@ -45,6 +45,10 @@ class ApiKeyError(ValueError):
     """A key operation the user can fix (unknown key, empty name)."""
 
 
+KeyError_ = ApiKeyError
+"""The first name of `ApiKeyError`, still imported by the dashboard's settings page."""
+
+
 @dataclass(frozen=True)
 class ApiKey:
     key_id: str
