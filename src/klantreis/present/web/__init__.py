@@ -1,0 +1,54 @@
+"""The dashboard: server-rendered pages (Jinja2) with a little JavaScript and ECharts.
+
+`klantreis.present.api.app.create_app` calls `mount(app)`, which adds the pages, the static
+files (all served by klantreis itself, nothing from a CDN) and the login-session check that
+the read API accepts in place of a read key. Why this shape: docs/web.md.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from importlib import resources
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from klantreis.present.web import routes
+from klantreis.present.web.context import (
+    CsrfRejected,
+    LoginRequired,
+    login_url,
+    render,
+    resolve_user,
+    viewer,
+)
+
+
+def session_user(request: Request) -> str | None:
+    """The logged-in dashboard user's name, for `deps.ReadAccess`."""
+    user = resolve_user(request)
+    return user.username if user else None
+
+
+def mount(app: FastAPI) -> None:
+    for info in sorted(pkgutil.iter_modules(routes.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{routes.__name__}.{info.name}")
+        router = getattr(module, "router", None)
+        if router is not None:
+            app.include_router(router)
+    static = resources.files("klantreis.present.web") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    app.state.session_user_resolver = session_user
+
+    @app.exception_handler(LoginRequired)
+    async def _login(_: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(login_url(exc.next_url), status_code=303)
+
+    @app.exception_handler(CsrfRejected)
+    async def _csrf(request: Request, _: CsrfRejected) -> Response:
+        who = viewer(request, require_login=False)
+        return render(request, who, "message.html", status=403, message=who.lang.gettext(
+            "This form has expired or did not come from this site; reload the page and "
+            "try again."))

@@ -1,0 +1,93 @@
+"""Runs the registered analyses for the dashboard and says plainly which ones are missing.
+
+Pages never compute numbers of their own: they ask the registry (`measure/registry.py`) by
+name, pass only the parameters an analysis declares, and render what comes back. An analysis
+that is not installed or fails becomes an `Outcome` with a reason, which the page shows instead
+of inventing data.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from klantreis.api import Klantreis, Result
+from klantreis.config import Settings
+from klantreis.measure.registry import get_analysis
+from klantreis.store import Store
+from klantreis.store.query import Query
+
+log = logging.getLogger(__name__)
+
+PERIODS = {"30d": 30, "90d": 90, "365d": 365, "all": None}
+
+
+@dataclass
+class Outcome:
+    name: str
+    available: bool
+    value: Any = None
+    error: str | None = None
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.available and self.error is None
+
+
+def rows_of(value: Any) -> list[dict[str, Any]]:
+    """Rows of a Result, Arrow table, pandas frame or list of dicts."""
+    if isinstance(value, Result):
+        return value.to_pylist()
+    if hasattr(value, "to_pylist"):
+        return list(value.to_pylist())
+    if hasattr(value, "to_dict") and hasattr(value, "columns"):
+        return list(value.to_dict("records"))
+    if isinstance(value, list):
+        return [r for r in value if isinstance(r, dict)]
+    return []
+
+
+class Board:
+    """The analyses of one request, through the Python API over the server's open store."""
+
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self.kr = Klantreis.over(store, settings)
+        self.store = store
+
+    def has(self, name: str) -> bool:
+        return get_analysis(name) is not None
+
+    def run(self, name: str, **params: Any) -> Outcome:
+        func = get_analysis(name)
+        if func is None:
+            return Outcome(name, available=False)
+        accepted = inspect.signature(func).parameters
+        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
+        call = {k: v for k, v in params.items() if v is not None and (takes_any or k in accepted)}
+        try:
+            value = func(self.kr, **call)
+        except Exception as exc:  # an analysis failing must not take the page down
+            log.exception("analysis %s failed", name)
+            return Outcome(name, available=True, error=f"{type(exc).__name__}: {exc}")
+        return Outcome(name, available=True, value=value, rows=rows_of(value))
+
+    def has_table(self, name: str) -> bool:
+        return self.store.engine.has_table(name)
+
+    def latest_event(self) -> datetime | None:
+        if not self.has_table("events"):
+            return None
+        value = self.store.engine.scalar(Query("SELECT max(timestamp) FROM events"))
+        return value if isinstance(value, datetime) else None
+
+    def period_bounds(self, period: str) -> tuple[datetime | None, datetime | None]:
+        """(since, until) of a period ending at the newest event, so old imports still work."""
+        days = PERIODS.get(period)
+        latest = self.latest_event()
+        if days is None or latest is None:
+            return None, None
+        return latest - timedelta(days=days), latest + timedelta(seconds=1)

@@ -1,0 +1,99 @@
+"""The dashboard's languages (Dutch, English, Danish) and locale-aware numbers and dates.
+
+Catalogues are standard gettext `.po` files under `locale/<lang>/LC_MESSAGES/`, read with Babel
+when the server starts (no compile step, so a translator edits one file). Numbers, percentages,
+dates and durations are formatted by Babel with the CLDR data of the chosen locale.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from importlib import resources
+
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_timedelta
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+
+LOCALES = ("nl", "en", "da")
+DEFAULT_LOCALE = "en"
+LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English", "da": "Dansk"}
+
+
+@functools.cache
+def catalogue(lang: str) -> dict[str, str]:
+    """msgid → translation for `lang` (empty for English, whose msgids are the text)."""
+    path = resources.files("klantreis.present.web") / "locale" / lang / "LC_MESSAGES"
+    po = path / "messages.po"
+    if not po.is_file():
+        return {}
+    with po.open("rb") as fh:
+        parsed = read_po(fh, locale=lang)
+    return {str(m.id): str(m.string) for m in parsed if m.id and m.string and not m.fuzzy}
+
+
+def negotiate(accept_language: str | None) -> str:
+    """The best of our locales for an Accept-Language header (q-values honoured)."""
+    choices: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        lang = tag.strip().lower().split("-")[0]
+        if lang in LOCALES and quality > 0:
+            choices.append((-quality, position, lang))
+    return sorted(choices)[0][2] if choices else DEFAULT_LOCALE
+
+
+@dataclass(frozen=True)
+class Lang:
+    """One locale's text and formats, handed to every template as `t`."""
+
+    code: str
+
+    @property
+    def locale(self) -> Locale:
+        return Locale.parse(self.code)
+
+    def gettext(self, message: str, **values: object) -> str:
+        text = catalogue(self.code).get(message, message)
+        return text.format(**values) if values else text
+
+    def num(self, value: float | int | None, digits: int = 0) -> str:
+        if value is None:
+            return "–"
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(value, format=pattern, locale=self.code)
+
+    def signed(self, value: float | None, digits: int = 2) -> str:
+        if value is None:
+            return "–"
+        body = "#,##0." + "0" * digits
+        return format_decimal(value, format=f"+{body};-{body}", locale=self.code)
+
+    def pct(self, value: float | None, digits: int = 0) -> str:
+        if value is None:
+            return "–"
+        pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+        return format_percent(value, format=pattern, locale=self.code)
+
+    def date(self, value: date | datetime | None) -> str:
+        return "–" if value is None else format_date(value, format="medium", locale=self.code)
+
+    def datetime(self, value: datetime | None) -> str:
+        if value is None:
+            return "–"
+        return format_datetime(value, format="medium", locale=self.code)
+
+    def duration(self, seconds: float | None) -> str:
+        if seconds is None:
+            return "–"
+        return format_timedelta(
+            timedelta(seconds=float(seconds)), threshold=1.2, format="short", locale=self.code
+        )

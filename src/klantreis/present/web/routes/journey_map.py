@@ -1,0 +1,189 @@
+"""The journey map page, its PNG/SVG/PDF exports and its read-only share links."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+
+from klantreis.model.definition import builtin_definitions
+from klantreis.present.web import export, security
+from klantreis.present.web.board import PERIODS, Board
+from klantreis.present.web.context import (
+    Viewer,
+    checked_form,
+    get_secret,
+    get_store,
+    render,
+    templates,
+    viewer,
+)
+from klantreis.present.web.i18n import Lang
+from klantreis.present.web.mapview import LANES, JourneyMap, build_map, layout, wrap
+
+router = APIRouter(include_in_schema=False)
+
+LANE_LABELS = {
+    "do": "What customers do",
+    "touchpoints": "Touchpoints & channels",
+    "volume": "Volume & conversion",
+    "time": "Median time in phase",
+    "emotion": "Emotion",
+    "pains": "Pain points",
+    "opportunities": "Opportunities",
+}
+
+
+def map_params(persona: str | None, period: str | None, definition: str | None) -> dict[str, Any]:
+    """The map's three choices, reduced to known values (anything else falls back)."""
+    return {
+        "persona": persona or None,
+        "period": period if period in PERIODS else "all",
+        "definition": definition if definition in builtin_definitions() else "six-phase",
+    }
+
+
+def personas(board: Board) -> list[dict[str, str]]:
+    """Personas to choose from: those the personas module has assigned people to."""
+    if not board.has_table("person_personas"):
+        return []
+    from klantreis.store.query import Query
+
+    rows = board.store.engine.rows(
+        Query("SELECT DISTINCT persona FROM person_personas ORDER BY persona")
+    )
+    return [{"id": str(r["persona"]), "label": str(r["persona"])} for r in rows]
+
+
+def compute(request: Request, lang: Lang, params: dict[str, Any]) -> JourneyMap:
+    board = Board(request.app.state.settings, get_store(request))
+    since, until = board.period_bounds(params["period"])
+    return build_map(
+        board,
+        lang,
+        definition=params["definition"],
+        persona=params["persona"],
+        start=since.isoformat() if since else None,
+        end=until.isoformat() if until else None,
+    )
+
+
+def draw(jm: JourneyMap, lang: Lang, title: str) -> tuple[str, dict[str, Any]]:
+    """The map's SVG (autoescaped: customer text is text) and its size."""
+    geo = layout(jm)
+    svg = templates.get_template("map.svg").render(
+        phases=jm.phases, geo=geo, lanes=LANES, t=lang, _=lang.gettext, title=title, wrap=wrap,
+        lane_labels={k: wrap(lang.gettext(v), 20, 2) for k, v in LANE_LABELS.items()},
+    )
+    return svg, geo
+
+
+def _periods(lang: Lang) -> list[tuple[str, str]]:
+    return [("30d", lang.gettext("Last 30 days")), ("90d", lang.gettext("Last 90 days")),
+            ("365d", lang.gettext("Last 12 months")), ("all", lang.gettext("All time"))]
+
+
+def _title(params: dict[str, Any], lang: Lang) -> str:
+    period = dict(_periods(lang))[params["period"]]
+    who = params["persona"] or lang.gettext("All customers")
+    return f"{who} · {period} · {params['definition']}"
+
+
+def _page(request: Request, who: Viewer, params: dict[str, Any], **extra: Any) -> Response:
+    jm = compute(request, who.lang, params)
+    svg, _geo = draw(jm, who.lang, _title(params, who.lang)) if jm.phases else ("", {})
+    board = Board(request.app.state.settings, get_store(request))
+    query = urlencode({k: v for k, v in params.items() if v})
+    return render(
+        request, who, "map.html", jm=jm, svg=Markup(svg), params=params, query=query,
+        personas=personas(board), periods=_periods(who.lang),
+        definitions=[(d, d) for d in builtin_definitions()],
+        persona_note=who.lang.gettext(
+            "No personas yet: they appear here once `klantreis personas` has run."),
+        subtitle=_title(params, who.lang), **extra,
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    viewer(request)
+    return RedirectResponse("/map", status_code=303)
+
+
+@router.get("/map", response_class=HTMLResponse)
+def map_page(request: Request, persona: str | None = None, period: str | None = None,
+             definition: str | None = None) -> Response:
+    who = viewer(request)
+    return _page(request, who, map_params(persona, period, definition), shared=False)
+
+
+@router.post("/map/share", response_class=HTMLResponse)
+async def share(request: Request) -> Response:
+    who = viewer(request)
+    form = await checked_form(request, who)
+    params = map_params(form.get("persona"), form.get("period"), form.get("definition"))
+    token = security.sign_share(get_secret(request), {"view": "map", **params,
+                                                      "lang": who.lang.code})
+    url = str(request.base_url).rstrip("/") + f"/share/{token}"
+    return _page(request, who, params, shared=False, share_url=url)
+
+
+def _shared_params(request: Request, token: str) -> tuple[dict[str, Any], Lang]:
+    data = security.read_share(get_secret(request), token)
+    params = map_params(data.get("persona"), data.get("period"), data.get("definition"))
+    return params, Lang(data.get("lang") if data.get("lang") in ("nl", "en", "da") else "en")
+
+
+@router.get("/share/{token}", response_class=HTMLResponse)
+def shared_map(request: Request, token: str) -> Response:
+    who = viewer(request, require_login=False)
+    try:
+        params, lang = _shared_params(request, token)
+    except security.ShareLinkError as exc:
+        return render(request, who, "message.html", status=403, message=str(exc))
+    who.lang = lang
+    return _page(request, who, params, shared=True, token=token)
+
+
+async def _export(request: Request, lang: Lang, params: dict[str, Any],
+                  kind: Literal["svg", "png", "pdf"]) -> Response:
+    jm = compute(request, lang, params)
+    svg, geo = draw(jm, lang, _title(params, lang))
+    name = f"journey-map-{params['definition']}.{kind}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"',
+               "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+               "X-Content-Type-Options": "nosniff"}
+    if not jm.phases:
+        return Response(lang.gettext("There is no journey map to export yet."), 404,
+                        media_type="text/plain; charset=utf-8")
+    if kind == "svg":
+        body = '<?xml version="1.0" encoding="UTF-8"?>\n' + svg
+        return Response(body, media_type="image/svg+xml", headers=headers)
+    try:
+        data = await export.render(svg, geo["width"], geo["height"], kind,
+                                   request.app.state.settings)
+    except export.ExportUnavailable as exc:
+        return Response(str(exc), 503, media_type="text/plain; charset=utf-8")
+    media = "image/png" if kind == "png" else "application/pdf"
+    return Response(data, media_type=media, headers=headers)
+
+
+@router.get("/map.{kind}")
+async def map_export(request: Request, kind: Literal["svg", "png", "pdf"],
+                     persona: str | None = None, period: str | None = None,
+                     definition: str | None = None) -> Response:
+    who = viewer(request)
+    return await _export(request, who.lang, map_params(persona, period, definition), kind)
+
+
+@router.get("/share/{token}/map.{kind}")
+async def shared_export(request: Request, token: str,
+                        kind: Literal["svg", "png", "pdf"]) -> Response:
+    try:
+        params, lang = _shared_params(request, token)
+    except security.ShareLinkError as exc:
+        return Response(str(exc), 403, media_type="text/plain; charset=utf-8")
+    return await _export(request, lang, params, kind)

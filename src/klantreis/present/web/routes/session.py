@@ -1,0 +1,68 @@
+"""Logging in and out, and choosing the interface language."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from klantreis.present.web import auth, i18n
+from klantreis.present.web.context import (
+    LANG_COOKIE,
+    SESSION_COOKIE,
+    checked_form,
+    get_store,
+    render,
+    safe_next,
+    secure_cookies,
+    viewer,
+)
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/map") -> Response:
+    who = viewer(request, require_login=False)
+    return render(request, who, "login.html", next_url=safe_next(next))
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    who = viewer(request, require_login=False)
+    form = await checked_form(request, who)
+    store = get_store(request)
+    user = auth.authenticate(store, form.get("username", ""), form.get("password", ""))
+    if user is None:
+        return render(request, who, "login.html", status=401,
+                      error=who.lang.gettext("Wrong user name or password."),
+                      next_url=safe_next(form.get("next")))
+    token = auth.start_session(store, user.username)
+    response = RedirectResponse(safe_next(form.get("next")), status_code=303)
+    response.set_cookie(SESSION_COOKIE, token, max_age=int(auth.SESSION_LIFETIME.total_seconds()),
+                        httponly=True, samesite="lax", secure=secure_cookies(request))
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    who = viewer(request)
+    await checked_form(request, who)
+    auth.end_session(get_store(request), request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.post("/language")
+async def language(request: Request) -> Response:
+    who = viewer(request, require_login=False)
+    form = await checked_form(request, who)
+    code = form.get("locale", "")
+    if code not in i18n.LOCALES:
+        code = i18n.DEFAULT_LOCALE
+    if who.user is not None:
+        auth.set_locale(get_store(request), who.user.username, code)
+    response = RedirectResponse(safe_next(form.get("next")), status_code=303)
+    response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax",
+                        secure=secure_cookies(request))
+    return response

@@ -1,0 +1,62 @@
+"""Settings: API keys (create, revoke), the journey definition and expectation thresholds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from klantreis.collect.keys import KeyError_, create_key, list_keys, revoke_key
+from klantreis.model.build import configured_definition
+from klantreis.model.definition import load_definition
+from klantreis.present.web.board import Board
+from klantreis.present.web.context import checked_form, get_store, render, viewer
+
+router = APIRouter(include_in_schema=False)
+
+
+def _context(request: Request) -> dict[str, Any]:
+    store = get_store(request)
+    board = Board(request.app.state.settings, store)
+    definition = load_definition(configured_definition(board.kr))
+    return {"keys": list_keys(store), "definition": definition,
+            "thresholds": board.run("expectation_thresholds")}
+
+
+@router.get("/settings", response_class=HTMLResponse)
+def settings_page(request: Request) -> Response:
+    who = viewer(request)
+    return render(request, who, "settings.html", **_context(request))
+
+
+@router.post("/settings/keys", response_class=HTMLResponse)
+async def create_key_form(request: Request) -> Response:
+    who = viewer(request)
+    form = await checked_form(request, who)
+    kind = "read" if form.get("kind") == "read" else "write"
+    try:
+        record, secret = create_key(get_store(request), form.get("name", ""), kind)
+    except KeyError_ as exc:
+        return render(request, who, "settings.html", status=400, error=str(exc),
+                      **_context(request))
+    keyring = getattr(request.app.state, "keyring", None)
+    if keyring is not None:
+        keyring.reload()
+    return render(request, who, "settings.html", new_key=secret, new_key_name=record.name,
+                  **_context(request))
+
+
+@router.post("/settings/keys/revoke")
+async def revoke_key_form(request: Request) -> Response:
+    who = viewer(request)
+    form = await checked_form(request, who)
+    try:
+        revoke_key(get_store(request), form.get("key_id", ""))
+    except KeyError_ as exc:
+        return render(request, who, "settings.html", status=400, error=str(exc),
+                      **_context(request))
+    keyring = getattr(request.app.state, "keyring", None)
+    if keyring is not None:
+        keyring.reload()
+    return RedirectResponse("/settings", status_code=303)

@@ -1,0 +1,27 @@
+"""The customer timeline page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from klantreis.model import ensure_built
+from klantreis.present.web.board import Board
+from klantreis.present.web.context import get_store, render, viewer
+from klantreis.present.web.timeline import busy_persons, find_person, timeline
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/timeline", response_class=HTMLResponse)
+def timeline_page(request: Request, person: str = "") -> Response:
+    who = viewer(request)
+    store = get_store(request)
+    board = Board(request.app.state.settings, store)
+    if board.has_table("events"):
+        ensure_built(board.kr)
+    person_id = find_person(store, person) if person else None
+    profile, entries = timeline(store, person_id) if person_id else ({}, [])
+    return render(request, who, "timeline.html", query=person, person_id=person_id,
+                  profile=profile, entries=entries, suggestions=busy_persons(store),
+                  not_found=bool(person) and person_id is None)
