@@ -109,7 +109,7 @@ def _event(
             keep.append(not_null(name))
         else:
             reason = exp.DPipe(
-                this=lit("no event name for value "),
+                this=lit("no event name for value: "),
                 expression=cast(fn("to_json", text(col(name_column), "VARCHAR")), "VARCHAR"),
                 safe=True,
             )
