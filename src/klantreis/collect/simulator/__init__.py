@@ -1,0 +1,32 @@
+"""The demo webshop simulator: a documented, seeded webshop that feeds `klantreis demo`.
+
+What it simulates (details and measured calibration in docs/simulator.md):
+
+- Five personas with clearly different behaviour (careful comparers, bargain hunters, loyal
+  regulars, impulse buyers, service seekers); some persons buy for a business (trait `company`).
+- Anonymous browsing first (page views, searches with `results` sometimes 0, filters, product
+  views, cart), then an `identify` linking the anonymous id to a user id with traits (fake
+  Dutch/Danish/English names on example domains, country nl/dk/gb, language, consent, birthday);
+  some persons later link a second device (identify or alias).
+- Awareness: marketing e-mail (delivered/opened/clicked, a few sent without consent),
+  promotions, landing pages with utm data in `context.campaign`.
+- Checkout with payment failures (~4 % of attempts), orders with a promised delivery date,
+  confirmation e-mails (mostly within a minute, some late or missing), and rarely a payment
+  captured without any order or confirmation.
+- Carriers (PostNL, DHL, DPD, GLS, DAO, Bring, Royal Mail) with their own reliability:
+  shipped, shipping updates, delivered (about 8 % after the promised date, as in Olist: 7.9 %
+  of delivered orders), failed attempts.
+- Returns and refunds (some slow), support tickets with replies and realistic response times
+  (some slow, some repeated within 14 days), live chat for the chat-heavy persona.
+- Web Vitals (p75 LCP between 2 and 3 s, with a slow share).
+- Reviews and surveys (nps, csat, ces) whose scores and texts (nl/en/da phrase banks) react
+  to what happened: Olist's score distributions on time (mean 4.28) and late (mean 2.60).
+
+The ground truth (user ids, anonymous ids and persona per person) is returned beside the
+events and never written into them. Everything is deterministic for a seed.
+"""
+
+from klantreis.collect.simulator.config import SimulatedShop, SimulatorConfig
+from klantreis.collect.simulator.shop import simulate
+
+__all__ = ["SimulatedShop", "SimulatorConfig", "simulate"]

@@ -1,0 +1,134 @@
+"""The simulated shop's products and what people type into its search box."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+# category: (median price EUR, return propensity multiplier, product nouns, brands)
+CATEGORIES: dict[str, tuple[float, float, tuple[str, ...], tuple[str, ...]]] = {
+    "electronics": (
+        89.0,
+        0.8,
+        ("Headphones", "Speaker", "Charger", "Smartwatch", "E-reader", "Webcam"),
+        ("Sonora", "Voltix", "Nordlyd"),
+    ),
+    "home": (
+        39.0,
+        0.7,
+        ("Duvet", "Lamp", "Coffee maker", "Kettle", "Towel set", "Vase"),
+        ("Hjem", "Casa Verde", "Linnen&Co"),
+    ),
+    "fashion": (
+        45.0,
+        2.2,
+        ("Rain jacket", "Sneakers", "Jeans", "Wool sweater", "Dress", "Boots"),
+        ("Noordzee", "Fjord", "Urban Wren"),
+    ),
+    "beauty": (
+        19.0,
+        0.5,
+        ("Face cream", "Shampoo", "Perfume", "Lip balm", "Hair dryer"),
+        ("Bloesem", "Skin Saga", "Lys"),
+    ),
+    "sports": (
+        55.0,
+        1.2,
+        ("Running shoes", "Yoga mat", "Bike light", "Water bottle", "Sports bag"),
+        ("Kraft", "Loopfit", "Hurtig"),
+    ),
+    "toys": (
+        29.0,
+        0.6,
+        ("Puzzle", "Building blocks", "Board game", "Plush bear", "Kite"),
+        ("Speelgoed & Zo", "Legekassen", "Tiny Tribe"),
+    ),
+    "garden": (
+        35.0,
+        0.7,
+        ("Garden hose", "Plant pot", "Pruning shears", "Solar lamp", "Seed box"),
+        ("Tuinman", "Haveglad", "Greenway"),
+    ),
+}
+
+QUERIES: dict[str, dict[str, tuple[str, ...]]] = {
+    "nl": {
+        "electronics": ("koptelefoon", "bluetooth speaker", "oplader usb-c", "smartwatch"),
+        "home": ("dekbed", "bureaulamp", "koffiezetapparaat", "waterkoker"),
+        "fashion": ("regenjas", "sneakers dames", "spijkerbroek", "wollen trui"),
+        "beauty": ("dagcreme", "shampoo", "parfum", "föhn"),
+        "sports": ("hardloopschoenen", "yogamat", "fietslamp", "bidon"),
+        "toys": ("puzzel 1000", "bouwstenen", "bordspel", "knuffel"),
+        "garden": ("tuinslang", "bloempot", "snoeischaar", "solar lamp"),
+    },
+    "da": {
+        "electronics": ("høretelefoner", "bluetooth højttaler", "oplader", "smartwatch"),
+        "home": ("dyne", "lampe", "kaffemaskine", "elkedel"),
+        "fashion": ("regnjakke", "sneakers", "jeans", "uldsweater"),
+        "beauty": ("ansigtscreme", "shampoo", "parfume", "hårtørrer"),
+        "sports": ("løbesko", "yogamåtte", "cykellygte", "drikkedunk"),
+        "toys": ("puslespil", "byggeklodser", "brætspil", "bamse"),
+        "garden": ("haveslange", "urtepotte", "beskæresaks", "solcellelampe"),
+    },
+    "en": {
+        "electronics": ("headphones", "bluetooth speaker", "usb-c charger", "smartwatch"),
+        "home": ("duvet", "desk lamp", "coffee maker", "kettle"),
+        "fashion": ("rain jacket", "womens sneakers", "jeans", "wool jumper"),
+        "beauty": ("face cream", "shampoo", "perfume", "hair dryer"),
+        "sports": ("running shoes", "yoga mat", "bike light", "water bottle"),
+        "toys": ("jigsaw 1000", "building blocks", "board game", "teddy bear"),
+        "garden": ("garden hose", "plant pot", "secateurs", "solar lights"),
+    },
+}
+ZERO_RESULT_QUERIES = {
+    "nl": ("koptelefon", "regnjas", "cadeaubon 50", "sneekers", "dekbed 240x260 dons"),
+    "da": ("hørertelefoner", "gavekort", "regnjake", "dyne 240x220 dun"),
+    "en": ("hedphones", "gift card", "rain jaket", "duvet super king goose"),
+}
+
+
+@dataclass(frozen=True)
+class Product:
+    product_id: str
+    category: str
+    name: str
+    brand: str
+    price: float
+
+
+def make_catalogue(rng: random.Random, size: int = 240) -> list[Product]:
+    """Products with log-normal prices around each category's median."""
+    products = []
+    categories = list(CATEGORIES)
+    for i in range(size):
+        category = categories[i % len(categories)]
+        median, _, nouns, brands = CATEGORIES[category]
+        price = round(median * math.exp(rng.gauss(0.0, 0.6)), 0) - 0.05
+        products.append(
+            Product(
+                product_id=f"P{i + 1:05d}",
+                category=category,
+                name=f"{rng.choice(brands)} {rng.choice(nouns)}",
+                brand=rng.choice(brands),
+                price=max(price, 2.95),
+            )
+        )
+    return products
+
+
+class Catalogue:
+    """Products grouped so a price-sensitive person looks at cheaper ones."""
+
+    def __init__(self, products: list[Product]) -> None:
+        self.products = products
+        self.by_category: dict[str, list[Product]] = {}
+        for product in sorted(products, key=lambda p: p.price):
+            self.by_category.setdefault(product.category, []).append(product)
+
+    def pick(self, rng: random.Random, category: str, price_level: float) -> Product:
+        """A product of the category, biased toward the person's price level."""
+        items = self.by_category[category]
+        # price_level < 1 leans to the cheap end of the sorted list, > 1 to the dear end.
+        u = rng.random() ** (1.0 / price_level)
+        return items[min(int(u * len(items)), len(items) - 1)]

@@ -1,0 +1,74 @@
+"""What the simulator is asked to make and what it hands back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+import pyarrow as pa
+
+from klantreis.collect.simulator.personas import PERSONAS
+
+Progress = Callable[[int, int], None]
+"""Called as `progress(persons_done, persons_total)` while the shop is simulated."""
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    """The size and the knobs of one simulated webshop.
+
+    The same config (seed included) always gives byte-identical events.
+    """
+
+    persons: int = 2000
+    seed: int = 7
+    start: date = date(2026, 1, 1)
+    days: int = 180
+    persona_shares: dict[str, float] = field(
+        default_factory=lambda: {name: p.share for name, p in PERSONAS.items()}
+    )
+    """Share of persons per persona; normalised, so weights work too."""
+    country_shares: dict[str, float] = field(
+        default_factory=lambda: {"nl": 0.5, "dk": 0.25, "gb": 0.25}
+    )
+    company_share: float = 0.08
+    """Persons who buy for a business (trait `company`)."""
+    second_device_share: float = 0.25
+    """Identified persons who later also use a second device (its anonymous id is linked)."""
+    html_text_share: float = 0.004
+    """Customer texts that carry HTML/script as untrusted input, to keep renderers honest."""
+
+    def __post_init__(self) -> None:
+        if self.persons < 1:
+            raise ValueError(f"persons: must be at least 1, got {self.persons}")
+        if self.days < 1:
+            raise ValueError(f"days: must be at least 1, got {self.days}")
+        unknown = set(self.persona_shares) - set(PERSONAS)
+        if unknown:
+            raise ValueError(f"persona_shares: unknown persona {sorted(unknown)[0]!r}")
+        unknown = set(self.country_shares) - {"nl", "dk", "gb"}
+        if unknown:
+            raise ValueError(f"country_shares: unknown country {sorted(unknown)[0]!r}")
+        if sum(self.persona_shares.values()) <= 0:
+            raise ValueError("persona_shares: weights must add up to more than 0")
+
+
+@dataclass(frozen=True)
+class SimulatedShop:
+    """Canonical events of the simulated shop plus the ground truth they were made from.
+
+    `truth` (user_id, anonymous_ids, persona) is never written into the events: it is what
+    identity stitching and persona discovery are checked against.
+    """
+
+    config: SimulatorConfig
+    events: pa.Table
+    truth: pa.Table
+
+    def iter_batches(self, size: int = 10_000) -> Iterator[pa.Table]:
+        """The events in time order, `size` rows at a time (for progress while loading)."""
+        if size < 1:
+            raise ValueError(f"size: must be at least 1, got {size}")
+        for offset in range(0, self.events.num_rows, size):
+            yield self.events.slice(offset, size)

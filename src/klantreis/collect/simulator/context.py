@@ -1,0 +1,136 @@
+"""The state one simulated person carries through their journeys."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from klantreis.collect.simulator.catalogue import Catalogue
+from klantreis.collect.simulator.emitter import Emitter, dumps
+from klantreis.collect.simulator.people import LOCALE, TIMEZONE, Customer
+from klantreis.collect.simulator.personas import Persona
+from klantreis.collect.simulator.voice import Voice
+
+HOUR = 3600.0
+DAY = 86400.0
+
+UNTRUSTED_TEXTS = (
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    '"><svg onload=alert(document.cookie)>',
+    '<b>Top</b> <a href="javascript:alert(1)">klik</a>',
+)
+"""Script-like input real shops receive; the simulator slips it into a few customer texts."""
+
+USER_AGENTS = {
+    "web": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/130.0",
+    "mobile": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Mobile",
+    "app": "KlantreisShop/3.4.1 (Android 15)",
+}
+
+
+@dataclass
+class Device:
+    anonymous_id: str
+    kind: str
+    """`web`, `mobile` (mobile browser) or `app`."""
+    linked: bool = False
+    """Whether this device has told the shop who uses it (identify or alias sent)."""
+
+    @property
+    def channel(self) -> str:
+        return "app" if self.kind == "app" else "web"
+
+
+@dataclass
+class Person:
+    """One person's simulation: their random stream, their devices and what happened so far."""
+
+    rng: random.Random
+    out: Emitter
+    who: Customer
+    persona: Persona
+    catalogue: Catalogue
+    voice: Voice
+    seed: int
+    end: float
+    html_share: float
+    second_device_share: float = 0.25
+    devices: list[Device] = field(default_factory=list)
+    identified: bool = False
+    identified_at: float = float("inf")
+    orders: int = 0
+    tickets: int = 0
+    chats: int = 0
+    returns: int = 0
+    sessions: int = 0
+    last_order_at: float = 0.0
+
+    # -- identity -------------------------------------------------------------------------
+    def device_ids(self, device: Device) -> dict[str, str | None]:
+        """Browser/app events carry the device's anonymous id, plus the user id once known."""
+        return {
+            "user_id": self.who.user_id if device.linked else None,
+            "anonymous_id": device.anonymous_id,
+        }
+
+    def server_ids(self) -> dict[str, str | None]:
+        """Back-office events (orders, e-mail, carrier, support) know only the customer."""
+        if self.identified:
+            return {"user_id": self.who.user_id, "anonymous_id": None}
+        return {"user_id": None, "anonymous_id": self.devices[0].anonymous_id}
+
+    # -- context --------------------------------------------------------------------------
+    def context(
+        self, device: Device, campaign: dict[str, str] | None = None, referrer: str | None = None
+    ) -> str | None:
+        ctx: dict[str, Any] = {
+            "library": {"name": "analytics-kotlin" if device.kind == "app" else "analytics.js"},
+            "locale": LOCALE[self.who.country],
+            "timezone": TIMEZONE[self.who.country],
+            "userAgent": USER_AGENTS[device.kind],
+            "device": {"type": "mobile" if device.kind != "web" else "desktop"},
+        }
+        if campaign:
+            ctx["campaign"] = campaign
+        if referrer:
+            ctx["referrer"] = {"url": referrer}
+        return dumps(ctx)
+
+    # -- randomness -----------------------------------------------------------------------
+    def chance(self, p: float) -> bool:
+        return self.rng.random() < p
+
+    def poisson(self, mean: float) -> int:
+        """Knuth's method: small means only, and it keeps one `random.Random` stream."""
+        if mean <= 0:
+            return 0
+        limit, k, prod = math.exp(-mean), 0, self.rng.random()
+        while prod > limit:
+            k += 1
+            prod *= self.rng.random()
+        return k
+
+    def lognormal(self, median: float, sigma: float) -> float:
+        return median * math.exp(self.rng.gauss(0.0, sigma))
+
+    def pick(self, weighted: tuple[tuple[Any, float], ...] | list[tuple[Any, float]]) -> Any:
+        total = sum(w for _, w in weighted)
+        u = self.rng.random() * total
+        for value, weight in weighted:
+            u -= weight
+            if u <= 0:
+                return value
+        return weighted[-1][0]
+
+    def daytime(self, day_start: float) -> float:
+        """A moment in the waking hours (local evening peak) of the day starting at UTC 0h."""
+        return day_start + self.rng.triangular(6.0, 22.5, 19.5) * HOUR
+
+    def untrusted(self, text: str) -> str:
+        """Now and then a customer text carries markup, as untrusted input does."""
+        if self.chance(self.html_share):
+            return f"{text} {self.rng.choice(UNTRUSTED_TEXTS)}"
+        return text

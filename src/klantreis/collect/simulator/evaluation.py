@@ -1,0 +1,137 @@
+"""Evaluation: reviews and surveys whose scores and words react to what happened.
+
+Review scores are drawn from the Olist distributions (15k-order sample): on time
+1★ 6.6 %, 2★ 2.7 %, 3★ 8.3 %, 4★ 20.4 %, 5★ 62.0 % (mean 4.28); late 1★ 44.8 %, 2★ 7.7 %,
+3★ 12.3 %, 4★ 12.8 %, 5★ 22.4 % (mean 2.60). A return or slow service pulls an on-time order's
+score down, so the simulated on-time mean lands near 4.2 and the late mean near 2.6.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from klantreis.collect.simulator.context import DAY, HOUR, Person
+
+SCORES = {
+    # what happened: weights of 1..5 stars
+    "smooth": (0.05, 0.022, 0.075, 0.21, 0.643),
+    "late": (0.448, 0.077, 0.123, 0.128, 0.224),
+    "returned": (0.12, 0.12, 0.26, 0.27, 0.23),
+    "slow_service": (0.3, 0.2, 0.2, 0.15, 0.15),
+    "no_confirmation": (0.1, 0.08, 0.2, 0.27, 0.35),
+}
+PLATFORMS = {
+    "nl": ("kiyoh", "trustpilot", "shop"),
+    "dk": ("trustpilot", "shop"),
+    "gb": ("trustpilot", "shop"),
+}
+
+
+@dataclass
+class Experience:
+    """What happened around one order, as far as the customer noticed."""
+
+    late: bool = False
+    late_days: float = 0.0
+    returned: bool = False
+    slow_service: bool = False
+    no_confirmation: bool = False
+
+    @property
+    def outcome(self) -> str:
+        if self.late:
+            return "late"
+        if self.slow_service:
+            return "slow_service"
+        if self.returned:
+            return "returned"
+        if self.no_confirmation:
+            return "no_confirmation"
+        return "smooth"
+
+    @property
+    def topic(self) -> str:
+        """What the customer will talk about: the worst thing that happened."""
+        return {
+            "late": "delivery",
+            "slow_service": "service",
+            "returned": "product",
+            "no_confirmation": "communication",
+        }.get(self.outcome, "praise")
+
+
+def stars(p: Person, outcome: str) -> int:
+    return int(p.pick(list(zip(range(1, 6), SCORES[outcome], strict=True))))
+
+
+def review(p: Person, order_id: str, delivered: float, exp: Experience, product: str) -> None:
+    """Review request after delivery; some persons answer with a review."""
+    server = p.server_ids()
+    requested = delivered + p.rng.uniform(2, 4) * DAY
+    p.out.emit(
+        requested,
+        "Review Request Sent",
+        **server,
+        properties={"order_id": order_id, "survey_id": f"rv-{order_id}"},
+    )
+    keen = p.persona.reviews * (1.6 if exp.outcome != "smooth" else 1.0)
+    if not p.chance(min(keen, 0.95)):
+        return
+    rating = stars(p, exp.outcome)
+    topic = exp.topic
+    if topic == "praise" and rating <= 3:
+        topic = "product"
+    title, text = p.voice.review(
+        p.rng, topic, rating, days=max(1, round(exp.late_days)), product=product
+    )
+    platform = p.rng.choice(PLATFORMS[p.who.country])
+    p.out.emit(
+        requested + p.lognormal(1.2 * DAY, 0.8),
+        "Review Submitted",
+        **server,
+        channel="review site" if platform != "shop" else "web",
+        properties={
+            "review_id": f"rv-{order_id}",
+            "order_id": order_id,
+            "rating": rating,
+            "title": p.untrusted(title),
+            "text": p.untrusted(text),
+            "language": p.who.language,
+            "platform": platform,
+        },
+    )
+    if p.chance(0.3):
+        survey(
+            p,
+            requested + p.rng.uniform(2, 48) * HOUR,
+            "nps",
+            rating,
+            topic=topic,
+            order_id=order_id,
+        )
+
+
+def survey(
+    p: Person, at: float, kind: str, quality: int, *, topic: str, order_id: str | None
+) -> None:
+    """A survey answer: nps 0–10, csat 1–5 or ces 1–7 (7 = very easy), near `quality` 1–5."""
+    q = max(1, min(5, quality + p.rng.choice((-1, 0, 0, 0, 1))))
+    if kind == "nps":
+        score = min(10, max(0, (0, 2, 5, 7, 9)[q - 1] + p.rng.randint(0, 1 + (q == 1))))
+    elif kind == "csat":
+        score = q
+    else:
+        score = min(7, max(1, round(q * 1.4 + p.rng.uniform(-0.6, 0.6))))
+    polarity = "neg" if q <= 2 else "mixed" if q == 3 else "pos"
+    props: dict[str, object] = {
+        "survey_id": f"{kind}-{p.seed}-{p.who.index}",
+        "kind": kind,
+        "score": score,
+        "phase": "service" if kind != "nps" else "evaluation",
+        "language": p.who.language,
+    }
+    if order_id:
+        props["order_id"] = order_id
+    if p.chance(0.55):
+        props["comment"] = p.untrusted(p.voice.survey_comment(p.rng, polarity, topic))
+    p.out.emit(at, "Survey Answered", **p.server_ids(), properties=props)

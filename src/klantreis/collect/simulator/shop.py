@@ -1,0 +1,120 @@
+"""`simulate`: the whole demo shop, person by person, into one canonical event table."""
+
+from __future__ import annotations
+
+import calendar
+import random
+from datetime import datetime, time
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from klantreis.collect.simulator.awareness import campaigns
+from klantreis.collect.simulator.catalogue import Catalogue, make_catalogue
+from klantreis.collect.simulator.config import Progress, SimulatedShop, SimulatorConfig
+from klantreis.collect.simulator.context import DAY, Person
+from klantreis.collect.simulator.emitter import Emitter
+from klantreis.collect.simulator.people import LANGUAGE, make_customer
+from klantreis.collect.simulator.personas import PERSONAS
+from klantreis.collect.simulator.story import live
+from klantreis.collect.simulator.voice import Voice
+
+CHUNK = 2000
+"""Persons per Arrow chunk, so memory stays flat as the shop grows."""
+
+
+def _weights(shares: dict[str, float]) -> tuple[list[str], np.ndarray]:
+    names = sorted(shares)
+    weights = np.array([shares[n] for n in names], dtype=float)
+    return names, weights / weights.sum()
+
+
+def simulate(
+    config: SimulatorConfig | None = None, progress: Progress | None = None
+) -> SimulatedShop:
+    """Simulate the shop described by `config`; the same config gives byte-identical events."""
+    config = config or SimulatorConfig()
+    n = config.persons
+    start = float(calendar.timegm(datetime.combine(config.start, time()).timetuple()))
+    end = start + config.days * DAY
+
+    # Person attributes are drawn for everyone at once; each person's journey then runs on
+    # its own random stream, so adding persons never changes the ones already there.
+    rng = np.random.default_rng(config.seed)
+    persona_names, persona_p = _weights(config.persona_shares)
+    personas = rng.choice(len(persona_names), size=n, p=persona_p)
+    country_names, country_p = _weights(config.country_shares)
+    countries = rng.choice(len(country_names), size=n, p=country_p)
+    consent_p = np.array([PERSONAS[name].consent for name in persona_names])[personas]
+    consents = rng.random(n) < consent_p
+    business = rng.random(n) < config.company_share
+    first_visits = start + rng.random(n) * 0.85 * config.days * DAY
+
+    catalogue = Catalogue(make_catalogue(random.Random(f"{config.seed}:catalogue")))
+    voices = {lang: Voice(lang) for lang in set(LANGUAGE.values())}
+    chunks: list[pa.Table] = []
+    truth: dict[str, list[object]] = {
+        "person": [],
+        "user_id": [],
+        "anonymous_ids": [],
+        "persona": [],
+        "country": [],
+        "business": [],
+    }
+    out = Emitter(config.seed)
+    for i in range(n):
+        persona = persona_names[personas[i]]
+        country = country_names[countries[i]]
+        prng = random.Random(f"{config.seed}:{i}")
+        who = make_customer(
+            prng,
+            index=i,
+            seed=config.seed,
+            persona=persona,
+            country=country,
+            consent=bool(consents[i]),
+            business=bool(business[i]),
+            today=config.start,
+        )
+        p = Person(
+            rng=prng,
+            out=out,
+            who=who,
+            persona=PERSONAS[persona],
+            catalogue=catalogue,
+            voice=voices[who.language],
+            seed=config.seed,
+            end=end,
+            html_share=config.html_text_share,
+            second_device_share=config.second_device_share,
+        )
+        out.begin_person(i)
+        live(p, float(first_visits[i]))
+        campaigns(p, start)
+        truth["person"].append(i)
+        truth["user_id"].append(who.user_id if p.identified else None)
+        truth["anonymous_ids"].append(list(who.anonymous_ids))
+        truth["persona"].append(persona)
+        truth["country"].append(country)
+        truth["business"].append(who.company is not None)
+        if (i + 1) % CHUNK == 0 or i == n - 1:
+            chunks.append(out.table())
+            out = Emitter(config.seed)
+        if progress is not None and ((i + 1) % 100 == 0 or i == n - 1):
+            progress(i + 1, n)
+    events = pa.concat_tables(chunks)
+    order = pc.sort_indices(
+        events, sort_keys=[("timestamp", "ascending"), ("message_id", "ascending")]
+    )
+    truth_table = pa.table(
+        {
+            "person": pa.array(truth["person"], pa.int64()),
+            "user_id": pa.array(truth["user_id"], pa.string()),
+            "anonymous_ids": pa.array(truth["anonymous_ids"], pa.list_(pa.string())),
+            "persona": pa.array(truth["persona"], pa.string()),
+            "country": pa.array(truth["country"], pa.string()),
+            "business": pa.array(truth["business"], pa.bool_()),
+        }
+    )
+    return SimulatedShop(config=config, events=events.take(order), truth=truth_table)
