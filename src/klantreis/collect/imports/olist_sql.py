@@ -142,13 +142,14 @@ WHERE order_id IS NULL OR NOT order_known OR product_id IS NULL OR price IS NULL
     OR freight IS NULL
 UNION ALL
 SELECT 'payments', p.line,
-    CASE WHEN p.order_id IS NULL OR o.order_id IS NULL THEN 'order_id'
+    CASE WHEN p.order_id IS NULL OR o.order_id IS NULL OR NOT o.ok THEN 'order_id'
          WHEN p.sequential IS NULL THEN 'payment_sequential'
          WHEN p.installments_raw IS NOT NULL AND p.installments IS NULL
              THEN 'payment_installments'
          ELSE 'payment_value' END,
     CASE WHEN p.order_id IS NULL THEN 'missing order_id'
          WHEN o.order_id IS NULL THEN 'order_id not in the orders file: ' || kr_shown(p.order_id)
+         WHEN NOT o.ok THEN 'its order is quarantined: ' || kr_shown(p.order_id)
          WHEN p.sequential_raw IS NULL THEN 'missing payment_sequential'
          WHEN p.sequential IS NULL THEN 'not an integer: ' || kr_shown(p.sequential_raw)
          WHEN p.installments_raw IS NOT NULL AND p.installments IS NULL
@@ -159,12 +160,13 @@ SELECT 'payments', p.line,
     o.customer_unique_id, o.customer_id
 FROM kr_payments p
 LEFT JOIN (SELECT * FROM kr_orders WHERE order_id IS NOT NULL) o USING (order_id)
-WHERE p.order_id IS NULL OR o.order_id IS NULL OR p.sequential IS NULL OR p.amount IS NULL
+WHERE p.order_id IS NULL OR o.order_id IS NULL OR NOT o.ok
+    OR p.sequential IS NULL OR p.amount IS NULL
     OR (p.installments_raw IS NOT NULL AND p.installments IS NULL)
 UNION ALL
 SELECT 'reviews', r.line,
     CASE WHEN r.review_id IS NULL THEN 'review_id'
-         WHEN r.order_id IS NULL OR o.order_id IS NULL THEN 'order_id'
+         WHEN r.order_id IS NULL OR o.order_id IS NULL OR NOT o.ok THEN 'order_id'
          WHEN r.rating IS NULL OR r.rating NOT BETWEEN 1 AND 5 THEN 'review_score'
          WHEN r.answered_raw IS NOT NULL AND kr_ts(r.answered_raw) IS NULL
              THEN 'review_answer_timestamp'
@@ -172,6 +174,7 @@ SELECT 'reviews', r.line,
     CASE WHEN r.review_id IS NULL THEN 'missing review_id'
          WHEN r.order_id IS NULL THEN 'missing order_id'
          WHEN o.order_id IS NULL THEN 'order_id not in the orders file: ' || kr_shown(r.order_id)
+         WHEN NOT o.ok THEN 'its order is quarantined: ' || kr_shown(r.order_id)
          WHEN r.score_raw IS NULL THEN 'missing review_score'
          WHEN r.rating IS NULL OR r.rating NOT BETWEEN 1 AND 5
              THEN 'not a rating 1..5: ' || kr_shown(r.score_raw)
@@ -183,7 +186,7 @@ SELECT 'reviews', r.line,
     o.customer_unique_id, o.customer_id
 FROM kr_reviews r
 LEFT JOIN (SELECT * FROM kr_orders WHERE order_id IS NOT NULL) o USING (order_id)
-WHERE r.review_id IS NULL OR r.order_id IS NULL OR o.order_id IS NULL
+WHERE r.review_id IS NULL OR r.order_id IS NULL OR o.order_id IS NULL OR NOT o.ok
     OR r.rating IS NULL OR r.rating NOT BETWEEN 1 AND 5
     OR (r.answered_raw IS NOT NULL AND kr_ts(r.answered_raw) IS NULL)
     OR r.reviewed_at IS NULL

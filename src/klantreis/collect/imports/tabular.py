@@ -27,6 +27,7 @@ from klantreis.collect.imports.convert import (
 from klantreis.collect.imports.convert import template as convert_template
 from klantreis.collect.imports.mapping import EventMapping, EventName, Filter, Mapping, Template
 from klantreis.collect.imports.readers import LINE_COLUMN
+from klantreis.collect.vocabulary import default_channel
 from klantreis.store.schema import EVENT_COLUMNS
 
 BATCH_TABLE = "klantreis_batch"
@@ -156,10 +157,24 @@ def _event(
         "user_id": ids["user_id"].value if "user_id" in ids else null(),
         "anonymous_id": ids["anonymous_id"].value if "anonymous_id" in ids else null(),
         "timestamp": timestamp.value,
-        "channel": channel.value if channel else lit("web"),
+        "channel": channel.value if channel else _default_channel(event, name),
         "properties" if event.type == "track" else "traits": payload,
     }
     return exp.and_(*keep) if keep else exp.true(), checks, row
+
+
+def _default_channel(event: EventMapping, name: exp.Expression) -> exp.Expression:
+    """The vocabulary's channel for the event name (`Order Shipped` -> carrier), else web."""
+    if isinstance(event.event, str):
+        return lit(default_channel(event.event) or "web")
+    if event.event.values is None:
+        return lit("web")
+    ifs = [
+        exp.If(this=exp.EQ(this=name, expression=lit(value)), true=lit(default_channel(value)))
+        for value in sorted(set(event.event.values.values()))
+        if default_channel(value)
+    ]
+    return exp.Case(ifs=ifs, default=lit("web")) if ifs else lit("web")
 
 
 def _required(converted: Converted, missing: str) -> list[Check]:
