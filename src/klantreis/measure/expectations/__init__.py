@@ -1,0 +1,1 @@
+"""Expectations: what a shop promises, measured against what customers got, phase by phase."""

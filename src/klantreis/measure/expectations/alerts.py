@@ -1,0 +1,206 @@
+"""Alerts: an expectation breached too often in a recent period → a webhook and/or an e-mail.
+
+    [[alerts]]
+    expectation = "delivery_promise_kept"
+    max_breach_rate = 0.05      # alert when the breach rate is above this
+    period = "7d"               # the window before now, by when cases were decided
+    min_cases = 10              # fewer decided cases than this: no alert (too noisy)
+    webhook = "https://hooks.shop.example/klantreis"
+    email = "ops@shop.example"  # or a list; needs an [smtp] section
+
+`klantreis alerts check` evaluates every rule (e.g. from cron) and sends what triggers. A case
+is decided when it was breached (the deadline passed, the event happened) or met.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
+
+from klantreis.config import config_path
+from klantreis.measure.expectations.cases import ensure_cases
+from klantreis.measure.expectations.rules import parse_duration
+from klantreis.present.notify import SmtpConfig, WebhookError, post_webhook, send_email
+from klantreis.store.query import Query
+
+if TYPE_CHECKING:
+    from klantreis.api import Klantreis
+
+_PERIOD_COUNTS = """
+WITH decided AS (
+    SELECT status,
+           CASE WHEN status = 'breached' THEN coalesce(due_at, ended_at, started_at)
+                ELSE coalesce(ended_at, started_at) END AS decided_at
+    FROM expectation_cases
+    WHERE expectation_id = :rule_id AND status IN ('met', 'breached')
+)
+SELECT count(*) AS cases,
+       CAST(coalesce(sum(CASE WHEN status = 'breached' THEN 1 ELSE 0 END), 0) AS BIGINT)
+           AS breached
+FROM decided WHERE decided_at > :start AND decided_at <= :end
+"""
+
+
+class AlertError(ValueError):
+    """An [[alerts]] rule in klantreis.toml that cannot work; names the rule and field."""
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    expectation: str
+    max_breach_rate: float
+    period: timedelta
+    webhook: str | None = None
+    email: tuple[str, ...] = ()
+    min_cases: int = 10
+    name: str = ""
+
+
+_FIELDS = {"expectation", "max_breach_rate", "period", "webhook", "email", "min_cases", "name"}
+
+
+def parse_alerts(sections: dict[str, Any], known: set[str]) -> list[AlertRule]:
+    """The [[alerts]] rules; `known` are the expectation ids they may name."""
+    raw = sections.get("alerts") or []
+    if not isinstance(raw, list):
+        raise AlertError(f"{config_path()}: alerts must be [[alerts]] tables")
+    rules = []
+    for index, item in enumerate(raw, start=1):
+        where = f"{config_path()} [[alerts]] #{index}"
+        if not isinstance(item, dict):
+            raise AlertError(f"{where}: must be a table")
+        unknown = sorted(set(item) - _FIELDS)
+        if unknown:
+            raise AlertError(f"{where}: unknown field(s) {', '.join(unknown)}")
+        expectation = item.get("expectation")
+        if expectation not in known:
+            raise AlertError(f"{where}: expectation: unknown expectation {expectation!r}")
+        rate = item.get("max_breach_rate")
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+            raise AlertError(f"{where}: max_breach_rate: a number from 0 to 1, not {rate!r}")
+        try:
+            period = parse_duration(item.get("period", "7d"))
+        except ValueError as exc:
+            raise AlertError(f"{where}: period: {exc}") from None
+        webhook = item.get("webhook")
+        if webhook is not None and (
+            not isinstance(webhook, str) or not webhook.startswith(("http://", "https://"))
+        ):
+            raise AlertError(f"{where}: webhook: an http(s) URL, not {webhook!r}")
+        email = item.get("email", [])
+        email = [email] if isinstance(email, str) else email
+        if not isinstance(email, list) or not all(isinstance(e, str) and "@" in e for e in email):
+            raise AlertError(f"{where}: email: an address or a list of addresses")
+        if not webhook and not email:
+            raise AlertError(f"{where}: needs a webhook, an email, or both")
+        min_cases = item.get("min_cases", 10)
+        if isinstance(min_cases, bool) or not isinstance(min_cases, int) or min_cases < 1:
+            raise AlertError(f"{where}: min_cases: a whole number >= 1, not {min_cases!r}")
+        rules.append(
+            AlertRule(
+                expectation=str(expectation), max_breach_rate=float(rate), period=period,
+                webhook=webhook, email=tuple(email), min_cases=min_cases,
+                name=str(item.get("name") or f"{expectation} over {rate:.0%}"),
+            )
+        )
+    return rules
+
+
+@dataclass
+class AlertOutcome:
+    name: str
+    expectation: str
+    start: datetime
+    end: datetime
+    cases: int
+    breached: int
+    breach_rate: float | None
+    max_breach_rate: float
+    triggered: bool
+    reason: str
+    sent: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def payload(self, title: str) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("sent"), data.pop("errors")
+        data["title"] = title
+        data["start"], data["end"] = self.start.isoformat(), self.end.isoformat()
+        return {"type": "klantreis.alert", **data}
+
+
+def _ts(value: datetime) -> exp.Expression:
+    return exp.cast(exp.convert(value.isoformat(sep=" ")), "TIMESTAMP")
+
+
+def check_alerts(
+    kr: Klantreis, *, now: datetime | None = None, send: bool = True
+) -> list[AlertOutcome]:
+    """Evaluate every [[alerts]] rule at `now` (default: the latest event) and send triggers."""
+    case_set = ensure_cases(kr, now=now)
+    rules = parse_alerts(kr.settings.sections, {r.id for r in case_set.rules})
+    if not rules:
+        return []
+    smtp = SmtpConfig.from_settings(kr.settings)
+    if smtp is None and any(r.email for r in rules):
+        raise AlertError(f"{config_path()}: [[alerts]] with email need an [smtp] section")
+    end = case_set.as_of or datetime(1970, 1, 1)
+    outcomes = []
+    for rule in rules:
+        start = end - rule.period
+        row = kr.engine.rows(
+            Query(_PERIOD_COUNTS, rule_id=rule.expectation, start=_ts(start), end=_ts(end))
+        )[0]
+        cases, breached = int(row["cases"]), int(row["breached"])
+        rate = breached / cases if cases else None
+        if rule.expectation in case_set.no_data:
+            triggered, reason = False, f"no data: {case_set.no_data[rule.expectation]}"
+        elif cases < rule.min_cases:
+            triggered, reason = False, f"{cases} cases in the period, fewer than {rule.min_cases}"
+        else:
+            triggered = rate is not None and rate > rule.max_breach_rate
+            reason = f"breach rate {rate:.1%} {'>' if triggered else '<='} " \
+                     f"{rule.max_breach_rate:.1%}"
+        outcome = AlertOutcome(
+            name=rule.name, expectation=rule.expectation, start=start, end=end, cases=cases,
+            breached=breached, breach_rate=None if rate is None else round(rate, 4),
+            max_breach_rate=rule.max_breach_rate, triggered=triggered, reason=reason,
+        )
+        if triggered and send:
+            target = case_set.rule(rule.expectation)
+            _deliver(outcome, rule, smtp, target.title_in("en") if target else rule.expectation)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _deliver(outcome: AlertOutcome, rule: AlertRule, smtp: SmtpConfig | None, title: str) -> None:
+    payload = outcome.payload(title)
+    if rule.webhook:
+        try:
+            status = post_webhook(rule.webhook, payload)
+        except WebhookError as exc:
+            outcome.errors.append(str(exc))
+        else:
+            if status >= 400:
+                outcome.errors.append(f"webhook {rule.webhook} answered HTTP {status}")
+            else:
+                outcome.sent.append(f"webhook {rule.webhook}")
+    if rule.email and smtp is not None:
+        subject = f"[klantreis] {title}: {outcome.breach_rate:.1%} breached"
+        text = (
+            f"Expectation: {title} ({outcome.expectation})\n"
+            f"Period: {outcome.start:%Y-%m-%d %H:%M} - {outcome.end:%Y-%m-%d %H:%M} UTC\n"
+            f"Cases: {outcome.cases}, breached: {outcome.breached} "
+            f"({outcome.breach_rate:.1%}; alert above {outcome.max_breach_rate:.1%})\n"
+        )
+        for address in rule.email:
+            try:
+                send_email(smtp, to=address, subject=subject, text=text)
+            except (OSError, smtplib.SMTPException) as exc:
+                outcome.errors.append(f"e-mail to {address}: {exc}")
+            else:
+                outcome.sent.append(f"e-mail {address}")

@@ -1,0 +1,143 @@
+"""The expectation analyses of the Python API (and, through it, the CLI, HTTP API and map).
+
+    kr.expectations(by="carrier")        # the scorecard
+    kr.pain_points()                     # per phase: breached expectations, biggest first
+    kr.breaches(person_id="p1")          # breaches of one person, for the timeline
+    kr.at_risk(now=datetime(2018, 3, 1)) # orders about to break their promise
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from klantreis.measure.expectations.at_risk import at_risk_orders
+from klantreis.measure.expectations.cases import ensure_cases
+from klantreis.measure.expectations.scorecard import Scorecard, build_scorecard
+from klantreis.measure.filters import Cut
+from klantreis.measure.registry import analysis
+from klantreis.store.query import Query
+
+if TYPE_CHECKING:
+    from klantreis.api import Klantreis, Result
+
+_PAIN_POINTS = """
+WITH c AS (SELECT * FROM expectation_cases WHERE status IN ('met', 'breached') AND :cut)
+SELECT phase, expectation_id, min(category) AS category,
+       count(*) AS cases,
+       CAST(sum(CASE WHEN status = 'breached' THEN 1 ELSE 0 END) AS BIGINT) AS breaches,
+       count(DISTINCT CASE WHEN status = 'breached' THEN person_id END) AS persons,
+       count(DISTINCT CASE WHEN status = 'breached' THEN journey_id END) AS journeys
+FROM c GROUP BY phase, expectation_id
+HAVING sum(CASE WHEN status = 'breached' THEN 1 ELSE 0 END) > 0
+ORDER BY phase, persons DESC, expectation_id
+"""
+
+_BREACHES = """
+SELECT * FROM breaches
+WHERE (:person_id IS NULL OR person_id = :person_id)
+  AND (:expectation IS NULL OR expectation_id = :expectation)
+  AND (:journey_id IS NULL OR journey_id = :journey_id)
+ORDER BY breached_at, breach_id
+LIMIT :limit
+"""
+
+
+def _when(value: datetime | str | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
+
+
+@analysis("expectations")
+def expectations(
+    kr: Klantreis,
+    *,
+    by: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    persona: str | None = None,
+    language: str = "en",
+    trend: str = "month",
+    now: datetime | str | None = None,
+    compare: str | None = None,
+) -> Scorecard:
+    """The expectation scorecard (see `klantreis.measure.expectations.scorecard`)."""
+    return build_scorecard(
+        kr, by=by, start=start, end=end, persona=persona, language=language,
+        trend_period=trend, now=_when(now), compare=compare,
+    )
+
+
+@analysis("evaluate_expectations")
+def evaluate_expectations(kr: Klantreis, *, now: datetime | str | None = None) -> dict[str, Any]:
+    """Judge every expectation and store the `breaches` table (the demo runs this)."""
+    case_set = ensure_cases(kr, now=_when(now))
+    breaches = kr.engine.scalar("SELECT count(*) FROM breaches")
+    return {
+        "as_of": case_set.as_of,
+        "judged": [r.id for r in case_set.rules if r.id not in case_set.no_data],
+        "no_data": case_set.no_data,
+        "breaches": breaches,
+    }
+
+
+@analysis("pain_points")
+def pain_points(
+    kr: Klantreis,
+    *,
+    persona: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    language: str = "en",
+) -> dict[str, list[dict[str, Any]]]:
+    """Per phase, the expectations breached there with their size, most persons first."""
+    case_set = ensure_cases(kr)
+    cut = Cut.parse(start, end, persona).condition(kr.engine, timestamp="started_at")
+    result: dict[str, list[dict[str, Any]]] = {}
+    for row in kr.engine.rows(Query(_PAIN_POINTS, cut=cut)):
+        rule = case_set.rule(row["expectation_id"])
+        row["title"] = rule.title_in(language) if rule else row["expectation_id"]
+        row["breach_rate"] = round(row["breaches"] / row["cases"], 4)
+        row["size"] = row["persons"]
+        result.setdefault(row["phase"], []).append(row)
+    return result
+
+
+@analysis("breaches")
+def breaches(
+    kr: Klantreis,
+    *,
+    person_id: str | None = None,
+    expectation: str | None = None,
+    journey_id: str | None = None,
+    limit: int = 1000,
+) -> Result:
+    """Breaches (of a person, journey or expectation), in time order, for the timeline."""
+    from klantreis.api import Result
+
+    ensure_cases(kr)
+    table = kr.engine.fetch(
+        Query(_BREACHES, person_id=person_id, expectation=expectation, journey_id=journey_id,
+              limit=int(limit))
+    )
+    return Result(table)
+
+
+@analysis("at_risk")
+def at_risk(
+    kr: Klantreis,
+    *,
+    now: datetime | str | None = None,
+    unshipped_hours: float | None = None,
+    undelivered_hours: float | None = None,
+    overdue: bool = False,
+) -> Result:
+    """Orders not yet shipped or delivered with too little time left before the promise."""
+    from klantreis.api import Result
+
+    moment, table = at_risk_orders(
+        kr, now=_when(now), unshipped_hours=unshipped_hours,
+        undelivered_hours=undelivered_hours, overdue=overdue,
+    )
+    return Result(table, {"now": moment})

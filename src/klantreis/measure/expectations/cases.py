@@ -1,0 +1,140 @@
+"""Build `expectation_cases` and `breaches` from the model, rebuilt when anything they rest on
+changes (events, journey definition, rules, the comparison mode, the moment judged at).
+
+`breaches` is what the journey map (pain points) and the customer timeline read: one row per
+breached case with its person, journey, phase, order/ticket key and the moment it broke.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from klantreis.measure.expectations.compile import (
+    Context,
+    case_query,
+    consent_signals,
+    union_all,
+)
+from klantreis.measure.expectations.rules import ConsentRule, RateRule, Rule, Selector
+from klantreis.measure.expectations.ruleset import ExpectationSettings, active_rules
+from klantreis.model import ensure_built, load_definition
+from klantreis.model.build import configured_definition
+from klantreis.store.query import Query
+from klantreis.store.schema import TableSpec, register_table
+
+if TYPE_CHECKING:
+    from klantreis.api import Klantreis
+
+BUILD_VERSION = "1"
+
+register_table(TableSpec("expectation_cases", "", person_id_columns=("person_id",), derived=True))
+register_table(TableSpec("breaches", "", person_id_columns=("person_id",), derived=True))
+
+_BREACHES = """
+SELECT expectation_id || ':' || case_id AS breach_id, expectation_id, category, phase,
+       person_id, journey_id, order_id, case_key,
+       coalesce(due_at, ended_at, started_at) AS breached_at,
+       started_at, due_at, ended_at, detail, value
+FROM expectation_cases WHERE status = 'breached'
+"""
+
+
+@dataclass
+class CaseSet:
+    """The rules judged, the ones that could not be (and why), and when they were judged."""
+
+    rules: list[Rule]
+    no_data: dict[str, str] = field(default_factory=dict)
+    as_of: datetime | None = None
+    compare: str = "timestamp"
+    rebuilt: bool = False
+
+    def rule(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+
+def _as_of(kr: Klantreis, now: datetime | None) -> datetime:
+    if now is not None:
+        return now.replace(tzinfo=None)
+    latest = kr.engine.scalar("SELECT max(timestamp) FROM events")
+    return latest or datetime(1970, 1, 1)
+
+
+def _no_data(kr: Klantreis, rules: list[Rule]) -> dict[str, str]:
+    present = {r["event"] for r in kr.engine.rows("SELECT DISTINCT event FROM journey_events")}
+    reasons: dict[str, str] = {}
+    for rule in rules:
+        missing = [e for e in dict.fromkeys(rule.required_events()) if e not in present]
+        if missing:
+            reasons[rule.id] = "no " + ", ".join(f"'{e}'" for e in missing) + " events"
+        elif isinstance(rule, ConsentRule):
+            signals = Query(exp.select("count(*)").from_(consent_signals(rule).tree.subquery()))
+            if not kr.engine.scalar(signals):
+                reasons[rule.id] = "no consent signals (identify trait or consent events)"
+    return reasons
+
+
+def _empty_cases(ctx: Context) -> Query:
+    never = RateRule(
+        id="none", kind="rate", category="service", phase="", title={"en": "none"},
+        cases=Selector(event=["-"]), breach_if=Selector(event=["-"]),
+    )
+    query = case_query(never, ctx)
+    return Query(query.tree.where(exp.false(), copy=True))
+
+
+def ensure_cases(
+    kr: Klantreis,
+    *,
+    now: datetime | None = None,
+    compare: str | None = None,
+    rules: list[Rule] | None = None,
+) -> CaseSet:
+    """The model and the case tables, (re)built when stale; returns what was judged."""
+    ensure_built(kr)
+    settings = ExpectationSettings.from_settings(kr.settings)
+    rules = active_rules(settings) if rules is None else rules
+    compare = compare or settings.compare
+    definition = load_definition(configured_definition(kr))
+    as_of = _as_of(kr, now)
+    no_data = _no_data(kr, rules)
+    judged = [r for r in rules if r.id not in no_data]
+    ctx = Context(as_of=as_of, compare=compare, phases=tuple(definition.phase_ids))
+    engine = kr.engine
+    fingerprint = hashlib.sha256(
+        "|".join(
+            [
+                BUILD_VERSION,
+                str(kr.store.get_meta("model_fingerprint") if engine.capabilities.writable
+                    else getattr(engine, "_klantreis_model_fingerprint", "")),
+                definition.name,
+                compare,
+                as_of.isoformat(),
+                *(r.model_dump_json() for r in judged),
+            ]
+        ).encode()
+    ).hexdigest()
+    result = CaseSet(rules=rules, no_data=no_data, as_of=as_of, compare=compare)
+    with kr.store.write_lock:
+        if engine.capabilities.writable:
+            built = kr.store.get_meta("expectations_fingerprint")
+        else:
+            built = getattr(engine, "_klantreis_expectations_fingerprint", None)
+        if built == fingerprint and engine.has_table("breaches"):
+            return result
+        queries = [case_query(rule, ctx) for rule in judged]
+        engine.create_table_as(
+            "expectation_cases", union_all(queries) if queries else _empty_cases(ctx)
+        )
+        engine.create_table_as("breaches", _BREACHES)
+        if engine.capabilities.writable:
+            kr.store.set_meta("expectations_fingerprint", fingerprint)
+        else:
+            engine._klantreis_expectations_fingerprint = fingerprint  # type: ignore[attr-defined]
+    result.rebuilt = True
+    return result

@@ -1,0 +1,374 @@
+"""The expectation scorecard: per expectation its cases, breaches, interval, trend and the effect
+of a breach on outcomes (review score, repeat purchase, NPS).
+
+Effects compare persons, not cases: a person counts as *breached* for an expectation when at
+least one of their cases was breached, else as *met*. Outcomes per person: the mean review
+score of the orders their cases are about (or of their reviews after the case, for cases
+without an order), whether they ordered again after the case, and their NPS answer after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlglot
+from sqlglot import exp
+
+from klantreis.measure.expectations import stats
+from klantreis.measure.expectations.cases import CaseSet, ensure_cases
+from klantreis.measure.expectations.rules import PercentileRule, Rule
+from klantreis.measure.filters import Cut
+from klantreis.store.query import Query
+
+if TYPE_CHECKING:
+    from klantreis.api import Klantreis
+
+DIMENSIONS = ("phase", "persona", "week", "carrier", "channel")
+TREND_PERIODS = ("month", "week")
+
+
+class ScorecardError(ValueError):
+    """A scorecard request that cannot be answered (unknown dimension or period)."""
+
+
+_COUNTS = """
+SELECT expectation_id,
+       CAST(sum(CASE WHEN status IN ('met', 'breached') THEN 1 ELSE 0 END) AS BIGINT) AS cases,
+       CAST(sum(CASE WHEN status = 'met' THEN 1 ELSE 0 END) AS BIGINT) AS met,
+       CAST(sum(CASE WHEN status = 'breached' THEN 1 ELSE 0 END) AS BIGINT) AS breached,
+       CAST(sum(CASE WHEN status = 'open' THEN 1 ELSE 0 END) AS BIGINT) AS open,
+       CAST(sum(CASE WHEN status IN ('unresolved', 'unknown') THEN 1 ELSE 0 END) AS BIGINT)
+           AS unresolved,
+       count(DISTINCT CASE WHEN status IN ('met', 'breached') THEN person_id END) AS persons,
+       count(DISTINCT CASE WHEN status = 'breached' THEN person_id END) AS breached_persons
+FROM expectation_cases WHERE :cut
+GROUP BY expectation_id
+"""
+
+_TREND_MONTH = """
+SELECT expectation_id, CAST(date_trunc('month', started_at) AS DATE) AS period,
+       count(*) AS cases,
+       CAST(sum(CASE WHEN status = 'breached' THEN 1 ELSE 0 END) AS BIGINT) AS breached
+FROM expectation_cases WHERE status IN ('met', 'breached') AND :cut
+GROUP BY 1, 2 ORDER BY 1, 2
+"""
+_TREND = {
+    "month": _TREND_MONTH,
+    "week": _TREND_MONTH.replace("'month'", "'week'"),
+}
+
+_PERCENTILE = """
+SELECT quantile_cont(value, :fraction) AS value
+FROM expectation_cases
+WHERE expectation_id = :rule_id AND status IN ('met', 'breached') AND :cut
+"""
+
+_EFFECTS = """
+WITH c AS (
+    SELECT expectation_id, case_id, person_id, order_id, started_at, status
+    FROM expectation_cases WHERE status IN ('met', 'breached') AND :cut
+),
+reviews AS (
+    SELECT person_id, order_id, timestamp,
+           TRY_CAST(properties ->> '$.rating' AS DOUBLE) AS rating
+    FROM journey_events WHERE event = 'Review Submitted'
+),
+order_rating AS (
+    SELECT order_id, avg(rating) AS rating FROM reviews
+    WHERE order_id IS NOT NULL AND rating IS NOT NULL GROUP BY order_id
+),
+later_rating AS (
+    SELECT c.expectation_id, c.case_id, avg(r.rating) AS rating
+    FROM c JOIN reviews AS r ON r.person_id = c.person_id AND r.timestamp >= c.started_at
+    WHERE c.order_id IS NULL AND r.rating IS NOT NULL
+    GROUP BY c.expectation_id, c.case_id
+),
+orders AS (SELECT person_id, timestamp FROM journey_events WHERE event = :purchase_event),
+again AS (
+    SELECT c.expectation_id, c.case_id, 1 AS repurchased
+    FROM c JOIN orders AS o ON o.person_id = c.person_id AND o.timestamp > c.started_at
+    GROUP BY c.expectation_id, c.case_id
+),
+answers AS (
+    SELECT person_id, timestamp, TRY_CAST(properties ->> '$.score' AS DOUBLE) AS score
+    FROM journey_events
+    WHERE event = 'Survey Answered' AND properties ->> '$.kind' = 'nps'
+),
+later_nps AS (
+    SELECT c.expectation_id, c.case_id, arg_min(a.score, a.timestamp) AS score
+    FROM c JOIN answers AS a ON a.person_id = c.person_id AND a.timestamp >= c.started_at
+    WHERE a.score IS NOT NULL
+    GROUP BY c.expectation_id, c.case_id
+),
+per_case AS (
+    SELECT c.expectation_id, c.person_id,
+           CASE WHEN c.status = 'breached' THEN 1 ELSE 0 END AS breached,
+           coalesce(orr.rating, lr.rating) AS rating,
+           coalesce(g.repurchased, 0) AS repurchased,
+           n.score AS nps
+    FROM c
+    LEFT JOIN order_rating AS orr ON orr.order_id = c.order_id
+    LEFT JOIN later_rating AS lr ON lr.expectation_id = c.expectation_id AND lr.case_id = c.case_id
+    LEFT JOIN again AS g ON g.expectation_id = c.expectation_id AND g.case_id = c.case_id
+    LEFT JOIN later_nps AS n ON n.expectation_id = c.expectation_id AND n.case_id = c.case_id
+),
+per_person AS (
+    SELECT expectation_id, person_id, max(breached) AS breached, avg(rating) AS rating,
+           max(repurchased) AS repurchased, avg(nps) AS nps
+    FROM per_case GROUP BY expectation_id, person_id
+)
+SELECT expectation_id, breached, count(*) AS persons,
+       count(rating) AS rated, avg(rating) AS rating_mean, var_samp(rating) AS rating_var,
+       avg(CAST(repurchased AS DOUBLE)) AS repeat_rate,
+       count(nps) AS nps_n,
+       avg(CASE WHEN nps >= 9 THEN 1.0 WHEN nps IS NOT NULL THEN 0.0 END) AS promoters,
+       avg(CASE WHEN nps <= 6 THEN 1.0 WHEN nps IS NOT NULL THEN 0.0 END) AS detractors
+FROM per_person GROUP BY expectation_id, breached
+"""
+
+_GROUPS = """
+WITH carriers AS (
+    SELECT order_id, max(properties ->> '$.carrier') AS carrier FROM journey_events
+    WHERE order_id IS NOT NULL AND properties ->> '$.carrier' IS NOT NULL
+    GROUP BY order_id
+),
+c AS (SELECT * FROM expectation_cases WHERE status IN ('met', 'breached') AND :cut)
+SELECT CASE WHEN :per_expectation THEN c.expectation_id END AS expectation_id,
+       coalesce(CAST(:group_value AS VARCHAR), '(none)') AS value,
+       count(*) AS cases,
+       CAST(sum(CASE WHEN c.status = 'breached' THEN 1 ELSE 0 END) AS BIGINT) AS breached,
+       count(DISTINCT c.person_id) AS persons
+FROM c LEFT JOIN carriers AS k ON k.order_id = c.order_id
+GROUP BY 1, 2 ORDER BY 1, 2
+"""
+
+_PERSONA_GROUPS = """
+WITH c AS (SELECT * FROM expectation_cases WHERE status IN ('met', 'breached') AND :cut)
+SELECT c.expectation_id, coalesce(pp.persona, '(none)') AS value,
+       count(*) AS cases,
+       CAST(sum(CASE WHEN c.status = 'breached' THEN 1 ELSE 0 END) AS BIGINT) AS breached,
+       count(DISTINCT c.person_id) AS persons
+FROM c LEFT JOIN person_personas AS pp ON pp.person_id = c.person_id
+GROUP BY 1, 2 ORDER BY 1, 2
+"""
+
+_GROUP_VALUES = {
+    "phase": "c.phase",
+    "week": "CAST(CAST(date_trunc('week', c.started_at) AS DATE) AS VARCHAR)",
+    "carrier": "k.carrier",
+    "channel": "c.channel",
+}
+
+
+@dataclass
+class ExpectationScore:
+    id: str
+    category: str
+    phase: str
+    kind: str
+    title: str
+    description: str
+    target: float
+    status: str
+    """`kept` (breach rate within target), `breached` (over target) or `no data`."""
+    no_data_reason: str | None = None
+    cases: int = 0
+    met: int = 0
+    breached: int = 0
+    open: int = 0
+    unresolved: int = 0
+    persons: int = 0
+    breached_persons: int = 0
+    breach_rate: float | None = None
+    interval: dict[str, float | None] = field(default_factory=dict)
+    percentile: dict[str, Any] | None = None
+    trend: dict[str, Any] = field(default_factory=dict)
+    effects: dict[str, Any] = field(default_factory=dict)
+    groups: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Scorecard:
+    as_of: datetime | None
+    compare: str
+    language: str
+    by: str | None
+    cut: dict[str, Any]
+    expectations: list[ExpectationScore]
+    phases: list[dict[str, Any]] = field(default_factory=list)
+    """With `by="phase"`: all cases of the expectations of each phase together."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def get(self, rule_id: str) -> ExpectationScore:
+        for score in self.expectations:
+            if score.id == rule_id:
+                return score
+        raise KeyError(rule_id)
+
+
+def _rate(breached: int, cases: int) -> dict[str, Any]:
+    low, high = stats.wilson(breached, cases)
+    return {
+        "breach_rate": round(breached / cases, 4) if cases else None,
+        "low": None if low is None else round(low, 4),
+        "high": None if high is None else round(high, 4),
+    }
+
+
+def _effects(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    by_rule: dict[str, dict[int, dict[str, Any]]] = {}
+    for row in rows:
+        by_rule.setdefault(row["expectation_id"], {})[int(row["breached"])] = row
+    result: dict[str, dict[str, Any]] = {}
+    empty = {"persons": 0, "rated": 0, "rating_mean": None, "rating_var": None,
+             "repeat_rate": None, "nps_n": 0, "promoters": None, "detractors": None}
+    for rule_id, groups in by_rule.items():
+        met, bad = groups.get(0, empty), groups.get(1, empty)
+
+        def side(g: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "persons": g["persons"],
+                "review_score": None if g["rating_mean"] is None else round(g["rating_mean"], 3),
+                "reviews": g["rated"],
+                "repeat_purchase_rate": None if g["repeat_rate"] is None
+                else round(g["repeat_rate"], 4),
+                "nps": None if not g["nps_n"] else round(
+                    stats.nps(g["nps_n"], g["promoters"], g["detractors"]) or 0.0, 1),
+                "nps_answers": g["nps_n"],
+            }
+
+        result[rule_id] = {
+            "met": side(met),
+            "breached": side(bad),
+            "review_score": stats.mean_difference(
+                (met["rated"], met["rating_mean"], met["rating_var"]),
+                (bad["rated"], bad["rating_mean"], bad["rating_var"]),
+            ),
+            "repeat_purchase": stats.proportion_difference(
+                (met["persons"], met["repeat_rate"]), (bad["persons"], bad["repeat_rate"])
+            ),
+            "nps": stats.nps_difference(
+                (met["nps_n"], met["promoters"], met["detractors"]),
+                (bad["nps_n"], bad["promoters"], bad["detractors"]),
+            ),
+        }
+    return result
+
+
+def _groups(kr: Klantreis, by: str, cut_tree: exp.Expression) -> list[dict[str, Any]]:
+    if by == "persona":
+        if not kr.engine.has_table("person_personas"):
+            raise ScorecardError("no personas yet: run `klantreis personas discover` first")
+        query = Query(_PERSONA_GROUPS, cut=cut_tree)
+    else:
+        query = Query(
+            _GROUPS,
+            cut=cut_tree,
+            per_expectation=by != "phase",
+            group_value=sqlglot.parse_one(_GROUP_VALUES[by], read="duckdb"),
+        )
+    rows = kr.engine.rows(query)
+    for row in rows:
+        row.update(_rate(int(row["breached"]), int(row["cases"])))
+    return rows
+
+
+def build_scorecard(
+    kr: Klantreis,
+    *,
+    by: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    persona: str | None = None,
+    language: str = "en",
+    trend_period: str = "month",
+    now: datetime | None = None,
+    compare: str | None = None,
+) -> Scorecard:
+    if by is not None and by not in DIMENSIONS:
+        raise ScorecardError(f"--by {by!r}: use one of {', '.join(DIMENSIONS)}")
+    if trend_period not in TREND_PERIODS:
+        raise ScorecardError(f"trend period {trend_period!r}: use month or week")
+    case_set = ensure_cases(kr, now=now, compare=compare)
+    cut = Cut.parse(start, end, persona)
+    cut_tree = cut.condition(kr.engine, timestamp="started_at")
+    engine = kr.engine
+    counts = {r["expectation_id"]: r for r in engine.rows(Query(_COUNTS, cut=cut_tree))}
+    points: dict[str, list[dict[str, Any]]] = {}
+    for row in engine.rows(Query(_TREND[trend_period], cut=cut_tree)):
+        points.setdefault(row["expectation_id"], []).append(
+            {"period": row["period"].isoformat(), "cases": row["cases"],
+             "breached": row["breached"],
+             "breach_rate": round(row["breached"] / row["cases"], 4)}
+        )
+    from klantreis.model.build import configured_definition
+    from klantreis.model.definition import load_definition
+
+    purchase_event = load_definition(configured_definition(kr)).purchase_event
+    effects = _effects(engine.rows(Query(_EFFECTS, cut=cut_tree, purchase_event=purchase_event)))
+    grouped = _groups(kr, by, cut_tree) if by else []
+    scores = [
+        _score(kr, rule, case_set, counts.get(rule.id), points.get(rule.id, []),
+               effects.get(rule.id, {}), grouped, cut_tree, language, trend_period)
+        for rule in case_set.rules
+    ]
+    return Scorecard(
+        as_of=case_set.as_of,
+        compare=case_set.compare,
+        language=language,
+        by=by,
+        cut={"start": start, "end": end, "persona": persona},
+        expectations=scores,
+        phases=grouped if by == "phase" else [],
+    )
+
+
+def _score(
+    kr: Klantreis,
+    rule: Rule,
+    case_set: CaseSet,
+    count: dict[str, Any] | None,
+    points: list[dict[str, Any]],
+    effects: dict[str, Any],
+    grouped: list[dict[str, Any]],
+    cut_tree: exp.Expression,
+    language: str,
+    trend_period: str,
+) -> ExpectationScore:
+    score = ExpectationScore(
+        id=rule.id, category=rule.category, phase=rule.phase, kind=rule.kind,
+        title=rule.title_in(language), description=rule.description, target=rule.target,
+        status="no data",
+    )
+    if rule.id in case_set.no_data:
+        score.no_data_reason = case_set.no_data[rule.id]
+        return score
+    if count is None or not count["cases"]:
+        score.no_data_reason = "no cases to judge yet"
+        if count is not None:
+            score.open, score.unresolved = int(count["open"]), int(count["unresolved"])
+        return score
+    for name in ("cases", "met", "breached", "open", "unresolved", "persons",
+                 "breached_persons"):
+        setattr(score, name, int(count[name]))
+    rate = _rate(score.breached, score.cases)
+    score.breach_rate = rate["breach_rate"]
+    score.interval = {"low": rate["low"], "high": rate["high"]}
+    score.status = "kept" if (score.breach_rate or 0.0) <= rule.target else "breached"
+    if isinstance(rule, PercentileRule):
+        value = kr.engine.scalar(
+            Query(_PERCENTILE, fraction=rule.percentile / 100, rule_id=rule.id, cut=cut_tree)
+        )
+        score.percentile = {
+            "percentile": rule.percentile, "value": None if value is None else round(value, 1),
+            "limit": rule.limit, "unit": rule.unit,
+        }
+        score.status = "kept" if value is not None and value <= rule.limit else "breached"
+    score.trend = {"period": trend_period, "points": points, **stats.trend(points)}
+    score.effects = effects
+    score.groups = [g for g in grouped if g.get("expectation_id") == rule.id]
+    return score

@@ -1,0 +1,107 @@
+"""Intervals and trends for the scorecard, computed from aggregates (never from raw events).
+
+Breach rates get Wilson score intervals (scipy's `binomtest(...).proportion_ci`), which stay
+inside 0..1 and behave for small counts and rates near 0 %. Differences between persons who met
+and who did not use normal-approximation (Welch) intervals on the group aggregates.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from scipy import stats
+
+Z95 = float(stats.norm.ppf(0.975))
+
+
+def wilson(breached: int, cases: int) -> tuple[float | None, float | None]:
+    """95 % Wilson interval of a breach rate; (None, None) without cases."""
+    if cases <= 0:
+        return None, None
+    ci = stats.binomtest(int(breached), int(cases)).proportion_ci(0.95, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def _round(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None or math.isnan(value) else round(value, digits)
+
+
+def mean_difference(
+    met: tuple[int, float | None, float | None], breached: tuple[int, float | None, float | None]
+) -> dict[str, Any] | None:
+    """Breached minus met of a mean, from (n, mean, sample variance) of each group."""
+    (n_met, mean_met, var_met), (n_b, mean_b, var_b) = met, breached
+    if not n_met or not n_b or mean_met is None or mean_b is None:
+        return None
+    difference = mean_b - mean_met
+    se = math.sqrt((var_met or 0.0) / n_met + (var_b or 0.0) / n_b) if n_met > 1 and n_b > 1 \
+        else float("nan")
+    return {
+        "difference": _round(difference),
+        "low": _round(difference - Z95 * se),
+        "high": _round(difference + Z95 * se),
+    }
+
+
+def proportion_difference(met: tuple[int, float | None], breached: tuple[int, float | None]
+                          ) -> dict[str, Any] | None:
+    (n_met, p_met), (n_b, p_b) = met, breached
+    if not n_met or not n_b or p_met is None or p_b is None:
+        return None
+    difference = p_b - p_met
+    se = math.sqrt(p_met * (1 - p_met) / n_met + p_b * (1 - p_b) / n_b)
+    return {
+        "difference": _round(difference),
+        "low": _round(difference - Z95 * se),
+        "high": _round(difference + Z95 * se),
+    }
+
+
+def nps(n: int, promoters: float | None, detractors: float | None) -> float | None:
+    if not n or promoters is None or detractors is None:
+        return None
+    return 100.0 * (promoters - detractors)
+
+
+def nps_difference(met: tuple[int, float | None, float | None],
+                   breached: tuple[int, float | None, float | None]) -> dict[str, Any] | None:
+    """Difference of NPS (in points); the variance of promoter-minus-detractor per person is
+    p + d - (p - d)^2."""
+    (n_met, p_met, d_met), (n_b, p_b, d_b) = met, breached
+    if not n_met or not n_b or None in (p_met, d_met, p_b, d_b):
+        return None
+    assert p_met is not None and d_met is not None and p_b is not None and d_b is not None
+    difference = 100.0 * ((p_b - d_b) - (p_met - d_met))
+    var_met = p_met + d_met - (p_met - d_met) ** 2
+    var_b = p_b + d_b - (p_b - d_b) ** 2
+    se = 100.0 * math.sqrt(var_met / n_met + var_b / n_b)
+    return {
+        "difference": _round(difference, 2),
+        "low": _round(difference - Z95 * se, 2),
+        "high": _round(difference + Z95 * se, 2),
+    }
+
+
+def trend(points: list[dict[str, Any]], min_cases: int = 20) -> dict[str, Any]:
+    """Least-squares slope of the breach rate over periods with enough cases, and its direction.
+
+    `worsening`/`improving` when the slope differs from zero at the 5 % level, else `flat`;
+    `too little data` with fewer than three periods of at least `min_cases` cases.
+    """
+    usable = [(i, p) for i, p in enumerate(points) if p["cases"] >= min_cases]
+    if len(usable) < 3:
+        return {"slope_per_period": None, "direction": "too little data", "p_value": None}
+    xs = [i for i, _ in usable]
+    ys = [p["breached"] / p["cases"] for _, p in usable]
+    fit = stats.linregress(xs, ys)
+    slope, p_value = float(fit.slope), float(fit.pvalue)
+    if math.isnan(p_value) or p_value >= 0.05:
+        direction = "flat"
+    else:
+        direction = "worsening" if slope > 0 else "improving"
+    return {
+        "slope_per_period": _round(slope, 5),
+        "direction": direction,
+        "p_value": _round(p_value, 4),
+    }
