@@ -1,0 +1,236 @@
+"""Discover personas: cluster persons on their behaviour, choose k, describe and keep the model.
+
+Method: features from the query layer (features.py) -> NULLs filled with medians -> log1p on
+skewed features -> StandardScaler -> KMeans (k-means++, n_init=10, seeded). With `k="auto"` every
+k in 2..8 is fitted and the k with the highest silhouette score (on a seeded sample of at most
+4,000 persons) wins. The scaler and the clustering are pickled into `persona_models`, so
+`assign_new` places persons that arrive later into the same groups without re-clustering.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import joblib
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from klantreis.measure.personas import tables
+from klantreis.measure.personas.description import describe, name_groups, slug, traits_of
+from klantreis.measure.personas.features import matrix, person_features, usable_features
+from klantreis.model import ensure_built
+from klantreis.store.store import utcnow
+
+if TYPE_CHECKING:
+    from klantreis.api import Klantreis
+
+K_RANGE = range(2, 9)
+SILHOUETTE_SAMPLE = 4000
+MIN_EVENTS = 3
+"""Persons with fewer events (a single page view) say too little to be grouped."""
+
+
+class DiscoveryError(ValueError):
+    """Too few persons or no usable features to discover personas."""
+
+
+@dataclass
+class DiscoveredPersona:
+    persona: str
+    name: str
+    description: str
+    size: int
+    share: float
+    traits: list[dict[str, Any]]
+    examples: list[str]
+
+
+@dataclass
+class Discovery:
+    model_id: str
+    k: int
+    criterion: str
+    scores: dict[int, float]
+    features: list[str]
+    persons: int
+    personas: list[DiscoveredPersona] = field(default_factory=list)
+    labels: pd.DataFrame | None = None
+    """person_id, persona for every grouped person (for evaluation)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model_id": self.model_id, "k": self.k, "criterion": self.criterion,
+            "scores": {str(k): v for k, v in self.scores.items()},
+            "features": self.features, "persons": self.persons,
+            "personas": [p.__dict__ for p in self.personas],
+        }
+
+
+def _fit(x: np.ndarray, k: int, seed: int) -> Pipeline:
+    pipeline = Pipeline(
+        [("scale", StandardScaler()), ("cluster", KMeans(k, n_init=10, random_state=seed))]
+    )
+    return pipeline.fit(x)
+
+
+def choose_k(x: np.ndarray, seed: int) -> tuple[int, dict[int, float]]:
+    """The k in 2..8 with the highest silhouette (mean cohesion vs separation) score."""
+    scaled = StandardScaler().fit_transform(x)
+    scores: dict[int, float] = {}
+    sample = min(SILHOUETTE_SAMPLE, len(x))
+    for k in K_RANGE:
+        if k >= len(x):
+            break
+        labels = KMeans(k, n_init=4, random_state=seed).fit_predict(scaled)
+        if len(set(labels)) < 2:
+            continue
+        scores[k] = round(
+            float(silhouette_score(scaled, labels, sample_size=sample, random_state=seed)), 4
+        )
+    if not scores:
+        raise DiscoveryError("too few distinct persons to form two groups")
+    best = max(scores, key=lambda k: (scores[k], -k))
+    return best, scores
+
+
+def discover(
+    kr: Klantreis, k: int | str = "auto", *, seed: int = 7, min_events: int = MIN_EVENTS
+) -> Discovery:
+    """Group persons by behaviour, name the groups and store them as discovered personas."""
+    ensure_built(kr)
+    tables.ensure_tables(kr.store)
+    frame = person_features(kr.engine)
+    frame = frame[frame["events"] >= min_events].reset_index(drop=True)
+    names = usable_features(frame)
+    if not names:
+        raise DiscoveryError("no behaviour features vary between persons in this store")
+    if len(frame) < 10:
+        raise DiscoveryError(f"only {len(frame)} persons with {min_events}+ events; need 10")
+    fill = {n: float(frame[n].median()) if frame[n].notna().any() else 0.0 for n in names}
+    x = matrix(frame, names, fill)
+    if k == "auto":
+        chosen, scores = choose_k(x, seed)
+        criterion = "silhouette, k=2..8"
+    else:
+        chosen, scores, criterion = int(k), {}, "given"
+        if not 2 <= chosen <= min(20, len(frame) - 1):
+            raise DiscoveryError(f"k: must be between 2 and 20 (and below the persons), got {k}")
+    model = _fit(x, chosen, seed)
+    raw_labels = model.predict(x)
+    # Number groups by size (largest first) so ids and names are stable for the same seed.
+    sizes = np.bincount(raw_labels, minlength=chosen)
+    order = sorted(range(chosen), key=lambda g: (-sizes[g], g))
+    scaled = model.named_steps["scale"].transform(x)
+    centres = model.named_steps["cluster"].cluster_centers_
+    overall = {n: float(frame[n].mean()) if frame[n].notna().any() else 0.0 for n in names}
+    all_traits = []
+    for g in order:
+        members = frame[raw_labels == g]
+        means = {n: float(members[n].mean()) if members[n].notna().any() else 0.0 for n in names}
+        all_traits.append(traits_of(centres[g], names, means, overall))
+    group_names = name_groups(all_traits)
+    model_id = uuid.uuid4().hex[:12]
+    now = utcnow()
+    personas: list[DiscoveredPersona] = []
+    persona_of_group: dict[int, str] = {}
+    for rank, g in enumerate(order):
+        persona = slug(group_names[rank])
+        persona_of_group[g] = persona
+        in_group = np.flatnonzero(raw_labels == g)
+        distance = np.linalg.norm(scaled[in_group] - centres[g], axis=1)
+        examples = frame["person_id"].iloc[in_group[np.argsort(distance)[:3]]].tolist()
+        traits = all_traits[rank]
+        personas.append(
+            DiscoveredPersona(
+                persona, group_names[rank], describe(group_names[rank], traits),
+                int(sizes[g]), round(float(sizes[g]) / len(frame), 4),
+                [t.__dict__ for t in traits], examples,
+            )
+        )
+    labels = pd.DataFrame(
+        {"person_id": frame["person_id"], "persona": [persona_of_group[g] for g in raw_labels]}
+    )
+    _save(kr, model, model_id, now, chosen, criterion, seed, names, fill, persona_of_group)
+    _store_personas(kr, personas, labels, model_id, now)
+    return Discovery(model_id, chosen, criterion, scores, names, len(frame), personas, labels)
+
+
+def _save(
+    kr: Klantreis, model: Pipeline, model_id: str, now: Any, k: int, criterion: str, seed: int,
+    names: list[str], fill: dict[str, float], persona_of_group: dict[int, str],
+) -> None:
+    blob = io.BytesIO()
+    joblib.dump(model, blob)
+    tables.append_rows(kr.store, "persona_models", pa.Table.from_pylist([{
+        "model_id": model_id, "created_at": now, "method": "kmeans", "k": k,
+        "criterion": criterion, "seed": seed, "features": json.dumps(names),
+        "fill": json.dumps(fill), "names": json.dumps({str(g): p for g, p in
+                                                         persona_of_group.items()}),
+        "model": blob.getvalue(),
+    }]))
+
+
+def _store_personas(
+    kr: Klantreis, personas: list[DiscoveredPersona], labels: pd.DataFrame, model_id: str,
+    now: Any,
+) -> None:
+    rows = pa.Table.from_pylist([
+        {"persona": p.persona, "source": "discovered", "name": p.name,
+         "description": p.description, "size": p.size, "share": p.share,
+         "profile": json.dumps(p.traits), "examples": json.dumps(p.examples),
+         "model_id": model_id, "created_at": now}
+        for p in personas
+    ])
+    tables.replace_rows(kr.store, "personas", rows, "discovered")
+    members = pa.table({
+        "person_id": pa.array(labels["person_id"].tolist(), pa.string()),
+        "persona": pa.array(labels["persona"].tolist(), pa.string()),
+        "source": pa.array(["discovered"] * len(labels), pa.string()),
+    })
+    tables.replace_rows(kr.store, "person_personas", members, "discovered")
+
+
+def assign_new(kr: Klantreis, *, min_events: int = MIN_EVENTS) -> int:
+    """Place persons without a discovered persona into the latest model's groups.
+
+    The stored scaler and centres are reused, so earlier persons keep their persona.
+    Returns how many persons were assigned.
+    """
+    ensure_built(kr)
+    tables.ensure_tables(kr.store)
+    saved = kr.engine.rows(
+        "SELECT model_id, features, fill, names, model FROM persona_models "
+        "ORDER BY created_at DESC LIMIT 1"
+    )
+    if not saved:
+        raise DiscoveryError("no persona model yet: run `klantreis personas discover` first")
+    row = saved[0]
+    model: Pipeline = joblib.load(io.BytesIO(row["model"]))
+    names = json.loads(row["features"])
+    fill = json.loads(row["fill"])
+    persona_of_group = {int(g): p for g, p in json.loads(row["names"]).items()}
+    frame = person_features(kr.engine)
+    known = set(
+        kr.engine.fetch(
+            "SELECT person_id FROM person_personas WHERE source = 'discovered'"
+        ).column("person_id").to_pylist()
+    )
+    frame = frame[(frame["events"] >= min_events) & ~frame["person_id"].isin(known)]
+    if frame.empty:
+        return 0
+    labels = model.predict(matrix(frame, names, fill))
+    tables.append_rows(kr.store, "person_personas", pa.table({
+        "person_id": pa.array(frame["person_id"].tolist(), pa.string()),
+        "persona": pa.array([persona_of_group[int(g)] for g in labels], pa.string()),
+        "source": pa.array(["discovered"] * len(frame), pa.string()),
+    }))
+    return len(frame)

@@ -1,0 +1,106 @@
+"""The tables personas keep in the store, and the one way rows are written into them.
+
+`person_personas (person_id, persona, source)` is the contract every analysis cuts by
+(measure/filters.py): `source` is 'discovered' (one per person at most) or 'rule' (any number).
+`personas` describes each group; `persona_models` keeps the fitted scaler and clustering so new
+persons are assigned without clustering everything again.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from klantreis.store import Store
+from klantreis.store.schema import TableSpec, register_table
+
+PERSON_PERSONAS = register_table(
+    TableSpec(
+        "person_personas",
+        """CREATE TABLE IF NOT EXISTS person_personas (
+    person_id VARCHAR,
+    persona VARCHAR,
+    source VARCHAR
+)""",
+        person_id_columns=("person_id",),
+    )
+)
+PERSONAS = register_table(
+    TableSpec(
+        "personas",
+        """CREATE TABLE IF NOT EXISTS personas (
+    persona VARCHAR PRIMARY KEY,
+    source VARCHAR,
+    name VARCHAR,
+    description VARCHAR,
+    size BIGINT,
+    share DOUBLE,
+    profile VARCHAR,
+    examples VARCHAR,
+    model_id VARCHAR,
+    created_at TIMESTAMP
+)""",
+    )
+)
+"""`examples` holds person ids; they are re-read from `person_personas` when shown, so an erased
+person is never shown (see `examples_of`)."""
+PERSONA_MODELS = register_table(
+    TableSpec(
+        "persona_models",
+        """CREATE TABLE IF NOT EXISTS persona_models (
+    model_id VARCHAR PRIMARY KEY,
+    created_at TIMESTAMP,
+    method VARCHAR,
+    k BIGINT,
+    criterion VARCHAR,
+    seed BIGINT,
+    features VARCHAR,
+    fill VARCHAR,
+    names VARCHAR,
+    model BLOB
+)""",
+    )
+)
+
+
+def ensure_tables(store: Store) -> None:
+    for spec in (PERSON_PERSONAS, PERSONAS, PERSONA_MODELS):
+        store.register_table(spec)
+
+
+def replace_rows(store: Store, table: str, rows: pa.Table, where_source: str | None) -> None:
+    """Replace one source's rows of a personas table with `rows`, in one transaction.
+
+    `table` is one of this module's constant names (never user input); `where_source` limits
+    the delete to 'discovered' or 'rule' rows so the two kinds are refreshed independently.
+    """
+    if table not in {"person_personas", "personas"}:
+        raise ValueError(f"not a personas table: {table!r}")
+    con = store.connection
+    with store.write_lock:
+        con.register("_kr_persona_rows", rows)
+        try:
+            con.execute("BEGIN TRANSACTION")
+            if where_source is None:
+                con.execute(f"DELETE FROM {table}")  # noqa: S608 - constant name
+            else:
+                con.execute(f"DELETE FROM {table} WHERE source = ?", [where_source])  # noqa: S608
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _kr_persona_rows")  # noqa: S608
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.unregister("_kr_persona_rows")
+
+
+def append_rows(store: Store, table: str, rows: pa.Table) -> None:
+    """Add rows (assignment of new persons, a saved model)."""
+    if table not in {"person_personas", "persona_models"}:
+        raise ValueError(f"not a personas table: {table!r}")
+    con = store.connection
+    with store.write_lock:
+        con.register("_kr_persona_rows", rows)
+        try:
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _kr_persona_rows")  # noqa: S608
+        finally:
+            con.unregister("_kr_persona_rows")
