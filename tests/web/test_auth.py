@@ -1,0 +1,120 @@
+"""Login sessions, CSRF on every form, secure cookies, and the users command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from klantreis.present.cli.app import app
+from klantreis.present.web import auth
+from klantreis.store import Store
+from web.shop import PASSWORD, csrf_of, login
+
+
+def test_pages_need_a_login(client: TestClient) -> None:
+    for url in ("/", "/map", "/expectations", "/funnels", "/voice", "/timeline", "/settings",
+                "/map.svg"):
+        response = client.get(url, follow_redirects=False)
+        assert response.status_code == 303, url
+        assert response.headers["location"].startswith("/login?next=")
+
+
+def test_login_sets_an_httponly_session_and_logout_ends_it(client: TestClient) -> None:
+    response = login(client)
+    assert response.status_code == 303 and response.headers["location"] == "/map"
+    cookie = response.headers["set-cookie"]
+    assert "kr_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    page = client.get("/map")
+    assert page.status_code == 200 and "anna-admin" in page.text
+    client.post("/logout", data={"csrf_token": csrf_of(page.text)})
+    assert client.get("/map", follow_redirects=False).status_code == 303
+
+
+def test_wrong_password_is_refused(client: TestClient) -> None:
+    response = login(client, password="wrong password")
+    assert response.status_code == 401
+    assert "Wrong user name or password." in response.text
+    assert login(client, user="nobody").status_code == 401
+
+
+def test_forms_without_the_csrf_token_are_refused(client: TestClient) -> None:
+    client.get("/login")
+    response = client.post("/login", data={"username": "anna-admin", "password": PASSWORD})
+    assert response.status_code == 403
+    login(client)
+    for url, data in (("/logout", {}), ("/language", {"locale": "nl"}),
+                      ("/settings/keys", {"name": "shop"}), ("/map/share", {}),
+                      ("/settings/keys/revoke", {"key_id": "x"})):
+        refused = client.post(url, data={**data, "csrf_token": "forged"})
+        assert refused.status_code == 403, url
+    assert client.get("/map").status_code == 200  # still logged in: logout was refused
+
+
+def test_cookies_are_secure_beyond_this_machine(store_path: Path) -> None:
+    from klantreis.config import Settings
+    from klantreis.present.api.app import create_app
+
+    app = create_app(Settings(store_path))
+    with TestClient(app, base_url="https://shop.example") as remote:
+        response = login(remote)
+        assert "Secure" in response.headers["set-cookie"]
+
+
+def test_open_redirect_after_login_is_refused(client: TestClient) -> None:
+    page = client.get("/login")
+    response = client.post("/login", data={"username": "anna-admin", "password": PASSWORD,
+                                           "csrf_token": csrf_of(page.text),
+                                           "next": "//evil.example/"},
+                           follow_redirects=False)
+    assert response.headers["location"] == "/map"
+
+
+def test_language_per_user_and_from_the_browser(client: TestClient) -> None:
+    assert "Inloggen" in client.get("/login", headers={"Accept-Language": "nl-NL,nl"}).text
+    assert "Log ind" in client.get("/login", headers={"Accept-Language": "da"}).text
+    login(client)
+    page = client.get("/map")
+    client.post("/language", data={"locale": "da", "csrf_token": csrf_of(page.text),
+                                   "next": "/map"})
+    assert "Kunderejsekort" in client.get("/map").text
+
+
+def test_deleting_a_user_ends_their_sessions(client: TestClient, store_path: Path) -> None:
+    login(client)
+    store = client.app.state.store
+    auth.delete_user(store, "anna-admin")
+    assert client.get("/map", follow_redirects=False).status_code == 303
+
+
+def test_users_command(tmp_path: Path) -> None:
+    store = tmp_path / "u.duckdb"
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:
+        return runner.invoke(app, ["users", *args, "--store", str(store)])
+
+    assert run("create", "bea", "--password", "long enough").exit_code == 0
+    duplicate = run("create", "bea", "--password", "long enough")
+    assert duplicate.exit_code != 0 and "already exists" in duplicate.stderr
+    short = run("create", "cas", "--password", "short")
+    assert short.exit_code != 0 and "at least 8 characters" in short.stderr
+    bad_locale = run("create", "cas", "--password", "long enough", "--locale", "fr")
+    assert bad_locale.exit_code != 0 and "locale 'fr'" in bad_locale.stderr
+    assert '"username": "bea"' in run("list", "--json").output
+    assert run("delete", "bea").exit_code == 0
+    missing = run("delete", "bea")
+    assert missing.exit_code != 0 and "no user 'bea'" in missing.stderr
+    with Store(store) as handle:
+        assert auth.list_users(handle) == []
+
+
+def test_passwords_are_stored_hashed(tmp_path: Path) -> None:
+    with Store(tmp_path / "h.duckdb") as store:
+        auth.create_user(store, "dirk", "s3cret-password")
+        stored = store.connection.execute("SELECT password_hash FROM web_users").fetchone()[0]
+        assert "s3cret-password" not in stored and stored.startswith("scrypt$")
+        assert auth.authenticate(store, "dirk", "s3cret-password") is not None
+        assert auth.authenticate(store, "dirk", "s3cret-passwore") is None

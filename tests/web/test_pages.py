@@ -1,0 +1,118 @@
+"""Every page over a small real store: what it shows, what it escapes, what it says is missing."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from fastapi.testclient import TestClient
+
+from klantreis.measure.registry import get_analysis
+from web.shop import XSS_IMG, XSS_LINK, XSS_SCRIPT, csrf_of, login
+
+PAGES = ("/map", "/map?definition=aida&period=30d", "/expectations", "/funnels", "/voice",
+         "/timeline", "/timeline?person=anna", "/settings")
+
+
+@pytest.fixture
+def user(client: TestClient) -> TestClient:
+    assert login(client).status_code == 303
+    return client
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_page_renders_with_a_strict_content_security_policy(user: TestClient, url: str) -> None:
+    response = user.get(url)
+    assert response.status_code == 200, response.text[:500]
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert "<script>" not in response.text  # no inline script at all
+
+
+def test_journey_map_shows_every_phase_with_numbers(user: TestClient) -> None:
+    html = user.get("/map").text
+    for label in ("Awareness", "Orientation", "Consideration", "Purchase", "Evaluation"):
+        assert label in html
+    svg = html[html.index("<svg"): html.index("</svg>") + 6]
+    ET.fromstring(svg)  # well-formed: the same SVG is the download
+    assert "Order Completed" in svg and "What customers do" in svg
+
+
+def test_missing_analyses_are_named_not_faked(user: TestClient) -> None:
+    for url, name in (("/expectations", "expectations"), ("/voice", "voice"),
+                      ("/funnels", "funnel")):
+        html = user.get(url).text
+        if get_analysis(name) is None:
+            assert f'data-missing="{name}"' in html
+        else:
+            assert f'data-missing="{name}"' not in html
+
+
+def test_customer_text_is_escaped_in_the_svg_export(user: TestClient) -> None:
+    response = user.get("/map.svg")
+    assert response.headers["content-type"].startswith("image/svg+xml")
+    assert "attachment" in response.headers["content-disposition"]
+    body = response.text
+    ET.fromstring(body.split("\n", 1)[1])
+    assert not re.search(r"<(script|img|a|foreignObject|iframe)\b", body, re.I)
+    assert "&lt;script&gt;window" in body  # a custom event name, shown as text
+    assert "&lt;img src=x onerror" in body  # a custom channel name
+
+
+def test_timeline_shows_every_channel_in_order_with_escaped_text(user: TestClient) -> None:
+    html = user.get("/timeline?person=anna").text
+    items = re.findall(r'<span class="what">([^<]+)</span>', html)
+    assert items[0] == "Products Searched" and "Order Delivered" in items
+    assert items.index("Order Completed") < items.index("Order Delivered")
+    assert "late: promised 2026-03-04" in html
+    for raw in (XSS_SCRIPT, XSS_IMG, XSS_LINK):
+        assert raw not in html
+    assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;Slow delivery" in html
+    assert "carrier" in html and "review site" in html and "e-mail" in html
+
+
+def test_unknown_person_is_said_plainly(user: TestClient) -> None:
+    assert "Nobody with the id" in user.get("/timeline?person=nobody-here").text
+
+
+def test_share_link_is_read_only_and_tamper_proof(user: TestClient) -> None:
+    page = user.get("/map")
+    shared = user.post("/map/share", data={"csrf_token": csrf_of(page.text), "period": "all",
+                                           "definition": "aida", "persona": ""})
+    url = re.search(r'id="share-url" value="(http[^"]+)"|value="(http[^"]+)" id="share-url"',
+                    shared.text)
+    assert url, shared.text[:2000]
+    link = (url.group(1) or url.group(2)).replace("http://127.0.0.1", "")
+    user.cookies.clear()
+    view = user.get(link)
+    assert view.status_code == 200 and "Attention" in view.text  # AIDA, as shared
+    assert 'action="/logout"' not in view.text and 'action="/map/share"' not in view.text
+    assert user.get(link + "/map.svg").status_code == 200
+    assert user.get(link[:-3] + "xyz").status_code == 403
+    assert user.get("/map", follow_redirects=False).status_code == 303
+
+
+def test_funnel_steps_come_from_the_page(user: TestClient) -> None:
+    html = user.get("/funnels?step=Product+Viewed&step=Order+Completed").text
+    selected = re.findall(r'<option value="([^"]+)" selected>', html)[1:]  # [0]: language
+    assert selected == ["Product Viewed", "Order Completed"]
+
+
+def test_settings_create_and_revoke_a_read_key(user: TestClient) -> None:
+    page = user.get("/settings")
+    created = user.post("/settings/keys", data={"csrf_token": csrf_of(page.text),
+                                                "name": "<b>dash</b>", "kind": "read"})
+    key = re.search(r'value="(krr_[^"]+)"', created.text)
+    assert key and "&lt;b&gt;dash&lt;/b&gt;" in created.text
+    api = user.get("/api/stats", headers={"Authorization": f"Bearer {key.group(1)}"})
+    assert api.status_code in (200, 404)
+    key_id = re.search(r'name="key_id" value="([^"]+)"', created.text).group(1)
+    user.post("/settings/keys/revoke", data={"csrf_token": csrf_of(created.text),
+                                             "key_id": key_id})
+    assert "revoked" in user.get("/settings").text
+
+
+def test_the_read_api_accepts_a_dashboard_login(user: TestClient, client: TestClient) -> None:
+    assert user.get("/api/stats").status_code == 200
+    user.cookies.clear()
+    assert client.get("/api/stats").status_code == 401
