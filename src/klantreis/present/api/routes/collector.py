@@ -13,14 +13,17 @@ message once in `canonical_event`, which every way in shares.
 
 from __future__ import annotations
 
+import functools
+import logging
 import zlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from klantreis.collect.events import InvalidEvent, canonical_event, now_utc
-from klantreis.collect.ingest import Ingest
+from klantreis.collect.ingest import Ingest, Overloaded, WriterStopped
 from klantreis.collect.keys import KeyRing
 from klantreis.present.api.deps import ReadAccess, StoreDep, presented_key
 from klantreis.store.query import Query
@@ -39,6 +42,7 @@ SINGLE_TYPES = {
     "alias": "a",
 }
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["collector"])
 
 
@@ -151,16 +155,37 @@ def _event(message: Any, *, received_at: Any, kind: str | None = None) -> dict[s
 async def _commit(
     request: Request, rows: list[dict[str, Any]], quarantined: list[dict[str, Any]]
 ) -> None:
-    ingest: Ingest = request.app.state.ingest
-    await ingest.submit(rows, quarantined)
-
-
-async def _collect_one(request: Request, kind: str) -> Response:
+    ingest: Ingest | None = request.app.state.ingest
+    if ingest is None:
+        raise BadRequest(503, "the store is not open")
     try:
-        payload = _parse(await _read_body(request, EVENT_LIMIT, "32 KB per event"))
-        _authorize(request, payload)
-    except BadRequest as exc:
-        return _json(exc.status, exc.body)
+        await ingest.submit(rows, quarantined)
+    except (Overloaded, WriterStopped):
+        raise
+    except Exception as exc:  # the commit failed: nothing of this request is acknowledged
+        log.exception("could not store %d events", len(rows))
+        raise BadRequest(503, f"could not store the events ({type(exc).__name__}); retry") from exc
+
+
+def _answers_bad_requests(
+    handler: Callable[..., Awaitable[Response]],
+) -> Callable[..., Awaitable[Response]]:
+    """Turn `BadRequest` from anywhere in a handler into its JSON response."""
+
+    @functools.wraps(handler)
+    async def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return await handler(*args, **kwargs)
+        except BadRequest as exc:
+            return _json(exc.status, exc.body)
+
+    return wrapper
+
+
+@_answers_bad_requests
+async def _collect_one(request: Request, kind: str) -> Response:
+    payload = _parse(await _read_body(request, EVENT_LIMIT, "32 KB per event"))
+    _authorize(request, payload)
     try:
         row = _event(payload, received_at=now_utc(), kind=kind)
     except InvalidEvent as exc:
@@ -170,17 +195,15 @@ async def _collect_one(request: Request, kind: str) -> Response:
     return _json(200, {"success": True})
 
 
+@_answers_bad_requests
 async def collect_batch(request: Request) -> Response:
     """`{"batch": [messages], "context"?, "sentAt"?}`: batch-level context and sentAt apply to
     every message that lacks its own."""
-    try:
-        payload = _parse(await _read_body(request, BATCH_LIMIT, "500 KB per batch"))
-        _authorize(request, payload)
-        messages = payload.get("batch")
-        if not isinstance(messages, list):
-            raise BadRequest(400, "batch must be a list of messages", field="batch")
-    except BadRequest as exc:
-        return _json(exc.status, exc.body)
+    payload = _parse(await _read_body(request, BATCH_LIMIT, "500 KB per batch"))
+    _authorize(request, payload)
+    messages = payload.get("batch")
+    if not isinstance(messages, list):
+        raise BadRequest(400, "batch must be a list of messages", field="batch")
     received_at = now_utc()
     shared = {k: payload[k] for k in ("context", "sentAt", "integrations") if k in payload}
     rows: list[dict[str, Any]] = []
