@@ -100,6 +100,8 @@ class Source:
             raise ImportFailed(f"{path}: no such file")
         if path.is_dir():
             raise ImportFailed(f"{path}: is a directory, expected a file")
+        if path.stat().st_size == 0:
+            raise ImportFailed(f"{path}: is empty")
         source = cls(
             path,
             detect_format(path, fmt),

@@ -104,6 +104,7 @@ def _progress() -> Iterator[Callable[[int, str], None]]:
         TimeElapsedColumn(),
         console=err_console,
         transient=True,
+        disable=not err_console.is_terminal,
     ) as progress:
         task = progress.add_task("importing", total=None)
 
