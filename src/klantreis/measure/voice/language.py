@@ -37,3 +37,11 @@ def detect_language(text: str) -> tuple[str, float]:
     if float(prob) < MIN_CONFIDENCE:
         return "und", float(prob)
     return str(code), float(prob)
+
+
+def language_hint(value: object) -> str | None:
+    """A language the event itself states (`nl`, `nl-NL`, `pt_BR`), if it is one we know."""
+    if not isinstance(value, str) or len(value) < 2:
+        return None
+    code = value[:2].lower()
+    return code if code in LANGUAGES else None

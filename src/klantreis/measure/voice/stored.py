@@ -1,0 +1,215 @@
+"""Score every text event in the store into the `voice` and `voice_topics` tables.
+
+Incremental: only messages not scored yet are read, in batches, so re-running after an import
+costs only the new texts. The texts are copied as given (untrusted; escaped where rendered).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from klantreis.measure.voice.language import language_hint
+from klantreis.measure.voice.scoring import VoiceScorer
+from klantreis.measure.voice.training import (
+    NotEnoughData,
+    count_rated_reviews,
+    load_shop_model,
+    train_shop_model,
+)
+from klantreis.store import Store
+from klantreis.store.engines.base import Engine
+from klantreis.store.query import Query
+from klantreis.store.schema import TableSpec, register_table
+
+VOICE_TABLE = register_table(
+    TableSpec(
+        "voice",
+        """CREATE TABLE IF NOT EXISTS voice (
+    message_id VARCHAR PRIMARY KEY,
+    event VARCHAR,
+    timestamp TIMESTAMP,
+    user_id VARCHAR,
+    anonymous_id VARCHAR,
+    order_id VARCHAR,
+    rating DOUBLE,
+    survey_kind VARCHAR,
+    survey_score DOUBLE,
+    language VARCHAR,
+    sentiment DOUBLE,
+    label VARCHAR,
+    topics VARCHAR,
+    method VARCHAR,
+    text VARCHAR
+)""",
+        person_columns=("user_id", "anonymous_id"),
+    )
+)
+TOPICS_TABLE = register_table(
+    TableSpec(
+        "voice_topics",
+        """CREATE TABLE IF NOT EXISTS voice_topics (
+    message_id VARCHAR,
+    topic VARCHAR,
+    phase VARCHAR,
+    user_id VARCHAR,
+    anonymous_id VARCHAR
+)""",
+        person_columns=("user_id", "anonymous_id"),
+    )
+)
+
+TEXT_EVENTS = (
+    "Review Submitted",
+    "Product Reviewed",
+    "Survey Answered",
+    "Ticket Created",
+    "Ticket Replied",
+    "Live Chat Message Sent",
+)
+"""Events that carry the customer's own words (agent replies and agent chat lines excluded)."""
+
+BATCH = 2000
+
+NEW_TEXTS = """
+SELECT * FROM (
+    SELECT
+        e.message_id, e.event, e.timestamp, e.user_id, e.anonymous_id,
+        json_extract_string(e.properties, '$.order_id') AS order_id,
+        TRY_CAST(json_extract_string(e.properties, '$.rating') AS DOUBLE) AS rating,
+        json_extract_string(e.properties, '$.kind') AS survey_kind,
+        TRY_CAST(json_extract_string(e.properties, '$.score') AS DOUBLE) AS survey_score,
+        json_extract_string(e.properties, '$.language') AS language_hint,
+        CASE
+            WHEN e.event IN ('Review Submitted', 'Product Reviewed') THEN concat_ws('. ',
+                nullif(trim(json_extract_string(e.properties, '$.title')), ''),
+                nullif(trim(coalesce(json_extract_string(e.properties, '$.text'),
+                                     json_extract_string(e.properties, '$.review_body'))), ''))
+            WHEN e.event = 'Ticket Created' THEN concat_ws('. ',
+                nullif(trim(json_extract_string(e.properties, '$.subject')), ''),
+                nullif(trim(json_extract_string(e.properties, '$.text')), ''))
+            WHEN e.event = 'Survey Answered' THEN json_extract_string(e.properties, '$.comment')
+            WHEN e.event = 'Live Chat Message Sent'
+                THEN json_extract_string(e.properties, '$.message_body')
+            ELSE json_extract_string(e.properties, '$.text')
+        END AS text
+    FROM events AS e
+    WHERE e.event IN :events
+      AND NOT (e.event = 'Ticket Replied'
+               AND coalesce(json_extract_string(e.properties, '$.author'), 'customer')
+                   <> 'customer')
+      AND NOT EXISTS (SELECT 1 FROM voice AS v WHERE v.message_id = e.message_id)
+) AS t
+WHERE text IS NOT NULL AND length(trim(text)) > 0
+ORDER BY message_id
+LIMIT :batch
+"""
+
+@dataclass
+class VoiceUpdate:
+    scored: int = 0
+    model: str = "lexicon"
+    """`model` when the shop's own model scored texts in its languages."""
+    note: str = ""
+
+
+RETRAIN_GROWTH = 0.1
+"""Retrain when the number of rated reviews changed by this share since the last model."""
+
+
+def _current_model(store: Store, engine: Engine, retrain: bool) -> tuple[object | None, str]:
+    model = load_shop_model(store)
+    if not retrain:
+        return model, "existing shop model" if model is not None else "lexicons only"
+    rated = count_rated_reviews(engine)
+    if model is not None and abs(rated - model.examples) <= RETRAIN_GROWTH * model.examples:
+        return model, f"shop model of {model.examples} rated reviews"
+    try:
+        summary = train_shop_model(store, engine)
+    except NotEnoughData as exc:
+        return model, f"lexicons only: {exc}" if model is None else "existing shop model"
+    return load_shop_model(store), f"trained on {summary.examples} rated reviews"
+
+
+def update_voice(
+    store: Store,
+    engine: Engine | None = None,
+    *,
+    retrain: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> VoiceUpdate:
+    """Score the texts stored since the last run; retrain the shop model first if asked."""
+    engine = engine or store.engine
+    with store.write_lock:
+        store.connection.execute(VOICE_TABLE.ddl)
+        store.connection.execute(TOPICS_TABLE.ddl)
+    model, note = _current_model(store, engine, retrain)
+    scorer = VoiceScorer(model)  # type: ignore[arg-type]
+    result = VoiceUpdate(model="model" if model is not None else "lexicon", note=note)
+    while True:
+        batch = engine.fetch(Query(NEW_TEXTS, events=list(TEXT_EVENTS), batch=BATCH))
+        if batch.num_rows == 0:
+            break
+        _store_batch(store, batch, scorer)
+        result.scored += batch.num_rows
+        if progress is not None:
+            progress(result.scored)
+    return result
+
+
+def _store_batch(store: Store, batch: pa.Table, scorer: VoiceScorer) -> None:
+    rows = batch.to_pylist()
+    scores = scorer.score_many(
+        [r["text"] for r in rows], [language_hint(r["language_hint"]) for r in rows]
+    )
+    voice_rows = []
+    topic_rows = []
+    for row, s in zip(rows, scores, strict=True):
+        voice_rows.append(
+            {
+                **{k: row[k] for k in (
+                    "message_id", "event", "timestamp", "user_id", "anonymous_id", "order_id",
+                    "rating", "survey_kind", "survey_score",
+                )},
+                "language": s.language,
+                "sentiment": s.sentiment,
+                "label": s.label,
+                "topics": ",".join(s.topics),
+                "method": s.method,
+                "text": row["text"],
+            }
+        )
+        for topic, phase in zip(s.topics, _phases(s.topics), strict=True):
+            topic_rows.append(
+                {"message_id": row["message_id"], "topic": topic, "phase": phase,
+                 "user_id": row["user_id"], "anonymous_id": row["anonymous_id"]}
+            )
+    voice_table = pa.Table.from_pylist(voice_rows)
+    topic_table = pa.Table.from_pylist(
+        topic_rows,
+        schema=pa.schema([(c, pa.string()) for c in
+                          ("message_id", "topic", "phase", "user_id", "anonymous_id")]),
+    )
+    with store.write_lock:
+        con = store.connection
+        con.register("_voice_batch", voice_table)
+        con.register("_voice_topics_batch", topic_table)
+        try:
+            con.execute("BEGIN")
+            con.execute("INSERT OR IGNORE INTO voice BY NAME SELECT * FROM _voice_batch")
+            con.execute("INSERT INTO voice_topics BY NAME SELECT * FROM _voice_topics_batch")
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.unregister("_voice_batch")
+            con.unregister("_voice_topics_batch")
+
+
+def _phases(topics: tuple[str, ...]) -> list[str]:
+    from klantreis.measure.voice.topics import PHASE_OF_TOPIC
+
+    return [PHASE_OF_TOPIC[t] for t in topics]
