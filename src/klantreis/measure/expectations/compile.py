@@ -72,7 +72,8 @@ x AS (
 matched AS (
     SELECT a.message_id, min(b.ended_at) AS ended_at, max(b.end_due) AS end_due
     FROM first_a AS a
-    JOIN b ON b.match_key = a.match_key AND (:any_time OR b.ended_at >= a.started_at)
+    JOIN b ON b.match_key = a.match_key
+     AND (:any_time OR b.ended_at >= a.started_at - :skew)
     GROUP BY a.message_id
 ),
 timed AS (
@@ -258,6 +259,7 @@ def _deadline(rule: DeadlineRule | AbsenceRule, ctx: Context) -> Query:
         use_within=within is not None,
         within=interval(within or timedelta(0)),
         grace=interval(timedelta(0) if absence else rule.grace),
+        skew=interval(timedelta(0) if absence else rule.skew),
         by_day=compare == "day",
         missing_breach=absence or rule.missing == "breach",
     )

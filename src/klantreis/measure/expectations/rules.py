@@ -149,11 +149,14 @@ class DeadlineRule(_Rule):
     """A start without end once the deadline passed: a breach, or not a case (skip)."""
     exclude: Selector | None = None
     """Keys with such an event are no cases (e.g. cancelled orders)."""
+    skew: Duration = timedelta(0)
+    """End events up to this long *before* the start still count: browser and server clocks
+    differ, so a confirmation e-mail can carry an earlier time than the order it confirms."""
 
     _key = field_validator("key")(_property_name)
     _due = field_validator("due")(lambda v: v if v is None else _property_name(v))
 
-    @field_validator("within", "grace", mode="before")
+    @field_validator("within", "grace", "skew", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
         return None if value is None else parse_duration(value)
@@ -294,7 +297,10 @@ def parse_rules(text: str, source: str) -> list[Rule]:
             rule = _RuleFile.model_validate({"expectations": [_strip_lines(item)]}).expectations[0]
         except ValidationError as exc:
             first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"][2:] if not str(p).endswith("Rule"))
+            loc = list(first["loc"][2:])
+            if loc and isinstance(item, dict) and loc[0] == item.get("kind"):
+                loc = loc[1:]  # the discriminator pydantic puts in front
+            field = ".".join(str(p) for p in loc)
             raise RuleError(
                 f"{source}:{line}: expectation {name}: {field or 'rule'}: {first['msg']}"
             ) from None

@@ -1,10 +1,12 @@
 """The expectation scorecard: per expectation its cases, breaches, interval, trend and the effect
 of a breach on outcomes (review score, repeat purchase, NPS).
 
-Effects compare persons, not cases: a person counts as *breached* for an expectation when at
-least one of their cases was breached, else as *met*. Outcomes per person: the mean review
-score of the orders their cases are about (or of their reviews after the case, for cases
-without an order), whether they ordered again after the case, and their NPS answer after it.
+Effects compare persons, not cases, by their *first* case of an expectation: met or breached
+the first time. (Grouping by "ever breached" would mix the breach up with how many orders a
+person placed: frequent buyers have more chances to be breached and, by definition, buy again.)
+Outcomes after that first case: the review score of its order (or of the person's reviews after
+it, for cases without an order), whether the person ordered again later, and their first NPS
+answer after it.
 """
 
 from __future__ import annotations
@@ -66,9 +68,16 @@ WHERE expectation_id = :rule_id AND status IN ('met', 'breached') AND :cut
 """
 
 _EFFECTS = """
-WITH c AS (
+WITH decided AS (
     SELECT expectation_id, case_id, person_id, order_id, started_at, status
     FROM expectation_cases WHERE status IN ('met', 'breached') AND :cut
+),
+c AS (
+    SELECT * FROM (
+        SELECT *, row_number() OVER (
+            PARTITION BY expectation_id, person_id ORDER BY started_at, case_id) AS n
+        FROM decided
+    ) AS ranked WHERE n = 1
 ),
 reviews AS (
     SELECT person_id, order_id, timestamp,
@@ -102,22 +111,17 @@ later_nps AS (
     WHERE a.score IS NOT NULL
     GROUP BY c.expectation_id, c.case_id
 ),
-per_case AS (
-    SELECT c.expectation_id, c.person_id,
-           CASE WHEN c.status = 'breached' THEN 1 ELSE 0 END AS breached,
+per_person AS (
+    SELECT f.expectation_id, f.person_id,
+           CASE WHEN f.status = 'breached' THEN 1 ELSE 0 END AS breached,
            coalesce(orr.rating, lr.rating) AS rating,
            coalesce(g.repurchased, 0) AS repurchased,
            n.score AS nps
-    FROM c
-    LEFT JOIN order_rating AS orr ON orr.order_id = c.order_id
-    LEFT JOIN later_rating AS lr ON lr.expectation_id = c.expectation_id AND lr.case_id = c.case_id
-    LEFT JOIN again AS g ON g.expectation_id = c.expectation_id AND g.case_id = c.case_id
-    LEFT JOIN later_nps AS n ON n.expectation_id = c.expectation_id AND n.case_id = c.case_id
-),
-per_person AS (
-    SELECT expectation_id, person_id, max(breached) AS breached, avg(rating) AS rating,
-           max(repurchased) AS repurchased, avg(nps) AS nps
-    FROM per_case GROUP BY expectation_id, person_id
+    FROM c AS f
+    LEFT JOIN order_rating AS orr ON orr.order_id = f.order_id
+    LEFT JOIN later_rating AS lr ON lr.expectation_id = f.expectation_id AND lr.case_id = f.case_id
+    LEFT JOIN again AS g ON g.expectation_id = f.expectation_id AND g.case_id = f.case_id
+    LEFT JOIN later_nps AS n ON n.expectation_id = f.expectation_id AND n.case_id = f.case_id
 )
 SELECT expectation_id, breached, count(*) AS persons,
        count(rating) AS rated, avg(rating) AS rating_mean, var_samp(rating) AS rating_var,
