@@ -158,7 +158,7 @@ class Ingest:
     def _commit(self, taken: list[_Submission]) -> list[AppendResult]:
         rows = [row for sub in taken for row in sub.rows]
         quarantined = [row for sub in taken for row in sub.quarantined]
-        table = pa.Table.from_pylist(rows, schema=EVENT_ARROW_SCHEMA) if rows else None
+        table = _event_table(rows) if rows else None
         store = self.store
         with store.write_lock:
             con = store.connection
@@ -194,6 +194,15 @@ class Ingest:
         for loop, items in by_loop.items():
             with contextlib.suppress(RuntimeError):  # the loop closed (shutting down)
                 loop.call_soon_threadsafe(_resolve_all, items, error)
+
+
+def _event_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """Rows to Arrow column by column: about three times faster than `Table.from_pylist`,
+    and this runs on the writer thread, which shares the GIL with request parsing."""
+    return pa.Table.from_arrays(
+        [pa.array([row[f.name] for row in rows], type=f.type) for f in EVENT_ARROW_SCHEMA],
+        schema=EVENT_ARROW_SCHEMA,
+    )
 
 
 def _resolve_all(items: list[tuple[asyncio.Future[AppendResult], Any]], error: Any) -> None:

@@ -357,6 +357,14 @@ def stored_message(message_id: str, store: StoreDep, _who: ReadAccess) -> dict[s
 
 @router.get("/v1/health", tags=["health"])
 async def health(request: Request) -> dict[str, Any]:
-    """Liveness without authentication: is the store open and the writer running."""
+    """Liveness without authentication: is the store open and the writer running; the commit
+    counters show how well group commit is batching (events per commit)."""
     ingest: Ingest | None = request.app.state.ingest
-    return {"ok": ingest is not None, "pending": ingest.pending if ingest else None}
+    if ingest is None:
+        return {"ok": False}
+    return {
+        "ok": True,
+        "pending": ingest.pending,
+        "commits": ingest.commits,
+        "events_committed": ingest.rows_committed,
+    }

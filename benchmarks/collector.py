@@ -1,0 +1,275 @@
+"""Collector throughput on loopback: durable events/s against a no-op on the same stack.
+
+Starts one server process (uvicorn + the klantreis app + a temporary store) with two extra
+benchmark-only routes: a no-op that reads the body and answers 200 (the baseline: HTTP, ASGI
+and the app's middleware, no parsing, no validation, no commit), and the same batch handler
+mounted as a plain Starlette route (no FastAPI request handling), to choose the framework by
+measurement. A separate load process posts batches of 100 events (unique messageIds) over
+several keep-alive connections for a bounded time and records per-request latency.
+
+    python benchmarks/collector.py                 # 10 s per target, 8 connections
+    python benchmarks/collector.py --seconds 5 --connections 4
+
+Prints the machine, inputs, events/s, p50/p99 latency and the server's peak RSS per target,
+and how many events each commit carried (group commit). Afterwards it checks that the store
+holds exactly the acknowledged events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import http.client
+import json
+import multiprocessing as mp
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import orjson
+from fastapi import Request, Response
+
+TARGETS = {
+    "no-op (baseline)": "/bench/noop",
+    "collector, FastAPI route": "/v1/batch",
+    "collector, Starlette route": "/bench/starlette-batch",
+}
+
+
+# -- the server process ----------------------------------------------------------------------
+def serve(store: str, port: int) -> None:
+    import uvicorn
+    from starlette.routing import Route
+
+    from klantreis.config import load_settings
+    from klantreis.present.api.app import create_app
+    from klantreis.present.api.routes.collector import collect_batch
+
+    app = create_app(load_settings(store))
+
+    app.add_api_route("/bench/noop", noop, methods=["POST"], include_in_schema=False)
+    app.router.routes.insert(0, Route("/bench/starlette-batch", collect_batch, methods=["POST"]))
+    uvicorn.run(app, host="127.0.0.1", port=port, access_log=False, log_level="warning")
+
+
+async def noop(request: Request) -> Response:
+    """The baseline endpoint: read the body, answer like the collector, do nothing else."""
+    await request.body()
+    return Response(b'{"success":true}', media_type="application/json")
+
+
+# -- the load process ------------------------------------------------------------------------
+def batch_template(size: int) -> bytes:
+    """A batch body with a placeholder the sender replaces to make every messageId unique."""
+    messages = [
+        {
+            "type": "track",
+            "event": "Product Viewed" if i % 3 else "Product Added",
+            "userId": f"user-{i % 37}",
+            "anonymousId": f"anon-{i % 41}",
+            "messageId": f"@@RUN@@-{i}",
+            "timestamp": "2026-11-20T10:00:00.000Z",
+            "properties": {"product_id": f"p-{i}", "price": 19.95, "currency": "EUR"},
+            "context": {
+                "library": {"name": "analytics-python", "version": "2.4.0"},
+                "ip": "203.0.113.7",
+                "userAgent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/150.0",
+            },
+        }
+        for i in range(size)
+    ]
+    return orjson.dumps({"batch": messages})
+
+
+def load(
+    port: int, path: str, key: str, connections: int, seconds: float, size: int, out: mp.Queue
+) -> None:
+    template = batch_template(size)
+    auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+    headers = {"Authorization": auth, "Content-Type": "application/json"}
+    stop_at = time.perf_counter() + seconds
+    lock = threading.Lock()
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    acked: list[str] = []
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[float] = []
+        codes: dict[int, int] = {}
+        runs: list[str] = []
+        while time.perf_counter() < stop_at:
+            run = uuid.uuid4().hex
+            body = template.replace(b"@@RUN@@", run.encode())
+            started = time.perf_counter()
+            conn.request("POST", path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            mine.append(time.perf_counter() - started)
+            codes[response.status] = codes.get(response.status, 0) + 1
+            if response.status == 200:
+                runs.append(run)
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            for code, n in codes.items():
+                statuses[code] = statuses.get(code, 0) + n
+            acked.extend(runs)
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    out.put((time.perf_counter() - started, latencies, statuses, acked))
+
+
+# -- orchestration ---------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def get_json(port: int, path: str) -> dict:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    conn.request("GET", path)
+    return json.loads(conn.getresponse().read())
+
+
+def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("the server exited during start-up")
+        try:
+            get_json(port, "/v1/health")
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("the server did not start")
+
+
+def measure(port: int, path: str, key: str, args: argparse.Namespace) -> dict:
+    out: mp.Queue = mp.Queue()
+    warm = mp.Process(target=load, args=(port, path, key, args.connections, 1.0, args.size, out))
+    warm.start()
+    warm_result = out.get()
+    warm.join()
+    proc = mp.Process(
+        target=load, args=(port, path, key, args.connections, args.seconds, args.size, out)
+    )
+    proc.start()
+    elapsed, latencies, statuses, acked = out.get()
+    proc.join()
+    latencies.sort()
+    return {
+        "events_per_s": len(acked) * args.size / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+        "requests": len(latencies),
+        "statuses": statuses,
+        "acked_runs": acked + warm_result[3],
+    }
+
+
+def parse_cost(size: int) -> str:
+    body = batch_template(size)
+    n = 2000
+    timings = {}
+    for name, loads in (("orjson", orjson.loads), ("json", json.loads)):
+        started = time.perf_counter()
+        for _ in range(n):
+            loads(body)
+        timings[name] = (time.perf_counter() - started) / n * 1e6
+    return ", ".join(f"{name} {us:.0f} µs" for name, us in timings.items())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured time per target")
+    parser.add_argument("--connections", type=int, default=8, help="keep-alive connections")
+    parser.add_argument("--size", type=int, default=100, help="events per batch")
+    args = parser.parse_args()
+
+    print(
+        f"machine: {platform.platform()} | Python {sys.version.split()[0]} | "
+        f"{os.cpu_count()} CPUs | load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"inputs: batches of {args.size} events (~{len(batch_template(args.size)) // 1024} KB),"
+        f" {args.connections} connections, {args.seconds:g} s per target after 1 s warm-up"
+    )
+    print(f"parsing one batch body: {parse_cost(args.size)}")
+
+    tmp = Path(tempfile.mkdtemp(prefix="klantreis-bench-"))
+    store = str(tmp / "bench.duckdb")
+    env = {**os.environ, "KLANTREIS_STORE": store}
+    cli = [sys.executable, "-m", "klantreis.present.cli.app"]
+    key = subprocess.run(
+        [*cli, "keys", "create", "--name", "bench"], env=env, capture_output=True, text=True,
+        check=True,
+    ).stdout.strip()  # fmt: skip
+    port = free_port()
+    server = subprocess.Popen([sys.executable, __file__, "--serve", store, str(port)], env=env)
+    results: dict[str, dict] = {}
+    try:
+        wait_ready(port, server)
+        for name, path in TARGETS.items():
+            results[name] = measure(port, path, key, args)
+        health = get_json(port, "/v1/health")
+        rss = peak_rss_mib(server.pid)
+    finally:
+        server.terminate()
+        server.wait(60)
+
+    print()
+    print(f"{'target':<28} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9}  statuses")
+    for name, r in results.items():
+        print(
+            f"{name:<28} {r['events_per_s']:>10,.0f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} "
+            f"{r['requests']:>9}  {r['statuses']}"
+        )
+    base = results["no-op (baseline)"]["events_per_s"]
+    for name in ("collector, FastAPI route", "collector, Starlette route"):
+        print(f"{name}: {results[name]['events_per_s'] / base:.0%} of the no-op baseline")
+    per_commit = health["events_committed"] / max(health["commits"], 1)
+    print(f"group commit: {health['commits']:,} commits, {per_commit:,.0f} events per commit")
+    print(f"server peak RSS: {rss:,.0f} MiB")
+
+    import duckdb
+
+    acked = {
+        run for name, r in results.items() if name != "no-op (baseline)" for run in r["acked_runs"]
+    }
+    con = duckdb.connect(store, read_only=True)
+    stored = con.execute("SELECT count(*) FROM events").fetchone()[0]
+    con.close()
+    expected = len(acked) * args.size
+    print(
+        f"durability check: {stored:,} stored, {expected:,} acknowledged "
+        f"{'(equal)' if stored == expected else '(MISMATCH)'}"
+    )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--serve":
+        serve(sys.argv[2], int(sys.argv[3]))
+    else:
+        main()
