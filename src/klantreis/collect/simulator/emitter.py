@@ -15,9 +15,27 @@ import orjson
 import pyarrow as pa
 
 from klantreis.collect.vocabulary import default_channel
-from klantreis.store.schema import EVENT_ARROW_SCHEMA, EVENT_COLUMNS
+from klantreis.store.schema import EVENT_ARROW_SCHEMA
 
 SOURCE = "demo"
+ROW_FIELDS = (
+    "message_id",
+    "type",
+    "event",
+    "name",
+    "user_id",
+    "anonymous_id",
+    "previous_id",
+    "group_id",
+    "timestamp",
+    "received_at",
+    "channel",
+    "properties",
+    "traits",
+    "context",
+)
+"""Order of the values in an emitted row; `source` is the same for every row."""
+assert set(ROW_FIELDS) | {"source"} == set(EVENT_ARROW_SCHEMA.names)
 
 
 def dumps(value: dict[str, Any] | None) -> str | None:
@@ -29,13 +47,15 @@ class Emitter:
 
     def __init__(self, seed: int) -> None:
         self.seed = seed
-        self.columns: dict[str, list[Any]] = {name: [] for name, _ in EVENT_COLUMNS}
+        self.rows: list[tuple[Any, ...]] = []
         self.person = 0
         self._counter = 0
+        self._prefix = f"demo-{seed}-0000000-"
 
     def begin_person(self, index: int) -> None:
         self.person = index
         self._counter = 0
+        self._prefix = f"demo-{self.seed}-{index:07d}-"
 
     def emit(
         self,
@@ -58,31 +78,38 @@ class Emitter:
 
         `context` is pre-serialised JSON text, since a session shares one context.
         """
-        c = self.columns
         self._counter += 1
-        c["message_id"].append(f"demo-{self.seed}-{self.person:07d}-{self._counter:05d}")
-        c["type"].append(type)
-        c["event"].append(event)
-        c["name"].append(name)
-        c["user_id"].append(user_id)
-        c["anonymous_id"].append(anonymous_id)
-        c["previous_id"].append(previous_id)
-        c["group_id"].append(group_id)
-        c["timestamp"].append(round(at * 1e6))
-        c["received_at"].append(round((at + delay) * 1e6))
-        c["channel"].append(channel or default_channel(event) or "web")
-        c["properties"].append(dumps(properties if properties is not None else {}))
-        c["traits"].append(dumps(traits))
-        c["context"].append(context)
-        c["source"].append(SOURCE)
+        # One tuple per row (columns are split once in `table`): this is the hot path.
+        self.rows.append(
+            (
+                f"{self._prefix}{self._counter:05d}",
+                type,
+                event,
+                name,
+                user_id,
+                anonymous_id,
+                previous_id,
+                group_id,
+                int(at * 1e6),
+                int((at + delay) * 1e6),
+                channel or default_channel(event) or "web",
+                orjson.dumps(properties if properties is not None else {}).decode(),
+                None if traits is None else orjson.dumps(traits).decode(),
+                context,
+            )
+        )
 
     def __len__(self) -> int:
-        return len(self.columns["message_id"])
+        return len(self.rows)
 
     def table(self) -> pa.Table:
+        columns = dict(zip(ROW_FIELDS, zip(*self.rows, strict=True), strict=True))
         arrays = []
         for field in EVENT_ARROW_SCHEMA:
-            values = self.columns[field.name]
+            if field.name == "source":
+                arrays.append(pa.array([SOURCE] * len(self.rows), type=field.type))
+                continue
+            values = columns.get(field.name, ())
             if pa.types.is_timestamp(field.type):
                 arrays.append(pa.array(np.asarray(values, dtype="int64")).cast(field.type))
             else:

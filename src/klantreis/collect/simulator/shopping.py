@@ -186,7 +186,7 @@ def browse(
     for _ in range(max(1, p.poisson(persona.product_views))):
         product = p.catalogue.pick(p.rng, category, persona.price_level)
         viewed.append(product)
-        if s.device.kind != "app" and p.chance(0.5):
+        if s.device.kind != "app" and p.chance(0.3):
             s.page(product.name, f"/p/{product.product_id}")
         s.emit("Product Viewed", product_props(product))
     return viewed

@@ -181,8 +181,10 @@ def journey(p: Person, at: float, first: bool) -> float:
         viewed = browse(p, s, category, landing)
         if p.identified and not device.linked:
             identify(p, device, s.step(), s.context)
-        if p.chance(persona.chat * 0.5):
+        if p.chance(persona.chat * 0.8):
             s.at = chat(p, device, s.step(), "product_question")
+        if p.identified and p.chance(persona.tickets * 0.25):
+            ticket(p, s.step() + 60, "product information", None)
         last = i == sessions - 1
         if last and converts:
             items = fill_cart(p, s, viewed)
