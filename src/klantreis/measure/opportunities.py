@@ -17,9 +17,10 @@ coefficient — the difference in the outcome between orders with and without it
 order value, category and region — with its 95 % confidence interval. Drivers are estimated one
 at a time on purpose: breaches are nested (an order that never arrives was also late), and a
 joint model would split one delivery problem into two smaller ones. Repeat purchase is a
-linear probability model, so its effect is in probability points. The list is ranked by the
-outcome lost in total (−effect × orders affected) among drivers whose interval lies below zero,
-then the rest.
+linear probability model, so its effect is in probability points. Per outcome (review score,
+then NPS, then repeat purchase, as their units differ) the list is ranked by the outcome lost
+in total (−effect × orders affected) among drivers whose interval lies below zero, then the
+rest by p-value.
 
 When the expectations module is not installed, lateness is computed here from `Order Delivered`
 against `promised_delivery_date` (same day counts as on time) and named `late_delivery`.
@@ -264,9 +265,10 @@ def key_drivers(kr: Klantreis, *, persona: str | None = None,
                 method=f"OLS per driver, HC3 errors; controls: log order value, category, "
                        f"region; n={int(rows.sum())} orders",
             ))
-    harmful = sorted((o for o in found if o.ci_high < 0), key=lambda o: -o.impact)
-    rest = sorted((o for o in found if o.ci_high >= 0), key=lambda o: o.p_value)
-    return harmful + rest
+    rank = {name: i for i, name in enumerate(OUTCOMES)}
+    return sorted(found, key=lambda o: (
+        rank[o.outcome], o.ci_high >= 0, -o.impact if o.ci_high < 0 else o.p_value
+    ))
 
 
 @analysis("opportunities")

@@ -1,0 +1,44 @@
+"""`klantreis recommend PERSON`: products most bought by similar persons."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+import klantreis
+from klantreis.present.cli.options import (
+    JsonOption,
+    StoreOption,
+    console,
+    friendly_errors,
+    print_json,
+)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("recommend")
+    @friendly_errors
+    def recommend_command(
+        person: Annotated[str, typer.Argument(help="Person id, user id or anonymous id.")],
+        store: StoreOption = None,
+        n: Annotated[int, typer.Option("--n", help="How many products.", min=1, max=100)] = 10,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Recommend products for a person from what similar persons bought.
+
+        Example: klantreis recommend cus_7_000042 --n 5
+        """
+        with klantreis.open(store) as kr:
+            items = kr.recommend(person, n)
+        if as_json:
+            print_json(items)
+            return
+        table = Table(title=f"Recommended for {person}")
+        for column in ("#", "product", "score", "similar buyers", "why"):
+            table.add_column(column)
+        for i, item in enumerate(items, start=1):
+            table.add_row(str(i), item["product_id"], f"{item['score']:.2f}",
+                          str(item["buyers"] or ""), item["why"])
+        console.print(table)
