@@ -61,6 +61,7 @@ class Person:
     devices: list[Device] = field(default_factory=list)
     identified: bool = False
     identified_at: float = float("inf")
+    second_device_decided: bool = False
     orders: int = 0
     tickets: int = 0
     chats: int = 0

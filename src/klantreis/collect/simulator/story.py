@@ -143,8 +143,9 @@ def identify(p: Person, device: Device, at: float, context: str | None) -> None:
 
 
 def _maybe_second_device(p: Person, at: float) -> None:
-    if len(p.devices) > 1 or not p.identified:
+    if p.second_device_decided or not p.identified:
         return
+    p.second_device_decided = True
     app_person = p.persona.app_share > 0.3
     if not p.chance(0.9 if app_person else p.second_device_share):
         return
