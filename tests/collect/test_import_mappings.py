@@ -299,3 +299,33 @@ def test_unknown_format_and_missing_file(tmp_path: Path, store):
         import_file(store, tmp_path / "missing.csv", mapping)
     with pytest.raises(MappingError, match="format: Input should be 'csv', 'jsonl' or 'parquet'"):
         import_file(store, odd, {**mapping, "format": "excel"})
+
+
+def test_malformed_json_line_is_quarantined_and_the_rest_stored(tmp_path: Path, store):
+    file = tmp_path / "tickets.jsonl"
+    good = {
+        "id": 900,
+        "created_at": "2024-03-06T09:12:00+01:00",
+        "requester_id": "c-1",
+        "order_id": "1",
+        "subject": "Pakket",
+        "description": "Waar?",
+        "tags": [],
+        "first_reply_at": None,
+        "solved_at": None,
+        "satisfaction": None,
+    }
+    file.write_text(
+        json.dumps(good)
+        + "\n\n"
+        + '{"id": 901, "created_at": "2024-03-06T10:00:00Z", "requester_id": "c-2", "subj\n'
+        + "[1, 2]\n"
+        + json.dumps({**good, "id": 902, "satisfaction": "great"})
+        + "\n"
+    )
+    summary = import_file(store, file, EXAMPLES / "tickets.yaml")
+    assert [e["properties"]["ticket_id"] for e in events(store)] == ["900", "902"]
+    assert events(store)[0]["timestamp"] == datetime(2024, 3, 6, 8, 12)
+    bad = {(q["line"], q["column_name"]): q["reason"] for q in quarantine(store)}
+    assert bad == {(3, None): "not a JSON object", (4, None): "not a JSON object"}
+    assert summary.rows_read == 4

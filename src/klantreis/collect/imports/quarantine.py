@@ -53,7 +53,7 @@ class QuarantineBuffer:
                 "file": file,
                 "line": r.line,
                 "column_name": r.column,
-                "reason": f"malformed CSV row: {r.reason}",
+                "reason": r.reason if r.counted else f"malformed CSV row: {r.reason}",
                 "raw": r.raw[:10_000],
                 "message_id": None,
                 "user_id": None,

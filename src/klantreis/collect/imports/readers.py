@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from klantreis.collect.imports import jsonlines
 from klantreis.collect.imports.errors import ImportFailed
 
 LINE_COLUMN = "__line"
@@ -41,7 +42,6 @@ _CSV_DELIM_SQL = (
     "rejects_table = 'klantreis_rejects', rejects_scan = 'klantreis_reject_scans', "
     "delim = $delim, quote = $quote)"
 )
-_JSONL_SQL = "SELECT * FROM read_json($path, format = 'newline_delimited')"
 _PARQUET_SQL = "SELECT * FROM read_parquet($path)"
 
 
@@ -70,6 +70,8 @@ class RejectedRow:
     column: str | None
     reason: str
     raw: str
+    counted: bool = False
+    """True when the row's line was counted in the `__line` of the rows after it (JSON lines)."""
 
 
 @dataclass
@@ -84,6 +86,7 @@ class Source:
     delimiter: str | None = None
     quote: str | None = None
     rows_read: int = 0
+    _bad_lines: list[RejectedRow] = field(default_factory=list)
 
     @classmethod
     def open(
@@ -110,7 +113,12 @@ class Source:
             quote=quote,
         )
         try:
-            described = source._relation().describe_columns()
+            if source.format == "jsonl":
+                described = [
+                    (key, "VARCHAR") for key in jsonlines.keys(source.connection, str(path))
+                ]
+            else:
+                described = source._relation().describe_columns()
         except duckdb.Error as exc:
             message = f"{path}: cannot be read as {source.format}: {_first_line(exc)}"
             raise ImportFailed(message) from None
@@ -127,18 +135,24 @@ class Source:
                 params |= {"delim": self.delimiter or ",", "quote": self.quote or '"'}
                 return _Relation(con, _CSV_DELIM_SQL, params)
             return _Relation(con, _CSV_SQL, params)
-        return _Relation(con, _JSONL_SQL if self.format == "jsonl" else _PARQUET_SQL, params)
+        return _Relation(
+            con, jsonlines.LINES_SQL if self.format == "jsonl" else _PARQUET_SQL, params
+        )
 
     def batches(self, rows: int = 100_000) -> Iterator[pa.Table]:
         """The file's rows in file order, `rows` at a time, each with its `__line`."""
         first_line = 2 if self.format == "csv" else 1
+        cursor = self.connection.cursor() if self.format == "jsonl" else None
         try:
             reader = self._relation().reader(rows)
             for batch in reader:
                 table = pa.Table.from_batches([batch])
                 lines, first_line = _line_numbers(table, first_line, self.format == "csv")
+                table = table.append_column(LINE_COLUMN, lines)
+                if cursor is not None:
+                    table = self._objects(cursor, table)
                 self.rows_read += table.num_rows
-                yield table.append_column(LINE_COLUMN, lines)
+                yield table
         except duckdb.Error as exc:
             raise ImportFailed(f"{self.path}: cannot be read: {_first_line(exc)}") from None
 
@@ -153,10 +167,20 @@ class Source:
             return schema.empty_table()
         return pa.concat_tables(tables)
 
+    def _objects(self, cursor: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table:
+        table, bad = jsonlines.split(cursor, lines, list(self.columns), LINE_COLUMN)
+        self._bad_lines += [
+            RejectedRow(line, 1, None, "not a JSON object", text, counted=True)
+            for line, text in bad
+        ]
+        self.rows_read += len(bad)
+        return table
+
     def rejected(self) -> list[RejectedRow]:
-        """Rows the CSV reader skipped (wrong number of fields), after `batches` is consumed."""
+        """Rows the reader could not use (CSV: wrong number of fields; JSON lines: not an
+        object), after `batches` is consumed."""
         if self.format != "csv":
-            return []
+            return list(self._bad_lines)
         try:
             rows = self.connection.execute(
                 "SELECT e.byte_position, e.line, e.column_name, e.error_message, e.csv_line "
@@ -180,6 +204,7 @@ class Source:
 
 def corrected_lines(lines: list[int], rejected: list[RejectedRow]) -> list[int]:
     """Line numbers estimated from the accepted rows, shifted past the rejected rows' lines."""
+    rejected = [r for r in rejected if not r.counted]
     if not rejected:
         return lines
     starts = [r.line for r in rejected]

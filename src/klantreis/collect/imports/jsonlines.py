@@ -1,0 +1,77 @@
+"""JSON lines read line by line, so that one malformed line is quarantined, not fatal.
+
+DuckDB's `read_json` stops at the first malformed line; here each line is read as text
+(`read_csv` with a separator that cannot occur in JSON), checked with `json_valid`, and its keys
+extracted as text columns, the way a CSV's cells are. Nested values stay JSON text, which the
+mapping's `json` type reads.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from klantreis.store.query import identifier
+
+TEXT_COLUMN = "__json"
+LINES_SQL = (
+    "SELECT json AS __json FROM read_csv($path, columns = {'json': 'VARCHAR'}, header = false, "
+    "delim = chr(31), quote = '', escape = '', auto_detect = false)"
+)
+_KEYS_SQL = """
+SELECT key FROM (
+    SELECT unnest(json_keys(__json)) AS key, row_number() OVER () AS position
+    FROM lines WHERE kr_is_object(__json)
+) GROUP BY key ORDER BY min(position)
+"""
+_BAD_SQL = "SELECT __line, __json FROM batch WHERE __json IS NOT NULL AND NOT kr_is_object(__json)"
+# CASE, not AND: json_type() raises on malformed text, and AND does not short-circuit.
+_MACRO_SQL = (
+    "CREATE OR REPLACE TEMP MACRO kr_is_object(x) AS "
+    "CASE WHEN json_valid(x) THEN json_type(x) = 'OBJECT' ELSE false END"
+)
+
+
+def keys(con: duckdb.DuckDBPyConnection, path: str) -> list[str]:
+    """Every key of the file's objects, in order of first appearance."""
+    cursor = con.cursor()
+    cursor.execute(_MACRO_SQL)
+    cursor.register("lines", cursor.sql(LINES_SQL, params={"path": path}).to_arrow_table())
+    try:
+        return [str(row[0]) for row in cursor.sql(_KEYS_SQL).fetchall()]
+    finally:
+        cursor.close()
+
+
+def split(
+    cursor: duckdb.DuckDBPyConnection, batch: pa.Table, columns: list[str], line_column: str
+) -> tuple[pa.Table, list[tuple[int, str]]]:
+    """The batch's objects as text columns, and the (line, text) of lines that are not one."""
+    select = exp.select(
+        *[
+            exp.alias_(
+                exp.Anonymous(
+                    this="json_extract_string",
+                    expressions=[exp.column(TEXT_COLUMN), exp.convert(_pointer(name))],
+                ),
+                identifier(name),
+            )
+            for name in columns
+        ],
+        exp.column(line_column),
+    ).from_("batch")
+    valid = exp.Anonymous(this="kr_is_object", expressions=[exp.column(TEXT_COLUMN)])
+    cursor.execute(_MACRO_SQL)
+    cursor.register("batch", batch)
+    try:
+        table = cursor.sql(select.where(valid).sql("duckdb")).to_arrow_table()
+        bad = cursor.sql(_BAD_SQL).fetchall()
+    finally:
+        cursor.unregister("batch")
+    return table, [(int(line), str(text)) for line, text in bad]
+
+
+def _pointer(key: str) -> str:
+    """A JSON Pointer to a top-level key (RFC 6901 escapes ~ and /)."""
+    return "/" + key.replace("~", "~0").replace("/", "~1")
