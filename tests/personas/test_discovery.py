@@ -1,0 +1,85 @@
+"""Discovered personas on the simulator: the built-in personas come back, stably."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from klantreis.api import Klantreis
+from klantreis.measure.personas import DiscoveryError, assign_new, discover
+
+
+def truth_of(kr: Klantreis, truth: pa.Table) -> pd.DataFrame:
+    """The simulator's persona per stitched person (through any of their anonymous ids)."""
+    ids = kr.sql("SELECT id, person_id FROM identities WHERE id_kind = 'anonymous_id'")
+    frame = truth.select(["anonymous_ids", "persona"]).to_pandas().explode("anonymous_ids")
+    frame = frame.merge(ids.to_pandas(), left_on="anonymous_ids", right_on="id")
+    return frame.drop_duplicates("person_id")[["person_id", "persona"]]
+
+
+@pytest.mark.slow
+def test_simulator_personas_are_recovered(sim_kr: Klantreis, simulated: tuple[Path, pa.Table]):
+    found = discover(sim_kr, 5, seed=7)
+    joined = found.labels.merge(truth_of(sim_kr, simulated[1]), on="person_id",
+                                suffixes=("", "_truth"))
+    assert len(joined) > 0.8 * len(found.labels)
+    ari = adjusted_rand_score(joined["persona_truth"], joined["persona"])
+    print(f"adjusted Rand index vs simulator truth (k=5, {len(joined)} persons): {ari:.3f}")
+    assert ari > 0.25
+    names = {p.persona for p in found.personas}
+    assert len(names) == 5
+    assert "careful-comparers" in names
+    careful = next(p for p in found.personas if p.persona == "careful-comparers")
+    assert "more filter use" in careful.description or "more searching" in careful.description
+    stored = sim_kr.sql(
+        "SELECT persona, count(*) AS n FROM person_personas WHERE source = 'discovered' "
+        "GROUP BY persona"
+    ).to_pylist()
+    assert {r["persona"]: r["n"] for r in stored} == {p.persona: p.size for p in found.personas}
+
+
+@pytest.mark.slow
+def test_same_seed_same_groups_and_auto_k_states_its_scores(sim_kr: Klantreis):
+    first = discover(sim_kr, "auto", seed=3)
+    second = discover(sim_kr, "auto", seed=3)
+    assert first.criterion.startswith("silhouette")
+    assert set(first.scores) == set(range(2, 9))
+    assert first.k == max(first.scores, key=lambda k: first.scores[k])
+    assert first.labels.equals(second.labels)
+    assert [p.description for p in first.personas] == [p.description for p in second.personas]
+
+
+@pytest.mark.slow
+def test_new_persons_are_assigned_with_the_stored_model(sim_kr: Klantreis):
+    found = discover(sim_kr, 4, seed=7)
+    assert assign_new(sim_kr) == 0
+    before = found.labels.set_index("person_id")["persona"]
+    dropped = before.index[:25].tolist()
+    sim_kr.store.connection.execute(
+        "DELETE FROM person_personas WHERE source = 'discovered' AND person_id IN "
+        "(SELECT unnest(?))", [dropped]
+    )
+    assert assign_new(sim_kr) == 25
+    after = dict(sim_kr.sql(
+        "SELECT person_id, persona FROM person_personas WHERE source = 'discovered'"
+    ).to_pandas().values)
+    assert all(after[p] == before[p] for p in dropped)
+
+
+def test_bad_k_is_named(sim_kr: Klantreis):
+    with pytest.raises(DiscoveryError, match="k: must be between 2 and 20"):
+        discover(sim_kr, 1)
+
+
+def test_olist_personas_use_what_olist_has(olist_store: Path):
+    import klantreis
+
+    with klantreis.open(olist_store) as kr:
+        found = discover(kr, 3, seed=7, min_events=1)
+    assert "searches_per_session" not in found.features
+    assert "order_value" in found.features
+    assert sum(p.size for p in found.personas) == found.persons
