@@ -147,6 +147,12 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU the server process has used so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def get_json(port: int, path: str) -> dict:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     conn.request("GET", path)
@@ -166,7 +172,7 @@ def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 120) -> None:
     raise SystemExit("the server did not start")
 
 
-def measure(port: int, path: str, key: str, args: argparse.Namespace) -> dict:
+def measure(port: int, pid: int, path: str, key: str, args: argparse.Namespace) -> dict:
     out: mp.Queue = mp.Queue()
     warm = mp.Process(target=load, args=(port, path, key, args.connections, 1.0, args.size, out))
     warm.start()
@@ -175,15 +181,18 @@ def measure(port: int, path: str, key: str, args: argparse.Namespace) -> dict:
     proc = mp.Process(
         target=load, args=(port, path, key, args.connections, args.seconds, args.size, out)
     )
+    cpu_before = cpu_seconds(pid)
     proc.start()
     elapsed, latencies, statuses, acked = out.get()
     proc.join()
+    cpu = cpu_seconds(pid) - cpu_before
     latencies.sort()
     return {
         "events_per_s": len(acked) * args.size / elapsed,
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
         "requests": len(latencies),
+        "cpu_us_per_event": cpu / max(len(acked) * args.size, 1) * 1e6,
         "statuses": statuses,
         "acked_runs": acked + warm_result[3],
     }
@@ -232,7 +241,7 @@ def main() -> None:
     try:
         wait_ready(port, server)
         for name, path in TARGETS.items():
-            results[name] = measure(port, path, key, args)
+            results[name] = measure(port, server.pid, path, key, args)
         health = get_json(port, "/v1/health")
         rss = peak_rss_mib(server.pid)
     finally:

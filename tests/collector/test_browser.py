@@ -110,6 +110,11 @@ def test_analytics_next_sends_to_klantreis(
     page = browser.new_page()  # type: ignore[attr-defined]
     console: list[str] = []
     page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
+    posted: list[str] = []
+    page.on(
+        "request",
+        lambda req: posted.append(req.url.rsplit("/", 1)[1]) if req.method == "POST" else None,
+    )
     query = (
         f"writeKey={server.write_key}&apiHost=127.0.0.1:{server.port}/v1&batching={int(batching)}"
     )
@@ -134,5 +139,7 @@ def test_analytics_next_sends_to_klantreis(
     events = sorted(row["event"] for row in rows.values())
     assert events == ["Checkout Started", "Identify", "Page Viewed", "Product Added"]
     assert {row["channel"] for row in rows.values()} == {"web"}
+    # The SDK really used klantreis' endpoints for its mode: /v1/b batches or /v1/t|p|i.
+    assert set(posted) == ({"b"} if batching else {"p", "i", "t"}), posted
     assert all(row["anonymous_id"] for row in rows.values())
     page.close()
