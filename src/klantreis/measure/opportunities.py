@@ -127,6 +127,10 @@ WHERE v.order_id IS NOT NULL AND t.topic IS NOT NULL
 """
 
 
+class OpportunityError(ValueError):
+    """An unknown outcome."""
+
+
 @dataclass
 class Opportunity:
     title: str
@@ -227,7 +231,7 @@ def key_drivers(kr: Klantreis, *, persona: str | None = None,
     import statsmodels.api as sm
 
     if outcome is not None and outcome not in OUTCOMES:
-        raise ValueError(f"outcome: unknown outcome {outcome!r} (use {', '.join(OUTCOMES)})")
+        raise OpportunityError(f"outcome: unknown outcome {outcome!r} (use {', '.join(OUTCOMES)})")
     ensure_built(kr)
     cut = Cut(persona=persona)
     orders = _orders(kr, cut)
