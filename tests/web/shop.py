@@ -65,3 +65,16 @@ def login(client: TestClient, user: str = "anna-admin", password: str = PASSWORD
     return client.post("/login", data={"username": user, "password": password,
                                        "csrf_token": csrf_of(page.text), "next": "/map"},
                        follow_redirects=False)
+
+
+def settled(client: TestClient, url: str, timeout: float = 120) -> str:
+    """The page once the background computation it started has finished."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        html = client.get(url).text
+        if 'id="map-progress"' not in html and 'id="map-stale"' not in html:
+            return html
+        assert time.monotonic() < deadline, f"{url} still computing after {timeout} s"
+        time.sleep(0.2)

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from klantreis.measure.registry import get_analysis
-from web.shop import XSS_IMG, XSS_LINK, XSS_SCRIPT, csrf_of, login
+from web.shop import XSS_IMG, XSS_LINK, XSS_SCRIPT, csrf_of, login, settled
 
 PAGES = ("/map", "/map?definition=aida&period=30d", "/expectations", "/funnels", "/voice",
          "/timeline", "/timeline?person=anna", "/settings")
@@ -23,6 +23,7 @@ def user(client: TestClient) -> TestClient:
 
 @pytest.mark.parametrize("url", PAGES)
 def test_page_renders_with_a_strict_content_security_policy(user: TestClient, url: str) -> None:
+    settled(user, url)
     response = user.get(url)
     assert response.status_code == 200, response.text[:500]
     assert "script-src 'self'" in response.headers["content-security-policy"]
@@ -30,7 +31,7 @@ def test_page_renders_with_a_strict_content_security_policy(user: TestClient, ur
 
 
 def test_journey_map_shows_every_phase_with_numbers(user: TestClient) -> None:
-    html = user.get("/map").text
+    html = settled(user, "/map")
     for label in ("Awareness", "Orientation", "Consideration", "Purchase", "Evaluation"):
         assert label in html
     svg = html[html.index("<svg"): html.index("</svg>") + 6]
@@ -84,9 +85,9 @@ def test_share_link_is_read_only_and_tamper_proof(user: TestClient) -> None:
     assert url, shared.text[:2000]
     link = (url.group(1) or url.group(2)).replace("http://127.0.0.1", "")
     user.cookies.clear()
-    view = user.get(link)
-    assert view.status_code == 200 and "Attention" in view.text  # AIDA, as shared
-    assert 'action="/logout"' not in view.text and 'action="/map/share"' not in view.text
+    view = settled(user, link)
+    assert "Attention" in view  # AIDA, as shared
+    assert 'action="/logout"' not in view and 'action="/map/share"' not in view
     assert user.get(link + "/map.svg").status_code == 200
     assert user.get(link[:-3] + "xyz").status_code == 403
     assert user.get("/map", follow_redirects=False).status_code == 303
@@ -116,3 +117,11 @@ def test_the_read_api_accepts_a_dashboard_login(user: TestClient, client: TestCl
     assert user.get("/api/stats").status_code == 200
     user.cookies.clear()
     assert client.get("/api/stats").status_code == 401
+
+
+def test_a_slow_map_shows_progress_then_the_map(user: TestClient) -> None:
+    first = user.get("/map?period=90d").text
+    assert 'id="map-progress"' in first or "<svg" in first
+    if 'id="map-progress"' in first:
+        assert '<meta http-equiv="refresh"' in first and "<progress>" in first
+    assert "<svg" in settled(user, "/map?period=90d")

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from klantreis.present.web import routes
+from klantreis.present.web.cache import ResultCache
 from klantreis.present.web.context import (
     CsrfRejected,
     LoginRequired,
@@ -41,6 +46,19 @@ def mount(app: FastAPI) -> None:
     static = resources.files("klantreis.present.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.state.session_user_resolver = session_user
+    cache = app.state.web_cache = ResultCache()
+    server_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[Any]:
+        # Background computations end before the server's lifespan closes the store.
+        async with server_lifespan(app) as state:
+            try:
+                yield state
+            finally:
+                await run_in_threadpool(cache.shutdown)
+
+    app.router.lifespan_context = lifespan
 
     @app.exception_handler(LoginRequired)
     async def _login(_: Request, exc: LoginRequired) -> Response:

@@ -8,10 +8,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 
 from klantreis.model.definition import builtin_definitions
 from klantreis.present.web import export, security
 from klantreis.present.web.board import PERIODS, Board
+from klantreis.present.web.cache import Lookup, ResultCache
 from klantreis.present.web.context import (
     Viewer,
     checked_form,
@@ -58,7 +60,7 @@ def personas(board: Board) -> list[dict[str, str]]:
     return [{"id": str(r["persona"]), "label": str(r["persona"])} for r in rows]
 
 
-def compute(request: Request, lang: Lang, params: dict[str, Any]) -> JourneyMap:
+def _compute(request: Request, lang: Lang, params: dict[str, Any]) -> JourneyMap:
     board = Board(request.app.state.settings, get_store(request))
     since, until = board.period_bounds(params["period"])
     return build_map(
@@ -69,6 +71,31 @@ def compute(request: Request, lang: Lang, params: dict[str, Any]) -> JourneyMap:
         start=since.isoformat() if since else None,
         end=until.isoformat() if until else None,
     )
+
+
+def _key(lang: Lang, params: dict[str, Any]) -> tuple[Any, ...]:
+    return ("journey_map", lang.code, *sorted((k, str(v)) for k, v in params.items()))
+
+
+def lookup(request: Request, lang: Lang, params: dict[str, Any]) -> Lookup:
+    """The map from the background cache (computing it there if needed)."""
+    cache: ResultCache = request.app.state.web_cache
+    fingerprint = get_store(request).events_fingerprint()
+    return cache.lookup(_key(lang, params), fingerprint,
+                        lambda: _compute(request, lang, params))
+
+
+async def fresh(request: Request, lang: Lang, params: dict[str, Any]) -> JourneyMap:
+    cache: ResultCache = request.app.state.web_cache
+    fingerprint = get_store(request).events_fingerprint()
+    value = await run_in_threadpool(cache.wait, _key(lang, params), fingerprint,
+                                    lambda: _compute(request, lang, params))
+    return value  # type: ignore[no-any-return]
+
+
+def warm(request: Request, lang: Lang) -> None:
+    """Start computing the default map (called at login, so the first view is quick)."""
+    lookup(request, lang, map_params(None, None, None))
 
 
 def draw(jm: JourneyMap, lang: Lang, title: str) -> tuple[str, dict[str, Any]]:
@@ -93,12 +120,14 @@ def _title(params: dict[str, Any], lang: Lang) -> str:
 
 
 def _page(request: Request, who: Viewer, params: dict[str, Any], **extra: Any) -> Response:
-    jm = compute(request, who.lang, params)
-    svg, _geo = draw(jm, who.lang, _title(params, who.lang)) if jm.phases else ("", {})
+    found = lookup(request, who.lang, params)
+    jm = found.value
+    svg = draw(jm, who.lang, _title(params, who.lang))[0] if jm and jm.phases else ""
     board = Board(request.app.state.settings, get_store(request))
     query = urlencode({k: v for k, v in params.items() if v})
     return render(
         request, who, "map.html", jm=jm, svg=Markup(svg), params=params, query=query,
+        found=found,
         personas=personas(board), periods=_periods(who.lang),
         definitions=[(d, d) for d in builtin_definitions()],
         persona_note=who.lang.gettext(
@@ -150,7 +179,7 @@ def shared_map(request: Request, token: str) -> Response:
 
 async def _export(request: Request, lang: Lang, params: dict[str, Any],
                   kind: Literal["svg", "png", "pdf"]) -> Response:
-    jm = compute(request, lang, params)
+    jm = await fresh(request, lang, params)
     svg, geo = draw(jm, lang, _title(params, lang))
     name = f"journey-map-{params['definition']}.{kind}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"',

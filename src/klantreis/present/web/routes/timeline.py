@@ -18,8 +18,8 @@ def timeline_page(request: Request, person: str = "") -> Response:
     who = viewer(request)
     store = get_store(request)
     board = Board(request.app.state.settings, store)
-    if board.has_table("events"):
-        ensure_built(board.kr)
+    if board.has_table("events") and not board.has_table("journey_events"):
+        ensure_built(board.kr)  # only the first time: rebuilding is the map's (slow) job
     person_id = find_person(store, person) if person else None
     profile, entries = timeline(store, person_id) if person_id else ({}, [])
     return render(request, who, "timeline.html", query=person, person_id=person_id,
