@@ -48,7 +48,7 @@ def persona_audience(
     try:
         table = audience(_kr(request, store), persona)
     except AudienceError as exc:
-        raise HTTPException(404, {"field": "persona", "message": str(exc)}) from None
+        raise HTTPException(404, str(exc)) from None
     if format == "csv":
         return Response(
             to_csv(table), media_type="text/csv",
