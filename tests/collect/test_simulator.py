@@ -9,6 +9,8 @@ import duckdb
 import orjson
 import pyarrow as pa
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from klantreis.collect.simulator import SimulatedShop, SimulatorConfig, simulate
 from klantreis.collect.simulator.personas import PERSONAS
@@ -234,8 +236,42 @@ def test_progress_reports_every_person() -> None:
         ("days", {"days": 0}),
         ("persona_shares", {"persona_shares": {"robot": 1.0}}),
         ("country_shares", {"country_shares": {"de": 1.0}}),
+        ("country_shares", {"country_shares": {"nl": -1.0, "dk": 2.0}}),
+        ("persona_shares", {"persona_shares": {"loyal_regular": 0.0}}),
+        ("company_share", {"company_share": 1.5}),
+        ("html_text_share", {"html_text_share": -0.1}),
     ],
 )
 def test_bad_config_names_the_field(field: str, kwargs: dict) -> None:
     with pytest.raises(ValueError, match=field):
         SimulatorConfig(**kwargs)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    persons=st.integers(1, 25),
+    seed=st.integers(0, 2**31),
+    days=st.integers(1, 60),
+    persona=st.sampled_from(sorted(PERSONAS)),
+    country=st.sampled_from(["nl", "dk", "gb"]),
+)
+def test_any_small_shop_is_valid(
+    persons: int, seed: int, days: int, persona: str, country: str
+) -> None:
+    shop = simulate(
+        SimulatorConfig(
+            persons=persons,
+            seed=seed,
+            days=days,
+            persona_shares={persona: 1.0},
+            country_shares={country: 1.0},
+        )
+    )
+    events = shop.events
+    assert events.schema == schema.EVENT_ARROW_SCHEMA
+    assert len(set(events["message_id"].to_pylist())) == events.num_rows
+    assert set(shop.truth["persona"].to_pylist()) == {persona}
+    if events.num_rows:
+        assert _sql(
+            shop, "SELECT count(*) FROM e WHERE coalesce(user_id, anonymous_id) IS NULL"
+        ) == [(0,)]

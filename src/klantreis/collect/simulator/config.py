@@ -50,8 +50,16 @@ class SimulatorConfig:
         unknown = set(self.country_shares) - {"nl", "dk", "gb"}
         if unknown:
             raise ValueError(f"country_shares: unknown country {sorted(unknown)[0]!r}")
-        if sum(self.persona_shares.values()) <= 0:
-            raise ValueError("persona_shares: weights must add up to more than 0")
+        for name, shares in (
+            ("persona_shares", self.persona_shares),
+            ("country_shares", self.country_shares),
+        ):
+            if any(weight < 0 for weight in shares.values()) or sum(shares.values()) <= 0:
+                raise ValueError(f"{name}: weights must be >= 0 and add up to more than 0")
+        for name in ("company_share", "second_device_share", "html_text_share"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name}: must be between 0 and 1, got {value}")
 
 
 @dataclass(frozen=True)
