@@ -116,7 +116,7 @@ def register(app: typer.Typer) -> None:
         persona: Annotated[str | None, typer.Option(help="Only this persona.")] = None,
         compare: Annotated[
             str | None,
-            typer.Option(help="Lateness by timestamp or day (default: [expectations] "
+            typer.Option(help="Lateness by timestamp or day (default: \\[expectations] "
                               "compare, else timestamp)."),
         ] = None,
         trend: Annotated[str, typer.Option(help="Trend periods: month or week.")] = "month",
@@ -150,12 +150,12 @@ def register(app: typer.Typer) -> None:
         now: NowOption = None,
         unshipped_hours: Annotated[
             float | None,
-            typer.Option(help="Not shipped and fewer hours left than this ([at_risk], 48).",
+            typer.Option(help="Not shipped and fewer hours left than this (\\[at_risk], 48).",
                          show_default=False),
         ] = None,
         undelivered_hours: Annotated[
             float | None,
-            typer.Option(help="Shipped, not delivered, fewer hours left ([at_risk], 24).",
+            typer.Option(help="Shipped, not delivered, fewer hours left (\\[at_risk], 24).",
                          show_default=False),
         ] = None,
         overdue: Annotated[
@@ -184,7 +184,7 @@ def register(app: typer.Typer) -> None:
         console.print(table)
         console.print(f"{len(rows)} order(s) at risk")
 
-    alerts = typer.Typer(help="Alerts on expectations ([[alerts]] in klantreis.toml).",
+    alerts = typer.Typer(help="Alerts on expectations (\\[\\[alerts]] in klantreis.toml).",
                          no_args_is_help=True)
     app.add_typer(alerts, name="alerts")
 
@@ -198,7 +198,7 @@ def register(app: typer.Typer) -> None:
         ] = False,
         json: JsonOption = False,
     ) -> None:
-        """Check every [[alerts]] rule; a breach rate over its limit sends webhook / e-mail.
+        """Check every \\[\\[alerts]] rule; a breach rate over its limit sends webhook / e-mail.
 
         Exit code 1 when a webhook or e-mail could not be delivered.
         Example: klantreis alerts check --now 2026-03-01T00:00
