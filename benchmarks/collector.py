@@ -249,11 +249,14 @@ def main() -> None:
         server.wait(60)
 
     print()
-    print(f"{'target':<28} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9}  statuses")
+    print(
+        f"{'target':<28} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} "
+        f"{'server CPU µs/event':>20}  statuses"
+    )
     for name, r in results.items():
         print(
             f"{name:<28} {r['events_per_s']:>10,.0f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} "
-            f"{r['requests']:>9}  {r['statuses']}"
+            f"{r['requests']:>9} {r['cpu_us_per_event']:>20.1f}  {r['statuses']}"
         )
     base = results["no-op (baseline)"]["events_per_s"]
     for name in ("collector, FastAPI route", "collector, Starlette route"):

@@ -56,6 +56,13 @@ def test_each_message_type_is_stored_and_queryable_at_once(
         assert row.json()["event"] == event
 
 
+def test_odd_but_valid_context_is_stored(server: Server) -> None:
+    message_id = mid()
+    body = {"userId": "u", "event": "E", "messageId": message_id, "context": {"library": "x"}}
+    assert post(server, "/v1/track", body).status_code == 200
+    assert stored(server, message_id).json()["channel"] == "web"
+
+
 def test_write_key_in_body_and_bearer(server: Server) -> None:
     one, two = mid(), mid()
     body = {"writeKey": server.write_key, "anonymousId": "a", "event": "X", "messageId": one}
@@ -131,6 +138,8 @@ def test_read_route_needs_a_read_key(server: Server) -> None:
         ({"userId": "u", "event": "E", "timestamp": "2026-13-45T00:00:00Z"}, "timestamp"),
         ({"userId": "u"}, "event"),
         ({"userId": "u", "event": "E", "properties": [1, 2]}, "properties"),
+        ({"userId": "u", "event": "E", "timestamp": 1e20}, "timestamp"),
+        ({"userId": "u", "event": "E", "timestamp": "9999-12-31T23:59:59+14:00"}, "timestamp"),
     ],
 )
 def test_invalid_event_is_400_naming_the_field(server: Server, body: dict, field: str) -> None:

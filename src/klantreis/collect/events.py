@@ -27,6 +27,7 @@ LIBRARY_CHANNELS = {
     "analytics-swift": "app",
     "analytics-kotlin": "app",
 }
+_LIBRARY_PREFIXES = tuple(LIBRARY_CHANNELS)
 SEGMENT_CHANNELS = {"browser": "web", "mobile": "app"}
 
 
@@ -44,7 +45,10 @@ def parse_timestamp(value: Any, field: str) -> datetime:
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        parsed = datetime.fromtimestamp(value / 1000, UTC)
+        try:
+            parsed = datetime.fromtimestamp(value / 1000, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise InvalidEvent(field, f"epoch milliseconds {value!r} out of range") from None
     elif isinstance(value, str) and value.strip():
         text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
         try:
@@ -91,8 +95,13 @@ class SegmentMessage(BaseModel):
         return value
 
 
-def _dumps(value: dict[str, Any] | None) -> str | None:
-    return None if value is None else orjson.dumps(value, default=str).decode()
+def _dumps(value: dict[str, Any] | None, field: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        return orjson.dumps(value, default=str).decode()
+    except TypeError as exc:  # e.g. an integer beyond 64 bits from a Python caller
+        raise InvalidEvent(field, f"cannot be stored as JSON: {exc}") from None
 
 
 def _channel(msg: SegmentMessage, event: str | None) -> str | None:
@@ -101,11 +110,14 @@ def _channel(msg: SegmentMessage, event: str | None) -> str | None:
     explicit = props.get("channel") or context.get("channel")
     if isinstance(explicit, str) and explicit:
         return explicit
-    library = (context.get("library") or {}).get("name") if isinstance(context, dict) else None
-    for prefix, channel in LIBRARY_CHANNELS.items():
-        if isinstance(library, str) and library.startswith(prefix):
-            vocab = default_channel(event)
-            return vocab if vocab not in (None, "web") else channel
+    library = context.get("library") if isinstance(context, dict) else None
+    library = library.get("name") if isinstance(library, dict) else None
+    # One C-level startswith over all prefixes first: most libraries match none (hot path).
+    if isinstance(library, str) and library.startswith(_LIBRARY_PREFIXES):
+        for prefix, channel in LIBRARY_CHANNELS.items():
+            if library.startswith(prefix):
+                vocab = default_channel(event)
+                return vocab if vocab not in (None, "web") else channel
     if msg.channel in SEGMENT_CHANNELS:
         return SEGMENT_CHANNELS[msg.channel]
     return default_channel(event) or "web"
@@ -173,16 +185,20 @@ def canonical_event(
         "timestamp": timestamp,
         "received_at": received_at,
         "channel": _channel(msg, event),
-        "properties": _dumps(properties),
-        "traits": _dumps(traits),
-        "context": _dumps(msg.context),
+        "properties": _dumps(properties, "properties"),
+        "traits": _dumps(traits, "traits"),
+        "context": _dumps(msg.context, "context"),
         "source": source,
     }
 
 
 def _content_id(payload: dict[str, Any]) -> str:
     """A message id from the content, so an identical resend without one is stored once."""
-    digest = hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS, default=str))
+    try:
+        text = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS, default=str)
+    except TypeError as exc:  # e.g. an integer beyond 64 bits from a Python caller
+        raise InvalidEvent("message", f"cannot be stored as JSON: {exc}") from None
+    digest = hashlib.sha256(text)
     return "c-" + digest.hexdigest()[:32]
 
 
