@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from klantreis.collect.simulator.context import DAY, HOUR, Device, Person
+from klantreis.collect.simulator.context import DAY, HOUR, Device, Person, skip_sunday
 from klantreis.collect.simulator.evaluation import survey
 from klantreis.collect.simulator.shopping import Order, iso
 
@@ -107,7 +107,7 @@ def ship(p: Person, order: Order) -> Delivery:
         day = promised_day if p.chance(0.65) else promised_day - DAY
         if day + 19 * HOUR < earliest:
             day = promised_day
-    attempt = day + p.rng.uniform(8, 19) * HOUR
+    attempt = skip_sunday(day) + p.rng.uniform(8, 19) * HOUR
     failed = False
     if p.chance(fail):
         failed = True
@@ -123,7 +123,7 @@ def ship(p: Person, order: Order) -> Delivery:
         )
         if p.chance(0.08):
             return Delivery(None, True, True)
-        attempt += DAY + p.rng.uniform(-2, 3) * HOUR
+        attempt = skip_sunday(attempt - attempt % DAY + DAY) + p.rng.uniform(8, 19) * HOUR
     p.out.emit(
         attempt - p.rng.uniform(1, 5) * HOUR,
         "Shipment Updated",
@@ -252,7 +252,7 @@ def ticket(p: Person, at: float, topic: str, order_id: str | None, repeat: float
     resolved = t + p.lognormal(14 * HOUR, 1.0)
     p.out.emit(resolved, "Ticket Resolved", **server, properties={"ticket_id": ticket_id})
     slow = first > 24 * HOUR or resolved - at > 72 * HOUR
-    if p.chance(0.35 if slow else 0.04):
+    if p.chance(0.3 if slow else 0.22):
         survey(
             p,
             resolved + p.rng.uniform(1, 30) * HOUR,

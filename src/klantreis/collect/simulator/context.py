@@ -24,6 +24,13 @@ UNTRUSTED_TEXTS = (
 )
 """Script-like input real shops receive; the simulator slips it into a few customer texts."""
 
+
+def skip_sunday(day_start: float) -> float:
+    """The same day, or Monday when it is a Sunday (carriers do not deliver then)."""
+    sunday = (int(day_start // DAY) + 3) % 7 == 6  # 1970-01-01 was a Thursday
+    return day_start + DAY if sunday else day_start
+
+
 USER_AGENTS = {
     "web": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/130.0",
     "mobile": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Mobile",

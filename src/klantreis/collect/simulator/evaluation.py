@@ -76,6 +76,15 @@ def review(p: Person, order_id: str, delivered: float, exp: Experience, product:
     )
     keen = p.persona.reviews * (1.6 if exp.outcome != "smooth" else 1.0)
     if not p.chance(min(keen, 0.95)):
+        if p.chance(0.1):
+            survey(
+                p,
+                requested + p.rng.uniform(2, 48) * HOUR,
+                "nps",
+                stars(p, exp.outcome),
+                topic=exp.topic,
+                order_id=order_id,
+            )
         return
     rating = stars(p, exp.outcome)
     topic = exp.topic

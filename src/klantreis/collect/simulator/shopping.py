@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from klantreis.collect.simulator.catalogue import QUERIES, ZERO_RESULT_QUERIES, Product
-from klantreis.collect.simulator.context import DAY, HOUR, Device, Person
+from klantreis.collect.simulator.context import DAY, HOUR, Device, Person, skip_sunday
 
 SHOP = "https://shop.example"
 PAYMENT_METHODS = {
@@ -270,7 +270,7 @@ def checkout(p: Person, s: Session, items: list[Product]) -> Order | None:
     shipping = 0.0 if revenue >= 25 else 3.95
     low, high = PROMISE_DAYS[p.who.country]
     day_start = s.at - s.at % DAY
-    promised = day_start + p.rng.randint(low, high) * DAY + 21 * HOUR
+    promised = skip_sunday(day_start + p.rng.randint(low, high) * DAY) + 21 * HOUR
     return Order(
         order_id=order_id,
         at=s.step(),
