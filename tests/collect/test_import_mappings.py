@@ -329,3 +329,36 @@ def test_malformed_json_line_is_quarantined_and_the_rest_stored(tmp_path: Path, 
     bad = {(q["line"], q["column_name"]): q["reason"] for q in quarantine(store)}
     assert bad == {(3, None): "not a JSON object", (4, None): "not a JSON object"}
     assert summary.rows_read == 4
+
+
+def test_identify_rows_carry_traits(tmp_path: Path, store):
+    file = tmp_path / "customers.csv"
+    file.write_text(
+        "customer_id,signed_up,city,newsletter\n"
+        "c-1001,2023-11-02 14:00:00,Utrecht,yes\n"
+        "c-1002,2024-01-15 09:30:00,Gent,no\n"
+    )
+    mapping = {
+        "name": "crm",
+        "timestamp": "signed_up",
+        "user_id": "customer_id",
+        "events": [
+            {
+                "event": "Identify",
+                "type": "identify",
+                "message_id": "crm:{customer_id}:{signed_up}",
+                "properties": {
+                    "city": "city",
+                    "newsletter": {"column": "newsletter", "type": "bool"},
+                },
+            }
+        ],
+    }
+    import_file(store, file, mapping)
+    rows = store.connection.execute(
+        "SELECT type, event, user_id, traits, properties FROM events ORDER BY user_id"
+    ).fetchall()
+    assert [(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows] == [
+        ("identify", "Identify", "c-1001", {"city": "Utrecht", "newsletter": True}, None),
+        ("identify", "Identify", "c-1002", {"city": "Gent", "newsletter": False}, None),
+    ]

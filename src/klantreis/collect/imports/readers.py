@@ -264,8 +264,8 @@ def _line_numbers(table: pa.Table, first: int, multiline: bool) -> tuple[pa.Arra
 def _line_of(path: Path, byte_position: int, body: str) -> int:
     """1-based line where a rejected row starts.
 
-    DuckDB's reject record gives a byte position near the row (sometimes its start, sometimes
-    the next line), so find the row's text closest to it and count the newlines before.
+    DuckDB's reject record gives a byte position near the row (its start, or the start of the
+    next line), so find the row's text closest to it and count the newlines before.
     """
     if path.suffix.lower() in (".gz", ".zst") or not body:
         return 0
@@ -282,7 +282,14 @@ def _line_of(path: Path, byte_position: int, body: str) -> int:
             at = chunk.find(needle, at + 1)
         if not hits:
             return 0
-        best = min(hits, key=lambda hit: abs(start + hit - byte_position))
+        # The position is either where the row starts or where the next line starts.
+        best = min(
+            hits,
+            key=lambda hit: min(
+                abs(start + hit - byte_position),
+                abs(start + hit + len(needle) + 1 - byte_position),
+            ),
+        )
         handle.seek(0)
         before = _count_newlines(handle, start + best)
     return before + 1
