@@ -1,0 +1,46 @@
+"""What the benchmarks ran on, and a child process runner that reports its own peak memory."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import platform
+import resource
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def machine() -> str:
+    import chdb
+    import duckdb
+
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{platform.platform()} | python {platform.python_version()} | cpus {os.cpu_count()} | "
+        f"RAM {mem:.1f} GiB | duckdb {duckdb.__version__} | chdb {chdb.__version__}"
+    )
+
+
+def _child(queue: Any, func: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    started = time.perf_counter()
+    result = func(*args)
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
+    queue.put((seconds, peak, result))
+
+
+def measured(func: Callable[..., Any], *args: Any) -> tuple[float, float, Any]:
+    """(seconds, peak GiB of the process, result) of `func(*args)` in a fresh process."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    process = ctx.Process(target=_child, args=(queue, func, args))
+    process.start()
+    out = queue.get()
+    process.join()
+    return out
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]

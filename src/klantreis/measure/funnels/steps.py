@@ -1,0 +1,172 @@
+"""What a funnel asks: its steps, window, order mode, exclusions and breakdown, validated.
+
+Validation is kept apart from query building so every entry point (Python, CLI, HTTP) gives the
+same clear error naming the step or option that is wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlglot import exp
+
+from klantreis.measure.trees import AnalysisError, fragment, json_property, parse_duration
+
+Mode = Literal["ordered", "strict", "unordered"]
+Attribution = Literal["first_touch", "last_touch", "step"]
+MODES: tuple[str, ...] = ("ordered", "strict", "unordered")
+MAX_STEPS = 64
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    """One step: an event name (or a whole phase), optionally narrowed by property values.
+
+    `where={"category": "shoes"}` keeps events whose `properties.category` is "shoes"; a list
+    value means any of them. Values are bound into the query, never pasted into SQL.
+    """
+
+    event: str | None = None
+    phase: str | None = None
+    where: Mapping[str, Any] = field(default_factory=dict)
+    optional: bool = False
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.name:
+            return self.name
+        base = self.event if self.event is not None else f"phase:{self.phase}"
+        if self.where:
+            base += " [" + ", ".join(f"{k}={v}" for k, v in self.where.items()) + "]"
+        return base + (" (optional)" if self.optional else "")
+
+    def condition(self) -> exp.Expression:
+        """A boolean tree over a `journey_events` row."""
+        parts = []
+        if self.event is not None:
+            parts.append(fragment('"event" = :value', value=self.event))
+        if self.phase is not None:
+            parts.append(fragment("phase = :value", value=self.phase))
+        for key, value in self.where.items():
+            prop = json_property(key)
+            if isinstance(value, list | tuple | set | frozenset):
+                values = [str(v) for v in value]
+                parts.append(fragment(":prop IN :values", prop=prop, values=values))
+            else:
+                parts.append(fragment(":prop = :value", prop=prop, value=_text(value)))
+        return exp.and_(*parts)
+
+
+def _text(value: Any) -> str:
+    """How a JSON scalar reads as text, so `where={"paid": True}` matches `true`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def as_step(value: str | FunnelStep | Mapping[str, Any], position: int) -> FunnelStep:
+    """A step from an event name, `phase:<id>`, a mapping or a FunnelStep."""
+    if isinstance(value, FunnelStep):
+        step = value
+    elif isinstance(value, str):
+        if not value.strip():
+            raise AnalysisError(f"step {position}: empty event name")
+        if value.startswith("phase:"):
+            step = FunnelStep(phase=value.removeprefix("phase:"))
+        else:
+            step = FunnelStep(event=value)
+    elif isinstance(value, Mapping):
+        unknown = set(value) - {"event", "phase", "where", "optional", "name"}
+        if unknown:
+            raise AnalysisError(f"step {position}: unknown field(s) {sorted(unknown)}")
+        step = FunnelStep(**dict(value))
+    else:
+        raise AnalysisError(f"step {position}: expected an event name or a mapping")
+    if (step.event is None) == (step.phase is None):
+        raise AnalysisError(f"step {position}: give exactly one of event or phase")
+    for key in step.where:
+        json_property(key)  # validates the name
+    return step
+
+
+@dataclass(frozen=True)
+class FunnelSpec:
+    """A validated funnel question."""
+
+    steps: tuple[FunnelStep, ...]
+    window_seconds: int
+    mode: Mode = "ordered"
+    exclusions: tuple[FunnelStep, ...] = ()
+    breakdown: str | None = None
+    """A property of the events (`properties.<name>`) to split by."""
+    breakdown_table: str | None = None
+    """A person-level table (`person_id` + the breakdown column), e.g. `person_personas`."""
+    attribution: Attribution = "first_touch"
+    attribution_step: int | None = None
+
+    @classmethod
+    def build(
+        cls,
+        steps: Sequence[str | FunnelStep | Mapping[str, Any]],
+        *,
+        window: str | int = "7d",
+        mode: str = "ordered",
+        exclude: Sequence[str | FunnelStep | Mapping[str, Any]] = (),
+        breakdown: str | None = None,
+        breakdown_table: str | None = None,
+        attribution: str = "first_touch",
+        attribution_step: int | None = None,
+    ) -> FunnelSpec:
+        if isinstance(steps, str):
+            raise AnalysisError("steps: give a list of steps, not one string")
+        if len(steps) < 1:
+            raise AnalysisError("steps: a funnel needs at least one step")
+        if len(steps) > MAX_STEPS:
+            raise AnalysisError(f"steps: at most {MAX_STEPS} steps, got {len(steps)}")
+        if mode not in MODES:
+            raise AnalysisError(f"mode: {mode!r} is not one of {', '.join(MODES)}")
+        parsed = tuple(as_step(s, i) for i, s in enumerate(steps, start=1))
+        if parsed[0].optional:
+            raise AnalysisError("step 1: the first step cannot be optional")
+        if mode != "ordered" and any(s.optional for s in parsed):
+            raise AnalysisError("optional steps need mode 'ordered'")
+        if attribution not in ("first_touch", "last_touch", "step"):
+            raise AnalysisError(
+                f"attribution: {attribution!r} is not first_touch, last_touch or step"
+            )
+        if attribution == "step" and (
+            attribution_step is None or not 1 <= attribution_step <= len(parsed)
+        ):
+            raise AnalysisError(f"attribution_step: give a step number between 1 and {len(parsed)}")
+        if breakdown_table is not None and breakdown is None:
+            raise AnalysisError("breakdown_table: also name the breakdown column")
+        if breakdown is not None and breakdown_table is None:
+            json_property(breakdown)
+        exclusions = tuple(as_step(s, i) for i, s in enumerate(exclude, start=1))
+        return cls(
+            steps=parsed,
+            window_seconds=parse_duration(window),
+            mode=mode,  # type: ignore[arg-type]
+            exclusions=exclusions,
+            breakdown=breakdown,
+            breakdown_table=breakdown_table,
+            attribution=attribution,  # type: ignore[arg-type]
+            attribution_step=attribution_step,
+        )
+
+    @property
+    def window_us(self) -> int:
+        return self.window_seconds * 1_000_000
+
+    @property
+    def plain(self) -> bool:
+        """Ordered, no optional steps, exclusions or breakdown: the windowFunnel case."""
+        return (
+            self.mode == "ordered"
+            and not self.exclusions
+            and self.breakdown is None
+            and not any(s.optional for s in self.steps)
+        )

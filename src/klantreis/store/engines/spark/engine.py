@@ -1,0 +1,139 @@
+"""Spark engine: the same query trees, run on Apache Spark over Parquet tables.
+
+Read-only towards events: the lake of Parquet files is written elsewhere (the embedded store's
+`klantreis engine export-parquet`, or the shop's own pipeline). Derived tables the model builds
+are cached temporary views of this session.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+from sqlglot import exp
+
+from klantreis.store.engines.base import Capabilities, Engine, as_query
+from klantreis.store.engines.spark.configuration import SparkConfiguration
+from klantreis.store.engines.spark.dialect import rename_tables, to_spark
+from klantreis.store.engines.spark.factory import spark_session
+from klantreis.store.query import Query
+
+if TYPE_CHECKING:
+    from klantreis.config import Settings
+    from klantreis.store import Store
+
+CAPABILITIES = Capabilities(name="spark", dialect="spark", writable=False)
+
+
+class SparkEngine(Engine):
+    capabilities = CAPABILITIES
+
+    def __init__(self, session: Any, config: SparkConfiguration | None = None) -> None:
+        self.session = session
+        self.config = config or SparkConfiguration()
+        self._cached: dict[str, Any] = {}
+        if self.config.events_path is not None:
+            self.register_folder(self.config.events_path)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, store: Store | None = None) -> SparkEngine:
+        config = SparkConfiguration.from_options(settings.engine_options)
+        return cls(spark_session(config), config)
+
+    # -- tables ----------------------------------------------------------------------------
+    def register_folder(self, folder: Path) -> list[str]:
+        """Every `<table>.parquet` file or `<table>/` folder of Parquet as a view `<table>`."""
+        if not folder.is_dir():
+            from klantreis.config import ConfigError
+
+            raise ConfigError(f"[engine] events_path {folder} is not a folder")
+        names = []
+        for entry in sorted(folder.iterdir()):
+            if entry.suffix == ".parquet" or (entry.is_dir() and any(entry.glob("*.parquet"))):
+                name = entry.name.removesuffix(".parquet")
+                self.register_parquet(name, entry)
+                names.append(name)
+        return names
+
+    def register_parquet(self, name: str, path: Path) -> None:
+        self.session.read.parquet(str(path)).createOrReplaceTempView(name)
+
+    def register_arrow(self, name: str, table: pa.Table) -> None:
+        """An Arrow table as a view (tests and small lookup tables)."""
+        self._drop_cached(name)
+        frame = self.session.createDataFrame(table) if table.num_rows else None
+        if frame is None:
+            schema = _spark_schema(self.session, table.schema)
+            frame = self.session.createDataFrame([], schema)
+        frame.createOrReplaceTempView(name)
+
+    # -- Engine ----------------------------------------------------------------------------
+    def sql(self, query: Query | str, params: dict[str, Any] | None = None) -> str:
+        return to_spark(as_query(query, params or {}).tree)
+
+    def fetch(self, query: Query | str, /, **params: Any) -> pa.Table:
+        with self._staged(as_query(query, params).tree) as tree:
+            return self.session.sql(to_spark(tree)).toArrow()
+
+    def execute(self, query: Query | str, /, **params: Any) -> None:
+        self.session.sql(self.sql(query, params)).collect()
+
+    def create_table_as(self, name: str, query: Query | str, /, **params: Any) -> None:
+        with self._staged(as_query(query, params).tree) as tree:
+            frame = self.session.sql(to_spark(tree)).cache()
+            frame.count()  # materialise now, so later reads do not recompute the lineage
+        self._drop_cached(name)
+        frame.createOrReplaceTempView(name)
+        self._cached[name] = frame
+
+    @contextmanager
+    def _staged(self, tree: exp.Expression) -> Iterator[exp.Expression]:
+        """Common table expressions read more than once, computed once.
+
+        Spark re-plans a CTE at every reference; a chain of funnel levels, each read by the
+        next level and by the summary, grows quadratically. Each such CTE becomes a
+        checkpointed view (lineage cut) under a unique name for the duration of the query.
+        """
+        with_ = tree.args.get("with")
+        if not isinstance(with_, exp.With) or len(with_.expressions) < 3:
+            yield tree
+            return
+        tree = tree.copy()
+        ctes = list(tree.args["with"].expressions)
+        tree.set("with", None)
+        prefix = f"_kr_{uuid.uuid4().hex[:8]}_"
+        names = {cte.alias: prefix + cte.alias for cte in ctes}
+        frames = []
+        try:
+            for cte in ctes:
+                body = rename_tables(cte.this, names)
+                frame = self.session.sql(to_spark(body)).localCheckpoint(eager=True)
+                frame.createOrReplaceTempView(names[cte.alias])
+                frames.append(names[cte.alias])
+            yield rename_tables(tree, names)
+        finally:
+            for view in frames:
+                self.session.catalog.dropTempView(view)
+
+    def has_table(self, name: str) -> bool:
+        return bool(self.session.catalog.tableExists(name))
+
+    def close(self) -> None:
+        for name in list(self._cached):
+            self._drop_cached(name)
+
+    def _drop_cached(self, name: str) -> None:
+        frame = self._cached.pop(name, None)
+        if frame is not None:
+            frame.unpersist()
+
+
+def _spark_schema(session: Any, schema: pa.Schema) -> Any:
+    """A Spark schema for an empty Arrow table (createDataFrame cannot infer it)."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(schema)
