@@ -7,7 +7,7 @@ share is sent by mistake to persons who did not consent, so the consent expectat
 
 from __future__ import annotations
 
-from klantreis.collect.simulator.context import DAY, HOUR, Person
+from klantreis.collect.simulator.context import DAY, HOUR, Ids, Person
 from klantreis.collect.simulator.shopping import Session, browse, fill_cart
 from klantreis.collect.simulator.story import buy
 
@@ -41,7 +41,7 @@ def campaigns(p: Person, start: float) -> None:
     if not p.identified:
         return
     who = p.who
-    server = {"user_id": who.user_id, "anonymous_id": None}
+    server = Ids(user_id=who.user_id, anonymous_id=None)
     number = 0
     sent = start + 4 * DAY + 7 * HOUR
     while sent < p.end:

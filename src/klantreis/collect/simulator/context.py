@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from klantreis.collect.simulator.catalogue import Catalogue
 from klantreis.collect.simulator.emitter import Emitter, dumps
@@ -36,6 +36,13 @@ USER_AGENTS = {
     "mobile": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Mobile",
     "app": "KlantreisShop/3.4.1 (Android 15)",
 }
+
+
+class Ids(TypedDict):
+    """Who an event is about, as the sending side knows it."""
+
+    user_id: str | None
+    anonymous_id: str | None
 
 
 @dataclass
@@ -77,14 +84,14 @@ class Person:
     last_order_at: float = 0.0
 
     # -- identity -------------------------------------------------------------------------
-    def device_ids(self, device: Device) -> dict[str, str | None]:
+    def device_ids(self, device: Device) -> Ids:
         """Browser/app events carry the device's anonymous id, plus the user id once known."""
         return {
             "user_id": self.who.user_id if device.linked else None,
             "anonymous_id": device.anonymous_id,
         }
 
-    def server_ids(self) -> dict[str, str | None]:
+    def server_ids(self) -> Ids:
         """Back-office events (orders, e-mail, carrier, support) know only the customer."""
         if self.identified:
             return {"user_id": self.who.user_id, "anonymous_id": None}

@@ -8,7 +8,7 @@ order (purchase), shipping, support and returns (service), and a review or surve
 from __future__ import annotations
 
 from klantreis.collect.simulator.aftercare import CHAT_TOPICS, chat, give_back, ship, ticket
-from klantreis.collect.simulator.catalogue import CATEGORIES
+from klantreis.collect.simulator.catalogue import CATEGORIES, Product
 from klantreis.collect.simulator.context import DAY, HOUR, Device, Person
 from klantreis.collect.simulator.evaluation import Experience, review, survey
 from klantreis.collect.simulator.shopping import (
@@ -200,7 +200,7 @@ def journey(p: Person, at: float, first: bool) -> float:
     return t
 
 
-def buy(p: Person, s: Session, items: list) -> float:
+def buy(p: Person, s: Session, items: list[Product]) -> float:
     """Checkout and everything that follows the order."""
     order = checkout(p, s, items)
     if order is None:
