@@ -9,12 +9,14 @@ import's workspace, so reading never holds the store's write lock.
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -87,6 +89,7 @@ class Source:
     quote: str | None = None
     rows_read: int = 0
     _bad_lines: list[RejectedRow] = field(default_factory=list)
+    _spans: bool | None = None
 
     @classmethod
     def open(
@@ -147,7 +150,7 @@ class Source:
             reader = self._relation().reader(rows)
             for batch in reader:
                 table = pa.Table.from_batches([batch])
-                lines, first_line = _line_numbers(table, first_line, self.format == "csv")
+                lines, first_line = _line_numbers(table, first_line, self._may_span_lines())
                 table = table.append_column(LINE_COLUMN, lines)
                 if cursor is not None:
                     table = self._objects(cursor, table)
@@ -155,6 +158,25 @@ class Source:
                 yield table
         except duckdb.Error as exc:
             raise ImportFailed(f"{self.path}: cannot be read: {_first_line(exc)}") from None
+
+    def _may_span_lines(self) -> bool:
+        """Whether a CSV row can span lines: only if the file has a quote character at all.
+
+        Counting newlines in every cell costs more than reading the file once for a quote.
+        """
+        if self.format != "csv":
+            return False
+        if self._spans is None:
+            # The sniffer may pick ' as the quote when none is given.
+            quotes = [q.encode() for q in ([self.quote] if self.quote else ['"', "'"])]
+            opener = gzip.open if self.path.suffix.lower() == ".gz" else open
+            self._spans = False
+            with opener(self.path, "rb") as handle:
+                while chunk := handle.read(1 << 22):
+                    if any(quote in chunk for quote in quotes):
+                        self._spans = True
+                        break
+        return self._spans
 
     def read_all(self) -> pa.Table:
         """The whole file as one table (for the small files of an Olist export)."""
@@ -244,7 +266,7 @@ def workspace() -> duckdb.DuckDBPyConnection:
 def _line_numbers(table: pa.Table, first: int, multiline: bool) -> tuple[pa.Array, int]:
     """Start line of each row; quoted fields with newlines make a row span several lines."""
     n = table.num_rows
-    starts = pc.add(pa.array(range(n), pa.int64()), first)
+    starts = pa.array(np.arange(first, first + n, dtype=np.int64))
     if not multiline or n == 0:
         return starts, first + n
     extra = None
