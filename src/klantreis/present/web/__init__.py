@@ -53,6 +53,10 @@ def mount(app: FastAPI) -> None:
     async def lifespan(app: FastAPI) -> AsyncIterator[Any]:
         # Background computations end before the server's lifespan closes the store.
         async with server_lifespan(app) as state:
+            if getattr(app.state, "store", None) is not None:
+                from klantreis.present.web.routes.journey_map import warm
+
+                warm(app)
             try:
                 yield state
             finally:

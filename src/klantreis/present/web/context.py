@@ -62,8 +62,8 @@ class LoginRequired(Exception):
         self.next_url = next_url
 
 
-def get_store(request: Request) -> Store:
-    state = request.app.state
+def store_of(app: Any) -> Store:
+    state = app.state
     for name in ("store", "web_store"):
         store = getattr(state, name, None)
         if isinstance(store, Store):
@@ -72,6 +72,10 @@ def get_store(request: Request) -> Store:
         if getattr(state, "web_store", None) is None:
             state.web_store = Store(state.settings.store)
     return state.web_store  # type: ignore[no-any-return]
+
+
+def get_store(request: Request) -> Store:
+    return store_of(request.app)
 
 
 def get_secret(request: Request) -> str:

@@ -14,6 +14,10 @@ from typing import Any
 
 from klantreis.present.web.board import Board
 from klantreis.present.web.i18n import Lang
+from klantreis.store.query import Query
+
+OUTCOMES = {"review_score": "review score", "repeat_purchase": "repeat purchase", "nps": "NPS"}
+"""English names of the outcomes opportunities are measured against (translated in the map)."""
 
 LANES = ("do", "touchpoints", "volume", "time", "emotion", "pains", "opportunities")
 
@@ -24,6 +28,9 @@ class Named:
     value: float | None = None
     direct: bool | None = None
     quote: str | None = None
+    topic: bool = False
+    key: str | None = None
+    """The expectation id of a breach pain point (to find a quote of an affected person)."""
 
 
 @dataclass
@@ -122,9 +129,10 @@ def columns_from_journey_map(phases: list[dict[str, Any]]) -> list[PhaseColumn]:
                 channels=_named_list(row.get("channels"), ("channel",), ("persons",)),
                 pains=[
                     Named(
-                        str(_first(p, "label", "title", "expectation", "topic", "name")),
-                        _first(p, "persons", "size", "breaches", "count"),
+                        str(_first(p, "title", "label", "expectation_id", "topic", "name")),
+                        _first(p, "size", "persons", "breaches", "count"),
                         quote=_first(p, "quote", "example_quote", "text"),
+                        key=_first(p, "expectation_id"),
                     )
                     for p in pains
                 ],
@@ -151,12 +159,17 @@ def build_map(board: Board, lang: Lang, **params: Any) -> JourneyMap:
     jm.definition_label = str(value.get("definition_label") or jm.definition)
     jm.totals = dict(value.get("totals") or {})
     jm.phases = columns_from_journey_map([_as_dict(p) for p in value.get("phases") or []])
+    _quote_breaches(board, jm)
+    voice_rows = _add_topics(board, jm, params)
     by_phase = {p.id: p for p in jm.phases}
     for item in value.get("opportunities") or []:
         item = _as_dict(item)
-        label = _first(item, "label", "title", "opportunity", "pain_point", "name")
-        column = by_phase.get(str(item.get("phase")))
-        named = Named(str(label), _first(item, "effect", "impact", "score", "persons"))
+        label = _first(item, "title", "label", "opportunity", "name")
+        phase = item.get("phase") or _opportunity_phase(board, jm, item, voice_rows)
+        outcome = str(item.get("outcome") or "")
+        named = Named(str(label), _first(item, "effect", "impact", "persons"),
+                      key=OUTCOMES.get(outcome, outcome) or None)
+        column = by_phase.get(str(phase))
         if column is not None:
             column.opportunities.append(named)
         else:
@@ -164,12 +177,89 @@ def build_map(board: Board, lang: Lang, **params: Any) -> JourneyMap:
     return jm
 
 
+def _opportunity_phase(board: Board, jm: JourneyMap, item: dict[str, Any],
+                       voice_rows: list[dict[str, Any]]) -> str | None:
+    """Where an opportunity belongs: its expectation's, topic's or touchpoint's phase."""
+    kind, driver = item.get("kind"), item.get("driver")
+    if kind == "expectation":
+        for phase in jm.phases:
+            if any(p.key == driver for p in phase.pains):
+                return phase.id
+        if board.has_table("breaches"):
+            found = board.store.engine.scalar(Query(
+                "SELECT phase FROM breaches WHERE expectation_id = :e GROUP BY phase "
+                "ORDER BY count(*) DESC LIMIT 1", e=driver))
+            return None if found is None else str(found)
+    if kind == "topic":
+        rows = [r for r in voice_rows if r.get("topic") == driver]
+        if rows:
+            return str(max(rows, key=lambda r: r.get("texts") or 0).get("phase"))
+    if kind == "touchpoint":
+        best = max(((t.value or 0, phase.id) for phase in jm.phases for t in phase.touchpoints
+                    if t.label == driver), default=None)
+        return None if best is None else best[1]
+    return None
+
+
+_BREACH_QUOTE = """
+SELECT coalesce(je.properties ->> '$.text', je.properties ->> '$.comment',
+                je.properties ->> '$.review_body', je.properties ->> '$.message_body') AS text
+FROM journey_events AS je
+JOIN breaches AS b ON b.person_id = je.person_id AND b.expectation_id = :expectation
+WHERE je.event IN ('Review Submitted', 'Product Reviewed', 'Survey Answered', 'Ticket Created',
+                   'Live Chat Message Sent')
+  AND length(coalesce(je.properties ->> '$.text', je.properties ->> '$.comment',
+                      je.properties ->> '$.review_body',
+                      je.properties ->> '$.message_body')) >= 20
+ORDER BY (je.properties ->> '$.order_id' = b.order_id) DESC NULLS LAST,
+         TRY_CAST(je.properties ->> '$.rating' AS DOUBLE) NULLS LAST,
+         abs(date_diff('second', je.timestamp, b.breached_at)), je.message_id
+LIMIT 1
+"""
+
+
+def _quote_breaches(board: Board, jm: JourneyMap) -> None:
+    """A real quote for each breach pain point: what an affected customer wrote, preferably
+    about the very order, the lowest rating first, closest in time to the breach."""
+    if not (board.has_table("breaches") and board.has_table("journey_events")):
+        return
+    for phase in jm.phases:
+        for pain in phase.pains:
+            if pain.key and not pain.quote:
+                pain.quote = board.store.engine.scalar(
+                    Query(_BREACH_QUOTE, expectation=pain.key))
+
+
+def _add_topics(board: Board, jm: JourneyMap, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Negative topics per phase from the voice analysis, sized by their negative texts."""
+    voice = board.run("voice", **{k: params.get(k) for k in ("start", "end", "persona")})
+    if not voice.ok:
+        return []
+    by_phase = {p.id: p for p in jm.phases}
+    ranked = sorted(voice.rows, key=lambda r: -(r.get("texts") or 0) * (
+        r.get("negative_share") or 0))
+    for row in ranked:
+        column = by_phase.get(str(row.get("phase")))
+        if column is None or (row.get("negative_share") or 0) < 0.5:
+            continue
+        if sum(1 for p in column.pains if p.key is None) >= 1:
+            continue
+        negative = [q for q in row.get("quotes") or [] if q.get("label") == "negative"]
+        column.pains.append(Named(
+            str(row.get("topic")),
+            round((row.get("texts") or 0) * (row.get("negative_share") or 0)),
+            quote=negative[0]["text"] if negative else None,
+            topic=True,
+        ))
+    return voice.rows
+
+
 # -- layout ------------------------------------------------------------------------------------
 LABEL_W = 150
 COL_W = 210
 HEAD_H = 44
 LANE_H = {"do": 96, "touchpoints": 112, "volume": 84, "time": 40, "emotion": 110,
-          "pains": 196, "opportunities": 86}
+          "pains": 250, "opportunities": 96}
 
 
 def wrap(text: str | None, width: int, lines: int) -> list[str]:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
-from klantreis.model.definition import builtin_definitions
+from klantreis.model.definition import builtin_definitions, load_definition
 from klantreis.present.web import export, security
 from klantreis.present.web.board import PERIODS, Board
 from klantreis.present.web.cache import Lookup, ResultCache
@@ -20,11 +21,13 @@ from klantreis.present.web.context import (
     get_secret,
     get_store,
     render,
+    store_of,
     templates,
     viewer,
 )
 from klantreis.present.web.i18n import Lang
 from klantreis.present.web.mapview import LANES, JourneyMap, build_map, layout, wrap
+from klantreis.store.query import Query
 
 router = APIRouter(include_in_schema=False)
 
@@ -49,23 +52,26 @@ def map_params(persona: str | None, period: str | None, definition: str | None) 
 
 
 def personas(board: Board) -> list[dict[str, str]]:
-    """Personas to choose from: those the personas module has assigned people to."""
-    if not board.has_table("person_personas"):
-        return []
-    from klantreis.store.query import Query
+    """Personas to choose from: the personas module's groups, with their names and sizes."""
+    if board.has_table("personas"):
+        rows = board.store.engine.rows(Query(
+            "SELECT persona, name, size FROM personas ORDER BY source, size DESC, persona"))
+        return [{"id": str(r["persona"]),
+                 "label": f"{r['name'] or r['persona']} ({r['size'] or 0})"} for r in rows]
+    if board.has_table("person_personas"):
+        rows = board.store.engine.rows(
+            Query("SELECT DISTINCT persona FROM person_personas ORDER BY persona"))
+        return [{"id": str(r["persona"]), "label": str(r["persona"])} for r in rows]
+    return []
 
-    rows = board.store.engine.rows(
-        Query("SELECT DISTINCT persona FROM person_personas ORDER BY persona")
-    )
-    return [{"id": str(r["persona"]), "label": str(r["persona"])} for r in rows]
 
-
-def _compute(request: Request, lang: Lang, params: dict[str, Any]) -> JourneyMap:
-    board = Board(request.app.state.settings, get_store(request))
+def _compute(app: FastAPI, params: dict[str, Any]) -> JourneyMap:
+    """The map's data; language-neutral (phase names are put in at drawing time)."""
+    board = Board(app.state.settings, store_of(app))
     since, until = board.period_bounds(params["period"])
     return build_map(
         board,
-        lang,
+        Lang("en"),
         definition=params["definition"],
         persona=params["persona"],
         start=since.isoformat() if since else None,
@@ -73,36 +79,39 @@ def _compute(request: Request, lang: Lang, params: dict[str, Any]) -> JourneyMap
     )
 
 
-def _key(lang: Lang, params: dict[str, Any]) -> tuple[Any, ...]:
-    return ("journey_map", lang.code, *sorted((k, str(v)) for k, v in params.items()))
+def _key(params: dict[str, Any]) -> tuple[Any, ...]:
+    return ("journey_map", *sorted((k, str(v)) for k, v in params.items()))
 
 
-def lookup(request: Request, lang: Lang, params: dict[str, Any]) -> Lookup:
+def _fingerprint(app: FastAPI) -> str:
+    return store_of(app).events_fingerprint()
+
+
+def lookup(app: FastAPI, params: dict[str, Any]) -> Lookup:
     """The map from the background cache (computing it there if needed)."""
-    cache: ResultCache = request.app.state.web_cache
-    fingerprint = get_store(request).events_fingerprint()
-    return cache.lookup(_key(lang, params), fingerprint,
-                        lambda: _compute(request, lang, params))
+    cache: ResultCache = app.state.web_cache
+    return cache.lookup(_key(params), _fingerprint(app), lambda: _compute(app, params))
 
 
-async def fresh(request: Request, lang: Lang, params: dict[str, Any]) -> JourneyMap:
-    cache: ResultCache = request.app.state.web_cache
-    fingerprint = get_store(request).events_fingerprint()
-    value = await run_in_threadpool(cache.wait, _key(lang, params), fingerprint,
-                                    lambda: _compute(request, lang, params))
+async def fresh(app: FastAPI, params: dict[str, Any]) -> JourneyMap:
+    cache: ResultCache = app.state.web_cache
+    value = await run_in_threadpool(cache.wait, _key(params), _fingerprint(app),
+                                    lambda: _compute(app, params))
     return value  # type: ignore[no-any-return]
 
 
-def warm(request: Request, lang: Lang) -> None:
-    """Start computing the default map (called at login, so the first view is quick)."""
-    lookup(request, lang, map_params(None, None, None))
+def warm(app: FastAPI) -> None:
+    """Start computing the default map (at start-up and login, so the first view is quick)."""
+    lookup(app, map_params(None, None, None))
 
 
 def draw(jm: JourneyMap, lang: Lang, title: str) -> tuple[str, dict[str, Any]]:
     """The map's SVG (autoescaped: customer text is text) and its size."""
     geo = layout(jm)
+    definition = load_definition(jm.definition)
+    phases = [replace(p, label=definition.phase_label(p.id, lang.code)) for p in jm.phases]
     svg = templates.get_template("map.svg").render(
-        phases=jm.phases, geo=geo, lanes=LANES, t=lang, _=lang.gettext, title=title, wrap=wrap,
+        phases=phases, geo=geo, lanes=LANES, t=lang, _=lang.gettext, title=title, wrap=wrap,
         lane_labels={k: wrap(lang.gettext(v), 20, 2) for k, v in LANE_LABELS.items()},
     )
     return svg, geo
@@ -120,7 +129,7 @@ def _title(params: dict[str, Any], lang: Lang) -> str:
 
 
 def _page(request: Request, who: Viewer, params: dict[str, Any], **extra: Any) -> Response:
-    found = lookup(request, who.lang, params)
+    found = lookup(request.app, params)
     jm = found.value
     svg = draw(jm, who.lang, _title(params, who.lang))[0] if jm and jm.phases else ""
     board = Board(request.app.state.settings, get_store(request))
@@ -179,7 +188,7 @@ def shared_map(request: Request, token: str) -> Response:
 
 async def _export(request: Request, lang: Lang, params: dict[str, Any],
                   kind: Literal["svg", "png", "pdf"]) -> Response:
-    jm = await fresh(request, lang, params)
+    jm = await fresh(request.app, params)
     svg, geo = draw(jm, lang, _title(params, lang))
     name = f"journey-map-{params['definition']}.{kind}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"',

@@ -38,7 +38,7 @@ async def login(request: Request) -> Response:
                       error=who.lang.gettext("Wrong user name or password."),
                       next_url=safe_next(form.get("next")))
     token = auth.start_session(store, user.username)
-    warm(request, i18n.Lang(user.locale or who.lang.code))
+    warm(request.app)
     response = RedirectResponse(safe_next(form.get("next")), status_code=303)
     response.set_cookie(SESSION_COOKIE, token, max_age=int(auth.SESSION_LIFETIME.total_seconds()),
                         httponly=True, samesite="lax", secure=secure_cookies(request))
