@@ -26,41 +26,41 @@ def col(name: str) -> exp.Column:
     return exp.Column(this=identifier(name))
 
 
-def lit(value: Any) -> exp.Expression:
+def lit(value: Any) -> exp.Expr:
     return exp.convert(value)
 
 
-def fn(name: str, *args: exp.Expression) -> exp.Expression:
+def fn(name: str, *args: exp.Expr) -> exp.Expr:
     return exp.Anonymous(this=name, expressions=list(args))
 
 
-def cast(value: exp.Expression, to: str, *, try_: bool = False) -> exp.Expression:
+def cast(value: exp.Expr, to: str, *, try_: bool = False) -> exp.Expr:
     node = exp.TryCast if try_ else exp.Cast
     return node(this=value, to=exp.DataType.build(to, dialect="duckdb"))
 
 
-def is_null(value: exp.Expression) -> exp.Expression:
+def is_null(value: exp.Expr) -> exp.Expr:
     return exp.Is(this=value, expression=exp.Null())
 
 
-def not_null(value: exp.Expression) -> exp.Expression:
+def not_null(value: exp.Expr) -> exp.Expr:
     return exp.Not(this=is_null(value))
 
 
-def null() -> exp.Expression:
+def null() -> exp.Expr:
     return exp.Null()
 
 
-def text(value: exp.Expression, source_type: str) -> exp.Expression:
+def text(value: exp.Expr, source_type: str) -> exp.Expr:
     """A column as text; nested values (structs, lists) as JSON text."""
     if any(marker in source_type.upper() for marker in _NESTED):
         return cast(fn("to_json", value), "VARCHAR")
     return value if source_type.upper() == "VARCHAR" else cast(value, "VARCHAR")
 
 
-def template(pattern: str, columns: dict[str, str]) -> exp.Expression:
+def template(pattern: str, columns: dict[str, str]) -> exp.Expr:
     """`shop:order:{id}` as `'shop:order:' || id`; any empty column makes it NULL."""
-    parts: list[exp.Expression] = []
+    parts: list[exp.Expr] = []
     for literal, column in template_parts(pattern):
         if literal:
             parts.append(lit(literal))
@@ -77,10 +77,10 @@ def template(pattern: str, columns: dict[str, str]) -> exp.Expression:
 class Converted:
     """A typed value; `invalid` is None when the conversion cannot fail."""
 
-    value: exp.Expression
+    value: exp.Expr
     column: str | None = None
-    invalid: exp.Expression | None = None
-    reason: exp.Expression | None = None
+    invalid: exp.Expr | None = None
+    reason: exp.Expr | None = None
 
 
 def convert(spec: Value, columns: dict[str, str], as_type: str | None = None) -> Converted:
@@ -118,8 +118,8 @@ def convert(spec: Value, columns: dict[str, str], as_type: str | None = None) ->
 
 
 def _typed(
-    raw: exp.Expression, kind: str, fmt: str | None, source_type: str, is_text: bool
-) -> tuple[exp.Expression, str]:
+    raw: exp.Expr, kind: str, fmt: str | None, source_type: str, is_text: bool
+) -> tuple[exp.Expr, str]:
     trimmed = fn("trim", raw) if is_text else raw
     if kind == "string":
         return text(raw, source_type), "text"
@@ -160,8 +160,8 @@ def _typed(
 
 
 def _timestamp(
-    raw: exp.Expression, trimmed: exp.Expression, fmt: str | None, is_text: bool
-) -> tuple[exp.Expression, str]:
+    raw: exp.Expr, trimmed: exp.Expr, fmt: str | None, is_text: bool
+) -> tuple[exp.Expr, str]:
     """Naive UTC: text with an offset is converted, text without one is kept as given."""
     if fmt == "epoch":
         parsed = fn("to_timestamp", cast(trimmed, "DOUBLE", try_=True))
@@ -179,7 +179,7 @@ def _timestamp(
     return cast(value, "TIMESTAMP"), label
 
 
-def _constant(value: Any, kind: str) -> exp.Expression:
+def _constant(value: Any, kind: str) -> exp.Expr:
     if value is None:
         return null()
     if kind == "json":

@@ -8,6 +8,7 @@ from source, file and line, so re-importing the same file does not quarantine a 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
 
@@ -88,5 +89,5 @@ class QuarantineBuffer:
         store.quarantine_table(table)
 
 
-def _table(records: list[dict[str, object]]) -> pa.Table:
+def _table(records: Sequence[Mapping[str, object]]) -> pa.Table:
     return pa.Table.from_pylist(records, schema=SCHEMA)

@@ -37,9 +37,9 @@ BATCH_TABLE = "klantreis_batch"
 class Check:
     """A reason a row cannot become this event: `invalid` true means quarantine."""
 
-    invalid: exp.Expression
+    invalid: exp.Expr
     column: str
-    reason: exp.Expression
+    reason: exp.Expr
 
 
 @dataclass(frozen=True)
@@ -99,9 +99,9 @@ def compile_mapping(
 
 
 def _event(
-    event: EventMapping, columns: dict[str, str], raw: exp.Expression, mapping_name: str
-) -> tuple[exp.Expression, list[Check], dict[str, exp.Expression]]:
-    keep: list[exp.Expression] = [_filter(f, columns) for f in event.where]
+    event: EventMapping, columns: dict[str, str], raw: exp.Expr, mapping_name: str
+) -> tuple[exp.Expr, list[Check], dict[str, exp.Expr]]:
+    keep: list[exp.Expr] = [_filter(f, columns) for f in event.where]
     checks: list[Check] = []
 
     if isinstance(event.event, EventName):
@@ -140,7 +140,7 @@ def _event(
     )
 
     channel = convert(event.channel, columns, as_type="string") if event.channel else None
-    properties: list[exp.Expression] = []
+    properties: list[exp.Expr] = []
     for key, spec in event.properties.items():
         converted = convert(spec, columns)
         checks += _type_check(converted)
@@ -163,7 +163,7 @@ def _event(
     return exp.and_(*keep) if keep else exp.true(), checks, row
 
 
-def _default_channel(event: EventMapping, name: exp.Expression) -> exp.Expression:
+def _default_channel(event: EventMapping, name: exp.Expr) -> exp.Expr:
     """The vocabulary's channel for the event name (`Order Shipped` -> carrier), else web."""
     if isinstance(event.event, str):
         return lit(default_channel(event.event) or "web")
@@ -191,7 +191,7 @@ def _type_check(converted: Converted) -> list[Check]:
     return [Check(converted.invalid, converted.column, converted.reason)]
 
 
-def _mapped_name(spec: EventName, columns: dict[str, str]) -> tuple[exp.Expression, str]:
+def _mapped_name(spec: EventName, columns: dict[str, str]) -> tuple[exp.Expr, str]:
     value = text(col(spec.column), columns.get(spec.column, "VARCHAR"))
     if spec.values is None:
         return value, spec.column
@@ -205,10 +205,10 @@ def _mapped_name(spec: EventName, columns: dict[str, str]) -> tuple[exp.Expressi
 def _message_id(
     spec: Template | None,
     columns: dict[str, str],
-    name: exp.Expression,
-    raw: exp.Expression,
+    name: exp.Expr,
+    raw: exp.Expr,
     mapping_name: str,
-) -> tuple[exp.Expression, str]:
+) -> tuple[exp.Expr, str]:
     """The id a re-import recognises: from the mapping, or a hash of the row's content."""
     if spec is None:
         digest = fn("md5", exp.DPipe(this=name, expression=cast(raw, "VARCHAR"), safe=True))
@@ -221,7 +221,7 @@ def _message_id(
     return value, spec.columns()[0] if spec.columns() else "message_id"
 
 
-def _filter(spec: Filter, columns: dict[str, str]) -> exp.Expression:
+def _filter(spec: Filter, columns: dict[str, str]) -> exp.Expr:
     value = text(col(spec.column), columns.get(spec.column, "VARCHAR"))
     if spec.not_null is not None:
         return not_null(value) if spec.not_null else is_null(value)
@@ -238,20 +238,20 @@ def _as_text(value: object) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _raw_row(columns: dict[str, str]) -> exp.Expression:
+def _raw_row(columns: dict[str, str]) -> exp.Expr:
     """The row as a JSON object (kept in the quarantine, and the default id's content)."""
-    args: list[exp.Expression] = []
+    args: list[exp.Expr] = []
     for name in columns:
         args += [lit(name), col(name)]
     return fn("json_object", *args)
 
 
-def _alias(value: exp.Expression, name: str, sql_type: str) -> exp.Expression:
+def _alias(value: exp.Expr, name: str, sql_type: str) -> exp.Expr:
     return exp.alias_(cast(value, sql_type), name)
 
 
 def _union(selects: list[exp.Select]) -> str:
-    tree: exp.Expression = selects[0]
+    tree: exp.Expr = selects[0]
     for select in selects[1:]:
         tree = exp.union(tree, select, distinct=False)
     return tree.sql(dialect="duckdb")
