@@ -14,16 +14,15 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from klantreis.measure.voice.sentiment import LABELS, lexicon_sentiment
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 MIN_EXAMPLES = 100
 """Fewer rated texts than this and the lexicons are better than a model."""
@@ -56,6 +55,14 @@ def lexicon_features(frame: pd.DataFrame) -> np.ndarray:
 
 
 def _pipeline(c: float = 4.0) -> Pipeline:
+    # scikit-learn is imported here, not at module level: it costs seconds of start-up for
+    # the server and CLI commands that never train.
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
     features = ColumnTransformer(
         [
             (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -10,6 +12,14 @@ from klantreis.measure.voice.language import detect_language
 from klantreis.measure.voice.model import SentimentModel
 from klantreis.measure.voice.sentiment import lexicon_sentiment
 from klantreis.measure.voice.topics import PHASE_OF_TOPIC, detect_topics
+
+_MARKUP = re.compile(r"<[^>]{0,200}>|\[/?[a-z]{1,10}\]", re.IGNORECASE)
+
+
+def plain(text: str) -> str:
+    """Text without HTML tags and entities, which customers paste from e-mails and which
+    mislead the language detector; the stored text keeps them as given."""
+    return html.unescape(_MARKUP.sub(" ", text))
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,8 @@ class VoiceScorer:
         self, texts: Sequence[str], languages: Sequence[str | None] | None = None
     ) -> list[TextScore]:
         given = list(languages) if languages is not None else [None] * len(texts)
+        originals = list(texts)
+        texts = [plain(t) for t in originals]
         detected = [
             (lang, 1.0) if lang else detect_language(text)
             for text, lang in zip(texts, given, strict=True)
@@ -67,7 +79,7 @@ class VoiceScorer:
             phases = tuple(dict.fromkeys(PHASE_OF_TOPIC[t] for t in topics))
             results.append(
                 TextScore(
-                    text, langs[i], round(detected[i][1], 3), round(score, 4), label,
+                    originals[i], langs[i], round(detected[i][1], 3), round(score, 4), label,
                     topics, phases, method,
                 )
             )

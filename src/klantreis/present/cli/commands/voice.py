@@ -9,18 +9,91 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+import klantreis
+from klantreis.config import load_settings
 from klantreis.measure.voice.scoring import TextScore, VoiceScorer
+from klantreis.measure.voice.stored import update_voice
+from klantreis.measure.voice.topics import TOPICS
+from klantreis.measure.voice.training import load_shop_model
 from klantreis.present.cli.options import (
     CliError,
     JsonOption,
+    StoreOption,
     console,
     friendly_errors,
+    open_store,
     print_json,
 )
 
 voice_app = typer.Typer(
     help="Voice of the customer: sentiment and topics of reviews, tickets, chats and surveys.",
+    invoke_without_command=True,
 )
+
+
+@voice_app.callback()
+@friendly_errors
+def summary(
+    ctx: typer.Context,
+    topic: Annotated[
+        str | None, typer.Option("--topic", help=f"Only this topic ({', '.join(TOPICS)}, other).")
+    ] = None,
+    phase: Annotated[
+        str | None, typer.Option("--phase", help="Only topics of this journey phase.")
+    ] = None,
+    persona: Annotated[str | None, typer.Option("--persona", help="Only this persona.")] = None,
+    store: StoreOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Topic volume, sentiment and trend with representative quotes (scores new texts first).
+
+    Example: klantreis voice --phase service
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = load_settings(store)
+    if not settings.store.exists():
+        raise CliError(f"store {settings.store} does not exist; run `klantreis demo` or "
+                       "`klantreis import` first", 2)
+    with klantreis.open(settings.store) as kr:
+        result = kr.voice(topic=topic, phase=phase, persona=persona)
+    rows = result.to_pylist()
+    if json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("no customer texts match", highlight=False)
+        return
+    table = Table("topic", "phase", "texts", "sentiment", "neg %", "trend", "quotes")
+    for row in rows:
+        trend = "" if row["trend"] is None else f"{row['trend']:+.2f}"
+        quotes = "\n".join(f"{q['label'][:3]}: “{q['text'][:120]}”" for q in row["quotes"])
+        table.add_row(
+            row["topic"], row["phase"] or "", str(row["texts"]), f"{row['sentiment']:+.2f}",
+            f"{100 * row['negative_share']:.0f}", trend, escape(quotes),
+        )
+    console.print(table)
+
+
+@voice_app.command("update")
+@friendly_errors
+def update(
+    store: StoreOption = None,
+    retrain: Annotated[
+        bool, typer.Option("--retrain/--no-retrain", help="Retrain the shop model if needed.")
+    ] = True,
+    json: JsonOption = False,
+) -> None:
+    """Score the texts stored since the last run (and learn from rated reviews).
+
+    Example: klantreis voice update
+    """
+    with open_store(store) as handle:
+        result = update_voice(handle, retrain=retrain)
+    if json:
+        print_json(result.__dict__)
+        return
+    console.print(f"scored {result.scored} new texts ({result.note})", highlight=False)
 
 
 def read_texts(path: Path) -> list[tuple[int, str]]:
@@ -47,14 +120,22 @@ def score(
     text_file: Annotated[
         Path, typer.Option("--text-file", help="UTF-8 file with one text per line.")
     ],
+    store: StoreOption = None,
     json: JsonOption = False,
 ) -> None:
     """Score texts (language, sentiment, topics) without storing anything.
 
+    Uses the shop's model when the store has one (see `voice update`), else the lexicons.
+
     Example: klantreis voice score --text-file reviews.txt --json
     """
     lines = read_texts(text_file)
-    scores = VoiceScorer().score_many([text for _, text in lines])
+    model = None
+    settings = load_settings(store)
+    if settings.store.exists():
+        with open_store(store, read_only=True) as handle:
+            model = load_shop_model(handle)
+    scores = VoiceScorer(model).score_many([text for _, text in lines])
     if json:
         print_json([{"line": n, **s.as_dict()} for (n, _), s in zip(lines, scores, strict=True)])
         return

@@ -1,0 +1,206 @@
+"""Analyses over the scored voice: topic volume, sentiment and trend with quotes; emotion per
+phase for the journey map's emotion curve.
+
+Each text counts once per topic it mentions, under the phase that topic is about; a text without
+a topic counts as `other` under the journey phase it was written in (from `journey_events`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from klantreis.measure.filters import Cut
+from klantreis.measure.registry import analysis
+from klantreis.measure.voice.stored import update_voice
+from klantreis.measure.voice.topics import PHASE_OF_TOPIC, TOPICS
+from klantreis.store.query import Query
+
+if TYPE_CHECKING:
+    from klantreis.api import Klantreis, Result
+
+OTHER = "other"
+TREND_DAYS = 90
+QUOTES_NEGATIVE = 2
+QUOTES_POSITIVE = 1
+
+
+class VoiceQueryError(ValueError):
+    """A filter value that names no topic or phase."""
+
+
+_WITH_JOURNEYS = """
+WITH texts AS (
+    SELECT v.message_id, v.event, v.timestamp, v.sentiment, v.label, v.rating, v.text,
+           v.language, v.order_id, v.survey_kind, v.survey_score, j.person_id, j.touchpoint,
+           coalesce(t.topic, 'other') AS topic, coalesce(t.phase, j.phase) AS phase
+    FROM voice AS v
+    LEFT JOIN journey_events AS j ON j.message_id = v.message_id
+    LEFT JOIN voice_topics AS t ON t.message_id = v.message_id
+),
+"""
+_WITHOUT_JOURNEYS = """
+WITH texts AS (
+    SELECT v.message_id, v.event, v.timestamp, v.sentiment, v.label, v.rating, v.text,
+           v.language, v.order_id, v.survey_kind, v.survey_score,
+           CAST(NULL AS VARCHAR) AS person_id, CAST(NULL AS VARCHAR) AS touchpoint,
+           coalesce(t.topic, 'other') AS topic, t.phase AS phase
+    FROM voice AS v
+    LEFT JOIN voice_topics AS t ON t.message_id = v.message_id
+),
+"""
+_FILTERED = """
+f AS (
+    SELECT * FROM texts
+    WHERE :cut AND (:topic IS NULL OR topic = :topic) AND (:phase IS NULL OR phase = :phase)
+)
+"""
+_SUMMARY = """,
+ref AS (SELECT max(timestamp) AS latest FROM f)
+SELECT topic, phase,
+       count(DISTINCT message_id) AS texts,
+       avg(sentiment) AS sentiment,
+       avg(CASE WHEN label = 'negative' THEN 1.0 ELSE 0.0 END) AS negative_share,
+       avg(CASE WHEN label = 'positive' THEN 1.0 ELSE 0.0 END) AS positive_share,
+       avg(rating) AS mean_rating,
+       count(DISTINCT CASE WHEN timestamp > latest - INTERVAL 90 DAY THEN message_id END)
+           AS recent_texts,
+       avg(CASE WHEN timestamp > latest - INTERVAL 90 DAY THEN sentiment END)
+           AS recent_sentiment,
+       avg(CASE WHEN timestamp <= latest - INTERVAL 90 DAY
+                 AND timestamp > latest - INTERVAL 180 DAY THEN sentiment END)
+           AS previous_sentiment
+FROM f CROSS JOIN ref
+GROUP BY topic, phase
+ORDER BY texts DESC, topic
+"""
+_QUOTES = """,
+ranked AS (
+    SELECT topic, text, sentiment, label, event, timestamp,
+           row_number() OVER (PARTITION BY topic ORDER BY sentiment ASC, timestamp DESC)
+               AS negative_rank,
+           row_number() OVER (PARTITION BY topic ORDER BY sentiment DESC, timestamp DESC)
+               AS positive_rank
+    FROM f
+    WHERE length(text) BETWEEN 15 AND 300
+)
+SELECT topic, text, sentiment, label, event, timestamp FROM ranked
+WHERE (label = 'negative' AND negative_rank <= :negative)
+   OR (label = 'positive' AND positive_rank <= :positive)
+ORDER BY topic, sentiment
+"""
+_BY_PHASE = """,
+per_phase AS (
+    SELECT DISTINCT phase, message_id, sentiment, rating FROM f WHERE phase IS NOT NULL
+)
+SELECT phase,
+       count(DISTINCT message_id) AS texts,
+       avg(sentiment) AS sentiment,
+       avg(rating) AS mean_rating,
+       count(rating) AS ratings
+FROM per_phase
+GROUP BY phase
+"""
+
+
+def prepare(kr: Klantreis) -> None:
+    """Bring the model and the scored voice up to date when the store can be written."""
+    if kr.store.read_only:
+        return
+    from klantreis.model import ensure_built
+
+    if kr.engine.capabilities.writable:
+        ensure_built(kr)
+    update_voice(kr.store, kr.engine)
+
+
+def _validate(topic: str | None, phase: str | None) -> None:
+    if topic is not None and topic not in (*TOPICS, OTHER):
+        raise VoiceQueryError(
+            f"topic {topic!r} is not one of: {', '.join((*TOPICS, OTHER))}"
+        )
+    if phase is not None and not phase.strip():
+        raise VoiceQueryError("phase must not be empty")
+
+
+def _query(kr: Klantreis, tail: str, cut: Cut, topic: str | None, phase: str | None,
+           **params: Any) -> pa.Table:
+    journeys = kr.engine.has_table("journey_events")
+    head = _WITH_JOURNEYS if journeys else _WITHOUT_JOURNEYS
+    return kr.engine.fetch(
+        Query(head + _FILTERED + tail, cut=cut.condition(kr.engine), topic=topic, phase=phase,
+              **params)
+    )
+
+
+@analysis("voice")
+def voice(
+    kr: Klantreis,
+    topic: str | None = None,
+    phase: str | None = None,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    persona: str | None = None,
+) -> Result:
+    """Per topic: texts, mean sentiment, shares, mean rating, trend and representative quotes.
+
+    `trend` is the mean sentiment of the last 90 days minus that of the 90 days before them
+    (counted back from the newest text), None when either window is empty.
+    """
+    from klantreis.api import Result
+
+    _validate(topic, phase)
+    prepare(kr)
+    cut = Cut.parse(start, end, persona)
+    summary = _query(kr, _SUMMARY, cut, topic, phase).to_pylist()
+    quotes = _query(kr, _QUOTES, cut, topic, phase,
+                    negative=QUOTES_NEGATIVE, positive=QUOTES_POSITIVE).to_pylist()
+    by_topic: dict[str, list[dict[str, Any]]] = {}
+    for quote in quotes:
+        by_topic.setdefault(quote.pop("topic"), []).append(quote)
+    rows = []
+    for row in summary:
+        recent, previous = row.pop("recent_sentiment"), row.pop("previous_sentiment")
+        row["trend"] = None if recent is None or previous is None else recent - previous
+        row["quotes"] = by_topic.get(row["topic"], [])
+        rows.append(row)
+    schema = pa.schema([
+        ("topic", pa.string()), ("phase", pa.string()), ("texts", pa.int64()),
+        ("sentiment", pa.float64()), ("negative_share", pa.float64()),
+        ("positive_share", pa.float64()), ("mean_rating", pa.float64()),
+        ("recent_texts", pa.int64()), ("trend", pa.float64()),
+        ("quotes", pa.list_(pa.struct([
+            ("text", pa.string()), ("sentiment", pa.float64()), ("label", pa.string()),
+            ("event", pa.string()), ("timestamp", pa.timestamp("us")),
+        ]))),
+    ])
+    return Result(pa.Table.from_pylist(rows, schema=schema),
+                  {"topic": topic, "phase": phase, "trend_days": TREND_DAYS})
+
+
+@analysis("emotion_by_phase")
+def emotion_by_phase(
+    kr: Klantreis,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    persona: str | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Phase → mean sentiment (`value`, -1..+1), texts, mean review score: the emotion curve."""
+    prepare(kr)
+    table = _query(kr, _BY_PHASE, Cut.parse(start, end, persona), None, None)
+    return {
+        row["phase"]: {
+            "value": round(float(row["sentiment"]), 3),
+            "n": int(row["texts"]),
+            "mean_rating": None if row["mean_rating"] is None else round(row["mean_rating"], 2),
+            "ratings": int(row["ratings"]),
+            "source": "voice",
+        }
+        for row in table.to_pylist()
+    }
+
+
+__all__ = ["PHASE_OF_TOPIC", "VoiceQueryError", "emotion_by_phase", "voice"]

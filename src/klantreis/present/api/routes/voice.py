@@ -1,0 +1,72 @@
+"""Read API for the voice of the customer: topics with quotes, emotion per phase, scoring."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+
+from klantreis.api import Klantreis
+from klantreis.measure.filters import FilterError
+from klantreis.measure.voice.analyses import VoiceQueryError
+from klantreis.measure.voice.scoring import VoiceScorer
+from klantreis.measure.voice.training import load_shop_model
+from klantreis.present.api.deps import ReadAccess, StoreDep
+
+router = APIRouter(prefix="/api/voice", tags=["voice"])
+
+
+def _kr(request: Request, store: Any) -> Klantreis:
+    return Klantreis.over(store, request.app.state.settings)
+
+
+@router.get("")
+def voice(
+    request: Request,
+    store: StoreDep,
+    _who: ReadAccess,
+    topic: str | None = None,
+    phase: str | None = None,
+    persona: str | None = None,
+    start: str | None = Query(None, alias="from", description="ISO date"),
+    end: str | None = Query(None, alias="to", description="ISO date"),
+) -> list[dict[str, Any]]:
+    """Per topic: texts, sentiment, trend and quotes (the same as `klantreis voice --json`).
+
+    Quotes are the customers' own text, unescaped JSON strings: escape them when rendering.
+    """
+    try:
+        result = _kr(request, store).voice(
+            topic=topic, phase=phase, persona=persona, start=start, end=end
+        )
+    except VoiceQueryError as exc:
+        field = "topic" if "topic" in str(exc) else "phase"
+        raise HTTPException(400, {"field": field, "error": str(exc)}) from None
+    except FilterError as exc:
+        raise HTTPException(400, {"field": "from/to/persona", "error": str(exc)}) from None
+    return result.to_pylist()
+
+
+@router.get("/emotion")
+def emotion(
+    request: Request, store: StoreDep, _who: ReadAccess, persona: str | None = None
+) -> dict[str, Any]:
+    """Phase → mean sentiment (-1..+1), texts and mean review score: the emotion curve."""
+    try:
+        return dict(_kr(request, store).emotion_by_phase(persona=persona))
+    except FilterError as exc:
+        raise HTTPException(400, {"field": "persona", "error": str(exc)}) from None
+
+
+class ScoreRequest(BaseModel):
+    texts: list[str] = Field(min_length=1, max_length=1000)
+    language: str | None = Field(default=None, min_length=2, max_length=8)
+
+
+@router.post("/score")
+def score(body: ScoreRequest, store: StoreDep, _who: ReadAccess) -> list[dict[str, Any]]:
+    """Score texts without storing them (the same as `klantreis voice score --json`)."""
+    scorer = VoiceScorer(load_shop_model(store))
+    languages = [body.language] * len(body.texts) if body.language else None
+    return [s.as_dict() for s in scorer.score_many(body.texts, languages)]
