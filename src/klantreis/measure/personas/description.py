@@ -23,6 +23,8 @@ NAMES: dict[tuple[str, str], str] = {
     ("promo_clicks", "high"): "Bargain hunters",
     ("orders", "high"): "Loyal regulars",
     ("app_share", "high"): "App regulars",
+    ("social_share", "high"): "Social-media shoppers",
+    ("items_per_order", "high"): "Basket fillers",
     ("email_engagement", "high"): "Newsletter readers",
     ("return_rate", "high"): "Frequent returners",
     ("support_contacts", "high"): "Service seekers",

@@ -36,6 +36,8 @@ FEATURES: tuple[Feature, ...] = (
     Feature("orders", "orders"),
     Feature("conversion", "visits that end in an order", skewed=False),
     Feature("order_value", "order value"),
+    Feature("items_per_order", "products per order"),
+    Feature("social_share", "visits from social media", skewed=False),
     Feature("app_share", "app use", skewed=False),
     Feature("email_engagement", "e-mail opens and clicks"),
     Feature("promo_clicks", "promotion clicks"),
@@ -58,6 +60,8 @@ WITH ev AS (
         count(*) FILTER (WHERE event = 'Product List Filtered') AS filters,
         count(*) FILTER (WHERE event = 'Product Viewed') AS product_views,
         count(DISTINCT order_id) FILTER (WHERE event = 'Order Completed') AS orders,
+        avg(json_array_length(json_extract(properties, '$.products')))
+            FILTER (WHERE event = 'Order Completed') AS items_per_order,
         avg(coalesce(TRY_CAST(properties ->> '$.total' AS DOUBLE),
                      TRY_CAST(properties ->> '$.revenue' AS DOUBLE)))
             FILTER (WHERE event = 'Order Completed') AS order_value,
@@ -75,6 +79,14 @@ WITH ev AS (
             FILTER (WHERE event = 'Order Completed') AS region
     FROM journey_events
     GROUP BY person_id
+),
+campaigns AS (
+    SELECT je.person_id,
+        avg(CASE WHEN raw.context ->> '$.campaign.medium' LIKE '%social%' THEN 1.0 ELSE 0.0 END)
+            AS social_share
+    FROM journey_events AS je JOIN events AS raw ON raw.message_id = je.message_id
+    WHERE raw.context ->> '$.campaign.medium' IS NOT NULL
+    GROUP BY je.person_id
 ),
 visits AS (
     SELECT person_id, avg(date_diff('second', started_at, ended_at)) / 60.0 AS session_minutes
@@ -102,6 +114,8 @@ SELECT ev.person_id, p.user_id, ev.events,
     ev.orders,
     CAST(ev.orders AS DOUBLE) / greatest(ev.journeys, 1) AS conversion,
     ev.order_value,
+    ev.items_per_order,
+    m.social_share,
     CAST(ev.app_events AS DOUBLE) / nullif(ev.site_events, 0) AS app_share,
     ev.email_actions AS email_engagement,
     ev.promo_clicks,
@@ -113,6 +127,7 @@ SELECT ev.person_id, p.user_id, ev.events,
 FROM ev
 LEFT JOIN persons AS p ON p.person_id = ev.person_id
 LEFT JOIN visits AS v ON v.person_id = ev.person_id
+LEFT JOIN campaigns AS m ON m.person_id = ev.person_id
 LEFT JOIN considered AS c ON c.person_id = ev.person_id
 ORDER BY ev.person_id
 """

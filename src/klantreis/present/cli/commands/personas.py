@@ -36,7 +36,7 @@ ORDER BY source, size DESC, persona
 def discover_command(
     store: StoreOption = None,
     k: Annotated[
-        str, typer.Option("--k", help="Number of groups, or 'auto' (silhouette).")
+        str, typer.Option("--k", help="Number of groups, or 'auto' (silhouette, k=3..8).")
     ] = "auto",
     seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same groups.")] = 7,
     as_json: JsonOption = False,
@@ -60,7 +60,8 @@ def discover_command(
                       escape(", ".join(p.examples)))
     console.print(table)
     if found.scores:
-        console.print("silhouette by k: " + ", ".join(f"{k}: {v}" for k, v in found.scores.items()))
+        scores = ", ".join(f"{k}: {v}" for k, v in found.scores.items())
+        console.print(f"silhouette by k: {scores}")
 
 
 @personas_app.command("assign")
