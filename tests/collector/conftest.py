@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from klantreis.collect.keys import create_key
 from klantreis.store import Store
 
 CLI = [sys.executable, "-m", "klantreis.present.cli.app"]
@@ -27,7 +28,12 @@ def free_port() -> int:
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, timeout=60, env=env, check=False
+        [*CLI, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        check=False,
     )
 
 
@@ -50,9 +56,11 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def create_key(self, name: str, *, read: bool = False) -> str:
-        result = cli("keys", "create", "--name", name, *(["--read"] if read else []), env=self.env)
-        assert result.returncode == 0, result.stderr
-        return result.stdout.strip()
+        """A key made through the Python API the CLI uses (the CLI has its own tests);
+        in-process because every CLI start costs seconds of imports."""
+        assert self.proc is None, "create keys before starting the server"
+        with Store(self.store) as store:
+            return create_key(store, name, "read" if read else "write")[1]
 
     def start(self) -> Server:
         self.port = free_port()
@@ -115,9 +123,11 @@ def make_server(tmp_path: Path) -> Iterator[type[Server]]:
         server.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A running server shared by a module's tests, with `write_key` and `read_key` set."""
+    """A running server shared by the collector tests, with `write_key` and `read_key` set.
+
+    Tests that need to stop, kill or reconfigure a server use `make_server` instead."""
     server = Server(tmp_path_factory.mktemp("collector") / "store.duckdb")
     server.write_key = server.create_key("shop")
     server.read_key = server.create_key("analyst", read=True)

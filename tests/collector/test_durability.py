@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import uuid
@@ -121,3 +122,29 @@ def test_overload_answers_429_and_loses_nothing_acknowledged(make_server) -> Non
     rows = server.stored("SELECT message_id FROM events")
     # Exactly the acknowledged events: nothing refused with 429 slipped in, nothing acked is lost.
     assert sorted(mid for (mid,) in rows) == sorted(acked)
+
+
+def test_quarantine_and_stored_once_in_the_store(make_server) -> None:
+    server: Server = make_server()
+    server.write_key = server.create_key("shop")
+    server.start()
+    message_id = f"twice-{uuid.uuid4().hex}"
+    body = {"userId": "u", "event": "Twice", "messageId": message_id}
+    post = functools.partial(httpx.post, auth=(server.write_key, ""), timeout=10)
+    assert post(f"{server.url}/v1/track", content=orjson.dumps(body)).status_code == 200
+    assert post(f"{server.url}/v1/track", content=orjson.dumps(body)).status_code == 200
+    bad = {"userId": "u-q", "event": "E", "timestamp": "bad-time"}
+    assert post(f"{server.url}/v1/track", content=orjson.dumps(bad)).status_code == 400
+    batch = {"batch": [{"type": "track", "event": "No person"}, {**body, "type": "track"}]}
+    assert post(f"{server.url}/v1/batch", content=orjson.dumps(batch)).status_code == 200
+    server.stop()
+    assert server.stored(f"SELECT count(*) FROM events WHERE message_id = '{message_id}'") == [(1,)]
+    rows = server.stored(
+        "SELECT column_name, reason, source, line, user_id FROM quarantine ORDER BY column_name"
+    )
+    assert [(r[0], r[2], r[3]) for r in rows] == [
+        ("timestamp", "http", None),
+        ("userId", "http", 0),
+    ]
+    assert "bad-time" in rows[0][1]
+    assert rows[0][4] == "u-q"

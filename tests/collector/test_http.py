@@ -278,20 +278,3 @@ def test_health_needs_no_key(server: Server) -> None:
     response = httpx.get(f"{server.url}/v1/health")
     assert response.status_code == 200
     assert response.json()["ok"] is True
-
-
-def test_quarantine_and_stored_once_after_stop(server: Server) -> None:
-    """Runs last in this module: stops the shared server and reads its store directly."""
-    message_id = mid()
-    body = {"userId": "u", "event": "Twice", "messageId": message_id}
-    assert post(server, "/v1/track", body).status_code == 200
-    assert post(server, "/v1/track", body).status_code == 200
-    post(server, "/v1/track", {"userId": "u", "event": "E", "timestamp": "bad-time"})
-    server.stop()
-    count = server.stored(f"SELECT count(*) FROM events WHERE message_id = '{message_id}'")
-    assert count == [(1,)]
-    reasons = server.stored(
-        "SELECT column_name, reason, source FROM quarantine WHERE column_name = 'timestamp'"
-    )
-    assert reasons and all(source == "http" for _, _, source in reasons)
-    assert any("bad-time" in reason for _, reason, _ in reasons)

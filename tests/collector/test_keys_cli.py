@@ -1,0 +1,75 @@
+"""`klantreis keys create|list|revoke` through the real CLI (in-process with Typer's runner,
+which separates stdout from stderr; one test starts it as a subprocess)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from klantreis.collect.keys import KeyRing, hash_key
+from klantreis.store import Store
+
+from .conftest import Server, cli
+
+
+def run(*args: str, env: dict[str, str]):
+    from typer.testing import CliRunner
+
+    from klantreis.present.cli.app import app
+
+    return CliRunner().invoke(app, list(args), env=env)
+
+
+def test_create_list_revoke(tmp_path: Path) -> None:
+    env = {"KLANTREIS_STORE": str(tmp_path / "keys.duckdb")}
+    created = run("keys", "create", "--name", "webshop", env=env)
+    assert created.exit_code == 0, created.output
+    key = created.stdout
+    assert key.endswith("\n") and key.count("\n") == 1, "stdout must hold the key alone"
+    key = key.strip()
+    assert key.startswith("krw_") and len(key) > 30
+    read = run("keys", "create", "--name", "analyst", "--read", env=env).stdout.strip()
+    assert read.startswith("krr_")
+
+    listed = orjson.loads(run("keys", "list", "--json", env=env).stdout)
+    assert [(k["name"], k["kind"], k["revoked_at"]) for k in listed] == [
+        ("webshop", "write", None),
+        ("analyst", "read", None),
+    ]
+    assert key not in orjson.dumps(listed).decode(), "keys list must never show a secret"
+
+    with Store(tmp_path / "keys.duckdb", read_only=True) as store:
+        stored = store.connection.execute("SELECT key_hash FROM api_keys").fetchall()
+        assert (hash_key(key),) in stored and (key,) not in stored  # only the hash is kept
+        ring = KeyRing(store)
+        assert ring.lookup(key, "write") is not None
+        assert ring.lookup(key, "read") is None, "a write key is not a read key"
+        assert ring.lookup(read, "read") is not None
+
+    revoked = run("keys", "revoke", "webshop", env=env)
+    assert revoked.exit_code == 0, revoked.output
+    with Store(tmp_path / "keys.duckdb", read_only=True) as store:
+        assert KeyRing(store).lookup(key, "write") is None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("keys", "revoke", "nobody"), "no active key"),
+        (("keys", "create", "--name", "  "), "needs a --name"),
+    ],
+)
+def test_errors_are_one_line(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    result = run(*args, env={"KLANTREIS_STORE": str(tmp_path / "keys.duckdb")})
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_store_held_by_the_server_gives_a_clear_message(server: Server) -> None:
+    result = cli("keys", "list", env={"KLANTREIS_STORE": str(server.store)})
+    assert result.returncode == 2
+    assert "klantreis serve" in result.stderr
+    assert "Traceback" not in result.stderr
