@@ -74,7 +74,8 @@ def settled(client: TestClient, url: str, timeout: float = 120) -> str:
     deadline = time.monotonic() + timeout
     while True:
         html = client.get(url).text
-        if 'id="map-progress"' not in html and 'id="map-stale"' not in html:
+        if not any(f'id="{marker}"' in html for marker in ("map-progress", "map-stale",
+                                                              "page-progress")):
             return html
         assert time.monotonic() < deadline, f"{url} still computing after {timeout} s"
         time.sleep(0.2)

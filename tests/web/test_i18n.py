@@ -22,10 +22,12 @@ def used_messages() -> set[str]:
             if item.name.endswith((".html", ".svg", ".py")):
                 found.update("".join(_PIECE.findall(m.group(1)))
                              for m in _CALL.finditer(item.read_text("utf-8")))
-    # Lane labels are looked up from a dict in routes/journey_map.py.
+    # Words looked up from constants (map lanes, outcomes, analysis statuses).
+    from klantreis.present.web.mapview import OUTCOMES
     from klantreis.present.web.routes.journey_map import LANE_LABELS
+    from klantreis.present.web.routes.pages import ANALYSIS_WORDS
 
-    found.update(LANE_LABELS.values())
+    found.update(LANE_LABELS.values(), OUTCOMES.values(), ANALYSIS_WORDS)
     return found
 
 

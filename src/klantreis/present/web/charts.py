@@ -49,28 +49,51 @@ def sankey(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     return {"kind": "sankey", "nodes": [{"name": n} for n in names], "links": links}
 
 
-def scorecard(rows: list[dict[str, Any]], lang: Lang) -> dict[str, Any] | None:
-    """Bars of the share of cases meeting each expectation."""
-    categories, met = [], []
-    for row in rows:
-        name = _pick(row, "label", "expectation", "name", "id")
-        rate = _pick(row, "met_rate", "rate", "share_met", "score")
-        if name is None or rate is None:
-            continue
-        categories.append(str(name))
-        met.append(round(float(rate) * (100 if float(rate) <= 1 else 1), 1))
-    if not categories:
+def expectation_trends(scorecard: Any, lang: Lang) -> dict[str, Any] | None:
+    """Breach rate per period of each expectation (the scorecard's trend points), in %."""
+    data = scorecard.to_dict() if hasattr(scorecard, "to_dict") else scorecard
+    items = [e for e in (data or {}).get("expectations", []) if (e.get("trend") or {}).get(
+        "points")]
+    if not items:
         return None
-    return {"kind": "bar", "categories": categories, "x_max": 100,
-            "series": [{"name": lang.gettext("% met"), "data": met}]}
+    periods = sorted({str(p["period"])[:7] for e in items for p in e["trend"]["points"]})
+    series = []
+    for item in items:
+        by_period = {str(p["period"])[:7]: p.get("breach_rate") for p in item["trend"]["points"]}
+        series.append({"name": str(item.get("title") or item.get("id")),
+                       "data": [None if by_period.get(x) is None
+                                else round(100 * float(by_period[x]), 2) for x in periods]})
+    return {"kind": "line", "x": periods, "y_name": lang.gettext("% breached"), "y_min": 0,
+            "series": series}
 
 
-def voice(outcome: Outcome, lang: Lang) -> dict[str, Any] | None:
-    """Sentiment over time when the voice analysis gives a time series."""
-    rows = outcome.rows
-    if not rows or ("month" not in rows[0] and "period" not in rows[0]):
+def topics(rows: list[dict[str, Any]], lang: Lang) -> dict[str, Any] | None:
+    """Share of negative texts per topic and phase, largest first."""
+    rows = sorted((r for r in rows if r.get("texts")), key=lambda r: -(r["texts"] or 0))[:15]
+    if not rows:
         return None
-    x = [str(_pick(r, "month", "period")) for r in rows]
-    data = [_pick(r, "sentiment", "mean_sentiment", "score") for r in rows]
-    return {"kind": "line", "x": x, "y_min": -1, "y_max": 1,
-            "series": [{"name": lang.gettext("sentiment"), "data": data}]}
+    return {
+        "kind": "bar",
+        "categories": [f"{r.get('topic')} · {r.get('phase')}" for r in rows],
+        "x_max": 100,
+        "series": [
+            {"name": lang.gettext("% negative"),
+             "data": [round(100 * float(r.get("negative_share") or 0), 1) for r in rows]},
+            {"name": lang.gettext("% positive"),
+             "data": [round(100 * float(r.get("positive_share") or 0), 1) for r in rows]},
+        ],
+    }
+
+
+def emotion(outcome: Outcome, lang: Lang) -> dict[str, Any] | None:
+    """The emotion curve across phases (voice sentiment, -1..+1)."""
+    if not outcome.ok or not isinstance(outcome.value, dict) or not outcome.value:
+        return None
+    from klantreis.model.definition import load_definition
+
+    definition = load_definition(None)
+    order = [p for p in definition.phase_ids if p in outcome.value]
+    return {"kind": "line", "x": [definition.phase_label(p, lang.code) for p in order],
+            "y_min": -1, "y_max": 1,
+            "series": [{"name": lang.gettext("emotion"),
+                        "data": [outcome.value[p].get("value") for p in order]}]}

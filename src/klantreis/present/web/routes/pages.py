@@ -1,18 +1,28 @@
-"""Expectations, funnels & paths and voice: pages that draw what their analyses return."""
+"""Expectations, funnels & paths and voice: pages that draw what their analyses return.
+
+Their analyses run in the background cache (see cache.py): a page answers at once, with the
+last result or with progress, never after the many seconds an analysis may take.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from klantreis.present.web import charts
-from klantreis.present.web.board import PERIODS, Board
-from klantreis.present.web.context import get_store, render, viewer
+from klantreis.present.web.board import PERIODS, Board, Outcome
+from klantreis.present.web.cache import Lookup, ResultCache
+from klantreis.present.web.context import Viewer, get_store, render, viewer
 from klantreis.store.query import Query as SqlQuery
 
 router = APIRouter(include_in_schema=False)
+
+ANALYSIS_WORDS = ("kept", "breached", "no data", "no_data", "flat", "improving", "worsening",
+                  "too little data")
+"""Status and trend words the expectations analysis returns; the page translates them."""
 
 
 def _board(request: Request) -> Board:
@@ -25,15 +35,58 @@ def _cut(board: Board, period: str | None, persona: str | None) -> dict[str, Any
             "end": until.isoformat() if until else None, "persona": persona or None}
 
 
+def in_background(request: Request, page: str, params: dict[str, Any],
+                  compute: Callable[[Board], dict[str, Outcome]]) -> Lookup:
+    """A page's analyses, from the background cache."""
+    cache: ResultCache = request.app.state.web_cache
+    board = _board(request)
+    key = (page, *sorted((k, repr(v)) for k, v in params.items()))
+    return cache.lookup(key, board.store.events_fingerprint(), lambda: compute(board))
+
+
+def _show(request: Request, who: Viewer, template: str, found: Lookup, **context: Any
+          ) -> Response:
+    return render(request, who, template, found=found, **(found.value or {}), **context)
+
+
 @router.get("/expectations", response_class=HTMLResponse)
 def expectations_page(request: Request, period: str = "all", persona: str = "") -> Response:
     who = viewer(request)
-    board = _board(request)
-    cut = _cut(board, period, persona)
-    scorecard = board.run("expectations", **cut)
-    pains = board.run("pain_points", **cut)
-    return render(request, who, "expectations.html", scorecard=scorecard, pains=pains,
-                  view=charts.scorecard(scorecard.rows, who.lang))
+    cut = _cut(_board(request), period, persona)
+
+    def compute(board: Board) -> dict[str, Outcome]:
+        return {"scorecard": board.run("expectations", **cut),
+                "pains": board.run("pain_points", **cut)}
+
+    found = in_background(request, "expectations", cut, compute)
+    view = None
+    if found.ready and found.value["scorecard"].ok:
+        view = charts.expectation_trends(found.value["scorecard"].value, who.lang)
+    return _show(request, who, "expectations.html", found, trends=view,
+                 scorecard_rows=_scorecard_rows(found), pain_rows=_pain_rows(found))
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    if hasattr(value, "to_dict"):
+        result = value.to_dict()
+        if isinstance(result, dict):
+            return result
+    return value if isinstance(value, dict) else {}
+
+
+def _scorecard_rows(found: Lookup) -> list[dict[str, Any]]:
+    if not found.ready or not found.value["scorecard"].ok:
+        return []
+    return list(_as_dict(found.value["scorecard"].value).get("expectations") or [])
+
+
+def _pain_rows(found: Lookup) -> list[dict[str, Any]]:
+    if not found.ready or not found.value["pains"].ok:
+        return []
+    value = found.value["pains"].value
+    rows = [row for items in value.values() for row in items] if isinstance(value, dict) else (
+        found.value["pains"].rows)
+    return sorted(rows, key=lambda r: -(r.get("size") or r.get("persons") or 0))
 
 
 @router.get("/expectations/{expectation}", response_class=HTMLResponse)
@@ -41,13 +94,9 @@ def expectation_persons(request: Request, expectation: str) -> Response:
     """Drill-down: the persons an expectation was breached for, each linked to their timeline."""
     who = viewer(request)
     board = _board(request)
-    rows: list[dict[str, Any]] = []
-    if board.has_table("breaches"):
-        rows = board.store.engine.rows(SqlQuery(
-            "SELECT * FROM breaches WHERE CAST(expectation AS VARCHAR) = :e LIMIT 500",
-            e=expectation))
-    return render(request, who, "expectation_persons.html", expectation=expectation, rows=rows,
-                  has_table=board.has_table("breaches"))
+    breaches = board.run("breaches", expectation=expectation, limit=500)
+    return render(request, who, "expectation_persons.html", expectation=expectation,
+                  breaches=breaches)
 
 
 def event_names(board: Board) -> list[str]:
@@ -68,27 +117,41 @@ def funnels_page(request: Request, step: list[str] = Query(default=[]),  # noqa:
     who = viewer(request)
     board = _board(request)
     names = event_names(board)
-    steps = [s for s in step if s] or [s for s in DEFAULT_STEPS if s in names]
+    steps = [s for s in step if s in names] or [s for s in DEFAULT_STEPS if s in names]
     cut = _cut(board, period, persona)
-    funnel = board.run("funnel", steps=steps, **cut) if len(steps) >= 2 else None
-    paths = board.run("paths", **cut)
-    flow = board.run("phase_flow", **cut)
-    return render(
-        request, who, "funnels.html", names=names, steps=steps or names[:2], funnel=funnel,
-        paths=paths, flow=flow,
-        funnel_chart=charts.funnel(funnel.rows, steps, who.lang) if funnel and funnel.ok
-        else None,
-        sankey=charts.sankey(flow.rows if flow.ok else paths.rows if paths.ok else []),
-    )
+
+    def compute(board: Board) -> dict[str, Outcome]:
+        return {
+            "funnel": board.run("funnel", steps=steps, **cut) if len(steps) >= 2 else None,
+            "paths": board.run("paths", **cut),
+            "flow": board.run("phase_flow", **cut),
+        }
+
+    found = in_background(request, "funnels", {**cut, "steps": steps}, compute)
+    funnel_chart = sankey = None
+    if found.ready:
+        funnel = found.value["funnel"]
+        if funnel is not None and funnel.ok:
+            funnel_chart = charts.funnel(funnel.rows, steps, who.lang)
+        flow, paths = found.value["flow"], found.value["paths"]
+        sankey = charts.sankey(flow.rows if flow.ok else paths.rows if paths.ok else [])
+    return _show(request, who, "funnels.html", found, names=names, steps=steps or names[:2],
+                 funnel_chart=funnel_chart, sankey=sankey)
 
 
 @router.get("/voice", response_class=HTMLResponse)
 def voice_page(request: Request, period: str = "all", persona: str = "") -> Response:
     who = viewer(request)
-    board = _board(request)
-    cut = _cut(board, period, persona)
-    voice = board.run("voice", **cut)
-    emotion = board.run("emotion_by_phase", **cut)
-    surveys = board.run("surveys", **cut)
-    return render(request, who, "voice.html", voice=voice, emotion=emotion, surveys=surveys,
-                  view=charts.voice(voice, who.lang))
+    cut = _cut(_board(request), period, persona)
+
+    def compute(board: Board) -> dict[str, Outcome]:
+        return {"voice": board.run("voice", **cut),
+                "emotion": board.run("emotion_by_phase", **cut),
+                "surveys": board.run("surveys", **cut)}
+
+    found = in_background(request, "voice", cut, compute)
+    topics = emotion = None
+    if found.ready:
+        topics = charts.topics(found.value["voice"].rows, who.lang)
+        emotion = charts.emotion(found.value["emotion"], who.lang)
+    return _show(request, who, "voice.html", found, topics_chart=topics, emotion_chart=emotion)
