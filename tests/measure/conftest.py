@@ -16,8 +16,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from klantreis.store.engines.base import Engine  # noqa: E402
-from klantreis.store.engines.duckdb import DuckDBEngine  # noqa: E402
+from klantreis.store.engines.base import Engine
+from klantreis.store.engines.duckdb import DuckDBEngine
 
 Loader = Callable[[dict[str, pa.Table]], Engine]
 

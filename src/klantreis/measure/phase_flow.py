@@ -1,0 +1,94 @@
+"""How journeys move between phases: time in each phase and the phase-transition matrix.
+
+Within a journey, events are read in time order and consecutive events of the same phase form a
+*stay*. A stay lasts from its first event to the first event of the next stay (the last stay of
+a journey lasts until its own last event). Time in phase per journey is the sum of its stays in
+that phase. The transition matrix counts moves from one stay to the next (`to_phase` NULL: the
+journey ended there), as transitions and as distinct persons and journeys.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+from sqlglot import exp
+
+from klantreis.measure.filters import Cut
+from klantreis.measure.registry import analysis
+from klantreis.measure.source import prepare, require_table
+from klantreis.measure.trees import fragment, with_ctes
+from klantreis.store.engines.base import Engine
+
+if TYPE_CHECKING:
+    from klantreis.api import Klantreis
+
+_MARKED = """
+SELECT person_id, journey_id, phase, phase_index, "timestamp",
+       epoch_us("timestamp") AS ts,
+       row_number() OVER (PARTITION BY journey_id ORDER BY "timestamp", message_id) AS rn,
+       lag(phase) OVER (PARTITION BY journey_id ORDER BY "timestamp", message_id) AS prev_phase
+FROM journey_events WHERE :cut AND journey_id IS NOT NULL AND phase IS NOT NULL
+"""
+_STAYS = """
+SELECT person_id, journey_id, phase, phase_index, ts AS started,
+       lead(ts) OVER (PARTITION BY journey_id ORDER BY rn) AS next_started,
+       lead(phase) OVER (PARTITION BY journey_id ORDER BY rn) AS to_phase
+FROM marked WHERE prev_phase IS NULL OR prev_phase <> phase
+"""
+_ENDS = "SELECT journey_id, max(ts) AS last_ts FROM marked GROUP BY journey_id"
+_TIME_IN_PHASE = """
+SELECT phase, phase_index,
+       count(DISTINCT person_id) AS persons, count(DISTINCT journey_id) AS journeys,
+       quantile_cont(seconds, 0.5) AS median_seconds, quantile_cont(seconds, 0.9) AS p90_seconds,
+       avg(seconds) AS mean_seconds
+FROM (
+    SELECT s.person_id, s.journey_id, s.phase, s.phase_index,
+           sum(coalesce(s.next_started, e.last_ts) - s.started) / 1000000.0 AS seconds
+    FROM stays AS s JOIN ends AS e ON e.journey_id = s.journey_id
+    GROUP BY s.person_id, s.journey_id, s.phase, s.phase_index
+) AS per_journey
+GROUP BY phase, phase_index ORDER BY phase_index, phase
+"""
+_TRANSITIONS = """
+SELECT phase AS from_phase, to_phase,
+       count(*) AS transitions, count(DISTINCT journey_id) AS journeys,
+       count(DISTINCT person_id) AS persons
+FROM stays GROUP BY phase, to_phase ORDER BY from_phase, to_phase
+"""
+
+
+def _ctes(cut: exp.Expression) -> list[tuple[str, exp.Expression]]:
+    return [
+        ("marked", fragment(_MARKED, cut=cut)),
+        ("stays", fragment(_STAYS)),
+        ("ends", fragment(_ENDS)),
+    ]
+
+
+def run_time_in_phase(engine: Engine, cut: exp.Expression | None = None) -> pa.Table:
+    """phase, phase_index, persons, journeys, median/p90/mean seconds in the phase."""
+    require_table(engine, "journey_events")
+    return engine.fetch(with_ctes(_ctes(cut or exp.true()), fragment(_TIME_IN_PHASE)))
+
+
+def run_phase_transitions(engine: Engine, cut: exp.Expression | None = None) -> pa.Table:
+    """from_phase, to_phase (NULL = journey ended), transitions, journeys, persons."""
+    require_table(engine, "journey_events")
+    return engine.fetch(with_ctes(_ctes(cut or exp.true()), fragment(_TRANSITIONS)))
+
+
+@analysis("time_in_phase")
+def time_in_phase(
+    kr: Klantreis, *, since: str | None = None, until: str | None = None, persona: str | None = None
+) -> pa.Table:
+    engine = prepare(kr)
+    return run_time_in_phase(engine, Cut.parse(since, until, persona).condition(engine))
+
+
+@analysis("phase_transitions")
+def phase_transitions(
+    kr: Klantreis, *, since: str | None = None, until: str | None = None, persona: str | None = None
+) -> pa.Table:
+    engine = prepare(kr)
+    return run_phase_transitions(engine, Cut.parse(since, until, persona).condition(engine))

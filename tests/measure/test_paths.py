@@ -1,0 +1,70 @@
+"""Paths on every engine: after a start, before an end, between two events, collapsed repeats."""
+
+from __future__ import annotations
+
+import pytest
+from journeys import journeys_for
+
+from klantreis.measure.paths import run_paths
+from klantreis.measure.trees import AnalysisError
+
+PEOPLE = {
+    "anna": [
+        ("Products Searched", 0),
+        ("Product Viewed", 1),
+        ("Product Viewed", 2),  # repeat: collapsed
+        ("Product Added", 3),
+        ("Order Completed", 4),
+    ],
+    "bram": [("Products Searched", 0), ("Product Viewed", 1), ("Product Added", 2)],
+    "cees": [
+        ("Product Viewed", 0),
+        ("Products Searched", 1),
+        ("Product Viewed", 2, {"session": "s2"}),
+    ],
+}
+
+
+def test_paths_after_a_start_event(load):
+    engine = load({"journey_events": journeys_for(PEOPLE)})
+    result = run_paths(engine, start="Products Searched", steps=3)
+    got = {r["path"]: r["persons"] for r in result.paths.to_pylist()}
+    assert got == {"search → product page → cart": 2, "search": 1}
+    assert result.persons == 3
+    assert result.paths.to_pylist()[0]["share"] == pytest.approx(2 / 3)
+
+
+def test_paths_not_split_by_session_cross_sessions(load):
+    engine = load({"journey_events": journeys_for(PEOPLE)})
+    result = run_paths(engine, start="Products Searched", steps=3, split_by_session=False)
+    got = {r["path"]: r["persons"] for r in result.paths.to_pylist()}
+    assert got == {"search → product page → cart": 2, "search → product page": 1}
+
+
+def test_paths_before_an_end_event(load):
+    engine = load({"journey_events": journeys_for(PEOPLE)})
+    result = run_paths(engine, end="Order Completed", steps=3, by="event")
+    assert [r["path"] for r in result.paths.to_pylist()] == [
+        "Product Viewed → Product Added → Order Completed"
+    ]
+
+
+def test_paths_between_two_events(load):
+    engine = load({"journey_events": journeys_for(PEOPLE)})
+    result = run_paths(engine, start="Product Viewed", end="Product Added", steps=5, by="event")
+    got = {r["path"]: r["persons"] for r in result.paths.to_pylist()}
+    assert got == {"Product Viewed → Product Added": 2}
+
+
+def test_sankey_edges(load):
+    engine = load({"journey_events": journeys_for(PEOPLE)})
+    edges = run_paths(engine, start="Products Searched", steps=3).edges.to_pylist()
+    got = {(e["source_step"], e["source"], e["target"]): e["persons"] for e in edges}
+    assert got == {(1, "search", "product page"): 2, (2, "product page", "cart"): 2}
+
+
+def test_bad_options_are_named():
+    with pytest.raises(AnalysisError, match="steps"):
+        run_paths(None, steps=0)  # type: ignore[arg-type]
+    with pytest.raises(AnalysisError, match="by"):
+        run_paths(None, by="colour")  # type: ignore[arg-type]
