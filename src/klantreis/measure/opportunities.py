@@ -5,7 +5,9 @@ and repeat purchase (another order by the same person within 90 days; only order
 least 90 days before the last event count, so late orders are not called one-off).
 Drivers are 0/1 per order: each expectation breached on the order or its journey (the
 `breaches` table of the expectations module), each touchpoint the journey passed, each topic
-the customer's voice about the order mentions (when voice has been scored).
+the customer's voice about the order mentions (when voice has been scored) — leaving out the
+texts that are the outcome itself (a review's own words for review score, survey comments for
+NPS), which would only restate it.
 
 A touchpoint that more than half of the journeys pass becomes its absence ("no carrier in the
 journey": the order never shipped), since that is where it can hurt.
@@ -121,10 +123,17 @@ WHERE o.event = 'Order Completed' AND o.order_id IS NOT NULL AND e.touchpoint IS
 """
 
 MENTIONED = """
-SELECT DISTINCT v.order_id, t.topic AS driver
+SELECT DISTINCT v.order_id, t.topic AS driver, v.event
 FROM voice AS v JOIN voice_topics AS t ON t.message_id = v.message_id
 WHERE v.order_id IS NOT NULL AND t.topic IS NOT NULL
 """
+SAME_ACT = {
+    "review_score": ("Review Submitted", "Product Reviewed"),
+    "nps": ("Survey Answered",),
+    "repeat_purchase": (),
+}
+"""Texts that are the outcome itself: a review's own words restate its stars, so topics for
+review score come from other texts about the order (tickets, chats, surveys), and so on."""
 
 
 class OpportunityError(ValueError):
@@ -207,8 +216,9 @@ def _drivers(
     add("touchpoint", touched, {t: f"Touchpoint: {t}" for t in touched["driver"].unique()})
     if engine.has_table("voice") and engine.has_table("voice_topics"):
         mentioned = engine.fetch(MENTIONED).to_pandas()
-        add("topic", mentioned,
-            {t: f"Customers mention {t}" for t in mentioned["driver"].unique()})
+        titles = {t: f"Customers mention {t}" for t in mentioned["driver"].unique()}
+        for outcome, same_act in SAME_ACT.items():
+            add(f"topic|{outcome}", mentioned[~mentioned["event"].isin(same_act)], titles)
     frame = pd.DataFrame(columns, index=index) if columns else pd.DataFrame(index=index)
     return frame.reset_index(drop=True), about
 
@@ -246,6 +256,8 @@ def key_drivers(kr: Klantreis, *, persona: str | None = None,
         if rows.sum() < MIN_ORDERS or y[rows].nunique() < 2:
             continue
         d = drivers[rows]
+        d = d[[c for c in d.columns
+               if not c.startswith("topic|") or c.startswith(f"topic|{name}:")]]
         counts = d.sum()
         keep = [c for c in d.columns if MIN_AFFECTED <= counts[c] <= rows.sum() - MIN_AFFECTED]
         if not keep:
@@ -253,9 +265,16 @@ def key_drivers(kr: Klantreis, *, persona: str | None = None,
         c = controls[rows]
         c = c.loc[:, c.std() > 0]
         persons = orders.loc[rows, "person_id"].to_numpy()
+        binary = set(y[rows].unique()) <= {0.0, 1.0}
+        outcome_values = y[rows].to_numpy()
         for column in keep:
             kind, title = about[column]
+            kind = kind.split("|")[0]
             hit = d[column].to_numpy() == 1
+            if binary and min(outcome_values[hit].sum(), (1 - outcome_values[hit]).sum()) < 5:
+                # With (almost) no events among the affected orders, robust errors collapse
+                # to near zero and the interval would claim a certainty the data lacks.
+                continue
             x = sm.add_constant(pd.concat([d[[column]], c], axis=1), has_constant="add")
             fit = sm.OLS(y[rows].to_numpy(), x.to_numpy(dtype=float)).fit(cov_type="HC3")
             low, high = fit.conf_int(0.05)[1]
