@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-from klantreis.collect.simulator.catalogue import Catalogue
+from klantreis.collect.simulator.catalogue import Catalogue, Product
 from klantreis.collect.simulator.emitter import Emitter, dumps
 from klantreis.collect.simulator.people import LOCALE, TIMEZONE, Customer
 from klantreis.collect.simulator.personas import Persona
@@ -76,6 +76,7 @@ class Person:
     identified: bool = False
     identified_at: float = float("inf")
     second_device_decided: bool = False
+    bought: list[Product] = field(default_factory=list)
     orders: int = 0
     tickets: int = 0
     chats: int = 0

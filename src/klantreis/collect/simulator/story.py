@@ -18,6 +18,7 @@ from klantreis.collect.simulator.shopping import (
     checkout,
     complete,
     fill_cart,
+    product_props,
 )
 
 FAVOURITE_CATEGORIES = {
@@ -54,6 +55,8 @@ REFERRERS = {
 CAPTURED_WITHOUT_ORDER = 0.004
 """Orders whose payment is captured but that never complete nor confirm (worst payment error)."""
 CANCELLED = 0.01
+REORDER = {"loyal_regular": 0.45, "bargain_hunter": 0.1}
+"""Chance that a journey is about buying a product bought before again."""
 
 
 def live(p: Person, first_visit: float) -> None:
@@ -169,6 +172,9 @@ def journey(p: Person, at: float, first: bool) -> float:
     """One purchase cycle; returns when its last session ended (or its order was placed)."""
     persona = p.persona
     category = p.rng.choice(FAVOURITE_CATEGORIES[persona.name] + tuple(CATEGORIES))
+    again = p.bought[-1] if p.bought and p.chance(REORDER.get(persona.name, 0.05)) else None
+    if again is not None:
+        category = again.category
     sessions = 1 + p.poisson(persona.sessions - 1)
     converts = p.chance(persona.conversion)
     t = p.daytime(at - at % DAY)
@@ -188,6 +194,9 @@ def journey(p: Person, at: float, first: bool) -> float:
             ticket(p, s.step() + 60, "product information", None)
         last = i == sessions - 1
         if last and converts:
+            if again is not None:
+                s.emit("Product Viewed", product_props(again))
+                viewed.append(again)
             items = fill_cart(p, s, viewed)
             if not device.linked:
                 identify(p, device, s.step(), s.context)
@@ -222,6 +231,7 @@ def buy(p: Person, s: Session, items: list[Product]) -> float:
         return order.at
     complete(p, s, order)
     p.last_order_at = order.at
+    p.bought.extend(order.products)
     aftercare(p, order, s.device)
     return order.at
 
