@@ -73,3 +73,14 @@ def test_store_held_by_the_server_gives_a_clear_message(server: Server) -> None:
     assert result.returncode == 2
     assert "klantreis serve" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_keyring_follows_keys_made_and_revoked_in_the_server_process(tmp_path: Path) -> None:
+    from klantreis.collect.keys import create_key, revoke_key
+
+    with Store(tmp_path / "ring.duckdb") as store:
+        ring = KeyRing(store, reload_interval=3600)  # no time-based reload in this test
+        record, secret = create_key(store, "dashboard-made")
+        assert ring.lookup(secret, "write") == record
+        revoke_key(store, record.key_id)
+        assert ring.lookup(secret, "write") is None, "a revoked key must stop working at once"

@@ -59,6 +59,16 @@ class ApiKey:
     revoked_at: datetime | None = None
 
 
+_changes = 0
+"""Bumped by every create/revoke in this process, so a running server's `KeyRing` reloads at
+once when the dashboard adds or revokes a key (other processes cannot write while it runs)."""
+
+
+def _changed() -> None:
+    global _changes
+    _changes += 1
+
+
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -86,6 +96,7 @@ def create_key(store: Store, name: str, kind: KeyKind = "write") -> tuple[ApiKey
                 created_at=record.created_at,
             )
         )
+    _changed()
     return record, secret
 
 
@@ -119,15 +130,16 @@ def revoke_key(store: Store, key_id_or_name: str) -> list[ApiKey]:
                     key_id=key.key_id,
                 )
             )
+    _changed()
     return chosen
 
 
 class KeyRing:
     """The active keys of a running server, by hash, reloaded from the store on demand.
 
-    An unknown key triggers at most one reload per `reload_interval` seconds, so a key added
-    through the store (or a future key route) starts working without a restart while a flood of
-    bad keys cannot turn into a flood of queries.
+    Keys created or revoked in this process (the dashboard's settings page) take effect on the
+    next request. Otherwise an unknown key triggers at most one reload per `reload_interval`
+    seconds, so a flood of bad keys cannot turn into a flood of queries.
     """
 
     def __init__(self, store: Store, reload_interval: float = 2.0) -> None:
@@ -136,9 +148,11 @@ class KeyRing:
         self._lock = threading.Lock()
         self._by_hash: dict[str, ApiKey] = {}
         self._loaded_at = 0.0
+        self._generation = -1
         self.reload()
 
     def reload(self) -> None:
+        generation = _changes
         if not self._store.engine.has_table("api_keys"):
             keys: dict[str, ApiKey] = {}
         else:
@@ -152,11 +166,14 @@ class KeyRing:
         with self._lock:
             self._by_hash = keys
             self._loaded_at = time.monotonic()
+            self._generation = generation
 
     def lookup(self, key: str | None, kind: KeyKind) -> ApiKey | None:
         """The active key of this kind, or None."""
         if not key:
             return None
+        if self._generation != _changes:
+            self.reload()
         digest = hash_key(key)
         found = self._by_hash.get(digest)
         if found is None and time.monotonic() - self._loaded_at > self._reload_interval:
