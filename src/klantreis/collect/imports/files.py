@@ -37,9 +37,10 @@ def import_file(
     path = Path(file)
     source = Source.open(path, spec.format, delimiter=spec.csv.delimiter, quote=spec.csv.quote)
     spec.check_columns(list(source.columns), path, origin)
+    where = str(path.resolve())  # quarantine rows name the file the same from any directory
     label = f"import:{spec.name}:{path.name}"
     compiled = compile_mapping(
-        spec, source.columns, source=label, file=str(path), received_at=utcnow()
+        spec, source.columns, source=label, file=where, received_at=utcnow()
     )
     summary = ImportSummary(source=label, files=[str(path)])
     rejects = QuarantineBuffer(source=label)
@@ -56,8 +57,8 @@ def import_file(
         if progress:
             progress(batch.num_rows, f"reading {path.name}")
     summary.rows_read = source.rows_read
-    rejects.add_rejected(source.rejected(), file=str(path))
-    rejects.write(store, summary, {str(path): source.rejected()})
+    rejects.add_rejected(source.rejected(), file=where)
+    rejects.write(store, summary, {where: source.rejected()})
     summary.seconds = time.perf_counter() - started
     return summary
 

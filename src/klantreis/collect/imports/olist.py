@@ -114,11 +114,12 @@ def import_olist(
             raise ImportFailed(f"{path}: column {missing[0]!r} is missing")
         table = source.read_all()
         con.register(f"{key}_raw", table)
+        where = str(path.resolve())  # quarantine rows name the file the same from anywhere
         summary.files.append(str(path))
         summary.rows_read += table.num_rows
-        rejected[str(path)] = source.rejected()
-        rejects.add_rejected(rejected[str(path)], file=str(path))
-        paths[key] = str(path)
+        rejected[where] = source.rejected()
+        rejects.add_rejected(rejected[where], file=where)
+        paths[key] = where
         if progress:
             progress(table.num_rows, f"read {name}")
 
