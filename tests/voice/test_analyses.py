@@ -125,7 +125,7 @@ def test_http_voice_routes(tmp_path) -> None:
         rows = httpx.get(f"{server.url}/api/voice", headers=auth, timeout=60).json()
         assert {r["topic"] for r in rows} >= {"delivery", "product quality"}
         bad = httpx.get(f"{server.url}/api/voice", params={"topic": "x"}, headers=auth)
-        assert bad.status_code == 400 and bad.json()["detail"]["field"] == "topic"
+        assert bad.status_code == 400 and bad.json()["field"] == "topic"
         emotion = httpx.get(f"{server.url}/api/voice/emotion", headers=auth, timeout=60).json()
         assert emotion["service"]["value"] < 0
         scored = httpx.post(f"{server.url}/api/voice/score", headers=auth, timeout=60,

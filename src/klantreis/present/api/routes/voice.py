@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from klantreis.api import Klantreis
+from klantreis.collect.events import InvalidEvent
 from klantreis.measure.filters import FilterError
 from klantreis.measure.voice.analyses import VoiceQueryError
 from klantreis.measure.voice.scoring import VoiceScorer
@@ -42,9 +43,9 @@ def voice(
         )
     except VoiceQueryError as exc:
         field = "topic" if "topic" in str(exc) else "phase"
-        raise HTTPException(400, {"field": field, "error": str(exc)}) from None
+        raise InvalidEvent(field, str(exc)) from None
     except FilterError as exc:
-        raise HTTPException(400, {"field": "from/to/persona", "error": str(exc)}) from None
+        raise InvalidEvent("from/to/persona", str(exc)) from None
     return result.to_pylist()
 
 
@@ -56,7 +57,7 @@ def emotion(
     try:
         return dict(_kr(request, store).emotion_by_phase(persona=persona))
     except FilterError as exc:
-        raise HTTPException(400, {"field": "persona", "error": str(exc)}) from None
+        raise InvalidEvent("persona", str(exc)) from None
 
 
 class ScoreRequest(BaseModel):
