@@ -109,3 +109,23 @@ def test_nothing_read_is_exit_1_everything_else_0(tmp_path: Path):
     result = _run("rees46", all_bad, "--store", tmp_path / "s", "--json")
     assert result.exit_code == 0  # a row was read; it is in the quarantine
     assert json.loads(result.stdout)["quarantined"] == 1
+
+
+def test_olist_json_summary(olist_dir: Path, tmp_path: Path):
+    result = _run("olist", olist_dir, "--store", tmp_path / "s.duckdb", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["source"] == "import:olist"
+    assert summary["events_by_name"]["Order Completed"] == 15000
+    assert summary["events_stored"] == summary["events"] > 0
+    assert summary["quarantined"] == 0
+
+
+def test_csv_command_takes_a_builtin_mapping_name(rees46_file: Path, tmp_path: Path):
+    head = tmp_path / "head.csv"
+    head.write_text("".join(rees46_file.open().readlines()[:51]))
+    result = _run("csv", head, "--mapping", "rees46", "--store", tmp_path / "s", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["rows_read"] == 50
+    assert summary["source"] == "import:rees46:head.csv"

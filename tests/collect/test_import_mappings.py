@@ -362,3 +362,14 @@ def test_identify_rows_carry_traits(tmp_path: Path, store):
         ("identify", "Identify", "c-1001", {"city": "Utrecht", "newsletter": True}, None),
         ("identify", "Identify", "c-1002", {"city": "Gent", "newsletter": False}, None),
     ]
+
+
+def test_progress_reports_every_row(tmp_path: Path, store):
+    file = tmp_path / "orders.csv"
+    file.write_text(ORDERS_CSV)
+    seen: list[tuple[int, str]] = []
+    summary = import_file(
+        store, file, EXAMPLES / "orders.yaml", progress=lambda n, what: seen.append((n, what))
+    )
+    assert sum(n for n, _ in seen) == summary.rows_read == 5
+    assert all("orders.csv" in what for _, what in seen)

@@ -275,3 +275,56 @@ def test_any_small_shop_is_valid(
         assert _sql(
             shop, "SELECT count(*) FROM e WHERE coalesce(user_id, anonymous_id) IS NULL"
         ) == [(0,)]
+
+
+ORDER_STORY = (
+    "Order Completed",
+    "Order Shipped",
+    "Order Delivered",
+    "Return Requested",
+    "Return Received",
+)
+
+
+def test_each_order_happens_in_story_order(small: SimulatedShop) -> None:
+    steps = ", ".join(f"'{name}'" for name in ORDER_STORY)
+    rows = _sql(
+        small,
+        f"""
+        SELECT properties->>'order_id' AS order_id, event, min(timestamp) AS at
+        FROM e WHERE event IN ({steps}) GROUP BY 1, 2""",
+    )
+    by_order: dict[str, dict[str, object]] = {}
+    for order_id, event, at in rows:
+        by_order.setdefault(order_id, {})[event] = at
+    assert len(by_order) > 100
+    for order_id, times in by_order.items():
+        seen = [times[name] for name in ORDER_STORY if name in times]
+        assert seen == sorted(seen), order_id
+    shipment = _sql(
+        small,
+        """
+        SELECT count(*) FROM e AS u JOIN e AS d
+          ON u.properties->>'order_id' = d.properties->>'order_id'
+        WHERE u.event = 'Shipment Updated' AND d.event = 'Order Delivered'
+          AND u.timestamp > d.timestamp""",
+    )
+    assert shipment == [(0,)]
+
+
+def test_tickets_are_answered_before_they_are_resolved(small: SimulatedShop) -> None:
+    late = _sql(
+        small,
+        """
+        WITH t AS (
+            SELECT properties->>'ticket_id' AS id,
+                   min(timestamp) FILTER (WHERE event = 'Ticket Created') AS created,
+                   min(timestamp) FILTER (WHERE event = 'Ticket Replied') AS replied,
+                   max(timestamp) FILTER (WHERE event = 'Ticket Replied') AS last_reply,
+                   min(timestamp) FILTER (WHERE event = 'Ticket Resolved') AS resolved
+            FROM e WHERE event LIKE 'Ticket %' GROUP BY 1)
+        SELECT count(*) FILTER (WHERE NOT (created < replied AND last_reply < resolved)),
+               count(*)
+        FROM t""",
+    )
+    assert late[0][0] == 0 and late[0][1] > 20
