@@ -53,14 +53,21 @@ def baseline(directory: Path) -> tuple[float, int]:
     return time.perf_counter() - started, rows
 
 
-def one_import(directory: Path) -> tuple[float, dict]:
+def one_import(directory: Path) -> tuple[float, float, dict]:
+    """Seconds for the import, seconds for appending its events alone, and the summary."""
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "bench.duckdb")
         started = time.perf_counter()
         summary = import_olist(store, directory)
         seconds = time.perf_counter() - started
+        events = store.connection.sql("SELECT * FROM events").to_arrow_table()
         store.close()
-    return seconds, summary.to_dict()
+        again = Store(Path(tmp) / "append-only.duckdb")
+        started = time.perf_counter()
+        again.append(events)
+        append_seconds = time.perf_counter() - started
+        again.close()
+    return seconds, append_seconds, summary.to_dict()
 
 
 def main() -> None:
@@ -71,13 +78,14 @@ def main() -> None:
 
     print(f"machine : {machine()}")
     print(f"input   : {args.directory}")
-    base, imports = [], []
+    base, imports, appends = [], [], []
     summary: dict = {}
     for _ in range(args.repeat):
         seconds, rows = baseline(args.directory)
         base.append(seconds)
-        seconds, summary = one_import(args.directory)
+        seconds, append_seconds, summary = one_import(args.directory)
         imports.append(seconds)
+        appends.append(append_seconds)
     print(f"rows    : {summary['rows_read']:,} read ({rows:,} by the baseline)")
     print(f"events  : {summary['events_stored']:,} stored, {summary['quarantined']} quarantined")
     for name, count in summary["events_by_name"].items():
@@ -89,6 +97,10 @@ def main() -> None:
     print(
         f"import  : import_olist, fresh store median {statistics.median(imports):6.2f} s  "
         f"(runs: {', '.join(f'{s:.2f}' for s in imports)})"
+    )
+    print(
+        f"of which: Store.append of the events  median {statistics.median(appends):6.2f} s  "
+        f"(measured separately into a fresh store)"
     )
     print(f"load    : {os.getloadavg()[0]:.1f} (1-minute load average at the end)")
 
