@@ -87,7 +87,7 @@ def ship(p: Person, order: Order) -> Delivery:
             },
         )
     p.out.emit(
-        shipped + p.rng.uniform(3, 9) * HOUR,
+        shipped + p.rng.uniform(2, 5) * HOUR,
         "Shipment Updated",
         **server,
         properties={"order_id": order.order_id, "carrier": carrier, "status": "in_transit"},
@@ -107,7 +107,7 @@ def ship(p: Person, order: Order) -> Delivery:
         day = promised_day if p.chance(0.65) else promised_day - DAY
         if day + 19 * HOUR < earliest:
             day = promised_day
-    attempt = skip_sunday(day) + p.rng.uniform(8, 19) * HOUR
+    attempt = max(skip_sunday(day) + p.rng.uniform(8, 19) * HOUR, shipped + 10 * HOUR)
     failed = False
     if p.chance(fail):
         failed = True
@@ -125,7 +125,7 @@ def ship(p: Person, order: Order) -> Delivery:
             return Delivery(None, True, True)
         attempt = skip_sunday(attempt - attempt % DAY + DAY) + p.rng.uniform(8, 19) * HOUR
     p.out.emit(
-        attempt - p.rng.uniform(1, 5) * HOUR,
+        attempt - p.rng.uniform(1, 4) * HOUR,
         "Shipment Updated",
         **server,
         properties={"order_id": order.order_id, "carrier": carrier, "status": "out_for_delivery"},
