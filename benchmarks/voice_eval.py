@@ -116,10 +116,12 @@ def _tab(path: Path) -> dict[str, float]:
     return words
 
 
-def afinn_baseline(lang: str) -> Callable[[str], str] | None:
-    """Sum of AFINN word scores (>0 positive, <0 negative), exactly as baseline.py does."""
-    lex_dir = SHARED / "data" / "pypi-sentiment-lexicons" / "afinn-0.1"  # type: ignore[operator]
-    files = {"en": "AFINN-en-165.txt", "da": "AFINN-da-32.txt"}
+def word_sum_baseline(lang: str) -> Callable[[str], str] | None:
+    """Sum of word scores (>0 positive, <0 negative), exactly as shared/eval's baseline.py:
+    AFINN for en/da, asent's Chen-Skiena list for nl."""
+    lex_dir = SHARED / "data" / "pypi-sentiment-lexicons"  # type: ignore[operator]
+    files = {"en": "afinn-0.1/AFINN-en-165.txt", "da": "afinn-0.1/AFINN-da-32.txt",
+             "nl": "asent-0.8.3/nl_lexicon_chen_skiena_2014_v1.txt"}
     if lang not in files:
         return None
     words = _tab(lex_dir / files[lang])
@@ -165,7 +167,7 @@ def evaluate(
     texts = [t for t, _ in dev]
     labels = [lab for _, lab in dev]
     baselines = {
-        "AFINN": afinn_baseline(lang),
+        "AFINN/Chen-Skiena": word_sum_baseline(lang),
         "asent (VADER rules)": asent_baseline(lang),
         "VADER": vader_baseline(lang),
         "klantreis lexicon": lambda text: lexicon_sentiment(text, lang).label,
@@ -234,6 +236,7 @@ def topic_rows(name: str, lang: str, aspects: list[tuple[str, set[str]]]) -> lis
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 folds on subsamples")
+    parser.add_argument("--only", help="evaluate only sets in this language (nl, en, da, pt)")
     args = parser.parse_args()
     if SHARED is None:
         print("../shared/data not found; nothing to evaluate")
@@ -260,6 +263,8 @@ def main() -> int:
     rng = random.Random(5)
     rows = []
     for name, lang, dev, held_out in sets:
+        if args.only and lang != args.only:
+            continue
         if args.quick and len(dev) > 1500:
             dev = rng.sample(dev, 1500)
         counts = dict(collections.Counter(lab for _, lab in dev))
@@ -275,6 +280,8 @@ def main() -> int:
     print("topics vs SemEval aspect categories (sentences with opinions)")
     print(f"{'set':24} {'topic':18} {'gold':>5} {'acc':>6} {'prec':>6} {'recall':>6} {'F1':>6}")
     for lang, aspects in (("nl", nl_aspects), ("en", en_aspects)):
+        if args.only and lang != args.only:
+            continue
         for name, topic, gold, acc, p, r, f1 in topic_rows(f"SemEval {lang} train", lang,
                                                             aspects):
             print(f"{name:24} {topic:18} {gold:5d} {acc:6.3f} {p:6.3f} {r:6.3f} {f1:6.3f}")

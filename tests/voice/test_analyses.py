@@ -135,3 +135,18 @@ def test_http_voice_routes(tmp_path) -> None:
         assert empty.status_code == 422 and "texts" in empty.text
     finally:
         server.stop()
+
+
+def test_erasure_reaches_scored_voice(shop) -> None:
+    from klantreis.store.privacy import erase_person, export_person
+
+    shop.voice()
+    exported = export_person(shop.store, "bo")
+    assert "voice" in exported["tables"] and "voice_topics" in exported["tables"]
+    erase_person(shop.store, "bo")
+    assert shop.sql("SELECT count(*) AS n FROM voice WHERE user_id = 'bo'").to_pylist() == [
+        {"n": 0}
+    ]
+    assert shop.sql(
+        "SELECT count(*) AS n FROM voice_topics WHERE user_id = 'bo'"
+    ).to_pylist() == [{"n": 0}]
