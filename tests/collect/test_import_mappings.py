@@ -373,3 +373,29 @@ def test_progress_reports_every_row(tmp_path: Path, store):
     )
     assert sum(n for n, _ in seen) == summary.rows_read == 5
     assert all("orders.csv" in what for _, what in seen)
+
+
+def test_json_array_file_is_read_element_by_element(tmp_path: Path, store):
+    ticket = {
+        "id": 77,
+        "created_at": "2024-03-06T09:12:00Z",
+        "requester_id": "c-9",
+        "order_id": None,
+        "subject": "Bon",
+        "description": "Kassabon kwijt",
+        "tags": ["invoice"],
+        "first_reply_at": None,
+        "solved_at": "2024-03-06T10:00:00Z",
+        "satisfaction": 5,
+    }
+    file = tmp_path / "tickets.json"
+    file.write_text(json.dumps([ticket, "not an object", {**ticket, "id": 78}], indent=2))
+    summary = import_file(store, file, EXAMPLES / "tickets.yaml")
+    assert sorted((e["event"], e["properties"]["ticket_id"]) for e in events(store)) == [
+        ("Ticket Created", "77"),
+        ("Ticket Created", "78"),
+        ("Ticket Resolved", "77"),
+        ("Ticket Resolved", "78"),
+    ]
+    assert [(q["line"], q["reason"]) for q in quarantine(store)] == [(2, "not a JSON object")]
+    assert summary.rows_read == 3

@@ -39,9 +39,7 @@ def import_file(
     spec.check_columns(list(source.columns), path, origin)
     where = str(path.resolve())  # quarantine rows name the file the same from any directory
     label = f"import:{spec.name}:{path.name}"
-    compiled = compile_mapping(
-        spec, source.columns, source=label, file=where, received_at=utcnow()
-    )
+    compiled = compile_mapping(spec, source.columns, source=label, file=where, received_at=utcnow())
     summary = ImportSummary(source=label, files=[str(path)])
     rejects = QuarantineBuffer(source=label)
     con = source.connection.cursor()  # the reader streams on the connection itself

@@ -1,5 +1,7 @@
 """JSON lines read line by line, so that one malformed line is quarantined, not fatal.
 
+(A `.json` file that is one array of objects is read the same way, element by element.)
+
 DuckDB's `read_json` stops at the first malformed line; here each line is read as text
 (`read_csv` with a separator that cannot occur in JSON), checked with `json_valid`, and its keys
 extracted as text columns, the way a CSV's cells are. Nested values stay JSON text, which the
@@ -8,6 +10,8 @@ mapping's `json` type reads.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pyarrow as pa
 from sqlglot import exp
@@ -15,6 +19,11 @@ from sqlglot import exp
 from klantreis.store.query import identifier
 
 TEXT_COLUMN = "__json"
+ARRAY_SQL = (
+    "SELECT CAST(json AS VARCHAR) AS __json "
+    "FROM read_json($path, format = 'array', records = false)"
+)
+"""A `.json` file holding one array of objects: element N is "line" N."""
 LINES_SQL = (
     "SELECT json AS __json FROM read_csv($path, columns = {'json': 'VARCHAR'}, header = false, "
     "delim = chr(31), quote = '', escape = '', auto_detect = false)"
@@ -33,11 +42,19 @@ _MACRO_SQL = (
 )
 
 
-def keys(con: duckdb.DuckDBPyConnection, path: str) -> list[str]:
+def is_array(path: Path) -> bool:
+    """Whether the file is one JSON array (its first non-blank character is `[`)."""
+    with path.open("rb") as handle:
+        head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head.startswith(b"[")
+
+
+def keys(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     """Every key of the file's objects, in order of first appearance."""
     cursor = con.cursor()
     cursor.execute(_MACRO_SQL)
-    cursor.register("lines", cursor.sql(LINES_SQL, params={"path": path}).to_arrow_table())
+    sql = ARRAY_SQL if is_array(path) else LINES_SQL
+    cursor.register("lines", cursor.sql(sql, params={"path": str(path)}).to_arrow_table())
     try:
         return [str(row[0]) for row in cursor.sql(_KEYS_SQL).fetchall()]
     finally:

@@ -117,9 +117,7 @@ class Source:
         )
         try:
             if source.format == "jsonl":
-                described = [
-                    (key, "VARCHAR") for key in jsonlines.keys(source.connection, str(path))
-                ]
+                described = [(key, "VARCHAR") for key in jsonlines.keys(source.connection, path)]
             else:
                 described = source._relation().describe_columns()
         except duckdb.Error as exc:
@@ -138,9 +136,10 @@ class Source:
                 params |= {"delim": self.delimiter or ",", "quote": self.quote or '"'}
                 return _Relation(con, _CSV_DELIM_SQL, params)
             return _Relation(con, _CSV_SQL, params)
-        return _Relation(
-            con, jsonlines.LINES_SQL if self.format == "jsonl" else _PARQUET_SQL, params
-        )
+        if self.format == "jsonl":
+            sql = jsonlines.ARRAY_SQL if jsonlines.is_array(self.path) else jsonlines.LINES_SQL
+            return _Relation(con, sql, params)
+        return _Relation(con, _PARQUET_SQL, params)
 
     def batches(self, rows: int = 100_000) -> Iterator[pa.Table]:
         """The file's rows in file order, `rows` at a time, each with its `__line`."""
