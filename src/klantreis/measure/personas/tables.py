@@ -22,8 +22,11 @@ PERSON_PERSONAS = register_table(
     source VARCHAR
 )""",
         person_id_columns=("person_id",),
+        derived=True,
     )
 )
+"""Marked derived so a store gets it only once personas are made: until then a persona cut
+fails with "no personas yet" instead of silently matching nobody."""
 PERSONAS = register_table(
     TableSpec(
         "personas",
@@ -63,8 +66,10 @@ PERSONA_MODELS = register_table(
 
 
 def ensure_tables(store: Store) -> None:
-    for spec in (PERSON_PERSONAS, PERSONAS, PERSONA_MODELS):
+    for spec in (PERSONAS, PERSONA_MODELS):
         store.register_table(spec)
+    with store.write_lock:
+        store.connection.execute(PERSON_PERSONAS.ddl)
 
 
 def replace_rows(store: Store, table: str, rows: pa.Table, where_source: str | None) -> None:
