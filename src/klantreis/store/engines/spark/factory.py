@@ -32,6 +32,7 @@ def spark_session(config: SparkConfiguration) -> Any:
                 builder.master(config.master)
                 .config("spark.driver.memory", config.driver_memory)
                 .config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "false")
                 .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             )
         builder = builder.config("spark.sql.session.timeZone", "UTC").config(

@@ -1,0 +1,285 @@
+"""`klantreis funnel`, `klantreis paths`, `klantreis retention`: thin over the Python API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+import klantreis
+from klantreis.present.cli.options import (
+    JsonOption,
+    StoreOption,
+    console,
+    friendly_errors,
+    print_json,
+)
+
+FromOption = Annotated[
+    str | None, typer.Option("--from", help="Only events from this date (ISO).", show_default=False)
+]
+ToOption = Annotated[
+    str | None, typer.Option("--to", help="Only events before this date (ISO).", show_default=False)
+]
+PersonaOption = Annotated[
+    str | None, typer.Option("--persona", help="Only persons of this persona.", show_default=False)
+]
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "–"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if value >= size:
+            return f"{value / size:.1f}{unit}"
+    return f"{value:.0f}s"
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def _step_mapping(step: str, where: list[str]) -> Any:
+    if not where:
+        return step
+    filters = {}
+    for item in where:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"--where {item!r}: use STEP_NUMBER:property=value")
+        filters[key] = value
+    return (
+        {"event": step, "where": filters}
+        if not step.startswith("phase:")
+        else {"phase": step.removeprefix("phase:"), "where": filters}
+    )
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("funnel")
+    @friendly_errors
+    def funnel_command(
+        steps: Annotated[
+            list[str], typer.Argument(help="Event names in order; `phase:<id>` for a phase.")
+        ],
+        window: Annotated[str, typer.Option(help="Conversion window: 30m, 12h, 7d, 2w.")] = "7d",
+        mode: Annotated[str, typer.Option(help="ordered, strict or unordered.")] = "ordered",
+        exclude: Annotated[
+            list[str] | None, typer.Option(help="An event that drops the person (repeatable).")
+        ] = None,
+        where: Annotated[
+            list[str] | None,
+            typer.Option(help="Filter a step: N:property=value, e.g. 1:category=shoes."),
+        ] = None,
+        optional: Annotated[
+            list[int] | None, typer.Option(help="Step number that may be skipped (repeatable).")
+        ] = None,
+        breakdown: Annotated[
+            str | None,
+            typer.Option(help="Split by this event property (or --breakdown-table column)."),
+        ] = None,
+        breakdown_table: Annotated[
+            str | None, typer.Option(help="Person-level table holding the breakdown column.")
+        ] = None,
+        attribution: Annotated[
+            str, typer.Option(help="first_touch, last_touch or step (with --attribution-step).")
+        ] = "first_touch",
+        attribution_step: Annotated[int | None, typer.Option(help="Step for attribution.")] = None,
+        dropoffs: Annotated[
+            bool, typer.Option("--dropoffs", help="Also list the persons who dropped off.")
+        ] = False,
+        start: FromOption = None,
+        end: ToOption = None,
+        persona: PersonaOption = None,
+        store: StoreOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Persons reaching each step within the window, conversion and time to convert.
+
+        Example: klantreis funnel "Product Viewed" "Product Added" "Checkout Started"
+        "Order Completed" --window 7d --json
+        """
+        filters: dict[int, list[str]] = {}
+        for item in where or []:
+            number, sep, rest = item.partition(":")
+            if not sep or not number.isdigit() or not 1 <= int(number) <= len(steps):
+                raise typer.BadParameter(
+                    f"--where {item!r}: start with a step number 1..{len(steps)}, e.g. 1:a=b"
+                )
+            filters.setdefault(int(number), []).append(rest)
+        step_list: list[Any] = [
+            _step_mapping(step, filters.get(i, [])) for i, step in enumerate(steps, start=1)
+        ]
+        for number in optional or []:
+            if not 1 <= number <= len(steps):
+                raise typer.BadParameter(f"--optional {number}: no such step")
+            item = step_list[number - 1]
+            if isinstance(item, str):
+                item = {"phase": item[6:]} if item.startswith("phase:") else {"event": item}
+            step_list[number - 1] = {**item, "optional": True}
+        with klantreis.open(store) as kr:
+            result = kr.funnel(
+                step_list,
+                window=window,
+                mode=mode,
+                exclude=exclude or [],
+                breakdown=breakdown,
+                breakdown_table=breakdown_table,
+                attribution=attribution,
+                attribution_step=attribution_step,
+                start=start,
+                end=end,
+                persona=persona,
+            )
+            payload = result.as_json(dropoffs=dropoffs)
+        if as_json:
+            print_json(payload)
+            return
+        table = Table(title=f"funnel ({mode}, window {window})")
+        split = breakdown is not None
+        for column in (
+            "step",
+            *(("breakdown",) if split else ()),
+            "persons",
+            "from previous",
+            "from first",
+            "dropped",
+            "median time",
+            "p90 time",
+        ):
+            table.add_column(column, justify="left" if column in ("step", "breakdown") else "right")
+        for row in payload["steps"]:
+            table.add_row(
+                f"{row['step']}. {row['name']}",
+                *((row["breakdown"] or "(none)",) if split else ()),
+                f"{row['persons']:,}",
+                _percent(row["conversion_from_previous"]),
+                _percent(row["conversion_from_first"]),
+                f"{row['dropped']:,}",
+                _seconds(row["median_seconds"]),
+                _seconds(row["p90_seconds"]),
+            )
+        console.print(table)
+
+    @app.command("paths")
+    @friendly_errors
+    def paths_command(
+        start_event: Annotated[
+            str | None, typer.Option("--start", help="Paths after this event.")
+        ] = None,
+        end_event: Annotated[
+            str | None, typer.Option("--end", help="Paths up to this event.")
+        ] = None,
+        steps: Annotated[int, typer.Option(help="Items per path (1-12).")] = 5,
+        by: Annotated[str, typer.Option(help="touchpoint or event.")] = "touchpoint",
+        per_person: Annotated[
+            bool, typer.Option("--per-person", help="Do not split paths by session.")
+        ] = False,
+        top: Annotated[int, typer.Option(help="How many paths to show.")] = 20,
+        start: FromOption = None,
+        end: ToOption = None,
+        persona: PersonaOption = None,
+        store: StoreOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Most frequent touchpoint (or event) paths, with Sankey edges in --json.
+
+        Example: klantreis paths --start "Products Searched" --steps 4 --json
+        """
+        with klantreis.open(store) as kr:
+            result = kr.paths(
+                start=start_event,
+                end=end_event,
+                steps=steps,
+                by=by,
+                split_by_session=not per_person,
+                top=top,
+                since=start,
+                until=end,
+                persona=persona,
+            )
+        if as_json:
+            print_json(result.as_json())
+            return
+        table = Table(title=f"paths ({result.persons:,} persons)")
+        for column in ("path", "persons", "share", "sessions" if not per_person else "persons*"):
+            table.add_column(column, justify="left" if column == "path" else "right")
+        for row in result.paths.to_pylist():
+            table.add_row(
+                row["path"], f"{row['persons']:,}", _percent(row["share"]), f"{row['units']:,}"
+            )
+        console.print(table)
+
+    @app.command("retention")
+    @friendly_errors
+    def retention_command(
+        period: Annotated[str, typer.Option(help="week or month.")] = "week",
+        cohort_event: Annotated[
+            str | None, typer.Option(help="Cohort by the first of this event (default any).")
+        ] = None,
+        return_event: Annotated[
+            str | None, typer.Option(help="Count a return on this event (default any).")
+        ] = None,
+        periods: Annotated[int, typer.Option(help="How many periods after the cohort.")] = 12,
+        repeat_purchase: Annotated[
+            bool, typer.Option("--repeat-purchase", help="Repeat buyers per cohort of first order.")
+        ] = False,
+        start: FromOption = None,
+        end: ToOption = None,
+        persona: PersonaOption = None,
+        store: StoreOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Retention by cohort (share of each cohort back in period k), or repeat purchase.
+
+        Example: klantreis retention --period month --return-event "Order Completed" --json
+        """
+        with klantreis.open(store) as kr:
+            if repeat_purchase:
+                table = kr.repeat_purchase(period=period, since=start, until=end, persona=persona)
+            else:
+                table = kr.retention(
+                    period=period,
+                    cohort_event=cohort_event,
+                    return_event=return_event,
+                    periods=periods,
+                    since=start,
+                    until=end,
+                    persona=persona,
+                )
+        rows = table.to_pylist()
+        if as_json:
+            print_json({"period": period, "repeat_purchase": repeat_purchase, "cohorts": rows})
+            return
+        if repeat_purchase:
+            out = Table(title=f"repeat purchase by {period} of first order")
+            for column in ("cohort", "buyers", "repeat buyers", "share"):
+                out.add_column(column, justify="left" if column == "cohort" else "right")
+            for r in rows:
+                out.add_row(
+                    str(r["cohort"].date()),
+                    f"{r['buyers']:,}",
+                    f"{r['repeat_buyers']:,}",
+                    _percent(r["share"]),
+                )
+            console.print(out)
+            return
+        cohorts: dict[Any, dict[int, float | None]] = {}
+        sizes: dict[Any, int] = {}
+        for r in rows:
+            cohorts.setdefault(r["cohort"], {})[r["period"]] = r["share"]
+            sizes[r["cohort"]] = r["cohort_persons"]
+        longest = max((max(p) for p in cohorts.values()), default=0)
+        out = Table(title=f"retention by {period}")
+        out.add_column("cohort")
+        out.add_column("persons", justify="right")
+        for k in range(longest + 1):
+            out.add_column(str(k), justify="right")
+        for cohort, shares in cohorts.items():
+            out.add_row(
+                str(cohort.date()),
+                f"{sizes[cohort]:,}",
+                *[_percent(shares.get(k)) if k in shares else "" for k in range(longest + 1)],
+            )
+        console.print(out)
