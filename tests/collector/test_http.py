@@ -278,3 +278,23 @@ def test_health_needs_no_key(server: Server) -> None:
     response = httpx.get(f"{server.url}/v1/health")
     assert response.status_code == 200
     assert response.json()["ok"] is True
+
+
+def test_unsupported_content_encoding_is_415(server: Server) -> None:
+    response = httpx.post(
+        f"{server.url}/v1/track",
+        content=b"{}",
+        headers={"Content-Encoding": "br"},
+        auth=(server.write_key, ""),
+        timeout=10,
+    )
+    assert response.status_code == 415
+    assert response.json()["field"] == "Content-Encoding"
+
+
+def test_browser_settings_point_back_at_the_collector(server: Server) -> None:
+    url = f"{server.url}/v1/projects/{server.write_key}/settings"
+    settings = httpx.get(url, timeout=10).json()["integrations"]["Segment.io"]
+    assert settings["apiHost"] == f"127.0.0.1:{server.port}/v1"
+    assert settings["protocol"] == "http"
+    assert httpx.get(f"{server.url}/v1/projects/krw_nope/settings").status_code == 404
