@@ -74,9 +74,7 @@ def require_read(request: Request) -> str:
     key = key_of_kind(request, "read")
     if key is not None:
         return f"key:{key.name}"
-    resolver: SessionUserResolver | None = getattr(
-        request.app.state, "session_user_resolver", None
-    )
+    resolver: SessionUserResolver | None = getattr(request.app.state, "session_user_resolver", None)
     if resolver is not None:
         user = resolver(request)
         if user:
