@@ -122,6 +122,22 @@ def test_webhook_on_entry_sends_nobody_twice(store_path: Path, receiver: Receive
         notify_entries(kr, "vips", receiver.url)
 
 
+def test_configured_webhook_runs_after_rules(
+    store_path: Path, receiver: Receiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    config = tmp_path / "klantreis.toml"
+    config.write_text(
+        f'[personas]\nwebhook = "{receiver.url}"\nnotify = ["first-time-buyers"]\n'
+    )
+    monkeypatch.setenv("KLANTREIS_CONFIG", str(config))
+    runner = CliRunner()
+    for _ in range(2):
+        result = runner.invoke(app, ["personas", "rules", "--store", str(store_path), "--json"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["first-time-buyers"] == 2
+    assert sorted(receiver.persons()) == ["anna", "bram"]
+
+
 @pytest.mark.slow
 def test_audience_through_the_api(store_path: Path):
     server = Server(store_path)

@@ -128,6 +128,23 @@ def notify_entries(kr: Klantreis, persona: str, url: str) -> dict[str, Any]:
     return {"persona": persona, "entered": len(entered), "sent": sent, "failed": failed}
 
 
+def notify_configured(kr: Klantreis) -> list[dict[str, Any]]:
+    """Send entries for the segments named in klantreis.toml, if any:
+
+        [personas]
+        webhook = "https://mail-tool.example/hooks/klantreis"
+        notify = ["first-time-buyers", "careful-comparers"]
+
+    Run after personas change (`personas rules`, `discover`, `assign` call it)."""
+    section = kr.settings.sections.get("personas") or {}
+    url, segments = section.get("webhook"), section.get("notify") or []
+    if not url or not segments:
+        return []
+    if not isinstance(segments, list):
+        raise AudienceError("klantreis.toml: [personas] notify must be a list of persona ids")
+    return [notify_entries(kr, str(segment), str(url)) for segment in segments]
+
+
 def _remember(kr: Klantreis, persona: str, url: str, persons: list[str], status: int) -> None:
     now = utcnow()
     rows = pa.table({

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 import klantreis
-from klantreis.measure.audiences import audience, notify_entries, to_csv
+from klantreis.measure.audiences import audience, notify_configured, notify_entries, to_csv
 from klantreis.measure.personas import assign_new, discover
 from klantreis.measure.personas.rules import apply_rules
 from klantreis.present.cli.options import (
@@ -19,6 +19,7 @@ from klantreis.present.cli.options import (
     JsonOption,
     StoreOption,
     console,
+    err_console,
     friendly_errors,
     print_json,
 )
@@ -49,6 +50,7 @@ def discover_command(
         raise CliError(f"--k: a number or 'auto', got {k!r}", 2)
     with klantreis.open(store) as kr:
         found = discover(kr, k if k == "auto" else int(k), seed=seed)
+        _notify(kr)
     if as_json:
         print_json(found.to_dict())
         return
@@ -73,6 +75,7 @@ def assign_command(store: StoreOption = None) -> None:
     """
     with klantreis.open(store) as kr:
         count = assign_new(kr)
+        _notify(kr)
     console.print(f"{count:,} new persons assigned to a discovered persona")
 
 
@@ -116,6 +119,7 @@ def rules_command(
     """
     with klantreis.open(store) as kr:
         sizes = apply_rules(kr, rules)
+        _notify(kr)
     if as_json:
         print_json(sizes)
         return
@@ -153,6 +157,15 @@ def export_command(
     else:
         out.write_text(text, encoding="utf-8")
         console.print(f"{text.count(chr(10)) - 1:,} persons written to {out}")
+
+
+def _notify(kr: klantreis.Klantreis) -> None:
+    """Post new segment members to the webhook configured in [personas] (if any)."""
+    for result in notify_configured(kr):
+        err_console.print(
+            f"webhook: {result['sent']:,} of {result['entered']:,} new members of "
+            f"{result['persona']} sent", highlight=False,
+        )
 
 
 def register(app: typer.Typer) -> None:
