@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from conftest import EXAMPLES
+from importing import EXAMPLES
 from typer.testing import CliRunner
 
 from klantreis.present.cli.app import app

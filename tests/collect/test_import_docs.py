@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import EXAMPLES, REPO
+from importing import EXAMPLES, REPO
 
 from klantreis.collect.imports import builtin_mappings, load_mapping
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import EXAMPLES, events, quarantine
+from importing import EXAMPLES, events, quarantine
 
 from klantreis.collect.imports import ImportFailed, MappingError, import_file
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import events, quarantine
+from importing import events, quarantine
 
 from klantreis.collect.imports import ImportFailed, import_olist
 from klantreis.store import Store

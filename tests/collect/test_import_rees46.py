@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from conftest import events, quarantine
+from importing import events, quarantine
 
 from klantreis.collect.imports import import_file
 
