@@ -23,9 +23,9 @@ What it simulates (details and measured calibration in docs/simulator.md):
   to what happened: Olist's score distributions on time (mean 4.28) and late (mean 2.60).
 
 Measured on the default shop (2,000 persons, seed 7, 180 days; checked by
-tests/collect/test_simulator_calibration.py): 193,358 events, 3,921 orders, 7.2 % of delivered
-orders late, mean review score 4.20 on time and 2.54 late, 3.5 % of payment attempts failed,
-95 % of confirmations within a minute, p75 LCP 2.78 s, about 2 s of CPU time.
+tests/collect/test_simulator_calibration.py): 196,007 events, 4,064 orders, 7.6 % of delivered
+orders late, mean review score 4.18 on time and 2.48 late, 3.9 % of payment attempts failed,
+95 % of confirmations within a minute, p75 LCP 2.79 s, about 2–3 s of CPU time.
 
 The ground truth (user ids, anonymous ids and persona per person) is returned beside the
 events and never written into them. Everything is deterministic for a seed.

@@ -41,15 +41,18 @@ def simulate(
 
     # Person attributes are drawn for everyone at once; each person's journey then runs on
     # its own random stream, so adding persons never changes the ones already there.
-    rng = np.random.default_rng(config.seed)
+    # One generator per attribute, so the first k draws do not depend on `persons`.
+    def stream(attribute: int) -> np.random.Generator:
+        return np.random.default_rng([config.seed, attribute])
+
     persona_names, persona_p = _weights(config.persona_shares)
-    personas = rng.choice(len(persona_names), size=n, p=persona_p)
+    personas = stream(1).choice(len(persona_names), size=n, p=persona_p)
     country_names, country_p = _weights(config.country_shares)
-    countries = rng.choice(len(country_names), size=n, p=country_p)
+    countries = stream(2).choice(len(country_names), size=n, p=country_p)
     consent_p = np.array([PERSONAS[name].consent for name in persona_names])[personas]
-    consents = rng.random(n) < consent_p
-    business = rng.random(n) < config.company_share
-    first_visits = start + rng.random(n) * 0.85 * config.days * DAY
+    consents = stream(3).random(n) < consent_p
+    business = stream(4).random(n) < config.company_share
+    first_visits = start + stream(5).random(n) * 0.85 * config.days * DAY
 
     catalogue = Catalogue(make_catalogue(random.Random(f"{config.seed}:catalogue")))
     voices = {lang: Voice(lang) for lang in set(LANGUAGE.values())}
