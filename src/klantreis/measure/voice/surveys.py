@@ -126,7 +126,10 @@ def read_token(store: Store, token: str) -> SurveyLink:
     except (ValueError, TypeError):
         raise SurveyError("token", "not a survey link") from None
     expected = hmac.new(secret(store), body, hashlib.sha256).digest()
-    if not signature_text or not hmac.compare_digest(signature, expected):
+    # Base64 leaves spare bits in the last character; only the canonical spelling is valid, so
+    # that every different link text is a different (and so unsigned) link.
+    canonical = _b64(body) == body_text and _b64(signature) == signature_text
+    if not canonical or not hmac.compare_digest(signature, expected):
         raise SurveyError("token", "the survey link is not valid (altered or from another shop)")
     data = orjson.loads(body)
     language = data.get("l") if data.get("l") in LANGUAGES else "en"
