@@ -27,8 +27,16 @@ _ENTRIES = """
 SELECT person_id, epoch_us("timestamp") AS ts, :step AS step
 FROM journey_events WHERE :cut AND :cond
 """
+# Steps that are plain event names: one scan, joined to (event, step) so that a repeated name
+# still gives one entry per step.
+_NAMED_ENTRIES = """
+SELECT e.person_id, epoch_us(e."timestamp") AS ts, s.step
+FROM journey_events AS e JOIN step_names AS s ON s.event = e."event"
+WHERE :cut
+"""
+# (time, step) packed in one integer: one sort key instead of two ordered lists.
 _LISTS = """
-SELECT person_id, list(ts ORDER BY ts, step) AS ts, list(step ORDER BY ts, step) AS steps
+SELECT person_id, list(ts * 64 + step ORDER BY ts * 64 + step) AS entries
 FROM entries GROUP BY person_id
 """
 
@@ -44,6 +52,14 @@ class Walked:
 
 
 def entries_query(spec: FunnelSpec, cut: exp.Expression) -> Query:
+    if all(s.event is not None and not s.where for s in spec.steps):
+        names = exp.values(
+            [(s.event, j) for j, s in enumerate(spec.steps, start=1)],
+            alias="t",
+            columns=["event", "step"],
+        )
+        lists = fragment(_LISTS).with_("step_names", as_=exp.select("*").from_(names))
+        return Query(lists.with_("entries", as_=fragment(_NAMED_ENTRIES, cut=cut)))
     parts = [
         fragment(_ENTRIES, step=j, cut=cut, cond=step.condition())
         for j, step in enumerate(spec.steps, start=1)
@@ -58,11 +74,11 @@ def walk(spec: FunnelSpec, lists: pa.Table) -> Walked:
     """The windowFunnel walk over every person's sorted entries at once."""
     n_steps = len(spec.steps)
     persons = lists.num_rows
-    ts_list = lists.column("ts").combine_chunks()
-    step_list = lists.column("steps").combine_chunks()
-    offsets = ts_list.offsets.to_numpy()
-    ts = ts_list.values.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-    step = step_list.values.to_numpy(zero_copy_only=False).astype(np.int16, copy=False)
+    packed = lists.column("entries").combine_chunks()
+    offsets = packed.offsets.to_numpy()
+    keys = packed.values.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    ts = keys >> 6
+    step = (keys & 63).astype(np.int16)
     lengths = np.diff(offsets)
     person_of = np.repeat(np.arange(persons), lengths)
     person_start = offsets[:-1][person_of]

@@ -17,7 +17,8 @@ from klantreis.measure.trees import AnalysisError, fragment, json_property, pars
 Mode = Literal["ordered", "strict", "unordered"]
 Attribution = Literal["first_touch", "last_touch", "step"]
 MODES: tuple[str, ...] = ("ordered", "strict", "unordered")
-MAX_STEPS = 64
+MAX_STEPS = 63
+"""The fast path packs the step number into 6 bits of its sort key."""
 
 
 @dataclass(frozen=True)
