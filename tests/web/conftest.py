@@ -27,6 +27,7 @@ def store_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def client(store_path: Path) -> Iterator[TestClient]:
-    app = create_app(Settings(store_path))
+    # No warm-up of every page at start-up: each test asks only for what it checks.
+    app = create_app(Settings(store_path, sections={"web": {"warm": False}}))
     with TestClient(app, base_url="http://127.0.0.1") as test_client:
         yield test_client

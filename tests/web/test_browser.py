@@ -101,6 +101,22 @@ def wait_for_map(page: Any, timeout: float = 240_000) -> None:
     page.wait_for_selector("#journey-map svg", timeout=timeout)
 
 
+def settle(page: Any, timeout_s: float = 240) -> None:
+    """Wait while the page shows progress (it reloads itself until its analyses are done)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        page.wait_for_load_state()
+        try:
+            if page.locator("#page-progress, #map-progress").count() == 0:
+                return
+        except Exception:  # the page navigated while we looked: look again
+            pass
+        page.wait_for_timeout(500)
+    raise AssertionError(f"{page.url} still computing after {timeout_s} s")
+
+
 def log_in(w: Watched, server: Server) -> None:
     w.page.goto(f"{server.url}/map")
     assert "/login" in w.page.url
@@ -151,9 +167,16 @@ def test_every_page_in_the_browser(server: Server, browser: Any, tmp_path: Path)
     assert anonymous.errors == []
 
     w.page.goto(f"{server.url}/expectations")
+    settle(w.page)
+    assert w.page.locator("#scorecard tbody tr").count() >= 3
+    w.page.wait_for_selector("#trend-chart[data-ready='1']")
     w.shot("04-expectations")
+    w.page.locator("#scorecard tbody tr a").first.click()
+    w.page.wait_for_selector("#breached-persons a[href^='/timeline?person=']")
+    w.shot("04b-expectation-persons")
 
     w.page.goto(f"{server.url}/funnels")
+    settle(w.page)
     steps = w.page.locator("#funnel-steps select")
     before = steps.count()
     w.page.click("#add-step")
@@ -167,11 +190,16 @@ def test_every_page_in_the_browser(server: Server, browser: Any, tmp_path: Path)
         steps.nth(i).select_option(event)
     w.page.click("#run-funnel")
     w.page.wait_for_url(re.compile(r"step=Order\+Completed"))
+    settle(w.page)
+    w.page.wait_for_selector("#funnel-chart[data-ready='1']")
+    assert w.page.locator("#funnel-table tbody tr").count() == len(events)
     selected = [s.input_value() for s in w.page.locator("#funnel-steps select").all()]
     assert selected == events
     w.shot("05-funnels")
 
     w.page.goto(f"{server.url}/voice")
+    settle(w.page)
+    w.page.wait_for_selector("#topics-chart[data-ready='1']")
     w.shot("06-voice")
 
     w.page.goto(f"{server.url}/timeline")
@@ -186,7 +214,7 @@ def test_every_page_in_the_browser(server: Server, browser: Any, tmp_path: Path)
     w.shot("08-settings")
 
     w.page.select_option("select[name=locale]", "nl")
-    w.page.wait_for_load_state()
+    w.page.wait_for_url(re.compile(r"/settings$"))  # back from the key form's POST result
     assert w.page.locator("nav a", has_text="Klantreiskaart").count() == 1
     w.page.goto(f"{server.url}/map")
     wait_for_map(w.page)
@@ -213,6 +241,7 @@ def test_customer_text_never_runs(server: Server, browser: Any, tmp_path: Path) 
         w.page.goto(f"{server.url}{url}")
         if url == "/map":
             wait_for_map(w.page)
+        settle(w.page)
         w.page.mouse.move(300, 300)
         assert w.pwned() is None, url
     with w.page.expect_download(timeout=240_000) as download:

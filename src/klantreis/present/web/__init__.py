@@ -53,10 +53,12 @@ def mount(app: FastAPI) -> None:
     async def lifespan(app: FastAPI) -> AsyncIterator[Any]:
         # Background computations end before the server's lifespan closes the store.
         async with server_lifespan(app) as state:
-            if getattr(app.state, "store", None) is not None:
-                from klantreis.present.web.routes.journey_map import warm
+            warm = app.state.settings.sections.get("web", {}).get("warm", True)
+            if warm and getattr(app.state, "store", None) is not None:
+                from klantreis.present.web.routes import journey_map, pages
 
-                warm(app)
+                journey_map.warm(app)
+                pages.warm(app)
             try:
                 yield state
             finally:

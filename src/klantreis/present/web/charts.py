@@ -33,16 +33,37 @@ def funnel(rows: list[dict[str, Any]], steps: list[str], lang: Lang) -> dict[str
             "series": [{"name": lang.gettext("persons"), "data": values}]}
 
 
-def sankey(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """A Sankey from rows with a source, a target and a size."""
+def phase_sankey(rows: list[dict[str, Any]], lang: Lang) -> dict[str, Any] | None:
+    """Journeys flowing forward between phases (a Sankey must not loop, so steps back and
+    staying put are left out; the table below the chart lists every transition)."""
+    from klantreis.model.definition import load_definition
+
+    definition = load_definition(None)
+    order = {p: i for i, p in enumerate(definition.phase_ids)}
     links = []
     for row in rows:
-        source = _pick(row, "source", "from", "from_phase", "phase_from")
-        target = _pick(row, "target", "to", "to_phase", "phase_to")
-        value = _pick(row, "value", "persons", "journeys", "count")
-        if source is None or target is None or not value or source == target:
-            continue
-        links.append({"source": str(source), "target": str(target), "value": value})
+        source, target = row.get("from_phase"), row.get("to_phase")
+        value = row.get("journeys") or row.get("persons")
+        if source in order and target in order and order[target] > order[source] and value:
+            links.append({"source": definition.phase_label(source, lang.code),
+                          "target": definition.phase_label(target, lang.code), "value": value})
+    if not links:
+        return None
+    names = [definition.phase_label(p, lang.code) for p in definition.phase_ids]
+    used = {link["source"] for link in links} | {link["target"] for link in links}
+    return {"kind": "sankey", "nodes": [{"name": n} for n in names if n in used],
+            "links": links}
+
+
+def path_sankey(paths: Any, limit: int = 60) -> dict[str, Any] | None:
+    """The first steps of sessions by touchpoint: node `2. search` is step 2 being search."""
+    edges = getattr(paths, "edges", None)
+    if edges is None:
+        return None
+    rows = sorted(edges.to_pylist(), key=lambda r: -(r.get("persons") or 0))[:limit]
+    links = [{"source": f"{r['source_step']}. {r['source']}",
+              "target": f"{r['source_step'] + 1}. {r['target']}", "value": r["persons"]}
+             for r in rows if r.get("persons")]
     if not links:
         return None
     names = sorted({link["source"] for link in links} | {link["target"] for link in links})

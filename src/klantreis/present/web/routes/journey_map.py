@@ -158,6 +158,11 @@ def map_page(request: Request, persona: str | None = None, period: str | None = 
     return _page(request, who, map_params(persona, period, definition), shared=False)
 
 
+@router.get("/map/share")
+def back_to_map() -> Response:
+    return RedirectResponse("/map", status_code=303)
+
+
 @router.post("/map/share", response_class=HTMLResponse)
 async def share(request: Request) -> Response:
     who = viewer(request)

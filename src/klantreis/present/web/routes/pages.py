@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from klantreis.present.web import charts
 from klantreis.present.web.board import PERIODS, Board, Outcome
 from klantreis.present.web.cache import Lookup, ResultCache
-from klantreis.present.web.context import Viewer, get_store, render, viewer
+from klantreis.present.web.context import Viewer, get_store, render, store_of, viewer
 from klantreis.store.query import Query as SqlQuery
 
 router = APIRouter(include_in_schema=False)
@@ -29,17 +29,21 @@ def _board(request: Request) -> Board:
     return Board(request.app.state.settings, get_store(request))
 
 
+def _app_board(app: FastAPI) -> Board:
+    return Board(app.state.settings, store_of(app))
+
+
 def _cut(board: Board, period: str | None, persona: str | None) -> dict[str, Any]:
     since, until = board.period_bounds(period if period in PERIODS else "all")
     return {"start": since.isoformat() if since else None,
             "end": until.isoformat() if until else None, "persona": persona or None}
 
 
-def in_background(request: Request, page: str, params: dict[str, Any],
+def in_background(app: FastAPI, page: str, params: dict[str, Any],
                   compute: Callable[[Board], dict[str, Outcome]]) -> Lookup:
     """A page's analyses, from the background cache."""
-    cache: ResultCache = request.app.state.web_cache
-    board = _board(request)
+    cache: ResultCache = app.state.web_cache
+    board = _app_board(app)
     key = (page, *sorted((k, repr(v)) for k, v in params.items()))
     return cache.lookup(key, board.store.events_fingerprint(), lambda: compute(board))
 
@@ -49,16 +53,20 @@ def _show(request: Request, who: Viewer, template: str, found: Lookup, **context
     return render(request, who, template, found=found, **(found.value or {}), **context)
 
 
-@router.get("/expectations", response_class=HTMLResponse)
-def expectations_page(request: Request, period: str = "all", persona: str = "") -> Response:
-    who = viewer(request)
-    cut = _cut(_board(request), period, persona)
+def expectations_data(app: FastAPI, period: str = "all", persona: str = "") -> Lookup:
+    cut = _cut(_app_board(app), period, persona)
 
     def compute(board: Board) -> dict[str, Outcome]:
         return {"scorecard": board.run("expectations", **cut),
                 "pains": board.run("pain_points", **cut)}
 
-    found = in_background(request, "expectations", cut, compute)
+    return in_background(app, "expectations", cut, compute)
+
+
+@router.get("/expectations", response_class=HTMLResponse)
+def expectations_page(request: Request, period: str = "all", persona: str = "") -> Response:
+    who = viewer(request)
+    found = expectations_data(request.app, period, persona)
     view = None
     if found.ready and found.value["scorecard"].ok:
         view = charts.expectation_trends(found.value["scorecard"].value, who.lang)
@@ -111,45 +119,66 @@ def event_names(board: Board) -> list[str]:
 DEFAULT_STEPS = ["Product Viewed", "Product Added", "Checkout Started", "Order Completed"]
 
 
+def funnels_data(app: FastAPI, steps: list[str], period: str = "all", persona: str = ""
+                 ) -> Lookup:
+    cut = _cut(_app_board(app), period, persona)
+
+    def compute(board: Board) -> dict[str, Outcome]:
+        # paths/phase_transitions take the period as since/until (`start` is a start event)
+        period = {"since": cut["start"], "until": cut["end"], "persona": cut["persona"]}
+        return {
+            "funnel": board.run("funnel", steps=steps, **cut) if len(steps) >= 2 else None,
+            "paths": board.run("paths", steps=5, **period),
+            "flow": board.run("phase_transitions", **period),
+        }
+
+    return in_background(app, "funnels", {**cut, "steps": steps}, compute)
+
+
 @router.get("/funnels", response_class=HTMLResponse)
 def funnels_page(request: Request, step: list[str] = Query(default=[]),  # noqa: B008
                  period: str = "all", persona: str = "") -> Response:
     who = viewer(request)
-    board = _board(request)
-    names = event_names(board)
+    names = event_names(_board(request))
     steps = [s for s in step if s in names] or [s for s in DEFAULT_STEPS if s in names]
-    cut = _cut(board, period, persona)
-
-    def compute(board: Board) -> dict[str, Outcome]:
-        return {
-            "funnel": board.run("funnel", steps=steps, **cut) if len(steps) >= 2 else None,
-            "paths": board.run("paths", **cut),
-            "flow": board.run("phase_flow", **cut),
-        }
-
-    found = in_background(request, "funnels", {**cut, "steps": steps}, compute)
-    funnel_chart = sankey = None
+    found = funnels_data(request.app, steps, period, persona)
+    funnel_chart = sankey = path_sankey = None
     if found.ready:
         funnel = found.value["funnel"]
         if funnel is not None and funnel.ok:
             funnel_chart = charts.funnel(funnel.rows, steps, who.lang)
         flow, paths = found.value["flow"], found.value["paths"]
-        sankey = charts.sankey(flow.rows if flow.ok else paths.rows if paths.ok else [])
+        if flow.ok:
+            sankey = charts.phase_sankey(flow.rows, who.lang)
+        if paths.ok:
+            path_sankey = charts.path_sankey(paths.value)
     return _show(request, who, "funnels.html", found, names=names, steps=steps or names[:2],
-                 funnel_chart=funnel_chart, sankey=sankey)
+                 funnel_chart=funnel_chart, sankey=sankey, path_sankey=path_sankey)
+
+
+def voice_data(app: FastAPI, period: str = "all", persona: str = "") -> Lookup:
+    cut = _cut(_app_board(app), period, persona)
+
+    def compute(board: Board) -> dict[str, Outcome]:
+        return {"voice": board.run("voice", **cut),
+                "emotion": board.run("emotion_by_phase", **cut),
+                "surveys": board.run("survey_scores", by="all")}
+
+    return in_background(app, "voice", cut, compute)
+
+
+def warm(app: FastAPI) -> None:
+    """Queue the default view of every page (after the map) so first visits are quick."""
+    expectations_data(app)
+    names = event_names(_app_board(app))
+    funnels_data(app, [s for s in DEFAULT_STEPS if s in names])
+    voice_data(app)
 
 
 @router.get("/voice", response_class=HTMLResponse)
 def voice_page(request: Request, period: str = "all", persona: str = "") -> Response:
     who = viewer(request)
-    cut = _cut(_board(request), period, persona)
-
-    def compute(board: Board) -> dict[str, Outcome]:
-        return {"voice": board.run("voice", **cut),
-                "emotion": board.run("emotion_by_phase", **cut),
-                "surveys": board.run("surveys", **cut)}
-
-    found = in_background(request, "voice", cut, compute)
+    found = voice_data(request.app, period, persona)
     topics = emotion = None
     if found.ready:
         topics = charts.topics(found.value["voice"].rows, who.lang)

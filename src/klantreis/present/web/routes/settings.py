@@ -30,6 +30,12 @@ def settings_page(request: Request) -> Response:
     return render(request, who, "settings.html", **_context(request))
 
 
+@router.get("/settings/keys")
+def back_to_settings() -> Response:
+    """A reload or a language switch after creating a key lands on the settings page."""
+    return RedirectResponse("/settings", status_code=303)
+
+
 @router.post("/settings/keys", response_class=HTMLResponse)
 async def create_key_form(request: Request) -> Response:
     who = viewer(request)
