@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from importing import EXAMPLES, events, quarantine
 
-from klantreis.collect.imports import ImportFailed, MappingError, import_file
+from klantreis.collect.imports import ImportFailed, MappingError, import_file, load_mapping
 
 ORDERS_CSV = """\
 order_number,created_at,customer_id,email_hash,financial_status,subtotal,shipping,total,currency,promised_delivery,shipping_region,payment_gateway,cancelled_at,cancel_reason
@@ -399,3 +399,34 @@ def test_json_array_file_is_read_element_by_element(tmp_path: Path, store):
     ]
     assert [(q["line"], q["reason"]) for q in quarantine(store)] == [(2, "not a JSON object")]
     assert summary.rows_read == 3
+
+
+def test_latin1_export_with_encoding(tmp_path: Path, store):
+    file = tmp_path / "reviews-excel.csv"
+    file.write_bytes(
+        "review_id;created;order_ref;consumer_id;stars;title;text;language;verified\n"
+        "r-1;1709893800;1041;c-1;4;Prima;Café geleverd, één dag te laat;nl;ja\n"
+        "r-2;1709893900;1042;c-2;5;Goed;Iñigo was tevreden;nl;true\n".encode("latin-1")
+    )
+    mapping = load_mapping(EXAMPLES / "reviews.yaml")[0]
+    mapping.csv.encoding = "latin-1"
+    import_file(store, file, mapping)
+    (review,) = events(store)
+    assert review["properties"]["text"] == "Iñigo was tevreden"
+    (bad,) = quarantine(store)  # "ja" is not a boolean the mapping knows
+    assert (bad["line"], bad["column_name"]) == (2, "verified")
+    assert "één dag te laat" in bad["raw"]
+
+
+def test_undecodable_row_is_quarantined_with_its_line(tmp_path: Path, store):
+    file = tmp_path / "excel.csv"
+    file.write_bytes(
+        b"a,b\n2024-01-01 10:00:00,u1\n" + "2024-01-01 11:00:00,Caf\u00e9\n".encode("latin-1")
+    )
+    mapping = {"timestamp": "a", "user_id": "b", "events": [{"event": "X"}]}
+    summary = import_file(store, file, mapping)
+    assert [e["user_id"] for e in events(store)] == ["u1"]
+    (bad,) = quarantine(store)
+    assert bad["line"] == 3
+    assert "unicode" in bad["reason"].lower()
+    assert summary.quarantined == 1

@@ -35,7 +35,10 @@ def import_file(
     started = time.perf_counter()
     spec, origin = load_mapping(mapping)
     path = Path(file)
-    source = Source.open(path, spec.format, delimiter=spec.csv.delimiter, quote=spec.csv.quote)
+    csv = spec.csv
+    source = Source.open(
+        path, spec.format, delimiter=csv.delimiter, quote=csv.quote, encoding=csv.encoding
+    )
     spec.check_columns(list(source.columns), path, origin)
     where = str(path.resolve())  # quarantine rows name the file the same from any directory
     label = f"import:{spec.name}:{path.name}"

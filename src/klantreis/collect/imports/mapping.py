@@ -153,8 +153,11 @@ class EventMapping(_Strict):
 
 
 class CsvOptions(_Strict):
-    delimiter: str | None = None
-    quote: str | None = None
+    """Reader settings; each left out is detected by DuckDB's CSV sniffer."""
+
+    delimiter: str | None = Field(default=None, min_length=1, max_length=4)
+    quote: str | None = Field(default=None, max_length=1)
+    encoding: Literal["utf-8", "utf-16", "latin-1"] | None = None
 
 
 class Mapping(_Strict):

@@ -37,13 +37,14 @@ _SUFFIXES = {
 }
 _CSV_SQL = (
     "SELECT * FROM read_csv($path, all_varchar = true, header = true, store_rejects = true, "
-    "rejects_table = 'klantreis_rejects', rejects_scan = 'klantreis_reject_scans')"
+    "rejects_table = 'klantreis_rejects', rejects_scan = 'klantreis_reject_scans'{options})"
 )
-_CSV_DELIM_SQL = (
-    "SELECT * FROM read_csv($path, all_varchar = true, header = true, store_rejects = true, "
-    "rejects_table = 'klantreis_rejects', rejects_scan = 'klantreis_reject_scans', "
-    "delim = $delim, quote = $quote)"
-)
+_CSV_OPTIONS = {
+    "delimiter": ", delim = $delim",
+    "quote": ", quote = $quote",
+    "encoding": ", encoding = $encoding",
+}
+"""Options a mapping may set; their text is ours, their values are bound parameters."""
 _PARQUET_SQL = "SELECT * FROM read_parquet($path)"
 
 
@@ -87,6 +88,7 @@ class Source:
     """Column name -> DuckDB type (all VARCHAR for CSV)."""
     delimiter: str | None = None
     quote: str | None = None
+    encoding: str | None = None
     rows_read: int = 0
     _bad_lines: list[RejectedRow] = field(default_factory=list)
     _spans: bool | None = None
@@ -100,6 +102,7 @@ class Source:
         connection: duckdb.DuckDBPyConnection | None = None,
         delimiter: str | None = None,
         quote: str | None = None,
+        encoding: str | None = None,
     ) -> Source:
         path = Path(path)
         if not path.exists():
@@ -114,6 +117,7 @@ class Source:
             connection or workspace(),
             delimiter=delimiter,
             quote=quote,
+            encoding=encoding,
         )
         try:
             if source.format == "jsonl":
@@ -132,10 +136,18 @@ class Source:
         con = self.connection
         params: dict[str, str] = {"path": str(self.path)}
         if self.format == "csv":
-            if self.delimiter or self.quote:
-                params |= {"delim": self.delimiter or ",", "quote": self.quote or '"'}
-                return _Relation(con, _CSV_DELIM_SQL, params)
-            return _Relation(con, _CSV_SQL, params)
+            given = {
+                "delim": self.delimiter,
+                "quote": self.quote,
+                "encoding": self.encoding,
+            }
+            options = "".join(
+                text
+                for (name, text), value in zip(_CSV_OPTIONS.items(), given.values(), strict=True)
+                if value is not None
+            )
+            params |= {key: value for key, value in given.items() if value is not None}
+            return _Relation(con, _CSV_SQL.format(options=options), params)
         if self.format == "jsonl":
             sql = jsonlines.ARRAY_SQL if jsonlines.is_array(self.path) else jsonlines.LINES_SQL
             return _Relation(con, sql, params)
