@@ -165,3 +165,17 @@ def test_audience_through_the_api(store_path: Path):
         assert httpx.get(f"{server.url}/api/personas", timeout=10).status_code == 401
     finally:
         server.stop()
+
+
+def test_erasure_reaches_personas_and_sent_audiences(store_path: Path, receiver: Receiver):
+    from klantreis.store.privacy import erase_person, export_person
+
+    with klantreis.open(store_path) as kr:
+        notify_entries(kr, "first-time-buyers", receiver.url)
+        exported = export_person(kr.store, "anna")
+        assert {"person_personas", "audience_sent"} <= set(exported["tables"])
+        erase_person(kr.store, "anna")
+        left = kr.sql("SELECT count(*) AS n FROM person_personas WHERE person_id = 'anna'")
+        sent = kr.sql("SELECT count(*) AS n FROM audience_sent WHERE person_id = 'anna'")
+        assert left.to_pylist()[0]["n"] == 0
+        assert sent.to_pylist()[0]["n"] == 0

@@ -90,3 +90,28 @@ def test_olist_personas_use_what_olist_has(olist_store: Path):
     assert "searches_per_session" not in found.features
     assert "order_value" in found.features
     assert sum(p.size for p in found.personas) == found.persons
+
+
+@pytest.mark.slow
+def test_cli_discover_list_assign(simulated: tuple[Path, pa.Table]):
+    import json
+
+    from typer.testing import CliRunner
+
+    from klantreis.present.cli.app import app
+
+    runner = CliRunner()
+    store = ["--store", str(simulated[0])]
+    result = runner.invoke(app, ["personas", "discover", "--k", "4", "--json", *store])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    assert found["k"] == 4 and len(found["personas"]) == 4
+    listed = json.loads(runner.invoke(app, ["personas", "list", "--json", *store]).stdout)
+    assert {p["persona"] for p in listed if p["source"] == "discovered"} == {
+        p["persona"] for p in found["personas"]
+    }
+    assert all(len(p["examples"]) == 3 for p in listed if p["source"] == "discovered")
+    assigned = runner.invoke(app, ["personas", "assign", *store])
+    assert assigned.exit_code == 0 and "0 new persons" in assigned.output
+    bad = runner.invoke(app, ["personas", "discover", "--k", "many", *store])
+    assert bad.exit_code == 2 and "--k: a number or 'auto'" in bad.output
