@@ -430,3 +430,15 @@ def test_undecodable_row_is_quarantined_with_its_line(tmp_path: Path, store):
     assert bad["line"] == 3
     assert "unicode" in bad["reason"].lower()
     assert summary.quarantined == 1
+
+
+def test_a_message_id_template_must_name_a_column(tmp_path: Path, store):
+    file = tmp_path / "x.csv"
+    file.write_text("a,b\n2024-01-01,u\n")
+    base = {"timestamp": "a", "user_id": "b"}
+    with pytest.raises(MappingError, match=r"events\.0\.message_id: template 'shop' names no"):
+        import_file(
+            store, file, {**base, "events": [{"event": "X", "message_id": {"template": "shop"}}]}
+        )
+    with pytest.raises(MappingError, match=r"must name a column"):
+        import_file(store, file, {**base, "events": [{"event": "X", "message_id": "id-{}"}]})

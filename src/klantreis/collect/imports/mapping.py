@@ -3,7 +3,7 @@
 A mapping is YAML (format in docs/mappings.md). It names, per event: the event name (a constant
 or a column's value through a value map), the timestamp column, the message id (a column or a
 template over columns), the user columns, the channel and typed properties. Filters are
-structured (column + equals / in / not_null), so nothing a user writes ever becomes SQL text.
+structured (column + equals / in / not_in / not_null), so nothing a user writes becomes SQL text.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ def template_parts(template: str) -> list[tuple[str, str | None]]:
         parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
         raise ValueError(f"bad template {template!r}: {exc}") from None
+    if any(name == "" for _text, name, _spec, _conv in parsed):
+        raise ValueError(f"bad template {template!r}: `{{}}` must name a column")
     return [(text, name) for text, name, _spec, _conv in parsed]
 
 
@@ -77,8 +79,9 @@ class Template(_Strict):
     def _one_source(self) -> Template:
         if (self.column is None) == (self.template is None):
             raise ValueError("give exactly one of `column` or `template`")
-        if self.template is not None:
-            template_parts(self.template)
+        if self.template is not None and not self.columns():
+            # A constant id would make every row the same event.
+            raise ValueError(f"template {self.template!r} names no column")
         return self
 
     def parts(self) -> list[tuple[str, str | None]]:
