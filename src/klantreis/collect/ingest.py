@@ -17,7 +17,6 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from klantreis.store import AppendResult, Store
@@ -165,22 +164,7 @@ class Ingest:
             con = store.connection
             con.begin()
             try:
-                total = AppendResult()
-                if table is not None:
-                    try:
-                        # Repeated ids are rare (client retries): try the cheaper plain INSERT
-                        # and redo the round with INSERT OR IGNORE only when one is there.
-                        total = store.append(table, assume_new=True)
-                    except (duckdb.ConstraintException, duckdb.TransactionException) as exc:
-                        # DuckDB reports the repeated id, or (from the append's clean-up in the
-                        # aborted transaction) a TransactionException caused by it.
-                        if not isinstance(exc, duckdb.ConstraintException) and not isinstance(
-                            exc.__context__, duckdb.ConstraintException
-                        ):
-                            raise
-                        con.rollback()
-                        con.begin()
-                        total = store.append(table)
+                total = store.append(table) if table is not None else AppendResult()
                 if quarantined:
                     store.quarantine(quarantined)
                 con.commit()

@@ -103,13 +103,10 @@ class Store:
         return self.engine.connection
 
     # -- writes ----------------------------------------------------------------------------
-    def append(self, events: pa.Table, *, assume_new: bool = False) -> AppendResult:
+    def append(self, events: pa.Table) -> AppendResult:
         """Store canonical events; a message id already stored (or repeated) is skipped.
 
         Returns once the transaction is committed (durable in DuckDB's write-ahead log).
-        `assume_new=True` is a plain INSERT, about a third cheaper than INSERT OR IGNORE; a
-        repeated id then raises `duckdb.ConstraintException` and the caller rolls back and
-        appends again without it (the collector's writer does).
         """
         if events.num_rows == 0:
             return AppendResult()
@@ -119,9 +116,8 @@ class Store:
             con = self.connection
             con.register("_klantreis_batch", batch)
             try:
-                verb = "INSERT" if assume_new else "INSERT OR IGNORE"
                 stored = con.execute(
-                    f"{verb} INTO events ({columns}) "  # noqa: S608 - static names
+                    f"INSERT OR IGNORE INTO events ({columns}) "  # noqa: S608 - static names
                     f"SELECT {columns} FROM _klantreis_batch"
                 ).fetchall()[0][0]
             finally:
