@@ -210,6 +210,45 @@ def parse_cost(size: int) -> str:
     return ", ".join(f"{name} {us:.0f} µs" for name, us in timings.items())
 
 
+def stage_costs(size: int, rounds: int = 25, per_commit: int = 4) -> str:
+    """CPU per event of each step of the durable path, in this process, one step at a time."""
+    from klantreis.collect.events import canonical_event, now_utc
+    from klantreis.collect.ingest import _event_table
+    from klantreis.store import Store
+
+    bodies = [batch_template(size).replace(b"@@RUN@@", f"s{i}".encode()) for i in range(rounds)]
+    received = now_utc()
+    events = rounds * size
+    costs: dict[str, float] = {}
+
+    started = time.process_time()
+    parsed = [orjson.loads(body)["batch"] for body in bodies]
+    costs["parse (orjson)"] = time.process_time() - started
+    started = time.process_time()
+    rows = [canonical_event(m, received_at=received, source="http") for b in parsed for m in b]
+    costs["validate (canonical_event)"] = time.process_time() - started
+    chunk = size * per_commit
+    _event_table(rows[:10])  # first use of Arrow's timestamp conversion is a one-off cost
+    started = time.process_time()
+    tables = [_event_table(rows[i : i + chunk]) for i in range(0, len(rows), chunk)]
+    costs["Arrow table"] = time.process_time() - started
+    with Store(Path(tempfile.mkdtemp(prefix="klantreis-stage-")) / "s.duckdb") as store:
+        started = time.process_time()
+        wall = time.perf_counter()
+        for table in tables:
+            store.connection.begin()
+            store.append(table)
+            store.connection.commit()
+        costs[f"append + commit ({chunk} per commit)"] = time.process_time() - started
+        wall = time.perf_counter() - wall
+    parts = [f"{name} {cpu / events * 1e6:.1f}" for name, cpu in costs.items()]
+    return (
+        "CPU µs per event by step: "
+        + ", ".join(parts)
+        + f" (commit wall time {wall / len(tables) * 1000:.1f} ms)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="measured time per target")
@@ -226,6 +265,7 @@ def main() -> None:
         f" {args.connections} connections, {args.seconds:g} s per target after 1 s warm-up"
     )
     print(f"parsing one batch body: {parse_cost(args.size)}")
+    print(stage_costs(args.size))
 
     tmp = Path(tempfile.mkdtemp(prefix="klantreis-bench-"))
     store = str(tmp / "bench.duckdb")
