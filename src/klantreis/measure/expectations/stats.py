@@ -9,17 +9,18 @@ and of NPS use normal-approximation (Welch) intervals on the group aggregates.
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 from typing import Any
 
-from scipy import stats
-
-Z95 = float(stats.norm.ppf(0.975))
+Z95 = NormalDist().inv_cdf(0.975)
 
 
 def wilson(breached: int, cases: int) -> tuple[float | None, float | None]:
     """95 % Wilson interval of a breach rate; (None, None) without cases."""
     if cases <= 0:
         return None, None
+    from scipy import stats  # imported here: scipy.stats costs seconds at server start-up
+
     ci = stats.binomtest(int(breached), int(cases)).proportion_ci(0.95, method="wilson")
     return float(ci.low), float(ci.high)
 
@@ -98,6 +99,8 @@ def trend(points: list[dict[str, Any]], min_cases: int = 20) -> dict[str, Any]:
     usable = [(i, p) for i, p in enumerate(points) if p["cases"] >= min_cases]
     if len(usable) < 3:
         return {"slope_per_period": None, "direction": "too little data", "p_value": None}
+    from scipy import stats
+
     xs = [i for i, _ in usable]
     ys = [p["breached"] / p["cases"] for _, p in usable]
     fit = stats.linregress(xs, ys)
