@@ -127,3 +127,9 @@ def test_cli_names_file_and_line_of_bad_input(tmp_path: Path) -> None:
     assert f"{path}:2:5" in run.stderr
     missing = _cli("voice", "score", "--text-file", str(tmp_path / "missing.txt"))
     assert missing.returncode == 2 and "missing.txt" in missing.stderr
+
+
+def test_too_short_to_tell_still_gets_a_sentiment() -> None:
+    good, bad = VoiceScorer().score("Top!"), VoiceScorer().score("Kapot")
+    assert good.language == bad.language == "und"
+    assert good.label == "positive" and bad.label == "negative"

@@ -10,7 +10,7 @@ from typing import Any
 
 from klantreis.measure.voice.language import detect_language
 from klantreis.measure.voice.model import SentimentModel
-from klantreis.measure.voice.sentiment import lexicon_sentiment
+from klantreis.measure.voice.sentiment import LexiconSentiment, lexicon_sentiment
 from klantreis.measure.voice.topics import PHASE_OF_TOPIC, detect_topics
 
 _MARKUP = re.compile(r"<[^>]{0,200}>|\[/?[a-z]{1,10}\]", re.IGNORECASE)
@@ -43,6 +43,18 @@ class TextScore:
         return row
 
 
+LEXICON_LANGUAGES = ("nl", "da", "en", "de", "pt")
+
+
+def _lexicon_any(text: str, language: str) -> LexiconSentiment:
+    """The lexicon of the text's language; for a text too short to tell (`und`: "Top!",
+    "recomendo"), the lexicon that knows most of its words."""
+    if language != "und":
+        return lexicon_sentiment(text, language)
+    tried = [lexicon_sentiment(text, lang) for lang in LEXICON_LANGUAGES]
+    return max(tried, key=lambda s: s.hits)
+
+
 class VoiceScorer:
     """Scores texts with the shop's model where it knows the language, else the lexicons."""
 
@@ -72,7 +84,7 @@ class VoiceScorer:
         results = []
         for i, text in enumerate(texts):
             if sentiments[i] is None:
-                lex = lexicon_sentiment(text, langs[i])
+                lex = _lexicon_any(text, langs[i])
                 sentiments[i] = (lex.score, lex.label, "lexicon")
             score, label, method = sentiments[i]  # type: ignore[misc]
             topics = tuple(detect_topics(text, langs[i]))
