@@ -115,7 +115,7 @@ class FunnelSpec:
         *,
         window: str | int = "7d",
         mode: str = "ordered",
-        exclude: Sequence[str | FunnelStep | Mapping[str, Any]] = (),
+        exclude: Sequence[str | FunnelStep | Mapping[str, Any]] | None = (),
         breakdown: str | None = None,
         breakdown_table: str | None = None,
         attribution: str = "first_touch",
@@ -146,7 +146,7 @@ class FunnelSpec:
             raise AnalysisError("breakdown_table: also name the breakdown column")
         if breakdown is not None and breakdown_table is None:
             json_property(breakdown)
-        exclusions = tuple(as_step(s, i) for i, s in enumerate(exclude, start=1))
+        exclusions = tuple(as_step(s, i) for i, s in enumerate(exclude or (), start=1))
         return cls(
             steps=parsed,
             window_seconds=parse_duration(window),

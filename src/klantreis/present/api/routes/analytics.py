@@ -1,0 +1,159 @@
+"""Read API for funnels, paths, retention and phase flow (the same names as the CLI)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from klantreis.api import Klantreis
+from klantreis.measure.filters import FilterError
+from klantreis.measure.trees import AnalysisError
+from klantreis.present.api.deps import ReadAccess, StoreDep
+
+router = APIRouter(prefix="/api", tags=["analytics"])
+
+
+def _kr(request: Request, store: Any) -> Klantreis:
+    return Klantreis.over(store, request.app.state.settings)
+
+
+def _bad(exc: Exception) -> JSONResponse:
+    """400 in the app's error shape, with the option the message names as `field`."""
+    message = str(exc)
+    return JSONResponse(
+        {"error": message, "detail": message, "field": _field_of(message)}, status_code=400
+    )
+
+
+@router.get("/funnel", response_model=None)
+def funnel(
+    request: Request,
+    store: StoreDep,
+    _who: ReadAccess,
+    step: Annotated[list[str], Query(description="Event names in order; phase:<id> for a phase.")],
+    window: str = Query("7d", description="Conversion window: 30m, 12h, 7d, 2w."),
+    mode: str = Query("ordered", pattern="^(ordered|strict|unordered)$"),
+    exclude: Annotated[list[str] | None, Query(description="Events that drop the person.")] = None,
+    breakdown: str | None = None,
+    breakdown_table: str | None = None,
+    attribution: str = Query("first_touch", pattern="^(first_touch|last_touch|step)$"),
+    attribution_step: int | None = None,
+    dropoffs: bool = False,
+    persona: str | None = None,
+    start: str | None = Query(None, alias="from", description="ISO date"),
+    end: str | None = Query(None, alias="to", description="ISO date"),
+) -> dict[str, Any] | JSONResponse:
+    """Persons per step, conversions and times (the same as `klantreis funnel --json`)."""
+    try:
+        result = _kr(request, store).funnel(
+            step,
+            window=window,
+            mode=mode,
+            exclude=exclude or [],
+            breakdown=breakdown,
+            breakdown_table=breakdown_table,
+            attribution=attribution,
+            attribution_step=attribution_step,
+            start=start,
+            end=end,
+            persona=persona,
+        )
+        return result.as_json(dropoffs=dropoffs)
+    except (AnalysisError, FilterError) as exc:
+        return _bad(exc)
+
+
+@router.get("/paths", response_model=None)
+def paths(
+    request: Request,
+    store: StoreDep,
+    _who: ReadAccess,
+    start_event: str | None = Query(None, alias="start"),
+    end_event: str | None = Query(None, alias="end"),
+    steps: int = Query(5, ge=1, le=12),
+    by: str = Query("touchpoint", pattern="^(touchpoint|event)$"),
+    per_person: bool = False,
+    top: int = Query(20, ge=1, le=500),
+    persona: str | None = None,
+    since: str | None = Query(None, alias="from", description="ISO date"),
+    until: str | None = Query(None, alias="to", description="ISO date"),
+) -> dict[str, Any] | JSONResponse:
+    """Most frequent paths and Sankey edges (the same as `klantreis paths --json`)."""
+    try:
+        result = _kr(request, store).paths(
+            start=start_event,
+            end=end_event,
+            steps=steps,
+            by=by,
+            split_by_session=not per_person,
+            top=top,
+            since=since,
+            until=until,
+            persona=persona,
+        )
+    except (AnalysisError, FilterError) as exc:
+        return _bad(exc)
+    return result.as_json()
+
+
+@router.get("/retention", response_model=None)
+def retention(
+    request: Request,
+    store: StoreDep,
+    _who: ReadAccess,
+    period: str = Query("week", pattern="^(week|month)$"),
+    cohort_event: str | None = None,
+    return_event: str | None = None,
+    periods: int = Query(12, ge=0, le=520),
+    repeat_purchase: bool = False,
+    persona: str | None = None,
+    since: str | None = Query(None, alias="from", description="ISO date"),
+    until: str | None = Query(None, alias="to", description="ISO date"),
+) -> dict[str, Any] | JSONResponse:
+    """Retention by cohort or repeat purchase (the same as `klantreis retention --json`)."""
+    kr = _kr(request, store)
+    try:
+        if repeat_purchase:
+            table = kr.repeat_purchase(period=period, since=since, until=until, persona=persona)
+        else:
+            table = kr.retention(
+                period=period,
+                cohort_event=cohort_event,
+                return_event=return_event,
+                periods=periods,
+                since=since,
+                until=until,
+                persona=persona,
+            )
+    except (AnalysisError, FilterError) as exc:
+        return _bad(exc)
+    return {"period": period, "repeat_purchase": repeat_purchase, "cohorts": table.to_pylist()}
+
+
+@router.get("/phase-flow", response_model=None)
+def phase_flow(
+    request: Request,
+    store: StoreDep,
+    _who: ReadAccess,
+    persona: str | None = None,
+    since: str | None = Query(None, alias="from", description="ISO date"),
+    until: str | None = Query(None, alias="to", description="ISO date"),
+) -> dict[str, Any] | JSONResponse:
+    """Time in each phase and the phase-transition matrix."""
+    kr = _kr(request, store)
+    try:
+        cut = {"since": since, "until": until, "persona": persona}
+        return {
+            "time_in_phase": kr.time_in_phase(**cut).to_pylist(),
+            "transitions": kr.phase_transitions(**cut).to_pylist(),
+        }
+    except (AnalysisError, FilterError) as exc:
+        return _bad(exc)
+
+
+def _field_of(message: str) -> str:
+    """The option an analysis error names first (`window: ...` -> `window`)."""
+    head = message.split(":", 1)[0].strip()
+    return head if head.replace("_", "").isalnum() and " " not in head else "query"

@@ -1,0 +1,61 @@
+"""The analytics read routes over the real app (lifespan opens a real store), with a read key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from stories import story
+
+from klantreis.collect.keys import create_key
+from klantreis.config import load_settings
+from klantreis.present.api.app import create_app
+from klantreis.store import Store
+
+STEPS = ["Product Viewed", "Product Added", "Checkout Started", "Order Completed"]
+
+
+@pytest.fixture
+def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "shop.duckdb"
+    with Store(path) as store:
+        store.append(
+            story(
+                {
+                    "anna": [(s, f"09:0{i}") for i, s in enumerate(STEPS)],
+                    "bram": [("Product Viewed", "09:00")],
+                }
+            )
+        )
+        secret = create_key(store, "analyst", "read")[1]
+    app = create_app(load_settings(path))
+    with TestClient(app) as test_client:
+        test_client.headers["Authorization"] = f"Bearer {secret}"
+        yield test_client
+
+
+def test_funnel_route(client: TestClient):
+    response = client.get("/api/funnel", params={"step": STEPS, "window": "1d"})
+    assert response.status_code == 200, response.text
+    assert [s["persons"] for s in response.json()["steps"]] == [2, 1, 1, 1]
+
+
+def test_bad_window_names_the_field(client: TestClient):
+    response = client.get("/api/funnel", params={"step": STEPS, "window": "soon"})
+    assert response.status_code == 400
+    assert response.json()["field"] == "window"
+    assert "soon" in response.json()["error"]
+
+
+def test_paths_retention_phase_flow_routes(client: TestClient):
+    assert client.get("/api/paths", params={"by": "event"}).json()["persons"] == 2
+    assert client.get("/api/retention").json()["cohorts"][0]["cohort_persons"] == 2
+    flow = client.get("/api/phase-flow").json()
+    assert flow["time_in_phase"] and flow["transitions"]
+
+
+def test_routes_need_a_read_key(client: TestClient):
+    del client.headers["Authorization"]
+    assert client.get("/api/funnel", params={"step": STEPS}).status_code == 401
