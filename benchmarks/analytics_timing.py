@@ -8,6 +8,7 @@ import platform
 import resource
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 
@@ -26,8 +27,16 @@ def _child(queue: Any, func: Callable[..., Any], args: tuple[Any, ...]) -> None:
     started = time.perf_counter()
     result = func(*args)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
-    queue.put((seconds, peak, result))
+    queue.put((seconds, peak_gib(), result))
+
+
+def peak_gib() -> float:
+    """This process's peak resident memory (VmHWM; ru_maxrss would carry the parent's peak
+    across fork+exec on Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 2**20  # KiB -> GiB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
 def measured(func: Callable[..., Any], *args: Any) -> tuple[float, float, Any]:
