@@ -106,6 +106,9 @@ def ensure_cases(
     judged = [r for r in rules if r.id not in no_data]
     ctx = Context(as_of=as_of, compare=compare, phases=tuple(definition.phase_ids))
     engine = kr.engine
+    queries = [case_query(rule, ctx) for rule in judged]
+    # The generated SQL captures both the rules and the templates they compile with.
+    queries_sql = [q.sql() for q in queries]
     fingerprint = hashlib.sha256(
         "|".join(
             [
@@ -115,7 +118,7 @@ def ensure_cases(
                 definition.name,
                 compare,
                 as_of.isoformat(),
-                *(r.model_dump_json() for r in judged),
+                *queries_sql,
             ]
         ).encode()
     ).hexdigest()
@@ -127,7 +130,6 @@ def ensure_cases(
             built = getattr(engine, "_klantreis_expectations_fingerprint", None)
         if built == fingerprint and engine.has_table("breaches"):
             return result
-        queries = [case_query(rule, ctx) for rule in judged]
         engine.create_table_as(
             "expectation_cases", union_all(queries) if queries else _empty_cases(ctx)
         )

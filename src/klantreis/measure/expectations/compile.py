@@ -24,6 +24,7 @@ from klantreis.measure.expectations.rules import (
     RateRule,
     RepeatRule,
     Rule,
+    Selector,
 )
 from klantreis.store.query import Query
 
@@ -106,7 +107,8 @@ shaped AS (
            CASE WHEN :by_person THEN NULL ELSE match_key END AS case_key,
            CASE WHEN status <> 'breached' THEN NULL
                 WHEN ended_at IS NOT NULL THEN 'late' ELSE 'missing' END AS detail,
-           date_diff('second', due_at, ended_at) / 3600.0 AS value
+           CASE WHEN NOT :any_time
+                THEN date_diff('second', due_at, ended_at) / 3600.0 END AS value
     FROM judged
 )
 SELECT * FROM shaped
@@ -117,7 +119,7 @@ WITH shaped AS (
     SELECT message_id AS case_id, person_id, journey_id, phase AS event_phase, channel,
            order_id, NULL AS case_key, timestamp AS started_at, NULL AS due_at, NULL AS ended_at,
            CASE WHEN :breach_filter THEN 'breached' ELSE 'met' END AS status,
-           CASE WHEN :breach_filter THEN event END AS detail, NULL AS value
+           CASE WHEN :breach_filter THEN :breach_label END AS detail, NULL AS value
     FROM journey_events WHERE :cases_filter
 )
 SELECT * FROM shaped
@@ -265,6 +267,16 @@ def _deadline(rule: DeadlineRule | AbsenceRule, ctx: Context) -> Query:
     )
 
 
+def describe(selector: Selector) -> str:
+    """A selector in words for a breach's `detail`: `Products Searched: results eq 0`."""
+    events = " or ".join(selector.event)
+    conditions = ", ".join(
+        f"{c.property} {c.op}" + ("" if c.op in ("exists", "missing") else f" {c.value}")
+        for c in selector.where
+    )
+    return f"{events}: {conditions}" if conditions else events
+
+
 def _same_key(names: list[str]) -> exp.Expression:
     if not names:
         return exp.Literal.string("")
@@ -287,6 +299,7 @@ def case_query(rule: Rule, ctx: Context) -> Query:
             **common,
             cases_filter=selector_tree(rule.cases),
             breach_filter=selector_tree(rule.breach_if),
+            breach_label=describe(rule.breach_if),
         )
     if isinstance(rule, PercentileRule):
         return Query(
