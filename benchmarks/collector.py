@@ -269,7 +269,11 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="klantreis-bench-"))
     store = str(tmp / "bench.duckdb")
-    env = {**os.environ, "KLANTREIS_STORE": store}
+    # The dashboard warms its pages in the background at start-up; that is not the collector's
+    # work, so the benchmark turns it off (`[web] warm = false`).
+    config = tmp / "klantreis.toml"
+    config.write_text("[web]\nwarm = false\n")
+    env = {**os.environ, "KLANTREIS_STORE": store, "KLANTREIS_CONFIG": str(config)}
     cli = [sys.executable, "-m", "klantreis.present.cli.app"]
     key = subprocess.run(
         [*cli, "keys", "create", "--name", "bench"], env=env, capture_output=True, text=True,
