@@ -204,3 +204,23 @@ def test_every_default_rule_generates_spark_sql():
         sql = case_query(rule, ctx).sql("spark")
         assert "->>" not in sql, rule.id
         assert not list(case_query(rule, ctx).tree.find_all(exp.Placeholder)), rule.id
+
+
+def test_erasing_a_person_removes_their_breaches_and_cases(kr):
+    from klantreis.store.privacy import erase_person, export_person
+
+    kr.store.append(story({
+        "cas": [order("late", "2026-03-02T09:00", "2026-03-06T00:00:00"),
+                ev("Order Delivered", "2026-03-08T11:00", order_id="late")],
+        "dio": [order("fine", "2026-03-02T09:00", "2026-03-06T00:00:00"),
+                ev("Order Delivered", "2026-03-05T11:00", order_id="fine")],
+    }))
+    ensure_cases(kr)
+    exported = export_person(kr.store, "cas")["tables"]
+    assert exported["breaches"][0]["order_id"] == "late"
+    erased = erase_person(kr.store, "cas")
+    assert erased.get("breaches") == 1 and erased.get("expectation_cases", 0) >= 2
+    assert kr.sql("SELECT count(*) AS n FROM breaches WHERE person_id = 'cas'"
+                  ).to_pylist()[0]["n"] == 0
+    kept = kr.sql("SELECT count(*) AS n FROM expectation_cases WHERE person_id = 'dio'")
+    assert kept.to_pylist()[0]["n"] >= 2
