@@ -11,6 +11,7 @@ import httpx
 import pytest
 from collector.conftest import Server
 from stories import story
+from voice_server import start_server
 
 import klantreis
 from klantreis.measure.voice.analyses import VoiceQueryError
@@ -118,7 +119,7 @@ def test_http_voice_routes(tmp_path) -> None:
     with klantreis.open(server.store) as kr:
         kr.store.append(shop_story())
     key = server.create_key("analyst", read=True)
-    server.start()
+    start_server(server)
     try:
         auth = {"Authorization": f"Bearer {key}"}
         assert httpx.get(f"{server.url}/api/voice", timeout=60).status_code == 401
