@@ -83,6 +83,8 @@ class Watched:
         self.page = context.new_page()
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        self.page.on("response", lambda r: r.status >= 400 and self.errors.append(
+            f"HTTP {r.status}: {r.url}"))
         self.page.on("dialog", lambda d: (self.errors.append(f"dialog: {d.message}"),
                                           d.dismiss()))
 

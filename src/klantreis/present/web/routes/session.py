@@ -21,6 +21,12 @@ from klantreis.present.web.routes.journey_map import warm
 router = APIRouter(include_in_schema=False)
 
 
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page links; send them to the SVG icon."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
 @router.get("/login")
 def login_page(request: Request, next: str = "/map") -> Response:
     who = viewer(request, require_login=False)

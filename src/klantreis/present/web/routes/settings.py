@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from klantreis.collect.keys import KeyError_, create_key, list_keys, revoke_key
+from klantreis.collect.keys import ApiKeyError, create_key, list_keys, revoke_key
 from klantreis.model.build import configured_definition
 from klantreis.model.definition import load_definition
 from klantreis.present.web.board import Board
@@ -43,7 +43,7 @@ async def create_key_form(request: Request) -> Response:
     kind = "read" if form.get("kind") == "read" else "write"
     try:
         record, secret = create_key(get_store(request), form.get("name", ""), kind)
-    except KeyError_ as exc:
+    except ApiKeyError as exc:
         return render(request, who, "settings.html", status=400, error=str(exc),
                       **_context(request))
     keyring = getattr(request.app.state, "keyring", None)
@@ -59,7 +59,7 @@ async def revoke_key_form(request: Request) -> Response:
     form = await checked_form(request, who)
     try:
         revoke_key(get_store(request), form.get("key_id", ""))
-    except KeyError_ as exc:
+    except ApiKeyError as exc:
         return render(request, who, "settings.html", status=400, error=str(exc),
                       **_context(request))
     keyring = getattr(request.app.state, "keyring", None)
