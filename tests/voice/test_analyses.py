@@ -62,6 +62,9 @@ def test_voice_per_topic_with_quotes(shop) -> None:
     # the agent's reply is not the customer's voice
     texts = shop.sql("SELECT text FROM voice").to_pylist()
     assert all("Excuses" not in t["text"] for t in texts)
+    phases = shop.sql("SELECT event, phase FROM voice ORDER BY event").to_pylist()
+    assert {"event": "Review Submitted", "phase": "service"} in phases
+    assert {"event": "Survey Answered", "phase": None} in phases
     # untrusted text is stored as given
     assert {"text": f"Kapot. {HOSTILE}"} in texts
     # a text without a topic counts as `other` under the phase it was written in

@@ -41,6 +41,7 @@ VOICE_TABLE = register_table(
     sentiment DOUBLE,
     label VARCHAR,
     topics VARCHAR,
+    phase VARCHAR,
     method VARCHAR,
     text VARCHAR
 )""",
@@ -177,6 +178,9 @@ def _store_batch(store: Store, batch: pa.Table, scorer: VoiceScorer) -> None:
                 "sentiment": s.sentiment,
                 "label": s.label,
                 "topics": ",".join(s.topics),
+                # the phase the text is mainly about (its first topic's); per-topic phases
+                # are in voice_topics, the phase it was written in comes from journey_events
+                "phase": s.phases[0] if s.phases else None,
                 "method": s.method,
                 "text": row["text"],
             }
