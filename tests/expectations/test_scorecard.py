@@ -89,8 +89,16 @@ def test_breakdowns(kr):
     assert service["cases"] >= 10
     with pytest.raises(ScorecardError, match="--by 'colour'"):
         kr.expectations(by="colour")
+    kr.store.connection.execute("DROP TABLE IF EXISTS person_personas")
+    with pytest.raises(ScorecardError, match="no personas yet"):
+        kr.expectations(by="persona")
+    kr.store.connection.execute(
+        "CREATE TABLE person_personas AS SELECT * FROM (VALUES ('p0', 'bargain hunter'), "
+        "('p1', 'loyal'), ('p9', 'loyal')) AS v(person_id, persona)"
+    )
     by_persona = kr.expectations(by="persona").get("delivery_promise_kept").groups
-    assert [(g["value"], g["cases"]) for g in by_persona] == [("(none)", 10)]
+    assert {g["value"]: (g["cases"], g["breached"]) for g in by_persona} == {
+        "(none)": (7, 2), "bargain hunter": (1, 1), "loyal": (2, 1)}
 
 
 def test_cli_json_and_errors(kr, tmp_path: Path):
