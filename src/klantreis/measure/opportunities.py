@@ -91,11 +91,12 @@ nps AS (
 horizon AS (SELECT max(timestamp) AS last_seen FROM journey_events)
 SELECT p.order_id, p.person_id, p.journey_id, p.ordered_at, p.order_value, p.category,
     p.region, r.review_score, n.nps,
-    CASE WHEN p.ordered_at > h.last_seen - to_days(:repeat_days) THEN NULL
+    CASE WHEN date_diff('second', p.ordered_at, h.last_seen) < :repeat_seconds THEN NULL
          WHEN EXISTS (SELECT 1 FROM placed AS later
                       WHERE later.person_id = p.person_id AND later.order_id <> p.order_id
                         AND later.ordered_at > p.ordered_at
-                        AND later.ordered_at <= p.ordered_at + to_days(:repeat_days))
+                        AND date_diff('second', p.ordered_at, later.ordered_at)
+                            <= :repeat_seconds)
          THEN 1.0 ELSE 0.0 END AS repeat_purchase,
     CASE WHEN d.delivered_at IS NULL OR coalesce(d.promised_at, p.promised_at) IS NULL THEN 0
          WHEN CAST(d.delivered_at AS DATE) > CAST(coalesce(d.promised_at, p.promised_at) AS DATE)
@@ -159,7 +160,7 @@ class Opportunity:
 
 
 def _orders(kr: Klantreis, cut: Cut) -> pd.DataFrame:
-    tree = Query(ORDERS, repeat_days=REPEAT_DAYS).tree
+    tree = Query(ORDERS, repeat_seconds=REPEAT_DAYS * 86400).tree
     select = exp.select("*").from_(tree.subquery("o")).where(
         cut.condition(kr.engine, timestamp="ordered_at")
     )
