@@ -145,6 +145,8 @@ def update_voice(
     engine = engine or store.engine
     with store.write_lock:
         store.connection.execute(VOICE_TABLE.ddl)
+        # stores scored before `phase` was a column get it added (empty for old rows)
+        store.connection.execute("ALTER TABLE voice ADD COLUMN IF NOT EXISTS phase VARCHAR")
         store.connection.execute(TOPICS_TABLE.ddl)
     model, note = _current_model(store, engine, retrain)
     scorer = VoiceScorer(model)  # type: ignore[arg-type]
