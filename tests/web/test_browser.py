@@ -246,6 +246,8 @@ def test_customer_text_never_runs(server: Server, browser: Any, tmp_path: Path) 
         settle(w.page)
         w.page.mouse.move(300, 300)
         assert w.pwned() is None, url
+    w.page.goto(f"{server.url}/map")
+    wait_for_map(w.page)
     with w.page.expect_download(timeout=240_000) as download:
         w.page.click("#export-svg")
     svg = tmp_path / "map.svg"

@@ -125,3 +125,11 @@ def test_a_slow_map_shows_progress_then_the_map(user: TestClient) -> None:
     if 'id="map-progress"' in first:
         assert '<meta http-equiv="refresh"' in first and "<progress>" in first
     assert "<svg" in settled(user, "/map?period=90d")
+
+
+def test_timeline_can_show_only_the_moments_service_needs(user: TestClient) -> None:
+    html = user.get("/timeline?person=anna&focus=true").text
+    items = re.findall(r'<span class="what">([^<]+)</span>', html)
+    assert "Products Searched" not in items and "Product Viewed" not in items
+    assert {"Order Completed", "Order Delivered", "Ticket Created", "Review Submitted"} <= set(
+        items)

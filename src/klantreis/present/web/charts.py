@@ -26,7 +26,7 @@ def funnel(rows: list[dict[str, Any]], steps: list[str], lang: Lang) -> dict[str
         return None
     categories, values = [], []
     for index, row in enumerate(rows):
-        label = _pick(row, "step", "event", "name")
+        label = _pick(row, "name", "event", "step")
         categories.append(str(label if label is not None else steps[index]))
         values.append(_pick(row, "persons", "count", "users", "entered") or 0)
     return {"kind": "bar", "categories": categories,

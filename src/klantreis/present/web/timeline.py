@@ -52,6 +52,16 @@ _PERSON = "SELECT * FROM persons WHERE person_id = :person"
 _BREACHES = "SELECT * FROM breaches WHERE person_id = :person"
 
 
+KEY_MOMENTS = frozenset({
+    "Order Completed", "Order Cancelled", "Payment Failed", "Order Shipped", "Order Delivered",
+    "Delivery Failed", "Return Requested", "Order Refunded", "Ticket Created", "Ticket Replied",
+    "Ticket Resolved", "Ticket Reopened", "Live Chat Conversation Started",
+    "Live Chat Message Sent", "Live Chat Message Received", "Review Submitted",
+    "Product Reviewed", "Survey Answered",
+})
+"""What a service conversation needs: orders, deliveries, returns, tickets, chats, reviews."""
+
+
 @dataclass
 class Entry:
     at: datetime | None
@@ -107,8 +117,8 @@ def timeline(store: Store, person_id: str) -> tuple[dict[str, Any], list[Entry]]
                        if isinstance(row.get(k), datetime)), None)
             label = next((str(row[k]) for k in ("expectation", "expectation_id", "label",
                                                  "rule") if row.get(k)), "breach")
-            detail = {k: v for k, v in row.items() if k not in {"person_id"} and v is not None
-                      and not isinstance(v, datetime)}
+            detail = {k: row[k] for k in ("category", "order_id", "detail", "value")
+                      if row.get(k) is not None}
             entries.append(Entry(at, label, phase=row.get("phase"), detail=detail, breach=True))
     entries.sort(key=lambda e: (e.at is None, e.at or datetime.min))
     return (person[0] if person else {}), entries

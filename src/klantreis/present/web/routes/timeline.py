@@ -8,13 +8,13 @@ from fastapi.responses import HTMLResponse, Response
 from klantreis.model import ensure_built
 from klantreis.present.web.board import Board
 from klantreis.present.web.context import get_store, render, viewer
-from klantreis.present.web.timeline import busy_persons, find_person, timeline
+from klantreis.present.web.timeline import KEY_MOMENTS, busy_persons, find_person, timeline
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/timeline", response_class=HTMLResponse)
-def timeline_page(request: Request, person: str = "") -> Response:
+def timeline_page(request: Request, person: str = "", focus: bool = False) -> Response:
     who = viewer(request)
     store = get_store(request)
     board = Board(request.app.state.settings, store)
@@ -22,6 +22,10 @@ def timeline_page(request: Request, person: str = "") -> Response:
         ensure_built(board.kr)  # only the first time: rebuilding is the map's (slow) job
     person_id = find_person(store, person) if person else None
     profile, entries = timeline(store, person_id) if person_id else ({}, [])
+    touchpoints = sum(1 for e in entries if not e.breach)
+    if focus:
+        entries = [e for e in entries if e.breach or e.what in KEY_MOMENTS]
     return render(request, who, "timeline.html", query=person, person_id=person_id,
                   profile=profile, entries=entries, suggestions=busy_persons(store),
+                  focus=focus, touchpoints=touchpoints,
                   not_found=bool(person) and person_id is None)

@@ -56,7 +56,7 @@ function lineOption(spec) {
     grid: { left: 50, right: 20, top: 40, bottom: 40 },
     xAxis: { type: "category", data: spec.x },
     yAxis: { type: "value", name: spec.y_name || "", min: spec.y_min, max: spec.y_max },
-    series: spec.series.map((s) => ({ type: "line", name: s.name, data: s.data, smooth: true })),
+    series: spec.series.map((s) => ({ type: "line", name: s.name, data: s.data, connectNulls: true })),
   };
 }
 
