@@ -12,7 +12,7 @@ given as midnight is late; `day` compares calendar days, so it is on time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,6 @@ class ExpectationSettings:
     rule_files: tuple[Path, ...] = ()
     disabled: tuple[str, ...] = ()
     compare: str = "timestamp"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ExpectationSettings:

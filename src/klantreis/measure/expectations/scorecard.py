@@ -22,6 +22,8 @@ from klantreis.measure.expectations import stats
 from klantreis.measure.expectations.cases import CaseSet, ensure_cases
 from klantreis.measure.expectations.rules import PercentileRule, Rule
 from klantreis.measure.filters import Cut
+from klantreis.model.build import configured_definition
+from klantreis.model.definition import load_definition
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
@@ -309,9 +311,6 @@ def build_scorecard(
              "breached": row["breached"],
              "breach_rate": round(row["breached"] / row["cases"], 4)}
         )
-    from klantreis.model.build import configured_definition
-    from klantreis.model.definition import load_definition
-
     purchase_event = load_definition(configured_definition(kr)).purchase_event
     effects = _effects(engine.rows(Query(_EFFECTS, cut=cut_tree, purchase_event=purchase_event)))
     grouped = _groups(kr, by, cut_tree) if by else []
