@@ -163,6 +163,9 @@ def test_times_conversions_and_dropoffs(load):
         "cees": [("Product Viewed", 0)],
     }
     engine = load({"journey_events": journeys_for(people)})
+    spec = FunnelSpec.build(SHOP[:2], window="1h")
+    fast, portable = (run_funnel(engine, spec, fast_path=f).to_pylist() for f in (True, False))
+    assert fast == portable
     for fast_path in (True, False):
         result = run_funnel(engine, FunnelSpec.build(SHOP[:2], window="1h"), fast_path=fast_path)
         second = result.to_pylist()[1]

@@ -96,6 +96,8 @@ def assemble(spec: FunnelSpec, counts: list[dict[str, Any]]) -> pa.Table:
         first = previous = None
         for j, step in enumerate(spec.steps, start=1):
             row = by_key.get((j, value), {})
+            if j == 1:  # nothing to convert from: no times, whichever path computed them
+                row = {"persons": row.get("persons")}
             persons = int(row.get("persons") or 0)
             if j == 1:
                 first = previous = persons
