@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,8 +21,48 @@ def _context(request: Request) -> dict[str, Any]:
     store = get_store(request)
     board = Board(request.app.state.settings, store)
     definition = load_definition(configured_definition(board.kr))
-    return {"keys": list_keys(store), "definition": definition,
-            "thresholds": board.run("expectation_thresholds")}
+    thresholds, threshold_error = expectation_thresholds(request)
+    return {"keys": list_keys(store), "definition": definition, "thresholds": thresholds,
+            "threshold_error": threshold_error}
+
+
+def _threshold(rule: dict[str, Any]) -> str:
+    """The rule's measurable limit in words a shop owner reads (durations as 1 day, 5 min)."""
+    parts = []
+    if rule.get("within") is not None:
+        parts.append(f"within {_duration(rule['within'])}")
+    if rule.get("due"):
+        parts.append(f"by {rule['due']}")
+    if rule.get("grace"):
+        parts.append(f"+ {_duration(rule['grace'])} grace")
+    if rule.get("limit") is not None:
+        parts.append(f"p{rule.get('percentile', 50):g} {rule.get('property')} ≤ "
+                     f"{rule['limit']:g} {rule.get('unit') or ''}".strip())
+    if rule.get("window") is not None:
+        parts.append(f"not again within {_duration(rule['window'])}")
+    return ", ".join(parts) or rule.get("kind", "")
+
+
+def _duration(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
+
+
+def expectation_thresholds(request: Request) -> tuple[list[dict[str, Any]], str | None]:
+    """The active expectation rules (defaults, the shop's files, klantreis.toml)."""
+    try:
+        from klantreis.measure.expectations.ruleset import ExpectationSettings, active_rules
+    except ImportError:
+        return [], None
+    try:
+        rules = active_rules(ExpectationSettings.from_settings(request.app.state.settings))
+    except ValueError as exc:
+        return [], str(exc)
+    return [{**rule.model_dump(), "threshold": _threshold(rule.model_dump())}
+            for rule in rules], None
 
 
 @router.get("/settings", response_class=HTMLResponse)
