@@ -90,16 +90,39 @@ WHERE (label = 'negative' AND negative_rank <= :negative)
    OR (label = 'positive' AND positive_rank <= :positive)
 ORDER BY topic, sentiment
 """
-_BY_PHASE = """,
-per_phase AS (
-    SELECT DISTINCT phase, message_id, sentiment, rating FROM f WHERE phase IS NOT NULL
+_EMOTION = """
+WITH signals AS (
+    SELECT j.message_id, j.phase AS written_phase, j.person_id, j.timestamp, v.sentiment,
+           CASE WHEN e.event IN ('Review Submitted', 'Product Reviewed')
+                THEN TRY_CAST(json_extract_string(e.properties, '$.rating') AS DOUBLE)
+           END AS rating
+    FROM journey_events AS j
+    JOIN events AS e ON e.message_id = j.message_id
+    LEFT JOIN voice AS v ON v.message_id = j.message_id
+    WHERE v.message_id IS NOT NULL OR e.event IN ('Review Submitted', 'Product Reviewed')
+),
+valued AS (
+    SELECT *,
+           CASE WHEN rating BETWEEN 1 AND 5 THEN (rating - 3) / 2
+                WHEN rating BETWEEN 0 AND 10 THEN (rating - 5) / 5
+                ELSE sentiment END AS value
+    FROM signals
+),
+placed AS (
+    SELECT message_id, written_phase AS phase, value, rating, timestamp, person_id
+    FROM valued WHERE value IS NOT NULL
+    UNION
+    SELECT s.message_id, t.phase, s.value, s.rating, s.timestamp, s.person_id
+    FROM valued AS s JOIN voice_topics AS t ON t.message_id = s.message_id
+    WHERE s.value IS NOT NULL
 )
 SELECT phase,
        count(DISTINCT message_id) AS texts,
-       avg(sentiment) AS sentiment,
+       avg(value) AS sentiment,
        avg(rating) AS mean_rating,
        count(rating) AS ratings
-FROM per_phase
+FROM placed
+WHERE phase IS NOT NULL AND :cut
 GROUP BY phase
 """
 
@@ -188,9 +211,18 @@ def emotion_by_phase(
     end: str | None = None,
     persona: str | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Phase → mean sentiment (`value`, -1..+1), texts, mean review score: the emotion curve."""
+    """Phase → emotion (`value`, -1..+1), signals, mean review score: the emotion curve.
+
+    A rated review speaks through its rating ((rating - 3) / 2), since the customer said it
+    outright; other texts through their sentiment. Each counts in the phase it was written in
+    (reviews: evaluation) and in the phases its topics are about (a late-delivery review also
+    pulls down service).
+    """
     prepare(kr)
-    table = _query(kr, _BY_PHASE, Cut.parse(start, end, persona), None, None)
+    if not kr.engine.has_table("journey_events"):
+        return {}
+    cut = Cut.parse(start, end, persona)
+    table = kr.engine.fetch(Query(_EMOTION, cut=cut.condition(kr.engine)))
     return {
         row["phase"]: {
             "value": round(float(row["sentiment"]), 3),
