@@ -25,7 +25,11 @@ def machine() -> str:
 
 def _child(queue: Any, func: Callable[..., Any], args: tuple[Any, ...]) -> None:
     started = time.perf_counter()
-    result = func(*args)
+    try:
+        result = func(*args)
+    except Exception as exc:  # reported by the parent instead of leaving it waiting
+        queue.put((float("nan"), peak_gib(), f"failed: {exc}"))
+        raise
     seconds = time.perf_counter() - started
     queue.put((seconds, peak_gib(), result))
 

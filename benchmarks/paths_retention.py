@@ -33,7 +33,12 @@ DATA = Path(os.environ.get("KLANTREIS_BENCH_DATA", "/tmp/klantreis-bench"))
 def _engine(path: str) -> DuckDBEngine:
     con = duckdb.connect()
     con.execute("SET threads = 2")
-    con.execute(f"CREATE VIEW journey_events AS SELECT * FROM read_parquet('{path}')")
+    # the generated log has no message ids; the row number stands in (the tie-break column)
+    con.execute(
+        "CREATE VIEW journey_events AS SELECT * EXCLUDE (file_row_number), "
+        "'m' || CAST(file_row_number AS VARCHAR) AS message_id "
+        f"FROM read_parquet('{path}', file_row_number = true)"
+    )
     return DuckDBEngine(con)
 
 
