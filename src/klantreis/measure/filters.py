@@ -53,6 +53,14 @@ class Cut:
         if self.persona is not None:
             if not engine.has_table("person_personas"):
                 raise FilterError("no personas yet: run `klantreis personas discover` first")
+            known = [
+                r["persona"]
+                for r in engine.rows("SELECT DISTINCT persona FROM person_personas ORDER BY 1")
+            ]
+            if self.persona not in known:
+                raise FilterError(
+                    f"unknown persona {self.persona!r}; known: {', '.join(known) or 'none'}"
+                )
             members = Query(
                 "SELECT person_id FROM person_personas WHERE persona = :persona",
                 persona=self.persona,
