@@ -47,6 +47,7 @@ logs = st.lists(
 funnels = st.lists(st.sampled_from(NAMES[:4]), min_size=1, max_size=5)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=40,
     deadline=None,
@@ -71,6 +72,7 @@ def test_ordered_equals_window_funnel(load_duckdb, log, steps, window):
     assert {p: v for p, v in clickhouse.items() if v} == levels
 
 
+@pytest.mark.slow
 def test_heavy_persons_match_window_funnel(load_duckdb):
     rng = random.Random(4)
     person, ts, event = [], [], []
