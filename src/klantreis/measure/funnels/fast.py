@@ -71,41 +71,44 @@ def entries_query(spec: FunnelSpec, cut: exp.Expression) -> Query:
 
 
 def walk(spec: FunnelSpec, lists: pa.Table) -> Walked:
-    """The windowFunnel walk over every person's sorted entries at once."""
+    """The windowFunnel walk over every person's sorted entries at once.
+
+    Works on the positions of each step's entries only: for every entry of step j, a binary
+    search finds the last valid entry of step j-1 before it; it extends that chain when both
+    belong to the same person and the window allows.
+    """
     n_steps = len(spec.steps)
     persons = lists.num_rows
     packed = lists.column("entries").combine_chunks()
     offsets = packed.offsets.to_numpy()
     keys = packed.values.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
     ts = keys >> 6
-    step = (keys & 63).astype(np.int16)
-    lengths = np.diff(offsets)
-    person_of = np.repeat(np.arange(persons), lengths)
-    person_start = offsets[:-1][person_of]
-    positions = np.arange(ts.size)
+    step = (keys & 63).astype(np.int8)
 
-    start = np.where(step == 1, ts, 0)
-    valid = step == 1
+    def person_of(positions: np.ndarray) -> np.ndarray:
+        return np.searchsorted(offsets, positions, side="right") - 1
+
+    valid = np.flatnonzero(step == 1)  # positions of valid entries of the previous step
+    start = ts[valid]  # their chain starts
     levels = np.zeros(persons, dtype=np.int16)
-    levels[person_of[valid]] = 1
+    levels[person_of(valid)] = 1
     from_previous: list[np.ndarray] = [np.empty(0, dtype=np.int64)]
     from_first: list[np.ndarray] = [np.empty(0, dtype=np.int64)]
     for j in range(2, n_steps + 1):
-        last = np.maximum.accumulate(np.where(valid, positions, -1))
-        here = np.flatnonzero((step == j) & (last >= person_start))
-        before = last[here]
-        ok = ts[here] <= start[before] + spec.window_us
-        here, before = here[ok], before[ok]
-        start[here] = start[before]
-        valid = np.zeros(ts.size, dtype=bool)
-        valid[here] = True
-        # the first completion per person: `here` is sorted, so the first of each run
-        owners = person_of[here]
-        first = np.ones(owners.size, dtype=bool)
-        first[1:] = owners[1:] != owners[:-1]
-        levels[owners[first]] = j
+        here = np.flatnonzero(step == j)
+        last = np.searchsorted(valid, here, side="right") - 1
+        ok = last >= 0
+        here, last = here[ok], last[ok]
+        owner = person_of(here)
+        before = valid[last]
+        ok = (before >= offsets[owner]) & (ts[here] <= start[last] + spec.window_us)
+        here, last, owner, before = here[ok], last[ok], owner[ok], before[ok]
+        first = np.ones(here.size, dtype=bool)
+        first[1:] = owner[1:] != owner[:-1]
+        levels[owner[first]] = j
         from_previous.append(ts[here[first]] - ts[before[first]])
-        from_first.append(ts[here[first]] - start[here[first]])
+        from_first.append(ts[here[first]] - start[last[first]])
+        valid, start = here, start[last]
     return Walked(lists.column("person_id").combine_chunks(), levels, from_previous, from_first)
 
 
