@@ -118,3 +118,16 @@ def test_passwords_are_stored_hashed(tmp_path: Path) -> None:
         assert "s3cret-password" not in stored and stored.startswith("scrypt$")
         assert auth.authenticate(store, "dirk", "s3cret-password") is not None
         assert auth.authenticate(store, "dirk", "s3cret-passwore") is None
+
+
+def test_expired_sessions_no_longer_count_and_are_cleared(tmp_path: Path) -> None:
+    from klantreis.store.store import utcnow
+
+    with Store(tmp_path / "s.duckdb") as store:
+        auth.create_user(store, "eva", "long enough pw")
+        token = auth.start_session(store, "eva")
+        assert auth.session_user(store, token) is not None
+        store.connection.execute("UPDATE web_sessions SET expires_at = ?", [utcnow()])
+        assert auth.session_user(store, token) is None
+        auth.start_session(store, "eva")
+        assert store.connection.execute("SELECT count(*) FROM web_sessions").fetchone()[0] == 1

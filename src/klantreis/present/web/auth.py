@@ -177,6 +177,7 @@ def start_session(store: Store, username: str) -> str:
     token = secrets.token_urlsafe(32)
     now = utcnow()
     with store.write_lock:
+        store.engine.execute(Query("DELETE FROM web_sessions WHERE expires_at <= :now", now=now))
         store.engine.execute(
             Query(
                 "INSERT INTO web_sessions (token_hash, username, created_at, expires_at) "
