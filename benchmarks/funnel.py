@@ -20,8 +20,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+# Imported at module level so each measured (spawned) process has them loaded before timing.
+import chdb
+import duckdb
 from analytics_log import generate
 from analytics_timing import machine, measured, median
+
+from klantreis.measure.funnels import FunnelSpec, run_funnel
+from klantreis.store.engines.duckdb import DuckDBEngine
 
 STEPS = ["Product Viewed", "Product Added", "Checkout Started", "Order Completed"]
 WINDOW_SECONDS = 7 * 86400
@@ -29,8 +35,6 @@ DATA = Path(os.environ.get("KLANTREIS_BENCH_DATA", "/tmp/klantreis-bench"))
 
 
 def chdb_funnel(path: str) -> list[int]:
-    import chdb
-
     conditions = ", ".join(f"event = '{s}'" for s in STEPS)  # fixed benchmark names
     sql = f"""
         SELECT level, count() AS persons FROM (
@@ -44,11 +48,6 @@ def chdb_funnel(path: str) -> list[int]:
 
 
 def our_funnel(path: str, fast_path: bool) -> list[int]:
-    import duckdb
-
-    from klantreis.measure.funnels import FunnelSpec, run_funnel
-    from klantreis.store.engines.duckdb import DuckDBEngine
-
     con = duckdb.connect()
     con.execute("SET threads = 2")
     con.execute(f"CREATE VIEW journey_events AS SELECT * FROM read_parquet('{path}')")
