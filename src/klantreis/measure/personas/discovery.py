@@ -15,14 +15,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import joblib
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 
 from klantreis.measure.personas import tables
 from klantreis.measure.personas.description import describe, name_groups, slug, traits_of
@@ -31,6 +26,8 @@ from klantreis.model import ensure_built
 from klantreis.store.store import utcnow
 
 if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
     from klantreis.api import Klantreis
 
 K_RANGE = range(3, 9)
@@ -76,6 +73,12 @@ class Discovery:
 
 
 def _fit(x: np.ndarray, k: int, seed: int) -> Pipeline:
+    # scikit-learn is imported where it is used: it takes a second to import, and every
+    # `klantreis` command would otherwise pay for it at start-up.
+    from sklearn.cluster import KMeans
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
     pipeline = Pipeline(
         [("scale", StandardScaler()), ("cluster", KMeans(k, n_init=10, random_state=seed))]
     )
@@ -90,6 +93,10 @@ def choose_k(x: np.ndarray, seed: int) -> tuple[int, dict[int, float]]:
     the five built-in personas. The elbow of the within-group sum of squares was tried too and
     was noisier. Silhouette is computed on a seeded sample of at most 4,000 persons.
     """
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+    from sklearn.preprocessing import StandardScaler
+
     scaled = StandardScaler().fit_transform(x)
     scores: dict[int, float] = {}
     sample = min(SILHOUETTE_SAMPLE, len(x))
@@ -175,6 +182,8 @@ def _save(
     names: list[str], fill: dict[str, float], persona_of_group: dict[int, str],
 ) -> None:
     blob = io.BytesIO()
+    import joblib
+
     joblib.dump(model, blob)
     tables.append_rows(kr.store, "persona_models", pa.Table.from_pylist([{
         "model_id": model_id, "created_at": now, "method": "kmeans", "k": k,
@@ -220,6 +229,8 @@ def assign_new(kr: Klantreis, *, min_events: int = MIN_EVENTS) -> int:
     if not saved:
         raise DiscoveryError("no persona model yet: run `klantreis personas discover` first")
     row = saved[0]
+    import joblib
+
     model: Pipeline = joblib.load(io.BytesIO(row["model"]))
     names = json.loads(row["features"])
     fill = json.loads(row["fill"])
