@@ -17,7 +17,6 @@ from klantreis.present.cli.options import StoreOption, console, friendly_errors
 from klantreis.present.export.journey_map_html import write
 
 FOLLOW_UPS: tuple[tuple[str, str], ...] = (
-    ("score_voice", "reading what customers said"),
     ("evaluate_expectations", "checking expectations"),
 )
 """Analyses that store results the map shows; run when their module is installed."""
@@ -57,6 +56,11 @@ def register(app: typer.Typer) -> None:
             task = progress.add_task("building journeys", total=None)
             ensure_built(kr)
             progress.update(task, total=1, completed=1)
+            task = progress.add_task("reading what customers said", total=1)
+            from klantreis.measure.voice.stored import update_voice
+
+            update_voice(kr.store, kr.engine)
+            progress.update(task, completed=1)
             for name, label in FOLLOW_UPS:
                 _follow_up(kr, progress, name, label)
             task = progress.add_task("drawing the journey map", total=1)

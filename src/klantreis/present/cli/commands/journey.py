@@ -34,32 +34,34 @@ DefinitionOption = Annotated[
 
 
 def journey_map_table(journey_map: JourneyMap) -> Table:
+    """The map as a terminal table; narrow terminals get the essential columns only."""
+    wide = console.width >= 120
     table = Table(title=f"Customer journey map — {journey_map.definition_label}")
-    for column in (
-        "phase",
-        "persons",
-        "journeys",
-        "→ next",
-        "median time",
-        "top touchpoints",
-        "channels",
-        "emotion",
-        "pain points",
-    ):
-        table.add_column(column, overflow="fold")
+    columns = ["phase", "persons", "→ next", "median time", "top touchpoint"]
+    if wide:
+        columns += ["channels"]
+    columns += ["emotion", "pains"]
+    for column in columns:
+        table.add_column(column, overflow="fold", no_wrap=column == "phase")
     for p in journey_map.phases:
         emotion = (p.emotion or {}).get("value")
-        table.add_row(
+        row = [
             p.label,
             f"{p.persons:,}",
-            f"{p.journeys:,}",
             percent(p.conversion_to_next),
             duration(p.median_time_seconds),
-            ", ".join(t["touchpoint"] for t in p.touchpoints[:3]) or "–",
-            ", ".join(c["channel"] for c in p.channels[:3]) or "–",
+            (", " if wide else "\n").join(
+                t["touchpoint"] for t in p.touchpoints[: 3 if wide else 1]
+            )
+            or "–",
+        ]
+        if wide:
+            row.append(", ".join(c["channel"] for c in p.channels[:3]) or "–")
+        row += [
             "–" if emotion is None else f"{emotion:+.2f}",
             str(len(p.pain_points)) if p.pain_points else "–",
-        )
+        ]
+        table.add_row(*row)
     return table
 
 
