@@ -8,6 +8,7 @@ field; callers quarantine them with that reason.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -40,6 +41,20 @@ class InvalidEvent(ValueError):
         self.reason = reason
 
 
+_PLAIN_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)").fullmatch
+
+
+def _plain_timestamp(value: str) -> datetime | None:
+    """The common shape ("2026-11-20T10:00:00.000Z") read as is (Python reads the Z), without
+    the general path's strip and replace; None when it is not that shape or not a real date."""
+    if _PLAIN_ISO(value) is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 def parse_timestamp(value: Any, field: str) -> datetime:
     """ISO 8601 text (or epoch milliseconds) to naive UTC."""
     if isinstance(value, datetime):
@@ -49,6 +64,8 @@ def parse_timestamp(value: Any, field: str) -> datetime:
             parsed = datetime.fromtimestamp(value / 1000, UTC)
         except (OverflowError, OSError, ValueError):
             raise InvalidEvent(field, f"epoch milliseconds {value!r} out of range") from None
+    elif type(value) is str and (plain := _plain_timestamp(value)) is not None:
+        parsed = plain
     elif isinstance(value, str) and value.strip():
         text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
         try:
@@ -95,6 +112,83 @@ class SegmentMessage(BaseModel):
         return value
 
 
+_TYPES = frozenset(("track", "identify", "page", "screen", "group", "alias"))
+# Field names that Pydantic also accepts instead of the alias (populate_by_name); a message
+# using them takes the Pydantic path so that the two paths can never disagree.
+_PYTHON_NAMES = frozenset(
+    ("message_id", "user_id", "anonymous_id", "previous_id", "group_id", "original_timestamp",
+     "sent_at")
+)  # fmt: skip
+
+
+class _Fields:
+    """The fields of a well-formed message, as `SegmentMessage` would hold them."""
+
+    __slots__ = (
+        "anonymous_id", "channel", "context", "event", "group_id", "message_id", "name",
+        "original_timestamp", "previous_id", "properties", "sent_at", "timestamp", "traits",
+        "type", "user_id",
+    )  # fmt: skip
+
+
+def _text(value: Any, limit: int) -> bool:
+    return value is None or (type(value) is str and len(value) <= limit)
+
+
+def _object(value: Any) -> bool:
+    return value is None or (type(value) is dict and all(type(k) is str for k in value))
+
+
+def _fast_fields(payload: dict[str, Any]) -> _Fields | None:
+    """The common well-formed message without Pydantic (its validation was the largest part of
+    the collector's per-event cost); None for anything unusual, which then goes through
+    `SegmentMessage` for its exact error message. Accepts only what Pydantic would accept
+    unchanged: exact `str` within the length limits, `dict` objects with text keys."""
+    get = payload.get
+    kind = get("type")
+    if type(kind) is not str or kind not in _TYPES or not _PYTHON_NAMES.isdisjoint(payload):
+        return None
+    fields = _Fields()
+    fields.type = kind
+    fields.message_id = value = get("messageId")
+    if not _text(value, 200):
+        return None
+    fields.user_id = value = get("userId")
+    if not _text(value, 500):
+        return None
+    fields.anonymous_id = value = get("anonymousId")
+    if not _text(value, 500):
+        return None
+    fields.previous_id = value = get("previousId")
+    if not _text(value, 500):
+        return None
+    fields.group_id = value = get("groupId")
+    if not _text(value, 500):
+        return None
+    fields.event = value = get("event")
+    if not _text(value, 500):
+        return None
+    fields.name = value = get("name")
+    if not _text(value, 500):
+        return None
+    fields.channel = value = get("channel")
+    if value is not None and type(value) is not str:
+        return None
+    fields.properties = value = get("properties")
+    if not _object(value):
+        return None
+    fields.traits = value = get("traits")
+    if not _object(value):
+        return None
+    fields.context = value = get("context")
+    if not _object(value):
+        return None
+    fields.timestamp = get("timestamp")
+    fields.original_timestamp = get("originalTimestamp")
+    fields.sent_at = get("sentAt")
+    return fields
+
+
 def _dumps(value: dict[str, Any] | None, field: str) -> str | None:
     if value is None:
         return None
@@ -104,7 +198,7 @@ def _dumps(value: dict[str, Any] | None, field: str) -> str | None:
         raise InvalidEvent(field, f"cannot be stored as JSON: {exc}") from None
 
 
-def _channel(msg: SegmentMessage, event: str | None) -> str | None:
+def _channel(msg: SegmentMessage | _Fields, event: str | None) -> str | None:
     props = msg.properties or {}
     context = msg.context or {}
     explicit = props.get("channel") or context.get("channel")
@@ -135,12 +229,14 @@ def canonical_event(
         raise InvalidEvent("message", "not a JSON object")
     if default_type and "type" not in payload:
         payload = {**payload, "type": default_type}
-    try:
-        msg = SegmentMessage.model_validate(payload)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or "message"
-        raise InvalidEvent(field, err["msg"]) from None
+    msg: SegmentMessage | _Fields | None = _fast_fields(payload)
+    if msg is None:
+        try:
+            msg = SegmentMessage.model_validate(payload)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or "message"
+            raise InvalidEvent(field, err["msg"]) from None
     if not msg.user_id and not msg.anonymous_id:
         raise InvalidEvent("userId", "one of userId or anonymousId is required")
     if msg.type == "track" and not (msg.event and msg.event.strip()):
