@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import operator
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -196,13 +197,21 @@ class Ingest:
                 loop.call_soon_threadsafe(_resolve_all, items, error)
 
 
+_ROW_VALUES = operator.itemgetter(*EVENT_ARROW_SCHEMA.names)
+
+
 def _event_table(rows: list[dict[str, Any]]) -> pa.Table:
     """Rows to Arrow column by column: about three times faster than `Table.from_pylist`,
-    and this runs on the writer thread, which shares the GIL with request parsing."""
-    return pa.Table.from_arrays(
-        [pa.array([row[f.name] for row in rows], type=f.type) for f in EVENT_ARROW_SCHEMA],
-        schema=EVENT_ARROW_SCHEMA,
-    )
+    and this runs on the writer thread, which shares the GIL with request parsing. One
+    C-level itemgetter per row and a zip to transpose take half the time of one Python list
+    comprehension per column."""
+    if not rows:
+        return EVENT_ARROW_SCHEMA.empty_table()
+    columns = zip(*map(_ROW_VALUES, rows), strict=True)
+    arrays = [
+        pa.array(values, type=f.type) for values, f in zip(columns, EVENT_ARROW_SCHEMA, strict=True)
+    ]
+    return pa.Table.from_arrays(arrays, schema=EVENT_ARROW_SCHEMA)
 
 
 def _resolve_all(items: list[tuple[asyncio.Future[AppendResult], Any]], error: Any) -> None:
