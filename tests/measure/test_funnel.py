@@ -179,6 +179,28 @@ def test_times_conversions_and_dropoffs(load):
         ]
 
 
+def test_fast_path_survives_person_hash_collisions(load_duckdb, monkeypatch):
+    """Two persons sharing a hash must not merge: the fast path regroups by person id."""
+    from klantreis.measure.funnels import fast
+
+    people = {
+        "anna": [("Product Viewed", 0), ("Product Added", 10), ("Order Completed", 20)],
+        "bram": [("Product Added", 5), ("Checkout Started", 15)],
+        "cees": [("Product Viewed", 1), ("Checkout Started", 30), ("Order Completed", 40)],
+    }
+    engine = load_duckdb({"journey_events": journeys_for(people)})
+    spec = FunnelSpec.build(SHOP, window="1h")
+    expected = run_funnel(engine, spec, fast_path=False)
+    # Every person gets the same bucket: a collision on every pair.
+    monkeypatch.setattr(
+        fast, "_SORTED", fast._SORTED.replace("hash(person_id)", "hash(person_id) * 0")
+    )
+    result = run_funnel(engine, spec)
+    assert result.path == "duckdb-fast"
+    assert result.persons() == expected.persons() == [2, 1, 0, 0]  # merged would be 4 steps
+    assert result.dropoffs().to_pylist() == expected.dropoffs().to_pylist()
+
+
 def test_thirty_two_steps(load_duckdb):
     # DuckDB only: on Spark local mode each of the ~70 stages is a job (minutes); the same
     # query shape is covered on Spark by test_eight_steps.
