@@ -29,6 +29,16 @@ StoreOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+# The cut every analysis shares: a period and a persona (measure/filters.py `Cut`).
+FromOption = Annotated[
+    str | None, typer.Option("--from", help="Only events from this date (ISO).", show_default=False)
+]
+ToOption = Annotated[
+    str | None, typer.Option("--to", help="Only events before this date (ISO).", show_default=False)
+]
+PersonaOption = Annotated[
+    str | None, typer.Option("--persona", help="Only persons of this persona.", show_default=False)
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -9,22 +9,15 @@ from rich.table import Table
 
 import klantreis
 from klantreis.present.cli.options import (
+    FromOption,
     JsonOption,
+    PersonaOption,
     StoreOption,
+    ToOption,
     console,
     friendly_errors,
     print_json,
 )
-
-FromOption = Annotated[
-    str | None, typer.Option("--from", help="Only events from this date (ISO).", show_default=False)
-]
-ToOption = Annotated[
-    str | None, typer.Option("--to", help="Only events before this date (ISO).", show_default=False)
-]
-PersonaOption = Annotated[
-    str | None, typer.Option("--persona", help="Only persons of this persona.", show_default=False)
-]
 
 
 def _seconds(value: float | None) -> str:

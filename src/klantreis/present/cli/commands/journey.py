@@ -15,8 +15,11 @@ from klantreis.model import ensure_built
 from klantreis.model.definition import DefinitionError
 from klantreis.present.cli.options import (
     CliError,
+    FromOption,
     JsonOption,
+    PersonaOption,
     StoreOption,
+    ToOption,
     console,
     friendly_errors,
     print_json,
@@ -71,13 +74,9 @@ def register(app: typer.Typer) -> None:
     def map_command(
         store: StoreOption = None,
         definition: DefinitionOption = None,
-        persona: Annotated[str | None, typer.Option(help="Only persons of this persona.")] = None,
-        start: Annotated[
-            str | None, typer.Option("--from", help="Only events from this date (ISO).")
-        ] = None,
-        end: Annotated[
-            str | None, typer.Option("--to", help="Only events before this date (ISO).")
-        ] = None,
+        persona: PersonaOption = None,
+        start: FromOption = None,
+        end: ToOption = None,
         out: Annotated[
             Path | None, typer.Option("--out", help="Also write the map as a HTML file.")
         ] = None,
