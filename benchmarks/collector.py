@@ -198,6 +198,17 @@ def measure(port: int, pid: int, path: str, key: str, args: argparse.Namespace) 
     }
 
 
+def merge_lag(port: int, timeout: float = 30.0) -> float:
+    """Seconds from now until every committed event is merged into `events` (queryable)."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        health = get_json(port, "/v1/health")
+        if health["events_merged"] + health["repeats_dropped"] >= health["events_committed"]:
+            break
+        time.sleep(0.01)
+    return time.perf_counter() - started
+
+
 def parse_cost(size: int) -> str:
     body = batch_template(size)
     n = 2000
@@ -237,10 +248,13 @@ def stage_costs(size: int, rounds: int = 25, per_commit: int = 4) -> str:
         wall = time.perf_counter()
         for table in tables:
             store.connection.begin()
-            store.append(table)
+            store.stage(table)
             store.connection.commit()
-        costs[f"append + commit ({chunk} per commit)"] = time.process_time() - started
+        costs[f"stage + commit ({chunk} per commit)"] = time.process_time() - started
         wall = time.perf_counter() - wall
+        started = time.process_time()
+        store.merge_staged()
+        costs["merge into events (all at once)"] = time.process_time() - started
     parts = [f"{name} {cpu / events * 1e6:.1f}" for name, cpu in costs.items()]
     return (
         "CPU µs per event by step: "
@@ -286,6 +300,7 @@ def main() -> None:
         wait_ready(port, server)
         for name, path in TARGETS.items():
             results[name] = measure(port, server.pid, path, key, args)
+        lag = merge_lag(port)
         health = get_json(port, "/v1/health")
         rss = peak_rss_mib(server.pid)
     finally:
@@ -307,6 +322,10 @@ def main() -> None:
         print(f"{name}: {results[name]['events_per_s'] / base:.0%} of the no-op baseline")
     per_commit = health["events_committed"] / max(health["commits"], 1)
     print(f"group commit: {health['commits']:,} commits, {per_commit:,.0f} events per commit")
+    print(
+        f"merge into events: {health['merges']:,} merges, {health['events_merged']:,} events; "
+        f"the last acknowledged event was queryable {lag:.2f} s after the load stopped"
+    )
     print(f"server peak RSS: {rss:,.0f} MiB")
 
     import duckdb

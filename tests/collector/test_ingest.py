@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -50,12 +51,52 @@ def test_concurrent_requests_share_commits(store: Store) -> None:
     assert ingest.commits < 200, "every request committed alone: no group commit"
 
 
-def test_acknowledged_rows_are_visible_when_submit_returns(store: Store) -> None:
-    ingest = Ingest(store).start()
+def test_acknowledged_rows_are_committed_when_submit_returns(store: Store) -> None:
+    ingest = Ingest(store, merge_interval=3600).start()  # the merger stays out of the way
     result = asyncio.run(ingest.submit(rows("a", 3)))
     assert result.stored == 3
-    assert count(store) == 3  # before stop: committed, not merely queued
+    # committed before the answer, not merely queued: staged, and not yet in events
+    assert count(store, "SELECT count(*) FROM events_staged") == 3
+    assert count(store) == 0
+    ingest.stop()  # stopping merges what is staged
+    assert count(store) == 3
+    assert count(store, "SELECT count(*) FROM events_staged") == 0
+
+
+def test_acknowledged_rows_are_queryable_within_two_seconds(store: Store) -> None:
+    ingest = Ingest(store).start()
+    asyncio.run(ingest.submit(rows("v", 3)))
+    acknowledged = time.monotonic()
+    while count(store) < 3 and time.monotonic() - acknowledged < 2:
+        time.sleep(0.02)
+    assert count(store) == 3, "acknowledged events not in events after 2 s"
     ingest.stop()
+
+
+def test_staged_events_are_merged_when_the_store_is_opened_again(tmp_path: Path) -> None:
+    path = tmp_path / "crashed.duckdb"
+    with Store(path) as first:
+        first.stage(pa.Table.from_pylist(rows("c", 4) + rows("c", 2)))  # repeats too
+        assert count(first) == 0  # as if the server died before its merger ran
+    with Store(path) as second:
+        assert count(second) == 4
+        assert count(second, "SELECT count(*) FROM events_staged") == 0
+
+
+def test_merging_beside_a_busy_writer_loses_and_repeats_nothing(store: Store) -> None:
+    """The merge deletes exactly what it copied, while the writer keeps staging rows."""
+    ingest = Ingest(store, merge_interval=0.005).start()
+
+    async def many() -> None:
+        for i in range(60):
+            await asyncio.gather(*(ingest.submit(rows(f"b{i}-{j}", 25)) for j in range(4)))
+
+    asyncio.run(many())
+    ingest.stop()
+    assert ingest.merges > 1
+    assert count(store) == 60 * 4 * 25
+    assert count(store, "SELECT count(DISTINCT message_id) FROM events") == 6000
+    assert count(store, "SELECT count(*) FROM events_staged") == 0
 
 
 def test_repeated_message_ids_in_one_round_are_stored_once(store: Store) -> None:

@@ -67,3 +67,22 @@ def test_erase_leaves_nothing_behind_and_keeps_others(kr):
     journey_map = kr.journey_map()
     assert journey_map.totals["persons"] == 1
     assert len(export_person(kr.store, "eva")["tables"]["quarantine"]) == 1
+
+
+def test_erasure_reaches_collector_events_not_merged_yet(tmp_path: Path) -> None:
+    """Acknowledged collector events wait in `events_staged` for up to a second; an erasure
+    in that second must not miss them, nor may a later merge bring them back."""
+    handle = klantreis.open(tmp_path / "staged.duckdb")
+    try:
+        staged = story({"femke": [("Product Viewed", "09:00"), ("Order Completed", "09:10")]})
+        handle.store.stage(staged)
+        assert "events_staged" in export_person(handle.store, "femke")["tables"]
+        removed = erase_person(handle.store, "femke")
+        assert removed["events_staged"] == 2
+        handle.store.merge_staged()
+        count = handle.store.connection.execute(
+            "SELECT count(*) FROM events WHERE user_id = 'femke'"
+        ).fetchone()[0]
+        assert count == 0
+    finally:
+        handle.close()

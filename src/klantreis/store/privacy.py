@@ -118,7 +118,9 @@ def erase_person(store: Store, person: str) -> dict[str, int]:
     """Delete every row about a person; returns rows removed per table."""
     who = resolve(store, person)
     removed: dict[str, int] = {}
-    with store.write_lock:
+    # Both locks: no collector append and no merge of staged events may slip a row of this
+    # person into a table after it was cleaned.
+    with store.write_lock, store.merge_lock:
         for name in _tables(store):
             condition = _condition(name, who)
             if condition is None:

@@ -76,6 +76,18 @@ register_table(
         person_columns=("user_id", "anonymous_id", "previous_id"),
     )
 )
+_staged_ddl = ",\n    ".join(f"{name} {sql_type}" for name, sql_type in EVENT_COLUMNS)
+register_table(
+    TableSpec(
+        "events_staged",
+        f"CREATE TABLE IF NOT EXISTS events_staged (\n    {_staged_ddl}\n)",
+        person_columns=("user_id", "anonymous_id", "previous_id"),
+    )
+)
+"""Acknowledged collector events on their way into `events` (see `Store.stage`): the same
+columns without the message-id key, so appending costs no index lookup. Emptied by
+`Store.merge_staged` within about a second; erasure and export reach it like `events`."""
+
 register_table(
     TableSpec(
         "quarantine",

@@ -33,6 +33,8 @@ QUARANTINE_COLUMNS = (
     "anonymous_id",
 )
 
+_EVENT_NAMES = ", ".join(name for name, _ in EVENT_COLUMNS)
+
 
 class StoreLockedError(RuntimeError):
     """Another process holds the store file open for writing."""
@@ -77,9 +79,15 @@ class Store:
             raise
         self.read_only = read_only
         self.write_lock = threading.RLock()
+        self.merge_lock = threading.Lock()
+        """Held while staged events move into `events`; whoever must see no staged rows
+        appear in `events` under its feet (erasure) holds it together with `write_lock`."""
         self.engine = DuckDBEngine(self._con)
         if not read_only:
             self.ensure_tables()
+            # Events a collector acknowledged before it stopped (or was killed) become visible
+            # to whoever opens the store next, whatever the command.
+            self.merge_staged()
 
     # -- lifecycle -------------------------------------------------------------------------
     def ensure_tables(self) -> None:
@@ -123,6 +131,61 @@ class Store:
             finally:
                 con.unregister("_klantreis_batch")
         return AppendResult(stored=int(stored), duplicates=events.num_rows - int(stored))
+
+    def stage(self, events: pa.Table) -> int:
+        """Durably store acknowledged collector events without the message-id check.
+
+        The key lookup of `append` costs the collector most when its commits are small (tens
+        of µs per event, growing with the table; benchmarks/collector.py); a plain append to
+        `events_staged` costs a few. `merge_staged` later moves them into `events` in large
+        rounds, where the check is cheap per event, and a repeated message id is dropped there.
+        Call within the caller's transaction (the collector commits it with the quarantine).
+        """
+        if events.num_rows == 0:
+            return 0
+        batch = events.select([name for name, _ in EVENT_COLUMNS]).cast(EVENT_ARROW_SCHEMA)
+        with self.write_lock:
+            con = self.connection
+            con.register("_klantreis_staged", batch)
+            try:
+                con.execute(
+                    f"INSERT INTO events_staged ({_EVENT_NAMES}) "  # noqa: S608 - static names
+                    f"SELECT {_EVENT_NAMES} FROM _klantreis_staged"
+                ).fetchall()
+            finally:
+                con.unregister("_klantreis_staged")
+        return events.num_rows
+
+    def merge_staged(self) -> AppendResult:
+        """Move every staged event into `events` in one transaction on a cursor of its own.
+
+        Runs beside the collector's appends to `events_staged`: the transaction sees a snapshot,
+        so its DELETE removes exactly the rows its INSERT copied, and rows staged meanwhile stay
+        for the next round. Returns how many were stored and how many were repeats.
+        """
+        if self.read_only:
+            return AppendResult()
+        with self.merge_lock:
+            cursor = self._con.cursor()
+            try:
+                cursor.begin()
+                try:
+                    staged = cursor.execute("SELECT count(*) FROM events_staged").fetchall()[0][0]
+                    if not staged:
+                        cursor.rollback()
+                        return AppendResult()
+                    stored = cursor.execute(
+                        f"INSERT OR IGNORE INTO events ({_EVENT_NAMES}) "  # noqa: S608 - static
+                        f"SELECT {_EVENT_NAMES} FROM events_staged"
+                    ).fetchall()[0][0]
+                    cursor.execute("DELETE FROM events_staged").fetchall()
+                    cursor.commit()
+                except BaseException:
+                    cursor.rollback()
+                    raise
+            finally:
+                cursor.close()
+        return AppendResult(stored=int(stored), duplicates=int(staged) - int(stored))
 
     def quarantine(self, rows: list[dict[str, Any]] | pa.Table) -> int:
         """Keep rows that could not become events, each with where it came from and why."""

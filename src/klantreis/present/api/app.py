@@ -126,6 +126,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         ingest = Ingest(
             handle,
             max_pending=int(collector.get("max_pending_events", 100_000)),
+            merge_interval=float(collector.get("merge_interval_ms", 500)) / 1000,
         ).start()
         app.state.store = handle
         app.state.keyring = KeyRing(handle)

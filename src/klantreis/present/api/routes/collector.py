@@ -358,9 +358,15 @@ async def browser_settings(write_key: str, request: Request) -> Response:
 
 @router.get("/v1/messages/{message_id}", tags=["collector"])
 def stored_message(message_id: str, store: StoreDep, _who: ReadAccess) -> dict[str, Any]:
-    """The stored event with this messageId (read key): did my event arrive, and as what?"""
+    """The stored event with this messageId (read key): did my event arrive, and as what?
+
+    Looks in `events` and among the acknowledged events not merged into it yet."""
     rows = store.engine.fetch(
-        Query("SELECT * FROM events WHERE message_id = :message_id", message_id=message_id)
+        Query(
+            "SELECT * FROM events WHERE message_id = :message_id "
+            "UNION ALL SELECT * FROM events_staged WHERE message_id = :message_id",
+            message_id=message_id,
+        )
     ).to_pylist()
     if not rows:
         raise HTTPException(404, f"no stored event with messageId {message_id!r}")
@@ -379,4 +385,7 @@ async def health(request: Request) -> dict[str, Any]:
         "pending": ingest.pending,
         "commits": ingest.commits,
         "events_committed": ingest.rows_committed,
+        "merges": ingest.merges,
+        "events_merged": ingest.rows_merged,
+        "repeats_dropped": ingest.duplicates_dropped,
     }
