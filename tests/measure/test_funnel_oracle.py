@@ -70,6 +70,10 @@ def test_ordered_equals_window_funnel(load_duckdb, log, steps, window):
     query = persons_query(FunnelSpec.build(steps, window=window), exp.true())
     levels = {r["person_id"]: r["step"] for r in engine.rows(query)}
     assert {p: v for p, v in clickhouse.items() if v} == levels
+    spec = FunnelSpec.build(steps, window=window)
+    fast, portable = (run_funnel(engine, spec, fast_path=f) for f in (True, False))
+    assert fast.path == "duckdb-fast"
+    assert fast.dropoffs().to_pylist() == portable.dropoffs().to_pylist()
 
 
 @pytest.mark.slow

@@ -49,7 +49,7 @@ def _fast(engine: Engine, spec: FunnelSpec, cut: exp.Expression) -> FunnelResult
         row: dict[str, Any] = {
             "step": j,
             "breakdown": None,
-            "persons": int(np.count_nonzero(walked.levels >= j)),
+            "persons": int(walked.reached[j - 1].size),
         }
         times = (("", walked.from_previous[j - 1]), ("_from_first", walked.from_first[j - 1]))
         for key, values in times:
@@ -60,9 +60,12 @@ def _fast(engine: Engine, spec: FunnelSpec, cut: exp.Expression) -> FunnelResult
 
     def dropoffs() -> pa.Table:
         steps, persons = [], []
+        reached = [*walked.reached, walked.reached[0][:0]]
         for step, previous in previous_steps(spec):
-            keep = walked.levels == previous
-            ids = walked.person_ids.filter(pa.array(keep))
+            # Reached `previous` but not the step after it: their furthest step is `previous`.
+            furthest = reached[previous - 1]
+            gone = furthest[~np.isin(furthest, reached[previous], assume_unique=True)]
+            ids = walked.person_ids(gone)
             steps.append(np.full(len(ids), step, dtype=np.int32))
             persons.append(ids)
         table = pa.table(
