@@ -1,8 +1,10 @@
 """Collector throughput on loopback: durable events/s against a no-op on the same stack.
 
-Starts one server process (uvicorn + the klantreis app + a temporary store) with two extra
+Starts one server process (uvicorn + the klantreis app + a temporary store) with three extra
 benchmark-only routes: a no-op that reads the body and answers 200 (the baseline: HTTP, ASGI
-and the app's middleware, no parsing, no validation, no commit), and the same batch handler
+and the app's middleware, no parsing, no validation, no commit), the collector's read,
+authorise and validate steps without storing (so the gap to the collector is what durability
+costs), and the same batch handler
 mounted as a plain Starlette route (no FastAPI request handling), to choose the framework by
 measurement. A separate load process posts batches of 100 events (unique messageIds) over
 several keep-alive connections for a bounded time and records per-request latency.
@@ -39,9 +41,12 @@ from fastapi import Request, Response
 
 TARGETS = {
     "no-op (baseline)": "/bench/noop",
+    "validate, no store": "/bench/validate",
     "collector, FastAPI route": "/v1/batch",
     "collector, Starlette route": "/bench/starlette-batch",
 }
+
+STORING = ("collector, FastAPI route", "collector, Starlette route")
 
 
 # -- the server process ----------------------------------------------------------------------
@@ -56,6 +61,7 @@ def serve(store: str, port: int) -> None:
     app = create_app(load_settings(store))
 
     app.add_api_route("/bench/noop", noop, methods=["POST"], include_in_schema=False)
+    app.add_api_route("/bench/validate", validate_only, methods=["POST"], include_in_schema=False)
     app.router.routes.insert(0, Route("/bench/starlette-batch", collect_batch, methods=["POST"]))
     uvicorn.run(app, host="127.0.0.1", port=port, access_log=False, log_level="warning")
 
@@ -64,6 +70,15 @@ async def noop(request: Request) -> Response:
     """The baseline endpoint: read the body, answer like the collector, do nothing else."""
     await request.body()
     return Response(b'{"success":true}', media_type="application/json")
+
+
+async def validate_only(request: Request) -> Response:
+    """The collector without storing: read, authorise, validate; the gap to the collector is
+    what durability (Arrow, staging commit, merge) costs."""
+    from klantreis.present.api.routes.collector import validated_batch
+
+    batch = await validated_batch(request)
+    return Response(orjson.dumps({"success": True, "stored": len(batch.rows)}))
 
 
 # -- the load process ------------------------------------------------------------------------
@@ -318,8 +333,12 @@ def main() -> None:
             f"{r['requests']:>9} {r['cpu_us_per_event']:>20.1f}  {r['statuses']}"
         )
     base = results["no-op (baseline)"]["events_per_s"]
-    for name in ("collector, FastAPI route", "collector, Starlette route"):
-        print(f"{name}: {results[name]['events_per_s'] / base:.0%} of the no-op baseline")
+    validate = results["validate, no store"]["events_per_s"]
+    for name in STORING:
+        print(
+            f"{name}: {results[name]['events_per_s'] / base:.0%} of the no-op baseline, "
+            f"{results[name]['events_per_s'] / validate:.0%} of validating without storing"
+        )
     per_commit = health["events_committed"] / max(health["commits"], 1)
     print(f"group commit: {health['commits']:,} commits, {per_commit:,.0f} events per commit")
     print(
@@ -330,9 +349,7 @@ def main() -> None:
 
     import duckdb
 
-    acked = {
-        run for name, r in results.items() if name != "no-op (baseline)" for run in r["acked_runs"]
-    }
+    acked = {run for name in STORING for run in results[name]["acked_runs"]}
     con = duckdb.connect(store, read_only=True)
     stored = con.execute("SELECT count(*) FROM events").fetchone()[0]
     con.close()

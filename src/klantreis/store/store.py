@@ -143,7 +143,9 @@ class Store:
         """
         if events.num_rows == 0:
             return 0
-        batch = events.select([name for name, _ in EVENT_COLUMNS]).cast(EVENT_ARROW_SCHEMA)
+        batch = events
+        if not events.schema.equals(EVENT_ARROW_SCHEMA):  # the collector's tables already are
+            batch = events.select([name for name, _ in EVENT_COLUMNS]).cast(EVENT_ARROW_SCHEMA)
         with self.write_lock:
             con = self.connection
             con.register("_klantreis_staged", batch)

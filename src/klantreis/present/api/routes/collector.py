@@ -19,6 +19,7 @@ import functools
 import logging
 import zlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -205,10 +206,16 @@ async def _collect_one(request: Request, kind: str) -> Response:
     return _json(200, {"success": True})
 
 
-@_answers_bad_requests
-async def collect_batch(request: Request) -> Response:
-    """`{"batch": [messages], "context"?, "sentAt"?}`: batch-level context and sentAt apply to
-    every message that lacks its own."""
+@dataclass
+class ValidatedBatch:
+    rows: list[dict[str, Any]]
+    quarantined: list[dict[str, Any]]
+    rejected: list[dict[str, Any]]
+
+
+async def validated_batch(request: Request) -> ValidatedBatch:
+    """Read, authorise and validate a batch request: everything but storing it (also what
+    benchmarks/collector.py times alone, to show what durability costs)."""
     body = await _read_body(request, BATCH_LIMIT, "500 KB per batch")
     payload = _parse(body)
     _authorize(request, payload)
@@ -229,7 +236,16 @@ async def collect_batch(request: Request) -> Response:
         except InvalidEvent as exc:
             quarantined.append(_quarantine_row(index, message, exc))
             rejected.append({"index": index, "field": exc.field, "reason": exc.reason})
-    await _commit(request, rows, quarantined)
+    return ValidatedBatch(rows, quarantined, rejected)
+
+
+@_answers_bad_requests
+async def collect_batch(request: Request) -> Response:
+    """`{"batch": [messages], "context"?, "sentAt"?}`: batch-level context and sentAt apply to
+    every message that lacks its own."""
+    batch = await validated_batch(request)
+    rows, rejected = batch.rows, batch.rejected
+    await _commit(request, rows, batch.quarantined)
     if rejected and not rows:
         first = rejected[0]
         return _json(
