@@ -19,6 +19,7 @@ simply the start of the last valid entry of the step before (a forward fill).
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 
@@ -120,25 +121,26 @@ def _id_changes(ids: pa.Array) -> np.ndarray:
     return np.concatenate(([True], differ.to_numpy(zero_copy_only=False)))
 
 
-def grouped(engine: Engine, spec: FunnelSpec, cut: exp.Expression) -> Grouped:
-    """The entries grouped by person hash, or by person id when two persons share a hash."""
+def by_hash(engine: Engine, spec: FunnelSpec, cut: exp.Expression) -> Grouped:
+    """The entries grouped by person hash (exact only if no two persons share a hash)."""
     table = engine.fetch(entries_query(spec, cut))
     person, ts, step = (_numpy(table, c) for c in ("person", "ts", "step"))
     del table
-    hashes = int(np.count_nonzero(person[1:] != person[:-1])) + int(person.size > 0)
-    if hashes == engine.scalar(entries_query(spec, cut, _PERSONS)):
 
-        @cache
-        def lookup() -> tuple[np.ndarray, pa.Array]:
-            ids = engine.fetch(entries_query(spec, cut, _IDS)).sort_by("person")
-            return _numpy(ids, "person"), ids.column("person_id").combine_chunks()
+    @cache
+    def lookup() -> tuple[np.ndarray, pa.Array]:
+        ids = engine.fetch(entries_query(spec, cut, _IDS)).sort_by("person")
+        return _numpy(ids, "person"), ids.column("person_id").combine_chunks()
 
-        def hash_ids(keys: np.ndarray) -> pa.Array:
-            known, ids = lookup()
-            return ids.take(pa.array(np.searchsorted(known, keys)))
+    def person_ids(keys: np.ndarray) -> pa.Array:
+        known, ids = lookup()
+        return ids.take(pa.array(np.searchsorted(known, keys)))
 
-        return Grouped(person, ts, step, hash_ids)
-    del person, ts, step
+    return Grouped(person, ts, step, person_ids)
+
+
+def by_id(engine: Engine, spec: FunnelSpec, cut: exp.Expression) -> Grouped:
+    """The entries grouped by person id, each person keyed by its row number."""
     table = engine.fetch(entries_query(spec, cut, _SORTED_BY_ID))
     ids = table.column("person_id").combine_chunks()
     changes = _id_changes(ids)
@@ -147,6 +149,11 @@ def grouped(engine: Engine, spec: FunnelSpec, cut: exp.Expression) -> Grouped:
     return Grouped(
         rows, _numpy(table, "ts"), _numpy(table, "step"), lambda keys: firsts.take(pa.array(keys))
     )
+
+
+def _distinct(person: np.ndarray) -> int:
+    """Distinct keys in a sorted array."""
+    return int(np.count_nonzero(person[1:] != person[:-1])) + int(person.size > 0)
 
 
 def _first_of_each(owner: np.ndarray) -> np.ndarray:
@@ -189,4 +196,14 @@ def walk(spec: FunnelSpec, entries: Grouped) -> Walked:
 
 
 def run(engine: Engine, spec: FunnelSpec, cut: exp.Expression) -> Walked:
-    return walk(spec, grouped(engine, spec, cut))
+    """The walk over the entries grouped by person hash, or by person id if two persons share a
+    hash. The distinct ids are counted on a second cursor meanwhile (DuckDB's threads work on
+    it while numpy walks on one core)."""
+    with ThreadPoolExecutor(1) as pool:
+        persons = pool.submit(engine.scalar, entries_query(spec, cut, _PERSONS))
+        entries = by_hash(engine, spec, cut)
+        walked = walk(spec, entries)
+        if _distinct(entries.person) == persons.result():
+            return walked
+    del entries, walked
+    return walk(spec, by_id(engine, spec, cut))
