@@ -18,8 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from .conftest import Server
+from servers import Server
 
 SHOP = Path(__file__).parent / "shop"
 UMD = SHOP / "node_modules" / "@segment" / "analytics-next" / "dist" / "umd"

@@ -10,8 +10,7 @@ import uuid
 import httpx
 import orjson
 import pytest
-
-from .conftest import Server
+from servers import Server
 
 pytestmark = pytest.mark.slow
 

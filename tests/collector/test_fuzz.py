@@ -7,8 +7,7 @@ import shutil
 import subprocess
 
 import pytest
-
-from .conftest import Server
+from servers import Server
 
 pytestmark = pytest.mark.slow
 COLLECTOR = r"^/v1/(track|identify|page|screen|group|alias|batch)$"

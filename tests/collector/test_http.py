@@ -8,8 +8,7 @@ import uuid
 import httpx
 import orjson
 import pytest
-
-from .conftest import Server
+from servers import Server
 
 
 def mid() -> str:

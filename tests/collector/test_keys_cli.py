@@ -7,11 +7,10 @@ from pathlib import Path
 
 import orjson
 import pytest
+from servers import Server, cli
 
 from klantreis.collect.keys import KeyRing, hash_key
 from klantreis.store import Store
-
-from .conftest import Server, cli
 
 
 def run(*args: str, env: dict[str, str]):

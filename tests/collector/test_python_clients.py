@@ -9,8 +9,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-
-from .conftest import Server
+from servers import Server
 
 
 def fetch(server: Server, message_id: str) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from email import message_from_bytes
@@ -12,17 +11,12 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from servers import free_port
 from stories import story
 from typer.testing import CliRunner
 
 from klantreis.measure.expectations.alerts import AlertError, check_alerts
 from klantreis.present.cli.app import app
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Receiver:
@@ -71,7 +65,7 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture
 def mailbox() -> Iterator[tuple[Mailbox, int]]:
     box = Mailbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()
     yield box, port
@@ -161,7 +155,7 @@ webhook = "{receiver.url}"
 
 def test_cli_check_reports_undeliverable_webhooks(kr, tmp_path):
     _late_week(kr)
-    dead = f"http://127.0.0.1:{_free_port()}/gone"
+    dead = f"http://127.0.0.1:{free_port()}/gone"
     _configure(tmp_path, f"""
 [[alerts]]
 expectation = "delivery_promise_kept"

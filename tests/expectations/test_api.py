@@ -7,38 +7,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from collector.conftest import CLI, Server, free_port
+from servers import Server
 from stories import story
 
 from klantreis.store import Store
 
 pytestmark = pytest.mark.slow
-
-
-class PatientServer(Server):
-    """The collector tests' server, given two minutes to start on a busy CI machine."""
-
-    def start(self) -> Server:
-        import subprocess
-        import time
-
-        self.port = free_port()
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [*CLI, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/v1/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"server did not start: {self.log.read_text()[-2000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +26,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             "ben": [("Order Completed", "2026-03-07T09:00", {"properties": {
                         "order_id": "open", "promised_delivery_date": "2026-03-09T00:00:00"}})],
         }))
-    server = PatientServer(path)
+    server = Server(path)
     server.read_key = server.create_key("analyst", read=True)
     server.start()
     yield server

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pyarrow as pa
 import pytest
-from collector.conftest import Server
+from servers import Server
 from stories import event_row
 from typer.testing import CliRunner
 

@@ -9,9 +9,8 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from collector.conftest import Server
+from servers import Server
 from stories import story
-from voice_server import start_server
 
 import klantreis
 from klantreis.measure.voice.analyses import VoiceQueryError
@@ -129,7 +128,7 @@ def test_http_voice_routes(tmp_path) -> None:
     with klantreis.open(server.store) as kr:
         kr.store.append(shop_story())
     key = server.create_key("analyst", read=True)
-    start_server(server)
+    server.start()
     try:
         auth = {"Authorization": f"Bearer {key}"}
         assert httpx.get(f"{server.url}/api/voice", timeout=60).status_code == 401

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from collector.conftest import Server, cli
-from voice_server import start_server
+from servers import Server, cli
 
 from klantreis.store import Store
 
@@ -20,7 +19,7 @@ def test_survey_link_page_answer_and_scores(tmp_path) -> None:
     assert made.returncode == 0, made.stderr
     token = made.stdout.strip().rsplit("/s/", 1)[1]
     read_key = server.create_key("analyst", read=True)
-    start_server(server)
+    server.start()
     try:
         page = httpx.get(f"{server.url}/s/{token}", timeout=30)
         assert page.status_code == 200
