@@ -63,13 +63,25 @@ FROM windowed WHERE prev_v IS NULL OR prev_v <> v
 """
 _KEPT = "SELECT * FROM collapsed WHERE pos <= :steps"
 _EDGES = """
-SELECT a.pos AS source_step, a.v AS source, b.v AS target,
-       count(DISTINCT a.person_id) AS persons, count(*) AS transitions
-FROM kept AS a JOIN kept AS b ON b.unit = a.unit AND b.pos = a.pos + 1
-GROUP BY a.pos, a.v, b.v
-ORDER BY persons DESC, source_step, source, target
+SELECT source_step, source, target, persons, transitions,
+       row_number() OVER (ORDER BY persons DESC, source_step, source, target) AS ranking
+FROM (
+    SELECT a.pos AS source_step, a.v AS source, b.v AS target,
+           count(DISTINCT a.person_id) AS persons, count(*) AS transitions
+    FROM kept AS a JOIN kept AS b ON b.unit = a.unit AND b.pos = a.pos + 1
+    GROUP BY a.pos, a.v, b.v
+) AS e
 """
 _TOTAL = "SELECT count(DISTINCT person_id) AS persons FROM kept"
+EDGE_SCHEMA = pa.schema(
+    [
+        ("source_step", pa.int64()),
+        ("source", pa.string()),
+        ("target", pa.string()),
+        ("persons", pa.int64()),
+        ("transitions", pa.int64()),
+    ]
+)
 
 
 @dataclass
@@ -109,24 +121,79 @@ def _ctes(
     ]
 
 
-def _paths_final(steps: int, backwards: bool, top: int) -> exp.Expression:
+def _paths_final(steps: int, top: int) -> exp.Expression:
+    """The `top` paths, ranked by persons, then units, then the items."""
     items = [
         exp.alias_(fragment("max(CASE WHEN pos = :k THEN v END)", k=k), f"v{k}")
         for k in range(1, steps + 1)
     ]
     per_unit = exp.select("person_id", "unit", *items).from_("kept").group_by("person_id", "unit")
     columns = [exp.column(identifier(f"v{k}")) for k in range(1, steps + 1)]
-    return (
+    rank = fragment(
+        "row_number() OVER (ORDER BY count(DISTINCT person_id) DESC, count(*) DESC)"
+    ).copy()  # parsed fragments are shared: extend a copy
+    for column in columns:
+        rank.args["order"].append("expressions", exp.Ordered(this=column.copy()))
+    ranked = (
         exp.select(
             *columns,
             exp.alias_(fragment("count(DISTINCT person_id)"), "persons"),
             exp.alias_(fragment("count(*)"), "units"),
+            exp.alias_(rank, "ranking"),
         )
         .from_(per_unit.subquery("per_unit"))
         .group_by(*[c.copy() for c in columns])
-        .order_by("persons DESC", "units DESC", *[c.copy() for c in columns])
-        .limit(top)
     )
+    return exp.select("*").from_(ranked.subquery("ranked")).where(fragment("ranking <= :n", n=top))
+
+
+def _nulls(type_: str, *names: str) -> list[exp.Expression]:
+    return [exp.alias_(exp.cast(exp.null(), type_), name) for name in names]
+
+
+def _answers(steps: int, top: int) -> tuple[list[tuple[str, exp.Expression]], exp.Expression]:
+    """Paths, Sankey edges and the total in one result, told apart by `part`.
+
+    One query so that `kept` (nearly all of the cost) is computed once: DuckDB and the Spark
+    engine compute a common table expression that is read more than once only once; as three
+    queries it was computed three times.
+    """
+    items = [f"v{k}" for k in range(1, steps + 1)]
+    paths = exp.select(
+        exp.alias_(exp.Literal.string("path"), "part"),
+        "ranking",
+        *items,
+        *_nulls("BIGINT", "source_step"),
+        *_nulls("VARCHAR", "source", "target"),
+        "persons",
+        exp.alias_(exp.column("units"), "n"),
+    ).from_("top_paths")
+    edges = exp.select(
+        exp.Literal.string("edge"),
+        "ranking",
+        *_nulls("VARCHAR", *items),
+        "source_step",
+        "source",
+        "target",
+        "persons",
+        "transitions",
+    ).from_("edges")
+    total = exp.select(
+        exp.Literal.string("total"),
+        exp.Literal.number(0),
+        *_nulls("VARCHAR", *items),
+        *_nulls("BIGINT", "source_step"),
+        *_nulls("VARCHAR", "source", "target"),
+        "persons",
+        exp.Literal.number(0),
+    ).from_("total")
+    union = exp.union(exp.union(paths, edges, distinct=False), total, distinct=False)
+    ctes = [
+        ("top_paths", _paths_final(steps, top)),
+        ("edges", fragment(_EDGES)),
+        ("total", fragment(_TOTAL)),
+    ]
+    return ctes, exp.select("*").from_(union.subquery("answers"))
 
 
 def run_paths(
@@ -150,9 +217,16 @@ def run_paths(
     cut = cut if cut is not None else exp.true()
     ctes = _ctes(start, end, steps, by, split_by_session, cut)
     backwards = end is not None and start is None
-    found = engine.fetch(with_ctes(ctes, _paths_final(steps, backwards, top))).to_pylist()
-    total = int(engine.scalar(with_ctes(ctes, fragment(_TOTAL))) or 0)
-    edges = engine.fetch(with_ctes(ctes, fragment(_EDGES)))
+    more, final = _answers(steps, top)
+    answers = engine.fetch(with_ctes([*ctes, *more], final)).to_pylist()
+    parts: dict[str, list[dict[str, Any]]] = {"path": [], "edge": [], "total": []}
+    for row in sorted(answers, key=lambda r: r["ranking"]):
+        parts[row["part"]].append(row)
+    total = int(parts["total"][0]["persons"] or 0)
+    found = parts["path"]
+    edges = pa.Table.from_pylist(
+        [{**r, "transitions": r["n"]} for r in parts["edge"]], schema=EDGE_SCHEMA
+    )
     rows = []
     for row in found:
         items = [row[f"v{k}"] for k in range(1, steps + 1) if row[f"v{k}"] is not None]
@@ -163,7 +237,7 @@ def run_paths(
                 "path": " → ".join(items),
                 "items": items,
                 "persons": int(row["persons"]),
-                "units": int(row["units"]),
+                "units": int(row["n"]),
                 "share": row["persons"] / total if total else None,
             }
         )
