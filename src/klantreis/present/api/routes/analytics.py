@@ -11,6 +11,7 @@ from klantreis.api import Klantreis
 from klantreis.measure.filters import FilterError
 from klantreis.measure.trees import AnalysisError
 from klantreis.present.api.deps import ReadAccess, StoreDep
+from klantreis.present.payloads import retention_payload
 
 router = APIRouter(prefix="/api", tags=["analytics"])
 
@@ -113,23 +114,20 @@ def retention(
     until: str | None = Query(None, alias="to", description="ISO date"),
 ) -> dict[str, Any] | JSONResponse:
     """Retention by cohort or repeat purchase (the same as `klantreis retention --json`)."""
-    kr = _kr(request, store)
     try:
-        if repeat_purchase:
-            table = kr.repeat_purchase(period=period, since=since, until=until, persona=persona)
-        else:
-            table = kr.retention(
-                period=period,
-                cohort_event=cohort_event,
-                return_event=return_event,
-                periods=periods,
-                since=since,
-                until=until,
-                persona=persona,
-            )
+        return retention_payload(
+            _kr(request, store),
+            period=period,
+            repeat_purchase=repeat_purchase,
+            cohort_event=cohort_event,
+            return_event=return_event,
+            periods=periods,
+            since=since,
+            until=until,
+            persona=persona,
+        )
     except (AnalysisError, FilterError) as exc:
         return _bad(exc)
-    return {"period": period, "repeat_purchase": repeat_purchase, "cohorts": table.to_pylist()}
 
 
 @router.get("/phase-flow", response_model=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 import typer
@@ -18,6 +19,7 @@ from klantreis.present.cli.options import (
     friendly_errors,
     print_json,
 )
+from klantreis.present.payloads import retention_payload
 
 
 def _seconds(value: float | None) -> str:
@@ -31,6 +33,17 @@ def _seconds(value: float | None) -> str:
 
 def _percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.1%}"
+
+
+def _table(title: str, labels: tuple[str, ...], figures: Iterable[str]) -> Table:
+    """A table with its label columns on the left and its figures right-aligned, so that
+    digits line up."""
+    table = Table(title=title)
+    for column in labels:
+        table.add_column(column)
+    for column in figures:
+        table.add_column(column, justify="right")
+    return table
 
 
 def _step_mapping(step: str, where: list[str]) -> Any:
@@ -129,19 +142,12 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(payload)
             return
-        table = Table(title=f"funnel ({mode}, window {window})")
         split = breakdown is not None
-        for column in (
-            "step",
-            *(("breakdown",) if split else ()),
-            "persons",
-            "from previous",
-            "from first",
-            "dropped",
-            "median time",
-            "p90 time",
-        ):
-            table.add_column(column, justify="left" if column in ("step", "breakdown") else "right")
+        table = _table(
+            f"funnel ({mode}, window {window})",
+            ("step", "breakdown") if split else ("step",),
+            ("persons", "from previous", "from first", "dropped", "median time", "p90 time"),
+        )
         for row in payload["steps"]:
             table.add_row(
                 f"{row['step']}. {row['name']}",
@@ -195,9 +201,11 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(result.as_json())
             return
-        table = Table(title=f"paths ({result.persons:,} persons)")
-        for column in ("path", "persons", "share", "sessions" if not per_person else "persons*"):
-            table.add_column(column, justify="left" if column == "path" else "right")
+        table = _table(
+            f"paths ({result.persons:,} persons)",
+            ("path",),
+            ("persons", "share", "sessions" if not per_person else "persons*"),
+        )
         for row in result.paths.to_pylist():
             table.add_row(
                 row["path"], f"{row['persons']:,}", _percent(row["share"]), f"{row['units']:,}"
@@ -229,26 +237,27 @@ def register(app: typer.Typer) -> None:
         Example: klantreis retention --period month --return-event "Order Completed" --json
         """
         with klantreis.open(store) as kr:
-            if repeat_purchase:
-                table = kr.repeat_purchase(period=period, since=start, until=end, persona=persona)
-            else:
-                table = kr.retention(
-                    period=period,
-                    cohort_event=cohort_event,
-                    return_event=return_event,
-                    periods=periods,
-                    since=start,
-                    until=end,
-                    persona=persona,
-                )
-        rows = table.to_pylist()
+            payload = retention_payload(
+                kr,
+                period=period,
+                repeat_purchase=repeat_purchase,
+                cohort_event=cohort_event,
+                return_event=return_event,
+                periods=periods,
+                since=start,
+                until=end,
+                persona=persona,
+            )
         if as_json:
-            print_json({"period": period, "repeat_purchase": repeat_purchase, "cohorts": rows})
+            print_json(payload)
             return
+        rows = payload["cohorts"]
         if repeat_purchase:
-            out = Table(title=f"repeat purchase by {period} of first order")
-            for column in ("cohort", "buyers", "repeat buyers", "share"):
-                out.add_column(column, justify="left" if column == "cohort" else "right")
+            out = _table(
+                f"repeat purchase by {period} of first order",
+                ("cohort",),
+                ("buyers", "repeat buyers", "share"),
+            )
             for r in rows:
                 out.add_row(
                     str(r["cohort"].date()),
@@ -264,11 +273,9 @@ def register(app: typer.Typer) -> None:
             cohorts.setdefault(r["cohort"], {})[r["period"]] = r["share"]
             sizes[r["cohort"]] = r["cohort_persons"]
         longest = max((max(p) for p in cohorts.values()), default=0)
-        out = Table(title=f"retention by {period}")
-        out.add_column("cohort")
-        out.add_column("persons", justify="right")
-        for k in range(longest + 1):
-            out.add_column(str(k), justify="right")
+        out = _table(
+            f"retention by {period}", ("cohort",), ("persons", *map(str, range(longest + 1)))
+        )
         for cohort, shares in cohorts.items():
             out.add_row(
                 str(cohort.date()),
