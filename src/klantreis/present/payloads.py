@@ -11,30 +11,18 @@ from typing import Any
 
 from klantreis.api import Klantreis
 
+_CUT = ("since", "until", "persona")
+
 
 def retention_payload(
-    kr: Klantreis,
-    *,
-    period: str,
-    repeat_purchase: bool,
-    cohort_event: str | None = None,
-    return_event: str | None = None,
-    periods: int = 12,
-    since: str | None = None,
-    until: str | None = None,
-    persona: str | None = None,
+    kr: Klantreis, *, period: str, repeat_purchase: bool, **query: Any
 ) -> dict[str, Any]:
-    """Retention by cohort, or with `repeat_purchase` the repeat buyers per cohort of first
-    order (which has no cohort or return event and no period count of its own)."""
-    cut = {"since": since, "until": until, "persona": persona}
+    """Retention by cohort (`query`: the options of `kr.retention`), or with
+    `repeat_purchase` the repeat buyers per cohort of first order, which take only the cut
+    (since, until, persona) of `query`."""
     if repeat_purchase:
+        cut = {key: query[key] for key in _CUT if key in query}
         table = kr.repeat_purchase(period=period, **cut)
     else:
-        table = kr.retention(
-            period=period,
-            cohort_event=cohort_event,
-            return_event=return_event,
-            periods=periods,
-            **cut,
-        )
+        table = kr.retention(period=period, **query)
     return {"period": period, "repeat_purchase": repeat_purchase, "cohorts": table.to_pylist()}
