@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -38,6 +39,38 @@ def test_wrong_password_is_refused(client: TestClient) -> None:
     assert response.status_code == 401
     assert "Wrong user name or password." in response.text
     assert login(client, user="nobody").status_code == 401
+
+
+def test_repeated_wrong_passwords_make_the_next_attempt_wait(client: TestClient) -> None:
+    """Ten failures for one user name within 15 minutes (the default): the next attempt, even
+    with the right password, gets 429 with Retry-After; other user names are not held up."""
+    for _ in range(10):
+        assert login(client, password="guess").status_code == 401
+    refused = login(client)  # the right password, but too late
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["retry-after"]) <= 15 * 60
+    assert "Too many failed logins. Try again in 15 minutes." in refused.text
+    assert "kr_session" not in refused.headers.get("set-cookie", "")
+    assert login(client, user="bert", password="guess").status_code == 401  # not throttled
+
+
+def test_the_address_limit_stops_guessing_across_user_names(store_path: Path) -> None:
+    from klantreis.config import Settings
+    from klantreis.present.api.app import create_app
+
+    web = {"warm": False, "login_limit_per_address": "3/1minute"}
+    app = create_app(Settings(store_path, sections={"web": web}))
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        for name in ("a", "b", "c"):
+            assert login(client, user=name, password="guess").status_code == 401
+        assert login(client, user="d", password="guess").status_code == 429
+
+
+def test_a_bad_login_limit_setting_is_named(store_path: Path) -> None:
+    from klantreis.present.web.throttle import LoginThrottle
+
+    with pytest.raises(ValueError, match="login_limit_per_user"):
+        LoginThrottle.from_settings({"login_limit_per_user": "ten per hour"})
 
 
 def test_forms_without_the_csrf_token_are_refused(client: TestClient) -> None:

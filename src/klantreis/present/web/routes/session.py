@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from klantreis.present.web import auth, i18n
@@ -17,8 +17,18 @@ from klantreis.present.web.context import (
     viewer,
 )
 from klantreis.present.web.routes.journey_map import warm
+from klantreis.present.web.throttle import LoginThrottle
 
 router = APIRouter(include_in_schema=False)
+
+
+def login_throttle(app: FastAPI) -> LoginThrottle:
+    """The app's one throttle, made from `[web]` settings on first use."""
+    throttle = getattr(app.state, "login_throttle", None)
+    if throttle is None:
+        web = app.state.settings.sections.get("web", {})
+        throttle = app.state.login_throttle = LoginThrottle.from_settings(web)
+    return throttle
 
 
 @router.get("/favicon.ico")
@@ -38,8 +48,21 @@ async def login(request: Request) -> Response:
     who = viewer(request, require_login=False)
     form = await checked_form(request, who)
     store = get_store(request)
-    user = auth.authenticate(store, form.get("username", ""), form.get("password", ""))
+    username = form.get("username", "")
+    address = request.client.host if request.client else "unknown"
+    throttle = login_throttle(request.app)
+    wait = throttle.retry_after(username, address)
+    if wait is not None:
+        response = render(request, who, "login.html", status=429,
+                          error=who.lang.gettext(
+                              "Too many failed logins. Try again in {minutes} minutes.",
+                              minutes=max(1, round(wait / 60))),
+                          next_url=safe_next(form.get("next")))
+        response.headers["Retry-After"] = str(wait)
+        return response
+    user = auth.authenticate(store, username, form.get("password", ""))
     if user is None:
+        throttle.failed(username, address)
         return render(request, who, "login.html", status=401,
                       error=who.lang.gettext("Wrong user name or password."),
                       next_url=safe_next(form.get("next")))
