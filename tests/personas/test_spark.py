@@ -69,9 +69,7 @@ RECOMMEND = Query(_RECOMMEND, persons=("anna",), n=10, before=None)
     [
         "features",
         "orders",
-        pytest.param("recommend", marks=pytest.mark.xfail(
-            reason="the JSON wildcard path '$.products[*].product_id' becomes a string, "
-                   "not a list, in Spark's get_json_object", strict=True)),
+        "recommend",
     ],
 )
 def test_queries_agree_between_duckdb_and_spark(tmp_path: Path, which: str):

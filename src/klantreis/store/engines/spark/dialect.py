@@ -9,7 +9,52 @@ from __future__ import annotations
 from sqlglot import exp
 
 
+def _is_wildcard(part: exp.Expression) -> bool:
+    return isinstance(part, exp.JSONPathSubscript) and isinstance(part.this, exp.JSONPathWildcard)
+
+
+def _json_wildcard(node: exp.JSONExtractScalar) -> exp.Expression | None:
+    """`json_extract_string(doc, '$.items[*].id')` as a Spark array of text.
+
+    DuckDB gives a list per wildcard; Spark's GET_JSON_OBJECT gives one JSON text (and a bare
+    value when one element matches). So the array is parsed with FROM_JSON as ARRAY<STRING>
+    (Spark keeps each object as its JSON text) and the rest of the path is read per element.
+    """
+    path = node.expression
+    if not isinstance(path, exp.JSONPath):
+        return None
+    parts = path.expressions
+    at = next((i for i, part in enumerate(parts) if _is_wildcard(part)), None)
+    if at is None or any(_is_wildcard(part) for part in parts[at + 1 :]):
+        return None
+    elements = exp.FromJson(
+        this=exp.JSONExtractScalar(
+            this=node.this.copy(),
+            expression=exp.JSONPath(expressions=[p.copy() for p in parts[:at]]),
+        ),
+        expression=exp.Literal.string("ARRAY<STRING>"),
+    )
+    rest = parts[at + 1 :]
+    if not rest:
+        return elements
+    element = exp.to_identifier("json_element")
+    return exp.Transform(
+        this=elements,
+        expression=exp.Lambda(
+            this=exp.JSONExtractScalar(
+                this=element.copy(),
+                expression=exp.JSONPath(
+                    expressions=[exp.JSONPathRoot(), *(p.copy() for p in rest)]
+                ),
+            ),
+            expressions=[element],
+        ),
+    )
+
+
 def _rewrite(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.JSONExtractScalar) and (wildcard := _json_wildcard(node)) is not None:
+        return wildcard
     if isinstance(node, exp.Anonymous) and node.name.lower() == "epoch_us":
         # UNIX_MICROS wants a session-zone TIMESTAMP; the session zone is UTC.
         return exp.Anonymous(
