@@ -31,6 +31,7 @@ from sqlglot import exp
 from klantreis.measure.funnels.steps import FunnelSpec
 from klantreis.measure.trees import fragment
 from klantreis.store.engines.base import Engine
+from klantreis.store.engines.duckdb import DuckDBEngine
 from klantreis.store.query import Query
 
 _ENTRIES = """
@@ -87,8 +88,10 @@ class Grouped:
     person_ids: Callable[[np.ndarray], pa.Array]
 
 
-def entries_query(spec: FunnelSpec, cut: exp.Expression, final: str = _SORTED) -> Query:
-    """`final` over every step entry as (person_id, ts, step)."""
+def entries_query(spec: FunnelSpec, cut: exp.Expression, final: str | None = None) -> Query:
+    """`final` (by default the hash-sorted entries) over every step entry as (person_id, ts,
+    step)."""
+    final = final or _SORTED  # looked up at call time (the collision test swaps it)
     if all(s.event is not None and not s.where for s in spec.steps):
         names = exp.values(
             [(s.event, j) for j, s in enumerate(spec.steps, start=1)],
@@ -121,11 +124,19 @@ def _id_changes(ids: pa.Array) -> np.ndarray:
     return np.concatenate(([True], differ.to_numpy(zero_copy_only=False)))
 
 
+def _columns(engine: Engine, query: Query, names: tuple[str, ...]) -> list[np.ndarray]:
+    """The result's columns as numpy arrays; on DuckDB straight from its result, without an
+    Arrow table in between (one copy of every entry less: ~0.1 s of ~1 s at 10M events)."""
+    if isinstance(engine, DuckDBEngine):
+        columns = engine.connection.sql(query.sql("duckdb")).fetchnumpy()
+        return [np.asarray(columns[name]) for name in names]
+    table = engine.fetch(query)
+    return [_numpy(table, name) for name in names]
+
+
 def by_hash(engine: Engine, spec: FunnelSpec, cut: exp.Expression) -> Grouped:
     """The entries grouped by person hash (exact only if no two persons share a hash)."""
-    table = engine.fetch(entries_query(spec, cut))
-    person, ts, step = (_numpy(table, c) for c in ("person", "ts", "step"))
-    del table
+    person, ts, step = _columns(engine, entries_query(spec, cut), ("person", "ts", "step"))
 
     @cache
     def lookup() -> tuple[np.ndarray, pa.Array]:
