@@ -81,8 +81,13 @@ def _no_data(kr: Klantreis, rules: list[Rule]) -> dict[str, str]:
 
 def _empty_cases(ctx: Context) -> Query:
     never = RateRule(
-        id="none", kind="rate", category="service", phase="", title={"en": "none"},
-        cases=Selector(event=["-"]), breach_if=Selector(event=["-"]),
+        id="none",
+        kind="rate",
+        category="service",
+        phase="",
+        title={"en": "none"},
+        cases=Selector(event=["-"]),
+        breach_if=Selector(event=["-"]),
     )
     query = case_query(never, ctx)
     return Query(query.tree.where(exp.false(), copy=True))
@@ -113,8 +118,11 @@ def ensure_cases(
         "|".join(
             [
                 BUILD_VERSION,
-                str(kr.store.get_meta("model_fingerprint") if engine.capabilities.writable
-                    else getattr(engine, "_klantreis_model_fingerprint", "")),
+                str(
+                    kr.store.get_meta("model_fingerprint")
+                    if engine.capabilities.writable
+                    else getattr(engine, "_klantreis_model_fingerprint", "")
+                ),
                 definition.name,
                 compare,
                 as_of.isoformat(),

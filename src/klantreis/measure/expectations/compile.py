@@ -222,8 +222,10 @@ def _template(sql: str) -> exp.Expression:
 @functools.cache
 def _consent_template() -> exp.Expression:
     tree = _template(_CONSENT).copy()
-    signals = exp.CTE(this=sqlglot.parse_one(_CONSENT_SIGNALS, read="duckdb"),
-                      alias=exp.TableAlias(this=exp.to_identifier("signals")))
+    signals = exp.CTE(
+        this=sqlglot.parse_one(_CONSENT_SIGNALS, read="duckdb"),
+        alias=exp.TableAlias(this=exp.to_identifier("signals")),
+    )
     with_ = tree.args.get("with_") or tree.args["with"]
     with_.expressions.insert(0, signals)
     return tree
@@ -283,8 +285,9 @@ def _same_key(names: list[str]) -> exp.Expression:
     parts = [exp.func("coalesce", property_text(n), exp.Literal.string("")) for n in names]
     key = parts[0]
     for part in parts[1:]:
-        key = exp.DPipe(this=exp.DPipe(this=key, expression=exp.Literal.string("|")),
-                        expression=part)
+        key = exp.DPipe(
+            this=exp.DPipe(this=key, expression=exp.Literal.string("|")), expression=part
+        )
     return key
 
 
@@ -342,8 +345,9 @@ def consent_signals(rule: ConsentRule) -> Query:
 def union_all(queries: list[Query]) -> Query:
     """One query with the cases of every rule (each rule's query as a subquery)."""
     selects = [
-        exp.select("*").from_(exp.Subquery(this=q.tree, alias=exp.TableAlias(
-            this=exp.to_identifier(f"rule_{i}"))))
+        exp.select("*").from_(
+            exp.Subquery(this=q.tree, alias=exp.TableAlias(this=exp.to_identifier(f"rule_{i}")))
+        )
         for i, q in enumerate(queries)
     ]
     tree: exp.Expression = selects[0]

@@ -230,8 +230,16 @@ def _effects(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     for row in rows:
         by_rule.setdefault(row["expectation_id"], {})[int(row["breached"])] = row
     result: dict[str, dict[str, Any]] = {}
-    empty = {"persons": 0, "rated": 0, "rating_mean": None, "rating_var": None,
-             "repeat_rate": None, "nps_n": 0, "promoters": None, "detractors": None}
+    empty = {
+        "persons": 0,
+        "rated": 0,
+        "rating_mean": None,
+        "rating_var": None,
+        "repeat_rate": None,
+        "nps_n": 0,
+        "promoters": None,
+        "detractors": None,
+    }
     for rule_id, groups in by_rule.items():
         met, bad = groups.get(0, empty), groups.get(1, empty)
 
@@ -240,10 +248,12 @@ def _effects(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
                 "persons": g["persons"],
                 "review_score": None if g["rating_mean"] is None else round(g["rating_mean"], 3),
                 "reviews": g["rated"],
-                "repeat_purchase_rate": None if g["repeat_rate"] is None
+                "repeat_purchase_rate": None
+                if g["repeat_rate"] is None
                 else round(g["repeat_rate"], 4),
-                "nps": None if not g["nps_n"] else round(
-                    stats.nps(g["nps_n"], g["promoters"], g["detractors"]) or 0.0, 1),
+                "nps": None
+                if not g["nps_n"]
+                else round(stats.nps(g["nps_n"], g["promoters"], g["detractors"]) or 0.0, 1),
                 "nps_answers": g["nps_n"],
             }
 
@@ -307,16 +317,29 @@ def build_scorecard(
     points: dict[str, list[dict[str, Any]]] = {}
     for row in engine.rows(Query(_TREND[trend_period], cut=cut_tree)):
         points.setdefault(row["expectation_id"], []).append(
-            {"period": row["period"].isoformat(), "cases": row["cases"],
-             "breached": row["breached"],
-             "breach_rate": round(row["breached"] / row["cases"], 4)}
+            {
+                "period": row["period"].isoformat(),
+                "cases": row["cases"],
+                "breached": row["breached"],
+                "breach_rate": round(row["breached"] / row["cases"], 4),
+            }
         )
     purchase_event = load_definition(configured_definition(kr)).purchase_event
     effects = _effects(engine.rows(Query(_EFFECTS, cut=cut_tree, purchase_event=purchase_event)))
     grouped = _groups(kr, by, cut_tree) if by else []
     scores = [
-        _score(kr, rule, case_set, counts.get(rule.id), points.get(rule.id, []),
-               effects.get(rule.id, {}), grouped, cut_tree, language, trend_period)
+        _score(
+            kr,
+            rule,
+            case_set,
+            counts.get(rule.id),
+            points.get(rule.id, []),
+            effects.get(rule.id, {}),
+            grouped,
+            cut_tree,
+            language,
+            trend_period,
+        )
         for rule in case_set.rules
     ]
     return Scorecard(
@@ -343,8 +366,13 @@ def _score(
     trend_period: str,
 ) -> ExpectationScore:
     score = ExpectationScore(
-        id=rule.id, category=rule.category, phase=rule.phase, kind=rule.kind,
-        title=rule.title_in(language), description=rule.description, target=rule.target,
+        id=rule.id,
+        category=rule.category,
+        phase=rule.phase,
+        kind=rule.kind,
+        title=rule.title_in(language),
+        description=rule.description,
+        target=rule.target,
         status="no data",
     )
     if rule.id in case_set.no_data:
@@ -355,8 +383,7 @@ def _score(
         if count is not None:
             score.open, score.unresolved = int(count["open"]), int(count["unresolved"])
         return score
-    for name in ("cases", "met", "breached", "open", "unresolved", "persons",
-                 "breached_persons"):
+    for name in ("cases", "met", "breached", "open", "unresolved", "persons", "breached_persons"):
         setattr(score, name, int(count[name]))
     rate = _rate(score.breached, score.cases)
     score.breach_rate = rate["breach_rate"]
@@ -367,8 +394,10 @@ def _score(
             Query(_PERCENTILE, fraction=rule.percentile / 100, rule_id=rule.id, cut=cut_tree)
         )
         score.percentile = {
-            "percentile": rule.percentile, "value": None if value is None else round(value, 1),
-            "limit": rule.limit, "unit": rule.unit,
+            "percentile": rule.percentile,
+            "value": None if value is None else round(value, 1),
+            "limit": rule.limit,
+            "unit": rule.unit,
         }
         score.status = "kept" if value is not None and value <= rule.limit else "breached"
     score.trend = {"period": trend_period, "points": points, **stats.trend(points)}
