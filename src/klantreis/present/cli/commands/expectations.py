@@ -58,23 +58,39 @@ def scorecard_table(card: Scorecard) -> Table:
     if card.as_of:
         title += f" (as of {card.as_of:%Y-%m-%d %H:%M}, lateness by {card.compare})"
     table = Table(title=title)
-    for column in ("expectation", "cases", "breach rate [95 %]", "trend",
-                   "review met→breached", "Δ repeat", "Δ NPS", "status"):
+    for column in (
+        "expectation",
+        "cases",
+        "breach rate [95 %]",
+        "trend",
+        "review met→breached",
+        "Δ repeat",
+        "Δ NPS",
+        "status",
+    ):
         table.add_column(column, overflow="fold")
     for e in card.expectations:
         if e.status == "no data":
             continue
-        rate = f"{_pct(e.breach_rate)} [{_pct(e.interval.get('low'))}–" \
-               f"{_pct(e.interval.get('high'))}]"
+        rate = (
+            f"{_pct(e.breach_rate)} [{_pct(e.interval.get('low'))}–{_pct(e.interval.get('high'))}]"
+        )
         if e.percentile:
             p = e.percentile
             rate += f"; p{p['percentile']:g} = {p['value']} {p['unit']}"
         met, bad = e.effects.get("met") or {}, e.effects.get("breached") or {}
-        reviews = "–" if met.get("review_score") is None or bad.get("review_score") is None \
+        reviews = (
+            "–"
+            if met.get("review_score") is None or bad.get("review_score") is None
             else f"{met['review_score']:.2f} → {bad['review_score']:.2f}"
+        )
         colour = "green" if e.status == "kept" else "red"
         table.add_row(
-            e.id, f"{e.cases:,}", rate, e.trend.get("direction", "–"), reviews,
+            e.id,
+            f"{e.cases:,}",
+            rate,
+            e.trend.get("direction", "–"),
+            reviews,
             _diff(e.effects.get("repeat_purchase"), 100, " pt"),
             _diff(e.effects.get("nps")),
             f"[{colour}]{e.status}[/]",
@@ -83,8 +99,11 @@ def scorecard_table(card: Scorecard) -> Table:
 
 
 def no_data_lines(card: Scorecard) -> list[str]:
-    return [f"[dim]no data:[/] {e.id} ({e.no_data_reason})"
-            for e in card.expectations if e.status == "no data"]
+    return [
+        f"[dim]no data:[/] {e.id} ({e.no_data_reason})"
+        for e in card.expectations
+        if e.status == "no data"
+    ]
 
 
 def groups_table(card: Scorecard) -> Table:
@@ -94,7 +113,9 @@ def groups_table(card: Scorecard) -> Table:
     rows = card.phases if card.by == "phase" else [g for e in card.expectations for g in e.groups]
     for g in rows:
         table.add_row(
-            g.get("expectation_id") or "(all)", str(g["value"]), f"{g['cases']:,}",
+            g.get("expectation_id") or "(all)",
+            str(g["value"]),
+            f"{g['cases']:,}",
             f"{g['breached']:,}",
             f"{_pct(g['breach_rate'])} [{_pct(g['low'])}–{_pct(g['high'])}]",
         )
@@ -108,16 +129,17 @@ def register(app: typer.Typer) -> None:
         store: StoreOption = None,
         by: Annotated[
             str | None,
-            typer.Option("--by", help=f"Break down by {'|'.join(DIMENSIONS)}.",
-                         show_default=False),
+            typer.Option("--by", help=f"Break down by {'|'.join(DIMENSIONS)}.", show_default=False),
         ] = None,
         start: Annotated[str | None, typer.Option("--from", help="Cases from (ISO).")] = None,
         end: Annotated[str | None, typer.Option("--to", help="Cases before (ISO).")] = None,
         persona: Annotated[str | None, typer.Option(help="Only this persona.")] = None,
         compare: Annotated[
             str | None,
-            typer.Option(help="Lateness by timestamp or day (default: \\[expectations] "
-                              "compare, else timestamp)."),
+            typer.Option(
+                help="Lateness by timestamp or day (default: \\[expectations] "
+                "compare, else timestamp)."
+            ),
         ] = None,
         trend: Annotated[str, typer.Option(help="Trend periods: month or week.")] = "month",
         language: Annotated[str, typer.Option(help="Titles in en, nl or da.")] = "en",
@@ -132,8 +154,16 @@ def register(app: typer.Typer) -> None:
             raise CliError(f"--compare: use timestamp or day, not {compare!r}", 2)
         when = _now(now)
         with klantreis.open(store) as kr:
-            card = kr.expectations(by=by, start=start, end=end, persona=persona,
-                                   language=language, trend=trend, now=when, compare=compare)
+            card = kr.expectations(
+                by=by,
+                start=start,
+                end=end,
+                persona=persona,
+                language=language,
+                trend=trend,
+                now=when,
+                compare=compare,
+            )
         if json:
             print_json(card.to_dict())
             return
@@ -150,13 +180,17 @@ def register(app: typer.Typer) -> None:
         now: NowOption = None,
         unshipped_hours: Annotated[
             float | None,
-            typer.Option(help="Not shipped and fewer hours left than this (\\[at_risk], 48).",
-                         show_default=False),
+            typer.Option(
+                help="Not shipped and fewer hours left than this (\\[at_risk], 48).",
+                show_default=False,
+            ),
         ] = None,
         undelivered_hours: Annotated[
             float | None,
-            typer.Option(help="Shipped, not delivered, fewer hours left (\\[at_risk], 24).",
-                         show_default=False),
+            typer.Option(
+                help="Shipped, not delivered, fewer hours left (\\[at_risk], 24).",
+                show_default=False,
+            ),
         ] = None,
         overdue: Annotated[
             bool, typer.Option("--overdue", help="Also list orders already past the promise.")
@@ -169,8 +203,12 @@ def register(app: typer.Typer) -> None:
         """
         when = _now(now)
         with klantreis.open(store) as kr:
-            result = kr.at_risk(now=when, unshipped_hours=unshipped_hours,
-                                undelivered_hours=undelivered_hours, overdue=overdue)
+            result = kr.at_risk(
+                now=when,
+                unshipped_hours=unshipped_hours,
+                undelivered_hours=undelivered_hours,
+                overdue=overdue,
+            )
         rows = result.to_pylist()
         if json:
             print_json({"now": result.meta["now"], "orders": rows})
@@ -179,13 +217,20 @@ def register(app: typer.Typer) -> None:
         for column in ("order", "stage", "promised", "hours left", "carrier", "person"):
             table.add_column(column, overflow="fold")
         for row in rows:
-            table.add_row(row["order_id"], row["stage"], str(row["promised_at"]),
-                          f"{row['hours_left']:.1f}", row["carrier"] or "–", row["person_id"])
+            table.add_row(
+                row["order_id"],
+                row["stage"],
+                str(row["promised_at"]),
+                f"{row['hours_left']:.1f}",
+                row["carrier"] or "–",
+                row["person_id"],
+            )
         console.print(table)
         console.print(f"{len(rows)} order(s) at risk")
 
-    alerts = typer.Typer(help="Alerts on expectations (\\[\\[alerts]] in klantreis.toml).",
-                         no_args_is_help=True)
+    alerts = typer.Typer(
+        help="Alerts on expectations (\\[\\[alerts]] in klantreis.toml).", no_args_is_help=True
+    )
     app.add_typer(alerts, name="alerts")
 
     @alerts.command("check")
@@ -214,8 +259,10 @@ def register(app: typer.Typer) -> None:
                 console.print("no [[alerts]] in klantreis.toml")
             for o in outcomes:
                 mark = "[red]ALERT[/]" if o.triggered else "[green]ok[/]"
-                console.print(f"{mark} {o.name}: {o.reason} ({o.breached}/{o.cases} cases, "
-                              f"{o.start:%Y-%m-%d %H:%M} – {o.end:%Y-%m-%d %H:%M})")
+                console.print(
+                    f"{mark} {o.name}: {o.reason} ({o.breached}/{o.cases} cases, "
+                    f"{o.start:%Y-%m-%d %H:%M} – {o.end:%Y-%m-%d %H:%M})"
+                )
                 for sent in o.sent:
                     console.print(f"  sent: {sent}")
                 for error in o.errors:
