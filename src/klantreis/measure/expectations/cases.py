@@ -1,8 +1,11 @@
-"""Build `expectation_cases` and `breaches` from the model, rebuilt when anything they rest on
-changes (events, journey definition, rules, the comparison mode, the moment judged at).
+"""Build `expectation_cases`, `breaches` and `delights` from the model, rebuilt when anything
+they rest on changes (events, journey definition, rules, the comparison mode, the moment judged
+at).
 
 `breaches` is what the journey map (pain points) and the customer timeline read: one row per
 breached case with its person, journey, phase, order/ticket key and the moment it broke.
+`delights` is its counterpart: one row per met case that clearly exceeded the promise (within
+the rule's delight margin), with the moment it was delivered.
 """
 
 from __future__ import annotations
@@ -30,10 +33,11 @@ from klantreis.store.schema import TableSpec, register_table
 if TYPE_CHECKING:
     from klantreis.api import Klantreis
 
-BUILD_VERSION = "1"
+BUILD_VERSION = "2"
 
 register_table(TableSpec("expectation_cases", "", person_id_columns=("person_id",), derived=True))
 register_table(TableSpec("breaches", "", person_id_columns=("person_id",), derived=True))
+register_table(TableSpec("delights", "", person_id_columns=("person_id",), derived=True))
 
 _BREACHES = """
 SELECT expectation_id || ':' || case_id AS breach_id, expectation_id, category, phase,
@@ -41,6 +45,14 @@ SELECT expectation_id || ':' || case_id AS breach_id, expectation_id, category, 
        coalesce(due_at, ended_at, started_at) AS breached_at,
        started_at, due_at, ended_at, detail, value
 FROM expectation_cases WHERE status = 'breached'
+"""
+
+_DELIGHTS = """
+SELECT expectation_id || ':' || case_id AS delight_id, expectation_id, category, phase,
+       person_id, journey_id, order_id, case_key,
+       coalesce(ended_at, started_at) AS delighted_at,
+       started_at, due_at, ended_at, value
+FROM expectation_cases WHERE status = 'met' AND delighted
 """
 
 
@@ -136,12 +148,13 @@ def ensure_cases(
             built = kr.store.get_meta("expectations_fingerprint")
         else:
             built = getattr(engine, "_klantreis_expectations_fingerprint", None)
-        if built == fingerprint and engine.has_table("breaches"):
+        if built == fingerprint and engine.has_table("breaches") and engine.has_table("delights"):
             return result
         engine.create_table_as(
             "expectation_cases", union_all(queries) if queries else _empty_cases(ctx)
         )
         engine.create_table_as("breaches", _BREACHES)
+        engine.create_table_as("delights", _DELIGHTS)
         if engine.capabilities.writable:
             kr.store.set_meta("expectations_fingerprint", fingerprint)
         else:

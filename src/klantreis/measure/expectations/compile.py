@@ -4,6 +4,10 @@ Every query returns the columns of `expectation_cases`: one row per case (an ord
 search, a page load, an e-mail...), with its status `met`, `breached`, `open` (the deadline has
 not passed yet), `unresolved` (no end event and the rule does not count that as a breach) or
 `unknown` (no deadline to judge by). Only met and breached cases are counted.
+
+`delighted` says whether a decided case clearly exceeded the promise: TRUE for a met case within
+the rule's delight margin, FALSE for every other met or breached case, NULL when the rule has no
+delight margin (or the case is not decided), so "no delight measured" never reads as 0 %.
 """
 
 from __future__ import annotations
@@ -41,7 +45,8 @@ SELECT
     CAST(ended_at AS TIMESTAMP) AS ended_at,
     CAST(status AS VARCHAR) AS status,
     CAST(detail AS VARCHAR) AS detail,
-    CAST(value AS DOUBLE) AS value
+    CAST(value AS DOUBLE) AS value,
+    CAST(delighted AS BOOLEAN) AS delighted
 FROM shaped
 """
 
@@ -98,7 +103,9 @@ judged AS (
                WHEN due_at > :as_of THEN 'open'
                WHEN :missing_breach THEN 'breached'
                ELSE 'unresolved'
-           END AS status
+           END AS status,
+           CASE WHEN :delight_within THEN started_at + :delight_span
+                ELSE due_at - :promise_offset - :delight_span END AS delight_at
     FROM timed
 ),
 shaped AS (
@@ -108,7 +115,12 @@ shaped AS (
            CASE WHEN status <> 'breached' THEN NULL
                 WHEN ended_at IS NOT NULL THEN 'late' ELSE 'missing' END AS detail,
            CASE WHEN NOT :any_time
-                THEN date_diff('second', due_at, ended_at) / 3600.0 END AS value
+                THEN date_diff('second', due_at, ended_at) / 3600.0 END AS value,
+           CASE WHEN NOT :has_delight OR status NOT IN ('met', 'breached') THEN NULL
+                WHEN status = 'met' AND (ended_at <= delight_at
+                     OR (:delight_by_day AND CAST(ended_at AS DATE) <= CAST(delight_at AS DATE)))
+                    THEN TRUE
+                ELSE FALSE END AS delighted
     FROM judged
 )
 SELECT * FROM shaped
@@ -119,7 +131,8 @@ WITH shaped AS (
     SELECT message_id AS case_id, person_id, journey_id, phase AS event_phase, channel,
            order_id, NULL AS case_key, timestamp AS started_at, NULL AS due_at, NULL AS ended_at,
            CASE WHEN :breach_filter THEN 'breached' ELSE 'met' END AS status,
-           CASE WHEN :breach_filter THEN :breach_label END AS detail, NULL AS value
+           CASE WHEN :breach_filter THEN :breach_label END AS detail, NULL AS value,
+           NULL AS delighted
     FROM journey_events WHERE :cases_filter
 )
 SELECT * FROM shaped
@@ -134,7 +147,10 @@ shaped AS (
     SELECT message_id AS case_id, person_id, journey_id, phase AS event_phase, channel,
            order_id, NULL AS case_key, timestamp AS started_at, NULL AS due_at, NULL AS ended_at,
            CASE WHEN measured <= :limit THEN 'met' ELSE 'breached' END AS status,
-           CASE WHEN measured > :limit THEN 'over limit' END AS detail, measured AS value
+           CASE WHEN measured > :limit THEN 'over limit' END AS detail, measured AS value,
+           CASE WHEN NOT :has_delight THEN NULL
+                WHEN measured <= :limit AND measured <= :delight_limit THEN TRUE
+                ELSE FALSE END AS delighted
     FROM measured WHERE measured IS NOT NULL
 )
 SELECT * FROM shaped
@@ -161,7 +177,8 @@ shaped AS (
                 WHEN a.started_at + :window > :as_of THEN 'open'
                 ELSE 'met' END AS status,
            CASE WHEN g.again_at IS NOT NULL THEN 'raised again' END AS detail,
-           date_diff('second', a.started_at, g.again_at) / 86400.0 AS value
+           date_diff('second', a.started_at, g.again_at) / 86400.0 AS value,
+           NULL AS delighted
     FROM a LEFT JOIN again AS g ON g.message_id = a.message_id
 )
 SELECT * FROM shaped
@@ -192,7 +209,7 @@ shaped AS (
            CASE WHEN l.consent THEN 'met' ELSE 'breached' END AS status,
            CASE WHEN l.consent IS NULL THEN 'no consent known'
                 WHEN NOT l.consent THEN 'no consent' END AS detail,
-           NULL AS value
+           NULL AS value, NULL AS delighted
     FROM c LEFT JOIN latest AS l ON l.message_id = c.message_id
 )
 SELECT * FROM shaped
@@ -250,6 +267,7 @@ def _deadline(rule: DeadlineRule | AbsenceRule, ctx: Context) -> Query:
     within = rule.grace if absence else rule.within
     compare = "timestamp" if absence else (rule.compare or ctx.compare)
     by_person = rule.key == "person"
+    delight = None if absence else rule.delight
     return Query(
         _template(_DEADLINE),
         **_common(rule, ctx),
@@ -266,6 +284,18 @@ def _deadline(rule: DeadlineRule | AbsenceRule, ctx: Context) -> Query:
         skew=interval(timedelta(0) if absence else rule.skew),
         by_day=compare == "day",
         missing_breach=absence or rule.missing == "breach",
+        # Delight `within` counts from the start by the clock; `early_by` counts back from the
+        # promised moment (the due date without grace, or start + within) in the rule's
+        # compare mode, so by calendar day "a day early" means an earlier calendar day.
+        has_delight=delight is not None,
+        delight_within=delight is not None and delight.within is not None,
+        delight_span=interval(
+            (delight.within or delight.early_by or timedelta(0))
+            if delight is not None
+            else timedelta(0)
+        ),
+        promise_offset=interval(rule.grace if not absence and rule.due else timedelta(0)),
+        delight_by_day=delight is not None and delight.early_by is not None and compare == "day",
     )
 
 
@@ -311,6 +341,8 @@ def case_query(rule: Rule, ctx: Context) -> Query:
             cases_filter=selector_tree(rule.cases),
             path=json_path(rule.property),
             limit=float(rule.limit),
+            has_delight=rule.delight is not None,
+            delight_limit=float(rule.delight.at_most) if rule.delight else exp.null(),
         )
     if isinstance(rule, RepeatRule):
         return Query(

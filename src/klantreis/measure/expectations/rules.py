@@ -10,6 +10,9 @@ value) so that a rule file never becomes SQL text. The kinds:
 - `percentile`: the pN of a numeric property of `cases` stays under `limit`;
 - `repeat`: the same person does not raise the same thing (`same` properties) again in `window`;
 - `consent`: a `cases` event only reaches persons whose latest consent signal was a yes.
+
+A `deadline` or `percentile` rule may also say when a met case clearly exceeds the promise
+(`delight`): the design's "breach / delight" pair, measured on the same cases.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -64,6 +68,15 @@ def parse_duration(value: str | int | float | timedelta) -> timedelta:
 Duration = Annotated[timedelta, Field(description="a duration like 5m, 24h, 14d")]
 
 
+def format_duration(value: timedelta) -> str:
+    """A timedelta in the largest unit of `parse_duration` that divides it: `1d`, `90s`."""
+    seconds = value.total_seconds()
+    for unit in ("w", "d", "h", "m"):
+        if seconds and seconds % _UNIT_SECONDS[unit] == 0:
+            return f"{int(seconds // _UNIT_SECONDS[unit])}{unit}"
+    return f"{seconds:g}s"
+
+
 def _property_name(value: str) -> str:
     if not PROPERTY_NAME.match(value):
         raise ValueError(f"not a property name: {value!r} (letters, digits and _ only)")
@@ -99,6 +112,43 @@ class Selector(_Model):
     @classmethod
     def _condition_list(cls, value: Any) -> Any:
         return [value] if isinstance(value, dict) else value
+
+
+class DeadlineDelight(_Model):
+    """When a met deadline case is clearly better than promised: the end event came at most
+    `within` after the start, or at least `early_by` before the deadline."""
+
+    within: Duration | None = None
+    early_by: Duration | None = None
+
+    @field_validator("within", "early_by", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        return None if value is None else parse_duration(value)
+
+    @model_validator(mode="after")
+    def _one_margin(self) -> DeadlineDelight:
+        if (self.within is None) == (self.early_by is None):
+            raise ValueError("give exactly one of `within` or `early_by`")
+        margin = self.within if self.within is not None else self.early_by
+        if margin is not None and margin <= timedelta(0):
+            raise ValueError("the margin must be longer than zero")
+        return self
+
+    def describe(self) -> str:
+        if self.within is not None:
+            return f"within {format_duration(self.within)}"
+        assert self.early_by is not None
+        return f"early by {format_duration(self.early_by)}"
+
+
+class PercentileDelight(_Model):
+    """When a met percentile case is clearly better than the limit: its value is `at_most`."""
+
+    at_most: float
+
+    def describe(self) -> str:
+        return f"at most {self.at_most:g}"
 
 
 class _Rule(_Model):
@@ -152,9 +202,32 @@ class DeadlineRule(_Rule):
     skew: Duration = timedelta(0)
     """End events up to this long *before* the start still count: browser and server clocks
     differ, so a confirmation e-mail can carry an earlier time than the order it confirms."""
+    delight: DeadlineDelight | None = None
+    """When a met case counts as clearly exceeded; None: the rule measures no delight."""
 
     _key = field_validator("key")(_property_name)
     _due = field_validator("due")(lambda v: v if v is None else _property_name(v))
+
+    @field_validator("delight")
+    @classmethod
+    def _inside_the_deadline(
+        cls, value: DeadlineDelight | None, info: ValidationInfo
+    ) -> DeadlineDelight | None:
+        # Declared last, so `within` (when valid) is already in info.data.
+        within = info.data.get("within")
+        if value is None or within is None:
+            return value
+        if value.within is not None and value.within >= within:
+            raise ValueError(
+                f"within ({format_duration(value.within)}) must be shorter than the "
+                f"deadline's within ({format_duration(within)})"
+            )
+        if value.early_by is not None and value.early_by >= within:
+            raise ValueError(
+                f"early_by ({format_duration(value.early_by)}) must be shorter than the "
+                f"deadline's within ({format_duration(within)})"
+            )
+        return value
 
     @field_validator("within", "grace", "skew", mode="before")
     @classmethod
@@ -206,8 +279,20 @@ class PercentileRule(_Rule):
     percentile: float = Field(75, gt=0, lt=100)
     limit: float
     unit: str = ""
+    delight: PercentileDelight | None = None
+    """When a case counts as clearly better than the limit; None: no delight measured."""
 
     _name = field_validator("property")(_property_name)
+
+    @field_validator("delight")
+    @classmethod
+    def _under_the_limit(
+        cls, value: PercentileDelight | None, info: ValidationInfo
+    ) -> PercentileDelight | None:
+        limit = info.data.get("limit")
+        if value is not None and limit is not None and value.at_most >= limit:
+            raise ValueError(f"at_most ({value.at_most:g}) must be below the limit ({limit:g})")
+        return value
 
     def named_events(self) -> list[str]:
         return list(self.cases.event)
@@ -301,6 +386,11 @@ def parse_rules(text: str, source: str) -> list[Rule]:
             if loc and isinstance(item, dict) and loc[0] == item.get("kind"):
                 loc = loc[1:]  # the discriminator pydantic puts in front
             field = ".".join(str(p) for p in loc)
+            if field == "delight" and first["type"] == "extra_forbidden":
+                raise RuleError(
+                    f"{source}:{line}: expectation {name}: delight: only deadline and "
+                    f"percentile rules can have a delight margin, not {item.get('kind')} rules"
+                ) from None
             raise RuleError(
                 f"{source}:{line}: expectation {name}: {field or 'rule'}: {first['msg']}"
             ) from None

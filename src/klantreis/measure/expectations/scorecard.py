@@ -1,12 +1,15 @@
 """The expectation scorecard: per expectation its cases, breaches, interval, trend and the effect
-of a breach on outcomes (review score, repeat purchase, NPS).
+of a breach on outcomes (review score, repeat purchase, NPS); for rules with a delight margin
+also the delight rate (met cases that clearly exceeded the promise) and what delight adds over
+a plainly met promise.
 
 Effects compare persons, not cases, by their *first* case of an expectation: met or breached
 the first time. (Grouping by "ever breached" would mix the breach up with how many orders a
 person placed: frequent buyers have more chances to be breached and, by definition, buy again.)
 Outcomes after that first case: the review score of its order (or of the person's reviews after
 it, for cases without an order), whether the person ordered again later, and their first NPS
-answer after it.
+answer after it. Delight compares, among persons whose first case was met, those delighted
+then with those whose promise was merely kept.
 """
 
 from __future__ import annotations
@@ -46,7 +49,11 @@ SELECT expectation_id,
        CAST(sum(CASE WHEN status IN ('unresolved', 'unknown') THEN 1 ELSE 0 END) AS BIGINT)
            AS unresolved,
        count(DISTINCT CASE WHEN status IN ('met', 'breached') THEN person_id END) AS persons,
-       count(DISTINCT CASE WHEN status = 'breached' THEN person_id END) AS breached_persons
+       count(DISTINCT CASE WHEN status = 'breached' THEN person_id END) AS breached_persons,
+       CAST(sum(CASE WHEN status = 'met' AND delighted THEN 1 ELSE 0 END) AS BIGINT)
+           AS delighted,
+       count(DISTINCT CASE WHEN status = 'met' AND delighted THEN person_id END)
+           AS delighted_persons
 FROM expectation_cases WHERE :cut
 GROUP BY expectation_id
 """
@@ -71,7 +78,7 @@ WHERE expectation_id = :rule_id AND status IN ('met', 'breached') AND :cut
 
 _EFFECTS = """
 WITH decided AS (
-    SELECT expectation_id, case_id, person_id, order_id, started_at, status
+    SELECT expectation_id, case_id, person_id, order_id, started_at, status, delighted
     FROM expectation_cases WHERE status IN ('met', 'breached') AND :cut
 ),
 c AS (
@@ -116,6 +123,8 @@ later_nps AS (
 per_person AS (
     SELECT f.expectation_id, f.person_id,
            CASE WHEN f.status = 'breached' THEN 1 ELSE 0 END AS breached,
+           CASE WHEN f.status = 'met' AND f.delighted THEN 1
+                WHEN f.status = 'met' AND NOT f.delighted THEN 0 END AS delighted,
            coalesce(orr.rating, lr.rating) AS rating,
            coalesce(g.repurchased, 0) AS repurchased,
            n.score AS nps
@@ -130,7 +139,17 @@ SELECT expectation_id, breached, count(*) AS persons,
        avg(CAST(repurchased AS DOUBLE)) AS repeat_rate,
        count(nps) AS nps_n,
        avg(CASE WHEN nps >= 9 THEN 1.0 WHEN nps IS NOT NULL THEN 0.0 END) AS promoters,
-       avg(CASE WHEN nps <= 6 THEN 1.0 WHEN nps IS NOT NULL THEN 0.0 END) AS detractors
+       avg(CASE WHEN nps <= 6 THEN 1.0 WHEN nps IS NOT NULL THEN 0.0 END) AS detractors,
+       count(CASE WHEN delighted = 1 THEN 1 END) AS delighted_persons,
+       count(CASE WHEN delighted = 1 THEN rating END) AS delighted_rated,
+       avg(CASE WHEN delighted = 1 THEN rating END) AS delighted_rating_mean,
+       var_samp(CASE WHEN delighted = 1 THEN rating END) AS delighted_rating_var,
+       avg(CASE WHEN delighted = 1 THEN CAST(repurchased AS DOUBLE) END) AS delighted_repeat_rate,
+       count(CASE WHEN delighted = 0 THEN 1 END) AS plain_persons,
+       count(CASE WHEN delighted = 0 THEN rating END) AS plain_rated,
+       avg(CASE WHEN delighted = 0 THEN rating END) AS plain_rating_mean,
+       var_samp(CASE WHEN delighted = 0 THEN rating END) AS plain_rating_var,
+       avg(CASE WHEN delighted = 0 THEN CAST(repurchased AS DOUBLE) END) AS plain_repeat_rate
 FROM per_person GROUP BY expectation_id, breached
 """
 
@@ -189,6 +208,14 @@ class ExpectationScore:
     breached_persons: int = 0
     breach_rate: float | None = None
     interval: dict[str, float | None] = field(default_factory=dict)
+    delight_margin: str | None = None
+    """The rule's delight margin in words (`early by 1d`); None: the rule measures no delight,
+    and then `delighted`, `delighted_persons` and `delight_rate` are None too (not 0)."""
+    delighted: int | None = None
+    delighted_persons: int | None = None
+    delight_rate: float | None = None
+    """Delighted cases over all decided cases (met + breached), like `breach_rate`."""
+    delight_interval: dict[str, float | None] = field(default_factory=dict)
     percentile: dict[str, Any] | None = None
     trend: dict[str, Any] = field(default_factory=dict)
     effects: dict[str, Any] = field(default_factory=dict)
@@ -222,6 +249,34 @@ def _rate(breached: int, cases: int) -> dict[str, Any]:
         "breach_rate": round(breached / cases, 4) if cases else None,
         "low": None if low is None else round(low, 4),
         "high": None if high is None else round(high, 4),
+    }
+
+
+def _delight_effects(met: dict[str, Any]) -> dict[str, Any] | None:
+    """Delighted minus plainly met, from the met group's row (None without a delight margin)."""
+    if not met.get("delighted_persons") and not met.get("plain_persons"):
+        return None
+
+    def side(prefix: str) -> dict[str, Any]:
+        mean, rate = met[f"{prefix}_rating_mean"], met[f"{prefix}_repeat_rate"]
+        return {
+            "persons": met[f"{prefix}_persons"],
+            "review_score": None if mean is None else round(mean, 3),
+            "reviews": met[f"{prefix}_rated"],
+            "repeat_purchase_rate": None if rate is None else round(rate, 4),
+        }
+
+    def stats_of(prefix: str) -> tuple[int, float | None, float | None]:
+        return (met[f"{prefix}_rated"], met[f"{prefix}_rating_mean"], met[f"{prefix}_rating_var"])
+
+    return {
+        "delighted": side("delighted"),
+        "met_not_delighted": side("plain"),
+        "review_score": stats.mean_difference(stats_of("plain"), stats_of("delighted")),
+        "repeat_purchase": stats.proportion_difference(
+            (met["plain_persons"], met["plain_repeat_rate"]),
+            (met["delighted_persons"], met["delighted_repeat_rate"]),
+        ),
     }
 
 
@@ -271,6 +326,7 @@ def _effects(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
                 (met["nps_n"], met["promoters"], met["detractors"]),
                 (bad["nps_n"], bad["promoters"], bad["detractors"]),
             ),
+            "delight": _delight_effects(met),
         }
     return result
 
@@ -353,6 +409,14 @@ def build_scorecard(
     )
 
 
+def _margin(rule: Rule) -> str | None:
+    delight = getattr(rule, "delight", None)
+    if delight is None:
+        return None
+    unit = f" {rule.unit}" if isinstance(rule, PercentileRule) and rule.unit else ""
+    return delight.describe() + unit
+
+
 def _score(
     kr: Klantreis,
     rule: Rule,
@@ -374,6 +438,7 @@ def _score(
         description=rule.description,
         target=rule.target,
         status="no data",
+        delight_margin=_margin(rule),
     )
     if rule.id in case_set.no_data:
         score.no_data_reason = case_set.no_data[rule.id]
@@ -389,6 +454,15 @@ def _score(
     score.breach_rate = rate["breach_rate"]
     score.interval = {"low": rate["low"], "high": rate["high"]}
     score.status = "kept" if (score.breach_rate or 0.0) <= rule.target else "breached"
+    if score.delight_margin is not None:
+        score.delighted = int(count["delighted"])
+        score.delighted_persons = int(count["delighted_persons"])
+        low, high = stats.wilson(score.delighted, score.cases)
+        score.delight_rate = round(score.delighted / score.cases, 4)
+        score.delight_interval = {
+            "low": None if low is None else round(low, 4),
+            "high": None if high is None else round(high, 4),
+        }
     if isinstance(rule, PercentileRule):
         value = kr.engine.scalar(
             Query(_PERCENTILE, fraction=rule.percentile / 100, rule_id=rule.id, cut=cut_tree)

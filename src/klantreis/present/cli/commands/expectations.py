@@ -62,6 +62,7 @@ def scorecard_table(card: Scorecard) -> Table:
         "expectation",
         "cases",
         "breach rate [95 %]",
+        "delight [95 %]",
         "trend",
         "review met→breached",
         "Δ repeat",
@@ -84,11 +85,20 @@ def scorecard_table(card: Scorecard) -> Table:
             if met.get("review_score") is None or bad.get("review_score") is None
             else f"{met['review_score']:.2f} → {bad['review_score']:.2f}"
         )
+        delight = (
+            "–"
+            if e.delight_margin is None
+            else (
+                f"{_pct(e.delight_rate)} [{_pct(e.delight_interval.get('low'))}–"
+                f"{_pct(e.delight_interval.get('high'))}]"
+            )
+        )
         colour = "green" if e.status == "kept" else "red"
         table.add_row(
             e.id,
             f"{e.cases:,}",
             rate,
+            delight,
             e.trend.get("direction", "–"),
             reviews,
             _diff(e.effects.get("repeat_purchase"), 100, " pt"),
