@@ -66,3 +66,13 @@ def test_bad_requests_name_the_field(server):
     response = get(server, "/api/expectations", **{"from": "soon"})
     assert response.status_code == 400 and "--from" in response.json()["error"]
     assert httpx.get(f"{server.url}/api/expectations", timeout=30).status_code == 401
+
+
+def test_scorecard_route_reports_delight_next_to_breaches(server):
+    data = get(server, "/api/expectations").json()
+    kept = next(e for e in data["expectations"] if e["id"] == "delivery_promise_kept")
+    assert (kept["breach_rate"], kept["delight_margin"]) == (1.0, "early by 1d")
+    assert (kept["delighted"], kept["delight_rate"]) == (0, 0.0)  # measured: none early
+    assert kept["delight_interval"]["low"] == 0.0 < kept["delight_interval"]["high"]
+    arrives = next(e for e in data["expectations"] if e["id"] == "order_arrives")
+    assert arrives["cases"] == 1 and arrives["delight_rate"] is None  # no margin: no figure

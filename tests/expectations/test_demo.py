@@ -86,3 +86,37 @@ def test_pain_points_reach_the_journey_map(demo_kr, card):
     assert service.pain_points, "the journey map shows the service phase's pain points"
     assert {p["expectation_id"] for p in service.pain_points} <= {
         p["expectation_id"] for p in pains["service"]}
+
+
+def test_delight_matches_the_raw_events(demo_kr, card):
+    ((fast,),) = raw(
+        demo_kr,
+        """
+        WITH o AS (SELECT properties ->> '$.order_id' AS id, min(timestamp) AS at
+                   FROM events WHERE event = 'Order Completed' GROUP BY 1),
+             c AS (SELECT properties ->> '$.order_id' AS id, timestamp AS at
+                   FROM events WHERE event = 'Order Confirmation Sent')
+        SELECT count(*) FROM o
+        WHERE (SELECT min(c.at) FROM c WHERE c.id = o.id AND c.at >= o.at - INTERVAL 5 MINUTE)
+              <= o.at + INTERVAL 1 MINUTE""",
+    )
+    confirmed = card.get("order_confirmed_fast")
+    assert confirmed.delighted == fast > 0
+    ((quick,),) = raw(
+        demo_kr,
+        """
+        WITH r AS (SELECT properties ->> '$.return_id' AS id, min(timestamp) AS at
+                   FROM events WHERE event = 'Return Received' GROUP BY 1),
+             f AS (SELECT properties ->> '$.return_id' AS id, min(timestamp) AS at
+                   FROM events WHERE event = 'Order Refunded' GROUP BY 1)
+        SELECT count(*) FILTER (WHERE f.at <= r.at + INTERVAL 1 DAY) FROM r JOIN f USING (id)""",
+    )
+    assert card.get("return_processed").delighted == quick > 0
+    for rule in default_rules():
+        score = card.get(rule.id)
+        if getattr(rule, "delight", None) is None:
+            assert score.delight_rate is None and score.delighted is None, rule.id
+            continue
+        assert 0 < score.delighted <= score.met, rule.id
+        low, high = score.delight_interval["low"], score.delight_interval["high"]
+        assert low <= score.delight_rate <= high, rule.id

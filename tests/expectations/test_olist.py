@@ -110,3 +110,31 @@ def test_at_risk_orders_match_the_csv(olist_kr, orders):
     for order_id in expected:
         was_shipped = bool(shipped[o["order_id"] == order_id].iloc[0])
         assert stages[order_id] == ("not delivered" if was_shipped else "not shipped")
+
+
+def test_orders_delivered_a_day_early_are_delight(olist_kr, delivered):
+    early = delivered["order_delivered_customer_date"] <= (
+        delivered["order_estimated_delivery_date"] - pd.Timedelta(days=1)
+    )
+    score = olist_kr.expectations(compare="timestamp").get("delivery_promise_kept")
+    assert score.breached == int(delivered["late"].sum())  # breach counts stay as they were
+    assert score.delighted == int(early.sum())
+    assert score.delight_rate == pytest.approx(early.mean(), abs=1e-4)
+    assert score.delight_rate == pytest.approx(0.906, abs=0.001)
+    assert score.delight_interval["low"] < score.delight_rate < score.delight_interval["high"]
+
+    early_by_day = delivered["order_delivered_customer_date"].dt.normalize() <= (
+        delivered["order_estimated_delivery_date"].dt.normalize() - pd.Timedelta(days=1)
+    )
+    by_day = olist_kr.expectations(compare="day").get("delivery_promise_kept")
+    assert by_day.delighted == int(early_by_day.sum())
+
+    # Effects: per person their first delivered order, delighted against merely on time.
+    first = delivered.assign(early=early).sort_values(["order_purchase_timestamp", "order_id"])
+    first = first.groupby("customer_unique_id").head(1)
+    on_time = first[~first["late"]]
+    means = on_time.groupby("early")["rating"].mean()
+    delight = score.effects["delight"]
+    assert delight["delighted"]["review_score"] == pytest.approx(means[True], abs=0.001)
+    assert delight["met_not_delighted"]["review_score"] == pytest.approx(means[False], abs=0.001)
+    assert delight["delighted"]["persons"] == int(on_time["early"].sum())

@@ -89,3 +89,98 @@ def test_cases_and_effects_agree_between_duckdb_and_spark(kr):
         assert len(_rows(kr.engine.fetch(cases), ["case_id"])) >= 10
     finally:
         spark.close()
+
+
+def _delight_story() -> dict:
+    """Cases on both sides of every default delight margin, with reviews for the effects."""
+    promised = "2026-03-06T00:00:00"
+
+    def bought(oid: str, at: str) -> tuple:
+        return (
+            "Order Completed",
+            at,
+            {"properties": {"order_id": oid, "promised_delivery_date": promised}},
+        )
+
+    return {
+        "cas": [
+            bought("o3", "09:00"),
+            ("Order Confirmation Sent", "09:00", {"properties": {"order_id": "o3"}}),
+            ("Web Vitals Measured", "09:01", {"properties": {"lcp": 800}}),
+            ("Ticket Created", "10:00", {"properties": {"ticket_id": "t3", "topic": "y"}}),
+            ("Ticket Replied", "10:20", {"properties": {"ticket_id": "t3", "author": "agent"}}),
+            ("Order Delivered", "2026-03-03T12:00:00", {"properties": {"order_id": "o3"}}),
+            (
+                "Review Submitted",
+                "2026-03-07T12:00:00",
+                {"properties": {"order_id": "o3", "rating": 5}},
+            ),
+        ],
+        "dana": [
+            bought("o4", "11:00"),
+            ("Order Confirmation Sent", "11:03", {"properties": {"order_id": "o4"}}),
+            ("Web Vitals Measured", "11:01", {"properties": {"lcp": 1800}}),
+            ("Ticket Created", "12:00", {"properties": {"ticket_id": "t4", "topic": "y"}}),
+            ("Ticket Replied", "15:00", {"properties": {"ticket_id": "t4", "author": "agent"}}),
+            ("Order Delivered", "2026-03-05T18:00:00", {"properties": {"order_id": "o4"}}),
+            (
+                "Review Submitted",
+                "2026-03-07T12:00:00",
+                {"properties": {"order_id": "o4", "rating": 4}},
+            ),
+        ],
+        "eli": [
+            bought("o5", "12:00"),
+            ("Order Delivered", "2026-03-02T20:00:00", {"properties": {"order_id": "o5"}}),
+            (
+                "Review Submitted",
+                "2026-03-07T12:00:00",
+                {"properties": {"order_id": "o5", "rating": 3}},
+            ),
+        ],
+    }
+
+
+def test_delight_agrees_between_duckdb_and_spark(kr):
+    pytest.importorskip("pyspark")
+    pytest.importorskip("klantreis.store.engines.spark")
+    from klantreis.store.engines.spark import SparkEngine
+    from klantreis.store.engines.spark.configuration import SparkConfiguration
+    from klantreis.store.engines.spark.factory import spark_session
+
+    kr.store.append(story({**_story(), **_delight_story()}))
+    case_set = ensure_cases(kr)
+    ctx = Context(as_of=case_set.as_of, phases=tuple(load_definition("six-phase").phase_ids))
+    judged = [r for r in case_set.rules if r.id not in case_set.no_data]
+    cases = union_all([case_query(r, ctx) for r in judged])
+    by_day = union_all(
+        [case_query(r, Context(as_of=ctx.as_of, compare="day", phases=ctx.phases)) for r in judged]
+    )
+    effects = Query(_EFFECTS, cut=Query("TRUE").tree, purchase_event="Order Completed")
+    counts = Query(_COUNTS, cut=Query("TRUE").tree)
+    delighted = kr.sql(
+        "SELECT expectation_id, count(*) AS n FROM expectation_cases WHERE delighted GROUP BY 1"
+    ).to_pylist()
+    assert {r["expectation_id"] for r in delighted} >= {
+        "delivery_promise_kept",
+        "order_confirmed_fast",
+        "support_first_response",
+        "site_fast",
+    }
+
+    session = spark_session(
+        SparkConfiguration(master="local[2]", shuffle_partitions=2, driver_memory="2g")
+    )
+    spark = SparkEngine(session)
+    try:
+        for name in ("events", "identities", "journey_events", "expectation_cases"):
+            spark.register_arrow(name, kr.engine.fetch(Query(f'SELECT * FROM "{name}"')))
+        for query, keys in (
+            (cases, ["expectation_id", "case_id"]),
+            (by_day, ["expectation_id", "case_id"]),
+            (effects, ["expectation_id", "breached"]),
+            (counts, ["expectation_id"]),
+        ):
+            assert _rows(kr.engine.fetch(query), keys) == _rows(spark.fetch(query), keys)
+    finally:
+        spark.close()

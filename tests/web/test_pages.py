@@ -133,3 +133,16 @@ def test_timeline_can_show_only_the_moments_service_needs(user: TestClient) -> N
     assert "Products Searched" not in items and "Product Viewed" not in items
     assert {"Order Completed", "Order Delivered", "Ticket Created", "Review Submitted"} <= set(
         items)
+
+
+def test_scorecard_shows_the_delight_rate_next_to_the_breach_rate(user: TestClient) -> None:
+    html = settled(user, "/expectations")
+    table = html[
+        html.index('id="scorecard"') : html.index("</table>", html.index('id="scorecard"'))
+    ]
+    assert "<th>Delighted</th>" in table
+    rows = {r.split('href="/expectations/')[1].split('"')[0]: r for r in table.split("<tr")[2:]}
+    delivery = rows["delivery_promise_kept"]
+    # bram's parcel came 12 hours early: on time, not a day early; anna's was late.
+    assert re.search(r'<td class="delight">0\.0%<br>.*early by 1d', delivery, re.S)
+    assert "No delight margin for this expectation" in rows["order_arrives"]
