@@ -403,3 +403,29 @@ expectations:
         r"deadline and percentile rules .* not rate rules",
     ):
         parse_rules(rate, "x.yaml")
+
+
+def test_breakdowns_carry_the_delight_rate_of_rules_with_a_margin(kr):
+    people = deliveries()
+    for name, steps in people.items():
+        carrier = "DHL" if name in ("ann", "cas", "eva") else "PostNL"
+        oid = steps[0][2]["properties"]["order_id"]
+        steps.insert(1, ev("Order Shipped", "2026-03-03T08:00", order_id=oid, carrier=carrier))
+    kr.store.append(story(people))
+    card = kr.expectations(by="carrier")
+    groups = {g["value"]: g for g in card.get("delivery_promise_kept").groups}
+    # DHL: ann a day early, cas just short, eva late; PostNL: ben on the margin, dio not.
+    assert (groups["DHL"]["cases"], groups["DHL"]["delighted"]) == (3, 1)
+    assert (groups["PostNL"]["cases"], groups["PostNL"]["delighted"]) == (2, 1)
+    assert groups["DHL"]["delight_rate"] == round(1 / 3, 4)
+    low, high = stats.wilson(1, 2)
+    assert (groups["PostNL"]["delight_low"], groups["PostNL"]["delight_high"]) == (
+        round(low, 4),
+        round(high, 4),
+    )
+    for g in card.get("order_arrives").groups:
+        assert g["delight_cases"] == 0 and g["delight_rate"] is None
+    phases = {p["value"]: p for p in kr.expectations(by="phase").phases}
+    service = phases["service"]  # delivery cases with a margin, order_arrives cases without
+    assert service["delight_cases"] == 5 and service["delighted"] == 2
+    assert service["delight_rate"] == 0.4

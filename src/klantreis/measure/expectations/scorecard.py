@@ -164,7 +164,10 @@ SELECT CASE WHEN :per_expectation THEN c.expectation_id END AS expectation_id,
        coalesce(CAST(:group_value AS VARCHAR), '(none)') AS value,
        count(*) AS cases,
        CAST(sum(CASE WHEN c.status = 'breached' THEN 1 ELSE 0 END) AS BIGINT) AS breached,
-       count(DISTINCT c.person_id) AS persons
+       count(DISTINCT c.person_id) AS persons,
+       count(c.delighted) AS delight_cases,
+       CAST(sum(CASE WHEN c.status = 'met' AND c.delighted THEN 1 ELSE 0 END) AS BIGINT)
+           AS delighted
 FROM c LEFT JOIN carriers AS k ON k.order_id = c.order_id
 GROUP BY 1, 2 ORDER BY 1, 2
 """
@@ -174,7 +177,10 @@ WITH c AS (SELECT * FROM expectation_cases WHERE status IN ('met', 'breached') A
 SELECT c.expectation_id, coalesce(pp.persona, '(none)') AS value,
        count(*) AS cases,
        CAST(sum(CASE WHEN c.status = 'breached' THEN 1 ELSE 0 END) AS BIGINT) AS breached,
-       count(DISTINCT c.person_id) AS persons
+       count(DISTINCT c.person_id) AS persons,
+       count(c.delighted) AS delight_cases,
+       CAST(sum(CASE WHEN c.status = 'met' AND c.delighted THEN 1 ELSE 0 END) AS BIGINT)
+           AS delighted
 FROM c LEFT JOIN person_personas AS pp ON pp.person_id = c.person_id
 GROUP BY 1, 2 ORDER BY 1, 2
 """
@@ -346,7 +352,21 @@ def _groups(kr: Klantreis, by: str, cut_tree: exp.Expression) -> list[dict[str, 
     rows = kr.engine.rows(query)
     for row in rows:
         row.update(_rate(int(row["breached"]), int(row["cases"])))
+        row.update(_delight_rate(int(row["delighted"]), int(row["delight_cases"])))
     return rows
+
+
+def _delight_rate(delighted: int, cases: int) -> dict[str, Any]:
+    """Delight rate of a group over its cases from rules with a delight margin; None (and no
+    interval) when none of its cases has one, so "not measured" never reads as 0 %."""
+    if not cases:
+        return {"delight_rate": None, "delight_low": None, "delight_high": None}
+    low, high = stats.wilson(delighted, cases)
+    return {
+        "delight_rate": round(delighted / cases, 4),
+        "delight_low": None if low is None else round(low, 4),
+        "delight_high": None if high is None else round(high, 4),
+    }
 
 
 def build_scorecard(
@@ -457,12 +477,9 @@ def _score(
     if score.delight_margin is not None:
         score.delighted = int(count["delighted"])
         score.delighted_persons = int(count["delighted_persons"])
-        low, high = stats.wilson(score.delighted, score.cases)
-        score.delight_rate = round(score.delighted / score.cases, 4)
-        score.delight_interval = {
-            "low": None if low is None else round(low, 4),
-            "high": None if high is None else round(high, 4),
-        }
+        rate = _delight_rate(score.delighted, score.cases)
+        score.delight_rate = rate["delight_rate"]
+        score.delight_interval = {"low": rate["delight_low"], "high": rate["delight_high"]}
     if isinstance(rule, PercentileRule):
         value = kr.engine.scalar(
             Query(_PERCENTILE, fraction=rule.percentile / 100, rule_id=rule.id, cut=cut_tree)
