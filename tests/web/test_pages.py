@@ -146,3 +146,10 @@ def test_scorecard_shows_the_delight_rate_next_to_the_breach_rate(user: TestClie
     # bram's parcel came 12 hours early: on time, not a day early; anna's was late.
     assert re.search(r'<td class="delight">0\.0%<br>.*early by 1d', delivery, re.S)
     assert "No delight margin for this expectation" in rows["order_arrives"]
+
+
+def test_settings_list_the_delight_margins(user: TestClient) -> None:
+    html = user.get("/settings").text
+    assert "by promised_delivery_date, delight 1 d early" in html
+    assert "within 1 d, delight within 1 h" in html
+    assert "p75 lcp ≤ 2500 ms, delight ≤ 1000 ms" in html

@@ -40,6 +40,13 @@ def _threshold(rule: dict[str, Any]) -> str:
                      f"{rule['limit']:g} {rule.get('unit') or ''}".strip())
     if rule.get("window") is not None:
         parts.append(f"not again within {_duration(rule['window'])}")
+    delight = rule.get("delight") or {}
+    if delight.get("within") is not None:
+        parts.append(f"delight within {_duration(delight['within'])}")
+    if delight.get("early_by") is not None:
+        parts.append(f"delight {_duration(delight['early_by'])} early")
+    if delight.get("at_most") is not None:
+        parts.append(f"delight ≤ {delight['at_most']:g} {rule.get('unit') or ''}".strip())
     return ", ".join(parts) or rule.get("kind", "")
 
 
