@@ -65,6 +65,17 @@ def test_delivery_promise_by_timestamp_and_by_day(kr):
     assert statuses(kr, "delivery_promise_kept")["late"][0] == "breached"
 
 
+def test_comparing_by_day_leaves_duration_rules_on_the_clock(kr):
+    """`compare = "day"` is about promised dates: a confirmation 3 hours late on the same day is
+    still late, unless the rule itself asks for calendar days."""
+    kr.store.append(story({
+        "ann": [order("o1", "2026-03-02T09:00"),
+                ev("Order Confirmation Sent", "2026-03-02T12:00", order_id="o1")],
+    }))
+    ensure_cases(kr, compare="day")
+    assert statuses(kr, "order_confirmed_fast")["o1"] == ("breached", "late")
+
+
 def test_confirmation_within_five_minutes_tolerates_clock_skew(kr):
     kr.store.append(story({
         "ann": [order("o1", "2026-03-02T09:00"),

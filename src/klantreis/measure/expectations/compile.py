@@ -265,7 +265,14 @@ def _common(rule: Rule, ctx: Context) -> dict[str, object]:
 def _deadline(rule: DeadlineRule | AbsenceRule, ctx: Context) -> Query:
     absence = isinstance(rule, AbsenceRule)
     within = rule.grace if absence else rule.within
-    compare = "timestamp" if absence else (rule.compare or ctx.compare)
+    # The global (or --compare) mode is about promised dates; a rule that only has a duration
+    # ("confirmed within 5 minutes") keeps the clock unless the rule itself says otherwise.
+    if absence:
+        compare = "timestamp"
+    elif rule.compare:
+        compare = rule.compare
+    else:
+        compare = ctx.compare if rule.due else "timestamp"
     by_person = rule.key == "person"
     delight = None if absence else rule.delight
     return Query(
