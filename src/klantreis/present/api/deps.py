@@ -22,7 +22,7 @@ import binascii
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Query, Request, status
 
 from klantreis.collect.keys import ApiKey, KeyKind, KeyRing
 from klantreis.store import Store
@@ -101,3 +101,8 @@ def require_write_key(request: Request) -> ApiKey:
 StoreDep = Annotated[Store, Depends(get_store)]
 ReadAccess = Annotated[str, Depends(require_read)]
 WriteKey = Annotated[ApiKey, Depends(require_write_key)]
+
+FromDate = Annotated[str | None, Query(alias="from", description="Only events from this ISO date")]
+"""`?from=` of every read route that takes a period (the CLI's `--from`)."""
+ToDate = Annotated[str | None, Query(alias="to", description="Only events before this ISO date")]
+"""`?to=` of every read route that takes a period (the CLI's `--to`)."""

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from klantreis.api import Klantreis
 from klantreis.measure.filters import FilterError
 from klantreis.measure.trees import AnalysisError
-from klantreis.present.api.deps import ReadAccess, StoreDep
+from klantreis.present.api.deps import FromDate, ReadAccess, StoreDep, ToDate
 from klantreis.present.payloads import retention_payload
 
 router = APIRouter(prefix="/api", tags=["analytics"])
@@ -43,8 +43,8 @@ def funnel(
     attribution_step: int | None = None,
     dropoffs: bool = False,
     persona: str | None = None,
-    start: str | None = Query(None, alias="from", description="ISO date"),
-    end: str | None = Query(None, alias="to", description="ISO date"),
+    start: FromDate = None,
+    end: ToDate = None,
 ) -> dict[str, Any] | JSONResponse:
     """Persons per step, conversions and times (the same as `klantreis funnel --json`)."""
     try:
@@ -78,8 +78,8 @@ def paths(
     per_person: bool = False,
     top: int = Query(20, ge=1, le=500),
     persona: str | None = None,
-    since: str | None = Query(None, alias="from", description="ISO date"),
-    until: str | None = Query(None, alias="to", description="ISO date"),
+    since: FromDate = None,
+    until: ToDate = None,
 ) -> dict[str, Any] | JSONResponse:
     """Most frequent paths and Sankey edges (the same as `klantreis paths --json`)."""
     try:
@@ -110,8 +110,8 @@ def retention(
     periods: int = Query(12, ge=0, le=520),
     repeat_purchase: bool = False,
     persona: str | None = None,
-    since: str | None = Query(None, alias="from", description="ISO date"),
-    until: str | None = Query(None, alias="to", description="ISO date"),
+    since: FromDate = None,
+    until: ToDate = None,
 ) -> dict[str, Any] | JSONResponse:
     """Retention by cohort or repeat purchase (the same as `klantreis retention --json`)."""
     try:
@@ -136,8 +136,8 @@ def phase_flow(
     store: StoreDep,
     _who: ReadAccess,
     persona: str | None = None,
-    since: str | None = Query(None, alias="from", description="ISO date"),
-    until: str | None = Query(None, alias="to", description="ISO date"),
+    since: FromDate = None,
+    until: ToDate = None,
 ) -> dict[str, Any] | JSONResponse:
     """Time in each phase and the phase-transition matrix."""
     kr = _kr(request, store)

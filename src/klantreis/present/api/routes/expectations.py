@@ -17,7 +17,7 @@ from klantreis.measure.expectations.at_risk import AtRiskError
 from klantreis.measure.expectations.rules import RuleError
 from klantreis.measure.expectations.scorecard import ScorecardError
 from klantreis.measure.filters import FilterError
-from klantreis.present.api.deps import ReadAccess, StoreDep
+from klantreis.present.api.deps import FromDate, ReadAccess, StoreDep, ToDate
 
 router = APIRouter(prefix="/api", tags=["expectations"])
 
@@ -43,8 +43,8 @@ def expectations(
     store: StoreDep,
     _who: ReadAccess,
     by: str | None = Query(None, pattern="^(phase|persona|week|carrier|channel)$"),
-    start: str | None = Query(None, alias="from", description="ISO date"),
-    end: str | None = Query(None, alias="to", description="ISO date"),
+    start: FromDate = None,
+    end: ToDate = None,
     persona: str | None = None,
     compare: str | None = Query(None, pattern="^(timestamp|day)$"),
     trend: str = Query("month", pattern="^(month|week)$"),

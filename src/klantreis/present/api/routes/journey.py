@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from klantreis.api import Klantreis
 from klantreis.measure.filters import FilterError
 from klantreis.model.definition import DefinitionError
-from klantreis.present.api.deps import ReadAccess, StoreDep
+from klantreis.present.api.deps import FromDate, ReadAccess, StoreDep, ToDate
 from klantreis.store.privacy import export_person
 
 router = APIRouter(prefix="/api", tags=["journey"])
@@ -26,8 +26,8 @@ def journey_map(
     _who: ReadAccess,
     definition: str | None = Query(None, description="six-phase, aida or a definition file"),
     persona: str | None = None,
-    start: str | None = Query(None, alias="from", description="ISO date"),
-    end: str | None = Query(None, alias="to", description="ISO date"),
+    start: FromDate = None,
+    end: ToDate = None,
     language: str = Query("en", pattern="^(en|nl|da)$"),
 ) -> dict[str, Any]:
     """The journey map as JSON (the same structure as `klantreis map --json`)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from klantreis.api import Klantreis
@@ -13,7 +13,7 @@ from klantreis.measure.filters import FilterError
 from klantreis.measure.voice.analyses import VoiceQueryError
 from klantreis.measure.voice.scoring import VoiceScorer
 from klantreis.measure.voice.training import load_shop_model
-from klantreis.present.api.deps import ReadAccess, StoreDep
+from klantreis.present.api.deps import FromDate, ReadAccess, StoreDep, ToDate
 
 router = APIRouter(prefix="/api/voice", tags=["voice"])
 
@@ -30,8 +30,8 @@ def voice(
     topic: str | None = None,
     phase: str | None = None,
     persona: str | None = None,
-    start: str | None = Query(None, alias="from", description="ISO date"),
-    end: str | None = Query(None, alias="to", description="ISO date"),
+    start: FromDate = None,
+    end: ToDate = None,
 ) -> list[dict[str, Any]]:
     """Per topic: texts, sentiment, trend and quotes (the same as `klantreis voice --json`).
 
