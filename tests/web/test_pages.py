@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from fastapi.testclient import TestClient
+from stories import story
 
 from klantreis.measure.registry import get_analysis
 from web.shop import XSS_IMG, XSS_LINK, XSS_SCRIPT, csrf_of, login, settled
@@ -133,6 +134,23 @@ def test_timeline_can_show_only_the_moments_service_needs(user: TestClient) -> N
     assert "Products Searched" not in items and "Product Viewed" not in items
     assert {"Order Completed", "Order Delivered", "Ticket Created", "Review Submitted"} <= set(
         items)
+
+
+def test_timeline_and_read_api_show_a_promise_clearly_exceeded(user: TestClient) -> None:
+    promised = {"order_id": "d1", "promised_delivery_date": "2026-03-09"}
+    user.app.state.store.append(story({"dora": [
+        ("Order Completed", "2026-03-02T09:00", {"properties": promised}),
+        ("Order Delivered", "2026-03-04T10:00", {"channel": "carrier", "properties": promised}),
+    ]}))
+    settled(user, "/expectations")  # judges the expectations: cases, breaches, delights
+    html = user.get("/timeline?person=dora").text
+    assert re.search(r'<li class="delight">.*?<span class="what">delivery_promise_kept</span>',
+                     html, re.S)
+    assert "delivery_promise_kept" in user.get("/timeline?person=dora&focus=true").text
+    delights = user.get("/api/delights", params={"person_id": "dora"}).json()["delights"]
+    assert [(d["expectation_id"], d["order_id"]) for d in delights] == [
+        ("delivery_promise_kept", "d1")]
+    assert user.get("/api/delights", params={"person_id": "anna"}).json()["delights"] == []
 
 
 def test_scorecard_shows_the_delight_rate_next_to_the_breach_rate(user: TestClient) -> None:

@@ -42,6 +42,15 @@ ORDER BY breached_at, breach_id
 LIMIT :limit
 """
 
+_DELIGHTS = """
+SELECT * FROM delights
+WHERE (:person_id IS NULL OR person_id = :person_id)
+  AND (:expectation IS NULL OR expectation_id = :expectation)
+  AND (:journey_id IS NULL OR journey_id = :journey_id)
+ORDER BY delighted_at, delight_id
+LIMIT :limit
+"""
+
 
 def _when(value: datetime | str | None) -> datetime | None:
     if value is None or isinstance(value, datetime):
@@ -119,6 +128,26 @@ def breaches(
     ensure_cases(kr)
     table = kr.engine.fetch(
         Query(_BREACHES, person_id=person_id, expectation=expectation, journey_id=journey_id,
+              limit=int(limit))
+    )
+    return Result(table)
+
+
+@analysis("delights")
+def delights(
+    kr: Klantreis,
+    *,
+    person_id: str | None = None,
+    expectation: str | None = None,
+    journey_id: str | None = None,
+    limit: int = 1000,
+) -> Result:
+    """Promises clearly exceeded (of a person, journey or expectation), in time order."""
+    from klantreis.api import Result
+
+    ensure_cases(kr)
+    table = kr.engine.fetch(
+        Query(_DELIGHTS, person_id=person_id, expectation=expectation, journey_id=journey_id,
               limit=int(limit))
     )
     return Result(table)

@@ -1,7 +1,8 @@
 """One person's every touchpoint across channels in time order: the service team's overview.
 
 Reads `journey_events` (the model's stitched view; every channel of one person) and, when the
-expectations module has run, that person's rows in `breaches`.
+expectations module has run, that person's rows in `breaches` and `delights` (the promises
+missed and those clearly exceeded).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ LIMIT 12
 
 _PERSON = "SELECT * FROM persons WHERE person_id = :person"
 _BREACHES = "SELECT * FROM breaches WHERE person_id = :person"
+_DELIGHTS = "SELECT * FROM delights WHERE person_id = :person"
 
 
 KEY_MOMENTS = frozenset({
@@ -74,6 +76,7 @@ class Entry:
     late: bool | None = None
     breach: bool = False
     direct: bool | None = None
+    delight: bool = False
 
 
 def find_person(store: Store, query: str) -> str | None:
@@ -111,14 +114,18 @@ def timeline(store: Store, person_id: str) -> tuple[dict[str, Any], list[Entry]]
         entries.append(Entry(row["timestamp"], row["event"], row["channel"], row["touchpoint"],
                              row["phase"], detail, row["text"], late,
                              direct=row["direct"]))
-    if store.engine.has_table("breaches"):
-        for row in store.engine.rows(Query(_BREACHES, person=person_id)):
-            at = next((row[k] for k in ("at", "timestamp", "occurred_at", "breached_at")
-                       if isinstance(row.get(k), datetime)), None)
+    for table, query, kind in (("breaches", _BREACHES, "breach"), ("delights", _DELIGHTS,
+                                                                      "delight")):
+        if not store.engine.has_table(table):
+            continue
+        for row in store.engine.rows(Query(query, person=person_id)):
+            at = next((row[k] for k in ("at", "timestamp", "occurred_at", f"{kind}ed_at",
+                                        f"{kind}d_at") if isinstance(row.get(k), datetime)), None)
             label = next((str(row[k]) for k in ("expectation", "expectation_id", "label",
-                                                 "rule") if row.get(k)), "breach")
+                                                 "rule") if row.get(k)), kind)
             detail = {k: row[k] for k in ("category", "order_id", "detail", "value")
                       if row.get(k) is not None}
-            entries.append(Entry(at, label, phase=row.get("phase"), detail=detail, breach=True))
+            entries.append(Entry(at, label, phase=row.get("phase"), detail=detail,
+                                 breach=kind == "breach", delight=kind == "delight"))
     entries.sort(key=lambda e: (e.at is None, e.at or datetime.min))
     return (person[0] if person else {}), entries

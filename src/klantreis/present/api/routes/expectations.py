@@ -97,6 +97,26 @@ def breaches(
     return {"breaches": result.to_pylist()}
 
 
+@router.get("/delights")
+def delights(
+    request: Request,
+    store: StoreDep,
+    _who: ReadAccess,
+    person_id: str | None = None,
+    expectation: str | None = None,
+    journey_id: str | None = None,
+    limit: int = Query(1000, ge=1, le=100_000),
+) -> dict[str, Any]:
+    """Promises clearly exceeded, in time order, of one person, journey or expectation."""
+    try:
+        result = _kr(request, store).delights(
+            person_id=person_id, expectation=expectation, journey_id=journey_id, limit=limit
+        )
+    except _ERRORS as exc:
+        raise HTTPException(400, str(exc)) from None
+    return {"delights": result.to_pylist()}
+
+
 @router.get("/at-risk")
 def at_risk(
     request: Request,

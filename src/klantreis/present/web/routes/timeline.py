@@ -22,9 +22,9 @@ def timeline_page(request: Request, person: str = "", focus: bool = False) -> Re
         ensure_built(board.kr)  # only the first time: rebuilding is the map's (slow) job
     person_id = find_person(store, person) if person else None
     profile, entries = timeline(store, person_id) if person_id else ({}, [])
-    touchpoints = sum(1 for e in entries if not e.breach)
+    touchpoints = sum(1 for e in entries if not (e.breach or e.delight))
     if focus:
-        entries = [e for e in entries if e.breach or e.what in KEY_MOMENTS]
+        entries = [e for e in entries if e.breach or e.delight or e.what in KEY_MOMENTS]
     return render(request, who, "timeline.html", query=person, person_id=person_id,
                   profile=profile, entries=entries, suggestions=busy_persons(store),
                   focus=focus, touchpoints=touchpoints,
