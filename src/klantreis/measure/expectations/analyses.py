@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlglot import exp
+
 from klantreis.measure.expectations.at_risk import at_risk_orders
 from klantreis.measure.expectations.cases import ensure_cases
 from klantreis.measure.expectations.scorecard import Scorecard, build_scorecard
@@ -33,23 +35,38 @@ HAVING sum(CASE WHEN status = 'breached' THEN 1 ELSE 0 END) > 0
 ORDER BY phase, persons DESC, expectation_id
 """
 
-_BREACHES = """
-SELECT * FROM breaches
+# Rows of `breaches` or `delights` (same filters, each in its own time order).
+_CASE_ROWS = """
+SELECT * FROM :table
 WHERE (:person_id IS NULL OR person_id = :person_id)
   AND (:expectation IS NULL OR expectation_id = :expectation)
   AND (:journey_id IS NULL OR journey_id = :journey_id)
-ORDER BY breached_at, breach_id
+ORDER BY :at, :id
 LIMIT :limit
 """
+_CASE_TABLES = {
+    "breaches": ("breached_at", "breach_id"),
+    "delights": ("delighted_at", "delight_id"),
+}
 
-_DELIGHTS = """
-SELECT * FROM delights
-WHERE (:person_id IS NULL OR person_id = :person_id)
-  AND (:expectation IS NULL OR expectation_id = :expectation)
-  AND (:journey_id IS NULL OR journey_id = :journey_id)
-ORDER BY delighted_at, delight_id
-LIMIT :limit
-"""
+
+def _case_rows(
+    kr: Klantreis,
+    table: str,
+    person_id: str | None,
+    expectation: str | None,
+    journey_id: str | None,
+    limit: int,
+) -> Result:
+    from klantreis.api import Result
+
+    ensure_cases(kr)
+    at, row_id = _CASE_TABLES[table]
+    query = Query(
+        _CASE_ROWS, table=exp.to_table(table), at=exp.column(at), id=exp.column(row_id),
+        person_id=person_id, expectation=expectation, journey_id=journey_id, limit=int(limit),
+    )  # fmt: skip
+    return Result(kr.engine.fetch(query))
 
 
 def _when(value: datetime | str | None) -> datetime | None:
@@ -123,14 +140,7 @@ def breaches(
     limit: int = 1000,
 ) -> Result:
     """Breaches (of a person, journey or expectation), in time order, for the timeline."""
-    from klantreis.api import Result
-
-    ensure_cases(kr)
-    table = kr.engine.fetch(
-        Query(_BREACHES, person_id=person_id, expectation=expectation, journey_id=journey_id,
-              limit=int(limit))
-    )
-    return Result(table)
+    return _case_rows(kr, "breaches", person_id, expectation, journey_id, limit)
 
 
 @analysis("delights")
@@ -143,14 +153,7 @@ def delights(
     limit: int = 1000,
 ) -> Result:
     """Promises clearly exceeded (of a person, journey or expectation), in time order."""
-    from klantreis.api import Result
-
-    ensure_cases(kr)
-    table = kr.engine.fetch(
-        Query(_DELIGHTS, person_id=person_id, expectation=expectation, journey_id=journey_id,
-              limit=int(limit))
-    )
-    return Result(table)
+    return _case_rows(kr, "delights", person_id, expectation, journey_id, limit)
 
 
 @analysis("at_risk")

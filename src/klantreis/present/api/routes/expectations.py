@@ -77,44 +77,35 @@ def pain_points(
         raise HTTPException(400, str(exc)) from None
 
 
-@router.get("/breaches")
-def breaches(
-    request: Request,
-    store: StoreDep,
-    _who: ReadAccess,
-    person_id: str | None = None,
-    expectation: str | None = None,
-    journey_id: str | None = None,
-    limit: int = Query(1000, ge=1, le=100_000),
-) -> dict[str, Any]:
-    """Breaches in time order, of one person, journey or expectation (for the timeline)."""
-    try:
-        result = _kr(request, store).breaches(
-            person_id=person_id, expectation=expectation, journey_id=journey_id, limit=limit
-        )
-    except _ERRORS as exc:
-        raise HTTPException(400, str(exc)) from None
-    return {"breaches": result.to_pylist()}
+def _case_rows_route(kind: str, doc: str) -> None:
+    """`GET /api/{kind}`: rows of `breaches` or `delights`, one filter set for both."""
+
+    def route(
+        request: Request,
+        store: StoreDep,
+        _who: ReadAccess,
+        person_id: str | None = None,
+        expectation: str | None = None,
+        journey_id: str | None = None,
+        limit: int = Query(1000, ge=1, le=100_000),
+    ) -> dict[str, Any]:
+        try:
+            result = getattr(_kr(request, store), kind)(
+                person_id=person_id, expectation=expectation, journey_id=journey_id, limit=limit
+            )
+        except _ERRORS as exc:
+            raise HTTPException(400, str(exc)) from None
+        return {kind: result.to_pylist()}
+
+    route.__name__ = kind
+    route.__doc__ = doc
+    router.add_api_route(f"/{kind}", route, methods=["GET"])
 
 
-@router.get("/delights")
-def delights(
-    request: Request,
-    store: StoreDep,
-    _who: ReadAccess,
-    person_id: str | None = None,
-    expectation: str | None = None,
-    journey_id: str | None = None,
-    limit: int = Query(1000, ge=1, le=100_000),
-) -> dict[str, Any]:
-    """Promises clearly exceeded, in time order, of one person, journey or expectation."""
-    try:
-        result = _kr(request, store).delights(
-            person_id=person_id, expectation=expectation, journey_id=journey_id, limit=limit
-        )
-    except _ERRORS as exc:
-        raise HTTPException(400, str(exc)) from None
-    return {"delights": result.to_pylist()}
+_case_rows_route("breaches", "Breaches in time order, of one person, journey or expectation.")
+_case_rows_route(
+    "delights", "Promises clearly exceeded, in time order, of one person, journey or expectation."
+)
 
 
 @router.get("/at-risk")
