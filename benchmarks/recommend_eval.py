@@ -34,8 +34,14 @@ from klantreis.store.query import Query
 
 K = 10
 DATA = next(
-    (p for p in (Path(__file__).resolve().parents[1].parent / "shared" / "data",
-                 Path("/work/shared/data")) if p.is_dir()),
+    (
+        p
+        for p in (
+            Path(__file__).resolve().parents[1].parent / "shared" / "data",
+            Path("/work/shared/data"),
+        )
+        if p.is_dir()
+    ),
     None,
 )
 
@@ -71,8 +77,9 @@ def load_rees46(path: Path) -> None:
     from klantreis.collect.imports.files import import_file
 
     with klantreis.open(path) as kr:
-        import_file(kr.store, DATA / "github-ibrhmspl-rees46-2019oct-head" / "2019-Oct-head.csv",
-                    "rees46")
+        import_file(
+            kr.store, DATA / "github-ibrhmspl-rees46-2019oct-head" / "2019-Oct-head.csv", "rees46"
+        )
         ensure_built(kr)
 
 
@@ -100,8 +107,12 @@ def evaluate(path: Path) -> dict[str, object]:
             hits = [len(set(chosen[r["person_id"]]) & set(r["products"])) for r in tests]
             result[name] = {
                 "hit_rate": round(sum(h > 0 for h in hits) / len(tests), 4),
-                "recall": round(statistics.mean(
-                    h / len(set(r["products"])) for h, r in zip(hits, tests, strict=True)), 4),
+                "recall": round(
+                    statistics.mean(
+                        h / len(set(r["products"])) for h, r in zip(hits, tests, strict=True)
+                    ),
+                    4,
+                ),
                 "persons_hit": sum(h > 0 for h in hits),
             }
         result["mean_items_from_neighbours"] = round(statistics.mean(from_neighbours), 2)
@@ -111,12 +122,16 @@ def evaluate(path: Path) -> dict[str, object]:
 
 
 def _bought_before(kr: klantreis.Klantreis, person: str, cutoff: datetime) -> set[str]:
-    rows = kr.engine.rows(Query(
-        "SELECT DISTINCT unnest(list_concat(coalesce(json_extract_string(properties, "
-        "'$.products[*].product_id'), []), CASE WHEN properties ->> '$.product_id' IS NOT NULL "
-        "THEN [properties ->> '$.product_id'] ELSE [] END)) AS p FROM journey_events "
-        "WHERE person_id = :p AND event = 'Order Completed' AND timestamp < :c",
-        p=person, c=cutoff))
+    rows = kr.engine.rows(
+        Query(
+            "SELECT DISTINCT unnest(list_concat(coalesce(json_extract_string(properties, "
+            "'$.products[*].product_id'), []), CASE WHEN properties ->> '$.product_id' IS NOT NULL "
+            "THEN [properties ->> '$.product_id'] ELSE [] END)) AS p FROM journey_events "
+            "WHERE person_id = :p AND event = 'Order Completed' AND timestamp < :c",
+            p=person,
+            c=cutoff,
+        )
+    )
     return {r["p"] for r in rows}
 
 
@@ -124,8 +139,9 @@ def main() -> int:
     if DATA is None:
         print("../shared/data not found", file=sys.stderr)
         return 2
-    print(f"machine: {platform.platform()}, {os.cpu_count()} cpus, Python "
-          f"{platform.python_version()}")
+    print(
+        f"machine: {platform.platform()}, {os.cpu_count()} cpus, Python {platform.python_version()}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for name, load in (("olist", load_olist), ("rees46", load_rees46)):
             path = Path(tmp) / f"{name}.duckdb"

@@ -67,8 +67,12 @@ def danish_comments(path: Path) -> list[Example]:
         for row in csv.reader(handle):
             if len(row) >= 2 and row[1].strip():
                 value = int(row[0])
-                rows.append((row[1].strip(), "positive" if value > 0 else
-                             "negative" if value < 0 else "neutral"))
+                rows.append(
+                    (
+                        row[1].strip(),
+                        "positive" if value > 0 else "negative" if value < 0 else "neutral",
+                    )
+                )
     return rows
 
 
@@ -87,8 +91,9 @@ def olist_reviews(path: Path) -> list[Example]:
     with path.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             text = ". ".join(
-                part.strip() for part in (row["review_comment_title"],
-                                          row["review_comment_message"]) if part.strip()
+                part.strip()
+                for part in (row["review_comment_title"], row["review_comment_message"])
+                if part.strip()
             )
             if text:
                 rows.append((text, rating_label(float(row["review_score"]))))
@@ -120,8 +125,11 @@ def word_sum_baseline(lang: str) -> Callable[[str], str] | None:
     """Sum of word scores (>0 positive, <0 negative), exactly as shared/eval's baseline.py:
     AFINN for en/da, asent's Chen-Skiena list for nl."""
     lex_dir = SHARED / "data" / "pypi-sentiment-lexicons"  # type: ignore[operator]
-    files = {"en": "afinn-0.1/AFINN-en-165.txt", "da": "afinn-0.1/AFINN-da-32.txt",
-             "nl": "asent-0.8.3/nl_lexicon_chen_skiena_2014_v1.txt"}
+    files = {
+        "en": "afinn-0.1/AFINN-en-165.txt",
+        "da": "afinn-0.1/AFINN-da-32.txt",
+        "nl": "asent-0.8.3/nl_lexicon_chen_skiena_2014_v1.txt",
+    }
     if lang not in files:
         return None
     words = _tab(lex_dir / files[lang])
@@ -243,22 +251,41 @@ def main() -> int:
         return 0
     data = SHARED / "data"
     folds = 2 if args.quick else 5
-    print(f"machine: {platform.machine()} {platform.processor() or ''} cpus={os.cpu_count()} "
-          f"python {sys.version.split()[0]} on {platform.system()}")
-    nl, nl_aspects = semeval(data / "github-semeval2016-absa-restaurants-nl-en"
-                             / "restaurants_dutch_training.xml")
-    en, en_aspects = semeval(data / "github-semeval2016-absa-restaurants-nl-en"
-                             / "ABSA16_Restaurants_Train_SB1_v2.xml")
+    print(
+        f"machine: {platform.machine()} {platform.processor() or ''} cpus={os.cpu_count()} "
+        f"python {sys.version.split()[0]} on {platform.system()}"
+    )
+    nl, nl_aspects = semeval(
+        data / "github-semeval2016-absa-restaurants-nl-en" / "restaurants_dutch_training.xml"
+    )
+    en, en_aspects = semeval(
+        data / "github-semeval2016-absa-restaurants-nl-en" / "ABSA16_Restaurants_Train_SB1_v2.xml"
+    )
     sets = [
         ("SemEval-2016 nl train", "nl", nl, eval_sentences("nl")),
         ("SemEval-2016 en train", "en", en, eval_sentences("en")),
-        ("UCI sentences en", "en", uci_sentences(data / "github-uci-sentiment-labelled-"
-                                                 "sentences-en"), None),
-        ("Danish political comments", "da", danish_comments(
-            data / "github-steffan267-danish-political-comments-sentiment"
-            / "all_sentences.csv"), eval_sentences("da")),
-        ("Olist reviews (score→label)", "pt", olist_reviews(
-            data / "github-Dhipin1-olist-sample15k" / "olist_order_reviews_dataset.csv"), None),
+        (
+            "UCI sentences en",
+            "en",
+            uci_sentences(data / "github-uci-sentiment-labelled-sentences-en"),
+            None,
+        ),
+        (
+            "Danish political comments",
+            "da",
+            danish_comments(
+                data / "github-steffan267-danish-political-comments-sentiment" / "all_sentences.csv"
+            ),
+            eval_sentences("da"),
+        ),
+        (
+            "Olist reviews (score→label)",
+            "pt",
+            olist_reviews(
+                data / "github-Dhipin1-olist-sample15k" / "olist_order_reviews_dataset.csv"
+            ),
+            None,
+        ),
     ]
     rng = random.Random(5)
     rows = []
@@ -270,8 +297,11 @@ def main() -> int:
         counts = dict(collections.Counter(lab for _, lab in dev))
         started = time.perf_counter()
         rows += evaluate(name, lang, dev, held_out, folds)
-        print(f"input: {name} ({lang}) n={len(dev)} labels={counts} "
-              f"evaluated in {time.perf_counter() - started:.1f}s", flush=True)
+        print(
+            f"input: {name} ({lang}) n={len(dev)} labels={counts} "
+            f"evaluated in {time.perf_counter() - started:.1f}s",
+            flush=True,
+        )
     print()
     print(f"{'set':34} {'split':32} {'method':22} {'n':>5} {'acc':>6} {'macroF1':>8}")
     for set_name, split, method, n, acc, f1 in rows:
@@ -282,8 +312,7 @@ def main() -> int:
     for lang, aspects in (("nl", nl_aspects), ("en", en_aspects)):
         if args.only and lang != args.only:
             continue
-        for name, topic, gold, acc, p, r, f1 in topic_rows(f"SemEval {lang} train", lang,
-                                                            aspects):
+        for name, topic, gold, acc, p, r, f1 in topic_rows(f"SemEval {lang} train", lang, aspects):
             print(f"{name:24} {topic:18} {gold:5d} {acc:6.3f} {p:6.3f} {r:6.3f} {f1:6.3f}")
     np.seterr(all="ignore")
     return 0

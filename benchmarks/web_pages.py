@@ -28,14 +28,25 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from web.server import Server, cli
 
-PAGES = ["/map", "/map?period=90d", "/map?definition=aida", "/expectations", "/funnels",
-         "/voice", "/timeline", "/settings", "/map.svg"]
+PAGES = [
+    "/map",
+    "/map?period=90d",
+    "/map?definition=aida",
+    "/expectations",
+    "/funnels",
+    "/voice",
+    "/timeline",
+    "/settings",
+    "/map.svg",
+]
 PROGRESS = re.compile(r'id="(map-progress|page-progress|map-stale)"')
 
 
 def machine() -> str:
-    return (f"{platform.platform()} | Python {sys.version.split()[0]} | "
-            f"{os.cpu_count()} CPUs | {platform.processor() or platform.machine()}")
+    return (
+        f"{platform.platform()} | Python {sys.version.split()[0]} | "
+        f"{os.cpu_count()} CPUs | {platform.processor() or platform.machine()}"
+    )
 
 
 def settle(client: httpx.Client, url: str) -> float:
@@ -55,17 +66,44 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="klantreis-web-bench-"))
     store = args.store or folder / "demo.duckdb"
     if args.store is None:
-        cli("demo", "--no-browser", "--out", str(folder), "--store", str(store),
-            "--persons", str(args.persons), store=store)
-    subprocess.run([sys.executable, "-m", "klantreis.present.cli.app", "users", "delete",
-                    "bench", "--store", str(store)], capture_output=True, check=False)
+        cli(
+            "demo",
+            "--no-browser",
+            "--out",
+            str(folder),
+            "--store",
+            str(store),
+            "--persons",
+            str(args.persons),
+            store=store,
+        )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "klantreis.present.cli.app",
+            "users",
+            "delete",
+            "bench",
+            "--store",
+            str(store),
+        ],
+        capture_output=True,
+        check=False,
+    )
     cli("users", "create", "bench", "--password", "benchmark-pw", store=store)
     server = Server(store).start()
     try:
         client = httpx.Client(base_url=server.url, timeout=600)
         token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-        client.post("/login", data={"username": "bench", "password": "benchmark-pw",
-                                     "csrf_token": token.group(1) if token else ""})
+        client.post(
+            "/login",
+            data={
+                "username": "bench",
+                "password": "benchmark-pw",
+                "csrf_token": token.group(1) if token else "",
+            },
+        )
         print(machine())
         print(f"store: {store} ({store.stat().st_size / 1e6:.0f} MB); runs per page: {args.runs}")
         print(f"{'page':28} {'cold (s)':>9} {'warm median (s)':>16} {'max (s)':>8}")

@@ -47,12 +47,7 @@ def load_settings(store: str | os.PathLike[str] | None = None) -> Settings:
     data = read_toml(config_path())
     store_section = data.get("store", {})
     engine_section = dict(data.get("engine", {}))
-    path = (
-        store
-        or os.environ.get("KLANTREIS_STORE")
-        or store_section.get("path")
-        or DEFAULT_STORE
-    )
+    path = store or os.environ.get("KLANTREIS_STORE") or store_section.get("path") or DEFAULT_STORE
     engine = str(os.environ.get("KLANTREIS_ENGINE") or engine_section.pop("name", "duckdb"))
     if engine not in {"duckdb", "spark"}:
         raise ConfigError(f"{config_path()}: [engine] name = {engine!r}; use 'duckdb' or 'spark'")

@@ -78,10 +78,16 @@ def _late_week(kr) -> None:
     for i in range(10):
         oid = f"o{i}"
         people[f"p{i}"] = [
-            ("Order Completed", "2026-03-02T09:00",
-             {"properties": {"order_id": oid, "promised_delivery_date": "2026-03-06T00:00:00"}}),
-            ("Order Delivered", "2026-03-07T10:00" if i < 3 else "2026-03-05T10:00",
-             {"properties": {"order_id": oid}}),
+            (
+                "Order Completed",
+                "2026-03-02T09:00",
+                {"properties": {"order_id": oid, "promised_delivery_date": "2026-03-06T00:00:00"}},
+            ),
+            (
+                "Order Delivered",
+                "2026-03-07T10:00" if i < 3 else "2026-03-05T10:00",
+                {"properties": {"order_id": oid}},
+            ),
         ]
     kr.store.append(story(people))
 
@@ -93,7 +99,9 @@ def _configure(tmp_path: Path, text: str) -> None:
 def test_breach_rate_over_the_limit_posts_and_mails(kr, tmp_path, receiver, mailbox):
     box, port = mailbox
     _late_week(kr)
-    _configure(tmp_path, f"""
+    _configure(
+        tmp_path,
+        f"""
 [smtp]
 host = "127.0.0.1"
 port = {port}
@@ -113,7 +121,8 @@ max_breach_rate = 0.5
 period = "7d"
 min_cases = 5
 webhook = "{receiver.url}"
-""")
+""",
+    )
     from klantreis.config import load_settings
 
     kr.settings = load_settings(kr.settings.store)
@@ -127,7 +136,9 @@ webhook = "{receiver.url}"
     assert payload["breach_rate"] == 0.3 and payload["max_breach_rate"] == 0.2
     assert payload["title"] == "Delivered by the promised date"
     assert sorted(rcpt for rcpts, _ in box.messages for rcpt in rcpts) == [
-        "cx@shop.example", "ops@shop.example"]
+        "cx@shop.example",
+        "ops@shop.example",
+    ]
     message = box.messages[0][1]
     assert "Delivered by the promised date" in message["Subject"]
     assert "breached: 3" in message.get_payload()
@@ -135,13 +146,16 @@ webhook = "{receiver.url}"
 
 def test_quiet_periods_and_too_few_cases_send_nothing(kr, tmp_path, receiver):
     _late_week(kr)
-    _configure(tmp_path, f"""
+    _configure(
+        tmp_path,
+        f"""
 [[alerts]]
 expectation = "delivery_promise_kept"
 max_breach_rate = 0.1
 period = "1d"
 webhook = "{receiver.url}"
-""")
+""",
+    )
     from datetime import datetime
 
     from klantreis.config import load_settings
@@ -156,13 +170,16 @@ webhook = "{receiver.url}"
 def test_cli_check_reports_undeliverable_webhooks(kr, tmp_path):
     _late_week(kr)
     dead = f"http://127.0.0.1:{free_port()}/gone"
-    _configure(tmp_path, f"""
+    _configure(
+        tmp_path,
+        f"""
 [[alerts]]
 expectation = "delivery_promise_kept"
 max_breach_rate = 0.1
 min_cases = 1
 webhook = "{dead}"
-""")
+""",
+    )
     store = str(kr.settings.store)
     kr.close()
     result = CliRunner().invoke(app, ["alerts", "check", "--store", store, "--json"])
@@ -176,19 +193,32 @@ webhook = "{dead}"
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ('expectation = "nope"\nmax_breach_rate = 0.1\nwebhook = "http://x"',
-         "#1: expectation: unknown expectation 'nope'"),
-        ('expectation = "site_fast"\nmax_breach_rate = 5\nwebhook = "http://x"',
-         "#1: max_breach_rate: a number from 0 to 1"),
-        ('expectation = "site_fast"\nmax_breach_rate = 0.1\nperiod = "weekly"\n'
-         'webhook = "http://x"', "#1: period: not a duration"),
+        (
+            'expectation = "nope"\nmax_breach_rate = 0.1\nwebhook = "http://x"',
+            "#1: expectation: unknown expectation 'nope'",
+        ),
+        (
+            'expectation = "site_fast"\nmax_breach_rate = 5\nwebhook = "http://x"',
+            "#1: max_breach_rate: a number from 0 to 1",
+        ),
+        (
+            'expectation = "site_fast"\nmax_breach_rate = 0.1\nperiod = "weekly"\n'
+            'webhook = "http://x"',
+            "#1: period: not a duration",
+        ),
         ('expectation = "site_fast"\nmax_breach_rate = 0.1', "#1: needs a webhook, an email"),
-        ('expectation = "site_fast"\nmax_breach_rate = 0.1\nwebhook = "ftp://x"',
-         "#1: webhook: an http(s) URL"),
-        ('expectation = "site_fast"\nmax_breach_rate = 0.1\nemail = "ops@x.nl"',
-         "with email need an [smtp] section"),
-        ('expectation = "site_fast"\nmax_breach_rate = 0.1\nwebhok = "http://x"',
-         "#1: unknown field(s) webhok"),
+        (
+            'expectation = "site_fast"\nmax_breach_rate = 0.1\nwebhook = "ftp://x"',
+            "#1: webhook: an http(s) URL",
+        ),
+        (
+            'expectation = "site_fast"\nmax_breach_rate = 0.1\nemail = "ops@x.nl"',
+            "with email need an [smtp] section",
+        ),
+        (
+            'expectation = "site_fast"\nmax_breach_rate = 0.1\nwebhok = "http://x"',
+            "#1: unknown field(s) webhok",
+        ),
     ],
 )
 def test_bad_alert_rules_name_the_rule_and_field(kr, tmp_path, body, message):

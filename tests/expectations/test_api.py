@@ -19,13 +19,41 @@ pytestmark = pytest.mark.slow
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     path: Path = tmp_path_factory.mktemp("api") / "store.duckdb"
     with Store(path) as store:
-        store.append(story({
-            "ann": [("Order Completed", "2026-03-02T09:00", {"properties": {
-                        "order_id": "late", "promised_delivery_date": "2026-03-06T00:00:00"}}),
-                    ("Order Delivered", "2026-03-08T10:00", {"properties": {"order_id": "late"}})],
-            "ben": [("Order Completed", "2026-03-07T09:00", {"properties": {
-                        "order_id": "open", "promised_delivery_date": "2026-03-09T00:00:00"}})],
-        }))
+        store.append(
+            story(
+                {
+                    "ann": [
+                        (
+                            "Order Completed",
+                            "2026-03-02T09:00",
+                            {
+                                "properties": {
+                                    "order_id": "late",
+                                    "promised_delivery_date": "2026-03-06T00:00:00",
+                                }
+                            },
+                        ),
+                        (
+                            "Order Delivered",
+                            "2026-03-08T10:00",
+                            {"properties": {"order_id": "late"}},
+                        ),
+                    ],
+                    "ben": [
+                        (
+                            "Order Completed",
+                            "2026-03-07T09:00",
+                            {
+                                "properties": {
+                                    "order_id": "open",
+                                    "promised_delivery_date": "2026-03-09T00:00:00",
+                                }
+                            },
+                        )
+                    ],
+                }
+            )
+        )
     server = Server(path)
     server.read_key = server.create_key("analyst", read=True)
     server.start()
@@ -34,8 +62,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 def get(server: Server, path: str, **params) -> httpx.Response:
-    return httpx.get(f"{server.url}{path}", params=params, timeout=60,
-                     headers={"Authorization": f"Bearer {server.read_key}"})
+    return httpx.get(
+        f"{server.url}{path}",
+        params=params,
+        timeout=60,
+        headers={"Authorization": f"Bearer {server.read_key}"},
+    )
 
 
 def test_scorecard_route(server):

@@ -16,24 +16,46 @@ from klantreis.present.cli.app import app
 
 def _shop(kr) -> None:
     def placed(oid: str, promised: str) -> tuple:
-        return ("Order Completed", "2026-03-02T09:00",
-                {"properties": {"order_id": oid, "promised_delivery_date": promised}})
+        return (
+            "Order Completed",
+            "2026-03-02T09:00",
+            {"properties": {"order_id": oid, "promised_delivery_date": promised}},
+        )
 
-    kr.store.append(story({
-        "ann": [placed("unshipped-soon", "2026-03-05T12:00:00")],
-        "ben": [placed("unshipped-later", "2026-03-09T12:00:00")],
-        "cas": [placed("shipped-soon", "2026-03-04T20:00:00"),
-                ("Order Shipped", "2026-03-03T09:00",
-                 {"properties": {"order_id": "shipped-soon", "carrier": "DHL"}})],
-        "dio": [placed("delivered", "2026-03-04T20:00:00"),
-                ("Order Delivered", "2026-03-03T15:00",
-                 {"properties": {"order_id": "delivered"}})],
-        "eva": [placed("cancelled", "2026-03-04T20:00:00"),
-                ("Order Cancelled", "2026-03-02T10:00",
-                 {"properties": {"order_id": "cancelled"}})],
-        "fay": [placed("overdue", "2026-03-03T12:00:00")],
-        "gus": [("Page Viewed", "2026-03-09T09:00")],
-    }))
+    kr.store.append(
+        story(
+            {
+                "ann": [placed("unshipped-soon", "2026-03-05T12:00:00")],
+                "ben": [placed("unshipped-later", "2026-03-09T12:00:00")],
+                "cas": [
+                    placed("shipped-soon", "2026-03-04T20:00:00"),
+                    (
+                        "Order Shipped",
+                        "2026-03-03T09:00",
+                        {"properties": {"order_id": "shipped-soon", "carrier": "DHL"}},
+                    ),
+                ],
+                "dio": [
+                    placed("delivered", "2026-03-04T20:00:00"),
+                    (
+                        "Order Delivered",
+                        "2026-03-03T15:00",
+                        {"properties": {"order_id": "delivered"}},
+                    ),
+                ],
+                "eva": [
+                    placed("cancelled", "2026-03-04T20:00:00"),
+                    (
+                        "Order Cancelled",
+                        "2026-03-02T10:00",
+                        {"properties": {"order_id": "cancelled"}},
+                    ),
+                ],
+                "fay": [placed("overdue", "2026-03-03T12:00:00")],
+                "gus": [("Page Viewed", "2026-03-09T09:00")],
+            }
+        )
+    )
 
 
 NOW = datetime(2026, 3, 4, 0, 0)
@@ -54,7 +76,9 @@ def test_who_to_warn(kr):
     # A replay sees only what was known then: at noon on 3 March the parcel had not arrived.
     earlier = kr.at_risk(now=datetime(2026, 3, 3, 12)).to_pylist()
     assert [(r["order_id"], r["hours_left"]) for r in earlier] == [
-        ("overdue", 0.0), ("delivered", 32.0)]
+        ("overdue", 0.0),
+        ("delivered", 32.0),
+    ]
 
 
 def test_thresholds_from_settings_and_their_errors(kr, tmp_path):
@@ -78,8 +102,9 @@ def test_cli(kr):
     store = str(kr.settings.store)
     kr.close()
     runner = CliRunner()
-    result = runner.invoke(app, ["at-risk", "--store", store, "--now", "2026-03-04T00:00",
-                                 "--json"])
+    result = runner.invoke(
+        app, ["at-risk", "--store", store, "--now", "2026-03-04T00:00", "--json"]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["now"] == "2026-03-04T00:00:00"

@@ -26,44 +26,64 @@ def test_every_default_expectation_has_data_on_the_demo(card):
         assert score.status != "no data", (rule.id, score.no_data_reason)
         assert score.cases > 0 and score.breach_rate is not None
         assert score.interval["low"] <= score.breach_rate <= score.interval["high"]
-    for rule_id in ("delivery_promise_kept", "order_confirmed_fast", "payment_confirmed",
-                    "support_first_response", "return_processed", "consented_contact_only"):
+    for rule_id in (
+        "delivery_promise_kept",
+        "order_confirmed_fast",
+        "payment_confirmed",
+        "support_first_response",
+        "return_processed",
+        "consented_contact_only",
+    ):
         assert card.get(rule_id).breached > 0, rule_id
 
 
 def test_missing_confirmations_match_the_raw_events(demo_kr, card):
-    ((expected,),) = raw(demo_kr, """
+    ((expected,),) = raw(
+        demo_kr,
+        """
         SELECT count(DISTINCT o.properties ->> '$.order_id') FROM events AS o
         WHERE o.event = 'Order Completed' AND NOT EXISTS (
             SELECT 1 FROM events AS c WHERE c.event = 'Order Confirmation Sent'
               AND c.properties ->> '$.order_id' = o.properties ->> '$.order_id')
-          AND o.timestamp + INTERVAL 5 MINUTE <= (SELECT max(timestamp) FROM events)""")
-    got = demo_kr.sql("SELECT count(*) AS n FROM breaches WHERE expectation_id = "
-                      "'order_confirmed_fast' AND detail = 'missing'").to_pylist()[0]["n"]
+          AND o.timestamp + INTERVAL 5 MINUTE <= (SELECT max(timestamp) FROM events)""",
+    )
+    got = demo_kr.sql(
+        "SELECT count(*) AS n FROM breaches WHERE expectation_id = "
+        "'order_confirmed_fast' AND detail = 'missing'"
+    ).to_pylist()[0]["n"]
     assert got == expected > 0
 
 
 def test_slow_refunds_match_the_raw_events(demo_kr, card):
-    ((cases, slow),) = raw(demo_kr, """
+    ((cases, slow),) = raw(
+        demo_kr,
+        """
         WITH r AS (SELECT properties ->> '$.return_id' AS id, min(timestamp) AS at
                    FROM events WHERE event = 'Return Received' GROUP BY 1),
              f AS (SELECT properties ->> '$.return_id' AS id, min(timestamp) AS at
                    FROM events WHERE event = 'Order Refunded' GROUP BY 1)
         SELECT count(*), count(*) FILTER (WHERE f.at > r.at + INTERVAL 5 DAY)
-        FROM r JOIN f USING (id)""")
+        FROM r JOIN f USING (id)""",
+    )
     score = card.get("return_processed")
     assert (score.cases, score.breached) == (cases, slow)
 
 
 def test_payment_failures_and_page_speed_match_the_raw_events(demo_kr, card):
-    ((failed, captured),) = raw(demo_kr, """
+    ((failed, captured),) = raw(
+        demo_kr,
+        """
         SELECT count(*) FILTER (WHERE event = 'Payment Failed'),
-               count(*) FILTER (WHERE event = 'Payment Captured') FROM events""")
+               count(*) FILTER (WHERE event = 'Payment Captured') FROM events""",
+    )
     score = card.get("payment_succeeds")
     assert (score.cases, score.breached) == (failed + captured, failed)
-    ((p75,),) = raw(demo_kr, """
+    ((p75,),) = raw(
+        demo_kr,
+        """
         SELECT quantile_cont(CAST(properties ->> '$.lcp' AS DOUBLE), 0.75)
-        FROM events WHERE event = 'Web Vitals Measured'""")
+        FROM events WHERE event = 'Web Vitals Measured'""",
+    )
     assert card.get("site_fast").percentile["value"] == pytest.approx(p75, abs=0.1)
 
 
@@ -85,7 +105,8 @@ def test_pain_points_reach_the_journey_map(demo_kr, card):
     service = next(p for p in journey_map.phases if p.id == "service")
     assert service.pain_points, "the journey map shows the service phase's pain points"
     assert {p["expectation_id"] for p in service.pain_points} <= {
-        p["expectation_id"] for p in pains["service"]}
+        p["expectation_id"] for p in pains["service"]
+    }
 
 
 def test_delight_matches_the_raw_events(demo_kr, card):

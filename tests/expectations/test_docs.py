@@ -33,8 +33,11 @@ def test_every_cli_option_is_documented():
             sub = sub.commands[name]  # type: ignore[attr-defined]
         for param in sub.params:
             for option in param.opts:
-                if option.startswith("--") and option not in ("--store", "--help") \
-                        and option not in DOC:
+                if (
+                    option.startswith("--")
+                    and option not in ("--store", "--help")
+                    and option not in DOC
+                ):
                     missing.append(f"{' '.join(path)} {option}")
     assert missing == []
 

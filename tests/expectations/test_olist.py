@@ -19,8 +19,13 @@ NOW = datetime(2018, 8, 1, 12, 0)
 
 @pytest.fixture(scope="module")
 def orders(olist_dir: Path) -> pd.DataFrame:
-    dates = ["order_purchase_timestamp", "order_approved_at", "order_delivered_carrier_date",
-             "order_delivered_customer_date", "order_estimated_delivery_date"]
+    dates = [
+        "order_purchase_timestamp",
+        "order_approved_at",
+        "order_delivered_carrier_date",
+        "order_delivered_customer_date",
+        "order_estimated_delivery_date",
+    ]
     frame = pd.read_csv(olist_dir / "olist_orders_dataset.csv", parse_dates=dates)
     customers = pd.read_csv(olist_dir / "olist_customers_dataset.csv")
     return frame.merge(customers[["customer_id", "customer_unique_id"]], on="customer_id")
@@ -30,8 +35,10 @@ def orders(olist_dir: Path) -> pd.DataFrame:
 def delivered(orders: pd.DataFrame, olist_dir: Path) -> pd.DataFrame:
     d = orders[orders["order_delivered_customer_date"].notna()].copy()
     d["late"] = d["order_delivered_customer_date"] > d["order_estimated_delivery_date"]
-    d["late_by_day"] = (d["order_delivered_customer_date"].dt.normalize()
-                        > d["order_estimated_delivery_date"].dt.normalize())
+    d["late_by_day"] = (
+        d["order_delivered_customer_date"].dt.normalize()
+        > d["order_estimated_delivery_date"].dt.normalize()
+    )
     reviews = pd.read_csv(olist_dir / "olist_order_reviews_dataset.csv")
     rating = reviews.groupby("order_id")["review_score"].mean().rename("rating")
     return d.merge(rating, left_on="order_id", right_index=True, how="left")
@@ -53,8 +60,11 @@ def test_late_share_of_delivered_orders(olist_kr, delivered):
 
 def test_review_score_of_late_and_on_time_customers(olist_kr, delivered):
     # Per person, their first delivered order (the scorecard compares persons by first case).
-    first = delivered.sort_values(["order_purchase_timestamp", "order_id"]).groupby(
-        "customer_unique_id").head(1)
+    first = (
+        delivered.sort_values(["order_purchase_timestamp", "order_id"])
+        .groupby("customer_unique_id")
+        .head(1)
+    )
     means = first.groupby("late")["rating"].mean()
     effects = olist_kr.expectations(compare="timestamp").get("delivery_promise_kept").effects
     assert effects["breached"]["review_score"] == pytest.approx(means[True], abs=0.001)
@@ -80,21 +90,32 @@ def test_every_late_order_is_a_breach_of_its_customer(olist_kr, delivered):
 
 def test_events_olist_lacks_say_no_data(olist_kr):
     card = olist_kr.expectations()
-    for rule_id in ("order_confirmed_fast", "support_first_response", "site_fast",
-                    "consented_contact_only", "payment_succeeds"):
+    for rule_id in (
+        "order_confirmed_fast",
+        "support_first_response",
+        "site_fast",
+        "consented_contact_only",
+        "payment_succeeds",
+    ):
         assert card.get(rule_id).status == "no data"
         assert card.get(rule_id).breach_rate is None
 
 
 def test_at_risk_orders_match_the_csv(olist_kr, orders):
     o = orders[orders["order_purchase_timestamp"] <= NOW]
-    cancel_at = o[["order_purchase_timestamp", "order_approved_at",
-                   "order_delivered_carrier_date", "order_delivered_customer_date"]].max(axis=1)
+    cancel_at = o[
+        [
+            "order_purchase_timestamp",
+            "order_approved_at",
+            "order_delivered_carrier_date",
+            "order_delivered_customer_date",
+        ]
+    ].max(axis=1)
     cancelled = o["order_status"].isin(["canceled", "unavailable"]) & (cancel_at <= NOW)
     delivered = o["order_delivered_customer_date"].notna() & (
-        o["order_delivered_customer_date"] <= NOW)
-    shipped = o["order_delivered_carrier_date"].notna() & (
-        o["order_delivered_carrier_date"] <= NOW)
+        o["order_delivered_customer_date"] <= NOW
+    )
+    shipped = o["order_delivered_carrier_date"].notna() & (o["order_delivered_carrier_date"] <= NOW)
     hours_left = (o["order_estimated_delivery_date"] - NOW).dt.total_seconds() / 3600
     open_orders = ~cancelled & ~delivered & (hours_left >= 0)
     risky = open_orders & ((~shipped & (hours_left < 72)) | (shipped & (hours_left < 24)))

@@ -21,9 +21,17 @@ from klantreis.measure.expectations.ruleset import (
 )
 
 REQUIRED_DEFAULTS = {
-    "delivery_promise_kept", "order_confirmed_fast", "shipping_updates_sent",
-    "payment_confirmed", "payment_succeeds", "support_first_response", "support_resolution",
-    "support_no_repeat", "return_processed", "search_finds", "site_fast",
+    "delivery_promise_kept",
+    "order_confirmed_fast",
+    "shipping_updates_sent",
+    "payment_confirmed",
+    "payment_succeeds",
+    "support_first_response",
+    "support_resolution",
+    "support_no_repeat",
+    "return_processed",
+    "search_finds",
+    "site_fast",
     "consented_contact_only",
 }
 
@@ -73,10 +81,14 @@ def test_a_rule_parses_with_conditions():
     [
         (("category: service", "category: vibes"), "x.yaml:3: expectation quick_reply: category"),
         (("within: 2h", "within: 2 hours"), "within: Value error, not a duration"),
-        (("    within: 2h", "    within: 2h\n    due: promised_delivery_date"),
-         "exactly one of `within` or `due`"),
-        (("key: ticket_id", "key: \"id'); DROP TABLE events; --\""),
-         "key: Value error, not a property"),
+        (
+            ("    within: 2h", "    within: 2h\n    due: promised_delivery_date"),
+            "exactly one of `within` or `due`",
+        ),
+        (
+            ("key: ticket_id", 'key: "id\'); DROP TABLE events; --"'),
+            "key: Value error, not a property",
+        ),
         (("title: {en: Quick reply}", "title: {nl: Snel}"), "title: Value error, needs at least"),
         (("kind: deadline", "kind: magic"), "x.yaml:3: expectation quick_reply"),
     ],

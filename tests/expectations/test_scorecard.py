@@ -44,20 +44,36 @@ def _orders(n_late: int, n_on_time: int) -> dict:
         late = i < n_late
         oid = f"o{i}"
         steps = [
-            ("Order Completed", "2026-03-02T09:00",
-             {"properties": {"order_id": oid, "promised_delivery_date": "2026-03-06T00:00:00"}}),
-            ("Order Shipped", "2026-03-03T09:00",
-             {"properties": {"order_id": oid, "carrier": "PostNL" if i % 2 else "DHL"}}),
-            ("Order Delivered", "2026-03-08T09:00" if late else "2026-03-05T09:00",
-             {"properties": {"order_id": oid}}),
-            ("Review Submitted", "2026-03-10T09:00",
-             {"properties": {"order_id": oid, "rating": 1 if late else 5}}),
-            ("Survey Answered", "2026-03-11T09:00",
-             {"properties": {"kind": "nps", "score": 2 if late else 10}}),
+            (
+                "Order Completed",
+                "2026-03-02T09:00",
+                {"properties": {"order_id": oid, "promised_delivery_date": "2026-03-06T00:00:00"}},
+            ),
+            (
+                "Order Shipped",
+                "2026-03-03T09:00",
+                {"properties": {"order_id": oid, "carrier": "PostNL" if i % 2 else "DHL"}},
+            ),
+            (
+                "Order Delivered",
+                "2026-03-08T09:00" if late else "2026-03-05T09:00",
+                {"properties": {"order_id": oid}},
+            ),
+            (
+                "Review Submitted",
+                "2026-03-10T09:00",
+                {"properties": {"order_id": oid, "rating": 1 if late else 5}},
+            ),
+            (
+                "Survey Answered",
+                "2026-03-11T09:00",
+                {"properties": {"kind": "nps", "score": 2 if late else 10}},
+            ),
         ]
         if not late:
-            steps.append(("Order Completed", "2026-04-02T09:00",
-                          {"properties": {"order_id": f"again{i}"}}))
+            steps.append(
+                ("Order Completed", "2026-04-02T09:00", {"properties": {"order_id": f"again{i}"}})
+            )
         people[f"p{i}"] = steps
     return people
 
@@ -81,7 +97,9 @@ def test_breakdowns(kr):
     kr.store.append(story(_orders(n_late=4, n_on_time=6)))
     by_carrier = kr.expectations(by="carrier").get("delivery_promise_kept").groups
     assert {g["value"]: (g["cases"], g["breached"]) for g in by_carrier} == {
-        "DHL": (5, 2), "PostNL": (5, 2)}
+        "DHL": (5, 2),
+        "PostNL": (5, 2),
+    }
     by_week = kr.expectations(by="week").get("delivery_promise_kept").groups
     assert [(g["value"], g["cases"]) for g in by_week] == [("2026-03-02", 10)]
     card = kr.expectations(by="phase")
@@ -98,7 +116,10 @@ def test_breakdowns(kr):
     )
     by_persona = kr.expectations(by="persona").get("delivery_promise_kept").groups
     assert {g["value"]: (g["cases"], g["breached"]) for g in by_persona} == {
-        "(none)": (7, 2), "bargain hunter": (1, 1), "loyal": (2, 1)}
+        "(none)": (7, 2),
+        "bargain hunter": (1, 1),
+        "loyal": (2, 1),
+    }
 
 
 def test_cli_json_and_errors(kr, tmp_path: Path):

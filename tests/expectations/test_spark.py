@@ -21,8 +21,11 @@ def _story() -> dict:
     return {
         "anna": [
             ("Identify", "08:00", {"type": "identify", "traits": {"consent_marketing": True}}),
-            ("Order Completed", "09:00", {"properties": {
-                "order_id": "o1", "promised_delivery_date": "2026-03-05T00:00:00"}}),
+            (
+                "Order Completed",
+                "09:00",
+                {"properties": {"order_id": "o1", "promised_delivery_date": "2026-03-05T00:00:00"}},
+            ),
             ("Order Confirmation Sent", "09:02", {"properties": {"order_id": "o1"}}),
             ("Payment Captured", "09:01", {"properties": {"order_id": "o1"}}),
             ("Email Delivered", "10:00", {"properties": {"kind": "marketing"}}),
@@ -30,17 +33,26 @@ def _story() -> dict:
             ("Ticket Created", "11:00", {"properties": {"ticket_id": "t2", "topic": "x"}}),
             ("Web Vitals Measured", "11:00", {"properties": {"lcp": 3000}}),
             ("Order Delivered", "2026-03-05T12:00:00", {"properties": {"order_id": "o1"}}),
-            ("Review Submitted", "2026-03-06T12:00:00",
-             {"properties": {"order_id": "o1", "rating": 2}}),
+            (
+                "Review Submitted",
+                "2026-03-06T12:00:00",
+                {"properties": {"order_id": "o1", "rating": 2}},
+            ),
         ],
         "bo": [
-            ("Order Completed", "10:00", {"properties": {
-                "order_id": "o2", "promised_delivery_date": "2026-03-05T00:00:00"}}),
+            (
+                "Order Completed",
+                "10:00",
+                {"properties": {"order_id": "o2", "promised_delivery_date": "2026-03-05T00:00:00"}},
+            ),
             ("Products Searched", "10:30", {"properties": {"query": "x", "results": 0}}),
             ("Email Delivered", "10:40", {"properties": {"kind": "marketing"}}),
             ("Order Delivered", "2026-03-04T12:00:00", {"properties": {"order_id": "o2"}}),
-            ("Review Submitted", "2026-03-06T12:00:00",
-             {"properties": {"order_id": "o2", "rating": 5}}),
+            (
+                "Review Submitted",
+                "2026-03-06T12:00:00",
+                {"properties": {"order_id": "o2", "rating": 5}},
+            ),
         ],
     }
 
@@ -70,20 +82,22 @@ def test_cases_and_effects_agree_between_duckdb_and_spark(kr):
     kr.store.append(story(_story()))
     case_set = ensure_cases(kr)
     ctx = Context(as_of=case_set.as_of, phases=tuple(load_definition("six-phase").phase_ids))
-    cases = union_all([case_query(r, ctx) for r in case_set.rules
-                       if r.id not in case_set.no_data])
+    cases = union_all([case_query(r, ctx) for r in case_set.rules if r.id not in case_set.no_data])
     effects = Query(_EFFECTS, cut=Query("TRUE").tree, purchase_event="Order Completed")
     counts = Query(_COUNTS, cut=Query("TRUE").tree)
 
-    session = spark_session(SparkConfiguration(master="local[2]", shuffle_partitions=2,
-                                               driver_memory="2g"))
+    session = spark_session(
+        SparkConfiguration(master="local[2]", shuffle_partitions=2, driver_memory="2g")
+    )
     spark = SparkEngine(session)
     try:
         for name in ("events", "identities", "journey_events", "expectation_cases"):
             spark.register_arrow(name, kr.engine.fetch(Query(f'SELECT * FROM "{name}"')))
-        for query, keys in ((cases, ["expectation_id", "case_id"]),
-                            (effects, ["expectation_id", "breached"]),
-                            (counts, ["expectation_id"])):
+        for query, keys in (
+            (cases, ["expectation_id", "case_id"]),
+            (effects, ["expectation_id", "breached"]),
+            (counts, ["expectation_id"]),
+        ):
             on_duckdb = _rows(kr.engine.fetch(query), keys)
             assert on_duckdb == _rows(spark.fetch(query), keys)
         assert len(_rows(kr.engine.fetch(cases), ["case_id"])) >= 10

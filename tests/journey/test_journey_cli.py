@@ -25,8 +25,11 @@ def store_path(tmp_path: Path) -> Path:
                     "femke": [
                         ("Product Viewed", "09:00"),
                         ("Order Completed", "09:30", {"properties": {"order_id": "F1"}}),
-                        ("Review Submitted", "2026-03-06T12:00",
-                         {"properties": {"order_id": "F1", "rating": 4}}),
+                        (
+                            "Review Submitted",
+                            "2026-03-06T12:00",
+                            {"properties": {"order_id": "F1", "rating": 4}},
+                        ),
                     ],
                     "gijs": [("Product Viewed", "10:00")],
                 }
@@ -46,8 +49,15 @@ def test_map_json_has_the_documented_structure(store_path: Path, tmp_path: Path)
     assert consideration["persons"] == 2
     assert consideration["conversion_to_next"] == 0.5
     assert set(consideration) >= {
-        "persons", "journeys", "conversion_to_next", "median_time_seconds", "top_events",
-        "touchpoints", "channels", "emotion", "pain_points",
+        "persons",
+        "journeys",
+        "conversion_to_next",
+        "median_time_seconds",
+        "top_events",
+        "touchpoints",
+        "channels",
+        "emotion",
+        "pain_points",
     }
     assert out.read_text().startswith("<!doctype html>")
 

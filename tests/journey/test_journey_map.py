@@ -23,9 +23,17 @@ def kr(tmp_path: Path):
                     ("Checkout Started", "09:20"),
                     ("Order Completed", "09:25", {"properties": {"order_id": "A1"}}),
                     ("Order Delivered", "2026-03-04T10:00", {"properties": {"order_id": "A1"}}),
-                    ("Review Submitted", "2026-03-05T10:00",
-                     {"properties": {"order_id": "A1", "rating": 5,
-                                     "text": "<script>alert('x')</script> snel!"}}),
+                    (
+                        "Review Submitted",
+                        "2026-03-05T10:00",
+                        {
+                            "properties": {
+                                "order_id": "A1",
+                                "rating": 5,
+                                "text": "<script>alert('x')</script> snel!",
+                            }
+                        },
+                    ),
                 ],
                 "bram": [
                     ("Products Searched", "11:00"),
@@ -34,8 +42,11 @@ def kr(tmp_path: Path):
                 "cato": [
                     ("Product Viewed", "12:00"),
                     ("Order Completed", "12:30", {"properties": {"order_id": "C1"}}),
-                    ("Review Submitted", "2026-03-09T10:00",
-                     {"properties": {"order_id": "C1", "rating": 2}}),
+                    (
+                        "Review Submitted",
+                        "2026-03-09T10:00",
+                        {"properties": {"order_id": "C1", "rating": 2}},
+                    ),
                 ],
             }
         )
@@ -48,7 +59,12 @@ def test_counts_per_phase(kr):
     journey_map = kr.journey_map()
     phases = {p.id: p for p in journey_map.phases}
     assert [p.id for p in journey_map.phases] == [
-        "awareness", "orientation", "consideration", "purchase", "service", "evaluation"
+        "awareness",
+        "orientation",
+        "consideration",
+        "purchase",
+        "service",
+        "evaluation",
     ]
     assert phases["awareness"].persons == 0
     assert phases["orientation"].persons == 2

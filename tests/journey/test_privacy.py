@@ -19,8 +19,15 @@ def kr(tmp_path: Path):
             {
                 "anon-7": [("Product Viewed", "09:00", {"anonymous": True})],
                 "dirk": [
-                    ("Identify", "09:01", {"type": "identify", "anonymous_id": "anon-7",
-                                           "traits": {"email": "dirk@example.nl"}}),
+                    (
+                        "Identify",
+                        "09:01",
+                        {
+                            "type": "identify",
+                            "anonymous_id": "anon-7",
+                            "traits": {"email": "dirk@example.nl"},
+                        },
+                    ),
                     ("Order Completed", "09:05", {"properties": {"order_id": "D1"}}),
                 ],
                 "eva": [("Order Completed", "10:00", {"properties": {"order_id": "E1"}})],
@@ -29,10 +36,22 @@ def kr(tmp_path: Path):
     )
     handle.store.quarantine(
         [
-            {"source": "test", "file": "x.csv", "line": 3, "column_name": "timestamp",
-             "reason": "bad timestamp", "raw": '{"userId": "dirk", "timestamp": "nope"}'},
-            {"source": "test", "file": "x.csv", "line": 4, "column_name": "timestamp",
-             "reason": "bad timestamp", "raw": '{"userId": "eva", "timestamp": "nope"}'},
+            {
+                "source": "test",
+                "file": "x.csv",
+                "line": 3,
+                "column_name": "timestamp",
+                "reason": "bad timestamp",
+                "raw": '{"userId": "dirk", "timestamp": "nope"}',
+            },
+            {
+                "source": "test",
+                "file": "x.csv",
+                "line": 4,
+                "column_name": "timestamp",
+                "reason": "bad timestamp",
+                "raw": '{"userId": "eva", "timestamp": "nope"}',
+            },
         ]
     )
     handle.journey_map()  # builds the derived tables

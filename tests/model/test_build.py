@@ -27,8 +27,15 @@ def test_anonymous_browsing_is_stitched_to_the_buyer(kr):
                 ("Product Viewed", "09:02", {"anonymous": True}),
             ],
             "anna": [
-                ("Identify", "09:05", {"type": "identify", "anonymous_id": "anon-1",
-                                       "traits": {"email": "Anna@Example.com "}}),
+                (
+                    "Identify",
+                    "09:05",
+                    {
+                        "type": "identify",
+                        "anonymous_id": "anon-1",
+                        "traits": {"email": "Anna@Example.com "},
+                    },
+                ),
                 ("Order Completed", "09:10", {"properties": {"order_id": "o1"}}),
             ],
         }
@@ -76,8 +83,16 @@ def test_long_alias_chain_converges(kr):
 
 def test_sessions_split_after_thirty_minutes(kr):
     kr.store.append(
-        story({"bo": [("Page Viewed", "09:00"), ("Page Viewed", "09:29"),
-                      ("Page Viewed", "09:59"), ("Page Viewed", "10:30")]})
+        story(
+            {
+                "bo": [
+                    ("Page Viewed", "09:00"),
+                    ("Page Viewed", "09:29"),
+                    ("Page Viewed", "09:59"),
+                    ("Page Viewed", "10:30"),
+                ]
+            }
+        )
     )
     build(kr.engine)
     sessions = kr.sql("SELECT session_id, events FROM sessions ORDER BY started_at").to_pylist()
@@ -106,7 +121,14 @@ def test_journeys_follow_purchase_cycles_and_orders(kr):
         "SELECT event, journey_id, phase FROM journey_events ORDER BY timestamp"
     ).to_pylist()
     assert [r["journey_id"] for r in rows] == [
-        "cas:j1", "cas:j1", "cas:j2", "cas:j1", "cas:j2", "cas:j2", "cas:j1", "cas:j3"
+        "cas:j1",
+        "cas:j1",
+        "cas:j2",
+        "cas:j1",
+        "cas:j2",
+        "cas:j2",
+        "cas:j1",
+        "cas:j3",
     ]
     assert [r["phase"] for r in rows][:2] == ["consideration", "purchase"]
     journeys = kr.sql(
@@ -140,8 +162,11 @@ def test_consent_follows_latest_statement(kr):
         story(
             {
                 "gi": [
-                    ("Identify", "09:00", {"type": "identify",
-                                           "traits": {"consent_marketing": True}}),
+                    (
+                        "Identify",
+                        "09:00",
+                        {"type": "identify", "traits": {"consent_marketing": True}},
+                    ),
                     ("Consent Updated", "10:00", {"properties": {"marketing": False}}),
                 ]
             }

@@ -33,10 +33,23 @@ def sha(email: str) -> str:
 def customers(*names_consent: tuple[str, bool]) -> pa.Table:
     rows = []
     for i, (name, consent) in enumerate(names_consent):
-        rows.append(event_row(name, "Identify", "08:00", type="identify", traits={
-            "email": f"{name}@example.nl", "consent_marketing": consent}))
-        rows.append(event_row(name, "Order Completed", f"09:{i:02d}",
-                              properties={"order_id": f"{name}-1", "total": 20}))
+        rows.append(
+            event_row(
+                name,
+                "Identify",
+                "08:00",
+                type="identify",
+                traits={"email": f"{name}@example.nl", "consent_marketing": consent},
+            )
+        )
+        rows.append(
+            event_row(
+                name,
+                "Order Completed",
+                f"09:{i:02d}",
+                properties={"order_id": f"{name}-1", "total": 20},
+            )
+        )
     return pa.Table.from_pylist(rows, schema=EVENT_ARROW_SCHEMA)
 
 
@@ -85,8 +98,10 @@ def receiver() -> Iterator[Receiver]:
 
 def test_csv_has_email_hash_only_where_consented(store_path: Path, tmp_path: Path):
     out = tmp_path / "first.csv"
-    result = CliRunner().invoke(app, ["personas", "export", "first-time-buyers",
-                                      "--store", str(store_path), "--out", str(out)])
+    result = CliRunner().invoke(
+        app,
+        ["personas", "export", "first-time-buyers", "--store", str(store_path), "--out", str(out)],
+    )
     assert result.exit_code == 0, result.output
     rows = {r["user_id"]: r for r in csv.DictReader(io.StringIO(out.read_text()))}
     assert rows["anna"]["email_sha256"] == sha("anna@example.nl")
@@ -126,9 +141,7 @@ def test_configured_webhook_runs_after_rules(
     store_path: Path, receiver: Receiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     config = tmp_path / "klantreis.toml"
-    config.write_text(
-        f'[personas]\nwebhook = "{receiver.url}"\nnotify = ["first-time-buyers"]\n'
-    )
+    config.write_text(f'[personas]\nwebhook = "{receiver.url}"\nnotify = ["first-time-buyers"]\n')
     monkeypatch.setenv("KLANTREIS_CONFIG", str(config))
     runner = CliRunner()
     for _ in range(2):
@@ -148,19 +161,28 @@ def test_audience_through_the_api(store_path: Path):
         listed = httpx.get(f"{server.url}/api/personas", headers=auth, timeout=10)
         assert listed.status_code == 200
         assert "first-time-buyers" in {p["persona"] for p in listed.json()}
-        got = httpx.get(f"{server.url}/api/personas/first-time-buyers/audience",
-                        headers=auth, timeout=10).json()
+        got = httpx.get(
+            f"{server.url}/api/personas/first-time-buyers/audience", headers=auth, timeout=10
+        ).json()
         hashes = {p["user_id"]: p["email_sha256"] for p in got["persons"]}
         assert hashes == {"anna": sha("anna@example.nl"), "bram": None}
-        as_csv = httpx.get(f"{server.url}/api/personas/first-time-buyers/audience",
-                           params={"format": "csv"}, headers=auth, timeout=10)
+        as_csv = httpx.get(
+            f"{server.url}/api/personas/first-time-buyers/audience",
+            params={"format": "csv"},
+            headers=auth,
+            timeout=10,
+        )
         assert as_csv.headers["content-type"].startswith("text/csv")
         assert as_csv.text.splitlines()[0].startswith("person_id,user_id,email_sha256")
         missing = httpx.get(f"{server.url}/api/personas/vips/audience", headers=auth, timeout=10)
         assert missing.status_code == 404
         assert "persona: unknown segment 'vips'" in missing.text
-        bad = httpx.get(f"{server.url}/api/personas/first-time-buyers/audience",
-                        params={"format": "xml"}, headers=auth, timeout=10)
+        bad = httpx.get(
+            f"{server.url}/api/personas/first-time-buyers/audience",
+            params={"format": "xml"},
+            headers=auth,
+            timeout=10,
+        )
         assert bad.status_code == 422
         assert httpx.get(f"{server.url}/api/personas", timeout=10).status_code == 401
     finally:

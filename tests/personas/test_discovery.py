@@ -33,8 +33,10 @@ def test_simulator_personas_are_recovered(sim_kr: Klantreis, simulated: tuple[Pa
     ari_auto = agreement(sim_kr, auto, simulated[1])
     found = discover(sim_kr, 5, seed=7)
     ari = agreement(sim_kr, found, simulated[1])
-    print(f"adjusted Rand index vs simulator truth ({found.persons} persons): "
-          f"k=5 {ari:.3f}; auto k={auto.k} {ari_auto:.3f} (silhouette {auto.scores})")
+    print(
+        f"adjusted Rand index vs simulator truth ({found.persons} persons): "
+        f"k=5 {ari:.3f}; auto k={auto.k} {ari_auto:.3f} (silhouette {auto.scores})"
+    )
     assert ari > 0.5
     assert ari_auto > 0.4
     names = {p.persona for p in found.personas}
@@ -68,12 +70,15 @@ def test_new_persons_are_assigned_with_the_stored_model(sim_kr: Klantreis):
     dropped = before.index[:25].tolist()
     sim_kr.store.connection.execute(
         "DELETE FROM person_personas WHERE source = 'discovered' AND person_id IN "
-        "(SELECT unnest(?))", [dropped]
+        "(SELECT unnest(?))",
+        [dropped],
     )
     assert assign_new(sim_kr) == 25
-    after = dict(sim_kr.sql(
-        "SELECT person_id, persona FROM person_personas WHERE source = 'discovered'"
-    ).to_pandas().values)
+    after = dict(
+        sim_kr.sql("SELECT person_id, persona FROM person_personas WHERE source = 'discovered'")
+        .to_pandas()
+        .values
+    )
     assert all(after[p] == before[p] for p in dropped)
 
 

@@ -19,10 +19,13 @@ def test_late_delivery_tops_review_score_on_olist(olist_store: Path):
     with klantreis.open(olist_store) as kr:
         found = kr.opportunities(outcome="review_score")
     top = found[0]
-    print("\n".join(
-        f"{o['driver']}: {o['effect']:+.2f} [{o['ci_low']:+.2f}, {o['ci_high']:+.2f}] "
-        f"{o['persons']} persons" for o in found[:5]
-    ))
+    print(
+        "\n".join(
+            f"{o['driver']}: {o['effect']:+.2f} [{o['ci_low']:+.2f}, {o['ci_high']:+.2f}] "
+            f"{o['persons']} persons"
+            for o in found[:5]
+        )
+    )
     assert top["driver"] in DELIVERY
     assert top["kind"] == "expectation"
     assert top["ci_high"] < 0 < top["persons"]
@@ -35,8 +38,19 @@ def test_cli_json_and_persona_cut(olist_store: Path):
     runner = CliRunner()
     result = runner.invoke(app, ["personas", "rules", "--store", str(olist_store)])
     assert result.exit_code == 0, result.output
-    result = runner.invoke(app, ["opportunities", "--store", str(olist_store), "--json",
-                                 "--persona", "first-time-buyers", "--outcome", "review_score"])
+    result = runner.invoke(
+        app,
+        [
+            "opportunities",
+            "--store",
+            str(olist_store),
+            "--json",
+            "--persona",
+            "first-time-buyers",
+            "--outcome",
+            "review_score",
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data[0]["driver"] in DELIVERY

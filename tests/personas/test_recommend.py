@@ -22,10 +22,14 @@ def test_recommend_from_similar_buyers(sim_kr: Klantreis):
     assert items[0]["why"] == "bought by similar persons"
     scores = [i["score"] for i in items if i["why"] != "popular"]
     assert scores == sorted(scores, reverse=True)
-    bought = {r["p"] for r in sim_kr.sql(
-        "SELECT DISTINCT unnest(json_extract_string(properties, '$.products[*].product_id')) "
-        "AS p FROM journey_events WHERE person_id = :id AND event = 'Order Completed'",
-        id=person).to_pylist()}
+    bought = {
+        r["p"]
+        for r in sim_kr.sql(
+            "SELECT DISTINCT unnest(json_extract_string(properties, '$.products[*].product_id')) "
+            "AS p FROM journey_events WHERE person_id = :id AND event = 'Order Completed'",
+            id=person,
+        ).to_pylist()
+    }
     assert bought and not bought & {i["product_id"] for i in items}
 
 
@@ -40,6 +44,7 @@ def test_unknown_person_and_cli(simulated: tuple[Path, pa.Table], sim_kr: Klantr
     user = simulated[1].column("user_id").drop_null()[0].as_py()
     sim_kr.close()
     result = CliRunner().invoke(
-        app, ["recommend", user, "--store", str(simulated[0]), "--n", "3", "--json"])
+        app, ["recommend", user, "--store", str(simulated[0]), "--n", "3", "--json"]
+    )
     assert result.exit_code == 0, result.output
     assert len(json.loads(result.stdout)) == 3

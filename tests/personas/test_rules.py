@@ -16,27 +16,53 @@ from klantreis.store import Store
 def store_path(tmp_path: Path) -> Path:
     path = tmp_path / "shop.duckdb"
     with Store(path) as store:
-        store.append(story({
-            "anna": [("Product Viewed", "09:00"),
-                     ("Order Completed", "09:30", {"properties": {"order_id": "A1"}})],
-            "bram": [("Order Completed", "10:00", {"properties": {"order_id": "B1"}}),
-                     ("Order Completed", "2026-03-09T10:00", {"properties": {"order_id": "B2"}}),
-                     ("Return Requested", "2026-03-12T10:00", {"properties": {"order_id": "B2"}})],
-            "cor": [("Product Viewed", "11:00")],
-        }))
+        store.append(
+            story(
+                {
+                    "anna": [
+                        ("Product Viewed", "09:00"),
+                        ("Order Completed", "09:30", {"properties": {"order_id": "A1"}}),
+                    ],
+                    "bram": [
+                        ("Order Completed", "10:00", {"properties": {"order_id": "B1"}}),
+                        ("Order Completed", "2026-03-09T10:00", {"properties": {"order_id": "B2"}}),
+                        (
+                            "Return Requested",
+                            "2026-03-12T10:00",
+                            {"properties": {"order_id": "B2"}},
+                        ),
+                    ],
+                    "cor": [("Product Viewed", "11:00")],
+                }
+            )
+        )
         import pyarrow as pa
 
         from klantreis.store.schema import EVENT_ARROW_SCHEMA
-        store.append(pa.Table.from_pylist([event_row(
-            "bram", "Identify", "08:00", type="identify",
-            traits={"company": {"name": "Bakkerij Bram"}, "email": "b@example.nl"},
-        )], schema=EVENT_ARROW_SCHEMA))
+
+        store.append(
+            pa.Table.from_pylist(
+                [
+                    event_row(
+                        "bram",
+                        "Identify",
+                        "08:00",
+                        type="identify",
+                        traits={"company": {"name": "Bakkerij Bram"}, "email": "b@example.nl"},
+                    )
+                ],
+                schema=EVENT_ARROW_SCHEMA,
+            )
+        )
     return path
 
 
 def members(kr: klantreis.Klantreis, persona: str) -> set[str]:
-    rows = kr.sql("SELECT p.user_id FROM person_personas AS pp JOIN persons AS p USING "
-                  "(person_id) WHERE pp.persona = :p AND pp.source = 'rule'", p=persona)
+    rows = kr.sql(
+        "SELECT p.user_id FROM person_personas AS pp JOIN persons AS p USING "
+        "(person_id) WHERE pp.persona = :p AND pp.source = 'rule'",
+        p=persona,
+    )
     return {r["user_id"] for r in rows.to_pylist()}
 
 
@@ -71,12 +97,18 @@ def test_own_rules_with_any_and_in(store_path: Path, tmp_path: Path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("personas:\n  - id: x\n    all:\n      - {field: orders, op: equals, value: 1}\n",
-         r"rules\.yaml:4:9: op: unknown operator 'equals'"),
-        ("personas:\n  - id: x\n    all:\n      - {field: secret, op: eq, value: 1}\n",
-         r":4:9: field: unknown field 'secret'"),
-        ("personas:\n  - id: x\n    all:\n      - {trait: \"a'b\", op: present}\n",
-         r":4:9: trait: a plain name"),
+        (
+            "personas:\n  - id: x\n    all:\n      - {field: orders, op: equals, value: 1}\n",
+            r"rules\.yaml:4:9: op: unknown operator 'equals'",
+        ),
+        (
+            "personas:\n  - id: x\n    all:\n      - {field: secret, op: eq, value: 1}\n",
+            r":4:9: field: unknown field 'secret'",
+        ),
+        (
+            'personas:\n  - id: x\n    all:\n      - {trait: "a\'b", op: present}\n',
+            r":4:9: trait: a plain name",
+        ),
         ("personas:\n  - id: Bad Id\n    all: []\n", r":2:5: id: lower-case"),
         ("personas:\n  - id: x\n    all: [\n", r"rules\.yaml:4:1: not valid YAML"),
     ],

@@ -29,17 +29,37 @@ STORY = {
         ("Products Searched", "09:00", {"properties": {"query": "lego"}}),
         ("Product List Filtered", "09:01"),
         ("Product Viewed", "09:02", {"properties": {"product_id": "p1"}}),
-        ("Order Completed", "09:30", {"properties": {
-            "order_id": "a1", "total": 30, "region": "SP",
-            "promised_delivery_date": "2026-03-05T00:00:00", **_products("p1", "p2")}}),
+        (
+            "Order Completed",
+            "09:30",
+            {
+                "properties": {
+                    "order_id": "a1",
+                    "total": 30,
+                    "region": "SP",
+                    "promised_delivery_date": "2026-03-05T00:00:00",
+                    **_products("p1", "p2"),
+                }
+            },
+        ),
         ("Order Delivered", "2026-03-07T12:00", {"properties": {"order_id": "a1"}}),
         ("Review Submitted", "2026-03-08T12:00", {"properties": {"order_id": "a1", "rating": 2}}),
     ],
     "bram": [
         ("Product Viewed", "10:00", {"channel": "app", "properties": {"product_id": "p1"}}),
-        ("Order Completed", "10:05", {"properties": {
-            "order_id": "b1", "total": 12.5, "region": "RJ",
-            "promised_delivery_date": "2026-03-05T00:00:00", **_products("p1", "p3")}}),
+        (
+            "Order Completed",
+            "10:05",
+            {
+                "properties": {
+                    "order_id": "b1",
+                    "total": 12.5,
+                    "region": "RJ",
+                    "promised_delivery_date": "2026-03-05T00:00:00",
+                    **_products("p1", "p3"),
+                }
+            },
+        ),
         ("Order Delivered", "2026-03-04T12:00", {"properties": {"order_id": "b1"}}),
         ("Review Submitted", "2026-03-05T12:00", {"properties": {"order_id": "b1", "rating": 5}}),
     ],
@@ -86,8 +106,9 @@ def test_queries_agree_between_duckdb_and_spark(tmp_path: Path, which: str):
             "orders": (Query(ORDERS, repeat_seconds=90 * 86400), "order_id"),
             "recommend": (RECOMMEND, "product_id"),
         }[which]
-        session = spark_session(SparkConfiguration(master="local[2]", shuffle_partitions=2,
-                                                   driver_memory="2g"))
+        session = spark_session(
+            SparkConfiguration(master="local[2]", shuffle_partitions=2, driver_memory="2g")
+        )
         spark = SparkEngine(session)
         try:
             for name in ("events", "persons", "journey_events", "sessions", "journeys"):

@@ -21,4 +21,3 @@ def olist_reviews(olist_dir: Path) -> list[dict[str, Any]]:
     """Olist reviews that have a comment (real Portuguese customer text with a 1-5 score)."""
     with (olist_dir / "olist_order_reviews_dataset.csv").open(encoding="utf-8") as handle:
         return [row for row in csv.DictReader(handle) if row["review_comment_message"].strip()]
-

@@ -21,28 +21,58 @@ HOSTILE = "<script>alert('x')</script> [bold]kapot[/bold] product, slecht"
 
 def shop_story():
     """Three customers: a late delivery, a broken product, a happy one; plus an agent reply."""
-    return story({
-        "anna": [
-            ("Order Completed", "09:00", {"properties": {"order_id": "o1"}}),
-            ("Review Submitted", DAY + timedelta(days=200), {"properties": {
-                "order_id": "o1", "rating": 1, "language": "nl",
-                "title": "Te laat", "text": "Het pakket kwam een week te laat, slechte service"}}),
-        ],
-        "bo": [
-            ("Order Completed", "10:00", {"properties": {"order_id": "o2"}}),
-            ("Ticket Created", DAY + timedelta(days=3), {"properties": {
-                "order_id": "o2", "subject": "Kapot", "text": HOSTILE}}),
-            ("Ticket Replied", DAY + timedelta(days=4), {"properties": {
-                "author": "agent", "text": "Excuses, we sturen een nieuwe"}}),
-        ],
-        "cato": [
-            ("Order Completed", "11:00", {"properties": {"order_id": "o3"}}),
-            ("Survey Answered", DAY + timedelta(days=201), {"properties": {
-                "kind": "nps", "score": 10, "comment": "Fantastische winkel, heel blij mee!"}}),
-            ("Live Chat Message Sent", DAY + timedelta(days=100), {"properties": {
-                "message_body": "Hurtig levering og god service, tak"}}),
-        ],
-    })
+    return story(
+        {
+            "anna": [
+                ("Order Completed", "09:00", {"properties": {"order_id": "o1"}}),
+                (
+                    "Review Submitted",
+                    DAY + timedelta(days=200),
+                    {
+                        "properties": {
+                            "order_id": "o1",
+                            "rating": 1,
+                            "language": "nl",
+                            "title": "Te laat",
+                            "text": "Het pakket kwam een week te laat, slechte service",
+                        }
+                    },
+                ),
+            ],
+            "bo": [
+                ("Order Completed", "10:00", {"properties": {"order_id": "o2"}}),
+                (
+                    "Ticket Created",
+                    DAY + timedelta(days=3),
+                    {"properties": {"order_id": "o2", "subject": "Kapot", "text": HOSTILE}},
+                ),
+                (
+                    "Ticket Replied",
+                    DAY + timedelta(days=4),
+                    {"properties": {"author": "agent", "text": "Excuses, we sturen een nieuwe"}},
+                ),
+            ],
+            "cato": [
+                ("Order Completed", "11:00", {"properties": {"order_id": "o3"}}),
+                (
+                    "Survey Answered",
+                    DAY + timedelta(days=201),
+                    {
+                        "properties": {
+                            "kind": "nps",
+                            "score": 10,
+                            "comment": "Fantastische winkel, heel blij mee!",
+                        }
+                    },
+                ),
+                (
+                    "Live Chat Message Sent",
+                    DAY + timedelta(days=100),
+                    {"properties": {"message_body": "Hurtig levering og god service, tak"}},
+                ),
+            ],
+        }
+    )
 
 
 @pytest.fixture
@@ -96,15 +126,20 @@ def test_emotion_by_phase_feeds_the_journey_map(shop) -> None:
     evaluation = emotion["evaluation"]
     assert evaluation["n"] == 2 and evaluation["ratings"] == 1
     survey = shop.sql("SELECT sentiment FROM voice WHERE event = 'Survey Answered'")
-    assert evaluation["value"] == pytest.approx((-1 + survey.to_pylist()[0]["sentiment"]) / 2,
-                                                abs=1e-3)
+    assert evaluation["value"] == pytest.approx(
+        (-1 + survey.to_pylist()[0]["sentiment"]) / 2, abs=1e-3
+    )
     phases = {p["id"]: p for p in shop.journey_map().to_dict()["phases"]}
     assert phases["service"]["emotion"]["source"] == "voice"
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "klantreis.present.cli.app", *args],
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "klantreis.present.cli.app", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_cli_voice_summary(tmp_path) -> None:
@@ -117,7 +152,8 @@ def test_cli_voice_summary(tmp_path) -> None:
     assert rows[0]["quotes"][0]["text"] == f"Kapot. {HOSTILE}"
     table = _cli("voice", "--store", str(path), "--topic", "product quality")
     assert "[bold]kapot[/bold]" in table.stdout.replace("\n", " ").replace("│", "") or (
-        "[bold]" in table.stdout)
+        "[bold]" in table.stdout
+    )
     bad = _cli("voice", "--store", str(path), "--topic", "shipping")
     assert bad.returncode == 2 and "topic 'shipping' is not one of" in bad.stderr
 
@@ -138,8 +174,12 @@ def test_http_voice_routes(tmp_path) -> None:
         assert bad.status_code == 400 and bad.json()["field"] == "topic"
         emotion = httpx.get(f"{server.url}/api/voice/emotion", headers=auth, timeout=60).json()
         assert emotion["service"]["value"] < 0
-        scored = httpx.post(f"{server.url}/api/voice/score", headers=auth, timeout=60,
-                            json={"texts": ["Snelle levering, top!"]}).json()
+        scored = httpx.post(
+            f"{server.url}/api/voice/score",
+            headers=auth,
+            timeout=60,
+            json={"texts": ["Snelle levering, top!"]},
+        ).json()
         assert scored[0]["label"] == "positive" and scored[0]["topics"] == ["delivery"]
         empty = httpx.post(f"{server.url}/api/voice/score", headers=auth, json={"texts": []})
         assert empty.status_code == 422 and "texts" in empty.text
@@ -157,6 +197,6 @@ def test_erasure_reaches_scored_voice(shop) -> None:
     assert shop.sql("SELECT count(*) AS n FROM voice WHERE user_id = 'bo'").to_pylist() == [
         {"n": 0}
     ]
-    assert shop.sql(
-        "SELECT count(*) AS n FROM voice_topics WHERE user_id = 'bo'"
-    ).to_pylist() == [{"n": 0}]
+    assert shop.sql("SELECT count(*) AS n FROM voice_topics WHERE user_id = 'bo'").to_pylist() == [
+        {"n": 0}
+    ]

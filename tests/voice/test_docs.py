@@ -23,8 +23,11 @@ def test_every_cli_option_is_documented() -> None:
                 missing.append(f"{group} {sub.name}")
             for param in sub.params:
                 for option in (*param.opts, *getattr(param, "secondary_opts", ())):
-                    if option.startswith("--") and option not in ("--store", "--help") \
-                            and option not in DOC:
+                    if (
+                        option.startswith("--")
+                        and option not in ("--store", "--help")
+                        and option not in DOC
+                    ):
                         missing.append(f"{group} {sub.name} {option}")
     assert missing == []
 

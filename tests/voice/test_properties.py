@@ -13,15 +13,39 @@ from klantreis.measure.voice.sentiment import label_for, lexicon_sentiment
 from klantreis.measure.voice.surveys import SurveyError, SurveyLink, make_token, read_token
 from klantreis.store import Store
 
-WORDS = st.sampled_from([
-    "niet", "goed", "slecht", "levering", "ikke", "god", "hurtig", "not", "great", "but",
-    "não", "ótimo", "péssimo", "sehr", "schnell", "kapot", "!", ",", ".", "heel", "🙂", "<b>",
-])
+WORDS = st.sampled_from(
+    [
+        "niet",
+        "goed",
+        "slecht",
+        "levering",
+        "ikke",
+        "god",
+        "hurtig",
+        "not",
+        "great",
+        "but",
+        "não",
+        "ótimo",
+        "péssimo",
+        "sehr",
+        "schnell",
+        "kapot",
+        "!",
+        ",",
+        ".",
+        "heel",
+        "🙂",
+        "<b>",
+    ]
+)
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(WORDS, max_size=25).map(" ".join), st.sampled_from(["nl", "da", "en", "de",
-                                                                     "pt", "pl", "und"]))
+@given(
+    st.lists(WORDS, max_size=25).map(" ".join),
+    st.sampled_from(["nl", "da", "en", "de", "pt", "pl", "und"]),
+)
 def test_lexicon_score_is_bounded_and_labelled_by_its_sign(text: str, language: str) -> None:
     result = lexicon_sentiment(text, language)
     assert -1.0 <= result.score <= 1.0
@@ -43,8 +67,9 @@ def store(tmp_path_factory: pytest.TempPathFactory):
     handle.close()
 
 
-@settings(max_examples=100, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.integers(min_value=0), st.characters(codec="ascii", categories=["L", "N"]))
 def test_any_changed_character_invalidates_a_link(store, position: int, char: str) -> None:
     token = make_token(store, SurveyLink("csat", "anna", None, "o1", "nl"))
@@ -52,5 +77,5 @@ def test_any_changed_character_invalidates_a_link(store, position: int, char: st
     if token[i] == char:
         return
     with pytest.raises(SurveyError) as error:
-        read_token(store, token[:i] + char + token[i + 1:])
+        read_token(store, token[:i] + char + token[i + 1 :])
     assert error.value.field == "token"

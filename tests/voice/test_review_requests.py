@@ -42,21 +42,32 @@ def identify(traits: dict) -> tuple:
 
 
 def shop_story():
-    return story({
-        "anna": [identify({"email": "anna@example.com", "consent_marketing": True,
-                           "language": "nl"}),
-                 ("Order Completed", "09:00", {"properties": {"order_id": "o1"}}),
-                 ("Order Delivered", "2026-03-04T12:00", {"properties": {"order_id": "o1"}})],
-        "bo": [identify({"email": "bo@example.com"}),  # never consented
-               ("Order Completed", "09:00", {"properties": {"order_id": "o2"}}),
-               ("Order Delivered", "2026-03-04T12:00", {"properties": {"order_id": "o2"}})],
-        "cato": [identify({"email": "cato@example.com", "consent_marketing": True}),
-                 ("Consent Updated", "08:30", {"properties": {"marketing": False}}),
-                 ("Order Completed", "09:00", {"properties": {"order_id": "o3"}}),
-                 ("Order Delivered", "2026-03-04T12:00", {"properties": {"order_id": "o3"}})],
-        "dirk": [identify({"email": "dirk@example.com", "consent_marketing": True}),
-                 ("Order Completed", "09:00", {"properties": {"order_id": "o4"}})],  # not delivered
-    })
+    return story(
+        {
+            "anna": [
+                identify(
+                    {"email": "anna@example.com", "consent_marketing": True, "language": "nl"}
+                ),
+                ("Order Completed", "09:00", {"properties": {"order_id": "o1"}}),
+                ("Order Delivered", "2026-03-04T12:00", {"properties": {"order_id": "o1"}}),
+            ],
+            "bo": [
+                identify({"email": "bo@example.com"}),  # never consented
+                ("Order Completed", "09:00", {"properties": {"order_id": "o2"}}),
+                ("Order Delivered", "2026-03-04T12:00", {"properties": {"order_id": "o2"}}),
+            ],
+            "cato": [
+                identify({"email": "cato@example.com", "consent_marketing": True}),
+                ("Consent Updated", "08:30", {"properties": {"marketing": False}}),
+                ("Order Completed", "09:00", {"properties": {"order_id": "o3"}}),
+                ("Order Delivered", "2026-03-04T12:00", {"properties": {"order_id": "o3"}}),
+            ],
+            "dirk": [
+                identify({"email": "dirk@example.com", "consent_marketing": True}),
+                ("Order Completed", "09:00", {"properties": {"order_id": "o4"}}),
+            ],  # not delivered
+        }
+    )
 
 
 def test_invites_consenting_customers_once(kr, smtp) -> None:

@@ -69,8 +69,11 @@ def test_language_without_lexicon_is_neutral_not_an_error() -> None:
 @pytest.mark.parametrize(
     ("text", "language", "topics"),
     [
-        ("Bezorging duurde lang en de verpakking was kapot", "nl",
-         {"delivery", "packaging", "product quality"}),
+        (
+            "Bezorging duurde lang en de verpakking was kapot",
+            "nl",
+            {"delivery", "packaging", "product quality"},
+        ),
         ("Retour aangemeld maar nog geen geld terug", "nl", {"returns"}),
         ("Betaling via iDEAL mislukte twee keer", "nl", {"payment"}),
         ("Kundeservice svarede aldrig på min mail", "da", {"customer service", "communication"}),
@@ -102,15 +105,15 @@ def test_scorer_combines_language_sentiment_topics() -> None:
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "klantreis.present.cli.app", *args],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
 def test_cli_scores_a_text_file_as_json(tmp_path: Path) -> None:
     path = tmp_path / "texts.txt"
-    path.write_text(
-        "Snelle levering, goede service\n\n<script>alert(1)</script> slecht\n", "utf-8"
-    )
+    path.write_text("Snelle levering, goede service\n\n<script>alert(1)</script> slecht\n", "utf-8")
     run = _cli("voice", "score", "--text-file", str(path), "--json")
     assert run.returncode == 0, run.stderr
     rows = json.loads(run.stdout)

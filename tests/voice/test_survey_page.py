@@ -14,8 +14,21 @@ HOSTILE = "<script>alert('x')</script>"
 @pytest.mark.slow
 def test_survey_link_page_answer_and_scores(tmp_path) -> None:
     server = Server(tmp_path / "store.duckdb")
-    made = cli("surveys", "link", "--base-url", "http://127.0.0.1", "--kind", "nps",
-               "--user", "anna", "--order", "o1", "--language", "nl", env=server.env)
+    made = cli(
+        "surveys",
+        "link",
+        "--base-url",
+        "http://127.0.0.1",
+        "--kind",
+        "nps",
+        "--user",
+        "anna",
+        "--order",
+        "o1",
+        "--language",
+        "nl",
+        env=server.env,
+    )
     assert made.returncode == 0, made.stderr
     token = made.stdout.strip().rsplit("/s/", 1)[1]
     read_key = server.create_key("analyst", read=True)
@@ -28,24 +41,28 @@ def test_survey_link_page_answer_and_scores(tmp_path) -> None:
         forged = httpx.get(f"{server.url}/s/{token[:-3]}abc", timeout=30)
         assert forged.status_code == 400 and forged.json()["field"] == "token"
 
-        bad = httpx.post(f"{server.url}/s/{token}", data={"score": "11", "comment": HOSTILE},
-                         timeout=30)
+        bad = httpx.post(
+            f"{server.url}/s/{token}", data={"score": "11", "comment": HOSTILE}, timeout=30
+        )
         assert bad.status_code == 400
         assert "score: must be between 0 and 10" in bad.text
         assert HOSTILE not in bad.text and "&lt;script&gt;" in bad.text
 
-        done = httpx.post(f"{server.url}/s/{token}", data={"score": "9", "comment": HOSTILE},
-                          timeout=30)
+        done = httpx.post(
+            f"{server.url}/s/{token}", data={"score": "9", "comment": HOSTILE}, timeout=30
+        )
         assert done.status_code == 200 and "Bedankt" in done.text
         again = httpx.post(f"{server.url}/s/{token}", data={"score": "1"}, timeout=30)
         assert again.status_code == 200  # the same link answers once; the repeat is ignored
 
         auth = {"Authorization": f"Bearer {read_key}"}
-        scores = httpx.get(f"{server.url}/api/surveys/scores", params={"by": "all"},
-                           headers=auth, timeout=60).json()
+        scores = httpx.get(
+            f"{server.url}/api/surveys/scores", params={"by": "all"}, headers=auth, timeout=60
+        ).json()
         assert scores == [{"kind": "nps", "group": "all", "answers": 1, "value": 100.0}]
-        wrong = httpx.get(f"{server.url}/api/surveys/scores", params={"by": "week"},
-                          headers=auth, timeout=30)
+        wrong = httpx.get(
+            f"{server.url}/api/surveys/scores", params={"by": "week"}, headers=auth, timeout=30
+        )
         assert wrong.status_code == 400 and wrong.json()["field"] == "by"
     finally:
         server.stop()

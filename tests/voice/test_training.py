@@ -21,12 +21,19 @@ START = datetime(2018, 1, 1)
 def review_events(rows: list[dict], *, rated: bool = True) -> pa.Table:
     events = []
     for i, row in enumerate(rows):
-        props = {"review_id": row["review_id"], "order_id": row["order_id"],
-                 "title": row["review_comment_title"], "text": row["review_comment_message"]}
+        props = {
+            "review_id": row["review_id"],
+            "order_id": row["order_id"],
+            "title": row["review_comment_title"],
+            "text": row["review_comment_message"],
+        }
         if rated:
             props["rating"] = int(row["review_score"])
-        events.append(event_row(f"c{i}", "Review Submitted", START + timedelta(minutes=i),
-                                seq=i, properties=props))
+        events.append(
+            event_row(
+                f"c{i}", "Review Submitted", START + timedelta(minutes=i), seq=i, properties=props
+            )
+        )
     return pa.Table.from_pylist(events, schema=EVENT_ARROW_SCHEMA)
 
 
@@ -51,16 +58,27 @@ def test_model_learned_from_olist_reviews_beats_the_lexicon(kr, olist_reviews) -
 
 def test_unrated_texts_are_scored_by_the_shop_model(kr, olist_reviews) -> None:
     kr.store.append(review_events(olist_reviews[:600]))
-    ticket = event_row("zoe", "Ticket Created", START, properties={
-        "subject": "Pedido", "text": "O produto não chegou ainda, péssimo atendimento"})
-    dutch = event_row("jan", "Ticket Created", START, properties={
-        "subject": "Bestelling", "text": "Mijn pakket is nog steeds niet bezorgd"})
+    ticket = event_row(
+        "zoe",
+        "Ticket Created",
+        START,
+        properties={"subject": "Pedido", "text": "O produto não chegou ainda, péssimo atendimento"},
+    )
+    dutch = event_row(
+        "jan",
+        "Ticket Created",
+        START,
+        properties={"subject": "Bestelling", "text": "Mijn pakket is nog steeds niet bezorgd"},
+    )
     kr.store.append(pa.Table.from_pylist([ticket, dutch], schema=EVENT_ARROW_SCHEMA))
     result = update_voice(kr.store)
     assert result.model == "model" and result.scored == 602
-    rows = {r["user_id"]: r for r in kr.sql(
-        "SELECT user_id, method, label, language FROM voice WHERE event = 'Ticket Created'"
-    ).to_pylist()}
+    rows = {
+        r["user_id"]: r
+        for r in kr.sql(
+            "SELECT user_id, method, label, language FROM voice WHERE event = 'Ticket Created'"
+        ).to_pylist()
+    }
     assert rows["zoe"]["method"] == "model" and rows["zoe"]["label"] == "negative"
     # The model never saw Dutch: the lexicons score it.
     assert rows["jan"]["method"] == "lexicon" and rows["jan"]["language"] == "nl"
@@ -81,7 +99,6 @@ def test_scoring_is_incremental(kr, olist_reviews) -> None:
     assert update_voice(kr.store).scored == 30
     assert update_voice(kr.store).scored == 0
     more = review_events(olist_reviews[30:40], rated=False)
-    kr.store.append(more.set_column(
-        0, "message_id", pa.array([f"new-{i}" for i in range(10)])))
+    kr.store.append(more.set_column(0, "message_id", pa.array([f"new-{i}" for i in range(10)])))
     assert update_voice(kr.store).scored == 10
     assert kr.sql("SELECT count(*) AS n FROM voice").to_pylist() == [{"n": 40}]

@@ -17,8 +17,9 @@ XSS_CHANNEL = "<img src=x onerror=window.__pwned=5>"
 
 def shop_story() -> dict[str, list[tuple[Any, ...]]]:
     """Three customers; one late delivery, reviews carrying script, an image and a link."""
-    order = {"properties": {"order_id": "o1", "total": 59.9,
-                            "promised_delivery_date": "2026-03-04"}}
+    order = {
+        "properties": {"order_id": "o1", "total": 59.9, "promised_delivery_date": "2026-03-04"}
+    }
     return {
         "anna": [
             ("Products Searched", "09:00", {"properties": {"query": "lamp"}}),
@@ -28,23 +29,64 @@ def shop_story() -> dict[str, list[tuple[Any, ...]]]:
             ("Order Completed", "09:10", order),
             ("Order Shipped", "2026-03-03T10:00", {"channel": "carrier", **order}),
             ("Order Delivered", "2026-03-06T12:00", {"channel": "carrier", **order}),
-            ("Ticket Created", "2026-03-06T13:00", {"channel": "e-mail", "properties": {
-                "ticket_id": "t1", "order_id": "o1", "subject": "Where is it?",
-                "text": XSS_LINK}}),
-            ("Review Submitted", "2026-03-07T09:00", {"channel": "review site", "properties": {
-                "review_id": "r1", "order_id": "o1", "rating": 1, "title": XSS_IMG,
-                "text": XSS_SCRIPT}}),
+            (
+                "Ticket Created",
+                "2026-03-06T13:00",
+                {
+                    "channel": "e-mail",
+                    "properties": {
+                        "ticket_id": "t1",
+                        "order_id": "o1",
+                        "subject": "Where is it?",
+                        "text": XSS_LINK,
+                    },
+                },
+            ),
+            (
+                "Review Submitted",
+                "2026-03-07T09:00",
+                {
+                    "channel": "review site",
+                    "properties": {
+                        "review_id": "r1",
+                        "order_id": "o1",
+                        "rating": 1,
+                        "title": XSS_IMG,
+                        "text": XSS_SCRIPT,
+                    },
+                },
+            ),
         ],
         "bram": [
             ("Product Viewed", "10:00"),
             ("Product Added", "10:03"),
             ("Checkout Started", "10:05"),
-            ("Order Completed", "10:06", {"properties": {
-                "order_id": "o2", "promised_delivery_date": "2026-03-05"}}),
-            ("Order Delivered", "2026-03-04T12:00", {"channel": "carrier", "properties": {
-                "order_id": "o2", "promised_delivery_date": "2026-03-05"}}),
-            ("Review Submitted", "2026-03-05T09:00", {"channel": "review site", "properties": {
-                "review_id": "r2", "order_id": "o2", "rating": 5, "text": "Snel en netjes"}}),
+            (
+                "Order Completed",
+                "10:06",
+                {"properties": {"order_id": "o2", "promised_delivery_date": "2026-03-05"}},
+            ),
+            (
+                "Order Delivered",
+                "2026-03-04T12:00",
+                {
+                    "channel": "carrier",
+                    "properties": {"order_id": "o2", "promised_delivery_date": "2026-03-05"},
+                },
+            ),
+            (
+                "Review Submitted",
+                "2026-03-05T09:00",
+                {
+                    "channel": "review site",
+                    "properties": {
+                        "review_id": "r2",
+                        "order_id": "o2",
+                        "rating": 5,
+                        "text": "Snel en netjes",
+                    },
+                },
+            ),
         ],
         "cleo": [
             ("Product Viewed", "11:00"),
@@ -62,9 +104,16 @@ def csrf_of(html: str) -> str:
 
 def login(client: TestClient, user: str = "anna-admin", password: str = PASSWORD):
     page = client.get("/login")
-    return client.post("/login", data={"username": user, "password": password,
-                                       "csrf_token": csrf_of(page.text), "next": "/map"},
-                       follow_redirects=False)
+    return client.post(
+        "/login",
+        data={
+            "username": user,
+            "password": password,
+            "csrf_token": csrf_of(page.text),
+            "next": "/map",
+        },
+        follow_redirects=False,
+    )
 
 
 def settled(client: TestClient, url: str, timeout: float = 120) -> str:
@@ -74,8 +123,9 @@ def settled(client: TestClient, url: str, timeout: float = 120) -> str:
     deadline = time.monotonic() + timeout
     while True:
         html = client.get(url).text
-        if not any(f'id="{marker}"' in html for marker in ("map-progress", "map-stale",
-                                                              "page-progress")):
+        if not any(
+            f'id="{marker}"' in html for marker in ("map-progress", "map-stale", "page-progress")
+        ):
             return html
         assert time.monotonic() < deadline, f"{url} still computing after {timeout} s"
         time.sleep(0.2)

@@ -16,8 +16,16 @@ from web.shop import PASSWORD, csrf_of, login
 
 
 def test_pages_need_a_login(client: TestClient) -> None:
-    for url in ("/", "/map", "/expectations", "/funnels", "/voice", "/timeline", "/settings",
-                "/map.svg"):
+    for url in (
+        "/",
+        "/map",
+        "/expectations",
+        "/funnels",
+        "/voice",
+        "/timeline",
+        "/settings",
+        "/map.svg",
+    ):
         response = client.get(url, follow_redirects=False)
         assert response.status_code == 303, url
         assert response.headers["location"].startswith("/login?next=")
@@ -78,9 +86,13 @@ def test_forms_without_the_csrf_token_are_refused(client: TestClient) -> None:
     response = client.post("/login", data={"username": "anna-admin", "password": PASSWORD})
     assert response.status_code == 403
     login(client)
-    for url, data in (("/logout", {}), ("/language", {"locale": "nl"}),
-                      ("/settings/keys", {"name": "shop"}), ("/map/share", {}),
-                      ("/settings/keys/revoke", {"key_id": "x"})):
+    for url, data in (
+        ("/logout", {}),
+        ("/language", {"locale": "nl"}),
+        ("/settings/keys", {"name": "shop"}),
+        ("/map/share", {}),
+        ("/settings/keys/revoke", {"key_id": "x"}),
+    ):
         refused = client.post(url, data={**data, "csrf_token": "forged"})
         assert refused.status_code == 403, url
     assert client.get("/map").status_code == 200  # still logged in: logout was refused
@@ -98,10 +110,16 @@ def test_cookies_are_secure_beyond_this_machine(store_path: Path) -> None:
 
 def test_open_redirect_after_login_is_refused(client: TestClient) -> None:
     page = client.get("/login")
-    response = client.post("/login", data={"username": "anna-admin", "password": PASSWORD,
-                                           "csrf_token": csrf_of(page.text),
-                                           "next": "//evil.example/"},
-                           follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={
+            "username": "anna-admin",
+            "password": PASSWORD,
+            "csrf_token": csrf_of(page.text),
+            "next": "//evil.example/",
+        },
+        follow_redirects=False,
+    )
     assert response.headers["location"] == "/map"
 
 
@@ -110,8 +128,9 @@ def test_language_per_user_and_from_the_browser(client: TestClient) -> None:
     assert "Log ind" in client.get("/login", headers={"Accept-Language": "da"}).text
     login(client)
     page = client.get("/map")
-    client.post("/language", data={"locale": "da", "csrf_token": csrf_of(page.text),
-                                   "next": "/map"})
+    client.post(
+        "/language", data={"locale": "da", "csrf_token": csrf_of(page.text), "next": "/map"}
+    )
     assert "Kunderejsekort" in client.get("/map").text
 
 

@@ -22,15 +22,21 @@ from web.server import Server, cli
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "web"
 USER, PASSWORD = "owner", "journey-map-2026"
 XSS_REVIEWS = [
     ("xss-1", "<script>window.__pwned = 'script'</script>Late again", 1),
-    ("xss-2", '<img src=x onerror="window.__pwned = \'img\'">Broken box', 1),
-    ("xss-3", '<a href="javascript:window.__pwned=\'link\'">my photos</a> never arrived', 2),
+    ("xss-2", "<img src=x onerror=\"window.__pwned = 'img'\">Broken box", 1),
+    ("xss-3", "<a href=\"javascript:window.__pwned='link'\">my photos</a> never arrived", 2),
 ]
 
 
@@ -39,14 +45,41 @@ def import_xss_reviews(store: Path, folder: Path) -> None:
     path = folder / "reviews.csv"
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, delimiter=";")
-        writer.writerow(["review_id", "created", "order_ref", "consumer_id", "stars", "title",
-                         "text", "language", "verified"])
+        writer.writerow(
+            [
+                "review_id",
+                "created",
+                "order_ref",
+                "consumer_id",
+                "stars",
+                "title",
+                "text",
+                "language",
+                "verified",
+            ]
+        )
         for i, (person, text, stars) in enumerate(XSS_REVIEWS):
-            writer.writerow([f"x{i}", 1767225600 + i * 3600, f"xo{i}", person, stars,
-                             "<b onmouseover=window.__pwned='title'>title</b>", text, "en",
-                             "true"])
-    cli("import", "csv", str(path), "--mapping", str(REPO / "docs/mappings/reviews.yaml"),
-        store=store)
+            writer.writerow(
+                [
+                    f"x{i}",
+                    1767225600 + i * 3600,
+                    f"xo{i}",
+                    person,
+                    stars,
+                    "<b onmouseover=window.__pwned='title'>title</b>",
+                    text,
+                    "en",
+                    "true",
+                ]
+            )
+    cli(
+        "import",
+        "csv",
+        str(path),
+        "--mapping",
+        str(REPO / "docs/mappings/reviews.yaml"),
+        store=store,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +88,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
     folder = tmp_path_factory.mktemp("web-e2e")
     store = folder / "demo.duckdb"
-    cli("demo", "--no-browser", "--out", str(folder / "out"), "--store", str(store),
-        "--persons", "600", store=store)
+    cli(
+        "demo",
+        "--no-browser",
+        "--out",
+        str(folder / "out"),
+        "--store",
+        str(store),
+        "--persons",
+        "600",
+        store=store,
+    )
     import_xss_reviews(store, folder)
     cli("personas", "discover", store=store)
     cli("users", "create", USER, "--password", PASSWORD, "--locale", "en", store=store)
@@ -83,10 +125,11 @@ class Watched:
         self.page = context.new_page()
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
-        self.page.on("response", lambda r: r.status >= 400 and self.errors.append(
-            f"HTTP {r.status}: {r.url}"))
-        self.page.on("dialog", lambda d: (self.errors.append(f"dialog: {d.message}"),
-                                          d.dismiss()))
+        self.page.on(
+            "response",
+            lambda r: r.status >= 400 and self.errors.append(f"HTTP {r.status}: {r.url}"),
+        )
+        self.page.on("dialog", lambda d: (self.errors.append(f"dialog: {d.message}"), d.dismiss()))
 
     def pwned(self) -> Any:
         return self.page.evaluate("() => window.__pwned")
@@ -129,8 +172,9 @@ def log_in(w: Watched, server: Server) -> None:
 
 
 def test_every_page_in_the_browser(server: Server, browser: Any, tmp_path: Path) -> None:
-    context = browser.new_context(viewport={"width": 1500, "height": 1000},
-                                  locale="en-GB", accept_downloads=True)
+    context = browser.new_context(
+        viewport={"width": 1500, "height": 1000}, locale="en-GB", accept_downloads=True
+    )
     w = Watched(context)
     log_in(w, server)
     wait_for_map(w.page)
@@ -235,8 +279,9 @@ def test_customer_text_never_runs(server: Server, browser: Any, tmp_path: Path) 
         w.page.wait_for_selector("#timeline li")
         shown = w.page.locator("#timeline").inner_text()
         assert text in shown  # the markup is there as text, visible to the reader
-        assert w.page.locator("#timeline img, #timeline script, #timeline a, #timeline b").count(
-        ) == 0
+        assert (
+            w.page.locator("#timeline img, #timeline script, #timeline a, #timeline b").count() == 0
+        )
         assert w.pwned() is None
     w.shot("10-timeline-xss")
     for url in ("/map", "/voice", "/expectations", "/funnels"):

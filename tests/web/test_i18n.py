@@ -20,8 +20,10 @@ def used_messages() -> set[str]:
     for folder in ("templates", "routes", "."):
         for item in (WEB / folder).iterdir():
             if item.name.endswith((".html", ".svg", ".py")):
-                found.update("".join(_PIECE.findall(m.group(1)))
-                             for m in _CALL.finditer(item.read_text("utf-8")))
+                found.update(
+                    "".join(_PIECE.findall(m.group(1)))
+                    for m in _CALL.finditer(item.read_text("utf-8"))
+                )
     # Words looked up from constants (map lanes, outcomes, analysis statuses).
     from klantreis.present.web.mapview import OUTCOMES
     from klantreis.present.web.routes.journey_map import LANE_LABELS

@@ -20,8 +20,7 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def olist_client(olist_dir: Path, tmp_path_factory: pytest.TempPathFactory
-                 ) -> Iterator[TestClient]:
+def olist_client(olist_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     path = tmp_path_factory.mktemp("olist-web") / "olist.duckdb"
     with Store(path) as store:
         import_olist(store, olist_dir)

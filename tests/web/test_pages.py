@@ -12,8 +12,16 @@ from stories import story
 from klantreis.measure.registry import get_analysis
 from web.shop import XSS_IMG, XSS_LINK, XSS_SCRIPT, csrf_of, login, settled
 
-PAGES = ("/map", "/map?definition=aida&period=30d", "/expectations", "/funnels", "/voice",
-         "/timeline", "/timeline?person=anna", "/settings")
+PAGES = (
+    "/map",
+    "/map?definition=aida&period=30d",
+    "/expectations",
+    "/funnels",
+    "/voice",
+    "/timeline",
+    "/timeline?person=anna",
+    "/settings",
+)
 
 
 @pytest.fixture
@@ -35,14 +43,17 @@ def test_journey_map_shows_every_phase_with_numbers(user: TestClient) -> None:
     html = settled(user, "/map")
     for label in ("Awareness", "Orientation", "Consideration", "Purchase", "Evaluation"):
         assert label in html
-    svg = html[html.index("<svg"): html.index("</svg>") + 6]
+    svg = html[html.index("<svg") : html.index("</svg>") + 6]
     ET.fromstring(svg)  # well-formed: the same SVG is the download
     assert "Order Completed" in svg and "What customers do" in svg
 
 
 def test_missing_analyses_are_named_not_faked(user: TestClient) -> None:
-    for url, name in (("/expectations", "expectations"), ("/voice", "voice"),
-                      ("/funnels", "funnel")):
+    for url, name in (
+        ("/expectations", "expectations"),
+        ("/voice", "voice"),
+        ("/funnels", "funnel"),
+    ):
         html = user.get(url).text
         if get_analysis(name) is None:
             assert f'data-missing="{name}"' in html
@@ -79,10 +90,18 @@ def test_unknown_person_is_said_plainly(user: TestClient) -> None:
 
 def test_share_link_is_read_only_and_tamper_proof(user: TestClient) -> None:
     page = user.get("/map")
-    shared = user.post("/map/share", data={"csrf_token": csrf_of(page.text), "period": "all",
-                                           "definition": "aida", "persona": ""})
-    url = re.search(r'id="share-url" value="(http[^"]+)"|value="(http[^"]+)" id="share-url"',
-                    shared.text)
+    shared = user.post(
+        "/map/share",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "period": "all",
+            "definition": "aida",
+            "persona": "",
+        },
+    )
+    url = re.search(
+        r'id="share-url" value="(http[^"]+)"|value="(http[^"]+)" id="share-url"', shared.text
+    )
     assert url, shared.text[:2000]
     link = (url.group(1) or url.group(2)).replace("http://127.0.0.1", "")
     user.cookies.clear()
@@ -102,15 +121,16 @@ def test_funnel_steps_come_from_the_page(user: TestClient) -> None:
 
 def test_settings_create_and_revoke_a_read_key(user: TestClient) -> None:
     page = user.get("/settings")
-    created = user.post("/settings/keys", data={"csrf_token": csrf_of(page.text),
-                                                "name": "<b>dash</b>", "kind": "read"})
+    created = user.post(
+        "/settings/keys",
+        data={"csrf_token": csrf_of(page.text), "name": "<b>dash</b>", "kind": "read"},
+    )
     key = re.search(r'value="(krr_[^"]+)"', created.text)
     assert key and "&lt;b&gt;dash&lt;/b&gt;" in created.text
     api = user.get("/api/stats", headers={"Authorization": f"Bearer {key.group(1)}"})
     assert api.status_code in (200, 404)
     key_id = re.search(r'name="key_id" value="([^"]+)"', created.text).group(1)
-    user.post("/settings/keys/revoke", data={"csrf_token": csrf_of(created.text),
-                                             "key_id": key_id})
+    user.post("/settings/keys/revoke", data={"csrf_token": csrf_of(created.text), "key_id": key_id})
     assert "revoked" in user.get("/settings").text
 
 
@@ -133,23 +153,36 @@ def test_timeline_can_show_only_the_moments_service_needs(user: TestClient) -> N
     items = re.findall(r'<span class="what">([^<]+)</span>', html)
     assert "Products Searched" not in items and "Product Viewed" not in items
     assert {"Order Completed", "Order Delivered", "Ticket Created", "Review Submitted"} <= set(
-        items)
+        items
+    )
 
 
 def test_timeline_and_read_api_show_a_promise_clearly_exceeded(user: TestClient) -> None:
     promised = {"order_id": "d1", "promised_delivery_date": "2026-03-09"}
-    user.app.state.store.append(story({"dora": [
-        ("Order Completed", "2026-03-02T09:00", {"properties": promised}),
-        ("Order Delivered", "2026-03-04T10:00", {"channel": "carrier", "properties": promised}),
-    ]}))
+    user.app.state.store.append(
+        story(
+            {
+                "dora": [
+                    ("Order Completed", "2026-03-02T09:00", {"properties": promised}),
+                    (
+                        "Order Delivered",
+                        "2026-03-04T10:00",
+                        {"channel": "carrier", "properties": promised},
+                    ),
+                ]
+            }
+        )
+    )
     settled(user, "/expectations")  # judges the expectations: cases, breaches, delights
     html = user.get("/timeline?person=dora").text
-    assert re.search(r'<li class="delight">.*?<span class="what">delivery_promise_kept</span>',
-                     html, re.S)
+    assert re.search(
+        r'<li class="delight">.*?<span class="what">delivery_promise_kept</span>', html, re.S
+    )
     assert "delivery_promise_kept" in user.get("/timeline?person=dora&focus=true").text
     delights = user.get("/api/delights", params={"person_id": "dora"}).json()["delights"]
     assert [(d["expectation_id"], d["order_id"]) for d in delights] == [
-        ("delivery_promise_kept", "d1")]
+        ("delivery_promise_kept", "d1")
+    ]
     assert user.get("/api/delights", params={"person_id": "anna"}).json()["delights"] == []
 
 

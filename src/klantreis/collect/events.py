@@ -264,8 +264,10 @@ def canonical_event(
     if msg.type in ("page", "screen") and msg.name:
         properties.setdefault("name", msg.name)
     traits = msg.traits
-    if traits is None and isinstance(msg.context, dict) and isinstance(
-        msg.context.get("traits"), dict
+    if (
+        traits is None
+        and isinstance(msg.context, dict)
+        and isinstance(msg.context.get("traits"), dict)
     ):
         traits = msg.context["traits"]
     message_id = msg.message_id or _content_id(payload)

@@ -52,12 +52,16 @@ WHERE pp.persona = :persona
 ORDER BY pp.person_id
 """
 
-_NOT_SENT = """
+_NOT_SENT = (
+    """
 SELECT a.* FROM (
-""" + _AUDIENCE + """
+"""
+    + _AUDIENCE
+    + """
 ) AS a
 WHERE a.person_id NOT IN (SELECT person_id FROM audience_sent WHERE persona = :persona)
-"""  # noqa: S608 - static text, values bound
+"""
+)  # noqa: S608 - static text, values bound
 
 
 class AudienceError(ValueError):
@@ -69,12 +73,16 @@ def _check(kr: Klantreis, persona: str) -> None:
         raise AudienceError(
             "no personas yet: run `klantreis personas discover` or `klantreis personas rules`"
         )
-    known = kr.engine.scalar(
-        Query("SELECT count(*) FROM personas WHERE persona = :p", p=persona)
-    ) if kr.engine.has_table("personas") else 0
+    known = (
+        kr.engine.scalar(Query("SELECT count(*) FROM personas WHERE persona = :p", p=persona))
+        if kr.engine.has_table("personas")
+        else 0
+    )
     if not known:
-        names = [r["persona"] for r in kr.engine.rows(
-            "SELECT DISTINCT persona FROM person_personas ORDER BY persona")]
+        names = [
+            r["persona"]
+            for r in kr.engine.rows("SELECT DISTINCT persona FROM person_personas ORDER BY persona")
+        ]
         raise AudienceError(
             f"persona: unknown segment {persona!r} (known: {', '.join(names) or 'none'})"
         )
@@ -110,13 +118,17 @@ def notify_entries(kr: Klantreis, persona: str, url: str) -> dict[str, Any]:
     entered = kr.engine.fetch(Query(_NOT_SENT, persona=persona)).to_pylist()
     sent = failed = 0
     for start in range(0, len(entered), BATCH):
-        batch = entered[start:start + BATCH]
+        batch = entered[start : start + BATCH]
         payload = {
             "event": "audience.entered",
             "persona": persona,
             "persons": [
-                {"person_id": r["person_id"], "user_id": r["user_id"],
-                 "email_sha256": r["email_sha256"]} for r in batch
+                {
+                    "person_id": r["person_id"],
+                    "user_id": r["user_id"],
+                    "email_sha256": r["email_sha256"],
+                }
+                for r in batch
             ],
         }
         status = post_webhook(url, payload)
@@ -147,13 +159,15 @@ def notify_configured(kr: Klantreis) -> list[dict[str, Any]]:
 
 def _remember(kr: Klantreis, persona: str, url: str, persons: list[str], status: int) -> None:
     now = utcnow()
-    rows = pa.table({
-        "persona": pa.array([persona] * len(persons), pa.string()),
-        "person_id": pa.array(persons, pa.string()),
-        "webhook": pa.array([url] * len(persons), pa.string()),
-        "sent_at": pa.array([now] * len(persons), pa.timestamp("us")),
-        "status": pa.array([status] * len(persons), pa.int64()),
-    })
+    rows = pa.table(
+        {
+            "persona": pa.array([persona] * len(persons), pa.string()),
+            "person_id": pa.array(persons, pa.string()),
+            "webhook": pa.array([url] * len(persons), pa.string()),
+            "sent_at": pa.array([now] * len(persons), pa.timestamp("us")),
+            "status": pa.array([status] * len(persons), pa.int64()),
+        }
+    )
     con = kr.store.connection
     with kr.store.write_lock:
         con.register("_kr_sent", rows)

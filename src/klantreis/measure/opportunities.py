@@ -161,8 +161,10 @@ class Opportunity:
 
 def _orders(kr: Klantreis, cut: Cut) -> pd.DataFrame:
     tree = Query(ORDERS, repeat_seconds=REPEAT_DAYS * 86400).tree
-    select = exp.select("*").from_(tree.subquery("o")).where(
-        cut.condition(kr.engine, timestamp="ordered_at")
+    select = (
+        exp.select("*")
+        .from_(tree.subquery("o"))
+        .where(cut.condition(kr.engine, timestamp="ordered_at"))
     )
     return kr.engine.fetch(Query(select)).to_pandas()
 
@@ -211,7 +213,8 @@ def _drivers(
             orders["late_delivery"].to_numpy(dtype=float), index=index
         )
         about["expectation:late_delivery"] = (
-            "expectation", "Late delivery (delivered after the promised date)"
+            "expectation",
+            "Late delivery (delivered after the promised date)",
         )
     touched = engine.fetch(TOUCHED).to_pandas()
     add("touchpoint", touched, {t: f"Touchpoint: {t}" for t in touched["driver"].unique()})
@@ -236,8 +239,9 @@ def _controls(orders: pd.DataFrame) -> pd.DataFrame:
     return controls
 
 
-def key_drivers(kr: Klantreis, *, persona: str | None = None,
-                outcome: str | None = None) -> list[Opportunity]:
+def key_drivers(
+    kr: Klantreis, *, persona: str | None = None, outcome: str | None = None
+) -> list[Opportunity]:
     """Every driver's adjusted effect on every outcome the store has data for."""
     import statsmodels.api as sm
 
@@ -257,8 +261,9 @@ def key_drivers(kr: Klantreis, *, persona: str | None = None,
         if rows.sum() < MIN_ORDERS or y[rows].nunique() < 2:
             continue
         d = drivers[rows]
-        d = d[[c for c in d.columns
-               if not c.startswith("topic|") or c.startswith(f"topic|{name}:")]]
+        d = d[
+            [c for c in d.columns if not c.startswith("topic|") or c.startswith(f"topic|{name}:")]
+        ]
         counts = d.sum()
         keep = [c for c in d.columns if MIN_AFFECTED <= counts[c] <= rows.sum() - MIN_AFFECTED]
         if not keep:
@@ -280,19 +285,28 @@ def key_drivers(kr: Klantreis, *, persona: str | None = None,
             fit = sm.OLS(y[rows].to_numpy(), x.to_numpy(dtype=float)).fit(cov_type="HC3")
             low, high = fit.conf_int(0.05)[1]
             effect = float(fit.params[1])
-            found.append(Opportunity(
-                title=title, kind=kind, driver=column.split(":", 1)[1], outcome=name,
-                effect=round(effect, 4), ci_low=round(float(low), 4),
-                ci_high=round(float(high), 4), p_value=float(fit.pvalues[1]),
-                persons=len(set(persons[hit])), orders=int(hit.sum()),
-                impact=round(-effect * int(hit.sum()), 2),
-                method=f"OLS per driver, HC3 errors; controls: log order value, category, "
-                       f"region; n={int(rows.sum())} orders",
-            ))
+            found.append(
+                Opportunity(
+                    title=title,
+                    kind=kind,
+                    driver=column.split(":", 1)[1],
+                    outcome=name,
+                    effect=round(effect, 4),
+                    ci_low=round(float(low), 4),
+                    ci_high=round(float(high), 4),
+                    p_value=float(fit.pvalues[1]),
+                    persons=len(set(persons[hit])),
+                    orders=int(hit.sum()),
+                    impact=round(-effect * int(hit.sum()), 2),
+                    method=f"OLS per driver, HC3 errors; controls: log order value, category, "
+                    f"region; n={int(rows.sum())} orders",
+                )
+            )
     rank = {name: i for i, name in enumerate(OUTCOMES)}
-    return sorted(found, key=lambda o: (
-        rank[o.outcome], o.ci_high >= 0, -o.impact if o.ci_high < 0 else o.p_value
-    ))
+    return sorted(
+        found,
+        key=lambda o: (rank[o.outcome], o.ci_high >= 0, -o.impact if o.ci_high < 0 else o.p_value),
+    )
 
 
 @analysis("opportunities")

@@ -44,7 +44,10 @@ interactions AS (
 )"""
 
 
-_RECOMMEND = "WITH " + _INTERACTIONS + """,
+_RECOMMEND = (
+    "WITH "
+    + _INTERACTIONS
+    + """,
 mine AS (SELECT * FROM interactions WHERE person_id IN :persons),
 neighbours AS (
     SELECT m.person_id, o.person_id AS other, sum(m.weight * o.weight) AS similarity
@@ -64,16 +67,25 @@ scored AS (
 SELECT person_id, product_id, score, buyers FROM scored
 QUALIFY row_number() OVER (PARTITION BY person_id ORDER BY score DESC, product_id) <= :n
 ORDER BY person_id, score DESC, product_id
-"""  # noqa: S608 - static text, values bound
+"""
+)  # noqa: S608 - static text, values bound
 
-_POPULAR = "WITH " + _INTERACTIONS + """
+_POPULAR = (
+    "WITH "
+    + _INTERACTIONS
+    + """
 SELECT product_id, count(DISTINCT person_id) AS buyers FROM interactions
 WHERE bought = 1 GROUP BY product_id ORDER BY buyers DESC, product_id LIMIT :n
 """
+)
 
-_BOUGHT = "WITH " + _INTERACTIONS + """
+_BOUGHT = (
+    "WITH "
+    + _INTERACTIONS
+    + """
 SELECT person_id, product_id FROM interactions WHERE bought = 1 AND person_id IN :persons
 """
+)
 
 _PERSON = """
 SELECT DISTINCT person_id FROM identities WHERE id = :who OR person_id = :who
@@ -100,8 +112,12 @@ def recommend_many(
     found: dict[str, list[dict[str, Any]]] = {p: [] for p in ids}
     for row in kr.engine.rows(Query(_RECOMMEND, persons=ids, n=n, before=before)):
         found[row["person_id"]].append(
-            {"product_id": row["product_id"], "score": round(float(row["score"]), 4),
-             "buyers": int(row["buyers"]), "why": "bought by similar persons"}
+            {
+                "product_id": row["product_id"],
+                "score": round(float(row["score"]), 4),
+                "buyers": int(row["buyers"]),
+                "why": "bought by similar persons",
+            }
         )
     owned: dict[str, set[str]] = {p: set() for p in ids}
     for row in kr.engine.rows(Query(_BOUGHT, persons=ids, before=before)):
@@ -113,8 +129,9 @@ def recommend_many(
             if len(items) >= n:
                 break
             if product not in have:
-                items.append({"product_id": product, "score": 0.0, "buyers": None,
-                              "why": "popular"})
+                items.append(
+                    {"product_id": product, "score": 0.0, "buyers": None, "why": "popular"}
+                )
                 have.add(product)
     return found
 

@@ -102,8 +102,12 @@ def parse_alerts(sections: dict[str, Any], known: set[str]) -> list[AlertRule]:
             raise AlertError(f"{where}: min_cases: a whole number >= 1, not {min_cases!r}")
         rules.append(
             AlertRule(
-                expectation=str(expectation), max_breach_rate=float(rate), period=period,
-                webhook=webhook, email=tuple(email), min_cases=min_cases,
+                expectation=str(expectation),
+                max_breach_rate=float(rate),
+                period=period,
+                webhook=webhook,
+                email=tuple(email),
+                min_cases=min_cases,
                 name=str(item.get("name") or f"{expectation} over {rate:.0%}"),
             )
         )
@@ -163,12 +167,20 @@ def check_alerts(
             triggered, reason = False, f"{cases} cases in the period, fewer than {rule.min_cases}"
         else:
             triggered = rate is not None and rate > rule.max_breach_rate
-            reason = f"breach rate {rate:.1%} {'>' if triggered else '<='} " \
-                     f"{rule.max_breach_rate:.1%}"
+            reason = (
+                f"breach rate {rate:.1%} {'>' if triggered else '<='} {rule.max_breach_rate:.1%}"
+            )
         outcome = AlertOutcome(
-            name=rule.name, expectation=rule.expectation, start=start, end=end, cases=cases,
-            breached=breached, breach_rate=None if rate is None else round(rate, 4),
-            max_breach_rate=rule.max_breach_rate, triggered=triggered, reason=reason,
+            name=rule.name,
+            expectation=rule.expectation,
+            start=start,
+            end=end,
+            cases=cases,
+            breached=breached,
+            breach_rate=None if rate is None else round(rate, 4),
+            max_breach_rate=rule.max_breach_rate,
+            triggered=triggered,
+            reason=reason,
         )
         if triggered and send:
             target = case_set.rule(rule.expectation)

@@ -1,9 +1,9 @@
 """The expectation analyses of the Python API (and, through it, the CLI, HTTP API and map).
 
-    kr.expectations(by="carrier")        # the scorecard
-    kr.pain_points()                     # per phase: breached expectations, biggest first
-    kr.breaches(person_id="p1")          # breaches of one person, for the timeline
-    kr.at_risk(now=datetime(2018, 3, 1)) # orders about to break their promise
+kr.expectations(by="carrier")        # the scorecard
+kr.pain_points()                     # per phase: breached expectations, biggest first
+kr.breaches(person_id="p1")          # breaches of one person, for the timeline
+kr.at_risk(now=datetime(2018, 3, 1)) # orders about to break their promise
 """
 
 from __future__ import annotations
@@ -90,8 +90,15 @@ def expectations(
 ) -> Scorecard:
     """The expectation scorecard (see `klantreis.measure.expectations.scorecard`)."""
     return build_scorecard(
-        kr, by=by, start=start, end=end, persona=persona, language=language,
-        trend_period=trend, now=_when(now), compare=compare,
+        kr,
+        by=by,
+        start=start,
+        end=end,
+        persona=persona,
+        language=language,
+        trend_period=trend,
+        now=_when(now),
+        compare=compare,
     )
 
 
@@ -169,7 +176,10 @@ def at_risk(
     from klantreis.api import Result
 
     moment, table = at_risk_orders(
-        kr, now=_when(now), unshipped_hours=unshipped_hours,
-        undelivered_hours=undelivered_hours, overdue=overdue,
+        kr,
+        now=_when(now),
+        unshipped_hours=unshipped_hours,
+        undelivered_hours=undelivered_hours,
+        overdue=overdue,
     )
     return Result(table, {"now": moment})

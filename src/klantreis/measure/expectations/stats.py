@@ -37,8 +37,11 @@ def mean_difference(
     if not n_met or not n_b or mean_met is None or mean_b is None:
         return None
     difference = mean_b - mean_met
-    se = math.sqrt((var_met or 0.0) / n_met + (var_b or 0.0) / n_b) if n_met > 1 and n_b > 1 \
+    se = (
+        math.sqrt((var_met or 0.0) / n_met + (var_b or 0.0) / n_b)
+        if n_met > 1 and n_b > 1
         else float("nan")
+    )
     return {
         "difference": _round(difference),
         "low": _round(difference - Z95 * se),
@@ -46,8 +49,9 @@ def mean_difference(
     }
 
 
-def proportion_difference(met: tuple[int, float | None], breached: tuple[int, float | None]
-                          ) -> dict[str, Any] | None:
+def proportion_difference(
+    met: tuple[int, float | None], breached: tuple[int, float | None]
+) -> dict[str, Any] | None:
     """Breached minus met of a share, with Newcombe's hybrid score interval (from the two
     Wilson intervals), which unlike the Wald interval stays honest for small groups and
     shares of 0 or 1."""
@@ -71,8 +75,9 @@ def nps(n: int, promoters: float | None, detractors: float | None) -> float | No
     return 100.0 * (promoters - detractors)
 
 
-def nps_difference(met: tuple[int, float | None, float | None],
-                   breached: tuple[int, float | None, float | None]) -> dict[str, Any] | None:
+def nps_difference(
+    met: tuple[int, float | None, float | None], breached: tuple[int, float | None, float | None]
+) -> dict[str, Any] | None:
     """Difference of NPS (in points); the variance of promoter-minus-detractor per person is
     p + d - (p - d)^2."""
     (n_met, p_met, d_met), (n_b, p_b, d_b) = met, breached

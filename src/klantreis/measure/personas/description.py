@@ -68,15 +68,16 @@ class Trait:
             return f"{more} {feature.label}"
         higher = "higher" if self.direction == "high" else "lower"
         if feature.name.endswith(("share", "rate")) or feature.name == "conversion":
-            return (
-                f"{higher} {feature.label} ({self.group_mean:.0%} vs {self.overall_mean:.0%})"
-            )
+            return f"{higher} {feature.label} ({self.group_mean:.0%} vs {self.overall_mean:.0%})"
         return f"{higher} {feature.label} ({self.group_mean:.2g} vs {self.overall_mean:.2g})"
 
 
 def traits_of(
-    centre: np.ndarray, names: list[str], group_means: dict[str, float],
-    overall_means: dict[str, float], limit: int = 4,
+    centre: np.ndarray,
+    names: list[str],
+    group_means: dict[str, float],
+    overall_means: dict[str, float],
+    limit: int = 4,
 ) -> list[Trait]:
     """The features that set a group apart, furthest first."""
     order = np.argsort(-np.abs(centre))
@@ -86,8 +87,13 @@ def traits_of(
             break
         name = names[i]
         traits.append(
-            Trait(name, "high" if centre[i] > 0 else "low", float(centre[i]),
-                  group_means[name], overall_means[name])
+            Trait(
+                name,
+                "high" if centre[i] > 0 else "low",
+                float(centre[i]),
+                group_means[name],
+                overall_means[name],
+            )
         )
     return traits
 

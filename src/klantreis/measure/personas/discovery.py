@@ -65,9 +65,12 @@ class Discovery:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "model_id": self.model_id, "k": self.k, "criterion": self.criterion,
+            "model_id": self.model_id,
+            "k": self.k,
+            "criterion": self.criterion,
             "scores": {str(k): v for k, v in self.scores.items()},
-            "features": self.features, "persons": self.persons,
+            "features": self.features,
+            "persons": self.persons,
             "personas": [p.__dict__ for p in self.personas],
         }
 
@@ -164,9 +167,13 @@ def discover(
         traits = all_traits[rank]
         personas.append(
             DiscoveredPersona(
-                persona, group_names[rank], describe(group_names[rank], traits),
-                int(sizes[g]), round(float(sizes[g]) / len(frame), 4),
-                [t.__dict__ for t in traits], examples,
+                persona,
+                group_names[rank],
+                describe(group_names[rank], traits),
+                int(sizes[g]),
+                round(float(sizes[g]) / len(frame), 4),
+                [t.__dict__ for t in traits],
+                examples,
             )
         )
     labels = pd.DataFrame(
@@ -178,39 +185,75 @@ def discover(
 
 
 def _save(
-    kr: Klantreis, model: Pipeline, model_id: str, now: Any, k: int, criterion: str, seed: int,
-    names: list[str], fill: dict[str, float], persona_of_group: dict[int, str],
+    kr: Klantreis,
+    model: Pipeline,
+    model_id: str,
+    now: Any,
+    k: int,
+    criterion: str,
+    seed: int,
+    names: list[str],
+    fill: dict[str, float],
+    persona_of_group: dict[int, str],
 ) -> None:
     blob = io.BytesIO()
     import joblib
 
     joblib.dump(model, blob)
-    tables.append_rows(kr.store, "persona_models", pa.Table.from_pylist([{
-        "model_id": model_id, "created_at": now, "method": "kmeans", "k": k,
-        "criterion": criterion, "seed": seed, "features": json.dumps(names),
-        "fill": json.dumps(fill), "names": json.dumps({str(g): p for g, p in
-                                                         persona_of_group.items()}),
-        "model": blob.getvalue(),
-    }]))
+    tables.append_rows(
+        kr.store,
+        "persona_models",
+        pa.Table.from_pylist(
+            [
+                {
+                    "model_id": model_id,
+                    "created_at": now,
+                    "method": "kmeans",
+                    "k": k,
+                    "criterion": criterion,
+                    "seed": seed,
+                    "features": json.dumps(names),
+                    "fill": json.dumps(fill),
+                    "names": json.dumps({str(g): p for g, p in persona_of_group.items()}),
+                    "model": blob.getvalue(),
+                }
+            ]
+        ),
+    )
 
 
 def _store_personas(
-    kr: Klantreis, personas: list[DiscoveredPersona], labels: pd.DataFrame, model_id: str,
+    kr: Klantreis,
+    personas: list[DiscoveredPersona],
+    labels: pd.DataFrame,
+    model_id: str,
     now: Any,
 ) -> None:
-    rows = pa.Table.from_pylist([
-        {"persona": p.persona, "source": "discovered", "name": p.name,
-         "description": p.description, "size": p.size, "share": p.share,
-         "profile": json.dumps(p.traits), "examples": json.dumps(p.examples),
-         "model_id": model_id, "created_at": now}
-        for p in personas
-    ])
+    rows = pa.Table.from_pylist(
+        [
+            {
+                "persona": p.persona,
+                "source": "discovered",
+                "name": p.name,
+                "description": p.description,
+                "size": p.size,
+                "share": p.share,
+                "profile": json.dumps(p.traits),
+                "examples": json.dumps(p.examples),
+                "model_id": model_id,
+                "created_at": now,
+            }
+            for p in personas
+        ]
+    )
     tables.replace_rows(kr.store, "personas", rows, "discovered")
-    members = pa.table({
-        "person_id": pa.array(labels["person_id"].tolist(), pa.string()),
-        "persona": pa.array(labels["persona"].tolist(), pa.string()),
-        "source": pa.array(["discovered"] * len(labels), pa.string()),
-    })
+    members = pa.table(
+        {
+            "person_id": pa.array(labels["person_id"].tolist(), pa.string()),
+            "persona": pa.array(labels["persona"].tolist(), pa.string()),
+            "source": pa.array(["discovered"] * len(labels), pa.string()),
+        }
+    )
     tables.replace_rows(kr.store, "person_personas", members, "discovered")
 
 
@@ -237,17 +280,23 @@ def assign_new(kr: Klantreis, *, min_events: int = MIN_EVENTS) -> int:
     persona_of_group = {int(g): p for g, p in json.loads(row["names"]).items()}
     frame = person_features(kr.engine)
     known = set(
-        kr.engine.fetch(
-            "SELECT person_id FROM person_personas WHERE source = 'discovered'"
-        ).column("person_id").to_pylist()
+        kr.engine.fetch("SELECT person_id FROM person_personas WHERE source = 'discovered'")
+        .column("person_id")
+        .to_pylist()
     )
     frame = frame[(frame["events"] >= min_events) & ~frame["person_id"].isin(known)]
     if frame.empty:
         return 0
     labels = model.predict(matrix(frame, names, fill))
-    tables.append_rows(kr.store, "person_personas", pa.table({
-        "person_id": pa.array(frame["person_id"].tolist(), pa.string()),
-        "persona": pa.array([persona_of_group[int(g)] for g in labels], pa.string()),
-        "source": pa.array(["discovered"] * len(frame), pa.string()),
-    }))
+    tables.append_rows(
+        kr.store,
+        "person_personas",
+        pa.table(
+            {
+                "person_id": pa.array(frame["person_id"].tolist(), pa.string()),
+                "persona": pa.array([persona_of_group[int(g)] for g in labels], pa.string()),
+                "source": pa.array(["discovered"] * len(frame), pa.string()),
+            }
+        ),
+    )
     return len(frame)

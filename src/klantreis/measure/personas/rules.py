@@ -26,8 +26,7 @@ if TYPE_CHECKING:
 
 FIELDS = ("orders", "events", "first_seen", "last_seen", "consent_marketing", "user_id")
 OPS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "present", "absent")
-_COMPARE = {"eq": exp.EQ, "ne": exp.NEQ, "gt": exp.GT, "gte": exp.GTE, "lt": exp.LT,
-            "lte": exp.LTE}
+_COMPARE = {"eq": exp.EQ, "ne": exp.NEQ, "gt": exp.GT, "gte": exp.GTE, "lt": exp.LT, "lte": exp.LTE}
 _WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -171,8 +170,11 @@ def _condition(cond: Any, where: str) -> exp.Expression:
     if op not in OPS:
         raise RuleError(f"{_at(where, cond)}: op: unknown operator {op!r} (use {', '.join(OPS)})")
     if op in ("present", "absent"):
-        return exp.Not(this=exp.Is(this=subject, expression=exp.null())) if op == "present" \
+        return (
+            exp.Not(this=exp.Is(this=subject, expression=exp.null()))
+            if op == "present"
             else exp.Is(this=subject, expression=exp.null())
+        )
     if "value" not in cond and not is_event:
         raise RuleError(f"{_at(where, cond)}: value: {op} needs a value")
     value = cond.get("value", 1)
@@ -201,30 +203,51 @@ def apply_rules(kr: Klantreis, path: Path | None = None) -> dict[str, int]:
     tables.ensure_tables(kr.store)
     members: dict[str, list[str]] = {}
     for rule in rules:
-        members[rule.persona] = (
-            kr.engine.fetch(members_query(rule)).column("person_id").to_pylist()
-        )
+        members[rule.persona] = kr.engine.fetch(members_query(rule)).column("person_id").to_pylist()
     total = max(int(kr.engine.scalar("SELECT count(*) FROM persons") or 0), 1)
-    rows = pa.table({
-        "person_id": pa.array([p for r in rules for p in members[r.persona]], pa.string()),
-        "persona": pa.array([r.persona for r in rules for _ in members[r.persona]], pa.string()),
-        "source": pa.array(["rule"] * sum(len(v) for v in members.values()), pa.string()),
-    })
+    rows = pa.table(
+        {
+            "person_id": pa.array([p for r in rules for p in members[r.persona]], pa.string()),
+            "persona": pa.array(
+                [r.persona for r in rules for _ in members[r.persona]], pa.string()
+            ),
+            "source": pa.array(["rule"] * sum(len(v) for v in members.values()), pa.string()),
+        }
+    )
     tables.replace_rows(kr.store, "person_personas", rows, "rule")
     from klantreis.store.store import utcnow
 
     now = utcnow()
-    described = pa.Table.from_pylist([
-        {"persona": r.persona, "source": "rule", "name": r.name, "description": r.description,
-         "size": len(members[r.persona]), "share": round(len(members[r.persona]) / total, 4),
-         "profile": members_query(r).sql(), "examples": "[]", "model_id": None,
-         "created_at": now}
-        for r in rules
-    ], schema=pa.schema([
-        ("persona", pa.string()), ("source", pa.string()), ("name", pa.string()),
-        ("description", pa.string()), ("size", pa.int64()), ("share", pa.float64()),
-        ("profile", pa.string()), ("examples", pa.string()), ("model_id", pa.string()),
-        ("created_at", pa.timestamp("us")),
-    ]))
+    described = pa.Table.from_pylist(
+        [
+            {
+                "persona": r.persona,
+                "source": "rule",
+                "name": r.name,
+                "description": r.description,
+                "size": len(members[r.persona]),
+                "share": round(len(members[r.persona]) / total, 4),
+                "profile": members_query(r).sql(),
+                "examples": "[]",
+                "model_id": None,
+                "created_at": now,
+            }
+            for r in rules
+        ],
+        schema=pa.schema(
+            [
+                ("persona", pa.string()),
+                ("source", pa.string()),
+                ("name", pa.string()),
+                ("description", pa.string()),
+                ("size", pa.int64()),
+                ("share", pa.float64()),
+                ("profile", pa.string()),
+                ("examples", pa.string()),
+                ("model_id", pa.string()),
+                ("created_at", pa.timestamp("us")),
+            ]
+        ),
+    )
     tables.replace_rows(kr.store, "personas", described, "rule")
     return {r.persona: len(members[r.persona]) for r in rules}

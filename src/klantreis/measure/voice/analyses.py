@@ -140,20 +140,24 @@ def prepare(kr: Klantreis) -> None:
 
 def _validate(topic: str | None, phase: str | None) -> None:
     if topic is not None and topic not in (*TOPICS, OTHER):
-        raise VoiceQueryError(
-            f"topic {topic!r} is not one of: {', '.join((*TOPICS, OTHER))}"
-        )
+        raise VoiceQueryError(f"topic {topic!r} is not one of: {', '.join((*TOPICS, OTHER))}")
     if phase is not None and not phase.strip():
         raise VoiceQueryError("phase must not be empty")
 
 
-def _query(kr: Klantreis, tail: str, cut: Cut, topic: str | None, phase: str | None,
-           **params: Any) -> pa.Table:
+def _query(
+    kr: Klantreis, tail: str, cut: Cut, topic: str | None, phase: str | None, **params: Any
+) -> pa.Table:
     journeys = kr.engine.has_table("journey_events")
     head = _WITH_JOURNEYS if journeys else _WITHOUT_JOURNEYS
     return kr.engine.fetch(
-        Query(head + _FILTERED + tail, cut=cut.condition(kr.engine), topic=topic, phase=phase,
-              **params)
+        Query(
+            head + _FILTERED + tail,
+            cut=cut.condition(kr.engine),
+            topic=topic,
+            phase=phase,
+            **params,
+        )
     )
 
 
@@ -178,8 +182,9 @@ def voice(
     prepare(kr)
     cut = Cut.parse(start, end, persona)
     summary = _query(kr, _SUMMARY, cut, topic, phase).to_pylist()
-    quotes = _query(kr, _QUOTES, cut, topic, phase,
-                    negative=QUOTES_NEGATIVE, positive=QUOTES_POSITIVE).to_pylist()
+    quotes = _query(
+        kr, _QUOTES, cut, topic, phase, negative=QUOTES_NEGATIVE, positive=QUOTES_POSITIVE
+    ).to_pylist()
     by_topic: dict[str, list[dict[str, Any]]] = {}
     for quote in quotes:
         by_topic.setdefault(quote.pop("topic"), []).append(quote)
@@ -189,18 +194,37 @@ def voice(
         row["trend"] = None if recent is None or previous is None else recent - previous
         row["quotes"] = by_topic.get(row["topic"], [])
         rows.append(row)
-    schema = pa.schema([
-        ("topic", pa.string()), ("phase", pa.string()), ("texts", pa.int64()),
-        ("sentiment", pa.float64()), ("negative_share", pa.float64()),
-        ("positive_share", pa.float64()), ("mean_rating", pa.float64()),
-        ("recent_texts", pa.int64()), ("trend", pa.float64()),
-        ("quotes", pa.list_(pa.struct([
-            ("text", pa.string()), ("sentiment", pa.float64()), ("label", pa.string()),
-            ("event", pa.string()), ("timestamp", pa.timestamp("us")),
-        ]))),
-    ])
-    return Result(pa.Table.from_pylist(rows, schema=schema),
-                  {"topic": topic, "phase": phase, "trend_days": TREND_DAYS})
+    schema = pa.schema(
+        [
+            ("topic", pa.string()),
+            ("phase", pa.string()),
+            ("texts", pa.int64()),
+            ("sentiment", pa.float64()),
+            ("negative_share", pa.float64()),
+            ("positive_share", pa.float64()),
+            ("mean_rating", pa.float64()),
+            ("recent_texts", pa.int64()),
+            ("trend", pa.float64()),
+            (
+                "quotes",
+                pa.list_(
+                    pa.struct(
+                        [
+                            ("text", pa.string()),
+                            ("sentiment", pa.float64()),
+                            ("label", pa.string()),
+                            ("event", pa.string()),
+                            ("timestamp", pa.timestamp("us")),
+                        ]
+                    )
+                ),
+            ),
+        ]
+    )
+    return Result(
+        pa.Table.from_pylist(rows, schema=schema),
+        {"topic": topic, "phase": phase, "trend_days": TREND_DAYS},
+    )
 
 
 @analysis("emotion_by_phase")

@@ -129,9 +129,7 @@ class SentimentModel:
     def covers(self, language: str) -> bool:
         return self.languages.get(language, 0) >= MIN_PER_LANGUAGE
 
-    def predict(
-        self, texts: Sequence[str], languages: Sequence[str]
-    ) -> list[tuple[float, str]]:
+    def predict(self, texts: Sequence[str], languages: Sequence[str]) -> list[tuple[float, str]]:
         """(score -1..+1, label) per text: score is P(positive) - P(negative)."""
         if not texts:
             return []

@@ -75,8 +75,10 @@ def _message(language: str, order_id: str, url: str) -> tuple[str, str, str]:
     subject = survey_text("invitation_subject", language)
     body = survey_text("invitation_body", language).format(order=order_id)
     text = f"{body}\n\n{url}\n"
-    page = (f"<p>{html.escape(body)}</p>"
-            f'<p><a href="{html.escape(url, quote=True)}">{html.escape(url)}</a></p>')
+    page = (
+        f"<p>{html.escape(body)}</p>"
+        f'<p><a href="{html.escape(url, quote=True)}">{html.escape(url)}</a></p>'
+    )
     return subject, text, page
 
 
@@ -100,8 +102,9 @@ def send_review_requests(
     run = ReviewRequestRun()
     for due in kr.engine.rows(Query(_DUE, limit=limit)):
         order_id = str(due["order_id"])
-        token = make_token(store, SurveyLink(kind, due["user_id"], None, order_id,
-                                             due["language"] or "en"))
+        token = make_token(
+            store, SurveyLink(kind, due["user_id"], None, order_id, due["language"] or "en")
+        )
         url = f"{base_url.rstrip('/')}/s/{token}"
         subject, text, page = _message(due["language"] or "en", order_id, url)
         try:
@@ -122,9 +125,14 @@ def _remember(kr: Klantreis, due: dict[str, object], kind: str) -> None:
             [order_id, due["person_id"], due["user_id"], kind, now_utc()],
         )
     row = canonical_event(
-        {"type": "track", "event": "Review Request Sent", "userId": due["user_id"],
-         "messageId": f"review-request-{order_id}",
-         "properties": {"order_id": order_id, "survey_id": f"{kind}-{order_id}"}},
-        received_at=now_utc(), source="voice:review-requests",
+        {
+            "type": "track",
+            "event": "Review Request Sent",
+            "userId": due["user_id"],
+            "messageId": f"review-request-{order_id}",
+            "properties": {"order_id": order_id, "survey_id": f"{kind}-{order_id}"},
+        },
+        received_at=now_utc(),
+        source="voice:review-requests",
     )
     kr.store.append(pa.Table.from_pylist([row], schema=EVENT_ARROW_SCHEMA))

@@ -91,8 +91,14 @@ class VoiceScorer:
             phases = tuple(dict.fromkeys(PHASE_OF_TOPIC[t] for t in topics))
             results.append(
                 TextScore(
-                    originals[i], langs[i], round(detected[i][1], 3), round(score, 4), label,
-                    topics, phases, method,
+                    originals[i],
+                    langs[i],
+                    round(detected[i][1], 3),
+                    round(score, 4),
+                    label,
+                    topics,
+                    phases,
+                    method,
                 )
             )
         return results

@@ -84,7 +84,10 @@ def lexicon_sentiment(text: str, language: str) -> LexiconSentiment:
         polarity = _vader().polarity_scores(text)
         compound = float(polarity["compound"])
         return LexiconSentiment(
-            compound, label_for(compound), polarity["pos"], polarity["neg"],
+            compound,
+            label_for(compound),
+            polarity["pos"],
+            polarity["neg"],
             int(polarity["pos"] > 0) + int(polarity["neg"] > 0),
         )
     words = lexicon(language)

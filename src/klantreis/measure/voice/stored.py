@@ -108,6 +108,7 @@ ORDER BY message_id
 LIMIT :batch
 """
 
+
 @dataclass
 class VoiceUpdate:
     scored: int = 0
@@ -172,10 +173,20 @@ def _store_batch(store: Store, batch: pa.Table, scorer: VoiceScorer) -> None:
     for row, s in zip(rows, scores, strict=True):
         voice_rows.append(
             {
-                **{k: row[k] for k in (
-                    "message_id", "event", "timestamp", "user_id", "anonymous_id", "order_id",
-                    "rating", "survey_kind", "survey_score",
-                )},
+                **{
+                    k: row[k]
+                    for k in (
+                        "message_id",
+                        "event",
+                        "timestamp",
+                        "user_id",
+                        "anonymous_id",
+                        "order_id",
+                        "rating",
+                        "survey_kind",
+                        "survey_score",
+                    )
+                },
                 "language": s.language,
                 "sentiment": s.sentiment,
                 "label": s.label,
@@ -189,14 +200,20 @@ def _store_batch(store: Store, batch: pa.Table, scorer: VoiceScorer) -> None:
         )
         for topic, phase in zip(s.topics, _phases(s.topics), strict=True):
             topic_rows.append(
-                {"message_id": row["message_id"], "topic": topic, "phase": phase,
-                 "user_id": row["user_id"], "anonymous_id": row["anonymous_id"]}
+                {
+                    "message_id": row["message_id"],
+                    "topic": topic,
+                    "phase": phase,
+                    "user_id": row["user_id"],
+                    "anonymous_id": row["anonymous_id"],
+                }
             )
     voice_table = pa.Table.from_pylist(voice_rows)
     topic_table = pa.Table.from_pylist(
         topic_rows,
-        schema=pa.schema([(c, pa.string()) for c in
-                          ("message_id", "topic", "phase", "user_id", "anonymous_id")]),
+        schema=pa.schema(
+            [(c, pa.string()) for c in ("message_id", "topic", "phase", "user_id", "anonymous_id")]
+        ),
     )
     with store.write_lock:
         con = store.connection

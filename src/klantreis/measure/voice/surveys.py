@@ -63,8 +63,9 @@ def _raw() -> dict[str, Any]:
 
 def definitions() -> dict[str, SurveyDefinition]:
     return {
-        kind: SurveyDefinition(kind, int(s["min"]), int(s["max"]), s["question"], s["low"],
-                               s["high"])
+        kind: SurveyDefinition(
+            kind, int(s["min"]), int(s["max"]), s["question"], s["low"], s["high"]
+        )
         for kind, s in _raw()["surveys"].items()
     }
 
@@ -85,8 +86,13 @@ class SurveyLink:
     language: str
 
     def payload(self) -> dict[str, Any]:
-        return {"k": self.kind, "u": self.user_id, "a": self.anonymous_id,
-                "o": self.order_id, "l": self.language}
+        return {
+            "k": self.kind,
+            "u": self.user_id,
+            "a": self.anonymous_id,
+            "o": self.order_id,
+            "l": self.language,
+        }
 
 
 def secret(store: Store) -> bytes:
@@ -145,8 +151,9 @@ def answer_survey(
     try:
         value = int(str(score).strip())
     except (TypeError, ValueError):
-        raise SurveyError("score", f"must be a whole number {survey.minimum}..{survey.maximum}") \
-            from None
+        raise SurveyError(
+            "score", f"must be a whole number {survey.minimum}..{survey.maximum}"
+        ) from None
     if not survey.minimum <= value <= survey.maximum:
         raise SurveyError("score", f"must be between {survey.minimum} and {survey.maximum}")
     comment = (comment or "").strip()
@@ -154,7 +161,9 @@ def answer_survey(
         raise SurveyError("comment", f"longer than {COMMENT_MAX} characters")
     properties: dict[str, Any] = {
         "survey_id": f"{link.kind}-{link.order_id or 'general'}",
-        "kind": link.kind, "score": value, "language": link.language,
+        "kind": link.kind,
+        "score": value,
+        "language": link.language,
         "phase": phase or ("evaluation" if link.kind == "nps" else "service"),
     }
     if link.order_id:
@@ -162,9 +171,12 @@ def answer_survey(
     if comment:
         properties["comment"] = comment
     message = {
-        "type": "track", "event": "Survey Answered",
+        "type": "track",
+        "event": "Survey Answered",
         "messageId": "survey-" + hashlib.sha256(token.encode()).hexdigest()[:32],
-        "userId": link.user_id, "anonymousId": link.anonymous_id, "properties": properties,
+        "userId": link.user_id,
+        "anonymousId": link.anonymous_id,
+        "properties": properties,
     }
     try:
         row = canonical_event(message, received_at=now_utc(), source="survey")

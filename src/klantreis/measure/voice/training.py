@@ -113,9 +113,7 @@ def load_shop_model(store: Store) -> SentimentModel | None:
     ).fetchall()
     if not exists[0][0]:
         return None
-    rows = con.execute(
-        "SELECT model FROM voice_models ORDER BY trained_at DESC LIMIT 1"
-    ).fetchall()
+    rows = con.execute("SELECT model FROM voice_models ORDER BY trained_at DESC LIMIT 1").fetchall()
     return SentimentModel.from_bytes(bytes(rows[0][0])) if rows else None
 
 

@@ -73,6 +73,13 @@ def mount(app: FastAPI) -> None:
     @app.exception_handler(CsrfRejected)
     async def _csrf(request: Request, _: CsrfRejected) -> Response:
         who = viewer(request, require_login=False)
-        return render(request, who, "message.html", status=403, message=who.lang.gettext(
-            "This form has expired or did not come from this site; reload the page and "
-            "try again."))
+        return render(
+            request,
+            who,
+            "message.html",
+            status=403,
+            message=who.lang.gettext(
+                "This form has expired or did not come from this site; reload the page and "
+                "try again."
+            ),
+        )

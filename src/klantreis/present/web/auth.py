@@ -132,9 +132,7 @@ def delete_user(store: Store, username: str) -> None:
     if get_user(store, username) is None:
         raise UserError(f"no user {username!r}; see `klantreis users list`")
     with store.write_lock:
-        store.engine.execute(
-            Query("DELETE FROM web_sessions WHERE username = :u", u=username)
-        )
+        store.engine.execute(Query("DELETE FROM web_sessions WHERE username = :u", u=username))
         store.engine.execute(Query("DELETE FROM web_users WHERE username = :u", u=username))
 
 

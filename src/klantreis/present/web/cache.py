@@ -66,8 +66,9 @@ class ResultCache:
                 return Lookup(done.value, stale=True)
             return Lookup(pending_since=running[1], error=self._errors.get(key))
 
-    def wait(self, key: Hashable, fingerprint: str, compute: Callable[[], Any],
-             timeout: float = 300) -> Any:
+    def wait(
+        self, key: Hashable, fingerprint: str, compute: Callable[[], Any], timeout: float = 300
+    ) -> Any:
         """The fresh value, waiting for it (exports, which must not be stale or empty)."""
         found = self.lookup(key, fingerprint, compute)
         if found.ready and not found.stale:
@@ -92,8 +93,7 @@ class ResultCache:
                 self._running.pop(key, None)
             raise
         with self._lock:
-            self._done[key] = Computed(value, fingerprint, time.time(),
-                                       time.monotonic() - started)
+            self._done[key] = Computed(value, fingerprint, time.time(), time.monotonic() - started)
             self._errors.pop(key, None)
             self._running.pop(key, None)
         return value

@@ -29,8 +29,11 @@ def funnel(rows: list[dict[str, Any]], steps: list[str], lang: Lang) -> dict[str
         label = _pick(row, "name", "event", "step")
         categories.append(str(label if label is not None else steps[index]))
         values.append(_pick(row, "persons", "count", "users", "entered") or 0)
-    return {"kind": "bar", "categories": categories,
-            "series": [{"name": lang.gettext("persons"), "data": values}]}
+    return {
+        "kind": "bar",
+        "categories": categories,
+        "series": [{"name": lang.gettext("persons"), "data": values}],
+    }
 
 
 def phase_sankey(rows: list[dict[str, Any]], lang: Lang) -> dict[str, Any] | None:
@@ -45,14 +48,18 @@ def phase_sankey(rows: list[dict[str, Any]], lang: Lang) -> dict[str, Any] | Non
         source, target = row.get("from_phase"), row.get("to_phase")
         value = row.get("journeys") or row.get("persons")
         if source in order and target in order and order[target] > order[source] and value:
-            links.append({"source": definition.phase_label(source, lang.code),
-                          "target": definition.phase_label(target, lang.code), "value": value})
+            links.append(
+                {
+                    "source": definition.phase_label(source, lang.code),
+                    "target": definition.phase_label(target, lang.code),
+                    "value": value,
+                }
+            )
     if not links:
         return None
     names = [definition.phase_label(p, lang.code) for p in definition.phase_ids]
     used = {link["source"] for link in links} | {link["target"] for link in links}
-    return {"kind": "sankey", "nodes": [{"name": n} for n in names if n in used],
-            "links": links}
+    return {"kind": "sankey", "nodes": [{"name": n} for n in names if n in used], "links": links}
 
 
 def path_sankey(paths: Any, limit: int = 60) -> dict[str, Any] | None:
@@ -61,9 +68,15 @@ def path_sankey(paths: Any, limit: int = 60) -> dict[str, Any] | None:
     if edges is None:
         return None
     rows = sorted(edges.to_pylist(), key=lambda r: -(r.get("persons") or 0))[:limit]
-    links = [{"source": f"{r['source_step']}. {r['source']}",
-              "target": f"{r['source_step'] + 1}. {r['target']}", "value": r["persons"]}
-             for r in rows if r.get("persons")]
+    links = [
+        {
+            "source": f"{r['source_step']}. {r['source']}",
+            "target": f"{r['source_step'] + 1}. {r['target']}",
+            "value": r["persons"],
+        }
+        for r in rows
+        if r.get("persons")
+    ]
     if not links:
         return None
     names = sorted({link["source"] for link in links} | {link["target"] for link in links})
@@ -73,19 +86,31 @@ def path_sankey(paths: Any, limit: int = 60) -> dict[str, Any] | None:
 def expectation_trends(scorecard: Any, lang: Lang) -> dict[str, Any] | None:
     """Breach rate per period of each expectation (the scorecard's trend points), in %."""
     data = scorecard.to_dict() if hasattr(scorecard, "to_dict") else scorecard
-    items = [e for e in (data or {}).get("expectations", []) if (e.get("trend") or {}).get(
-        "points")]
+    items = [
+        e for e in (data or {}).get("expectations", []) if (e.get("trend") or {}).get("points")
+    ]
     if not items:
         return None
     periods = sorted({str(p["period"])[:7] for e in items for p in e["trend"]["points"]})
     series = []
     for item in items:
         by_period = {str(p["period"])[:7]: p.get("breach_rate") for p in item["trend"]["points"]}
-        series.append({"name": str(item.get("title") or item.get("id")),
-                       "data": [None if by_period.get(x) is None
-                                else round(100 * float(by_period[x]), 2) for x in periods]})
-    return {"kind": "line", "x": periods, "y_name": lang.gettext("% breached"), "y_min": 0,
-            "series": series}
+        series.append(
+            {
+                "name": str(item.get("title") or item.get("id")),
+                "data": [
+                    None if by_period.get(x) is None else round(100 * float(by_period[x]), 2)
+                    for x in periods
+                ],
+            }
+        )
+    return {
+        "kind": "line",
+        "x": periods,
+        "y_name": lang.gettext("% breached"),
+        "y_min": 0,
+        "series": series,
+    }
 
 
 def topics(rows: list[dict[str, Any]], lang: Lang) -> dict[str, Any] | None:
@@ -98,10 +123,14 @@ def topics(rows: list[dict[str, Any]], lang: Lang) -> dict[str, Any] | None:
         "categories": [f"{r.get('topic')} · {r.get('phase')}" for r in rows],
         "x_max": 100,
         "series": [
-            {"name": lang.gettext("% negative"),
-             "data": [round(100 * float(r.get("negative_share") or 0), 1) for r in rows]},
-            {"name": lang.gettext("% positive"),
-             "data": [round(100 * float(r.get("positive_share") or 0), 1) for r in rows]},
+            {
+                "name": lang.gettext("% negative"),
+                "data": [round(100 * float(r.get("negative_share") or 0), 1) for r in rows],
+            },
+            {
+                "name": lang.gettext("% positive"),
+                "data": [round(100 * float(r.get("positive_share") or 0), 1) for r in rows],
+            },
         ],
     }
 
@@ -114,7 +143,15 @@ def emotion(outcome: Outcome, lang: Lang) -> dict[str, Any] | None:
 
     definition = load_definition(None)
     order = [p for p in definition.phase_ids if p in outcome.value]
-    return {"kind": "line", "x": [definition.phase_label(p, lang.code) for p in order],
-            "y_min": -1, "y_max": 1,
-            "series": [{"name": lang.gettext("emotion"),
-                        "data": [outcome.value[p].get("value") for p in order]}]}
+    return {
+        "kind": "line",
+        "x": [definition.phase_label(p, lang.code) for p in order],
+        "y_min": -1,
+        "y_max": 1,
+        "series": [
+            {
+                "name": lang.gettext("emotion"),
+                "data": [outcome.value[p].get("value") for p in order],
+            }
+        ],
+    }

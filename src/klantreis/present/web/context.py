@@ -126,8 +126,9 @@ def viewer(request: Request, *, require_login: bool = True) -> Viewer:
     if session is None and not pre:
         pre = new_pre = secrets.token_urlsafe(24)
     binding = session or pre or ""
-    return Viewer(user, i18n.Lang(code), security.csrf_token(get_secret(request), binding),
-                  binding, new_pre)
+    return Viewer(
+        user, i18n.Lang(code), security.csrf_token(get_secret(request), binding), binding, new_pre
+    )
 
 
 def secure_cookies(request: Request) -> bool:
@@ -143,8 +144,9 @@ def secure_cookies(request: Request) -> bool:
     return request.url.scheme == "https" or host not in {"127.0.0.1", "localhost", "::1"}
 
 
-def render(request: Request, who: Viewer, template: str, status: int = 200,
-           **context: Any) -> HTMLResponse:
+def render(
+    request: Request, who: Viewer, template: str, status: int = 200, **context: Any
+) -> HTMLResponse:
     page = templates.get_template(template).render(
         request=request, viewer=who, t=who.lang, _=who.lang.gettext, **context
     )
@@ -153,8 +155,13 @@ def render(request: Request, who: Viewer, template: str, status: int = 200,
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     if who.new_pre_cookie:
-        response.set_cookie(PRE_LOGIN_COOKIE, who.new_pre_cookie, httponly=True,
-                            samesite="lax", secure=secure_cookies(request))
+        response.set_cookie(
+            PRE_LOGIN_COOKIE,
+            who.new_pre_cookie,
+            httponly=True,
+            samesite="lax",
+            secure=secure_cookies(request),
+        )
     return response
 
 
@@ -170,8 +177,9 @@ async def checked_form(request: Request, who: Viewer) -> dict[str, str]:
     """The posted form, after checking its CSRF token against this browser's cookie."""
     form = await request.form()
     sent = form.get("csrf_token")
-    if not security.csrf_ok(get_secret(request), who.binding, sent if isinstance(sent, str)
-                            else None):
+    if not security.csrf_ok(
+        get_secret(request), who.binding, sent if isinstance(sent, str) else None
+    ):
         raise CsrfRejected()
     return {k: v for k, v in form.items() if isinstance(v, str)}
 

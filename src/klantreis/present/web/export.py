@@ -31,15 +31,14 @@ def chromium_path(settings: Settings) -> str:
     configured = settings.sections.get("web", {}).get("chromium") or os.environ.get(
         "KLANTREIS_CHROMIUM"
     )
-    candidates = [configured] if configured else ["chromium", "chromium-browser",
-                                                   "google-chrome"]
+    candidates = [configured] if configured else ["chromium", "chromium-browser", "google-chrome"]
     for candidate in candidates:
         found = shutil.which(candidate) if candidate else None
         if found:
             return found
     raise ExportUnavailable(
         "PNG and PDF export need Chromium: install it (`apt-get install chromium`) or set "
-        "[web] chromium = \"/path/to/chromium\" in klantreis.toml; the SVG export works without"
+        '[web] chromium = "/path/to/chromium" in klantreis.toml; the SVG export works without'
     )
 
 
@@ -51,8 +50,9 @@ def _page_html(svg: str) -> str:
     )
 
 
-async def render(svg: str, width: int, height: int, kind: Literal["png", "pdf"],
-                 settings: Settings) -> bytes:
+async def render(
+    svg: str, width: int, height: int, kind: Literal["png", "pdf"], settings: Settings
+) -> bytes:
     """PNG (2× scale) or one-page PDF of exactly the map's size."""
     from playwright.async_api import async_playwright
 
@@ -70,7 +70,8 @@ async def render(svg: str, width: int, height: int, kind: Literal["png", "pdf"],
             await page.set_content(_page_html(svg), wait_until="load")
             if kind == "png":
                 return await page.screenshot(full_page=True, type="png")
-            return await page.pdf(width=f"{width}px", height=f"{height + 2}px",
-                                  print_background=True, page_ranges="1")
+            return await page.pdf(
+                width=f"{width}px", height=f"{height + 2}px", print_background=True, page_ranges="1"
+            )
         finally:
             await browser.close()

@@ -84,8 +84,13 @@ def _named_list(
             if label is None:
                 continue
             direct = entry.get("direct")
-            items.append(Named(str(label), _first(entry, *value_keys, "value", "count"),
-                               None if direct is None else bool(direct)))
+            items.append(
+                Named(
+                    str(label),
+                    _first(entry, *value_keys, "value", "count"),
+                    None if direct is None else bool(direct),
+                )
+            )
         elif entry is not None:
             items.append(Named(str(entry)))
     return items
@@ -167,8 +172,11 @@ def build_map(board: Board, lang: Lang, **params: Any) -> JourneyMap:
         label = _first(item, "title", "label", "opportunity", "name")
         phase = item.get("phase") or _opportunity_phase(board, jm, item, voice_rows)
         outcome = str(item.get("outcome") or "")
-        named = Named(str(label), _first(item, "effect", "impact", "persons"),
-                      key=OUTCOMES.get(outcome, outcome) or None)
+        named = Named(
+            str(label),
+            _first(item, "effect", "impact", "persons"),
+            key=OUTCOMES.get(outcome, outcome) or None,
+        )
         column = by_phase.get(str(phase))
         if column is not None:
             column.opportunities.append(named)
@@ -177,8 +185,9 @@ def build_map(board: Board, lang: Lang, **params: Any) -> JourneyMap:
     return jm
 
 
-def _opportunity_phase(board: Board, jm: JourneyMap, item: dict[str, Any],
-                       voice_rows: list[dict[str, Any]]) -> str | None:
+def _opportunity_phase(
+    board: Board, jm: JourneyMap, item: dict[str, Any], voice_rows: list[dict[str, Any]]
+) -> str | None:
     """Where an opportunity belongs: its expectation's, topic's or touchpoint's phase."""
     kind, driver = item.get("kind"), item.get("driver")
     if kind == "expectation":
@@ -186,17 +195,28 @@ def _opportunity_phase(board: Board, jm: JourneyMap, item: dict[str, Any],
             if any(p.key == driver for p in phase.pains):
                 return phase.id
         if board.has_table("breaches"):
-            found = board.store.engine.scalar(Query(
-                "SELECT phase FROM breaches WHERE expectation_id = :e GROUP BY phase "
-                "ORDER BY count(*) DESC LIMIT 1", e=driver))
+            found = board.store.engine.scalar(
+                Query(
+                    "SELECT phase FROM breaches WHERE expectation_id = :e GROUP BY phase "
+                    "ORDER BY count(*) DESC LIMIT 1",
+                    e=driver,
+                )
+            )
             return None if found is None else str(found)
     if kind == "topic":
         rows = [r for r in voice_rows if r.get("topic") == driver]
         if rows:
             return str(max(rows, key=lambda r: r.get("texts") or 0).get("phase"))
     if kind == "touchpoint":
-        best = max(((t.value or 0, phase.id) for phase in jm.phases for t in phase.touchpoints
-                    if t.label == driver), default=None)
+        best = max(
+            (
+                (t.value or 0, phase.id)
+                for phase in jm.phases
+                for t in phase.touchpoints
+                if t.label == driver
+            ),
+            default=None,
+        )
         return None if best is None else best[1]
     return None
 
@@ -226,8 +246,7 @@ def _quote_breaches(board: Board, jm: JourneyMap) -> None:
     for phase in jm.phases:
         for pain in phase.pains:
             if pain.key and not pain.quote:
-                pain.quote = board.store.engine.scalar(
-                    Query(_BREACH_QUOTE, expectation=pain.key))
+                pain.quote = board.store.engine.scalar(Query(_BREACH_QUOTE, expectation=pain.key))
 
 
 def _add_topics(board: Board, jm: JourneyMap, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -236,8 +255,9 @@ def _add_topics(board: Board, jm: JourneyMap, params: dict[str, Any]) -> list[di
     if not voice.ok:
         return []
     by_phase = {p.id: p for p in jm.phases}
-    ranked = sorted(voice.rows, key=lambda r: -(r.get("texts") or 0) * (
-        r.get("negative_share") or 0))
+    ranked = sorted(
+        voice.rows, key=lambda r: -(r.get("texts") or 0) * (r.get("negative_share") or 0)
+    )
     for row in ranked:
         column = by_phase.get(str(row.get("phase")))
         if column is None or (row.get("negative_share") or 0) < 0.5:
@@ -245,12 +265,14 @@ def _add_topics(board: Board, jm: JourneyMap, params: dict[str, Any]) -> list[di
         if sum(1 for p in column.pains if p.key is None) >= 1:
             continue
         negative = [q for q in row.get("quotes") or [] if q.get("label") == "negative"]
-        column.pains.append(Named(
-            str(row.get("topic")),
-            round((row.get("texts") or 0) * (row.get("negative_share") or 0)),
-            quote=negative[0]["text"] if negative else None,
-            topic=True,
-        ))
+        column.pains.append(
+            Named(
+                str(row.get("topic")),
+                round((row.get("texts") or 0) * (row.get("negative_share") or 0)),
+                quote=negative[0]["text"] if negative else None,
+                topic=True,
+            )
+        )
     return voice.rows
 
 
@@ -258,8 +280,15 @@ def _add_topics(board: Board, jm: JourneyMap, params: dict[str, Any]) -> list[di
 LABEL_W = 150
 COL_W = 210
 HEAD_H = 44
-LANE_H = {"do": 96, "touchpoints": 112, "volume": 84, "time": 40, "emotion": 110,
-          "pains": 250, "opportunities": 96}
+LANE_H = {
+    "do": 96,
+    "touchpoints": 112,
+    "volume": 84,
+    "time": 40,
+    "emotion": 110,
+    "pains": 250,
+    "opportunities": 96,
+}
 
 
 def wrap(text: str | None, width: int, lines: int) -> list[str]:
@@ -290,8 +319,7 @@ def layout(jm: JourneyMap) -> dict[str, Any]:
             continue
         x = LABEL_W + COL_W * i + COL_W / 2
         score = min(1.0, max(-1.0, float(phase.emotion)))
-        points.append((round(x, 1), round(emotion_top + emotion_h * (1 - score) / 2, 1),
-                       score))
+        points.append((round(x, 1), round(emotion_top + emotion_h * (1 - score) / 2, 1), score))
     return {
         "width": width,
         "height": y + 8,

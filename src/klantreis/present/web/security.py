@@ -55,9 +55,7 @@ def sign_share(secret: str, params: dict[str, Any]) -> str:
 
 def read_share(secret: str, token: str) -> dict[str, Any]:
     try:
-        value = URLSafeTimedSerializer(secret, salt=SHARE_SALT).loads(
-            token, max_age=SHARE_MAX_AGE
-        )
+        value = URLSafeTimedSerializer(secret, salt=SHARE_SALT).loads(token, max_age=SHARE_MAX_AGE)
     except SignatureExpired as exc:
         raise ShareLinkError("this share link has expired") from exc
     except BadSignature as exc:

@@ -54,13 +54,28 @@ _BREACHES = "SELECT * FROM breaches WHERE person_id = :person"
 _DELIGHTS = "SELECT * FROM delights WHERE person_id = :person"
 
 
-KEY_MOMENTS = frozenset({
-    "Order Completed", "Order Cancelled", "Payment Failed", "Order Shipped", "Order Delivered",
-    "Delivery Failed", "Return Requested", "Order Refunded", "Ticket Created", "Ticket Replied",
-    "Ticket Resolved", "Ticket Reopened", "Live Chat Conversation Started",
-    "Live Chat Message Sent", "Live Chat Message Received", "Review Submitted",
-    "Product Reviewed", "Survey Answered",
-})
+KEY_MOMENTS = frozenset(
+    {
+        "Order Completed",
+        "Order Cancelled",
+        "Payment Failed",
+        "Order Shipped",
+        "Order Delivered",
+        "Delivery Failed",
+        "Return Requested",
+        "Order Refunded",
+        "Ticket Created",
+        "Ticket Replied",
+        "Ticket Resolved",
+        "Ticket Reopened",
+        "Live Chat Conversation Started",
+        "Live Chat Message Sent",
+        "Live Chat Message Received",
+        "Review Submitted",
+        "Product Reviewed",
+        "Survey Answered",
+    }
+)
 """What a service conversation needs: orders, deliveries, returns, tickets, chats, reviews."""
 
 
@@ -109,23 +124,71 @@ def timeline(store: Store, person_id: str) -> tuple[dict[str, Any], list[Entry]]
         promised = _day(row["promised"]) if row["promised"] else None
         if row["event"] == "Order Delivered" and promised and row["timestamp"]:
             late = row["timestamp"].date() > promised
-        detail = {k: row[k] for k in ("order_id", "ticket_id", "promised", "rating", "score",
-                                       "kind", "total", "carrier", "title") if row[k]}
-        entries.append(Entry(row["timestamp"], row["event"], row["channel"], row["touchpoint"],
-                             row["phase"], detail, row["text"], late,
-                             direct=row["direct"]))
-    for table, query, kind in (("breaches", _BREACHES, "breach"), ("delights", _DELIGHTS,
-                                                                      "delight")):
+        detail = {
+            k: row[k]
+            for k in (
+                "order_id",
+                "ticket_id",
+                "promised",
+                "rating",
+                "score",
+                "kind",
+                "total",
+                "carrier",
+                "title",
+            )
+            if row[k]
+        }
+        entries.append(
+            Entry(
+                row["timestamp"],
+                row["event"],
+                row["channel"],
+                row["touchpoint"],
+                row["phase"],
+                detail,
+                row["text"],
+                late,
+                direct=row["direct"],
+            )
+        )
+    for table, query, kind in (
+        ("breaches", _BREACHES, "breach"),
+        ("delights", _DELIGHTS, "delight"),
+    ):
         if not store.engine.has_table(table):
             continue
         for row in store.engine.rows(Query(query, person=person_id)):
-            at = next((row[k] for k in ("at", "timestamp", "occurred_at", f"{kind}ed_at",
-                                        f"{kind}d_at") if isinstance(row.get(k), datetime)), None)
-            label = next((str(row[k]) for k in ("expectation", "expectation_id", "label",
-                                                 "rule") if row.get(k)), kind)
-            detail = {k: row[k] for k in ("category", "order_id", "detail", "value")
-                      if row.get(k) is not None}
-            entries.append(Entry(at, label, phase=row.get("phase"), detail=detail,
-                                 breach=kind == "breach", delight=kind == "delight"))
+            at = next(
+                (
+                    row[k]
+                    for k in ("at", "timestamp", "occurred_at", f"{kind}ed_at", f"{kind}d_at")
+                    if isinstance(row.get(k), datetime)
+                ),
+                None,
+            )
+            label = next(
+                (
+                    str(row[k])
+                    for k in ("expectation", "expectation_id", "label", "rule")
+                    if row.get(k)
+                ),
+                kind,
+            )
+            detail = {
+                k: row[k]
+                for k in ("category", "order_id", "detail", "value")
+                if row.get(k) is not None
+            }
+            entries.append(
+                Entry(
+                    at,
+                    label,
+                    phase=row.get("phase"),
+                    detail=detail,
+                    breach=kind == "breach",
+                    delight=kind == "delight",
+                )
+            )
     entries.sort(key=lambda e: (e.at is None, e.at or datetime.min))
     return (person[0] if person else {}), entries

@@ -54,8 +54,14 @@ def expectations(
     """The scorecard (the same structure as `klantreis expectations --json`)."""
     try:
         card = _kr(request, store).expectations(
-            by=by, start=start, end=end, persona=persona, compare=compare, trend=trend,
-            language=language, now=_now(now),
+            by=by,
+            start=start,
+            end=end,
+            persona=persona,
+            compare=compare,
+            trend=trend,
+            language=language,
+            now=_now(now),
         )
     except _ERRORS as exc:
         raise HTTPException(400, str(exc)) from None
@@ -121,8 +127,10 @@ def at_risk(
     """Orders about to break their delivery promise (as `klantreis at-risk --json`)."""
     try:
         result = _kr(request, store).at_risk(
-            now=_now(now), unshipped_hours=unshipped_hours,
-            undelivered_hours=undelivered_hours, overdue=overdue,
+            now=_now(now),
+            unshipped_hours=unshipped_hours,
+            undelivered_hours=undelivered_hours,
+            overdue=overdue,
         )
     except _ERRORS as exc:
         raise HTTPException(400, str(exc)) from None

@@ -51,7 +51,8 @@ def persona_audience(
         raise HTTPException(404, str(exc)) from None
     if format == "csv":
         return Response(
-            to_csv(table), media_type="text/csv",
+            to_csv(table),
+            media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{persona}.csv"'},
         )
     return {"persona": persona, "persons": table.to_pylist()}

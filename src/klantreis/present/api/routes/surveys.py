@@ -57,8 +57,14 @@ button{margin-top:1rem;padding:.6rem 1.4rem}
 )
 
 
-def _page(link: SurveyLink, *, error: str = "", comment: str = "", chosen: int | None = None,
-          thanks: bool = False) -> str:
+def _page(
+    link: SurveyLink,
+    *,
+    error: str = "",
+    comment: str = "",
+    chosen: int | None = None,
+    thanks: bool = False,
+) -> str:
     survey = definitions()[link.kind]
     lang = link.language
     return _PAGE.render(
@@ -117,12 +123,15 @@ class LinkRequest(BaseModel):
 
 
 @router.post("/api/surveys/links")
-def survey_link(body: LinkRequest, request: Request, store: StoreDep, _key: WriteKey
-                ) -> dict[str, str]:
+def survey_link(
+    body: LinkRequest, request: Request, store: StoreDep, _key: WriteKey
+) -> dict[str, str]:
     """A signed survey link for one person (and order); the shop sends it as it likes."""
     try:
-        token = make_token(store, SurveyLink(body.kind, body.user_id, body.anonymous_id,
-                                             body.order_id, body.language))
+        token = make_token(
+            store,
+            SurveyLink(body.kind, body.user_id, body.anonymous_id, body.order_id, body.language),
+        )
     except SurveyError as exc:
         raise InvalidEvent(exc.field, exc.reason) from None
     return {"token": token, "url": str(request.url_for("survey_page", token=token))}
@@ -130,7 +139,10 @@ def survey_link(body: LinkRequest, request: Request, store: StoreDep, _key: Writ
 
 @router.get("/api/surveys/scores")
 def survey_scores(
-    request: Request, store: StoreDep, _who: ReadAccess, by: str = "month",
+    request: Request,
+    store: StoreDep,
+    _who: ReadAccess,
+    by: str = "month",
     kind: str | None = None,
 ) -> list[dict[str, Any]]:
     """NPS / CSAT / CES per month, phase, touchpoint, persona or all."""

@@ -16,9 +16,7 @@ from klantreis.present.cli.commands.journey import journey_map_table
 from klantreis.present.cli.options import StoreOption, console, friendly_errors
 from klantreis.present.export.journey_map_html import write
 
-FOLLOW_UPS: tuple[tuple[str, str], ...] = (
-    ("evaluate_expectations", "checking expectations"),
-)
+FOLLOW_UPS: tuple[tuple[str, str], ...] = (("evaluate_expectations", "checking expectations"),)
 """Analyses that store results the map shows; run when their module is installed."""
 
 
@@ -26,9 +24,9 @@ def register(app: typer.Typer) -> None:
     @app.command("demo")
     @friendly_errors
     def demo_command(
-        out: Annotated[
-            Path, typer.Option("--out", help="Folder for journey-map.html.")
-        ] = Path("klantreis-demo"),
+        out: Annotated[Path, typer.Option("--out", help="Folder for journey-map.html.")] = Path(
+            "klantreis-demo"
+        ),
         store: StoreOption = None,
         persons: Annotated[int, typer.Option(help="Simulated customers.", min=1)] = 2000,
         seed: Annotated[int, typer.Option(help="Simulator seed (same seed, same shop).")] = 7,

@@ -44,9 +44,15 @@ def register(app: typer.Typer) -> None:
         for column in ("#", "what", "kind", "outcome", "effect", "95% CI", "persons"):
             table.add_column(column)
         for i, o in enumerate(found[:limit], start=1):
-            table.add_row(str(i), escape(o["title"]), o["kind"], o["outcome"],
-                          f"{o['effect']:+.3f}", f"{o['ci_low']:+.3f} … {o['ci_high']:+.3f}",
-                          f"{o['persons']:,}")
+            table.add_row(
+                str(i),
+                escape(o["title"]),
+                o["kind"],
+                o["outcome"],
+                f"{o['effect']:+.3f}",
+                f"{o['ci_low']:+.3f} … {o['ci_high']:+.3f}",
+                f"{o['persons']:,}",
+            )
         console.print(table)
         if found:
             console.print(found[0]["method"])

@@ -58,8 +58,13 @@ def discover_command(
     for column in ("persona", "persons", "share", "description", "examples"):
         table.add_column(column)
     for p in found.personas:
-        table.add_row(p.persona, f"{p.size:,}", f"{p.share:.0%}", escape(p.description),
-                      escape(", ".join(p.examples)))
+        table.add_row(
+            p.persona,
+            f"{p.size:,}",
+            f"{p.share:.0%}",
+            escape(p.description),
+            escape(", ".join(p.examples)),
+        )
     console.print(table)
     if found.scores:
         scores = ", ".join(f"{k}: {v}" for k, v in found.scores.items())
@@ -99,8 +104,13 @@ def list_command(store: StoreOption = None, as_json: JsonOption = False) -> None
     for column in ("persona", "source", "persons", "share", "description"):
         table.add_column(column)
     for row in rows:
-        table.add_row(row["persona"], row["source"], f"{row['size']:,}", f"{row['share']:.0%}",
-                      escape(row["description"] or ""))
+        table.add_row(
+            row["persona"],
+            row["source"],
+            f"{row['size']:,}",
+            f"{row['share']:.0%}",
+            escape(row["description"] or ""),
+        )
     console.print(table)
 
 
@@ -147,8 +157,11 @@ def export_command(
             result = notify_entries(kr, persona, webhook)
             console.print(
                 f"{result['sent']:,} of {result['entered']:,} new members of {persona} sent"
-                + (f"; {result['failed']:,} failed, offered again next time"
-                   if result["failed"] else "")
+                + (
+                    f"; {result['failed']:,} failed, offered again next time"
+                    if result["failed"]
+                    else ""
+                )
             )
             return
         text = to_csv(audience(kr, persona))
@@ -164,7 +177,8 @@ def _notify(kr: klantreis.Klantreis) -> None:
     for result in notify_configured(kr):
         err_console.print(
             f"webhook: {result['sent']:,} of {result['entered']:,} new members of "
-            f"{result['persona']} sent", highlight=False,
+            f"{result['persona']} sent",
+            highlight=False,
         )
 
 

@@ -39,6 +39,11 @@ def register(app: typer.Typer) -> None:
         for column in ("#", "product", "score", "similar buyers", "why"):
             table.add_column(column)
         for i, item in enumerate(items, start=1):
-            table.add_row(str(i), item["product_id"], f"{item['score']:.2f}",
-                          str(item["buyers"] or ""), item["why"])
+            table.add_row(
+                str(i),
+                item["product_id"],
+                f"{item['score']:.2f}",
+                str(item["buyers"] or ""),
+                item["why"],
+            )
         console.print(table)

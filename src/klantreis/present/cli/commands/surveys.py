@@ -20,18 +20,27 @@ from klantreis.present.cli.options import (
     print_json,
 )
 
-surveys_app = typer.Typer(help="NPS, CSAT and CES surveys and review requests.",
-                          no_args_is_help=True)
+surveys_app = typer.Typer(
+    help="NPS, CSAT and CES surveys and review requests.", no_args_is_help=True
+)
 
-BaseUrl = Annotated[str, typer.Option("--base-url", help="Where `klantreis serve` is reachable, "
-                                      "e.g. https://shop.example/klantreis")]
+BaseUrl = Annotated[
+    str,
+    typer.Option(
+        "--base-url",
+        help="Where `klantreis serve` is reachable, e.g. https://shop.example/klantreis",
+    ),
+]
 
 
 def _existing(store: object) -> klantreis.Klantreis:
     settings = load_settings(store)  # type: ignore[arg-type]
     if not settings.store.exists():
-        raise CliError(f"store {settings.store} does not exist; run `klantreis demo` or "
-                       "`klantreis import` first", 2)
+        raise CliError(
+            f"store {settings.store} does not exist; run `klantreis demo` or "
+            "`klantreis import` first",
+            2,
+        )
     return klantreis.open(settings.store)
 
 

@@ -17,8 +17,9 @@ from klantreis.present.cli.options import (
 )
 from klantreis.present.web.auth import LOCALES, create_user, delete_user, list_users
 
-users_app = typer.Typer(help="Dashboard users (log in at / of `klantreis serve`).",
-                        no_args_is_help=True)
+users_app = typer.Typer(
+    help="Dashboard users (log in at / of `klantreis serve`).", no_args_is_help=True
+)
 
 
 @users_app.command("create")
@@ -38,8 +39,9 @@ def create(
     ],
     locale: Annotated[
         str | None,
-        typer.Option("--locale", help=f"Interface language ({'/'.join(LOCALES)}); default: "
-                     "the browser's."),
+        typer.Option(
+            "--locale", help=f"Interface language ({'/'.join(LOCALES)}); default: the browser's."
+        ),
     ] = None,
     store: StoreOption = None,
 ) -> None:

@@ -53,8 +53,11 @@ def summary(
         return
     settings = load_settings(store)
     if not settings.store.exists():
-        raise CliError(f"store {settings.store} does not exist; run `klantreis demo` or "
-                       "`klantreis import` first", 2)
+        raise CliError(
+            f"store {settings.store} does not exist; run `klantreis demo` or "
+            "`klantreis import` first",
+            2,
+        )
     with klantreis.open(settings.store) as kr:
         result = kr.voice(topic=topic, phase=phase, persona=persona)
     rows = result.to_pylist()
@@ -69,8 +72,13 @@ def summary(
         trend = "" if row["trend"] is None else f"{row['trend']:+.2f}"
         quotes = "\n".join(f"{q['label'][:3]}: “{q['text'][:120]}”" for q in row["quotes"])
         table.add_row(
-            row["topic"], row["phase"] or "", str(row["texts"]), f"{row['sentiment']:+.2f}",
-            f"{100 * row['negative_share']:.0f}", trend, escape(quotes),
+            row["topic"],
+            row["phase"] or "",
+            str(row["texts"]),
+            f"{row['sentiment']:+.2f}",
+            f"{100 * row['negative_share']:.0f}",
+            trend,
+            escape(quotes),
         )
     console.print(table)
 
@@ -146,8 +154,12 @@ def _print_scores(numbers: list[int], scores: list[TextScore]) -> None:
     table = Table("line", "lang", "sentiment", "label", "topics", "text")
     for number, s in zip(numbers, scores, strict=True):
         table.add_row(
-            str(number), s.language, f"{s.sentiment:+.2f}", s.label,
-            ", ".join(s.topics), escape(s.text[:80]),
+            str(number),
+            s.language,
+            f"{s.sentiment:+.2f}",
+            s.label,
+            ", ".join(s.topics),
+            escape(s.text[:80]),
         )
     console.print(table)
 

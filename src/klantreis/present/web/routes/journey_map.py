@@ -54,13 +54,17 @@ def map_params(persona: str | None, period: str | None, definition: str | None) 
 def personas(board: Board) -> list[dict[str, str]]:
     """Personas to choose from: the personas module's groups, with their names and sizes."""
     if board.has_table("personas"):
-        rows = board.store.engine.rows(Query(
-            "SELECT persona, name, size FROM personas ORDER BY source, size DESC, persona"))
-        return [{"id": str(r["persona"]),
-                 "label": f"{r['name'] or r['persona']} ({r['size'] or 0})"} for r in rows]
+        rows = board.store.engine.rows(
+            Query("SELECT persona, name, size FROM personas ORDER BY source, size DESC, persona")
+        )
+        return [
+            {"id": str(r["persona"]), "label": f"{r['name'] or r['persona']} ({r['size'] or 0})"}
+            for r in rows
+        ]
     if board.has_table("person_personas"):
         rows = board.store.engine.rows(
-            Query("SELECT DISTINCT persona FROM person_personas ORDER BY persona"))
+            Query("SELECT DISTINCT persona FROM person_personas ORDER BY persona")
+        )
         return [{"id": str(r["persona"]), "label": str(r["persona"])} for r in rows]
     return []
 
@@ -95,8 +99,9 @@ def lookup(app: FastAPI, params: dict[str, Any]) -> Lookup:
 
 async def fresh(app: FastAPI, params: dict[str, Any]) -> JourneyMap:
     cache: ResultCache = app.state.web_cache
-    value = await run_in_threadpool(cache.wait, _key(params), _fingerprint(app),
-                                    lambda: _compute(app, params))
+    value = await run_in_threadpool(
+        cache.wait, _key(params), _fingerprint(app), lambda: _compute(app, params)
+    )
     return value  # type: ignore[no-any-return]
 
 
@@ -111,15 +116,25 @@ def draw(jm: JourneyMap, lang: Lang, title: str) -> tuple[str, dict[str, Any]]:
     definition = load_definition(jm.definition)
     phases = [replace(p, label=definition.phase_label(p.id, lang.code)) for p in jm.phases]
     svg = templates.get_template("map.svg").render(
-        phases=phases, geo=geo, lanes=LANES, t=lang, _=lang.gettext, title=title, wrap=wrap,
+        phases=phases,
+        geo=geo,
+        lanes=LANES,
+        t=lang,
+        _=lang.gettext,
+        title=title,
+        wrap=wrap,
         lane_labels={k: wrap(lang.gettext(v), 20, 2) for k, v in LANE_LABELS.items()},
     )
     return svg, geo
 
 
 def _periods(lang: Lang) -> list[tuple[str, str]]:
-    return [("30d", lang.gettext("Last 30 days")), ("90d", lang.gettext("Last 90 days")),
-            ("365d", lang.gettext("Last 12 months")), ("all", lang.gettext("All time"))]
+    return [
+        ("30d", lang.gettext("Last 30 days")),
+        ("90d", lang.gettext("Last 90 days")),
+        ("365d", lang.gettext("Last 12 months")),
+        ("all", lang.gettext("All time")),
+    ]
 
 
 def _title(params: dict[str, Any], lang: Lang) -> str:
@@ -135,13 +150,22 @@ def _page(request: Request, who: Viewer, params: dict[str, Any], **extra: Any) -
     board = Board(request.app.state.settings, get_store(request))
     query = urlencode({k: v for k, v in params.items() if v})
     return render(
-        request, who, "map.html", jm=jm, svg=Markup(svg), params=params, query=query,
+        request,
+        who,
+        "map.html",
+        jm=jm,
+        svg=Markup(svg),
+        params=params,
+        query=query,
         found=found,
-        personas=personas(board), periods=_periods(who.lang),
+        personas=personas(board),
+        periods=_periods(who.lang),
         definitions=[(d, d) for d in builtin_definitions()],
         persona_note=who.lang.gettext(
-            "No personas yet: they appear here once `klantreis personas` has run."),
-        subtitle=_title(params, who.lang), **extra,
+            "No personas yet: they appear here once `klantreis personas` has run."
+        ),
+        subtitle=_title(params, who.lang),
+        **extra,
     )
 
 
@@ -152,8 +176,12 @@ def home(request: Request) -> Response:
 
 
 @router.get("/map", response_class=HTMLResponse)
-def map_page(request: Request, persona: str | None = None, period: str | None = None,
-             definition: str | None = None) -> Response:
+def map_page(
+    request: Request,
+    persona: str | None = None,
+    period: str | None = None,
+    definition: str | None = None,
+) -> Response:
     who = viewer(request)
     return _page(request, who, map_params(persona, period, definition), shared=False)
 
@@ -168,8 +196,9 @@ async def share(request: Request) -> Response:
     who = viewer(request)
     form = await checked_form(request, who)
     params = map_params(form.get("persona"), form.get("period"), form.get("definition"))
-    token = security.sign_share(get_secret(request), {"view": "map", **params,
-                                                      "lang": who.lang.code})
+    token = security.sign_share(
+        get_secret(request), {"view": "map", **params, "lang": who.lang.code}
+    )
     url = str(request.base_url).rstrip("/") + f"/share/{token}"
     return _page(request, who, params, shared=False, share_url=url)
 
@@ -191,23 +220,30 @@ def shared_map(request: Request, token: str) -> Response:
     return _page(request, who, params, shared=True, token=token)
 
 
-async def _export(request: Request, lang: Lang, params: dict[str, Any],
-                  kind: Literal["svg", "png", "pdf"]) -> Response:
+async def _export(
+    request: Request, lang: Lang, params: dict[str, Any], kind: Literal["svg", "png", "pdf"]
+) -> Response:
     jm = await fresh(request.app, params)
     svg, geo = draw(jm, lang, _title(params, lang))
     name = f"journey-map-{params['definition']}.{kind}"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"',
-               "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-               "X-Content-Type-Options": "nosniff"}
+    headers = {
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+        "X-Content-Type-Options": "nosniff",
+    }
     if not jm.phases:
-        return Response(lang.gettext("There is no journey map to export yet."), 404,
-                        media_type="text/plain; charset=utf-8")
+        return Response(
+            lang.gettext("There is no journey map to export yet."),
+            404,
+            media_type="text/plain; charset=utf-8",
+        )
     if kind == "svg":
         body = '<?xml version="1.0" encoding="UTF-8"?>\n' + svg
         return Response(body, media_type="image/svg+xml", headers=headers)
     try:
-        data = await export.render(svg, geo["width"], geo["height"], kind,
-                                   request.app.state.settings)
+        data = await export.render(
+            svg, geo["width"], geo["height"], kind, request.app.state.settings
+        )
     except export.ExportUnavailable as exc:
         return Response(str(exc), 503, media_type="text/plain; charset=utf-8")
     media = "image/png" if kind == "png" else "application/pdf"
@@ -215,16 +251,21 @@ async def _export(request: Request, lang: Lang, params: dict[str, Any],
 
 
 @router.get("/map.{kind}")
-async def map_export(request: Request, kind: Literal["svg", "png", "pdf"],
-                     persona: str | None = None, period: str | None = None,
-                     definition: str | None = None) -> Response:
+async def map_export(
+    request: Request,
+    kind: Literal["svg", "png", "pdf"],
+    persona: str | None = None,
+    period: str | None = None,
+    definition: str | None = None,
+) -> Response:
     who = viewer(request)
     return await _export(request, who.lang, map_params(persona, period, definition), kind)
 
 
 @router.get("/share/{token}/map.{kind}")
-async def shared_export(request: Request, token: str,
-                        kind: Literal["svg", "png", "pdf"]) -> Response:
+async def shared_export(
+    request: Request, token: str, kind: Literal["svg", "png", "pdf"]
+) -> Response:
     try:
         params, lang = _shared_params(request, token)
     except security.ShareLinkError as exc:

@@ -20,8 +20,16 @@ from klantreis.store.query import Query as SqlQuery
 
 router = APIRouter(include_in_schema=False)
 
-ANALYSIS_WORDS = ("kept", "breached", "no data", "no_data", "flat", "improving", "worsening",
-                  "too little data")
+ANALYSIS_WORDS = (
+    "kept",
+    "breached",
+    "no data",
+    "no_data",
+    "flat",
+    "improving",
+    "worsening",
+    "too little data",
+)
 """Status and trend words the expectations analysis returns; the page translates them."""
 
 
@@ -35,12 +43,16 @@ def _app_board(app: FastAPI) -> Board:
 
 def _cut(board: Board, period: str | None, persona: str | None) -> dict[str, Any]:
     since, until = board.period_bounds(period if period in PERIODS else "all")
-    return {"start": since.isoformat() if since else None,
-            "end": until.isoformat() if until else None, "persona": persona or None}
+    return {
+        "start": since.isoformat() if since else None,
+        "end": until.isoformat() if until else None,
+        "persona": persona or None,
+    }
 
 
-def in_background(app: FastAPI, page: str, params: dict[str, Any],
-                  compute: Callable[[Board], dict[str, Outcome]]) -> Lookup:
+def in_background(
+    app: FastAPI, page: str, params: dict[str, Any], compute: Callable[[Board], dict[str, Outcome]]
+) -> Lookup:
     """A page's analyses, from the background cache."""
     cache: ResultCache = app.state.web_cache
     board = _app_board(app)
@@ -48,8 +60,7 @@ def in_background(app: FastAPI, page: str, params: dict[str, Any],
     return cache.lookup(key, board.store.events_fingerprint(), lambda: compute(board))
 
 
-def _show(request: Request, who: Viewer, template: str, found: Lookup, **context: Any
-          ) -> Response:
+def _show(request: Request, who: Viewer, template: str, found: Lookup, **context: Any) -> Response:
     return render(request, who, template, found=found, **(found.value or {}), **context)
 
 
@@ -57,8 +68,10 @@ def expectations_data(app: FastAPI, period: str = "all", persona: str = "") -> L
     cut = _cut(_app_board(app), period, persona)
 
     def compute(board: Board) -> dict[str, Outcome]:
-        return {"scorecard": board.run("expectations", **cut),
-                "pains": board.run("pain_points", **cut)}
+        return {
+            "scorecard": board.run("expectations", **cut),
+            "pains": board.run("pain_points", **cut),
+        }
 
     return in_background(app, "expectations", cut, compute)
 
@@ -70,8 +83,15 @@ def expectations_page(request: Request, period: str = "all", persona: str = "") 
     view = None
     if found.ready and found.value["scorecard"].ok:
         view = charts.expectation_trends(found.value["scorecard"].value, who.lang)
-    return _show(request, who, "expectations.html", found, trends=view,
-                 scorecard_rows=_scorecard_rows(found), pain_rows=_pain_rows(found))
+    return _show(
+        request,
+        who,
+        "expectations.html",
+        found,
+        trends=view,
+        scorecard_rows=_scorecard_rows(found),
+        pain_rows=_pain_rows(found),
+    )
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
@@ -92,8 +112,11 @@ def _pain_rows(found: Lookup) -> list[dict[str, Any]]:
     if not found.ready or not found.value["pains"].ok:
         return []
     value = found.value["pains"].value
-    rows = [row for items in value.values() for row in items] if isinstance(value, dict) else (
-        found.value["pains"].rows)
+    rows = (
+        [row for items in value.values() for row in items]
+        if isinstance(value, dict)
+        else (found.value["pains"].rows)
+    )
     return sorted(rows, key=lambda r: -(r.get("size") or r.get("persons") or 0))
 
 
@@ -103,24 +126,27 @@ def expectation_persons(request: Request, expectation: str) -> Response:
     who = viewer(request)
     board = _board(request)
     breaches = board.run("breaches", expectation=expectation, limit=500)
-    return render(request, who, "expectation_persons.html", expectation=expectation,
-                  breaches=breaches)
+    return render(
+        request, who, "expectation_persons.html", expectation=expectation, breaches=breaches
+    )
 
 
 def event_names(board: Board) -> list[str]:
     if not board.has_table("events"):
         return []
-    rows = board.store.engine.rows(SqlQuery(
-        "SELECT event, count(*) AS n FROM events WHERE event IS NOT NULL "
-        "AND type NOT IN ('identify', 'group', 'alias') GROUP BY event ORDER BY n DESC, event"))
+    rows = board.store.engine.rows(
+        SqlQuery(
+            "SELECT event, count(*) AS n FROM events WHERE event IS NOT NULL "
+            "AND type NOT IN ('identify', 'group', 'alias') GROUP BY event ORDER BY n DESC, event"
+        )
+    )
     return [str(r["event"]) for r in rows]
 
 
 DEFAULT_STEPS = ["Product Viewed", "Product Added", "Checkout Started", "Order Completed"]
 
 
-def funnels_data(app: FastAPI, steps: list[str], period: str = "all", persona: str = ""
-                 ) -> Lookup:
+def funnels_data(app: FastAPI, steps: list[str], period: str = "all", persona: str = "") -> Lookup:
     cut = _cut(_app_board(app), period, persona)
 
     def compute(board: Board) -> dict[str, Outcome]:
@@ -136,8 +162,12 @@ def funnels_data(app: FastAPI, steps: list[str], period: str = "all", persona: s
 
 
 @router.get("/funnels", response_class=HTMLResponse)
-def funnels_page(request: Request, step: list[str] = Query(default=[]),  # noqa: B008
-                 period: str = "all", persona: str = "") -> Response:
+def funnels_page(
+    request: Request,
+    step: list[str] = Query(default=[]),  # noqa: B008
+    period: str = "all",
+    persona: str = "",
+) -> Response:
     who = viewer(request)
     names = event_names(_board(request))
     steps = [s for s in step if s in names] or [s for s in DEFAULT_STEPS if s in names]
@@ -152,17 +182,28 @@ def funnels_page(request: Request, step: list[str] = Query(default=[]),  # noqa:
             sankey = charts.phase_sankey(flow.rows, who.lang)
         if paths.ok:
             path_sankey = charts.path_sankey(paths.value)
-    return _show(request, who, "funnels.html", found, names=names, steps=steps or names[:2],
-                 funnel_chart=funnel_chart, sankey=sankey, path_sankey=path_sankey)
+    return _show(
+        request,
+        who,
+        "funnels.html",
+        found,
+        names=names,
+        steps=steps or names[:2],
+        funnel_chart=funnel_chart,
+        sankey=sankey,
+        path_sankey=path_sankey,
+    )
 
 
 def voice_data(app: FastAPI, period: str = "all", persona: str = "") -> Lookup:
     cut = _cut(_app_board(app), period, persona)
 
     def compute(board: Board) -> dict[str, Outcome]:
-        return {"voice": board.run("voice", **cut),
-                "emotion": board.run("emotion_by_phase", **cut),
-                "surveys": board.run("survey_scores", by="all")}
+        return {
+            "voice": board.run("voice", **cut),
+            "emotion": board.run("emotion_by_phase", **cut),
+            "surveys": board.run("survey_scores", by="all"),
+        }
 
     return in_background(app, "voice", cut, compute)
 

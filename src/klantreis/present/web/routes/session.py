@@ -53,24 +53,41 @@ async def login(request: Request) -> Response:
     throttle = login_throttle(request.app)
     wait = throttle.retry_after(username, address)
     if wait is not None:
-        response = render(request, who, "login.html", status=429,
-                          error=who.lang.gettext(
-                              "Too many failed logins. Try again in {minutes} minutes.",
-                              minutes=max(1, round(wait / 60))),
-                          next_url=safe_next(form.get("next")))
+        response = render(
+            request,
+            who,
+            "login.html",
+            status=429,
+            error=who.lang.gettext(
+                "Too many failed logins. Try again in {minutes} minutes.",
+                minutes=max(1, round(wait / 60)),
+            ),
+            next_url=safe_next(form.get("next")),
+        )
         response.headers["Retry-After"] = str(wait)
         return response
     user = auth.authenticate(store, username, form.get("password", ""))
     if user is None:
         throttle.failed(username, address)
-        return render(request, who, "login.html", status=401,
-                      error=who.lang.gettext("Wrong user name or password."),
-                      next_url=safe_next(form.get("next")))
+        return render(
+            request,
+            who,
+            "login.html",
+            status=401,
+            error=who.lang.gettext("Wrong user name or password."),
+            next_url=safe_next(form.get("next")),
+        )
     token = auth.start_session(store, user.username)
     warm(request.app)
     response = RedirectResponse(safe_next(form.get("next")), status_code=303)
-    response.set_cookie(SESSION_COOKIE, token, max_age=int(auth.SESSION_LIFETIME.total_seconds()),
-                        httponly=True, samesite="lax", secure=secure_cookies(request))
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(auth.SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+    )
     return response
 
 
@@ -94,6 +111,7 @@ async def language(request: Request) -> Response:
     if who.user is not None:
         auth.set_locale(get_store(request), who.user.username, code)
     response = RedirectResponse(safe_next(form.get("next")), status_code=303)
-    response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax",
-                        secure=secure_cookies(request))
+    response.set_cookie(
+        LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax", secure=secure_cookies(request)
+    )
     return response

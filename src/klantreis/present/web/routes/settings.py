@@ -22,8 +22,12 @@ def _context(request: Request) -> dict[str, Any]:
     board = Board(request.app.state.settings, store)
     definition = load_definition(configured_definition(board.kr))
     thresholds, threshold_error = expectation_thresholds(request)
-    return {"keys": list_keys(store), "definition": definition, "thresholds": thresholds,
-            "threshold_error": threshold_error}
+    return {
+        "keys": list_keys(store),
+        "definition": definition,
+        "thresholds": thresholds,
+        "threshold_error": threshold_error,
+    }
 
 
 def _threshold(rule: dict[str, Any]) -> str:
@@ -36,8 +40,10 @@ def _threshold(rule: dict[str, Any]) -> str:
     if rule.get("grace"):
         parts.append(f"+ {_duration(rule['grace'])} grace")
     if rule.get("limit") is not None:
-        parts.append(f"p{rule.get('percentile', 50):g} {rule.get('property')} ≤ "
-                     f"{rule['limit']:g} {rule.get('unit') or ''}".strip())
+        parts.append(
+            f"p{rule.get('percentile', 50):g} {rule.get('property')} ≤ "
+            f"{rule['limit']:g} {rule.get('unit') or ''}".strip()
+        )
     if rule.get("window") is not None:
         parts.append(f"not again within {_duration(rule['window'])}")
     delight = rule.get("delight") or {}
@@ -68,8 +74,9 @@ def expectation_thresholds(request: Request) -> tuple[list[dict[str, Any]], str 
         rules = active_rules(ExpectationSettings.from_settings(request.app.state.settings))
     except ValueError as exc:
         return [], str(exc)
-    return [{**rule.model_dump(), "threshold": _threshold(rule.model_dump())}
-            for rule in rules], None
+    return [
+        {**rule.model_dump(), "threshold": _threshold(rule.model_dump())} for rule in rules
+    ], None
 
 
 @router.get("/settings", response_class=HTMLResponse)
@@ -92,13 +99,15 @@ async def create_key_form(request: Request) -> Response:
     try:
         record, secret = create_key(get_store(request), form.get("name", ""), kind)
     except ApiKeyError as exc:
-        return render(request, who, "settings.html", status=400, error=str(exc),
-                      **_context(request))
+        return render(
+            request, who, "settings.html", status=400, error=str(exc), **_context(request)
+        )
     keyring = getattr(request.app.state, "keyring", None)
     if keyring is not None:
         keyring.reload()
-    return render(request, who, "settings.html", new_key=secret, new_key_name=record.name,
-                  **_context(request))
+    return render(
+        request, who, "settings.html", new_key=secret, new_key_name=record.name, **_context(request)
+    )
 
 
 @router.post("/settings/keys/revoke")
@@ -108,8 +117,9 @@ async def revoke_key_form(request: Request) -> Response:
     try:
         revoke_key(get_store(request), form.get("key_id", ""))
     except ApiKeyError as exc:
-        return render(request, who, "settings.html", status=400, error=str(exc),
-                      **_context(request))
+        return render(
+            request, who, "settings.html", status=400, error=str(exc), **_context(request)
+        )
     keyring = getattr(request.app.state, "keyring", None)
     if keyring is not None:
         keyring.reload()

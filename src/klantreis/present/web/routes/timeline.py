@@ -25,7 +25,16 @@ def timeline_page(request: Request, person: str = "", focus: bool = False) -> Re
     touchpoints = sum(1 for e in entries if not (e.breach or e.delight))
     if focus:
         entries = [e for e in entries if e.breach or e.delight or e.what in KEY_MOMENTS]
-    return render(request, who, "timeline.html", query=person, person_id=person_id,
-                  profile=profile, entries=entries, suggestions=busy_persons(store),
-                  focus=focus, touchpoints=touchpoints,
-                  not_found=bool(person) and person_id is None)
+    return render(
+        request,
+        who,
+        "timeline.html",
+        query=person,
+        person_id=person_id,
+        profile=profile,
+        entries=entries,
+        suggestions=busy_persons(store),
+        focus=focus,
+        touchpoints=touchpoints,
+        not_found=bool(person) and person_id is None,
+    )
