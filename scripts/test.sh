@@ -26,4 +26,5 @@ if [ -f tests/collector/shop/package.json ] && [ ! -d tests/collector/shop/node_
 fi
 
 "$PYTHON" -m ruff check src tests benchmarks
+"$PYTHON" -m ruff format --check src tests benchmarks
 exec "$PYTHON" -m pytest -n 2 "$@"

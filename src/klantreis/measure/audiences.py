@@ -52,16 +52,16 @@ WHERE pp.persona = :persona
 ORDER BY pp.person_id
 """
 
-_NOT_SENT = (
+_NOT_SENT = (  # static text, values bound
     """
 SELECT a.* FROM (
-"""
+"""  # noqa: S608
     + _AUDIENCE
     + """
 ) AS a
 WHERE a.person_id NOT IN (SELECT person_id FROM audience_sent WHERE persona = :persona)
 """
-)  # noqa: S608 - static text, values bound
+)
 
 
 class AudienceError(ValueError):

@@ -44,8 +44,8 @@ interactions AS (
 )"""
 
 
-_RECOMMEND = (
-    "WITH "
+_RECOMMEND = (  # static text, values bound
+    "WITH "  # noqa: S608
     + _INTERACTIONS
     + """,
 mine AS (SELECT * FROM interactions WHERE person_id IN :persons),
@@ -68,7 +68,7 @@ SELECT person_id, product_id, score, buyers FROM scored
 QUALIFY row_number() OVER (PARTITION BY person_id ORDER BY score DESC, product_id) <= :n
 ORDER BY person_id, score DESC, product_id
 """
-)  # noqa: S608 - static text, values bound
+)
 
 _POPULAR = (
     "WITH "
