@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer.main
 
-from klantreis.measure.expectations import alerts, at_risk, ruleset
+from klantreis.act import alerts
+from klantreis.measure.expectations import at_risk, ruleset
 from klantreis.measure.expectations.ruleset import default_rules
 from klantreis.present.api.routes.expectations import router
 from klantreis.present.cli.app import app

@@ -188,7 +188,7 @@ def test_http_voice_routes(tmp_path) -> None:
 
 
 def test_erasure_reaches_scored_voice(shop) -> None:
-    from klantreis.store.privacy import erase_person, export_person
+    from klantreis.privacy import erase_person, export_person
 
     shop.voice()
     exported = export_person(shop.store, "bo")

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from klantreis.collect.surveys import SurveyError, SurveyLink, make_token, read_token
 from klantreis.measure.voice import VoiceScorer
 from klantreis.measure.voice.sentiment import label_for, lexicon_sentiment
-from klantreis.measure.voice.surveys import SurveyError, SurveyLink, make_token, read_token
 from klantreis.store import Store
 
 WORDS = st.sampled_from(

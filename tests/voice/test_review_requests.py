@@ -11,9 +11,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from stories import story
 
-from klantreis.measure.voice.review_requests import send_review_requests
-from klantreis.measure.voice.surveys import answer_survey
-from klantreis.present.notify import SmtpConfig
+from klantreis.act.notify import SmtpConfig
+from klantreis.act.review_requests import send_review_requests
+from klantreis.collect.surveys import answer_survey
 
 
 class Inbox:

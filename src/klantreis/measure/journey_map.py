@@ -24,7 +24,7 @@ from klantreis.model import ensure_built, load_definition
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 TOP = 5
 
@@ -145,7 +145,7 @@ class JourneyMap:
         return pl.from_arrow(self.to_arrow())
 
 
-def _top(kr: Klantreis, cut_tree: Any, column: str, extra: str = "NULL") -> dict[str, list]:
+def _top(kr: Context, cut_tree: Any, column: str, extra: str = "NULL") -> dict[str, list]:
     # column/extra are fixed names from this module, never user input
     sql = _TOP.format(column=column, extra=extra)
     out: dict[str, list[dict[str, Any]]] = {}
@@ -154,7 +154,7 @@ def _top(kr: Klantreis, cut_tree: Any, column: str, extra: str = "NULL") -> dict
     return out
 
 
-def _optional(name: str, kr: Klantreis, **kwargs: Any) -> Any:
+def _optional(name: str, kr: Context, **kwargs: Any) -> Any:
     """Another module's analysis if it is installed and has data; None otherwise."""
     func = get_analysis(name)
     if func is None:
@@ -167,7 +167,7 @@ def _optional(name: str, kr: Klantreis, **kwargs: Any) -> Any:
 
 @analysis("journey_map")
 def journey_map(
-    kr: Klantreis,
+    kr: Context,
     definition: str | None = None,
     *,
     start: str | None = None,
@@ -235,7 +235,7 @@ def journey_map(
 
 
 def _add_emotion(
-    kr: Klantreis, phases: list[PhaseSummary], cut_tree: Any, phase_ids: list[str], cut: Cut
+    kr: Context, phases: list[PhaseSummary], cut_tree: Any, phase_ids: list[str], cut: Cut
 ) -> None:
     voice = _optional("emotion_by_phase", kr, persona=cut.persona)
     if isinstance(voice, dict) and voice:
@@ -257,7 +257,7 @@ def _add_emotion(
         }
 
 
-def _add_pain_points(kr: Klantreis, phases: list[PhaseSummary], cut: Cut) -> None:
+def _add_pain_points(kr: Context, phases: list[PhaseSummary], cut: Cut) -> None:
     pains = _optional("pain_points", kr, persona=cut.persona)
     if not pains:
         return

@@ -43,7 +43,7 @@ from klantreis.model import ensure_built
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 REPEAT_DAYS = 90
 MIN_AFFECTED = 20
@@ -159,7 +159,7 @@ class Opportunity:
     method: str
 
 
-def _orders(kr: Klantreis, cut: Cut) -> pd.DataFrame:
+def _orders(kr: Context, cut: Cut) -> pd.DataFrame:
     tree = Query(ORDERS, repeat_seconds=REPEAT_DAYS * 86400).tree
     select = (
         exp.select("*")
@@ -169,7 +169,7 @@ def _orders(kr: Klantreis, cut: Cut) -> pd.DataFrame:
     return kr.engine.fetch(Query(select)).to_pandas()
 
 
-def _expectation_titles(kr: Klantreis) -> dict[str, str] | None:
+def _expectation_titles(kr: Context) -> dict[str, str] | None:
     """Judge expectations (when that module is installed) and return id -> title."""
     try:
         from klantreis.measure.expectations.cases import ensure_cases
@@ -183,9 +183,7 @@ def _expectation_titles(kr: Klantreis) -> dict[str, str] | None:
     return titles
 
 
-def _drivers(
-    kr: Klantreis, orders: pd.DataFrame
-) -> tuple[pd.DataFrame, dict[str, tuple[str, str]]]:
+def _drivers(kr: Context, orders: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[str, str]]]:
     """0/1 driver columns per order and, per column, (kind, title)."""
     engine = kr.engine
     index = pd.Index(orders["order_id"])
@@ -240,7 +238,7 @@ def _controls(orders: pd.DataFrame) -> pd.DataFrame:
 
 
 def key_drivers(
-    kr: Klantreis, *, persona: str | None = None, outcome: str | None = None
+    kr: Context, *, persona: str | None = None, outcome: str | None = None
 ) -> list[Opportunity]:
     """Every driver's adjusted effect on every outcome the store has data for."""
     import statsmodels.api as sm
@@ -311,7 +309,7 @@ def key_drivers(
 
 @analysis("opportunities")
 def opportunities(
-    kr: Klantreis, *, persona: str | None = None, outcome: str | None = None
+    kr: Context, *, persona: str | None = None, outcome: str | None = None
 ) -> list[dict[str, Any]]:
     """What to fix first: drivers ranked by the outcome they cost, with the evidence."""
     return [asdict(o) for o in key_drivers(kr, persona=persona, outcome=outcome)]

@@ -23,7 +23,7 @@ from klantreis.store.engines.base import Engine
 from klantreis.store.query import identifier
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 MAX_STEPS = 12
 
@@ -255,7 +255,7 @@ def run_paths(
 
 @analysis("paths")
 def paths(
-    kr: Klantreis,
+    kr: Context,
     *,
     start: str | None = None,
     end: str | None = None,

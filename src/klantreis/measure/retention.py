@@ -21,7 +21,7 @@ from klantreis.measure.trees import AnalysisError, fragment, with_ctes
 from klantreis.store.engines.base import Engine
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 Period = Literal["week", "month"]
 ORDER_EVENT = "Order Completed"
@@ -152,7 +152,7 @@ def run_repeat_purchase(
 
 @analysis("retention")
 def retention(
-    kr: Klantreis,
+    kr: Context,
     *,
     period: Period = "week",
     cohort_event: str | None = None,
@@ -177,7 +177,7 @@ def retention(
 
 @analysis("repeat_purchase")
 def repeat_purchase(
-    kr: Klantreis, *, period: Period = "month", order_event: str = ORDER_EVENT, **cut: Any
+    kr: Context, *, period: Period = "month", order_event: str = ORDER_EVENT, **cut: Any
 ) -> pa.Table:
     """Repeat buyers per cohort of first order."""
     engine = prepare(kr)

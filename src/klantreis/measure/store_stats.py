@@ -8,11 +8,11 @@ from klantreis.measure.registry import analysis
 from klantreis.model import ensure_built
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 
 @analysis("stats")
-def store_stats(kr: Klantreis) -> dict[str, Any]:
+def store_stats(kr: Context) -> dict[str, Any]:
     ensure_built(kr)
     engine = kr.engine
     by_name = engine.rows(

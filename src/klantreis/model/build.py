@@ -22,7 +22,7 @@ from klantreis.store.query import Query
 from klantreis.store.schema import TableSpec, register_table
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 SESSION_GAP_MINUTES = 30
 MODEL_VERSION = "1"
@@ -238,7 +238,7 @@ _build_lock = threading.Lock()
 
 
 def ensure_built(
-    kr: Klantreis,
+    kr: Context,
     definition: str | None = None,
     *,
     progress: Callable[[str], None] | None = None,
@@ -270,6 +270,6 @@ def ensure_built(
         return True
 
 
-def configured_definition(kr: Klantreis) -> str:
+def configured_definition(kr: Context) -> str:
     journey = kr.settings.sections.get("journey") or {}
     return str(journey.get("definition") or "six-phase")

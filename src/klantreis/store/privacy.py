@@ -1,21 +1,23 @@
 """Export and erasure of one person, everywhere the person is stored.
 
 A person can be named by any of their ids (user id, anonymous id, stitched person id). The ids
-are resolved through the model's `identities` table, and every table declared in
-`store/schema.py` (including those later modules register) is searched by its person columns.
+are resolved through the model's `identities` table, and every table the caller passes (all of
+them: `klantreis.privacy` collects the declarations of every stage) is searched by its person
+columns.
 Quarantined rows are also matched on their raw text, since an invalid row may not have parsed
 into columns at all.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlglot import exp
 
 from klantreis.store.query import Query, identifier
-from klantreis.store.schema import TABLES
+from klantreis.store.schema import TableSpec
 from klantreis.store.store import Store
 
 MIN_RAW_MATCH = 6
@@ -27,13 +29,6 @@ class PersonIds:
     person: str
     person_ids: set[str] = field(default_factory=set)
     ids: set[str] = field(default_factory=set)
-
-
-def _load_registrations() -> None:
-    """Import every module so that all tables are registered before we search them."""
-    from klantreis.measure.registry import analyses
-
-    analyses()
 
 
 def resolve(store: Store, person: str) -> PersonIds:
@@ -67,8 +62,8 @@ def _where(spec_columns: tuple[str, ...], values: set[str]) -> exp.Expression | 
     return exp.or_(*parts)
 
 
-def _condition(name: str, who: PersonIds) -> exp.Expression | None:
-    spec = TABLES[name]
+def _condition(spec: TableSpec, who: PersonIds) -> exp.Expression | None:
+    name = spec.name
     parts = [
         p
         for p in (
@@ -85,16 +80,15 @@ def _condition(name: str, who: PersonIds) -> exp.Expression | None:
     return exp.or_(*parts) if parts else None
 
 
-def _tables(store: Store) -> list[str]:
-    _load_registrations()
+def _tables(store: Store, tables: Mapping[str, TableSpec]) -> list[TableSpec]:
     return [
-        name
-        for name, spec in TABLES.items()
+        spec
+        for name, spec in tables.items()
         if (spec.person_columns or spec.person_id_columns) and store.engine.has_table(name)
     ]
 
 
-def export_person(store: Store, person: str) -> dict[str, Any]:
+def export_person(store: Store, person: str, tables: Mapping[str, TableSpec]) -> dict[str, Any]:
     """Everything stored about a person, table by table."""
     who = resolve(store, person)
     out: dict[str, Any] = {
@@ -103,8 +97,9 @@ def export_person(store: Store, person: str) -> dict[str, Any]:
         "ids": sorted(who.ids),
         "tables": {},
     }
-    for name in _tables(store):
-        condition = _condition(name, who)
+    for spec in _tables(store, tables):
+        name = spec.name
+        condition = _condition(spec, who)
         if condition is None:
             continue
         query = exp.select("*").from_(identifier(name)).where(condition)
@@ -114,15 +109,16 @@ def export_person(store: Store, person: str) -> dict[str, Any]:
     return out
 
 
-def erase_person(store: Store, person: str) -> dict[str, int]:
+def erase_person(store: Store, person: str, tables: Mapping[str, TableSpec]) -> dict[str, int]:
     """Delete every row about a person; returns rows removed per table."""
     who = resolve(store, person)
     removed: dict[str, int] = {}
     # Both locks: no collector append and no merge of staged events may slip a row of this
     # person into a table after it was cleaned.
     with store.write_lock, store.merge_lock:
-        for name in _tables(store):
-            condition = _condition(name, who)
+        for spec in _tables(store, tables):
+            name = spec.name
+            condition = _condition(spec, who)
             if condition is None:
                 continue
             count_query = exp.select("count(*)").from_(identifier(name)).where(condition)

@@ -27,7 +27,7 @@ from klantreis.model.build import configured_definition
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 _AT_RISK = """
 WITH orders AS (
@@ -100,7 +100,7 @@ class AtRiskSettings:
 
 
 def at_risk_orders(
-    kr: Klantreis,
+    kr: Context,
     *,
     now: datetime | None = None,
     unshipped_hours: float | None = None,

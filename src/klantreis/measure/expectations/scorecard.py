@@ -30,7 +30,7 @@ from klantreis.model.definition import load_definition
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 DIMENSIONS = ("phase", "persona", "week", "carrier", "channel")
 TREND_PERIODS = ("month", "week")
@@ -337,7 +337,7 @@ def _effects(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return result
 
 
-def _groups(kr: Klantreis, by: str, cut_tree: exp.Expression) -> list[dict[str, Any]]:
+def _groups(kr: Context, by: str, cut_tree: exp.Expression) -> list[dict[str, Any]]:
     if by == "persona":
         if not kr.engine.has_table("person_personas"):
             raise ScorecardError("no personas yet: run `klantreis personas discover` first")
@@ -370,7 +370,7 @@ def _delight_rate(delighted: int, cases: int) -> dict[str, Any]:
 
 
 def build_scorecard(
-    kr: Klantreis,
+    kr: Context,
     *,
     by: str | None = None,
     start: str | None = None,
@@ -438,7 +438,7 @@ def _margin(rule: Rule) -> str | None:
 
 
 def _score(
-    kr: Klantreis,
+    kr: Context,
     rule: Rule,
     case_set: CaseSet,
     count: dict[str, Any] | None,

@@ -20,7 +20,7 @@ from klantreis.measure.trees import AnalysisError
 from klantreis.store.engines.base import Engine
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 StepLike = str | FunnelStep | Mapping[str, Any]
 
@@ -82,7 +82,7 @@ def _fast(engine: Engine, spec: FunnelSpec, cut: exp.Expression) -> FunnelResult
 
 @analysis("funnel")
 def funnel(
-    kr: Klantreis,
+    kr: Context,
     steps: Sequence[StepLike],
     *,
     window: str | int = "7d",

@@ -22,7 +22,7 @@ from klantreis.model import ensure_built
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 FIELDS = ("orders", "events", "first_seen", "last_seen", "consent_marketing", "user_id")
 OPS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "present", "absent")
@@ -66,7 +66,7 @@ def builtin_rules() -> str:
     return resources.files("klantreis.measure.personas").joinpath("rules.yaml").read_text()
 
 
-def rules_path(kr: Klantreis, given: Path | None = None) -> Path | None:
+def rules_path(kr: Context, given: Path | None = None) -> Path | None:
     """--rules, else [personas] rules in klantreis.toml, else ./personas.yaml, else built-in."""
     if given is not None:
         return given
@@ -196,7 +196,7 @@ def members_query(rule: RulePersona) -> Query:
     return Query(select.where(rule.condition.copy()))
 
 
-def apply_rules(kr: Klantreis, path: Path | None = None) -> dict[str, int]:
+def apply_rules(kr: Context, path: Path | None = None) -> dict[str, int]:
     """Evaluate every rule persona and store its members; returns persona -> persons."""
     rules = load_rules(rules_path(kr, path))
     ensure_built(kr)

@@ -18,7 +18,8 @@ from klantreis.measure.voice.topics import PHASE_OF_TOPIC, TOPICS
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis, Result
+    from klantreis.measure.result import Result
+    from klantreis.model.context import Context
 
 OTHER = "other"
 TREND_DAYS = 90
@@ -127,7 +128,7 @@ GROUP BY phase
 """
 
 
-def prepare(kr: Klantreis) -> None:
+def prepare(kr: Context) -> None:
     """Bring the model and the scored voice up to date when the store can be written."""
     if kr.store.read_only:
         return
@@ -146,7 +147,7 @@ def _validate(topic: str | None, phase: str | None) -> None:
 
 
 def _query(
-    kr: Klantreis, tail: str, cut: Cut, topic: str | None, phase: str | None, **params: Any
+    kr: Context, tail: str, cut: Cut, topic: str | None, phase: str | None, **params: Any
 ) -> pa.Table:
     journeys = kr.engine.has_table("journey_events")
     head = _WITH_JOURNEYS if journeys else _WITHOUT_JOURNEYS
@@ -163,7 +164,7 @@ def _query(
 
 @analysis("voice")
 def voice(
-    kr: Klantreis,
+    kr: Context,
     topic: str | None = None,
     phase: str | None = None,
     *,
@@ -176,7 +177,7 @@ def voice(
     `trend` is the mean sentiment of the last 90 days minus that of the 90 days before them
     (counted back from the newest text), None when either window is empty.
     """
-    from klantreis.api import Result
+    from klantreis.measure.result import Result
 
     _validate(topic, phase)
     prepare(kr)
@@ -229,7 +230,7 @@ def voice(
 
 @analysis("emotion_by_phase")
 def emotion_by_phase(
-    kr: Klantreis,
+    kr: Context,
     *,
     start: str | None = None,
     end: str | None = None,

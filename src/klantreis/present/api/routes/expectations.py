@@ -11,8 +11,8 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
+from klantreis.act.alerts import AlertError
 from klantreis.api import Klantreis
-from klantreis.measure.expectations.alerts import AlertError
 from klantreis.measure.expectations.at_risk import AtRiskError
 from klantreis.measure.expectations.rules import RuleError
 from klantreis.measure.expectations.scorecard import ScorecardError

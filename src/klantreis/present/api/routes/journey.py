@@ -10,7 +10,7 @@ from klantreis.api import Klantreis
 from klantreis.measure.filters import FilterError
 from klantreis.model.definition import DefinitionError
 from klantreis.present.api.deps import FromDate, ReadAccess, StoreDep, ToDate
-from klantreis.store.privacy import export_person
+from klantreis.privacy import export_person
 
 router = APIRouter(prefix="/api", tags=["journey"])
 

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 import klantreis
-from klantreis.measure.expectations.alerts import check_alerts
+from klantreis.act.alerts import check_alerts
 from klantreis.measure.expectations.scorecard import DIMENSIONS, Scorecard
 from klantreis.present.cli.options import (
     CliError,

@@ -11,7 +11,8 @@ from rich.markup import escape
 from rich.table import Table
 
 import klantreis
-from klantreis.measure.audiences import audience, notify_configured, notify_entries, to_csv
+from klantreis.act.audiences import notify_configured, notify_entries
+from klantreis.measure.audiences import audience, to_csv
 from klantreis.measure.personas import assign_new, discover
 from klantreis.measure.personas.rules import apply_rules
 from klantreis.present.cli.options import (

@@ -15,7 +15,7 @@ from klantreis.present.cli.options import (
     open_store,
     print_json,
 )
-from klantreis.store.privacy import erase_person, export_person
+from klantreis.privacy import erase_person, export_person
 
 
 def register(app: typer.Typer) -> None:

@@ -8,8 +8,8 @@ import typer
 from rich.table import Table
 
 import klantreis
+from klantreis.collect.surveys import SurveyError, SurveyLink, make_token
 from klantreis.config import load_settings
-from klantreis.measure.voice.surveys import SurveyError, SurveyLink, make_token
 from klantreis.present.cli.options import (
     CliError,
     JsonOption,
@@ -108,8 +108,8 @@ def send_requests(
 
     Example: klantreis surveys send-review-requests --base-url https://shop.example/klantreis
     """
-    from klantreis.measure.voice.review_requests import send_review_requests
-    from klantreis.present.notify import SmtpConfig
+    from klantreis.act.notify import SmtpConfig
+    from klantreis.act.review_requests import send_review_requests
 
     with _existing(store) as kr:
         smtp = SmtpConfig.from_settings(kr.settings)

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from klantreis.act.notify import SmtpConfig, send_email
 from klantreis.collect.events import canonical_event, now_utc
-from klantreis.measure.voice.surveys import SurveyLink, make_token, survey_text
-from klantreis.present.notify import SmtpConfig, send_email
+from klantreis.collect.surveys import SurveyLink, make_token, survey_text
 from klantreis.store.query import Query
 from klantreis.store.schema import EVENT_ARROW_SCHEMA, TableSpec, register_table
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 REQUESTS_TABLE = register_table(
     TableSpec(
@@ -83,7 +83,7 @@ def _message(language: str, order_id: str, url: str) -> tuple[str, str, str]:
 
 
 def send_review_requests(
-    kr: Klantreis,
+    kr: Context,
     smtp: SmtpConfig,
     *,
     base_url: str,
@@ -117,7 +117,7 @@ def send_review_requests(
     return run
 
 
-def _remember(kr: Klantreis, due: dict[str, object], kind: str) -> None:
+def _remember(kr: Context, due: dict[str, object], kind: str) -> None:
     order_id = str(due["order_id"])
     with kr.store.write_lock:
         kr.store.connection.execute(

@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
+from klantreis.act.notify import SmtpConfig, WebhookError, post_webhook, send_email
 from klantreis.config import config_path
 from klantreis.measure.expectations.cases import ensure_cases
 from klantreis.measure.expectations.rules import parse_duration
-from klantreis.present.notify import SmtpConfig, WebhookError, post_webhook, send_email
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 _PERIOD_COUNTS = """
 WITH decided AS (
@@ -142,7 +142,7 @@ def _ts(value: datetime) -> exp.Expression:
 
 
 def check_alerts(
-    kr: Klantreis, *, now: datetime | None = None, send: bool = True
+    kr: Context, *, now: datetime | None = None, send: bool = True
 ) -> list[AlertOutcome]:
     """Evaluate every [[alerts]] rule at `now` (default: the latest event) and send triggers."""
     case_set = ensure_cases(kr, now=now)

@@ -1,0 +1,49 @@
+"""Export and erasure of one person across every stage's tables.
+
+Tables are declared where they are owned (`store.schema.register_table` at import of the
+owning module). The store's privacy functions search the tables they are given; this module
+gives them all, from the explicit list of owning modules below, so the store never imports the
+stages above it to find them. `tests/test_architecture.py` fails when a module that declares a
+table is missing here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from klantreis.store import privacy
+from klantreis.store.schema import TABLES, TableSpec
+from klantreis.store.store import Store
+
+TABLE_MODULES = (
+    "klantreis.store.schema",
+    "klantreis.store.store",
+    "klantreis.collect.keys",
+    "klantreis.model.build",
+    "klantreis.measure.expectations.cases",
+    "klantreis.measure.personas.tables",
+    "klantreis.measure.voice.stored",
+    "klantreis.measure.voice.training",
+    "klantreis.act.audiences",
+    "klantreis.act.review_requests",
+    "klantreis.present.web.auth",
+)
+"""Every module that declares a table with `register_table`."""
+
+
+def declared_tables() -> dict[str, TableSpec]:
+    """Every declared table, by name."""
+    for name in TABLE_MODULES:
+        importlib.import_module(name)
+    return dict(TABLES)
+
+
+def export_person(store: Store, person: str) -> dict[str, Any]:
+    """Everything stored about a person, table by table (`klantreis privacy export`)."""
+    return privacy.export_person(store, person, declared_tables())
+
+
+def erase_person(store: Store, person: str) -> dict[str, int]:
+    """Delete every row about a person; rows removed per table (`klantreis privacy erase`)."""
+    return privacy.erase_person(store, person, declared_tables())
