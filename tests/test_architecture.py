@@ -125,3 +125,30 @@ def test_every_module_that_declares_a_table_is_listed_for_privacy():
     declaring = {_module_name(p) for p in PACKAGE.rglob("*.py") if _declares_a_table(p)}
     assert declaring - set(TABLE_MODULES) == set()
     assert "klantreis.measure.personas.tables" in declaring  # the scan finds declarations
+
+
+# Errors a presenter shows in its own shape, outside the common base on purpose: the
+# collector's documented 400 body and the dashboard's form errors.
+OWN_SHAPE = {"InvalidEvent", "UserError", "ShareLinkError"}
+
+
+def test_every_error_a_user_can_fix_has_the_common_base():
+    """Each presenter has one handler for `KlantreisError`; an error class outside it would
+    fall through to a 500 or a traceback."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from klantreis.errors import KlantreisError
+
+    outside = []
+    for info in pkgutil.walk_packages(klantreis.__path__, "klantreis."):
+        if ".simulator" in info.name or info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ != module.__name__ or not issubclass(cls, ValueError):
+                continue
+            if not issubclass(cls, KlantreisError) and name not in OWN_SHAPE:
+                outside.append(f"{module.__name__}.{name}")
+    assert outside == []

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from klantreis.errors import KlantreisError
+
 DEFAULT_STORE = "klantreis.duckdb"
 
 
-class ConfigError(ValueError):
+class ConfigError(KlantreisError):
     """klantreis.toml is unreadable or names an unknown setting value."""
 
 

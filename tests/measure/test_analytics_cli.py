@@ -51,7 +51,9 @@ def test_funnel_command_json(store_file: Path):
 
 
 def test_paths_and_retention_commands(store_file: Path):
-    paths = run("paths", "--start", "Product Viewed", "--by", "event", "--store", str(store_file))
+    paths = run(
+        "paths", "--from-event", "Product Viewed", "--by", "event", "--store", str(store_file)
+    )
     assert paths["persons"] == 3
     assert paths["paths"][0]["persons"] == 1
     retention = run("retention", "--store", str(store_file))

@@ -109,5 +109,5 @@ def test_unreachable_server_sends_nothing_and_remembers_nothing(kr) -> None:
 
 
 def test_base_url_must_be_http(kr, smtp) -> None:
-    with pytest.raises(ValueError, match="base_url must be http"):
+    with pytest.raises(ValueError, match="base_url: must be http"):
         send_review_requests(kr, smtp[0], base_url="javascript:alert(1)")

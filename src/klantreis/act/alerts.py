@@ -23,6 +23,7 @@ from sqlglot import exp
 
 from klantreis.act.notify import SmtpConfig, WebhookError, post_webhook, send_email
 from klantreis.config import config_path
+from klantreis.errors import KlantreisError
 from klantreis.measure.expectations.cases import ensure_cases
 from klantreis.measure.expectations.rules import parse_duration
 from klantreis.store.query import Query
@@ -45,7 +46,7 @@ FROM decided WHERE decided_at > :start AND decided_at <= :end
 """
 
 
-class AlertError(ValueError):
+class AlertError(KlantreisError):
     """An [[alerts]] rule in klantreis.toml that cannot work; names the rule and field."""
 
 

@@ -18,6 +18,7 @@ import pyarrow as pa
 from klantreis.act.notify import SmtpConfig, send_email
 from klantreis.collect.events import canonical_event, now_utc
 from klantreis.collect.surveys import SurveyLink, make_token, survey_text
+from klantreis.errors import KlantreisError
 from klantreis.store.query import Query
 from klantreis.store.schema import EVENT_ARROW_SCHEMA, TableSpec, register_table
 
@@ -94,7 +95,7 @@ def send_review_requests(
     from klantreis.model import ensure_built
 
     if not base_url.startswith(("http://", "https://")):
-        raise ValueError(f"base_url must be http(s): {base_url!r}")
+        raise KlantreisError(f"must be http(s): {base_url!r}", field="base_url")
     store = kr.store
     with store.write_lock:
         store.connection.execute(REQUESTS_TABLE.ddl)

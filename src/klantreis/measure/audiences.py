@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from klantreis.errors import KlantreisError
 from klantreis.measure.registry import analysis
 from klantreis.store.query import Query
 
@@ -37,7 +38,7 @@ ORDER BY pp.person_id
 """
 
 
-class AudienceError(ValueError):
+class AudienceError(KlantreisError):
     """An unknown segment, or no personas stored yet."""
 
 

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 from sqlglot import exp
 
+from klantreis.errors import KlantreisError
 from klantreis.measure.filters import Cut
 from klantreis.measure.registry import analysis
 from klantreis.model import ensure_built
@@ -137,7 +138,7 @@ SAME_ACT = {
 review score come from other texts about the order (tickets, chats, surveys), and so on."""
 
 
-class OpportunityError(ValueError):
+class OpportunityError(KlantreisError):
     """An unknown outcome."""
 
 

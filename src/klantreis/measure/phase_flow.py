@@ -80,15 +80,15 @@ def run_phase_transitions(engine: Engine, cut: exp.Expression | None = None) -> 
 
 @analysis("time_in_phase")
 def time_in_phase(
-    kr: Context, *, since: str | None = None, until: str | None = None, persona: str | None = None
+    kr: Context, *, start: str | None = None, end: str | None = None, persona: str | None = None
 ) -> pa.Table:
     engine = prepare(kr)
-    return run_time_in_phase(engine, Cut.parse(since, until, persona).condition(engine))
+    return run_time_in_phase(engine, Cut.parse(start, end, persona).condition(engine))
 
 
 @analysis("phase_transitions")
 def phase_transitions(
-    kr: Context, *, since: str | None = None, until: str | None = None, persona: str | None = None
+    kr: Context, *, start: str | None = None, end: str | None = None, persona: str | None = None
 ) -> pa.Table:
     engine = prepare(kr)
-    return run_phase_transitions(engine, Cut.parse(since, until, persona).condition(engine))
+    return run_phase_transitions(engine, Cut.parse(start, end, persona).condition(engine))

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from klantreis.errors import KlantreisError
 from klantreis.measure.registry import analysis
 from klantreis.model import ensure_built
 from klantreis.store.query import Query
@@ -92,7 +93,7 @@ SELECT DISTINCT person_id FROM identities WHERE id = :who OR person_id = :who
 """
 
 
-class RecommendError(ValueError):
+class RecommendError(KlantreisError):
     """Unknown person."""
 
 

@@ -27,13 +27,13 @@ def _load_all() -> None:
     global _loaded
     if _loaded:
         return
-    _loaded = True
     import klantreis.measure as measure
     import klantreis.model as model
 
     for package in (model, measure):
         for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             importlib.import_module(info.name)
+    _loaded = True  # only once every module loaded: a failed import is raised again, not hidden
 
 
 def get_analysis(name: str) -> Callable[..., Any] | None:

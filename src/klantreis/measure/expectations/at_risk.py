@@ -22,6 +22,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from klantreis.config import config_path
+from klantreis.errors import KlantreisError
 from klantreis.model import ensure_built, load_definition
 from klantreis.model.build import configured_definition
 from klantreis.store.query import Query
@@ -75,7 +76,7 @@ ORDER BY hours_left, order_id
 """
 
 
-class AtRiskError(ValueError):
+class AtRiskError(KlantreisError):
     """Thresholds in klantreis.toml [at_risk] that make no sense."""
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import sqlglot
 from sqlglot import exp
 
+from klantreis.errors import KlantreisError
 from klantreis.measure.expectations import stats
 from klantreis.measure.expectations.cases import CaseSet, ensure_cases
 from klantreis.measure.expectations.rules import PercentileRule, Rule
@@ -36,7 +37,7 @@ DIMENSIONS = ("phase", "persona", "week", "carrier", "channel")
 TREND_PERIODS = ("month", "week")
 
 
-class ScorecardError(ValueError):
+class ScorecardError(KlantreisError):
     """A scorecard request that cannot be answered (unknown dimension or period)."""
 
 

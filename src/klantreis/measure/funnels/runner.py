@@ -14,6 +14,7 @@ from klantreis.measure.funnels import fast
 from klantreis.measure.funnels.query import dropoffs_query, previous_steps, steps_query
 from klantreis.measure.funnels.result import FunnelResult, assemble
 from klantreis.measure.funnels.steps import FunnelSpec, FunnelStep
+from klantreis.measure.names import Names
 from klantreis.measure.registry import analysis
 from klantreis.measure.source import prepare, require_table
 from klantreis.measure.trees import AnalysisError
@@ -113,6 +114,9 @@ def funnel(
         attribution_step=attribution_step,
     )
     engine = prepare(kr)
+    names = Names(kr, engine)
+    names.steps("step", spec.steps)
+    names.steps("exclude", spec.exclusions)
     cut = Cut.parse(start, end, persona).condition(engine)
     return run_funnel(engine, spec, cut, fast_path=fast_path)
 

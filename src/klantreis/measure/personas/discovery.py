@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from klantreis.errors import KlantreisError
 from klantreis.measure.personas import tables
 from klantreis.measure.personas.description import describe, name_groups, slug, traits_of
 from klantreis.measure.personas.features import matrix, person_features, usable_features
@@ -36,7 +37,7 @@ MIN_EVENTS = 3
 """Persons with fewer events (a single page view) say too little to be grouped."""
 
 
-class DiscoveryError(ValueError):
+class DiscoveryError(KlantreisError):
     """Too few persons or no usable features to discover personas."""
 
 

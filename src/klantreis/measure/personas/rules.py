@@ -17,6 +17,7 @@ import pyarrow as pa
 import yaml
 from sqlglot import exp
 
+from klantreis.errors import KlantreisError
 from klantreis.measure.personas import tables
 from klantreis.model import ensure_built
 from klantreis.store.query import Query
@@ -31,7 +32,7 @@ _WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
-class RuleError(ValueError):
+class RuleError(KlantreisError):
     """A rule file that cannot be used; the message names file, line and column."""
 
 

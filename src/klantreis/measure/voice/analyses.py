@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from klantreis.errors import KlantreisError
 from klantreis.measure.filters import Cut
 from klantreis.measure.registry import analysis
 from klantreis.measure.voice.stored import update_voice
@@ -27,7 +28,7 @@ QUOTES_NEGATIVE = 2
 QUOTES_POSITIVE = 1
 
 
-class VoiceQueryError(ValueError):
+class VoiceQueryError(KlantreisError):
     """A filter value that names no topic or phase."""
 
 
@@ -141,9 +142,11 @@ def prepare(kr: Context) -> None:
 
 def _validate(topic: str | None, phase: str | None) -> None:
     if topic is not None and topic not in (*TOPICS, OTHER):
-        raise VoiceQueryError(f"topic {topic!r} is not one of: {', '.join((*TOPICS, OTHER))}")
+        raise VoiceQueryError(
+            f"{topic!r} is not one of: {', '.join((*TOPICS, OTHER))}", field="topic"
+        )
     if phase is not None and not phase.strip():
-        raise VoiceQueryError("phase must not be empty")
+        raise VoiceQueryError("must not be empty", field="phase")
 
 
 def _query(

@@ -27,6 +27,7 @@ from klantreis.collect.events import InvalidEvent
 from klantreis.collect.ingest import Ingest, Overloaded, WriterStopped
 from klantreis.collect.keys import KeyRing
 from klantreis.config import Settings, load_settings
+from klantreis.errors import KlantreisError
 from klantreis.present.api import routes
 from klantreis.store import Store, StoreLockedError
 
@@ -67,6 +68,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InvalidEvent)
     async def _invalid_event(_: Request, exc: InvalidEvent) -> JSONResponse:
         return _error(400, exc.reason, field=exc.field)
+
+    @app.exception_handler(KlantreisError)
+    async def _user_error(_: Request, exc: KlantreisError) -> JSONResponse:
+        # The one handler for every error a user can fix: the message and the field it names.
+        return _error(400, str(exc), field=exc.field)
 
     @app.exception_handler(Overloaded)
     async def _overloaded(_: Request, exc: Overloaded) -> JSONResponse:

@@ -7,8 +7,6 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from klantreis.api import Klantreis
-from klantreis.measure.filters import FilterError
-from klantreis.model.definition import DefinitionError
 from klantreis.present.api.deps import FromDate, ReadAccess, StoreDep, ToDate
 from klantreis.privacy import export_person
 
@@ -31,12 +29,9 @@ def journey_map(
     language: str = Query("en", pattern="^(en|nl|da)$"),
 ) -> dict[str, Any]:
     """The journey map as JSON (the same structure as `klantreis map --json`)."""
-    try:
-        result = _kr(request, store).journey_map(
-            definition, start=start, end=end, persona=persona, language=language
-        )
-    except (DefinitionError, FilterError) as exc:
-        raise HTTPException(400, str(exc)) from None
+    result = _kr(request, store).journey_map(
+        definition, start=start, end=end, persona=persona, language=language
+    )
     return result.to_dict()
 
 

@@ -14,6 +14,7 @@ from klantreis.present.cli.options import (
     StoreOption,
     console,
     friendly_errors,
+    open_klantreis,
     print_json,
 )
 
@@ -61,7 +62,7 @@ def register(app: typer.Typer) -> None:
         Example: klantreis engine export-parquet lake/
         """
         tables = table or [*DEFAULT_TABLES, *OPTIONAL_TABLES]
-        with klantreis.open(store) as kr:
+        with open_klantreis(store) as kr:
             written = export_parquet(kr, folder, tables)
         if as_json:
             print_json({"folder": str(folder), "tables": written})
