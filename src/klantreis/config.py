@@ -51,6 +51,11 @@ def load_settings(store: str | os.PathLike[str] | None = None) -> Settings:
     engine_section = dict(data.get("engine", {}))
     path = store or os.environ.get("KLANTREIS_STORE") or store_section.get("path") or DEFAULT_STORE
     engine = str(os.environ.get("KLANTREIS_ENGINE") or engine_section.pop("name", "duckdb"))
-    if engine not in {"duckdb", "spark"}:
-        raise ConfigError(f"{config_path()}: [engine] name = {engine!r}; use 'duckdb' or 'spark'")
+    from klantreis.store.engines import engines  # the registry; light, no engine client
+
+    if engine not in engines():
+        raise ConfigError(
+            f"{config_path()}: [engine] name = {engine!r}; use one of {', '.join(engines())}",
+            field="engine.name",
+        )
     return Settings(Path(path), engine, engine_section, data)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+KNOWN = ("events_path", "master", "remote", "shuffle_partitions", "driver_memory")
+
 
 @dataclass(frozen=True)
 class SparkConfiguration:
@@ -30,7 +32,7 @@ class SparkConfiguration:
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> SparkConfiguration:
-        known = {"events_path", "master", "remote", "shuffle_partitions", "driver_memory"}
+        known = set(KNOWN)
         unknown = set(options) - known
         if unknown:
             from klantreis.config import ConfigError
