@@ -10,7 +10,9 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from klantreis.errors import KlantreisError
 
@@ -21,6 +23,23 @@ class ConfigError(KlantreisError):
     """klantreis.toml is unreadable or names an unknown setting value."""
 
 
+class SectionSettings(BaseModel):
+    """A typed section of klantreis.toml: unknown keys refused, values checked and converted.
+
+    Each section is one model, declared by the module that owns it (`[smtp]` in
+    `act/notify/smtp.py`, `[at_risk]` in `measure/expectations/at_risk.py`, ...) and read with
+    `settings.section(Model)`; a bad value is a `ConfigError` naming `[section] key`.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    SECTION: ClassVar[str]
+    ERROR: ClassVar[type[ConfigError]] = ConfigError
+    """Raised for a bad value; a section may name its own subclass of ConfigError."""
+
+
+S = TypeVar("S", bound=SectionSettings)
+
+
 @dataclass(frozen=True)
 class Settings:
     store: Path
@@ -28,6 +47,45 @@ class Settings:
     engine_options: dict[str, Any] = field(default_factory=dict)
     sections: dict[str, Any] = field(default_factory=dict)
     """Every section of klantreis.toml, for modules with settings of their own (alerts, smtp)."""
+
+    def section(self, model: type[S]) -> S:
+        """The `[model.SECTION]` section, typed; defaults when klantreis.toml has none."""
+        return parse_section(model, self.sections.get(model.SECTION))
+
+    def has_section(self, name: str) -> bool:
+        return bool(self.sections.get(name))
+
+
+def parse_section(model: type[S], raw: Any) -> S:
+    """`raw` (a section's table) as `model`; `ConfigError` naming the first bad key."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            "expected a table of settings",
+            field=model.SECTION,
+            label=f"{config_path()} [{model.SECTION}]",
+        )
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = ".".join(str(part) for part in error["loc"]) or model.SECTION
+        where = f"{config_path()} [{model.SECTION}]"
+        if error["type"] == "extra_forbidden":
+            known = ", ".join(model.model_fields)
+            raise model.ERROR(
+                f"unknown setting {key!r} (known: {known})",
+                field=f"{model.SECTION}.{key}",
+                label=where,
+            ) from None
+        described = model.model_fields.get(str(error["loc"][0])) if error["loc"] else None
+        reason = (
+            f"{described.description}, not {error['input']!r}"
+            if described is not None and described.description
+            else error["msg"]
+        )
+        raise model.ERROR(reason, field=f"{model.SECTION}.{key}", label=f"{where} {key}") from None
 
 
 def config_path() -> Path:
@@ -55,7 +113,8 @@ def load_settings(store: str | os.PathLike[str] | None = None) -> Settings:
 
     if engine not in engines():
         raise ConfigError(
-            f"{config_path()}: [engine] name = {engine!r}; use one of {', '.join(engines())}",
+            f"[engine] name = {engine!r}; use one of {', '.join(engines())}",
             field="engine.name",
+            label=str(config_path()),
         )
     return Settings(Path(path), engine, engine_section, data)

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from klantreis.act.notify.webhook import post_webhook
-from klantreis.measure.audiences import AUDIENCE_SQL, AudienceError, check_segment
+from klantreis.measure.audiences import AUDIENCE_SQL, check_segment
+from klantreis.measure.personas.settings import PersonasSettings
 from klantreis.store.query import Query
 from klantreis.store.schema import TableSpec, register_table
 from klantreis.store.store import utcnow
@@ -88,13 +89,10 @@ def notify_configured(kr: Context) -> list[dict[str, Any]]:
         notify = ["first-time-buyers", "careful-comparers"]
 
     Run after personas change (`personas rules`, `discover`, `assign` call it)."""
-    section = kr.settings.sections.get("personas") or {}
-    url, segments = section.get("webhook"), section.get("notify") or []
-    if not url or not segments:
+    section = kr.settings.section(PersonasSettings)
+    if not section.webhook or not section.notify:
         return []
-    if not isinstance(segments, list):
-        raise AudienceError("klantreis.toml: [personas] notify must be a list of persona ids")
-    return [notify_entries(kr, str(segment), str(url)) for segment in segments]
+    return [notify_entries(kr, segment, section.webhook) for segment in section.notify]
 
 
 def _remember(kr: Context, persona: str, url: str, persons: list[str], status: int) -> None:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlglot import exp
 
+from klantreis.config import SectionSettings
 from klantreis.model.definition import JourneyDefinition, load_definition
 from klantreis.model.identities import build_identities
 from klantreis.store.engines.base import Engine
@@ -270,6 +271,12 @@ def ensure_built(
         return True
 
 
+class JourneySettings(SectionSettings):
+    """`[journey] definition`: a built-in definition's name or a definition file."""
+
+    SECTION: ClassVar[str] = "journey"
+    definition: str = "six-phase"
+
+
 def configured_definition(kr: Context) -> str:
-    journey = kr.settings.sections.get("journey") or {}
-    return str(journey.get("definition") or "six-phase")
+    return kr.settings.section(JourneySettings).definition

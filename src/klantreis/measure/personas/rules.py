@@ -19,6 +19,7 @@ from sqlglot import exp
 
 from klantreis.errors import KlantreisError
 from klantreis.measure.personas import tables
+from klantreis.measure.personas.settings import PersonasSettings
 from klantreis.model import ensure_built
 from klantreis.store.query import Query
 
@@ -71,7 +72,7 @@ def rules_path(kr: Context, given: Path | None = None) -> Path | None:
     """--rules, else [personas] rules in klantreis.toml, else ./personas.yaml, else built-in."""
     if given is not None:
         return given
-    configured = (kr.settings.sections.get("personas") or {}).get("rules")
+    configured = kr.settings.section(PersonasSettings).rules
     if configured:
         return Path(configured)
     local = Path("personas.yaml")
