@@ -79,13 +79,17 @@ def parse_section(model: type[S], raw: Any) -> S:
                 field=f"{model.SECTION}.{key}",
                 label=where,
             ) from None
-        described = model.model_fields.get(str(error["loc"][0])) if error["loc"] else None
-        reason = (
-            f"{described.description}, not {error['input']!r}"
-            if described is not None and described.description
-            else error["msg"]
-        )
+        reason = explain(model, error)
         raise model.ERROR(reason, field=f"{model.SECTION}.{key}", label=f"{where} {key}") from None
+
+
+def explain(model: type[BaseModel], error: Any) -> str:
+    """A pydantic error in words: the field's description (what it wants) and the value given,
+    else pydantic's own message without its `Value error, ` prefix."""
+    described = model.model_fields.get(str(error["loc"][0])) if error["loc"] else None
+    if described is not None and described.description and error["type"] != "value_error":
+        return f"{described.description}, not {error['input']!r}"
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 def config_path() -> Path:
