@@ -15,17 +15,21 @@ from klantreis.collect.vocabulary import EVENTS
 from klantreis.errors import UnknownName
 from klantreis.store.engines.base import Engine
 
+_STORED = 'SELECT DISTINCT "event" FROM {table} WHERE "event" IS NOT NULL'
+
 if TYPE_CHECKING:
     from klantreis.measure.funnels.steps import FunnelStep
     from klantreis.model.context import Context
 
 
 def stored_events(engine: Engine) -> set[str]:
-    table = "phase_map" if engine.has_table("phase_map") else "journey_events"
-    if not engine.has_table(table):
-        return set()
-    rows = engine.rows(f'SELECT DISTINCT "event" FROM {table} WHERE "event" IS NOT NULL')  # noqa: S608
-    return {r["event"] for r in rows}
+    """Event names in the store: from `phase_map` (one row per name), which the model builds
+    and `klantreis engine export-parquet` exports; else a scan of `journey_events`."""
+    if engine.has_table("phase_map"):
+        return {r["event"] for r in engine.rows(_STORED.format(table="phase_map"))}
+    if engine.has_table("journey_events"):
+        return {r["event"] for r in engine.rows(_STORED.format(table="journey_events"))}
+    return set()
 
 
 def known_phases(kr: Context) -> set[str]:

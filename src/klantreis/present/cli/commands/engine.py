@@ -18,7 +18,7 @@ from klantreis.present.cli.options import (
     print_json,
 )
 
-DEFAULT_TABLES = ("events", "journey_events", "persons", "sessions", "journeys")
+DEFAULT_TABLES = ("events", "journey_events", "persons", "sessions", "journeys", "phase_map")
 OPTIONAL_TABLES = ("person_personas",)
 
 
