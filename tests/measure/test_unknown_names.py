@@ -195,3 +195,11 @@ def test_http_paths_period_and_events(client: TestClient):
     response = client.get("/api/paths", params={"start_event": "Product Viewed", "by": "event"})
     assert response.status_code == 200, response.text
     assert response.json()["persons"] == 2
+
+
+def test_openapi_documents_the_error_body(client: TestClient):
+    spec = client.get("/openapi.json").json()
+    body = spec["components"]["schemas"]["ErrorBody"]["properties"]
+    assert set(body) == {"error", "detail", "field"}
+    funnel = spec["paths"]["/api/funnel"]["get"]["responses"]["400"]
+    assert funnel["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")

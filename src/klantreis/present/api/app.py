@@ -19,6 +19,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -57,6 +58,21 @@ class CollectorCORS:
             await self.cors(scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+
+class ErrorBody(BaseModel):
+    """The body of every 4xx/5xx answer (collector and read API alike)."""
+
+    error: str = Field(description="What is wrong, in one line.")
+    detail: str = Field(description="The same text, where FastAPI clients look for it.")
+    field: str | None = Field(
+        None, description="The parameter or setting at fault (e.g. `step`, `start`, `window`)."
+    )
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "Bad input: the message names what and where."}
+}
 
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
@@ -150,6 +166,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         version="0.1.0",
         description="Collector (Segment HTTP Tracking API) and read API of klantreis.",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     app.state.settings = settings
     app.state.store = None
