@@ -133,6 +133,7 @@ def test_old_names_fail_loudly_in_python(store_file: Path):
         with pytest.raises(FilterError) as caught:
             kr.paths(start="Products Searched")  # the old event parameter
         assert caught.value.field == "start"
+        assert "start_event" in str(caught.value)
         with pytest.raises(TypeError):
             kr.paths(since="2026-04-01")
         with pytest.raises(TypeError):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pyarrow as pa
 from sqlglot import exp
 
-from klantreis.measure.filters import Cut
+from klantreis.measure.filters import Cut, FilterError
 from klantreis.measure.names import Names
 from klantreis.measure.registry import analysis
 from klantreis.measure.source import prepare, require_table
@@ -278,7 +278,14 @@ def paths(
     names = Names(kr, engine)
     names.event("start_event", start_event)
     names.event("end_event", end_event)
-    cut = Cut.parse(start, end, persona).condition(engine)
+    try:
+        period = Cut.parse(start, end, persona)
+    except FilterError as exc:  # most likely code from when `start` named the first event
+        raise FilterError(
+            f"{exc.reason}; the events a path runs between are `start_event`/`end_event`",
+            field=exc.field,
+        ) from None
+    cut = period.condition(engine)
     return run_paths(
         engine,
         start_event=start_event,
