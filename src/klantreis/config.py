@@ -73,7 +73,7 @@ def parse_section(model: type[S], raw: Any) -> S:
         key = ".".join(str(part) for part in error["loc"]) or model.SECTION
         where = f"{config_path()} [{model.SECTION}]"
         if error["type"] == "extra_forbidden":
-            known = ", ".join(model.model_fields)
+            known = ", ".join(model.model_fields) or "none"
             raise model.ERROR(
                 f"unknown setting {key!r} (known: {known})",
                 field=f"{model.SECTION}.{key}",

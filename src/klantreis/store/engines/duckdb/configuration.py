@@ -8,22 +8,18 @@ never passes for a tuned engine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
-KNOWN: tuple[str, ...] = ()
+from klantreis.config import SectionSettings, parse_section
 
 
-@dataclass(frozen=True)
-class DuckDBConfiguration:
+class DuckDBConfiguration(SectionSettings):
+    SECTION: ClassVar[str] = "engine"
+
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> DuckDBConfiguration:
-        unknown = sorted(set(options) - set(KNOWN))
-        if unknown:
-            from klantreis.config import ConfigError
+        """The `[engine]` table (without `name`); DuckDB takes no settings yet."""
+        return parse_section(cls, options)
 
-            raise ConfigError(
-                f"[engine] has unknown setting(s) {unknown} for duckdb; it takes none",
-                field="engine",
-            )
-        return cls()
+
+KNOWN = tuple(DuckDBConfiguration.model_fields)
