@@ -39,6 +39,10 @@ _EVENT_NAMES = ", ".join(name for name, _ in EVENT_COLUMNS)
 class StoreLockedError(RuntimeError):
     """Another process holds the store file open for writing."""
 
+    def __init__(self, message: str, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
 
 @dataclass
 class AppendResult:
@@ -74,7 +78,8 @@ class Store:
             if "lock" in str(exc).lower():
                 raise StoreLockedError(
                     f"store {self.path} is open in another klantreis process "
-                    "(is `klantreis serve` running?); stop it or use its HTTP API"
+                    "(is `klantreis serve` running?); stop it or use its HTTP API",
+                    self.path,
                 ) from exc
             raise
         self.read_only = read_only
