@@ -250,7 +250,9 @@ def ensure_built(
     """
     definition = definition or configured_definition(kr)
     resolved = load_definition(definition)
-    with _build_lock, kr.store.write_lock:
+    # Not the store's write lock: the build only reads `events` (a snapshot) and replaces
+    # derived tables, so the collector keeps committing while a model is built beside it.
+    with _build_lock:
         fingerprint = "|".join(
             (MODEL_VERSION, resolved.model_dump_json(), kr.store.events_fingerprint())
         )

@@ -31,7 +31,7 @@ class ServerFile:
     def new(cls, store: Path, host: str, port: int, token: str | None = None) -> ServerFile:
         # A server listening on every address is still reached on loopback by the CLI, and
         # the admin route accepts loopback clients only.
-        local = "127.0.0.1" if host in ("0.0.0.0", "", "localhost") else host  # noqa: S104
+        local = "127.0.0.1" if host in ("0.0.0.0", "", "localhost") else host
         if local == "::":
             local = "::1"
         if ":" in local:

@@ -12,47 +12,67 @@ from __future__ import annotations
 
 import shutil
 import sys
-from pathlib import Path
+from pathlib import Path, PurePath
+from typing import Any, get_args
 
-import click
 import httpx
 import typer
 
 from klantreis.present.api.server_file import read_server_file
 from klantreis.store import StoreLockedError
 
+# Typer's command objects are read by their documented attributes only (`params`, `opts`,
+# `param_type_name`, ...): Typer has changed which click classes it is built on across releases.
 
-def _leaf(argv: list[str]) -> tuple[click.Command, int]:
+
+def _leaf(argv: list[str]) -> tuple[Any, int]:
     """The subcommand that `argv` runs and the index of its first own token."""
     from klantreis.present.cli.app import app
 
-    command: click.Command = typer.main.get_command(app)
+    command: Any = typer.main.get_command(app)
     index = 0
-    while isinstance(command, click.Group):
+    while hasattr(command, "get_command"):
         while index < len(argv) and argv[index].startswith("-"):
             index += 1
         if index >= len(argv):
             break
-        sub = command.get_command(click.Context(command), argv[index])
+        sub = command.get_command(command.context_class(command), argv[index])
         if sub is None:
             break
         command, index = sub, index + 1
     return command, index
 
 
+def _is_path(param: Any) -> bool:
+    kind = getattr(param, "type", None)  # click's own parameters
+    if kind is not None:
+        return type(kind).__name__ == "Path"
+    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+    for each in (annotation, *get_args(annotation)):
+        if isinstance(each, type) and issubclass(each, PurePath):
+            return True
+    return False
+
+
 def absolute_paths(argv: list[str], cwd: Path) -> list[str]:
     """`argv` with every path-typed option value and argument made absolute against `cwd`."""
     command, start = _leaf(argv)
-    options: dict[str, click.Option] = {}
+    options: dict[str, Any] = {}
     for param in command.params:
-        if isinstance(param, click.Option):
+        if param.param_type_name == "option":
             for name in (*param.opts, *param.secondary_opts):
                 options[name] = param
-    arguments = [p for p in command.params if isinstance(p, click.Argument)]
+    arguments = [p for p in command.params if p.param_type_name == "argument"]
 
-    def absolute(value: str, param: click.Parameter) -> str:
-        if not isinstance(param.type, click.Path) or value in ("", "-"):
+    def absolute(value: str, param: Any) -> str:
+        if value in ("", "-"):
             return value
+        if not _is_path(param):
+            # Options that take a name or a file (`--mapping orders.yaml`): a file the caller
+            # can see is meant.
+            named = param.param_type_name == "option" and (cwd / value).is_file()
+            if not named or Path(value).is_absolute():
+                return value
         path = Path(value).expanduser()
         return str(path if path.is_absolute() else cwd / path)
 
@@ -87,6 +107,35 @@ def absolute_paths(argv: list[str], cwd: Path) -> list[str]:
     return out
 
 
+def caller_values(argv: list[str]) -> list[str]:
+    """Options whose values come from the caller's environment or a prompt, made explicit.
+
+    The server has neither the caller's environment (`KLANTREIS_USER_PASSWORD`, ...) nor its
+    terminal, so prompts are answered here, before the command is sent.
+    """
+    command, start = _leaf(argv)
+    if hasattr(command, "get_command"):
+        return []
+    ctx = command.make_context(command.name or "", list(argv[start:]))
+    extra: list[str] = []
+    for param in command.params:
+        if param.param_type_name != "option" or param.name in (None, "store"):
+            continue
+        source = ctx.get_parameter_source(param.name)
+        if getattr(source, "name", None) not in ("ENVIRONMENT", "PROMPT"):
+            continue
+        value = ctx.params.get(param.name)
+        if value is None:
+            continue
+        if param.is_flag:
+            names = param.opts if value else param.secondary_opts
+            extra.extend(names[:1])
+        else:
+            for each in value if param.multiple else [value]:
+                extra.extend([param.opts[0], str(each)])
+    return extra
+
+
 def forward(argv: list[str], error: StoreLockedError) -> int | None:
     """Run `argv` in the server holding the locked store; None when no server can be reached."""
     if error.path is None:
@@ -100,7 +149,7 @@ def forward(argv: list[str], error: StoreLockedError) -> int | None:
         response = httpx.post(
             f"{server.url}/admin/cli",
             json={
-                "argv": absolute_paths(argv, Path.cwd()),
+                "argv": absolute_paths([*argv, *caller_values(argv)], Path.cwd()),
                 "store": server.store,
                 "columns": shutil.get_terminal_size().columns if sys.stdout.isatty() else None,
             },

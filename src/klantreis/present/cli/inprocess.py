@@ -17,7 +17,6 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-import click
 import typer
 
 _buffers: contextvars.ContextVar[tuple[io.StringIO, io.StringIO] | None] = contextvars.ContextVar(
@@ -65,6 +64,27 @@ def _install() -> None:
             sys.stderr = _Stream(sys.stderr, 1)  # type: ignore[assignment]
 
 
+def _reported(exc: Exception, err: io.StringIO) -> int:
+    """Exit code of a command that raised, with what the CLI would have printed for it.
+
+    Typer's exceptions are recognised by what they carry (`exit_code`, `show`): which click
+    classes they derive from has changed across Typer releases.
+    """
+    name = type(exc).__name__
+    if name == "Abort":
+        err.write("Aborted!\n")
+        return 1
+    code = getattr(exc, "exit_code", None)
+    if isinstance(code, int):
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show(file=err)
+        return code
+    # a bug in a command must not take the server's route down with it
+    err.write("".join(traceback.format_exception(exc)))
+    return 1
+
+
 @dataclass
 class Outcome:
     exit_code: int
@@ -92,19 +112,10 @@ def run_command(argv: list[str], columns: int | None = None) -> Outcome:
         try:
             result = command.main(args=list(argv), prog_name="klantreis", standalone_mode=False)
             code = result if isinstance(result, int) else 0
-        except click.exceptions.Exit as exc:
-            code = exc.exit_code
-        except click.ClickException as exc:
-            exc.show(file=err)
-            code = exc.exit_code
-        except click.exceptions.Abort:
-            err.write("Aborted!\n")
-            code = 1
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        except Exception:  # a bug in a command must not take the server's route down with it
-            traceback.print_exc(file=err)
-            code = 1
+        except Exception as exc:
+            code = _reported(exc, err)
     finally:
         _buffers.reset(token)
         for each, width in widths:

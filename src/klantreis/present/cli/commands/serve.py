@@ -57,9 +57,7 @@ def register(app: typer.Typer) -> None:
                 timeout_graceful_shutdown=10,
             )
         )
-        threading.Thread(
-            target=_advertise_when_listening, args=(server, app), daemon=True
-        ).start()
+        threading.Thread(target=_advertise_when_listening, args=(server, app), daemon=True).start()
         server.run()
 
 
