@@ -141,7 +141,7 @@ def test_every_command_works_beside_a_server_under_load(running: Server, tmp_pat
     deadline = time.monotonic() + 2
     while time.monotonic() < deadline:
         found = httpx.get(
-            f"{running.url}/v1/messages/{last}", auth=(running.write_key, ""), timeout=5
+            f"{running.url}/v1/messages/{last}", auth=(running.read_key, ""), timeout=5
         )
         if found.status_code == 200:
             break
