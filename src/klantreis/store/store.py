@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -237,6 +239,22 @@ class Store:
         if not spec.derived and not self.read_only:
             with self.write_lock:
                 self._con.execute(spec.ddl).fetchall()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything this thread runs on the store in the block commits at once, or not at all.
+
+        For results made of several tables (the model, the expectation cases): a reader, or a
+        restart after a crash, sees the previous result or the new one, never half of each.
+        """
+        con = self.connection
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
 
     # -- small key/value state -------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:

@@ -24,11 +24,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from klantreis.api import Klantreis
 from klantreis.collect.events import InvalidEvent
 from klantreis.collect.ingest import Ingest, Overloaded, WriterStopped
 from klantreis.collect.keys import KeyRing
 from klantreis.config import Settings, load_settings
 from klantreis.present.api import routes
+from klantreis.present.api.routine import start_routine
 from klantreis.present.api.server_file import ServerFile
 from klantreis.store import Store, StoreLockedError
 from klantreis.store.sharing import lend
@@ -154,10 +156,13 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         app.state.keyring = KeyRing(handle)
         app.state.ingest = ingest
         app.state.admin_token = secrets.token_urlsafe(32)
+        routine = start_routine(app, Klantreis.over(handle, settings))
         try:
             with lend(handle):
                 yield
         finally:
+            if routine is not None:
+                routine.stop()  # the running job finishes (or its transaction is dropped)
             if app.state.server_file is not None:
                 app.state.server_file.remove()
                 app.state.server_file = None

@@ -8,6 +8,7 @@ that channel, with the same output and exit code (present/cli/forward.py).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Annotated, Any
@@ -46,6 +47,12 @@ def register(app: typer.Typer) -> None:
             f"klantreis serving {settings.store} on http://{host}:{port}", highlight=False
         )
         app = create_app(settings)
+        # The routine's and the collector's own messages go where uvicorn's go.
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+        package_log = logging.getLogger("klantreis")
+        package_log.addHandler(handler)
+        package_log.setLevel(logging.INFO)
         server = uvicorn.Server(
             uvicorn.Config(
                 app,
