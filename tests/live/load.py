@@ -44,7 +44,10 @@ class Load:
                     for mid in ids
                 ]
                 started = time.monotonic()
-                response = http.post("/v1/batch", json={"batch": batch}, timeout=30)
+                try:
+                    response = http.post("/v1/batch", json={"batch": batch}, timeout=30)
+                except httpx.TransportError:  # the server stopped: what was sent is unknown
+                    return
                 self.slowest = max(self.slowest, time.monotonic() - started)
                 if response.status_code == 200:
                     self.acknowledged.extend(ids)
