@@ -71,33 +71,67 @@ def test_jobs_run_by_themselves_and_show_in_status(tmp_path: Path) -> None:
     )
 
 
-def test_a_server_killed_mid_build_leaves_no_half_model(tmp_path: Path) -> None:
+def _time_job_on_a_copy(store: Path, job: str) -> float:
+    """How long the job takes on this store (on a copy, in this process)."""
+    import shutil
+
+    from klantreis.measure.expectations.cases import ensure_cases
+    from klantreis.model import ensure_built
+
+    copy = store.with_name("copy.duckdb")
+    shutil.copy(store, copy)
+    with klantreis.open(copy) as kr:
+        started = time.monotonic()
+        ensure_built(kr)
+        if job == "cases":
+            started = time.monotonic()
+            ensure_cases(kr)
+        return time.monotonic() - started
+
+
+JOB_TABLES = {
+    "model": (MODEL_TABLES, "model_fingerprint"),
+    "cases": (("expectation_cases", "breaches", "delights"), "expectations_fingerprint"),
+}
+
+
+@pytest.mark.parametrize("job", sorted(JOB_TABLES))
+def test_a_server_killed_mid_job_leaves_no_half_result(tmp_path: Path, job: str) -> None:
+    tables, meta_key = JOB_TABLES[job]
     store = _shop(tmp_path / "shop.duckdb", 600)
-    config = _routine(model=3600, voice=0, cases=0, alerts=0, review_requests=0, dashboard=0)
+    config = _routine(
+        model=3600,
+        voice=0,
+        cases=3600 if job == "cases" else 0,
+        alerts=0,
+        review_requests=0,
+        dashboard=0,
+    )
+    took = _time_job_on_a_copy(store, job)
     server = Server(store, config=config)
     server.start()
-    deadline = time.monotonic() + 120
-    while "routine job model started" not in server.log.read_text():
-        assert time.monotonic() < deadline, "the model job never started"
+    deadline = time.monotonic() + 180
+    while f"routine job {job} started" not in server.log.read_text():
+        assert time.monotonic() < deadline, f"the {job} job never started"
         time.sleep(0.01)
+    time.sleep(took / 2)  # halfway through, when part of the result would be written
     server.kill()
     with Store(store, read_only=True) as handle:
-        con = handle.connection
-        present = {
-            name
-            for (name,) in con.execute(
-                "SELECT table_name FROM information_schema.tables"
-            ).fetchall()
-        }
-        fingerprint = handle.get_meta("model_fingerprint")
-        built = [t for t in MODEL_TABLES if t in present]
-        assert built in ([], list(MODEL_TABLES)), f"half a model: {built}"
-        assert (fingerprint is None) == (built == [])
-    # and the next start completes it
+        found = handle.connection.execute(
+            "SELECT table_name FROM information_schema.tables"
+        ).fetchall()
+        present = {name for (name,) in found}
+        built = [t for t in tables if t in present]
+        assert built in ([], list(tables)), f"half a result of {job}: {built}"
+        assert (handle.get_meta(meta_key) is None) == (built == [])
+    # the next start completes it
     server.start()
+    deadline = time.monotonic() + 180
+    while f"routine job {job} done" not in server.log.read_text().rsplit("Started server", 1)[-1]:
+        assert time.monotonic() < deadline, f"the {job} job did not finish after a restart"
+        time.sleep(0.1)
     server.stop()
-    rows = server.stored("SELECT count(*) FROM journey_events")
-    assert rows[0][0] > 0
+    assert server.stored(f"SELECT count(*) FROM {tables[-1]}")[0][0] >= 0
 
 
 def test_sigterm_under_load_loses_no_acknowledged_event(tmp_path: Path) -> None:
