@@ -27,6 +27,7 @@ TABLE_MODULES = (
     "klantreis.measure.voice.training",
     "klantreis.act.audiences",
     "klantreis.act.review_requests",
+    "klantreis.present.api.routine",
     "klantreis.present.web.auth",
 )
 """Every module that declares a table with `register_table`."""

@@ -17,6 +17,7 @@ import klantreis
 from klantreis.config import load_settings
 from klantreis.errors import KlantreisError
 from klantreis.store import Store, StoreLockedError
+from klantreis.store.sharing import borrowed
 
 console = Console()
 err_console = Console(stderr=True)
@@ -69,7 +70,9 @@ def friendly_errors(func: F) -> F:
             return func(*args, **kwargs)
         except CliError as exc:
             raise fail(str(exc), exc.code) from None
-        except (KlantreisError, StoreLockedError, FileNotFoundError) as exc:
+        except StoreLockedError:
+            raise  # `main()` forwards the command to the server that holds the store
+        except (KlantreisError, FileNotFoundError) as exc:
             raise fail(str(exc), 2) from None
         except ValueError as exc:
             # Validation inside settings parsers (pydantic models, mappings) that has not
@@ -86,10 +89,11 @@ def existing_store(store: Path | None) -> Path:
 
     A missing file is an error (exit 2), not a new empty store: a mistyped --store would
     otherwise answer with zeros. Only commands that create stores (`demo`, `import`, `serve`,
-    `keys create`, `users create`) pass `create=True` to `open_store`.
+    `keys create`, `users create`) pass `create=True` to `open_store`. A store lent by
+    `klantreis serve` (a forwarded command) exists by definition.
     """
     path = load_settings(store).store
-    if not path.exists():
+    if borrowed(path, explicit=store is not None) is None and not path.exists():
         raise CliError(
             f"store {path} does not exist; run `klantreis demo` or `klantreis import` first",
             2,
@@ -99,7 +103,8 @@ def existing_store(store: Path | None) -> Path:
 
 def open_klantreis(store: Path | None) -> klantreis.Klantreis:
     """The Python API over the existing store the options name (see `existing_store`)."""
-    return klantreis.open(existing_store(store))
+    existing_store(store)
+    return klantreis.open(store)
 
 
 @contextmanager
@@ -107,7 +112,12 @@ def open_store(
     store: Path | None, *, read_only: bool = False, create: bool = False
 ) -> Iterator[Store]:
     """The store named by the options; with `create`, made when it does not exist yet."""
-    path = load_settings(store).store if create else existing_store(store)
+    settings = load_settings(store)
+    shared = borrowed(settings.store, explicit=store is not None)
+    if shared is not None:  # a command forwarded to `klantreis serve`: its open store
+        yield shared
+        return
+    path = settings.store if create else existing_store(store)
     handle = Store(path, read_only=read_only)
     try:
         yield handle
