@@ -10,7 +10,7 @@ from typing import Any
 
 from klantreis.measure.voice.language import detect_language
 from klantreis.measure.voice.model import SentimentModel
-from klantreis.measure.voice.sentiment import LexiconSentiment, lexicon_sentiment
+from klantreis.measure.voice.out_of_box import DayOneSentiment, day_one_sentiment
 from klantreis.measure.voice.topics import PHASE_OF_TOPIC, detect_topics
 
 _MARKUP = re.compile(r"<[^>]{0,200}>|\[/?[a-z]{1,10}\]", re.IGNORECASE)
@@ -46,12 +46,12 @@ class TextScore:
 LEXICON_LANGUAGES = ("nl", "da", "en", "de", "pt")
 
 
-def _lexicon_any(text: str, language: str) -> LexiconSentiment:
-    """The lexicon of the text's language; for a text too short to tell (`und`: "Top!",
-    "recomendo"), the lexicon that knows most of its words."""
+def _lexicon_any(text: str, language: str) -> DayOneSentiment:
+    """What ships for the text's language; for a text too short to tell (`und`: "Top!",
+    "recomendo"), the language whose lexicon knows most of its words."""
     if language != "und":
-        return lexicon_sentiment(text, language)
-    tried = [lexicon_sentiment(text, lang) for lang in LEXICON_LANGUAGES]
+        return day_one_sentiment(text, language)
+    tried = [day_one_sentiment(text, lang) for lang in LEXICON_LANGUAGES]
     return max(tried, key=lambda s: s.hits)
 
 

@@ -13,7 +13,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from klantreis.measure.voice.lexicons import grammar, lexicon
+from klantreis.measure.voice.lexicons import excess_words, grammar, lexicon
 
 LABELS = ("negative", "neutral", "positive")
 NEUTRAL_BAND = 0.05
@@ -80,7 +80,7 @@ def _normalise(total: float) -> float:
 
 def lexicon_sentiment(text: str, language: str) -> LexiconSentiment:
     """Score one text with the lexicon of its language (neutral when we have none)."""
-    if language == "en":
+    if language == "en" and not _OWN_RULES_FOR_ENGLISH:
         polarity = _vader().polarity_scores(text)
         compound = float(polarity["compound"])
         return LexiconSentiment(
@@ -90,16 +90,49 @@ def lexicon_sentiment(text: str, language: str) -> LexiconSentiment:
             polarity["neg"],
             int(polarity["pos"] > 0) + int(polarity["neg"] > 0),
         )
+    valences = clause_valences(tokens(text), language)
+    total = sum(valences)
+    score = _normalise(total) if valences else 0.0
+    return LexiconSentiment(
+        score,
+        label_for(score),
+        sum(v for v in valences if v > 0),
+        -sum(v for v in valences if v < 0),
+        len(valences),
+    )
+
+
+_OWN_RULES_FOR_ENGLISH = True
+"""English through the same rules as the other languages (VADER's lexicon plus our own words
+and phrases) rather than vaderSentiment's analyzer, which knows no multi-word phrases."""
+_EXCESS_VALENCE = -0.6 * 4
+_SO = {"nl": "zo", "da": "så", "en": "so", "de": "so", "pt": "tão"}
+
+
+def clause_valences(toks: list[str], language: str) -> list[float]:
+    """Valence of each sentiment word or phrase after negation, intensifiers, "too" and
+    contrast: the words before "but"/"maar"/"men" count half, those after it one and a half.
+    """
     words = lexicon(language)
     rules = grammar()
     negations = rules["negations"].get(language, frozenset())
     boosters = rules["intensifiers"].get(language, frozenset())
     contrasts = rules["contrasts"].get(language, frozenset())
-    toks = tokens(text)
+    too = rules["too"].get(language, frozenset())
+    excess = excess_words(language)
     valences: list[float] = []
     contrast_at = -1
     i = 0
     while i < len(toks):
+        if toks[i] in too and i + 1 < len(toks):
+            after = toks[i + 1]
+            if after in excess or words.get(after, 0.0) > 0 or (
+                (base := _inflection_base(after, words)) is not None and words[base] > 0
+            ):
+                boosted = i > 0 and toks[i - 1] in boosters | {"veel", "alt", "way", "much"}
+                valences.append(_EXCESS_VALENCE * (1.3 if boosted else 1.0))
+                i += 2
+                continue
         for size in (3, 2, 1):
             phrase = " ".join(toks[i : i + size])
             if size <= len(toks) - i and phrase in words:
@@ -120,7 +153,11 @@ def lexicon_sentiment(text: str, language: str) -> LexiconSentiment:
                 break
         if any(t in boosters for t in window[-1:]):
             valence += math.copysign(_BOOST * 4, valence)
-        if any(t in negations for t in window):
+        negated = [k for k, t in enumerate(window) if t in negations]
+        if negated and window[negated[-1] + 1 : negated[-1] + 2] == [_SO.get(language)]:
+            # "nooit zo slecht", "never so bad": the negation intensifies
+            valence += math.copysign(_BOOST * 4, valence)
+        elif negated and " " not in phrase:
             valence *= _NEGATION_FACTOR
         valences.append(valence)
         i += size
@@ -128,12 +165,4 @@ def lexicon_sentiment(text: str, language: str) -> LexiconSentiment:
         valences = [v * 0.5 for v in valences[:contrast_at]] + [
             v * 1.5 for v in valences[contrast_at:]
         ]
-    total = sum(valences)
-    score = _normalise(total) if valences else 0.0
-    return LexiconSentiment(
-        score,
-        label_for(score),
-        sum(v for v in valences if v > 0),
-        -sum(v for v in valences if v < 0),
-        len(valences),
-    )
+    return valences

@@ -1,0 +1,58 @@
+"""Sentiment on day one: the lexicon rules and, where klantreis ships one, a review model.
+
+A shop without rated reviews has no model of its own. For English and Danish klantreis ships a
+review model (see review_model.py); its probability and the lexicon score are averaged, and a
+text is neutral when the mix stays within the language's neutral band. Weights and bands were
+chosen by macro-F1 on development data only (SemEval-2016 English restaurant sentences,
+Danish political comments; `benchmarks/voice_dev.py`), never on the evaluation sentences.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from klantreis.measure.voice.review_model import review_model
+from klantreis.measure.voice.sentiment import NEUTRAL_BAND, lexicon_sentiment
+
+
+@dataclass(frozen=True)
+class Mix:
+    lexicon_weight: float
+    """Share of the lexicon score; the rest is the review model's 2·P(positive) − 1."""
+    neutral_band: float
+
+
+MIXES: dict[str, Mix] = {
+    "en": Mix(0.6, 0.10),
+    "da": Mix(0.5, 0.30),
+}
+DEFAULT = Mix(1.0, NEUTRAL_BAND)
+
+
+@dataclass(frozen=True)
+class DayOneSentiment:
+    score: float
+    label: str
+    hits: int
+    """Sentiment words and model terms found (0: nothing to go on)."""
+
+
+def day_one_sentiment(text: str, language: str) -> DayOneSentiment:
+    """Score on -1..+1 with a label, from what ships with klantreis."""
+    lexical = lexicon_sentiment(text, language)
+    mix = MIXES.get(language, DEFAULT)
+    model = review_model(language) if mix.lexicon_weight < 1 else None
+    score, hits = lexical.score, lexical.hits
+    if model is not None:
+        logit, terms = model.logit(text)
+        if terms:
+            score = mix.lexicon_weight * score + (1 - mix.lexicon_weight) * math.tanh(logit / 2)
+            hits += terms
+    if score >= mix.neutral_band:
+        label = "positive"
+    elif score <= -mix.neutral_band:
+        label = "negative"
+    else:
+        label = "neutral"
+    return DayOneSentiment(score, label, hits)
