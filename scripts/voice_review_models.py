@@ -1,6 +1,7 @@
 """Build the review models that ship in `src/klantreis/measure/voice/data/reviews_*.tsv.gz`.
 
-    python scripts/voice_review_models.py en --uci ../shared/data/github-uci-sentiment-labelled-sentences-en
+    python scripts/voice_review_models.py en \
+        --uci ../shared/data/github-uci-sentiment-labelled-sentences-en
     python scripts/voice_review_models.py da --hisia-wheel hisia-0.3.3.1-py3-none-any.whl
 
 en: logistic regression over word and word-pair TF-IDF, trained here on the UCI "Sentiment

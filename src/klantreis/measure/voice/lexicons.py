@@ -49,7 +49,7 @@ def _tab_lexicon(path: Path, scale: float) -> dict[str, float]:
 def _pattern_nl() -> dict[str, float]:
     """Pattern's Dutch adjectives: one entry per sense, averaged per word form."""
     with gzip.open(DATA / "nl-sentiment.xml.gz") as handle:
-        root = ET.parse(handle).getroot()  # noqa: S314 - our own shipped file
+        root = ET.parse(handle).getroot()
     senses: dict[str, list[float]] = defaultdict(list)
     for word in root.iter("word"):
         form, polarity = word.get("form"), word.get("polarity")

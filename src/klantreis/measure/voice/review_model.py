@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ class ReviewModel:
             if len(raw) < 2 or raw.isdigit() or raw in self.stop_words:
                 continue
             words.append(self._base(raw))
-        return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+        return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
 
     def _base(self, word: str) -> str:
         if word in self.weights:

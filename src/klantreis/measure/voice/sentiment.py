@@ -1,14 +1,15 @@
 """Sentiment from lexicons: a score on -1..+1 and a label, for any language we have words for.
 
-English goes through vaderSentiment itself. For the other languages we apply VADER's core rules
-by hand — negation flips and dampens, intensifiers boost, the clause after "but" weighs more,
-and the sum is squashed with VADER's normalisation — because vaderSentiment hard-codes English
-negations and boosters and asent would pull in spaCy pipelines we cannot download.
+Every language goes through the same rules, VADER's core ones applied by hand — negation
+within the clause flips and dampens, intensifiers boost, the clause after "but"/"maar"/"men"
+weighs more, and the sum is squashed with VADER's normalisation — plus two of our own: "too"
+before an adjective is a complaint ("te duur", "for sent", "too small"), and "never so" intensifies
+rather than negates ("nog nooit zo slecht gegeten"). vaderSentiment's own analyzer hard-codes
+English and knows no multi-word phrases, so English uses only its lexicon file.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from dataclasses import dataclass
@@ -50,13 +51,6 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
-@functools.lru_cache(maxsize=1)
-def _vader():  # type: ignore[no-untyped-def]
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    return SentimentIntensityAnalyzer()
-
-
 _SUFFIXES = ("ere", "este", "en", "er", "es", "e", "t")
 
 
@@ -80,16 +74,6 @@ def _normalise(total: float) -> float:
 
 def lexicon_sentiment(text: str, language: str) -> LexiconSentiment:
     """Score one text with the lexicon of its language (neutral when we have none)."""
-    if language == "en" and not _OWN_RULES_FOR_ENGLISH:
-        polarity = _vader().polarity_scores(text)
-        compound = float(polarity["compound"])
-        return LexiconSentiment(
-            compound,
-            label_for(compound),
-            polarity["pos"],
-            polarity["neg"],
-            int(polarity["pos"] > 0) + int(polarity["neg"] > 0),
-        )
     valences = clause_valences(tokens(text), language)
     total = sum(valences)
     score = _normalise(total) if valences else 0.0
@@ -102,9 +86,6 @@ def lexicon_sentiment(text: str, language: str) -> LexiconSentiment:
     )
 
 
-_OWN_RULES_FOR_ENGLISH = True
-"""English through the same rules as the other languages (VADER's lexicon plus our own words
-and phrases) rather than vaderSentiment's analyzer, which knows no multi-word phrases."""
 _EXCESS_VALENCE = -0.6 * 4
 _SO = {"nl": "zo", "da": "så", "en": "so", "de": "so", "pt": "tão"}
 
@@ -126,8 +107,10 @@ def clause_valences(toks: list[str], language: str) -> list[float]:
     while i < len(toks):
         if toks[i] in too and i + 1 < len(toks):
             after = toks[i + 1]
-            if after in excess or words.get(after, 0.0) > 0 or (
-                (base := _inflection_base(after, words)) is not None and words[base] > 0
+            if (
+                after in excess
+                or words.get(after, 0.0) > 0
+                or ((base := _inflection_base(after, words)) is not None and words[base] > 0)
             ):
                 boosted = i > 0 and toks[i - 1] in boosters | {"veel", "alt", "way", "much"}
                 valences.append(_EXCESS_VALENCE * (1.3 if boosted else 1.0))
