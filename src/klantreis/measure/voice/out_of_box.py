@@ -41,6 +41,9 @@ class DayOneSentiment:
 def day_one_sentiment(text: str, language: str) -> DayOneSentiment:
     """Score on -1..+1 with a label, from what ships with klantreis."""
     lexical = lexicon_sentiment(text, language)
+    if not lexical.hits and text.rstrip().endswith("?"):
+        # a question without a word of opinion asks; it does not complain or praise
+        return DayOneSentiment(0.0, "neutral", 0)
     mix = MIXES.get(language, DEFAULT)
     model = review_model(language) if mix.lexicon_weight < 1 else None
     score, hits = lexical.score, lexical.hits

@@ -144,6 +144,10 @@ def clause_valences(toks: list[str], language: str) -> list[float]:
             valence *= _NEGATION_FACTOR
         valences.append(valence)
         i += size
+    if 0 <= contrast_at == len(valences):
+        # "goed product, maar de levering duurde twee weken": nothing we know follows "but",
+        # yet "but" says it goes against what came before; the text is mixed, not praise
+        return [0.0 for _ in valences]
     if contrast_at >= 0:
         valences = [v * 0.5 for v in valences[:contrast_at]] + [
             v * 1.5 for v in valences[contrast_at:]
