@@ -28,6 +28,9 @@ MIXES: dict[str, Mix] = {
     "da": Mix(0.5, 0.30),
 }
 DEFAULT = Mix(1.0, NEUTRAL_BAND)
+QUESTION_BAND = 0.3
+"""A question whose lexicon score stays under this is neutral ("Can I pay by invoice?"), one
+with clear words is not ("Why is my parcel still not here?")."""
 
 
 @dataclass(frozen=True)
@@ -41,9 +44,9 @@ class DayOneSentiment:
 def day_one_sentiment(text: str, language: str) -> DayOneSentiment:
     """Score on -1..+1 with a label, from what ships with klantreis."""
     lexical = lexicon_sentiment(text, language)
-    if not lexical.hits and text.rstrip().endswith("?"):
-        # a question without a word of opinion asks; it does not complain or praise
-        return DayOneSentiment(0.0, "neutral", 0)
+    if text.rstrip().endswith("?") and abs(lexical.score) < QUESTION_BAND:
+        # a question without strong words of opinion asks; it does not complain or praise
+        return DayOneSentiment(0.0, "neutral", lexical.hits)
     mix = MIXES.get(language, DEFAULT)
     model = review_model(language) if mix.lexicon_weight < 1 else None
     score, hits = lexical.score, lexical.hits
