@@ -16,7 +16,7 @@ from klantreis.measure.voice.review_model import ReviewModel, _read, review_mode
 from klantreis.measure.voice.scoring import VoiceScorer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from voice_webshop import LANGUAGES, evaluate  # noqa: E402
+from voice_webshop import LANGUAGES, evaluate
 
 SCORER = VoiceScorer()
 
