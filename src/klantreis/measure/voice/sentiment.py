@@ -68,6 +68,20 @@ def _inflection_base(token: str, words: dict[str, float]) -> str | None:
     return None
 
 
+_BOOSTING_PREFIXES = ("super", "over", "reuze", "mega", "extra")
+
+
+def _compound_base(token: str, words: dict[str, float]) -> str | None:
+    """The praise word inside a boosting compound (`superlekker` → `lekker`, `supersnelt`)."""
+    for prefix in _BOOSTING_PREFIXES:
+        rest = token[len(prefix) :]
+        if token.startswith(prefix) and len(rest) >= 4:
+            base = rest if rest in words else _inflection_base(rest, words)
+            if base is not None and words[base] > 0:
+                return base
+    return None
+
+
 def _normalise(total: float) -> float:
     return total / math.sqrt(total * total + _ALPHA)
 
@@ -121,6 +135,9 @@ def clause_valences(toks: list[str], language: str) -> list[float]:
             if size <= len(toks) - i and phrase in words:
                 break
             if size == 1 and (base := _inflection_base(phrase, words)) is not None:
+                phrase = base
+                break
+            if size == 1 and (base := _compound_base(phrase, words)) is not None:
                 phrase = base
                 break
         else:
