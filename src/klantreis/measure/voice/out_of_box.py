@@ -44,8 +44,7 @@ class DayOneSentiment:
 def day_one_sentiment(text: str, language: str) -> DayOneSentiment:
     """Score on -1..+1 with a label, from what ships with klantreis."""
     lexical = lexicon_sentiment(text, language)
-    if text.rstrip().endswith("?") and abs(lexical.score) < QUESTION_BAND:
-        # a question without strong words of opinion asks; it does not complain or praise
+    if _plain_question(text, lexical.score):
         return DayOneSentiment(0.0, "neutral", lexical.hits)
     mix = MIXES.get(language, DEFAULT)
     model = review_model(language) if mix.lexicon_weight < 1 else None
@@ -62,3 +61,14 @@ def day_one_sentiment(text: str, language: str) -> DayOneSentiment:
     else:
         label = "neutral"
     return DayOneSentiment(score, label, hits)
+
+
+def _plain_question(text: str, lexical_score: float) -> bool:
+    """A question without strong words of opinion asks; it does not complain or praise."""
+    return text.rstrip().endswith("?") and abs(lexical_score) < QUESTION_BAND
+
+
+def plain_question(text: str, language: str) -> bool:
+    """Whether a text is a question that states no clear opinion ("Kan ik achteraf betalen?"),
+    which a model trained on reviews would otherwise read as praise or complaint."""
+    return _plain_question(text, lexicon_sentiment(text, language).score)

@@ -12,7 +12,7 @@ from typing import Any
 from klantreis.measure.voice.language import detect_language
 from klantreis.measure.voice.lexicons import grammar
 from klantreis.measure.voice.model import SentimentModel
-from klantreis.measure.voice.out_of_box import DayOneSentiment, day_one_sentiment
+from klantreis.measure.voice.out_of_box import DayOneSentiment, day_one_sentiment, plain_question
 from klantreis.measure.voice.sentiment import clause_valences
 from klantreis.measure.voice.topics import PHASE_OF_TOPIC, TOPICS, clause_topics, clauses
 
@@ -93,6 +93,8 @@ class VoiceScorer:
             picked = [i for i, lang in enumerate(langs) if self._uses_model(lang)]
             predicted = self.model.predict([texts[i] for i in picked], [langs[i] for i in picked])
             for i, (score, label) in zip(picked, predicted, strict=True):
+                if plain_question(texts[i], langs[i]):
+                    score, label = 0.0, "neutral"
                 sentiments[i] = (score, label, "model")
         for i, text in enumerate(texts):
             if sentiments[i] is None:
@@ -198,10 +200,6 @@ def topic_sentiments(
                 label = "negative" if flipped < 0 else "positive"
                 found[topic] = TopicSentiment(flipped, label, joined, False)
                 continue
-        if text.rstrip().endswith("?") and not any(opinion(c) for c in cut):
-            # a question without a word of opinion asks; it does not complain or praise
-            found[topic] = TopicSentiment(0.0, "neutral", joined, False)
-            continue
         found[topic] = TopicSentiment(whole[0], whole[1], joined, False)
     return found
 
