@@ -19,6 +19,7 @@ from math import erfc, sqrt
 from statistics import NormalDist
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 Z95 = NormalDist().inv_cdf(0.975)
 CHUNK = 64
@@ -53,7 +54,16 @@ def _basis(controls: np.ndarray) -> np.ndarray:
 
 
 def one_pass_fits(y: np.ndarray, drivers: np.ndarray, controls: np.ndarray) -> DriverFits:
-    """OLS with HC3 errors of `y ~ 1 + drivers[:, j] + controls`, for every column j."""
+    """OLS with HC3 errors of `y ~ 1 + drivers[:, j] + controls`, for every column j.
+
+    BLAS runs on one thread here: the products are thin (n × a few dozen), where threads
+    gain little and, on a busy machine, wait on each other for seconds.
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fits(y, drivers, controls)
+
+
+def _fits(y: np.ndarray, drivers: np.ndarray, controls: np.ndarray) -> DriverFits:
     y = np.asarray(y, dtype=float)
     drivers = np.asarray(drivers, dtype=float).reshape(len(y), -1)
     controls = np.asarray(controls, dtype=float).reshape(len(y), -1)
