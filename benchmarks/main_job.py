@@ -310,6 +310,7 @@ def main() -> None:
     parser.add_argument("--memory-limit", default="6GB")
     parser.add_argument("--skip-web", action="store_true")
     parser.add_argument("--only", nargs="*", help="Run only these steps (after store/build).")
+    parser.add_argument("--skip", nargs="*", default=[], help="Leave out these steps.")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ["BENCH_MEMORY_LIMIT"] = args.memory_limit
@@ -347,6 +348,7 @@ def main() -> None:
         if args.only:
             keep = {"store", "build", *args.only}
             plan = [p for p in plan if p[1] in keep]
+        plan = [p for p in plan if p[1] not in args.skip and p[0] not in args.skip]
         results = []
         floor = None
         print(f"{'step':42} {'seconds':>9} {'peak GiB':>9} {'× floor':>8}  note")
