@@ -138,6 +138,8 @@ def test_ranking_rule_one_list_per_outcome_with_units(simulated: tuple[Path, pa.
 def test_results_stored_and_recomputed_when_events_change(olist_store: Path, tmp_path: Path):
     from stories import event_row
 
+    from klantreis.measure.opportunities import stored_opportunities
+
     path = tmp_path / "olist.duckdb"
     shutil.copy(olist_store, path)
     with klantreis.open(path) as kr:
@@ -147,9 +149,17 @@ def test_results_stored_and_recomputed_when_events_change(olist_store: Path, tmp
         assert len(stored) == 1
         assert kr.opportunities(outcome="review_score") == first
         assert kr.store.connection.execute(when).fetchall() == stored  # read, not computed
+        last = stored_opportunities(kr, outcome="review_score")
+        assert last is not None and last.items == first and not last.stale
         kr.store.append(pa.Table.from_pylist([event_row("zoe", "Product Viewed", "09:00")]))
+        # Pages read the last results without computing, told that they are stale.
+        last = stored_opportunities(kr, outcome="review_score")
+        assert last is not None and last.items == first and last.stale
+        assert kr.store.connection.execute(when).fetchall() == stored
         kr.opportunities(outcome="review_score")
         assert kr.store.connection.execute(when).fetchall()[0][0] > stored[0][0]
+        last = stored_opportunities(kr)
+        assert last is not None and not last.stale
 
 
 def test_breaches_join_orders_by_equi_joins_only(tmp_path: Path):

@@ -61,7 +61,7 @@ from klantreis.store.schema import TableSpec
 if TYPE_CHECKING:
     from klantreis.api import Klantreis
 
-VERSION = "2"
+VERSION = "3"
 """Part of the stored results' fingerprint: bump when the method or the output changes."""
 REPEAT_DAYS = 90
 MIN_AFFECTED = 20
@@ -414,6 +414,7 @@ OPPORTUNITY_RESULTS = TableSpec(
     """CREATE TABLE IF NOT EXISTS opportunity_results (
     persona VARCHAR PRIMARY KEY,
     fingerprint VARCHAR,
+    model_fingerprint VARCHAR,
     computed_at TIMESTAMP,
     seconds DOUBLE,
     results VARCHAR
@@ -466,12 +467,20 @@ def _state(kr: Klantreis, persona: str | None) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
+def _current_layout(kr: Klantreis) -> bool:
+    columns = kr.engine.rows(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_name = 'opportunity_results'"
+    )
+    return "model_fingerprint" in {r["column_name"] for r in columns}
+
+
 def _read_stored(kr: Klantreis, persona: str | None, fingerprint: str) -> list[dict] | None:
     engine = kr.engine
     if not engine.capabilities.writable:
         cached = getattr(engine, "_klantreis_opportunities", {}).get(persona or "")
         return cached[1] if cached and cached[0] == fingerprint else None
-    if not engine.has_table(OPPORTUNITY_RESULTS.name):
+    if not engine.has_table(OPPORTUNITY_RESULTS.name) or not _current_layout(kr):
         return None
     rows = kr.store.connection.execute(
         "SELECT fingerprint, results FROM opportunity_results WHERE persona = ?", [persona or ""]
@@ -494,10 +503,57 @@ def _write_stored(
         return
     with kr.store.write_lock:
         kr.store.register_table(OPPORTUNITY_RESULTS)
+        if not _current_layout(kr):  # from before `model_fingerprint`: recomputed anyway
+            kr.store.connection.execute("DROP TABLE opportunity_results").fetchall()
+            kr.store.register_table(OPPORTUNITY_RESULTS)
         kr.store.connection.execute(
-            "INSERT OR REPLACE INTO opportunity_results VALUES (?, ?, now()::TIMESTAMP, ?, ?)",
-            [persona or "", fingerprint, seconds, json.dumps(found)],
+            "INSERT OR REPLACE INTO opportunity_results VALUES (?, ?, ?, now()::TIMESTAMP, ?, ?)",
+            [
+                persona or "",
+                fingerprint,
+                kr.store.get_meta("model_fingerprint"),
+                seconds,
+                json.dumps(found),
+            ],
         ).fetchall()
+
+
+@dataclass
+class Stored:
+    """The last opportunities stored for a cut, and whether events changed since."""
+
+    items: list[dict[str, Any]]
+    stale: bool
+    computed_at: Any
+
+
+def stored_opportunities(
+    kr: Klantreis, *, persona: str | None = None, outcome: str | None = None
+) -> Stored | None:
+    """The last stored opportunities for a cut without computing anything (None if never
+    computed): for pages and the journey map, which must not run the analysis in a request.
+    `stale` is cheap to tell: the model they were computed on is not the current one."""
+    engine = kr.engine
+    if not engine.capabilities.writable:
+        cached = getattr(engine, "_klantreis_opportunities", {}).get(persona or "")
+        if cached is None:
+            return None
+        items = [o for o in cached[1] if outcome is None or o["outcome"] == outcome]
+        return Stored(items=items, stale=False, computed_at=None)
+    if not engine.has_table(OPPORTUNITY_RESULTS.name) or not _current_layout(kr):
+        return None
+    rows = kr.store.connection.execute(
+        "SELECT model_fingerprint, computed_at, results FROM opportunity_results WHERE persona = ?",
+        [persona or ""],
+    ).fetchall()
+    if not rows:
+        return None
+    model, computed_at, results = rows[0]
+    current = kr.store.get_meta("model_fingerprint")
+    events = kr.store.events_fingerprint()
+    stale = model != current or not str(current or "").endswith(events)
+    items = [o for o in json.loads(results) if outcome is None or o["outcome"] == outcome]
+    return Stored(items=items, stale=stale, computed_at=computed_at)
 
 
 def ranked(found: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
