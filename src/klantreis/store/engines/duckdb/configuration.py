@@ -35,7 +35,7 @@ class DuckDBConfiguration:
         known = {"memory_limit", "threads", "temp_directory"}
         # Spark's settings may stay in the file while KLANTREIS_ENGINE=duckdb overrides the name.
         spark = {"events_path", "master", "remote", "shuffle_partitions", "driver_memory"}
-        unknown = set(options) - known - spark
+        unknown = set(options) - known - spark - {"name"}
         if unknown:
             raise ConfigError(
                 f"[engine] has unknown setting(s) {sorted(unknown)} for duckdb; "
