@@ -186,3 +186,28 @@ def test_breaches_join_orders_by_equi_joins_only(tmp_path: Path):
     assert rows == [("o1", "late"), ("o1", "slow_site"), ("o2", "slow_site"), ("o3", "late")]
     assert "HASH_JOIN" in plan
     assert [j for j in ("NESTED_LOOP", "BLOCKWISE_NL", "CROSS_PRODUCT") if j in plan] == []
+
+
+@pytest.mark.slow
+def test_the_routine_keeps_the_stored_lists_current(
+    simulated: tuple[Path, pa.Table], tmp_path: Path
+):
+    """The server's routine job stores the lists once, then has nothing to do until the
+    events change; `stored_opportunities` then reads what it stored."""
+    from stories import event_row
+
+    from klantreis.measure.opportunities import stored_opportunities
+    from klantreis.present.api.routine import DEFAULTS, configured_jobs
+
+    assert "opportunities" in [job.name for job in configured_jobs({})]
+    job = DEFAULTS["opportunities"][1]
+    path = tmp_path / "shop.duckdb"
+    shutil.copy(simulated[0], path)
+    with klantreis.open(path) as kr:
+        done = job(kr, None)
+        assert done is not None and done.endswith("opportunities ranked")
+        assert job(kr, None) is None
+        last = stored_opportunities(kr)
+        assert last is not None and not last.stale and last.items == kr.opportunities()
+        kr.store.append(pa.Table.from_pylist([event_row("zoe", "Product Viewed", "09:00")]))
+        assert job(kr, None) is not None

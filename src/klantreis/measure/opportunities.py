@@ -564,6 +564,19 @@ def ranked(found: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     return lists
 
 
+def refresh_opportunities(kr: Klantreis, *, persona: str | None = None) -> int | None:
+    """Compute and store the ranked lists when what they rest on changed (the server's
+    routine runs this after the cases, so pages only read). Returns how many opportunities
+    were stored, or None when the stored ones were still current."""
+    fingerprint = _state(kr, persona)
+    if _read_stored(kr, persona, fingerprint) is not None:
+        return None
+    started = time.perf_counter()
+    found = [asdict(o) for o in key_drivers(kr, persona=persona) if o.rank]
+    _write_stored(kr, persona, fingerprint, found, time.perf_counter() - started)
+    return len(found)
+
+
 @analysis("opportunities")
 def opportunities(
     kr: Klantreis, *, persona: str | None = None, outcome: str | None = None
