@@ -425,7 +425,9 @@ person ids), so erasure needs nothing here: it changes the events and so the fin
 
 
 def _state(kr: Klantreis, persona: str | None) -> str:
-    """What the results rest on, cheap to read: model, expectations, voice and personas."""
+    """Fingerprint of what the results rest on: the model and the judged expectations (both
+    brought up to date first, as the results need them current), the scored voice and the
+    persona's members (a count and a hash each: one scan of small tables)."""
     ensure_built(kr)
     engine = kr.engine
     parts = [VERSION, persona or ""]
