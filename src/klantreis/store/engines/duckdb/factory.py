@@ -16,7 +16,7 @@ CAPABILITIES = Capabilities(name="duckdb", dialect="duckdb", writable=True)
 
 
 def open_duckdb(settings: Settings, store: Store) -> Engine:
-    DuckDBConfiguration.from_options(settings.engine_options)
+    DuckDBConfiguration.from_options(settings.engine_options).apply(store.connection)
     return store.engine
 
 
