@@ -28,6 +28,7 @@ from klantreis.collect.ingest import Ingest, Overloaded, WriterStopped
 from klantreis.collect.keys import KeyRing
 from klantreis.config import Settings, load_settings
 from klantreis.present.api import routes
+from klantreis.present.api.admission import Admission
 from klantreis.store import Store, StoreLockedError
 
 log = logging.getLogger(__name__)
@@ -127,12 +128,18 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             handle,
             max_pending=int(collector.get("max_pending_events", 100_000)),
             merge_interval=float(collector.get("merge_interval_ms", 500)) / 1000,
+            max_queue_age=float(collector.get("max_queue_age_ms", 2000)) / 1000,
         ).start()
+        admission = Admission(
+            ingest, max_loop_lag=float(collector.get("max_loop_lag_ms", 2000)) / 1000
+        )
         app.state.store = handle
         app.state.keyring = KeyRing(handle)
         app.state.ingest = ingest
+        app.state.admission = admission
         try:
-            yield
+            async with admission.watching():
+                yield
         finally:
             ingest.stop()
             app.state.store = None
@@ -149,6 +156,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.store = None
     app.state.keyring = None
     app.state.ingest = None
+    app.state.admission = None
     # Set by the dashboard's mount(app): Callable[[Request], str | None] naming the logged-in
     # user of a request, which `deps.ReadAccess` accepts in place of a read key.
     app.state.session_user_resolver = None

@@ -28,10 +28,9 @@ def register(app: typer.Typer) -> None:
 
         Example: klantreis keys create --name shop && klantreis serve --port 8000
         """
-        import uvicorn
-
         from klantreis.config import load_settings
         from klantreis.present.api.app import create_app
+        from klantreis.present.api.server import run
         from klantreis.store import Store
 
         settings = load_settings(store)
@@ -41,12 +40,11 @@ def register(app: typer.Typer) -> None:
         err_console.print(
             f"klantreis serving {settings.store} on http://{host}:{port}", highlight=False
         )
-        uvicorn.run(
+        run(
             create_app(settings),
+            settings,
             host=host,
             port=port,
-            workers=1,
             access_log=access_log,
             log_level="info",
-            timeout_graceful_shutdown=10,
         )

@@ -1,0 +1,70 @@
+"""Admission control: answer 429 at once rather than late.
+
+Under a flood the server's one event loop, not the writer, is where requests wait: every
+connection's parsing and validation runs on it, so with a thousand busy connections a request
+(and `/v1/health`) waits its turn for tens of seconds while nothing is refused. The loop's lag
+(how late a 50 ms timer fires) measures that wait directly; while it or the writer's queue age
+(`Ingest.queue_age`) is above its bound, the collector refuses new requests with 429 and
+`Retry-After` before reading their bodies, which costs almost nothing and so brings the lag
+back down. Health is never refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from klantreis.collect.ingest import Ingest, Overloaded
+
+TICK = 0.05
+"""Seconds between the loop's lag measurements."""
+
+
+class Admission:
+    """The collector's door: `check()` raises `Overloaded` while the server is behind."""
+
+    def __init__(self, ingest: Ingest, *, max_loop_lag: float = 2.0) -> None:
+        self.ingest = ingest
+        self.max_loop_lag = max_loop_lag
+        self._lag = 0.0
+        self._tick_due: float | None = None
+        self.refused = 0
+
+    @property
+    def loop_lag(self) -> float:
+        """Seconds the event loop is behind: the last measured lag, or, when the timer that
+        measures it is overdue right now, how overdue it is."""
+        due = self._tick_due
+        if due is None:
+            return self._lag
+        with contextlib.suppress(RuntimeError):  # called outside the loop
+            return max(self._lag, asyncio.get_running_loop().time() - due)
+        return self._lag
+
+    def check(self) -> None:
+        try:
+            if self.loop_lag > self.max_loop_lag:
+                raise Overloaded(retry_after=1)
+            self.ingest.admit()
+        except Overloaded:
+            self.refused += 1
+            raise
+
+    async def _watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            self._tick_due = loop.time() + TICK
+            await asyncio.sleep(TICK)
+            self._lag = max(0.0, loop.time() - self._tick_due)
+
+    @contextlib.asynccontextmanager
+    async def watching(self) -> AsyncIterator[Admission]:
+        """Measure the loop's lag while the server runs (the app's lifespan)."""
+        task = asyncio.create_task(self._watch(), name="klantreis-loop-lag")
+        try:
+            yield self
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
