@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 from klantreis.collect.ingest import Ingest, Overloaded
 
@@ -24,9 +24,13 @@ TICK = 0.05
 class Admission:
     """The collector's door: `check()` raises `Overloaded` while the server is behind."""
 
-    def __init__(self, ingest: Ingest, *, max_loop_lag: float = 2.0) -> None:
+    def __init__(
+        self, ingest: Ingest, *, max_loop_lag: float = 2.0, max_in_flight: int = 128
+    ) -> None:
         self.ingest = ingest
         self.max_loop_lag = max_loop_lag
+        self.max_in_flight = max_in_flight
+        self.in_flight = 0
         self._lag = 0.0
         self._tick_due: float | None = None
         self.refused = 0
@@ -44,12 +48,26 @@ class Admission:
 
     def check(self) -> None:
         try:
+            if self.in_flight >= self.max_in_flight > 0:
+                raise Overloaded(retry_after=1)
             if self.loop_lag > self.max_loop_lag:
                 raise Overloaded(retry_after=1)
             self.ingest.admit()
         except Overloaded:
             self.refused += 1
             raise
+
+    @contextlib.contextmanager
+    def admitted(self) -> Iterator[None]:
+        """One request from admission to answer. The lag and the queue age react to a flood
+        only once it is being worked on; the cap on requests in flight stops a burst (a
+        thousand connections sending at once) from being admitted before either rises."""
+        self.check()
+        self.in_flight += 1
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
 
     async def _watch(self) -> None:
         loop = asyncio.get_running_loop()

@@ -131,7 +131,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             max_queue_age=float(collector.get("max_queue_age_ms", 2000)) / 1000,
         ).start()
         admission = Admission(
-            ingest, max_loop_lag=float(collector.get("max_loop_lag_ms", 2000)) / 1000
+            ingest,
+            max_loop_lag=float(collector.get("max_loop_lag_ms", 2000)) / 1000,
+            max_in_flight=int(collector.get("max_requests_in_flight", 128)),
         )
         app.state.store = handle
         app.state.keyring = KeyRing(handle)

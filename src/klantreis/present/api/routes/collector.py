@@ -15,6 +15,7 @@ and the difference was within the run-to-run noise, so nothing is gained by leav
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -160,11 +161,10 @@ def _authorize_body(request: Request, payload: dict[str, Any]) -> None:
         raise BadRequest(401, message, field="writeKey")
 
 
-def _admit(request: Request) -> None:
-    """Refuse work the server cannot answer in time, before reading the body (429)."""
+def _admitted(request: Request) -> contextlib.AbstractContextManager[None]:
+    """Refuse work the server cannot answer in time (429), before the body is read."""
     admission: Admission | None = getattr(request.app.state, "admission", None)
-    if admission is not None:
-        admission.check()
+    return admission.admitted() if admission is not None else contextlib.nullcontext()
 
 
 def _raw_text(message: Any) -> str:
@@ -270,7 +270,11 @@ def _member_value(member: wire.Member) -> Any:
 @_answers_bad_requests
 async def _collect_one(request: Request, kind: str) -> Response:
     by_header = _authorized_by_header(request)
-    _admit(request)
+    with _admitted(request):
+        return await _store_one(request, kind, by_header)
+
+
+async def _store_one(request: Request, kind: str, by_header: bool) -> Response:
     payload = _parse(await _read_body(request, EVENT_LIMIT, "32 KB per event"))
     if not by_header:
         _authorize_body(request, payload)
@@ -294,7 +298,6 @@ async def validated_batch(request: Request) -> ValidatedBatch:
     """Read, authorise and validate a batch request: everything but storing it (also what
     benchmarks/collector.py times alone, to show what durability costs)."""
     by_header = _authorized_by_header(request)
-    _admit(request)
     body = await _read_body(request, BATCH_LIMIT, "500 KB per batch")
     payload, messages = _parse_batch(body)
     if not by_header:
@@ -324,9 +327,10 @@ async def validated_batch(request: Request) -> ValidatedBatch:
 async def collect_batch(request: Request) -> Response:
     """`{"batch": [messages], "context"?, "sentAt"?}`: batch-level context and sentAt apply to
     every message that lacks its own."""
-    batch = await validated_batch(request)
-    rows, rejected = batch.rows, batch.rejected
-    await _commit(request, rows, batch.quarantined)
+    with _admitted(request):
+        batch = await validated_batch(request)
+        rows, rejected = batch.rows, batch.rejected
+        await _commit(request, rows, batch.quarantined)
     if rejected and not rows:
         first = rejected[0]
         return _json(
@@ -499,6 +503,7 @@ async def health(request: Request) -> dict[str, Any]:
         "pending": ingest.pending,
         "queue_age_ms": round(ingest.queue_age * 1000),
         "loop_lag_ms": round(admission.loop_lag * 1000) if admission else None,
+        "in_flight": admission.in_flight if admission else 0,
         "refused": admission.refused if admission else 0,
         "commits": ingest.commits,
         "events_committed": ingest.rows_committed,
