@@ -99,12 +99,15 @@ def guarded_protocol(limits: ConnectionLimits) -> type[HttpToolsProtocol]:
             super().connection_lost(exc)
 
         def data_received(self, data: bytes) -> None:
-            if self._awaiting_headers:
-                self._header_bytes += len(data)
-                if self._header_bytes > limits.max_header_bytes:
-                    self._refuse(_HUGE_HEADERS)
-                    return
+            if not self._awaiting_headers:
+                super().data_received(data)
+                return
+            # Bytes until the headers are complete; a chunk that completes them may carry
+            # body too, so only what is still incomplete after parsing it counts against the cap.
+            self._header_bytes += len(data)
             super().data_received(data)
+            if self._awaiting_headers and self._header_bytes > limits.max_header_bytes:
+                self._refuse(_HUGE_HEADERS)
 
         def on_message_begin(self) -> None:
             super().on_message_begin()

@@ -119,17 +119,19 @@ def _parse(body: bytes) -> dict[str, Any]:
     return payload
 
 
-def _parse_batch(body: bytes) -> tuple[dict[str, Any], list[Any]]:
+def _parse_batch(body: bytes) -> tuple[dict[str, Any], Any]:
     """The batch body and its members; when the body as a whole cannot be read, its members
     are read one by one (`wire.Member`), so one unreadable member is quarantined alone."""
     try:
         payload = _parse(body)
-    except BadRequest:
+    except BadRequest as whole:
+        if not body.strip() or whole.body.get("field") != "body":
+            raise
         try:
             return wire.split_batch(body)
         except wire.Unreadable:
-            raise BadRequest(400, "malformed JSON: the body cannot be read", field="body") from None
-    return payload, payload.get("batch")  # type: ignore[return-value]
+            raise whole from None  # the envelope itself is broken: the first error says where
+    return payload, payload.get("batch")
 
 
 def _keyring(request: Request) -> KeyRing:
