@@ -4,16 +4,19 @@ Under a flood the server's one event loop, not the writer, is where requests wai
 connection's parsing and validation runs on it, so with a thousand busy connections a request
 (and `/v1/health`) waits its turn for tens of seconds while nothing is refused. The loop's lag
 (how late a 50 ms timer fires) measures that wait directly; while it or the writer's queue age
-(`Ingest.queue_age`) is above its bound, the collector refuses new requests with 429 and
-`Retry-After` before reading their bodies, which costs almost nothing and so brings the lag
-back down. Health is never refused.
+(`Ingest.queue_age`) is above its bound, or too many collector requests are in flight, the
+collector refuses new requests with 429 and `Retry-After` before routing them or reading their
+bodies, which costs almost nothing and so brings the lag back down. Health is never refused.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
+
+import orjson
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from klantreis.collect.ingest import Ingest, Overloaded
 
@@ -57,18 +60,6 @@ class Admission:
             self.refused += 1
             raise
 
-    @contextlib.contextmanager
-    def admitted(self) -> Iterator[None]:
-        """One request from admission to answer. The lag and the queue age react to a flood
-        only once it is being worked on; the cap on requests in flight stops a burst (a
-        thousand connections sending at once) from being admitted before either rises."""
-        self.check()
-        self.in_flight += 1
-        try:
-            yield
-        finally:
-            self.in_flight -= 1
-
     async def _watch(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
@@ -86,3 +77,45 @@ class Admission:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+_BUSY_BODY = orjson.dumps({"success": False, "error": "the collector is busy; retry later"})
+
+
+class AdmissionMiddleware:
+    """Admission for the collector's writes (`POST /v1/...`) ahead of routing, so a refusal
+    costs as little loop time as possible: under a flood the 429s themselves are most of the
+    work. Inside the CORS middleware, so browsers can read the 429."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        admission: Admission | None = None
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"][:4] == "/v1/":
+            admission = getattr(scope["app"].state, "admission", None)
+        if admission is None:
+            await self.app(scope, receive, send)
+            return
+        try:
+            admission.check()
+        except Overloaded as exc:
+            await _busy(send, exc.retry_after)
+            return
+        # The lag and the queue age react to a flood only once it is being worked on; the cap
+        # on requests in flight stops a burst from being admitted before either rises.
+        admission.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            admission.in_flight -= 1
+
+
+async def _busy(send: Send, retry_after: int) -> None:
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(_BUSY_BODY)).encode()),
+        (b"retry-after", str(retry_after).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 429, "headers": headers})
+    await send({"type": "http.response.body", "body": _BUSY_BODY})

@@ -28,7 +28,7 @@ from klantreis.collect.ingest import Ingest, Overloaded, WriterStopped
 from klantreis.collect.keys import KeyRing
 from klantreis.config import Settings, load_settings
 from klantreis.present.api import routes
-from klantreis.present.api.admission import Admission
+from klantreis.present.api.admission import Admission, AdmissionMiddleware
 from klantreis.store import Store, StoreLockedError
 
 log = logging.getLogger(__name__)
@@ -165,5 +165,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     _install_error_handlers(app)
     _include_routers(app)
     _mount_web(app)
+    app.add_middleware(AdmissionMiddleware)  # inside CORS: browsers can read its 429
     app.add_middleware(CollectorCORS)
     return app

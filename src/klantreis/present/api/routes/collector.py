@@ -15,7 +15,6 @@ and the difference was within the run-to-run noise, so nothing is gained by leav
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import logging
@@ -163,12 +162,6 @@ def _authorize_body(request: Request, payload: dict[str, Any]) -> None:
         raise BadRequest(401, message, field="writeKey")
 
 
-def _admitted(request: Request) -> contextlib.AbstractContextManager[None]:
-    """Refuse work the server cannot answer in time (429), before the body is read."""
-    admission: Admission | None = getattr(request.app.state, "admission", None)
-    return admission.admitted() if admission is not None else contextlib.nullcontext()
-
-
 def _raw_text(message: Any) -> str:
     """The message as kept in the quarantine; whatever it holds (nesting, huge integers)."""
     if isinstance(message, wire.Member):
@@ -272,11 +265,6 @@ def _member_value(member: wire.Member) -> Any:
 @_answers_bad_requests
 async def _collect_one(request: Request, kind: str) -> Response:
     by_header = _authorized_by_header(request)
-    with _admitted(request):
-        return await _store_one(request, kind, by_header)
-
-
-async def _store_one(request: Request, kind: str, by_header: bool) -> Response:
     payload = _parse(await _read_body(request, EVENT_LIMIT, "32 KB per event"))
     if not by_header:
         _authorize_body(request, payload)
@@ -329,10 +317,9 @@ async def validated_batch(request: Request) -> ValidatedBatch:
 async def collect_batch(request: Request) -> Response:
     """`{"batch": [messages], "context"?, "sentAt"?}`: batch-level context and sentAt apply to
     every message that lacks its own."""
-    with _admitted(request):
-        batch = await validated_batch(request)
-        rows, rejected = batch.rows, batch.rejected
-        await _commit(request, rows, batch.quarantined)
+    batch = await validated_batch(request)
+    rows, rejected = batch.rows, batch.rejected
+    await _commit(request, rows, batch.quarantined)
     if rejected and not rows:
         first = rejected[0]
         return _json(
