@@ -7,7 +7,8 @@ limit offline. `guarded_protocol` adds what is missing at the connection level, 
 costs nothing per request: a deadline for the headers, a deadline for the body, a cap on
 header bytes and a cap on the connections one address may hold open. A refused or timed-out
 client gets a short HTTP answer (429, 408, 431) and its connection is closed; everyone else
-is served as before. `run` is what `klantreis serve` (and benchmarks/collector.py) start.
+is served as before. `server_config` is what `klantreis serve` (and benchmarks/collector.py)
+run.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from klantreis.config import Settings
@@ -173,12 +175,13 @@ def raise_open_file_limit() -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
-def run(app: Any, settings: Settings, *, host: str, port: int, **options: Any) -> None:
-    """Serve `app` on host:port with the connection guards; `options` go to uvicorn."""
-    import uvicorn
-
+def server_config(
+    app: Any, settings: Settings, *, host: str, port: int, **options: Any
+) -> uvicorn.Config:
+    """uvicorn's configuration for `app` on host:port with the connection guards (and the
+    soft open-file limit lifted); `options` go to uvicorn."""
     raise_open_file_limit()
-    uvicorn.run(
+    return uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -187,3 +190,8 @@ def run(app: Any, settings: Settings, *, host: str, port: int, **options: Any) -
         timeout_graceful_shutdown=10,
         **options,
     )
+
+
+def run(app: Any, settings: Settings, *, host: str, port: int, **options: Any) -> None:
+    """Serve `app` on host:port with the connection guards (benchmarks/collector.py)."""
+    uvicorn.Server(server_config(app, settings, host=host, port=port, **options)).run()
