@@ -15,9 +15,10 @@ from klantreis.collect.simulator.catalogue import Catalogue, make_catalogue
 from klantreis.collect.simulator.config import Progress, SimulatedShop, SimulatorConfig
 from klantreis.collect.simulator.context import DAY, Person
 from klantreis.collect.simulator.emitter import Emitter
-from klantreis.collect.simulator.people import LANGUAGE, make_customer
-from klantreis.collect.simulator.personas import PERSONAS
+from klantreis.collect.simulator.people import LANGUAGE, Customer, make_customer
+from klantreis.collect.simulator.personas import PERSONAS, VISITOR
 from klantreis.collect.simulator.story import live
+from klantreis.collect.simulator.visitors import visit
 from klantreis.collect.simulator.voice import Voice
 
 CHUNK = 2000
@@ -53,6 +54,8 @@ def simulate(
     consents = stream(3).random(n) < consent_p
     business = stream(4).random(n) < config.company_share
     first_visits = start + stream(5).random(n) * 0.85 * config.days * DAY
+    family_email = stream(6).random(n) < config.family_email_share
+    shared_device = stream(7).random(n) < config.shared_device_share
 
     catalogue = Catalogue(make_catalogue(random.Random(f"{config.seed}:catalogue")))
     voices = {lang: Voice(lang) for lang in set(LANGUAGE.values())}
@@ -65,7 +68,9 @@ def simulate(
         "country": [],
         "business": [],
     }
+    visitors = round(n * config.visitors_per_person)
     out = Emitter(config.seed)
+    previous: Customer | None = None
     for i in range(n):
         persona = persona_names[personas[i]]
         country = country_names[countries[i]]
@@ -80,6 +85,12 @@ def simulate(
             business=bool(business[i]),
             today=config.start,
         )
+        if previous is not None and previous.country == who.country:
+            if family_email[i]:
+                who.email, who.last_name = previous.email, previous.last_name
+            if shared_device[i]:
+                who.anonymous_ids[0] = previous.anonymous_ids[0]
+        previous = who
         p = Person(
             rng=prng,
             out=out,
@@ -101,12 +112,54 @@ def simulate(
         truth["persona"].append(persona)
         truth["country"].append(country)
         truth["business"].append(who.company is not None)
-        if (i + 1) % CHUNK == 0 or i == n - 1:
+        if len(out) and ((i + 1) % CHUNK == 0 or i == n - 1):
             chunks.append(out.table())
             out = Emitter(config.seed)
         if progress is not None and ((i + 1) % 100 == 0 or i == n - 1):
-            progress(i + 1, n)
-    events = pa.concat_tables(chunks)
+            progress(i + 1, n + visitors)
+    visitor_countries = stream(8).choice(len(country_names), size=visitors, p=country_p)
+    visitor_firsts = start + stream(9).random(visitors) * config.days * DAY
+    for j in range(visitors):
+        country = country_names[visitor_countries[j]]
+        vrng = random.Random(f"{config.seed}:visitor:{j}")
+        who = make_customer(
+            vrng,
+            index=j,
+            seed=config.seed,
+            persona=VISITOR.name,
+            country=country,
+            consent=False,
+            business=False,
+            today=config.start,
+        )
+        who.anonymous_ids[0] = f"anon-v{vrng.getrandbits(64):016x}"
+        p = Person(
+            rng=vrng,
+            out=out,
+            who=who,
+            persona=VISITOR,
+            catalogue=catalogue,
+            voice=voices[who.language],
+            seed=config.seed,
+            end=end,
+            html_share=0.0,
+        )
+        out.begin_person(j, visitor=True)
+        visit(p, float(visitor_firsts[j]))
+        truth["person"].append(n + j)
+        truth["user_id"].append(None)
+        truth["anonymous_ids"].append(list(who.anonymous_ids))
+        truth["persona"].append(VISITOR.name)
+        truth["country"].append(country)
+        truth["business"].append(False)
+        if len(out) and (len(out) >= 20 * CHUNK or j == visitors - 1):
+            chunks.append(out.table())
+            out = Emitter(config.seed)
+        if progress is not None and ((j + 1) % 1000 == 0 or j == visitors - 1):
+            progress(n + j + 1, n + visitors)
+    if len(out):
+        chunks.append(out.table())
+    events = pa.concat_tables(chunks) if chunks else Emitter(config.seed).empty_table()
     order = pc.sort_indices(
         events, sort_keys=[("timestamp", "ascending"), ("message_id", "ascending")]
     )
