@@ -60,15 +60,15 @@ def test_more_persons_leave_the_first_ones_unchanged() -> None:
     more = simulate(SimulatorConfig(persons=70, seed=5, days=60))
 
     def kept(shop: SimulatedShop) -> pa.Table:
-        """Events of the first 40 persons and of the first 280 visitors (7 per person)."""
+        """Events of the first 40 persons and of the first 600 visitors (15 per person)."""
         numbers = [m.split("-")[2] for m in shop.events["message_id"].to_pylist()]
-        keep = [int(x[1:]) < 280 if x.startswith("v") else int(x) < 40 for x in numbers]
+        keep = [int(x[1:]) < 600 if x.startswith("v") else int(x) < 40 for x in numbers]
         return shop.events.filter(pa.array(keep))
 
     assert kept(more).equals(fewer.events)
     assert more.truth.slice(0, 40).equals(fewer.truth.slice(0, 40))
     visitors = more.truth.filter(pc.equal(more.truth["persona"], "visitor"))
-    assert visitors.slice(0, 280).drop(["person"]).equals(
+    assert visitors.slice(0, 600).drop(["person"]).equals(
         fewer.truth.slice(40).drop(["person"])
     )
 
@@ -275,7 +275,7 @@ def test_progress_reports_every_person() -> None:
     simulate(
         SimulatorConfig(persons=250, seed=3, days=30), progress=lambda d, t: seen.append((d, t))
     )
-    assert seen[-1] == (250 + 1750, 250 + 1750)  # persons, then 7 visitors per person
+    assert seen[-1] == (250 + 3750, 250 + 3750)  # persons, then 15 visitors per person
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 

@@ -38,7 +38,7 @@ class SimulatorConfig:
     """Identified persons who later also use a second device (its anonymous id is linked)."""
     html_text_share: float = 0.004
     """Customer texts that carry HTML/script as untrusted input, to keep renderers honest."""
-    visitors_per_person: float = 7.0
+    visitors_per_person: float = 15.0
     """Anonymous visitors who browse and never buy, per simulated person (see `visitors.py`):
     the traffic that brings the shop's conversion down to what real shops see."""
     family_email_share: float = 0.01

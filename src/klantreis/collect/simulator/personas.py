@@ -214,10 +214,10 @@ VISITOR = Persona(
     description="Comes once or twice from a search engine, an ad or social media, looks at a "
     "product or two and leaves without buying; never logs in.",
     journeys=1.0,
-    sessions=1.3,
-    searches=0.5,
+    sessions=1.2,
+    searches=0.3,
     filter_rate=0.2,
-    product_views=1.6,
+    product_views=1.2,
     dwell=20.0,
     conversion=0.0,
     price_level=1.0,
