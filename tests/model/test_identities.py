@@ -170,3 +170,48 @@ def test_stats_report_refused_links(kr):
             "messages": 1,
         }
     ]
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_guards_give_the_same_persons_on_spark(kr):
+    """The same stitching, guards included, when the model is built by the Spark engine."""
+    pytest.importorskip("pyspark")
+    from klantreis.model.identities import build_identities
+    from klantreis.store.engines.spark import SparkEngine
+    from klantreis.store.engines.spark.configuration import SparkConfiguration
+    from klantreis.store.engines.spark.factory import spark_session
+
+    events = story(
+        {
+            "laptop": [("Product Viewed", "08:00", {"anonymous": True})],
+            "anna": [("Identify", "08:05", identify("laptop", "fam@example.nl"))],
+            "bram": [("Identify", "20:00", identify("laptop", "FAM@example.nl "))],
+            "null": [("Product Viewed", "21:00", {"anonymous_id": "undefined"})],
+            "cas": [("Identify", "22:00", identify("phone", "test@example.nl"))],
+        }
+    )
+    kr.store.append(events)
+    build(kr.engine)
+
+    def rows(engine, sql: str) -> list[tuple]:
+        return sorted(tuple(r.values()) for r in engine.rows(sql))
+
+    identities = "SELECT id, id_kind, person_id FROM identities"
+    refused = "SELECT id, id_kind, user_id, person_id, reason, messages FROM identity_quarantine"
+    session = spark_session(
+        SparkConfiguration(master="local[2]", shuffle_partitions=2, driver_memory="2g")
+    )
+    spark = SparkEngine(session)
+    try:
+        spark.register_arrow("events", events)
+        build_identities(spark)
+        assert rows(spark, identities) == rows(kr.engine, identities)
+        assert rows(spark, refused) == rows(kr.engine, refused)
+    finally:
+        spark.close()
+    assert {r[4] for r in rows(kr.engine, refused)} == {
+        "shared_anonymous_id",
+        "shared_email",
+        "placeholder",
+    }

@@ -30,7 +30,14 @@ def register(app: typer.Typer) -> None:
             "klantreis-demo"
         ),
         store: StoreOption = None,
-        persons: Annotated[int, typer.Option(help="Simulated customers.", min=1)] = 2000,
+        persons: Annotated[
+            int,
+            typer.Option(
+                help="Simulated customers (persons with a purchase plan); 15 anonymous "
+                "visitors who never buy come on top of each.",
+                min=1,
+            ),
+        ] = 2000,
         seed: Annotated[int, typer.Option(help="Simulator seed (same seed, same shop).")] = 7,
         no_browser: Annotated[
             bool, typer.Option("--no-browser", help="Do not open the map in a browser.")
