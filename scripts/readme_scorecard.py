@@ -33,7 +33,8 @@ def rows(card: Any) -> list[str]:
     for e in card.expectations:
         if e.status == "no data":
             continue
-        rate = f"{_pct(e.breach_rate)} [{_pct(e.interval.get('low'))}–{_pct(e.interval.get('high'))}]"
+        low, high = _pct(e.interval.get("low")), _pct(e.interval.get("high"))
+        rate = f"{_pct(e.breach_rate)} [{low}–{high}]"
         if e.percentile:
             p = e.percentile
             rate += f"; p{p['percentile']:g} {p['value']:g} {p['unit']}"
@@ -53,7 +54,10 @@ def demo_table() -> str:
     from klantreis.collect.simulator import SimulatorConfig, simulate
 
     shop = simulate(SimulatorConfig())
-    with tempfile.TemporaryDirectory() as folder, klantreis.open(Path(folder) / "demo.duckdb") as kr:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        klantreis.open(Path(folder) / "demo.duckdb") as kr,
+    ):
         for batch in shop.iter_batches(20_000):
             kr.store.append(batch)
         card = kr.expectations()

@@ -68,9 +68,7 @@ def test_more_persons_leave_the_first_ones_unchanged() -> None:
     assert kept(more).equals(fewer.events)
     assert more.truth.slice(0, 40).equals(fewer.truth.slice(0, 40))
     visitors = more.truth.filter(pc.equal(more.truth["persona"], "visitor"))
-    assert visitors.slice(0, 600).drop(["person"]).equals(
-        fewer.truth.slice(40).drop(["person"])
-    )
+    assert visitors.slice(0, 600).drop(["person"]).equals(fewer.truth.slice(40).drop(["person"]))
 
 
 def test_schema_is_the_canonical_event_schema(small: SimulatedShop) -> None:

@@ -27,4 +27,3 @@ def test_readme_scorecard_matches_the_demo_shop() -> None:
     assert script.readme_table() == expected, (
         "README.md scorecard is stale: run python3 scripts/readme_scorecard.py --write"
     )
-

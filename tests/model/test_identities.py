@@ -98,10 +98,9 @@ def test_shared_family_email_does_not_merge_two_accounts(kr):
     build(kr.engine)
     persons = kr.sql("SELECT count(DISTINCT person_id) AS n FROM identities").to_pylist()
     assert persons == [{"n": 2}]
-    assert (
-        kr.sql("SELECT person_id FROM identities WHERE id_kind = 'email_hash'").to_pylist()
-        == [{"person_id": "u1"}]
-    )
+    assert kr.sql("SELECT person_id FROM identities WHERE id_kind = 'email_hash'").to_pylist() == [
+        {"person_id": "u1"}
+    ]
     refused = quarantine(kr)
     assert [(r["reason"], r["user_id"], r["person_id"], r["messages"]) for r in refused] == [
         ("shared_email", "u2", "u1", 2)
@@ -122,9 +121,12 @@ def test_placeholder_ids_link_nothing(kr):
     # five customers plus device-9 (its event's user id "null" is not an id)
     assert summary.persons == 6
     assert person_of(kr, "device-9", "anonymous_id") == "device-9"
-    assert kr.sql("SELECT count(*) AS n FROM identities WHERE id_kind = 'email_hash'").to_pylist()[
-        0
-    ]["n"] == 0
+    assert (
+        kr.sql("SELECT count(*) AS n FROM identities WHERE id_kind = 'email_hash'").to_pylist()[0][
+            "n"
+        ]
+        == 0
+    )
     blocked = {(r["id_kind"], r["id"]) for r in quarantine(kr)}
     assert ("anonymous_id", "null") in blocked and ("user_id", "null") in blocked
     assert ("anonymous_id", "  ") in blocked and ("anonymous_id", "0") in blocked
@@ -140,7 +142,8 @@ def test_devices_beyond_the_cap_become_persons_of_their_own(kr):
     kr.store.append(story({"kiosk": steps}))
     build(kr.engine)
     held = kr.sql(
-        "SELECT count(*) AS n FROM identities WHERE person_id = 'kiosk' AND id_kind = 'anonymous_id'"
+        "SELECT count(*) AS n FROM identities "
+        "WHERE person_id = 'kiosk' AND id_kind = 'anonymous_id'"
     ).to_pylist()[0]["n"]
     assert held == cap
     refused = [r for r in quarantine(kr) if r["reason"] == "too_many_anonymous_ids"]

@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from klantreis.store.engines.base import Engine
+from klantreis.store.query import Query
 from klantreis.store.schema import TableSpec, register_table
 
 MAX_ROUNDS = 64
@@ -90,24 +91,9 @@ register_table(
 )
 
 
-def _sql_list(values: tuple[str, ...]) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
-
-
-def _is_placeholder(column: str) -> str:
-    return f"lower(trim({column})) IN ({_sql_list(PLACEHOLDER_IDS)})"
-
-
-_EMAIL = "lower(trim(traits ->> '$.email'))"
-_BAD_EMAIL = (
-    f"({_EMAIL} NOT LIKE '_%@_%' OR "
-    + " OR ".join(f"{_EMAIL} LIKE '{name}@%'" for name in PLACEHOLDER_EMAIL_NAMES)
-    + ")"
-)
-
-_NODES = f"""
+_NODES = """
 SELECT kind, id, count(*) AS messages, min(timestamp) AS first_seen,
-       max(CASE WHEN {_is_placeholder("id")} THEN 1 ELSE 0 END) = 1 AS placeholder
+       lower(trim(id)) IN :placeholders AS placeholder
 FROM (
     SELECT 'user_id' AS kind, user_id AS id, timestamp FROM events WHERE user_id IS NOT NULL
     UNION ALL
@@ -117,32 +103,38 @@ GROUP BY kind, id
 """
 """Every id once, with how many messages carry it and whether it is a placeholder."""
 
-_PAIRS = f"""
+_EMAILS = """
+SELECT user_id, email, min(timestamp) AS first_seen, count(*) AS messages,
+       email NOT LIKE '_%@_%'
+           OR substr(email, 1, strpos(email, '@') - 1) IN :placeholder_names AS placeholder
+FROM (
+    SELECT user_id, lower(trim(traits ->> '$.email')) AS email, timestamp FROM events
+    WHERE traits IS NOT NULL
+) AS t
+WHERE email IS NOT NULL AND email <> ''
+GROUP BY user_id, email
+"""
+"""Every (user id, e-mail address) seen in traits, with whether the address stands for nobody."""
+
+_PAIRS = """
 SELECT kind, x, user_id, min(timestamp) AS first_seen, count(*) AS messages
 FROM (
     SELECT 'anonymous_id' AS kind, anonymous_id AS x, user_id, timestamp FROM events
     WHERE anonymous_id IS NOT NULL AND user_id IS NOT NULL
-      AND NOT {_is_placeholder("anonymous_id")}
+      AND NOT lower(trim(anonymous_id)) IN :placeholders
     UNION ALL
     SELECT 'alias', previous_id, user_id, timestamp FROM events
     WHERE type = 'alias' AND previous_id IS NOT NULL AND user_id IS NOT NULL
-      AND NOT {_is_placeholder("previous_id")}
-    UNION ALL
-    SELECT 'email_hash', sha256({_EMAIL}), user_id, timestamp FROM events
-    WHERE user_id IS NOT NULL AND traits IS NOT NULL AND {_EMAIL} IS NOT NULL
-      AND NOT {_BAD_EMAIL}
+      AND NOT lower(trim(previous_id)) IN :placeholders
 ) AS p
-WHERE NOT {_is_placeholder("user_id")}
+WHERE NOT lower(trim(user_id)) IN :placeholders
 GROUP BY kind, x, user_id
+UNION ALL
+SELECT 'email_hash', sha256(email), user_id, min(first_seen), sum(messages) FROM _kr_emails
+WHERE user_id IS NOT NULL AND NOT placeholder AND NOT lower(trim(user_id)) IN :placeholders
+GROUP BY sha256(email), user_id
 """
 """Distinct (identifier, user id) pairs seen together: the only evidence that links ids."""
-
-_BLOCKED_EMAILS = f"""
-SELECT 'email' AS id_kind, {_EMAIL} AS id, count(*) AS messages, min(timestamp) AS first_seen
-FROM events
-WHERE traits IS NOT NULL AND {_EMAIL} IS NOT NULL AND {_EMAIL} <> '' AND {_BAD_EMAIL}
-GROUP BY {_EMAIL}
-"""
 
 _ALIAS_EDGES = """
 WITH e AS (
@@ -211,24 +203,21 @@ LEFT JOIN ranked AS o ON o.kind = r.kind AND o.x = r.x AND o.owner_rank = 1
 identifier first; `held_rank` is the identifier's place among its owner's ids of that kind."""
 
 
-def _kept(kind: str) -> str:
-    return f"kind = '{kind}' AND owner_rank = 1 AND held_rank <= {CAPS[kind]}"
-
-
-_IDENTITIES = f"""
+_IDENTITIES = """
 SELECT user_id AS id, 'user_id' AS id_kind, account AS person_id FROM _kr_accounts
 UNION ALL
 SELECT x, kind, account FROM _kr_attach
-WHERE ({_kept("anonymous_id")}) OR ({_kept("email_hash")})
+WHERE owner_rank = 1 AND held_rank <= CASE kind WHEN 'anonymous_id' THEN :anonymous_cap
+                                                 ELSE :email_cap END
 UNION ALL
 SELECT n.id, 'anonymous_id', n.id FROM _kr_nodes AS n
 LEFT JOIN _kr_attach AS t
        ON t.kind = 'anonymous_id' AND t.x = n.id AND t.owner_rank = 1
-          AND t.held_rank <= {CAPS["anonymous_id"]}
+          AND t.held_rank <= :anonymous_cap
 WHERE n.kind = 'anonymous_id' AND NOT n.placeholder AND t.x IS NULL
 """
 
-_QUARANTINE = f"""
+_QUARANTINE = """
 SELECT x AS id, kind AS id_kind, user_id, owner AS person_id,
        CASE WHEN kind = 'anonymous_id' THEN 'shared_anonymous_id' ELSE 'shared_email' END
            AS reason,
@@ -239,21 +228,22 @@ SELECT x, kind, user_id, CASE WHEN kind = 'anonymous_id' THEN x END,
        CASE WHEN kind = 'anonymous_id' THEN 'too_many_anonymous_ids' ELSE 'too_many_emails' END,
        messages, first_seen
 FROM _kr_attach
-WHERE owner_rank = 1 AND held_rank > CASE WHEN kind = 'anonymous_id'
-                                          THEN {CAPS["anonymous_id"]} ELSE {CAPS["email_hash"]} END
+WHERE owner_rank = 1 AND held_rank > CASE kind WHEN 'anonymous_id' THEN :anonymous_cap
+                                                ELSE :email_cap END
 UNION ALL
-SELECT id, kind, CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), 'placeholder', messages, first_seen
+SELECT id, kind, CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), 'placeholder', messages,
+       first_seen
 FROM _kr_nodes WHERE placeholder
 UNION ALL
-SELECT id, id_kind, CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), 'placeholder', messages,
-       first_seen
-FROM _kr_blocked_emails
+SELECT email, 'email', CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), 'placeholder',
+       sum(messages), min(first_seen)
+FROM _kr_emails WHERE placeholder GROUP BY email
 """
 
 _WORK_TABLES = (
     "_kr_nodes",
+    "_kr_emails",
     "_kr_pairs",
-    "_kr_blocked_emails",
     "_kr_edges",
     "_kr_labels",
     "_kr_labels_next",
@@ -267,9 +257,9 @@ def build_identities(engine: Engine, progress: Callable[[str], None] | None = No
 
     Returns the number of label rounds the alias chains needed.
     """
-    engine.create_table_as("_kr_nodes", _NODES)
-    engine.create_table_as("_kr_pairs", _PAIRS)
-    engine.create_table_as("_kr_blocked_emails", _BLOCKED_EMAILS)
+    engine.create_table_as("_kr_nodes", Query(_NODES, placeholders=PLACEHOLDER_IDS))
+    engine.create_table_as("_kr_emails", Query(_EMAILS, placeholder_names=PLACEHOLDER_EMAIL_NAMES))
+    engine.create_table_as("_kr_pairs", Query(_PAIRS, placeholders=PLACEHOLDER_IDS))
     engine.create_table_as("_kr_edges", _ALIAS_EDGES)
     engine.create_table_as("_kr_labels", _INIT)
     rounds = 0
@@ -283,8 +273,9 @@ def build_identities(engine: Engine, progress: Callable[[str], None] | None = No
             break
     engine.create_table_as("_kr_accounts", _ACCOUNTS)
     engine.create_table_as("_kr_attach", _ATTACH)
-    engine.create_table_as("identities", _IDENTITIES)
-    engine.create_table_as("identity_quarantine", _QUARANTINE)
+    caps = {"anonymous_cap": CAPS["anonymous_id"], "email_cap": CAPS["email_hash"]}
+    engine.create_table_as("identities", Query(_IDENTITIES, **caps))
+    engine.create_table_as("identity_quarantine", Query(_QUARANTINE, **caps))
     for name in _WORK_TABLES:
         engine.execute(f"DROP TABLE IF EXISTS {name}")
     return rounds

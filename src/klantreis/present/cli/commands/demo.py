@@ -79,14 +79,16 @@ def register(app: typer.Typer) -> None:
             f"{shop.events.num_rows:,} events simulated ({stored:,} new) in "
             f"[bold]{kr.settings.store}[/]; journey map: [bold]{path}[/]",
             highlight=False,
+            soft_wrap=True,
         )
-        console.print(counts_sentence(shop.events, shop.truth), highlight=False)
+        console.print(counts_sentence(shop.events, shop.truth), highlight=False, soft_wrap=True)
         if no_browser:
             return
         if not _open_in_browser(path):
             console.print(
                 f"No web browser could be opened here; open the map yourself: [bold]{path}[/]",
                 highlight=False,
+                soft_wrap=True,
             )
 
 
@@ -102,8 +104,8 @@ def counts_sentence(events: pa.Table, truth: pa.Table) -> str:
     visitors = pc.sum(pc.equal(truth["persona"], "visitor")).as_py() or 0
     customers = truth.num_rows - visitors
     return (
-        f"Of the {total:,} events simulated, {total - identity:,} are steps of a journey (the map's "
-        f"figure) and {identity:,} are identify/alias/group messages that link ids. "
+        f"Of the {total:,} events simulated, {total - identity:,} are steps of a journey "
+        f"(the map's figure) and {identity:,} are identify/alias/group messages that link ids. "
         f"Simulated: {customers:,} persons with a purchase plan and {visitors:,} visitors "
         "who only look around."
     )

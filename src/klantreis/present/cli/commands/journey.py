@@ -152,12 +152,14 @@ def register(app: typer.Typer) -> None:
             f"[bold]{stats['journeys']:,}[/] journeys, "
             f"[bold]{stats['quarantined']:,}[/] quarantined",
             highlight=False,
+            soft_wrap=True,
         )
         console.print(
             f"{stats['journey_events']:,} of the events are steps of a journey (what the journey "
             f"map counts); {stats['identity_messages']:,} are identify/alias/group messages that "
             "link ids.",
             highlight=False,
+            soft_wrap=True,
         )
         table = Table(title="events by name")
         table.add_column("event")
