@@ -26,10 +26,10 @@ What it simulates (details and measured calibration in docs/simulator.md):
   to what happened: Olist's score distributions on time (mean 4.28) and late (mean 2.60).
 
 Measured on the default shop (2,000 persons and 30,000 visitors, seed 7, 180 days; checked by
-tests/collect/test_simulator_calibration.py): 373,372 events, 4,034 orders, 7.9 % of sessions
+tests/collect/test_simulator_calibration.py): 373,237 events, 4,034 orders, 7.9 % of sessions
 and 5.3 % of product viewers order, 7.6 % of delivered orders late, mean review score 4.12 on
 time and 2.61 late, 3.8 % of payment attempts failed, 95 % of confirmations within a minute,
-p75 LCP 2.83 s, about 3–4 s of CPU time.
+p75 LCP 2.82 s, about 3–4 s of CPU time.
 
 The ground truth (user ids, anonymous ids and persona per person) is returned beside the
 events and never written into them. Everything is deterministic for a seed.

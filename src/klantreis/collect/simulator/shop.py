@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import random
+from collections.abc import Callable
 from datetime import datetime, time
 
 import numpy as np
@@ -29,6 +30,64 @@ def _weights(shares: dict[str, float]) -> tuple[list[str], np.ndarray]:
     names = sorted(shares)
     weights = np.array([shares[n] for n in names], dtype=float)
     return names, weights / weights.sum()
+
+
+def _visitors(
+    config: SimulatorConfig,
+    count: int,
+    stream: Callable[[int], np.random.Generator],
+    out: Emitter,
+    chunks: list[pa.Table],
+    truth: dict[str, list[object]],
+    catalogue: Catalogue,
+    voices: dict[str, Voice],
+    end: float,
+    progress: Progress | None,
+) -> Emitter:
+    """The anonymous visitors, after the persons: truth rows `persons + j`, own message ids."""
+    n = config.persons
+    start = end - config.days * DAY
+    country_names, country_p = _weights(config.country_shares)
+    countries = stream(8).choice(len(country_names), size=count, p=country_p)
+    first_visits = start + stream(9).random(count) * config.days * DAY
+    for j in range(count):
+        country = country_names[countries[j]]
+        rng = random.Random(f"{config.seed}:visitor:{j}")
+        who = make_customer(
+            rng,
+            index=j,
+            seed=config.seed,
+            persona=VISITOR.name,
+            country=country,
+            consent=False,
+            business=False,
+            today=config.start,
+        )
+        p = Person(
+            rng=rng,
+            out=out,
+            who=who,
+            persona=VISITOR,
+            catalogue=catalogue,
+            voice=voices[who.language],
+            seed=config.seed,
+            end=end,
+            html_share=0.0,
+        )
+        out.begin_person(j, visitor=True)
+        visit(p, float(first_visits[j]))
+        truth["person"].append(n + j)
+        truth["user_id"].append(None)
+        truth["anonymous_ids"].append(list(who.anonymous_ids))
+        truth["persona"].append(VISITOR.name)
+        truth["country"].append(country)
+        truth["business"].append(False)
+        if len(out) >= 20 * CHUNK:
+            chunks.append(out.table())
+            out = Emitter(config.seed)
+        if progress is not None and ((j + 1) % 1000 == 0 or j == count - 1):
+            progress(n + j + 1, n + count)
+    return out
 
 
 def simulate(
@@ -117,46 +176,7 @@ def simulate(
             out = Emitter(config.seed)
         if progress is not None and ((i + 1) % 100 == 0 or i == n - 1):
             progress(i + 1, n + visitors)
-    visitor_countries = stream(8).choice(len(country_names), size=visitors, p=country_p)
-    visitor_firsts = start + stream(9).random(visitors) * config.days * DAY
-    for j in range(visitors):
-        country = country_names[visitor_countries[j]]
-        vrng = random.Random(f"{config.seed}:visitor:{j}")
-        who = make_customer(
-            vrng,
-            index=j,
-            seed=config.seed,
-            persona=VISITOR.name,
-            country=country,
-            consent=False,
-            business=False,
-            today=config.start,
-        )
-        who.anonymous_ids[0] = f"anon-v{vrng.getrandbits(64):016x}"
-        p = Person(
-            rng=vrng,
-            out=out,
-            who=who,
-            persona=VISITOR,
-            catalogue=catalogue,
-            voice=voices[who.language],
-            seed=config.seed,
-            end=end,
-            html_share=0.0,
-        )
-        out.begin_person(j, visitor=True)
-        visit(p, float(visitor_firsts[j]))
-        truth["person"].append(n + j)
-        truth["user_id"].append(None)
-        truth["anonymous_ids"].append(list(who.anonymous_ids))
-        truth["persona"].append(VISITOR.name)
-        truth["country"].append(country)
-        truth["business"].append(False)
-        if len(out) and (len(out) >= 20 * CHUNK or j == visitors - 1):
-            chunks.append(out.table())
-            out = Emitter(config.seed)
-        if progress is not None and ((j + 1) % 1000 == 0 or j == visitors - 1):
-            progress(n + j + 1, n + visitors)
+    out = _visitors(config, visitors, stream, out, chunks, truth, catalogue, voices, end, progress)
     if len(out):
         chunks.append(out.table())
     events = pa.concat_tables(chunks) if chunks else Emitter(config.seed).empty_table()
