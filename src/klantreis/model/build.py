@@ -94,7 +94,8 @@ WITH ev AS (
            coalesce(iu.person_id, ia.person_id) AS person_id,
            e.timestamp, e.event, e.type, e.channel, e.properties,
            e.properties ->> '$.order_id' AS order_id,
-           m.phase, m.phase_index, m.touchpoint, m.direct
+           m.phase, m.phase_index, m.touchpoint, m.direct,
+           CASE WHEN e.event = :purchase_event THEN 1 ELSE 0 END AS is_purchase
     FROM events AS e
     LEFT JOIN identities AS iu ON iu.id_kind = 'user_id' AND iu.id = e.user_id
     LEFT JOIN identities AS ia ON ia.id_kind = 'anonymous_id' AND ia.id = e.anonymous_id
@@ -103,21 +104,20 @@ WITH ev AS (
 ),
 ordered AS (
     SELECT *,
-           CASE WHEN event = :purchase_event THEN 1 ELSE 0 END AS is_purchase,
            CASE WHEN lag(timestamp) OVER w IS NULL
                   OR date_diff('second', lag(timestamp) OVER w, timestamp) > :gap_seconds
-                THEN 1 ELSE 0 END AS new_session
+                THEN 1 ELSE 0 END AS new_session,
+           sum(is_purchase) OVER (
+               PARTITION BY person_id ORDER BY timestamp, is_purchase, message_id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS orders_upto
     FROM ev
-    WINDOW w AS (PARTITION BY person_id ORDER BY timestamp, message_id)
+    WINDOW w AS (PARTITION BY person_id ORDER BY timestamp, is_purchase, message_id)
 ),
 counted AS (
     SELECT *,
            sum(new_session) OVER (
-               PARTITION BY person_id ORDER BY timestamp, message_id
-               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_no,
-           sum(is_purchase) OVER (
                PARTITION BY person_id ORDER BY timestamp, is_purchase, message_id
-               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS orders_upto
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_no
     FROM ordered
 ),
 purchases AS (
@@ -137,6 +137,10 @@ SELECT c.message_id, c.person_id, c.timestamp, c.event, c.type, c.channel, c.tou
 FROM counted AS c
 LEFT JOIN purchases AS p ON p.person_id = c.person_id AND p.order_id = c.order_id
 """
+"""Window functions are the cost of the build (each sorts every event of every person), so
+there are two passes, not three: sessions and journeys share one order, (timestamp, is_purchase,
+message_id). Session numbers do not depend on how events at the same moment are ordered: only
+the first of such a tie can start a session, and every event of the tie counts it."""
 
 _SESSIONS = """
 SELECT session_id, person_id, min(timestamp) AS started_at, max(timestamp) AS ended_at,

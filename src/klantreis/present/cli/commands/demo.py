@@ -18,7 +18,10 @@ from klantreis.present.cli.commands.journey import journey_map_table
 from klantreis.present.cli.options import StoreOption, console, friendly_errors
 from klantreis.present.export.journey_map_html import write
 
-FOLLOW_UPS: tuple[tuple[str, str], ...] = (("evaluate_expectations", "checking expectations"),)
+FOLLOW_UPS: tuple[tuple[str, str], ...] = (
+    ("evaluate_expectations", "checking expectations"),
+    ("opportunities", "ranking opportunities"),
+)
 """Analyses that store results the map shows; run when their module is installed."""
 
 
