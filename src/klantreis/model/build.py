@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     from klantreis.api import Klantreis
 
 SESSION_GAP_MINUTES = 30
-MODEL_VERSION = "1"
+MODEL_VERSION = "2"
+"""Bumped when the model's meaning changes (2: identity stitching with caps and placeholders),
+so stores built by older code are rebuilt."""
 
 for _spec in (
     TableSpec("identities", "", person_id_columns=("person_id",), derived=True),

@@ -150,7 +150,16 @@ def register(app: typer.Typer) -> None:
         console.print(
             f"[bold]{stats['events']:,}[/] events, [bold]{stats['persons']:,}[/] persons, "
             f"[bold]{stats['journeys']:,}[/] journeys, "
-            f"[bold]{stats['quarantined']:,}[/] quarantined"
+            f"[bold]{stats['quarantined']:,}[/] quarantined",
+            highlight=False,
+            soft_wrap=True,
+        )
+        console.print(
+            f"{stats['journey_events']:,} of the events are steps of a journey (what the journey "
+            f"map counts); {stats['identity_messages']:,} are identify/alias/group messages that "
+            "link ids.",
+            highlight=False,
+            soft_wrap=True,
         )
         table = Table(title="events by name")
         table.add_column("event")
@@ -165,3 +174,14 @@ def register(app: typer.Typer) -> None:
             for row in stats["quarantine_by_reason"]:
                 reasons.add_row(row["reason"], f"{row['count']:,}")
             console.print(reasons)
+        if stats["identity_quarantine_by_reason"]:
+            refused = Table(title="identity links refused (table identity_quarantine)")
+            refused.add_column("reason")
+            refused.add_column("meaning")
+            refused.add_column("ids", justify="right")
+            refused.add_column("messages", justify="right")
+            for row in stats["identity_quarantine_by_reason"]:
+                refused.add_row(
+                    row["reason"], row["meaning"], f"{row['count']:,}", f"{row['messages']:,}"
+                )
+            console.print(refused)
