@@ -24,7 +24,12 @@ from dataclasses import asdict, is_dataclass
 from typing import TYPE_CHECKING, Any
 
 from klantreis.measure.filters import Cut
-from klantreis.measure.journey_map.pains import expectation_pains, quote_breaches, topic_pains
+from klantreis.measure.journey_map.pains import (
+    expectation_pains,
+    quote_breaches,
+    topic_pains,
+    translate_phase,
+)
 from klantreis.measure.journey_map.phases import funnel_notes, phase_summaries, totals
 from klantreis.measure.journey_map.placement import place_opportunities
 from klantreis.measure.journey_map.result import (
@@ -111,7 +116,7 @@ def _journey_map(
     phases, skipped = phase_summaries(kr, events_cut, resolved.phase_ids, labels)
     call = _Calls(kr)
     cut_params = {"start": start, "end": end, "persona": persona}
-    _add_emotion(kr, phases, events_cut, call("emotion_by_phase", **cut_params))
+    _add_emotion(kr, phases, events_cut, call("emotion_by_phase", **cut_params), resolved)
     pains = call("pain_points", language=language, **cut_params)
     if isinstance(pains, dict):
         expectation_pains(pains, phases)
@@ -134,12 +139,30 @@ def _journey_map(
     )
 
 
-def _add_emotion(kr: Klantreis, phases: list[PhaseSummary], cut_tree: Any, voice: Any) -> None:
-    if isinstance(voice, dict):
-        for phase in phases:
-            value = voice.get(phase.id)
-            if isinstance(value, dict) and value.get("value") is not None:
-                phase.emotion = {**value, "source": value.get("source", "voice")}
+def _add_emotion(
+    kr: Klantreis, phases: list[PhaseSummary], cut_tree: Any, voice: Any, definition: Any
+) -> None:
+    """Emotion per phase from the voice; a phase of another definition that nobody wrote in
+    takes the (text-weighted) emotion of the six-phase phases its topics are about."""
+    voice = voice if isinstance(voice, dict) else {}
+    for phase in phases:
+        value = voice.get(phase.id)
+        if isinstance(value, dict) and value.get("value") is not None:
+            phase.emotion = {**value, "source": value.get("source", "voice")}
+    pooled: dict[str, list[tuple[float, int]]] = {}
+    for key, value in voice.items():
+        target = translate_phase(key, definition) if key not in definition.phase_ids else None
+        if target is not None and isinstance(value, dict) and value.get("value") is not None:
+            pooled.setdefault(target, []).append((float(value["value"]), int(value.get("n") or 0)))
+    for phase in phases:
+        parts = pooled.get(phase.id)
+        texts = sum(n for _, n in parts or [])
+        if phase.emotion is None and parts and texts:
+            phase.emotion = {
+                "value": round(sum(v * n for v, n in parts) / texts, 3),
+                "n": texts,
+                "source": "voice topics",
+            }
     if not phases:
         return
     reviews = kr.engine.rows(Query(_REVIEWS, cut=cut_tree))[0]

@@ -28,6 +28,7 @@ PAINS_PER_PHASE = 5
 MIN_NEGATIVE_SHARE = 0.5
 """A topic is a pain point of a phase when at least half of its texts there are negative."""
 QUOTE_LENGTH = (15, 400)
+QUOTE_CANDIDATES = 5
 
 _BREACH_QUOTES = """
 WITH b AS (
@@ -54,7 +55,8 @@ SELECT * FROM (
         PARTITION BY expectation_id, phase
         ORDER BY order_rank, sentiment, timestamp DESC, message_id) AS n
     FROM matched
-) AS ranked WHERE n = 1
+) AS ranked WHERE n <= :candidates
+ORDER BY expectation_id, phase, n
 """
 
 _TOPICS = """
@@ -148,15 +150,21 @@ def quote_breaches(kr: Klantreis, phases: list[PhaseSummary], cut: Any) -> None:
         _BREACH_QUOTES,
         cut=cut,
         pairs=sorted(f"{e}|{t}" for e, t in pairs),
+        candidates=QUOTE_CANDIDATES,
         shortest=QUOTE_LENGTH[0],
         longest=QUOTE_LENGTH[1],
     )
-    found = {(r["expectation_id"], r["phase"]): r for r in kr.engine.rows(query)}
+    found: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in kr.engine.rows(query):
+        found.setdefault((row["expectation_id"], row["phase"]), []).append(row)
+    used: set[str] = set()
     for phase in phases:
         for pain in phase.pain_points:
-            row = found.get((pain.key, phase.id))
-            if pain.kind == "expectation" and row is not None:
-                pain.quote = _quote(row)
+            # the biggest pain first; one text is not quoted under two pains
+            rows = [r for r in found.get((pain.key, phase.id), []) if r["message_id"] not in used]
+            if pain.kind == "expectation" and rows:
+                pain.quote = _quote(rows[0])
+                used.add(rows[0]["message_id"])
 
 
 def _quote(row: dict[str, Any]) -> Quote:

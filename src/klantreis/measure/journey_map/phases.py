@@ -142,10 +142,11 @@ def totals(kr: Klantreis, cut_tree: Any, purchase_event: str) -> dict[str, Any]:
 
 def funnel_notes(phases: list[PhaseSummary], skipped: dict[str, int]) -> list[Note]:
     """A note for each phase with more persons than the one before it: the map then is not a
-    funnel (e.g. service contacts without an order), and a reader must be told why."""
+    funnel (e.g. service contacts without an order), and a reader must be told why. (A phase
+    after an empty one needs no sentence: the empty phase says it.)"""
     notes = []
     for previous, phase in zip(phases, phases[1:], strict=False):
-        if phase.persons > previous.persons:
+        if phase.persons > previous.persons > 0:
             notes.append(
                 Note(
                     kind="not_a_funnel",
