@@ -1,11 +1,13 @@
 """Pain points of the journey map and the customer's own words under each.
 
 A quote under a pain must be a text in which the customer speaks about *that* pain:
-- for a breached expectation, a negative text whose main topic (the first the voice module
+- for a breached expectation, a negative text (or a review of one or two stars) whose main topic (the first the voice module
   found) is one of the rule's `topics`, written in the journey of a breach of it (and about the
   same order when both name one), no earlier than the case began; a text naming the very order
   before one that does not, then the most negative;
 - for a negative voice topic, the most negative text whose main topic it is.
+A review of one or two stars counts as negative whatever its words' sentiment: the customer
+said so outright.
 Where no such text exists the pain point has no quote; it never borrows an unrelated one.
 
 Voice topics carry the phase they are about in the six-phase definition; under another
@@ -39,7 +41,8 @@ t AS (
            split_part(v.topics, ',', 1) AS topic, j.journey_id
     FROM voice AS v
     JOIN journey_events AS j ON j.message_id = v.message_id
-    WHERE v.label = 'negative' AND length(v.text) BETWEEN :shortest AND :longest
+    WHERE (v.label = 'negative' OR v.rating <= 2)
+      AND length(v.text) BETWEEN :shortest AND :longest
 ),
 matched AS (
     SELECT b.expectation_id, b.phase, t.message_id, t.text, t.sentiment, t.event, t.topic,
@@ -62,7 +65,8 @@ ORDER BY expectation_id, phase, n
 _TOPICS = """
 WITH t AS (
     SELECT * FROM (
-        SELECT v.message_id, v.text, v.sentiment, v.label, v.event, v.order_id, vt.topic,
+        SELECT v.message_id, v.text, v.sentiment, v.event, v.order_id, vt.topic,
+               CASE WHEN v.rating <= 2 THEN 'negative' ELSE v.label END AS label,
                split_part(v.topics, ',', 1) AS main_topic, vt.phase AS topic_phase,
                j.journey_id, j.person_id, j.timestamp
         FROM voice AS v

@@ -33,12 +33,19 @@ LANE_LABELS = {
     "opportunities": "Opportunities",
 }
 
-NOT_A_FUNNEL = (
+
+
+def _(message: str) -> str:
+    """Marks a text for translation where it is defined; it is translated when drawn."""
+    return message
+
+
+NOT_A_FUNNEL = _(
     "{phase} has more persons ({persons}) than {previous} ({previous_persons}): {without} of "
     "them reached it in a journey without {previous} (such as a service contact without an "
     "order), so persons per phase is not a funnel."
 )
-WHOLE_JOURNEY = "For the whole journey:"
+WHOLE_JOURNEY = _("For the whole journey:")
 
 
 @dataclass
