@@ -73,6 +73,12 @@ def _events() -> dict[str, list[tuple]]:
                 },
             ),
         ],
+        "pia": [
+            ("Product Viewed", "13:00", {"channel": "app"}),
+            ("Payment Failed", "13:05", {"channel": "app", "properties": {"order_id": "P1"}}),
+            ("Order Completed", "13:08", {"channel": "app", "properties": {"order_id": "P1"}}),
+            ("Payment Captured", "13:09", {"properties": {"order_id": "P1"}}),
+        ],
         "cato": [
             ("Product Viewed", "12:00"),
             ("Order Completed", "12:10", {"properties": {"order_id": "C1"}}),
@@ -124,9 +130,9 @@ def test_the_quote_under_a_pain_is_about_that_pain(kr) -> None:
 
 def test_no_quote_rather_than_an_unrelated_one(kr) -> None:
     pains = _pains(kr.journey_map())
-    # frits and cato got no confirmation; neither wrote about it (frits only about delivery)
+    # frits, pia and cato got no confirmation; none wrote about it (frits only about delivery)
     _, unconfirmed = pains["order_confirmed_fast"]
-    assert unconfirmed.size == 2
+    assert unconfirmed.size == 3
     assert unconfirmed.quote is None
     quotes = [p.quote.text for _, p in pains.values() if p.quote]
     assert PAYMENT_TEXT not in quotes
@@ -172,7 +178,15 @@ def test_back_office_events_take_the_channel_of_their_order(kr) -> None:
         "SELECT order_id, channel FROM journey_events WHERE event = 'Payment Captured' "
         "ORDER BY order_id"
     )
-    assert [(r["order_id"], r["channel"]) for r in rows] == [("A1", "app"), ("F1", "web")]
+    assert [(r["order_id"], r["channel"]) for r in rows] == [
+        ("A1", "app"),
+        ("F1", "web"),
+        ("P1", "app"),
+    ]
+    # pia's app payment failed once and then went through: half of the app attempts failed
+    groups = kr.expectations(by="channel").get("payment_succeeds").groups
+    app = next(g for g in groups if g["value"] == "app")
+    assert (app["breached"], app["cases"]) == (1, 3)
 
 
 @pytest.mark.parametrize("definition", ["six-phase", "aida"])
