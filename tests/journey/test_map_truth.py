@@ -167,8 +167,7 @@ def test_time_in_phase_is_never_negative_for_a_persona(kr) -> None:
     for definition in ("six-phase", "aida"):
         journey_map = kr.journey_map(definition, persona="buyers")
         assert all(
-            p.median_time_seconds is None or p.median_time_seconds >= 0
-            for p in journey_map.phases
+            p.median_time_seconds is None or p.median_time_seconds >= 0 for p in journey_map.phases
         )
 
 
@@ -192,7 +191,9 @@ def test_back_office_events_take_the_channel_of_their_order(kr) -> None:
 @pytest.mark.parametrize("definition", ["six-phase", "aida"])
 def test_a_cancellation_is_not_a_return(kr, definition: str) -> None:
     kr.journey_map(definition)
-    touchpoint = kr.engine.scalar("SELECT touchpoint FROM journey_events WHERE event = 'Order Cancelled'")
+    touchpoint = kr.engine.scalar(
+        "SELECT touchpoint FROM journey_events WHERE event = 'Order Cancelled'"
+    )
     assert touchpoint == "order status"
 
 

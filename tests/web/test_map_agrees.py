@@ -30,7 +30,9 @@ def _said(phases: list[dict]) -> list[dict]:
     return [
         {
             **{k: p[k] for k in SAME},
-            "pains": [(x["kind"], x["key"], x["title"], x["size"], x["quote"]) for x in p["pain_points"]],
+            "pains": [
+                (x["kind"], x["key"], x["title"], x["size"], x["quote"]) for x in p["pain_points"]
+            ],
             "opportunities": [(o["title"], o["effect"]) for o in p["opportunities"]],
         }
         for p in phases

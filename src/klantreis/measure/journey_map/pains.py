@@ -1,10 +1,10 @@
 """Pain points of the journey map and the customer's own words under each.
 
 A quote under a pain must be a text in which the customer speaks about *that* pain:
-- for a breached expectation, a negative text (or a review of one or two stars) whose main topic (the first the voice module
-  found) is one of the rule's `topics`, written in the journey of a breach of it (and about the
-  same order when both name one), no earlier than the case began; a text naming the very order
-  before one that does not, then the most negative;
+- for a breached expectation, a negative text (or a review of one or two stars) whose main
+  topic (the first the voice module found) is one of the rule's `topics`, written in the
+  journey of a breach of it (and about the same order when both name one), no earlier than the
+  case began; a text naming the very order before one that does not, then the most negative;
 - for a negative voice topic, the most negative text whose main topic it is.
 A review of one or two stars counts as negative whatever its words' sentiment: the customer
 said so outright.

@@ -9,6 +9,7 @@ meets a phase out of order (an e-mail read after browsing), and give negative du
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from klantreis.measure.journey_map.result import Note, PhaseSummary
@@ -145,7 +146,7 @@ def funnel_notes(phases: list[PhaseSummary], skipped: dict[str, int]) -> list[No
     funnel (e.g. service contacts without an order), and a reader must be told why. (A phase
     after an empty one needs no sentence: the empty phase says it.)"""
     notes = []
-    for previous, phase in zip(phases, phases[1:], strict=False):
+    for previous, phase in pairwise(phases):
         if phase.persons > previous.persons > 0:
             notes.append(
                 Note(

@@ -34,7 +34,6 @@ LANE_LABELS = {
 }
 
 
-
 def _(message: str) -> str:
     """Marks a text for translation where it is defined; it is translated when drawn."""
     return message
@@ -125,7 +124,11 @@ def view_of(jm: JourneyMap) -> MapView:
                 emotion_source=None if p.emotion is None else p.emotion.get("source"),
                 events=[Named(e["event"], e["persons"]) for e in p.top_events],
                 touchpoints=[
-                    Named(t["touchpoint"], t["persons"], None if t["direct"] is None else bool(t["direct"]))
+                    Named(
+                        t["touchpoint"],
+                        t["persons"],
+                        None if t["direct"] is None else bool(t["direct"]),
+                    )
                     for t in p.touchpoints
                 ],
                 channels=[Named(c["channel"], c["persons"]) for c in p.channels],

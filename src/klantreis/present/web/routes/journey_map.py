@@ -21,7 +21,6 @@ from klantreis.present.web.context import (
     get_store,
     render,
     store_of,
-    templates,
     viewer,
 )
 from klantreis.present.web.i18n import Lang
