@@ -216,3 +216,18 @@ def test_service_without_a_purchase_is_said(tmp_path: Path) -> None:
     (note,) = journey_map.notes
     assert (note.kind, note.phase, note.previous) == ("not_a_funnel", "service", "purchase")
     assert (note.persons, note.previous_persons, note.persons_without_previous) == (3, 1, 2)
+
+
+def test_a_failing_analysis_is_said_not_swallowed(kr, monkeypatch) -> None:
+    from klantreis.measure import registry
+
+    def broken(_kr, **_params):
+        raise RuntimeError("no orders to regress on")
+
+    registry.get_analysis("opportunities")  # load the registry before replacing one entry
+    monkeypatch.setitem(registry._ANALYSES, "opportunities", broken)
+    journey_map = kr.journey_map()
+    assert journey_map.errors == [
+        {"analysis": "opportunities", "error": "RuntimeError: no orders to regress on"}
+    ]
+    assert journey_map.phases and any(p.pain_points for p in journey_map.phases)
