@@ -14,6 +14,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from klantreis.measure.journey_map import JourneyMap
+from klantreis.model.definition import DefinitionError, load_definition
 from klantreis.present.web.i18n import LOCALES, Lang
 from klantreis.present.web.mapview import draw, view_of
 
@@ -23,7 +24,11 @@ def _subtitle(journey_map: JourneyMap, lang: Lang) -> str:
     who = journey_map.cut.get("persona") or lang.gettext("All customers")
     first, last = totals.get("first_event"), totals.get("last_event")
     period = f"{lang.date(first)} – {lang.date(last)}" if first and last else "–"
-    return f"{who} · {period} · {journey_map.definition_label}"
+    try:
+        label = load_definition(journey_map.definition).label.get(lang.code)
+    except DefinitionError:
+        label = None
+    return f"{who} · {period} · {label or journey_map.definition_label}"
 
 
 def render(journey_map: JourneyMap, *, language: str | None = None) -> str:

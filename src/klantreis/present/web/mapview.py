@@ -184,6 +184,26 @@ def wrap(text: str | None, width: int, lines: int) -> list[str]:
     return wrapped
 
 
+PAINS_SHOWN = 3
+"""Breached expectations drawn per phase (the biggest), plus its most negative topic."""
+
+
+def shown_pains(column: PhaseColumn) -> list[Named]:
+    expectations = [p for p in column.pains if not p.topic][:PAINS_SHOWN]
+    return expectations + [p for p in column.pains if p.topic][:1]
+
+
+def _pains_height(column: PhaseColumn) -> int:
+    """The height the pain lane needs for this column (as the template draws it)."""
+    height = 16
+    for pain in shown_pains(column):
+        label = f"Topic: {pain.label}" if pain.topic else pain.label
+        quote = pain.quote and f"“{pain.quote}”"
+        height += 13 * len(wrap(label, 30, 2)) + 13 * (pain.value is not None)
+        height += 12 * len(wrap(quote, 36, 3)) + 8
+    return height
+
+
 def footer(view: MapView, lang: Lang) -> list[tuple[str, str]]:
     """(css class, line) under the lanes: the legend, the sentences figures need, and the
     opportunities that belong to the whole journey."""
@@ -226,7 +246,11 @@ def footer(view: MapView, lang: Lang) -> list[tuple[str, str]]:
 def layout(view: MapView, foot_lines: int = 0) -> dict[str, Any]:
     """Coordinates the SVG template needs: lane tops, column lefts, the emotion curve."""
     most = max([len(p.opportunities) for p in view.phases] + [0])
-    heights = {**LANE_H, "opportunities": max(LANE_H["opportunities"], 18 + 47 * most)}
+    heights = {
+        **LANE_H,
+        "pains": max([LANE_H["pains"]] + [_pains_height(p) for p in view.phases]),
+        "opportunities": max(LANE_H["opportunities"], 18 + 47 * most),
+    }
     tops: dict[str, int] = {}
     y = HEAD_H
     for lane in LANES:
@@ -269,7 +293,8 @@ def draw(view: MapView, lang: Lang, title: str) -> tuple[str, dict[str, Any]]:
         phases = [replace(p, label=definition.phase_label(p.id, lang.code)) for p in view.phases]
         view = replace(view, phases=phases)
     except DefinitionError:  # a definition file no longer there: keep the labels it gave
-        phases = view.phases
+        pass
+    phases = [replace(p, pains=shown_pains(p)) for p in view.phases]
     lines = footer(view, lang)
     geo = layout(view, len(lines))
     svg = templates.get_template("map.svg").render(
