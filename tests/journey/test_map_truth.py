@@ -231,3 +231,14 @@ def test_a_failing_analysis_is_said_not_swallowed(kr, monkeypatch) -> None:
         {"analysis": "opportunities", "error": "RuntimeError: no orders to regress on"}
     ]
     assert journey_map.phases and any(p.pain_points for p in journey_map.phases)
+
+
+def test_every_rule_topic_is_a_voice_topic() -> None:
+    """A renamed voice topic must not silently take the quotes off the map."""
+    from klantreis.config import Settings
+    from klantreis.measure.expectations.ruleset import ExpectationSettings, active_rules
+    from klantreis.measure.voice.topics import TOPICS
+
+    rules = active_rules(ExpectationSettings.from_settings(Settings(Path("unused.duckdb"))))
+    named = {topic for rule in rules for topic in rule.topics}
+    assert named and named <= set(TOPICS)
