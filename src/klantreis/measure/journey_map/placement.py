@@ -2,7 +2,8 @@
 
 An expectation goes to the phase of its pain point on this map (else where most of its breaches
 are), a topic to the phase that topic is about, a touchpoint to the phase where most persons
-meet it. An opportunity that fits no phase of the definition stays with the map as a whole.
+meet it (read from the map's top touchpoints per phase; all events are scanned only for a
+touchpoint that is in none of them). An opportunity that fits no phase of the definition stays with the map as a whole.
 """
 
 from __future__ import annotations
@@ -48,6 +49,15 @@ def _phase_of(
     if kind == "topic":
         return topic_phase.get(str(driver))
     if kind == "touchpoint":
+        # the map's own touchpoint lanes first: a scan of all events only when it is not there
+        seen = [
+            (t["persons"], phase.id)
+            for phase in phases
+            for t in phase.touchpoints
+            if t["touchpoint"] == driver
+        ]
+        if seen:
+            return max(seen)[1]
         found = kr.engine.scalar(Query(_TOUCHPOINT_PHASE, touchpoint=driver, cut=cuts[0]))
         return None if found is None else str(found)
     return None
