@@ -3,7 +3,8 @@
 An expectation goes to the phase of its pain point on this map (else where most of its breaches
 are), a topic to the phase that topic is about, a touchpoint to the phase where most persons
 meet it (read from the map's top touchpoints per phase; all events are scanned only for a
-touchpoint that is in none of them). An opportunity that fits no phase of the definition stays with the map as a whole.
+touchpoint that is in none of them). An opportunity that fits no phase of the definition
+stays with the map as a whole.
 """
 
 from __future__ import annotations
