@@ -242,3 +242,11 @@ def test_every_rule_topic_is_a_voice_topic() -> None:
     rules = active_rules(ExpectationSettings.from_settings(Settings(Path("unused.duckdb"))))
     named = {topic for rule in rules for topic in rule.topics}
     assert named and named <= set(TOPICS)
+
+
+def test_the_drawn_map_speaks_the_readers_language(kr) -> None:
+    from klantreis.present.export.journey_map_html import render
+
+    html = render(kr.journey_map(), language="nl")
+    assert "Geleverd op de beloofde datum" in html and "Gebruik &amp; service" in html
+    assert "Delivered by the promised date" not in html

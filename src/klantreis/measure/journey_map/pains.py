@@ -128,6 +128,7 @@ def expectation_pains(
                     size=int(row.get("persons") or 0),
                     category=row.get("category"),
                     topics=list(row.get("topics") or []),
+                    titles=dict(row.get("titles") or {}),
                     cases=row.get("cases"),
                     breaches=row.get("breaches"),
                     breach_rate=row.get("breach_rate"),

@@ -34,6 +34,8 @@ class PainPoint:
     category: str | None = None
     topics: list[str] = field(default_factory=list)
     """The voice topics a quote for this pain must be on."""
+    titles: dict[str, str] = field(default_factory=dict)
+    """The title per language (of an expectation), so a drawing can speak the reader's."""
     cases: int | None = None
     breaches: int | None = None
     breach_rate: float | None = None

@@ -56,6 +56,8 @@ class Named:
     topic: bool = False
     key: str | None = None
     """The outcome of an opportunity (English, translated when drawn)."""
+    labels: dict[str, str] = field(default_factory=dict)
+    """The label per language, when the analysis has it (expectation titles)."""
 
 
 @dataclass
@@ -98,6 +100,7 @@ def _pain(pain: PainPoint) -> Named:
         pain.size,
         quote=pain.quote.text if pain.quote else None,
         topic=pain.kind == "topic",
+        labels=dict(pain.titles),
     )
 
 
@@ -294,7 +297,13 @@ def draw(view: MapView, lang: Lang, title: str) -> tuple[str, dict[str, Any]]:
         view = replace(view, phases=phases)
     except DefinitionError:  # a definition file no longer there: keep the labels it gave
         pass
-    phases = [replace(p, pains=shown_pains(p)) for p in view.phases]
+    phases = [
+        replace(
+            p, pains=[replace(x, label=x.labels.get(lang.code) or x.label) for x in shown_pains(p)]
+        )
+        for p in view.phases
+    ]
+    view = replace(view, phases=phases)
     lines = footer(view, lang)
     geo = layout(view, len(lines))
     svg = templates.get_template("map.svg").render(
