@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 import klantreis
 from klantreis.measure.registry import get_analysis
 from klantreis.model import ensure_built
-from klantreis.present.cli.commands.journey import journey_map_table
+from klantreis.present.cli.commands.journey import journey_map_sentences, journey_map_table
 from klantreis.present.cli.options import StoreOption, console, friendly_errors
 from klantreis.present.export.journey_map_html import write
 
@@ -78,6 +78,8 @@ def register(app: typer.Typer) -> None:
             path = write(journey_map, out / "journey-map.html")
             progress.update(task, completed=1)
         console.print(journey_map_table(journey_map))
+        for line in journey_map_sentences(journey_map):
+            console.print(line, markup=False, highlight=False)
         console.print(
             f"{shop.events.num_rows:,} events simulated ({stored:,} new) in "
             f"[bold]{kr.settings.store}[/]; journey map: [bold]{path}[/]",
