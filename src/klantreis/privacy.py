@@ -21,6 +21,7 @@ TABLE_MODULES = (
     "klantreis.store.store",
     "klantreis.collect.keys",
     "klantreis.model.build",
+    "klantreis.model.identities",
     "klantreis.measure.expectations.cases",
     "klantreis.measure.personas.tables",
     "klantreis.measure.voice.stored",

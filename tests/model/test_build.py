@@ -53,18 +53,6 @@ def test_anonymous_browsing_is_stitched_to_the_buyer(kr):
     ]
 
 
-def test_one_email_links_two_user_ids(kr):
-    events = story(
-        {
-            "u1": [("Identify", "09:00", {"type": "identify", "traits": {"email": "x@y.nl"}})],
-            "u2": [("Identify", "10:00", {"type": "identify", "traits": {"email": "X@y.nl"}})],
-        }
-    )
-    kr.store.append(events)
-    build(kr.engine)
-    assert kr.sql("SELECT count(DISTINCT person_id) AS n FROM identities").to_pylist()[0]["n"] == 1
-
-
 def test_long_alias_chain_converges(kr):
     rows = [
         event_row(f"u{i}", "Alias", "09:00", type="alias", seq=i) | {"previous_id": f"u{i - 1}"}

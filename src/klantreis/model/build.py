@@ -9,12 +9,15 @@ person's latest order; events after the last order form an open journey without 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from sqlglot import exp
 
+from klantreis.collect.vocabulary import BACK_OFFICE_EVENTS
 from klantreis.config import SectionSettings
 from klantreis.model.definition import JourneyDefinition, load_definition
 from klantreis.model.identities import build_identities
@@ -26,7 +29,9 @@ if TYPE_CHECKING:
     from klantreis.model.context import Context
 
 SESSION_GAP_MINUTES = 30
-MODEL_VERSION = "1"
+MODEL_VERSION = "3"
+"""Bumped when the model's meaning changes (2: identity stitching with caps and placeholders;
+3: back-office events on their order's channel), so stores built by older code are rebuilt."""
 
 for _spec in (
     TableSpec("identities", "", person_id_columns=("person_id",), derived=True),
@@ -87,11 +92,21 @@ def phase_map_query(engine: Engine, definition: JourneyDefinition) -> Query:
     return Query(exp.select(*columns).from_(values))
 
 
+# A back-office event (payment captured, refund, ...) is recorded by the shop's systems, not on
+# the customer's device: it takes the channel of the order it is about.
 _JOURNEY_EVENTS = """
-WITH ev AS (
+WITH order_channel AS (
+    SELECT properties ->> '$.order_id' AS order_id, arg_min(channel, timestamp) AS channel
+    FROM events WHERE event = :purchase_event AND properties ->> '$.order_id' IS NOT NULL
+    GROUP BY 1
+),
+ev AS (
     SELECT e.message_id,
            coalesce(iu.person_id, ia.person_id) AS person_id,
-           e.timestamp, e.event, e.type, e.channel, e.properties,
+           e.timestamp, e.event, e.type,
+           CASE WHEN e.event IN :back_office THEN coalesce(oc.channel, e.channel)
+                ELSE e.channel END AS channel,
+           e.properties,
            e.properties ->> '$.order_id' AS order_id,
            m.phase, m.phase_index, m.touchpoint, m.direct,
            CASE WHEN e.event = :purchase_event THEN 1 ELSE 0 END AS is_purchase
@@ -99,6 +114,7 @@ WITH ev AS (
     LEFT JOIN identities AS iu ON iu.id_kind = 'user_id' AND iu.id = e.user_id
     LEFT JOIN identities AS ia ON ia.id_kind = 'anonymous_id' AND ia.id = e.anonymous_id
     JOIN phase_map AS m ON m.event = e.event
+    LEFT JOIN order_channel AS oc ON oc.order_id = e.properties ->> '$.order_id'
     WHERE e.type NOT IN ('identify', 'group', 'alias')
 ),
 ordered AS (
@@ -224,6 +240,7 @@ def build(
             purchase_event=definition.purchase_event,
             purchase_index=purchase_index,
             gap_seconds=session_gap_minutes * 60,
+            back_office=list(BACK_OFFICE_EVENTS),
         ),
     )
     engine.create_table_as("sessions", _SESSIONS)
@@ -286,5 +303,27 @@ class JourneySettings(SectionSettings):
     definition: str = "six-phase"
 
 
+_IN_USE: ContextVar[str | None] = ContextVar("journey_definition_in_use", default=None)
+
+
+@contextmanager
+def definition_in_use(definition: str) -> Iterator[None]:
+    """Within this block, analyses read the model in `definition` instead of the configured one.
+
+    A journey map in another definition than the configured one calls other analyses (pain
+    points, emotion, opportunities); without this each would rebuild the model in the
+    configured definition under the map's feet, and their phases would not be the map's.
+    """
+    token = _IN_USE.set(definition)
+    try:
+        yield
+    finally:
+        _IN_USE.reset(token)
+
+
 def configured_definition(kr: Context) -> str:
+    """The definition in use for this call (see `definition_in_use`), else the configured one."""
+    in_use = _IN_USE.get()
+    if in_use:
+        return in_use
     return kr.settings.section(JourneySettings).definition
