@@ -1,7 +1,12 @@
 """`klantreis serve`: the collector, the read API and the dashboard in one process.
 
 The server owns the store file while it runs (DuckDB allows one writing process), so other
-`klantreis` commands on the same store wait until it stops; use its HTTP API meanwhile.
+`klantreis` commands on the same store refuse to start (they say the store is open in another
+klantreis process) until it stops; use its HTTP API meanwhile.
+
+`X-Forwarded-For` names the client only when the request comes from a proxy listed in
+`[web] trusted_proxies` (or `FORWARDED_ALLOW_IPS`): trusted from anyone, it would let every
+request claim a new address and pass the per-address login limit.
 """
 
 from __future__ import annotations
@@ -28,13 +33,19 @@ def register(app: typer.Typer) -> None:
 
         Example: klantreis keys create --name shop && klantreis serve --port 8000
         """
+        import os
+
         import uvicorn
 
         from klantreis.config import load_settings
         from klantreis.present.api.app import create_app
+        from klantreis.present.web.throttle import trusted_proxies
         from klantreis.store import Store
 
         settings = load_settings(store)
+        proxies = trusted_proxies(settings.sections.get("web", {})) or [
+            p for p in os.environ.get("FORWARDED_ALLOW_IPS", "").split(",") if p.strip()
+        ]
         # Open (and close) the store once up front so a locked or unreadable store is a clear
         # one-line error here rather than a traceback from inside the server's start-up.
         Store(settings.store).close()
@@ -49,4 +60,6 @@ def register(app: typer.Typer) -> None:
             access_log=access_log,
             log_level="info",
             timeout_graceful_shutdown=10,
+            proxy_headers=bool(proxies),
+            forwarded_allow_ips=",".join(proxies) or None,
         )
