@@ -28,6 +28,7 @@ from klantreis.collect.ingest import Ingest, Overloaded, WriterStopped
 from klantreis.collect.keys import KeyRing
 from klantreis.config import Settings, load_settings
 from klantreis.present.api import routes
+from klantreis.present.api.limits import BodyLimit
 from klantreis.store import Store, StoreLockedError
 
 log = logging.getLogger(__name__)
@@ -156,4 +157,5 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     _include_routers(app)
     _mount_web(app)
     app.add_middleware(CollectorCORS)
+    app.add_middleware(BodyLimit)  # every route but the collector's (/v1/)
     return app
