@@ -6,6 +6,7 @@ is a no-op, which makes every import and every collector retry idempotent.
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 from dataclasses import dataclass
@@ -53,6 +54,34 @@ class AppendResult:
         return self
 
 
+REWRITE_PENDING = "store.rewrite_pending"
+"""Set in `meta` before an erasure deletes anything, removed by the rewrite that follows it."""
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -79,7 +108,7 @@ class Store:
             raise
         self.read_only = read_only
         self.write_lock = threading.RLock()
-        self.merge_lock = threading.Lock()
+        self.merge_lock = threading.RLock()
         """Held while staged events move into `events`; whoever must see no staged rows
         appear in `events` under its feet (erasure) holds it together with `write_lock`."""
         self.engine = DuckDBEngine(self._con)
@@ -88,6 +117,8 @@ class Store:
             # Events a collector acknowledged before it stopped (or was killed) become visible
             # to whoever opens the store next, whatever the command.
             self.merge_staged()
+            if self.get_meta(REWRITE_PENDING):
+                self.rewrite()  # an erasure was cut short before its rewrite finished
 
     # -- lifecycle -------------------------------------------------------------------------
     def ensure_tables(self) -> None:
@@ -109,6 +140,49 @@ class Store:
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
         return self.engine.connection
+
+    def rewrite(self) -> None:
+        """Copy every table into a new file and put it in this one's place.
+
+        DuckDB leaves the blocks of deleted rows in the file as they were, so after an erasure
+        the person's ids, e-mail and texts could still be read from it with `strings`. The copy
+        holds only live rows. It is made beside the store and renamed over it (atomic: a crash
+        leaves either file whole, and `REWRITE_PENDING`, set by whoever asks for the rewrite,
+        makes the next open finish it). Both locks are held throughout, so a collector in this
+        process waits, acknowledges nothing meanwhile and loses nothing; threads reading at
+        that moment lose their query. Takes seconds per 100 MB of store (docs/privacy.md).
+        """
+        if self.read_only:
+            raise RuntimeError("a read-only store cannot be rewritten")
+        fresh = self.path.with_name(self.path.name + ".rewrite")
+        with self.write_lock, self.merge_lock:
+            for leftover in (fresh, _wal(fresh)):
+                leftover.unlink(missing_ok=True)
+            con = self._con
+            con.execute("CHECKPOINT").fetchall()
+            name = con.execute("SELECT current_database()").fetchall()[0][0]
+            con.execute(f"ATTACH {_literal(str(fresh))} AS klantreis_rewrite").fetchall()
+            try:
+                con.execute(f"COPY FROM DATABASE {_quoted(name)} TO klantreis_rewrite")
+                con.execute(
+                    "DELETE FROM klantreis_rewrite.meta WHERE key = ?", [REWRITE_PENDING]
+                ).fetchall()
+                con.execute("CHECKPOINT klantreis_rewrite").fetchall()
+            finally:
+                con.execute("DETACH klantreis_rewrite").fetchall()
+            _fsync(fresh)
+            con.close()  # checkpoints and removes this file's WAL; closes every cursor
+            unwritten = [w for w in (_wal(fresh), _wal(self.path)) if _size(w)]
+            if unwritten:  # never seen; a WAL replayed over the other file would corrupt it
+                fresh.unlink(missing_ok=True)
+                self._con = duckdb.connect(str(self.path))
+                self.engine.reconnect(self._con)
+                raise RuntimeError(f"store rewrite stopped: {unwritten[0]} was not checkpointed")
+            _wal(self.path).unlink(missing_ok=True)
+            os.replace(fresh, self.path)
+            _fsync(self.path.parent)
+            self._con = duckdb.connect(str(self.path))
+            self.engine.reconnect(self._con)
 
     # -- writes ----------------------------------------------------------------------------
     def append(self, events: pa.Table) -> AppendResult:
