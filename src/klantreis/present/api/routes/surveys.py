@@ -111,7 +111,7 @@ async def survey_answer(token: str, request: Request, store: StoreDep) -> HTMLRe
     if body is None:
         error = survey_text("too_long", link.language)
         return HTMLResponse(_page(link, error=error), status_code=413)
-    form = parse_qs(body.decode("utf-8", "replace"), max_num_fields=10)
+    form = parse_qs(body.decode("utf-8", "replace"))
     score = (form.get("score") or [""])[0]
     comment = (form.get("comment") or [""])[0]
     try:
