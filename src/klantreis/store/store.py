@@ -6,6 +6,7 @@ is a no-op, which makes every import and every collector retry idempotent.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import uuid
@@ -19,6 +20,8 @@ import pyarrow as pa
 
 from klantreis.store.engines.duckdb import DuckDBEngine
 from klantreis.store.schema import EVENT_ARROW_SCHEMA, EVENT_COLUMNS, TABLES, TableSpec
+
+log = logging.getLogger(__name__)
 
 QUARANTINE_COLUMNS = (
     "quarantine_id",
@@ -118,7 +121,10 @@ class Store:
             # to whoever opens the store next, whatever the command.
             self.merge_staged()
             if self.get_meta(REWRITE_PENDING):
-                self.rewrite()  # an erasure was cut short before its rewrite finished
+                try:
+                    self.rewrite()  # an erasure was cut short before its rewrite finished
+                except (duckdb.Error, OSError) as exc:  # e.g. a full disk: usable, tried again
+                    log.warning("store %s: finishing an erasure's rewrite failed: %s", path, exc)
 
     # -- lifecycle -------------------------------------------------------------------------
     def ensure_tables(self) -> None:
@@ -168,8 +174,12 @@ class Store:
                     "DELETE FROM klantreis_rewrite.meta WHERE key = ?", [REWRITE_PENDING]
                 ).fetchall()
                 con.execute("CHECKPOINT klantreis_rewrite").fetchall()
-            finally:
+            except BaseException:
                 con.execute("DETACH klantreis_rewrite").fetchall()
+                for leftover in (fresh, _wal(fresh)):
+                    leftover.unlink(missing_ok=True)
+                raise
+            con.execute("DETACH klantreis_rewrite").fetchall()
             _fsync(fresh)
             con.close()  # checkpoints and removes this file's WAL; closes every cursor
             unwritten = [w for w in (_wal(fresh), _wal(self.path)) if _size(w)]
