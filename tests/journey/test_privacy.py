@@ -186,6 +186,7 @@ def _example_with_reviews(con: Any) -> str:
     return chosen[0]
 
 
+@pytest.mark.slow
 def test_erasure_leaves_no_byte_of_the_person_in_the_files(shop: Path, tmp_path: Path) -> None:
     """After `erase` a probe still found the person's id 22 times in the .duckdb file, with
     e-mail, e-mail hash, order ids, birthday and the identify payload, and the id in
@@ -220,6 +221,7 @@ def test_erasure_leaves_no_byte_of_the_person_in_the_files(shop: Path, tmp_path:
         assert handle.journey_map().totals["persons"] > 200
 
 
+@pytest.mark.slow
 def test_events_arriving_during_an_erasure_are_kept(shop: Path, tmp_path: Path) -> None:
     """The rewrite holds the store's locks: a writer in the same process waits, then lands."""
     path = tmp_path / "store.duckdb"
