@@ -230,5 +230,5 @@ def erase_persons(store: Store, persons: list[str]) -> dict[str, int]:
         for step in steps:
             changed[step.table] = changed.get(step.table, 0) + step.forget(store)
         store.set_meta("model_fingerprint", "")
-        store.rewrite()
+        store.rewrite({name: condition.sql("duckdb") for name, condition in rows.items()})
     return changed

@@ -10,7 +10,7 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -154,29 +154,47 @@ class Store:
     def connection(self) -> duckdb.DuckDBPyConnection:
         return self.engine.connection
 
-    def rewrite(self) -> None:
+    def rewrite(self, leave_out: Mapping[str, str] | None = None) -> None:
         """Copy every table into a new file and put it in this one's place.
 
         DuckDB leaves the blocks of deleted rows in the file as they were, so after an erasure
         the person's ids, e-mail and texts could still be read from it with `strings`. The copy
-        holds only live rows. It is made beside the store and renamed over it (atomic: a crash
-        leaves either file whole, and `REWRITE_PENDING`, set by whoever asks for the rewrite,
-        makes the next open finish it). Both locks are held throughout, so a collector in this
-        process waits, acknowledges nothing meanwhile and loses nothing; threads reading at
-        that moment lose their query. Takes seconds per 100 MB of store (docs/privacy.md).
+        holds only live rows, less those `leave_out` names per table (a SQL condition): the
+        erasure passes the person's conditions, so a model or cases job that read its snapshot
+        before the deletes and committed after them cannot bring the person into the new file.
+        It is made beside the store and renamed over it (atomic: a crash leaves either file
+        whole, and `REWRITE_PENDING`, set by whoever asks for the rewrite, makes the next open
+        finish it). Both locks are held throughout, so the collector waits, acknowledges nothing
+        meanwhile and loses nothing; other work running on the store at that moment (a query,
+        a routine job) fails once. Takes seconds per 100 MB of store (docs/privacy.md).
         """
         if self.read_only:
             raise RuntimeError("a read-only store cannot be rewritten")
         fresh = self.path.with_name(self.path.name + ".rewrite")
+        leave_out = leave_out or {}
         with self.write_lock, self.merge_lock:
             for leftover in (fresh, _wal(fresh)):
                 leftover.unlink(missing_ok=True)
             con = self._con
             con.execute("CHECKPOINT").fetchall()
             name = con.execute("SELECT current_database()").fetchall()[0][0]
+            tables = [
+                row[0]
+                for row in con.execute(
+                    "SELECT table_name FROM duckdb_tables() "
+                    "WHERE database_name = ? AND schema_name = 'main' AND NOT temporary",
+                    [name],
+                ).fetchall()
+            ]
             con.execute(f"ATTACH {_literal(str(fresh))} AS klantreis_rewrite").fetchall()
             try:
-                con.execute(f"COPY FROM DATABASE {_quoted(name)} TO klantreis_rewrite")
+                con.execute(f"COPY FROM DATABASE {_quoted(name)} TO klantreis_rewrite (SCHEMA)")
+                for table in tables:
+                    where = f" WHERE ({leave_out[table]}) IS NOT TRUE" if table in leave_out else ""
+                    con.execute(
+                        f"INSERT INTO klantreis_rewrite.main.{_quoted(table)} "  # noqa: S608
+                        f"SELECT * FROM {_quoted(name)}.main.{_quoted(table)}{where}"
+                    ).fetchall()
                 con.execute(
                     "DELETE FROM klantreis_rewrite.meta WHERE key = ?", [REWRITE_PENDING]
                 ).fetchall()

@@ -56,8 +56,8 @@ def register(app: typer.Typer) -> None:
 
         The rows are deleted, the person is taken out of lists that name them (persona
         examples), a voice model trained on their reviews is dropped, and the store file is
-        rewritten so no deleted row stays readable in it. Run it with `klantreis serve`
-        stopped (the server holds the store).
+        rewritten so no deleted row stays readable in it (docs/privacy.md). Beside a running
+        `klantreis serve` it is carried out inside the server, whose collector waits for it.
 
         Several persons in one call share one rewrite of the file.
 
