@@ -233,14 +233,18 @@ def test_forwarded_for_is_believed_only_from_a_configured_proxy(store_path: Path
                 statuses.append(response.status_code)
         return statuses
 
-    limit = NO_WARM_UP + 'login_limit_per_address = "3/1minute"\n'
-    server = Server(store_path, config=limit).start()
+    def config(extra: str) -> str:  # settings of the [web] section
+        return NO_WARM_UP.replace(
+            "[web]\n", '[web]\nlogin_limit_per_address = "3/1minute"\n' + extra
+        )
+
+    server = Server(store_path, config=config("")).start()
     try:
         assert guesses(server, "a") == [401, 401, 401, 429]
     finally:
         server.stop()
     # Behind a configured proxy each forwarded address has its own count.
-    server = Server(store_path, config=limit + 'trusted_proxies = ["127.0.0.1"]\n').start()
+    server = Server(store_path, config=config('trusted_proxies = ["127.0.0.1"]\n')).start()
     try:
         assert guesses(server, "b") == [401, 401, 401, 401]
     finally:
