@@ -204,3 +204,13 @@ def test_settings_list_the_delight_margins(user: TestClient) -> None:
     assert "by promised_delivery_date, delight 1 d early" in html
     assert "within 1 d, delight within 1 h" in html
     assert "p75 lcp ≤ 2500 ms, delight ≤ 1000 ms" in html
+
+
+def test_voice_quotes_are_labelled_like_their_sentiment(user: TestClient) -> None:
+    html = settled(user, "/voice")
+    quotes = re.findall(
+        r'<p class="quote (negative|positive)"><b class="quote-label">([^<]+):</b>', html
+    )
+    assert quotes, "the voice page shows no quotes"
+    for label, shown in quotes:
+        assert shown == label.capitalize()

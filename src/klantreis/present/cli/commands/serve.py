@@ -43,6 +43,7 @@ def register(app: typer.Typer) -> None:
 
         from klantreis.config import load_settings
         from klantreis.present.api.app import create_app
+        from klantreis.present.api.server import server_config
         from klantreis.present.web.throttle import trusted_proxies
         from klantreis.store import Store
 
@@ -63,15 +64,15 @@ def register(app: typer.Typer) -> None:
         package_log = logging.getLogger("klantreis")
         package_log.addHandler(handler)
         package_log.setLevel(logging.INFO)
+        # With the guards against slow and greedy clients (present/api/server.py).
         server = uvicorn.Server(
-            uvicorn.Config(
+            server_config(
                 app,
+                settings,
                 host=host,
                 port=port,
-                workers=1,
                 access_log=access_log,
                 log_level="info",
-                timeout_graceful_shutdown=10,
                 proxy_headers=bool(proxies),
                 forwarded_allow_ips=",".join(proxies) or None,
             )
