@@ -1,9 +1,9 @@
 """Export and erasure of one person across every stage's tables.
 
 Tables are declared where they are owned (`store.schema.register_table` at import of the
-owning module). The store's privacy functions search the tables they are given; this module
-gives them all, from the explicit list of owning modules below, so the store never imports the
-stages above it to find them. `tests/test_architecture.py` fails when a module that declares a
+owning module). This module imports the owning modules (the explicit list below) before the
+store's privacy functions search every declared table, so the store never imports the stages
+above it to find them. `tests/test_architecture.py` fails when a module that declares a
 table is missing here.
 """
 
@@ -43,9 +43,17 @@ def declared_tables() -> dict[str, TableSpec]:
 
 def export_person(store: Store, person: str) -> dict[str, Any]:
     """Everything stored about a person, table by table (`klantreis privacy export`)."""
-    return privacy.export_person(store, person, declared_tables())
+    declared_tables()
+    return privacy.export_person(store, person)
 
 
 def erase_person(store: Store, person: str) -> dict[str, int]:
-    """Delete every row about a person; rows removed per table (`klantreis privacy erase`)."""
-    return privacy.erase_person(store, person, declared_tables())
+    """Remove a person from every table and the file itself (`klantreis privacy erase`)."""
+    declared_tables()
+    return privacy.erase_person(store, person)
+
+
+def erase_persons(store: Store, persons: list[str]) -> dict[str, int]:
+    """Remove persons from every table and the file itself, with one rewrite of the file."""
+    declared_tables()
+    return privacy.erase_persons(store, persons)
