@@ -89,8 +89,8 @@ _UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
-def _phrase(name: str, lang: str, **values: str) -> str:
-    return term("phrase", name, lang).format(**values)
+def _phrase(phrase: str, lang: str, **values: str) -> str:
+    return term("phrase", phrase, lang).format(**values)
 
 
 def _names(items: list[str], lang: str) -> str:
