@@ -71,10 +71,14 @@ def test_an_expectation_page_is_titled_by_its_name_not_its_id(
     client, lang = reader
     html = client.get("/expectations/delivery_promise_kept").text
     heading = re.search(r"<h1>([^<]*)</h1>", html)
-    assert heading and heading.group(1) == {
-        "nl": "Geleverd op de beloofde datum",
-        "da": "Leveret til den lovede dato",
-    }[lang]
+    assert (
+        heading
+        and heading.group(1)
+        == {
+            "nl": "Geleverd op de beloofde datum",
+            "da": "Leveret til den lovede dato",
+        }[lang]
+    )
 
 
 def test_map_events_touchpoints_and_channels(reader: tuple[TestClient, str]) -> None:

@@ -86,5 +86,8 @@ def test_reasons_margins_and_opportunities_are_sentences_of_the_language() -> No
     assert margin("at most 1000 ms", "nl") == "hoogstens 1000 ms"
     assert opportunity("Customers mention delivery", "da") == "Kunder nævner levering"
     assert opportunity("Delivered by the promised date", "nl") == "Geleverd op de beloofde datum"
-    assert opportunity("No search in the journey", "nl") == "Geen contactmoment ‘Zoeken’ in de klantreis"
+    assert (
+        opportunity("No search in the journey", "nl")
+        == "Geen contactmoment ‘Zoeken’ in de klantreis"
+    )
     assert opportunity("Something else entirely", "nl") == "Something else entirely"
