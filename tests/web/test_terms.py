@@ -11,7 +11,14 @@ from klantreis.collect.vocabulary import CHANNELS, EVENTS
 from klantreis.measure.expectations.rules import CATEGORIES
 from klantreis.model.definition import builtin_definitions, load_definition
 from klantreis.present.web.mapview import OUTCOMES
-from klantreis.present.web.terms import catalogue, margin, opportunity, reason, term
+from klantreis.present.web.terms import (
+    catalogue,
+    detail,
+    margin,
+    opportunity,
+    reason,
+    term,
+)
 
 
 def vocabulary() -> dict[str, set[str]]:
@@ -91,3 +98,7 @@ def test_reasons_margins_and_opportunities_are_sentences_of_the_language() -> No
         == "Geen contactmoment ‘Zoeken’ in de klantreis"
     )
     assert opportunity("Something else entirely", "nl") == "Something else entirely"
+    assert detail("late", "da") == "for sent"
+    assert detail("Payment Failed", "nl") == "Betaling mislukt"
+    assert detail("Products Searched: results eq 0", "nl") == "Producten gezocht: results eq 0"
+    assert detail(42, "nl") == "42"

@@ -79,11 +79,18 @@ def _margin(ctx: Context, text: str | None) -> str:
 
 
 @pass_context
+def _detail(ctx: Context, text: Any) -> str:
+    return terms.detail(text, _code(ctx))
+
+
+@pass_context
 def _opportunity(ctx: Context, text: str | None) -> str:
     return terms.opportunity(text, _code(ctx))
 
 
-templates.filters.update(term=_term, reason=_reason, margin=_margin, opportunity=_opportunity)
+templates.filters.update(
+    term=_term, reason=_reason, margin=_margin, opportunity=_opportunity, detail=_detail
+)
 
 _open_lock = threading.Lock()
 

@@ -115,6 +115,25 @@ def reason(text: str | None, lang: str = "en") -> str:
     return text
 
 
+_CONDITION = re.compile(r"^([A-Z][^:]*): (.+)$")
+
+
+def detail(text: Any, lang: str = "en") -> str:
+    """A breach's detail (`late`, `Payment Failed`, `Products Searched: results eq 0`) or an
+    e-mail's kind in `lang`; other values (numbers, ids) as they are."""
+    if text is None:
+        return ""
+    value = str(text)
+    if known("detail", value):
+        return term("detail", value, lang)
+    if known("event", value):
+        return term("event", value, lang)
+    found = _CONDITION.match(value)
+    if found and known("event", found.group(1)):
+        return f"{term('event', found.group(1), lang)}: {found.group(2)}"
+    return value
+
+
 def duration(text: str, lang: str = "en") -> str:
     """A rule's duration (`1d`, `5m`) in words of `lang` (`1 dag`, `5 minutter`)."""
     found = _DURATION.match(text.strip())
