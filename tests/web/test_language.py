@@ -108,3 +108,14 @@ def test_timeline_words(reader: tuple[TestClient, str]) -> None:
         "da": ("Ordre leveret", "fragtfirma", "Kunderejse 1", "forsinket: lovet 4. mar. 2026"),
     }[lang]
     assert all(w in html for w in words), [w for w in words if w not in html]
+
+
+def test_settings_thresholds_and_rule_kinds(reader: tuple[TestClient, str]) -> None:
+    client, lang = reader
+    html = client.get("/settings").text
+    words = {
+        "nl": ("binnen 1 dag, positief verrast binnen 1 uur", "termijn", "Laadsnelheid gemeten"),
+        "da": ("inden for 1 dag, positivt overrasket inden for 1 time", "frist", "Ordre afgivet"),
+    }[lang]
+    assert all(w in html for w in words), [w for w in words if w not in html]
+    assert "within 1 d" not in html and "deadline" not in html

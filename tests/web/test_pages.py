@@ -203,6 +203,6 @@ def test_scorecard_shows_the_delight_rate_next_to_the_breach_rate(user: TestClie
 
 def test_settings_list_the_delight_margins(user: TestClient) -> None:
     html = user.get("/settings").text
-    assert "by promised_delivery_date, delight 1 d early" in html
-    assert "within 1 d, delight within 1 h" in html
-    assert "p75 lcp ≤ 2500 ms, delight ≤ 1000 ms" in html
+    assert "by promised_delivery_date, delight 1 day early" in html
+    assert "within 1 day, delight within 1 hour" in html
+    assert "p75 lcp ≤ 2,500 ms, delight ≤ 1,000 ms" in html
