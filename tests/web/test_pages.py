@@ -206,3 +206,33 @@ def test_settings_list_the_delight_margins(user: TestClient) -> None:
     assert "by promised_delivery_date, delight 1 day early" in html
     assert "within 1 day, delight within 1 hour" in html
     assert "p75 lcp ≤ 2,500 ms, delight ≤ 1,000 ms" in html
+
+
+def test_a_long_timeline_is_grouped_by_journey_and_session_and_opens_collapsed(
+    user: TestClient,
+) -> None:
+    events: list[tuple[object, ...]] = []
+    for n, day in enumerate(("2026-03-10", "2026-04-10", "2026-05-10")):
+        promised = {"order_id": f"e{n}", "promised_delivery_date": f"{day[:8]}12"}
+        for session in range(3):  # three visits, hours apart, before each order
+            for minute in range(8):
+                events.append(("Product Viewed", f"{day}T{9 + 3 * session:02d}:{minute:02d}"))
+        events.append(("Order Completed", f"{day}T16:00", {"properties": promised}))
+        delivered = f"{day[:8]}{14 if n == 1 else 11}T10:00"  # the second order comes late
+        events.append(
+            ("Order Delivered", delivered, {"channel": "carrier", "properties": promised})
+        )
+    user.app.state.store.append(story({"emma": events}))
+    settled(user, "/expectations")  # judges the expectations: breaches, delights
+    html = user.get("/timeline?person=emma").text
+    journeys = re.findall(r'<section class="journey[^"]*" id="journey-\d+">', html)
+    assert len(journeys) == 3
+    assert " open>" not in html and '<details class="session">' in html  # all collapsed
+    # per journey: three visits, the order an hour later, the delivery days later
+    assert html.count('<details class="session">') == 3 * 5
+    assert "order e1" in html and "Consideration → Purchase" in html
+    # The late order's journey is marked, its breach listed outside the collapsed events.
+    second = html[html.index('id="journey-2"') : html.index('id="journey-3"')]
+    assert "has-breach" in html[html.index('id="journey-2"') - 40 : html.index('id="journey-2"')]
+    moments = second[second.index('<ul class="moments">') :]
+    assert "Delivered by the promised date" in moments and 'class="breach"' in moments
