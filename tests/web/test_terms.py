@@ -85,7 +85,7 @@ def test_words_a_shop_owner_would_use() -> None:
 def test_reasons_margins_and_opportunities_are_sentences_of_the_language() -> None:
     assert (
         reason("no 'Ticket Created', 'Ticket Replied' events", "nl")
-        == "nog geen gebeurtenissen ‘Vraag gesteld’ en ‘Vraag beantwoord’"
+        == "nog geen gebeurtenissen ‘Vraag gesteld’ of ‘Vraag beantwoord’"
     )
     assert reason("no cases to judge yet", "da") == "endnu ingen tilfælde at vurdere"
     assert margin("early by 1d", "nl") == "1 dag eerder"

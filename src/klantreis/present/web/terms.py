@@ -96,7 +96,7 @@ def _phrase(phrase: str, lang: str, **values: str) -> str:
 def _names(items: list[str], lang: str) -> str:
     if len(items) == 1:
         return items[0]
-    return ", ".join(items[:-1]) + f" {term('phrase', 'and', lang)} " + items[-1]
+    return ", ".join(items[:-1]) + f" {term('phrase', 'or', lang)} " + items[-1]
 
 
 def reason(text: str | None, lang: str = "en") -> str:

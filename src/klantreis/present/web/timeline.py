@@ -192,6 +192,14 @@ def _day(value: Any) -> date | None:
         return None
 
 
+def _number(value: Any) -> Any:
+    """A property sent as text ("21.77") as a number, so the page writes it the reader's way."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
+
+
 def timeline(store: Store, person_id: str) -> tuple[dict[str, Any], list[Entry]]:
     person = store.engine.rows(Query(_PERSON, person=person_id))
     entries: list[Entry] = []
@@ -217,6 +225,9 @@ def timeline(store: Store, person_id: str) -> tuple[dict[str, Any], list[Entry]]
             )
             if row[k]
         }
+        for k in ("rating", "score", "total"):
+            if k in detail:
+                detail[k] = _number(detail[k])
         entries.append(
             Entry(
                 row["timestamp"],
