@@ -26,8 +26,9 @@ from klantreis.store import Store
 
 CLI = [sys.executable, "-m", "klantreis.present.cli.app"]
 
-# The dashboard's start-up warm-up of every page costs CPU and is not under test in most tests.
-NO_WARM_UP = "[web]\nwarm = false\n"
+# The dashboard's start-up warm-up of every page and the server's routine (model refresh, voice,
+# cases, ...) cost CPU and are not under test in most tests.
+NO_WARM_UP = "[web]\nwarm = false\n[routine]\nenabled = false\n"
 
 _running: set[Server] = set()
 

@@ -58,10 +58,23 @@ class Klantreis:
     """One open store and the engine that runs queries over it."""
 
     def __init__(
-        self, settings: Settings, *, read_only: bool = False, store: Store | None = None
+        self,
+        settings: Settings,
+        *,
+        read_only: bool = False,
+        store: Store | None = None,
+        explicit_store: bool = True,
     ) -> None:
+        from klantreis.store.sharing import borrowed
+
         self.settings = settings
-        self._owns_store = store is None
+        if store is None:
+            # Inside `klantreis serve` (a forwarded CLI command, a notebook beside the server)
+            # the file is already open in this process: use that store, never open it twice.
+            store = borrowed(settings.store, explicit=explicit_store)
+            self._owns_store = store is None
+        else:
+            self._owns_store = False
         self.store = store if store is not None else Store(settings.store, read_only=read_only)
         self._engine: Engine | None = None
 
@@ -106,4 +119,4 @@ class Klantreis:
 
 def open(store: str | Path | None = None, *, read_only: bool = False) -> Klantreis:
     """Open a store (default from `KLANTREIS_STORE`, klantreis.toml or ./klantreis.duckdb)."""
-    return Klantreis(load_settings(store), read_only=read_only)
+    return Klantreis(load_settings(store), read_only=read_only, explicit_store=store is not None)

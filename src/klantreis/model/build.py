@@ -250,7 +250,9 @@ def ensure_built(
     """
     definition = definition or configured_definition(kr)
     resolved = load_definition(definition)
-    with _build_lock, kr.store.write_lock:
+    # Not the store's write lock: the build only reads `events` (a snapshot) and replaces
+    # derived tables, so the collector keeps committing while a model is built beside it.
+    with _build_lock:
         fingerprint = "|".join(
             (MODEL_VERSION, resolved.model_dump_json(), kr.store.events_fingerprint())
         )
@@ -261,11 +263,13 @@ def ensure_built(
             built = getattr(engine, "_klantreis_model_fingerprint", None)
         if built == fingerprint and engine.has_table("journey_events"):
             return False
-        build(engine, resolved, progress=progress)
         if engine.capabilities.writable:
-            kr.store.set_meta("model_fingerprint", fingerprint)
-            kr.store.set_meta("model_definition", resolved.name)
+            with kr.store.transaction():  # the whole model or the previous one, never half
+                build(engine, resolved, progress=progress)
+                kr.store.set_meta("model_fingerprint", fingerprint)
+                kr.store.set_meta("model_definition", resolved.name)
         else:
+            build(engine, resolved, progress=progress)
             engine._klantreis_model_fingerprint = fingerprint  # type: ignore[attr-defined]
         return True
 

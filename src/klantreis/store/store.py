@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +40,10 @@ _EVENT_NAMES = ", ".join(name for name, _ in EVENT_COLUMNS)
 
 class StoreLockedError(RuntimeError):
     """Another process holds the store file open for writing."""
+
+    def __init__(self, message: str, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 @dataclass
@@ -74,7 +80,8 @@ class Store:
             if "lock" in str(exc).lower():
                 raise StoreLockedError(
                     f"store {self.path} is open in another klantreis process "
-                    "(is `klantreis serve` running?); stop it or use its HTTP API"
+                    "(is `klantreis serve` running?); stop it or use its HTTP API",
+                    self.path,
                 ) from exc
             raise
         self.read_only = read_only
@@ -232,6 +239,22 @@ class Store:
         if not spec.derived and not self.read_only:
             with self.write_lock:
                 self._con.execute(spec.ddl).fetchall()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything this thread runs on the store in the block commits at once, or not at all.
+
+        For results made of several tables (the model, the expectation cases): a reader, or a
+        restart after a crash, sees the previous result or the new one, never half of each.
+        """
+        con = self.connection
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
 
     # -- small key/value state -------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:

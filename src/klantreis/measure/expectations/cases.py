@@ -11,6 +11,8 @@ the rule's delight margin), with the moment it was delivered.
 from __future__ import annotations
 
 import hashlib
+import threading
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
 BUILD_VERSION = "2"
 
+_judging = threading.Lock()
 register_table(TableSpec("expectation_cases", "", person_id_columns=("person_id",), derived=True))
 register_table(TableSpec("breaches", "", person_id_columns=("person_id",), derived=True))
 register_table(TableSpec("delights", "", person_id_columns=("person_id",), derived=True))
@@ -143,7 +146,10 @@ def ensure_cases(
         ).encode()
     ).hexdigest()
     result = CaseSet(rules=rules, no_data=no_data, as_of=as_of, compare=compare)
-    with kr.store.write_lock:
+    # Its own lock, not the store's write lock: judging takes seconds on a large store and the
+    # collector must keep committing meanwhile; the transaction makes the three tables change
+    # together.
+    with _judging, kr.store.transaction() if engine.capabilities.writable else nullcontext():
         if engine.capabilities.writable:
             built = kr.store.get_meta("expectations_fingerprint")
         else:

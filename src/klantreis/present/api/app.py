@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,12 +24,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from klantreis.api import Klantreis
 from klantreis.collect.events import InvalidEvent
 from klantreis.collect.ingest import Ingest, Overloaded, WriterStopped
 from klantreis.collect.keys import KeyRing
 from klantreis.config import Settings, load_settings
 from klantreis.present.api import routes
+from klantreis.present.api.routine import start_routine
+from klantreis.present.api.server_file import ServerFile
 from klantreis.store import Store, StoreLockedError
+from klantreis.store.sharing import lend
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +115,25 @@ def _mount_web(app: FastAPI) -> None:
         mount(app)
 
 
+def advertise(app: FastAPI, host: str, port: int) -> ServerFile | None:
+    """Write `<store>.server.json` once the server listens, so CLI commands reach it.
+
+    Called by `klantreis serve` after the socket is bound: a file naming a port that another
+    process holds would hand that process the admin token.
+    """
+    store: Store | None = app.state.store
+    if store is None or not app.state.admin_token:
+        return None
+    server_file = ServerFile.new(store.path, host, port, app.state.admin_token)
+    try:
+        server_file.write()
+    except OSError as exc:
+        log.warning("cannot write %s: %s", ServerFile.path_for(store.path), exc)
+        return None
+    app.state.server_file = server_file
+    return server_file
+
+
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
     """The app for `settings`; pass `store` to serve an already open store (tests, notebooks).
 
@@ -131,9 +155,17 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         app.state.store = handle
         app.state.keyring = KeyRing(handle)
         app.state.ingest = ingest
+        app.state.admin_token = secrets.token_urlsafe(32)
+        routine = start_routine(app, Klantreis.over(handle, settings))
         try:
-            yield
+            with lend(handle):
+                yield
         finally:
+            if routine is not None:
+                routine.stop()  # the running job finishes (or its transaction is dropped)
+            if app.state.server_file is not None:
+                app.state.server_file.remove()
+                app.state.server_file = None
             ingest.stop()
             app.state.store = None
             if own:
@@ -152,6 +184,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     # Set by the dashboard's mount(app): Callable[[Request], str | None] naming the logged-in
     # user of a request, which `deps.ReadAccess` accepts in place of a read key.
     app.state.session_user_resolver = None
+    # The local admin channel (routes/admin.py): a token made at start-up, and the file beside
+    # the store that `klantreis serve` writes once it listens (apps in tests do not).
+    app.state.admin_token = None
+    app.state.server_file = None
     _install_error_handlers(app)
     _include_routers(app)
     _mount_web(app)

@@ -35,7 +35,22 @@ _register_all()
 
 
 def main() -> None:
-    app()
+    """The console script: a command that finds the store held by `klantreis serve` runs there."""
+    import sys
+
+    from klantreis.store import StoreLockedError
+
+    try:
+        app()
+    except StoreLockedError as exc:
+        from klantreis.present.cli.forward import forward
+        from klantreis.present.cli.options import fail
+
+        code = forward(sys.argv[1:], exc)
+        if code is None:
+            fail(str(exc), 2)  # prints the one-line error
+            code = 2
+        raise SystemExit(code) from None
 
 
 if __name__ == "__main__":

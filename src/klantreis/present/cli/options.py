@@ -15,6 +15,7 @@ from rich.console import Console
 
 from klantreis.config import ConfigError, load_settings
 from klantreis.store import Store, StoreLockedError
+from klantreis.store.sharing import borrowed
 
 console = Console()
 err_console = Console(stderr=True)
@@ -67,7 +68,9 @@ def friendly_errors(func: F) -> F:
             return func(*args, **kwargs)
         except CliError as exc:
             raise fail(str(exc), exc.code) from None
-        except (StoreLockedError, ConfigError, FileNotFoundError) as exc:
+        except StoreLockedError:
+            raise  # `main()` forwards the command to the server that holds the store
+        except (ConfigError, FileNotFoundError) as exc:
             raise fail(str(exc), 2) from None
         except ValueError as exc:
             if type(exc).__module__.startswith("klantreis"):
@@ -81,6 +84,10 @@ def friendly_errors(func: F) -> F:
 def open_store(store: Path | None, *, read_only: bool = False) -> Iterator[Store]:
     """The store named by --store / KLANTREIS_STORE / klantreis.toml / default."""
     settings = load_settings(store)
+    shared = borrowed(settings.store, explicit=store is not None)
+    if shared is not None:  # a command forwarded to `klantreis serve`: its open store
+        yield shared
+        return
     if read_only and not settings.store.exists():
         raise CliError(
             f"store {settings.store} does not exist; "

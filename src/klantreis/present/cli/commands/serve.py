@@ -1,12 +1,17 @@
 """`klantreis serve`: the collector, the read API and the dashboard in one process.
 
-The server owns the store file while it runs (DuckDB allows one writing process), so other
-`klantreis` commands on the same store wait until it stops; use its HTTP API meanwhile.
+The server owns the store file while it runs (DuckDB allows one writing process). It writes
+`<store>.server.json` (its loopback address and an admin token, readable by its own user only),
+and every other `klantreis` command on the same store is carried out inside the server through
+that channel, with the same output and exit code (present/cli/forward.py).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import logging
+import threading
+import time
+from typing import Annotated, Any
 
 import typer
 
@@ -41,12 +46,38 @@ def register(app: typer.Typer) -> None:
         err_console.print(
             f"klantreis serving {settings.store} on http://{host}:{port}", highlight=False
         )
-        uvicorn.run(
-            create_app(settings),
-            host=host,
-            port=port,
-            workers=1,
-            access_log=access_log,
-            log_level="info",
-            timeout_graceful_shutdown=10,
+        app = create_app(settings)
+        # The routine's and the collector's own messages go where uvicorn's go.
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+        package_log = logging.getLogger("klantreis")
+        package_log.addHandler(handler)
+        package_log.setLevel(logging.INFO)
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host=host,
+                port=port,
+                workers=1,
+                access_log=access_log,
+                log_level="info",
+                timeout_graceful_shutdown=10,
+            )
         )
+        threading.Thread(target=_advertise_when_listening, args=(server, app), daemon=True).start()
+        server.run()
+
+
+def _advertise_when_listening(server: Any, app: Any) -> None:
+    """Write the file beside the store that lets CLI commands run here, once we listen."""
+    from klantreis.present.api.app import advertise
+
+    while not server.started:
+        if server.should_exit:
+            return
+        time.sleep(0.05)
+    for listener in server.servers:
+        for sock in listener.sockets or ():
+            host, port = sock.getsockname()[:2]
+            advertise(app, host, port)
+            return

@@ -11,12 +11,23 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from klantreis.collect.keys import ApiKeyError, create_key, list_keys, revoke_key
 from klantreis.model.build import configured_definition
 from klantreis.model.definition import load_definition
+from klantreis.present.api.routine import job_rows
 from klantreis.present.web import terms
 from klantreis.present.web.board import Board
 from klantreis.present.web.context import checked_form, get_store, render, viewer
 from klantreis.present.web.i18n import Lang
 
 router = APIRouter(include_in_schema=False)
+
+JOB_NAMES = {
+    "model": "Journey model",
+    "voice": "Voice scoring",
+    "cases": "Expectation cases",
+    "alerts": "Alerts",
+    "review_requests": "Review requests",
+    "dashboard": "Dashboard pages",
+}
+"""The routine's jobs as the Settings page names them (translated in the catalogues)."""
 
 
 def _context(request: Request, lang: Lang) -> dict[str, Any]:
@@ -25,6 +36,8 @@ def _context(request: Request, lang: Lang) -> dict[str, Any]:
     definition = load_definition(configured_definition(board.kr))
     thresholds, threshold_error = expectation_thresholds(request, lang)
     return {
+        "jobs": job_rows(board.kr),
+        "job_names": JOB_NAMES,
         "keys": list_keys(store),
         "definition": definition,
         "thresholds": thresholds,

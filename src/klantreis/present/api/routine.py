@@ -1,0 +1,249 @@
+"""The shop's routine, run by `klantreis serve` itself: the model, voice, cases, alerts, ...
+
+A shop leaves the server running; what used to move only when someone ran a command now runs
+on a schedule (`[routine]` in klantreis.toml, seconds between runs, 0 switches a job off):
+
+    [routine]
+    model = 60            # incremental-or-full model refresh when events changed
+    voice = 300           # sentiment and topics of new texts
+    cases = 300           # expectation cases, breaches, delights (the scorecard reads them)
+    alerts = 300          # [[alerts]] rules (only when some are configured)
+    review_requests = 3600  # only with [smtp] and review_base_url below
+    review_base_url = "https://shop.example/klantreis"
+    dashboard = 60        # precompute the dashboard's default pages after changes
+
+Each run is recorded in the `jobs` table (last start, duration, result, error), shown by
+`klantreis status` and on the Settings page. A job that fails is reported and tried again after
+`retry` seconds (default 60); it never stops the server. Jobs whose result is a set of derived
+tables run in one transaction, so a server killed in the middle of one leaves the previous
+result, never half of the new one; every job is safe to run twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from klantreis.store.schema import TableSpec, register_table
+from klantreis.store.store import utcnow
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from klantreis.api import Klantreis
+
+log = logging.getLogger(__name__)
+
+JOBS_TABLE = TableSpec(
+    "jobs",
+    """CREATE TABLE IF NOT EXISTS jobs (
+    name VARCHAR PRIMARY KEY,
+    status VARCHAR,
+    last_started TIMESTAMP,
+    last_finished TIMESTAMP,
+    duration_seconds DOUBLE,
+    result VARCHAR,
+    error VARCHAR,
+    runs BIGINT,
+    failures BIGINT,
+    next_run TIMESTAMP
+)""",
+)
+register_table(JOBS_TABLE)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    every: float
+    run: Callable[[Klantreis, FastAPI], str | None]
+    """Does the work; returns a one-line result, or None when there was nothing to do.
+    Results made of several tables are written in one transaction by the job itself
+    (`Store.transaction`), which is what makes a job killed midway leave no half result."""
+
+
+def _model(kr: Klantreis, _: FastAPI) -> str | None:
+    from klantreis.model import ensure_built
+
+    return "rebuilt" if ensure_built(kr) else None
+
+
+def _voice(kr: Klantreis, _: FastAPI) -> str | None:
+    from klantreis.measure.voice.stored import update_voice
+
+    update = update_voice(kr.store, kr.engine, retrain=False)
+    return f"{update.scored} texts scored" if update.scored else None
+
+
+def _cases(kr: Klantreis, _: FastAPI) -> str | None:
+    from klantreis.measure.expectations.cases import ensure_cases
+
+    cases = ensure_cases(kr)
+    return f"{len(cases.rules)} expectations judged"
+
+
+def _alerts(kr: Klantreis, _: FastAPI) -> str | None:
+    from klantreis.measure.expectations.alerts import check_alerts
+
+    if not kr.settings.sections.get("alerts"):
+        return None
+    outcomes = check_alerts(kr)
+    fired = sum(1 for o in outcomes if getattr(o, "triggered", False))
+    return f"{len(outcomes)} rules checked, {fired} triggered"
+
+
+def _review_requests(kr: Klantreis, _: FastAPI) -> str | None:
+    from klantreis.measure.voice.review_requests import send_review_requests
+    from klantreis.present.notify.smtp import SmtpConfig
+
+    base_url = (kr.settings.sections.get("routine") or {}).get("review_base_url")
+    smtp = SmtpConfig.from_settings(kr.settings)
+    if not base_url or smtp is None:
+        return None
+    run = send_review_requests(kr, smtp, base_url=str(base_url))
+    return f"{getattr(run, 'sent', 0)} review requests sent"
+
+
+def _dashboard(_: Klantreis, app: FastAPI) -> str | None:
+    if getattr(app.state, "web_cache", None) is None:
+        return None
+    from klantreis.present.web.routes import journey_map, pages
+
+    journey_map.warm(app)
+    pages.warm(app)
+    return "pages queued"
+
+
+DEFAULTS: dict[str, tuple[float, Callable[[Klantreis, FastAPI], str | None]]] = {
+    "model": (60, _model),
+    "voice": (300, _voice),
+    "cases": (300, _cases),
+    "alerts": (300, _alerts),
+    "review_requests": (3600, _review_requests),
+    "dashboard": (60, _dashboard),
+}
+
+
+def configured_jobs(section: dict[str, Any]) -> list[Job]:
+    """The jobs of `[routine]`, in the order they run (the model first: others read it)."""
+    unknown = set(section) - set(DEFAULTS) - {"enabled", "retry", "review_base_url"}
+    if unknown:
+        raise ValueError(
+            f"[routine]: unknown job {sorted(unknown)[0]!r}; jobs are {', '.join(DEFAULTS)}"
+        )
+    jobs = []
+    for name, (every, run) in DEFAULTS.items():
+        seconds = float(section.get(name, every))
+        if seconds < 0:
+            raise ValueError(f"[routine] {name} = {seconds}: seconds between runs, or 0 for off")
+        if seconds:
+            jobs.append(Job(name, seconds, run))
+    return jobs
+
+
+class Routine:
+    """One background thread that runs due jobs one after another and records each run."""
+
+    def __init__(self, app: FastAPI, kr: Klantreis, jobs: list[Job], retry: float = 60) -> None:
+        self.app = app
+        self.kr = kr
+        self.jobs = jobs
+        self.retry = retry
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="klantreis-routine", daemon=True)
+        self._next = {job.name: 0.0 for job in jobs}
+
+    def start(self) -> Routine:
+        with self.kr.store.write_lock:
+            self.kr.store.connection.execute(JOBS_TABLE.ddl)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 30) -> None:
+        """Let the running job finish (its transaction commits), start no other."""
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            now = time.monotonic()
+            due = [job for job in self.jobs if self._next[job.name] <= now]
+            for job in due:
+                if self._stop.is_set():
+                    return
+                ok = self.run_once(job)
+                wait = job.every if ok else min(job.every, self.retry)
+                self._next[job.name] = time.monotonic() + wait
+            self._stop.wait(0.5)
+
+    def run_once(self, job: Job) -> bool:
+        """Run `job` now and record it; returns whether it succeeded."""
+        started = utcnow()
+        self._record(job.name, status="running", last_started=started)
+        log.info("routine job %s started", job.name)
+        clock = time.monotonic()
+        try:
+            result = job.run(self.kr, self.app)
+        except Exception as exc:
+            log.exception("routine job %s failed", job.name)
+            self._record(
+                job.name,
+                status="failed",
+                last_finished=utcnow(),
+                duration_seconds=time.monotonic() - clock,
+                error=f"{type(exc).__name__}: {exc}"[:2000],
+                failed=True,
+            )
+            return False
+        log.info("routine job %s done: %s", job.name, result or "nothing to do")
+        self._record(
+            job.name,
+            status="ok",
+            last_finished=utcnow(),
+            duration_seconds=time.monotonic() - clock,
+            result=result or "nothing to do",
+            error=None,
+        )
+        return True
+
+    def _record(self, name: str, *, failed: bool = False, **values: Any) -> None:
+        status = values["status"]
+        with self.kr.store.write_lock:
+            con = self.kr.store.connection
+            con.execute(
+                "INSERT INTO jobs (name, runs, failures) VALUES (?, 0, 0) ON CONFLICT DO NOTHING",
+                [name],
+            )
+            assignments = ", ".join(f"{column} = ?" for column in values)
+            counters = ""
+            if status != "running":
+                counters = ", runs = runs + 1" + (", failures = failures + 1" if failed else "")
+            con.execute(
+                f"UPDATE jobs SET {assignments}{counters} WHERE name = ?",  # noqa: S608 - names are ours
+                [*values.values(), name],
+            )
+
+
+def job_rows(kr: Klantreis) -> list[dict[str, Any]]:
+    """The recorded runs, for `klantreis status` and the Settings page."""
+    if not kr.engine.has_table("jobs"):
+        return []
+    rows = kr.engine.rows(
+        "SELECT name, status, last_started, last_finished, duration_seconds, result, error, "
+        "runs, failures FROM jobs ORDER BY name"
+    )
+    return [dict(row) for row in rows]
+
+
+def start_routine(app: FastAPI, kr: Klantreis) -> Routine | None:
+    section = dict(kr.settings.sections.get("routine") or {})
+    if not section.get("enabled", True):
+        return None
+    jobs = configured_jobs(section)
+    if not jobs:
+        return None
+    return Routine(app, kr, jobs, retry=float(section.get("retry", 60))).start()

@@ -1,0 +1,149 @@
+"""Every CLI command beside a running `klantreis serve` on the same store, under event load.
+
+The server holds the DuckDB file; commands find `<store>.server.json` and are carried out
+inside the server. What must hold: each command succeeds with the output it has without a
+server, the collector keeps acknowledging meanwhile, and every acknowledged event is stored
+exactly once and is queryable within 2 s.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from servers import Server, cli
+
+import klantreis
+from klantreis.collect.simulator import SimulatorConfig, simulate
+from klantreis.present.api.server_file import ServerFile
+from live.load import Load
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def shop_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("live") / "shop.duckdb"
+    with klantreis.open(path) as kr:
+        for batch in simulate(SimulatorConfig(persons=150, seed=5)).iter_batches(20_000):
+            kr.store.append(batch)
+    return path
+
+
+@pytest.fixture
+def running(shop_store: Path) -> Iterator[Server]:
+    server = Server(shop_store).create_keys()
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_read_commands_print_the_same_with_and_without_the_server(shop_store: Path) -> None:
+    commands = [
+        ("stats", "--json"),
+        ("funnel", "Product Viewed", "Order Completed", "--json"),
+        ("expectations", "--json"),
+        ("keys", "list"),
+    ]
+    alone = [cli(*args, store=shop_store, check=True).stdout for args in commands]
+    server = Server(shop_store).create_keys()
+    server.start()
+    try:
+        assert ServerFile.path_for(shop_store).exists()
+        beside = [cli(*args, store=shop_store, check=True).stdout for args in commands[:3]]
+        keys = cli("keys", "list", store=shop_store, check=True).stdout
+    finally:
+        server.stop()
+    assert beside == alone[:3]
+    assert "shop" in keys and "analyst" in keys
+    assert not ServerFile.path_for(shop_store).exists(), "the server removes its file on exit"
+
+
+def test_every_command_works_beside_a_server_under_load(running: Server, tmp_path: Path) -> None:
+    store = running.store
+    out = tmp_path / "map.html"
+    with Load(running) as load:
+        steps = [
+            ("stats",),
+            ("map", "--out", str(out)),
+            ("expectations",),
+            ("keys", "create", "--name", "leaked"),
+            ("keys", "list"),
+            ("users", "create", "anna", "--locale", "nl"),  # password from the environment
+            ("users", "list"),
+            ("model", "build"),
+            ("export", "load-person"),
+            ("personas", "discover", "--k", "3"),
+            ("alerts", "check"),
+        ]
+        results = {}
+        for args in steps:
+            env = {"KLANTREIS_USER_PASSWORD": "a-long-password-1"}
+            results[args] = cli(*args, store=store, env=env, timeout=300)
+        sent_during = len(load.acknowledged)
+    failed = {" ".join(a): r.stderr[-500:] for a, r in results.items() if r.returncode != 0}
+    assert not failed
+    assert "leaked" in results[("keys", "list")].stdout
+    assert "anna" in results[("users", "list")].stdout
+    assert sent_during > 0 and load.refused == 0
+    assert load.slowest < 5, f"an event batch waited {load.slowest:.1f} s for its answer"
+
+    # Acknowledged = stored, once each, and visible within 2 s of the last acknowledgement.
+    last = load.acknowledged[-1]
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        found = httpx.get(
+            f"{running.url}/v1/messages/{last}", auth=(running.read_key, ""), timeout=5
+        )
+        if found.status_code == 200:
+            break
+        time.sleep(0.1)
+    assert found.status_code == 200
+    running.stop()
+    rows = running.stored("SELECT message_id, count(*) FROM events GROUP BY 1")
+    counts = {mid: n for mid, n in rows if mid.startswith("live-")}
+    assert set(load.acknowledged) <= set(counts)
+    assert all(n == 1 for n in counts.values())
+
+
+def test_paths_on_the_command_line_are_the_callers(running: Server, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "klantreis.present.cli.app", "map", "--out", "here.html"],
+        cwd=tmp_path,
+        env={**running.env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "here.html").exists()
+
+
+def test_the_admin_channel_wants_the_token(running: Server) -> None:
+    body = {"argv": ["stats"]}
+    assert httpx.post(f"{running.url}/admin/cli", json=body, timeout=30).status_code == 403
+    wrong = {"Authorization": "Bearer not-the-token"}
+    response = httpx.post(f"{running.url}/admin/cli", json=body, headers=wrong, timeout=30)
+    assert response.status_code == 403
+    token = json.loads(ServerFile.path_for(running.store).read_text())["token"]
+    right = {"Authorization": f"Bearer {token}"}
+    response = httpx.post(f"{running.url}/admin/cli", json=body, headers=right, timeout=60)
+    assert response.status_code == 200 and response.json()["exit_code"] == 0
+    serve = {"argv": ["serve"]}
+    response = httpx.post(f"{running.url}/admin/cli", json=serve, headers=right, timeout=30)
+    assert response.status_code == 409
+    assert (ServerFile.path_for(running.store).stat().st_mode & 0o777) == 0o600
+
+
+def test_a_second_serve_on_the_same_store_is_refused(running: Server) -> None:
+    result = cli("serve", "--port", "0", store=running.store, timeout=120)
+    assert result.returncode == 2
+    assert "open in another klantreis process" in result.stderr
