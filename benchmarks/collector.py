@@ -51,19 +51,21 @@ STORING = ("collector, FastAPI route", "collector, Starlette route")
 
 # -- the server process ----------------------------------------------------------------------
 def serve(store: str, port: int) -> None:
-    import uvicorn
     from starlette.routing import Route
 
     from klantreis.config import load_settings
     from klantreis.present.api.app import create_app
     from klantreis.present.api.routes.collector import collect_batch
+    from klantreis.present.api.server import run
 
-    app = create_app(load_settings(store))
+    settings = load_settings(store)
+    app = create_app(settings)
 
     app.add_api_route("/bench/noop", noop, methods=["POST"], include_in_schema=False)
     app.add_api_route("/bench/validate", validate_only, methods=["POST"], include_in_schema=False)
     app.router.routes.insert(0, Route("/bench/starlette-batch", collect_batch, methods=["POST"]))
-    uvicorn.run(app, host="127.0.0.1", port=port, access_log=False, log_level="warning")
+    # As `klantreis serve` runs it: with the guards against slow clients.
+    run(app, settings, host="127.0.0.1", port=port, access_log=False, log_level="warning")
 
 
 async def noop(request: Request) -> Response:

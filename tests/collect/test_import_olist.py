@@ -266,3 +266,18 @@ def test_missing_file_and_column_stop_the_import(olist_dir: Path, tmp_path: Path
     with pytest.raises(ImportFailed, match="no such directory"):
         import_olist(store, tmp_path / "nowhere")
     assert store.connection.execute("SELECT count(*) FROM events").fetchone()[0] == 0
+
+
+def test_a_cancelled_order_is_no_return(imported, olist_dir: Path):
+    """Olist's cancelled and unavailable orders are an order status, not the returns touchpoint."""
+    from klantreis.model import build
+
+    store, _, _ = imported
+    build(store.engine, "six-phase")
+    rows = store.engine.rows(
+        "SELECT touchpoint, count(*) AS n FROM journey_events "
+        "WHERE event = 'Order Cancelled' GROUP BY touchpoint"
+    )
+    orders = _read(olist_dir, ORDERS)
+    cancelled = int(orders["order_status"].isin(["canceled", "unavailable"]).sum())
+    assert {r["touchpoint"]: r["n"] for r in rows} == {"order status": cancelled}

@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -57,9 +58,17 @@ def test_other_seed_gives_other_events(small: SimulatedShop) -> None:
 def test_more_persons_leave_the_first_ones_unchanged() -> None:
     fewer = simulate(SimulatorConfig(persons=40, seed=5, days=60))
     more = simulate(SimulatorConfig(persons=70, seed=5, days=60))
-    first = pa.array([int(m.split("-")[2]) < 40 for m in more.events["message_id"].to_pylist()])
-    assert more.events.filter(first).equals(fewer.events)
-    assert more.truth.slice(0, 40).equals(fewer.truth)
+
+    def kept(shop: SimulatedShop) -> pa.Table:
+        """Events of the first 40 persons and of the first 600 visitors (15 per person)."""
+        numbers = [m.split("-")[2] for m in shop.events["message_id"].to_pylist()]
+        keep = [int(x[1:]) < 600 if x.startswith("v") else int(x) < 40 for x in numbers]
+        return shop.events.filter(pa.array(keep))
+
+    assert kept(more).equals(fewer.events)
+    assert more.truth.slice(0, 40).equals(fewer.truth.slice(0, 40))
+    visitors = more.truth.filter(pc.equal(more.truth["persona"], "visitor"))
+    assert visitors.slice(0, 600).drop(["person"]).equals(fewer.truth.slice(40).drop(["person"]))
 
 
 def test_schema_is_the_canonical_event_schema(small: SimulatedShop) -> None:
@@ -96,8 +105,39 @@ def test_every_event_has_a_person_id(small: SimulatedShop) -> None:
 
 
 def test_every_persona_is_present(small: SimulatedShop) -> None:
-    assert set(small.truth["persona"].to_pylist()) == set(PERSONAS)
-    assert small.truth.num_rows == SMALL.persons
+    assert set(small.truth["persona"].to_pylist()) == set(PERSONAS) | {"visitor"}
+    visitors = round(SMALL.persons * SMALL.visitors_per_person)
+    assert small.truth.num_rows == SMALL.persons + visitors
+    assert small.truth["persona"].to_pylist()[SMALL.persons :] == ["visitor"] * visitors
+
+
+def test_visitors_browse_but_never_identify_nor_buy(small: SimulatedShop) -> None:
+    ((events, identified, bought, viewers, visitors),) = _sql(
+        small,
+        """
+        WITH v AS (SELECT unnest(anonymous_ids) AS id FROM truth WHERE persona = 'visitor')
+        SELECT count(*), count(*) FILTER (WHERE user_id IS NOT NULL OR type <> 'track'
+                                          AND type <> 'page'),
+               count(*) FILTER (WHERE event IN ('Order Completed', 'Checkout Started')),
+               count(DISTINCT anonymous_id) FILTER (WHERE event = 'Product Viewed'),
+               (SELECT count(*) FROM v)
+        FROM e JOIN v ON e.anonymous_id = v.id""",
+    )
+    assert identified == 0 and bought == 0
+    assert events > 3 * visitors and viewers == visitors
+
+
+def test_every_customer_has_an_address_of_their_own() -> None:
+    """Households share an address only where the simulator means it (family_email_share)."""
+    apart = simulate(SimulatorConfig(persons=3000, seed=3, days=30, family_email_share=0.0))
+    sql = """
+        SELECT count(DISTINCT traits->>'email'), count(DISTINCT user_id) FROM e
+        WHERE type = 'identify' AND traits IS NOT NULL"""
+    addresses, users = _sql(apart, sql)[0]
+    assert addresses == users > 1000
+    family = simulate(SimulatorConfig(persons=3000, seed=3, days=30, family_email_share=0.1))
+    addresses, users = _sql(family, sql)[0]
+    assert 0.85 * users < addresses < users
 
 
 def test_truth_is_never_written_into_events(small: SimulatedShop) -> None:
@@ -233,7 +273,7 @@ def test_progress_reports_every_person() -> None:
     simulate(
         SimulatorConfig(persons=250, seed=3, days=30), progress=lambda d, t: seen.append((d, t))
     )
-    assert seen[-1] == (250, 250)
+    assert seen[-1] == (250 + 3750, 250 + 3750)  # persons, then 15 visitors per person
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
@@ -248,6 +288,8 @@ def test_progress_reports_every_person() -> None:
         ("persona_shares", {"persona_shares": {"loyal_regular": 0.0}}),
         ("company_share", {"company_share": 1.5}),
         ("html_text_share", {"html_text_share": -0.1}),
+        ("visitors_per_person", {"visitors_per_person": -1.0}),
+        ("family_email_share", {"family_email_share": 2.0}),
     ],
 )
 def test_bad_config_names_the_field(field: str, kwargs: dict) -> None:
@@ -278,7 +320,8 @@ def test_any_small_shop_is_valid(
     events = shop.events
     assert events.schema == schema.EVENT_ARROW_SCHEMA
     assert len(set(events["message_id"].to_pylist())) == events.num_rows
-    assert set(shop.truth["persona"].to_pylist()) == {persona}
+    assert set(shop.truth["persona"].to_pylist()) <= {persona, "visitor"}
+    assert shop.truth["persona"].to_pylist()[:persons] == [persona] * persons
     if events.num_rows:
         assert _sql(
             shop, "SELECT count(*) FROM e WHERE coalesce(user_id, anonymous_id) IS NULL"

@@ -1,7 +1,9 @@
 """The default demo shop (2,000 persons, seed 7) against the facts it is calibrated to.
 
 Olist (15k-order sample in ../shared/data): 7.9 % of delivered orders late, mean review score
-4.28 on time and 2.60 late. The simulator's own numbers are stated in docs/simulator.md.
+4.28 on time and 2.60 late. REES46 (first 17k events of its October 2019 log): 3.9 % of
+sessions and 4.3 % of product viewers purchase within its three hours; UCI online shoppers:
+15.5 % of sessions end with revenue. The simulator's own numbers are in docs/simulator.md.
 """
 
 from __future__ import annotations
@@ -45,8 +47,59 @@ DELIVERIES = """
 
 
 def test_size_of_the_default_shop(shop: SimulatedShop) -> None:
-    assert 120_000 <= shop.events.num_rows <= 260_000
-    assert shop.truth.num_rows == 2000
+    assert 300_000 <= shop.events.num_rows <= 450_000
+    assert shop.truth.num_rows == 2000 + 30_000  # persons, then 15 visitors per person
+
+
+SESSIONS = """
+    WITH ids AS (
+        SELECT person, unnest(anonymous_ids) AS id FROM truth
+        UNION ALL SELECT person, user_id FROM truth WHERE user_id IS NOT NULL),
+    site AS (
+        SELECT i.person, e.timestamp, e.event FROM e
+        JOIN ids AS i ON i.id = coalesce(e.user_id, e.anonymous_id)
+        WHERE e.channel IN ('web', 'app') AND e.type IN ('track', 'page', 'screen')
+          AND e.event NOT IN ('Web Vitals Measured', 'Application Installed')),
+    marked AS (
+        SELECT *, CASE WHEN timestamp - lag(timestamp) OVER (PARTITION BY person ORDER BY timestamp)
+                            <= INTERVAL 30 MINUTE THEN 0 ELSE 1 END AS new_session
+        FROM site),
+    numbered AS (
+        SELECT *, sum(new_session) OVER (PARTITION BY person ORDER BY timestamp
+                                         ROWS UNBOUNDED PRECEDING) AS session FROM marked)
+"""
+
+
+def test_sessions_convert_like_real_shops(con: duckdb.DuckDBPyConnection) -> None:
+    """Between REES46's 3.9 % and UCI's 15.5 % of sessions with a purchase, nearer REES46."""
+    sessions, ordering = one(
+        con,
+        SESSIONS
+        + """
+        SELECT count(DISTINCT (person, session)),
+               count(DISTINCT (person, session)) FILTER (WHERE event = 'Order Completed')
+        FROM numbered""",
+    )
+    assert 0.039 <= ordering / sessions <= 0.10
+
+
+def test_few_product_viewers_order(con: duckdb.DuckDBPyConnection) -> None:
+    """Most persons who look at a product never order; most who put one in the cart do not
+    either (a person counts once, over the whole 180 days)."""
+    viewers, carts, buyers = one(
+        con,
+        SESSIONS
+        + """
+        , p AS (SELECT person, bool_or(event = 'Product Viewed') AS viewed,
+                       bool_or(event = 'Product Added') AS carted,
+                       bool_or(event = 'Order Completed') AS bought
+                FROM numbered GROUP BY 1)
+        SELECT count(*) FILTER (WHERE viewed), count(*) FILTER (WHERE viewed AND carted),
+               count(*) FILTER (WHERE viewed AND bought)
+        FROM p""",
+    )
+    assert 0.03 <= buyers / viewers <= 0.08
+    assert buyers < carts < 0.25 * viewers
 
 
 def test_late_delivery_share_matches_olist(con: duckdb.DuckDBPyConnection) -> None:
@@ -191,7 +244,7 @@ def test_personas_behave_differently(con: duckdb.DuckDBPyConnection) -> None:
                count(*) FILTER (WHERE event = 'Live Chat Conversation Started') AS chats,
                median(CAST(properties->>'total' AS DOUBLE))
                    FILTER (WHERE event = 'Order Completed') AS order_value
-        FROM per_event GROUP BY 1""").fetchall()
+        FROM per_event WHERE persona <> 'visitor' GROUP BY 1""").fetchall()
     by = {row[0]: row[1:] for row in rows}
     persons = dict(con.execute("SELECT persona, count(*) FROM truth GROUP BY 1").fetchall())
 

@@ -110,7 +110,9 @@ def test_arrow_pandas_polars(kr):
 def test_html_is_self_contained_and_escaped(kr):
     html = render(kr.journey_map())
     assert "<script" not in html.lower()
-    assert "http://" not in html and "https://" not in html
+    # nothing is fetched: the only address is the SVG namespace, which is a name, not a link
+    outside = html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "http://" not in outside and "https://" not in outside
     assert "Consideration" in html
 
 
@@ -119,3 +121,23 @@ def test_unknown_persona_cut_is_a_clear_error(kr):
 
     with pytest.raises(FilterError, match="personas"):
         kr.journey_map(persona="bargain hunters")
+
+
+def test_exported_map_writes_the_opportunity_effect_with_its_unit():
+    from klantreis.measure.journey_map import JourneyMap
+    from klantreis.present.export.journey_map_html import render
+
+    journey_map = JourneyMap(
+        definition="six-phase",
+        definition_label="Six phases",
+        language="en",
+        cut={},
+        totals={},
+        phases=[],
+        opportunities=[
+            {"title": "Delivered on time", "effect": -1.69, "effect_text": "−1.7 stars"}
+        ],
+    )
+    html = render(journey_map)
+    assert "−1.7 stars per order" in html
+    assert "effect -1.69" not in html

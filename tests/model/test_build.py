@@ -53,18 +53,6 @@ def test_anonymous_browsing_is_stitched_to_the_buyer(kr):
     ]
 
 
-def test_one_email_links_two_user_ids(kr):
-    events = story(
-        {
-            "u1": [("Identify", "09:00", {"type": "identify", "traits": {"email": "x@y.nl"}})],
-            "u2": [("Identify", "10:00", {"type": "identify", "traits": {"email": "X@y.nl"}})],
-        }
-    )
-    kr.store.append(events)
-    build(kr.engine)
-    assert kr.sql("SELECT count(DISTINCT person_id) AS n FROM identities").to_pylist()[0]["n"] == 1
-
-
 def test_long_alias_chain_converges(kr):
     rows = [
         event_row(f"u{i}", "Alias", "09:00", type="alias", seq=i) | {"previous_id": f"u{i - 1}"}
@@ -190,3 +178,40 @@ def test_bad_definition_names_the_problem(tmp_path):
         load_definition(str(path))
     with pytest.raises(DefinitionError, match="neither a file"):
         load_definition("no-such-definition")
+
+
+def test_sessions_and_journeys_share_one_window_order(kr):
+    """Two window passes over the events (the build's main cost), not three; a purchase at the
+    same moment as other events still gets their session and closes the journey."""
+    import re
+
+    from klantreis.model.build import _JOURNEY_EVENTS
+    from klantreis.store.query import Query
+
+    kr.store.append(
+        story(
+            {
+                "cy": [
+                    ("Product Viewed", "09:00"),
+                    ("Order Completed", "09:50", {"properties": {"order_id": "o1"}}),
+                    ("Product Viewed", "09:50"),
+                    ("Order Delivered", "12:00", {"properties": {"order_id": "o1"}}),
+                ]
+            }
+        )
+    )
+    build(kr.engine)
+    rows = kr.sql(
+        "SELECT event, session_id, journey_id FROM journey_events ORDER BY timestamp, event"
+    ).to_pylist()
+    assert [(r["event"], r["session_id"], r["journey_id"]) for r in rows] == [
+        ("Product Viewed", "cy:s1", "cy:j1"),
+        ("Order Completed", "cy:s2", "cy:j1"),
+        ("Product Viewed", "cy:s2", "cy:j1"),
+        ("Order Delivered", "cy:s3", "cy:j1"),
+    ]
+    sql = Query(
+        _JOURNEY_EVENTS, purchase_event="Order Completed", purchase_index=3, gap_seconds=1800
+    ).sql("duckdb")
+    plan = " ".join(str(r[1]) for r in kr.store.connection.execute("EXPLAIN " + sql).fetchall())
+    assert len(re.findall(r"─ Window ", plan)) == 2

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
@@ -58,3 +61,155 @@ def test_cli_json_and_persona_cut(olist_store: Path):
     bad = runner.invoke(app, ["opportunities", "--store", str(olist_store), "--outcome", "csat"])
     assert bad.exit_code == 2
     assert "outcome: unknown outcome 'csat'" in bad.output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shop", ["olist", "simulated"])
+def test_one_pass_fits_equal_separate_statsmodels_fits(shop: str, request: pytest.FixtureRequest):
+    """Every driver's estimate and interval equal a separate OLS fit with HC3 errors."""
+    import statsmodels.api as sm
+
+    from klantreis.measure import opportunities as opp
+    from klantreis.measure.filters import Cut
+
+    store = (
+        request.getfixturevalue("olist_store")
+        if shop == "olist"
+        else request.getfixturevalue("simulated")[0]
+    )
+    with klantreis.open(store) as kr:
+        found = {(o.outcome, o.kind, o.driver): o for o in opp.key_drivers(kr)}
+        orders = opp._orders(kr, Cut())
+        drivers, about = opp._drivers(kr, orders)
+    controls = opp._controls(orders)
+    compared = 0
+    for outcome in opp.OUTCOMES:
+        design = opp._design(orders, drivers, controls, outcome)
+        if design is None:
+            continue
+        _rows, d, c, y = design
+        for column in d.columns:
+            x = sm.add_constant(pd.concat([d[[column]], c], axis=1), has_constant="add")
+            fit = sm.OLS(y, x.to_numpy(dtype=float)).fit(cov_type="HC3")
+            low, high = fit.conf_int(0.05)[1]
+            ours = found[(outcome, about[column][0].split("|")[0], column.split(":", 1)[1])]
+            assert ours.effect == pytest.approx(fit.params[1], abs=1e-6)
+            assert ours.ci_low == pytest.approx(low, abs=1e-6)
+            assert ours.ci_high == pytest.approx(high, abs=1e-6)
+            assert ours.p_value == pytest.approx(fit.pvalues[1], abs=1e-6)
+            compared += 1
+    assert compared == len(found) >= 5
+
+
+@pytest.mark.slow
+def test_ranking_rule_one_list_per_outcome_with_units(simulated: tuple[Path, pa.Table]):
+    """Only effects whose interval lies below zero, one list per outcome, ranked by the outcome
+    lost in total (−effect × orders), with the unit written out."""
+    from klantreis.measure.opportunities import OUTCOMES, key_drivers, ranked
+
+    with klantreis.open(simulated[0]) as kr:
+        found = kr.opportunities()
+        every = key_drivers(kr)
+    assert found
+    outcomes = [o["outcome"] for o in found]
+    assert outcomes == sorted(outcomes, key=list(OUTCOMES).index)  # grouped, in outcome order
+    for outcome, items in ranked(found).items():
+        assert [o["rank"] for o in items] == list(range(1, len(items) + 1))
+        assert all(o["outcome"] == outcome for o in items)
+        assert all(o["ci_high"] < 0 for o in items)
+        impacts = [o["impact"] for o in items]
+        assert impacts == sorted(impacts, reverse=True)
+        for o in items:
+            assert o["impact"] == pytest.approx(-o["effect"] * o["orders"], abs=0.01)
+            assert o["unit"] == OUTCOMES[outcome].unit
+            assert o["effect_text"].startswith("\u2212")
+            assert o["effect_text"].endswith(OUTCOMES[outcome].unit)
+            assert o["impact_text"].endswith(f"lost over {o['orders']:,} orders")
+    top = ranked(found)["review_score"][0]
+    assert top["effect_text"] == f"\u2212{-top['effect']:.1f} stars"
+    # Positive and unproven effects are estimated but not listed as opportunities.
+    listed = {(o["outcome"], o["driver"]) for o in found}
+    left_out = [o for o in every if (o.outcome, o.driver) not in listed]
+    assert left_out
+    assert all(o.ci_high >= 0 and o.rank == 0 for o in left_out)
+
+
+@pytest.mark.slow
+def test_results_stored_and_recomputed_when_events_change(olist_store: Path, tmp_path: Path):
+    from stories import event_row
+
+    from klantreis.measure.opportunities import stored_opportunities
+
+    path = tmp_path / "olist.duckdb"
+    shutil.copy(olist_store, path)
+    with klantreis.open(path) as kr:
+        first = kr.opportunities(outcome="review_score")
+        when = "SELECT computed_at FROM opportunity_results WHERE persona = ''"
+        stored = kr.store.connection.execute(when).fetchall()
+        assert len(stored) == 1
+        assert kr.opportunities(outcome="review_score") == first
+        assert kr.store.connection.execute(when).fetchall() == stored  # read, not computed
+        last = stored_opportunities(kr, outcome="review_score")
+        assert last is not None and last.items == first and not last.stale
+        kr.store.append(pa.Table.from_pylist([event_row("zoe", "Product Viewed", "09:00")]))
+        # Pages read the last results without computing, told that they are stale.
+        last = stored_opportunities(kr, outcome="review_score")
+        assert last is not None and last.items == first and last.stale
+        assert kr.store.connection.execute(when).fetchall() == stored
+        kr.opportunities(outcome="review_score")
+        assert kr.store.connection.execute(when).fetchall()[0][0] > stored[0][0]
+        last = stored_opportunities(kr)
+        assert last is not None and not last.stale
+
+
+def test_breaches_join_orders_by_equi_joins_only(tmp_path: Path):
+    """A breach naming an order counts for it; one naming none counts for every order of its
+    journey — without a join DuckDB must run as a nested loop."""
+    from klantreis.measure.opportunities import BREACHED
+
+    with klantreis.open(tmp_path / "s.duckdb") as kr:
+        con = kr.store.connection
+        con.execute(
+            "CREATE TABLE journey_events AS SELECT * FROM (VALUES "
+            "('Order Completed', 'o1', 'j1'), ('Order Completed', 'o2', 'j1'), "
+            "('Order Completed', 'o3', 'j2'), ('Product Viewed', NULL, 'j2')) "
+            "AS t(event, order_id, journey_id)"
+        )
+        con.execute(
+            "CREATE TABLE breaches AS SELECT * FROM (VALUES "
+            "('late', 'o1', 'j1'), ('slow_site', NULL, 'j1'), ('late', 'o3', 'j2'), "
+            "('late', 'o3', 'j2')) AS t(expectation_id, order_id, journey_id)"
+        )
+        rows = sorted(tuple(r.values()) for r in kr.engine.rows(BREACHED))
+        plan = " ".join(str(r[1]) for r in con.execute("EXPLAIN " + BREACHED).fetchall())
+        plan = plan.upper().replace(" ", "_")
+    assert rows == [("o1", "late"), ("o1", "slow_site"), ("o2", "slow_site"), ("o3", "late")]
+    assert "HASH_JOIN" in plan
+    assert [j for j in ("NESTED_LOOP", "BLOCKWISE_NL", "CROSS_PRODUCT") if j in plan] == []
+
+
+@pytest.mark.slow
+def test_the_routine_keeps_the_stored_lists_current(
+    simulated: tuple[Path, pa.Table], tmp_path: Path
+):
+    """The server's routine job stores the lists once, then has nothing to do until the
+    events change; `stored_opportunities` then reads what it stored."""
+    from stories import event_row
+
+    from klantreis.measure.opportunities import stored_opportunities
+    from klantreis.present.api.routine import DEFAULTS, configured_jobs
+
+    assert "opportunities" in [job.name for job in configured_jobs({})]
+    job = DEFAULTS["opportunities"][1]
+    path = tmp_path / "shop.duckdb"
+    shutil.copy(simulated[0], path)
+    with klantreis.open(path) as kr:
+        # The shared store may hold lists another test stored: start without any.
+        kr.store.connection.execute("DROP TABLE IF EXISTS opportunity_results")
+        done = job(kr, None)
+        assert done is not None and done.endswith("opportunities ranked")
+        assert job(kr, None) is None
+        last = stored_opportunities(kr)
+        assert last is not None and not last.stale and last.items == kr.opportunities()
+        kr.store.append(pa.Table.from_pylist([event_row("zoe", "Product Viewed", "09:00")]))
+        assert job(kr, None) is not None

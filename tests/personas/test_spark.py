@@ -11,10 +11,11 @@ import pytest
 from stories import story
 
 import klantreis
-from klantreis.measure.opportunities import ORDERS
+from klantreis.measure.opportunities import BREACHED, ORDERS, TOUCHED
 from klantreis.measure.personas.features import PERSON_FEATURES
 from klantreis.measure.recommend import _RECOMMEND
 from klantreis.model import ensure_built
+from klantreis.model.build import _JOURNEY_EVENTS
 from klantreis.store.query import Query
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -78,10 +79,17 @@ def _rows(table, key: str) -> list[tuple]:
 
     rows = [tuple(plain(v) for v in row.values()) for row in table.to_pylist()]
     at = table.column_names.index(key)
-    return sorted(rows, key=lambda r: str(r[at]))
+    return sorted(rows, key=lambda r: (str(r[at]), str(r)))
 
 
 RECOMMEND = Query(_RECOMMEND, persons=("anna",), n=10, before=None)
+JOURNEY_EVENTS = Query(
+    _JOURNEY_EVENTS, purchase_event="Order Completed", purchase_index=3, gap_seconds=1800
+)
+BREACHES = """
+SELECT * FROM (VALUES ('late', 'b1', NULL), ('slow_site', NULL, 'anna:j1'))
+    AS t(expectation_id, order_id, journey_id)
+"""
 
 
 @pytest.mark.parametrize(
@@ -90,6 +98,9 @@ RECOMMEND = Query(_RECOMMEND, persons=("anna",), n=10, before=None)
         "features",
         "orders",
         "recommend",
+        "journey_events",
+        "breached",
+        "touched",
     ],
 )
 def test_queries_agree_between_duckdb_and_spark(tmp_path: Path, which: str):
@@ -105,13 +116,26 @@ def test_queries_agree_between_duckdb_and_spark(tmp_path: Path, which: str):
             "features": (PERSON_FEATURES, "person_id"),
             "orders": (Query(ORDERS, repeat_seconds=90 * 86400), "order_id"),
             "recommend": (RECOMMEND, "product_id"),
+            "journey_events": (JOURNEY_EVENTS, "message_id"),
+            "breached": (Query(BREACHED), "order_id"),
+            "touched": (Query(TOUCHED), "order_id"),
         }[which]
+        kr.engine.create_table_as("breaches", BREACHES)
         session = spark_session(
             SparkConfiguration(master="local[2]", shuffle_partitions=2, driver_memory="2g")
         )
         spark = SparkEngine(session)
         try:
-            for name in ("events", "persons", "journey_events", "sessions", "journeys"):
+            for name in (
+                "events",
+                "persons",
+                "journey_events",
+                "sessions",
+                "journeys",
+                "identities",
+                "phase_map",
+                "breaches",
+            ):
                 spark.register_arrow(name, kr.engine.fetch(Query(f'SELECT * FROM "{name}"')))
             on_duckdb = _rows(kr.engine.fetch(query), key)
             assert on_duckdb, query

@@ -35,3 +35,10 @@ def test_every_cli_option_is_documented() -> None:
 def test_every_route_is_documented() -> None:
     paths = [route.path for module in (voice, surveys) for route in module.router.routes]
     assert [p for p in paths if f"`{p.split('{')[0]}" not in DOC and p not in DOC] == []
+
+
+def test_every_shipped_data_file_has_its_licence_documented() -> None:
+    licences = (Path(__file__).resolve().parents[2] / "docs" / "licences.md").read_text()
+    data = Path(__file__).resolve().parents[2] / "src" / "klantreis" / "measure" / "voice" / "data"
+    files = [p.name for p in data.iterdir() if p.is_file()]
+    assert files and [name for name in files if f"data/{name}" not in licences] == []

@@ -236,3 +236,13 @@ def test_a_long_timeline_is_grouped_by_journey_and_session_and_opens_collapsed(
     assert "has-breach" in html[html.index('id="journey-2"') - 40 : html.index('id="journey-2"')]
     moments = second[second.index('<ul class="moments">') :]
     assert "Delivered by the promised date" in moments and 'class="breach"' in moments
+
+
+def test_voice_quotes_are_labelled_like_their_sentiment(user: TestClient) -> None:
+    html = settled(user, "/voice")
+    quotes = re.findall(
+        r'<p class="quote (negative|positive)"><b class="quote-label">([^<]+):</b>', html
+    )
+    assert quotes, "the voice page shows no quotes"
+    for label, shown in quotes:
+        assert shown == label.capitalize()

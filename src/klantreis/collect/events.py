@@ -30,6 +30,8 @@ LIBRARY_CHANNELS = {
 }
 _LIBRARY_PREFIXES = tuple(LIBRARY_CHANNELS)
 SEGMENT_CHANNELS = {"browser": "web", "mobile": "app"}
+MAX_DEPTH = 255
+"""The deepest nesting orjson writes, and so the deepest a stored JSON column can be."""
 
 
 class InvalidEvent(ValueError):
@@ -40,6 +42,9 @@ class InvalidEvent(ValueError):
         self.field = field
         self.reason = reason
 
+
+MIN_YEAR = 1990
+MAX_YEAR = 2200
 
 _PLAIN_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)").fullmatch
 
@@ -76,9 +81,29 @@ def parse_timestamp(value: Any, field: str) -> datetime:
         raise InvalidEvent(field, "not a timestamp")
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-    if not (1990 <= parsed.year <= 2200):
-        raise InvalidEvent(field, f"year {parsed.year} is out of range")
+    _check_year(parsed, field)
     return parsed
+
+
+def _check_year(moment: datetime, field: str, why: str = "") -> None:
+    if not (MIN_YEAR <= moment.year <= MAX_YEAR):
+        raise InvalidEvent(
+            field, f"year {moment.year}{why} is out of range ({MIN_YEAR}-{MAX_YEAR})"
+        )
+
+
+def skew_corrected(
+    original: datetime, sent: datetime, received_at: datetime, field: str
+) -> datetime:
+    """Segment's clock-skew correction, receivedAt - (sentAt - originalTimestamp), held to the
+    same year range as any timestamp: a device clock decades off must not yield an event in
+    1816 (or an overflow) that no query would ever expect."""
+    try:
+        corrected = received_at - (sent - original)
+    except OverflowError:
+        raise InvalidEvent(field, "out of range after clock-skew correction with sentAt") from None
+    _check_year(corrected, field, " after clock-skew correction with sentAt")
+    return corrected
 
 
 class SegmentMessage(BaseModel):
@@ -189,13 +214,29 @@ def _fast_fields(payload: dict[str, Any]) -> _Fields | None:
     return fields
 
 
+def _given(value: str | None) -> str | None:
+    """An id as stored: None when absent, empty or only whitespace (a blank userId would
+    otherwise make one person of every event that carries it)."""
+    return value if value and not value.isspace() else None
+
+
+def unstorable(exc: Exception) -> str:
+    """Why orjson could not write a value as JSON, in the user's terms."""
+    text = str(exc)
+    if "Recursion" in text:
+        return f"nested deeper than {MAX_DEPTH} levels"
+    if "64-bit" in text:
+        return "a number beyond 64-bit integers cannot be stored exactly; send it as a string"
+    return f"cannot be stored as JSON: {text}"
+
+
 def _dumps(value: dict[str, Any] | None, field: str) -> str | None:
     if value is None:
         return None
     try:
         return orjson.dumps(value, default=str).decode()
-    except TypeError as exc:  # e.g. an integer beyond 64 bits from a Python caller
-        raise InvalidEvent(field, f"cannot be stored as JSON: {exc}") from None
+    except TypeError as exc:  # nesting or integers orjson cannot write
+        raise InvalidEvent(field, unstorable(exc)) from None
 
 
 def _channel(msg: SegmentMessage | _Fields, event: str | None) -> str | None:
@@ -237,8 +278,10 @@ def canonical_event(
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"]) or "message"
             raise InvalidEvent(field, err["msg"]) from None
-    if not msg.user_id and not msg.anonymous_id:
-        raise InvalidEvent("userId", "one of userId or anonymousId is required")
+    user_id, anonymous_id = _given(msg.user_id), _given(msg.anonymous_id)
+    if user_id is None and anonymous_id is None:
+        blank = "" if msg.user_id is None and msg.anonymous_id is None else " (a blank one is none)"
+        raise InvalidEvent("userId", f"one of userId or anonymousId is required{blank}")
     if msg.type == "track" and not (msg.event and msg.event.strip()):
         raise InvalidEvent("event", "a track message needs an event name")
     if msg.type == "alias" and not msg.previous_id:
@@ -253,7 +296,7 @@ def canonical_event(
         if msg.sent_at is not None:
             # Segment's clock-skew correction: receivedAt - (sentAt - originalTimestamp).
             sent = parse_timestamp(msg.sent_at, "sentAt")
-            timestamp = received_at - (sent - timestamp)
+            timestamp = skew_corrected(timestamp, sent, received_at, "originalTimestamp")
     else:
         timestamp = received_at
     if timestamp - received_at > timedelta(days=2):
@@ -270,22 +313,25 @@ def canonical_event(
         and isinstance(msg.context.get("traits"), dict)
     ):
         traits = msg.context["traits"]
+    stored_properties = _dumps(properties, "properties")
+    stored_traits = _dumps(traits, "traits")
+    stored_context = _dumps(msg.context, "context")
     message_id = msg.message_id or _content_id(payload)
     return {
         "message_id": message_id,
         "type": msg.type,
         "event": event,
         "name": msg.name,
-        "user_id": msg.user_id,
-        "anonymous_id": msg.anonymous_id,
+        "user_id": user_id,
+        "anonymous_id": anonymous_id,
         "previous_id": msg.previous_id,
         "group_id": msg.group_id,
         "timestamp": timestamp,
         "received_at": received_at,
         "channel": _channel(msg, event),
-        "properties": _dumps(properties, "properties"),
-        "traits": _dumps(traits, "traits"),
-        "context": _dumps(msg.context, "context"),
+        "properties": stored_properties,
+        "traits": stored_traits,
+        "context": stored_context,
         "source": source,
     }
 
@@ -294,8 +340,8 @@ def _content_id(payload: dict[str, Any]) -> str:
     """A message id from the content, so an identical resend without one is stored once."""
     try:
         text = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS, default=str)
-    except TypeError as exc:  # e.g. an integer beyond 64 bits from a Python caller
-        raise InvalidEvent("message", f"cannot be stored as JSON: {exc}") from None
+    except TypeError as exc:  # nesting or integers orjson cannot write
+        raise InvalidEvent("message", unstorable(exc)) from None
     digest = hashlib.sha256(text)
     return "c-" + digest.hexdigest()[:32]
 

@@ -19,6 +19,7 @@ import contextlib
 import logging
 import operator
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,8 +52,11 @@ class _Submission:
     future: asyncio.Future[AppendResult]
     size: int = field(init=False)
 
+    queued_at: float = field(init=False)
+
     def __post_init__(self) -> None:
         self.size = len(self.rows) + len(self.quarantined)
+        self.queued_at = time.monotonic()
 
 
 def _resolve(
@@ -71,6 +75,9 @@ class Ingest:
 
     `max_pending` bounds the rows waiting for the writer: a request that would go beyond it is
     refused with `Overloaded` (HTTP 429) instead of growing memory without limit.
+    `max_queue_age` bounds the wait itself: while the oldest unanswered request has waited
+    longer than that (seconds), new ones are refused, so a client hears 429 in seconds rather
+    than waiting minutes behind a backlog (Segment's SDKs give up after 10-15 s).
     """
 
     def __init__(
@@ -80,9 +87,12 @@ class Ingest:
         max_pending: int = 100_000,
         max_round: int = 50_000,
         merge_interval: float = 0.5,
+        max_queue_age: float = 2.0,
     ):
         self.store = store
         self.max_pending = max_pending
+        self.max_queue_age = max_queue_age
+        self._round_queued_at: float | None = None
         self.max_round = max_round
         self.merge_interval = merge_interval
         self._queue: deque[_Submission] = deque()
@@ -134,6 +144,25 @@ class Ingest:
     def pending(self) -> int:
         return self._pending
 
+    @property
+    def queue_age(self) -> float:
+        """Seconds the oldest request not yet answered has waited for the writer (0 if none):
+        the one being committed, else the first in the queue. Read without the lock: a
+        moment's staleness only shifts when shedding starts."""
+        oldest = self._round_queued_at
+        try:
+            if oldest is None and self._queue:
+                oldest = self._queue[0].queued_at
+        except IndexError:  # the writer took it meanwhile
+            pass
+        return 0.0 if oldest is None else max(0.0, time.monotonic() - oldest)
+
+    def admit(self) -> None:
+        """`Overloaded` while the writer is behind by more than `max_queue_age`; cheap, so a
+        request can be refused before its body is read."""
+        if self.queue_age > self.max_queue_age:
+            raise Overloaded(retry_after=1)
+
     # -- requests --------------------------------------------------------------------------
     async def submit(
         self, rows: list[dict[str, Any]], quarantined: list[dict[str, Any]] | None = None
@@ -151,6 +180,7 @@ class Ingest:
             # empty, so a max-size batch is never refused on an idle server.
             if self._pending and self._pending + submission.size > self.max_pending:
                 raise Overloaded(retry_after=1)
+            self.admit()
             self._queue.append(submission)
             self._pending += submission.size
             self._cond.notify()
@@ -169,11 +199,13 @@ class Ingest:
                 sub = self._queue.popleft()
                 taken.append(sub)
                 count += sub.size
+            self._round_queued_at = taken[0].queued_at
             return taken
 
     def _release(self, taken: list[_Submission]) -> None:
         with self._cond:
             self._pending -= sum(sub.size for sub in taken)
+            self._round_queued_at = None
 
     def _run(self) -> None:
         while True:

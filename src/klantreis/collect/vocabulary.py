@@ -145,6 +145,17 @@ EVENTS: dict[str, EventSpec] = {
     ]
 }
 
+BACK_OFFICE_EVENTS = (
+    "Payment Captured",
+    "Order Approved",
+    "Order Updated",
+    "Order Cancelled",
+    "Return Received",
+    "Order Refunded",
+)
+"""Events the shop's own systems record about an order, not the customer on a device: they
+belong to the channel of the order (an app order's captured payment is an app payment)."""
+
 TYPE_EVENT_NAMES = {
     "page": "Page Viewed",
     "screen": "Screen Viewed",

@@ -12,17 +12,28 @@ NPS), which would only restate it.
 A touchpoint that more than half of the journeys pass becomes its absence ("no carrier in the
 journey": the order never shipped), since that is where it can hurt.
 
-Method: one ordinary least-squares model per outcome and driver, controlling for log order
-value, product category (top 15, else "other") and region (top 10, else "other"), with
-heteroskedasticity-robust (HC3) standard errors (statsmodels). A driver's effect is its
-coefficient — the difference in the outcome between orders with and without it at the same
-order value, category and region — with its 95 % confidence interval. Drivers are estimated one
-at a time on purpose: breaches are nested (an order that never arrives was also late), and a
-joint model would split one delivery problem into two smaller ones. Repeat purchase is a
-linear probability model, so its effect is in probability points. Per outcome (review score,
-then NPS, then repeat purchase, as their units differ) the list is ranked by the outcome lost
-in total (−effect × orders affected) among drivers whose interval lies below zero, then the
-rest by p-value.
+Method: per outcome and driver, an ordinary least-squares model controlling for log order value,
+product category (top 15, else "other") and region (top 10, else "other"), with
+heteroskedasticity-robust (HC3) standard errors. A driver's effect is its coefficient — the
+difference in the outcome between orders with and without it at the same order value, category
+and region — with its 95 % confidence interval. Drivers are estimated one at a time on purpose:
+breaches are nested (an order that never arrives was also late), and a joint model would split
+one delivery problem into two smaller ones. As every driver shares the same controls, all of
+them are solved in one pass (`measure/drivers.py`: the same estimates and intervals as separate
+statsmodels fits). Repeat purchase is a linear probability model, so its effect is in
+percentage points.
+
+The ranking rule (`opportunities`): an opportunity is a driver whose whole 95 % interval lies
+below zero (it measurably costs the outcome); positive and unproven effects are left out (they
+stay in `key_drivers`). Each outcome has its own list, as stars, NPS points and repeat purchases
+do not add up; review score first, then NPS, then repeat purchase. Within a list, the order is
+the outcome lost in total = −effect × orders affected (e.g. 1.7 stars × 160 late orders = 272
+stars), largest first; ties by name. Effects are per order, so the total counts orders, not
+persons (a person with two late orders lost stars twice).
+
+Results are stored (`opportunity_results`, one row per persona cut) under a fingerprint of what
+they rest on — the model, the judged expectations, the scored voice and the persona
+assignments — so the journey map and the dashboard read them instead of computing them again.
 
 When the expectations module is not installed, lateness is computed here from `Order Delivered`
 against `promised_delivery_date` (same day counts as on time) and named `late_delivery`.
@@ -30,6 +41,9 @@ against `promised_delivery_date` (same day counts as on time) and named `late_de
 
 from __future__ import annotations
 
+import hashlib
+import json
+import time
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -37,24 +51,46 @@ import numpy as np
 import pandas as pd
 from sqlglot import exp
 
+from klantreis.measure.drivers import one_pass_fits
 from klantreis.measure.filters import Cut
 from klantreis.measure.registry import analysis
 from klantreis.model import ensure_built
 from klantreis.store.query import Query
+from klantreis.store.schema import TableSpec
 
 if TYPE_CHECKING:
     from klantreis.api import Klantreis
 
+VERSION = "3"
+"""Part of the stored results' fingerprint: bump when the method or the output changes."""
 REPEAT_DAYS = 90
 MIN_AFFECTED = 20
 """A driver needs this many orders with it (and without it) to be estimated at all."""
 MIN_ORDERS = 50
 TOP_CATEGORIES = 15
 TOP_REGIONS = 10
+
+
+@dataclass(frozen=True)
+class Outcome:
+    label: str
+    unit: str
+    """What the effect is counted in, per order."""
+    lost: str
+    """What the total lost is counted in."""
+    scale: float = 1.0
+    """Multiplier from the regression's scale to the unit (probability → percentage points)."""
+
+
 OUTCOMES = {
-    "review_score": "review score (1–5 stars)",
-    "nps": "NPS answer (0–10)",
-    "repeat_purchase": f"repeat purchase within {REPEAT_DAYS} days (probability)",
+    "review_score": Outcome("review score (1–5 stars)", "stars", "stars"),
+    "nps": Outcome("NPS answer (0–10)", "answer points", "answer points"),
+    "repeat_purchase": Outcome(
+        f"repeat purchase within {REPEAT_DAYS} days",
+        "percentage points",
+        "repeat purchases",
+        scale=100.0,
+    ),
 }
 
 ORDERS = """
@@ -108,19 +144,32 @@ LEFT JOIN reviews AS r ON r.order_id = p.order_id
 LEFT JOIN nps AS n ON n.order_id = p.order_id
 """
 
+
 BREACHED = """
-SELECT DISTINCT o.order_id, b.expectation_id AS driver
-FROM journey_events AS o
-JOIN breaches AS b
-  ON b.order_id = o.order_id OR (b.order_id IS NULL AND b.journey_id = o.journey_id)
-WHERE o.event = 'Order Completed' AND o.order_id IS NOT NULL
+WITH orders AS (
+    SELECT DISTINCT order_id, journey_id FROM journey_events
+    WHERE event = 'Order Completed' AND order_id IS NOT NULL
+)
+SELECT o.order_id, b.expectation_id AS driver
+FROM orders AS o JOIN breaches AS b ON b.order_id = o.order_id
+UNION
+SELECT o.order_id, b.expectation_id AS driver
+FROM orders AS o JOIN breaches AS b ON b.journey_id = o.journey_id
+WHERE b.order_id IS NULL
 """
+"""A breach counts for the order it names, or (naming none) for every order of its journey:
+two equi-joins unioned, as an OR join cannot be hashed and costs orders × breaches."""
 
 TOUCHED = """
-SELECT DISTINCT o.order_id, e.touchpoint AS driver
-FROM journey_events AS o
-JOIN journey_events AS e ON e.journey_id = o.journey_id
-WHERE o.event = 'Order Completed' AND o.order_id IS NOT NULL AND e.touchpoint IS NOT NULL
+WITH orders AS (
+    SELECT DISTINCT order_id, journey_id FROM journey_events
+    WHERE event = 'Order Completed' AND order_id IS NOT NULL
+),
+passed AS (
+    SELECT DISTINCT journey_id, touchpoint FROM journey_events WHERE touchpoint IS NOT NULL
+)
+SELECT DISTINCT o.order_id, p.touchpoint AS driver
+FROM orders AS o JOIN passed AS p ON p.journey_id = o.journey_id
 """
 
 MENTIONED = """
@@ -149,6 +198,7 @@ class Opportunity:
     driver: str
     outcome: str
     effect: float
+    """Per order, in the outcome's regression scale (stars, NPS points, probability)."""
     ci_low: float
     ci_high: float
     p_value: float
@@ -157,6 +207,30 @@ class Opportunity:
     impact: float
     """Outcome lost in total: −effect × orders affected (positive = worth fixing)."""
     method: str
+    unit: str = ""
+    effect_text: str = ""
+    """The effect with its unit, e.g. "−1.7 stars" (repeat purchase in percentage points)."""
+    impact_text: str = ""
+    """The total lost with its unit, e.g. "272 stars lost over 160 orders"."""
+    rank: int = 0
+    """Place in its outcome's list (1 = fix first); 0 when not an opportunity."""
+
+
+def _signed(value: float, digits: int) -> str:
+    text = f"{value:+.{digits}f}"
+    return text.replace("-", "\u2212")
+
+
+def _describe(o: Opportunity) -> None:
+    """Fill in the unit texts of an estimate."""
+    spec = OUTCOMES[o.outcome]
+    effect = o.effect * spec.scale
+    o.unit = spec.unit
+    o.effect_text = f"{_signed(effect, 1 if abs(effect) >= 0.1 else 2)} {spec.unit}"
+    lost = o.impact
+    amount = f"{lost:,.0f}" if abs(lost) >= 10 else f"{lost:,.1f}"
+    verb = "lost" if lost >= 0 else "gained"
+    o.impact_text = f"{amount.lstrip('-')} {spec.lost} {verb} over {o.orders:,} orders"
 
 
 def _orders(kr: Klantreis, cut: Cut) -> pd.DataFrame:
@@ -195,8 +269,11 @@ def _drivers(
     def add(kind: str, rows: pd.DataFrame, titles: dict[str, str]) -> None:
         if rows.empty:
             return
+        position = index.get_indexer(rows["order_id"])
+        rows = rows.assign(position=position)[position >= 0]
         for driver, group in rows.groupby("driver"):
-            present = index.isin(group["order_id"])
+            present = np.zeros(len(index), dtype=bool)
+            present[group["position"].to_numpy()] = True
             title = titles.get(str(driver), str(driver))
             if kind == "touchpoint" and present.mean() > 0.5:
                 # A touchpoint nearly every journey passes matters where it is missing.
@@ -239,12 +316,45 @@ def _controls(orders: pd.DataFrame) -> pd.DataFrame:
     return controls
 
 
+def _design(
+    orders: pd.DataFrame, drivers: pd.DataFrame, controls: pd.DataFrame, name: str
+) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame, np.ndarray] | None:
+    """One outcome's regression inputs: (rows used, drivers kept, controls kept, outcome)."""
+    y = pd.to_numeric(orders[name], errors="coerce").astype(float)
+    rows = y.notna().to_numpy()
+    n = int(rows.sum())
+    if n < MIN_ORDERS or y[rows].nunique() < 2:
+        return None
+    d = drivers[rows]
+    d = d[[c for c in d.columns if not c.startswith("topic|") or c.startswith(f"topic|{name}:")]]
+    counts = d.sum()
+    outcome = y[rows].to_numpy()
+    binary = set(np.unique(outcome)) <= {0.0, 1.0}
+    keep = []
+    for column in d.columns:
+        if not MIN_AFFECTED <= counts[column] <= n - MIN_AFFECTED:
+            continue
+        hit = d[column].to_numpy() == 1
+        if binary and min(outcome[hit].sum(), (1 - outcome[hit]).sum()) < 5:
+            # With (almost) no events among the affected orders, robust errors collapse
+            # to near zero and the interval would claim a certainty the data lacks.
+            continue
+        keep.append(column)
+    if not keep:
+        return None
+    c = controls[rows]
+    c = c.loc[:, c.std() > 0]
+    return rows, d[keep], c, outcome
+
+
 def key_drivers(
     kr: Klantreis, *, persona: str | None = None, outcome: str | None = None
 ) -> list[Opportunity]:
-    """Every driver's adjusted effect on every outcome the store has data for."""
-    import statsmodels.api as sm
+    """Every driver's adjusted effect on every outcome the store has data for.
 
+    Sorted per outcome by the ranking rule (see the module docstring), then the drivers that
+    are not opportunities by p-value; `rank` is set for the opportunities only.
+    """
     if outcome is not None and outcome not in OUTCOMES:
         raise OpportunityError(f"outcome: unknown outcome {outcome!r} (use {', '.join(OUTCOMES)})")
     ensure_built(kr)
@@ -256,62 +366,235 @@ def key_drivers(
     controls = _controls(orders)
     found: list[Opportunity] = []
     for name in [outcome] if outcome else list(OUTCOMES):
-        y = pd.to_numeric(orders[name], errors="coerce").astype(float)
-        rows = y.notna().to_numpy()
-        if rows.sum() < MIN_ORDERS or y[rows].nunique() < 2:
+        design = _design(orders, drivers, controls, name)
+        if design is None:
             continue
-        d = drivers[rows]
-        d = d[
-            [c for c in d.columns if not c.startswith("topic|") or c.startswith(f"topic|{name}:")]
-        ]
-        counts = d.sum()
-        keep = [c for c in d.columns if MIN_AFFECTED <= counts[c] <= rows.sum() - MIN_AFFECTED]
-        if not keep:
-            continue
-        c = controls[rows]
-        c = c.loc[:, c.std() > 0]
+        rows, d, c, y = design
+        fits = one_pass_fits(y, d.to_numpy(dtype=float), c.to_numpy(dtype=float))
         persons = orders.loc[rows, "person_id"].to_numpy()
-        binary = set(y[rows].unique()) <= {0.0, 1.0}
-        outcome_values = y[rows].to_numpy()
-        for column in keep:
-            kind, title = about[column]
-            kind = kind.split("|")[0]
-            hit = d[column].to_numpy() == 1
-            if binary and min(outcome_values[hit].sum(), (1 - outcome_values[hit]).sum()) < 5:
-                # With (almost) no events among the affected orders, robust errors collapse
-                # to near zero and the interval would claim a certainty the data lacks.
+        method = (
+            "OLS per driver (solved in one pass), HC3 errors; controls: log order value, "
+            f"category, region; n={int(rows.sum())} orders"
+        )
+        estimates = []
+        for j, column in enumerate(d.columns):
+            if not np.isfinite(fits.effect[j]):
                 continue
-            x = sm.add_constant(pd.concat([d[[column]], c], axis=1), has_constant="add")
-            fit = sm.OLS(y[rows].to_numpy(), x.to_numpy(dtype=float)).fit(cov_type="HC3")
-            low, high = fit.conf_int(0.05)[1]
-            effect = float(fit.params[1])
-            found.append(
-                Opportunity(
-                    title=title,
-                    kind=kind,
-                    driver=column.split(":", 1)[1],
-                    outcome=name,
-                    effect=round(effect, 4),
-                    ci_low=round(float(low), 4),
-                    ci_high=round(float(high), 4),
-                    p_value=float(fit.pvalues[1]),
-                    persons=len(set(persons[hit])),
-                    orders=int(hit.sum()),
-                    impact=round(-effect * int(hit.sum()), 2),
-                    method=f"OLS per driver, HC3 errors; controls: log order value, category, "
-                    f"region; n={int(rows.sum())} orders",
-                )
+            kind, title = about[column]
+            hit = d[column].to_numpy() == 1
+            effect = float(fits.effect[j])
+            item = Opportunity(
+                title=title,
+                kind=kind.split("|")[0],
+                driver=column.split(":", 1)[1],
+                outcome=name,
+                effect=effect,
+                ci_low=float(fits.ci_low[j]),
+                ci_high=float(fits.ci_high[j]),
+                p_value=float(fits.p_value[j]),
+                persons=len(set(persons[hit])),
+                orders=int(hit.sum()),
+                impact=round(-effect * int(hit.sum()), 2),
+                method=method,
             )
-    rank = {name: i for i, name in enumerate(OUTCOMES)}
-    return sorted(
-        found,
-        key=lambda o: (rank[o.outcome], o.ci_high >= 0, -o.impact if o.ci_high < 0 else o.p_value),
+            _describe(item)
+            estimates.append(item)
+        costly = sorted(
+            (o for o in estimates if o.ci_high < 0), key=lambda o: (-o.impact, o.title, o.driver)
+        )
+        for place, item in enumerate(costly, start=1):
+            item.rank = place
+        others = sorted((o for o in estimates if o.ci_high >= 0), key=lambda o: o.p_value)
+        found.extend(costly + others)
+    return found
+
+
+OPPORTUNITY_RESULTS = TableSpec(
+    "opportunity_results",
+    """CREATE TABLE IF NOT EXISTS opportunity_results (
+    persona VARCHAR PRIMARY KEY,
+    fingerprint VARCHAR,
+    model_fingerprint VARCHAR,
+    computed_at TIMESTAMP,
+    seconds DOUBLE,
+    results VARCHAR
+)""",
+)
+"""The ranked opportunities per persona cut ('' = every person) as JSON. Aggregates only (no
+person ids), so erasure needs nothing here: it changes the events and so the fingerprint."""
+
+
+def _state(kr: Klantreis, persona: str | None) -> str:
+    """Fingerprint of what the results rest on: the model and the judged expectations (both
+    brought up to date first, as the results need them current), the scored voice and the
+    persona's members (a count and a hash each: one scan of small tables)."""
+    ensure_built(kr)
+    engine = kr.engine
+    parts = [VERSION, persona or ""]
+    if engine.capabilities.writable:
+        parts.append(str(kr.store.get_meta("model_fingerprint")))
+    else:
+        parts.append(str(getattr(engine, "_klantreis_model_fingerprint", "")))
+    try:
+        from klantreis.measure.expectations.cases import ensure_cases
+    except ImportError:
+        pass
+    else:
+        ensure_cases(kr)
+        if engine.capabilities.writable:
+            parts.append(str(kr.store.get_meta("expectations_fingerprint")))
+        else:
+            parts.append(str(getattr(engine, "_klantreis_expectations_fingerprint", "")))
+    checks = []
+    if engine.has_table("voice") and engine.has_table("voice_topics"):
+        checks.append(
+            "SELECT 'voice' AS t, count(*) AS n, "
+            "CAST(bit_xor(hash(message_id || '|' || coalesce(topic, ''))) AS VARCHAR) AS h "
+            "FROM voice_topics"
+        )
+        checks.append(
+            "SELECT 'texts' AS t, count(*) AS n, "
+            "CAST(bit_xor(hash(message_id || '|' || coalesce(order_id, '') || '|' "
+            "|| coalesce(event, ''))) AS VARCHAR) AS h FROM voice"
+        )
+    if persona is not None and engine.has_table("person_personas"):
+        checks.append(
+            "SELECT 'personas' AS t, count(*) AS n, "
+            "CAST(bit_xor(hash(person_id || '|' || persona)) AS VARCHAR) AS h "
+            "FROM person_personas WHERE persona = :persona"
+        )
+    for check in checks:
+        row = engine.rows(Query(check, persona=persona or ""))[0]
+        parts.append(f"{row['t']}:{row['n']}:{row['h']}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def _current_layout(kr: Klantreis) -> bool:
+    columns = kr.engine.rows(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_name = 'opportunity_results'"
     )
+    return "model_fingerprint" in {r["column_name"] for r in columns}
+
+
+def _read_stored(kr: Klantreis, persona: str | None, fingerprint: str) -> list[dict] | None:
+    engine = kr.engine
+    if not engine.capabilities.writable:
+        cached = getattr(engine, "_klantreis_opportunities", {}).get(persona or "")
+        return cached[1] if cached and cached[0] == fingerprint else None
+    if not engine.has_table(OPPORTUNITY_RESULTS.name) or not _current_layout(kr):
+        return None
+    rows = kr.store.connection.execute(
+        "SELECT fingerprint, results FROM opportunity_results WHERE persona = ?", [persona or ""]
+    ).fetchall()
+    if not rows or rows[0][0] != fingerprint:
+        return None
+    return json.loads(rows[0][1])
+
+
+def _write_stored(
+    kr: Klantreis, persona: str | None, fingerprint: str, found: list[dict], seconds: float
+) -> None:
+    engine = kr.engine
+    if not engine.capabilities.writable:
+        cache = getattr(engine, "_klantreis_opportunities", None)
+        if cache is None:
+            cache = {}
+            engine._klantreis_opportunities = cache  # type: ignore[attr-defined]
+        cache[persona or ""] = (fingerprint, found)
+        return
+    with kr.store.write_lock:
+        kr.store.register_table(OPPORTUNITY_RESULTS)
+        if not _current_layout(kr):  # from before `model_fingerprint`: recomputed anyway
+            kr.store.connection.execute("DROP TABLE opportunity_results").fetchall()
+            kr.store.register_table(OPPORTUNITY_RESULTS)
+        kr.store.connection.execute(
+            "INSERT OR REPLACE INTO opportunity_results VALUES (?, ?, ?, now()::TIMESTAMP, ?, ?)",
+            [
+                persona or "",
+                fingerprint,
+                kr.store.get_meta("model_fingerprint"),
+                seconds,
+                json.dumps(found),
+            ],
+        ).fetchall()
+
+
+@dataclass
+class Stored:
+    """The last opportunities stored for a cut, and whether events changed since."""
+
+    items: list[dict[str, Any]]
+    stale: bool
+    computed_at: Any
+
+
+def stored_opportunities(
+    kr: Klantreis, *, persona: str | None = None, outcome: str | None = None
+) -> Stored | None:
+    """The last stored opportunities for a cut without computing anything (None if never
+    computed): for pages and the journey map, which must not run the analysis in a request.
+    `stale` is cheap to tell: the model they were computed on is not the current one."""
+    engine = kr.engine
+    if not engine.capabilities.writable:
+        cached = getattr(engine, "_klantreis_opportunities", {}).get(persona or "")
+        if cached is None:
+            return None
+        items = [o for o in cached[1] if outcome is None or o["outcome"] == outcome]
+        return Stored(items=items, stale=False, computed_at=None)
+    if not engine.has_table(OPPORTUNITY_RESULTS.name) or not _current_layout(kr):
+        return None
+    rows = kr.store.connection.execute(
+        "SELECT model_fingerprint, computed_at, results FROM opportunity_results WHERE persona = ?",
+        [persona or ""],
+    ).fetchall()
+    if not rows:
+        return None
+    model, computed_at, results = rows[0]
+    current = kr.store.get_meta("model_fingerprint")
+    events = kr.store.events_fingerprint()
+    stale = model != current or not str(current or "").endswith(events)
+    items = [o for o in json.loads(results) if outcome is None or o["outcome"] == outcome]
+    return Stored(items=items, stale=stale, computed_at=computed_at)
+
+
+def ranked(found: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The opportunities as one list per outcome, in outcome order."""
+    lists: dict[str, list[dict[str, Any]]] = {}
+    for item in found:
+        lists.setdefault(item["outcome"], []).append(item)
+    return lists
+
+
+def refresh_opportunities(kr: Klantreis, *, persona: str | None = None) -> int | None:
+    """Compute and store the ranked lists when what they rest on changed (the server's
+    routine runs this after the cases, so pages only read). Returns how many opportunities
+    were stored, or None when the stored ones were still current."""
+    fingerprint = _state(kr, persona)
+    if _read_stored(kr, persona, fingerprint) is not None:
+        return None
+    started = time.perf_counter()
+    found = [asdict(o) for o in key_drivers(kr, persona=persona) if o.rank]
+    _write_stored(kr, persona, fingerprint, found, time.perf_counter() - started)
+    return len(found)
 
 
 @analysis("opportunities")
 def opportunities(
     kr: Klantreis, *, persona: str | None = None, outcome: str | None = None
 ) -> list[dict[str, Any]]:
-    """What to fix first: drivers ranked by the outcome they cost, with the evidence."""
-    return [asdict(o) for o in key_drivers(kr, persona=persona, outcome=outcome)]
+    """What to fix first: per outcome, the drivers that measurably cost it, ranked by the
+    outcome lost in total (see the module docstring), with the evidence and units.
+
+    Grouped by outcome (review score, NPS, repeat purchase), each group ranked 1, 2, …; read
+    from `opportunity_results` when nothing they rest on has changed, else computed and stored.
+    """
+    if outcome is not None and outcome not in OUTCOMES:
+        raise OpportunityError(f"outcome: unknown outcome {outcome!r} (use {', '.join(OUTCOMES)})")
+    fingerprint = _state(kr, persona)
+    found = _read_stored(kr, persona, fingerprint)
+    if found is None:
+        started = time.perf_counter()
+        found = [asdict(o) for o in key_drivers(kr, persona=persona) if o.rank]
+        _write_stored(kr, persona, fingerprint, found, time.perf_counter() - started)
+    return [o for o in found if outcome is None or o["outcome"] == outcome]

@@ -1,4 +1,11 @@
-"""What a store holds, for `klantreis stats` and `GET /api/stats`."""
+"""What a store holds, for `klantreis stats` and `GET /api/stats`.
+
+`events` counts every stored message; `journey_events` only those on a customer journey (the
+model leaves out identify, group and alias messages, which say who someone is, not what they
+did): `identity_messages` is the difference, so the two figures never look contradictory.
+`identity_quarantine_by_reason` counts the links identity stitching refused (see
+`model/identities.py`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from klantreis.measure.registry import analysis
 from klantreis.model import ensure_built
+from klantreis.model.identities import REASONS
 
 if TYPE_CHECKING:
     from klantreis.api import Klantreis
@@ -21,14 +29,32 @@ def store_stats(kr: Klantreis) -> dict[str, Any]:
     reasons = kr.store.engine.rows(
         "SELECT reason, count(*) AS count FROM quarantine GROUP BY reason ORDER BY count DESC"
     )
+    refused = engine.rows(
+        "SELECT reason, count(*) AS count, sum(messages) AS messages FROM identity_quarantine "
+        "GROUP BY reason ORDER BY count DESC, reason"
+    )
+    journey_events = engine.scalar("SELECT count(*) FROM journey_events") or 0
+    total = sum(r["count"] for r in by_name)
     return {
         "store": str(kr.settings.store),
         "engine": kr.engine.capabilities.name,
-        "events": sum(r["count"] for r in by_name),
+        "events": total,
+        "journey_events": journey_events,
+        "identity_messages": total - journey_events,
         "persons": engine.scalar("SELECT count(*) FROM persons") or 0,
         "journeys": engine.scalar("SELECT count(*) FROM journeys") or 0,
         "sessions": engine.scalar("SELECT count(*) FROM sessions") or 0,
         "quarantined": sum(r["count"] for r in reasons),
         "events_by_name": by_name,
         "quarantine_by_reason": reasons,
+        "identity_quarantined": sum(r["count"] for r in refused),
+        "identity_quarantine_by_reason": [
+            {
+                "reason": r["reason"],
+                "meaning": REASONS.get(r["reason"], r["reason"]),
+                "count": r["count"],
+                "messages": int(r["messages"] or 0),
+            }
+            for r in refused
+        ],
     }

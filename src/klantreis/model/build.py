@@ -9,12 +9,15 @@ person's latest order; events after the last order form an open journey without 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from klantreis.collect.vocabulary import BACK_OFFICE_EVENTS
 from klantreis.model.definition import JourneyDefinition, load_definition
 from klantreis.model.identities import build_identities
 from klantreis.store.engines.base import Engine
@@ -25,7 +28,9 @@ if TYPE_CHECKING:
     from klantreis.api import Klantreis
 
 SESSION_GAP_MINUTES = 30
-MODEL_VERSION = "1"
+MODEL_VERSION = "3"
+"""Bumped when the model's meaning changes (2: identity stitching with caps and placeholders;
+3: back-office events on their order's channel), so stores built by older code are rebuilt."""
 
 for _spec in (
     TableSpec("identities", "", person_id_columns=("person_id",), derived=True),
@@ -86,36 +91,47 @@ def phase_map_query(engine: Engine, definition: JourneyDefinition) -> Query:
     return Query(exp.select(*columns).from_(values))
 
 
+# A back-office event (payment captured, refund, ...) is recorded by the shop's systems, not on
+# the customer's device: it takes the channel of the order it is about.
 _JOURNEY_EVENTS = """
-WITH ev AS (
+WITH order_channel AS (
+    SELECT properties ->> '$.order_id' AS order_id, arg_min(channel, timestamp) AS channel
+    FROM events WHERE event = :purchase_event AND properties ->> '$.order_id' IS NOT NULL
+    GROUP BY 1
+),
+ev AS (
     SELECT e.message_id,
            coalesce(iu.person_id, ia.person_id) AS person_id,
-           e.timestamp, e.event, e.type, e.channel, e.properties,
+           e.timestamp, e.event, e.type,
+           CASE WHEN e.event IN :back_office THEN coalesce(oc.channel, e.channel)
+                ELSE e.channel END AS channel,
+           e.properties,
            e.properties ->> '$.order_id' AS order_id,
-           m.phase, m.phase_index, m.touchpoint, m.direct
+           m.phase, m.phase_index, m.touchpoint, m.direct,
+           CASE WHEN e.event = :purchase_event THEN 1 ELSE 0 END AS is_purchase
     FROM events AS e
     LEFT JOIN identities AS iu ON iu.id_kind = 'user_id' AND iu.id = e.user_id
     LEFT JOIN identities AS ia ON ia.id_kind = 'anonymous_id' AND ia.id = e.anonymous_id
     JOIN phase_map AS m ON m.event = e.event
+    LEFT JOIN order_channel AS oc ON oc.order_id = e.properties ->> '$.order_id'
     WHERE e.type NOT IN ('identify', 'group', 'alias')
 ),
 ordered AS (
     SELECT *,
-           CASE WHEN event = :purchase_event THEN 1 ELSE 0 END AS is_purchase,
            CASE WHEN lag(timestamp) OVER w IS NULL
                   OR date_diff('second', lag(timestamp) OVER w, timestamp) > :gap_seconds
-                THEN 1 ELSE 0 END AS new_session
+                THEN 1 ELSE 0 END AS new_session,
+           sum(is_purchase) OVER (
+               PARTITION BY person_id ORDER BY timestamp, is_purchase, message_id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS orders_upto
     FROM ev
-    WINDOW w AS (PARTITION BY person_id ORDER BY timestamp, message_id)
+    WINDOW w AS (PARTITION BY person_id ORDER BY timestamp, is_purchase, message_id)
 ),
 counted AS (
     SELECT *,
            sum(new_session) OVER (
-               PARTITION BY person_id ORDER BY timestamp, message_id
-               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_no,
-           sum(is_purchase) OVER (
                PARTITION BY person_id ORDER BY timestamp, is_purchase, message_id
-               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS orders_upto
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_no
     FROM ordered
 ),
 purchases AS (
@@ -135,6 +151,10 @@ SELECT c.message_id, c.person_id, c.timestamp, c.event, c.type, c.channel, c.tou
 FROM counted AS c
 LEFT JOIN purchases AS p ON p.person_id = c.person_id AND p.order_id = c.order_id
 """
+"""Window functions are the cost of the build (each sorts every event of every person), so
+there are two passes, not three: sessions and journeys share one order, (timestamp, is_purchase,
+message_id). Session numbers do not depend on how events at the same moment are ordered: only
+the first of such a tie can start a session, and every event of the tie counts it."""
 
 _SESSIONS = """
 SELECT session_id, person_id, min(timestamp) AS started_at, max(timestamp) AS ended_at,
@@ -219,6 +239,7 @@ def build(
             purchase_event=definition.purchase_event,
             purchase_index=purchase_index,
             gap_seconds=session_gap_minutes * 60,
+            back_office=list(BACK_OFFICE_EVENTS),
         ),
     )
     engine.create_table_as("sessions", _SESSIONS)
@@ -274,6 +295,28 @@ def ensure_built(
         return True
 
 
+_IN_USE: ContextVar[str | None] = ContextVar("journey_definition_in_use", default=None)
+
+
+@contextmanager
+def definition_in_use(definition: str) -> Iterator[None]:
+    """Within this block, analyses read the model in `definition` instead of the configured one.
+
+    A journey map in another definition than the configured one calls other analyses (pain
+    points, emotion, opportunities); without this each would rebuild the model in the
+    configured definition under the map's feet, and their phases would not be the map's.
+    """
+    token = _IN_USE.set(definition)
+    try:
+        yield
+    finally:
+        _IN_USE.reset(token)
+
+
 def configured_definition(kr: Klantreis) -> str:
+    """The definition in use for this call (see `definition_in_use`), else the configured one."""
+    in_use = _IN_USE.get()
+    if in_use:
+        return in_use
     journey = kr.settings.sections.get("journey") or {}
     return str(journey.get("definition") or "six-phase")

@@ -1,10 +1,31 @@
 """Identity resolution: which anonymous ids, user ids and e-mail hashes are one person.
 
-Ids that occur together (an identify or track message carrying both an anonymousId and a
-userId, an alias, one e-mail address behind two user ids) are linked; each connected group of
-ids is one person. Components are found by label propagation in SQL (each id takes the smallest
-label among its neighbours until nothing changes), so it runs inside any engine, and the number
-of rounds is the longest chain of links, which is short in practice.
+A person is one account: a user id, plus the user ids an `alias` message declares to be the
+same account (`previous_id` → `user_id`, where `previous_id` was never seen as an anonymous
+id). Anonymous ids (devices, cookies) and e-mail hashes join the account they were seen with
+(an identify or track message carrying both ids, an alias from a device's anonymous id, an
+e-mail in the traits of a user id's message). Anonymous ids seen with no account are persons
+of their own.
+
+Real identity graphs need guards, or one shared value glues thousands of customers together
+(a family laptop, a shared `info@` address, a tracking plan that sends `"null"`). So:
+
+- **Placeholders are not identifiers.** `null`, `undefined`, `0`, `none`, ``(empty after
+  trimming)… as an id, and e-mail addresses like `test@…` or without `@`, link nothing; an
+  event that carries one is attributed by its other id.
+- **Caps per person.** A person holds at most `CAPS[kind]` identifiers of each kind: one
+  account (user ids merged by alias count once), `CAPS['anonymous_id']` devices and
+  `CAPS['email_hash']` e-mail addresses. An anonymous id or e-mail seen with a second account
+  stays with the account that had it first; the merge is refused. A device beyond the cap
+  becomes a person of its own; an e-mail beyond the cap is dropped.
+- **Refusals are reported**, one row per refused link or placeholder, in the derived table
+  `identity_quarantine (id, id_kind, user_id, person_id, reason, messages, first_seen)`,
+  counted by `klantreis stats`.
+
+Everything is set-based SQL (group-bys and window ranks over the distinct id pairs), so it runs
+on any engine and costs a few scans of `events` at 10M events. Only alias chains between user
+ids need label propagation (each id takes the smallest label among its neighbours until
+nothing changes); those chains are short and rare.
 """
 
 from __future__ import annotations
@@ -12,36 +33,119 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from klantreis.store.engines.base import Engine
+from klantreis.store.query import Query
+from klantreis.store.schema import TableSpec, register_table
 
 MAX_ROUNDS = 64
 
-_EDGES = """
-WITH msg AS (
-    SELECT user_id, anonymous_id, previous_id, type,
-           lower(trim(traits ->> '$.email')) AS email
-    FROM events
-),
-nodes_pairs AS (
-    SELECT 'a:' || anonymous_id AS a, 'u:' || user_id AS b FROM msg
-    WHERE anonymous_id IS NOT NULL AND user_id IS NOT NULL
-    UNION
-    SELECT 'u:' || previous_id, 'u:' || user_id FROM msg
-    WHERE type = 'alias' AND previous_id IS NOT NULL AND user_id IS NOT NULL
-    UNION
-    SELECT 'a:' || previous_id, 'u:' || user_id FROM msg
-    WHERE type = 'alias' AND previous_id IS NOT NULL AND user_id IS NOT NULL
-    UNION
-    SELECT 'u:' || user_id, 'e:' || sha256(email) FROM msg
-    WHERE user_id IS NOT NULL AND email IS NOT NULL AND email <> ''
-    UNION
-    SELECT 'a:' || anonymous_id, 'a:' || anonymous_id FROM msg WHERE anonymous_id IS NOT NULL
-    UNION
-    SELECT 'u:' || user_id, 'u:' || user_id FROM msg WHERE user_id IS NOT NULL
+CAPS: dict[str, int] = {"user_id": 1, "anonymous_id": 100, "email_hash": 5}
+"""Identifiers of each kind one person may hold. `user_id` counts accounts (alias-merged user
+ids are one account); 100 devices or cookies, 5 e-mail addresses are generous for a customer
+and far below what a shared or test login collects."""
+
+PLACEHOLDER_IDS = (
+    "",
+    "null",
+    "undefined",
+    "none",
+    "nil",
+    "nan",
+    "0",
+    "-1",
+    "unknown",
+    "anonymous",
+    "n/a",
+    "[object object]",
 )
-SELECT a, b FROM nodes_pairs
-UNION
-SELECT b, a FROM nodes_pairs
+"""Values (compared lower-cased, trimmed) that tracking code sends when it has no id."""
+
+PLACEHOLDER_EMAIL_NAMES = (
+    "test",
+    "null",
+    "undefined",
+    "none",
+    "noreply",
+    "no-reply",
+    "example",
+    "email",
+)
+"""Local parts of e-mail addresses that stand for nobody (`test@shop.nl`, `noreply@…`)."""
+
+REASONS = {
+    "shared_anonymous_id": "anonymous id already belongs to another person",
+    "shared_email": "e-mail already belongs to another person",
+    "too_many_anonymous_ids": f"more than {CAPS['anonymous_id']} anonymous ids for one person",
+    "too_many_emails": f"more than {CAPS['email_hash']} e-mail addresses for one person",
+    "placeholder": "placeholder value, not an identifier",
+}
+"""What each `identity_quarantine.reason` means (shown by `klantreis stats`)."""
+
+register_table(
+    TableSpec(
+        "identity_quarantine",
+        "",
+        person_columns=("id", "user_id"),
+        person_id_columns=("person_id",),
+        derived=True,
+    )
+)
+
+
+_NODES = """
+SELECT kind, id, count(*) AS messages, min(timestamp) AS first_seen,
+       lower(trim(id)) IN :placeholders AS placeholder
+FROM (
+    SELECT 'user_id' AS kind, user_id AS id, timestamp FROM events WHERE user_id IS NOT NULL
+    UNION ALL
+    SELECT 'anonymous_id', anonymous_id, timestamp FROM events WHERE anonymous_id IS NOT NULL
+) AS n
+GROUP BY kind, id
 """
+"""Every id once, with how many messages carry it and whether it is a placeholder."""
+
+_EMAILS = """
+SELECT user_id, email, min(timestamp) AS first_seen, count(*) AS messages,
+       email NOT LIKE '_%@_%'
+           OR substr(email, 1, strpos(email, '@') - 1) IN :placeholder_names AS placeholder
+FROM (
+    SELECT user_id, lower(trim(traits ->> '$.email')) AS email, timestamp FROM events
+    WHERE traits IS NOT NULL
+) AS t
+WHERE email IS NOT NULL AND email <> ''
+GROUP BY user_id, email
+"""
+"""Every (user id, e-mail address) seen in traits, with whether the address stands for nobody."""
+
+_PAIRS = """
+SELECT kind, x, user_id, min(timestamp) AS first_seen, count(*) AS messages
+FROM (
+    SELECT 'anonymous_id' AS kind, anonymous_id AS x, user_id, timestamp FROM events
+    WHERE anonymous_id IS NOT NULL AND user_id IS NOT NULL
+      AND NOT lower(trim(anonymous_id)) IN :placeholders
+    UNION ALL
+    SELECT 'alias', previous_id, user_id, timestamp FROM events
+    WHERE type = 'alias' AND previous_id IS NOT NULL AND user_id IS NOT NULL
+      AND NOT lower(trim(previous_id)) IN :placeholders
+) AS p
+WHERE NOT lower(trim(user_id)) IN :placeholders
+GROUP BY kind, x, user_id
+UNION ALL
+SELECT 'email_hash', sha256(email), user_id, min(first_seen), sum(messages) FROM _kr_emails
+WHERE user_id IS NOT NULL AND NOT placeholder AND NOT lower(trim(user_id)) IN :placeholders
+GROUP BY sha256(email), user_id
+"""
+"""Distinct (identifier, user id) pairs seen together: the only evidence that links ids."""
+
+_ALIAS_EDGES = """
+WITH e AS (
+    SELECT p.x AS a, p.user_id AS b FROM _kr_pairs AS p
+    LEFT JOIN _kr_nodes AS n ON n.kind = 'anonymous_id' AND n.id = p.x
+    WHERE p.kind = 'alias' AND p.x <> p.user_id AND n.id IS NULL
+)
+SELECT a, b FROM e UNION SELECT b, a FROM e
+"""
+"""Alias messages from an id never seen as an anonymous id (an earlier user id) to a user id:
+the shop says they are one account. An alias from a device's anonymous id is a device link."""
 
 _INIT = "SELECT DISTINCT a AS node, a AS label FROM _kr_edges"
 
@@ -58,23 +162,105 @@ SELECT count(*) FROM _kr_labels AS old JOIN _kr_labels_next AS new ON old.node =
 WHERE old.label <> new.label
 """
 
-_IDENTITIES = """
-WITH person AS (
-    SELECT label,
-           coalesce(min(CASE WHEN node LIKE 'u:%' THEN node END), min(node)) AS first_node
-    FROM _kr_labels GROUP BY label
+_ACCOUNTS = """
+WITH u AS (
+    SELECT id FROM _kr_nodes WHERE kind = 'user_id' AND NOT placeholder
+    UNION
+    SELECT a FROM _kr_edges
 )
-SELECT substr(l.node, 3) AS id,
-       CASE substr(l.node, 1, 2) WHEN 'u:' THEN 'user_id' WHEN 'a:' THEN 'anonymous_id'
-            ELSE 'email_hash' END AS id_kind,
-       substr(p.first_node, 3) AS person_id
-FROM _kr_labels AS l JOIN person AS p ON p.label = l.label
+SELECT u.id AS user_id, coalesce(l.label, u.id) AS account
+FROM u LEFT JOIN _kr_labels AS l ON l.node = u.id
 """
+
+_ATTACH = """
+WITH links AS (
+    SELECT CASE WHEN p.kind = 'alias' THEN 'anonymous_id' ELSE p.kind END AS kind,
+           p.x, a.account, min(p.user_id) AS user_id, min(p.first_seen) AS first_seen,
+           sum(p.messages) AS messages
+    FROM _kr_pairs AS p
+    JOIN _kr_accounts AS a ON a.user_id = p.user_id
+    LEFT JOIN _kr_nodes AS device ON p.kind = 'alias' AND device.kind = 'anonymous_id'
+                                 AND device.id = p.x
+    WHERE p.kind <> 'alias' OR device.id IS NOT NULL
+    GROUP BY 1, 2, 3
+),
+ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY kind, x ORDER BY first_seen, account) AS owner_rank
+    FROM links
+),
+held AS (
+    SELECT kind, x, row_number() OVER (
+               PARTITION BY account, kind ORDER BY first_seen, x) AS held_rank
+    FROM ranked WHERE owner_rank = 1
+)
+SELECT r.kind, r.x, r.account, r.user_id, r.first_seen, r.messages, r.owner_rank,
+       h.held_rank, o.account AS owner
+FROM ranked AS r
+LEFT JOIN held AS h ON h.kind = r.kind AND h.x = r.x AND r.owner_rank = 1
+LEFT JOIN ranked AS o ON o.kind = r.kind AND o.x = r.x AND o.owner_rank = 1
+"""
+"""Each (identifier, account) link with its rank: `owner_rank` 1 is the account that had the
+identifier first; `held_rank` is the identifier's place among its owner's ids of that kind."""
+
+
+_IDENTITIES = """
+SELECT user_id AS id, 'user_id' AS id_kind, account AS person_id FROM _kr_accounts
+UNION ALL
+SELECT x, kind, account FROM _kr_attach
+WHERE owner_rank = 1 AND held_rank <= CASE kind WHEN 'anonymous_id' THEN :anonymous_cap
+                                                 ELSE :email_cap END
+UNION ALL
+SELECT n.id, 'anonymous_id', n.id FROM _kr_nodes AS n
+LEFT JOIN _kr_attach AS t
+       ON t.kind = 'anonymous_id' AND t.x = n.id AND t.owner_rank = 1
+          AND t.held_rank <= :anonymous_cap
+WHERE n.kind = 'anonymous_id' AND NOT n.placeholder AND t.x IS NULL
+"""
+
+_QUARANTINE = """
+SELECT x AS id, kind AS id_kind, user_id, owner AS person_id,
+       CASE WHEN kind = 'anonymous_id' THEN 'shared_anonymous_id' ELSE 'shared_email' END
+           AS reason,
+       messages, first_seen
+FROM _kr_attach WHERE owner_rank > 1
+UNION ALL
+SELECT x, kind, user_id, CASE WHEN kind = 'anonymous_id' THEN x END,
+       CASE WHEN kind = 'anonymous_id' THEN 'too_many_anonymous_ids' ELSE 'too_many_emails' END,
+       messages, first_seen
+FROM _kr_attach
+WHERE owner_rank = 1 AND held_rank > CASE kind WHEN 'anonymous_id' THEN :anonymous_cap
+                                                ELSE :email_cap END
+UNION ALL
+SELECT id, kind, CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), 'placeholder', messages,
+       first_seen
+FROM _kr_nodes WHERE placeholder
+UNION ALL
+SELECT email, 'email', CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), 'placeholder',
+       sum(messages), min(first_seen)
+FROM _kr_emails WHERE placeholder GROUP BY email
+"""
+
+_WORK_TABLES = (
+    "_kr_nodes",
+    "_kr_emails",
+    "_kr_pairs",
+    "_kr_edges",
+    "_kr_labels",
+    "_kr_labels_next",
+    "_kr_accounts",
+    "_kr_attach",
+)
 
 
 def build_identities(engine: Engine, progress: Callable[[str], None] | None = None) -> int:
-    """Build `identities (id, id_kind, person_id)`; returns the number of label rounds."""
-    engine.create_table_as("_kr_edges", _EDGES)
+    """Build `identities (id, id_kind, person_id)` and `identity_quarantine`.
+
+    Returns the number of label rounds the alias chains needed.
+    """
+    engine.create_table_as("_kr_nodes", Query(_NODES, placeholders=PLACEHOLDER_IDS))
+    engine.create_table_as("_kr_emails", Query(_EMAILS, placeholder_names=PLACEHOLDER_EMAIL_NAMES))
+    engine.create_table_as("_kr_pairs", Query(_PAIRS, placeholders=PLACEHOLDER_IDS))
+    engine.create_table_as("_kr_edges", _ALIAS_EDGES)
     engine.create_table_as("_kr_labels", _INIT)
     rounds = 0
     for rounds in range(1, MAX_ROUNDS + 1):
@@ -85,7 +271,11 @@ def build_identities(engine: Engine, progress: Callable[[str], None] | None = No
             progress(f"identity round {rounds}: {changed} ids relabelled")
         if changed == 0:
             break
-    engine.create_table_as("identities", _IDENTITIES)
-    for name in ("_kr_edges", "_kr_labels", "_kr_labels_next"):
+    engine.create_table_as("_kr_accounts", _ACCOUNTS)
+    engine.create_table_as("_kr_attach", _ATTACH)
+    caps = {"anonymous_cap": CAPS["anonymous_id"], "email_cap": CAPS["email_hash"]}
+    engine.create_table_as("identities", Query(_IDENTITIES, **caps))
+    engine.create_table_as("identity_quarantine", Query(_QUARANTINE, **caps))
+    for name in _WORK_TABLES:
         engine.execute(f"DROP TABLE IF EXISTS {name}")
     return rounds

@@ -4,10 +4,13 @@ What it simulates (details and measured calibration in docs/simulator.md):
 
 - Five personas with clearly different behaviour (careful comparers, bargain hunters, loyal
   regulars, impulse buyers, service seekers); some persons buy for a business (trait `company`).
+- Anonymous visitors (15 per person) who look at a product or two and never buy, so that
+  conversion is what real shops see (REES46, UCI online shoppers).
 - Anonymous browsing first (page views, searches with `results` sometimes 0, filters, product
   views, cart), then an `identify` linking the anonymous id to a user id with traits (fake
-  Dutch/Danish/English names on example domains, country nl/dk/gb, language, consent, birthday);
-  some persons later link a second device (identify or alias).
+  Dutch/Danish/English names on an address of their own on example domains, country nl/dk/gb,
+  language, consent, birthday); some persons later link a second device (identify or alias);
+  1 % share a household address, 1 % the family computer, with the person before them.
 - Awareness: marketing e-mail (delivered/opened/clicked, a few sent without consent),
   promotions, landing pages with utm data in `context.campaign`.
 - Checkout with payment failures (~4 % of attempts), orders with a promised delivery date,
@@ -22,10 +25,11 @@ What it simulates (details and measured calibration in docs/simulator.md):
 - Reviews and surveys (nps, csat, ces) whose scores and texts (nl/en/da phrase banks) react
   to what happened: Olist's score distributions on time (mean 4.28) and late (mean 2.60).
 
-Measured on the default shop (2,000 persons, seed 7, 180 days; checked by
-tests/collect/test_simulator_calibration.py): 196,007 events, 4,064 orders, 7.6 % of delivered
-orders late, mean review score 4.18 on time and 2.48 late, 3.9 % of payment attempts failed,
-95 % of confirmations within a minute, p75 LCP 2.79 s, about 2–3 s of CPU time.
+Measured on the default shop (2,000 persons and 30,000 visitors, seed 7, 180 days; checked by
+tests/collect/test_simulator_calibration.py): 373,237 events, 4,034 orders, 7.9 % of sessions
+and 5.3 % of product viewers order, 7.6 % of delivered orders late, mean review score 4.12 on
+time and 2.61 late, 3.8 % of payment attempts failed, 95 % of confirmations within a minute,
+p75 LCP 2.82 s, about 3–4 s of CPU time.
 
 The ground truth (user ids, anonymous ids and persona per person) is returned beside the
 events and never written into them. Everything is deterministic for a seed.

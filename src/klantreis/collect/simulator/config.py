@@ -11,7 +11,7 @@ import pyarrow as pa
 from klantreis.collect.simulator.personas import PERSONAS
 
 Progress = Callable[[int, int], None]
-"""Called as `progress(persons_done, persons_total)` while the shop is simulated."""
+"""Called as `progress(done, total)` while the shop is simulated: persons first, then visitors."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,15 @@ class SimulatorConfig:
     """Identified persons who later also use a second device (its anonymous id is linked)."""
     html_text_share: float = 0.004
     """Customer texts that carry HTML/script as untrusted input, to keep renderers honest."""
+    visitors_per_person: float = 15.0
+    """Anonymous visitors who browse and never buy, per simulated person (see `visitors.py`):
+    the traffic that brings the shop's conversion down to what real shops see."""
+    family_email_share: float = 0.01
+    """Persons who share the e-mail address of the person simulated before them (a household
+    address, same country): two accounts, one address, and stitching must not merge them."""
+    shared_device_share: float = 0.01
+    """Persons who first browse on the device of the person simulated before them (the family
+    computer, same country): one anonymous id, two customers."""
 
     def __post_init__(self) -> None:
         if self.persons < 1:
@@ -56,7 +65,17 @@ class SimulatorConfig:
         ):
             if any(weight < 0 for weight in shares.values()) or sum(shares.values()) <= 0:
                 raise ValueError(f"{name}: weights must be >= 0 and add up to more than 0")
-        for name in ("company_share", "second_device_share", "html_text_share"):
+        if not 0.0 <= self.visitors_per_person <= 1000.0:
+            raise ValueError(
+                f"visitors_per_person: must be between 0 and 1000, got {self.visitors_per_person}"
+            )
+        for name in (
+            "company_share",
+            "second_device_share",
+            "html_text_share",
+            "family_email_share",
+            "shared_device_share",
+        ):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name}: must be between 0 and 1, got {value}")
@@ -67,7 +86,8 @@ class SimulatedShop:
     """Canonical events of the simulated shop plus the ground truth they were made from.
 
     `truth` (user_id, anonymous_ids, persona) is never written into the events: it is what
-    identity stitching and persona discovery are checked against.
+    identity stitching and persona discovery are checked against. It has one row per person
+    (`person` 0 … persons-1) and then one per visitor (persona `visitor`, no user id).
     """
 
     config: SimulatorConfig

@@ -52,10 +52,12 @@ class Emitter:
         self._counter = 0
         self._prefix = f"demo-{seed}-0000000-"
 
-    def begin_person(self, index: int) -> None:
+    def begin_person(self, index: int, visitor: bool = False) -> None:
+        """Message ids `demo-<seed>-<person>-<n>`; visitors have their own `v<number>` range,
+        so adding persons or visitors never renames the messages already there."""
         self.person = index
         self._counter = 0
-        self._prefix = f"demo-{self.seed}-{index:07d}-"
+        self._prefix = f"demo-{self.seed}-{'v' if visitor else ''}{index:07d}-"
 
     def emit(
         self,
@@ -101,6 +103,9 @@ class Emitter:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def empty_table(self) -> pa.Table:
+        return EVENT_ARROW_SCHEMA.empty_table()
 
     def table(self) -> pa.Table:
         columns = dict(zip(ROW_FIELDS, zip(*self.rows, strict=True), strict=True))

@@ -267,8 +267,10 @@ def make_customer(
 ) -> Customer:
     first = rng.choice(FIRST_NAMES[country])
     last = rng.choice(LAST_NAMES[country])
-    handle = rng.choice((f"{first}.{last}", f"{first[0]}{last}", f"{first}{rng.randint(1, 99)}"))
-    email = f"{_ascii(handle.replace(' ', ''))}@{rng.choice(EMAIL_DOMAINS[country])}"
+    handle = rng.choice((f"{first}.{last}", f"{first[0]}{last}", f"{first}{last[0]}"))
+    # The index makes every address unique: names repeat, addresses of two customers do not
+    # (households that share one are simulated on purpose, see `family_email_share`).
+    email = f"{_ascii(handle.replace(' ', ''))}{index}@{rng.choice(EMAIL_DOMAINS[country])}"
     age_days = rng.randint(18 * 365, 78 * 365)
     company = None
     if business:

@@ -206,3 +206,41 @@ PERSONAS: dict[str, Persona] = {
         ),
     )
 }
+
+
+VISITOR = Persona(
+    name="visitor",
+    share=0.0,
+    description="Comes once or twice from a search engine, an ad or social media, looks at a "
+    "product or two and leaves without buying; never logs in.",
+    journeys=1.0,
+    sessions=1.2,
+    searches=0.3,
+    filter_rate=0.2,
+    product_views=1.2,
+    dwell=20.0,
+    conversion=0.0,
+    price_level=1.0,
+    items=1.0,
+    app_share=0.0,
+    consent=0.0,
+    email_open=0.0,
+    email_click=0.0,
+    promo_click=0.08,
+    coupon=0.0,
+    returns=0.0,
+    tickets=0.0,
+    chat=0.0,
+    reviews=0.0,
+    first_touch=(
+        ("google", "organic", 0.35),
+        ("google", "cpc", 0.2),
+        ("instagram", "paid_social", 0.12),
+        ("facebook", "paid_social", 0.08),
+        ("tiktok", "paid_social", 0.05),
+        ("kieskeurig", "referral", 0.08),
+        ("direct", "none", 0.12),
+    ),
+)
+"""The many visitors who never buy (simulated beside the persons, see `visitors.py`). Not in
+`PERSONAS`: it is not a customer persona, and persona shares do not apply to it."""

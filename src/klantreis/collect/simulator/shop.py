@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import random
+from collections.abc import Callable
 from datetime import datetime, time
 
 import numpy as np
@@ -15,9 +16,10 @@ from klantreis.collect.simulator.catalogue import Catalogue, make_catalogue
 from klantreis.collect.simulator.config import Progress, SimulatedShop, SimulatorConfig
 from klantreis.collect.simulator.context import DAY, Person
 from klantreis.collect.simulator.emitter import Emitter
-from klantreis.collect.simulator.people import LANGUAGE, make_customer
-from klantreis.collect.simulator.personas import PERSONAS
+from klantreis.collect.simulator.people import LANGUAGE, Customer, make_customer
+from klantreis.collect.simulator.personas import PERSONAS, VISITOR
 from klantreis.collect.simulator.story import live
+from klantreis.collect.simulator.visitors import visit
 from klantreis.collect.simulator.voice import Voice
 
 CHUNK = 2000
@@ -28,6 +30,64 @@ def _weights(shares: dict[str, float]) -> tuple[list[str], np.ndarray]:
     names = sorted(shares)
     weights = np.array([shares[n] for n in names], dtype=float)
     return names, weights / weights.sum()
+
+
+def _visitors(
+    config: SimulatorConfig,
+    count: int,
+    stream: Callable[[int], np.random.Generator],
+    out: Emitter,
+    chunks: list[pa.Table],
+    truth: dict[str, list[object]],
+    catalogue: Catalogue,
+    voices: dict[str, Voice],
+    end: float,
+    progress: Progress | None,
+) -> Emitter:
+    """The anonymous visitors, after the persons: truth rows `persons + j`, own message ids."""
+    n = config.persons
+    start = end - config.days * DAY
+    country_names, country_p = _weights(config.country_shares)
+    countries = stream(8).choice(len(country_names), size=count, p=country_p)
+    first_visits = start + stream(9).random(count) * config.days * DAY
+    for j in range(count):
+        country = country_names[countries[j]]
+        rng = random.Random(f"{config.seed}:visitor:{j}")
+        who = make_customer(
+            rng,
+            index=j,
+            seed=config.seed,
+            persona=VISITOR.name,
+            country=country,
+            consent=False,
+            business=False,
+            today=config.start,
+        )
+        p = Person(
+            rng=rng,
+            out=out,
+            who=who,
+            persona=VISITOR,
+            catalogue=catalogue,
+            voice=voices[who.language],
+            seed=config.seed,
+            end=end,
+            html_share=0.0,
+        )
+        out.begin_person(j, visitor=True)
+        visit(p, float(first_visits[j]))
+        truth["person"].append(n + j)
+        truth["user_id"].append(None)
+        truth["anonymous_ids"].append(list(who.anonymous_ids))
+        truth["persona"].append(VISITOR.name)
+        truth["country"].append(country)
+        truth["business"].append(False)
+        if len(out) >= 20 * CHUNK:
+            chunks.append(out.table())
+            out = Emitter(config.seed)
+        if progress is not None and ((j + 1) % 1000 == 0 or j == count - 1):
+            progress(n + j + 1, n + count)
+    return out
 
 
 def simulate(
@@ -53,6 +113,8 @@ def simulate(
     consents = stream(3).random(n) < consent_p
     business = stream(4).random(n) < config.company_share
     first_visits = start + stream(5).random(n) * 0.85 * config.days * DAY
+    family_email = stream(6).random(n) < config.family_email_share
+    shared_device = stream(7).random(n) < config.shared_device_share
 
     catalogue = Catalogue(make_catalogue(random.Random(f"{config.seed}:catalogue")))
     voices = {lang: Voice(lang) for lang in set(LANGUAGE.values())}
@@ -65,7 +127,9 @@ def simulate(
         "country": [],
         "business": [],
     }
+    visitors = round(n * config.visitors_per_person)
     out = Emitter(config.seed)
+    previous: Customer | None = None
     for i in range(n):
         persona = persona_names[personas[i]]
         country = country_names[countries[i]]
@@ -80,6 +144,12 @@ def simulate(
             business=bool(business[i]),
             today=config.start,
         )
+        if previous is not None and previous.country == who.country:
+            if family_email[i]:
+                who.email, who.last_name = previous.email, previous.last_name
+            if shared_device[i]:
+                who.anonymous_ids[0] = previous.anonymous_ids[0]
+        previous = who
         p = Person(
             rng=prng,
             out=out,
@@ -101,12 +171,15 @@ def simulate(
         truth["persona"].append(persona)
         truth["country"].append(country)
         truth["business"].append(who.company is not None)
-        if (i + 1) % CHUNK == 0 or i == n - 1:
+        if len(out) and ((i + 1) % CHUNK == 0 or i == n - 1):
             chunks.append(out.table())
             out = Emitter(config.seed)
         if progress is not None and ((i + 1) % 100 == 0 or i == n - 1):
-            progress(i + 1, n)
-    events = pa.concat_tables(chunks)
+            progress(i + 1, n + visitors)
+    out = _visitors(config, visitors, stream, out, chunks, truth, catalogue, voices, end, progress)
+    if len(out):
+        chunks.append(out.table())
+    events = pa.concat_tables(chunks) if chunks else Emitter(config.seed).empty_table()
     order = pc.sort_indices(
         events, sort_keys=[("timestamp", "ascending"), ("message_id", "ascending")]
     )

@@ -131,6 +131,8 @@ def pain_points(
     for row in kr.engine.rows(Query(_PAIN_POINTS, cut=cut)):
         rule = case_set.rule(row["expectation_id"])
         row["title"] = rule.title_in(language) if rule else row["expectation_id"]
+        row["topics"] = list(rule.topics) if rule else []
+        row["titles"] = dict(rule.title) if rule else {}
         row["breach_rate"] = round(row["breaches"] / row["cases"], 4)
         row["size"] = row["persons"]
         result.setdefault(row["phase"], []).append(row)

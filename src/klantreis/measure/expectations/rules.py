@@ -162,6 +162,9 @@ class _Rule(_Model):
     requires: list[str] = Field(default_factory=list)
     """Events that must occur in the data for the rule to say anything (default: all it names)."""
     enabled: bool = True
+    topics: list[str] = Field(default_factory=list)
+    """Voice topics in which customers speak about this pain: the journey map quotes a text on
+    one of them from the same journey; without topics a pain point gets no quote."""
 
     @field_validator("title")
     @classmethod

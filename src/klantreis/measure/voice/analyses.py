@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 
 OTHER = "other"
 TREND_DAYS = 90
-QUOTES_NEGATIVE = 2
-QUOTES_POSITIVE = 1
+QUOTES_PER_LABEL = 1
+"""Quotes per label (negative, positive) and topic: the most typical one, i.e. the text whose
+sentiment about the topic is closest to the mean of that label's texts on it."""
 
 
 class VoiceQueryError(ValueError):
@@ -32,7 +33,8 @@ class VoiceQueryError(ValueError):
 
 _WITH_JOURNEYS = """
 WITH texts AS (
-    SELECT v.message_id, v.event, v.timestamp, v.sentiment, v.label, v.rating, v.text,
+    SELECT v.message_id, v.event, v.timestamp, coalesce(t.sentiment, v.sentiment) AS sentiment,
+           coalesce(t.label, v.label) AS label, v.rating, v.text,
            v.language, v.order_id, v.survey_kind, v.survey_score, j.person_id, j.touchpoint,
            coalesce(t.topic, 'other') AS topic, coalesce(t.phase, j.phase) AS phase
     FROM voice AS v
@@ -42,7 +44,8 @@ WITH texts AS (
 """
 _WITHOUT_JOURNEYS = """
 WITH texts AS (
-    SELECT v.message_id, v.event, v.timestamp, v.sentiment, v.label, v.rating, v.text,
+    SELECT v.message_id, v.event, v.timestamp, coalesce(t.sentiment, v.sentiment) AS sentiment,
+           coalesce(t.label, v.label) AS label, v.rating, v.text,
            v.language, v.order_id, v.survey_kind, v.survey_score,
            CAST(NULL AS VARCHAR) AS person_id, CAST(NULL AS VARCHAR) AS touchpoint,
            coalesce(t.topic, 'other') AS topic, t.phase AS phase
@@ -76,19 +79,21 @@ GROUP BY topic, phase
 ORDER BY texts DESC, topic
 """
 _QUOTES = """,
-ranked AS (
+candidates AS (
     SELECT topic, text, sentiment, label, event, timestamp,
-           row_number() OVER (PARTITION BY topic ORDER BY sentiment ASC, timestamp DESC)
-               AS negative_rank,
-           row_number() OVER (PARTITION BY topic ORDER BY sentiment DESC, timestamp DESC)
-               AS positive_rank
+           abs(sentiment - avg(sentiment) OVER (PARTITION BY topic, label)) AS distance,
+           count(*) OVER (PARTITION BY topic, label) AS label_texts
     FROM f
-    WHERE length(text) BETWEEN 15 AND 300
+    WHERE label IN ('negative', 'positive') AND length(text) BETWEEN 15 AND 300
+),
+ranked AS (
+    SELECT *, row_number() OVER (
+               PARTITION BY topic, label ORDER BY distance, timestamp DESC, text) AS rank
+    FROM candidates
 )
 SELECT topic, text, sentiment, label, event, timestamp FROM ranked
-WHERE (label = 'negative' AND negative_rank <= :negative)
-   OR (label = 'positive' AND positive_rank <= :positive)
-ORDER BY topic, sentiment
+WHERE rank <= :per_label
+ORDER BY topic, label_texts DESC, label, rank
 """
 _EMOTION = """
 WITH signals AS (
@@ -173,6 +178,11 @@ def voice(
 ) -> Result:
     """Per topic: texts, mean sentiment, shares, mean rating, trend and representative quotes.
 
+    A topic's sentiment is that of the clauses about it (`voice_topics.sentiment`), so a
+    review praising the product and cursing the delivery counts as negative for delivery.
+    Quotes: the most typical negative and the most typical positive text on the topic,
+    labelled, the more common label first.
+
     `trend` is the mean sentiment of the last 90 days minus that of the 90 days before them
     (counted back from the newest text), None when either window is empty.
     """
@@ -182,9 +192,7 @@ def voice(
     prepare(kr)
     cut = Cut.parse(start, end, persona)
     summary = _query(kr, _SUMMARY, cut, topic, phase).to_pylist()
-    quotes = _query(
-        kr, _QUOTES, cut, topic, phase, negative=QUOTES_NEGATIVE, positive=QUOTES_POSITIVE
-    ).to_pylist()
+    quotes = _query(kr, _QUOTES, cut, topic, phase, per_label=QUOTES_PER_LABEL).to_pylist()
     by_topic: dict[str, list[dict[str, Any]]] = {}
     for quote in quotes:
         by_topic.setdefault(quote.pop("topic"), []).append(quote)

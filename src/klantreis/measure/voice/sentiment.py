@@ -1,19 +1,20 @@
 """Sentiment from lexicons: a score on -1..+1 and a label, for any language we have words for.
 
-English goes through vaderSentiment itself. For the other languages we apply VADER's core rules
-by hand — negation flips and dampens, intensifiers boost, the clause after "but" weighs more,
-and the sum is squashed with VADER's normalisation — because vaderSentiment hard-codes English
-negations and boosters and asent would pull in spaCy pipelines we cannot download.
+Every language goes through the same rules, VADER's core ones applied by hand — negation
+within the clause flips and dampens, intensifiers boost, the clause after "but"/"maar"/"men"
+weighs more, and the sum is squashed with VADER's normalisation — plus two of our own: "too"
+before an adjective is a complaint ("te duur", "for sent", "too small"), and "never so" intensifies
+rather than negates ("nog nooit zo slecht gegeten"). vaderSentiment's own analyzer hard-codes
+English and knows no multi-word phrases, so English uses only its lexicon file.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from dataclasses import dataclass
 
-from klantreis.measure.voice.lexicons import grammar, lexicon
+from klantreis.measure.voice.lexicons import excess_words, grammar, lexicon
 
 LABELS = ("negative", "neutral", "positive")
 NEUTRAL_BAND = 0.05
@@ -50,13 +51,6 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
-@functools.lru_cache(maxsize=1)
-def _vader():  # type: ignore[no-untyped-def]
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    return SentimentIntensityAnalyzer()
-
-
 _SUFFIXES = ("ere", "este", "en", "er", "es", "e", "t")
 
 
@@ -74,37 +68,76 @@ def _inflection_base(token: str, words: dict[str, float]) -> str | None:
     return None
 
 
+_BOOSTING_PREFIXES = ("super", "over", "reuze", "mega", "extra")
+
+
+def _compound_base(token: str, words: dict[str, float]) -> str | None:
+    """The praise word inside a boosting compound (`superlekker` → `lekker`, `supersnelt`)."""
+    for prefix in _BOOSTING_PREFIXES:
+        rest = token[len(prefix) :]
+        if token.startswith(prefix) and len(rest) >= 4:
+            base = rest if rest in words else _inflection_base(rest, words)
+            if base is not None and words[base] > 0:
+                return base
+    return None
+
+
 def _normalise(total: float) -> float:
     return total / math.sqrt(total * total + _ALPHA)
 
 
 def lexicon_sentiment(text: str, language: str) -> LexiconSentiment:
     """Score one text with the lexicon of its language (neutral when we have none)."""
-    if language == "en":
-        polarity = _vader().polarity_scores(text)
-        compound = float(polarity["compound"])
-        return LexiconSentiment(
-            compound,
-            label_for(compound),
-            polarity["pos"],
-            polarity["neg"],
-            int(polarity["pos"] > 0) + int(polarity["neg"] > 0),
-        )
+    valences = clause_valences(tokens(text), language)
+    total = sum(valences)
+    score = _normalise(total) if valences else 0.0
+    return LexiconSentiment(
+        score,
+        label_for(score),
+        sum(v for v in valences if v > 0),
+        -sum(v for v in valences if v < 0),
+        len(valences),
+    )
+
+
+_EXCESS_VALENCE = -0.6 * 4
+_SO = {"nl": "zo", "da": "så", "en": "so", "de": "so", "pt": "tão"}
+
+
+def clause_valences(toks: list[str], language: str) -> list[float]:
+    """Valence of each sentiment word or phrase after negation, intensifiers, "too" and
+    contrast: the words before "but"/"maar"/"men" count half, those after it one and a half.
+    """
     words = lexicon(language)
     rules = grammar()
     negations = rules["negations"].get(language, frozenset())
     boosters = rules["intensifiers"].get(language, frozenset())
     contrasts = rules["contrasts"].get(language, frozenset())
-    toks = tokens(text)
+    too = rules["too"].get(language, frozenset())
+    excess = excess_words(language)
     valences: list[float] = []
     contrast_at = -1
     i = 0
     while i < len(toks):
+        if toks[i] in too and i + 1 < len(toks):
+            after = toks[i + 1]
+            if (
+                after in excess
+                or words.get(after, 0.0) > 0
+                or ((base := _inflection_base(after, words)) is not None and words[base] > 0)
+            ):
+                boosted = i > 0 and toks[i - 1] in boosters | {"veel", "alt", "way", "much"}
+                valences.append(_EXCESS_VALENCE * (1.3 if boosted else 1.0))
+                i += 2
+                continue
         for size in (3, 2, 1):
             phrase = " ".join(toks[i : i + size])
             if size <= len(toks) - i and phrase in words:
                 break
             if size == 1 and (base := _inflection_base(phrase, words)) is not None:
+                phrase = base
+                break
+            if size == 1 and (base := _compound_base(phrase, words)) is not None:
                 phrase = base
                 break
         else:
@@ -120,20 +153,20 @@ def lexicon_sentiment(text: str, language: str) -> LexiconSentiment:
                 break
         if any(t in boosters for t in window[-1:]):
             valence += math.copysign(_BOOST * 4, valence)
-        if any(t in negations for t in window):
+        negated = [k for k, t in enumerate(window) if t in negations]
+        if negated and window[negated[-1] + 1 : negated[-1] + 2] == [_SO.get(language)]:
+            # "nooit zo slecht", "never so bad": the negation intensifies
+            valence += math.copysign(_BOOST * 4, valence)
+        elif negated and " " not in phrase:
             valence *= _NEGATION_FACTOR
         valences.append(valence)
         i += size
+    if 0 <= contrast_at == len(valences):
+        # "goed product, maar de levering duurde twee weken": nothing we know follows "but",
+        # yet "but" says it goes against what came before; the text is mixed, not praise
+        return [0.0 for _ in valences]
     if contrast_at >= 0:
         valences = [v * 0.5 for v in valences[:contrast_at]] + [
             v * 1.5 for v in valences[contrast_at:]
         ]
-    total = sum(valences)
-    score = _normalise(total) if valences else 0.0
-    return LexiconSentiment(
-        score,
-        label_for(score),
-        sum(v for v in valences if v > 0),
-        -sum(v for v in valences if v < 0),
-        len(valences),
-    )
+    return valences

@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from klantreis.measure.voice.language import language_hint
 from klantreis.measure.voice.scoring import VoiceScorer
+from klantreis.measure.voice.topics import PHASE_OF_TOPIC
 from klantreis.measure.voice.training import (
     NotEnoughData,
     count_rated_reviews,
@@ -56,7 +57,9 @@ TOPICS_TABLE = register_table(
     topic VARCHAR,
     phase VARCHAR,
     user_id VARCHAR,
-    anonymous_id VARCHAR
+    anonymous_id VARCHAR,
+    sentiment DOUBLE,
+    label VARCHAR
 )""",
         person_columns=("user_id", "anonymous_id"),
     )
@@ -149,6 +152,12 @@ def update_voice(
         # stores scored before `phase` was a column get it added (empty for old rows)
         store.connection.execute("ALTER TABLE voice ADD COLUMN IF NOT EXISTS phase VARCHAR")
         store.connection.execute(TOPICS_TABLE.ddl)
+        # stores scored before topics had their own sentiment get the columns (empty for old
+        # rows; the analyses fall back to the text's sentiment there)
+        store.connection.execute(
+            "ALTER TABLE voice_topics ADD COLUMN IF NOT EXISTS sentiment DOUBLE"
+        )
+        store.connection.execute("ALTER TABLE voice_topics ADD COLUMN IF NOT EXISTS label VARCHAR")
     model, note = _current_model(store, engine, retrain)
     scorer = VoiceScorer(model)  # type: ignore[arg-type]
     result = VoiceUpdate(model="model" if model is not None else "lexicon", note=note)
@@ -198,14 +207,16 @@ def _store_batch(store: Store, batch: pa.Table, scorer: VoiceScorer) -> None:
                 "text": row["text"],
             }
         )
-        for topic, phase in zip(s.topics, _phases(s.topics), strict=True):
+        for topic, sentiment, label in s.topic_sentiment:
             topic_rows.append(
                 {
                     "message_id": row["message_id"],
                     "topic": topic,
-                    "phase": phase,
+                    "phase": PHASE_OF_TOPIC[topic],
                     "user_id": row["user_id"],
                     "anonymous_id": row["anonymous_id"],
+                    "sentiment": sentiment,
+                    "label": label,
                 }
             )
     voice_table = pa.Table.from_pylist(voice_rows)
@@ -213,6 +224,7 @@ def _store_batch(store: Store, batch: pa.Table, scorer: VoiceScorer) -> None:
         topic_rows,
         schema=pa.schema(
             [(c, pa.string()) for c in ("message_id", "topic", "phase", "user_id", "anonymous_id")]
+            + [("sentiment", pa.float64()), ("label", pa.string())]
         ),
     )
     with store.write_lock:
@@ -230,9 +242,3 @@ def _store_batch(store: Store, batch: pa.Table, scorer: VoiceScorer) -> None:
         finally:
             con.unregister("_voice_batch")
             con.unregister("_voice_topics_batch")
-
-
-def _phases(topics: tuple[str, ...]) -> list[str]:
-    from klantreis.measure.voice.topics import PHASE_OF_TOPIC
-
-    return [PHASE_OF_TOPIC[t] for t in topics]

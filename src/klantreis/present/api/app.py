@@ -30,6 +30,7 @@ from klantreis.collect.ingest import Ingest, Overloaded, WriterStopped
 from klantreis.collect.keys import KeyRing
 from klantreis.config import Settings, load_settings
 from klantreis.present.api import routes
+from klantreis.present.api.admission import Admission, AdmissionMiddleware
 from klantreis.present.api.routine import start_routine
 from klantreis.present.api.server_file import ServerFile
 from klantreis.store import Store, StoreLockedError
@@ -151,15 +152,23 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             handle,
             max_pending=int(collector.get("max_pending_events", 100_000)),
             merge_interval=float(collector.get("merge_interval_ms", 500)) / 1000,
+            max_queue_age=float(collector.get("max_queue_age_ms", 2000)) / 1000,
         ).start()
+        admission = Admission(
+            ingest,
+            max_loop_lag=float(collector.get("max_loop_lag_ms", 2000)) / 1000,
+            max_in_flight=int(collector.get("max_requests_in_flight", 128)),
+        )
         app.state.store = handle
         app.state.keyring = KeyRing(handle)
         app.state.ingest = ingest
+        app.state.admission = admission
         app.state.admin_token = secrets.token_urlsafe(32)
         routine = start_routine(app, Klantreis.over(handle, settings))
         try:
-            with lend(handle):
-                yield
+            async with admission.watching():
+                with lend(handle):
+                    yield
         finally:
             if routine is not None:
                 routine.stop()  # the running job finishes (or its transaction is dropped)
@@ -181,6 +190,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.store = None
     app.state.keyring = None
     app.state.ingest = None
+    app.state.admission = None
     # Set by the dashboard's mount(app): Callable[[Request], str | None] naming the logged-in
     # user of a request, which `deps.ReadAccess` accepts in place of a read key.
     app.state.session_user_resolver = None
@@ -191,5 +201,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     _install_error_handlers(app)
     _include_routers(app)
     _mount_web(app)
+    app.add_middleware(AdmissionMiddleware)  # inside CORS: browsers can read its 429
     app.add_middleware(CollectorCORS)
     return app

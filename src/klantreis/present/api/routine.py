@@ -7,6 +7,7 @@ on a schedule (`[routine]` in klantreis.toml, seconds between runs, 0 switches a
     model = 60            # incremental-or-full model refresh when events changed
     voice = 300           # sentiment and topics of new texts
     cases = 300           # expectation cases, breaches, delights (the scorecard reads them)
+    opportunities = 300   # the ranked key drivers the journey map reads (after the cases)
     alerts = 300          # [[alerts]] rules (only when some are configured)
     review_requests = 3600  # only with [smtp] and review_base_url below
     review_base_url = "https://shop.example/klantreis"
@@ -86,6 +87,13 @@ def _cases(kr: Klantreis, _: FastAPI) -> str | None:
     return f"{len(cases.rules)} expectations judged"
 
 
+def _opportunities(kr: Klantreis, _: FastAPI) -> str | None:
+    from klantreis.measure.opportunities import refresh_opportunities
+
+    stored = refresh_opportunities(kr)
+    return None if stored is None else f"{stored} opportunities ranked"
+
+
 def _alerts(kr: Klantreis, _: FastAPI) -> str | None:
     from klantreis.measure.expectations.alerts import check_alerts
 
@@ -122,6 +130,7 @@ DEFAULTS: dict[str, tuple[float, Callable[[Klantreis, FastAPI], str | None]]] = 
     "model": (60, _model),
     "voice": (300, _voice),
     "cases": (300, _cases),
+    "opportunities": (300, _opportunities),
     "alerts": (300, _alerts),
     "review_requests": (3600, _review_requests),
     "dashboard": (60, _dashboard),

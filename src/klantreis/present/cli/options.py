@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,8 +18,20 @@ from klantreis.config import ConfigError, load_settings
 from klantreis.store import Store, StoreLockedError
 from klantreis.store.sharing import borrowed
 
-console = Console()
-err_console = Console(stderr=True)
+PIPE_WIDTH = 160
+"""Width for output that goes to a file or CI log. Rich falls back to 80 columns when stdout is
+not a terminal (unless COLUMNS is set), which folds table headers letter by letter."""
+
+
+def _console(stderr: bool = False) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    piped = not (hasattr(stream, "isatty") and stream.isatty())
+    width = PIPE_WIDTH if piped and not os.environ.get("COLUMNS") else None
+    return Console(stderr=stderr, width=width)
+
+
+console = _console()
+err_console = _console(stderr=True)
 
 StoreOption = Annotated[
     Path | None,

@@ -1,75 +1,57 @@
-"""The journey map as one self-contained HTML file (no scripts, no external assets).
+"""The journey map as one self-contained HTML file: the dashboard's own SVG map, inlined.
 
-Drawn on the server with inline SVG so the file opens anywhere, prints well and carries no
-script at all; customer text in it (quotes) is escaped by Jinja2's autoescape.
+No scripts, no external assets, no server needed: the file opens anywhere and prints well.
+It is the very drawing of the dashboard page (`present/web/mapview.py`), so the map a user
+gets from `klantreis map --out` or `klantreis demo` looks and reads like the page. Customer
+text in it (quotes) is escaped by the templates' autoescape.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from klantreis.measure.journey_map import JourneyMap
-
-_env = Environment(
-    loader=PackageLoader("klantreis.present.export", "templates"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+from klantreis.model.definition import DefinitionError, load_definition
+from klantreis.present.web.i18n import LOCALES, Lang
+from klantreis.present.web.mapview import draw, view_of
 
 
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    seconds = float(seconds)
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
+def _subtitle(journey_map: JourneyMap, lang: Lang) -> str:
+    totals = journey_map.totals
+    who = journey_map.cut.get("persona") or lang.gettext("All customers")
+    first, last = totals.get("first_event"), totals.get("last_event")
+    period = f"{lang.date(first)} – {lang.date(last)}" if first and last else "–"
+    try:
+        label = load_definition(journey_map.definition).label.get(lang.code)
+    except DefinitionError:
+        label = None
+    return f"{who} · {period} · {label or journey_map.definition_label}"
 
 
-def percent(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.1f} %"
+def render(journey_map: JourneyMap, *, language: str | None = None) -> str:
+    """The HTML file's text, in `language` (default: the map's own)."""
+    from klantreis.present.web.context import templates
 
-
-def emotion_points(journey_map: JourneyMap, width: int, height: int) -> list[dict[str, Any]]:
-    """Points of the emotion curve: x per phase column, y from -1 (bottom) to +1 (top)."""
-    count = len(journey_map.phases)
-    points = []
-    for i, phase in enumerate(journey_map.phases):
-        value = (phase.emotion or {}).get("value")
-        if value is None:
-            continue
-        x = (i + 0.5) * width / count
-        y = height / 2 - float(value) * (height / 2 - 8)
-        points.append({"x": round(x, 1), "y": round(y, 1), "value": value})
-    return points
-
-
-def render(journey_map: JourneyMap, *, title: str = "klantreis — customer journey map") -> str:
-    width, height = 1200, 120
-    max_persons = max([p.persons for p in journey_map.phases] + [1])
-    return _env.get_template("journey_map.html").render(
-        map=journey_map,
-        title=title,
-        width=width,
-        height=height,
-        points=emotion_points(journey_map, width, height),
-        max_persons=max_persons,
-        duration=duration,
-        percent=percent,
+    code = language or journey_map.language
+    lang = Lang(code if code in LOCALES else "en")
+    subtitle = _subtitle(journey_map, lang)
+    view = view_of(journey_map)
+    svg, geo = draw(view, lang, subtitle)
+    return templates.get_template("map_file.html").render(
+        svg=Markup(svg),
+        geo=geo,
+        view=view,
+        t=lang,
+        _=lang.gettext,
+        subtitle=subtitle,
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
 
 
-def write(journey_map: JourneyMap, path: Path) -> Path:
+def write(journey_map: JourneyMap, path: Path, *, language: str | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(journey_map), encoding="utf-8")
+    path.write_text(render(journey_map, language=language), encoding="utf-8")
     return path

@@ -1,25 +1,50 @@
-"""The journey map as the page, the SVG, the PNG and the PDF all draw it.
+"""The journey map drawn: one SVG for the page, the SVG/PNG/PDF downloads and the HTML file the
+CLI writes.
 
-The analyses return tables; this module gathers them into one `JourneyMap` (one column per
-phase, one lane per question) and lays it out as SVG on the server. Drawing it once, as SVG,
-is what makes the exports look exactly like the page: the page inlines the same SVG that the
-SVG download is and that headless Chromium turns into PNG and PDF.
+Everything the map says is decided by the `journey_map` analysis (measure/journey_map/); this
+module only lays its result out in columns (one per phase) and lanes (one per question) and
+draws it. Drawing it once, as SVG, is what makes every export look exactly like the page.
 """
 
 from __future__ import annotations
 
 import textwrap
-from dataclasses import asdict, dataclass, field, is_dataclass
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
-from klantreis.present.web.board import Board
+from klantreis.measure.journey_map import JourneyMap, Note, Opportunity, PainPoint
+from klantreis.model.definition import DefinitionError, load_definition
 from klantreis.present.web.i18n import Lang
-from klantreis.store.query import Query
+
+if TYPE_CHECKING:
+    from klantreis.present.web.board import Board
 
 OUTCOMES = {"review_score": "review score", "repeat_purchase": "repeat purchase", "nps": "NPS"}
 """English names of the outcomes opportunities are measured against (translated in the map)."""
 
 LANES = ("do", "touchpoints", "volume", "time", "emotion", "pains", "opportunities")
+LANE_LABELS = {
+    "do": "What customers do",
+    "touchpoints": "Touchpoints & channels",
+    "volume": "Volume & conversion",
+    "time": "Median time in phase",
+    "emotion": "Emotion",
+    "pains": "Pain points",
+    "opportunities": "Opportunities",
+}
+
+
+def _(message: str) -> str:
+    """Marks a text for translation where it is defined; it is translated when drawn."""
+    return message
+
+
+NOT_A_FUNNEL = _(
+    "{phase} has more persons ({persons}) than {previous} ({previous_persons}): {without} of "
+    "them reached it in a journey without {previous} (such as a service contact without an "
+    "order), so persons per phase is not a funnel."
+)
+WHOLE_JOURNEY = _("For the whole journey:")
 
 
 @dataclass
@@ -30,7 +55,9 @@ class Named:
     quote: str | None = None
     topic: bool = False
     key: str | None = None
-    """The expectation id of a breach pain point (to find a quote of an affected person)."""
+    """The outcome of an opportunity (English, translated when drawn)."""
+    labels: dict[str, str] = field(default_factory=dict)
+    """The label per language, when the analysis has it (expectation titles)."""
 
 
 @dataclass
@@ -52,234 +79,92 @@ class PhaseColumn:
 
 
 @dataclass
-class JourneyMap:
+class MapView:
+    """A journey map in columns and lanes, with what could not be shown and why."""
+
     definition: str
     phases: list[PhaseColumn]
     definition_label: str = ""
     totals: dict[str, Any] = field(default_factory=dict)
     opportunities: list[Named] = field(default_factory=list)
     """Opportunities that belong to no single phase."""
+    notes: list[Note] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     """Names of analyses that are not installed, shown on the map instead of invented data."""
     errors: list[str] = field(default_factory=list)
 
 
-def _first(row: dict[str, Any], *keys: str) -> Any:
-    for key in keys:
-        if row.get(key) is not None:
-            return row[key]
-    return None
-
-
-def _named_list(
-    value: Any, label_keys: tuple[str, ...], value_keys: tuple[str, ...]
-) -> list[Named]:
-    """A list lane from a list of structs / dicts / strings, or a {name: count} mapping."""
-    if isinstance(value, dict):
-        value = [{"label": k, "value": v} for k, v in value.items()]
-    items: list[Named] = []
-    for entry in value or []:
-        if isinstance(entry, dict):
-            label = _first(entry, *label_keys, "label", "name")
-            if label is None:
-                continue
-            direct = entry.get("direct")
-            items.append(
-                Named(
-                    str(label),
-                    _first(entry, *value_keys, "value", "count"),
-                    None if direct is None else bool(direct),
-                )
-            )
-        elif entry is not None:
-            items.append(Named(str(entry)))
-    return items
-
-
-def _as_dict(value: Any) -> dict[str, Any]:
-    if is_dataclass(value) and not isinstance(value, type):
-        return asdict(value)
-    return value if isinstance(value, dict) else {}
-
-
-def _emotion(value: Any) -> tuple[float | None, str | None]:
-    """(-1..+1 value, source) from the map's emotion entry."""
-    if isinstance(value, dict):
-        raw = value.get("value")
-        return (None if raw is None else float(raw)), value.get("source")
-    if isinstance(value, (int, float)):
-        return float(value), None
-    return None, None
-
-
-def columns_from_journey_map(phases: list[dict[str, Any]]) -> list[PhaseColumn]:
-    """One column per phase of the `journey_map` analysis (measure/journey_map.py)."""
-    columns = []
-    for row in phases:
-        phase_id = str(_first(row, "id", "phase"))
-        emotion, source = _emotion(row.get("emotion"))
-        pains = [_as_dict(p) for p in row.get("pain_points") or []]
-        columns.append(
-            PhaseColumn(
-                id=phase_id,
-                label=str(_first(row, "label") or phase_id.capitalize()),
-                persons=_first(row, "persons"),
-                journeys=_first(row, "journeys"),
-                conversion=_first(row, "conversion_to_next"),
-                median_seconds=_first(row, "median_time_seconds", "median_seconds"),
-                emotion=emotion,
-                emotion_source=source,
-                events=_named_list(row.get("top_events"), ("event",), ("persons",)),
-                touchpoints=_named_list(row.get("touchpoints"), ("touchpoint",), ("persons",)),
-                channels=_named_list(row.get("channels"), ("channel",), ("persons",)),
-                pains=[
-                    Named(
-                        str(_first(p, "title", "label", "expectation_id", "topic", "name")),
-                        _first(p, "size", "persons", "breaches", "count"),
-                        quote=_first(p, "quote", "example_quote", "text"),
-                        key=_first(p, "expectation_id"),
-                    )
-                    for p in pains
-                ],
-            )
-        )
-    return columns
-
-
-def build_map(board: Board, lang: Lang, **params: Any) -> JourneyMap:
-    """Ask the `journey_map` analysis (which itself gathers emotion and pain points)."""
-    result = board.run("journey_map", language=lang.code, **params)
-    jm = JourneyMap(definition=str(params.get("definition") or "six-phase"), phases=[])
-    if not result.available:
-        jm.missing.append("journey_map")
-        return jm
-    for name in ("emotion_by_phase", "pain_points", "opportunities"):
-        if not board.has(name):
-            jm.missing.append(name)
-    if result.error:
-        jm.errors.append(result.error)
-        return jm
-    value = _as_dict(result.value)
-    jm.definition = str(value.get("definition") or jm.definition)
-    jm.definition_label = str(value.get("definition_label") or jm.definition)
-    jm.totals = dict(value.get("totals") or {})
-    jm.phases = columns_from_journey_map([_as_dict(p) for p in value.get("phases") or []])
-    _quote_breaches(board, jm)
-    voice_rows = _add_topics(board, jm, params)
-    by_phase = {p.id: p for p in jm.phases}
-    for item in value.get("opportunities") or []:
-        item = _as_dict(item)
-        label = _first(item, "title", "label", "opportunity", "name")
-        phase = item.get("phase") or _opportunity_phase(board, jm, item, voice_rows)
-        outcome = str(item.get("outcome") or "")
-        named = Named(
-            str(label),
-            _first(item, "effect", "impact", "persons"),
-            key=OUTCOMES.get(outcome, outcome) or None,
-        )
-        column = by_phase.get(str(phase))
-        if column is not None:
-            column.opportunities.append(named)
-        else:
-            jm.opportunities.append(named)
-    return jm
-
-
-def _opportunity_phase(
-    board: Board, jm: JourneyMap, item: dict[str, Any], voice_rows: list[dict[str, Any]]
-) -> str | None:
-    """Where an opportunity belongs: its expectation's, topic's or touchpoint's phase."""
-    kind, driver = item.get("kind"), item.get("driver")
-    if kind == "expectation":
-        for phase in jm.phases:
-            if any(p.key == driver for p in phase.pains):
-                return phase.id
-        if board.has_table("breaches"):
-            found = board.store.engine.scalar(
-                Query(
-                    "SELECT phase FROM breaches WHERE expectation_id = :e GROUP BY phase "
-                    "ORDER BY count(*) DESC LIMIT 1",
-                    e=driver,
-                )
-            )
-            return None if found is None else str(found)
-    if kind == "topic":
-        rows = [r for r in voice_rows if r.get("topic") == driver]
-        if rows:
-            return str(max(rows, key=lambda r: r.get("texts") or 0).get("phase"))
-    if kind == "touchpoint":
-        best = max(
-            (
-                (t.value or 0, phase.id)
-                for phase in jm.phases
-                for t in phase.touchpoints
-                if t.label == driver
-            ),
-            default=None,
-        )
-        return None if best is None else best[1]
-    return None
-
-
-_BREACH_QUOTE = """
-SELECT coalesce(je.properties ->> '$.text', je.properties ->> '$.comment',
-                je.properties ->> '$.review_body', je.properties ->> '$.message_body') AS text
-FROM journey_events AS je
-JOIN breaches AS b ON b.person_id = je.person_id AND b.expectation_id = :expectation
-WHERE je.event IN ('Review Submitted', 'Product Reviewed', 'Survey Answered', 'Ticket Created',
-                   'Live Chat Message Sent')
-  AND length(coalesce(je.properties ->> '$.text', je.properties ->> '$.comment',
-                      je.properties ->> '$.review_body',
-                      je.properties ->> '$.message_body')) >= 20
-ORDER BY (je.properties ->> '$.order_id' = b.order_id) DESC NULLS LAST,
-         TRY_CAST(je.properties ->> '$.rating' AS DOUBLE) NULLS LAST,
-         abs(date_diff('second', je.timestamp, b.breached_at)), je.message_id
-LIMIT 1
-"""
-
-
-def _quote_breaches(board: Board, jm: JourneyMap) -> None:
-    """A real quote for each breach pain point: what an affected customer wrote, preferably
-    about the very order, the lowest rating first, closest in time to the breach."""
-    if not (board.has_table("breaches") and board.has_table("journey_events")):
-        return
-    for phase in jm.phases:
-        for pain in phase.pains:
-            if pain.key and not pain.quote:
-                pain.quote = board.store.engine.scalar(Query(_BREACH_QUOTE, expectation=pain.key))
-
-
-def _add_topics(board: Board, jm: JourneyMap, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """Negative topics per phase from the voice analysis, sized by their negative texts."""
-    voice = board.run("voice", **{k: params.get(k) for k in ("start", "end", "persona")})
-    if not voice.ok:
-        return []
-    by_phase = {p.id: p for p in jm.phases}
-    ranked = sorted(
-        voice.rows, key=lambda r: -(r.get("texts") or 0) * (r.get("negative_share") or 0)
+def _pain(pain: PainPoint) -> Named:
+    return Named(
+        pain.title,
+        pain.size,
+        quote=pain.quote.text if pain.quote else None,
+        topic=pain.kind == "topic",
+        labels=dict(pain.titles),
     )
-    for row in ranked:
-        column = by_phase.get(str(row.get("phase")))
-        if column is None or (row.get("negative_share") or 0) < 0.5:
-            continue
-        if sum(1 for p in column.pains if p.key is None) >= 1:
-            continue
-        negative = [q for q in row.get("quotes") or [] if q.get("label") == "negative"]
-        column.pains.append(
-            Named(
-                str(row.get("topic")),
-                round((row.get("texts") or 0) * (row.get("negative_share") or 0)),
-                quote=negative[0]["text"] if negative else None,
-                topic=True,
+
+
+def _opportunity(item: Opportunity) -> Named:
+    outcome = str(item.outcome or "")
+    return Named(item.title, item.effect, key=OUTCOMES.get(outcome, outcome) or None)
+
+
+def view_of(jm: JourneyMap) -> MapView:
+    """The analysis' result in the columns and lanes the drawing needs."""
+    return MapView(
+        definition=jm.definition,
+        definition_label=jm.definition_label,
+        totals=dict(jm.totals),
+        phases=[
+            PhaseColumn(
+                id=p.id,
+                label=p.label,
+                persons=p.persons,
+                journeys=p.journeys,
+                conversion=p.conversion_to_next,
+                median_seconds=p.median_time_seconds,
+                emotion=None if p.emotion is None else p.emotion.get("value"),
+                emotion_source=None if p.emotion is None else p.emotion.get("source"),
+                events=[Named(e["event"], e["persons"]) for e in p.top_events],
+                touchpoints=[
+                    Named(
+                        t["touchpoint"],
+                        t["persons"],
+                        None if t["direct"] is None else bool(t["direct"]),
+                    )
+                    for t in p.touchpoints
+                ],
+                channels=[Named(c["channel"], c["persons"]) for c in p.channels],
+                pains=[_pain(pain) for pain in p.pain_points],
+                opportunities=[_opportunity(o) for o in p.opportunities],
             )
-        )
-    return voice.rows
+            for p in jm.phases
+        ],
+        opportunities=[_opportunity(o) for o in jm.opportunities],
+        notes=list(jm.notes),
+        missing=list(jm.missing),
+        errors=[f"{e['analysis']}: {e['error']}" for e in jm.errors],
+    )
+
+
+def build_map(board: Board, **params: Any) -> MapView:
+    """Ask the `journey_map` analysis; a missing or failing analysis is said, not faked."""
+    result = board.run("journey_map", **params)
+    empty = MapView(definition=str(params.get("definition") or "six-phase"), phases=[])
+    if not result.available:
+        empty.missing.append("journey_map")
+        return empty
+    if result.error:
+        empty.errors.append(result.error)
+        return empty
+    return view_of(result.value)
 
 
 # -- layout ------------------------------------------------------------------------------------
 LABEL_W = 150
 COL_W = 210
 HEAD_H = 44
+FOOT_LINE = 15
 LANE_H = {
     "do": 96,
     "touchpoints": 112,
@@ -302,19 +187,84 @@ def wrap(text: str | None, width: int, lines: int) -> list[str]:
     return wrapped
 
 
-def layout(jm: JourneyMap) -> dict[str, Any]:
+PAINS_SHOWN = 3
+"""Breached expectations drawn per phase (the biggest), plus its most negative topic."""
+
+
+def shown_pains(column: PhaseColumn) -> list[Named]:
+    expectations = [p for p in column.pains if not p.topic][:PAINS_SHOWN]
+    return expectations + [p for p in column.pains if p.topic][:1]
+
+
+def _pains_height(column: PhaseColumn) -> int:
+    """The height the pain lane needs for this column (as the template draws it)."""
+    height = 16
+    for pain in shown_pains(column):
+        label = f"Topic: {pain.label}" if pain.topic else pain.label
+        quote = pain.quote and f"“{pain.quote}”"
+        height += 13 * len(wrap(label, 30, 2)) + 13 * (pain.value is not None)
+        height += 12 * len(wrap(quote, 36, 3)) + 8
+    return height
+
+
+def footer(view: MapView, lang: Lang) -> list[tuple[str, str]]:
+    """(css class, line) under the lanes: the legend, the sentences figures need, and the
+    opportunities that belong to the whole journey."""
+    labels = {p.id: p.label for p in view.phases}
+    lines = [
+        (
+            "muted",
+            f"● {lang.gettext('direct touchpoint')}  ○ {lang.gettext('indirect touchpoint')}  · "
+            + lang.gettext("emotion from what customers said: −1 negative … +1 positive"),
+        )
+    ]
+    for note in view.notes:
+        if note.kind == "not_a_funnel":
+            lines.append(
+                (
+                    "note",
+                    lang.gettext(
+                        NOT_A_FUNNEL,
+                        phase=labels.get(note.phase, note.phase),
+                        previous=labels.get(note.previous or "", note.previous),
+                        persons=lang.num(note.persons),
+                        previous_persons=lang.num(note.previous_persons),
+                        without=lang.num(note.persons_without_previous),
+                    ),
+                )
+            )
+    if view.opportunities:
+        lines.append(("opp", lang.gettext(WHOLE_JOURNEY)))
+        for o in view.opportunities:
+            effect = ""
+            if o.value is not None:
+                outcome = lang.gettext(o.key or "outcome")
+                effect = f" ({lang.gettext('effect on {outcome}:', outcome=outcome)} "
+                effect += f"{lang.signed(o.value)})"
+            lines.append(("opp", f"• {o.label}{effect}"))
+    width = max(60, (LABEL_W + COL_W * max(1, len(view.phases))) // 6)
+    return [(css, part) for css, line in lines for part in textwrap.wrap(line, width) or [""]]
+
+
+def layout(view: MapView, foot_lines: int = 0) -> dict[str, Any]:
     """Coordinates the SVG template needs: lane tops, column lefts, the emotion curve."""
+    most = max([len(p.opportunities) for p in view.phases] + [0])
+    heights = {
+        **LANE_H,
+        "pains": max([LANE_H["pains"]] + [_pains_height(p) for p in view.phases]),
+        "opportunities": max(LANE_H["opportunities"], 18 + 47 * most),
+    }
     tops: dict[str, int] = {}
     y = HEAD_H
     for lane in LANES:
         tops[lane] = y
-        y += LANE_H[lane]
-    width = LABEL_W + COL_W * max(1, len(jm.phases))
-    max_persons = max([p.persons or 0 for p in jm.phases] + [1])
+        y += heights[lane]
+    width = LABEL_W + COL_W * max(1, len(view.phases))
+    max_persons = max([p.persons or 0 for p in view.phases] + [1])
     emotion_top = tops["emotion"] + 18
     emotion_h = LANE_H["emotion"] - 30
     points = []
-    for i, phase in enumerate(jm.phases):
+    for i, phase in enumerate(view.phases):
         if phase.emotion is None:
             continue
         x = LABEL_W + COL_W * i + COL_W / 2
@@ -322,14 +272,49 @@ def layout(jm: JourneyMap) -> dict[str, Any]:
         points.append((round(x, 1), round(emotion_top + emotion_h * (1 - score) / 2, 1), score))
     return {
         "width": width,
-        "height": y + 8,
+        "lanes_bottom": y,
+        "height": y + 16 + FOOT_LINE * foot_lines,
         "tops": tops,
-        "lane_h": LANE_H,
+        "lane_h": heights,
         "label_w": LABEL_W,
         "col_w": COL_W,
+        "foot_line": FOOT_LINE,
         "max_persons": max_persons,
         "emotion_points": points,
         "emotion_mid": emotion_top + emotion_h / 2,
         "emotion_top": emotion_top,
         "emotion_h": emotion_h,
     }
+
+
+def draw(view: MapView, lang: Lang, title: str) -> tuple[str, dict[str, Any]]:
+    """The map's SVG (autoescaped: customer text is text) and its layout."""
+    from klantreis.present.web.context import templates
+
+    try:
+        definition = load_definition(view.definition)
+        phases = [replace(p, label=definition.phase_label(p.id, lang.code)) for p in view.phases]
+        view = replace(view, phases=phases)
+    except DefinitionError:  # a definition file no longer there: keep the labels it gave
+        pass
+    phases = [
+        replace(
+            p, pains=[replace(x, label=x.labels.get(lang.code) or x.label) for x in shown_pains(p)]
+        )
+        for p in view.phases
+    ]
+    view = replace(view, phases=phases)
+    lines = footer(view, lang)
+    geo = layout(view, len(lines))
+    svg = templates.get_template("map.svg").render(
+        phases=phases,
+        geo=geo,
+        lanes=LANES,
+        t=lang,
+        _=lang.gettext,
+        title=title,
+        wrap=wrap,
+        footer=lines,
+        lane_labels={k: wrap(lang.gettext(v), 20, 2) for k, v in LANE_LABELS.items()},
+    )
+    return svg, geo

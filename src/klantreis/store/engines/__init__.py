@@ -13,6 +13,9 @@ if TYPE_CHECKING:
 def open_engine(settings: Settings, store: Store) -> Engine:
     """The engine named in the settings; DuckDB runs on the store's own file."""
     if settings.engine == "duckdb":
+        from klantreis.store.engines.duckdb.configuration import DuckDBConfiguration
+
+        DuckDBConfiguration.from_options(settings.engine_options).apply(store.connection)
         return store.engine
     if settings.engine == "spark":
         from klantreis.store.engines.spark import SparkEngine

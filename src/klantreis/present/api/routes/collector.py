@@ -16,18 +16,23 @@ and the difference was within the run-to-run noise, so nothing is gained by leav
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from fastapi import APIRouter, HTTPException, Request, Response
+from starlette.requests import ClientDisconnect
 
-from klantreis.collect.events import InvalidEvent, canonical_event, now_utc
+from klantreis.collect import wire
+from klantreis.collect.events import InvalidEvent, canonical_event, now_utc, unstorable
 from klantreis.collect.ingest import Ingest, Overloaded, WriterStopped
 from klantreis.collect.keys import KeyRing
+from klantreis.present.api.admission import Admission
 from klantreis.present.api.deps import ReadAccess, StoreDep, presented_key
 from klantreis.store.query import Query
 
@@ -72,11 +77,14 @@ async def _read_body(request: Request, limit: int, limit_name: str) -> bytes:
         raise too_large
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+    except ClientDisconnect:  # gone, or cut off by the server's body deadline
+        raise BadRequest(400, "the request body did not arrive", field="body") from None
     body = b"".join(chunks)
     encoding = request.headers.get("content-encoding", "").strip().lower()
     if encoding in ("gzip", "deflate"):
@@ -102,22 +110,50 @@ def _parse(body: bytes) -> dict[str, Any]:
     if not body.strip():
         raise BadRequest(400, "empty body; send a JSON object", field="body")
     try:
-        payload = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
+        payload = wire.loads(body)
+    except wire.Unreadable as exc:
         raise BadRequest(400, f"malformed JSON: {exc}", field="body") from None
     if not isinstance(payload, dict):
         raise BadRequest(400, "the body must be a JSON object", field="body")
     return payload
 
 
-def _authorize(request: Request, payload: dict[str, Any]) -> None:
+def _parse_batch(body: bytes) -> tuple[dict[str, Any], Any]:
+    """The batch body and its members; when the body as a whole cannot be read, its members
+    are read one by one (`wire.Member`), so one unreadable member is quarantined alone."""
+    try:
+        payload = _parse(body)
+    except BadRequest as whole:
+        if not body.strip() or whole.body.get("field") != "body":
+            raise
+        try:
+            return wire.split_batch(body)
+        except wire.Unreadable:
+            raise whole from None  # the envelope itself is broken: the first error says where
+    return payload, payload.get("batch")
+
+
+def _keyring(request: Request) -> KeyRing:
     keyring: KeyRing | None = request.app.state.keyring
     if keyring is None:
         raise BadRequest(503, "the store is not open")
+    return keyring
+
+
+def _authorized_by_header(request: Request) -> bool:
+    """Check a key sent in the headers before a byte of the body is read: a request with an
+    unknown key costs no body and no wait. False when the key must come from the body."""
     key = presented_key(request.headers.get("authorization"))
-    if key is None and isinstance(payload.get("writeKey"), str):
-        key = payload["writeKey"]
-    if keyring.lookup(key, "write") is None:
+    if key is None:
+        return False
+    if _keyring(request).lookup(key, "write") is None:
+        raise BadRequest(401, "unknown write key", field="writeKey")
+    return True
+
+
+def _authorize_body(request: Request, payload: dict[str, Any]) -> None:
+    key = payload.get("writeKey") if isinstance(payload.get("writeKey"), str) else None
+    if _keyring(request).lookup(key, "write") is None:
         message = (
             "missing write key: send it as the HTTP Basic user or as writeKey"
             if not key
@@ -126,13 +162,29 @@ def _authorize(request: Request, payload: dict[str, Any]) -> None:
         raise BadRequest(401, message, field="writeKey")
 
 
+def _raw_text(message: Any) -> str:
+    """The message as kept in the quarantine; whatever it holds (nesting, huge integers)."""
+    if isinstance(message, wire.Member):
+        return message.raw[:RAW_KEEP].decode("utf-8", "replace")
+    try:
+        raw = orjson.dumps(message, default=str)
+    except TypeError:
+        try:
+            raw = json.dumps(message, default=str).encode()
+        except (TypeError, ValueError, RecursionError):
+            raw = f"<a {type(message).__name__} that cannot be written as JSON>".encode()
+    return raw[:RAW_KEEP].decode("utf-8", "replace")
+
+
 def _quarantine_row(index: int | None, message: Any, exc: InvalidEvent) -> dict[str, Any]:
-    raw = orjson.dumps(message, default=str)[:RAW_KEEP].decode("utf-8", "replace")
+    raw = _raw_text(message)
     ids = message if isinstance(message, dict) else {}
 
     def text(name: str) -> str | None:
         value = ids.get(name)
-        return None if value is None else str(value)[:500]
+        if not isinstance(value, (str, int, float)):
+            return None
+        return str(value)[:500]
 
     return {
         "source": "http",
@@ -152,15 +204,22 @@ def _event(
 ) -> dict[str, Any]:
     """One canonical row; `check_size=False` when the whole body is within the event limit
     (then no message in it can exceed it, and re-serialising each one would cost ~10%)."""
-    if (
-        check_size
-        and isinstance(message, dict)
-        and len(orjson.dumps(message, default=str)) > EVENT_LIMIT
-    ):
-        raise InvalidEvent("message", "event is larger than the 32 KB limit")
+    if check_size and isinstance(message, dict):
+        try:
+            size = len(orjson.dumps(message, default=str))
+        except TypeError as exc:  # nesting or integers orjson cannot write
+            raise InvalidEvent("message", unstorable(exc)) from None
+        if size > EVENT_LIMIT:
+            raise InvalidEvent("message", "event is larger than the 32 KB limit")
     if kind is not None and isinstance(message, dict):
         message = {**message, "type": kind}
-    return canonical_event(message, received_at=received_at, source="http")
+    try:
+        return canonical_event(message, received_at=received_at, source="http")
+    except (InvalidEvent, MemoryError):
+        raise
+    except Exception as exc:  # never a 5xx for one bad message: it is quarantined instead
+        log.warning("message not readable as an event", exc_info=True)
+        raise InvalidEvent("message", f"cannot be read as an event ({type(exc).__name__})") from exc
 
 
 async def _commit(
@@ -193,10 +252,22 @@ def _answers_bad_requests(
     return wrapper
 
 
+def _member_value(member: wire.Member) -> Any:
+    """A member of a batch that could not be read as a whole, read on its own."""
+    if len(member.raw) > EVENT_LIMIT:
+        raise InvalidEvent("message", "event is larger than the 32 KB limit")
+    try:
+        return member.value()
+    except wire.Unreadable as exc:
+        raise InvalidEvent("message", f"malformed JSON: {exc}") from None
+
+
 @_answers_bad_requests
 async def _collect_one(request: Request, kind: str) -> Response:
+    by_header = _authorized_by_header(request)
     payload = _parse(await _read_body(request, EVENT_LIMIT, "32 KB per event"))
-    _authorize(request, payload)
+    if not by_header:
+        _authorize_body(request, payload)
     try:
         row = _event(payload, received_at=now_utc(), kind=kind, check_size=False)
     except InvalidEvent as exc:
@@ -216,11 +287,12 @@ class ValidatedBatch:
 async def validated_batch(request: Request) -> ValidatedBatch:
     """Read, authorise and validate a batch request: everything but storing it (also what
     benchmarks/collector.py times alone, to show what durability costs)."""
+    by_header = _authorized_by_header(request)
     body = await _read_body(request, BATCH_LIMIT, "500 KB per batch")
-    payload = _parse(body)
-    _authorize(request, payload)
+    payload, messages = _parse_batch(body)
+    if not by_header:
+        _authorize_body(request, payload)
     check_size = len(body) > EVENT_LIMIT
-    messages = payload.get("batch")
     if not isinstance(messages, list):
         raise BadRequest(400, "batch must be a list of messages", field="batch")
     received_at = now_utc()
@@ -229,9 +301,11 @@ async def validated_batch(request: Request) -> ValidatedBatch:
     quarantined: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
     for index, message in enumerate(messages):
-        if shared and isinstance(message, dict):
-            message = {**shared, **message}
         try:
+            if isinstance(message, wire.Member):
+                message = _member_value(message)
+            if shared and isinstance(message, dict):
+                message = {**shared, **message}
             rows.append(_event(message, received_at=received_at, check_size=check_size))
         except InvalidEvent as exc:
             quarantined.append(_quarantine_row(index, message, exc))
@@ -344,6 +418,20 @@ router.add_api_route(
 )
 
 
+def _public_address(request: Request) -> tuple[str, str]:
+    """Where browsers should send events: `[collector] public_url` when set (behind a proxy),
+    else the address this connection reached. Never the Host header: a client chooses it,
+    and a cached settings answer naming another host would send a shop's events there."""
+    settings = getattr(request.app.state, "settings", None)
+    configured = settings.sections.get("collector", {}).get("public_url") if settings else None
+    if configured:
+        url = urlsplit(str(configured))
+        return url.netloc, url.scheme or "https"
+    host, port = request.scope.get("server") or ("127.0.0.1", 8000)
+    host = f"[{host}]" if ":" in host else host
+    return f"{host}:{port}", request.url.scheme
+
+
 @router.get("/v1/projects/{write_key}/settings", include_in_schema=False)
 async def browser_settings(write_key: str, request: Request) -> Response:
     """What analytics.js fetches from its CDN: sends events back to this server.
@@ -354,15 +442,15 @@ async def browser_settings(write_key: str, request: Request) -> Response:
     keyring: KeyRing | None = request.app.state.keyring
     if keyring is None or keyring.lookup(write_key, "write") is None:
         return _json(404, {"success": False, "error": "unknown write key", "field": "writeKey"})
-    api_host = f"{request.url.netloc}/v1"
+    netloc, scheme = _public_address(request)
     return _json(
         200,
         {
             "integrations": {
                 "Segment.io": {
                     "apiKey": write_key,
-                    "apiHost": api_host,
-                    "protocol": request.url.scheme,
+                    "apiHost": f"{netloc}/v1",
+                    "protocol": scheme,
                 }
             },
             "plan": {"track": {"__default": {"enabled": True}}},
@@ -392,13 +480,20 @@ def stored_message(message_id: str, store: StoreDep, _who: ReadAccess) -> dict[s
 @router.get("/v1/health", tags=["health"])
 async def health(request: Request) -> dict[str, Any]:
     """Liveness without authentication: is the store open and the writer running; the commit
-    counters show how well group commit is batching (events per commit)."""
+    counters show how well group commit is batching (events per commit); queue age, loop lag
+    and requests refused with 429 show how far behind the server is. Never refused itself and
+    never waits for the writer."""
     ingest: Ingest | None = request.app.state.ingest
     if ingest is None:
         return {"ok": False}
+    admission: Admission | None = request.app.state.admission
     return {
         "ok": True,
         "pending": ingest.pending,
+        "queue_age_ms": round(ingest.queue_age * 1000),
+        "loop_lag_ms": round(admission.loop_lag * 1000) if admission else None,
+        "in_flight": admission.in_flight if admission else 0,
+        "refused": admission.refused if admission else 0,
         "commits": ingest.commits,
         "events_committed": ingest.rows_committed,
         "merges": ingest.merges,

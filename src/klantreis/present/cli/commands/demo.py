@@ -6,17 +6,26 @@ import webbrowser
 from pathlib import Path
 from typing import Annotated, Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import klantreis
 from klantreis.measure.registry import get_analysis
 from klantreis.model import ensure_built
-from klantreis.present.cli.commands.journey import LangOption, journey_map_table
+from klantreis.present.cli.commands.journey import (
+    LangOption,
+    journey_map_sentences,
+    journey_map_table,
+)
 from klantreis.present.cli.options import StoreOption, console, friendly_errors
 from klantreis.present.export.journey_map_html import write
 
-FOLLOW_UPS: tuple[tuple[str, str], ...] = (("evaluate_expectations", "checking expectations"),)
+FOLLOW_UPS: tuple[tuple[str, str], ...] = (
+    ("evaluate_expectations", "checking expectations"),
+    ("opportunities", "ranking opportunities"),
+)
 """Analyses that store results the map shows; run when their module is installed."""
 
 
@@ -28,7 +37,14 @@ def register(app: typer.Typer) -> None:
             "klantreis-demo"
         ),
         store: StoreOption = None,
-        persons: Annotated[int, typer.Option(help="Simulated customers.", min=1)] = 2000,
+        persons: Annotated[
+            int,
+            typer.Option(
+                help="Simulated customers (persons with a purchase plan); 15 anonymous "
+                "visitors who never buy come on top of each.",
+                min=1,
+            ),
+        ] = 2000,
         seed: Annotated[int, typer.Option(help="Simulator seed (same seed, same shop).")] = 7,
         no_browser: Annotated[
             bool, typer.Option("--no-browser", help="Do not open the map in a browser.")
@@ -67,12 +83,53 @@ def register(app: typer.Typer) -> None:
             path = write(journey_map, out / "journey-map.html")
             progress.update(task, completed=1)
         console.print(journey_map_table(journey_map, lang))
+        for line in journey_map_sentences(journey_map):
+            console.print(line, markup=False, highlight=False)
         console.print(
             f"{shop.events.num_rows:,} events simulated ({stored:,} new) in "
-            f"[bold]{kr.settings.store}[/]; journey map: [bold]{path}[/]"
+            f"[bold]{kr.settings.store}[/]; journey map: [bold]{path}[/]",
+            highlight=False,
+            soft_wrap=True,
         )
-        if not no_browser:
-            webbrowser.open(path.resolve().as_uri())
+        console.print(counts_sentence(shop.events, shop.truth), highlight=False, soft_wrap=True)
+        if no_browser:
+            return
+        if not _open_in_browser(path):
+            console.print(
+                f"No web browser could be opened here; open the map yourself: [bold]{path}[/]",
+                highlight=False,
+                soft_wrap=True,
+            )
+
+
+def counts_sentence(events: pa.Table, truth: pa.Table) -> str:
+    """Why the demo's event count and the map's differ, and who the persons are.
+
+    The map counts journey events: identify, alias and group messages say who someone is, not
+    what they did, so the model leaves them out of journeys.
+    """
+    kinds = pc.value_counts(events["type"]).to_pylist()
+    identity = sum(k["counts"] for k in kinds if k["values"] in IDENTITY_TYPES)
+    total = events.num_rows
+    visitors = pc.sum(pc.equal(truth["persona"], "visitor")).as_py() or 0
+    customers = truth.num_rows - visitors
+    return (
+        f"Of the {total:,} events simulated, {total - identity:,} are steps of a journey "
+        f"(the map's figure) and {identity:,} are identify/alias/group messages that link ids. "
+        f"Simulated: {customers:,} persons with a purchase plan and {visitors:,} visitors "
+        "who only look around."
+    )
+
+
+IDENTITY_TYPES = ("identify", "alias", "group")
+"""Message types that say who someone is; the model keeps them out of journeys."""
+
+
+def _open_in_browser(path: Path) -> bool:
+    try:
+        return webbrowser.open(path.resolve().as_uri())
+    except webbrowser.Error:
+        return False
 
 
 def _progress() -> Progress:

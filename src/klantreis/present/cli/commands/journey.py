@@ -53,6 +53,23 @@ LangOption = Annotated[
 ]
 
 
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    seconds = float(seconds)
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
+
+
+def percent(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f} %"
+
+
 def journey_map_table(journey_map: JourneyMap, lang: str = "en") -> Table:
     """The map as a terminal table; narrow terminals get the essential columns only.
 
@@ -89,6 +106,28 @@ def journey_map_table(journey_map: JourneyMap, lang: str = "en") -> Table:
     return table
 
 
+def journey_map_sentences(journey_map: JourneyMap) -> list[str]:
+    """What the table cannot say by itself: phases that are not a funnel, analyses that are
+    missing or failed."""
+    from klantreis.present.web.mapview import NOT_A_FUNNEL
+
+    labels = {p.id: p.label for p in journey_map.phases}
+    lines = [
+        NOT_A_FUNNEL.format(
+            phase=labels.get(n.phase, n.phase),
+            previous=labels.get(n.previous or "", n.previous),
+            persons=f"{n.persons:,}",
+            previous_persons=f"{n.previous_persons:,}",
+            without=f"{n.persons_without_previous:,}",
+        )
+        for n in journey_map.notes
+        if n.kind == "not_a_funnel"
+    ]
+    lines += [f"not installed: {name}" for name in journey_map.missing]
+    lines += [f"failed: {e['analysis']}: {e['error']}" for e in journey_map.errors]
+    return lines
+
+
 def register(app: typer.Typer) -> None:
     @app.command("map")
     @friendly_errors
@@ -122,6 +161,8 @@ def register(app: typer.Typer) -> None:
             print_json(journey_map.to_dict())
         else:
             console.print(journey_map_table(journey_map, lang))
+            for line in journey_map_sentences(journey_map):
+                console.print(line, markup=False, highlight=False)
         if out is not None:
             write(journey_map, out)
             if not as_json:
@@ -174,7 +215,16 @@ def register(app: typer.Typer) -> None:
         console.print(
             f"[bold]{stats['events']:,}[/] events, [bold]{stats['persons']:,}[/] persons, "
             f"[bold]{stats['journeys']:,}[/] journeys, "
-            f"[bold]{stats['quarantined']:,}[/] quarantined"
+            f"[bold]{stats['quarantined']:,}[/] quarantined",
+            highlight=False,
+            soft_wrap=True,
+        )
+        console.print(
+            f"{stats['journey_events']:,} of the events are steps of a journey (what the journey "
+            f"map counts); {stats['identity_messages']:,} are identify/alias/group messages that "
+            "link ids.",
+            highlight=False,
+            soft_wrap=True,
         )
         table = Table(title="events by name")
         table.add_column("event")
@@ -189,3 +239,14 @@ def register(app: typer.Typer) -> None:
             for row in stats["quarantine_by_reason"]:
                 reasons.add_row(row["reason"], f"{row['count']:,}")
             console.print(reasons)
+        if stats["identity_quarantine_by_reason"]:
+            refused = Table(title="identity links refused (table identity_quarantine)")
+            refused.add_column("reason")
+            refused.add_column("meaning")
+            refused.add_column("ids", justify="right")
+            refused.add_column("messages", justify="right")
+            for row in stats["identity_quarantine_by_reason"]:
+                refused.add_row(
+                    row["reason"], row["meaning"], f"{row['count']:,}", f"{row['messages']:,}"
+                )
+            console.print(refused)

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 import klantreis
-from klantreis.measure.opportunities import opportunities
+from klantreis.measure.opportunities import OUTCOMES, opportunities, ranked
 from klantreis.present.cli.options import (
     JsonOption,
     StoreOption,
@@ -40,19 +40,27 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(found)
             return
-        table = Table(title="Opportunities (effect at equal order value, category and region)")
-        for column in ("#", "what", "kind", "outcome", "effect", "95% CI", "persons"):
-            table.add_column(column)
-        for i, o in enumerate(found[:limit], start=1):
-            table.add_row(
-                str(i),
-                escape(o["title"]),
-                o["kind"],
-                o["outcome"],
-                f"{o['effect']:+.3f}",
-                f"{o['ci_low']:+.3f} … {o['ci_high']:+.3f}",
-                f"{o['persons']:,}",
+        if not found:
+            console.print("No driver measurably costs an outcome (no interval below zero).")
+            return
+        for name, items in ranked(found).items():
+            table = Table(
+                title=f"Opportunities for {OUTCOMES[name].label}: what costs it most, first",
+                caption="Only effects whose 95% interval lies below zero; ranked by the "
+                "outcome lost in total (effect × orders affected).",
             )
-        console.print(table)
-        if found:
-            console.print(found[0]["method"])
+            for column in ("#", "what", "kind", "effect per order", "95% CI", "lost", "persons"):
+                table.add_column(column)
+            scale = OUTCOMES[name].scale
+            for o in items[:limit]:
+                table.add_row(
+                    str(o["rank"]),
+                    escape(o["title"]),
+                    o["kind"],
+                    o["effect_text"],
+                    f"{o['ci_low'] * scale:+.2f} … {o['ci_high'] * scale:+.2f}",
+                    o["impact_text"],
+                    f"{o['persons']:,}",
+                )
+            console.print(table)
+        console.print(found[0]["method"])

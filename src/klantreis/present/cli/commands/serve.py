@@ -37,6 +37,7 @@ def register(app: typer.Typer) -> None:
 
         from klantreis.config import load_settings
         from klantreis.present.api.app import create_app
+        from klantreis.present.api.server import server_config
         from klantreis.store import Store
 
         settings = load_settings(store)
@@ -53,15 +54,10 @@ def register(app: typer.Typer) -> None:
         package_log = logging.getLogger("klantreis")
         package_log.addHandler(handler)
         package_log.setLevel(logging.INFO)
+        # With the guards against slow and greedy clients (present/api/server.py).
         server = uvicorn.Server(
-            uvicorn.Config(
-                app,
-                host=host,
-                port=port,
-                workers=1,
-                access_log=access_log,
-                log_level="info",
-                timeout_graceful_shutdown=10,
+            server_config(
+                app, settings, host=host, port=port, access_log=access_log, log_level="info"
             )
         )
         threading.Thread(target=_advertise_when_listening, args=(server, app), daemon=True).start()

@@ -151,14 +151,14 @@ def score(
 
 
 def _print_scores(numbers: list[int], scores: list[TextScore]) -> None:
-    table = Table("line", "lang", "sentiment", "label", "topics", "text")
+    table = Table("line", "lang", "sentiment", "label", "topics (their sentiment)", "text")
     for number, s in zip(numbers, scores, strict=True):
         table.add_row(
             str(number),
             s.language,
             f"{s.sentiment:+.2f}",
             s.label,
-            ", ".join(s.topics),
+            ", ".join(f"{topic} {score:+.2f}" for topic, score, _ in s.topic_sentiment),
             escape(s.text[:80]),
         )
     console.print(table)

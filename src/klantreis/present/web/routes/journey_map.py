@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, Literal
 from urllib.parse import urlencode
 
@@ -11,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
-from klantreis.model.definition import builtin_definitions, load_definition
+from klantreis.model.definition import builtin_definitions
 from klantreis.present.web import export, security
 from klantreis.present.web.board import PERIODS, Board
 from klantreis.present.web.cache import Lookup, ResultCache
@@ -22,24 +21,15 @@ from klantreis.present.web.context import (
     get_store,
     render,
     store_of,
-    templates,
     viewer,
 )
 from klantreis.present.web.i18n import Lang
-from klantreis.present.web.mapview import LANES, JourneyMap, build_map, layout, wrap
+from klantreis.present.web.mapview import LANE_LABELS, MapView, build_map, draw
 from klantreis.store.query import Query
 
 router = APIRouter(include_in_schema=False)
 
-LANE_LABELS = {
-    "do": "What customers do",
-    "touchpoints": "Touchpoints & channels",
-    "volume": "Volume & conversion",
-    "time": "Median time in phase",
-    "emotion": "Emotion",
-    "pains": "Pain points",
-    "opportunities": "Opportunities",
-}
+__all__ = ["LANE_LABELS", "router"]
 
 
 def map_params(persona: str | None, period: str | None, definition: str | None) -> dict[str, Any]:
@@ -69,13 +59,13 @@ def personas(board: Board) -> list[dict[str, str]]:
     return []
 
 
-def _compute(app: FastAPI, params: dict[str, Any]) -> JourneyMap:
+def _compute(app: FastAPI, params: dict[str, Any]) -> MapView:
     """The map's data; language-neutral (phase names are put in at drawing time)."""
     board = Board(app.state.settings, store_of(app))
     since, until = board.period_bounds(params["period"])
     return build_map(
         board,
-        Lang("en"),
+        language="en",
         definition=params["definition"],
         persona=params["persona"],
         start=since.isoformat() if since else None,
@@ -97,7 +87,7 @@ def lookup(app: FastAPI, params: dict[str, Any]) -> Lookup:
     return cache.lookup(_key(params), _fingerprint(app), lambda: _compute(app, params))
 
 
-async def fresh(app: FastAPI, params: dict[str, Any]) -> JourneyMap:
+async def fresh(app: FastAPI, params: dict[str, Any]) -> MapView:
     cache: ResultCache = app.state.web_cache
     value = await run_in_threadpool(
         cache.wait, _key(params), _fingerprint(app), lambda: _compute(app, params)
@@ -108,24 +98,6 @@ async def fresh(app: FastAPI, params: dict[str, Any]) -> JourneyMap:
 def warm(app: FastAPI) -> None:
     """Start computing the default map (at start-up and login, so the first view is quick)."""
     lookup(app, map_params(None, None, None))
-
-
-def draw(jm: JourneyMap, lang: Lang, title: str) -> tuple[str, dict[str, Any]]:
-    """The map's SVG (autoescaped: customer text is text) and its size."""
-    geo = layout(jm)
-    definition = load_definition(jm.definition)
-    phases = [replace(p, label=definition.phase_label(p.id, lang.code)) for p in jm.phases]
-    svg = templates.get_template("map.svg").render(
-        phases=phases,
-        geo=geo,
-        lanes=LANES,
-        t=lang,
-        _=lang.gettext,
-        title=title,
-        wrap=wrap,
-        lane_labels={k: wrap(lang.gettext(v), 20, 2) for k, v in LANE_LABELS.items()},
-    )
-    return svg, geo
 
 
 def _periods(lang: Lang) -> list[tuple[str, str]]:

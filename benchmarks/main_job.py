@@ -1,0 +1,378 @@
+"""The main job at shop scale: every step of a day's work, timed in fresh processes.
+
+For each size (events, persons growing with them) the events are generated once into a cache
+folder outside the repository ($KLANTREIS_BENCH_DATA, default /tmp/klantreis-bench): the demo
+simulator's shop (seed 424242), copied as often as needed with every id and e-mail address
+made distinct per copy, cut to the exact event count. Sizing is by events, not by persons, so
+the figures stay comparable when the simulator's events per person change.
+
+Then, each step in its own fresh process that reports its own time and peak memory:
+store (append in batches), the floor (the plain DuckDB aggregate `count(DISTINCT person)` by
+event name over the same stored events), full model build, voice update, expectations
+scorecard, opportunities (computed, then read back stored), personas discover, at-risk, the
+journey map (six-phase; AIDA, which today rebuilds the model for that definition), +1 % new
+events, the model refresh after them, the voice update of the new texts, and the dashboard's
+map, scorecard and voice pages cold (first request until the result shows) and warm (median of
+three). Every time is also given as a ratio to the floor.
+
+    python benchmarks/main_job.py                       # 1M and 10M events
+    python benchmarks/main_job.py --sizes 1M --skip-web
+    python benchmarks/main_job.py --sizes 50M --memory-limit 6GB
+
+DuckDB's memory limit is set in every step (default 6GB, the machine is shared); spilling goes
+to the store's folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("KLANTREIS_BENCH_DATA", "/tmp/klantreis-bench")) / "main_job"
+SEED = 424242
+"""An unusual seed, so the seed in every simulated id can be rewritten per copy."""
+BASE_PERSONS = 8000
+BATCH = 250_000
+INCREMENT = 0.01
+TEXT_COLUMNS = (
+    "message_id",
+    "user_id",
+    "anonymous_id",
+    "previous_id",
+    "group_id",
+    "properties",
+    "traits",
+    "context",
+)
+PAGES = ("/map", "/expectations", "/voice")
+
+
+def size(text: str) -> int:
+    units = {"K": 1_000, "M": 1_000_000}
+    return int(float(text[:-1]) * units[text[-1].upper()]) if text[-1].isalpha() else int(text)
+
+
+def machine() -> str:
+    import duckdb
+
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{platform.platform()} | python {platform.python_version()} | cpus {os.cpu_count()} | "
+        f"RAM {mem:.1f} GiB | duckdb {duckdb.__version__} | load {os.getloadavg()[0]:.1f}"
+    )
+
+
+# -- events --------------------------------------------------------------------------------
+def _copy_sql(copy: int, source: str) -> str:
+    """The base events with every seeded id, anonymous id and e-mail address made distinct."""
+    if copy == 0:
+        return f"SELECT * FROM {source}"
+    tag = f"x{copy}"
+    columns = []
+    for name in TEXT_COLUMNS:
+        expr = f"replace({name}, '{SEED}', '{SEED}{tag}')"
+        expr = f"replace({expr}, 'anon-', 'anon-{tag}-')"
+        if name in ("traits", "properties", "context"):
+            expr = f"replace({expr}, '@', '.{tag}@')"
+        columns.append(f"{expr} AS {name}")
+    return f"SELECT * REPLACE ({', '.join(columns)}) FROM {source}"
+
+
+def events_file(events: int) -> tuple[Path, Path]:
+    """(events, increment) Parquet files of this size, generated once."""
+    import duckdb
+
+    from klantreis.collect.simulator import SimulatorConfig, simulate
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    path, extra = DATA / f"events_{events}.parquet", DATA / f"increment_{events}.parquet"
+    if path.exists() and extra.exists():
+        return path, extra
+    base = DATA / f"base_{BASE_PERSONS}.parquet"
+    if not base.exists():
+        started = time.perf_counter()
+        shop = simulate(SimulatorConfig(persons=BASE_PERSONS, seed=SEED))
+        import pyarrow.parquet as pq
+
+        pq.write_table(shop.events, base)
+        print(
+            f"  simulated {shop.events.num_rows:,} base events in "
+            f"{time.perf_counter() - started:.0f} s"
+        )
+    con = duckdb.connect()
+    con.execute("SET memory_limit = '4GB'")
+    con.execute(
+        f"CREATE VIEW base AS SELECT * EXCLUDE (file_row_number), "
+        f"file_row_number + 1 AS _row FROM read_parquet('{base}', file_row_number = true)"
+    )
+    rows = con.execute("SELECT count(*) FROM base").fetchone()[0]
+    copies = -(-events // rows)
+    parts = [_copy_sql(c, "base") for c in range(copies)]
+    last = events - rows * (copies - 1)
+    parts[-1] += f" WHERE _row <= {last}"
+    select = " UNION ALL ".join(f"({p})" for p in parts)
+    con.execute(f"COPY (SELECT * EXCLUDE (_row) FROM ({select})) TO '{path}' (FORMAT parquet)")
+    more = int(events * INCREMENT)
+    increment = f"({_copy_sql(copies + 1, 'base')} WHERE _row <= {more})"
+    con.execute(f"COPY (SELECT * EXCLUDE (_row) FROM {increment}) TO '{extra}' (FORMAT parquet)")
+    check = con.execute(
+        f"SELECT count(*), count(DISTINCT message_id), count(DISTINCT user_id) "
+        f"FROM read_parquet('{path}')"
+    ).fetchone()
+    base_users = con.execute("SELECT count(DISTINCT user_id) FROM base").fetchone()[0]
+    print(
+        f"  {check[0]:,} events ({check[1]:,} distinct message ids), {check[2]:,} user ids "
+        f"from {copies} copies of {rows:,} events / {base_users:,} user ids"
+    )
+    return path, extra
+
+
+# -- steps (each run in a fresh process) ---------------------------------------------------
+def _open(store: str) -> Any:
+    import klantreis
+
+    kr = klantreis.open(store)
+    kr.store.connection.execute(f"SET memory_limit = '{os.environ['BENCH_MEMORY_LIMIT']}'")
+    return kr
+
+
+def step_store(store: str, parquet: str) -> str:
+    import pyarrow.parquet as pq
+
+    stored = 0
+    with _open(store) as kr:
+        for batch in pq.ParquetFile(parquet).iter_batches(batch_size=BATCH):
+            import pyarrow as pa
+
+            stored += kr.store.append(pa.Table.from_batches([batch])).stored
+    return f"{stored:,} stored"
+
+
+def step_floor(store: str) -> str:
+    import duckdb
+
+    con = duckdb.connect(store, read_only=True)
+    con.execute(f"SET memory_limit = '{os.environ['BENCH_MEMORY_LIMIT']}'")
+    rows = con.execute(
+        "SELECT event, count(DISTINCT coalesce(user_id, anonymous_id)) FROM events GROUP BY event"
+    ).fetchall()
+    return f"{len(rows)} event names"
+
+
+def step_build(store: str) -> str:
+    from klantreis.model import ensure_built
+
+    with _open(store) as kr:
+        rebuilt = ensure_built(kr)
+        persons = kr.engine.scalar("SELECT count(*) FROM persons")
+    return f"rebuilt={rebuilt}, {persons:,} persons"
+
+
+def step_voice(store: str) -> str:
+    from klantreis.measure.voice.stored import update_voice
+
+    with _open(store) as kr:
+        result = update_voice(kr.store, kr.engine)
+    return f"{result.scored:,} texts scored"
+
+
+def step_expectations(store: str) -> str:
+    with _open(store) as kr:
+        card = kr.expectations()
+    return type(card).__name__
+
+
+def step_opportunities(store: str) -> str:
+    with _open(store) as kr:
+        found = kr.opportunities()
+    return f"{len(found)} opportunities"
+
+
+def step_personas(store: str) -> str:
+    from klantreis.measure.personas.discovery import discover
+
+    with _open(store) as kr:
+        found = discover(kr)
+    return f"k={getattr(found, 'k', '?')}"
+
+
+def step_at_risk(store: str) -> str:
+    with _open(store) as kr:
+        found = kr.at_risk()
+    return f"{len(found)} orders at risk" if isinstance(found, list) else type(found).__name__
+
+
+def step_map(store: str, definition: str) -> str:
+    with _open(store) as kr:
+        journey_map = kr.journey_map(definition)
+    return f"{len(journey_map.phases)} phases"
+
+
+def step_imports() -> str:
+    return "registry loaded before the clock (this row: a step that does nothing)"
+
+
+STEPS = {name[5:]: func for name, func in dict(globals()).items() if name.startswith("step_")}
+
+
+def child(name: str, args: list[str]) -> None:
+    # Every analysis module is imported before the clock starts: a step's time is its work,
+    # not Python loading pandas, sqlglot and scikit-learn (reported apart, as "imports").
+    from klantreis.measure.registry import _load_all
+
+    _load_all()
+    started = time.perf_counter()
+    note = STEPS[name](*args)
+    seconds = time.perf_counter() - started
+    peak = 0.0
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            peak = int(line.split()[1]) / 2**20
+    print("RESULT " + json.dumps({"seconds": seconds, "peak": peak, "note": note}))
+
+
+def imports_timed() -> dict[str, Any]:
+    """Seconds from a fresh interpreter to every analysis module loaded."""
+    started = time.perf_counter()
+    load = "from klantreis.measure.registry import _load_all; _load_all()"
+    command = [sys.executable, "-c", load]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    subprocess.run(command, env=env, check=True)
+    return {"seconds": time.perf_counter() - started, "peak": float("nan"), "note": "imports"}
+
+
+def run(name: str, *args: str) -> dict[str, Any]:
+    """One step in a fresh Python process; its own time (imports excluded) and peak memory."""
+    command = [sys.executable, __file__, "--child", name, *args]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    for line in done.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+    return {"seconds": float("nan"), "peak": float("nan"), "note": "FAILED " + " | ".join(tail)}
+
+
+# -- dashboard -----------------------------------------------------------------------------
+def pages(store: Path) -> dict[str, tuple[float, float]]:
+    """(cold, warm median) seconds per page on the real server."""
+    import httpx
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from web.server import Server, cli
+
+    cli("users", "create", "bench", "--password", "benchmark-pw", store=store)
+    progress = re.compile(r'id="(map-progress|page-progress|map-stale)"')
+    server = Server(store).start()
+    found = {}
+    try:
+        client = httpx.Client(base_url=server.url, timeout=1200)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+        client.post(
+            "/login",
+            data={
+                "username": "bench",
+                "password": "benchmark-pw",
+                "csrf_token": token.group(1) if token else "",
+            },
+        )
+        for url in PAGES:
+            started = time.perf_counter()
+            while progress.search(client.get(url).text):
+                time.sleep(0.2)
+            cold = time.perf_counter() - started
+            warm = []
+            for _ in range(3):
+                started = time.perf_counter()
+                response = client.get(url)
+                warm.append(time.perf_counter() - started)
+                assert response.status_code == 200, (url, response.status_code)
+            found[url] = (cold, statistics.median(warm))
+    finally:
+        server.stop()
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", default=["1M", "10M"])
+    parser.add_argument("--memory-limit", default="6GB")
+    parser.add_argument("--skip-web", action="store_true")
+    parser.add_argument("--only", nargs="*", help="Run only these steps (after store/build).")
+    parser.add_argument("--skip", nargs="*", default=[], help="Leave out these steps.")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    os.environ["BENCH_MEMORY_LIMIT"] = args.memory_limit
+    if args.child:
+        child(args.child[0], args.child[1:])
+        return
+    print(machine())
+    print(f"DuckDB memory_limit {args.memory_limit}; times are each step's own, in a fresh process")
+    for label in args.sizes:
+        events = size(label)
+        print(f"\n== {label} events ==")
+        parquet, increment = events_file(events)
+        folder = DATA / f"store_{events}"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        store = str(folder / "shop.duckdb")
+        plan: list[tuple[str, str, tuple[str, ...]]] = [
+            ("store events", "store", (store, str(parquet))),
+            ("floor: count(DISTINCT person) by event", "floor", (store,)),
+            ("python + imports (not in the rows below)", "imports_timed", ()),
+            ("full model build", "build", (store,)),
+            ("voice update", "voice", (store,)),
+            ("expectations (scorecard)", "expectations", (store,)),
+            ("opportunities (computed)", "opportunities", (store,)),
+            ("opportunities (stored)", "opportunities", (store,)),
+            ("personas discover", "personas", (store,)),
+            ("at-risk", "at_risk", (store,)),
+            ("map six-phase", "map", (store, "six-phase")),
+            ("map AIDA (rebuilds for AIDA)", "map", (store, "aida")),
+            ("model back to six-phase", "build", (store,)),
+            ("store +1 % new events", "store", (store, str(increment))),
+            ("model refresh after +1 %", "build", (store,)),
+            ("voice update of the new texts", "voice", (store,)),
+        ]
+        if args.only:
+            keep = {"store", "build", *args.only}
+            plan = [p for p in plan if p[1] in keep]
+        plan = [p for p in plan if p[1] not in args.skip and p[0] not in args.skip]
+        results = []
+        floor = None
+        print(f"{'step':42} {'seconds':>9} {'peak GiB':>9} {'× floor':>8}  note")
+        for title, name, step_args in plan:
+            result = imports_timed() if name == "imports_timed" else run(name, *step_args)
+            if name == "floor":
+                floor = result["seconds"]
+            ratio = result["seconds"] / floor if floor else float("nan")
+            results.append((title, result))
+            print(
+                f"{title:42} {result['seconds']:9.2f} {result['peak']:9.2f} {ratio:8.1f}  "
+                f"{result['note']}",
+                flush=True,
+            )
+        if not args.skip_web:
+            for url, (cold, warm) in pages(Path(store)).items():
+                print(
+                    f"{'dashboard ' + url + ' cold / warm':42} {cold:9.2f} {'':9} "
+                    f"{cold / floor if floor else float('nan'):8.1f}  warm {warm:.3f} s",
+                    flush=True,
+                )
+        size_mb = sum(p.stat().st_size for p in folder.iterdir()) / 2**20
+        print(f"store size {size_mb:,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""The journey map: per phase, who gets there, what they do, where, how long, how it feels, what
+hurts (with the customer's own words) and what to fix first.
+
+Every decision the map shows is taken here, once, so `klantreis map --json`, `GET /api/map`, the
+dashboard and the HTML file the CLI writes say the same things; the presenters only draw.
+
+- Volume, conversion, time in phase, top events/touchpoints/channels: `phases.py`.
+- Emotion: the voice module's `emotion_by_phase`; where it has nothing, review scores speak for
+  the evaluation phase (or the last phase), scaled to -1..+1 as (rating - 3) / 2.
+- Pain points: breached expectations (the `pain_points` analysis) and mostly negative voice
+  topics, each with a quote that is about it, or none: `pains.py`.
+- Opportunities: the `opportunities` analysis, placed in the phase they are about:
+  `placement.py`.
+
+The other analyses run in the model of the map's definition (`definition_in_use`), so a map in
+AIDA gets AIDA pain points and emotion. An analysis that is not installed is named in `missing`;
+one that fails is named with its error in `errors`, never silently left out.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, is_dataclass
+from typing import TYPE_CHECKING, Any
+
+from klantreis.measure.filters import Cut
+from klantreis.measure.journey_map.pains import (
+    expectation_pains,
+    quote_breaches,
+    topic_pains,
+    translate_phase,
+)
+from klantreis.measure.journey_map.phases import funnel_notes, phase_summaries, totals
+from klantreis.measure.journey_map.placement import place_opportunities
+from klantreis.measure.journey_map.result import (
+    JourneyMap,
+    Note,
+    Opportunity,
+    PainPoint,
+    PhaseSummary,
+    Quote,
+)
+from klantreis.measure.registry import analysis, get_analysis
+from klantreis.model import ensure_built, load_definition
+from klantreis.model.build import configured_definition, definition_in_use
+from klantreis.store.query import Query
+
+if TYPE_CHECKING:
+    from klantreis.api import Klantreis
+
+__all__ = ["JourneyMap", "Note", "Opportunity", "PainPoint", "PhaseSummary", "Quote"]
+
+log = logging.getLogger(__name__)
+
+_REVIEWS = """
+SELECT count(*) AS reviews,
+       avg(TRY_CAST(properties ->> '$.rating' AS DOUBLE)) AS mean_rating
+FROM journey_events
+WHERE event = 'Review Submitted' AND TRY_CAST(properties ->> '$.rating' AS DOUBLE) IS NOT NULL
+  AND :cut
+"""
+
+
+class _Calls:
+    """Other analyses the map asks, with what was missing and what failed."""
+
+    def __init__(self, kr: Klantreis) -> None:
+        self.kr = kr
+        self.missing: list[str] = []
+        self.errors: list[dict[str, str]] = []
+
+    def __call__(self, name: str, **params: Any) -> Any:
+        func = get_analysis(name)
+        if func is None:
+            self.missing.append(name)
+            return None
+        try:
+            return func(self.kr, **params)
+        except Exception as exc:  # the map still shows what it has, and says what failed
+            log.exception("analysis %s failed while drawing the journey map", name)
+            self.errors.append({"analysis": name, "error": f"{type(exc).__name__}: {exc}"})
+            return None
+
+
+@analysis("journey_map")
+def journey_map(
+    kr: Klantreis,
+    definition: str | None = None,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    persona: str | None = None,
+    language: str = "en",
+) -> JourneyMap:
+    """Build (if needed) the model and compute the journey map for a cut."""
+    name = definition or configured_definition(kr)
+    resolved = load_definition(name)
+    with definition_in_use(name):
+        ensure_built(kr, name)
+        return _journey_map(kr, resolved, name, start, end, persona, language)
+
+
+def _journey_map(
+    kr: Klantreis,
+    resolved: Any,
+    name: str,
+    start: str | None,
+    end: str | None,
+    persona: str | None,
+    language: str,
+) -> JourneyMap:
+    cut = Cut.parse(start, end, persona)
+    events_cut = cut.condition(kr.engine)
+    breaches_cut = cut.condition(kr.engine, timestamp="started_at")
+    labels = [resolved.phase_label(p, language) for p in resolved.phase_ids]
+    phases, skipped = phase_summaries(kr, events_cut, resolved.phase_ids, labels)
+    call = _Calls(kr)
+    cut_params = {"start": start, "end": end, "persona": persona}
+    _add_emotion(kr, phases, events_cut, call("emotion_by_phase", **cut_params), resolved)
+    pains = call("pain_points", language=language, **cut_params)
+    if isinstance(pains, dict):
+        expectation_pains(pains, phases)
+        quote_breaches(kr, phases, breaches_cut)
+    topic_phase = topic_pains(kr, phases, events_cut, resolved)
+    found = call("opportunities", persona=persona)
+    items = [asdict(o) if is_dataclass(o) else dict(o) for o in found or []]
+    unplaced = place_opportunities(kr, items, phases, topic_phase, (events_cut, breaches_cut))
+    return JourneyMap(
+        definition=resolved.name,
+        definition_label=resolved.label.get(language) or resolved.name,
+        language=language,
+        cut={"start": start, "end": end, "persona": persona},
+        totals=totals(kr, events_cut, resolved.purchase_event),
+        phases=phases,
+        opportunities=unplaced,
+        notes=funnel_notes(phases, skipped),
+        missing=call.missing,
+        errors=call.errors,
+    )
+
+
+def _add_emotion(
+    kr: Klantreis, phases: list[PhaseSummary], cut_tree: Any, voice: Any, definition: Any
+) -> None:
+    """Emotion per phase from the voice; a phase of another definition that nobody wrote in
+    takes the (text-weighted) emotion of the six-phase phases its topics are about."""
+    voice = voice if isinstance(voice, dict) else {}
+    for phase in phases:
+        value = voice.get(phase.id)
+        if isinstance(value, dict) and value.get("value") is not None:
+            phase.emotion = {**value, "source": value.get("source", "voice")}
+    pooled: dict[str, list[tuple[float, int]]] = {}
+    for key, value in voice.items():
+        target = translate_phase(key, definition) if key not in definition.phase_ids else None
+        if target is not None and isinstance(value, dict) and value.get("value") is not None:
+            pooled.setdefault(target, []).append((float(value["value"]), int(value.get("n") or 0)))
+    for phase in phases:
+        parts = pooled.get(phase.id)
+        texts = sum(n for _, n in parts or [])
+        if phase.emotion is None and parts and texts:
+            phase.emotion = {
+                "value": round(sum(v * n for v, n in parts) / texts, 3),
+                "n": texts,
+                "source": "voice topics",
+            }
+    if not phases:
+        return
+    reviews = kr.engine.rows(Query(_REVIEWS, cut=cut_tree))[0]
+    evaluation = next((p for p in phases if p.id == "evaluation"), phases[-1])
+    if evaluation.emotion is None and reviews["reviews"]:
+        rating = float(reviews["mean_rating"])
+        evaluation.emotion = {
+            "value": round((rating - 3) / 2, 3),
+            "mean_rating": round(rating, 2),
+            "n": reviews["reviews"],
+            "source": "review scores",
+        }

@@ -1,0 +1,74 @@
+"""Sentiment on day one: the lexicon rules and, where klantreis ships one, a review model.
+
+A shop without rated reviews has no model of its own. For English and Danish klantreis ships a
+review model (see review_model.py); its probability and the lexicon score are averaged, and a
+text is neutral when the mix stays within the language's neutral band. Weights and bands were
+chosen by macro-F1 on development data only (SemEval-2016 English restaurant sentences,
+Danish political comments; `benchmarks/voice_dev.py`), never on the evaluation sentences.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from klantreis.measure.voice.review_model import review_model
+from klantreis.measure.voice.sentiment import NEUTRAL_BAND, lexicon_sentiment
+
+
+@dataclass(frozen=True)
+class Mix:
+    lexicon_weight: float
+    """Share of the lexicon score; the rest is the review model's 2·P(positive) − 1."""
+    neutral_band: float
+
+
+MIXES: dict[str, Mix] = {
+    "en": Mix(0.6, 0.10),
+    "da": Mix(0.5, 0.30),
+}
+DEFAULT = Mix(1.0, NEUTRAL_BAND)
+QUESTION_BAND = 0.3
+"""A question whose lexicon score stays under this is neutral ("Can I pay by invoice?"), one
+with clear words is not ("Why is my parcel still not here?")."""
+
+
+@dataclass(frozen=True)
+class DayOneSentiment:
+    score: float
+    label: str
+    hits: int
+    """Sentiment words and model terms found (0: nothing to go on)."""
+
+
+def day_one_sentiment(text: str, language: str) -> DayOneSentiment:
+    """Score on -1..+1 with a label, from what ships with klantreis."""
+    lexical = lexicon_sentiment(text, language)
+    if _plain_question(text, lexical.score):
+        return DayOneSentiment(0.0, "neutral", lexical.hits)
+    mix = MIXES.get(language, DEFAULT)
+    model = review_model(language) if mix.lexicon_weight < 1 else None
+    score, hits = lexical.score, lexical.hits
+    if model is not None:
+        logit, terms = model.logit(text)
+        if terms:
+            score = mix.lexicon_weight * score + (1 - mix.lexicon_weight) * math.tanh(logit / 2)
+            hits += terms
+    if score >= mix.neutral_band:
+        label = "positive"
+    elif score <= -mix.neutral_band:
+        label = "negative"
+    else:
+        label = "neutral"
+    return DayOneSentiment(score, label, hits)
+
+
+def _plain_question(text: str, lexical_score: float) -> bool:
+    """A question without strong words of opinion asks; it does not complain or praise."""
+    return text.rstrip().endswith("?") and abs(lexical_score) < QUESTION_BAND
+
+
+def plain_question(text: str, language: str) -> bool:
+    """Whether a text is a question that states no clear opinion ("Kan ik achteraf betalen?"),
+    which a model trained on reviews would otherwise read as praise or complaint."""
+    return _plain_question(text, lexicon_sentiment(text, language).score)
