@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
-from klantreis.model.definition import builtin_definitions
+from klantreis.model.definition import builtin_definitions, load_definition
 from klantreis.present.web import export, security
 from klantreis.present.web.board import PERIODS, Board
 from klantreis.present.web.cache import Lookup, ResultCache
