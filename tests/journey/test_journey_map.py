@@ -125,6 +125,7 @@ def test_unknown_persona_cut_is_a_clear_error(kr):
 
 def test_exported_map_writes_the_opportunity_effect_with_its_unit():
     from klantreis.measure.journey_map import JourneyMap
+    from klantreis.measure.journey_map.result import Opportunity, PhaseSummary
     from klantreis.present.export.journey_map_html import render
 
     journey_map = JourneyMap(
@@ -132,12 +133,16 @@ def test_exported_map_writes_the_opportunity_effect_with_its_unit():
         definition_label="Six phases",
         language="en",
         cut={},
-        totals={},
-        phases=[],
+        totals={"persons": 10, "journeys": 10},
+        phases=[PhaseSummary("purchase", "Purchase", 0, persons=10, journeys=10)],
         opportunities=[
-            {"title": "Delivered on time", "effect": -1.69, "effect_text": "−1.7 stars"}
+            Opportunity(
+                "Delivered on time", "expectation", "delivery_promise_kept", "review_score", -1.69
+            )
         ],
     )
     html = render(journey_map)
     assert "−1.7 stars per order" in html
     assert "effect -1.69" not in html
+    dutch = render(journey_map, language="nl")
+    assert "−1,7 sterren per" in dutch and "stars" not in dutch

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import shutil
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from stories import story
@@ -105,3 +110,161 @@ def test_erasure_reaches_collector_events_not_merged_yet(tmp_path: Path) -> None
         assert count == 0
     finally:
         handle.close()
+
+
+# -- no byte left: the store's files after an erasure ----------------------------------------
+
+
+def _values(value: Any, out: set[str]) -> set[str]:
+    """Every string in an export, JSON text opened up (traits, properties, examples)."""
+    if isinstance(value, dict):
+        for item in value.values():
+            _values(item, out)
+    elif isinstance(value, list):
+        for item in value:
+            _values(item, out)
+    elif isinstance(value, str):
+        out.add(value)
+        if value.strip()[:1] in ("{", "["):
+            with contextlib.suppress(ValueError):
+                _values(json.loads(value), out)
+    return out
+
+
+def _stored_anywhere(con: Any, value: str) -> bool:
+    """Whether a live row of any table still holds `value` in a text column."""
+    columns = con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE data_type = 'VARCHAR'"
+    ).fetchall()
+    return any(
+        con.execute(
+            f'SELECT count(*) FROM "{table}" WHERE contains("{column}", ?)', [value]
+        ).fetchall()[0][0]
+        for table, column in columns
+    )
+
+
+def _files_of(store: Path) -> list[Path]:
+    """The store file and everything DuckDB or klantreis writes beside it (WAL, rewrites)."""
+    return [p for p in store.parent.iterdir() if p.name.startswith(store.name)]
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A simulated shop with its model, voice (a trained voice model) and personas."""
+    from klantreis.collect.simulator import SimulatorConfig, simulate
+    from klantreis.measure.personas.discovery import discover
+    from klantreis.measure.voice.stored import update_voice
+
+    path = tmp_path_factory.mktemp("shop") / "shop.duckdb"
+    simulated = simulate(SimulatorConfig(persons=260, seed=11))
+    with klantreis.open(path) as handle:
+        for batch in simulated.iter_batches(50_000):
+            handle.store.append(batch)
+        handle.journey_map()
+        update_voice(handle.store, handle.engine)
+        discover(handle, 4, seed=7)
+    return path
+
+
+def _example_with_reviews(con: Any) -> str:
+    """A person the personas table names as an example and whose reviews trained the model."""
+    examples = [
+        person
+        for (text,) in con.execute("SELECT examples FROM personas ORDER BY persona").fetchall()
+        for person in json.loads(text)
+    ]
+    reviewers = {
+        row[0]
+        for row in con.execute(
+            "SELECT DISTINCT user_id FROM events WHERE event = 'Review Submitted' "
+            "AND properties->>'$.rating' IS NOT NULL"
+        ).fetchall()
+    }
+    chosen = [p for p in examples if p in reviewers]
+    assert chosen, "the simulated shop should have an example person with a rated review"
+    return chosen[0]
+
+
+@pytest.mark.slow
+def test_erasure_leaves_no_byte_of_the_person_in_the_files(shop: Path, tmp_path: Path) -> None:
+    """After `erase` a probe still found the person's id 22 times in the .duckdb file, with
+    e-mail, e-mail hash, order ids, birthday and the identify payload, and the id in
+    `personas.examples`: DuckDB keeps deleted rows in freed blocks. Now every value the
+    export showed (and no other person also has) is gone from every file of the store."""
+    path = tmp_path / "store.duckdb"
+    shutil.copy(shop, path)
+    with klantreis.open(path) as handle:
+        store = handle.store
+        person = _example_with_reviews(store.connection)
+        assert store.connection.execute("SELECT count(*) FROM voice_models").fetchall()[0][0]
+        store.stage(story({person: [("Product Viewed", "23:59", {"properties": {"x": 1}})]}))
+        store.quarantine(
+            [{"source": "test", "reason": "bad", "raw": json.dumps({"userId": person})}]
+        )
+        data = export_person(store, person)
+        assert {"personas", "voice", "events_staged", "quarantine"} <= set(data["tables"])
+        values = {v for v in _values(data, set()) if len(v) >= 6}
+        changed = erase_person(store, person)
+        assert changed["personas"] == 1 and changed["voice_models"] == 1
+        assert export_person(store, person)["tables"] == {}
+        identifiers = set(data["ids"]) | set(data["person_ids"])
+        for identifier_ in identifiers:
+            assert not _stored_anywhere(store.connection, identifier_), identifier_
+        # values the person shares with others (a product name, "Product Viewed") stay
+        own = {v for v in values if not _stored_anywhere(store.connection, v)}
+    assert identifiers <= own and len(own) > 50
+    contents = {p.name: p.read_bytes() for p in _files_of(path)}
+    hits = {v: [n for n, b in contents.items() if v.encode() in b] for v in own}
+    assert {v: files for v, files in hits.items() if files} == {}
+    with klantreis.open(path) as handle:  # the store is whole: others are all there
+        assert handle.journey_map().totals["persons"] > 200
+
+
+@pytest.mark.slow
+def test_events_arriving_during_an_erasure_are_kept(shop: Path, tmp_path: Path) -> None:
+    """The rewrite holds the store's locks: a writer in the same process waits, then lands."""
+    path = tmp_path / "store.duckdb"
+    shutil.copy(shop, path)
+    with klantreis.open(path) as handle:
+        store = handle.store
+        person = _example_with_reviews(store.connection)
+        written: list[int] = []
+        stop = threading.Event()
+
+        def collector() -> None:
+            n = 0
+            while not stop.is_set():
+                n += 1
+                store.stage(story({f"late-{n}": [("Product Viewed", "12:00")]}))
+                written.append(n)
+
+        thread = threading.Thread(target=collector)
+        thread.start()
+        try:
+            erase_person(store, person)
+        finally:
+            stop.set()
+            thread.join()
+        store.merge_staged()
+        stored = store.connection.execute(
+            "SELECT count(DISTINCT user_id) FROM events WHERE user_id LIKE 'late-%'"
+        ).fetchall()[0][0]
+    assert written and stored == len(written)
+
+
+def test_an_interrupted_rewrite_is_finished_when_the_store_opens(tmp_path: Path) -> None:
+    from klantreis.store import Store
+    from klantreis.store.store import REWRITE_PENDING
+
+    path = tmp_path / "s.duckdb"
+    with Store(path) as store:
+        store.append(story({"gerrit": [("Order Completed", "09:00")]}))
+        store.connection.execute("CHECKPOINT").fetchall()
+        store.connection.execute("DELETE FROM events").fetchall()
+        store.set_meta(REWRITE_PENDING, "erasure")  # as if killed before the rewrite
+        store.connection.execute("CHECKPOINT").fetchall()
+    assert b"gerrit" in path.read_bytes()
+    with Store(path) as store:
+        assert store.get_meta(REWRITE_PENDING) is None
+    assert b"gerrit" not in path.read_bytes()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 from servers import Server, cli
@@ -72,3 +74,57 @@ def test_survey_link_page_answer_and_scores(tmp_path) -> None:
             "WHERE event = 'Survey Answered'"
         ).fetchall()
     assert rows == [("anna", HOSTILE, "9")]
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+@pytest.mark.slow
+def test_bodies_are_capped_and_no_error_repeats_the_input(tmp_path) -> None:
+    """A probe's 300 MB survey answer raised the server's memory by 1.2 GB and the 400 page
+    sent all 300 MB back. Every body is capped now (the public form at 64 KiB, other routes
+    but the collector's at 1 MiB), read no further than the cap, and never echoed."""
+    from klantreis.measure.voice.surveys import SurveyLink, make_token
+
+    server = Server(tmp_path / "store.duckdb")
+    with Store(server.store) as store:
+        token = make_token(store, SurveyLink("nps", "anna", None, "o1", "en"))
+    server.start()
+    url = f"{server.url}/s/{token}"
+    try:
+        marker = "SECRET-INPUT-"
+        too_long = marker + "x" * 6000  # over the 5000-character comment, under the body cap
+        bad = httpx.post(url, data={"score": "7", "comment": too_long}, timeout=30)
+        assert bad.status_code == 400 and "comment: longer than 5000" in bad.text
+        assert marker not in bad.text
+
+        before = _rss_mb(server.proc.pid)
+
+        def chunks():  # 100 MB without a Content-Length, as a streaming client sends it
+            yield b"score=7&comment=" + marker.encode()
+            for _ in range(100):
+                yield b"y" * 1_000_000
+
+        huge = httpx.post(url, content=chunks(), timeout=60)
+        assert huge.status_code == 413 and "too long" in huge.text
+        assert marker not in huge.text and len(huge.content) < 10_000
+        declared = httpx.post(url, content=b"score=7&comment=" + b"z" * 200_000, timeout=30)
+        assert declared.status_code == 413 and len(declared.content) < 10_000
+        assert _rss_mb(server.proc.pid) - before < 50
+
+        # The same cap, at 1 MiB, for the dashboard and the read API; not for the collector.
+        login = httpx.post(f"{server.url}/login", content=b"a" * 2_000_000, timeout=30)
+        assert login.status_code == 413 and "larger than 1024 KiB" in login.json()["error"]
+        links = httpx.post(
+            f"{server.url}/api/surveys/links", content=b"{" + b" " * 2_000_000, timeout=30
+        )
+        assert links.status_code == 413
+
+        fine = httpx.post(url, data={"score": "7", "comment": "prima"}, timeout=30)
+        assert fine.status_code == 200
+    finally:
+        server.stop()

@@ -2,13 +2,21 @@
 
 A person can be named by any of their ids (user id, anonymous id, stitched person id). The ids
 are resolved through the model's `identities` table, and every table declared in
-`store/schema.py` (including those later modules register) is searched by its person columns.
-Quarantined rows are also matched on their raw text, since an invalid row may not have parsed
-into columns at all.
+`store/schema.py` (including those later modules register) is searched by its person columns,
+and by its JSON arrays of person ids (`person_list_columns`). Quarantined rows are also matched
+on their raw text, since an invalid row may not have parsed into columns at all.
+
+Erasure deletes the rows, takes the person out of those arrays, lets each module forget what
+it derived from the person beyond rows (`ErasureStep`: a voice model trained on their reviews),
+and then rewrites the store file (`Store.rewrite`): DuckDB keeps deleted rows in freed blocks,
+readable with `strings`, until the file is rewritten. When `erase_person` returns, no byte of
+the person is left in the store's files; see docs/privacy.md for what lies outside them.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +24,7 @@ from sqlglot import exp
 
 from klantreis.store.query import Query, identifier
 from klantreis.store.schema import TABLES
-from klantreis.store.store import Store
+from klantreis.store.store import REWRITE_PENDING, Store
 
 MIN_RAW_MATCH = 6
 """Shorter ids are searched for in raw quarantine text only as a quoted JSON string."""
@@ -27,6 +35,31 @@ class PersonIds:
     person: str
     person_ids: set[str] = field(default_factory=set)
     ids: set[str] = field(default_factory=set)
+
+    @property
+    def every(self) -> set[str]:
+        return self.ids | self.person_ids
+
+
+@dataclass(frozen=True)
+class ErasureStep:
+    """Something a module keeps about persons beyond their rows, such as a trained model.
+
+    `involved` is asked before the person's rows go (did this person feed it?); `forget` runs
+    after they went, only then, and returns how many rows of `table` it changed or removed.
+    """
+
+    table: str
+    involved: Callable[[Store, PersonIds], bool]
+    forget: Callable[[Store], int]
+
+
+ERASURE_STEPS: dict[str, ErasureStep] = {}
+
+
+def register_erasure_step(step: ErasureStep) -> ErasureStep:
+    ERASURE_STEPS[step.table] = step
+    return step
 
 
 def _load_registrations() -> None:
@@ -67,7 +100,8 @@ def _where(spec_columns: tuple[str, ...], values: set[str]) -> exp.Expression | 
     return exp.or_(*parts)
 
 
-def _condition(name: str, who: PersonIds) -> exp.Expression | None:
+def _row_condition(name: str, who: PersonIds) -> exp.Expression | None:
+    """Rows that are about the person (deleted by an erasure)."""
     spec = TABLES[name]
     parts = [
         p
@@ -78,10 +112,20 @@ def _condition(name: str, who: PersonIds) -> exp.Expression | None:
         if p is not None
     ]
     if name == "quarantine":
-        for value in sorted(who.ids | who.person_ids):
+        for value in sorted(who.every):
             parts.append(exp.func("contains", exp.column("raw"), exp.convert(f'"{value}"')))
             if len(value) >= MIN_RAW_MATCH:
                 parts.append(exp.func("contains", exp.column("raw"), exp.convert(value)))
+    return exp.or_(*parts) if parts else None
+
+
+def _list_condition(name: str, who: PersonIds) -> exp.Expression | None:
+    """Rows whose JSON arrays name the person (kept by an erasure, without the person)."""
+    parts = [
+        exp.func("contains", exp.column(identifier(column)), exp.convert(json.dumps(value)))
+        for column in TABLES[name].person_list_columns
+        for value in sorted(who.every)
+    ]
     return exp.or_(*parts) if parts else None
 
 
@@ -90,7 +134,8 @@ def _tables(store: Store) -> list[str]:
     return [
         name
         for name, spec in TABLES.items()
-        if (spec.person_columns or spec.person_id_columns) and store.engine.has_table(name)
+        if (spec.person_columns or spec.person_id_columns or spec.person_list_columns)
+        and store.engine.has_table(name)
     ]
 
 
@@ -104,32 +149,86 @@ def export_person(store: Store, person: str) -> dict[str, Any]:
         "tables": {},
     }
     for name in _tables(store):
-        condition = _condition(name, who)
-        if condition is None:
+        found = [c for c in (_row_condition(name, who), _list_condition(name, who)) if c]
+        if not found:
             continue
-        query = exp.select("*").from_(identifier(name)).where(condition)
+        query = exp.select("*").from_(identifier(name)).where(exp.or_(*found))
         rows = store.engine.fetch(Query(query)).to_pylist()
         if rows:
             out["tables"][name] = rows
     return out
 
 
+def _count(store: Store, name: str, condition: exp.Expression) -> int:
+    query = exp.select("count(*)").from_(identifier(name)).where(condition)
+    return int(store.engine.scalar(Query(query)) or 0)
+
+
+def _take_out_of_lists(store: Store, name: str, who: PersonIds, condition: exp.Expression) -> int:
+    """Rewrite each matching JSON array without the person's ids; returns rows changed."""
+    columns = TABLES[name].person_list_columns
+    query = exp.select("rowid", *[identifier(c) for c in columns]).from_(identifier(name))
+    rows = store.engine.fetch(Query(query.where(condition))).to_pylist()
+    for row in rows:
+        for column in columns:
+            names = json.loads(row[column] or "[]")
+            kept = [n for n in names if n not in who.every] if isinstance(names, list) else []
+            update = exp.update(
+                identifier(name),
+                {identifier(column): exp.convert(json.dumps(kept))},
+                where=exp.column("rowid").eq(exp.convert(row["rowid"])),
+            )
+            store.engine.execute(Query(update))
+    return len(rows)
+
+
 def erase_person(store: Store, person: str) -> dict[str, int]:
-    """Delete every row about a person; returns rows removed per table."""
-    who = resolve(store, person)
-    removed: dict[str, int] = {}
-    # Both locks: no collector append and no merge of staged events may slip a row of this
-    # person into a table after it was cleaned.
+    """Remove a person from every table and the file itself; returns rows changed per table."""
+    return erase_persons(store, [person])
+
+
+def erase_persons(store: Store, persons: list[str]) -> dict[str, int]:
+    """Remove persons from every table and the file itself; returns rows changed per table.
+
+    One rewrite of the file serves them all, which is what makes a batch cheaper than one
+    call per person. Holds the store's write and merge locks throughout: no collector append
+    and no merge of staged events can slip a row of theirs in after its table was cleaned,
+    and events arriving meanwhile wait for the locks rather than being lost.
+    """
+    resolved = [resolve(store, person) for person in persons]
+    who = PersonIds(
+        person=", ".join(persons),
+        person_ids=set().union(*(r.person_ids for r in resolved)),
+        ids=set().union(*(r.ids for r in resolved)),
+    )
+    changed: dict[str, int] = {}
     with store.write_lock, store.merge_lock:
-        for name in _tables(store):
-            condition = _condition(name, who)
-            if condition is None:
-                continue
-            count_query = exp.select("count(*)").from_(identifier(name)).where(condition)
-            count = int(store.engine.scalar(Query(count_query)) or 0)
-            if count:
-                delete = exp.delete(identifier(name), where=condition)
-                store.engine.execute(Query(delete))
-            removed[name] = count
+        tables = _tables(store)
+        rows = {n: c for n in tables if (c := _row_condition(n, who)) is not None}
+        lists = {n: c for n in tables if (c := _list_condition(n, who)) is not None}
+        steps = [
+            step
+            for step in ERASURE_STEPS.values()
+            if store.engine.has_table(step.table) and step.involved(store, who)
+        ]
+        counts = {name: _count(store, name, condition) for name, condition in rows.items()}
+        listed = {name: _count(store, name, condition) for name, condition in lists.items()}
+        if not (any(counts.values()) or any(listed.values()) or steps):
+            if store.get_meta(REWRITE_PENDING):
+                store.rewrite()
+            return counts
+        store.set_meta(REWRITE_PENDING, "erasure")
+        for name, condition in rows.items():
+            if counts[name]:
+                store.engine.execute(Query(exp.delete(identifier(name), where=condition)))
+            changed[name] = counts[name]
+        for name, condition in lists.items():
+            if listed[name]:
+                changed[name] = changed.get(name, 0) + _take_out_of_lists(
+                    store, name, who, condition
+                )
+        for step in steps:
+            changed[step.table] = changed.get(step.table, 0) + step.forget(store)
         store.set_meta("model_fingerprint", "")
-    return removed
+        store.rewrite({name: condition.sql("duckdb") for name, condition in rows.items()})
+    return changed

@@ -51,6 +51,9 @@ class TableSpec:
     ddl: str
     person_columns: tuple[str, ...] = ()
     person_id_columns: tuple[str, ...] = ()
+    person_list_columns: tuple[str, ...] = ()
+    """JSON arrays that may name persons (`personas.examples`): an erasure takes the person out
+    of the array and keeps the row; an export shows the row."""
     derived: bool = False
     """Derived tables are rebuilt from events by the model; erasure deletes from them too."""
 

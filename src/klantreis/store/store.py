@@ -6,9 +6,11 @@ is a no-op, which makes every import and every collector retry idempotent.
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +22,8 @@ import pyarrow as pa
 
 from klantreis.store.engines.duckdb import DuckDBEngine
 from klantreis.store.schema import EVENT_ARROW_SCHEMA, EVENT_COLUMNS, TABLES, TableSpec
+
+log = logging.getLogger(__name__)
 
 QUARANTINE_COLUMNS = (
     "quarantine_id",
@@ -59,6 +63,34 @@ class AppendResult:
         return self
 
 
+REWRITE_PENDING = "store.rewrite_pending"
+"""Set in `meta` before an erasure deletes anything, removed by the rewrite that follows it."""
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -86,7 +118,7 @@ class Store:
             raise
         self.read_only = read_only
         self.write_lock = threading.RLock()
-        self.merge_lock = threading.Lock()
+        self.merge_lock = threading.RLock()
         """Held while staged events move into `events`; whoever must see no staged rows
         appear in `events` under its feet (erasure) holds it together with `write_lock`."""
         self.engine = DuckDBEngine(self._con)
@@ -95,6 +127,11 @@ class Store:
             # Events a collector acknowledged before it stopped (or was killed) become visible
             # to whoever opens the store next, whatever the command.
             self.merge_staged()
+            if self.get_meta(REWRITE_PENDING):
+                try:
+                    self.rewrite()  # an erasure was cut short before its rewrite finished
+                except (duckdb.Error, OSError) as exc:  # e.g. a full disk: usable, tried again
+                    log.warning("store %s: finishing an erasure's rewrite failed: %s", path, exc)
 
     # -- lifecycle -------------------------------------------------------------------------
     def ensure_tables(self) -> None:
@@ -116,6 +153,71 @@ class Store:
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
         return self.engine.connection
+
+    def rewrite(self, leave_out: Mapping[str, str] | None = None) -> None:
+        """Copy every table into a new file and put it in this one's place.
+
+        DuckDB leaves the blocks of deleted rows in the file as they were, so after an erasure
+        the person's ids, e-mail and texts could still be read from it with `strings`. The copy
+        holds only live rows, less those `leave_out` names per table (a SQL condition): the
+        erasure passes the person's conditions, so a model or cases job that read its snapshot
+        before the deletes and committed after them cannot bring the person into the new file.
+        It is made beside the store and renamed over it (atomic: a crash leaves either file
+        whole, and `REWRITE_PENDING`, set by whoever asks for the rewrite, makes the next open
+        finish it). Both locks are held throughout, so the collector waits, acknowledges nothing
+        meanwhile and loses nothing; other work running on the store at that moment (a query,
+        a routine job) fails once. Takes seconds per 100 MB of store (docs/privacy.md).
+        """
+        if self.read_only:
+            raise RuntimeError("a read-only store cannot be rewritten")
+        fresh = self.path.with_name(self.path.name + ".rewrite")
+        leave_out = leave_out or {}
+        with self.write_lock, self.merge_lock:
+            for leftover in (fresh, _wal(fresh)):
+                leftover.unlink(missing_ok=True)
+            con = self._con
+            con.execute("CHECKPOINT").fetchall()
+            name = con.execute("SELECT current_database()").fetchall()[0][0]
+            tables = [
+                row[0]
+                for row in con.execute(
+                    "SELECT table_name FROM duckdb_tables() "
+                    "WHERE database_name = ? AND schema_name = 'main' AND NOT temporary",
+                    [name],
+                ).fetchall()
+            ]
+            con.execute(f"ATTACH {_literal(str(fresh))} AS klantreis_rewrite").fetchall()
+            try:
+                con.execute(f"COPY FROM DATABASE {_quoted(name)} TO klantreis_rewrite (SCHEMA)")
+                for table in tables:
+                    where = f" WHERE ({leave_out[table]}) IS NOT TRUE" if table in leave_out else ""
+                    con.execute(
+                        f"INSERT INTO klantreis_rewrite.main.{_quoted(table)} "  # noqa: S608
+                        f"SELECT * FROM {_quoted(name)}.main.{_quoted(table)}{where}"
+                    ).fetchall()
+                con.execute(
+                    "DELETE FROM klantreis_rewrite.meta WHERE key = ?", [REWRITE_PENDING]
+                ).fetchall()
+                con.execute("CHECKPOINT klantreis_rewrite").fetchall()
+            except BaseException:
+                con.execute("DETACH klantreis_rewrite").fetchall()
+                for leftover in (fresh, _wal(fresh)):
+                    leftover.unlink(missing_ok=True)
+                raise
+            con.execute("DETACH klantreis_rewrite").fetchall()
+            _fsync(fresh)
+            con.close()  # checkpoints and removes this file's WAL; closes every cursor
+            unwritten = [w for w in (_wal(fresh), _wal(self.path)) if _size(w)]
+            if unwritten:  # never seen; a WAL replayed over the other file would corrupt it
+                fresh.unlink(missing_ok=True)
+                self._con = duckdb.connect(str(self.path))
+                self.engine.reconnect(self._con)
+                raise RuntimeError(f"store rewrite stopped: {unwritten[0]} was not checkpointed")
+            _wal(self.path).unlink(missing_ok=True)
+            os.replace(fresh, self.path)
+            _fsync(self.path.parent)
+            self._con = duckdb.connect(str(self.path))
+            self.engine.reconnect(self._con)
 
     # -- writes ----------------------------------------------------------------------------
     def append(self, events: pa.Table) -> AppendResult:

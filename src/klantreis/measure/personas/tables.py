@@ -42,10 +42,11 @@ PERSONAS = register_table(
     model_id VARCHAR,
     created_at TIMESTAMP
 )""",
+        person_list_columns=("examples",),
     )
 )
-"""`examples` holds person ids; they are re-read from `person_personas` when shown, so an erased
-person is never shown (see `examples_of`)."""
+"""`examples` holds person ids (a JSON array); erasure takes the person out of it, and they are
+re-read from `person_personas` when shown (see `examples_of`)."""
 PERSONA_MODELS = register_table(
     TableSpec(
         "persona_models",

@@ -16,6 +16,7 @@ from klantreis.measure.voice.language import detect_language, language_hint
 from klantreis.measure.voice.model import NotEnoughData, SentimentModel, rating_label
 from klantreis.store import Store
 from klantreis.store.engines.base import Engine
+from klantreis.store.privacy import ErasureStep, PersonIds, register_erasure_step
 from klantreis.store.query import Query
 from klantreis.store.schema import TableSpec, register_table
 
@@ -32,6 +33,30 @@ MODELS_TABLE = register_table(
 )""",
     )
 )
+
+_FED_BY = """
+SELECT count(*) FROM events
+WHERE event IN ('Review Submitted', 'Product Reviewed')
+  AND (user_id IN :ids OR anonymous_id IN :ids)
+  AND TRY_CAST(json_extract_string(properties, '$.rating') AS DOUBLE) IS NOT NULL
+"""
+
+
+def _fed_by(store: Store, who: PersonIds) -> bool:
+    """Whether the person's rated reviews can have been training examples."""
+    return bool(store.engine.scalar(Query(_FED_BY, ids=sorted(who.ids))))
+
+
+def _forget_models(store: Store) -> int:
+    """Drop every stored model: its word and character n-grams may hold the person's words.
+    Scoring falls back to the lexicons until the next `update_voice` trains without them."""
+    with store.write_lock:
+        dropped = store.engine.scalar(Query("SELECT count(*) FROM voice_models"))
+        store.engine.execute(Query("DELETE FROM voice_models"))
+    return int(dropped or 0)
+
+
+register_erasure_step(ErasureStep("voice_models", _fed_by, _forget_models))
 
 RATED_REVIEWS = Query(
     """

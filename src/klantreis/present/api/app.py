@@ -31,6 +31,7 @@ from klantreis.collect.keys import KeyRing
 from klantreis.config import Settings, load_settings
 from klantreis.present.api import routes
 from klantreis.present.api.admission import Admission, AdmissionMiddleware
+from klantreis.present.api.limits import BodyLimit
 from klantreis.present.api.routine import start_routine
 from klantreis.present.api.server_file import ServerFile
 from klantreis.store import Store, StoreLockedError
@@ -203,4 +204,5 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     _mount_web(app)
     app.add_middleware(AdmissionMiddleware)  # inside CORS: browsers can read its 429
     app.add_middleware(CollectorCORS)
+    app.add_middleware(BodyLimit)  # every route but the collector's (/v1/)
     return app

@@ -22,6 +22,9 @@ from klantreis.store.store import utcnow
 SESSION_LIFETIME = timedelta(days=14)
 LOCALES = ("nl", "en", "da")
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+_NO_USER_HASH = "scrypt$" + "00" * 16 + "$" + "00" * 64
+"""Checked against when the name is unknown, so a wrong name costs one scrypt like a wrong
+password does (hashing a fresh password there cost two, and told which names exist)."""
 
 register_table(
     TableSpec(
@@ -161,7 +164,7 @@ def authenticate(store: Store, username: str, password: str) -> User | None:
             )
         )
         row = rows[0] if rows else None
-    stored = row.pop("password_hash") if row else hash_password("not-a-user")
+    stored = row.pop("password_hash") if row else _NO_USER_HASH
     ok = verify_password(password, stored)
     return User(**row) if ok and row else None
 

@@ -17,6 +17,7 @@ from typing import Any
 from klantreis.api import Klantreis, Result
 from klantreis.config import Settings
 from klantreis.measure.registry import get_analysis
+from klantreis.present.errors import user_message
 from klantreis.store import Store
 from klantreis.store.query import Query
 
@@ -72,7 +73,7 @@ class Board:
             value = func(self.kr, **call)
         except Exception as exc:  # an analysis failing must not take the page down
             log.exception("analysis %s failed", name)
-            return Outcome(name, available=True, error=f"{type(exc).__name__}: {exc}")
+            return Outcome(name, available=True, error=user_message(exc))
         return Outcome(name, available=True, value=value, rows=rows_of(value))
 
     def has_table(self, name: str) -> bool:

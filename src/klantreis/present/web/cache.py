@@ -10,12 +10,17 @@ reloads itself. One worker keeps the embedded engine from being flooded.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+
+from klantreis.present.errors import user_message
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -88,8 +93,9 @@ class ResultCache:
         try:
             value = compute()
         except Exception as exc:
+            log.exception("computing %s failed", key)
             with self._lock:
-                self._errors[key] = f"{type(exc).__name__}: {exc}"
+                self._errors[key] = user_message(exc)
                 self._running.pop(key, None)
             raise
         with self._lock:

@@ -59,6 +59,8 @@ class Named:
     """The outcome of an opportunity (English, translated when drawn)."""
     labels: dict[str, str] = field(default_factory=dict)
     """The label per language, when the analysis has it (expectation titles)."""
+    unit: str | None = None
+    """What an opportunity's `value` is counted in per order (stars, percentage points)."""
 
 
 @dataclass
@@ -106,8 +108,28 @@ def _pain(pain: PainPoint) -> Named:
 
 
 def _opportunity(item: Opportunity) -> Named:
+    from klantreis.measure.opportunities import OUTCOMES as MEASURED
+
     outcome = str(item.outcome or "")
-    return Named(item.title, item.effect, key=OUTCOMES.get(outcome, outcome) or None)
+    spec = MEASURED.get(outcome)
+    value = None if item.effect is None else item.effect * (spec.scale if spec else 1.0)
+    unit = item.details.get("unit") or (spec.unit if spec else None)
+    return Named(item.title, value, key=OUTCOMES.get(outcome, outcome) or None, unit=unit or None)
+
+
+def effect_text(lang: Lang, item: Named) -> str:
+    """ "review score: −1.7 stars per order", in the reader's language."""
+    outcome = lang.gettext(item.key or "outcome")
+    digits = 1 if item.value is None or abs(item.value) >= 0.1 else 2
+    effect = lang.signed(item.value, digits).replace("-", "−")
+    if not item.unit:
+        return f"{lang.gettext('effect on {outcome}:', outcome=outcome)} {effect}"
+    return lang.gettext(
+        "{outcome}: {effect} {unit} per order",
+        outcome=outcome,
+        effect=effect,
+        unit=lang.gettext(item.unit),
+    )
 
 
 def view_of(jm: JourneyMap) -> MapView:
@@ -237,11 +259,7 @@ def footer(view: MapView, lang: Lang) -> list[tuple[str, str]]:
     if view.opportunities:
         lines.append(("opp", lang.gettext(WHOLE_JOURNEY)))
         for o in view.opportunities:
-            effect = ""
-            if o.value is not None:
-                outcome = lang.gettext(o.key or "outcome")
-                effect = f" ({lang.gettext('effect on {outcome}:', outcome=outcome)} "
-                effect += f"{lang.signed(o.value)})"
+            effect = "" if o.value is None else f" ({effect_text(lang, o)})"
             lines.append(("opp", f"• {terms.opportunity(o.label, lang.code)}{effect}"))
     width = max(60, (LABEL_W + COL_W * max(1, len(view.phases))) // 6)
     return [(css, part) for css, line in lines for part in textwrap.wrap(line, width) or [""]]
@@ -315,6 +333,7 @@ def draw(view: MapView, lang: Lang, title: str) -> tuple[str, dict[str, Any]]:
         _=lang.gettext,
         title=title,
         wrap=wrap,
+        effect_text=effect_text,
         footer=lines,
         lane_labels={k: wrap(lang.gettext(v), 20, 2) for k, v in LANE_LABELS.items()},
     )

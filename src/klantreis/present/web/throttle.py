@@ -9,6 +9,7 @@ restart forgets them, which costs an attacker a restart of someone else's server
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
+
+from klantreis.config import ConfigError
 
 DEFAULT_PER_USER = "10/15minutes"
 DEFAULT_PER_ADDRESS = "30/15minutes"
@@ -64,3 +67,25 @@ class LoginThrottle:
         keys = self._keys(username, address)
         for scope, item in self._limits:
             self._limiter.hit(item, scope, keys[scope])
+
+
+def trusted_proxies(web: dict[str, Any]) -> list[str]:
+    """`[web] trusted_proxies`: addresses or networks of the reverse proxies in front.
+
+    Only their `X-Forwarded-For` is believed; by default nobody's is, since a header any client
+    can write would give each guess a fresh address for the per-address limit.
+    """
+    value = web.get("trusted_proxies", [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise ConfigError('[web] trusted_proxies: write a list, e.g. ["10.0.0.2", "10.1.0.0/16"]')
+    for item in value:
+        try:
+            ipaddress.ip_network(str(item).strip(), strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"[web] trusted_proxies: {str(item)[:60]!r} is not an address or network "
+                '(write e.g. "10.0.0.2" or "10.1.0.0/16")'
+            ) from None
+    return [str(item).strip() for item in value]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from klantreis.api import Klantreis
 from klantreis.measure.filters import FilterError
-from klantreis.model.definition import DefinitionError
+from klantreis.model.build import configured_definition
+from klantreis.model.definition import DefinitionError, builtin_definitions, load_definition
 from klantreis.present.api.deps import FromDate, ReadAccess, StoreDep, ToDate
 from klantreis.store.privacy import export_person
 
@@ -19,21 +21,53 @@ def _kr(request: Request, store: Any) -> Klantreis:
     return Klantreis.over(store, request.app.state.settings)
 
 
+def _named_definition(kr: Klantreis, definition: str | None) -> str | None:
+    """The definition a request names, if it is shipped or configured; else a 400.
+
+    A caller of the read API names a definition, never a file: the shipped ones, or the one
+    `[journey] definition` configures (by that setting's value or by the `name` in its file).
+    A path would let a read key open any file on the server and learn whether it exists.
+    """
+    shipped = builtin_definitions()
+    if definition is None or definition in shipped:
+        return definition
+    configured = configured_definition(kr)
+    names = {configured: configured}
+    if configured not in shipped:
+        with contextlib.suppress(DefinitionError):  # the map then names what is wrong
+            names[load_definition(configured).name] = configured
+    if definition in names:
+        return names[definition]
+    offered = sorted({*shipped, *(n for n in names if n != configured or n in shipped)})
+    raise HTTPException(
+        400,
+        f"unknown journey definition; name one of {', '.join(offered)} (a file is chosen by "
+        "the server's [journey] definition setting, not by the request)",
+    )
+
+
 @router.get("/map")
 def journey_map(
     request: Request,
     store: StoreDep,
     _who: ReadAccess,
-    definition: str | None = Query(None, description="six-phase, aida or a definition file"),
+    definition: str | None = Query(
+        None, max_length=200, description="six-phase, aida or the configured definition's name"
+    ),
     persona: str | None = None,
     start: FromDate = None,
     end: ToDate = None,
     language: str = Query("en", pattern="^(en|nl|da)$"),
 ) -> dict[str, Any]:
     """The journey map as JSON (the same structure as `klantreis map --json`)."""
+    kr = _kr(request, store)
     try:
-        result = _kr(request, store).journey_map(
-            definition, start=start, end=end, persona=persona, language=language
+        result = kr.journey_map(
+            _named_definition(kr, definition),
+            start=start,
+            end=end,
+            persona=persona,
+            language=language,
         )
     except (DefinitionError, FilterError) as exc:
         raise HTTPException(400, str(exc)) from None

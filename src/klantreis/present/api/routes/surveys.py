@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from klantreis.api import Klantreis
 from klantreis.collect.events import InvalidEvent
 from klantreis.measure.voice.surveys import (
+    COMMENT_MAX,
     SurveyError,
     SurveyLink,
     definitions,
@@ -25,6 +26,11 @@ from klantreis.measure.voice.surveys import (
     survey_text,
 )
 from klantreis.present.api.deps import ReadAccess, StoreDep, WriteKey
+from klantreis.present.api.limits import capped_body
+
+FORM_MAX_BYTES = 64 * 1024
+"""A score and a comment of at most COMMENT_MAX characters, percent-encoded (up to 12 bytes
+per character), fit; the form is public, so nothing larger is read."""
 
 router = APIRouter(tags=["surveys"])
 
@@ -101,16 +107,21 @@ async def survey_answer(token: str, request: Request, store: StoreDep) -> HTMLRe
     from klantreis.measure.voice.surveys import answer_survey
 
     link = _link(store, token)
-    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    body = await capped_body(request, FORM_MAX_BYTES)
+    if body is None:
+        error = survey_text("too_long", link.language)
+        return HTMLResponse(_page(link, error=error), status_code=413)
+    form = parse_qs(body.decode("utf-8", "replace"))
     score = (form.get("score") or [""])[0]
     comment = (form.get("comment") or [""])[0]
     try:
         answer_survey(store, token, score, comment)
     except SurveyError as exc:
         chosen = int(score) if score.strip().isdigit() else None
-        return HTMLResponse(
-            _page(link, error=str(exc), comment=comment, chosen=chosen), status_code=400
-        )
+        # The customer's comment is kept in the form when it was fine; a rejected one is
+        # never sent back (an error page that echoes input repeats whatever was posted).
+        kept = comment if exc.field != "comment" and len(comment) <= COMMENT_MAX else ""
+        return HTMLResponse(_page(link, error=str(exc), comment=kept, chosen=chosen), 400)
     return HTMLResponse(_page(link, thanks=True))
 
 

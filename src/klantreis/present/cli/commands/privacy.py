@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +16,7 @@ from klantreis.present.cli.options import (
     open_store,
     print_json,
 )
-from klantreis.store.privacy import erase_person, export_person
+from klantreis.store.privacy import erase_persons, export_person
 
 
 def register(app: typer.Typer) -> None:
@@ -45,22 +46,35 @@ def register(app: typer.Typer) -> None:
     @app.command("erase")
     @friendly_errors
     def erase_command(
-        person: Annotated[str, typer.Argument(help="Any id of the person (user, anonymous).")],
+        persons: Annotated[
+            list[str], typer.Argument(help="Any id of each person (user, anonymous).")
+        ],
         store: StoreOption = None,
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
-        """Remove a person from every table (quarantine included) and say how many rows went.
+        """Remove a person from every table (quarantine included) and from the file itself.
+
+        The rows are deleted, the person is taken out of lists that name them (persona
+        examples), a voice model trained on their reviews is dropped, and the store file is
+        rewritten so no deleted row stays readable in it (docs/privacy.md). Beside a running
+        `klantreis serve` it is carried out inside the server, whose collector waits for it.
+
+        Several persons in one call share one rewrite of the file.
 
         Example: klantreis erase user-42
         """
+        started = time.perf_counter()
         with open_store(store) as handle:
-            removed = erase_person(handle, person)
+            removed = erase_persons(handle, persons)
+        seconds = round(time.perf_counter() - started, 1)
         if as_json:
-            print_json({"person": person, "removed": removed})
+            print_json({"persons": persons, "removed": removed, "seconds": seconds})
             return
         total = sum(removed.values())
+        who = ", ".join(repr(p) for p in persons)
         if total == 0:
-            console.print(f"nothing stored about {person!r}")
+            console.print(f"nothing stored about {who}")
             return
         parts = ", ".join(f"{n} from {t}" for t, n in removed.items() if n)
-        console.print(f"erased {total} rows about {person!r}: {parts}")
+        console.print(f"erased {total} rows about {who}: {parts}")
+        console.print(f"the store file was rewritten without them ({seconds} s)")

@@ -4,6 +4,10 @@ The server owns the store file while it runs (DuckDB allows one writing process)
 `<store>.server.json` (its loopback address and an admin token, readable by its own user only),
 and every other `klantreis` command on the same store is carried out inside the server through
 that channel, with the same output and exit code (present/cli/forward.py).
+
+`X-Forwarded-For` names the client only when the request comes from a proxy listed in
+`[web] trusted_proxies` (or `FORWARDED_ALLOW_IPS`): trusted from anyone, it would let every
+request claim a new address and pass the per-address login limit.
 """
 
 from __future__ import annotations
@@ -33,14 +37,20 @@ def register(app: typer.Typer) -> None:
 
         Example: klantreis keys create --name shop && klantreis serve --port 8000
         """
+        import os
+
         import uvicorn
 
         from klantreis.config import load_settings
         from klantreis.present.api.app import create_app
         from klantreis.present.api.server import server_config
+        from klantreis.present.web.throttle import trusted_proxies
         from klantreis.store import Store
 
         settings = load_settings(store)
+        proxies = trusted_proxies(settings.sections.get("web", {})) or [
+            p for p in os.environ.get("FORWARDED_ALLOW_IPS", "").split(",") if p.strip()
+        ]
         # Open (and close) the store once up front so a locked or unreadable store is a clear
         # one-line error here rather than a traceback from inside the server's start-up.
         Store(settings.store).close()
@@ -57,7 +67,14 @@ def register(app: typer.Typer) -> None:
         # With the guards against slow and greedy clients (present/api/server.py).
         server = uvicorn.Server(
             server_config(
-                app, settings, host=host, port=port, access_log=access_log, log_level="info"
+                app,
+                settings,
+                host=host,
+                port=port,
+                access_log=access_log,
+                log_level="info",
+                proxy_headers=bool(proxies),
+                forwarded_allow_ips=",".join(proxies) or None,
             )
         )
         threading.Thread(target=_advertise_when_listening, args=(server, app), daemon=True).start()

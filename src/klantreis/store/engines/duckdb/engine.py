@@ -33,13 +33,18 @@ class DuckDBEngine(Engine):
         self._root = connection
         self._local = threading.local()
 
+    def reconnect(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """Run on a new connection from now on (the store rewrote its file, `Store.rewrite`);
+        every thread's cursor of the old one is closed with it and made anew on next use."""
+        self._root = connection
+
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
         """This thread's cursor of the shared connection."""
-        cursor = getattr(self._local, "cursor", None)
-        if cursor is None:
+        root, cursor = getattr(self._local, "cursor", (None, None))
+        if cursor is None or root is not self._root:
             cursor = self._root.cursor()
-            self._local.cursor = cursor
+            self._local.cursor = (self._root, cursor)
         return cursor
 
     def fetch(self, query: Query | str, /, **params: Any) -> pa.Table:
