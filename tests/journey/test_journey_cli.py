@@ -103,3 +103,22 @@ def test_missing_store_for_export_is_clear(tmp_path: Path):
     assert result.exit_code == 2, result.output
     assert "does not exist" in result.output
     assert not missing.exists()
+
+
+def test_map_speaks_the_language_asked_for(store_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from klantreis.present.cli.options import console
+
+    monkeypatch.setattr(console, "width", 200)  # a wide terminal: no cell folded
+    result = runner.invoke(app, ["map", "--store", str(store_path), "--lang", "nl"])
+    assert result.exit_code == 0, result.output
+    for word in ("Klantreiskaart", "Overweging", "Gebruik & service", "Productpagina", "fase"):
+        assert word in result.output, word
+    assert "Consideration" not in result.output and "product page" not in result.output
+    danish = runner.invoke(app, ["map", "--store", str(store_path), "--lang", "da"])
+    assert "Overvejelse" in danish.output and "Produktside" in danish.output
+
+
+def test_map_names_a_language_it_does_not_speak(store_path: Path):
+    result = runner.invoke(app, ["map", "--store", str(store_path), "--lang", "fr"])
+    assert result.exit_code == 2
+    assert "--lang" in result.output and "'fr' is not one of nl, en, da" in result.output

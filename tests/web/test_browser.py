@@ -250,7 +250,7 @@ def test_every_page_in_the_browser(server: Server, browser: Any, tmp_path: Path)
 
     w.page.goto(f"{server.url}/timeline")
     w.page.locator("a[href^='/timeline?person=']").first.click()
-    w.page.wait_for_selector("#timeline li")
+    w.page.wait_for_selector("#timeline .journey")  # a long history: collapsed journeys
     w.shot("07-timeline")
 
     w.page.goto(f"{server.url}/settings")

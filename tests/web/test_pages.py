@@ -82,7 +82,7 @@ def test_timeline_shows_every_channel_in_order_with_escaped_text(user: TestClien
     items = re.findall(r'<span class="what">([^<]+)</span>', html)
     assert items[0] == "Products Searched" and "Order Delivered" in items
     assert items.index("Order Completed") < items.index("Order Delivered")
-    assert "late: promised 2026-03-04" in html
+    assert "late: promised Mar 4, 2026" in html
     for raw in (XSS_SCRIPT, XSS_IMG, XSS_LINK):
         assert raw not in html
     assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;Slow delivery" in html
@@ -181,9 +181,11 @@ def test_timeline_and_read_api_show_a_promise_clearly_exceeded(user: TestClient)
     settled(user, "/expectations")  # judges the expectations: cases, breaches, delights
     html = user.get("/timeline?person=dora").text
     assert re.search(
-        r'<li class="delight">.*?<span class="what">delivery_promise_kept</span>', html, re.S
+        r'<li class="delight">.*?<span class="what">Delivered by the promised date</span>',
+        html,
+        re.S,
     )
-    assert "delivery_promise_kept" in user.get("/timeline?person=dora&focus=true").text
+    assert "Delivered by the promised date" in user.get("/timeline?person=dora&focus=true").text
     delights = user.get("/api/delights", params={"person_id": "dora"}).json()["delights"]
     assert [(d["expectation_id"], d["order_id"]) for d in delights] == [
         ("delivery_promise_kept", "d1")
@@ -200,15 +202,45 @@ def test_scorecard_shows_the_delight_rate_next_to_the_breach_rate(user: TestClie
     rows = {r.split('href="/expectations/')[1].split('"')[0]: r for r in table.split("<tr")[2:]}
     delivery = rows["delivery_promise_kept"]
     # bram's parcel came 12 hours early: on time, not a day early; anna's was late.
-    assert re.search(r'<td class="delight">0\.0%<br>.*early by 1d', delivery, re.S)
+    assert re.search(r'<td class="delight">0\.0%<br>.*1 day early', delivery, re.S)
     assert "No delight margin for this expectation" in rows["order_arrives"]
 
 
 def test_settings_list_the_delight_margins(user: TestClient) -> None:
     html = user.get("/settings").text
-    assert "by promised_delivery_date, delight 1 d early" in html
-    assert "within 1 d, delight within 1 h" in html
-    assert "p75 lcp ≤ 2500 ms, delight ≤ 1000 ms" in html
+    assert "by promised_delivery_date, delight 1 day early" in html
+    assert "within 1 day, delight within 1 hour" in html
+    assert "p75 lcp ≤ 2,500 ms, delight ≤ 1,000 ms" in html
+
+
+def test_a_long_timeline_is_grouped_by_journey_and_session_and_opens_collapsed(
+    user: TestClient,
+) -> None:
+    events: list[tuple[object, ...]] = []
+    for n, day in enumerate(("2026-03-10", "2026-04-10", "2026-05-10")):
+        promised = {"order_id": f"e{n}", "promised_delivery_date": f"{day[:8]}12"}
+        for session in range(3):  # three visits, hours apart, before each order
+            for minute in range(8):
+                events.append(("Product Viewed", f"{day}T{9 + 3 * session:02d}:{minute:02d}"))
+        events.append(("Order Completed", f"{day}T16:00", {"properties": promised}))
+        delivered = f"{day[:8]}{14 if n == 1 else 11}T10:00"  # the second order comes late
+        events.append(
+            ("Order Delivered", delivered, {"channel": "carrier", "properties": promised})
+        )
+    user.app.state.store.append(story({"emma": events}))
+    settled(user, "/expectations")  # judges the expectations: breaches, delights
+    html = user.get("/timeline?person=emma").text
+    journeys = re.findall(r'<section class="journey[^"]*" id="journey-\d+">', html)
+    assert len(journeys) == 3
+    assert " open>" not in html and '<details class="session">' in html  # all collapsed
+    # per journey: three visits, the order an hour later, the delivery days later
+    assert html.count('<details class="session">') == 3 * 5
+    assert "order e1" in html and "Consideration → Purchase" in html
+    # The late order's journey is marked, its breach listed outside the collapsed events.
+    second = html[html.index('id="journey-2"') : html.index('id="journey-3"')]
+    assert "has-breach" in html[html.index('id="journey-2"') - 40 : html.index('id="journey-2"')]
+    moments = second[second.index('<ul class="moments">') :]
+    assert "Delivered by the promised date" in moments and 'class="breach"' in moments
 
 
 def test_voice_quotes_are_labelled_like_their_sentiment(user: TestClient) -> None:

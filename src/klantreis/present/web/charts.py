@@ -27,7 +27,7 @@ def funnel(rows: list[dict[str, Any]], steps: list[str], lang: Lang) -> dict[str
     categories, values = [], []
     for index, row in enumerate(rows):
         label = _pick(row, "name", "event", "step")
-        categories.append(str(label if label is not None else steps[index]))
+        categories.append(lang.term("event", label if label is not None else steps[index]))
         values.append(_pick(row, "persons", "count", "users", "entered") or 0)
     return {
         "kind": "bar",
@@ -62,16 +62,26 @@ def phase_sankey(rows: list[dict[str, Any]], lang: Lang) -> dict[str, Any] | Non
     return {"kind": "sankey", "nodes": [{"name": n} for n in names if n in used], "links": links}
 
 
-def path_sankey(paths: Any, limit: int = 60) -> dict[str, Any] | None:
+def _step_name(lang: Lang | None) -> Any:
+    """A path step (a touchpoint, or the event of one that has none) in the reader's words."""
+    from klantreis.present.web.terms import known
+
+    if lang is None:
+        return str
+    return lambda key: lang.term("touchpoint" if known("touchpoint", key) else "event", key)
+
+
+def path_sankey(paths: Any, lang: Lang | None = None, limit: int = 60) -> dict[str, Any] | None:
     """The first steps of sessions by touchpoint: node `2. search` is step 2 being search."""
     edges = getattr(paths, "edges", None)
     if edges is None:
         return None
     rows = sorted(edges.to_pylist(), key=lambda r: -(r.get("persons") or 0))[:limit]
+    name = _step_name(lang)
     links = [
         {
-            "source": f"{r['source_step']}. {r['source']}",
-            "target": f"{r['source_step'] + 1}. {r['target']}",
+            "source": f"{r['source_step']}. {name(r['source'])}",
+            "target": f"{r['source_step'] + 1}. {name(r['target'])}",
             "value": r["persons"],
         }
         for r in rows
@@ -97,7 +107,7 @@ def expectation_trends(scorecard: Any, lang: Lang) -> dict[str, Any] | None:
         by_period = {str(p["period"])[:7]: p.get("breach_rate") for p in item["trend"]["points"]}
         series.append(
             {
-                "name": str(item.get("title") or item.get("id")),
+                "name": lang.term("expectation", item.get("id")) or str(item.get("title")),
                 "data": [
                     None if by_period.get(x) is None else round(100 * float(by_period[x]), 2)
                     for x in periods
@@ -120,7 +130,10 @@ def topics(rows: list[dict[str, Any]], lang: Lang) -> dict[str, Any] | None:
         return None
     return {
         "kind": "bar",
-        "categories": [f"{r.get('topic')} · {r.get('phase')}" for r in rows],
+        "categories": [
+            f"{lang.term('topic', r.get('topic'))} · {lang.term('phase', r.get('phase'))}"
+            for r in rows
+        ],
         "x_max": 100,
         "series": [
             {

@@ -14,9 +14,10 @@ from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 
-from klantreis.present.web import auth, i18n, security
+from klantreis.present.web import auth, i18n, security, terms
 from klantreis.store import Store
 
 SESSION_COOKIE = "kr_session"
@@ -51,6 +52,45 @@ def cell(value: Any) -> str:
 
 
 templates.globals["cell"] = cell
+
+
+def _code(ctx: Context) -> str:
+    lang = ctx.get("t")
+    return lang.code if isinstance(lang, i18n.Lang) else i18n.DEFAULT_LOCALE
+
+
+@pass_context
+def _term(ctx: Context, key: Any, kind: str, default: str | None = None) -> str:
+    """`{{ e.event|term('event') }}`: a vocabulary word in the page's language (`default`,
+    e.g. a custom rule's own title, when the catalogue does not know `key`)."""
+    if default is not None and not terms.known(kind, key):
+        return default
+    return terms.term(kind, key, _code(ctx))
+
+
+@pass_context
+def _reason(ctx: Context, text: str | None) -> str:
+    return terms.reason(text, _code(ctx))
+
+
+@pass_context
+def _margin(ctx: Context, text: str | None) -> str:
+    return terms.margin(text, _code(ctx))
+
+
+@pass_context
+def _detail(ctx: Context, text: Any) -> str:
+    return terms.detail(text, _code(ctx))
+
+
+@pass_context
+def _opportunity(ctx: Context, text: str | None) -> str:
+    return terms.opportunity(text, _code(ctx))
+
+
+templates.filters.update(
+    term=_term, reason=_reason, margin=_margin, opportunity=_opportunity, detail=_detail
+)
 
 _open_lock = threading.Lock()
 

@@ -65,6 +65,12 @@ class Lang:
         text = catalogue(self.code).get(message, message)
         return text.format(**values) if values else text
 
+    def term(self, kind: str, key: object) -> str:
+        """A vocabulary word (event, touchpoint, phase, topic, ...) in this language."""
+        from klantreis.present.web.terms import term
+
+        return term(kind, key, self.code)
+
     def num(self, value: float | int | None, digits: int = 0) -> str:
         if value is None:
             return "–"

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from klantreis.measure.journey_map import JourneyMap, Note, Opportunity, PainPoint
 from klantreis.model.definition import DefinitionError, load_definition
+from klantreis.present.web import terms
 from klantreis.present.web.i18n import Lang
 
 if TYPE_CHECKING:
@@ -259,7 +260,7 @@ def footer(view: MapView, lang: Lang) -> list[tuple[str, str]]:
         lines.append(("opp", lang.gettext(WHOLE_JOURNEY)))
         for o in view.opportunities:
             effect = "" if o.value is None else f" ({effect_text(lang, o)})"
-            lines.append(("opp", f"• {o.label}{effect}"))
+            lines.append(("opp", f"• {terms.opportunity(o.label, lang.code)}{effect}"))
     width = max(60, (LABEL_W + COL_W * max(1, len(view.phases))) // 6)
     return [(css, part) for css, line in lines for part in textwrap.wrap(line, width) or [""]]
 

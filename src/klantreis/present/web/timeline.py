@@ -2,7 +2,10 @@
 
 Reads `journey_events` (the model's stitched view; every channel of one person) and, when the
 expectations module has run, that person's rows in `breaches` and `delights` (the promises
-missed and those clearly exceeded).
+missed and those clearly exceeded). A loyal customer has hundreds of events, so the page
+groups them by journey (one purchase cycle, with its order) and, inside, by session; each
+journey says which phases it reached and what was breached or delighted, so a reader sees the
+story before opening any group.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ LIMIT 1
 """
 
 _EVENTS = """
-SELECT timestamp, event, channel, touchpoint, direct, phase,
+SELECT timestamp, event, channel, touchpoint, direct, phase, phase_index, session_id,
+       journey_id,
        properties ->> '$.order_id' AS order_id,
        properties ->> '$.ticket_id' AS ticket_id,
        properties ->> '$.promised_delivery_date' AS promised,
@@ -50,6 +54,10 @@ LIMIT 12
 """
 
 _PERSON = "SELECT * FROM persons WHERE person_id = :person"
+_JOURNEYS = """
+SELECT journey_id, journey_index, order_id, started_at, ended_at
+FROM journeys WHERE person_id = :person
+"""
 _BREACHES = "SELECT * FROM breaches WHERE person_id = :person"
 _DELIGHTS = "SELECT * FROM delights WHERE person_id = :person"
 
@@ -92,6 +100,74 @@ class Entry:
     breach: bool = False
     direct: bool | None = None
     delight: bool = False
+    session_id: str | None = None
+    journey_id: str | None = None
+    phase_index: int | None = None
+    expectation: bool = False
+    """`what` is an expectation id (a breach or delight), not an event name."""
+
+    @property
+    def alarming(self) -> bool:
+        return self.breach or bool(self.late)
+
+
+@dataclass
+class SessionGroup:
+    """One session's entries (a breach or delight judged outside any session has its own)."""
+
+    id: str | None
+    entries: list[Entry] = field(default_factory=list)
+
+    @property
+    def started(self) -> datetime | None:
+        return next((e.at for e in self.entries if e.at), None)
+
+    @property
+    def ended(self) -> datetime | None:
+        return next((e.at for e in reversed(self.entries) if e.at), None)
+
+    @property
+    def channels(self) -> list[str]:
+        return list(dict.fromkeys(e.channel for e in self.entries if e.channel))
+
+
+@dataclass
+class JourneyGroup:
+    """One purchase cycle of the person: its order, dates, phases reached, breaches, delights."""
+
+    id: str | None
+    index: int | None = None
+    order_id: str | None = None
+    started: datetime | None = None
+    ended: datetime | None = None
+    sessions: list[SessionGroup] = field(default_factory=list)
+
+    @property
+    def entries(self) -> list[Entry]:
+        return [e for s in self.sessions for e in s.entries]
+
+    @property
+    def events(self) -> int:
+        return sum(1 for e in self.entries if not e.expectation)
+
+    @property
+    def phases(self) -> list[str]:
+        """Phases reached, in journey order."""
+        seen = {e.phase: e.phase_index for e in self.entries if e.phase and not e.expectation}
+        return sorted(seen, key=lambda p: (seen[p] is None, seen[p] or 0))
+
+    @property
+    def breaches(self) -> list[Entry]:
+        return [e for e in self.entries if e.breach]
+
+    @property
+    def delights(self) -> list[Entry]:
+        return [e for e in self.entries if e.delight]
+
+    @property
+    def moments(self) -> list[Entry]:
+        """Breaches and delights, in time order."""
+        return [e for e in self.entries if e.breach or e.delight]
 
 
 def find_person(store: Store, query: str) -> str | None:
@@ -116,6 +192,14 @@ def _day(value: Any) -> date | None:
         return None
 
 
+def _number(value: Any) -> Any:
+    """A property sent as text ("21.77") as a number, so the page writes it the reader's way."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
+
+
 def timeline(store: Store, person_id: str) -> tuple[dict[str, Any], list[Entry]]:
     person = store.engine.rows(Query(_PERSON, person=person_id))
     entries: list[Entry] = []
@@ -124,6 +208,8 @@ def timeline(store: Store, person_id: str) -> tuple[dict[str, Any], list[Entry]]
         promised = _day(row["promised"]) if row["promised"] else None
         if row["event"] == "Order Delivered" and promised and row["timestamp"]:
             late = row["timestamp"].date() > promised
+        if promised:
+            row["promised"] = promised
         detail = {
             k: row[k]
             for k in (
@@ -139,6 +225,9 @@ def timeline(store: Store, person_id: str) -> tuple[dict[str, Any], list[Entry]]
             )
             if row[k]
         }
+        for k in ("rating", "score", "total"):
+            if k in detail:
+                detail[k] = _number(detail[k])
         entries.append(
             Entry(
                 row["timestamp"],
@@ -150,6 +239,9 @@ def timeline(store: Store, person_id: str) -> tuple[dict[str, Any], list[Entry]]
                 row["text"],
                 late,
                 direct=row["direct"],
+                session_id=row["session_id"],
+                journey_id=row["journey_id"],
+                phase_index=row["phase_index"],
             )
         )
     for table, query, kind in (
@@ -188,7 +280,55 @@ def timeline(store: Store, person_id: str) -> tuple[dict[str, Any], list[Entry]]
                     detail=detail,
                     breach=kind == "breach",
                     delight=kind == "delight",
+                    journey_id=row.get("journey_id"),
+                    expectation=True,
                 )
             )
     entries.sort(key=lambda e: (e.at is None, e.at or datetime.min))
     return (person[0] if person else {}), entries
+
+
+def group(store: Store, person_id: str, entries: list[Entry]) -> list[JourneyGroup]:
+    """Entries by journey (in time order) and, inside, by session; a breach or delight goes
+    to the session it happened in, or stands alone between them."""
+    known: dict[str | None, JourneyGroup] = {}
+    if store.engine.has_table("journeys"):
+        for row in store.engine.rows(Query(_JOURNEYS, person=person_id)):
+            known[row["journey_id"]] = JourneyGroup(
+                row["journey_id"],
+                row["journey_index"],
+                row["order_id"],
+                row["started_at"],
+                row["ended_at"],
+            )
+    journeys: dict[str | None, JourneyGroup] = {}
+    for entry in entries:
+        journey = journeys.get(entry.journey_id)
+        if journey is None:
+            journey = known.get(entry.journey_id) or JourneyGroup(entry.journey_id)
+            journeys[entry.journey_id] = journey
+        session = journey.sessions[-1] if journey.sessions else None
+        if entry.expectation:
+            if session is None or not _within(session, entry.at):
+                session = SessionGroup(None)
+                journey.sessions.append(session)
+        elif session is None or session.id != entry.session_id:
+            session = SessionGroup(entry.session_id)
+            journey.sessions.append(session)
+        session.entries.append(entry)
+    for journey in journeys.values():
+        journey.started = journey.started or journey.sessions[0].started
+        journey.ended = journey.ended or journey.sessions[-1].ended
+    return sorted(journeys.values(), key=lambda j: (j.started is None, j.started or datetime.min))
+
+
+def _within(session: SessionGroup, at: datetime | None) -> bool:
+    """A judged expectation stays with the session it was judged in (the same minute range)."""
+    if session.id is None:
+        return True
+    return (
+        at is not None
+        and session.started is not None
+        and session.ended is not None
+        and (session.started <= at <= session.ended)
+    )

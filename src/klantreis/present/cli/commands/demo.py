@@ -14,7 +14,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 import klantreis
 from klantreis.measure.registry import get_analysis
 from klantreis.model import ensure_built
-from klantreis.present.cli.commands.journey import journey_map_sentences, journey_map_table
+from klantreis.present.cli.commands.journey import (
+    LangOption,
+    journey_map_sentences,
+    journey_map_table,
+)
 from klantreis.present.cli.options import StoreOption, console, friendly_errors
 from klantreis.present.export.journey_map_html import write
 
@@ -45,10 +49,11 @@ def register(app: typer.Typer) -> None:
         no_browser: Annotated[
             bool, typer.Option("--no-browser", help="Do not open the map in a browser.")
         ] = False,
+        lang: LangOption = "en",
     ) -> None:
         """Simulate a webshop, store its events, build journeys and draw the journey map.
 
-        Example: klantreis demo --no-browser --out demo
+        Example: klantreis demo --no-browser --lang nl --out demo
         """
         from klantreis.collect.simulator import SimulatorConfig, simulate
 
@@ -74,10 +79,10 @@ def register(app: typer.Typer) -> None:
             for name, label in FOLLOW_UPS:
                 _follow_up(kr, progress, name, label)
             task = progress.add_task("drawing the journey map", total=1)
-            journey_map = kr.journey_map()
+            journey_map = kr.journey_map(language=lang)
             path = write(journey_map, out / "journey-map.html")
             progress.update(task, completed=1)
-        console.print(journey_map_table(journey_map))
+        console.print(journey_map_table(journey_map, lang))
         for line in journey_map_sentences(journey_map):
             console.print(line, markup=False, highlight=False)
         console.print(

@@ -25,6 +25,7 @@ from klantreis.present.cli.options import (
     print_json,
 )
 from klantreis.present.export.journey_map_html import write
+from klantreis.present.web.i18n import LOCALES, Lang
 
 DefinitionOption = Annotated[
     str | None,
@@ -32,6 +33,22 @@ DefinitionOption = Annotated[
         "--definition",
         help="Journey definition: six-phase (default), aida, or a YAML file.",
         show_default=False,
+    ),
+]
+
+
+def _check_lang(value: str) -> str:
+    if value not in LOCALES:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(LOCALES)}")
+    return value
+
+
+LangOption = Annotated[
+    str,
+    typer.Option(
+        "--lang",
+        help=f"Language of phases, touchpoints and headings ({'/'.join(LOCALES)}).",
+        callback=_check_lang,
     ),
 ]
 
@@ -53,32 +70,36 @@ def percent(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.1f} %"
 
 
-def journey_map_table(journey_map: JourneyMap) -> Table:
-    """The map as a terminal table; narrow terminals get the essential columns only."""
+def journey_map_table(journey_map: JourneyMap, lang: str = "en") -> Table:
+    """The map as a terminal table; narrow terminals get the essential columns only.
+
+    Phase labels come localised from the analysis (`language=`); touchpoints, channels and
+    headings are put in `lang` here."""
+    t = Lang(lang)
     wide = console.width >= 120
-    table = Table(title=f"Customer journey map — {journey_map.definition_label}")
+    table = Table(title=f"{t.gettext('Customer journey map')} — {journey_map.definition_label}")
     columns = ["phase", "persons", "→ next", "median time", "top touchpoint"]
     if wide:
         columns += ["channels"]
     columns += ["emotion", "pains"]
     for column in columns:
-        table.add_column(column, overflow="fold", no_wrap=column == "phase")
+        table.add_column(t.gettext(column), overflow="fold", no_wrap=column == "phase")
     for p in journey_map.phases:
         emotion = (p.emotion or {}).get("value")
         row = [
             p.label,
-            f"{p.persons:,}",
-            percent(p.conversion_to_next),
-            duration(p.median_time_seconds),
+            t.num(p.persons),
+            "–" if p.conversion_to_next is None else t.pct(p.conversion_to_next, 1),
+            t.duration(p.median_time_seconds),
             (", " if wide else "\n").join(
-                t["touchpoint"] for t in p.touchpoints[: 3 if wide else 1]
+                t.term("touchpoint", tp["touchpoint"]) for tp in p.touchpoints[: 3 if wide else 1]
             )
             or "–",
         ]
         if wide:
-            row.append(", ".join(c["channel"] for c in p.channels[:3]) or "–")
+            row.append(", ".join(t.term("channel", c["channel"]) for c in p.channels[:3]) or "–")
         row += [
-            "–" if emotion is None else f"{emotion:+.2f}",
+            "–" if emotion is None else t.signed(emotion),
             str(len(p.pain_points)) if p.pain_points else "–",
         ]
         table.add_row(*row)
@@ -123,20 +144,23 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--open/--no-open", help="Open the HTML file.")
         ] = False,
         as_json: JsonOption = False,
+        lang: LangOption = "en",
     ) -> None:
         """Show the customer journey map: per phase, volume, conversion, time, touchpoints.
 
-        Example: klantreis map --definition aida --out map.html
+        Example: klantreis map --definition aida --lang nl --out map.html
         """
         with open_klantreis(store) as kr:
             try:
-                journey_map = kr.journey_map(definition, start=start, end=end, persona=persona)
+                journey_map = kr.journey_map(
+                    definition, start=start, end=end, persona=persona, language=lang
+                )
             except DefinitionError as exc:
                 raise CliError(str(exc), 2) from None
         if as_json:
             print_json(journey_map.to_dict())
         else:
-            console.print(journey_map_table(journey_map))
+            console.print(journey_map_table(journey_map, lang))
             for line in journey_map_sentences(journey_map):
                 console.print(line, markup=False, highlight=False)
         if out is not None:

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
-from klantreis.model.definition import builtin_definitions
+from klantreis.model.definition import builtin_definitions, load_definition
 from klantreis.present.web import export, security
 from klantreis.present.web.board import PERIODS, Board
 from klantreis.present.web.cache import Lookup, ResultCache
@@ -112,7 +112,8 @@ def _periods(lang: Lang) -> list[tuple[str, str]]:
 def _title(params: dict[str, Any], lang: Lang) -> str:
     period = dict(_periods(lang))[params["period"]]
     who = params["persona"] or lang.gettext("All customers")
-    return f"{who} · {period} · {params['definition']}"
+    label = load_definition(params["definition"]).label.get(lang.code) or params["definition"]
+    return f"{who} · {period} · {label}"
 
 
 def _page(request: Request, who: Viewer, params: dict[str, Any], **extra: Any) -> Response:
@@ -132,7 +133,9 @@ def _page(request: Request, who: Viewer, params: dict[str, Any], **extra: Any) -
         found=found,
         personas=personas(board),
         periods=_periods(who.lang),
-        definitions=[(d, d) for d in builtin_definitions()],
+        definitions=[
+            (d, load_definition(d).label.get(who.lang.code) or d) for d in builtin_definitions()
+        ],
         persona_note=who.lang.gettext(
             "No personas yet: they appear here once `klantreis personas` has run."
         ),

@@ -179,7 +179,7 @@ def funnels_page(
         if flow.ok:
             sankey = charts.phase_sankey(flow.rows, who.lang)
         if paths.ok:
-            path_sankey = charts.path_sankey(paths.value)
+            path_sankey = charts.path_sankey(paths.value, who.lang)
     return _show(
         request,
         who,

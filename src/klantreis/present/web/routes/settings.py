@@ -12,8 +12,10 @@ from klantreis.collect.keys import ApiKeyError, create_key, list_keys, revoke_ke
 from klantreis.model.build import configured_definition
 from klantreis.model.definition import load_definition
 from klantreis.present.api.routine import job_rows
+from klantreis.present.web import terms
 from klantreis.present.web.board import Board
 from klantreis.present.web.context import checked_form, get_store, render, viewer
+from klantreis.present.web.i18n import Lang
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,11 +30,11 @@ JOB_NAMES = {
 """The routine's jobs as the Settings page names them (translated in the catalogues)."""
 
 
-def _context(request: Request) -> dict[str, Any]:
+def _context(request: Request, lang: Lang) -> dict[str, Any]:
     store = get_store(request)
     board = Board(request.app.state.settings, store)
     definition = load_definition(configured_definition(board.kr))
-    thresholds, threshold_error = expectation_thresholds(request)
+    thresholds, threshold_error = expectation_thresholds(request, lang)
     return {
         "jobs": job_rows(board.kr),
         "job_names": JOB_NAMES,
@@ -43,41 +45,48 @@ def _context(request: Request) -> dict[str, Any]:
     }
 
 
-def _threshold(rule: dict[str, Any]) -> str:
+RULE_KINDS = ("deadline", "absence", "rate", "repeat", "percentile", "consent")
+"""The kinds of expectation rule; the page names them in the reader's language."""
+
+
+def _threshold(rule: dict[str, Any], lang: Lang) -> str:
     """The rule's measurable limit in words a shop owner reads (durations as 1 day, 5 min)."""
+    _ = lang.gettext
     parts = []
     if rule.get("within") is not None:
-        parts.append(f"within {_duration(rule['within'])}")
+        parts.append(_("within {duration}", duration=_duration(rule["within"], lang)))
     if rule.get("due"):
-        parts.append(f"by {rule['due']}")
+        parts.append(_("by {property}", property=rule["due"]))
     if rule.get("grace"):
-        parts.append(f"+ {_duration(rule['grace'])} grace")
+        parts.append(_("+ {duration} grace", duration=_duration(rule["grace"], lang)))
     if rule.get("limit") is not None:
         parts.append(
             f"p{rule.get('percentile', 50):g} {rule.get('property')} ≤ "
-            f"{rule['limit']:g} {rule.get('unit') or ''}".strip()
+            f"{lang.num(rule['limit'])} {rule.get('unit') or ''}".strip()
         )
     if rule.get("window") is not None:
-        parts.append(f"not again within {_duration(rule['window'])}")
+        parts.append(_("not again within {duration}", duration=_duration(rule["window"], lang)))
     delight = rule.get("delight") or {}
     if delight.get("within") is not None:
-        parts.append(f"delight within {_duration(delight['within'])}")
+        parts.append(_("delight within {duration}", duration=_duration(delight["within"], lang)))
     if delight.get("early_by") is not None:
-        parts.append(f"delight {_duration(delight['early_by'])} early")
+        parts.append(_("delight {duration} early", duration=_duration(delight["early_by"], lang)))
     if delight.get("at_most") is not None:
-        parts.append(f"delight ≤ {delight['at_most']:g} {rule.get('unit') or ''}".strip())
-    return ", ".join(parts) or rule.get("kind", "")
+        limit = f"{lang.num(delight['at_most'])} {rule.get('unit') or ''}".strip()
+        parts.append(_("delight ≤ {limit}", limit=limit))
+    return ", ".join(parts) or _(rule.get("kind", ""))
 
 
-def _duration(value: timedelta) -> str:
+def _duration(value: timedelta, lang: Lang) -> str:
+    """Exact, in the largest whole unit (`1 day`, `5 minutes`), as the rule was written."""
     seconds = int(value.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size and seconds % size == 0:
-            return f"{seconds // size} {unit}"
-    return f"{seconds} s"
+            return terms.duration(f"{seconds // size}{unit}", lang.code)
+    return terms.duration(f"{seconds}s", lang.code)
 
 
-def expectation_thresholds(request: Request) -> tuple[list[dict[str, Any]], str | None]:
+def expectation_thresholds(request: Request, lang: Lang) -> tuple[list[dict[str, Any]], str | None]:
     """The active expectation rules (defaults, the shop's files, klantreis.toml)."""
     try:
         from klantreis.measure.expectations.ruleset import ExpectationSettings, active_rules
@@ -88,14 +97,14 @@ def expectation_thresholds(request: Request) -> tuple[list[dict[str, Any]], str 
     except ValueError as exc:
         return [], str(exc)
     return [
-        {**rule.model_dump(), "threshold": _threshold(rule.model_dump())} for rule in rules
+        {**rule.model_dump(), "threshold": _threshold(rule.model_dump(), lang)} for rule in rules
     ], None
 
 
 @router.get("/settings", response_class=HTMLResponse)
 def settings_page(request: Request) -> Response:
     who = viewer(request)
-    return render(request, who, "settings.html", **_context(request))
+    return render(request, who, "settings.html", **_context(request, who.lang))
 
 
 @router.get("/settings/keys")
@@ -113,13 +122,18 @@ async def create_key_form(request: Request) -> Response:
         record, secret = create_key(get_store(request), form.get("name", ""), kind)
     except ApiKeyError as exc:
         return render(
-            request, who, "settings.html", status=400, error=str(exc), **_context(request)
+            request, who, "settings.html", status=400, error=str(exc), **_context(request, who.lang)
         )
     keyring = getattr(request.app.state, "keyring", None)
     if keyring is not None:
         keyring.reload()
     return render(
-        request, who, "settings.html", new_key=secret, new_key_name=record.name, **_context(request)
+        request,
+        who,
+        "settings.html",
+        new_key=secret,
+        new_key_name=record.name,
+        **_context(request, who.lang),
     )
 
 
@@ -131,7 +145,7 @@ async def revoke_key_form(request: Request) -> Response:
         revoke_key(get_store(request), form.get("key_id", ""))
     except ApiKeyError as exc:
         return render(
-            request, who, "settings.html", status=400, error=str(exc), **_context(request)
+            request, who, "settings.html", status=400, error=str(exc), **_context(request, who.lang)
         )
     keyring = getattr(request.app.state, "keyring", None)
     if keyring is not None:

@@ -8,7 +8,16 @@ from fastapi.responses import HTMLResponse, Response
 from klantreis.model import ensure_built
 from klantreis.present.web.board import Board
 from klantreis.present.web.context import get_store, render, viewer
-from klantreis.present.web.timeline import KEY_MOMENTS, busy_persons, find_person, timeline
+from klantreis.present.web.timeline import (
+    KEY_MOMENTS,
+    busy_persons,
+    find_person,
+    group,
+    timeline,
+)
+
+OPEN_UP_TO = 40
+"""A timeline this short is shown opened; a longer one collapsed to its journeys."""
 
 router = APIRouter(include_in_schema=False)
 
@@ -25,6 +34,7 @@ def timeline_page(request: Request, person: str = "", focus: bool = False) -> Re
     touchpoints = sum(1 for e in entries if not (e.breach or e.delight))
     if focus:
         entries = [e for e in entries if e.breach or e.delight or e.what in KEY_MOMENTS]
+    journeys = group(store, person_id, entries) if person_id else []
     return render(
         request,
         who,
@@ -33,6 +43,8 @@ def timeline_page(request: Request, person: str = "", focus: bool = False) -> Re
         person_id=person_id,
         profile=profile,
         entries=entries,
+        journeys=journeys,
+        opened=len(entries) <= OPEN_UP_TO,
         suggestions=busy_persons(store),
         focus=focus,
         touchpoints=touchpoints,
