@@ -47,7 +47,7 @@ def baseline(path: str) -> int:
 
 
 def paths_after_search(path: str) -> int:
-    return run_paths(_engine(path), start="Products Searched", steps=4).paths.num_rows
+    return run_paths(_engine(path), start_event="Products Searched", steps=4).paths.num_rows
 
 
 def paths_before_order(path: str) -> int:

@@ -10,13 +10,34 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from klantreis.errors import KlantreisError
 
 DEFAULT_STORE = "klantreis.duckdb"
 
 
-class ConfigError(ValueError):
+class ConfigError(KlantreisError):
     """klantreis.toml is unreadable or names an unknown setting value."""
+
+
+class SectionSettings(BaseModel):
+    """A typed section of klantreis.toml: unknown keys refused, values checked and converted.
+
+    Each section is one model, declared by the module that owns it (`[smtp]` in
+    `act/notify/smtp.py`, `[at_risk]` in `measure/expectations/at_risk.py`, ...) and read with
+    `settings.section(Model)`; a bad value is a `ConfigError` naming `[section] key`.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    SECTION: ClassVar[str]
+    ERROR: ClassVar[type[ConfigError]] = ConfigError
+    """Raised for a bad value; a section may name its own subclass of ConfigError."""
+
+
+S = TypeVar("S", bound=SectionSettings)
 
 
 @dataclass(frozen=True)
@@ -26,6 +47,49 @@ class Settings:
     engine_options: dict[str, Any] = field(default_factory=dict)
     sections: dict[str, Any] = field(default_factory=dict)
     """Every section of klantreis.toml, for modules with settings of their own (alerts, smtp)."""
+
+    def section(self, model: type[S]) -> S:
+        """The `[model.SECTION]` section, typed; defaults when klantreis.toml has none."""
+        return parse_section(model, self.sections.get(model.SECTION))
+
+    def has_section(self, name: str) -> bool:
+        return bool(self.sections.get(name))
+
+
+def parse_section(model: type[S], raw: Any) -> S:
+    """`raw` (a section's table) as `model`; `ConfigError` naming the first bad key."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            "expected a table of settings",
+            field=model.SECTION,
+            label=f"{config_path()} [{model.SECTION}]",
+        )
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = ".".join(str(part) for part in error["loc"]) or model.SECTION
+        where = f"{config_path()} [{model.SECTION}]"
+        if error["type"] == "extra_forbidden":
+            known = ", ".join(model.model_fields) or "none"
+            raise model.ERROR(
+                f"unknown setting {key!r} (known: {known})",
+                field=f"{model.SECTION}.{key}",
+                label=where,
+            ) from None
+        reason = explain(model, error)
+        raise model.ERROR(reason, field=f"{model.SECTION}.{key}", label=f"{where} {key}") from None
+
+
+def explain(model: type[BaseModel], error: Any) -> str:
+    """A pydantic error in words: the field's description (what it wants) and the value given,
+    else pydantic's own message without its `Value error, ` prefix."""
+    described = model.model_fields.get(str(error["loc"][0])) if error["loc"] else None
+    if described is not None and described.description and error["type"] != "value_error":
+        return f"{described.description}, not {error['input']!r}"
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 def config_path() -> Path:
@@ -49,6 +113,12 @@ def load_settings(store: str | os.PathLike[str] | None = None) -> Settings:
     engine_section = dict(data.get("engine", {}))
     path = store or os.environ.get("KLANTREIS_STORE") or store_section.get("path") or DEFAULT_STORE
     engine = str(os.environ.get("KLANTREIS_ENGINE") or engine_section.pop("name", "duckdb"))
-    if engine not in {"duckdb", "spark"}:
-        raise ConfigError(f"{config_path()}: [engine] name = {engine!r}; use 'duckdb' or 'spark'")
+    from klantreis.store.engines import engines  # the registry; light, no engine client
+
+    if engine not in engines():
+        raise ConfigError(
+            f"[engine] name = {engine!r}; use one of {', '.join(engines())}",
+            field="engine.name",
+            label=str(config_path()),
+        )
     return Settings(Path(path), engine, engine_section, data)

@@ -61,6 +61,7 @@ def test_create_list_revoke(tmp_path: Path) -> None:
     ],
 )
 def test_errors_are_one_line(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    Store(tmp_path / "keys.duckdb").close()
     result = run(*args, env={"KLANTREIS_STORE": str(tmp_path / "keys.duckdb")})
     assert result.exit_code == 2
     assert message in result.stderr

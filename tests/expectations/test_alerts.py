@@ -15,7 +15,7 @@ from servers import free_port
 from stories import story
 from typer.testing import CliRunner
 
-from klantreis.measure.expectations.alerts import AlertError, check_alerts
+from klantreis.act.alerts import AlertError, check_alerts
 from klantreis.present.cli.app import app
 
 

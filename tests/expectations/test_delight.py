@@ -185,7 +185,7 @@ def test_a_delight_margin_changes_no_met_or_breached_verdict(kr):
 
 
 def test_delights_are_stored_per_person_journey_phase_and_erasable(kr):
-    from klantreis.store.privacy import erase_person
+    from klantreis.privacy import erase_person
 
     kr.store.append(story(deliveries()))
     ensure_cases(kr)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer.main
 
-from klantreis.measure.expectations import alerts, at_risk, ruleset
+from klantreis.act import alerts
+from klantreis.measure.expectations import at_risk, ruleset
 from klantreis.measure.expectations.ruleset import default_rules
 from klantreis.present.api.routes.expectations import router
 from klantreis.present.cli.app import app
@@ -19,7 +20,7 @@ def test_every_default_rule_is_documented():
 
 
 def test_every_setting_is_documented():
-    names = set(ruleset._KNOWN) | set(at_risk.AtRiskSettings.__dataclass_fields__)
+    names = set(ruleset._KNOWN) | set(at_risk.AtRiskSettings.model_fields)
     names |= alerts._FIELDS - {"name"}
     assert sorted(n for n in names if f"{n} =" not in DOC) == []
 

@@ -313,7 +313,7 @@ def test_every_default_rule_generates_spark_sql():
 
 
 def test_erasing_a_person_removes_their_breaches_and_cases(kr):
-    from klantreis.store.privacy import erase_person, export_person
+    from klantreis.privacy import erase_person, export_person
 
     kr.store.append(
         story(

@@ -97,9 +97,12 @@ def test_export_then_erase(store_path: Path):
 
 
 def test_missing_store_for_export_is_clear(tmp_path: Path):
-    result = runner.invoke(app, ["stats", "--store", str(tmp_path / "none" / "x.duckdb")])
-    # a new store is simply empty; stats says so without failing
-    assert result.exit_code == 0, result.output
+    missing = tmp_path / "none" / "x.duckdb"
+    result = runner.invoke(app, ["stats", "--store", str(missing)])
+    # a mistyped --store is an error, not a new empty store with all-zero figures
+    assert result.exit_code == 2, result.output
+    assert "does not exist" in result.output
+    assert not missing.exists()
 
 
 def test_map_speaks_the_language_asked_for(store_path: Path, monkeypatch: pytest.MonkeyPatch):

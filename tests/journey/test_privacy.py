@@ -13,7 +13,7 @@ import pytest
 from stories import story
 
 import klantreis
-from klantreis.store.privacy import erase_person, export_person
+from klantreis.privacy import erase_person, export_person
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from servers import Server, cli
 
 import klantreis
 from klantreis.collect.simulator import SimulatorConfig, simulate
-from klantreis.store.privacy import export_person
+from klantreis.privacy import export_person
 from live.load import Load
 
 pytestmark = pytest.mark.slow

@@ -51,7 +51,9 @@ def test_funnel_command_json(store_file: Path):
 
 
 def test_paths_and_retention_commands(store_file: Path):
-    paths = run("paths", "--start", "Product Viewed", "--by", "event", "--store", str(store_file))
+    paths = run(
+        "paths", "--from-event", "Product Viewed", "--by", "event", "--store", str(store_file)
+    )
     assert paths["persons"] == 3
     assert paths["paths"][0]["persons"] == 1
     retention = run("retention", "--store", str(store_file))
@@ -78,6 +80,7 @@ def test_same_funnel_on_spark_from_exported_parquet(store_file: Path, tmp_path: 
     pytest.importorskip("pyspark")
     exported = run("engine", "export-parquet", str(tmp_path / "lake"), "--store", str(store_file))
     assert exported["tables"]["journey_events"] == 7
+    assert exported["tables"]["phase_map"] == 4  # the event names checked on Spark too
     duck = run("funnel", *STEPS, "--store", str(store_file))
     (tmp_path / "klantreis.toml").write_text(
         f'[engine]\nname = "spark"\nevents_path = "{tmp_path / "lake"}"\nshuffle_partitions = 2\n'
@@ -85,3 +88,5 @@ def test_same_funnel_on_spark_from_exported_parquet(store_file: Path, tmp_path: 
     spark = run("funnel", *STEPS, "--store", str(store_file))
     assert spark["engine"] == "spark"
     assert spark["steps"] == duck["steps"]
+    misspelled = CliRunner().invoke(app, ["funnel", "Product Viewd", "--store", str(store_file)])
+    assert misspelled.exit_code == 2 and "'Product Viewed'" in misspelled.output

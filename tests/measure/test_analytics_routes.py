@@ -59,3 +59,17 @@ def test_paths_retention_phase_flow_routes(client: TestClient):
 def test_routes_need_a_read_key(client: TestClient):
     del client.headers["Authorization"]
     assert client.get("/api/funnel", params={"step": STEPS}).status_code == 401
+
+
+def test_read_key_as_basic_user_or_bearer_and_documented(client: TestClient):
+    secret = client.headers["Authorization"].removeprefix("Bearer ")
+    params = {"step": STEPS[:2]}
+    basic = client.get(
+        "/api/funnel", params=params, auth=(secret, ""), headers={"Authorization": ""}
+    )
+    assert basic.status_code == 200, basic.text
+    wrong = client.get("/api/funnel", params=params, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    assert wrong.headers["WWW-Authenticate"] == 'Basic realm="klantreis"'
+    schemes = client.get("/openapi.json").json()["components"]["securitySchemes"]
+    assert {s["scheme"] for s in schemes.values()} == {"basic", "bearer"}

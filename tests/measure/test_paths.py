@@ -27,7 +27,7 @@ PEOPLE = {
 
 def test_paths_after_a_start_event(load):
     engine = load({"journey_events": journeys_for(PEOPLE)})
-    result = run_paths(engine, start="Products Searched", steps=3)
+    result = run_paths(engine, start_event="Products Searched", steps=3)
     got = {r["path"]: r["persons"] for r in result.paths.to_pylist()}
     assert got == {"search → product page → cart": 2, "search": 1}
     assert result.persons == 3
@@ -36,14 +36,14 @@ def test_paths_after_a_start_event(load):
 
 def test_paths_not_split_by_session_cross_sessions(load):
     engine = load({"journey_events": journeys_for(PEOPLE)})
-    result = run_paths(engine, start="Products Searched", steps=3, split_by_session=False)
+    result = run_paths(engine, start_event="Products Searched", steps=3, split_by_session=False)
     got = {r["path"]: r["persons"] for r in result.paths.to_pylist()}
     assert got == {"search → product page → cart": 2, "search → product page": 1}
 
 
 def test_paths_before_an_end_event(load):
     engine = load({"journey_events": journeys_for(PEOPLE)})
-    result = run_paths(engine, end="Order Completed", steps=3, by="event")
+    result = run_paths(engine, end_event="Order Completed", steps=3, by="event")
     assert [r["path"] for r in result.paths.to_pylist()] == [
         "Product Viewed → Product Added → Order Completed"
     ]
@@ -51,14 +51,16 @@ def test_paths_before_an_end_event(load):
 
 def test_paths_between_two_events(load):
     engine = load({"journey_events": journeys_for(PEOPLE)})
-    result = run_paths(engine, start="Product Viewed", end="Product Added", steps=5, by="event")
+    result = run_paths(
+        engine, start_event="Product Viewed", end_event="Product Added", steps=5, by="event"
+    )
     got = {r["path"]: r["persons"] for r in result.paths.to_pylist()}
     assert got == {"Product Viewed → Product Added": 2}
 
 
 def test_sankey_edges(load):
     engine = load({"journey_events": journeys_for(PEOPLE)})
-    edges = run_paths(engine, start="Products Searched", steps=3).edges.to_pylist()
+    edges = run_paths(engine, start_event="Products Searched", steps=3).edges.to_pylist()
     got = {(e["source_step"], e["source"], e["target"]): e["persons"] for e in edges}
     assert got == {(1, "search", "product page"): 2, (2, "product page", "cart"): 2}
 

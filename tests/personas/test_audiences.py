@@ -19,7 +19,8 @@ from stories import event_row
 from typer.testing import CliRunner
 
 import klantreis
-from klantreis.measure.audiences import AudienceError, notify_entries
+from klantreis.act.audiences import notify_entries
+from klantreis.measure.audiences import AudienceError
 from klantreis.measure.personas.rules import apply_rules
 from klantreis.present.cli.app import app
 from klantreis.store import Store
@@ -190,7 +191,7 @@ def test_audience_through_the_api(store_path: Path):
 
 
 def test_erasure_reaches_personas_and_sent_audiences(store_path: Path, receiver: Receiver):
-    from klantreis.store.privacy import erase_person, export_person
+    from klantreis.privacy import erase_person, export_person
 
     with klantreis.open(store_path) as kr:
         notify_entries(kr, "first-time-buyers", receiver.url)

@@ -113,7 +113,7 @@ def test_filters_by_topic_and_phase(shop) -> None:
     phases = {r["phase"] for r in shop.voice(phase="service").to_pylist()}
     assert phases == {"service"}
     assert len(shop.voice(phase="orientation")) == 0
-    with pytest.raises(VoiceQueryError, match="topic 'shipping' is not one of"):
+    with pytest.raises(VoiceQueryError, match="topic: 'shipping' is not one of"):
         shop.voice(topic="shipping")
 
 
@@ -155,7 +155,7 @@ def test_cli_voice_summary(tmp_path) -> None:
         "[bold]" in table.stdout
     )
     bad = _cli("voice", "--store", str(path), "--topic", "shipping")
-    assert bad.returncode == 2 and "topic 'shipping' is not one of" in bad.stderr
+    assert bad.returncode == 2 and "topic: 'shipping' is not one of" in bad.stderr
 
 
 @pytest.mark.slow
@@ -188,7 +188,7 @@ def test_http_voice_routes(tmp_path) -> None:
 
 
 def test_erasure_reaches_scored_voice(shop) -> None:
-    from klantreis.store.privacy import erase_person, export_person
+    from klantreis.privacy import erase_person, export_person
 
     shop.voice()
     exported = export_person(shop.store, "bo")

@@ -11,9 +11,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from stories import story
 
-from klantreis.measure.voice.review_requests import send_review_requests
-from klantreis.measure.voice.surveys import answer_survey
-from klantreis.present.notify import SmtpConfig
+from klantreis.act.notify import SmtpConfig
+from klantreis.act.review_requests import send_review_requests
+from klantreis.collect.surveys import answer_survey
 
 
 class Inbox:
@@ -109,5 +109,5 @@ def test_unreachable_server_sends_nothing_and_remembers_nothing(kr) -> None:
 
 
 def test_base_url_must_be_http(kr, smtp) -> None:
-    with pytest.raises(ValueError, match="base_url must be http"):
+    with pytest.raises(ValueError, match="base_url: must be http"):
         send_review_requests(kr, smtp[0], base_url="javascript:alert(1)")

@@ -88,7 +88,7 @@ def test_bodies_are_capped_and_no_error_repeats_the_input(tmp_path) -> None:
     """A probe's 300 MB survey answer raised the server's memory by 1.2 GB and the 400 page
     sent all 300 MB back. Every body is capped now (the public form at 64 KiB, other routes
     but the collector's at 1 MiB), read no further than the cap, and never echoed."""
-    from klantreis.measure.voice.surveys import SurveyLink, make_token
+    from klantreis.collect.surveys import SurveyLink, make_token
 
     server = Server(tmp_path / "store.duckdb")
     with Store(server.store) as store:

@@ -9,7 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from stories import story
 
-from klantreis.measure.registry import get_analysis
+from klantreis.measure import registry
+from klantreis.measure.registry import analyses
 from web.shop import XSS_IMG, XSS_LINK, XSS_SCRIPT, csrf_of, login, settled
 
 PAGES = (
@@ -48,17 +49,21 @@ def test_journey_map_shows_every_phase_with_numbers(user: TestClient) -> None:
     assert "Order Completed" in svg and "What customers do" in svg
 
 
-def test_missing_analyses_are_named_not_faked(user: TestClient) -> None:
-    for url, name in (
-        ("/expectations", "expectations"),
-        ("/voice", "voice"),
-        ("/funnels", "funnel"),
-    ):
-        html = user.get(url).text
-        if get_analysis(name) is None:
-            assert f'data-missing="{name}"' in html
-        else:
-            assert f'data-missing="{name}"' not in html
+MISSABLE = [("/expectations", "expectations"), ("/voice", "voice"), ("/funnels", "funnel")]
+
+
+@pytest.mark.parametrize(("url", "name"), MISSABLE)
+def test_missing_analyses_are_named_not_faked(
+    user: TestClient, monkeypatch: pytest.MonkeyPatch, url: str, name: str
+) -> None:
+    analyses()  # every analysis registered, so that the removal below is what the page sees
+    monkeypatch.delitem(registry._ANALYSES, name)
+    assert f'data-missing="{name}"' in settled(user, url)
+
+
+@pytest.mark.parametrize(("url", "name"), MISSABLE)
+def test_installed_analyses_are_not_named_missing(user: TestClient, url: str, name: str) -> None:
+    assert f'data-missing="{name}"' not in settled(user, url)
 
 
 def test_customer_text_is_escaped_in_the_svg_export(user: TestClient) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from klantreis.errors import KlantreisError
 from klantreis.store import Store
 from klantreis.store.query import Query
 from klantreis.store.schema import TableSpec, register_table
@@ -41,7 +42,7 @@ API_KEYS = register_table(
 )
 
 
-class ApiKeyError(ValueError):
+class ApiKeyError(KlantreisError):
     """A key operation the user can fix (unknown key, empty name)."""
 
 

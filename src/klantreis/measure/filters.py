@@ -11,11 +11,12 @@ from datetime import date, datetime
 
 from sqlglot import exp
 
+from klantreis.errors import KlantreisError, UnknownName
 from klantreis.store.engines.base import Engine
 from klantreis.store.query import Query
 
 
-class FilterError(ValueError):
+class FilterError(KlantreisError):
     """A cut that cannot be applied (unknown persona table, bad dates)."""
 
 
@@ -29,16 +30,18 @@ class Cut:
     def parse(
         cls, start: str | None = None, end: str | None = None, persona: str | None = None
     ) -> Cut:
-        def when(value: str | None, name: str) -> datetime | None:
+        def when(value: str | None, name: str, option: str) -> datetime | None:
             if not value:
                 return None
             try:
                 parsed = datetime.fromisoformat(value)
             except ValueError as exc:
-                raise FilterError(f"--{name}: not an ISO date: {value!r}") from exc
+                raise FilterError(
+                    f"not an ISO date: {value!r} (CLI --{option}, HTTP ?{option}=)", field=name
+                ) from exc
             return parsed.replace(tzinfo=None)
 
-        return cls(when(start, "from"), when(end, "to"), persona or None)
+        return cls(when(start, "start", "from"), when(end, "end", "to"), persona or None)
 
     def condition(
         self, engine: Engine, timestamp: str = "timestamp", person: str = "person_id"
@@ -52,15 +55,15 @@ class Cut:
             parts.append(exp.LT(this=column.copy(), expression=_ts(self.end)))
         if self.persona is not None:
             if not engine.has_table("person_personas"):
-                raise FilterError("no personas yet: run `klantreis personas discover` first")
+                raise FilterError(
+                    "no personas yet: run `klantreis personas discover` first", field="persona"
+                )
             known = [
                 r["persona"]
                 for r in engine.rows("SELECT DISTINCT persona FROM person_personas ORDER BY 1")
             ]
             if self.persona not in known:
-                raise FilterError(
-                    f"unknown persona {self.persona!r}; known: {', '.join(known) or 'none'}"
-                )
+                raise UnknownName("persona", "persona", self.persona, known)
             members = Query(
                 "SELECT person_id FROM person_personas WHERE persona = :persona",
                 persona=self.persona,

@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 from sqlglot import exp
 
+from klantreis.errors import KlantreisError
 from klantreis.measure.drivers import one_pass_fits
 from klantreis.measure.filters import Cut
 from klantreis.measure.registry import analysis
@@ -59,7 +60,7 @@ from klantreis.store.query import Query
 from klantreis.store.schema import TableSpec
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 VERSION = "3"
 """Part of the stored results' fingerprint: bump when the method or the output changes."""
@@ -186,7 +187,7 @@ SAME_ACT = {
 review score come from other texts about the order (tickets, chats, surveys), and so on."""
 
 
-class OpportunityError(ValueError):
+class OpportunityError(KlantreisError):
     """An unknown outcome."""
 
 
@@ -233,7 +234,7 @@ def _describe(o: Opportunity) -> None:
     o.impact_text = f"{amount.lstrip('-')} {spec.lost} {verb} over {o.orders:,} orders"
 
 
-def _orders(kr: Klantreis, cut: Cut) -> pd.DataFrame:
+def _orders(kr: Context, cut: Cut) -> pd.DataFrame:
     tree = Query(ORDERS, repeat_seconds=REPEAT_DAYS * 86400).tree
     select = (
         exp.select("*")
@@ -243,7 +244,7 @@ def _orders(kr: Klantreis, cut: Cut) -> pd.DataFrame:
     return kr.engine.fetch(Query(select)).to_pandas()
 
 
-def _expectation_titles(kr: Klantreis) -> dict[str, str] | None:
+def _expectation_titles(kr: Context) -> dict[str, str] | None:
     """Judge expectations (when that module is installed) and return id -> title."""
     try:
         from klantreis.measure.expectations.cases import ensure_cases
@@ -257,9 +258,7 @@ def _expectation_titles(kr: Klantreis) -> dict[str, str] | None:
     return titles
 
 
-def _drivers(
-    kr: Klantreis, orders: pd.DataFrame
-) -> tuple[pd.DataFrame, dict[str, tuple[str, str]]]:
+def _drivers(kr: Context, orders: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[str, str]]]:
     """0/1 driver columns per order and, per column, (kind, title)."""
     engine = kr.engine
     index = pd.Index(orders["order_id"])
@@ -348,7 +347,7 @@ def _design(
 
 
 def key_drivers(
-    kr: Klantreis, *, persona: str | None = None, outcome: str | None = None
+    kr: Context, *, persona: str | None = None, outcome: str | None = None
 ) -> list[Opportunity]:
     """Every driver's adjusted effect on every outcome the store has data for.
 
@@ -424,7 +423,7 @@ OPPORTUNITY_RESULTS = TableSpec(
 person ids), so erasure needs nothing here: it changes the events and so the fingerprint."""
 
 
-def _state(kr: Klantreis, persona: str | None) -> str:
+def _state(kr: Context, persona: str | None) -> str:
     """Fingerprint of what the results rest on: the model and the judged expectations (both
     brought up to date first, as the results need them current), the scored voice and the
     persona's members (a count and a hash each: one scan of small tables)."""
@@ -469,7 +468,7 @@ def _state(kr: Klantreis, persona: str | None) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def _current_layout(kr: Klantreis) -> bool:
+def _current_layout(kr: Context) -> bool:
     columns = kr.engine.rows(
         "SELECT column_name FROM information_schema.columns "
         "WHERE table_name = 'opportunity_results'"
@@ -477,7 +476,7 @@ def _current_layout(kr: Klantreis) -> bool:
     return "model_fingerprint" in {r["column_name"] for r in columns}
 
 
-def _read_stored(kr: Klantreis, persona: str | None, fingerprint: str) -> list[dict] | None:
+def _read_stored(kr: Context, persona: str | None, fingerprint: str) -> list[dict] | None:
     engine = kr.engine
     if not engine.capabilities.writable:
         cached = getattr(engine, "_klantreis_opportunities", {}).get(persona or "")
@@ -493,7 +492,7 @@ def _read_stored(kr: Klantreis, persona: str | None, fingerprint: str) -> list[d
 
 
 def _write_stored(
-    kr: Klantreis, persona: str | None, fingerprint: str, found: list[dict], seconds: float
+    kr: Context, persona: str | None, fingerprint: str, found: list[dict], seconds: float
 ) -> None:
     engine = kr.engine
     if not engine.capabilities.writable:
@@ -530,7 +529,7 @@ class Stored:
 
 
 def stored_opportunities(
-    kr: Klantreis, *, persona: str | None = None, outcome: str | None = None
+    kr: Context, *, persona: str | None = None, outcome: str | None = None
 ) -> Stored | None:
     """The last stored opportunities for a cut without computing anything (None if never
     computed): for pages and the journey map, which must not run the analysis in a request.
@@ -566,7 +565,7 @@ def ranked(found: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     return lists
 
 
-def refresh_opportunities(kr: Klantreis, *, persona: str | None = None) -> int | None:
+def refresh_opportunities(kr: Context, *, persona: str | None = None) -> int | None:
     """Compute and store the ranked lists when what they rest on changed (the server's
     routine runs this after the cases, so pages only read). Returns how many opportunities
     were stored, or None when the stored ones were still current."""
@@ -581,7 +580,7 @@ def refresh_opportunities(kr: Klantreis, *, persona: str | None = None) -> int |
 
 @analysis("opportunities")
 def opportunities(
-    kr: Klantreis, *, persona: str | None = None, outcome: str | None = None
+    kr: Context, *, persona: str | None = None, outcome: str | None = None
 ) -> list[dict[str, Any]]:
     """What to fix first: per outcome, the drivers that measurably cost it, ranked by the
     outcome lost in total (see the module docstring), with the evidence and units.

@@ -1,9 +1,10 @@
 """Paths: the most frequent sequences of touchpoints (or events) customers take.
 
-A path is read per session (or per person): from the first `start` event (or the first event),
-up to the first `end` event after it (or `steps` items on); consecutive repeats of the same
+A path is read per session (or per person): from the first `start_event` (or the first event),
+up to the first `end_event` after it (or `steps` items on); consecutive repeats of the same
 touchpoint are collapsed (product page, product page, cart → product page, cart). With only an
-`end`, the path is the last `steps` items leading to it. Counts are exact distinct persons; the
+`end_event`, the path is the last `steps` items leading to it. The period is `start`/`end`, as
+in every analysis. Counts are exact distinct persons; the
 share is of persons with any path. Sankey edges link item k to item k+1 of the same path.
 """
 
@@ -15,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import pyarrow as pa
 from sqlglot import exp
 
-from klantreis.measure.filters import Cut
+from klantreis.measure.filters import Cut, FilterError
+from klantreis.measure.names import Names
 from klantreis.measure.registry import analysis
 from klantreis.measure.source import prepare, require_table
 from klantreis.measure.trees import AnalysisError, fragment, with_ctes
@@ -23,7 +25,7 @@ from klantreis.store.engines.base import Engine
 from klantreis.store.query import identifier
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 MAX_STEPS = 12
 
@@ -199,8 +201,8 @@ def _answers(steps: int, top: int) -> tuple[list[tuple[str, exp.Expression]], ex
 def run_paths(
     engine: Engine,
     *,
-    start: str | None = None,
-    end: str | None = None,
+    start_event: str | None = None,
+    end_event: str | None = None,
     steps: int = 5,
     by: Literal["touchpoint", "event"] = "touchpoint",
     split_by_session: bool = True,
@@ -208,15 +210,15 @@ def run_paths(
     cut: exp.Expression | None = None,
 ) -> PathsResult:
     if by not in ("touchpoint", "event"):
-        raise AnalysisError(f"by: {by!r} is not 'touchpoint' or 'event'")
+        raise AnalysisError(f"{by!r} is not 'touchpoint' or 'event'", field="by")
     if not 1 <= steps <= MAX_STEPS:
-        raise AnalysisError(f"steps: give 1 to {MAX_STEPS}, got {steps}")
+        raise AnalysisError(f"give 1 to {MAX_STEPS}, got {steps}", field="steps")
     if top < 1:
-        raise AnalysisError(f"top: must be at least 1, got {top}")
+        raise AnalysisError(f"must be at least 1, got {top}", field="top")
     require_table(engine, "journey_events")
     cut = cut if cut is not None else exp.true()
-    ctes = _ctes(start, end, steps, by, split_by_session, cut)
-    backwards = end is not None and start is None
+    ctes = _ctes(start_event, end_event, steps, by, split_by_session, cut)
+    backwards = end_event is not None and start_event is None
     more, final = _answers(steps, top)
     answers = engine.fetch(with_ctes([*ctes, *more], final)).to_pylist()
     parts: dict[str, list[dict[str, Any]]] = {"path": [], "edge": [], "total": []}
@@ -255,25 +257,39 @@ def run_paths(
 
 @analysis("paths")
 def paths(
-    kr: Klantreis,
+    kr: Context,
     *,
-    start: str | None = None,
-    end: str | None = None,
+    start_event: str | None = None,
+    end_event: str | None = None,
     steps: int = 5,
     by: Literal["touchpoint", "event"] = "touchpoint",
     split_by_session: bool = True,
     top: int = 20,
-    since: str | None = None,
-    until: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
     persona: str | None = None,
 ) -> PathsResult:
-    """Most frequent paths, e.g. `kr.paths(start="Products Searched", steps=4)`."""
+    """Most frequent paths, e.g. `kr.paths(start_event="Products Searched", steps=4)`.
+
+    `start`/`end` is the period (ISO dates), as in every analysis; an event name there is an
+    error, so code written for the old `start=<event>` fails loudly instead of answering empty.
+    """
     engine = prepare(kr)
-    cut = Cut.parse(since, until, persona).condition(engine)
+    names = Names(kr, engine)
+    names.event("start_event", start_event)
+    names.event("end_event", end_event)
+    try:
+        period = Cut.parse(start, end, persona)
+    except FilterError as exc:  # most likely code from when `start` named the first event
+        raise FilterError(
+            f"{exc.reason}; the events a path runs between are `start_event`/`end_event`",
+            field=exc.field,
+        ) from None
+    cut = period.condition(engine)
     return run_paths(
         engine,
-        start=start,
-        end=end,
+        start_event=start_event,
+        end_event=end_event,
         steps=steps,
         by=by,
         split_by_session=split_by_session,

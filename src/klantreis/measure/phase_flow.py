@@ -21,7 +21,7 @@ from klantreis.measure.trees import fragment, with_ctes
 from klantreis.store.engines.base import Engine
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 _MARKED = """
 SELECT person_id, journey_id, phase, phase_index, "timestamp",
@@ -80,15 +80,15 @@ def run_phase_transitions(engine: Engine, cut: exp.Expression | None = None) -> 
 
 @analysis("time_in_phase")
 def time_in_phase(
-    kr: Klantreis, *, since: str | None = None, until: str | None = None, persona: str | None = None
+    kr: Context, *, start: str | None = None, end: str | None = None, persona: str | None = None
 ) -> pa.Table:
     engine = prepare(kr)
-    return run_time_in_phase(engine, Cut.parse(since, until, persona).condition(engine))
+    return run_time_in_phase(engine, Cut.parse(start, end, persona).condition(engine))
 
 
 @analysis("phase_transitions")
 def phase_transitions(
-    kr: Klantreis, *, since: str | None = None, until: str | None = None, persona: str | None = None
+    kr: Context, *, start: str | None = None, end: str | None = None, persona: str | None = None
 ) -> pa.Table:
     engine = prepare(kr)
-    return run_phase_transitions(engine, Cut.parse(since, until, persona).condition(engine))
+    return run_phase_transitions(engine, Cut.parse(start, end, persona).condition(engine))

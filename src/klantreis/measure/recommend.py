@@ -16,12 +16,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from klantreis.errors import KlantreisError
 from klantreis.measure.registry import analysis
 from klantreis.model import ensure_built
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 _INTERACTIONS = """
 interactions AS (
@@ -92,18 +93,18 @@ SELECT DISTINCT person_id FROM identities WHERE id = :who OR person_id = :who
 """
 
 
-class RecommendError(ValueError):
+class RecommendError(KlantreisError):
     """Unknown person."""
 
 
-def popular(kr: Klantreis, n: int = 10, before: datetime | None = None) -> list[str]:
+def popular(kr: Context, n: int = 10, before: datetime | None = None) -> list[str]:
     """The products most persons bought (before `before`): the popularity baseline."""
     rows = kr.engine.fetch(Query(_POPULAR, n=n, before=before))
     return rows.column("product_id").to_pylist()
 
 
 def recommend_many(
-    kr: Klantreis, persons: Sequence[str], n: int = 10, before: datetime | None = None
+    kr: Context, persons: Sequence[str], n: int = 10, before: datetime | None = None
 ) -> dict[str, list[dict[str, Any]]]:
     """Top-`n` products per person, similar persons' purchases first, then popular ones."""
     if not persons:
@@ -137,7 +138,7 @@ def recommend_many(
 
 
 @analysis("recommend")
-def recommend(kr: Klantreis, person: str, n: int = 10) -> list[dict[str, Any]]:
+def recommend(kr: Context, person: str, n: int = 10) -> list[dict[str, Any]]:
     """Products for one person (any of their ids): what similar persons bought."""
     ensure_built(kr)
     rows = kr.engine.rows(Query(_PERSON, who=person))

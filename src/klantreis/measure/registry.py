@@ -1,6 +1,6 @@
 """Analyses by name, so the Python API, CLI and HTTP API share one list.
 
-An analysis is a function `(kr: Klantreis, **params) -> Result | dict`; registering it makes it
+An analysis is a function `(kr: Context, **params) -> Result | dict`; registering it makes it
 `kr.<name>(...)` in the Python API.
 """
 

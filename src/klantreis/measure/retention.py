@@ -9,19 +9,20 @@ retention with orders on both sides: period k ≥ 1 means another order in a lat
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import pyarrow as pa
 from sqlglot import exp
 
 from klantreis.measure.filters import Cut
+from klantreis.measure.names import Names
 from klantreis.measure.registry import analysis
 from klantreis.measure.source import prepare, require_table
 from klantreis.measure.trees import AnalysisError, fragment, with_ctes
 from klantreis.store.engines.base import Engine
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 Period = Literal["week", "month"]
 ORDER_EVENT = "Order Completed"
@@ -80,7 +81,7 @@ def _ctes(
     period: str, cohort_event: str | None, return_event: str | None, cut: exp.Expression
 ) -> list[tuple[str, exp.Expression]]:
     if period not in _COHORTS:
-        raise AnalysisError(f"period: {period!r} is not 'week' or 'month'")
+        raise AnalysisError(f"{period!r} is not 'week' or 'month'", field="period")
     return [
         ("firsts", fragment(_FIRSTS, cut=cut, is_cohort=_is_event(cohort_event))),
         ("cohorts", fragment(_COHORTS[period])),
@@ -103,7 +104,7 @@ def run_retention(
 ) -> pa.Table:
     """cohort, period, persons, cohort_persons, share: one row per cohort and period."""
     if periods < 0:
-        raise AnalysisError(f"periods: must be zero or more, got {periods}")
+        raise AnalysisError(f"must be zero or more, got {periods}", field="periods")
     require_table(engine, "journey_events")
     cut = cut if cut is not None else exp.true()
     ctes = _ctes(period, cohort_event, return_event, cut)
@@ -152,19 +153,22 @@ def run_repeat_purchase(
 
 @analysis("retention")
 def retention(
-    kr: Klantreis,
+    kr: Context,
     *,
     period: Period = "week",
     cohort_event: str | None = None,
     return_event: str | None = None,
     periods: int = 12,
-    since: str | None = None,
-    until: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
     persona: str | None = None,
 ) -> pa.Table:
     """Retention by cohort, e.g. `kr.retention(period="month", return_event="Order Completed")`."""
     engine = prepare(kr)
-    cut = Cut.parse(since, until, persona).condition(engine)
+    names = Names(kr, engine)
+    names.event("cohort_event", cohort_event)
+    names.event("return_event", return_event)
+    cut = Cut.parse(start, end, persona).condition(engine)
     return run_retention(
         engine,
         period=period,
@@ -177,9 +181,16 @@ def retention(
 
 @analysis("repeat_purchase")
 def repeat_purchase(
-    kr: Klantreis, *, period: Period = "month", order_event: str = ORDER_EVENT, **cut: Any
+    kr: Context,
+    *,
+    period: Period = "month",
+    order_event: str = ORDER_EVENT,
+    start: str | None = None,
+    end: str | None = None,
+    persona: str | None = None,
 ) -> pa.Table:
     """Repeat buyers per cohort of first order."""
     engine = prepare(kr)
-    condition = Cut.parse(cut.get("since"), cut.get("until"), cut.get("persona")).condition(engine)
+    Names(kr, engine).event("order_event", order_event)
+    condition = Cut.parse(start, end, persona).condition(engine)
     return run_repeat_purchase(engine, period=period, order_event=order_event, cut=condition)

@@ -10,10 +10,10 @@ from klantreis.store.engines.base import Engine
 from klantreis.store.query import Query, identifier
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 
-def prepare(kr: Klantreis) -> Engine:
+def prepare(kr: Context) -> Engine:
     """The engine, with the model (journey_events, ...) built or refreshed when it can be."""
     try:
         from klantreis.model import ensure_built

@@ -16,11 +16,11 @@ from klantreis.model import ensure_built
 from klantreis.model.identities import REASONS
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 
 @analysis("stats")
-def store_stats(kr: Klantreis) -> dict[str, Any]:
+def store_stats(kr: Context) -> dict[str, Any]:
     ensure_built(kr)
     engine = kr.engine
     by_name = engine.rows(

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from klantreis.errors import KlantreisError
 from klantreis.store.query import Query, identifier
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
@@ -20,7 +21,7 @@ _PROPERTY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
-class AnalysisError(ValueError):
+class AnalysisError(KlantreisError):
     """An analysis asked for something it cannot do (unknown mode, too few steps, ...)."""
 
 
@@ -32,11 +33,11 @@ def parse_duration(value: str | int | float, name: str = "window") -> int:
         match = _DURATION.match(value)
         if match is None:
             raise AnalysisError(
-                f"{name}: {value!r} is not a duration; use e.g. 7d, 12h, 30m, 90s or 2w"
+                f"{value!r} is not a duration; use e.g. 7d, 12h, 30m, 90s or 2w", field=name
             )
         seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     if seconds <= 0:
-        raise AnalysisError(f"{name}: must be longer than zero, got {value!r}")
+        raise AnalysisError(f"must be longer than zero, got {value!r}", field=name)
     return seconds
 
 

@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlglot import exp
 
 from klantreis.collect.vocabulary import BACK_OFFICE_EVENTS
+from klantreis.config import SectionSettings
 from klantreis.model.definition import JourneyDefinition, load_definition
 from klantreis.model.identities import build_identities
 from klantreis.store.engines.base import Engine
@@ -25,7 +26,7 @@ from klantreis.store.query import Query
 from klantreis.store.schema import TableSpec, register_table
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 SESSION_GAP_MINUTES = 30
 MODEL_VERSION = "3"
@@ -259,7 +260,7 @@ _build_lock = threading.Lock()
 
 
 def ensure_built(
-    kr: Klantreis,
+    kr: Context,
     definition: str | None = None,
     *,
     progress: Callable[[str], None] | None = None,
@@ -295,6 +296,13 @@ def ensure_built(
         return True
 
 
+class JourneySettings(SectionSettings):
+    """`[journey] definition`: a built-in definition's name or a definition file."""
+
+    SECTION: ClassVar[str] = "journey"
+    definition: str = "six-phase"
+
+
 _IN_USE: ContextVar[str | None] = ContextVar("journey_definition_in_use", default=None)
 
 
@@ -313,10 +321,9 @@ def definition_in_use(definition: str) -> Iterator[None]:
         _IN_USE.reset(token)
 
 
-def configured_definition(kr: Klantreis) -> str:
+def configured_definition(kr: Context) -> str:
     """The definition in use for this call (see `definition_in_use`), else the configured one."""
     in_use = _IN_USE.get()
     if in_use:
         return in_use
-    journey = kr.settings.sections.get("journey") or {}
-    return str(journey.get("definition") or "six-phase")
+    return kr.settings.section(JourneySettings).definition

@@ -14,10 +14,12 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from klantreis.errors import KlantreisError
+
 DEFAULT_DEFINITION = "six-phase"
 
 
-class DefinitionError(ValueError):
+class DefinitionError(KlantreisError):
     """A journey definition that cannot be read or does not make sense."""
 
 

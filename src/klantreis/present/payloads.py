@@ -11,7 +11,7 @@ from typing import Any
 
 from klantreis.api import Klantreis
 
-_CUT = ("since", "until", "persona")
+_CUT = ("start", "end", "persona")
 
 
 def retention_payload(
@@ -19,7 +19,7 @@ def retention_payload(
 ) -> dict[str, Any]:
     """Retention by cohort (`query`: the options of `kr.retention`), or with
     `repeat_purchase` the repeat buyers per cohort of first order, which take only the cut
-    (since, until, persona) of `query`."""
+    (start, end, persona) of `query`."""
     if repeat_purchase:
         cut = {key: query[key] for key in _CUT if key in query}
         table = kr.repeat_purchase(period=period, **cut)

@@ -2,7 +2,8 @@
 
 A person can be named by any of their ids (user id, anonymous id, stitched person id). The ids
 are resolved through the model's `identities` table, and every table declared in
-`store/schema.py` (including those later modules register) is searched by its person columns,
+`store/schema.py` is searched by its person columns (`klantreis.privacy` imports every module
+that declares one before calling in here, so the store never imports the stages above it),
 and by its JSON arrays of person ids (`person_list_columns`). Quarantined rows are also matched
 on their raw text, since an invalid row may not have parsed into columns at all.
 
@@ -60,13 +61,6 @@ ERASURE_STEPS: dict[str, ErasureStep] = {}
 def register_erasure_step(step: ErasureStep) -> ErasureStep:
     ERASURE_STEPS[step.table] = step
     return step
-
-
-def _load_registrations() -> None:
-    """Import every module so that all tables are registered before we search them."""
-    from klantreis.measure.registry import analyses
-
-    analyses()
 
 
 def resolve(store: Store, person: str) -> PersonIds:
@@ -130,7 +124,6 @@ def _list_condition(name: str, who: PersonIds) -> exp.Expression | None:
 
 
 def _tables(store: Store) -> list[str]:
-    _load_registrations()
     return [
         name
         for name, spec in TABLES.items()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from klantreis.errors import KlantreisError
 
-class ImportFailed(ValueError):
+
+class ImportFailed(KlantreisError):
     """A missing file, an unknown format, a mapping that does not fit the file.
 
     The message is one line naming the file (and the column or mapping key); the CLI prints it

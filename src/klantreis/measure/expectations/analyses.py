@@ -21,7 +21,8 @@ from klantreis.measure.registry import analysis
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis, Result
+    from klantreis.measure.result import Result
+    from klantreis.model.context import Context
 
 _PAIN_POINTS = """
 WITH c AS (SELECT * FROM expectation_cases WHERE status IN ('met', 'breached') AND :cut)
@@ -51,14 +52,14 @@ _CASE_TABLES = {
 
 
 def _case_rows(
-    kr: Klantreis,
+    kr: Context,
     table: str,
     person_id: str | None,
     expectation: str | None,
     journey_id: str | None,
     limit: int,
 ) -> Result:
-    from klantreis.api import Result
+    from klantreis.measure.result import Result
 
     ensure_cases(kr)
     at, row_id = _CASE_TABLES[table]
@@ -77,7 +78,7 @@ def _when(value: datetime | str | None) -> datetime | None:
 
 @analysis("expectations")
 def expectations(
-    kr: Klantreis,
+    kr: Context,
     *,
     by: str | None = None,
     start: str | None = None,
@@ -103,7 +104,7 @@ def expectations(
 
 
 @analysis("evaluate_expectations")
-def evaluate_expectations(kr: Klantreis, *, now: datetime | str | None = None) -> dict[str, Any]:
+def evaluate_expectations(kr: Context, *, now: datetime | str | None = None) -> dict[str, Any]:
     """Judge every expectation and store the `breaches` table (the demo runs this)."""
     case_set = ensure_cases(kr, now=_when(now))
     breaches = kr.engine.scalar("SELECT count(*) FROM breaches")
@@ -117,7 +118,7 @@ def evaluate_expectations(kr: Klantreis, *, now: datetime | str | None = None) -
 
 @analysis("pain_points")
 def pain_points(
-    kr: Klantreis,
+    kr: Context,
     *,
     persona: str | None = None,
     start: str | None = None,
@@ -141,7 +142,7 @@ def pain_points(
 
 @analysis("breaches")
 def breaches(
-    kr: Klantreis,
+    kr: Context,
     *,
     person_id: str | None = None,
     expectation: str | None = None,
@@ -154,7 +155,7 @@ def breaches(
 
 @analysis("delights")
 def delights(
-    kr: Klantreis,
+    kr: Context,
     *,
     person_id: str | None = None,
     expectation: str | None = None,
@@ -167,7 +168,7 @@ def delights(
 
 @analysis("at_risk")
 def at_risk(
-    kr: Klantreis,
+    kr: Context,
     *,
     now: datetime | str | None = None,
     unshipped_hours: float | None = None,
@@ -175,7 +176,7 @@ def at_risk(
     overdue: bool = False,
 ) -> Result:
     """Orders not yet shipped or delivered with too little time left before the promise."""
-    from klantreis.api import Result
+    from klantreis.measure.result import Result
 
     moment, table = at_risk_orders(
         kr,

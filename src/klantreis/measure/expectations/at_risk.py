@@ -14,20 +14,20 @@ export (`--now 2018-03-01`) sees only the events up to that moment.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 import pyarrow as pa
+from pydantic import Field
 from sqlglot import exp
 
-from klantreis.config import config_path
+from klantreis.config import ConfigError, SectionSettings
 from klantreis.model import ensure_built, load_definition
 from klantreis.model.build import configured_definition
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 _AT_RISK = """
 WITH orders AS (
@@ -75,32 +75,26 @@ ORDER BY hours_left, order_id
 """
 
 
-class AtRiskError(ValueError):
+class AtRiskError(ConfigError):
     """Thresholds in klantreis.toml [at_risk] that make no sense."""
 
 
-@dataclass(frozen=True)
-class AtRiskSettings:
-    unshipped_hours: float = 48.0
-    undelivered_hours: float = 24.0
+Hours = Annotated[float, Field(ge=0, strict=True, description="a number of hours >= 0")]
+"""A number of hours >= 0 (a number in klantreis.toml, not text or true/false)."""
 
-    @classmethod
-    def from_sections(cls, sections: dict[str, Any]) -> AtRiskSettings:
-        section = sections.get("at_risk") or {}
-        values: dict[str, float] = {}
-        for key, value in section.items():
-            if key not in cls.__dataclass_fields__:
-                raise AtRiskError(f"{config_path()} [at_risk]: unknown setting {key!r}")
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise AtRiskError(
-                    f"{config_path()} [at_risk] {key}: a number of hours >= 0, not {value!r}"
-                )
-            values[key] = float(value)
-        return cls(**values)
+
+class AtRiskSettings(SectionSettings):
+    """`[at_risk]`: hours an order may wait before it counts as at risk."""
+
+    SECTION: ClassVar[str] = "at_risk"
+    ERROR: ClassVar[type[ConfigError]] = AtRiskError
+
+    unshipped_hours: Hours = 48.0
+    undelivered_hours: Hours = 24.0
 
 
 def at_risk_orders(
-    kr: Klantreis,
+    kr: Context,
     *,
     now: datetime | None = None,
     unshipped_hours: float | None = None,
@@ -109,7 +103,7 @@ def at_risk_orders(
 ) -> tuple[datetime, pa.Table]:
     """(the moment judged at, orders at risk with the hours left, soonest first)."""
     ensure_built(kr)
-    settings = AtRiskSettings.from_sections(kr.settings.sections)
+    settings = kr.settings.section(AtRiskSettings)
     if now is None:
         now = kr.engine.scalar("SELECT max(timestamp) FROM events") or datetime(1970, 1, 1)
     now = now.replace(tzinfo=None)

@@ -33,7 +33,7 @@ from klantreis.store.query import Query
 from klantreis.store.schema import TableSpec, register_table
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 BUILD_VERSION = "2"
 
@@ -73,14 +73,14 @@ class CaseSet:
         return next((r for r in self.rules if r.id == rule_id), None)
 
 
-def _as_of(kr: Klantreis, now: datetime | None) -> datetime:
+def _as_of(kr: Context, now: datetime | None) -> datetime:
     if now is not None:
         return now.replace(tzinfo=None)
     latest = kr.engine.scalar("SELECT max(timestamp) FROM events")
     return latest or datetime(1970, 1, 1)
 
 
-def _no_data(kr: Klantreis, rules: list[Rule]) -> dict[str, str]:
+def _no_data(kr: Context, rules: list[Rule]) -> dict[str, str]:
     present = {r["event"] for r in kr.engine.rows("SELECT DISTINCT event FROM journey_events")}
     reasons: dict[str, str] = {}
     for rule in rules:
@@ -109,7 +109,7 @@ def _empty_cases(ctx: Context) -> Query:
 
 
 def ensure_cases(
-    kr: Klantreis,
+    kr: Context,
     *,
     now: datetime | None = None,
     compare: str | None = None,

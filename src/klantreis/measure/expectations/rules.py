@@ -33,6 +33,8 @@ from pydantic import (
     model_validator,
 )
 
+from klantreis.errors import KlantreisError
+
 CATEGORIES = (
     "convenience",
     "communication",
@@ -49,7 +51,7 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
-class RuleError(ValueError):
+class RuleError(KlantreisError):
     """A rule file that cannot be read; the message names the file, line and field."""
 
 

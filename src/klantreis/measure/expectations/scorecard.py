@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import sqlglot
 from sqlglot import exp
 
+from klantreis.errors import KlantreisError
 from klantreis.measure.expectations import stats
 from klantreis.measure.expectations.cases import CaseSet, ensure_cases
 from klantreis.measure.expectations.rules import PercentileRule, Rule
@@ -30,13 +31,13 @@ from klantreis.model.definition import load_definition
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 DIMENSIONS = ("phase", "persona", "week", "carrier", "channel")
 TREND_PERIODS = ("month", "week")
 
 
-class ScorecardError(ValueError):
+class ScorecardError(KlantreisError):
     """A scorecard request that cannot be answered (unknown dimension or period)."""
 
 
@@ -337,7 +338,7 @@ def _effects(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return result
 
 
-def _groups(kr: Klantreis, by: str, cut_tree: exp.Expression) -> list[dict[str, Any]]:
+def _groups(kr: Context, by: str, cut_tree: exp.Expression) -> list[dict[str, Any]]:
     if by == "persona":
         if not kr.engine.has_table("person_personas"):
             raise ScorecardError("no personas yet: run `klantreis personas discover` first")
@@ -370,7 +371,7 @@ def _delight_rate(delighted: int, cases: int) -> dict[str, Any]:
 
 
 def build_scorecard(
-    kr: Klantreis,
+    kr: Context,
     *,
     by: str | None = None,
     start: str | None = None,
@@ -438,7 +439,7 @@ def _margin(rule: Rule) -> str | None:
 
 
 def _score(
-    kr: Klantreis,
+    kr: Context,
     rule: Rule,
     case_set: CaseSet,
     count: dict[str, Any] | None,

@@ -2,7 +2,7 @@
 
 Breach rates get Wilson score intervals (scipy's `binomtest(...).proportion_ci`), which stay
 inside 0..1 and behave for small counts and rates near 0 %. Differences of shares between
-persons who met and who did not use Newcombe's interval built from those; differences of means
+persons who met and who did not use Newcombe's interval (statsmodels); differences of means
 and of NPS use normal-approximation (Welch) intervals on the group aggregates.
 """
 
@@ -52,20 +52,22 @@ def mean_difference(
 def proportion_difference(
     met: tuple[int, float | None], breached: tuple[int, float | None]
 ) -> dict[str, Any] | None:
-    """Breached minus met of a share, with Newcombe's hybrid score interval (from the two
-    Wilson intervals), which unlike the Wald interval stays honest for small groups and
-    shares of 0 or 1."""
+    """Breached minus met of a share, with Newcombe's hybrid score interval (statsmodels'
+    `confint_proportions_2indep(method="newcomb")`, built from the two Wilson intervals), which
+    unlike the Wald interval stays honest for small groups and shares of 0 or 1."""
     (n_met, p_met), (n_b, p_b) = met, breached
     if not n_met or not n_b or p_met is None or p_b is None:
         return None
-    low_m, high_m = wilson(round(p_met * n_met), n_met)
-    low_b, high_b = wilson(round(p_b * n_b), n_b)
-    assert low_m is not None and high_m is not None and low_b is not None and high_b is not None
-    difference = p_b - p_met
+    # imported here, like scipy: statsmodels costs seconds at server start-up
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    low, high = confint_proportions_2indep(
+        round(p_b * n_b), n_b, round(p_met * n_met), n_met, method="newcomb", compare="diff"
+    )
     return {
-        "difference": _round(difference),
-        "low": _round(difference - math.sqrt((p_b - low_b) ** 2 + (high_m - p_met) ** 2)),
-        "high": _round(difference + math.sqrt((high_b - p_b) ** 2 + (p_met - low_m) ** 2)),
+        "difference": _round(p_b - p_met),
+        "low": _round(float(low)),
+        "high": _round(float(high)),
     }
 
 

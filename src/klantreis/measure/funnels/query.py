@@ -279,7 +279,7 @@ def funnel_ctes(spec: FunnelSpec, cut: exp.Expression) -> list[tuple[str, exp.Ex
         ctes = _strict_levels(spec, cut) + _firsts(spec)
     else:
         if spec.exclusions:
-            raise AnalysisError("exclusions need mode 'ordered' or 'strict'")
+            raise AnalysisError("exclusions need mode 'ordered' or 'strict'", field="mode")
         ctes = _unordered(spec, cut)
     ctes.append(("attributed", _attributed(spec)))
     if spec.exclusions:

@@ -14,13 +14,14 @@ from klantreis.measure.funnels import fast
 from klantreis.measure.funnels.query import dropoffs_query, previous_steps, steps_query
 from klantreis.measure.funnels.result import FunnelResult, assemble
 from klantreis.measure.funnels.steps import FunnelSpec, FunnelStep
+from klantreis.measure.names import Names
 from klantreis.measure.registry import analysis
 from klantreis.measure.source import prepare, require_table
 from klantreis.measure.trees import AnalysisError
 from klantreis.store.engines.base import Engine
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 StepLike = str | FunnelStep | Mapping[str, Any]
 
@@ -82,7 +83,7 @@ def _fast(engine: Engine, spec: FunnelSpec, cut: exp.Expression) -> FunnelResult
 
 @analysis("funnel")
 def funnel(
-    kr: Klantreis,
+    kr: Context,
     steps: Sequence[StepLike],
     *,
     window: str | int = "7d",
@@ -113,6 +114,9 @@ def funnel(
         attribution_step=attribution_step,
     )
     engine = prepare(kr)
+    names = Names(kr, engine)
+    names.steps("step", spec.steps)
+    names.steps("exclude", spec.exclusions)
     cut = Cut.parse(start, end, persona).condition(engine)
     return run_funnel(engine, spec, cut, fast_path=fast_path)
 

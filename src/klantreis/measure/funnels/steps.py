@@ -74,7 +74,7 @@ def as_step(value: str | FunnelStep | Mapping[str, Any], position: int) -> Funne
         step = value
     elif isinstance(value, str):
         if not value.strip():
-            raise AnalysisError(f"step {position}: empty event name")
+            raise AnalysisError("empty event name", field="step", label=f"step {position}")
         if value.startswith("phase:"):
             step = FunnelStep(phase=value.removeprefix("phase:"))
         else:
@@ -82,12 +82,18 @@ def as_step(value: str | FunnelStep | Mapping[str, Any], position: int) -> Funne
     elif isinstance(value, Mapping):
         unknown = set(value) - {"event", "phase", "where", "optional", "name"}
         if unknown:
-            raise AnalysisError(f"step {position}: unknown field(s) {sorted(unknown)}")
+            raise AnalysisError(
+                f"unknown field(s) {sorted(unknown)}", field="step", label=f"step {position}"
+            )
         step = FunnelStep(**dict(value))
     else:
-        raise AnalysisError(f"step {position}: expected an event name or a mapping")
+        raise AnalysisError(
+            "expected an event name or a mapping", field="step", label=f"step {position}"
+        )
     if (step.event is None) == (step.phase is None):
-        raise AnalysisError(f"step {position}: give exactly one of event or phase")
+        raise AnalysisError(
+            "give exactly one of event or phase", field="step", label=f"step {position}"
+        )
     for key in step.where:
         json_property(key)  # validates the name
     return step
@@ -122,28 +128,30 @@ class FunnelSpec:
         attribution_step: int | None = None,
     ) -> FunnelSpec:
         if isinstance(steps, str):
-            raise AnalysisError("steps: give a list of steps, not one string")
+            raise AnalysisError("give a list of steps, not one string", field="steps")
         if len(steps) < 1:
-            raise AnalysisError("steps: a funnel needs at least one step")
+            raise AnalysisError("a funnel needs at least one step", field="steps")
         if len(steps) > MAX_STEPS:
-            raise AnalysisError(f"steps: at most {MAX_STEPS} steps, got {len(steps)}")
+            raise AnalysisError(f"at most {MAX_STEPS} steps, got {len(steps)}", field="steps")
         if mode not in MODES:
-            raise AnalysisError(f"mode: {mode!r} is not one of {', '.join(MODES)}")
+            raise AnalysisError(f"{mode!r} is not one of {', '.join(MODES)}", field="mode")
         parsed = tuple(as_step(s, i) for i, s in enumerate(steps, start=1))
         if parsed[0].optional:
-            raise AnalysisError("step 1: the first step cannot be optional")
+            raise AnalysisError("the first step cannot be optional", field="step", label="step 1")
         if mode != "ordered" and any(s.optional for s in parsed):
-            raise AnalysisError("optional steps need mode 'ordered'")
+            raise AnalysisError("optional steps need mode 'ordered'", field="mode")
         if attribution not in ("first_touch", "last_touch", "step"):
             raise AnalysisError(
-                f"attribution: {attribution!r} is not first_touch, last_touch or step"
+                f"{attribution!r} is not first_touch, last_touch or step", field="attribution"
             )
         if attribution == "step" and (
             attribution_step is None or not 1 <= attribution_step <= len(parsed)
         ):
-            raise AnalysisError(f"attribution_step: give a step number between 1 and {len(parsed)}")
+            raise AnalysisError(
+                f"give a step number between 1 and {len(parsed)}", field="attribution_step"
+            )
         if breakdown_table is not None and breakdown is None:
-            raise AnalysisError("breakdown_table: also name the breakdown column")
+            raise AnalysisError("also name the breakdown column", field="breakdown_table")
         if breakdown is not None and breakdown_table is None:
             json_property(breakdown)
         exclusions = tuple(as_step(s, i) for i, s in enumerate(exclude or (), start=1))

@@ -46,7 +46,7 @@ from klantreis.model.build import configured_definition, definition_in_use
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 __all__ = ["JourneyMap", "Note", "Opportunity", "PainPoint", "PhaseSummary", "Quote"]
 
@@ -64,7 +64,7 @@ WHERE event = 'Review Submitted' AND TRY_CAST(properties ->> '$.rating' AS DOUBL
 class _Calls:
     """Other analyses the map asks, with what was missing and what failed."""
 
-    def __init__(self, kr: Klantreis) -> None:
+    def __init__(self, kr: Context) -> None:
         self.kr = kr
         self.missing: list[str] = []
         self.errors: list[dict[str, str]] = []
@@ -84,7 +84,7 @@ class _Calls:
 
 @analysis("journey_map")
 def journey_map(
-    kr: Klantreis,
+    kr: Context,
     definition: str | None = None,
     *,
     start: str | None = None,
@@ -101,7 +101,7 @@ def journey_map(
 
 
 def _journey_map(
-    kr: Klantreis,
+    kr: Context,
     resolved: Any,
     name: str,
     start: str | None,
@@ -140,7 +140,7 @@ def _journey_map(
 
 
 def _add_emotion(
-    kr: Klantreis, phases: list[PhaseSummary], cut_tree: Any, voice: Any, definition: Any
+    kr: Context, phases: list[PhaseSummary], cut_tree: Any, voice: Any, definition: Any
 ) -> None:
     """Emotion per phase from the voice; a phase of another definition that nobody wrote in
     takes the (text-weighted) emotion of the six-phase phases its topics are about."""

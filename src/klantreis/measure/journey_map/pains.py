@@ -24,7 +24,7 @@ from klantreis.model.definition import JourneyDefinition, load_definition
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 PAINS_PER_PHASE = 5
 MIN_NEGATIVE_SHARE = 0.5
@@ -136,11 +136,11 @@ def expectation_pains(
             )
 
 
-def _has_voice(kr: Klantreis) -> bool:
+def _has_voice(kr: Context) -> bool:
     return all(kr.engine.has_table(t) for t in ("voice", "voice_topics", "journey_events"))
 
 
-def quote_breaches(kr: Klantreis, phases: list[PhaseSummary], cut: Any) -> None:
+def quote_breaches(kr: Context, phases: list[PhaseSummary], cut: Any) -> None:
     """Give each expectation pain the most telling text about it from an affected journey."""
     pairs = {
         (pain.key, topic)
@@ -185,7 +185,7 @@ def _quote(row: dict[str, Any]) -> Quote:
 
 
 def topic_pains(
-    kr: Klantreis, phases: list[PhaseSummary], cut: Any, definition: JourneyDefinition
+    kr: Context, phases: list[PhaseSummary], cut: Any, definition: JourneyDefinition
 ) -> dict[str, str]:
     """The most negative voice topic of each phase as a pain point (with a quote on it), unless
     a breached expectation there already speaks of that topic. Returns topic → phase."""

@@ -16,7 +16,7 @@ from klantreis.measure.journey_map.result import Note, PhaseSummary
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 TOP = 5
 
@@ -82,7 +82,7 @@ FROM journey_events WHERE :cut
 """
 
 
-def _top(kr: Klantreis, cut_tree: Any, column: str, extra: str = "NULL") -> dict[str, list]:
+def _top(kr: Context, cut_tree: Any, column: str, extra: str = "NULL") -> dict[str, list]:
     # column/extra are fixed names from this module, never user input
     sql = _TOP.format(column=column, extra=extra)
     out: dict[str, list[dict[str, Any]]] = {}
@@ -92,7 +92,7 @@ def _top(kr: Klantreis, cut_tree: Any, column: str, extra: str = "NULL") -> dict
 
 
 def phase_summaries(
-    kr: Klantreis, cut_tree: Any, phase_ids: list[str], labels: list[str]
+    kr: Context, cut_tree: Any, phase_ids: list[str], labels: list[str]
 ) -> tuple[list[PhaseSummary], dict[str, int]]:
     """One summary per phase of the definition, and per phase the persons who reached it in a
     journey without the phase before it."""
@@ -137,7 +137,7 @@ def phase_summaries(
     return phases, skipped
 
 
-def totals(kr: Klantreis, cut_tree: Any, purchase_event: str) -> dict[str, Any]:
+def totals(kr: Context, cut_tree: Any, purchase_event: str) -> dict[str, Any]:
     return kr.engine.rows(Query(_TOTALS, cut=cut_tree, purchase_event=purchase_event))[0]
 
 

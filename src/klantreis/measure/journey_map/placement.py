@@ -15,7 +15,7 @@ from klantreis.measure.journey_map.result import Opportunity, PhaseSummary
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 OPPORTUNITIES = 5
 _KNOWN = ("title", "kind", "driver", "outcome", "effect", "phase")
@@ -32,7 +32,7 @@ GROUP BY phase ORDER BY count(DISTINCT person_id) DESC, phase LIMIT 1
 
 
 def _phase_of(
-    kr: Klantreis,
+    kr: Context,
     item: dict[str, Any],
     phases: list[PhaseSummary],
     topic_phase: dict[str, str],
@@ -65,7 +65,7 @@ def _phase_of(
 
 
 def place_opportunities(
-    kr: Klantreis,
+    kr: Context,
     items: list[dict[str, Any]],
     phases: list[PhaseSummary],
     topic_phase: dict[str, str],

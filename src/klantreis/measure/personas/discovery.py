@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from klantreis.errors import KlantreisError
 from klantreis.measure.personas import tables
 from klantreis.measure.personas.description import describe, name_groups, slug, traits_of
 from klantreis.measure.personas.features import matrix, person_features, usable_features
@@ -28,7 +29,7 @@ from klantreis.store.store import utcnow
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 K_RANGE = range(3, 9)
 SILHOUETTE_SAMPLE = 4000
@@ -36,7 +37,7 @@ MIN_EVENTS = 3
 """Persons with fewer events (a single page view) say too little to be grouped."""
 
 
-class DiscoveryError(ValueError):
+class DiscoveryError(KlantreisError):
     """Too few persons or no usable features to discover personas."""
 
 
@@ -119,7 +120,7 @@ def choose_k(x: np.ndarray, seed: int) -> tuple[int, dict[int, float]]:
 
 
 def discover(
-    kr: Klantreis, k: int | str = "auto", *, seed: int = 7, min_events: int = MIN_EVENTS
+    kr: Context, k: int | str = "auto", *, seed: int = 7, min_events: int = MIN_EVENTS
 ) -> Discovery:
     """Group persons by behaviour, name the groups and store them as discovered personas."""
     ensure_built(kr)
@@ -185,7 +186,7 @@ def discover(
 
 
 def _save(
-    kr: Klantreis,
+    kr: Context,
     model: Pipeline,
     model_id: str,
     now: Any,
@@ -223,7 +224,7 @@ def _save(
 
 
 def _store_personas(
-    kr: Klantreis,
+    kr: Context,
     personas: list[DiscoveredPersona],
     labels: pd.DataFrame,
     model_id: str,
@@ -257,7 +258,7 @@ def _store_personas(
     tables.replace_rows(kr.store, "person_personas", members, "discovered")
 
 
-def assign_new(kr: Klantreis, *, min_events: int = MIN_EVENTS) -> int:
+def assign_new(kr: Context, *, min_events: int = MIN_EVENTS) -> int:
     """Place persons without a discovered persona into the latest model's groups.
 
     The stored scaler and centres are reused, so earlier persons keep their persona.

@@ -1,8 +1,9 @@
 """Rule personas: segments the shop defines in YAML, as structured conditions (never SQL).
 
 Each condition becomes a SQLGlot node over the `persons` table: field names come from a fixed
-list, trait names must be plain words, and every value is bound as a literal. A mistake in the
-file is reported with its file, line and column.
+list, trait names must be plain words, and every value is bound as a literal. The file is read into
+typed models (`PersonaSpec`, `ConditionSpec`, as the expectation rules are); a mistake is
+reported with its file, line and column.
 """
 
 from __future__ import annotations
@@ -11,18 +12,29 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pyarrow as pa
 import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from sqlglot import exp
 
+from klantreis.errors import KlantreisError
 from klantreis.measure.personas import tables
+from klantreis.measure.personas.settings import PersonasSettings
 from klantreis.model import ensure_built
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 FIELDS = ("orders", "events", "first_seen", "last_seen", "consent_marketing", "user_id")
 OPS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "present", "absent")
@@ -31,7 +43,7 @@ _WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
-class RuleError(ValueError):
+class RuleError(KlantreisError):
     """A rule file that cannot be used; the message names file, line and column."""
 
 
@@ -66,11 +78,11 @@ def builtin_rules() -> str:
     return resources.files("klantreis.measure.personas").joinpath("rules.yaml").read_text()
 
 
-def rules_path(kr: Klantreis, given: Path | None = None) -> Path | None:
+def rules_path(kr: Context, given: Path | None = None) -> Path | None:
     """--rules, else [personas] rules in klantreis.toml, else ./personas.yaml, else built-in."""
     if given is not None:
         return given
-    configured = (kr.settings.sections.get("personas") or {}).get("rules")
+    configured = kr.settings.section(PersonasSettings).rules
     if configured:
         return Path(configured)
     local = Path("personas.yaml")
@@ -97,11 +109,14 @@ def load_rules(path: Path | None = None, text: str | None = None) -> list[RulePe
     seen: set[str] = set()
     rules = []
     for item in data["personas"]:
-        rule = _rule(item, where)
-        if rule.persona in seen:
-            raise RuleError(f"{_at(where, item)}: id {rule.persona!r} is used twice")
-        seen.add(rule.persona)
-        rules.append(rule)
+        try:
+            spec = PersonaSpec.model_validate(item)
+        except ValidationError as exc:
+            raise _located(exc, item, where) from None
+        if spec.id in seen:
+            raise RuleError(f"{_at(where, item)}: id {spec.id!r} is used twice")
+        seen.add(spec.id)
+        rules.append(spec.persona())
     return rules
 
 
@@ -109,86 +124,129 @@ def _at(where: str, node: Any) -> str:
     return f"{where}:{getattr(node, 'line', 1)}:{getattr(node, 'column', 1)}"
 
 
-def _rule(item: Any, where: str) -> RulePersona:
-    if not isinstance(item, dict):
-        raise RuleError(f"{_at(where, item)}: each persona must be a mapping with id and all/any")
-    persona = item.get("id")
-    if not isinstance(persona, str) or not _ID.match(persona):
-        raise RuleError(
-            f"{_at(where, item)}: id: lower-case letters, digits and dashes, got {persona!r}"
+def _located(exc: ValidationError, item: Any, where: str) -> RuleError:
+    """The first error, at the line and column of the innermost mapping it is in."""
+    error = exc.errors()[0]
+    node, at = item, item
+    for part in error["loc"]:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(node, _Located):
+            at = node
+    keys = [str(part) for part in error["loc"] if isinstance(part, str)]
+    key = keys[-1] if keys else ""
+    if error["type"] == "extra_forbidden":
+        return RuleError(f"{_at(where, at)}: unknown key {key!r}")
+    reason = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] != "value_error" and key:
+        reason = f"{key}: {reason}"
+    return RuleError(f"{_at(where, at)}: {reason}")
+
+
+def _word(name: str) -> str:
+    if not _WORD.match(name):
+        raise ValueError("trait: a plain name (letters, digits, _)")
+    return name
+
+
+class ConditionSpec(BaseModel):
+    """One condition: a person field, trait or event count, an operator and a value."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    field: str | None = None
+    trait: Annotated[str, AfterValidator(_word)] | None = None
+    event: Annotated[str, Field(min_length=1)] | None = None
+    op: str | None = None
+    value: Any = None
+
+    @model_validator(mode="after")
+    def _check(self) -> ConditionSpec:
+        kinds = [k for k in ("field", "trait", "event") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("a condition names one of field, trait or event")
+        if self.field is not None and self.field not in FIELDS:
+            raise ValueError(f"field: unknown field {self.field!r} (use {', '.join(FIELDS)})")
+        if self.op is not None and self.op not in OPS:
+            raise ValueError(f"op: unknown operator {self.op!r} (use {', '.join(OPS)})")
+        op = self.operator
+        if op in ("present", "absent"):
+            return self
+        if "value" not in self.model_fields_set and self.event is None:
+            raise ValueError(f"value: {op} needs a value")
+        if op == "in" and (not isinstance(self.value, list) or not self.value):
+            raise ValueError("value: `in` needs a non-empty list")
+        if op != "in" and isinstance(self.value, list | dict):
+            raise ValueError(f"value: {op} needs a single value")
+        return self
+
+    @property
+    def operator(self) -> str:
+        return self.op or ("gte" if self.event is not None else "present")
+
+    def subject(self) -> exp.Expression:
+        if self.field is not None:
+            return exp.column(self.field, table="p")
+        if self.trait is not None:
+            return _select_expr("json_extract(p.traits, :path)", path=f"$.{self.trait}")
+        return _select_expr(
+            "(SELECT count(*) FROM journey_events AS e "
+            "WHERE e.person_id = p.person_id AND e.event = :name)",
+            name=self.event,
         )
-    unknown = set(item) - {"id", "name", "description", "all", "any"}
-    if unknown:
-        raise RuleError(f"{_at(where, item)}: unknown key {sorted(unknown)[0]!r} in {persona}")
-    joins = [key for key in ("all", "any") if key in item]
-    if len(joins) != 1 or not isinstance(item[joins[0]], list) or not item[joins[0]]:
-        raise RuleError(f"{_at(where, item)}: {persona} needs one non-empty `all:` or `any:` list")
-    parts = [_condition(c, where) for c in item[joins[0]]]
-    condition = exp.and_(*parts) if joins[0] == "all" else exp.or_(*parts)
-    return RulePersona(
-        persona, str(item.get("name") or persona), str(item.get("description") or ""), condition
-    )
+
+    def tree(self) -> exp.Expression:
+        """The condition as a tree over `persons AS p`, every value bound as a literal."""
+        subject, op = self.subject(), self.operator
+        if op in ("present", "absent"):
+            null = exp.Is(this=subject, expression=exp.null())
+            return exp.Not(this=null) if op == "present" else null
+        value = self.value if "value" in self.model_fields_set else 1
+        if self.trait is not None:
+            subject = _select_expr("json_extract_string(p.traits, :path)", path=f"$.{self.trait}")
+            value = [str(v) for v in value] if isinstance(value, list) else str(value)
+        if op == "in":
+            return exp.In(this=subject, expressions=[exp.convert(v) for v in value])
+        return _COMPARE[op](this=subject, expression=exp.convert(value))
 
 
-def _subject(cond: dict[str, Any], where: str) -> exp.Expression:
-    kinds = [key for key in ("field", "trait", "event") if key in cond]
-    if len(kinds) != 1:
-        raise RuleError(f"{_at(where, cond)}: a condition names one of field, trait or event")
-    kind, name = kinds[0], cond[kinds[0]]
-    if kind == "field":
-        if name not in FIELDS:
-            raise RuleError(
-                f"{_at(where, cond)}: field: unknown field {name!r} (use {', '.join(FIELDS)})"
-            )
-        return exp.column(name, table="p")
-    if kind == "trait":
-        if not isinstance(name, str) or not _WORD.match(name):
-            raise RuleError(f"{_at(where, cond)}: trait: a plain name (letters, digits, _)")
-        return _select_expr("json_extract(p.traits, :path)", path=f"$.{name}")
-    if not isinstance(name, str) or not name:
-        raise RuleError(f"{_at(where, cond)}: event: an event name")
-    return _select_expr(
-        "(SELECT count(*) FROM journey_events AS e "
-        "WHERE e.person_id = p.person_id AND e.event = :name)",
-        name=name,
-    )
+class PersonaSpec(BaseModel):
+    """One persona of a rules file: an id, a name, and `all:` or `any:` of its conditions."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    id: Annotated[
+        str, Field(pattern=_ID.pattern, description="lower-case letters, digits and dashes")
+    ]
+    name: str | None = None
+    description: str | None = None
+    all_of: Annotated[list[ConditionSpec] | None, Field(alias="all")] = None
+    any_of: Annotated[list[ConditionSpec] | None, Field(alias="any")] = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id(cls, value: Any) -> Any:
+        if not isinstance(value, str) or not _ID.match(value):
+            raise ValueError(f"id: lower-case letters, digits and dashes, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_list(self) -> PersonaSpec:
+        lists = [c for c in (self.all_of, self.any_of) if c is not None]
+        if len(lists) != 1 or not lists[0]:
+            raise ValueError(f"{self.id} needs one non-empty `all:` or `any:` list")
+        return self
+
+    def persona(self) -> RulePersona:
+        parts = [c.tree() for c in (self.all_of or self.any_of or [])]
+        condition = exp.and_(*parts) if self.all_of is not None else exp.or_(*parts)
+        return RulePersona(self.id, self.name or self.id, self.description or "", condition)
 
 
 def _select_expr(sql: str, **params: Any) -> exp.Expression:
     return Query("SELECT " + sql, **params).tree.expressions[0]
-
-
-def _condition(cond: Any, where: str) -> exp.Expression:
-    if not isinstance(cond, dict):
-        raise RuleError(f"{_at(where, cond)}: a condition must be a mapping")
-    unknown = set(cond) - {"field", "trait", "event", "op", "value"}
-    if unknown:
-        raise RuleError(f"{_at(where, cond)}: unknown key {sorted(unknown)[0]!r}")
-    subject = _subject(cond, where)
-    is_event = "event" in cond
-    op = cond.get("op", "gte" if is_event else "present")
-    if op not in OPS:
-        raise RuleError(f"{_at(where, cond)}: op: unknown operator {op!r} (use {', '.join(OPS)})")
-    if op in ("present", "absent"):
-        return (
-            exp.Not(this=exp.Is(this=subject, expression=exp.null()))
-            if op == "present"
-            else exp.Is(this=subject, expression=exp.null())
-        )
-    if "value" not in cond and not is_event:
-        raise RuleError(f"{_at(where, cond)}: value: {op} needs a value")
-    value = cond.get("value", 1)
-    if "trait" in cond:
-        text = _select_expr("json_extract_string(p.traits, :path)", path=f"$.{cond['trait']}")
-        subject = text
-        value = [str(v) for v in value] if isinstance(value, list) else str(value)
-    if op == "in":
-        if not isinstance(value, list) or not value:
-            raise RuleError(f"{_at(where, cond)}: value: `in` needs a non-empty list")
-        return exp.In(this=subject, expressions=[exp.convert(v) for v in value])
-    if isinstance(value, (list, dict)):
-        raise RuleError(f"{_at(where, cond)}: value: {op} needs a single value")
-    return _COMPARE[op](this=subject, expression=exp.convert(value))
 
 
 def members_query(rule: RulePersona) -> Query:
@@ -196,7 +254,7 @@ def members_query(rule: RulePersona) -> Query:
     return Query(select.where(rule.condition.copy()))
 
 
-def apply_rules(kr: Klantreis, path: Path | None = None) -> dict[str, int]:
+def apply_rules(kr: Context, path: Path | None = None) -> dict[str, int]:
     """Evaluate every rule persona and store its members; returns persona -> persons."""
     rules = load_rules(rules_path(kr, path))
     ensure_built(kr)

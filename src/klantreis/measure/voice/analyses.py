@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from klantreis.errors import KlantreisError
 from klantreis.measure.filters import Cut
 from klantreis.measure.registry import analysis
 from klantreis.measure.voice.stored import update_voice
@@ -18,7 +19,8 @@ from klantreis.measure.voice.topics import PHASE_OF_TOPIC, TOPICS
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis, Result
+    from klantreis.measure.result import Result
+    from klantreis.model.context import Context
 
 OTHER = "other"
 TREND_DAYS = 90
@@ -27,7 +29,7 @@ QUOTES_PER_LABEL = 1
 sentiment about the topic is closest to the mean of that label's texts on it."""
 
 
-class VoiceQueryError(ValueError):
+class VoiceQueryError(KlantreisError):
     """A filter value that names no topic or phase."""
 
 
@@ -132,7 +134,7 @@ GROUP BY phase
 """
 
 
-def prepare(kr: Klantreis) -> None:
+def prepare(kr: Context) -> None:
     """Bring the model and the scored voice up to date when the store can be written."""
     if kr.store.read_only:
         return
@@ -145,13 +147,15 @@ def prepare(kr: Klantreis) -> None:
 
 def _validate(topic: str | None, phase: str | None) -> None:
     if topic is not None and topic not in (*TOPICS, OTHER):
-        raise VoiceQueryError(f"topic {topic!r} is not one of: {', '.join((*TOPICS, OTHER))}")
+        raise VoiceQueryError(
+            f"{topic!r} is not one of: {', '.join((*TOPICS, OTHER))}", field="topic"
+        )
     if phase is not None and not phase.strip():
-        raise VoiceQueryError("phase must not be empty")
+        raise VoiceQueryError("must not be empty", field="phase")
 
 
 def _query(
-    kr: Klantreis, tail: str, cut: Cut, topic: str | None, phase: str | None, **params: Any
+    kr: Context, tail: str, cut: Cut, topic: str | None, phase: str | None, **params: Any
 ) -> pa.Table:
     journeys = kr.engine.has_table("journey_events")
     head = _WITH_JOURNEYS if journeys else _WITHOUT_JOURNEYS
@@ -168,7 +172,7 @@ def _query(
 
 @analysis("voice")
 def voice(
-    kr: Klantreis,
+    kr: Context,
     topic: str | None = None,
     phase: str | None = None,
     *,
@@ -186,7 +190,7 @@ def voice(
     `trend` is the mean sentiment of the last 90 days minus that of the 90 days before them
     (counted back from the newest text), None when either window is empty.
     """
-    from klantreis.api import Result
+    from klantreis.measure.result import Result
 
     _validate(topic, phase)
     prepare(kr)
@@ -237,7 +241,7 @@ def voice(
 
 @analysis("emotion_by_phase")
 def emotion_by_phase(
-    kr: Klantreis,
+    kr: Context,
     *,
     start: str | None = None,
     end: str | None = None,

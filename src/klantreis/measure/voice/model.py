@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from klantreis.errors import KlantreisError
 from klantreis.measure.voice.sentiment import LABELS, lexicon_sentiment
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ MIN_PER_LANGUAGE = 30
 """The model is used for a language only when it saw this many examples in it."""
 
 
-class NotEnoughData(ValueError):
+class NotEnoughData(KlantreisError):
     """Too few labelled texts to learn from; callers fall back to the lexicons."""
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from klantreis.collect.surveys import SurveyError
 from klantreis.measure.registry import analysis
-from klantreis.measure.voice.surveys import SurveyError
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis, Result
+    from klantreis.measure.result import Result
+    from klantreis.model.context import Context
 
 _ANSWERS = """
 WITH answers AS (
@@ -60,9 +61,9 @@ KINDS = ("nps", "csat", "ces")
 
 
 @analysis("survey_scores")
-def survey_scores(kr: Klantreis, by: str = "month", kind: str | None = None) -> Result:
+def survey_scores(kr: Context, by: str = "month", kind: str | None = None) -> Result:
     """Survey score per kind and group (`by`: month, phase, touchpoint, persona or all)."""
-    from klantreis.api import Result
+    from klantreis.measure.result import Result
 
     if by not in _GROUPS:
         raise SurveyError("by", f"{by!r} is not one of {', '.join(_GROUPS)}")

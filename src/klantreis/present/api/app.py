@@ -20,6 +20,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -29,6 +30,7 @@ from klantreis.collect.events import InvalidEvent
 from klantreis.collect.ingest import Ingest, Overloaded, WriterStopped
 from klantreis.collect.keys import KeyRing
 from klantreis.config import Settings, load_settings
+from klantreis.errors import KlantreisError
 from klantreis.present.api import routes
 from klantreis.present.api.admission import Admission, AdmissionMiddleware
 from klantreis.present.api.limits import BodyLimit
@@ -65,6 +67,21 @@ class CollectorCORS:
             await self.app(scope, receive, send)
 
 
+class ErrorBody(BaseModel):
+    """The body of every 4xx/5xx answer (collector and read API alike)."""
+
+    error: str = Field(description="What is wrong, in one line.")
+    detail: str = Field(description="The same text, where FastAPI clients look for it.")
+    field: str | None = Field(
+        None, description="The parameter or setting at fault (e.g. `step`, `start`, `window`)."
+    )
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "Bad input: the message names what and where."}
+}
+
+
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
     # `detail` keeps FastAPI's usual shape; `error` is what the collector documents.
     return JSONResponse({"error": message, "detail": message, **extra}, status_code=status)
@@ -74,6 +91,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InvalidEvent)
     async def _invalid_event(_: Request, exc: InvalidEvent) -> JSONResponse:
         return _error(400, exc.reason, field=exc.field)
+
+    @app.exception_handler(KlantreisError)
+    async def _user_error(_: Request, exc: KlantreisError) -> JSONResponse:
+        # The one handler for every error a user can fix: the message and the field it names.
+        return _error(400, str(exc), field=exc.field)
 
     @app.exception_handler(Overloaded)
     async def _overloaded(_: Request, exc: Overloaded) -> JSONResponse:
@@ -186,6 +208,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         version="0.1.0",
         description="Collector (Segment HTTP Tracking API) and read API of klantreis.",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     app.state.settings = settings
     app.state.store = None

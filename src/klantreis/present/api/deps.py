@@ -23,8 +23,14 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query, Request, status
+from fastapi.security import (
+    HTTPAuthorizationCredentials,
+    HTTPBasic,
+    HTTPBasicCredentials,
+    HTTPBearer,
+)
 
-from klantreis.collect.keys import ApiKey, KeyKind, KeyRing
+from klantreis.collect.keys import ApiKey, KeyRing
 from klantreis.store import Store
 
 SessionUserResolver = Callable[[Request], "str | None"]
@@ -46,7 +52,10 @@ def get_keyring(request: Request) -> KeyRing:
 
 
 def presented_key(authorization: str | None) -> str | None:
-    """The key in an `Authorization` header: Basic user (password ignored) or Bearer token."""
+    """The key in an `Authorization` header: Basic user (password ignored) or Bearer token.
+
+    For the collector, which reads the header itself on its fast path; routes take the key
+    through `presented` (FastAPI's security classes) instead."""
     if not authorization:
         return None
     scheme, _, value = authorization.strip().partition(" ")
@@ -64,14 +73,31 @@ def presented_key(authorization: str | None) -> str | None:
     return None
 
 
-def key_of_kind(request: Request, kind: KeyKind) -> ApiKey | None:
-    keyring = get_keyring(request)
-    return keyring.lookup(presented_key(request.headers.get("authorization")), kind)
+_basic = HTTPBasic(
+    auto_error=False, realm="klantreis", description="The key as user name, password empty."
+)
+_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <key>`.")
 
 
-def require_read(request: Request) -> str:
+def presented(
+    basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str | None:
+    """The key a request presents (Bearer token, or HTTP Basic user), parsed by FastAPI's
+    security classes, which also document both schemes in the OpenAPI description."""
+    if bearer is not None:
+        return bearer.credentials or None
+    if basic is not None:
+        return basic.username or None
+    return None
+
+
+PresentedKey = Annotated[str | None, Depends(presented)]
+
+
+def require_read(request: Request, key_text: PresentedKey) -> str:
     """Who is reading: `key:<name>` for a read key, or the dashboard session's user name."""
-    key = key_of_kind(request, "read")
+    key = get_keyring(request).lookup(key_text, "read")
     if key is not None:
         return f"key:{key.name}"
     resolver: SessionUserResolver | None = getattr(request.app.state, "session_user_resolver", None)
@@ -87,8 +113,8 @@ def require_read(request: Request) -> str:
     )
 
 
-def require_write_key(request: Request) -> ApiKey:
-    key = key_of_kind(request, "write")
+def require_write_key(request: Request, key_text: PresentedKey) -> ApiKey:
+    key = get_keyring(request).lookup(key_text, "write")
     if key is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

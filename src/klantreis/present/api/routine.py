@@ -95,7 +95,7 @@ def _opportunities(kr: Klantreis, _: FastAPI) -> str | None:
 
 
 def _alerts(kr: Klantreis, _: FastAPI) -> str | None:
-    from klantreis.measure.expectations.alerts import check_alerts
+    from klantreis.act.alerts import check_alerts
 
     if not kr.settings.sections.get("alerts"):
         return None
@@ -105,8 +105,8 @@ def _alerts(kr: Klantreis, _: FastAPI) -> str | None:
 
 
 def _review_requests(kr: Klantreis, _: FastAPI) -> str | None:
-    from klantreis.measure.voice.review_requests import send_review_requests
-    from klantreis.present.notify.smtp import SmtpConfig
+    from klantreis.act.notify.smtp import SmtpConfig
+    from klantreis.act.review_requests import send_review_requests
 
     base_url = (kr.settings.sections.get("routine") or {}).get("review_base_url")
     smtp = SmtpConfig.from_settings(kr.settings)

@@ -14,7 +14,9 @@ import orjson
 import typer
 from rich.console import Console
 
-from klantreis.config import ConfigError, load_settings
+import klantreis
+from klantreis.config import load_settings
+from klantreis.errors import KlantreisError
 from klantreis.store import Store, StoreLockedError
 from klantreis.store.sharing import borrowed
 
@@ -83,31 +85,53 @@ def friendly_errors(func: F) -> F:
             raise fail(str(exc), exc.code) from None
         except StoreLockedError:
             raise  # `main()` forwards the command to the server that holds the store
-        except (ConfigError, FileNotFoundError) as exc:
+        except (KlantreisError, FileNotFoundError) as exc:
             raise fail(str(exc), 2) from None
         except ValueError as exc:
-            if type(exc).__module__.startswith("klantreis"):
+            # Validation inside settings parsers (pydantic models, mappings) that has not
+            # become a KlantreisError yet; still one line, not a traceback.
+            if type(exc).__module__.startswith(("klantreis", "pydantic")):
                 raise fail(str(exc), 2) from None
             raise
 
     return wrapper  # type: ignore[return-value]
 
 
+def existing_store(store: Path | None) -> Path:
+    """The store file named by --store / KLANTREIS_STORE / klantreis.toml / default.
+
+    A missing file is an error (exit 2), not a new empty store: a mistyped --store would
+    otherwise answer with zeros. Only commands that create stores (`demo`, `import`, `serve`,
+    `keys create`, `users create`) pass `create=True` to `open_store`. A store lent by
+    `klantreis serve` (a forwarded command) exists by definition.
+    """
+    path = load_settings(store).store
+    if borrowed(path, explicit=store is not None) is None and not path.exists():
+        raise CliError(
+            f"store {path} does not exist; run `klantreis demo` or `klantreis import` first",
+            2,
+        )
+    return path
+
+
+def open_klantreis(store: Path | None) -> klantreis.Klantreis:
+    """The Python API over the existing store the options name (see `existing_store`)."""
+    existing_store(store)
+    return klantreis.open(store)
+
+
 @contextmanager
-def open_store(store: Path | None, *, read_only: bool = False) -> Iterator[Store]:
-    """The store named by --store / KLANTREIS_STORE / klantreis.toml / default."""
+def open_store(
+    store: Path | None, *, read_only: bool = False, create: bool = False
+) -> Iterator[Store]:
+    """The store named by the options; with `create`, made when it does not exist yet."""
     settings = load_settings(store)
     shared = borrowed(settings.store, explicit=store is not None)
     if shared is not None:  # a command forwarded to `klantreis serve`: its open store
         yield shared
         return
-    if read_only and not settings.store.exists():
-        raise CliError(
-            f"store {settings.store} does not exist; "
-            "run `klantreis demo` or `klantreis import` first",
-            2,
-        )
-    handle = Store(settings.store, read_only=read_only)
+    path = settings.store if create else existing_store(store)
+    handle = Store(path, read_only=read_only)
     try:
         yield handle
     finally:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from klantreis.store.query import Query
+
+if TYPE_CHECKING:
+    from klantreis.config import Settings
+    from klantreis.store import Store
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,17 @@ class Engine(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the engine's resources."""
+
+
+@dataclass(frozen=True)
+class EngineFactory:
+    """What an engine folder's `factory.py` declares: its capabilities (known without
+    importing the engine's heavy client) and how to open it for a store's settings."""
+
+    capabilities: Capabilities
+    open: Callable[[Settings, Store], Engine]
+    options: tuple[str, ...] = ()
+    """The `[engine]` settings it takes (besides `name`)."""
 
 
 def as_query(query: Query | str, params: dict[str, Any]) -> Query:

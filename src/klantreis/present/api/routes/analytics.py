@@ -5,11 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
 
 from klantreis.api import Klantreis
-from klantreis.measure.filters import FilterError
-from klantreis.measure.trees import AnalysisError
 from klantreis.present.api.deps import FromDate, ReadAccess, StoreDep, ToDate
 from klantreis.present.payloads import retention_payload
 
@@ -18,14 +15,6 @@ router = APIRouter(prefix="/api", tags=["analytics"])
 
 def _kr(request: Request, store: Any) -> Klantreis:
     return Klantreis.over(store, request.app.state.settings)
-
-
-def _bad(exc: Exception) -> JSONResponse:
-    """400 in the app's error shape, with the option the message names as `field`."""
-    message = str(exc)
-    return JSONResponse(
-        {"error": message, "detail": message, "field": _field_of(message)}, status_code=400
-    )
 
 
 @router.get("/funnel", response_model=None)
@@ -45,25 +34,22 @@ def funnel(
     persona: str | None = None,
     start: FromDate = None,
     end: ToDate = None,
-) -> dict[str, Any] | JSONResponse:
+) -> dict[str, Any]:
     """Persons per step, conversions and times (the same as `klantreis funnel --json`)."""
-    try:
-        result = _kr(request, store).funnel(
-            step,
-            window=window,
-            mode=mode,
-            exclude=exclude or [],
-            breakdown=breakdown,
-            breakdown_table=breakdown_table,
-            attribution=attribution,
-            attribution_step=attribution_step,
-            start=start,
-            end=end,
-            persona=persona,
-        )
-        return result.as_json(dropoffs=dropoffs)
-    except (AnalysisError, FilterError) as exc:
-        return _bad(exc)
+    result = _kr(request, store).funnel(
+        step,
+        window=window,
+        mode=mode,
+        exclude=exclude or [],
+        breakdown=breakdown,
+        breakdown_table=breakdown_table,
+        attribution=attribution,
+        attribution_step=attribution_step,
+        start=start,
+        end=end,
+        persona=persona,
+    )
+    return result.as_json(dropoffs=dropoffs)
 
 
 @router.get("/paths", response_model=None)
@@ -71,31 +57,32 @@ def paths(
     request: Request,
     store: StoreDep,
     _who: ReadAccess,
-    start_event: str | None = Query(None, alias="start"),
-    end_event: str | None = Query(None, alias="end"),
+    start_event: str | None = Query(None, description="Paths from this event on."),
+    end_event: str | None = Query(None, description="Paths up to this event."),
     steps: int = Query(5, ge=1, le=12),
     by: str = Query("touchpoint", pattern="^(touchpoint|event)$"),
     per_person: bool = False,
     top: int = Query(20, ge=1, le=500),
     persona: str | None = None,
-    since: FromDate = None,
-    until: ToDate = None,
-) -> dict[str, Any] | JSONResponse:
-    """Most frequent paths and Sankey edges (the same as `klantreis paths --json`)."""
-    try:
-        result = _kr(request, store).paths(
-            start=start_event,
-            end=end_event,
-            steps=steps,
-            by=by,
-            split_by_session=not per_person,
-            top=top,
-            since=since,
-            until=until,
-            persona=persona,
-        )
-    except (AnalysisError, FilterError) as exc:
-        return _bad(exc)
+    start: FromDate = None,
+    end: ToDate = None,
+    old_start: str | None = Query(None, alias="start", deprecated=True),
+    old_end: str | None = Query(None, alias="end", deprecated=True),
+) -> dict[str, Any]:
+    """Most frequent paths and Sankey edges (the same as `klantreis paths --json`).
+
+    `?start=`/`?end=` are the old names of `?start_event=`/`?end_event=`."""
+    result = _kr(request, store).paths(
+        start_event=start_event or old_start,
+        end_event=end_event or old_end,
+        steps=steps,
+        by=by,
+        split_by_session=not per_person,
+        top=top,
+        start=start,
+        end=end,
+        persona=persona,
+    )
     return result.as_json()
 
 
@@ -110,24 +97,21 @@ def retention(
     periods: int = Query(12, ge=0, le=520),
     repeat_purchase: bool = False,
     persona: str | None = None,
-    since: FromDate = None,
-    until: ToDate = None,
-) -> dict[str, Any] | JSONResponse:
+    start: FromDate = None,
+    end: ToDate = None,
+) -> dict[str, Any]:
     """Retention by cohort or repeat purchase (the same as `klantreis retention --json`)."""
-    try:
-        return retention_payload(
-            _kr(request, store),
-            period=period,
-            repeat_purchase=repeat_purchase,
-            cohort_event=cohort_event,
-            return_event=return_event,
-            periods=periods,
-            since=since,
-            until=until,
-            persona=persona,
-        )
-    except (AnalysisError, FilterError) as exc:
-        return _bad(exc)
+    return retention_payload(
+        _kr(request, store),
+        period=period,
+        repeat_purchase=repeat_purchase,
+        cohort_event=cohort_event,
+        return_event=return_event,
+        periods=periods,
+        start=start,
+        end=end,
+        persona=persona,
+    )
 
 
 @router.get("/phase-flow", response_model=None)
@@ -136,22 +120,13 @@ def phase_flow(
     store: StoreDep,
     _who: ReadAccess,
     persona: str | None = None,
-    since: FromDate = None,
-    until: ToDate = None,
-) -> dict[str, Any] | JSONResponse:
+    start: FromDate = None,
+    end: ToDate = None,
+) -> dict[str, Any]:
     """Time in each phase and the phase-transition matrix."""
     kr = _kr(request, store)
-    try:
-        cut = {"since": since, "until": until, "persona": persona}
-        return {
-            "time_in_phase": kr.time_in_phase(**cut).to_pylist(),
-            "transitions": kr.phase_transitions(**cut).to_pylist(),
-        }
-    except (AnalysisError, FilterError) as exc:
-        return _bad(exc)
-
-
-def _field_of(message: str) -> str:
-    """The option an analysis error names first (`window: ...` -> `window`)."""
-    head = message.split(":", 1)[0].strip()
-    return head if head.replace("_", "").isalnum() and " " not in head else "query"
+    cut = {"start": start, "end": end, "persona": persona}
+    return {
+        "time_in_phase": kr.time_in_phase(**cut).to_pylist(),
+        "transitions": kr.phase_transitions(**cut).to_pylist(),
+    }

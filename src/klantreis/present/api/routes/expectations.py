@@ -9,19 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from klantreis.api import Klantreis
-from klantreis.measure.expectations.alerts import AlertError
-from klantreis.measure.expectations.at_risk import AtRiskError
-from klantreis.measure.expectations.rules import RuleError
-from klantreis.measure.expectations.scorecard import ScorecardError
-from klantreis.measure.filters import FilterError
+from klantreis.errors import KlantreisError
 from klantreis.present.api.deps import FromDate, ReadAccess, StoreDep, ToDate
 
 router = APIRouter(prefix="/api", tags=["expectations"])
-
-_ERRORS = (RuleError, ScorecardError, FilterError, AtRiskError, AlertError)
 
 
 def _kr(request: Request, store: Any) -> Klantreis:
@@ -34,7 +28,7 @@ def _now(value: str | None) -> datetime | None:
     try:
         return datetime.fromisoformat(value).replace(tzinfo=None)
     except ValueError:
-        raise HTTPException(400, f"now: not an ISO timestamp: {value!r}") from None
+        raise KlantreisError(f"not an ISO timestamp: {value!r}", field="now") from None
 
 
 @router.get("/expectations")
@@ -52,19 +46,16 @@ def expectations(
     now: str | None = Query(None, description="judge as of this ISO timestamp"),
 ) -> dict[str, Any]:
     """The scorecard (the same structure as `klantreis expectations --json`)."""
-    try:
-        card = _kr(request, store).expectations(
-            by=by,
-            start=start,
-            end=end,
-            persona=persona,
-            compare=compare,
-            trend=trend,
-            language=language,
-            now=_now(now),
-        )
-    except _ERRORS as exc:
-        raise HTTPException(400, str(exc)) from None
+    card = _kr(request, store).expectations(
+        by=by,
+        start=start,
+        end=end,
+        persona=persona,
+        compare=compare,
+        trend=trend,
+        language=language,
+        now=_now(now),
+    )
     return card.to_dict()
 
 
@@ -77,10 +68,7 @@ def pain_points(
     language: str = Query("en", pattern="^(en|nl|da)$"),
 ) -> dict[str, Any]:
     """Per phase, the breached expectations with their size (for the journey map)."""
-    try:
-        return {"phases": _kr(request, store).pain_points(persona=persona, language=language)}
-    except _ERRORS as exc:
-        raise HTTPException(400, str(exc)) from None
+    return {"phases": _kr(request, store).pain_points(persona=persona, language=language)}
 
 
 def _case_rows_route(kind: str, doc: str) -> None:
@@ -95,12 +83,9 @@ def _case_rows_route(kind: str, doc: str) -> None:
         journey_id: str | None = None,
         limit: int = Query(1000, ge=1, le=100_000),
     ) -> dict[str, Any]:
-        try:
-            result = getattr(_kr(request, store), kind)(
-                person_id=person_id, expectation=expectation, journey_id=journey_id, limit=limit
-            )
-        except _ERRORS as exc:
-            raise HTTPException(400, str(exc)) from None
+        result = getattr(_kr(request, store), kind)(
+            person_id=person_id, expectation=expectation, journey_id=journey_id, limit=limit
+        )
         return {kind: result.to_pylist()}
 
     route.__name__ = kind
@@ -125,13 +110,10 @@ def at_risk(
     overdue: bool = False,
 ) -> dict[str, Any]:
     """Orders about to break their delivery promise (as `klantreis at-risk --json`)."""
-    try:
-        result = _kr(request, store).at_risk(
-            now=_now(now),
-            unshipped_hours=unshipped_hours,
-            undelivered_hours=undelivered_hours,
-            overdue=overdue,
-        )
-    except _ERRORS as exc:
-        raise HTTPException(400, str(exc)) from None
+    result = _kr(request, store).at_risk(
+        now=_now(now),
+        unshipped_hours=unshipped_hours,
+        undelivered_hours=undelivered_hours,
+        overdue=overdue,
+    )
     return {"now": result.meta["now"], "orders": result.to_pylist()}

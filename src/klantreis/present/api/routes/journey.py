@@ -8,11 +8,10 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from klantreis.api import Klantreis
-from klantreis.measure.filters import FilterError
 from klantreis.model.build import configured_definition
 from klantreis.model.definition import DefinitionError, builtin_definitions, load_definition
 from klantreis.present.api.deps import FromDate, ReadAccess, StoreDep, ToDate
-from klantreis.store.privacy import export_person
+from klantreis.privacy import export_person
 
 router = APIRouter(prefix="/api", tags=["journey"])
 
@@ -61,16 +60,13 @@ def journey_map(
 ) -> dict[str, Any]:
     """The journey map as JSON (the same structure as `klantreis map --json`)."""
     kr = _kr(request, store)
-    try:
-        result = kr.journey_map(
-            _named_definition(kr, definition),
-            start=start,
-            end=end,
-            persona=persona,
-            language=language,
-        )
-    except (DefinitionError, FilterError) as exc:
-        raise HTTPException(400, str(exc)) from None
+    result = kr.journey_map(
+        _named_definition(kr, definition),
+        start=start,
+        end=end,
+        persona=persona,
+        language=language,
+    )
     return result.to_dict()
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from klantreis.api import Klantreis
 from klantreis.collect.events import InvalidEvent
-from klantreis.measure.voice.surveys import (
+from klantreis.collect.surveys import (
     COMMENT_MAX,
     SurveyError,
     SurveyLink,
@@ -104,7 +104,7 @@ def survey_page(token: str, store: StoreDep) -> HTMLResponse:
 @router.post("/s/{token}", response_class=HTMLResponse)
 async def survey_answer(token: str, request: Request, store: StoreDep) -> HTMLResponse:
     """Store the answer (once per link) and thank the customer."""
-    from klantreis.measure.voice.surveys import answer_survey
+    from klantreis.collect.surveys import answer_survey
 
     link = _link(store, token)
     body = await capped_body(request, FORM_MAX_BYTES)

@@ -8,9 +8,6 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from klantreis.api import Klantreis
-from klantreis.collect.events import InvalidEvent
-from klantreis.measure.filters import FilterError
-from klantreis.measure.voice.analyses import VoiceQueryError
 from klantreis.measure.voice.scoring import VoiceScorer
 from klantreis.measure.voice.training import load_shop_model
 from klantreis.present.api.deps import FromDate, ReadAccess, StoreDep, ToDate
@@ -37,15 +34,9 @@ def voice(
 
     Quotes are the customers' own text, unescaped JSON strings: escape them when rendering.
     """
-    try:
-        result = _kr(request, store).voice(
-            topic=topic, phase=phase, persona=persona, start=start, end=end
-        )
-    except VoiceQueryError as exc:
-        field = "topic" if "topic" in str(exc) else "phase"
-        raise InvalidEvent(field, str(exc)) from None
-    except FilterError as exc:
-        raise InvalidEvent("from/to/persona", str(exc)) from None
+    result = _kr(request, store).voice(
+        topic=topic, phase=phase, persona=persona, start=start, end=end
+    )
     return result.to_pylist()
 
 
@@ -54,10 +45,7 @@ def emotion(
     request: Request, store: StoreDep, _who: ReadAccess, persona: str | None = None
 ) -> dict[str, Any]:
     """Phase → mean sentiment (-1..+1), texts and mean review score: the emotion curve."""
-    try:
-        return dict(_kr(request, store).emotion_by_phase(persona=persona))
-    except FilterError as exc:
-        raise InvalidEvent("persona", str(exc)) from None
+    return dict(_kr(request, store).emotion_by_phase(persona=persona))
 
 
 class ScoreRequest(BaseModel):

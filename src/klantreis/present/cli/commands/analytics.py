@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-import klantreis
 from klantreis.present.cli.options import (
     FromOption,
     JsonOption,
@@ -16,23 +15,13 @@ from klantreis.present.cli.options import (
     StoreOption,
     ToOption,
     console,
+    err_console,
     friendly_errors,
+    open_klantreis,
     print_json,
 )
+from klantreis.present.formatting import duration, percent
 from klantreis.present.payloads import retention_payload
-
-
-def _seconds(value: float | None) -> str:
-    if value is None:
-        return "–"
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if value >= size:
-            return f"{value / size:.1f}{unit}"
-    return f"{value:.0f}s"
-
-
-def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1%}"
 
 
 def _table(title: str, labels: tuple[str, ...], figures: Iterable[str]) -> Table:
@@ -60,6 +49,16 @@ def _step_mapping(step: str, where: list[str]) -> Any:
         if not step.startswith("phase:")
         else {"phase": step.removeprefix("phase:"), "where": filters}
     )
+
+
+def _renamed(old: str, new: str, old_value: str | None, value: str | None) -> str | None:
+    """A value given under an option's old name, with a note to use the new one."""
+    if old_value is None:
+        return value
+    if value is not None:
+        raise typer.BadParameter(f"give {new} only ({old} is its old name)")
+    err_console.print(f"note: {old} is now {new}; {old} will be removed", highlight=False)
+    return old_value
 
 
 def register(app: typer.Typer) -> None:
@@ -124,7 +123,7 @@ def register(app: typer.Typer) -> None:
             if isinstance(item, str):
                 item = {"phase": item[6:]} if item.startswith("phase:") else {"event": item}
             step_list[number - 1] = {**item, "optional": True}
-        with klantreis.open(store) as kr:
+        with open_klantreis(store) as kr:
             result = kr.funnel(
                 step_list,
                 window=window,
@@ -153,23 +152,25 @@ def register(app: typer.Typer) -> None:
                 f"{row['step']}. {row['name']}",
                 *((row["breakdown"] or "(none)",) if split else ()),
                 f"{row['persons']:,}",
-                _percent(row["conversion_from_previous"]),
-                _percent(row["conversion_from_first"]),
+                percent(row["conversion_from_previous"]),
+                percent(row["conversion_from_first"]),
                 f"{row['dropped']:,}",
-                _seconds(row["median_seconds"]),
-                _seconds(row["p90_seconds"]),
+                duration(row["median_seconds"]),
+                duration(row["p90_seconds"]),
             )
         console.print(table)
 
     @app.command("paths")
     @friendly_errors
     def paths_command(
-        start_event: Annotated[
-            str | None, typer.Option("--start", help="Paths after this event.")
+        from_event: Annotated[
+            str | None, typer.Option("--from-event", help="Paths from this event on.")
         ] = None,
-        end_event: Annotated[
-            str | None, typer.Option("--end", help="Paths up to this event.")
+        to_event: Annotated[
+            str | None, typer.Option("--to-event", help="Paths up to this event.")
         ] = None,
+        old_start: Annotated[str | None, typer.Option("--start", hidden=True)] = None,
+        old_end: Annotated[str | None, typer.Option("--end", hidden=True)] = None,
         steps: Annotated[int, typer.Option(help="Items per path (1-12).")] = 5,
         by: Annotated[str, typer.Option(help="touchpoint or event.")] = "touchpoint",
         per_person: Annotated[
@@ -184,18 +185,20 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Most frequent touchpoint (or event) paths, with Sankey edges in --json.
 
-        Example: klantreis paths --start "Products Searched" --steps 4 --json
+        Example: klantreis paths --from-event "Products Searched" --steps 4 --json
         """
-        with klantreis.open(store) as kr:
+        from_event = _renamed("--start", "--from-event", old_start, from_event)
+        to_event = _renamed("--end", "--to-event", old_end, to_event)
+        with open_klantreis(store) as kr:
             result = kr.paths(
-                start=start_event,
-                end=end_event,
+                start_event=from_event,
+                end_event=to_event,
                 steps=steps,
                 by=by,
                 split_by_session=not per_person,
                 top=top,
-                since=start,
-                until=end,
+                start=start,
+                end=end,
                 persona=persona,
             )
         if as_json:
@@ -208,7 +211,7 @@ def register(app: typer.Typer) -> None:
         )
         for row in result.paths.to_pylist():
             table.add_row(
-                row["path"], f"{row['persons']:,}", _percent(row["share"]), f"{row['units']:,}"
+                row["path"], f"{row['persons']:,}", percent(row["share"]), f"{row['units']:,}"
             )
         console.print(table)
 
@@ -236,7 +239,7 @@ def register(app: typer.Typer) -> None:
 
         Example: klantreis retention --period month --return-event "Order Completed" --json
         """
-        with klantreis.open(store) as kr:
+        with open_klantreis(store) as kr:
             payload = retention_payload(
                 kr,
                 period=period,
@@ -244,8 +247,8 @@ def register(app: typer.Typer) -> None:
                 cohort_event=cohort_event,
                 return_event=return_event,
                 periods=periods,
-                since=start,
-                until=end,
+                start=start,
+                end=end,
                 persona=persona,
             )
         if as_json:
@@ -263,7 +266,7 @@ def register(app: typer.Typer) -> None:
                     str(r["cohort"].date()),
                     f"{r['buyers']:,}",
                     f"{r['repeat_buyers']:,}",
-                    _percent(r["share"]),
+                    percent(r["share"]),
                 )
             console.print(out)
             return
@@ -280,6 +283,6 @@ def register(app: typer.Typer) -> None:
             out.add_row(
                 str(cohort.date()),
                 f"{sizes[cohort]:,}",
-                *[_percent(shares.get(k)) if k in shares else "" for k in range(longest + 1)],
+                *[percent(shares.get(k)) if k in shares else "" for k in range(longest + 1)],
             )
         console.print(out)

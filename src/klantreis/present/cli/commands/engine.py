@@ -14,10 +14,11 @@ from klantreis.present.cli.options import (
     StoreOption,
     console,
     friendly_errors,
+    open_klantreis,
     print_json,
 )
 
-DEFAULT_TABLES = ("events", "journey_events", "persons", "sessions", "journeys")
+DEFAULT_TABLES = ("events", "journey_events", "persons", "sessions", "journeys", "phase_map")
 OPTIONAL_TABLES = ("person_personas",)
 
 
@@ -61,7 +62,7 @@ def register(app: typer.Typer) -> None:
         Example: klantreis engine export-parquet lake/
         """
         tables = table or [*DEFAULT_TABLES, *OPTIONAL_TABLES]
-        with klantreis.open(store) as kr:
+        with open_klantreis(store) as kr:
             written = export_parquet(kr, folder, tables)
         if as_json:
             print_json({"folder": str(folder), "tables": written})

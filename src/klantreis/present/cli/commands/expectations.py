@@ -8,8 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-import klantreis
-from klantreis.measure.expectations.alerts import check_alerts
+from klantreis.act.alerts import check_alerts
 from klantreis.measure.expectations.scorecard import DIMENSIONS, Scorecard
 from klantreis.present.cli.options import (
     CliError,
@@ -17,8 +16,10 @@ from klantreis.present.cli.options import (
     StoreOption,
     console,
     friendly_errors,
+    open_klantreis,
     print_json,
 )
+from klantreis.present.formatting import percent
 
 NowOption = Annotated[
     str | None,
@@ -39,10 +40,6 @@ def _now(value: str | None) -> datetime | None:
         raise CliError(
             f"--now: not an ISO timestamp: {value!r} (e.g. 2026-03-01T12:00)", 2
         ) from None
-
-
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1%}"
 
 
 def _diff(effect: dict[str, Any] | None, scale: float = 1.0, unit: str = "") -> str:
@@ -73,9 +70,8 @@ def scorecard_table(card: Scorecard) -> Table:
     for e in card.expectations:
         if e.status == "no data":
             continue
-        rate = (
-            f"{_pct(e.breach_rate)} [{_pct(e.interval.get('low'))}–{_pct(e.interval.get('high'))}]"
-        )
+        low, high = percent(e.interval.get("low")), percent(e.interval.get("high"))
+        rate = f"{percent(e.breach_rate)} [{low}–{high}]"
         if e.percentile:
             p = e.percentile
             rate += f"; p{p['percentile']:g} = {p['value']} {p['unit']}"
@@ -89,8 +85,8 @@ def scorecard_table(card: Scorecard) -> Table:
             "–"
             if e.delight_margin is None
             else (
-                f"{_pct(e.delight_rate)} [{_pct(e.delight_interval.get('low'))}–"
-                f"{_pct(e.delight_interval.get('high'))}]"
+                f"{percent(e.delight_rate)} [{percent(e.delight_interval.get('low'))}–"
+                f"{percent(e.delight_interval.get('high'))}]"
             )
         )
         colour = "green" if e.status == "kept" else "red"
@@ -127,7 +123,7 @@ def groups_table(card: Scorecard) -> Table:
             str(g["value"]),
             f"{g['cases']:,}",
             f"{g['breached']:,}",
-            f"{_pct(g['breach_rate'])} [{_pct(g['low'])}–{_pct(g['high'])}]",
+            f"{percent(g['breach_rate'])} [{percent(g['low'])}–{percent(g['high'])}]",
         )
     return table
 
@@ -163,7 +159,7 @@ def register(app: typer.Typer) -> None:
         if compare is not None and compare not in ("timestamp", "day"):
             raise CliError(f"--compare: use timestamp or day, not {compare!r}", 2)
         when = _now(now)
-        with klantreis.open(store) as kr:
+        with open_klantreis(store) as kr:
             card = kr.expectations(
                 by=by,
                 start=start,
@@ -212,7 +208,7 @@ def register(app: typer.Typer) -> None:
         Example: klantreis at-risk --now 2018-03-01 --json
         """
         when = _now(now)
-        with klantreis.open(store) as kr:
+        with open_klantreis(store) as kr:
             result = kr.at_risk(
                 now=when,
                 unshipped_hours=unshipped_hours,
@@ -259,7 +255,7 @@ def register(app: typer.Typer) -> None:
         Example: klantreis alerts check --now 2026-03-01T00:00
         """
         when = _now(now)
-        with klantreis.open(store) as kr:
+        with open_klantreis(store) as kr:
             outcomes = check_alerts(kr, now=when, send=not dry_run)
         failed = any(o.errors for o in outcomes)
         if json:

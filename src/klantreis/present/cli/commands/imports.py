@@ -52,7 +52,7 @@ def olist_command(
 
     Example: klantreis import olist data/olist --store shop.duckdb
     """
-    with open_store(store) as handle, _progress() as advance:
+    with open_store(store, create=True) as handle, _progress() as advance:
         summary = import_olist(handle, directory, progress=advance)
     _report(summary, json)
 
@@ -77,7 +77,7 @@ def csv_command(
 
     Example: klantreis import csv orders.csv --mapping docs/mappings/orders.yaml
     """
-    with open_store(store) as handle, _progress() as advance:
+    with open_store(store, create=True) as handle, _progress() as advance:
         summary = import_file(handle, file, mapping, progress=advance)
     _report(summary, json)
 
@@ -89,7 +89,7 @@ def rees46_command(file: FileArgument, store: StoreOption = None, json: JsonOpti
 
     Example: klantreis import rees46 2019-Oct.csv
     """
-    with open_store(store) as handle, _progress() as advance:
+    with open_store(store, create=True) as handle, _progress() as advance:
         summary = import_file(handle, file, "rees46", progress=advance)
     _report(summary, json)
 

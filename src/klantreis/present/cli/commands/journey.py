@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-import klantreis
 from klantreis.measure.journey_map import JourneyMap
 from klantreis.model import ensure_built
 from klantreis.model.definition import DefinitionError
@@ -22,6 +21,7 @@ from klantreis.present.cli.options import (
     ToOption,
     console,
     friendly_errors,
+    open_klantreis,
     print_json,
 )
 from klantreis.present.export.journey_map_html import write
@@ -150,7 +150,7 @@ def register(app: typer.Typer) -> None:
 
         Example: klantreis map --definition aida --lang nl --out map.html
         """
-        with klantreis.open(store) as kr:
+        with open_klantreis(store) as kr:
             try:
                 journey_map = kr.journey_map(
                     definition, start=start, end=end, persona=persona, language=lang
@@ -186,7 +186,7 @@ def register(app: typer.Typer) -> None:
         """
         from klantreis.model import build, load_definition
 
-        with klantreis.open(store) as kr, console.status("building the model"):
+        with open_klantreis(store) as kr, console.status("building the model"):
             summary = build(kr.engine, load_definition(definition))
             ensure_built(kr, definition)
         if as_json:
@@ -207,7 +207,7 @@ def register(app: typer.Typer) -> None:
         """
         from klantreis.measure.store_stats import store_stats
 
-        with klantreis.open(store) as kr:
+        with open_klantreis(store) as kr:
             stats = store_stats(kr)
         if as_json:
             print_json(stats)

@@ -37,7 +37,7 @@ def create(
 
     Example: KEY=$(klantreis keys create --name webshop)
     """
-    with open_store(store) as handle:
+    with open_store(store, create=True) as handle:
         _, secret = create_key(handle, name, "read" if read else "write")
     sys.stdout.write(secret + "\n")
 

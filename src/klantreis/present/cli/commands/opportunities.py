@@ -8,13 +8,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-import klantreis
 from klantreis.measure.opportunities import OUTCOMES, opportunities, ranked
 from klantreis.present.cli.options import (
     JsonOption,
     StoreOption,
     console,
     friendly_errors,
+    open_klantreis,
     print_json,
 )
 
@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
 
         Example: klantreis opportunities --persona repeat-buyers --json
         """
-        with klantreis.open(store) as kr:
+        with open_klantreis(store) as kr:
             found = opportunities(kr, persona=persona, outcome=outcome)
         if as_json:
             print_json(found)

@@ -11,7 +11,8 @@ from rich.markup import escape
 from rich.table import Table
 
 import klantreis
-from klantreis.measure.audiences import audience, notify_configured, notify_entries, to_csv
+from klantreis.act.audiences import notify_configured, notify_entries
+from klantreis.measure.audiences import audience, to_csv
 from klantreis.measure.personas import assign_new, discover
 from klantreis.measure.personas.rules import apply_rules
 from klantreis.present.cli.options import (
@@ -21,8 +22,10 @@ from klantreis.present.cli.options import (
     console,
     err_console,
     friendly_errors,
+    open_klantreis,
     print_json,
 )
+from klantreis.present.formatting import percent
 
 personas_app = typer.Typer(help="Personas: groups found from behaviour or defined by rules.")
 
@@ -48,7 +51,7 @@ def discover_command(
     """
     if k != "auto" and not k.isdigit():
         raise CliError(f"--k: a number or 'auto', got {k!r}", 2)
-    with klantreis.open(store) as kr:
+    with open_klantreis(store) as kr:
         found = discover(kr, k if k == "auto" else int(k), seed=seed)
         _notify(kr)
     if as_json:
@@ -61,7 +64,7 @@ def discover_command(
         table.add_row(
             p.persona,
             f"{p.size:,}",
-            f"{p.share:.0%}",
+            percent(p.share, digits=0),
             escape(p.description),
             escape(", ".join(p.examples)),
         )
@@ -78,7 +81,7 @@ def assign_command(store: StoreOption = None) -> None:
 
     Example: klantreis personas assign
     """
-    with klantreis.open(store) as kr:
+    with open_klantreis(store) as kr:
         count = assign_new(kr)
         _notify(kr)
     console.print(f"{count:,} new persons assigned to a discovered persona")
@@ -91,7 +94,7 @@ def list_command(store: StoreOption = None, as_json: JsonOption = False) -> None
 
     Example: klantreis personas list --json
     """
-    with klantreis.open(store) as kr:
+    with open_klantreis(store) as kr:
         if not kr.engine.has_table("personas"):
             raise CliError("no personas yet: run `klantreis personas discover` first", 2)
         rows = kr.engine.rows(_LIST)
@@ -108,7 +111,7 @@ def list_command(store: StoreOption = None, as_json: JsonOption = False) -> None
             row["persona"],
             row["source"],
             f"{row['size']:,}",
-            f"{row['share']:.0%}",
+            percent(row["share"], digits=0),
             escape(row["description"] or ""),
         )
     console.print(table)
@@ -127,7 +130,7 @@ def rules_command(
 
     Example: klantreis personas rules --rules personas.yaml
     """
-    with klantreis.open(store) as kr:
+    with open_klantreis(store) as kr:
         sizes = apply_rules(kr, rules)
         _notify(kr)
     if as_json:
@@ -152,7 +155,7 @@ def export_command(
 
     Example: klantreis personas export repeat-buyers --out repeat-buyers.csv
     """
-    with klantreis.open(store) as kr:
+    with open_klantreis(store) as kr:
         if webhook:
             result = notify_entries(kr, persona, webhook)
             console.print(

@@ -16,7 +16,7 @@ from klantreis.present.cli.options import (
     open_store,
     print_json,
 )
-from klantreis.store.privacy import erase_persons, export_person
+from klantreis.privacy import erase_persons, export_person
 
 
 def register(app: typer.Typer) -> None:

@@ -7,12 +7,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-import klantreis
 from klantreis.present.cli.options import (
     JsonOption,
     StoreOption,
     console,
     friendly_errors,
+    open_klantreis,
     print_json,
 )
 
@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
 
         Example: klantreis recommend cus_7_000042 --n 5
         """
-        with klantreis.open(store) as kr:
+        with open_klantreis(store) as kr:
             items = kr.recommend(person, n)
         if as_json:
             print_json(items)

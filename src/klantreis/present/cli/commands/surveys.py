@@ -8,14 +8,14 @@ import typer
 from rich.table import Table
 
 import klantreis
-from klantreis.config import load_settings
-from klantreis.measure.voice.surveys import SurveyError, SurveyLink, make_token
+from klantreis.collect.surveys import SurveyError, SurveyLink, make_token
 from klantreis.present.cli.options import (
     CliError,
     JsonOption,
     StoreOption,
     console,
     friendly_errors,
+    open_klantreis,
     open_store,
     print_json,
 )
@@ -34,14 +34,7 @@ BaseUrl = Annotated[
 
 
 def _existing(store: object) -> klantreis.Klantreis:
-    settings = load_settings(store)  # type: ignore[arg-type]
-    if not settings.store.exists():
-        raise CliError(
-            f"store {settings.store} does not exist; run `klantreis demo` or "
-            "`klantreis import` first",
-            2,
-        )
-    return klantreis.open(settings.store)
+    return open_klantreis(store)  # type: ignore[arg-type]
 
 
 @surveys_app.command("link")
@@ -108,8 +101,8 @@ def send_requests(
 
     Example: klantreis surveys send-review-requests --base-url https://shop.example/klantreis
     """
-    from klantreis.measure.voice.review_requests import send_review_requests
-    from klantreis.present.notify import SmtpConfig
+    from klantreis.act.notify import SmtpConfig
+    from klantreis.act.review_requests import send_review_requests
 
     with _existing(store) as kr:
         smtp = SmtpConfig.from_settings(kr.settings)

@@ -49,7 +49,7 @@ def create(
 
     Example: klantreis users create anna --locale nl
     """
-    with open_store(store) as handle:
+    with open_store(store, create=True) as handle:
         user = create_user(handle, username, password, locale)
     console.print(f"created user [bold]{user.username}[/]", highlight=False)
 

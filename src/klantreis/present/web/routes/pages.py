@@ -150,12 +150,10 @@ def funnels_data(app: FastAPI, steps: list[str], period: str = "all", persona: s
     cut = _cut(_app_board(app), period, persona)
 
     def compute(board: Board) -> dict[str, Outcome]:
-        # paths/phase_transitions take the period as since/until (`start` is a start event)
-        period = {"since": cut["start"], "until": cut["end"], "persona": cut["persona"]}
         return {
             "funnel": board.run("funnel", steps=steps, **cut) if len(steps) >= 2 else None,
-            "paths": board.run("paths", steps=5, **period),
-            "flow": board.run("phase_transitions", **period),
+            "paths": board.run("paths", steps=5, **cut),
+            "flow": board.run("phase_transitions", **cut),
         }
 
     return in_background(app, "funnels", {**cut, "steps": steps}, compute)

@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 
+KNOWN = ("memory_limit", "threads", "temp_directory")
 _MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|KiB|MB|MiB|GB|GiB|TB|TiB)\s*$", re.IGNORECASE)
 
 
@@ -32,7 +33,7 @@ class DuckDBConfiguration:
     def from_options(cls, options: dict[str, Any]) -> DuckDBConfiguration:
         from klantreis.config import ConfigError
 
-        known = {"memory_limit", "threads", "temp_directory"}
+        known = set(KNOWN)
         # Spark's settings may stay in the file while KLANTREIS_ENGINE=duckdb overrides the name.
         spark = {"events_path", "master", "remote", "shuffle_partitions", "driver_memory"}
         unknown = set(options) - known - spark - {"name"}

@@ -12,10 +12,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from klantreis.store.engines.base import Capabilities, Engine, as_query
+from klantreis.store.engines.base import Engine, as_query
+from klantreis.store.engines.duckdb.dialect import to_duckdb
+from klantreis.store.engines.duckdb.factory import CAPABILITIES
 from klantreis.store.query import Query, identifier
-
-CAPABILITIES = Capabilities(name="duckdb", dialect="duckdb", writable=True)
 
 
 def to_arrow(relation: duckdb.DuckDBPyRelation | None) -> pa.Table:
@@ -48,14 +48,14 @@ class DuckDBEngine(Engine):
         return cursor
 
     def fetch(self, query: Query | str, /, **params: Any) -> pa.Table:
-        sql = as_query(query, params).sql("duckdb")
+        sql = to_duckdb(as_query(query, params).tree)
         return to_arrow(self.connection.sql(sql))
 
     def execute(self, query: Query | str, /, **params: Any) -> None:
-        self.connection.execute(as_query(query, params).sql("duckdb")).fetchall()
+        self.connection.execute(to_duckdb(as_query(query, params).tree)).fetchall()
 
     def create_table_as(self, name: str, query: Query | str, /, **params: Any) -> None:
-        select = as_query(query, params).sql("duckdb")
+        select = to_duckdb(as_query(query, params).tree)
         target = identifier(name).sql("duckdb")
         self.connection.execute(f"CREATE OR REPLACE TABLE {target} AS {select}").fetchall()
 

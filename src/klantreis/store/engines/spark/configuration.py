@@ -14,35 +14,30 @@ Each table is a Parquet file or folder named after it (`journey_events.parquet` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar
+
+from pydantic import Field, PositiveInt
+
+from klantreis.config import SectionSettings, parse_section
 
 
-@dataclass(frozen=True)
-class SparkConfiguration:
-    events_path: Path | None = None
+class SparkConfiguration(SectionSettings):
+    SECTION: ClassVar[str] = "engine"
+
+    events_path: Annotated[
+        Path | None, Field(description="a folder of <table>.parquet files or <table>/ folders")
+    ] = None
     master: str = "local[2]"
-    remote: str | None = None
-    shuffle_partitions: int = 8
-    driver_memory: str = "4g"
+    remote: Annotated[str | None, Field(description="a Spark Connect URL, sc://host:port")] = None
+    shuffle_partitions: Annotated[PositiveInt, Field(description="a whole number >= 1")] = 8
+    driver_memory: Annotated[str, Field(description="a memory size such as 4g")] = "4g"
     app_name: str = "klantreis"
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> SparkConfiguration:
-        known = {"events_path", "master", "remote", "shuffle_partitions", "driver_memory"}
-        unknown = set(options) - known
-        if unknown:
-            from klantreis.config import ConfigError
+        """The `[engine]` table (without `name`), typed; unknown settings refused."""
+        return parse_section(cls, options)
 
-            raise ConfigError(
-                f"[engine] has unknown setting(s) {sorted(unknown)}; known: {sorted(known)}"
-            )
-        path = options.get("events_path")
-        return cls(
-            events_path=Path(path) if path else None,
-            master=str(options.get("master", cls.master)),
-            remote=options.get("remote"),
-            shuffle_partitions=int(options.get("shuffle_partitions", cls.shuffle_partitions)),
-            driver_memory=str(options.get("driver_memory", cls.driver_memory)),
-        )
+
+KNOWN = tuple(name for name in SparkConfiguration.model_fields if name != "app_name")

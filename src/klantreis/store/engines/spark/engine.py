@@ -16,17 +16,15 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from sqlglot import exp
 
-from klantreis.store.engines.base import Capabilities, Engine, as_query
+from klantreis.store.engines.base import Engine, as_query
 from klantreis.store.engines.spark.configuration import SparkConfiguration
 from klantreis.store.engines.spark.dialect import rename_tables, to_spark
-from klantreis.store.engines.spark.factory import spark_session
+from klantreis.store.engines.spark.factory import CAPABILITIES, spark_session
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
     from klantreis.config import Settings
     from klantreis.store import Store
-
-CAPABILITIES = Capabilities(name="spark", dialect="spark", writable=False)
 
 
 class SparkEngine(Engine):

@@ -1,11 +1,20 @@
-"""The Spark session: created lazily (pyspark is an optional extra) and shared per process."""
+"""The Spark engine's declared capabilities, and its session: created lazily (pyspark is an
+optional extra, imported only when an engine opens) and shared per process."""
 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from klantreis.store.engines.spark.configuration import SparkConfiguration
+from klantreis.store.engines.base import Capabilities, EngineFactory
+from klantreis.store.engines.spark.configuration import KNOWN, SparkConfiguration
+
+if TYPE_CHECKING:
+    from klantreis.config import Settings
+    from klantreis.store import Store
+    from klantreis.store.engines.base import Engine
+
+CAPABILITIES = Capabilities(name="spark", dialect="spark", writable=False)
 
 _lock = threading.Lock()
 _sessions: dict[tuple[Any, ...], Any] = {}
@@ -43,3 +52,12 @@ def spark_session(config: SparkConfiguration) -> Any:
             session.sparkContext.setLogLevel("ERROR")
         _sessions[key] = session
         return session
+
+
+def open_spark(settings: Settings, store: Store) -> Engine:
+    from klantreis.store.engines.spark.engine import SparkEngine
+
+    return SparkEngine.from_settings(settings, store)
+
+
+FACTORY = EngineFactory(CAPABILITIES, open_spark, KNOWN)

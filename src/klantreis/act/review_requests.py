@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from klantreis.act.notify import SmtpConfig, send_email
 from klantreis.collect.events import canonical_event, now_utc
-from klantreis.measure.voice.surveys import SurveyLink, make_token, survey_text
-from klantreis.present.notify import SmtpConfig, send_email
+from klantreis.collect.surveys import SurveyLink, make_token, survey_text
+from klantreis.errors import KlantreisError
 from klantreis.store.query import Query
 from klantreis.store.schema import EVENT_ARROW_SCHEMA, TableSpec, register_table
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 REQUESTS_TABLE = register_table(
     TableSpec(
@@ -83,7 +84,7 @@ def _message(language: str, order_id: str, url: str) -> tuple[str, str, str]:
 
 
 def send_review_requests(
-    kr: Klantreis,
+    kr: Context,
     smtp: SmtpConfig,
     *,
     base_url: str,
@@ -94,7 +95,7 @@ def send_review_requests(
     from klantreis.model import ensure_built
 
     if not base_url.startswith(("http://", "https://")):
-        raise ValueError(f"base_url must be http(s): {base_url!r}")
+        raise KlantreisError(f"must be http(s): {base_url!r}", field="base_url")
     store = kr.store
     with store.write_lock:
         store.connection.execute(REQUESTS_TABLE.ddl)
@@ -117,7 +118,7 @@ def send_review_requests(
     return run
 
 
-def _remember(kr: Klantreis, due: dict[str, object], kind: str) -> None:
+def _remember(kr: Context, due: dict[str, object], kind: str) -> None:
     order_id = str(due["order_id"])
     with kr.store.write_lock:
         kr.store.connection.execute(

@@ -14,34 +14,29 @@ Settings come from the `[smtp]` section of klantreis.toml:
 from __future__ import annotations
 
 import smtplib
-from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Any
+from typing import ClassVar
 
-from klantreis.config import Settings
+from pydantic import Field
+
+from klantreis.config import SectionSettings, Settings
 
 
-@dataclass(frozen=True)
-class SmtpConfig:
+class SmtpConfig(SectionSettings):
+    SECTION: ClassVar[str] = "smtp"
+
     host: str = "localhost"
-    port: int = 25
+    port: int = Field(25, ge=1, le=65535)
     sender: str = "klantreis@localhost"
     username: str | None = None
     password: str | None = None
     starttls: bool = False
-    timeout: float = 10.0
+    timeout: float = Field(10.0, gt=0)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SmtpConfig | None:
         """The configured server, or None when klantreis.toml has no [smtp] section."""
-        section: dict[str, Any] = settings.sections.get("smtp") or {}
-        if not section:
-            return None
-        known = {k: v for k, v in section.items() if k in cls.__dataclass_fields__}
-        unknown = sorted(set(section) - set(known))
-        if unknown:
-            raise ValueError(f"klantreis.toml [smtp]: unknown setting(s) {', '.join(unknown)}")
-        return cls(**known)
+        return settings.section(cls) if settings.has_section(cls.SECTION) else None
 
 
 def send_email(

@@ -17,18 +17,28 @@ from __future__ import annotations
 import smtplib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from sqlglot import exp
 
-from klantreis.config import config_path
+from klantreis.act.notify import SmtpConfig, WebhookError, post_webhook, send_email
+from klantreis.config import config_path, explain
+from klantreis.errors import KlantreisError
 from klantreis.measure.expectations.cases import ensure_cases
 from klantreis.measure.expectations.rules import parse_duration
-from klantreis.present.notify import SmtpConfig, WebhookError, post_webhook, send_email
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
-    from klantreis.api import Klantreis
+    from klantreis.model.context import Context
 
 _PERIOD_COUNTS = """
 WITH decided AS (
@@ -45,22 +55,49 @@ FROM decided WHERE decided_at > :start AND decided_at <= :end
 """
 
 
-class AlertError(ValueError):
+class AlertError(KlantreisError):
     """An [[alerts]] rule in klantreis.toml that cannot work; names the rule and field."""
 
 
-@dataclass(frozen=True)
-class AlertRule:
+def _addresses(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+def _address(value: str) -> str:
+    if "@" not in value:
+        raise ValueError(f"an address or a list of addresses, not {value!r}")
+    return value
+
+
+class AlertRule(BaseModel):
+    """One [[alerts]] table of klantreis.toml, typed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     expectation: str
-    max_breach_rate: float
-    period: timedelta
-    webhook: str | None = None
-    email: tuple[str, ...] = ()
-    min_cases: int = 10
+    max_breach_rate: Annotated[
+        float, Field(ge=0, le=1, strict=True, description="a number from 0 to 1")
+    ]
+    period: Annotated[timedelta, BeforeValidator(parse_duration)] = timedelta(days=7)
+    webhook: Annotated[str | None, Field(pattern=r"^https?://", description="an http(s) URL")] = (
+        None
+    )
+    email: Annotated[
+        tuple[Annotated[str, AfterValidator(_address)], ...],
+        BeforeValidator(_addresses),
+        Field(description="an address or a list of addresses"),
+    ] = ()
+    min_cases: Annotated[int, Field(ge=1, strict=True, description="a whole number >= 1")] = 10
     name: str = ""
 
+    @model_validator(mode="after")
+    def _somewhere_to_send(self) -> AlertRule:
+        if not self.webhook and not self.email:
+            raise ValueError("needs a webhook, an email, or both")
+        return self
 
-_FIELDS = {"expectation", "max_breach_rate", "period", "webhook", "email", "min_cases", "name"}
+
+_FIELDS = set(AlertRule.model_fields)
 
 
 def parse_alerts(sections: dict[str, Any], known: set[str]) -> list[AlertRule]:
@@ -76,41 +113,24 @@ def parse_alerts(sections: dict[str, Any], known: set[str]) -> list[AlertRule]:
         unknown = sorted(set(item) - _FIELDS)
         if unknown:
             raise AlertError(f"{where}: unknown field(s) {', '.join(unknown)}")
-        expectation = item.get("expectation")
-        if expectation not in known:
-            raise AlertError(f"{where}: expectation: unknown expectation {expectation!r}")
-        rate = item.get("max_breach_rate")
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
-            raise AlertError(f"{where}: max_breach_rate: a number from 0 to 1, not {rate!r}")
-        try:
-            period = parse_duration(item.get("period", "7d"))
-        except ValueError as exc:
-            raise AlertError(f"{where}: period: {exc}") from None
-        webhook = item.get("webhook")
-        if webhook is not None and (
-            not isinstance(webhook, str) or not webhook.startswith(("http://", "https://"))
-        ):
-            raise AlertError(f"{where}: webhook: an http(s) URL, not {webhook!r}")
-        email = item.get("email", [])
-        email = [email] if isinstance(email, str) else email
-        if not isinstance(email, list) or not all(isinstance(e, str) and "@" in e for e in email):
-            raise AlertError(f"{where}: email: an address or a list of addresses")
-        if not webhook and not email:
-            raise AlertError(f"{where}: needs a webhook, an email, or both")
-        min_cases = item.get("min_cases", 10)
-        if isinstance(min_cases, bool) or not isinstance(min_cases, int) or min_cases < 1:
-            raise AlertError(f"{where}: min_cases: a whole number >= 1, not {min_cases!r}")
-        rules.append(
-            AlertRule(
-                expectation=str(expectation),
-                max_breach_rate=float(rate),
-                period=period,
-                webhook=webhook,
-                email=tuple(email),
-                min_cases=min_cases,
-                name=str(item.get("name") or f"{expectation} over {rate:.0%}"),
+        if item.get("expectation") not in known:
+            raise AlertError(
+                f"unknown expectation {item.get('expectation')!r}",
+                field="expectation",
+                label=f"{where}: expectation",
             )
-        )
+        try:
+            rule = AlertRule.model_validate(item)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            key = ".".join(str(part) for part in error["loc"][:1])
+            label = f"{where}: {key}" if key else where
+            raise AlertError(explain(AlertRule, error), field=key or None, label=label) from None
+        if not rule.name:
+            rule = rule.model_copy(
+                update={"name": f"{rule.expectation} over {rule.max_breach_rate:.0%}"}
+            )
+        rules.append(rule)
     return rules
 
 
@@ -142,7 +162,7 @@ def _ts(value: datetime) -> exp.Expression:
 
 
 def check_alerts(
-    kr: Klantreis, *, now: datetime | None = None, send: bool = True
+    kr: Context, *, now: datetime | None = None, send: bool = True
 ) -> list[AlertOutcome]:
     """Evaluate every [[alerts]] rule at `now` (default: the latest event) and send triggers."""
     case_set = ensure_cases(kr, now=now)

@@ -22,6 +22,7 @@ import pyarrow as pa
 import yaml
 
 from klantreis.collect.events import InvalidEvent, canonical_event, now_utc
+from klantreis.errors import KlantreisError
 from klantreis.store import Store
 from klantreis.store.schema import EVENT_ARROW_SCHEMA
 
@@ -30,13 +31,13 @@ LANGUAGES = ("en", "nl", "da", "de", "pt")
 COMMENT_MAX = 5000
 
 
-class SurveyError(ValueError):
+class SurveyError(KlantreisError):
     """A survey link or answer that cannot be accepted; `field` names the culprit."""
 
+    field: str
+
     def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
+        super().__init__(reason, field=field)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,4 @@
+SELECT
+  EPOCH_US("timestamp") AS us,
+  EPOCH("timestamp") AS s
+FROM events

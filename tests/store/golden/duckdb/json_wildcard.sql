@@ -1,0 +1,4 @@
+SELECT
+  properties ->> '$.products[*].sku' AS skus,
+  properties ->> '$.products[*]' AS products
+FROM events

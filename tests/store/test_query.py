@@ -1,0 +1,79 @@
+"""The query layer: values bound as literal nodes, identifiers quoted in one place, and golden
+SQL per dialect for the rewrites each engine declares (`store/engines/*/dialect.py`).
+
+Set KLANTREIS_UPDATE_GOLDEN=1 to rewrite the golden files after an intended change; review the
+diff like code.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import sqlglot
+
+from klantreis.store.engines.duckdb.dialect import to_duckdb
+from klantreis.store.engines.spark.dialect import to_spark
+from klantreis.store.query import Query, identifier
+
+GOLDEN = Path(__file__).parent / "golden"
+
+CASES = {
+    "epoch_us": 'SELECT epoch_us("timestamp") AS us, epoch("timestamp") AS s FROM events',
+    "quantiles": (
+        "SELECT quantile_cont(seconds, 0.9) AS p90, median(seconds) AS p50 FROM durations"
+    ),
+    "json_wildcard": (
+        "SELECT json_extract_string(properties, '$.products[*].sku') AS skus,"
+        " json_extract_string(properties, '$.products[*]') AS products FROM events"
+    ),
+    "count_distinct": (
+        "SELECT count(DISTINCT person_id) AS persons FROM journey_events"
+        ' WHERE "event" IN :names AND "timestamp" >= :start GROUP BY phase'
+    ),
+}
+PARAMS = {"count_distinct": {"names": ["Order Completed", "Product Viewed"], "start": "2026-03-01"}}
+DIALECTS = {"duckdb": to_duckdb, "spark": to_spark}
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("case", CASES)
+def test_golden_sql_per_dialect(case: str, dialect: str) -> None:
+    sql = DIALECTS[dialect](Query(CASES[case], **PARAMS.get(case, {})).tree)
+    pretty = sqlglot.transpile(sql, read=dialect, write=dialect, pretty=True)[0] + "\n"
+    path = GOLDEN / dialect / f"{case}.sql"
+    if os.environ.get("KLANTREIS_UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(pretty)
+    assert pretty == path.read_text(), f"{path} differs; see the module docstring"
+
+
+def test_spark_rewrites_keep_counts_and_quantiles_exact() -> None:
+    spark = to_spark(
+        Query(
+            CASES["quantiles"] + " UNION ALL " + CASES["count_distinct"], **PARAMS["count_distinct"]
+        ).tree
+    )
+    assert "PERCENTILE(" in spark and "APPROX" not in spark.upper()
+    assert "COUNT(DISTINCT person_id)" in spark
+
+
+def test_values_are_bound_as_literals_never_as_text() -> None:
+    hostile = "x' OR '1'='1"
+    query = Query('SELECT * FROM events WHERE "event" = :name', name=hostile)
+    condition = query.tree.args["where"].this
+    assert condition.expression.is_string and condition.expression.this == hostile
+    assert query.sql() == "SELECT * FROM events WHERE \"event\" = 'x'' OR ''1''=''1'"
+
+
+def test_lists_bind_as_tuples_and_missing_values_are_named() -> None:
+    query = Query("SELECT 1 FROM t WHERE a IN :names", names=["a", "b"])
+    assert query.sql() == "SELECT 1 FROM t WHERE a IN ('a', 'b')"
+    with pytest.raises(KeyError, match=":missing"):
+        Query("SELECT 1 FROM t WHERE a = :missing", other=1)
+
+
+def test_identifiers_are_quoted_in_one_place() -> None:
+    assert identifier('odd "name"').sql("duckdb") == '"odd ""name"""'
+    assert identifier("journey_events").sql("spark") == "`journey_events`"
