@@ -185,6 +185,7 @@ def test_sessions_and_journeys_share_one_window_order(kr):
     same moment as other events still gets their session and closes the journey."""
     import re
 
+    from klantreis.collect.vocabulary import BACK_OFFICE_EVENTS
     from klantreis.model.build import _JOURNEY_EVENTS
     from klantreis.store.query import Query
 
@@ -211,7 +212,11 @@ def test_sessions_and_journeys_share_one_window_order(kr):
         ("Order Delivered", "cy:s3", "cy:j1"),
     ]
     sql = Query(
-        _JOURNEY_EVENTS, purchase_event="Order Completed", purchase_index=3, gap_seconds=1800
+        _JOURNEY_EVENTS,
+        purchase_event="Order Completed",
+        purchase_index=3,
+        gap_seconds=1800,
+        back_office=list(BACK_OFFICE_EVENTS),
     ).sql("duckdb")
     plan = " ".join(str(r[1]) for r in kr.store.connection.execute("EXPLAIN " + sql).fetchall())
     assert len(re.findall(r"─ Window ", plan)) == 2

@@ -11,6 +11,7 @@ import pytest
 from stories import story
 
 import klantreis
+from klantreis.collect.vocabulary import BACK_OFFICE_EVENTS
 from klantreis.measure.opportunities import BREACHED, ORDERS, TOUCHED
 from klantreis.measure.personas.features import PERSON_FEATURES
 from klantreis.measure.recommend import _RECOMMEND
@@ -84,7 +85,11 @@ def _rows(table, key: str) -> list[tuple]:
 
 RECOMMEND = Query(_RECOMMEND, persons=("anna",), n=10, before=None)
 JOURNEY_EVENTS = Query(
-    _JOURNEY_EVENTS, purchase_event="Order Completed", purchase_index=3, gap_seconds=1800
+    _JOURNEY_EVENTS,
+    purchase_event="Order Completed",
+    purchase_index=3,
+    gap_seconds=1800,
+    back_office=list(BACK_OFFICE_EVENTS),
 )
 BREACHES = """
 SELECT * FROM (VALUES ('late', 'b1', NULL), ('slow_site', NULL, 'anna:j1'))
