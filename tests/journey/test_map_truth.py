@@ -250,3 +250,34 @@ def test_the_drawn_map_speaks_the_readers_language(kr) -> None:
     html = render(kr.journey_map(), language="nl")
     assert "Geleverd op de beloofde datum" in html and "Gebruik &amp; service" in html
     assert "Delivered by the promised date" not in html
+
+
+def test_a_question_is_no_quote(tmp_path: Path) -> None:
+    question = "Why is paying by card so terrible and awful here, can I pay by invoice?"
+    complaint = "Terrible: my card payment failed twice, awful billing."
+    events = {
+        "ole": [
+            ("Product Viewed", "13:00"),
+            ("Payment Failed", "13:05", {"properties": {"order_id": "O1"}}),
+            ("Order Completed", "13:08", {"properties": {"order_id": "O1"}}),
+            (
+                "Ticket Created",
+                "13:20",
+                {"channel": "e-mail", "properties": {"ticket_id": "q1", "text": question}},
+            ),
+        ],
+    }
+    with klantreis.open(tmp_path / "q.duckdb") as handle:
+        handle.store.append(story(events))
+        pains = _pains(handle.journey_map())
+        assert pains["payment"][1].quote is None  # the payment topic is a pain, unquoted
+        events["ole"].append(
+            (
+                "Ticket Created",
+                "13:30",
+                {"channel": "e-mail", "properties": {"ticket_id": "q2", "text": complaint}},
+            )
+        )
+        handle.store.append(story(events))
+        quote = _pains(handle.journey_map())["payment"][1].quote
+        assert quote is not None and quote.text == complaint

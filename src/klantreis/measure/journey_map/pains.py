@@ -6,6 +6,8 @@ A quote under a pain must be a text in which the customer speaks about *that* pa
   journey of a breach of it (and about the same order when both name one), no earlier than the
   case began; a text naming the very order before one that does not, then the most negative;
 - for a negative voice topic, the most negative text whose main topic it is.
+A question ("Kan ik met een factuur betalen?") asks; it does not tell what went wrong, so it is
+never a quote (unless it comes with a review of one or two stars).
 A review of one or two stars counts as negative whatever its words' sentiment: the customer
 said so outright.
 Where no such text exists the pain point has no quote; it never borrows an unrelated one.
@@ -43,6 +45,7 @@ t AS (
     JOIN journey_events AS j ON j.message_id = v.message_id
     WHERE (v.label = 'negative' OR v.rating <= 2)
       AND length(v.text) BETWEEN :shortest AND :longest
+      AND NOT (rtrim(v.text) LIKE '%?' AND coalesce(v.rating, 3) > 2)
 ),
 matched AS (
     SELECT b.expectation_id, b.phase, t.message_id, t.text, t.sentiment, t.event, t.topic,
@@ -87,6 +90,7 @@ q AS (
         FROM t
         WHERE label = 'negative' AND main_topic = topic
           AND length(text) BETWEEN :shortest AND :longest
+          AND NOT rtrim(text) LIKE '%?'
     ) AS ranked WHERE n = 1
 )
 SELECT s.topic, s.topic_phase, s.texts, s.negative, q.message_id, q.text, q.sentiment, q.event,
