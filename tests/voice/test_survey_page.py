@@ -16,6 +16,7 @@ HOSTILE = "<script>alert('x')</script>"
 @pytest.mark.slow
 def test_survey_link_page_answer_and_scores(tmp_path) -> None:
     server = Server(tmp_path / "store.duckdb")
+    read_key = server.create_key("analyst", read=True)
     made = cli(
         "surveys",
         "link",
@@ -33,7 +34,6 @@ def test_survey_link_page_answer_and_scores(tmp_path) -> None:
     )
     assert made.returncode == 0, made.stderr
     token = made.stdout.strip().rsplit("/s/", 1)[1]
-    read_key = server.create_key("analyst", read=True)
     server.start()
     try:
         page = httpx.get(f"{server.url}/s/{token}", timeout=30)
