@@ -38,6 +38,9 @@ def shop_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def running(shop_store: Path) -> Iterator[Server]:
     server = Server(shop_store).create_keys()
     server.start()
+    deadline = time.monotonic() + 10  # the server file follows the first health answer
+    while not ServerFile.path_for(shop_store).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
     yield server
     server.stop()
 
@@ -53,6 +56,10 @@ def test_read_commands_print_the_same_with_and_without_the_server(shop_store: Pa
     server = Server(shop_store).create_keys()
     server.start()
     try:
+        # written once the socket listens, moments after the first health answer
+        deadline = time.monotonic() + 10
+        while not ServerFile.path_for(shop_store).exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert ServerFile.path_for(shop_store).exists()
         beside = [cli(*args, store=shop_store, check=True).stdout for args in commands[:3]]
         keys = cli("keys", "list", store=shop_store, check=True).stdout
