@@ -84,6 +84,11 @@ def _source(p: Person, first: bool) -> tuple[dict[str, str] | None, str | None, 
         if picked is None:
             return None, None, ("Home", "/")
         source, medium = picked
+    return arrival(source, medium)
+
+
+def arrival(source: str, medium: str) -> tuple[dict[str, str] | None, str | None, tuple[str, str]]:
+    """Campaign, referrer and landing page of a session that came from `source`/`medium`."""
     if source == "direct":
         return None, None, ("Home", "/")
     campaign = {

@@ -13,7 +13,7 @@ from __future__ import annotations
 from klantreis.collect.simulator.catalogue import CATEGORIES
 from klantreis.collect.simulator.context import DAY, Device, Person
 from klantreis.collect.simulator.shopping import Session, browse, product_props
-from klantreis.collect.simulator.story import REFERRERS
+from klantreis.collect.simulator.story import arrival
 
 CART_SHARE = 0.04
 """Sessions in which a visitor puts a product in the cart and leaves (REES46: view → cart for
@@ -43,12 +43,4 @@ def _source(p: Person, first: bool) -> tuple[dict[str, str] | None, str | None, 
     if not first and p.chance(0.5):
         return None, None, ("Home", "/")
     source, medium = p.pick([((s, m), w) for s, m, w in p.persona.first_touch])
-    if source == "direct":
-        return None, None, ("Home", "/")
-    campaign = {
-        "source": source,
-        "medium": medium,
-        "name": "always-on" if medium in ("organic", "referral") else "spring-2026",
-    }
-    landing = ("Landing", f"/lp/{source}") if medium != "organic" else ("Home", "/")
-    return campaign, REFERRERS.get(source), landing
+    return arrival(source, medium)
