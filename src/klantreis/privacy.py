@@ -20,6 +20,7 @@ TABLE_MODULES = (
     "klantreis.store.schema",
     "klantreis.store.store",
     "klantreis.collect.keys",
+    "klantreis.collect.catalogue.table",
     "klantreis.model.build",
     "klantreis.model.identities",
     "klantreis.measure.expectations.cases",

@@ -4,7 +4,9 @@ One order becomes `Order Completed`, a `Payment Info Entered` per payment, `Orde
 `Order Shipped`, `Order Delivered` and `Order Cancelled` as its timestamps and status say, and
 its review a `Review Submitted`. The customer's `customer_unique_id` is the user id and the
 per-order `customer_id` the anonymous id, so the model stitches a repeat buyer's orders into one
-person. Message ids are derived from Olist's ids: a re-import stores nothing twice.
+person. The products file fills the `products` table (photos, description and name lengths,
+weight and dimensions: `collect/catalogue/olist.py`). Message ids are derived from Olist's ids: a re-import
+stores nothing twice.
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from klantreis.collect.catalogue import store_products
+from klantreis.collect.catalogue.olist import COLUMNS as PRODUCT_COLUMNS
+from klantreis.collect.catalogue.olist import PRODUCTS
+from klantreis.collect.catalogue.olist import QUARANTINE as PRODUCT_QUARANTINE
 from klantreis.collect.imports.errors import ImportFailed
 from klantreis.collect.imports.olist_sql import EVENTS, MACROS, QUARANTINE, STAGE
 from klantreis.collect.imports.quarantine import SCHEMA as QUARANTINE_SCHEMA
@@ -76,7 +82,7 @@ FILES: dict[str, tuple[str, tuple[str, ...], bool]] = {
         ),
         True,
     ),
-    "products": ("olist_products_dataset.csv", ("product_id", "product_category_name"), False),
+    "products": ("olist_products_dataset.csv", PRODUCT_COLUMNS, False),
     "translation": (
         "product_category_name_translation.csv",
         ("product_category_name", "product_category_name_english"),
@@ -128,6 +134,9 @@ def import_olist(
     events = con.sql(EVENTS, params={"received_at": utcnow()}).to_arrow_table()
     bad = con.sql(QUARANTINE).to_arrow_table()
     rejects.add(_quarantine_rows(bad, paths))
+    if "products" in paths:
+        rejects.add(_quarantine_rows(con.sql(PRODUCT_QUARANTINE).to_arrow_table(), paths))
+        summary.products = store_products(store, con.sql(PRODUCTS).to_arrow_table(), source=SOURCE)
     if progress:
         progress(0, "storing events")
 

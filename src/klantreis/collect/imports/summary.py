@@ -25,6 +25,8 @@ class ImportSummary:
     events_stored: int = 0
     duplicates: int = 0
     quarantined: int = 0
+    products: int = 0
+    """Rows written to the `products` table (a catalogue import, or Olist's products file)."""
     events_by_name: Counter[str] = field(default_factory=Counter)
     quarantined_by_reason: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
@@ -56,6 +58,7 @@ class ImportSummary:
             "events_stored": self.events_stored,
             "duplicates": self.duplicates,
             "quarantined": self.quarantined,
+            "products": self.products,
             "events_by_name": dict(sorted(self.events_by_name.items())),
             "quarantined_by_reason": dict(self.quarantined_by_reason.most_common()),
             "seconds": round(self.seconds, 3),

@@ -131,6 +131,8 @@ def _summary_table(summary: ImportSummary) -> Table:
     table.add_row("events made", f"{summary.events:,}")
     table.add_row("[green]events stored[/]", f"{summary.events_stored:,}")
     table.add_row("duplicates skipped", f"{summary.duplicates:,}")
+    if summary.products:
+        table.add_row("products stored", f"{summary.products:,}")
     style = "red" if summary.quarantined else "default"
     table.add_row(f"[{style}]quarantined[/]", f"{summary.quarantined:,}")
     for name, count in sorted(summary.events_by_name.items()):
