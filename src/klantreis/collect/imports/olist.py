@@ -6,8 +6,7 @@ its review a `Review Submitted`. The customer's `customer_unique_id` is the user
 per-order `customer_id` the anonymous id, so the model stitches a repeat buyer's orders into one
 person. The products file fills the `products` table (photos, description and name lengths,
 weight and dimensions: `collect/catalogue/olist.py`). Message ids are derived from Olist's ids:
-a
-re-import stores nothing twice.
+a re-import stores nothing twice.
 """
 
 from __future__ import annotations
