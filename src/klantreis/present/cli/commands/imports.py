@@ -12,6 +12,8 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from klantreis.collect.catalogue.imports import import_catalogue
+from klantreis.collect.catalogue.mapping import builtin_catalogue_mappings
 from klantreis.collect.imports import ImportSummary, builtin_mappings, import_file, import_olist
 from klantreis.present.cli.options import (
     CliError,
@@ -82,6 +84,32 @@ def csv_command(
     _report(summary, json)
 
 
+@imports.command("products")
+@friendly_errors
+def products_command(
+    file: FileArgument,
+    mapping: Annotated[
+        str,
+        typer.Option(
+            "--mapping",
+            "-m",
+            help="Catalogue mapping YAML file, or a built-in one "
+            f"({', '.join(builtin_catalogue_mappings())}).",
+            show_default=False,
+        ),
+    ],
+    store: StoreOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Import a product catalogue export (photos, description, specifications per product).
+
+    Example: klantreis import products products_export.csv --mapping shopify
+    """
+    with open_store(store, create=True) as handle, _progress() as advance:
+        summary = import_catalogue(handle, file, mapping, progress=advance)
+    _report(summary, json)
+
+
 @imports.command("rees46")
 @friendly_errors
 def rees46_command(file: FileArgument, store: StoreOption = None, json: JsonOption = False) -> None:
@@ -128,9 +156,10 @@ def _summary_table(summary: ImportSummary) -> Table:
     table.add_column("what")
     table.add_column("count", justify="right")
     table.add_row("rows read", f"{summary.rows_read:,}")
-    table.add_row("events made", f"{summary.events:,}")
-    table.add_row("[green]events stored[/]", f"{summary.events_stored:,}")
-    table.add_row("duplicates skipped", f"{summary.duplicates:,}")
+    if summary.events or not summary.products:
+        table.add_row("events made", f"{summary.events:,}")
+        table.add_row("[green]events stored[/]", f"{summary.events_stored:,}")
+        table.add_row("duplicates skipped", f"{summary.duplicates:,}")
     if summary.products:
         table.add_row("products stored", f"{summary.products:,}")
     style = "red" if summary.quarantined else "default"
