@@ -79,7 +79,8 @@ class ContentQuality:
     parts: list[str]
     method: str
     outcome: str
-    notes: list[str] = field(default_factory=list)
+    notes: list[dict[str, str]] = field(default_factory=list)
+    """`{key, text}`: what could not be measured and why (`no_returns`, `no_voice`)."""
 
     def as_json(self, limit: int | None = None) -> dict[str, Any]:
         """Plain JSON: `products` ordered by lines (orders) and cut to `limit` when given."""
@@ -118,11 +119,16 @@ def content_quality(
     parts = list(scored.attrs["used"])
     catalogue = catalogue.join(scored)
     lines = engine.fetch(Query(queries.ORDER_LINES)).to_pandas()
-    notes: list[str] = []
+    notes: list[dict[str, str]] = []
     has_returns = bool(engine.scalar(queries.RETURN_EVENTS))
     if not has_returns:
         lines["returned"] = np.nan
-        notes.append("No return requests in the store: return rates are not measured.")
+        notes.append(
+            {
+                "key": "no_returns",
+                "text": "No return requests in the store: return rates are not measured.",
+            }
+        )
     if engine.has_table("voice_topics") and engine.scalar("SELECT count(*) FROM voice"):
         said = set(engine.fetch(Query(queries.NOT_AS_DESCRIBED)).column("order_id").to_pylist())
         lines["not_as_described"] = np.where(
@@ -132,7 +138,13 @@ def content_quality(
         )
     else:
         lines["not_as_described"] = np.nan
-        notes.append("Customer texts are not scored yet (klantreis voice): no 'not as described'.")
+        notes.append(
+            {
+                "key": "no_voice",
+                "text": "Customer texts are not scored yet (klantreis voice): "
+                "no 'not as described' shares.",
+            }
+        )
     lines["review_score"] = lines["rating"]
     lines["low_review"] = np.where(lines["rating"].notna(), (lines["rating"] <= 2) * 1.0, np.nan)
     views = engine.fetch(Query(queries.VIEWS)).to_pandas().set_index("product_id")
@@ -193,7 +205,7 @@ def _rates(frame: pd.DataFrame) -> dict[str, Any]:
 
 
 def _mean(values: pd.Series) -> float | None:
-    return None if values.empty else round(float(values.mean()), 4)
+    return None if values.empty else round(float(values.mean()), 6)
 
 
 def _by_photos(lines: pd.DataFrame) -> pd.DataFrame:
@@ -270,9 +282,9 @@ def _controls(frame: pd.DataFrame) -> np.ndarray:
 
 def _effects(lines: pd.DataFrame, products: pd.DataFrame, parts: list[str]) -> list[dict[str, Any]]:
     """Per outcome and driver: the adjusted effect with its 95 % interval."""
-    drivers = {"completeness (per 10 points)": ("score", 0.1)}
+    drivers = {"completeness": ("completeness (per 10 points)", "score", 0.1)}
     for part in parts:
-        drivers[f"{part} (none → full)"] = (f"{part}_share", 1.0)
+        drivers[part] = (f"{part} (none → full)", f"{part}_share", 1.0)
     viewed = products[products["viewed"] >= MIN_VIEWS]
     frames = {name: lines for name in OUTCOMES if name != "view_to_cart"}
     frames["view_to_cart"] = viewed
@@ -284,15 +296,16 @@ def _effects(lines: pd.DataFrame, products: pd.DataFrame, parts: list[str]) -> l
         if usable.sum() < MIN_LINES or y[usable].nunique() < 2:
             continue
         data = frame[usable]
-        x = np.column_stack([data[c].to_numpy(dtype=float) * k for c, k in drivers.values()])
+        x = np.column_stack([data[c].to_numpy(dtype=float) * k for _, c, k in drivers.values()])
         fits = one_pass_fits(y[usable].to_numpy(dtype=float), x, _controls(data))
-        for i, driver in enumerate(drivers):
+        for i, (key, (driver, _, _)) in enumerate(drivers.items()):
             if not np.isfinite(fits.effect[i]):
                 continue
             rows.append(
                 {
                     "outcome": name,
                     "outcome_label": spec.label,
+                    "driver_key": key,
                     "driver": driver,
                     "effect": round(float(fits.effect[i]) * spec.scale, 4),
                     "ci_low": round(float(fits.ci_low[i]) * spec.scale, 4),
@@ -314,12 +327,12 @@ def _fix_first(
     parts: list[str],
 ) -> tuple[pd.DataFrame, str]:
     spec = OUTCOMES[outcome]
-    found = [
-        e for e in effects if e["outcome"] == outcome and e["driver"].startswith("completeness")
-    ]
+    found = [e for e in effects if e["outcome"] == outcome and e["driver_key"] == "completeness"]
     frame = products[products["lines"] > 0].copy()
     frame["gap"] = (100.0 - frame["score"]).clip(lower=0)
-    frame["missing"] = [_missing(row, rules, parts) for row in frame.to_dict("records")]
+    records = frame.to_dict("records")
+    frame["missing_parts"] = [_missing_parts(row, rules, parts) for row in records]
+    frame["missing"] = [_missing(gaps) for gaps in frame["missing_parts"]]
     sign = 1.0 if spec.higher_is_better else -1.0
     measured = bool(found) and (
         found[0]["ci_low"] > 0 if spec.higher_is_better else found[0]["ci_high"] < 0
@@ -351,25 +364,37 @@ def _fix_first(
             f"No measured effect of completeness on {spec.label} (its 95 % interval includes "
             "zero, or too few orders): ranked by the gap to 100 × orders instead."
         )
-    keep = ["product_id", "name", "category", "score", "missing", "lines", "reviewed"]
+    keep = ["product_id", "name", "category", "score", "missing", "missing_parts", "lines"]
+    keep += ["reviewed"]
     keep += ["review_score", "low_review_share", "return_rate", "view_to_cart", "gap", "lost"]
     frame = frame[keep].head(200).reset_index(drop=True)
     frame.insert(0, "rank", range(1, len(frame) + 1))
     return frame, method
 
 
-def _missing(row: dict[str, Any], rules: Rules, parts: list[str]) -> str:
-    """What the page lacks against the rules, in words (`1 of 4 photos, no description`)."""
-    said = []
+def _missing_parts(row: dict[str, Any], rules: Rules, parts: list[str]) -> list[dict[str, Any]]:
+    """The parts below full: `{part, value, full}`, value None when the catalogue is silent."""
+    gaps = []
     for part in parts:
         value, full = row.get(part), rules.parts[part].full
-        words = _WORDS[part]
         if value is None or pd.isna(value):
+            gaps.append({"part": part, "value": None, "full": full})
+        elif value < full:
+            gaps.append({"part": part, "value": float(value), "full": full})
+    return gaps
+
+
+def _missing(gaps: list[dict[str, Any]]) -> str:
+    """What the page lacks, in words (`1 of 4 photos, no description characters`)."""
+    said = []
+    for gap in gaps:
+        words, value = _WORDS[gap["part"]], gap["value"]
+        if value is None:
             said.append(f"{words} unknown")
         elif value <= 0:
             said.append(f"no {words}")
-        elif value < full:
-            said.append(f"{value:,.0f} of {full:,.0f} {words}")
+        else:
+            said.append(f"{value:,.0f} of {gap['full']:,.0f} {words}")
     return ", ".join(said)
 
 

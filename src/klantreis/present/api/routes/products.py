@@ -1,0 +1,34 @@
+"""Read API for product content quality (the same as `klantreis products --json`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+
+from klantreis.api import Klantreis
+from klantreis.measure.products import OUTCOMES
+from klantreis.present.api.deps import ReadAccess, StoreDep
+
+router = APIRouter(prefix="/api", tags=["products"])
+
+
+@router.get("/products", response_model=None)
+def products(
+    request: Request,
+    store: StoreDep,
+    _who: ReadAccess,
+    outcome: str = Query(
+        "low_review",
+        pattern=f"^({'|'.join(OUTCOMES)})$",
+        description="What the product pages to fix first are ranked by.",
+    ),
+    limit: int | None = Query(None, ge=1, description="Products and fix-first rows to return."),
+) -> dict[str, Any]:
+    """Completeness per product and category, its adjusted effect on reviews, returns,
+    'not as described' texts and view → cart, and the product pages to fix first.
+
+    The completeness rules are the server's (`klantreis products --rules` for others).
+    """
+    kr = Klantreis.over(store, request.app.state.settings)
+    return kr.products(outcome=outcome).as_json(limit=limit)
