@@ -28,9 +28,17 @@ def used_messages() -> set[str]:
     from klantreis.present.web.mapview import OUTCOMES
     from klantreis.present.web.routes.journey_map import LANE_LABELS
     from klantreis.present.web.routes.pages import ANALYSIS_WORDS
+    from klantreis.present.web.routes.products import (
+        DRIVER_WORDS,
+        NOTE_WORDS,
+        OUTCOME_WORDS,
+        PART_WORDS,
+    )
     from klantreis.present.web.routes.settings import RULE_KINDS
 
     found.update(LANE_LABELS.values(), OUTCOMES.values(), ANALYSIS_WORDS, RULE_KINDS)
+    for words in (OUTCOME_WORDS, DRIVER_WORDS, PART_WORDS, NOTE_WORDS):
+        found.update(words.values())
     return found
 
 
