@@ -158,10 +158,9 @@ def content_quality(
         "reviewed_lines": int(lines["rating"].notna().sum()),
         "viewed_products": len(views),
     }
+    columns = ["category", "price", "photos", "score", *[f"{p}_share" for p in parts]]
     lines = lines[known].join(
-        catalogue[["category", "price", "photos", "score", *[f"{p}_share" for p in parts]]],
-        on="product_id",
-        rsuffix="_catalogue",
+        catalogue[columns].rename(columns={"price": "price_catalogue"}), on="product_id"
     )
     lines["price"] = lines["price"].fillna(lines["price_catalogue"])
     per_product = _per_product(catalogue, lines, views)
