@@ -170,7 +170,7 @@ def test_no_catalogue_and_bad_rules_are_clear_errors(tmp_path: Path, olist_store
     rules.write_text("parts:\n  photos: {weight: 50, full: 0}\n", encoding="utf-8")
     with (
         klantreis.open(olist_store) as kr,
-        pytest.raises(KlantreisError, match="parts.photos.full"),
+        pytest.raises(KlantreisError, match=r"parts\.photos\.full"),
     ):
         kr.products(rules=rules)
 
