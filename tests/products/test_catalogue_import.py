@@ -139,5 +139,5 @@ def test_docs_mappings_are_the_built_in_ones() -> None:
     root = Path(__file__).resolve().parents[2]
     for name in ("shopify", "woocommerce", "lightspeed"):
         built_in = root / "src/klantreis/collect/catalogue/mappings" / f"{name}.yaml"
-        documented = root / "docs/mappings" / f"products-{name}.yaml"
+        documented = root / "docs/mappings/products" / f"{name}.yaml"
         assert documented.read_text() == built_in.read_text(), name
