@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from klantreis.collect.simulator.catalogue import unit_chance
 from klantreis.collect.simulator.context import DAY, HOUR, Device, Person, skip_sunday
 from klantreis.collect.simulator.evaluation import survey
 from klantreis.collect.simulator.shopping import Order, iso
@@ -150,6 +151,8 @@ def give_back(p: Person, order: Order, delivered: float) -> tuple[float, bool]:
     return_id = f"R-{order.order_id[2:]}"
     fashion = any(x.category == "fashion" for x in order.products)
     reason = "size" if fashion and p.chance(0.6) else p.pick(RETURN_REASONS)
+    if any(x.thin for x in order.products) and unit_chance(f"reason:{order.order_id}") < 0.6:
+        reason = "not_as_described"
     requested = delivered + p.lognormal(2.5 * DAY, 0.6)
     returned = order.products[: max(1, len(order.products) // 2)]
     p.out.emit(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 from dataclasses import dataclass
+
+import pyarrow as pa
 
 # category: (median price EUR, return propensity multiplier, product nouns, brands)
 CATEGORIES: dict[str, tuple[float, float, tuple[str, ...], tuple[str, ...]]] = {
@@ -95,6 +98,54 @@ class Product:
     name: str
     brand: str
     price: float
+    photos: int = 4
+    description_length: int = 600
+    specifications: int = 4
+
+    @property
+    def thin(self) -> bool:
+        """A thin product page: one photo or a description of a line or two.
+
+        Buyers of such products are more often surprised ("not as described"): they return
+        more and review worse (`story.aftercare`), the lesson `klantreis products` measures.
+        """
+        return self.photos <= 1 or self.description_length < 200
+
+
+def page_content(product_id: str) -> tuple[int, int, int]:
+    """Photos, description length and specifications of a product page.
+
+    Drawn from the product id alone (not from the catalogue's random stream), so the products,
+    prices and everything simulated from them stay as they were. About a third of the pages
+    have one photo, as on Olist (49 % of its ordered products).
+    """
+    rng = random.Random(f"content:{product_id}")
+    photos = rng.choices((1, 2, 3, 4, 6, 8), weights=(33, 20, 15, 15, 10, 7))[0]
+    description = int(min(3000, max(40, rng.lognormvariate(math.log(450), 0.9))))
+    specifications = rng.choices((0, 1, 2, 3, 4, 6), weights=(15, 10, 15, 20, 25, 15))[0]
+    return photos, description, specifications
+
+
+def unit_chance(key: str) -> float:
+    """A number in [0, 1) fixed by `key`, for choices that must not use a random stream."""
+    digest = hashlib.md5(key.encode(), usedforsecurity=False).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def catalogue_table(products: list[Product]) -> pa.Table:
+    """The catalogue as rows of the `products` table (what a shop's product export holds)."""
+    return pa.table(
+        {
+            "product_id": [p.product_id for p in products],
+            "name": [p.name for p in products],
+            "category": [p.category for p in products],
+            "price": [p.price for p in products],
+            "photos": [p.photos for p in products],
+            "description_length": [p.description_length for p in products],
+            "name_length": [len(p.name) for p in products],
+            "specifications": [p.specifications for p in products],
+        }
+    )
 
 
 def make_catalogue(rng: random.Random, size: int = 240) -> list[Product]:
@@ -105,13 +156,18 @@ def make_catalogue(rng: random.Random, size: int = 240) -> list[Product]:
         category = categories[i % len(categories)]
         median, _, nouns, brands = CATEGORIES[category]
         price = round(median * math.exp(rng.gauss(0.0, 0.6)), 0) - 0.05
+        product_id = f"P{i + 1:05d}"
+        photos, description, specifications = page_content(product_id)
         products.append(
             Product(
-                product_id=f"P{i + 1:05d}",
+                product_id=product_id,
                 category=category,
                 name=f"{rng.choice(brands)} {rng.choice(nouns)}",
                 brand=rng.choice(brands),
                 price=max(price, 2.95),
+                photos=photos,
+                description_length=description,
+                specifications=specifications,
             )
         )
     return products

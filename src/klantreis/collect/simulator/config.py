@@ -93,6 +93,9 @@ class SimulatedShop:
     config: SimulatorConfig
     events: pa.Table
     truth: pa.Table
+    products: pa.Table | None = None
+    """The shop's product catalogue (photos, description, specifications per product), as
+    rows of the `products` table."""
 
     def iter_batches(self, size: int = 10_000) -> Iterator[pa.Table]:
         """The events in time order, `size` rows at a time (for progress while loading)."""

@@ -19,6 +19,7 @@ SCORES = {
     "returned": (0.12, 0.12, 0.26, 0.27, 0.23),
     "slow_service": (0.3, 0.2, 0.2, 0.15, 0.15),
     "no_confirmation": (0.1, 0.08, 0.2, 0.27, 0.35),
+    "not_as_described": (0.16, 0.12, 0.22, 0.24, 0.26),
 }
 PLATFORMS = {
     "nl": ("kiyoh", "trustpilot", "shop"),
@@ -36,6 +37,8 @@ class Experience:
     returned: bool = False
     slow_service: bool = False
     no_confirmation: bool = False
+    not_as_described: bool = False
+    """The product was not what its page (one photo, a line of text) made it seem."""
 
     @property
     def outcome(self) -> str:
@@ -47,6 +50,8 @@ class Experience:
             return "returned"
         if self.no_confirmation:
             return "no_confirmation"
+        if self.not_as_described:
+            return "not_as_described"
         return "smooth"
 
     @property
@@ -57,6 +62,7 @@ class Experience:
             "slow_service": "service",
             "returned": "product",
             "no_confirmation": "communication",
+            "not_as_described": "product",
         }.get(self.outcome, "praise")
 
 

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from klantreis.collect.simulator.awareness import campaigns
-from klantreis.collect.simulator.catalogue import Catalogue, make_catalogue
+from klantreis.collect.simulator.catalogue import Catalogue, catalogue_table, make_catalogue
 from klantreis.collect.simulator.config import Progress, SimulatedShop, SimulatorConfig
 from klantreis.collect.simulator.context import DAY, Person
 from klantreis.collect.simulator.emitter import Emitter
@@ -193,4 +193,9 @@ def simulate(
             "business": pa.array(truth["business"], pa.bool_()),
         }
     )
-    return SimulatedShop(config=config, events=events.take(order), truth=truth_table)
+    return SimulatedShop(
+        config=config,
+        events=events.take(order),
+        truth=truth_table,
+        products=catalogue_table(catalogue.products),
+    )

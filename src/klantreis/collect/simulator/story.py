@@ -8,7 +8,7 @@ order (purchase), shipping, support and returns (service), and a review or surve
 from __future__ import annotations
 
 from klantreis.collect.simulator.aftercare import CHAT_TOPICS, chat, give_back, ship, ticket
-from klantreis.collect.simulator.catalogue import CATEGORIES, Product
+from klantreis.collect.simulator.catalogue import CATEGORIES, Product, unit_chance
 from klantreis.collect.simulator.context import DAY, HOUR, Device, Person
 from klantreis.collect.simulator.evaluation import Experience, review, survey
 from klantreis.collect.simulator.shopping import (
@@ -55,6 +55,10 @@ REFERRERS = {
 CAPTURED_WITHOUT_ORDER = 0.004
 """Orders whose payment is captured but that never complete nor confirm (worst payment error)."""
 CANCELLED = 0.01
+SURPRISED = 0.4
+"""Share of the buyers of a product with a thin page (`Product.thin`) it surprises."""
+THIN_RETURNS = 1.8
+"""How much likelier those surprised buyers return the order."""
 REORDER = {"loyal_regular": 0.45, "bargain_hunter": 0.1}
 """Chance that a journey is about buying a product bought before again."""
 
@@ -282,6 +286,12 @@ def aftercare(p: Person, order: Order, device: Device) -> None:
     ):
         exp.slow_service = True
     multiplier = max(CATEGORIES[x.category][1] for x in order.products)
+    thin = any(x.thin for x in order.products)
+    # A thin product page surprises a share of its buyers (fixed per order, no random draw,
+    # so every other simulated figure stays where it was): more returns, worse reviews.
+    exp.not_as_described = thin and unit_chance(f"surprise:{order.order_id}") < SURPRISED
+    if exp.not_as_described:
+        multiplier *= THIN_RETURNS
     if p.chance(min(0.8, persona.returns * (0.6 + 0.4 * multiplier))):
         exp.returned = True
         refunded, slow = give_back(p, order, delivery.delivered)

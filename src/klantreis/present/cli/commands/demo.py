@@ -12,6 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import klantreis
+from klantreis.collect.catalogue import store_products
 from klantreis.measure.registry import get_analysis
 from klantreis.model import ensure_built
 from klantreis.present.cli.commands.journey import (
@@ -68,6 +69,8 @@ def register(app: typer.Typer) -> None:
             for batch in shop.iter_batches(20_000):
                 stored += kr.store.append(batch).stored
                 progress.advance(task, batch.num_rows)
+            if shop.products is not None:
+                store_products(kr.store, shop.products, source="demo")
             task = progress.add_task("building journeys", total=None)
             ensure_built(kr)
             progress.update(task, total=1, completed=1)
