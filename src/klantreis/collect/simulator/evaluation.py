@@ -2,8 +2,9 @@
 
 Review scores are drawn from the Olist distributions (15k-order sample): on time
 1★ 6.6 %, 2★ 2.7 %, 3★ 8.3 %, 4★ 20.4 %, 5★ 62.0 % (mean 4.28); late 1★ 44.8 %, 2★ 7.7 %,
-3★ 12.3 %, 4★ 12.8 %, 5★ 22.4 % (mean 2.60). A return or slow service pulls an on-time order's
-score down, so the simulated on-time mean lands near 4.2 and the late mean near 2.6.
+3★ 12.3 %, 4★ 12.8 %, 5★ 22.4 % (mean 2.60). A return, slow service or a product that was not
+what its thin page made it seem pulls an on-time order's score down, so the simulated on-time
+mean lands near 4.1 and the late mean near 2.6.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from klantreis.collect.simulator.context import DAY, HOUR, Person
 
 SCORES = {
     # what happened: weights of 1..5 stars
-    "smooth": (0.05, 0.022, 0.075, 0.21, 0.643),
+    "smooth": (0.045, 0.02, 0.07, 0.2, 0.665),
     "late": (0.448, 0.077, 0.123, 0.128, 0.224),
     "returned": (0.12, 0.12, 0.26, 0.27, 0.23),
     "slow_service": (0.3, 0.2, 0.2, 0.15, 0.15),
     "no_confirmation": (0.1, 0.08, 0.2, 0.27, 0.35),
-    "not_as_described": (0.16, 0.12, 0.22, 0.24, 0.26),
+    "not_as_described": (0.2, 0.12, 0.22, 0.22, 0.24),
 }
 PLATFORMS = {
     "nl": ("kiyoh", "trustpilot", "shop"),

@@ -55,9 +55,9 @@ REFERRERS = {
 CAPTURED_WITHOUT_ORDER = 0.004
 """Orders whose payment is captured but that never complete nor confirm (worst payment error)."""
 CANCELLED = 0.01
-SURPRISED = 0.4
+SURPRISED = 0.2
 """Share of the buyers of a product with a thin page (`Product.thin`) it surprises."""
-THIN_RETURNS = 1.8
+THIN_RETURNS = 2.5
 """How much likelier those surprised buyers return the order."""
 REORDER = {"loyal_regular": 0.45, "bargain_hunter": 0.1}
 """Chance that a journey is about buying a product bought before again."""
@@ -290,9 +290,8 @@ def aftercare(p: Person, order: Order, device: Device) -> None:
     # A thin product page surprises a share of its buyers (fixed per order, no random draw,
     # so every other simulated figure stays where it was): more returns, worse reviews.
     exp.not_as_described = thin and unit_chance(f"surprise:{order.order_id}") < SURPRISED
-    if exp.not_as_described:
-        multiplier *= THIN_RETURNS
-    if p.chance(min(0.8, persona.returns * (0.6 + 0.4 * multiplier))):
+    surprise = THIN_RETURNS if exp.not_as_described else 1.0
+    if p.chance(min(0.8, persona.returns * (0.6 + 0.4 * multiplier) * surprise)):
         exp.returned = True
         refunded, slow = give_back(p, order, delivery.delivered)
         if slow and p.chance(0.5) and ticket(p, refunded - 3 * DAY, "returns", order.order_id):
