@@ -25,7 +25,15 @@ from klantreis.collect.imports.convert import (
     text,
 )
 from klantreis.collect.imports.convert import template as convert_template
-from klantreis.collect.imports.mapping import EventMapping, EventName, Filter, Mapping, Template
+from klantreis.collect.imports.mapping import (
+    EventMapping,
+    EventName,
+    Filter,
+    Mapping,
+    Template,
+    Value,
+    json_path,
+)
 from klantreis.collect.imports.readers import LINE_COLUMN
 from klantreis.collect.vocabulary import default_channel
 from klantreis.store.schema import EVENT_COLUMNS
@@ -52,10 +60,13 @@ def compile_mapping(
     mapping: Mapping, columns: dict[str, str], *, source: str, file: str, received_at: datetime
 ) -> CompiledMapping:
     """The events query and the quarantine query for batches of this file."""
-    raw = _raw_row(columns)
     event_selects, quarantine_selects = [], []
     for index, event in enumerate(mapping.events):
-        keep, checks, row = _event(event, columns, raw, mapping.name)
+        frame: exp.Expr = exp.to_table(BATCH_TABLE)
+        frame_columns, raw = columns, _raw_row(columns)
+        if event.group_by:
+            frame, frame_columns = grouped_frame(event, columns)
+        keep, checks, row = _event(event, frame_columns, raw, mapping.name)
         valid = exp.Not(this=exp.Paren(this=exp.or_(*[c.invalid for c in checks])))
         values = {
             **row,
@@ -64,7 +75,7 @@ def compile_mapping(
         }
         event_selects.append(
             exp.select(*[_alias(values.get(name, null()), name, t) for name, t in EVENT_COLUMNS])
-            .from_(BATCH_TABLE)
+            .from_(frame)
             .where(exp.and_(keep, valid))
         )
         first_failed = exp.Case(ifs=[exp.If(this=c.invalid, true=lit(c.column)) for c in checks])
@@ -92,7 +103,7 @@ def compile_mapping(
                 exp.alias_(row.get("user_id", null()), "user_id"),
                 exp.alias_(row.get("anonymous_id", null()), "anonymous_id"),
             )
-            .from_(BATCH_TABLE)
+            .from_(frame)
             .where(exp.and_(keep, exp.Not(this=valid)))
         )
     return CompiledMapping(_union(event_selects), _union(quarantine_selects))
@@ -139,9 +150,16 @@ def _event(
         )
     )
 
+    for key in event.group_by:
+        checks.append(Check(is_null(col(key)), key, lit(f"missing {key} (group_by)")))
+
     channel = convert(event.channel, columns, as_type="string") if event.channel else None
     properties: list[exp.Expr] = []
     for key, spec in event.properties.items():
+        if spec.items is not None:
+            checks += _item_checks(key, spec)
+            properties += [lit(key), cast(col(items_column(key)), "JSON")]
+            continue
         converted = convert(spec, columns)
         checks += _type_check(converted)
         value = converted.value
@@ -163,6 +181,82 @@ def _event(
     return exp.and_(*keep) if keep else exp.true(), checks, row
 
 
+def items_column(key: str) -> str:
+    return f"__items:{key}"
+
+
+def _bad_item_column(key: str, item: str) -> str:
+    return f"__bad:{key}:{item}"
+
+
+def grouped_frame(event: EventMapping, columns: dict[str, str]) -> tuple[exp.Expr, dict[str, str]]:
+    """The batch with one row per group: each column's first non-empty value in file order,
+    the group's first line, and per `items` property the JSON list of its rows' objects.
+
+    A row whose group key is empty stays a group of its own, so it is quarantined by its line.
+    """
+    line = col(LINE_COLUMN)
+    keys = [col(name) for name in event.group_by]
+    selects: list[exp.Expr] = []
+    frame_columns = dict(columns)
+    for name in columns:
+        if name in event.group_by:
+            selects.append(col(name))
+        else:
+            first = exp.Filter(
+                this=fn("arg_min", col(name), line), expression=exp.Where(this=not_null(col(name)))
+            )
+            selects.append(exp.alias_(first, name, quoted=True))
+    selects.append(exp.alias_(fn("min", line), LINE_COLUMN, quoted=True))
+    for key, spec in event.properties.items():
+        if spec.items is None:
+            continue
+        fields: list[exp.Expr] = []
+        present: list[exp.Expr] = []
+        for item, value_spec in spec.items.items():
+            converted = convert(value_spec, columns)
+            value = converted.value
+            if value_spec.type == "timestamp":
+                value = fn("strftime", value, lit("%Y-%m-%dT%H:%M:%S"))
+            fields += [lit(item), value]
+            if converted.raw is not None:
+                present.append(not_null(converted.raw))
+            if converted.invalid is not None and converted.reason is not None:
+                bad = exp.Filter(
+                    this=fn("arg_min", converted.reason, line),
+                    expression=exp.Where(this=converted.invalid),
+                )
+                selects.append(exp.alias_(bad, _bad_item_column(key, item), quoted=True))
+                frame_columns[_bad_item_column(key, item)] = "VARCHAR"
+        ordered = exp.ArrayAgg(
+            this=exp.Order(
+                this=fn("json_object", *fields), expressions=[exp.Ordered(this=line)]
+            )
+        )
+        if present:
+            ordered = exp.Filter(this=ordered, expression=exp.Where(this=exp.or_(*present)))
+        items = fn("coalesce", cast(fn("to_json", ordered), "VARCHAR"), lit("[]"))
+        selects.append(exp.alias_(items, items_column(key), quoted=True))
+        frame_columns[items_column(key)] = "VARCHAR"
+    alone = exp.Case(ifs=[exp.If(this=exp.or_(*[is_null(k) for k in keys]), true=line)])
+    frame = exp.select(*selects).from_(BATCH_TABLE).group_by(*keys, alone)
+    return exp.Subquery(this=frame, alias=exp.TableAlias(this=exp.to_identifier("g"))), (
+        frame_columns
+    )
+
+
+def _item_checks(key: str, spec: Value) -> list[Check]:
+    """A bad cell in any row of the group quarantines the grouped event, naming the column."""
+    assert spec.items is not None
+    checks = []
+    for item, value_spec in spec.items.items():
+        if value_spec.type == "string" or value_spec.column is None:
+            continue
+        bad = col(_bad_item_column(key, item))
+        checks.append(Check(not_null(bad), value_spec.column, bad))
+    return checks
+
+
 def _default_channel(event: EventMapping, name: exp.Expr) -> exp.Expr:
     """The vocabulary's channel for the event name (`Order Shipped` -> carrier), else web."""
     if isinstance(event.event, str):
@@ -180,7 +274,8 @@ def _default_channel(event: EventMapping, name: exp.Expr) -> exp.Expr:
 def _required(converted: Converted, missing: str) -> list[Check]:
     checks = []
     if converted.column is not None:
-        checks.append(Check(is_null(col(converted.column)), converted.column, lit(missing)))
+        cell = converted.raw if converted.raw is not None else col(converted.column)
+        checks.append(Check(is_null(cell), converted.column, lit(missing)))
     checks += _type_check(converted)
     return checks
 
@@ -223,6 +318,8 @@ def _message_id(
 
 def _filter(spec: Filter, columns: dict[str, str]) -> exp.Expr:
     value = text(col(spec.column), columns.get(spec.column, "VARCHAR"))
+    if spec.path is not None:
+        value = fn("json_extract_string", value, lit(json_path(spec.path)))
     if spec.not_null is not None:
         return not_null(value) if spec.not_null else is_null(value)
     if spec.in_ is not None:
