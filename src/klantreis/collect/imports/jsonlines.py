@@ -69,11 +69,10 @@ def keys(con: duckdb.DuckDBPyConnection, path: Path, records: str | None = None)
     cursor.execute(_MACRO_SQL)
     sql, params = source_sql(path, records)
     if records is not None:
-        found = cursor.sql(
-            "SELECT json_type(json_extract(content, $records)) FROM read_text($path)",
-            params=params,
-        ).fetchone()
-        if not found or found[0] != "ARRAY":
+        found = cursor.execute(
+            "SELECT json_type(json_extract(content, $records)) FROM read_text($path)", params
+        ).fetchall()
+        if not found or found[0][0] != "ARRAY":
             raise ImportFailed(f"{path}: no list of objects under the key {records!r}")
     cursor.register("lines", cursor.sql(sql, params=params).to_arrow_table())
     try:

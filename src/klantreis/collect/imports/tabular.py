@@ -229,9 +229,7 @@ def grouped_frame(event: EventMapping, columns: dict[str, str]) -> tuple[exp.Exp
                 selects.append(exp.alias_(bad, _bad_item_column(key, item), quoted=True))
                 frame_columns[_bad_item_column(key, item)] = "VARCHAR"
         ordered = exp.ArrayAgg(
-            this=exp.Order(
-                this=fn("json_object", *fields), expressions=[exp.Ordered(this=line)]
-            )
+            this=exp.Order(this=fn("json_object", *fields), expressions=[exp.Ordered(this=line)])
         )
         if present:
             ordered = exp.Filter(this=ordered, expression=exp.Where(this=exp.or_(*present)))
