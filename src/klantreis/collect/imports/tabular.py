@@ -129,6 +129,9 @@ def _event(
     else:
         name = lit(event.event)
 
+    for key in event.group_by:
+        checks.append(Check(is_null(col(key)), key, lit(f"missing {key} (group_by)")))
+
     assert event.timestamp is not None  # filled from the defaults by the mapping
     timestamp = convert(event.timestamp, columns, as_type="timestamp")
     checks += _required(timestamp, "missing timestamp")
@@ -149,9 +152,6 @@ def _event(
             lit("missing user id (" + " and ".join(ids) + ")"),
         )
     )
-
-    for key in event.group_by:
-        checks.append(Check(is_null(col(key)), key, lit(f"missing {key} (group_by)")))
 
     channel = convert(event.channel, columns, as_type="string") if event.channel else None
     properties: list[exp.Expr] = []
@@ -175,7 +175,10 @@ def _event(
         "user_id": ids["user_id"].value if "user_id" in ids else null(),
         "anonymous_id": ids["anonymous_id"].value if "anonymous_id" in ids else null(),
         "timestamp": timestamp.value,
-        "channel": channel.value if channel else _default_channel(event, name),
+        # An empty channel cell falls back to the event's channel in the vocabulary.
+        "channel": fn("coalesce", channel.value, _default_channel(event, name))
+        if channel
+        else _default_channel(event, name),
         "properties" if event.type == "track" else "traits": payload,
     }
     return exp.and_(*keep) if keep else exp.true(), checks, row
