@@ -124,7 +124,11 @@ def test_cli_command_per_preset(tmp_path: Path):
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert summary["events_by_name"] == {"Ticket Created": 2, "Ticket Resolved": 2}
+    assert summary["events_by_name"] == {
+        "Ticket Created": 2,
+        "Ticket Replied": 1,
+        "Ticket Resolved": 2,
+    }
     assert summary["quarantined"] == 1
 
 
@@ -247,6 +251,10 @@ def test_zendesk_tickets_read_nested_fields(store: Store):
     assert created["properties"]["first_reply_minutes"] == 95
     assert by_id["zendesk:813:created"]["timestamp"] == datetime(2024, 3, 8, 13, 0)
     assert by_id["zendesk:813:created"]["channel"] == "web"
+    reply = by_id["zendesk:812:first-reply"]  # created_at + 95 minutes
+    assert (reply["event"], reply["timestamp"]) == ("Ticket Replied", datetime(2024, 3, 6, 10, 47))
+    assert reply["properties"]["author"] == "agent"
+    assert "zendesk:813:first-reply" not in by_id  # no reply yet
     solved = by_id["zendesk:812:solved"]
     assert solved["timestamp"] == datetime(2024, 3, 7, 9, 58)  # metric_set.solved_at
     assert solved["properties"]["satisfaction"] == "bad"

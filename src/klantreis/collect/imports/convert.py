@@ -131,6 +131,8 @@ def convert(spec: Value, columns: dict[str, str], as_type: str | None = None) ->
             exp.LT(this=year, expression=lit(1990)), exp.GT(this=year, expression=lit(2200))
         )
         invalid = exp.or_(invalid, exp.and_(not_null(value), out_of_range))
+        if spec.plus is not None:
+            value, invalid = _plus(value, invalid, spec.plus, columns)
         value = exp.Case(
             ifs=[
                 exp.If(
@@ -142,6 +144,25 @@ def convert(spec: Value, columns: dict[str, str], as_type: str | None = None) ->
     shown = fn("to_json", fn("left", text(raw, source_type), lit(60)))
     reason = exp.DPipe(this=lit(f"{label}: "), expression=cast(shown, "VARCHAR"), safe=True)
     return Converted(value, spec.column, invalid, reason, raw)
+
+
+_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+
+
+def _plus(
+    value: exp.Expr, invalid: exp.Expr, spec: Value, columns: dict[str, str]
+) -> tuple[exp.Expr, exp.Expr]:
+    """A timestamp moved by a duration column (`created_at` + the first reply's minutes)."""
+    amount = convert(spec, columns, as_type="number")
+    seconds = exp.Mul(this=amount.value, expression=lit(_SECONDS[spec.unit or "seconds"]))
+    moved = exp.Add(this=value, expression=fn("to_microseconds", _micros(seconds)))
+    if amount.invalid is not None:
+        invalid = exp.or_(invalid, amount.invalid)
+    return moved, invalid
+
+
+def _micros(seconds: exp.Expr) -> exp.Expr:
+    return cast(fn("round", exp.Mul(this=seconds, expression=lit(1_000_000))), "BIGINT", try_=True)
 
 
 def _as_text(value: Any) -> str:

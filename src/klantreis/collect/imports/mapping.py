@@ -58,6 +58,16 @@ class Value(_Strict):
     """Texts that mean "no value" in this export (`"0"` for a guest's customer id)."""
     hash: Literal["sha256"] | None = None
     """Store the SHA-256 of the trimmed, lower-cased text (an e-mail as a person id)."""
+    plus: Value | None = None
+    """A timestamp moved by a duration: `{column: created_at, plus: {column: reply_minutes,
+    unit: minutes}}` (when an export gives a duration, not the time it ended)."""
+    unit: Literal["seconds", "minutes", "hours", "days"] | None = None
+    """The unit of a `plus` duration (default seconds)."""
+
+    @field_validator("plus", mode="before")
+    @classmethod
+    def _plus_shorthand(cls, raw: Any) -> Any:
+        return _as_value(raw)
 
     @field_validator("items", mode="before")
     @classmethod
@@ -86,7 +96,8 @@ class Value(_Strict):
             return [name for _text, name in template_parts(self.template) if name]
         if self.items is not None:
             return [c for value in self.items.values() for c in value.columns()]
-        return [self.column] if self.column is not None else []
+        extra = self.plus.columns() if self.plus is not None else []
+        return ([self.column] if self.column is not None else []) + extra
 
 
 class EventName(_Strict):

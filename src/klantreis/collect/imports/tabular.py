@@ -278,6 +278,8 @@ def _required(converted: Converted, missing: str) -> list[Check]:
         cell = converted.raw if converted.raw is not None else col(converted.column)
         checks.append(Check(is_null(cell), converted.column, lit(missing)))
     checks += _type_check(converted)
+    if converted.column is not None:  # e.g. a `plus` duration that is empty
+        checks.append(Check(is_null(converted.value), converted.column, lit(missing)))
     return checks
 
 
