@@ -39,6 +39,7 @@ from klantreis.collect.vocabulary import default_channel
 from klantreis.store.schema import EVENT_COLUMNS
 
 BATCH_TABLE = "klantreis_batch"
+GROUPS_TABLE = "klantreis_groups"
 
 
 @dataclass(frozen=True)
@@ -61,12 +62,13 @@ def compile_mapping(
 ) -> CompiledMapping:
     """The events query and the quarantine query for batches of this file."""
     event_selects, quarantine_selects = [], []
+    grouped = [(index, e) for index, e in enumerate(mapping.events) if e.group_by]
+    groups, group_columns = grouped_frame(grouped, columns) if grouped else (None, columns)
     for index, event in enumerate(mapping.events):
-        frame: exp.Expr = exp.to_table(BATCH_TABLE)
-        frame_columns, raw = columns, _raw_row(columns)
-        if event.group_by:
-            frame, frame_columns = grouped_frame(event, columns)
-        keep, checks, row = _event(event, frame_columns, raw, mapping.name)
+        frame: exp.Expr = exp.to_table(GROUPS_TABLE if event.group_by else BATCH_TABLE)
+        frame_columns = group_columns if event.group_by else columns
+        raw = _raw_row(columns)
+        keep, checks, row = _event(index, event, frame_columns, raw, mapping.name)
         valid = exp.Not(this=exp.Paren(this=exp.or_(*[c.invalid for c in checks])))
         values = {
             **row,
@@ -106,11 +108,11 @@ def compile_mapping(
             .from_(frame)
             .where(exp.and_(keep, exp.Not(this=valid)))
         )
-    return CompiledMapping(_union(event_selects), _union(quarantine_selects))
+    return CompiledMapping(_union(event_selects, groups), _union(quarantine_selects, groups))
 
 
 def _event(
-    event: EventMapping, columns: dict[str, str], raw: exp.Expr, mapping_name: str
+    index: int, event: EventMapping, columns: dict[str, str], raw: exp.Expr, mapping_name: str
 ) -> tuple[exp.Expr, list[Check], dict[str, exp.Expr]]:
     keep: list[exp.Expr] = [_filter(f, columns) for f in event.where]
     checks: list[Check] = []
@@ -157,8 +159,8 @@ def _event(
     properties: list[exp.Expr] = []
     for key, spec in event.properties.items():
         if spec.items is not None:
-            checks += _item_checks(key, spec)
-            properties += [lit(key), cast(col(items_column(key)), "JSON")]
+            checks += _item_checks(index, key, spec)
+            properties += [lit(key), cast(col(_items_column(index, key)), "JSON")]
             continue
         converted = convert(spec, columns)
         checks += _type_check(converted)
@@ -184,26 +186,29 @@ def _event(
     return exp.and_(*keep) if keep else exp.true(), checks, row
 
 
-def items_column(key: str) -> str:
-    return f"__items:{key}"
+def _items_column(index: int, key: str) -> str:
+    return f"__items:{index}:{key}"
 
 
-def _bad_item_column(key: str, item: str) -> str:
-    return f"__bad:{key}:{item}"
+def _bad_item_column(index: int, key: str, item: str) -> str:
+    return f"__bad:{index}:{key}:{item}"
 
 
-def grouped_frame(event: EventMapping, columns: dict[str, str]) -> tuple[exp.Expr, dict[str, str]]:
-    """The batch with one row per group: each column's first non-empty value in file order,
-    the group's first line, and per `items` property the JSON list of its rows' objects.
+def grouped_frame(
+    events: list[tuple[int, EventMapping]], columns: dict[str, str]
+) -> tuple[exp.Select, dict[str, str]]:
+    """The batch with one row per group, computed once for every grouped event: each
+    column's first non-empty value in file order, the group's first line, and per `items`
+    property the JSON list of its rows' objects (with the first bad cell of each item column).
 
     A row whose group key is empty stays a group of its own, so it is quarantined by its line.
     """
+    keys = events[0][1].group_by  # the mapping checks every grouped event uses the same
     line = col(LINE_COLUMN)
-    keys = [col(name) for name in event.group_by]
     selects: list[exp.Expr] = []
     frame_columns = dict(columns)
     for name in columns:
-        if name in event.group_by:
+        if name in keys:
             selects.append(col(name))
         else:
             first = exp.Filter(
@@ -211,50 +216,65 @@ def grouped_frame(event: EventMapping, columns: dict[str, str]) -> tuple[exp.Exp
             )
             selects.append(exp.alias_(first, name, quoted=True))
     selects.append(exp.alias_(fn("min", line), LINE_COLUMN, quoted=True))
-    for key, spec in event.properties.items():
-        if spec.items is None:
-            continue
-        fields: list[exp.Expr] = []
-        present: list[exp.Expr] = []
-        for item, value_spec in spec.items.items():
-            converted = convert(value_spec, columns)
-            value = converted.value
-            if value_spec.type == "timestamp":
-                value = fn("strftime", value, lit("%Y-%m-%dT%H:%M:%S"))
-            fields += [lit(item), value]
-            if converted.raw is not None:
-                present.append(not_null(converted.raw))
-            if converted.invalid is not None and converted.reason is not None:
-                bad = exp.Filter(
-                    this=fn("arg_min", converted.reason, line),
-                    expression=exp.Where(this=converted.invalid),
-                )
-                selects.append(exp.alias_(bad, _bad_item_column(key, item), quoted=True))
-                frame_columns[_bad_item_column(key, item)] = "VARCHAR"
-        ordered = exp.ArrayAgg(
-            this=exp.Order(this=fn("json_object", *fields), expressions=[exp.Ordered(this=line)])
-        )
-        if present:
-            ordered = exp.Filter(this=ordered, expression=exp.Where(this=exp.or_(*present)))
-        items = fn("coalesce", cast(fn("to_json", ordered), "VARCHAR"), lit("[]"))
-        selects.append(exp.alias_(items, items_column(key), quoted=True))
-        frame_columns[items_column(key)] = "VARCHAR"
-    alone = exp.Case(ifs=[exp.If(this=exp.or_(*[is_null(k) for k in keys]), true=line)])
-    frame = exp.select(*selects).from_(BATCH_TABLE).group_by(*keys, alone)
-    return exp.Subquery(this=frame, alias=exp.TableAlias(this=exp.to_identifier("g"))), (
-        frame_columns
+    for index, event in events:
+        for key, spec in event.properties.items():
+            if spec.items is not None:
+                items, hidden = _items(index, key, spec.items, columns)
+                selects += items
+                frame_columns |= dict.fromkeys(hidden, "VARCHAR")
+    alone = exp.Case(ifs=[exp.If(this=exp.or_(*[is_null(col(k)) for k in keys]), true=line)])
+    frame = exp.select(*selects).from_(BATCH_TABLE).group_by(*[col(k) for k in keys], alone)
+    return frame, frame_columns
+
+
+def _items(
+    index: int, key: str, items: dict[str, Value], columns: dict[str, str]
+) -> tuple[list[exp.Expr], list[str]]:
+    """The aggregates of one `items` property: its list, and the first bad cell per column."""
+    line = col(LINE_COLUMN)
+    selects: list[exp.Expr] = []
+    fields: list[exp.Expr] = []
+    present: list[exp.Expr] = []
+    for item, value_spec in items.items():
+        converted = convert(value_spec, columns)
+        value = converted.value
+        if value_spec.type == "timestamp":
+            value = fn("strftime", value, lit("%Y-%m-%dT%H:%M:%S"))
+        fields += [lit(item), value]
+        if converted.raw is not None:
+            present.append(not_null(converted.raw))
+        if converted.invalid is not None and converted.reason is not None:
+            bad = exp.Filter(
+                this=fn("arg_min", converted.reason, line),
+                expression=exp.Where(this=converted.invalid),
+            )
+            selects.append(exp.alias_(bad, _bad_item_column(index, key, item), quoted=True))
+    ordered: exp.Expr = exp.ArrayAgg(
+        this=exp.Order(this=fn("json_object", *fields), expressions=[exp.Ordered(this=line)])
     )
+    if present:
+        ordered = exp.Filter(this=ordered, expression=exp.Where(this=exp.or_(*present)))
+    listed = fn("coalesce", cast(fn("to_json", ordered), "VARCHAR"), lit("[]"))
+    selects.append(exp.alias_(listed, _items_column(index, key), quoted=True))
+    hidden = [_items_column(index, key)] + [
+        _bad_item_column(index, key, item) for item in items if _can_fail(items[item])
+    ]
+    return selects, hidden
 
 
-def _item_checks(key: str, spec: Value) -> list[Check]:
+def _can_fail(spec: Value) -> bool:
+    return spec.type != "string" and spec.column is not None
+
+
+def _item_checks(index: int, key: str, spec: Value) -> list[Check]:
     """A bad cell in any row of the group quarantines the grouped event, naming the column."""
     assert spec.items is not None
     checks = []
     for item, value_spec in spec.items.items():
-        if value_spec.type == "string" or value_spec.column is None:
+        if not _can_fail(value_spec):
             continue
-        bad = col(_bad_item_column(key, item))
-        checks.append(Check(not_null(bad), value_spec.column, bad))
+        bad = col(_bad_item_column(index, key, item))
+        checks.append(Check(not_null(bad), value_spec.column or item, bad))
     return checks
 
 
@@ -350,8 +370,10 @@ def _alias(value: exp.Expr, name: str, sql_type: str) -> exp.Expr:
     return exp.alias_(cast(value, sql_type), name)
 
 
-def _union(selects: list[exp.Select]) -> str:
-    tree: exp.Expr = selects[0]
+def _union(selects: list[exp.Select], groups: exp.Select | None) -> str:
+    tree: exp.Query = selects[0]
     for select in selects[1:]:
         tree = exp.union(tree, select, distinct=False)
+    if groups is not None:  # one grouping of the batch for every grouped event
+        tree = tree.with_(GROUPS_TABLE, as_=groups, materialized=True)
     return tree.sql(dialect="duckdb")
