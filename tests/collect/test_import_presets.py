@@ -45,14 +45,11 @@ def _by_id(store: Store) -> dict[str, dict]:
     return {e["message_id"]: e for e in events(store)}
 
 
-def test_every_builtin_preset_has_a_sample_and_a_test():
+def test_every_preset_is_built_in_and_a_command():
     assert set(PRESETS) <= set(builtin_mappings())
-    assert set(builtin_mappings()) - set(PRESETS) <= {"rees46"} | _other_presets()
-
-
-def _other_presets() -> set[str]:
-    """Presets of other export kinds (product catalogues) are tested in their own files."""
-    return {name for name in builtin_mappings() if "product" in name}
+    listed = runner.invoke(app, ["import", "--help"], terminal_width=200)
+    assert listed.exit_code == 0
+    assert all(name in listed.output for name in PRESETS)
 
 
 @pytest.mark.parametrize("preset", sorted(PRESETS))

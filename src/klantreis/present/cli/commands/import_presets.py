@@ -2,7 +2,7 @@
 
 The presets are the YAML files of `collect/imports/mappings/`; a new file there is a new
 command, with its `description` as help. Names that have a command of their own (`olist`,
-`csv`, `rees46`) keep it.
+`csv`, `rees46`, or any another module declares) keep it.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ OWN_COMMANDS = ("olist", "csv", "rees46")
 def register(app: typer.Typer) -> None:
     """Add the presets to the `import` group (which `imports.register` puts on the app)."""
     del app
+    taken = {command.name for command in imports.registered_commands} | set(OWN_COMMANDS)
     for name in builtin_mappings():
-        if name not in OWN_COMMANDS:
+        if name not in taken:
             imports.command(name)(friendly_errors(_preset_command(name)))
 
 
