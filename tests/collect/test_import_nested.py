@@ -115,6 +115,8 @@ def test_records_names_the_list(tmp_path: Path, store: Store):
     [
         ({"path": "a..b"}, "bad path"),
         ({"items": {"x": "y"}}, "exactly one of"),
+        ({"hash": "sha256", "type": "int"}, "`hash` makes text"),
+        ({"hash": "md5"}, "properties.p.hash"),
     ],
 )
 def test_bad_value_keys_are_named(change: dict, message: str):

@@ -89,6 +89,10 @@ class Value(_Strict):
             json_path(self.path)
         if self.items is not None and any(v.items is not None for v in self.items.values()):
             raise ValueError("`items` cannot hold `items`")
+        if self.hash is not None and self.type != "string":
+            raise ValueError("`hash` makes text: leave `type` out")
+        if self.plus is not None and self.column is None:
+            raise ValueError("`plus` moves a timestamp read from a `column`")
         return self
 
     def columns(self) -> list[str]:
