@@ -304,3 +304,34 @@ def test_listening_mentions_and_reviews(store: Store):
     assert mention["properties"]["url"].startswith("https://x.com/")
     review = next(e for e in stored if e["properties"]["platform"] == "kiyoh")
     assert review["properties"]["rating"] == 4.0
+
+
+def test_listening_reads_json_too(tmp_path: Path, store: Store):
+    file = tmp_path / "mentions.json"
+    file.write_text(
+        json.dumps(
+            [
+                {
+                    "author": "kim",
+                    "platform": "tiktok",
+                    "text": "Snel!",
+                    "rating": None,
+                    "url": "https://example.org/v/1",
+                    "time": "2024-05-01T08:00:00Z",
+                },
+                {
+                    "author": "lot",
+                    "platform": "trustpilot",
+                    "text": "Prima",
+                    "rating": 4,
+                    "url": "https://example.org/r/2",
+                    "time": "2024-05-02T08:00:00Z",
+                },
+            ]
+        )
+    )
+    import_file(store, file, "listening")
+    assert sorted((e["event"], e["anonymous_id"]) for e in events(store)) == [
+        ("Review Submitted", "trustpilot:lot"),
+        ("Social Mention", "tiktok:kim"),
+    ]
