@@ -10,7 +10,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from klantreis.collect.simulator.catalogue import QUERIES, ZERO_RESULT_QUERIES, Product
+from klantreis.collect.simulator.catalogue import (
+    QUERIES,
+    ZERO_RESULT_QUERIES,
+    Product,
+    unit_chance,
+)
 from klantreis.collect.simulator.context import DAY, HOUR, Device, Person, skip_sunday
 
 SHOP = "https://shop.example"
@@ -27,6 +32,8 @@ PAYMENT_FAILURES = (
     ("expired_card", 0.05),
 )
 PAYMENT_FAILURE_RATE = 0.04
+EMPTY_FILTER = 0.05
+"""Share of filter uses whose combination returns no products."""
 """Share of payment attempts that fail (each failed attempt emits `Payment Failed`)."""
 PROMISE_DAYS = {"nl": (1, 2), "dk": (2, 3), "gb": (2, 4)}
 PROMOTIONS = (
@@ -165,6 +172,8 @@ def browse(
         s.emit("Products Searched", {"query": query, "results": results})
         if p.chance(persona.filter_rate):
             narrowed = max(1, int(results * p.rng.uniform(0.1, 0.6)))
+            if unit_chance(f"filter:{p.seed}:{p.who.index}:{p.sessions}:{query}") < EMPTY_FILTER:
+                narrowed = 0  # a price range with nothing in it: fixed per search, no draw
             cheap_first = persona.price_level < 1 or p.chance(0.3)
             s.emit(
                 "Product List Filtered",

@@ -1,0 +1,111 @@
+"""Site search and filters: which terms fail, and what people do after searching or filtering.
+
+Per search (`Products Searched`, its `query` and `results`): whether the session went on to view
+a product, to order, to search again (a refinement) or ended right there (an exit). Per filter
+and sort type (`Product List Filtered`, its `filters`, `sorts` and `results`): uses, uses that
+returned nothing, and uses followed by an order in the session. Each is one scan of
+`journey_events` for the events involved, grouped by session and joined back on `session_id`
+(and `sessions` for where a session ended): equi-joins only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from klantreis.measure.registry import analysis
+from klantreis.model import ensure_built
+from klantreis.store.query import Query
+
+if TYPE_CHECKING:
+    from klantreis.model.context import Context
+
+_MARKS = """
+marks AS (
+    SELECT session_id,
+        max(timestamp) FILTER (WHERE event = 'Product Viewed') AS last_view,
+        max(timestamp) FILTER (WHERE event = 'Order Completed') AS last_order,
+        max(timestamp) FILTER (WHERE event = 'Products Searched') AS last_search
+    FROM journey_events
+    WHERE session_id IS NOT NULL
+        AND event IN ('Product Viewed', 'Order Completed', 'Products Searched')
+    GROUP BY session_id
+)"""
+
+TERMS = (
+    "WITH "  # noqa: S608 - static text, values bound
+    + _MARKS
+    + """,
+searches AS (
+    SELECT session_id, timestamp, lower(trim(properties ->> '$.query')) AS term,
+        TRY_CAST(properties ->> '$.results' AS BIGINT) AS results
+    FROM journey_events
+    WHERE event = 'Products Searched' AND session_id IS NOT NULL
+        AND nullif(trim(properties ->> '$.query'), '') IS NOT NULL
+)
+SELECT s.term, count(*) AS searches, count(DISTINCT s.session_id) AS sessions,
+    count(*) FILTER (WHERE s.results = 0) AS zero_results,
+    avg(CASE WHEN m.last_view > s.timestamp THEN 1.0 ELSE 0.0 END) AS viewed_after,
+    avg(CASE WHEN m.last_order > s.timestamp THEN 1.0 ELSE 0.0 END) AS ordered_after,
+    avg(CASE WHEN m.last_search > s.timestamp THEN 1.0 ELSE 0.0 END) AS refined,
+    avg(CASE WHEN s.timestamp >= x.ended_at THEN 1.0 ELSE 0.0 END) AS exited
+FROM searches AS s
+JOIN marks AS m ON m.session_id = s.session_id
+JOIN sessions AS x ON x.session_id = s.session_id
+GROUP BY s.term
+ORDER BY searches DESC, s.term
+"""
+)
+"""Per search term; a search is followed by a view, an order or another search when the session
+has one later; it is an exit when it is the session's last event."""
+
+FILTERS = (
+    "WITH "  # noqa: S608 - static text, values bound
+    + _MARKS
+    + """,
+filtered AS (
+    SELECT session_id, timestamp, message_id,
+        TRY_CAST(properties ->> '$.results' AS BIGINT) AS results,
+        list_concat(
+            list_transform(coalesce(json_extract_string(properties, '$.filters[*].type'), []),
+                           x -> 'filter: ' || x),
+            list_transform(coalesce(json_extract_string(properties, '$.sorts[*].type'), []),
+                           x -> 'sort: ' || x)) AS kinds
+    FROM journey_events
+    WHERE event = 'Product List Filtered' AND session_id IS NOT NULL
+),
+uses AS (
+    SELECT DISTINCT message_id, session_id, timestamp, results, unnest(kinds) AS kind
+    FROM filtered
+)
+SELECT u.kind, count(*) AS uses, count(*) FILTER (WHERE u.results = 0) AS zero_results,
+    avg(CASE WHEN m.last_order > u.timestamp THEN 1.0 ELSE 0.0 END) AS ordered_after
+FROM uses AS u LEFT JOIN marks AS m ON m.session_id = u.session_id
+GROUP BY u.kind
+ORDER BY uses DESC, u.kind
+"""
+)
+
+
+@analysis("search")
+def search(kr: Context, limit: int = 50) -> dict[str, Any]:
+    """Search terms (failing ones first by frequency), and filter and sort use."""
+    ensure_built(kr)
+    terms = kr.engine.rows(Query(TERMS))
+    filters = kr.engine.rows(Query(FILTERS))
+    searches = sum(t["searches"] for t in terms)
+    zero = sum(t["zero_results"] for t in terms)
+    failing = sorted(
+        (t for t in terms if t["zero_results"]), key=lambda t: (-t["zero_results"], t["term"])
+    )
+    return {
+        "searches": searches,
+        "zero_result_searches": zero,
+        "zero_result_share": None if not searches else round(zero / searches, 6),
+        "failing_terms": [_rounded(t) for t in failing[:limit]],
+        "terms": [_rounded(t) for t in terms[:limit]],
+        "filters": [_rounded(f) for f in filters],
+    }
+
+
+def _rounded(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: round(v, 6) if isinstance(v, float) else v for k, v in row.items()}

@@ -1,0 +1,99 @@
+"""Search and filter analytics on a story whose answers can be counted by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from stories import story
+from typer.testing import CliRunner
+
+import klantreis
+from klantreis.present.cli.app import app
+from klantreis.store import Store
+
+
+def _searched(query: str, results: int) -> dict:
+    return {"properties": {"query": query, "results": results}}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    path = tmp_path / "shop.duckdb"
+    filtered = {
+        "properties": {
+            "filters": [{"type": "price", "value": "0-5"}],
+            "sorts": [{"type": "price", "value": "asc"}],
+            "results": 0,
+        }
+    }
+    with Store(path) as handle:
+        handle.append(
+            story(
+                {
+                    # a failing term, refined, then a view and an order
+                    "anna": [
+                        ("Products Searched", "09:00", _searched("Regnjas ", 0)),
+                        ("Products Searched", "09:01", _searched("regenjas", 12)),
+                        ("Product Viewed", "09:02"),
+                        ("Order Completed", "09:10"),
+                    ],
+                    # the same failing term, and she leaves
+                    "bram": [
+                        ("Page Viewed", "10:00"),
+                        ("Products Searched", "10:01", _searched("regnjas", 0)),
+                    ],
+                    # a search, a filter with nothing in it, a view, no order
+                    "cora": [
+                        ("Products Searched", "11:00", _searched("regenjas", 30)),
+                        ("Product List Filtered", "11:01", filtered),
+                        ("Product Viewed", "11:02"),
+                    ],
+                }
+            )
+        )
+    return path
+
+
+def test_terms_refinements_exits_and_filters(store: Path) -> None:
+    with klantreis.open(store) as kr:
+        found = kr.search()
+    assert (found["searches"], found["zero_result_searches"]) == (4, 2)
+    (failing,) = found["failing_terms"]
+    assert failing["term"] == "regnjas" and failing["zero_results"] == 2
+    # anna refined and went on; bram left right after his search
+    assert (failing["refined"], failing["exited"], failing["viewed_after"]) == (0.5, 0.5, 0.5)
+    regenjas = next(t for t in found["terms"] if t["term"] == "regenjas")
+    assert (regenjas["searches"], regenjas["viewed_after"], regenjas["ordered_after"]) == (
+        2,
+        1.0,
+        0.5,
+    )
+    kinds = {f["kind"]: f for f in found["filters"]}
+    assert set(kinds) == {"filter: price", "sort: price"}
+    assert kinds["filter: price"]["zero_results"] == 1 and kinds["filter: price"]["uses"] == 1
+    assert kinds["filter: price"]["ordered_after"] == 0.0
+
+
+def test_cli_json(store: Path) -> None:
+    result = CliRunner().invoke(app, ["search", "--store", str(store), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["failing_terms"][0]["term"] == "regnjas"
+
+
+def test_read_api(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi.testclient import TestClient
+
+    from klantreis.collect.keys import create_key
+    from klantreis.config import load_settings
+    from klantreis.present.api.app import create_app
+
+    with Store(store) as handle:
+        secret = create_key(handle, "analyst", "read")[1]
+    monkeypatch.chdir(store.parent)
+    with TestClient(create_app(load_settings(store))) as client:
+        response = client.get("/api/search", headers={"Authorization": f"Bearer {secret}"})
+        assert response.status_code == 200, response.text
+        assert response.json()["zero_result_searches"] == 2
+        assert client.get("/api/search").status_code == 401
