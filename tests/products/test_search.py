@@ -97,3 +97,30 @@ def test_read_api(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         assert response.status_code == 200, response.text
         assert response.json()["zero_result_searches"] == 2
         assert client.get("/api/search").status_code == 401
+
+
+@pytest.mark.parametrize("lang", ["en", "nl", "da"])
+def test_search_page(store: Path, lang: str) -> None:
+    from fastapi.testclient import TestClient
+    from web.shop import PASSWORD, login, settled
+    from web.vocabulary_check import english_words, page_text
+
+    from klantreis.config import Settings
+    from klantreis.present.api.app import create_app
+    from klantreis.present.web.auth import create_user
+
+    with Store(store) as handle:
+        create_user(handle, "anna-admin", PASSWORD, lang)
+    app = create_app(Settings(store, sections={"web": {"warm": False}}))
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        assert login(client).status_code == 303
+        html = settled(client, "/search")
+    assert 'class="error"' not in html
+    failing = html.split('id="failing-terms"')[1].split("</table>")[0]
+    assert "regnjas" in failing and "regenjas" not in failing
+    assert "filter: price" in html
+    if lang != "en":
+        assert not english_words(page_text(html), lang)
+        assert (
+            "Zoektermen die niets vinden" if lang == "nl" else "Søgeord der intet finder"
+        ) in html
