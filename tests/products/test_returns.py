@@ -91,3 +91,28 @@ def test_cli_and_read_api_agree(shop_store, monkeypatch: pytest.MonkeyPatch) -> 
     assert response.status_code == 200, response.text
     assert response.json()["reasons"] == cli["reasons"]
     assert response.json()["times"] == cli["times"]
+
+
+@pytest.mark.parametrize("lang", ["en", "nl", "da"])
+def test_returns_page(shop_store, lang: str, tmp_path: Path) -> None:
+    from web.shop import PASSWORD, login, settled
+    from web.vocabulary_check import english_words, page_text
+
+    from klantreis.config import Settings
+    from klantreis.present.web.auth import create_user
+
+    source, events = shop_store
+    path = tmp_path / "shop.duckdb"
+    path.write_bytes(source.read_bytes())
+    with Store(path) as store:
+        create_user(store, "anna-admin", PASSWORD, lang)
+    app_ = create_app(Settings(path, sections={"web": {"warm": False}}))
+    with TestClient(app_, base_url="http://127.0.0.1") as client:
+        assert login(client).status_code == 303
+        html = settled(client, "/returns", timeout=300)
+    assert 'class="error"' not in html
+    expected = _expected(events)
+    assert f">{expected['returns']:,}".replace(",", {"en": ",", "nl": ".", "da": "."}[lang]) in html
+    if lang != "en":
+        assert not english_words(page_text(html), lang)
+        assert ("niet zoals beschreven" if lang == "nl" else "ikke som beskrevet") in html
