@@ -241,7 +241,7 @@ def parse_cost(size: int) -> str:
 def stage_costs(size: int, rounds: int = 25, per_commit: int = 4) -> str:
     """CPU per event of each step of the durable path, in this process, one step at a time."""
     from klantreis.collect.events import canonical_event, now_utc
-    from klantreis.collect.ingest import _event_table
+    from klantreis.collect.ingest import event_table
     from klantreis.store import Store
 
     bodies = [batch_template(size).replace(b"@@RUN@@", f"s{i}".encode()) for i in range(rounds)]
@@ -256,9 +256,9 @@ def stage_costs(size: int, rounds: int = 25, per_commit: int = 4) -> str:
     rows = [canonical_event(m, received_at=received, source="http") for b in parsed for m in b]
     costs["validate (canonical_event)"] = time.process_time() - started
     chunk = size * per_commit
-    _event_table(rows[:10])  # first use of Arrow's timestamp conversion is a one-off cost
+    event_table(rows[:10])  # first use of Arrow's timestamp conversion is a one-off cost
     started = time.process_time()
-    tables = [_event_table(rows[i : i + chunk]) for i in range(0, len(rows), chunk)]
+    tables = [event_table(rows[i : i + chunk]) for i in range(0, len(rows), chunk)]
     costs["Arrow table"] = time.process_time() - started
     with Store(Path(tempfile.mkdtemp(prefix="klantreis-stage-")) / "s.duckdb") as store:
         started = time.process_time()

@@ -15,7 +15,7 @@ import logging
 import pkgutil
 import secrets
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -158,6 +158,16 @@ def advertise(app: FastAPI, host: str, port: int) -> ServerFile | None:
     return server_file
 
 
+def _commit_channel(app: FastAPI, ingest: Ingest) -> AbstractAsyncContextManager[Any]:
+    """The writer's end of `serve --workers N`'s commit channel, when the app is that writer."""
+    path = app.state.commit_channel
+    if path is None:
+        return nullcontext()
+    from klantreis.present.api.channel import CommitChannel
+
+    return CommitChannel(path, ingest, app.state.keyring).serving()
+
+
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
     """The app for `settings`; pass `store` to serve an already open store (tests, notebooks).
 
@@ -189,7 +199,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         app.state.admin_token = secrets.token_urlsafe(32)
         routine = start_routine(app, Klantreis.over(handle, settings))
         try:
-            async with admission.watching():
+            async with admission.watching(), _commit_channel(app, ingest):
                 with lend(handle):
                     yield
         finally:
@@ -222,6 +232,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     # the store that `klantreis serve` writes once it listens (apps in tests do not).
     app.state.admin_token = None
     app.state.server_file = None
+    # Set by `serve --workers N` (present/api/workers.py): the Unix socket the HTTP workers
+    # send validated batches to.
+    app.state.commit_channel = None
     _install_error_handlers(app)
     _include_routers(app)
     _mount_web(app)
