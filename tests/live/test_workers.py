@@ -141,6 +141,8 @@ def test_killing_a_worker_loses_no_acknowledged_event(workers: Server) -> None:
         time.sleep(1.5)
     workers.stop()
     assert any(t > killed_at for t in senders.acknowledged_at), "nothing acknowledged after"
+    # The new worker knew the write keys before it took its first request.
+    assert 401 not in senders.statuses, senders.statuses
     _stored_once(workers, senders.acknowledged)
 
 

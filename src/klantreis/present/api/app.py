@@ -36,6 +36,7 @@ from klantreis.present.api.admission import Admission, AdmissionMiddleware
 from klantreis.present.api.limits import BodyLimit
 from klantreis.present.api.routine import start_routine
 from klantreis.present.api.server_file import ServerFile
+from klantreis.present.api.settings import CollectorSettings
 from klantreis.store import Store, StoreLockedError
 from klantreis.store.sharing import lend
 
@@ -175,7 +176,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app never takes DuckDB's file lock.
     """
     settings = settings or load_settings()
-    collector = dict(settings.sections.get("collector", {}))
+    collector = settings.section(CollectorSettings)  # a bad value stops here, named
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -183,14 +184,14 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         handle = store if store is not None else Store(settings.store)
         ingest = Ingest(
             handle,
-            max_pending=int(collector.get("max_pending_events", 100_000)),
-            merge_interval=float(collector.get("merge_interval_ms", 500)) / 1000,
-            max_queue_age=float(collector.get("max_queue_age_ms", 2000)) / 1000,
+            max_pending=collector.max_pending_events,
+            merge_interval=collector.merge_interval,
+            max_queue_age=collector.max_queue_age,
         ).start()
         admission = Admission(
             ingest,
-            max_loop_lag=float(collector.get("max_loop_lag_ms", 2000)) / 1000,
-            max_in_flight=int(collector.get("max_requests_in_flight", 128)),
+            max_loop_lag=collector.max_loop_lag,
+            max_in_flight=collector.max_requests_in_flight,
         )
         app.state.store = handle
         app.state.keyring = KeyRing(handle)

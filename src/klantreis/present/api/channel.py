@@ -223,7 +223,6 @@ class WriterLink:
             except OSError:
                 await asyncio.sleep(0.1)
                 continue
-            self._connected.set()
             try:
                 while True:
                     self._dispatch(await _read_frame(reader))
@@ -246,6 +245,8 @@ class WriterLink:
             return
         if kind == "keys":
             self.keyring.update(message[1])
+            # Ready once the keys are known: before that every write key would be refused.
+            self._connected.set()
             return
         future = self._waiting.get(message[1])
         if future is None or future.done():

@@ -34,6 +34,7 @@ from klantreis.present.api.limits import BodyLimit
 from klantreis.present.api.proxy import WriterProxy
 from klantreis.present.api.routes import collector
 from klantreis.present.api.server import server_config
+from klantreis.present.api.settings import CollectorSettings
 
 TOKEN_ENV = "KLANTREIS_WORKER_TOKEN"
 """The secret the writer believes forwarded client addresses with (never on a command line)."""
@@ -52,17 +53,16 @@ def create_worker_app(settings: Settings, *, writer_url: str, channel: Path, tok
     """The worker's app: the collector's write routes, everything else passed to the writer."""
     from klantreis.present.api.app import CollectorCORS, _install_error_handlers
 
-    section = settings.sections.get("collector", {})
+    section = settings.section(CollectorSettings)
     proxy = WriterProxy(writer_url, token)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        max_queue_age = float(section.get("max_queue_age_ms", 2000)) / 1000
-        link = WriterLink(channel, max_queue_age=max_queue_age)
+        link = WriterLink(channel, max_queue_age=section.max_queue_age)
         admission = Admission(
             link,  # type: ignore[arg-type]  # the same interface as Ingest
-            max_loop_lag=float(section.get("max_loop_lag_ms", 2000)) / 1000,
-            max_in_flight=int(section.get("max_requests_in_flight", 128)),
+            max_loop_lag=section.max_loop_lag,
+            max_in_flight=section.max_requests_in_flight,
         )
         async with link.linked():
             app.state.ingest = link

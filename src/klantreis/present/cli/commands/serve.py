@@ -55,12 +55,19 @@ def register(app: typer.Typer) -> None:
 
         from klantreis.config import load_settings
         from klantreis.present.api.app import create_app
+        from klantreis.present.api.routine import RoutineSettings
         from klantreis.present.api.server import server_config
+        from klantreis.present.api.settings import CollectorSettings
+        from klantreis.present.web.settings import WebSettings
         from klantreis.present.web.throttle import trusted_proxies
         from klantreis.store import Store
 
         settings = load_settings(store)
-        proxies = trusted_proxies(settings.sections.get("web", {})) or [
+        # Every section the server reads, checked before anything starts: a bad value is one
+        # line naming the file, the section and the key.
+        settings.section(CollectorSettings)
+        settings.section(RoutineSettings)
+        proxies = trusted_proxies(settings.section(WebSettings)) or [
             p for p in os.environ.get("FORWARDED_ALLOW_IPS", "").split(",") if p.strip()
         ]
         # Open (and close) the store once up front so a locked or unreadable store is a clear
