@@ -101,3 +101,16 @@ def test_serve_refuses_a_bad_server_setting_by_file_section_and_key(tmp_path):
         )
         assert result.returncode == 2, result.stderr[-500:]
         assert str(config) in result.stderr and named in result.stderr, result.stderr[-500:]
+
+
+@pytest.mark.parametrize(
+    ("model", "doc", "pattern"),
+    [
+        (CollectorSettings, "collector.md", "{} ="),
+        (RoutineSettings, "live.md", "{} ="),
+        (WebSettings, "web.md", "`{}`"),
+    ],
+)
+def test_every_server_setting_is_documented(model, doc, pattern):
+    text = (Path(__file__).resolve().parents[1] / "docs" / doc).read_text()
+    assert [name for name in model.model_fields if pattern.format(name) not in text] == []
