@@ -165,11 +165,11 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int, *, with_children: bool = True) -> float:
     """User + system CPU the server process and its child processes (the HTTP workers of
     `serve --workers N`) have used so far (all their threads)."""
     total = 0.0
-    for process in [pid, *children(pid)]:
+    for process in [pid, *(children(pid) if with_children else [])]:
         try:
             fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:  # gone meanwhile
@@ -217,10 +217,12 @@ def measure(port: int, pid: int, path: str, key: str, args: argparse.Namespace) 
         target=load, args=(port, path, key, args.connections, args.seconds, args.size, out)
     )
     cpu_before = cpu_seconds(pid)
+    own_before = cpu_seconds(pid, with_children=False)
     proc.start()
     elapsed, latencies, statuses, acked = out.get()
     proc.join()
     cpu = cpu_seconds(pid) - cpu_before
+    own = cpu_seconds(pid, with_children=False) - own_before
     latencies.sort()
     return {
         "events_per_s": len(acked) * args.size / elapsed,
@@ -228,6 +230,7 @@ def measure(port: int, pid: int, path: str, key: str, args: argparse.Namespace) 
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
         "requests": len(latencies),
         "cpu_us_per_event": cpu / max(len(acked) * args.size, 1) * 1e6,
+        "main_cpu_us_per_event": own / max(len(acked) * args.size, 1) * 1e6,
         "statuses": statuses,
         "acked_runs": acked + warm_result[3],
     }
@@ -344,7 +347,10 @@ def compare_workers(args: argparse.Namespace) -> None:
                 flush=True,
             )
     print()
-    print(f"{'serve':<14} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'CPU µs/event':>13}  ratio")
+    print(
+        f"{'serve':<14} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'CPU µs/event':>13} "
+        f"{'of it writer':>13}  ratio"
+    )
     base = statistics.median(r["events_per_s"] for r in runs[counts[0]])
     for n in counts:
         eps = statistics.median(r["events_per_s"] for r in runs[n])
@@ -352,7 +358,8 @@ def compare_workers(args: argparse.Namespace) -> None:
             f"--workers {n:<4} {eps:>10,.0f} "
             f"{statistics.median(r['p50_ms'] for r in runs[n]):>8.1f} "
             f"{statistics.median(r['p99_ms'] for r in runs[n]):>8.1f} "
-            f"{statistics.median(r['cpu_us_per_event'] for r in runs[n]):>13.1f}  "
+            f"{statistics.median(r['cpu_us_per_event'] for r in runs[n]):>13.1f} "
+            f"{statistics.median(r['main_cpu_us_per_event'] for r in runs[n]):>13.1f}  "
             f"{eps / base:.2f}x"
         )
     lost = sum(r["stored"] != r["acknowledged"] for rs in runs.values() for r in rs)

@@ -49,11 +49,16 @@ class Workers:
         self.env = {**os.environ, TOKEN_ENV: token}
         self.processes: list[subprocess.Popen[bytes]] = []
         self.restarts = 0
+        self._started: dict[int, float] = {}
+        self._due: dict[int, float] = {}
+        self._quick_exits = 0
         self._stopping = threading.Event()
         self._lock = threading.Lock()
 
     def _spawn(self) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(self.argv, pass_fds=(self.fd,), env=self.env)
+        process = subprocess.Popen(self.argv, pass_fds=(self.fd,), env=self.env)
+        self._started[process.pid] = time.monotonic()
+        return process
 
     def start(self) -> None:
         with self._lock:
@@ -66,11 +71,28 @@ class Workers:
                 if self._stopping.is_set():
                     return
                 for i, process in enumerate(self.processes):
-                    code = process.poll()
-                    if code is not None:
-                        log.warning("HTTP worker %d exited (%s); starting one", process.pid, code)
-                        self.processes[i] = self._spawn()
-                        self.restarts += 1
+                    if process.poll() is not None:
+                        self._replace(i, process)
+
+    def _replace(self, slot: int, process: subprocess.Popen[bytes]) -> None:
+        """Start another worker in a dead one's place; one that keeps dying at start-up (a
+        broken installation) is started again ever more slowly, up to once a minute."""
+        now = time.monotonic()
+        if slot not in self._due:
+            lived = now - self._started.pop(process.pid, now)
+            self._quick_exits = self._quick_exits + 1 if lived < 10 else 0
+            delay = min(60.0, 2.0 ** (self._quick_exits - 1)) if self._quick_exits else 0.0
+            log.warning(
+                "HTTP worker %d exited (%s); starting another in %.0f s",
+                process.pid,
+                process.returncode,
+                delay,
+            )
+            self._due[slot] = now + delay
+        if now >= self._due[slot]:
+            del self._due[slot]
+            self.processes[slot] = self._spawn()
+            self.restarts += 1
 
     def stop(self, timeout: float = DRAIN_TIMEOUT) -> None:
         """SIGTERM every worker and wait for it to drain; SIGKILL one that does not."""
@@ -134,8 +156,15 @@ def serve_with_workers(
     token = secrets.token_urlsafe(32)
     app.state.commit_channel = channel
     app.add_middleware(ForwardedByWorker, token=token)
+    # The workers name the client (ForwardedByWorker); no X-Forwarded-For is believed here.
     config = server_config(
-        app, settings, host="127.0.0.1", port=0, access_log=access_log, log_level="info"
+        app,
+        settings,
+        host="127.0.0.1",
+        port=0,
+        access_log=access_log,
+        log_level="info",
+        proxy_headers=False,
     )
     argv = [
         sys.executable,
