@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 
 _LENGTH = struct.Struct("!I")
 STATUS_INTERVAL = 0.2
-"""Seconds between the writer's pushes of its queue age and (when changed) the keys."""
+"""Seconds between the writer's looks at its queue age and keys; either is pushed to the
+workers only when it changed (an idle server sends nothing: every wake-up of a worker costs)."""
 
 
 async def _read_frame(reader: asyncio.StreamReader) -> Any:
@@ -59,6 +60,7 @@ class CommitChannel:
         self.keyring = keyring
         self._writers: set[asyncio.StreamWriter] = set()
         self._keys: dict[str, ApiKey] = {}
+        self._queue_age = 0.0
 
     @contextlib.asynccontextmanager
     async def serving(self) -> AsyncIterator[CommitChannel]:
@@ -124,10 +126,16 @@ class CommitChannel:
             except Exception:  # the store is busy or closing; the workers keep the last keys
                 log.debug("could not read the write keys", exc_info=True)
                 keys = self._keys
-            frames = [_frame(("status", self.ingest.queue_age))]
+            frames = []
+            queue_age = self.ingest.queue_age
+            if queue_age or self._queue_age:  # behind, or no longer behind
+                frames.append(_frame(("status", queue_age)))
+            self._queue_age = queue_age
             if keys != self._keys:
                 self._keys = keys
                 frames.append(_frame(("keys", keys)))
+            if not frames:
+                continue
             for writer in list(self._writers):
                 if not writer.is_closing():
                     writer.write(b"".join(frames))
