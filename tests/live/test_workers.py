@@ -9,6 +9,7 @@ drains the workers and the writer and leaves no process, socket or server file b
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
@@ -220,3 +221,57 @@ def test_sigterm_drains_workers_and_writer(workers: Server) -> None:
     assert not any(_alive(pid) for pid in children)
     assert not ServerFile.path_for(workers.store).exists()
     _stored_once(workers, senders.acknowledged)
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF token in the form"
+    return found.group(1)
+
+
+def _guesses(server: Server, prefix: str) -> list[int]:
+    """Wrong passwords, each claiming another X-Forwarded-For address."""
+    statuses = []
+    with httpx.Client(base_url=server.url) as client:
+        for n in range(4):
+            page = client.get("/login")
+            response = client.post(
+                "/login",
+                data={
+                    "username": f"{prefix}{n}",
+                    "password": "guess",
+                    "csrf_token": _csrf(page.text),
+                },
+                headers={"X-Forwarded-For": f"203.0.113.{n + 1}"},
+            )
+            statuses.append(response.status_code)
+    return statuses
+
+
+def test_logins_and_their_limit_per_address_pass_through_the_workers(tmp_path: Path) -> None:
+    store = tmp_path / "shop.duckdb"
+    limited = NO_WARM_UP.replace("[web]\n", '[web]\nlogin_limit_per_address = "3/1minute"\n')
+    server = Server(store, config=limited, args=["--workers", "2"]).start()
+    try:
+        made = cli(
+            "users", "create", "anna", store=store, env={"KLANTREIS_USER_PASSWORD": "a-long-pass-1"}
+        )
+        assert made.returncode == 0, made.stderr[-500:]
+        with httpx.Client(base_url=server.url) as client:
+            page = client.get("/login")
+            form = {"username": "anna", "password": "a-long-pass-1", "csrf_token": _csrf(page.text)}
+            answer = client.post("/login", data={**form, "next": "/settings"})
+            assert answer.status_code == 303 and answer.headers["location"] == "/settings"
+            settings_page = client.get("/settings")  # with the session cookie the login set
+            assert settings_page.status_code == 200 and "anna" in settings_page.text
+        # The writer counts the worker's client, not the worker, and no X-Forwarded-For.
+        assert _guesses(server, "a") == [401, 401, 401, 429]
+    finally:
+        server.stop()
+    # Behind a configured proxy each forwarded address has its own count, through the hop too.
+    trusted = limited.replace("[web]\n", '[web]\ntrusted_proxies = ["127.0.0.1"]\n')
+    server = Server(store, config=trusted, args=["--workers", "2"]).start()
+    try:
+        assert _guesses(server, "b") == [401, 401, 401, 401]
+    finally:
+        server.stop()
