@@ -167,6 +167,9 @@ def test_read_api_dashboard_and_cli_work_through_the_workers(workers: Server) ->
     login = httpx.get(f"{workers.url}/login")
     assert login.status_code == 200 and "<form" in login.text
     assert httpx.get(f"{workers.url}/openapi.json").json()["paths"]["/v1/batch"]
+    health = httpx.get(f"{workers.url}/v1/health").json()
+    assert health["ok"] and health["events_committed"] >= 1  # the writer's counters
+    assert health["worker"]["pid"] in _children(workers.proc.pid)  # and the worker's own
 
     # A key made beside the server reaches the workers, and a revoked one is refused there.
     made = cli("keys", "create", "--name", "later", store=workers.store, check=True)

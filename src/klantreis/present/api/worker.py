@@ -23,8 +23,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from klantreis.config import Settings, load_settings
@@ -84,6 +86,25 @@ def create_worker_app(settings: Settings, *, writer_url: str, channel: Path, tok
     app.state.admission = None
     _install_error_handlers(app)
     app.router.routes.extend(collector_write_routes())
+
+    @app.get("/v1/health")
+    async def health(request: Request) -> JSONResponse:
+        """The writer's health (queue, commits, merges) and this worker's own door: a worker
+        starved of CPU refuses with 429 by its own loop lag, which only it can tell."""
+        admission: Admission | None = request.app.state.admission
+        own = {
+            "pid": os.getpid(),
+            "loop_lag_ms": round(admission.loop_lag * 1000) if admission else None,
+            "in_flight": admission.in_flight if admission else 0,
+            "refused": admission.refused if admission else 0,
+        }
+        try:
+            answer = await proxy.client.get("/v1/health", timeout=10)
+            body = answer.json()
+        except (httpx.HTTPError, ValueError):
+            body = {"ok": False, "error": "the store writer is not reachable"}
+        return JSONResponse({**body, "worker": own})
+
     app.router.mount("/", proxy)
     app.add_middleware(AdmissionMiddleware)
     app.add_middleware(CollectorCORS)

@@ -157,12 +157,13 @@ def serve_with_workers(
     app.state.commit_channel = channel
     app.add_middleware(ForwardedByWorker, token=token)
     # The workers name the client (ForwardedByWorker); no X-Forwarded-For is believed here.
+    # The workers log every request they take; the writer would log the proxied ones again.
     config = server_config(
         app,
         settings,
         host="127.0.0.1",
         port=0,
-        access_log=access_log,
+        access_log=False,
         log_level="info",
         proxy_headers=False,
     )
