@@ -22,7 +22,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import pyarrow as pa
 
@@ -44,7 +44,7 @@ class WriterStopped(RuntimeError):
     """The writer is stopped or failed; nothing more can be acknowledged."""
 
 
-Rows = list[dict[str, Any]] | pa.Table
+Rows: TypeAlias = list[dict[str, Any]] | pa.Table
 """Canonical events as dicts, or already as an Arrow table of `EVENT_ARROW_SCHEMA` (what the
 HTTP worker processes of `serve --workers N` send, so the writer does not convert them)."""
 

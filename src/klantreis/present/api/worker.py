@@ -47,7 +47,7 @@ def collector_write_routes() -> list[APIRoute]:
     return [
         route
         for route in collector.router.routes
-        if isinstance(route, APIRoute) and "POST" in route.methods
+        if isinstance(route, APIRoute) and "POST" in (route.methods or ())
     ]
 
 
