@@ -94,6 +94,13 @@ def lexicon(language: str) -> dict[str, float]:
 
 
 @functools.cache
+def plain_words(language: str) -> frozenset[str]:
+    """Words that carry no sentiment in the language, also not as an inflected form of one
+    that does (Danish `skridt`, step, is not `skrid`; `når`, when, is not `nå`, reach)."""
+    return frozenset(_yaml("everyday_lexicon.yaml")["neutral"].get(language, ()))
+
+
+@functools.cache
 def excess_words(language: str) -> frozenset[str]:
     """Words that turn negative after "te"/"for"/"too" (`te duur`, `for sent`, `too small`)."""
     return frozenset(_yaml("everyday_lexicon.yaml")["excess"].get(language, ()))
@@ -101,9 +108,10 @@ def excess_words(language: str) -> frozenset[str]:
 
 @functools.lru_cache(maxsize=1)
 def grammar() -> dict[str, dict[str, frozenset[str]]]:
-    """Negations, intensifiers, contrasts and "too" words per language (shop_lexicon.yaml)."""
+    """Negations, intensifiers, contrasts, concessives ("selvom") and "too" words per language
+    (shop_lexicon.yaml)."""
     raw = _yaml("shop_lexicon.yaml")
     return {
         kind: {lang: frozenset(w.lower() for w in words) for lang, words in raw[kind].items()}
-        for kind in ("negations", "intensifiers", "contrasts", "too")
+        for kind in ("negations", "intensifiers", "contrasts", "concessives", "too")
     }

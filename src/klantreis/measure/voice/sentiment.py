@@ -14,7 +14,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from klantreis.measure.voice.lexicons import excess_words, grammar, lexicon
+from klantreis.measure.voice.lexicons import excess_words, grammar, lexicon, plain_words
 
 LABELS = ("negative", "neutral", "positive")
 NEUTRAL_BAND = 0.05
@@ -52,15 +52,20 @@ def tokens(text: str) -> list[str]:
 
 
 _SUFFIXES = ("ere", "este", "en", "er", "es", "e", "t")
+_SUFFIXES_BY_LANGUAGE = {"da": ("ere", "este", "en", "er", "e", "t")}
+"""Danish -es makes the passive of a verb (`fordeles`, is shared out), not an inflected
+adjective: stripping it reached unrelated nouns (`fordel`, advantage)."""
 
 
-def _inflection_base(token: str, words: dict[str, float]) -> str | None:
+def _inflection_base(token: str, words: dict[str, float], language: str = "") -> str | None:
     """The lexicon entry an inflected adjective comes from (`slechte` → `slecht`).
 
     Lexicons list base forms; Dutch, Danish and German add -e/-en/-er/-t. Stripping those is
     enough for the adjectives that carry sentiment, where a full stemmer over-merges words.
     """
-    for suffix in _SUFFIXES:
+    if token in plain_words(language):
+        return None
+    for suffix in _SUFFIXES_BY_LANGUAGE.get(language, _SUFFIXES):
         if token.endswith(suffix) and len(token) - len(suffix) >= 4:
             base = token[: -len(suffix)]
             if base in words:
@@ -71,12 +76,12 @@ def _inflection_base(token: str, words: dict[str, float]) -> str | None:
 _BOOSTING_PREFIXES = ("super", "over", "reuze", "mega", "extra")
 
 
-def _compound_base(token: str, words: dict[str, float]) -> str | None:
+def _compound_base(token: str, words: dict[str, float], language: str = "") -> str | None:
     """The praise word inside a boosting compound (`superlekker` → `lekker`, `supersnelt`)."""
     for prefix in _BOOSTING_PREFIXES:
         rest = token[len(prefix) :]
         if token.startswith(prefix) and len(rest) >= 4:
-            base = rest if rest in words else _inflection_base(rest, words)
+            base = rest if rest in words else _inflection_base(rest, words, language)
             if base is not None and words[base] > 0:
                 return base
     return None
@@ -101,6 +106,9 @@ def lexicon_sentiment(text: str, language: str) -> LexiconSentiment:
 
 
 _EXCESS_VALENCE = -0.6 * 4
+_CONCEDED = 0.5
+"""Weight of what a concessive clause grants ("selvom prisen er høj, …"): the main clause
+carries the opinion, whether it comes before or after."""
 _SO = {"nl": "zo", "da": "så", "en": "so", "de": "so", "pt": "tão"}
 
 
@@ -112,32 +120,45 @@ def clause_valences(toks: list[str], language: str) -> list[float]:
     rules = grammar()
     negations = rules["negations"].get(language, frozenset())
     boosters = rules["intensifiers"].get(language, frozenset())
-    contrasts = rules["contrasts"].get(language, frozenset())
+    concessives = rules["concessives"].get(language, frozenset())
+    contrasts = rules["contrasts"].get(language, frozenset()) - concessives
     too = rules["too"].get(language, frozenset())
     excess = excess_words(language)
     valences: list[float] = []
+    conceded: set[int] = set()
+    """Indices of valences in a clause opened by "selvom" (although): said, but outweighed."""
+    in_concession = False
     contrast_at = -1
     i = 0
     while i < len(toks):
+        if toks[i] in concessives:
+            in_concession = True
+        elif toks[i] in _CLAUSE_END:
+            in_concession = False
         if toks[i] in too and i + 1 < len(toks):
             after = toks[i + 1]
             if (
                 after in excess
                 or words.get(after, 0.0) > 0
-                or ((base := _inflection_base(after, words)) is not None and words[base] > 0)
+                or (
+                    (base := _inflection_base(after, words, language)) is not None
+                    and words[base] > 0
+                )
             ):
                 boosted = i > 0 and toks[i - 1] in boosters | {"veel", "alt", "way", "much"}
                 valences.append(_EXCESS_VALENCE * (1.3 if boosted else 1.0))
+                if in_concession:
+                    conceded.add(len(valences) - 1)
                 i += 2
                 continue
         for size in (3, 2, 1):
             phrase = " ".join(toks[i : i + size])
             if size <= len(toks) - i and phrase in words:
                 break
-            if size == 1 and (base := _inflection_base(phrase, words)) is not None:
+            if size == 1 and (base := _inflection_base(phrase, words, language)) is not None:
                 phrase = base
                 break
-            if size == 1 and (base := _compound_base(phrase, words)) is not None:
+            if size == 1 and (base := _compound_base(phrase, words, language)) is not None:
                 phrase = base
                 break
         else:
@@ -160,7 +181,10 @@ def clause_valences(toks: list[str], language: str) -> list[float]:
         elif negated and " " not in phrase:
             valence *= _NEGATION_FACTOR
         valences.append(valence)
+        if in_concession:
+            conceded.add(len(valences) - 1)
         i += size
+    valences = [v * _CONCEDED if k in conceded else v for k, v in enumerate(valences)]
     if 0 <= contrast_at == len(valences):
         # "goed product, maar de levering duurde twee weken": nothing we know follows "but",
         # yet "but" says it goes against what came before; the text is mixed, not praise
