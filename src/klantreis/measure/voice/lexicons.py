@@ -108,10 +108,19 @@ def excess_words(language: str) -> frozenset[str]:
 
 @functools.lru_cache(maxsize=1)
 def grammar() -> dict[str, dict[str, frozenset[str]]]:
-    """Negations, intensifiers, contrasts, concessives ("selvom") and "too" words per language
-    (shop_lexicon.yaml)."""
+    """Negations, intensifiers, contrasts, concessives ("selvom"), opinion verbs whose negation
+    negates the clause they govern ("synes ikke, at …"), comparatives that "never" intensifies
+    and "too" words per language (shop_lexicon.yaml)."""
     raw = _yaml("shop_lexicon.yaml")
     return {
         kind: {lang: frozenset(w.lower() for w in words) for lang, words in raw[kind].items()}
-        for kind in ("negations", "intensifiers", "contrasts", "concessives", "too")
+        for kind in (
+            "negations",
+            "intensifiers",
+            "contrasts",
+            "concessives",
+            "opinion_verbs",
+            "comparatives",
+            "too",
+        )
     }

@@ -48,12 +48,13 @@ class DayOneSentiment:
     """Sentiment words and model terms found (0: nothing to go on)."""
 
 
-def day_one_sentiment(text: str, language: str) -> DayOneSentiment:
-    """Score on -1..+1 with a label, from what ships with klantreis."""
+def day_one_sentiment(text: str, language: str, mix: Mix | None = None) -> DayOneSentiment:
+    """Score on -1..+1 with a label, from what ships with klantreis (`mix`: another mix than
+    the language's, for the development benchmark that chooses it)."""
     lexical = lexicon_sentiment(text, language)
     if _plain_question(text, lexical.score):
         return DayOneSentiment(0.0, "neutral", lexical.hits)
-    mix = MIXES.get(language, DEFAULT)
+    mix = mix or MIXES.get(language, DEFAULT)
     model = review_model(language) if mix.lexicon_weight < 1 else None
     score, hits = lexical.score, lexical.hits
     if model is not None:

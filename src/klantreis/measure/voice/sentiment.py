@@ -52,9 +52,10 @@ def tokens(text: str) -> list[str]:
 
 
 _SUFFIXES = ("ere", "este", "en", "er", "es", "e", "t")
-_SUFFIXES_BY_LANGUAGE = {"da": ("ere", "este", "en", "er", "e", "t")}
-"""Danish -es makes the passive of a verb (`fordeles`, is shared out), not an inflected
-adjective: stripping it reached unrelated nouns (`fordel`, advantage)."""
+_SUFFIXES_BY_LANGUAGE = {"da": ("ere", "este", "e", "t")}
+"""Danish adjectives add -e, -t, -ere, -este; -es, -er and -en mostly end verbs and nouns, and
+stripping them reached unrelated lexicon words (`fordeles`, is shared out → `fordel`,
+advantage; `gælder`, applies → `gæld`, debt)."""
 
 
 def _inflection_base(token: str, words: dict[str, float], language: str = "") -> str | None:
@@ -110,6 +111,26 @@ _CONCEDED = 0.5
 """Weight of what a concessive clause grants ("selvom prisen er høj, …"): the main clause
 carries the opinion, whether it comes before or after."""
 _SO = {"nl": "zo", "da": "så", "en": "so", "de": "so", "pt": "tão"}
+_NEVER = {"nl": "nooit", "da": "aldrig", "en": "never", "de": "nie", "pt": "nunca"}
+_NOT_RAISED, _RAISED_VERB, _RAISED_CLAUSE = 0, 1, 2
+
+
+def _raise_negation(toks: list[str], i: int, state: int, rules: dict[str, frozenset[str]]) -> int:
+    """Where a negation of "think" points: "Jeg synes ikke, det er en god løsning" negates
+    the clause right after the comma (or "at"), not the verb it stands next to.
+
+    States: not raised; opinion verb negated at the end of its clause ("synes ikke",
+    "synes jeg ikke"); inside the clause it governs, until that clause ends or a "men" turns
+    to something else. "synes ikke om" (dislike) is a verb of its own and raises nothing.
+    """
+    tok = toks[i]
+    if state == _RAISED_VERB:
+        return _RAISED_CLAUSE if tok in {",", "at"} else _NOT_RAISED
+    if state == _RAISED_CLAUSE and (tok in _CLAUSE_END or tok in rules["contrasts"]):
+        return _NOT_RAISED
+    if tok in rules["negations"] and any(t in rules["verbs"] for t in toks[max(0, i - 2) : i]):
+        return _RAISED_VERB
+    return state
 
 
 def clause_valences(toks: list[str], language: str) -> list[float]:
@@ -121,13 +142,17 @@ def clause_valences(toks: list[str], language: str) -> list[float]:
     negations = rules["negations"].get(language, frozenset())
     boosters = rules["intensifiers"].get(language, frozenset())
     concessives = rules["concessives"].get(language, frozenset())
+    opinion_verbs = rules["opinion_verbs"].get(language, frozenset())
+    comparatives = rules["comparatives"].get(language, frozenset())
     contrasts = rules["contrasts"].get(language, frozenset()) - concessives
+    raising = {"negations": negations, "verbs": opinion_verbs, "contrasts": contrasts}
     too = rules["too"].get(language, frozenset())
     excess = excess_words(language)
     valences: list[float] = []
     conceded: set[int] = set()
     """Indices of valences in a clause opened by "selvom" (although): said, but outweighed."""
     in_concession = False
+    raised = _NOT_RAISED
     contrast_at = -1
     i = 0
     while i < len(toks):
@@ -135,6 +160,7 @@ def clause_valences(toks: list[str], language: str) -> list[float]:
             in_concession = True
         elif toks[i] in _CLAUSE_END:
             in_concession = False
+        raised = _raise_negation(toks, i, raised, raising)
         if toks[i] in too and i + 1 < len(toks):
             after = toks[i + 1]
             if (
@@ -178,7 +204,10 @@ def clause_valences(toks: list[str], language: str) -> list[float]:
         if negated and window[negated[-1] + 1 : negated[-1] + 2] == [_SO.get(language)]:
             # "nooit zo slecht", "never so bad": the negation intensifies
             valence += math.copysign(_BOOST * 4, valence)
-        elif negated and " " not in phrase:
+        elif negated and window[negated[-1]] == _NEVER.get(language) and phrase in comparatives:
+            # "aldrig haft det bedre", "never felt better": nothing was ever better
+            valence += math.copysign(_BOOST * 4, valence)
+        elif (negated or raised == _RAISED_CLAUSE) and " " not in phrase:
             valence *= _NEGATION_FACTOR
         valences.append(valence)
         if in_concession:
