@@ -90,7 +90,9 @@ def lexicon(language: str) -> dict[str, float]:
     words.update(_own_words("everyday_lexicon.yaml").get(language, {}))
     for word in _yaml("everyday_lexicon.yaml")["neutral"].get(language, ()):
         words.pop(word, None)
-    return {word: valence for word, valence in words.items() if valence}
+    # a phrase scored 0 stays: it keeps its words from being read alone ("ved godt", knows
+    # well, is not "godt", good)
+    return {word: valence for word, valence in words.items() if valence or " " in word}
 
 
 @functools.cache

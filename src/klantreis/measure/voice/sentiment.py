@@ -193,6 +193,9 @@ def clause_valences(toks: list[str], language: str) -> list[float]:
             i += 1
             continue
         valence = words[phrase]
+        if not valence:  # a phrase that says nothing ("ved godt", "kan godt")
+            i += size
+            continue
         window = toks[max(0, i - 3) : i]
         for j in range(len(window) - 1, -1, -1):
             if window[j] in _CLAUSE_END:
