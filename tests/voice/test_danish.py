@@ -145,3 +145,19 @@ def test_voice_score_command_reads_danish_statements_as_neutral(tmp_path: Path) 
     )
     rows = json.loads(out.stdout)
     assert [(r["language"], r["label"]) for r in rows] == [("da", "neutral"), ("da", "positive")]
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Sikke en skodservice.", "negative"),
+        ("Lortevare.", "negative"),
+        ("Pissedårligt produkt.", "negative"),
+        ("Pissegodt produkt.", "positive"),
+        ("Kæmpeproblem med leveringen.", "negative"),
+        ("Jeg ved godt, hvor butikken ligger.", "neutral"),
+        ("Forslaget er ikke godt nok.", "negative"),
+    ],
+)
+def test_danish_compounds_and_particles(text: str, label: str) -> None:
+    assert lexicon_sentiment(text, "da").label == label

@@ -75,16 +75,27 @@ def _inflection_base(token: str, words: dict[str, float], language: str = "") ->
 
 
 _BOOSTING_PREFIXES = ("super", "over", "reuze", "mega", "extra")
+_INTENSIFYING_PREFIXES = {"da": ("pisse", "skide", "møg", "kæmpe", "mega", "super", "hammer")}
+"""Danish prefixes that intensify either way: `pissegodt`, `pissedårligt`, `kæmpeproblem`."""
+_SCORNING_PREFIXES = {"da": ("skod", "lorte", "møg")}
+"""Danish prefixes that make any word a complaint (`skodservice`, `lortevare`, `møgvejr`);
+each is itself a lexicon word."""
 
 
 def _compound_base(token: str, words: dict[str, float], language: str = "") -> str | None:
-    """The praise word inside a boosting compound (`superlekker` → `lekker`, `supersnelt`)."""
-    for prefix in _BOOSTING_PREFIXES:
+    """The lexicon word a compound is read as: the praise word inside a boosting compound
+    (`superlekker` → `lekker`), the opinion word after a Danish intensifying prefix
+    (`pissedårligt` → `dårligt`), or a scorning prefix itself (`skodservice` → `skod`)."""
+    for prefix in (*_BOOSTING_PREFIXES, *_INTENSIFYING_PREFIXES.get(language, ())):
         rest = token[len(prefix) :]
         if token.startswith(prefix) and len(rest) >= 4:
             base = rest if rest in words else _inflection_base(rest, words, language)
-            if base is not None and words[base] > 0:
+            either_way = prefix in _INTENSIFYING_PREFIXES.get(language, ())
+            if base is not None and (words[base] > 0 or (either_way and words[base] < 0)):
                 return base
+    for prefix in _SCORNING_PREFIXES.get(language, ()):
+        if token.startswith(prefix) and len(token) - len(prefix) >= 3 and prefix in words:
+            return prefix
     return None
 
 
