@@ -10,6 +10,7 @@ English and knows no multi-word phrases, so English uses only its lexicon file.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -82,18 +83,27 @@ _SCORNING_PREFIXES = {"da": ("skod", "lorte", "møg")}
 each is itself a lexicon word."""
 
 
+@functools.cache
+def _prefixes(language: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(boosting and intensifying, intensifying, scorning) prefixes of a language."""
+    either_way = _INTENSIFYING_PREFIXES.get(language, ())
+    return (*_BOOSTING_PREFIXES, *either_way), either_way, _SCORNING_PREFIXES.get(language, ())
+
+
 def _compound_base(token: str, words: dict[str, float], language: str = "") -> str | None:
     """The lexicon word a compound is read as: the praise word inside a boosting compound
     (`superlekker` → `lekker`), the opinion word after a Danish intensifying prefix
     (`pissedårligt` → `dårligt`), or a scorning prefix itself (`skodservice` → `skod`)."""
-    for prefix in (*_BOOSTING_PREFIXES, *_INTENSIFYING_PREFIXES.get(language, ())):
+    boosting, either_way, scorning = _prefixes(language)
+    if not token.startswith(boosting + scorning):  # one test for the words most tokens are
+        return None
+    for prefix in boosting:
         rest = token[len(prefix) :]
         if token.startswith(prefix) and len(rest) >= 4:
             base = rest if rest in words else _inflection_base(rest, words, language)
-            either_way = prefix in _INTENSIFYING_PREFIXES.get(language, ())
-            if base is not None and (words[base] > 0 or (either_way and words[base] < 0)):
+            if base is not None and (words[base] > 0 or (prefix in either_way and words[base] < 0)):
                 return base
-    for prefix in _SCORNING_PREFIXES.get(language, ()):
+    for prefix in scorning:
         if token.startswith(prefix) and len(token) - len(prefix) >= 3 and prefix in words:
             return prefix
     return None
