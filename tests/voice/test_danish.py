@@ -1,5 +1,6 @@
 """Danish on day one: plain statements stay neutral, and Danish grammar (concessive "selvom",
-a negated "synes"/"tror", "aldrig … bedre", verb and noun endings) is read as Danes mean it.
+a negated "synes"/"tror", "aldrig … bedre", verb and noun endings, compounds) is read as
+Danes mean it; emoji count in every language.
 
 The development figures are guarded on our own general-text sentences
 (`benchmarks/voice_dev/`), which the mix was chosen on; the evaluation sentences are not used.
@@ -161,3 +162,19 @@ def test_voice_score_command_reads_danish_statements_as_neutral(tmp_path: Path) 
 )
 def test_danish_compounds_and_particles(text: str, label: str) -> None:
     assert lexicon_sentiment(text, "da").label == label
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "label"),
+    [
+        ("da", "Levering 👍🏻", "positive"),
+        ("da", "Pakken kom i dag 😡", "negative"),
+        ("nl", "Bezorging 👎", "negative"),
+        ("en", "Delivery 😍", "positive"),
+        ("da", "Den nye regel 😂", "neutral"),  # laughing mocks as often as it cheers
+    ],
+)
+def test_emoji_say_how_the_writer_feels_in_every_language(
+    language: str, text: str, label: str
+) -> None:
+    assert lexicon_sentiment(text, language).label == label

@@ -3,9 +3,10 @@
 Sources (licences in docs/licences.md): English VADER (vaderSentiment, MIT, read from the
 installed package); Danish AFINN (`data/AFINN-da-32.txt`, ODbL, shipped unmodified); Dutch
 adjectives from Pattern (`data/nl-sentiment.xml.gz`, BSD-3/MIT, shipped unmodified); and our
-own lists: `everyday_lexicon.yaml` (opinion words and phrases the general lexicons miss in
-nl/da/en) and `shop_lexicon.yaml` (webshop words, the German and Portuguese base, negations,
-intensifiers, contrasts). Scores are on VADER's -4..+4 valence scale.
+own lists: `emoji.yaml` (emoji, in every language), `everyday_lexicon.yaml` (opinion words and
+phrases the general lexicons miss in nl/da/en) and `shop_lexicon.yaml` (webshop words, the
+German and Portuguese base, negations, intensifiers, contrasts). Scores are on VADER's -4..+4
+valence scale.
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ def lexicon(language: str) -> dict[str, float]:
         words = _tab_lexicon(DATA / "AFINN-da-32.txt", 0.8)
     elif language == "nl":
         words = _pattern_nl()
+    words.update(_own_words("emoji.yaml")["all"])
     words.update(_own_words("shop_lexicon.yaml").get(language, {}))
     words.update(_own_words("everyday_lexicon.yaml").get(language, {}))
     for word in _yaml("everyday_lexicon.yaml")["neutral"].get(language, ()):

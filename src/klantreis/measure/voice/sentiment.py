@@ -24,7 +24,11 @@ NEUTRAL_BAND = 0.05
 _NEGATION_FACTOR = -0.74  # VADER's N_SCALAR
 _BOOST = 0.293  # VADER's B_INCR
 _ALPHA = 15.0  # VADER's normalisation constant
-_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|n't|[.,;:!?]", re.UNICODE)
+_TOKEN = re.compile(
+    r"[^\W\d_]+(?:'[^\W\d_]+)?|n't|[.,;:!?]|[\U0001F300-\U0001F3FA\U0001F400-\U0001FAFF\u2600-\u27BF]",
+    re.UNICODE,
+)
+"""Words, clause punctuation and emoji (one token each; skin tones and joiners fall away)."""
 _CLAUSE_END = frozenset(".,;:!?")
 
 
