@@ -22,6 +22,7 @@ from klantreis.model.journey_events import journey_events_query
 from klantreis.model.journeys import journeys_query
 from klantreis.model.persons import persons_query
 from klantreis.model.phases import build_phase_map, phase_map_query
+from klantreis.model.refresh import Watermark, refresh
 from klantreis.model.sessions import sessions_query
 from klantreis.store.engines.base import Engine
 
@@ -95,19 +96,20 @@ def ensure_built(
     *,
     progress: Callable[[str], None] | None = None,
 ) -> bool:
-    """Rebuild the model when events, the definition or the model code changed.
+    """Bring the model up to date when events, the definition or the model code changed.
 
-    Returns whether it rebuilt. The state is kept in the store's `meta` table (DuckDB) or on
-    the engine object (read-only engines such as Spark), so repeated calls are cheap.
+    Returns whether it changed anything. The state is kept in the store's `meta` table (DuckDB)
+    or on the engine object (read-only engines such as Spark), so repeated calls are cheap.
+    On a writable store with the same definition and model code, only the persons whose events
+    changed are rebuilt (`model/refresh.py`); otherwise every table is built again.
     """
     definition = definition or configured_definition(kr)
     resolved = load_definition(definition)
     # Not the store's write lock: the build only reads `events` (a snapshot) and replaces
     # derived tables, so the collector keeps committing while a model is built beside it.
     with _build_lock:
-        fingerprint = "|".join(
-            (MODEL_VERSION, resolved.model_dump_json(), kr.store.events_fingerprint())
-        )
+        basis = "|".join((MODEL_VERSION, resolved.model_dump_json(), str(SESSION_GAP_MINUTES)))
+        fingerprint = "|".join((basis, kr.store.events_fingerprint()))
         engine = kr.engine
         if engine.capabilities.writable:
             built = kr.store.get_meta("model_fingerprint")
@@ -115,14 +117,29 @@ def ensure_built(
             built = getattr(engine, "_klantreis_model_fingerprint", None)
         if built == fingerprint and engine.has_table("journey_events"):
             return False
-        if engine.capabilities.writable:
-            with kr.store.transaction():  # the whole model or the previous one, never half
-                build(engine, resolved, progress=progress)
-                kr.store.set_meta("model_fingerprint", fingerprint)
-                kr.store.set_meta("model_definition", resolved.name)
-        else:
+        if not engine.capabilities.writable:
             build(engine, resolved, progress=progress)
             engine._klantreis_model_fingerprint = fingerprint  # type: ignore[attr-defined]
+            return True
+        store = kr.store
+        with store.transaction():  # the whole model or the previous one, never half
+            watermark = Watermark.of(engine)
+            since = Watermark.parse(store.get_meta("model_watermark"))
+            refreshed = None
+            if built and since and store.get_meta("model_basis") == basis:
+                refreshed = refresh(
+                    engine,
+                    resolved,
+                    since,
+                    session_gap_minutes=SESSION_GAP_MINUTES,
+                    progress=progress,
+                )
+            if refreshed is None:
+                build(engine, resolved, progress=progress)
+            store.set_meta("model_fingerprint", fingerprint)
+            store.set_meta("model_watermark", str(watermark))
+            store.set_meta("model_basis", basis)
+            store.set_meta("model_definition", resolved.name)
         return True
 
 
