@@ -22,6 +22,7 @@ TABLE_MODULES = (
     "klantreis.collect.keys",
     "klantreis.model.identities",
     "klantreis.model.phases",
+    "klantreis.model.orders",
     "klantreis.model.journey_events",
     "klantreis.model.sessions",
     "klantreis.model.journeys",

@@ -15,6 +15,7 @@ from klantreis.model import ensure_built
 from klantreis.store.schema import EVENT_ARROW_SCHEMA, TABLES
 
 MODEL_TABLES = (
+    "order_channels",
     "identity_nodes",
     "identity_emails",
     "identity_links",

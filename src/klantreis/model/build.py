@@ -1,8 +1,8 @@
 """Build the model from stored events: identities, persons, sessions, journeys and phases.
 
 Each derived table is declared and queried in its own module (`identities`, `phases`,
-`journey_events`, `sessions`, `journeys`, `persons`; see docs/architecture.md); this module
-runs them in order, as a full build or as a refresh of the persons whose events changed
+`orders`, `journey_events`, `sessions`, `journeys`, `persons`; see docs/architecture.md);
+this module runs them in order, as a full build or as a refresh of the persons whose events changed
 (`model/refresh.py`), by whichever engine is configured.
 """
 
@@ -20,6 +20,7 @@ from klantreis.model.definition import JourneyDefinition, load_definition
 from klantreis.model.identities import build_identities
 from klantreis.model.journey_events import journey_events_query
 from klantreis.model.journeys import journeys_query
+from klantreis.model.orders import build_order_channels
 from klantreis.model.persons import persons_query
 from klantreis.model.phases import build_phase_map, phase_map_query
 from klantreis.model.refresh import Watermark, refresh
@@ -76,6 +77,7 @@ def build(
     say("mapping events to phases and touchpoints")
     build_phase_map(engine, definition)
     say("assigning sessions and journeys")
+    build_order_channels(engine, definition)
     engine.create_table_as(
         "journey_events",
         journey_events_query(definition, session_gap_minutes=session_gap_minutes),

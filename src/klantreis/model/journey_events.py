@@ -45,12 +45,7 @@ JOURNEY_EVENTS = register_table(
 # A back-office event (payment captured, refund, ...) is recorded by the shop's systems, not on
 # the customer's device: it takes the channel of the order it is about.
 _JOURNEY_EVENTS = """
-WITH order_channel AS (
-    SELECT properties ->> '$.order_id' AS order_id, arg_min(channel, timestamp) AS channel
-    FROM events WHERE event = :purchase_event AND properties ->> '$.order_id' IS NOT NULL
-    GROUP BY 1
-),
-ev AS (
+WITH ev AS (
     SELECT e.message_id,
            coalesce(iu.person_id, ia.person_id) AS person_id,
            e.timestamp, e.event, e.type,
@@ -64,7 +59,7 @@ ev AS (
     LEFT JOIN identities AS iu ON iu.id_kind = 'user_id' AND iu.id = e.user_id
     LEFT JOIN identities AS ia ON ia.id_kind = 'anonymous_id' AND ia.id = e.anonymous_id
     JOIN phase_map AS m ON m.event = e.event
-    LEFT JOIN order_channel AS oc ON oc.order_id = e.properties ->> '$.order_id'
+    LEFT JOIN order_channels AS oc ON oc.order_id = e.properties ->> '$.order_id'
     WHERE e.type NOT IN ('identify', 'group', 'alias')
 ),
 ordered AS (
@@ -118,8 +113,7 @@ def journey_events_query(
     persons' events in place of `events`, exactly the rows of those persons.
 
     Every window is partitioned by person, so a person's rows depend only on that person's
-    events; the order channel of back-office events is read from every purchase, since the
-    order may be another person's.
+    events (the channel of back-office events comes from `order_channels`, every order's).
     """
     query = Query(
         _JOURNEY_EVENTS,

@@ -22,6 +22,7 @@ from klantreis.model.definition import JourneyDefinition
 from klantreis.model.identities import add_identifiers, build_identities
 from klantreis.model.journey_events import journey_events_query
 from klantreis.model.journeys import journeys_query
+from klantreis.model.orders import add_order_channels
 from klantreis.model.persons import persons_query
 from klantreis.model.phases import build_phase_map
 from klantreis.model.sessions import sessions_query
@@ -29,6 +30,7 @@ from klantreis.store.engines.base import Engine
 from klantreis.store.query import Query
 
 REQUIRED = (
+    "order_channels",
     "identity_nodes",
     "identity_emails",
     "identity_links",
@@ -92,13 +94,17 @@ UNION SELECT person_key FROM ordered
 """
 """Person keys (the person id, or '' for events no id attributes) whose rows must be rebuilt."""
 
-_SCOPE_EVENTS = """
-SELECT e.* FROM events AS e
+_SCOPE_ROWS = """
+SELECT e.rowid AS row_id FROM events AS e
 LEFT JOIN identities AS iu ON iu.id_kind = 'user_id' AND iu.id = e.user_id
 LEFT JOIN identities AS ia ON ia.id_kind = 'anonymous_id' AND ia.id = e.anonymous_id
 WHERE coalesce(iu.person_id, ia.person_id, '') IN (SELECT person_key FROM _kr_affected)
 """
-"""Every event of an affected person, attributed as the full build attributes it."""
+"""Every event of an affected person, attributed as the full build attributes it; found on the
+id columns alone, then read whole (`_SCOPE_EVENTS`), which reads the wide JSON columns of
+those rows only."""
+
+_SCOPE_EVENTS = "SELECT e.* FROM events AS e SEMI JOIN _kr_scope_rows AS s ON e.rowid = s.row_id"
 
 _SCOPE_IDENTITIES = """
 SELECT * FROM identities WHERE person_id IN (SELECT person_key FROM _kr_affected)
@@ -115,6 +121,7 @@ _WORK_TABLES = (
     "_kr_new_events",
     "_kr_old_identities",
     "_kr_affected",
+    "_kr_scope_rows",
     "_kr_scope_events",
     "_kr_scope_identities",
     "_kr_scope_journey_events",
@@ -162,6 +169,8 @@ def refresh(
     if new_names:
         names = [r["event"] for r in engine.rows("SELECT event FROM phase_map")]
         build_phase_map(engine, definition, names + [r["event"] for r in new_names])
+    add_order_channels(engine, definition, "_kr_new_events")
+    engine.create_table_as("_kr_scope_rows", _SCOPE_ROWS)
     engine.create_table_as("_kr_scope_events", _SCOPE_EVENTS)
     engine.create_table_as("_kr_scope_identities", _SCOPE_IDENTITIES)
     engine.create_table_as(
