@@ -27,6 +27,7 @@ TABLE_MODULES = (
     "klantreis.model.sessions",
     "klantreis.model.journeys",
     "klantreis.model.persons",
+    "klantreis.model.refresh",
     "klantreis.measure.expectations.cases",
     "klantreis.measure.personas.tables",
     "klantreis.measure.voice.stored",

@@ -128,6 +128,9 @@ def test_refresh_equals_full_build_table_by_table(tmp_path: Path, shop_events) -
     assert ensure_built(refreshed)
     assert _person(refreshed, first) != _person(refreshed, second)
     assert _person(refreshed, customers[7]) != _person(refreshed, visitor, "anonymous_id")
+    fingerprint_before = refreshed.store.get_meta("model_fingerprint")
+    assert refreshed.store.get_meta("model_refreshed_from") == ""
+    assert refreshed.sql("SELECT * FROM refreshed_persons").to_pylist() == []
     persons_before = refreshed.sql("SELECT count(*) AS n FROM persons").to_pylist()[0]["n"]
     refreshed.store.append(increment)
     said: list[str] = []
@@ -136,6 +139,10 @@ def test_refresh_equals_full_build_table_by_table(tmp_path: Path, shop_events) -
     assert rebuilt, f"the refresh path was not taken: {said}"
     affected = int(rebuilt[0].split()[1])
     assert 0 < affected < persons_before / 4
+    assert refreshed.store.get_meta("model_refreshed_from") == fingerprint_before
+    marked = {r["person_id"] for r in refreshed.sql("SELECT * FROM refreshed_persons").to_pylist()}
+    assert len(marked) == affected
+    assert {_person(refreshed, first), _person(refreshed, visitor, "anonymous_id")} <= marked
 
     full = klantreis.open(tmp_path / "full.duckdb")
     full.store.append(base)

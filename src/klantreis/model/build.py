@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from klantreis.config import SectionSettings
+from klantreis.model.contract import shaped
 from klantreis.model.definition import JourneyDefinition, load_definition
 from klantreis.model.identities import build_identities
 from klantreis.model.journey_events import journey_events_query
@@ -23,7 +24,7 @@ from klantreis.model.journeys import journeys_query
 from klantreis.model.orders import build_order_channels
 from klantreis.model.persons import persons_query
 from klantreis.model.phases import build_phase_map, phase_map_query
-from klantreis.model.refresh import Watermark, refresh
+from klantreis.model.refresh import NOBODY, REFRESHED_PERSONS, Watermark, refresh
 from klantreis.model.sessions import sessions_query
 from klantreis.store.engines.base import Engine
 
@@ -138,6 +139,8 @@ def ensure_built(
                 )
             if refreshed is None:
                 build(engine, resolved, progress=progress)
+                engine.create_table_as("refreshed_persons", shaped(REFRESHED_PERSONS, NOBODY))
+            store.set_meta("model_refreshed_from", built if refreshed is not None else "")
             store.set_meta("model_fingerprint", fingerprint)
             store.set_meta("model_watermark", str(watermark))
             store.set_meta("model_basis", basis)

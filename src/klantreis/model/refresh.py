@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from klantreis.model.contract import sourced
+from klantreis.model.contract import shaped, sourced
 from klantreis.model.definition import JourneyDefinition
 from klantreis.model.identities import add_identifiers, build_identities
 from klantreis.model.journey_events import journey_events_query
@@ -28,6 +28,21 @@ from klantreis.model.phases import build_phase_map
 from klantreis.model.sessions import sessions_query
 from klantreis.store.engines.base import Engine
 from klantreis.store.query import Query
+from klantreis.store.schema import TableSpec, columns, register_table
+
+REFRESHED_PERSONS = register_table(
+    TableSpec(
+        "refreshed_persons",
+        columns=columns(("person_id", "VARCHAR")),
+        key=("person_id",),
+        person_id_columns=("person_id",),
+        derived=True,
+        doc="the persons the last refresh rebuilt ('' for events no id attributes)",
+    )
+)
+"""What the last refresh changed: whoever keeps results per person (expectation cases) and
+holds them for the model before it (`meta` `model_refreshed_from`) need only redo these
+persons; after a full build the table is empty and `model_refreshed_from` is blank."""
 
 REQUIRED = (
     "order_channels",
@@ -110,6 +125,9 @@ _SCOPE_IDENTITIES = """
 SELECT * FROM identities WHERE person_id IN (SELECT person_key FROM _kr_affected)
 """
 
+NOBODY = "SELECT NULL AS person_id WHERE 1 = 0"
+_REFRESHED = "SELECT person_key AS person_id FROM _kr_affected"
+
 _DELETE = """
 DELETE FROM journey_events
 WHERE coalesce(person_id, '') IN (SELECT person_key FROM _kr_affected)
@@ -151,6 +169,7 @@ def refresh(
         "_kr_new_events", Query("SELECT * FROM events WHERE rowid > :r", r=since.rowid)
     )
     if not engine.scalar("SELECT count(*) FROM _kr_new_events"):
+        engine.create_table_as("refreshed_persons", shaped(REFRESHED_PERSONS, NOBODY))
         _drop(engine)
         return 0
     say("stitching the new events' identities")
@@ -198,6 +217,7 @@ def refresh(
             },
         ),
     )
+    engine.create_table_as("refreshed_persons", shaped(REFRESHED_PERSONS, _REFRESHED))
     _drop(engine)
     return affected
 
