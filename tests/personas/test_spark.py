@@ -139,6 +139,7 @@ def test_queries_agree_between_duckdb_and_spark(tmp_path: Path, which: str):
                 "journeys",
                 "identities",
                 "phase_map",
+                "order_channels",
                 "breaches",
             ):
                 spark.register_arrow(name, kr.engine.fetch(Query(f'SELECT * FROM "{name}"')))
