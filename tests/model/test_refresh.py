@@ -132,6 +132,7 @@ def test_refresh_equals_full_build_table_by_table(tmp_path: Path, shop_events) -
     assert refreshed.store.get_meta("model_refreshed_from") == ""
     assert refreshed.sql("SELECT * FROM refreshed_persons").to_pylist() == []
     persons_before = refreshed.sql("SELECT count(*) AS n FROM persons").to_pylist()[0]["n"]
+    refreshed.store.connection.execute("CREATE TABLE sessions_before AS SELECT * FROM sessions")
     refreshed.store.append(increment)
     said: list[str] = []
     assert ensure_built(refreshed, progress=said.append)
@@ -140,6 +141,13 @@ def test_refresh_equals_full_build_table_by_table(tmp_path: Path, shop_events) -
     affected = int(rebuilt[0].split()[1])
     assert 0 < affected < persons_before / 4
     assert refreshed.store.get_meta("model_refreshed_from") == fingerprint_before
+    inside = refreshed.sql(
+        "SELECT count(*) AS n FROM journey_events AS j JOIN sessions_before AS b "
+        "ON b.person_id = j.person_id AND j.timestamp > b.started_at "
+        "AND j.timestamp < b.ended_at WHERE j.message_id IN :late",
+        late=increment.column("message_id").to_pylist(),
+    ).to_pylist()[0]["n"]
+    assert inside > 0, "no new event fell inside a session already built"
     marked = {r["person_id"] for r in refreshed.sql("SELECT * FROM refreshed_persons").to_pylist()}
     assert len(marked) == affected
     assert {_person(refreshed, first), _person(refreshed, visitor, "anonymous_id")} <= marked
