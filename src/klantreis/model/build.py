@@ -140,7 +140,7 @@ def ensure_built(
             if refreshed is None:
                 build(engine, resolved, progress=progress)
                 engine.create_table_as("refreshed_persons", shaped(REFRESHED_PERSONS, NOBODY))
-            store.set_meta("model_refreshed_from", built if refreshed is not None else "")
+            store.set_meta("model_refreshed_from", (built or "") if refreshed is not None else "")
             store.set_meta("model_fingerprint", fingerprint)
             store.set_meta("model_watermark", str(watermark))
             store.set_meta("model_basis", basis)

@@ -28,7 +28,9 @@ def shaped(spec: TableSpec, query: Query | str) -> Query:
         )
         for c in spec.columns
     ]
-    return Query(exp.select(*casts).from_(tree.subquery("shaped")))
+    return Query(
+        exp.select(*casts).from_(exp.Subquery(this=tree, alias=exp.to_identifier("shaped")))
+    )
 
 
 def sourced(query: Query, sources: Mapping[str, str], ctes: tuple[str, ...] = ()) -> Query:

@@ -352,7 +352,7 @@ _WORK_TABLES = (
     "_kr_attach",
 )
 
-_AGGREGATES = {
+_AGGREGATES: dict[str, tuple[TableSpec, str, dict[str, tuple[str, ...]]]] = {
     "identity_nodes": (IDENTITY_NODES, _NODES, {"placeholders": PLACEHOLDER_IDS}),
     "identity_emails": (IDENTITY_EMAILS, _EMAILS, {"placeholder_names": PLACEHOLDER_EMAIL_NAMES}),
     "identity_links": (IDENTITY_LINKS, _LINKS, {"placeholders": PLACEHOLDER_IDS}),
