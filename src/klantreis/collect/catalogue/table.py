@@ -5,37 +5,38 @@ from __future__ import annotations
 import pyarrow as pa
 
 from klantreis.store import Store
-from klantreis.store.schema import TableSpec, register_table
+from klantreis.store.schema import Column, TableSpec, register_table
 from klantreis.store.store import utcnow
 
-PRODUCT_COLUMNS: tuple[tuple[str, pa.DataType, str], ...] = (
-    ("product_id", pa.string(), "VARCHAR PRIMARY KEY"),
-    ("name", pa.string(), "VARCHAR"),
-    ("category", pa.string(), "VARCHAR"),
-    ("price", pa.float64(), "DOUBLE"),
-    ("photos", pa.int64(), "BIGINT"),
-    ("description_length", pa.int64(), "BIGINT"),
-    ("name_length", pa.int64(), "BIGINT"),
-    ("specifications", pa.int64(), "BIGINT"),
-    ("weight_g", pa.float64(), "DOUBLE"),
-    ("length_cm", pa.float64(), "DOUBLE"),
-    ("height_cm", pa.float64(), "DOUBLE"),
-    ("width_cm", pa.float64(), "DOUBLE"),
-    ("attributes", pa.string(), "VARCHAR"),
-    ("source", pa.string(), "VARCHAR"),
-    ("imported_at", pa.timestamp("us"), "TIMESTAMP"),
-)
-"""A product as a catalogue export describes it. `photos`, `description_length` and
-`specifications` are what content quality scores; NULL means the export does not say (which
-scores as missing). `attributes` keeps the export's other columns as a JSON object, so nothing
-the export holds is lost."""
-
-PRODUCT_SCHEMA = pa.schema([pa.field(name, kind) for name, kind, _ in PRODUCT_COLUMNS])
-
-_ddl = ",\n    ".join(f"{name} {sql}" for name, _, sql in PRODUCT_COLUMNS)
 PRODUCTS_TABLE = register_table(
-    TableSpec("products", f"CREATE TABLE IF NOT EXISTS products (\n    {_ddl}\n)")
+    TableSpec(
+        "products",
+        columns=(
+            Column("product_id", "VARCHAR"),
+            Column("name", "VARCHAR"),
+            Column("category", "VARCHAR"),
+            Column("price", "DOUBLE"),
+            Column("photos", "BIGINT"),
+            Column("description_length", "BIGINT"),
+            Column("name_length", "BIGINT"),
+            Column("specifications", "BIGINT"),
+            Column("weight_g", "DOUBLE"),
+            Column("length_cm", "DOUBLE"),
+            Column("height_cm", "DOUBLE"),
+            Column("width_cm", "DOUBLE"),
+            Column("attributes", "VARCHAR"),
+            Column("source", "VARCHAR"),
+            Column("imported_at", "TIMESTAMP"),
+        ),
+        key=("product_id",),
+        doc="a product as the catalogue export describes it: photos, description, "
+        "specifications (NULL: the export does not say)",
+    )
 )
+"""`photos`, `description_length` and `specifications` are what content quality scores;
+`attributes` keeps the export's other columns as a JSON object, so nothing it holds is lost."""
+PRODUCT_COLUMNS = PRODUCTS_TABLE.column_names
+PRODUCT_SCHEMA = PRODUCTS_TABLE.arrow_schema
 
 
 def store_products(store: Store, products: pa.Table, *, source: str) -> int:
@@ -48,7 +49,8 @@ def store_products(store: Store, products: pa.Table, *, source: str) -> int:
         return 0
     now = utcnow()
     arrays = []
-    for name, kind, _ in PRODUCT_COLUMNS:
+    for field in PRODUCT_SCHEMA:
+        name, kind = field.name, field.type
         if name == "source":
             arrays.append(pa.array([source] * products.num_rows, pa.string()))
         elif name == "imported_at":
