@@ -21,9 +21,11 @@ BEGIN, END = "<!-- tables: generated from the declarations -->", "<!-- /tables -
 
 
 def docs_rows(tables: dict[str, TableSpec]) -> str:
-    """The table list of docs/architecture.md as the declarations make it."""
+    """The table list of docs/architecture.md as the declarations make it: stored tables, then
+    derived ones, each by name (the registry's order depends on which module was imported
+    first, e.g. an import test's catalogue before the model)."""
     lines = ["| table | columns (`*`: key) | what a row is |", "|---|---|---|"]
-    for spec in tables.values():
+    for spec in sorted(tables.values(), key=lambda s: (s.derived, s.name)):
         if not spec.columns:
             continue
         cols = ", ".join(
