@@ -75,7 +75,7 @@ class AnalysisQuery(BaseModel):
         return cls.model_fields[field].alias or field
 
     def arguments(self) -> dict[str, Any]:
-        """The runner's keyword arguments: one per field, by Python name."""
+        """The values by Python name, one per field."""
         return {name: getattr(self, name) for name in type(self).model_fields}
 
 

@@ -35,10 +35,11 @@ class AnalysisSpec:
     result: type | None
 
     def run(self, kr: Any, query: AnalysisQuery) -> Any:
-        """Run on an already validated query."""
+        """Run on an already validated query (a presenter's subclass of it, with options of
+        its own, passes only the analysis's fields on)."""
         if self.query is None or not isinstance(query, self.query):
             raise TypeError(f"{self.name} takes a {self.query}, not {type(query).__name__}")
-        return self.function(kr, **query.arguments())
+        return self.function(kr, **{name: getattr(query, name) for name in self.query.model_fields})
 
     def call(self, kr: Any, **params: Any) -> Any:
         """Validate Python parameters into the query, then run (an untyped analysis runs as
