@@ -20,9 +20,10 @@ Field conventions:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Self
+from datetime import datetime
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from klantreis.errors import KlantreisError
 
@@ -33,7 +34,10 @@ class QueryError(KlantreisError):
 
 @dataclass(frozen=True)
 class Positional:
-    """Marks a field that the CLI takes as an argument and the Python method positionally."""
+    """Marks a field the Python method takes positionally and (unless `cli_argument` is
+    False) the CLI as an argument."""
+
+    cli_argument: bool = True
 
 
 class Cli:
@@ -79,6 +83,22 @@ class AnalysisQuery(BaseModel):
         return {name: getattr(self, name) for name in type(self).model_fields}
 
 
+def _moment(value: Any) -> Any:
+    """An ISO timestamp as a naive UTC datetime (the store's timestamps have no zone)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"not an ISO timestamp: {value!r} (e.g. 2026-03-01T12:00)") from None
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.replace(tzinfo=None)
+    return value
+
+
+Moment = Annotated[datetime | None, BeforeValidator(_moment)]
+"""A moment given as ISO text or a datetime (`now` of the expectation analyses)."""
+
+
 class CutQuery(AnalysisQuery):
     """The cut most analyses share: a period (`start`/`end`, CLI `--from`/`--to`, HTTP
     `?from=`/`?to=`) and a persona (measure/filters.py `Cut` checks the values)."""
@@ -106,7 +126,9 @@ def describe(errors: list[Any]) -> tuple[str | None, str]:
     location = [part for part in first.get("loc", ()) if part not in ("query", "body")]
     field = field_of(str(location[0])) if location else None
     reason = str(first.get("msg", "invalid value"))
-    if first.get("type") == "missing":
+    if first.get("type") == "value_error" and "error" in first.get("ctx", {}):
+        reason = str(first["ctx"]["error"])  # our own wording, without pydantic's prefix
+    elif first.get("type") == "missing":
         reason = "required"
     elif first.get("type") == "extra_forbidden":
         reason = "not a parameter of this analysis"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 from sqlglot import exp
 
-from klantreis.measure.contract import AnalysisQuery, CutQuery
+from klantreis.measure.contract import AnalysisQuery, CutQuery, Moment
 from klantreis.measure.expectations.at_risk import at_risk_orders
 from klantreis.measure.expectations.cases import ensure_cases
 from klantreis.measure.expectations.scorecard import Scorecard, build_scorecard
@@ -89,7 +89,7 @@ class ExpectationsQuery(CutQuery):
     )
     language: Language = Field("en", description="Titles in en, nl or da.")
     trend: Literal["month", "week"] = Field("month", description="Trend periods.")
-    now: datetime | str | None = NOW
+    now: Moment = NOW
     compare: Literal["timestamp", "day"] | None = Field(
         None,
         description="Lateness by timestamp or day (default: [expectations] compare, else "
@@ -100,7 +100,7 @@ class ExpectationsQuery(CutQuery):
 class EvaluateQuery(AnalysisQuery):
     """`kr.evaluate_expectations(...)` (the demo and the routine run it)."""
 
-    now: datetime | str | None = NOW
+    now: Moment = NOW
 
 
 class PainPointsQuery(CutQuery):
@@ -121,7 +121,7 @@ class CaseRowsQuery(AnalysisQuery):
 class AtRiskQuery(AnalysisQuery):
     """`kr.at_risk(...)`, `klantreis at-risk`, `GET /api/at-risk`."""
 
-    now: datetime | str | None = NOW
+    now: Moment = NOW
     unshipped_hours: float | None = Field(
         None, ge=0, description="Not shipped and fewer hours left than this ([at_risk], 48)."
     )

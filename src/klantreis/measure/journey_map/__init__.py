@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
 
-from klantreis.measure.contract import CutQuery, Positional
+from klantreis.measure.contract import Cli, CutQuery, Positional
 from klantreis.measure.filters import Cut
 from klantreis.measure.journey_map.pains import (
     expectation_pains,
@@ -91,12 +91,14 @@ Language = Literal["en", "nl", "da"]
 class JourneyMapQuery(CutQuery):
     """`kr.journey_map(...)`, `klantreis map`, `GET /api/map`."""
 
-    definition: Annotated[str | None, Positional()] = Field(
+    definition: Annotated[str | None, Positional(cli_argument=False)] = Field(
         None,
         max_length=200,
         description="six-phase, aida, a definition file, or the configured definition.",
     )
-    language: Language = Field("en", description="Labels and texts in en, nl or da.")
+    language: Annotated[Language, Cli("--language", "--lang")] = Field(
+        "en", description="Language of phases, touchpoints and headings (en, nl, da)."
+    )
 
 
 @analysis("journey_map", query=JourneyMapQuery, result=JourneyMap)

@@ -64,7 +64,7 @@ def option_names(query: type[AnalysisQuery], name: str) -> tuple[str, ...]:
 
 
 def is_argument(info: FieldInfo) -> bool:
-    return any(isinstance(marker, Positional) for marker in info.metadata)
+    return any(isinstance(m, Positional) and m.cli_argument for m in info.metadata)
 
 
 def _help(info: FieldInfo) -> str:
