@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], set[str]]] = {
     "opportunities": (("opportunities",), {"store", "limit", "as_json"}),
     "recommend": (("recommend",), {"store", "as_json"}),
     "survey_scores": (("surveys", "scores"), {"store", "json"}),
+    "reputation": (("voice", "reputation"), {"store", "json"}),
 }
 WITHOUT_COMMAND = {
     "audience": "`klantreis personas export` writes it as CSV",
@@ -64,6 +65,7 @@ ROUTES: dict[str, tuple[str, set[str]]] = {
     "voice": ("/api/voice", set()),
     "emotion_by_phase": ("/api/voice/emotion", set()),
     "survey_scores": ("/api/surveys/scores", set()),
+    "reputation": ("/api/voice/reputation", set()),
     "audience": ("/api/personas/{persona}/audience", {"format"}),
 }
 WITHOUT_ROUTE = {

@@ -295,6 +295,18 @@ class Klantreis:
         """Survey score per kind and group (`by`: month, phase, touchpoint, persona or all)."""
         return self._run("survey_scores", locals())
 
+    def reputation(
+        self,
+        *,
+        period: Literal["day", "week", "month", "quarter", "year"] = "month",
+        platform: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+    ) -> Result:
+        """Per platform and period: texts, mentions, ratings, mean rating, sentiment, negative
+        share and the change of the mean rating since the platform's previous period."""
+        return self._run("reputation", locals())
+
     def __getattr__(self, name: str) -> Callable[..., Any]:
         """An analysis registered without a method here (deprecated: add a typed method)."""
         if name.startswith("_"):

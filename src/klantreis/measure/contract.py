@@ -99,12 +99,17 @@ Moment = Annotated[datetime | None, BeforeValidator(_moment)]
 """A moment given as ISO text or a datetime (`now` of the expectation analyses)."""
 
 
-class CutQuery(AnalysisQuery):
-    """The cut most analyses share: a period (`start`/`end`, CLI `--from`/`--to`, HTTP
-    `?from=`/`?to=`) and a persona (measure/filters.py `Cut` checks the values)."""
+class PeriodQuery(AnalysisQuery):
+    """A period (`start`/`end`, CLI `--from`/`--to`, HTTP `?from=`/`?to=`), for an analysis
+    that cannot cut by persona (measure/filters.py `Cut` checks the dates)."""
 
     start: str | None = Field(None, alias="from", description="Only events from this ISO date.")
     end: str | None = Field(None, alias="to", description="Only events before this ISO date.")
+
+
+class CutQuery(PeriodQuery):
+    """The cut most analyses share: the period and a persona."""
+
     persona: str | None = Field(None, description="Only persons of this persona.")
 
 
