@@ -36,6 +36,9 @@ COMMANDS: dict[str, tuple[tuple[str, ...], set[str]]] = {
     "recommend": (("recommend",), {"store", "as_json"}),
     "survey_scores": (("surveys", "scores"), {"store", "json"}),
     "reputation": (("voice", "reputation"), {"store", "json"}),
+    "products": (("products",), {"store", "rules", "limit", "as_json"}),
+    "returns": (("returns",), {"store", "as_json"}),
+    "search": (("search",), {"store", "as_json"}),
 }
 WITHOUT_COMMAND = {
     "audience": "`klantreis personas export` writes it as CSV",
@@ -67,6 +70,9 @@ ROUTES: dict[str, tuple[str, set[str]]] = {
     "survey_scores": ("/api/surveys/scores", set()),
     "reputation": ("/api/voice/reputation", set()),
     "audience": ("/api/personas/{persona}/audience", {"format"}),
+    "products": ("/api/products", {"limit"}),
+    "returns": ("/api/returns", set()),
+    "search": ("/api/search", set()),
 }
 WITHOUT_ROUTE = {
     "evaluate_expectations": "writes tables; the routine runs it",

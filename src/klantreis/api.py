@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from klantreis.measure.funnels.result import FunnelResult
     from klantreis.measure.journey_map.result import JourneyMap
     from klantreis.measure.paths import PathsResult
+    from klantreis.measure.products.analysis import ContentQuality
 
 
 class Klantreis:
@@ -232,6 +233,25 @@ class Klantreis:
     ) -> Result:
         """The phase-transition matrix: moves from one stay to the next."""
         return self._run("phase_transitions", locals())
+
+    def products(
+        self,
+        *,
+        outcome: Literal[
+            "review_score", "low_review", "returned", "not_as_described", "view_to_cart"
+        ] = "low_review",
+    ) -> ContentQuality:
+        """Product content quality: completeness, its effect on outcomes, pages to fix first."""
+        return self._run("products", locals())
+
+    def returns(self) -> dict[str, Any]:
+        """Return reasons per category and product, waiting times, the review after a slow
+        refund."""
+        return self._run("returns", locals())
+
+    def search(self, *, limit: int = 50) -> dict[str, Any]:
+        """Failing search terms, what follows a search, filter and sort use."""
+        return self._run("search", locals())
 
     def recommend(self, person: str, *, n: int = 10) -> list[dict[str, Any]]:
         """Products for one person (any of their ids): what similar persons bought."""

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 import klantreis
 from klantreis.errors import KlantreisError
+from klantreis.measure.products import content_quality
 from klantreis.present.cli.app import app
 from klantreis.store import Store
 
@@ -172,14 +173,14 @@ def test_no_catalogue_and_bad_rules_are_clear_errors(tmp_path: Path, olist_store
         klantreis.open(olist_store) as kr,
         pytest.raises(KlantreisError, match=r"parts\.photos\.full"),
     ):
-        kr.products(rules=rules)
+        content_quality(kr, rules=rules)
 
 
 def test_own_rules_change_the_score(tmp_path: Path, olist_store: Path) -> None:
     rules = tmp_path / "photos-only.yaml"
     rules.write_text("parts:\n  photos: {weight: 1, full: 2}\n", encoding="utf-8")
     with klantreis.open(olist_store) as kr:
-        products = kr.products(rules=rules).products.to_pylist()
+        products = content_quality(kr, rules=rules).products.to_pylist()
     for p in products[:200]:
         expected = None if p["photos"] is None else min(p["photos"] / 2, 1) * 100
         assert p["score"] == pytest.approx(expected or 0.0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from klantreis.measure.contract import AnalysisQuery
 from klantreis.measure.registry import analysis
 from klantreis.model import ensure_built
 from klantreis.store.query import Query
@@ -52,7 +53,11 @@ LEFT JOIN reviewed AS v ON v.order_id = q.order_id
 """
 
 
-@analysis("returns")
+class ReturnsQuery(AnalysisQuery):
+    """`kr.returns()`, `klantreis returns`, `GET /api/returns`: no parameters."""
+
+
+@analysis("returns", query=ReturnsQuery, result=dict)
 def returns(kr: Context) -> dict[str, Any]:
     """Reasons overall, per category and per product; times to receipt and refund; the review
     after a slow refund against one after a quick refund."""

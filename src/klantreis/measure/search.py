@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pydantic import Field
+
+from klantreis.measure.contract import AnalysisQuery
 from klantreis.measure.registry import analysis
 from klantreis.model import ensure_built
 from klantreis.store.query import Query
@@ -86,7 +89,13 @@ ORDER BY uses DESC, u.kind
 )
 
 
-@analysis("search")
+class SearchQuery(AnalysisQuery):
+    """`kr.search()`, `klantreis search`, `GET /api/search`."""
+
+    limit: int = Field(50, ge=1, le=1000, description="Terms and failing terms to return.")
+
+
+@analysis("search", query=SearchQuery, result=dict)
 def search(kr: Context, limit: int = 50) -> dict[str, Any]:
     """Search terms (failing ones first by frequency), and filter and sort use."""
     ensure_built(kr)

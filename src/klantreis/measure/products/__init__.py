@@ -5,18 +5,31 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Literal
 
+from pydantic import Field
+
+from klantreis.measure.contract import AnalysisQuery
 from klantreis.measure.products.analysis import OUTCOMES, ContentQuality, content_quality
 from klantreis.measure.registry import analysis
 
 if TYPE_CHECKING:
     from klantreis.model.context import Context
 
+Ranking = Literal["review_score", "low_review", "returned", "not_as_described", "view_to_cart"]
 
-@analysis("products")
-def products(kr: Context, **params: Any) -> ContentQuality:
-    return content_quality(kr, **params)
+
+class ProductsQuery(AnalysisQuery):
+    """`kr.products()`, `klantreis products`, `GET /api/products`."""
+
+    outcome: Ranking = Field("low_review", description="What the pages to fix first rank by.")
+
+
+@analysis("products", query=ProductsQuery, result=ContentQuality)
+def products(kr: Context, outcome: Ranking = "low_review") -> ContentQuality:
+    """Completeness per product and category, its adjusted effect, the pages to fix first
+    (default completeness rules; `content_quality(kr, rules=...)` for others)."""
+    return content_quality(kr, outcome=outcome)
 
 
 __all__ = ["OUTCOMES", "ContentQuality", "content_quality", "products"]

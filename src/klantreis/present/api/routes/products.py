@@ -21,7 +21,7 @@ def products(
     outcome: str = Query(
         "low_review",
         pattern=f"^({'|'.join(OUTCOMES)})$",
-        description="What the product pages to fix first are ranked by.",
+        description="What the pages to fix first rank by.",
     ),
     limit: int | None = Query(None, ge=1, description="Products and fix-first rows to return."),
 ) -> dict[str, Any]:

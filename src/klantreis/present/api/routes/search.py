@@ -17,7 +17,7 @@ def search(
     request: Request,
     store: StoreDep,
     _who: ReadAccess,
-    limit: int = Query(50, ge=1, le=1000, description="Terms (and failing terms) to return."),
+    limit: int = Query(50, ge=1, le=1000, description="Terms and failing terms to return."),
 ) -> dict[str, Any]:
     """Failing search terms by frequency, search → view → order, refinements and exits per
     term; uses, empty results and orders after each filter and sort."""

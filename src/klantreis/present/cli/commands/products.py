@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from klantreis.measure.products import OUTCOMES
+from klantreis.measure.products import OUTCOMES, content_quality
 from klantreis.present.cli.options import (
     JsonOption,
     StoreOption,
@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
             typer.Option(help="Completeness rules YAML (default: 4 photos, 600 characters, ...)."),
         ] = None,
         outcome: Annotated[
-            str, typer.Option(help=f"What 'fix first' ranks by: {', '.join(OUTCOMES)}.")
+            str, typer.Option(help=f"What the pages to fix first rank by: {', '.join(OUTCOMES)}.")
         ] = "low_review",
         limit: Annotated[int, typer.Option(help="Rows to show.", min=1)] = 15,
         as_json: JsonOption = False,
@@ -41,7 +41,11 @@ def register(app: typer.Typer) -> None:
         Example: klantreis products --outcome review_score --json
         """
         with open_klantreis(store) as kr:
-            found = kr.products(rules=rules, outcome=outcome)
+            found = (
+                content_quality(kr, rules=rules, outcome=outcome)
+                if rules is not None
+                else kr.products(outcome=outcome)  # type: ignore[arg-type]
+            )
         if as_json:
             print_json(found.as_json(limit=None))
             return

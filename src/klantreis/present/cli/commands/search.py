@@ -23,7 +23,9 @@ def register(app: typer.Typer) -> None:
     @friendly_errors
     def search_command(
         store: StoreOption = None,
-        limit: Annotated[int, typer.Option(help="Terms to show.", min=1)] = 20,
+        limit: Annotated[
+            int, typer.Option(help="Terms and failing terms to return.", min=1, max=1000)
+        ] = 50,
         as_json: JsonOption = False,
     ) -> None:
         """Search terms that find nothing (by frequency), search → view → order per term,
