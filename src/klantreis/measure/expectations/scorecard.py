@@ -24,7 +24,8 @@ from sqlglot import exp
 from klantreis.errors import KlantreisError
 from klantreis.measure.expectations import stats
 from klantreis.measure.expectations.cases import CaseSet, ensure_cases
-from klantreis.measure.expectations.rules import PercentileRule, Rule
+from klantreis.measure.expectations.kinds import kind_of
+from klantreis.measure.expectations.rules import Rule
 from klantreis.measure.filters import Cut
 from klantreis.model.build import configured_definition
 from klantreis.model.definition import load_definition
@@ -70,12 +71,6 @@ _TREND = {
     "month": _TREND_MONTH,
     "week": _TREND_MONTH.replace("'month'", "'week'"),
 }
-
-_PERCENTILE = """
-SELECT quantile_cont(value, :fraction) AS value
-FROM expectation_cases
-WHERE expectation_id = :rule_id AND status IN ('met', 'breached') AND :cut
-"""
 
 _EFFECTS = """
 WITH decided AS (
@@ -224,6 +219,11 @@ class ExpectationScore:
     """Delighted cases over all decided cases (met + breached), like `breach_rate`."""
     delight_interval: dict[str, float | None] = field(default_factory=dict)
     percentile: dict[str, Any] | None = None
+    """`overall` again for percentile rules, where the scorecard's JSON first had it."""
+    overall: dict[str, Any] | None = None
+    """The kind's own verdict on the whole expectation, which replaces breach rate against
+    target: a percentile rule's `{"percentile": 75, "value": 1800.0, "limit": 2500,
+    "unit": "ms", "text": "p75 = 1800.0 ms"}`; None for kinds without one."""
     trend: dict[str, Any] = field(default_factory=dict)
     effects: dict[str, Any] = field(default_factory=dict)
     groups: list[dict[str, Any]] = field(default_factory=list)
@@ -430,14 +430,6 @@ def build_scorecard(
     )
 
 
-def _margin(rule: Rule) -> str | None:
-    delight = getattr(rule, "delight", None)
-    if delight is None:
-        return None
-    unit = f" {rule.unit}" if isinstance(rule, PercentileRule) and rule.unit else ""
-    return delight.describe() + unit
-
-
 def _score(
     kr: Context,
     rule: Rule,
@@ -459,7 +451,7 @@ def _score(
         description=rule.description,
         target=rule.target,
         status="no data",
-        delight_margin=_margin(rule),
+        delight_margin=kind_of(rule).delight_margin(rule),
     )
     if rule.id in case_set.no_data:
         score.no_data_reason = case_set.no_data[rule.id]
@@ -481,17 +473,12 @@ def _score(
         rate = _delight_rate(score.delighted, score.cases)
         score.delight_rate = rate["delight_rate"]
         score.delight_interval = {"low": rate["delight_low"], "high": rate["delight_high"]}
-    if isinstance(rule, PercentileRule):
-        value = kr.engine.scalar(
-            Query(_PERCENTILE, fraction=rule.percentile / 100, rule_id=rule.id, cut=cut_tree)
-        )
-        score.percentile = {
-            "percentile": rule.percentile,
-            "value": None if value is None else round(value, 1),
-            "limit": rule.limit,
-            "unit": rule.unit,
-        }
-        score.status = "kept" if value is not None and value <= rule.limit else "breached"
+    overall = kind_of(rule).overall(kr.engine, rule, cut_tree)
+    if overall is not None:
+        score.overall = {**overall.values, "text": overall.text}
+        if overall.name == "percentile":
+            score.percentile = score.overall
+        score.status = "kept" if overall.kept else "breached"
     score.trend = {"period": trend_period, "points": points, **stats.trend(points)}
     score.effects = effects
     score.groups = [g for g in grouped if g.get("expectation_id") == rule.id]
