@@ -90,6 +90,19 @@ def _no_data(kr: Context, rules: list[Rule]) -> dict[str, str]:
     return reasons
 
 
+_NO_DATA: dict[tuple[str, str, tuple[str, ...]], dict[str, str]] = {}
+"""Reasons per (store, model fingerprint, rules): they change only with the events."""
+
+
+def _no_data_of(kr: Context, rules: list[Rule], model: str) -> dict[str, str]:
+    key = (str(kr.settings.store), model, tuple(_key(r) for r in rules))
+    if not model or key not in _NO_DATA:
+        if len(_NO_DATA) > 64:
+            _NO_DATA.clear()
+        _NO_DATA[key] = _no_data(kr, rules)
+    return dict(_NO_DATA[key])
+
+
 _NO_CASES = """
 SELECT CAST(NULL AS VARCHAR) AS expectation_id, CAST(NULL AS VARCHAR) AS category,
        CAST(NULL AS VARCHAR) AS phase, CAST(NULL AS VARCHAR) AS case_id,
@@ -138,21 +151,22 @@ def ensure_cases(
     compare = compare or settings.compare
     definition = load_definition(configured_definition(kr))
     as_of = _as_of(kr, now)
-    no_data = _no_data(kr, rules)
+    engine = kr.engine
+    model = str(
+        kr.store.get_meta("model_fingerprint")
+        if engine.capabilities.writable
+        else getattr(engine, "_klantreis_model_fingerprint", "")
+    )
+    no_data = _no_data_of(kr, rules, model)
     judged = [r for r in rules if r.id not in no_data]
     ctx = Context(as_of=as_of, compare=compare, phases=tuple(definition.phase_ids))
-    engine = kr.engine
     kind_ids = tuple(id(k) for k in kinds().values())
     query, query_sql = _compiled(tuple(_key(r) for r in judged), kind_ids, ctx)
     fingerprint = hashlib.sha256(
         "|".join(
             [
                 BUILD_VERSION,
-                str(
-                    kr.store.get_meta("model_fingerprint")
-                    if engine.capabilities.writable
-                    else getattr(engine, "_klantreis_model_fingerprint", "")
-                ),
+                model,
                 definition.name,
                 compare,
                 as_of.isoformat(),

@@ -21,10 +21,10 @@ from klantreis.store.query import Query
 __all__ = ["Context", "case_query", "cases_query", "describe", "interval", "union_all"]
 
 _EVENTS = """
-SELECT message_id, person_id, journey_id, phase, channel, order_id, timestamp, event,
-       properties
+SELECT message_id, person_id, journey_id, phase, channel, order_id, timestamp, event
 FROM journey_events WHERE event IN :names
 """
+_PROPERTIES = "properties"
 
 
 def named_events(rules: Iterable[Rule]) -> list[str]:
@@ -32,21 +32,62 @@ def named_events(rules: Iterable[Rule]) -> list[str]:
     return list(dict.fromkeys(name for rule in rules for name in rule.read_events()))
 
 
-def _with_events(tree: exp.Expression, names: list[str]) -> Query:
-    """`tree` under `WITH expectation_events AS (the events named ...)`."""
-    events = Query(_EVENTS, names=names or ["-"]).tree
-    select = exp.select("*").from_(tree.subquery("cases"))
+def _property_reads(tree: exp.Expression) -> list[exp.JSONExtractScalar]:
+    """`properties ->> '$.name'` of the events a case query reads (not of other tables')."""
+    return [
+        node
+        for node in tree.find_all(exp.JSONExtractScalar)
+        if isinstance(node.this, exp.Column)
+        and node.this.name == _PROPERTIES
+        and not node.this.table
+        and isinstance(node.expression, exp.Literal)
+    ]
+
+
+def _shared(rules: list[Rule], ctx: Context) -> Query:
+    """Every rule's cases over `expectation_events`, which reads `journey_events` once.
+
+    The text of `properties` is what makes a read of the events slow (a hundred bytes of JSON
+    per event); each property a rule reads becomes a column of its own, extracted once and only
+    for the events of the rules that read it. A read the rewrite does not recognise keeps the
+    whole `properties` column in the shared events, so any kind's template still works."""
+    trees = [kind_of(rule).cases(rule, ctx).tree.copy() for rule in rules]
+    readers: dict[str, list[str]] = {}
+    for rule, tree in zip(rules, trees, strict=True):
+        for node in _property_reads(tree):
+            readers.setdefault(node.expression.this, []).extend(rule.read_events())
+    columns = {path: f"_p{i}" for i, path in enumerate(sorted(readers))}
+    for tree in trees:
+        for node in _property_reads(tree):
+            node.replace(exp.column(columns[node.expression.this]))
+    keep_text = any(
+        column.name == _PROPERTIES and not column.table
+        for tree in trees
+        for column in tree.find_all(exp.Column)
+    )
+    events = Query(_EVENTS, names=named_events(rules) or ["-"]).tree
+    for path, name in columns.items():
+        extracted = Query(
+            "CASE WHEN event IN :names THEN properties ->> :path END",
+            names=list(dict.fromkeys(readers[path])),
+            path=path,
+        ).tree
+        events = events.select(exp.alias_(extracted, name), copy=False)
+    if keep_text:
+        events = events.select(_PROPERTIES, copy=False)
+    union = _union(trees)
+    select = exp.select("*").from_(union.subquery("cases"))
     return Query(select.with_(EVENTS_TABLE, as_=events))
 
 
 def case_query(rule: Rule, ctx: Context) -> Query:
     """The cases of one rule, reading only the events it names."""
-    return _with_events(kind_of(rule).cases(rule, ctx).tree, named_events([rule]))
+    return _shared([rule], ctx)
 
 
 def cases_query(rules: list[Rule], ctx: Context) -> Query:
     """The cases of every rule in one query: the events they name read once, shared."""
-    return _with_events(_union([kind_of(r).cases(r, ctx).tree for r in rules]), named_events(rules))
+    return _shared(rules, ctx)
 
 
 def _union(trees: list[exp.Expression]) -> exp.Expression:

@@ -28,15 +28,28 @@ if TYPE_CHECKING:
 
 SIGNALS = """
 SELECT coalesce(iu.person_id, ia.person_id) AS person_id, e.timestamp,
-       CASE WHEN e.type = 'identify' THEN TRY_CAST(e.traits ->> :trait_path AS BOOLEAN)
-            ELSE TRY_CAST(e.properties ->> :property_path AS BOOLEAN) END AS consent
+       TRY_CAST(e.traits ->> :trait_path AS BOOLEAN) AS consent
 FROM events AS e
 LEFT JOIN identities AS iu ON iu.id_kind = 'user_id' AND iu.id = e.user_id
 LEFT JOIN identities AS ia ON ia.id_kind = 'anonymous_id' AND ia.id = e.anonymous_id
-WHERE (e.type = 'identify' AND e.traits ->> :trait_path IS NOT NULL)
-   OR (e.event = :consent_event AND e.properties ->> :property_path IS NOT NULL)
+WHERE e.type = 'identify' AND e.traits ->> :trait_path IS NOT NULL
+UNION ALL
+SELECT person_id, timestamp, TRY_CAST(properties ->> :property_path AS BOOLEAN) AS consent
+FROM :events
+WHERE event = :consent_event AND properties ->> :property_path IS NOT NULL
 """
-"""Every consent signal of every person: identify traits and consent events."""
+"""Every consent signal of every person: identify traits (from `events`: identify calls are no
+journey events) and consent events (from the shared events, their person already resolved as
+`journey_events` resolves it). Neither reads the text of every event's properties."""
+
+_ANY_TRAIT = """
+SELECT 1 AS found FROM events
+WHERE type = 'identify' AND traits ->> :trait_path IS NOT NULL LIMIT 1
+"""
+_ANY_EVENT = """
+SELECT 1 AS found FROM journey_events
+WHERE event = :consent_event AND properties ->> :property_path IS NOT NULL LIMIT 1
+"""
 
 CONSENT = """
 WITH c AS (SELECT * FROM :events WHERE :cases_filter),
@@ -72,6 +85,9 @@ class ConsentRule(RuleSpec):
     def named_events(self) -> list[str]:
         return list(self.cases.event)
 
+    def read_events(self) -> list[str]:
+        return [*self.named_events(), self.consent_event]
+
 
 @functools.cache
 def _template() -> exp.Expression:
@@ -83,15 +99,6 @@ def _template() -> exp.Expression:
     with_ = tree.args.get("with_") or tree.args["with"]
     with_.expressions.insert(0, signals)
     return tree
-
-
-def signals(rule: ConsentRule) -> Query:
-    return Query(
-        SIGNALS,
-        trait_path=json_path(rule.trait),
-        property_path=json_path(rule.consent_property),
-        consent_event=rule.consent_event,
-    )
 
 
 class Consent(RuleKind):
@@ -115,8 +122,14 @@ class Consent(RuleKind):
         return []
 
     def no_data(self, rule: ConsentRule, engine: Engine) -> str | None:
-        count = Query(exp.select("count(*)").from_(signals(rule).tree.subquery()))
-        if not engine.scalar(count):
+        # Two lookups that stop at the first signal, not a count of all of them.
+        trait = Query(_ANY_TRAIT, trait_path=json_path(rule.trait))
+        event = Query(
+            _ANY_EVENT,
+            consent_event=rule.consent_event,
+            property_path=json_path(rule.consent_property),
+        )
+        if engine.scalar(trait) is None and engine.scalar(event) is None:
             return "no consent signals (identify trait or consent events)"
         return None
 
