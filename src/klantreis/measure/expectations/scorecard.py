@@ -6,10 +6,11 @@ a plainly met promise.
 Effects compare persons, not cases, by their *first* case of an expectation: met or breached
 the first time. (Grouping by "ever breached" would mix the breach up with how many orders a
 person placed: frequent buyers have more chances to be breached and, by definition, buy again.)
-Outcomes after that first case: the review score of its order (or of the person's reviews after
-it, for cases without an order), whether the person ordered again later, and their first NPS
-answer after it. Delight compares, among persons whose first case was met, those delighted
-then with those whose promise was merely kept.
+The outcomes come from one read of the events (the properties text is what a read costs at
+shop scale). Outcomes after that first case: the review score of its order (or of the person's
+reviews after it, for cases without an order), whether the person ordered again later, and
+their first NPS answer after it. Delight compares, among persons whose first case was met,
+those delighted then with those whose promise was merely kept.
 """
 
 from __future__ import annotations
@@ -84,10 +85,18 @@ c AS (
         FROM decided
     ) AS ranked WHERE n = 1
 ),
+outcomes AS (
+    SELECT person_id, order_id, timestamp, event,
+           CASE WHEN event = 'Review Submitted'
+                THEN TRY_CAST(properties ->> '$.rating' AS DOUBLE) END AS rating,
+           CASE WHEN event = 'Survey Answered' AND properties ->> '$.kind' = 'nps'
+                THEN TRY_CAST(properties ->> '$.score' AS DOUBLE) END AS score,
+           event = 'Survey Answered' AND properties ->> '$.kind' = 'nps' AS nps_answer
+    FROM journey_events
+    WHERE event IN ('Review Submitted', 'Survey Answered', :purchase_event)
+),
 reviews AS (
-    SELECT person_id, order_id, timestamp,
-           TRY_CAST(properties ->> '$.rating' AS DOUBLE) AS rating
-    FROM journey_events WHERE event = 'Review Submitted'
+    SELECT person_id, order_id, timestamp, rating FROM outcomes WHERE event = 'Review Submitted'
 ),
 order_rating AS (
     SELECT order_id, avg(rating) AS rating FROM reviews
@@ -99,17 +108,13 @@ later_rating AS (
     WHERE c.order_id IS NULL AND r.rating IS NOT NULL
     GROUP BY c.expectation_id, c.case_id
 ),
-orders AS (SELECT person_id, timestamp FROM journey_events WHERE event = :purchase_event),
+orders AS (SELECT person_id, timestamp FROM outcomes WHERE event = :purchase_event),
 again AS (
     SELECT c.expectation_id, c.case_id, 1 AS repurchased
     FROM c JOIN orders AS o ON o.person_id = c.person_id AND o.timestamp > c.started_at
     GROUP BY c.expectation_id, c.case_id
 ),
-answers AS (
-    SELECT person_id, timestamp, TRY_CAST(properties ->> '$.score' AS DOUBLE) AS score
-    FROM journey_events
-    WHERE event = 'Survey Answered' AND properties ->> '$.kind' = 'nps'
-),
+answers AS (SELECT person_id, timestamp, score FROM outcomes WHERE nps_answer),
 later_nps AS (
     SELECT c.expectation_id, c.case_id, arg_min(a.score, a.timestamp) AS score
     FROM c JOIN answers AS a ON a.person_id = c.person_id AND a.timestamp >= c.started_at
