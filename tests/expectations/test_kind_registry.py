@@ -269,3 +269,26 @@ def test_a_kind_without_a_label_in_every_language_is_refused() -> None:
 def test_an_unknown_kind_names_the_known_ones() -> None:
     with pytest.raises(ValueError, match=r"x.yaml:2: expectation a: kind: 'magic' is no rule kind"):
         parse_rules("expectations:\n  - id: a\n    kind: magic\n    category: speed\n", "x.yaml")
+
+
+def test_unchanged_rules_are_compiled_once(kr, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every page asks for the cases; building and printing every rule's tree each time cost a
+    second or two, so the compiled query is kept per ruleset and moment judged at."""
+    from klantreis.measure.expectations import cases
+
+    calls = []
+    real = cases.cases_query
+
+    def counted(rules, ctx):
+        calls.append(len(rules))
+        return real(rules, ctx)
+
+    monkeypatch.setattr(cases, "cases_query", counted)
+    cases._compiled.cache_clear()
+    searched = ("Products Searched", "09:00", {"properties": {"results": 0}})
+    kr.store.append(story({"ann": [searched]}))
+    ensure_cases(kr)
+    ensure_cases(kr)
+    assert len(calls) == 1
+    ensure_cases(kr, compare="day")
+    assert len(calls) == 2
