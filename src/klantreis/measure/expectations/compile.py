@@ -44,6 +44,12 @@ def _property_reads(tree: exp.Expression) -> list[exp.JSONExtractScalar]:
     ]
 
 
+def _own_tree(query: Query) -> exp.Expression:
+    """The query's tree to rewrite in place: binding values already copied the template;
+    without values it may be a kind's cached template, so copy it."""
+    return query.tree if query.params else query.tree.copy()
+
+
 def _shared(rules: list[Rule], ctx: Context) -> Query:
     """Every rule's cases over `expectation_events`, which reads `journey_events` once.
 
@@ -51,7 +57,7 @@ def _shared(rules: list[Rule], ctx: Context) -> Query:
     per event); each property a rule reads becomes a column of its own, extracted once and only
     for the events of the rules that read it. A read the rewrite does not recognise keeps the
     whole `properties` column in the shared events, so any kind's template still works."""
-    trees = [kind_of(rule).cases(rule, ctx).tree.copy() for rule in rules]
+    trees = [_own_tree(kind_of(rule).cases(rule, ctx)) for rule in rules]
     readers: dict[str, list[str]] = {}
     for rule, tree in zip(rules, trees, strict=True):
         for node in _property_reads(tree):
@@ -75,9 +81,8 @@ def _shared(rules: list[Rule], ctx: Context) -> Query:
         events = events.select(exp.alias_(extracted, name), copy=False)
     if keep_text:
         events = events.select(_PROPERTIES, copy=False)
-    union = _union(trees)
-    select = exp.select("*").from_(union.subquery("cases"))
-    return Query(select.with_(EVENTS_TABLE, as_=events))
+    select = exp.select("*").from_(_union(trees).subquery("cases", copy=False), copy=False)
+    return Query(select.with_(EVENTS_TABLE, as_=events, copy=False))
 
 
 def case_query(rule: Rule, ctx: Context) -> Query:
@@ -91,13 +96,15 @@ def cases_query(rules: list[Rule], ctx: Context) -> Query:
 
 
 def _union(trees: list[exp.Expression]) -> exp.Expression:
+    """`SELECT * FROM (t0) UNION ALL SELECT * FROM (t1) ...`, built in place: `exp.union`
+    copies its left side at every step, quadratic in the number of rules."""
     selects = [
-        exp.select("*").from_(tree.subquery(f"rule_{i}", copy=False))
+        exp.select("*").from_(tree.subquery(f"rule_{i}", copy=False), copy=False)
         for i, tree in enumerate(trees)
     ]
     union: exp.Expression = selects[0]
     for select in selects[1:]:
-        union = exp.union(union, select, distinct=False)
+        union = exp.Union(this=union, expression=select, distinct=False)
     return union
 
 
