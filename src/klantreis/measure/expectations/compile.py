@@ -50,6 +50,20 @@ def _own_tree(query: Query) -> exp.Expression:
     return query.tree if query.params else query.tree.copy()
 
 
+def _prefix_ctes(tree: exp.Expression, prefix: str) -> None:
+    """Give a rule's common tables names of its own (`r3_matched`): engines that lift nested
+    common tables into the outer WITH (Spark) refuse the same name twice."""
+    names: dict[str, str] = {}
+    for cte in tree.find_all(exp.CTE):
+        names[cte.alias] = prefix + cte.alias
+        cte.set("alias", exp.TableAlias(this=exp.to_identifier(names[cte.alias])))
+    for table in tree.find_all(exp.Table):
+        if not table.db and table.name in names:
+            if not table.alias:
+                table.set("alias", exp.TableAlias(this=exp.to_identifier(table.name)))
+            table.set("this", exp.to_identifier(names[table.name]))
+
+
 def _shared(rules: list[Rule], ctx: Context) -> Query:
     """Every rule's cases over `expectation_events`, which reads `journey_events` once.
 
@@ -58,6 +72,8 @@ def _shared(rules: list[Rule], ctx: Context) -> Query:
     for the events of the rules that read it. A read the rewrite does not recognise keeps the
     whole `properties` column in the shared events, so any kind's template still works."""
     trees = [_own_tree(kind_of(rule).cases(rule, ctx)) for rule in rules]
+    for i, tree in enumerate(trees):
+        _prefix_ctes(tree, f"r{i}_")
     readers: dict[str, list[str]] = {}
     for rule, tree in zip(rules, trees, strict=True):
         for node in _property_reads(tree):
