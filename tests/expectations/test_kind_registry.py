@@ -85,8 +85,7 @@ def test_case_queries_have_the_columns_of_expectation_cases(kr) -> None:
 def test_the_shared_pass_reads_the_properties_text_once() -> None:
     """Case queries read properties from `expectation_events`' own columns, extracted once."""
     tree = cases_query(default_rules(), CTX).tree
-    shared = tree.args["with_"].expressions[0]
-    assert shared.alias == EVENTS_TABLE
+    shared = next(c for c in tree.find_all(exp.CTE) if c.alias == EVENTS_TABLE)
     reads = [
         c
         for c in tree.find_all(exp.Column)
