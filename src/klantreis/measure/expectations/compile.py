@@ -45,9 +45,9 @@ def _property_reads(tree: exp.Expression) -> list[exp.JSONExtractScalar]:
 
 
 def _own_tree(query: Query) -> exp.Expression:
-    """The query's tree to rewrite in place: binding values already copied the template;
-    without values it may be a kind's cached template, so copy it."""
-    return query.tree if query.params else query.tree.copy()
+    """A copy of the query's tree to rewrite in place: a value bound in several places is one
+    node object in all of them, and a kind's template may be cached."""
+    return query.tree.copy()
 
 
 def _prefix_ctes(tree: exp.Expression, prefix: str) -> None:
