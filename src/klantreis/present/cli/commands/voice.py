@@ -11,9 +11,9 @@ from rich.table import Table
 
 import klantreis
 from klantreis.config import load_settings
+from klantreis.measure.voice.analyses import VoiceQuery
 from klantreis.measure.voice.scoring import TextScore, VoiceScorer
 from klantreis.measure.voice.stored import update_voice
-from klantreis.measure.voice.topics import TOPICS
 from klantreis.measure.voice.training import load_shop_model
 from klantreis.present.cli.options import (
     CliError,
@@ -24,6 +24,7 @@ from klantreis.present.cli.options import (
     open_store,
     print_json,
 )
+from klantreis.present.cli.queries import query_command
 
 voice_app = typer.Typer(
     help="Voice of the customer: sentiment and topics of reviews, tickets, chats and surveys.",
@@ -33,15 +34,10 @@ voice_app = typer.Typer(
 
 @voice_app.callback()
 @friendly_errors
+@query_command(VoiceQuery)
 def summary(
+    query: VoiceQuery,
     ctx: typer.Context,
-    topic: Annotated[
-        str | None, typer.Option("--topic", help=f"Only this topic ({', '.join(TOPICS)}, other).")
-    ] = None,
-    phase: Annotated[
-        str | None, typer.Option("--phase", help="Only topics of this journey phase.")
-    ] = None,
-    persona: Annotated[str | None, typer.Option("--persona", help="Only this persona.")] = None,
     store: StoreOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -59,7 +55,7 @@ def summary(
             2,
         )
     with klantreis.open(settings.store) as kr:
-        result = kr.voice(topic=topic, phase=phase, persona=persona)
+        result = kr.run("voice", query)
     rows = result.to_pylist()
     if json:
         print_json(rows)
