@@ -146,3 +146,22 @@ def test_exported_map_writes_the_opportunity_effect_with_its_unit():
     assert "effect -1.69" not in html
     dutch = render(journey_map, language="nl")
     assert "−1,7 sterren per" in dutch and "stars" not in dutch
+
+
+def test_the_map_scores_no_text_and_says_how_many_are_waiting(kr):
+    """Scoring is `voice update`'s job (minutes at shop scale): the map reads stored scores,
+    and a reader is told how many texts the emotion and topics do not hold yet."""
+    from klantreis.measure.voice.stored import update_voice
+    from klantreis.present.cli.commands.journey import journey_map_sentences
+
+    journey_map = kr.journey_map()
+    waiting = [n.texts for n in journey_map.notes if n.kind == "unscored_texts"]
+    assert waiting == [1]  # anna's review; cato's has a rating but no words
+    assert kr.sql("SELECT count(*) AS n FROM voice").to_pylist() == [{"n": 0}]
+    assert "1 customer text is not scored yet" in render(journey_map)
+    assert any("1 customer text is not scored yet" in s for s in journey_map_sentences(journey_map))
+
+    assert update_voice(kr.store, kr.engine).scored == 1
+    journey_map = kr.journey_map()
+    assert not [n for n in journey_map.notes if n.kind == "unscored_texts"]
+    assert journey_map.phases[-1].emotion["source"] == "voice"

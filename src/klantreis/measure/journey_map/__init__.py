@@ -5,8 +5,10 @@ Every decision the map shows is taken here, once, so `klantreis map --json`, `GE
 dashboard and the HTML file the CLI writes say the same things; the presenters only draw.
 
 - Volume, conversion, time in phase, top events/touchpoints/channels: `phases.py`.
-- Emotion: the voice module's `emotion_by_phase`; where it has nothing, review scores speak for
-  the evaluation phase (or the last phase), scaled to -1..+1 as (rating - 3) / 2.
+- Emotion: the voice module's `emotion_by_phase`, read from the stored scores (the map scores
+  no text itself; a note says how many are not scored yet); where it has nothing, review
+  scores speak for the evaluation phase (or the last phase), scaled to -1..+1 as
+  (rating - 3) / 2.
 - Pain points: breached expectations (the `pain_points` analysis) and mostly negative voice
   topics, each with a quote that is about it, or none: `pains.py`.
 - Opportunities: the `opportunities` analysis, placed in the phase they are about:
@@ -125,6 +127,10 @@ def _journey_map(
     found = call("opportunities", persona=persona)
     items = [asdict(o) if is_dataclass(o) else dict(o) for o in found or []]
     unplaced = place_opportunities(kr, items, phases, topic_phase, (events_cut, breaches_cut))
+    notes = funnel_notes(phases, skipped)
+    unscored = _unscored(kr, call)
+    if unscored:
+        notes.append(Note(kind="unscored_texts", texts=unscored))
     return JourneyMap(
         definition=resolved.name,
         definition_label=resolved.label.get(language) or resolved.name,
@@ -133,10 +139,26 @@ def _journey_map(
         totals=totals(kr, events_cut, resolved.purchase_event),
         phases=phases,
         opportunities=unplaced,
-        notes=funnel_notes(phases, skipped),
+        notes=notes,
         missing=call.missing,
         errors=call.errors,
     )
+
+
+def _unscored(kr: Context, call: _Calls) -> int:
+    """Texts the emotion and topic lanes cannot show yet: the map reads stored voice scores
+    and never scores texts itself (that is `klantreis voice update`, minutes at shop scale),
+    so it says how many are waiting instead."""
+    if get_analysis("emotion_by_phase") is None:
+        return 0
+    from klantreis.measure.voice.stored import unscored_texts
+
+    try:
+        return unscored_texts(kr.engine)
+    except Exception as exc:  # the map still shows what it has, and says what failed
+        log.exception("counting the unscored texts failed while drawing the journey map")
+        call.errors.append({"analysis": "voice", "error": f"{type(exc).__name__}: {exc}"})
+        return 0
 
 
 def _add_emotion(

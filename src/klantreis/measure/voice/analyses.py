@@ -14,7 +14,7 @@ import pyarrow as pa
 from klantreis.errors import KlantreisError
 from klantreis.measure.filters import Cut
 from klantreis.measure.registry import analysis
-from klantreis.measure.voice.stored import update_voice
+from klantreis.measure.voice.stored import ensure_voice_tables, update_voice
 from klantreis.measure.voice.topics import PHASE_OF_TOPIC, TOPICS
 from klantreis.store.query import Query
 
@@ -134,15 +134,20 @@ GROUP BY phase
 """
 
 
-def prepare(kr: Context) -> None:
-    """Bring the model and the scored voice up to date when the store can be written."""
+def prepare(kr: Context, *, score: bool = True) -> None:
+    """Bring the model up to date when the store can be written, and the scored voice too
+    when asked (`score=False`: only make sure the voice tables exist, to read what is
+    scored)."""
     if kr.store.read_only:
         return
     from klantreis.model import ensure_built
 
     if kr.engine.capabilities.writable:
         ensure_built(kr)
-    update_voice(kr.store, kr.engine)
+    if score:
+        update_voice(kr.store, kr.engine)
+    else:
+        ensure_voice_tables(kr.store)
 
 
 def _validate(topic: str | None, phase: str | None) -> None:
@@ -253,9 +258,14 @@ def emotion_by_phase(
     outright; other texts through their sentiment. Each counts in the phase it was written in
     (reviews: evaluation) and in the phases its topics are about (a late-delivery review also
     pulls down service).
+
+    It reads the stored scores and scores nothing itself: scoring is `update_voice`'s job
+    (`klantreis voice update`, the demo, the server's routine), which would otherwise run
+    inside every journey map that asks for the emotion curve (`unscored_texts` says how
+    many texts are still waiting).
     """
-    prepare(kr)
-    if not kr.engine.has_table("journey_events"):
+    prepare(kr, score=False)
+    if not kr.engine.has_table("journey_events") or not kr.engine.has_table("voice"):
         return {}
     cut = Cut.parse(start, end, persona)
     table = kr.engine.fetch(Query(_EMOTION, cut=cut.condition(kr.engine)))

@@ -45,6 +45,14 @@ NOT_A_FUNNEL = _(
     "them reached it in a journey without {previous} (such as a service contact without an "
     "order), so persons per phase is not a funnel."
 )
+UNSCORED_TEXTS = _(
+    "{texts} customer texts are not scored yet, so the emotion and the topics leave them out: "
+    "run `klantreis voice update` (the server's routine does it every few minutes)."
+)
+UNSCORED_TEXT = _(
+    "1 customer text is not scored yet, so the emotion and the topics leave it out: "
+    "run `klantreis voice update` (the server's routine does it every few minutes)."
+)
 WHOLE_JOURNEY = _("For the whole journey:")
 
 
@@ -230,6 +238,13 @@ def _pains_height(column: PhaseColumn) -> int:
     return height
 
 
+def unscored_sentence(texts: int, gettext: Any, num: Any = str) -> str:
+    """The map's sentence on texts stored but not scored yet (singular for one)."""
+    if texts == 1:
+        return gettext(UNSCORED_TEXT)
+    return gettext(UNSCORED_TEXTS, texts=num(texts))
+
+
 def footer(view: MapView, lang: Lang) -> list[tuple[str, str]]:
     """(css class, line) under the lanes: the legend, the sentences figures need, and the
     opportunities that belong to the whole journey."""
@@ -256,6 +271,8 @@ def footer(view: MapView, lang: Lang) -> list[tuple[str, str]]:
                     ),
                 )
             )
+        elif note.kind == "unscored_texts":
+            lines.append(("note", unscored_sentence(note.texts or 0, lang.gettext, lang.num)))
     if view.opportunities:
         lines.append(("opp", lang.gettext(WHOLE_JOURNEY)))
         for o in view.opportunities:
