@@ -165,3 +165,32 @@ def test_the_map_scores_no_text_and_says_how_many_are_waiting(kr):
     journey_map = kr.journey_map()
     assert not [n for n in journey_map.notes if n.kind == "unscored_texts"]
     assert journey_map.phases[-1].emotion["source"] == "voice"
+
+
+def test_the_map_reads_the_ranked_opportunities_and_ranks_none_itself(kr):
+    """Ranking is a regression over every order: the map shows what was last stored and says
+    when nothing is ranked yet, or when the ranking predates the latest events."""
+    journey_map = kr.journey_map()
+    assert "opportunities_not_ranked" in [n.kind for n in journey_map.notes]
+    assert not kr.engine.has_table("opportunity_results")
+    assert "Opportunities are not ranked yet" in render(journey_map)
+
+    kr.opportunities()
+    assert not {"opportunities_not_ranked", "opportunities_stale"} & {
+        n.kind for n in kr.journey_map().notes
+    }
+
+    kr.store.append(story({"dirk": [("Product Viewed", "2026-03-10T09:00")]}))
+    assert "opportunities_stale" in [n.kind for n in kr.journey_map().notes]
+
+
+def test_the_waiting_texts_are_counted_without_reading_them_after_a_first_scoring(kr):
+    from klantreis.measure.voice.stored import WORDLESS_META, unscored_texts, update_voice
+
+    update_voice(kr.store, kr.engine)
+    assert kr.store.get_meta(WORDLESS_META) == "1"  # cato's review: a rating, no words
+    assert unscored_texts(kr.store, kr.engine) == 0
+    review = {"properties": {"order_id": "C1", "rating": 1, "text": "Kapot aangekomen"}}
+    kr.store.append(story({"cato": [("Review Submitted", "2026-03-11T10:00", review)]}))
+    assert unscored_texts(kr.store, kr.engine) == 1
+    assert [n.texts for n in kr.journey_map().notes if n.kind == "unscored_texts"] == [1]

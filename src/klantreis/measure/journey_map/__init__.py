@@ -11,8 +11,9 @@ dashboard and the HTML file the CLI writes say the same things; the presenters o
   (rating - 3) / 2.
 - Pain points: breached expectations (the `pain_points` analysis) and mostly negative voice
   topics, each with a quote that is about it, or none: `pains.py`.
-- Opportunities: the `opportunities` analysis, placed in the phase they are about:
-  `placement.py`.
+- Opportunities: as the `opportunities` analysis last stored them (read, not computed; a note
+  says when none are ranked yet or they predate the latest events), placed in the phase they
+  are about: `placement.py`.
 
 The other analyses run in the model of the map's definition (`definition_in_use`), so a map in
 AIDA gets AIDA pain points and emotion. An analysis that is not installed is named in `missing`;
@@ -124,10 +125,12 @@ def _journey_map(
         expectation_pains(pains, phases)
         quote_breaches(kr, phases, breaches_cut)
     topic_phase = topic_pains(kr, phases, events_cut, resolved)
-    found = call("opportunities", persona=persona)
-    items = [asdict(o) if is_dataclass(o) else dict(o) for o in found or []]
+    found, ranking_note = _stored_opportunities(kr, persona, call)
+    items = [asdict(o) if is_dataclass(o) else dict(o) for o in found]
     unplaced = place_opportunities(kr, items, phases, topic_phase, (events_cut, breaches_cut))
     notes = funnel_notes(phases, skipped)
+    if ranking_note is not None:
+        notes.append(ranking_note)
     unscored = _unscored(kr, call)
     if unscored:
         notes.append(Note(kind="unscored_texts", texts=unscored))
@@ -145,6 +148,29 @@ def _journey_map(
     )
 
 
+def _stored_opportunities(
+    kr: Context, persona: str | None, call: _Calls
+) -> tuple[list[Any], Note | None]:
+    """The opportunities last ranked for this persona, read, never computed here: ranking is
+    a regression over every order (a minute at shop scale) that `klantreis opportunities`,
+    the demo and the server's routine run. A note says when none are ranked yet, or when
+    they were ranked before the latest events."""
+    if get_analysis("opportunities") is None:
+        call.missing.append("opportunities")
+        return [], None
+    from klantreis.measure import opportunities
+
+    try:
+        stored = opportunities.stored_opportunities(kr, persona=persona)
+    except Exception as exc:  # the map still shows what it has, and says what failed
+        log.exception("reading the stored opportunities failed while drawing the journey map")
+        call.errors.append({"analysis": "opportunities", "error": f"{type(exc).__name__}: {exc}"})
+        return [], None
+    if stored is None:
+        return [], Note(kind="opportunities_not_ranked")
+    return stored.items, Note(kind="opportunities_stale") if stored.stale else None
+
+
 def _unscored(kr: Context, call: _Calls) -> int:
     """Texts the emotion and topic lanes cannot show yet: the map reads stored voice scores
     and never scores texts itself (that is `klantreis voice update`, minutes at shop scale),
@@ -154,7 +180,7 @@ def _unscored(kr: Context, call: _Calls) -> int:
     from klantreis.measure.voice.stored import unscored_texts
 
     try:
-        return unscored_texts(kr.engine)
+        return unscored_texts(kr.store, kr.engine)
     except Exception as exc:  # the map still shows what it has, and says what failed
         log.exception("counting the unscored texts failed while drawing the journey map")
         call.errors.append({"analysis": "voice", "error": f"{type(exc).__name__}: {exc}"})

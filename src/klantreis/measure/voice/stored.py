@@ -114,15 +114,48 @@ NEW_TEXTS = _TEXTS.format(unscored=_NOT_SCORED) + "ORDER BY message_id\nLIMIT :b
 """The next batch of texts not scored yet."""
 
 
-def unscored_texts(engine: Engine) -> int:
+_WAITING = """
+SELECT count(*) FROM events AS e
+WHERE e.event IN :events
+  AND CASE WHEN e.event = 'Ticket Replied'
+           THEN coalesce(json_extract_string(e.properties, '$.author'), 'customer') = 'customer'
+           ELSE true END
+  AND NOT EXISTS (SELECT 1 FROM voice AS v WHERE v.message_id = e.message_id)
+"""
+"""Customer text events without a score: new texts, and texts without words (never scored)."""
+
+WORDLESS_META = "voice_wordless_texts"
+"""Text events without words, counted by the last `update_voice` (they are never scored)."""
+
+
+def unscored_texts(store: Store, engine: Engine) -> int:
     """How many customer texts are stored but not scored yet (all of them before the first
     `update_voice`): what a reader of emotion and topics must be told is missing from them.
 
-    One pass over the text events (a few per cent of all events) and an anti-join with
-    `voice`; it scores nothing, so it can be asked from any analysis."""
-    texts = _TEXTS.format(unscored=_NOT_SCORED if engine.has_table("voice") else "")
-    sql = f"SELECT count(*) FROM ({texts})"  # noqa: S608 - fixed text of this module
-    return int(engine.scalar(Query(sql, events=list(TEXT_EVENTS))) or 0)
+    It scores nothing, so any analysis may ask. After a first `update_voice` it reads no
+    text: the text events without a score, less those the last update found without words
+    (a wordless text that arrived since counts until the next update sees it has none). Before
+    one, it reads every text (one pass over the text events' properties)."""
+    wordless = store.get_meta(WORDLESS_META) if engine.has_table("voice") else None
+    if wordless is None:
+        texts = _TEXTS.format(unscored=_NOT_SCORED if engine.has_table("voice") else "")
+        sql = f"SELECT count(*) FROM ({texts})"  # noqa: S608 - fixed text of this module
+        return int(engine.scalar(Query(sql, events=list(TEXT_EVENTS))) or 0)
+    waiting = int(engine.scalar(Query(_WAITING, events=list(TEXT_EVENTS))) or 0)
+    return max(0, waiting - int(wordless))
+
+
+def _count_wordless(store: Store, engine: Engine) -> None:
+    """Remember how many text events have no words, so `unscored_texts` needs no text."""
+    texts = _TEXTS.format(unscored=_NOT_SCORED).replace(
+        "WHERE text IS NOT NULL AND length(trim(text)) > 0", ""
+    )
+    sql = (
+        "SELECT count(*) FILTER (WHERE text IS NULL OR length(trim(text)) = 0) "  # noqa: S608
+        f"FROM ({texts})"
+    )
+    wordless = int(engine.scalar(Query(sql, events=list(TEXT_EVENTS))) or 0)
+    store.set_meta(WORDLESS_META, str(wordless))
 
 
 @dataclass
@@ -188,6 +221,8 @@ def update_voice(
         result.scored += batch.num_rows
         if progress is not None:
             progress(result.scored)
+    if engine.capabilities.writable:
+        _count_wordless(store, engine)
     return result
 
 
