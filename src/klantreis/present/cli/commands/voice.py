@@ -12,9 +12,7 @@ from rich.table import Table
 import klantreis
 from klantreis.config import load_settings
 from klantreis.measure.voice.scoring import TextScore, VoiceScorer
-from klantreis.measure.voice.stored import update_voice
 from klantreis.measure.voice.topics import TOPICS
-from klantreis.measure.voice.training import load_shop_model
 from klantreis.present.cli.options import (
     CliError,
     JsonOption,
@@ -96,6 +94,8 @@ def update(
 
     Example: klantreis voice update
     """
+    from klantreis.measure.voice.stored import update_voice
+
     with open_store(store) as handle:
         result = update_voice(handle, retrain=retrain)
     if json:
@@ -140,7 +140,9 @@ def score(
     lines = read_texts(text_file)
     model = None
     settings = load_settings(store)
-    if settings.store.exists():
+    if settings.store.exists():  # the store (DuckDB) is loaded only when there is one
+        from klantreis.measure.voice.training import load_shop_model
+
         with open_store(store, read_only=True) as handle:
             model = load_shop_model(handle)
     scores = VoiceScorer(model).score_many([text for _, text in lines])
