@@ -194,3 +194,18 @@ def test_the_waiting_texts_are_counted_without_reading_them_after_a_first_scorin
     kr.store.append(story({"cato": [("Review Submitted", "2026-03-11T10:00", review)]}))
     assert unscored_texts(kr.store, kr.engine) == 1
     assert [n.texts for n in kr.journey_map().notes if n.kind == "unscored_texts"] == [1]
+
+
+def test_the_lanes_are_stored_per_model_and_recomputed_after_new_events(kr):
+    first = kr.journey_map()
+    stored = kr.sql("SELECT definition, lanes FROM journey_map_lanes").to_pylist()
+    assert [r["definition"] for r in stored] == ["six-phase"]
+    again = kr.journey_map()
+    assert again.to_dict() == first.to_dict()
+    assert kr.journey_map(language="nl").phases[2].label != first.phases[2].label
+    assert kr.journey_map(start="2026-03-03").phases[2].persons == 0  # a cut: computed
+
+    kr.store.append(story({"dirk": [("Product Viewed", "2026-03-10T09:00")]}))
+    after = {p.id: p for p in kr.journey_map().phases}
+    assert after["consideration"].persons == 4
+    assert kr.journey_map().totals["persons"] == 4

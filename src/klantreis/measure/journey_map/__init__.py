@@ -4,7 +4,8 @@ hurts (with the customer's own words) and what to fix first.
 Every decision the map shows is taken here, once, so `klantreis map --json`, `GET /api/map`, the
 dashboard and the HTML file the CLI writes say the same things; the presenters only draw.
 
-- Volume, conversion, time in phase, top events/touchpoints/channels: `phases.py`.
+- Volume, conversion, time in phase, top events/touchpoints/channels: `phases.py`, stored
+  per model for the uncut map (`lanes.py`).
 - Emotion: the voice module's `emotion_by_phase`, read from the stored scores (the map scores
   no text itself; a note says how many are not scored yet); where it has nothing, review
   scores speak for the evaluation phase (or the last phase), scaled to -1..+1 as
@@ -27,13 +28,14 @@ from dataclasses import asdict, is_dataclass
 from typing import TYPE_CHECKING, Any
 
 from klantreis.measure.filters import Cut
+from klantreis.measure.journey_map.lanes import phase_lanes
 from klantreis.measure.journey_map.pains import (
     expectation_pains,
     quote_breaches,
     topic_pains,
     translate_phase,
 )
-from klantreis.measure.journey_map.phases import funnel_notes, phase_summaries, totals
+from klantreis.measure.journey_map.phases import funnel_notes
 from klantreis.measure.journey_map.placement import place_opportunities
 from klantreis.measure.journey_map.result import (
     JourneyMap,
@@ -116,7 +118,10 @@ def _journey_map(
     events_cut = cut.condition(kr.engine)
     breaches_cut = cut.condition(kr.engine, timestamp="started_at")
     labels = [resolved.phase_label(p, language) for p in resolved.phase_ids]
-    phases, skipped = phase_summaries(kr, events_cut, resolved.phase_ids, labels)
+    whole_store = start is None and end is None and persona is None
+    phases, skipped, summary = phase_lanes(
+        kr, events_cut, resolved, labels, whole_store=whole_store
+    )
     call = _Calls(kr)
     cut_params = {"start": start, "end": end, "persona": persona}
     _add_emotion(kr, phases, events_cut, call("emotion_by_phase", **cut_params), resolved)
@@ -139,7 +144,7 @@ def _journey_map(
         definition_label=resolved.label.get(language) or resolved.name,
         language=language,
         cut={"start": start, "end": end, "persona": persona},
-        totals=totals(kr, events_cut, resolved.purchase_event),
+        totals=summary,
         phases=phases,
         opportunities=unplaced,
         notes=notes,
@@ -213,9 +218,11 @@ def _add_emotion(
             }
     if not phases:
         return
-    reviews = kr.engine.rows(Query(_REVIEWS, cut=cut_tree))[0]
     evaluation = next((p for p in phases if p.id == "evaluation"), phases[-1])
-    if evaluation.emotion is None and reviews["reviews"]:
+    if evaluation.emotion is not None:  # the voice spoke there: no review scan needed
+        return
+    reviews = kr.engine.rows(Query(_REVIEWS, cut=cut_tree))[0]
+    if reviews["reviews"]:
         rating = float(reviews["mean_rating"])
         evaluation.emotion = {
             "value": round((rating - 3) / 2, 3),

@@ -100,13 +100,12 @@ ORDER BY topic, label_texts DESC, label, rank
 _EMOTION = """
 WITH signals AS (
     SELECT j.message_id, j.phase AS written_phase, j.person_id, j.timestamp, v.sentiment,
-           CASE WHEN e.event IN ('Review Submitted', 'Product Reviewed')
-                THEN TRY_CAST(json_extract_string(e.properties, '$.rating') AS DOUBLE)
+           CASE WHEN j.event IN ('Review Submitted', 'Product Reviewed')
+                THEN TRY_CAST(json_extract_string(j.properties, '$.rating') AS DOUBLE)
            END AS rating
     FROM journey_events AS j
-    JOIN events AS e ON e.message_id = j.message_id
     LEFT JOIN voice AS v ON v.message_id = j.message_id
-    WHERE v.message_id IS NOT NULL OR e.event IN ('Review Submitted', 'Product Reviewed')
+    WHERE v.message_id IS NOT NULL OR j.event IN ('Review Submitted', 'Product Reviewed')
 ),
 valued AS (
     SELECT *,
