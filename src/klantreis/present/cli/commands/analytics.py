@@ -21,7 +21,6 @@ from klantreis.present.cli.options import (
     print_json,
 )
 from klantreis.present.formatting import duration, percent
-from klantreis.present.payloads import retention_payload
 
 
 def _table(title: str, labels: tuple[str, ...], figures: Iterable[str]) -> Table:
@@ -239,6 +238,8 @@ def register(app: typer.Typer) -> None:
 
         Example: klantreis retention --period month --return-event "Order Completed" --json
         """
+        from klantreis.present.payloads import retention_payload
+
         with open_klantreis(store) as kr:
             payload = retention_payload(
                 kr,

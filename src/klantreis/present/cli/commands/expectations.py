@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from klantreis.act.alerts import check_alerts
 from klantreis.measure.expectations.scorecard import DIMENSIONS, Scorecard
 from klantreis.present.cli.options import (
     CliError,
@@ -256,6 +255,8 @@ def register(app: typer.Typer) -> None:
         """
         when = _now(now)
         with open_klantreis(store) as kr:
+            from klantreis.act.alerts import check_alerts
+
             outcomes = check_alerts(kr, now=when, send=not dry_run)
         failed = any(o.errors for o in outcomes)
         if json:

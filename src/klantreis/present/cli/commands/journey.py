@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import webbrowser
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from klantreis.measure.journey_map import JourneyMap
-from klantreis.model import ensure_built
-from klantreis.model.definition import DefinitionError
 from klantreis.present.cli.options import (
     CliError,
     FromOption,
@@ -24,8 +21,10 @@ from klantreis.present.cli.options import (
     open_klantreis,
     print_json,
 )
-from klantreis.present.export.journey_map_html import write
 from klantreis.present.web.i18n import LOCALES, Lang
+
+if TYPE_CHECKING:  # the map, the model and the HTML export load when a command runs
+    from klantreis.measure.journey_map import JourneyMap
 
 DefinitionOption = Annotated[
     str | None,
@@ -156,6 +155,9 @@ def register(app: typer.Typer) -> None:
 
         Example: klantreis map --definition aida --lang nl --out map.html
         """
+        from klantreis.model.definition import DefinitionError
+        from klantreis.present.export.journey_map_html import write
+
         with open_klantreis(store) as kr:
             try:
                 journey_map = kr.journey_map(
@@ -194,6 +196,8 @@ def register(app: typer.Typer) -> None:
 
         with open_klantreis(store) as kr, console.status("building the model"):
             summary = build(kr.engine, load_definition(definition))
+            from klantreis.model import ensure_built
+
             ensure_built(kr, definition)
         if as_json:
             print_json(summary.__dict__)

@@ -8,7 +8,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from klantreis.measure.opportunities import OUTCOMES, opportunities, ranked
 from klantreis.present.cli.options import (
     JsonOption,
     StoreOption,
@@ -35,6 +34,9 @@ def register(app: typer.Typer) -> None:
 
         Example: klantreis opportunities --persona repeat-buyers --json
         """
+        # the regression (pandas, NumPy) loads only when this command runs
+        from klantreis.measure.opportunities import OUTCOMES, opportunities, ranked
+
         with open_klantreis(store) as kr:
             found = opportunities(kr, persona=persona, outcome=outcome)
         if as_json:
