@@ -11,6 +11,7 @@ several keep-alive connections for a bounded time and records per-request latenc
 
     python benchmarks/collector.py                 # 10 s per target, 8 connections
     python benchmarks/collector.py --seconds 5 --connections 4
+    python benchmarks/collector.py --workers 1,2 --rounds 3   # `klantreis serve --workers N`
 
 Prints the machine, inputs, events/s, p50/p99 latency and the server's peak RSS per target,
 and how many events each commit carried (group commit). Afterwards it checks that the store
@@ -164,10 +165,27 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU the server process has used so far (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(pid: int, *, with_children: bool = True) -> float:
+    """User + system CPU the server process and its child processes (the HTTP workers of
+    `serve --workers N`) have used so far (all their threads)."""
+    total = 0.0
+    for process in [pid, *(children(pid) if with_children else [])]:
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
 
 
 def get_json(port: int, path: str) -> dict:
@@ -199,10 +217,12 @@ def measure(port: int, pid: int, path: str, key: str, args: argparse.Namespace) 
         target=load, args=(port, path, key, args.connections, args.seconds, args.size, out)
     )
     cpu_before = cpu_seconds(pid)
+    own_before = cpu_seconds(pid, with_children=False)
     proc.start()
     elapsed, latencies, statuses, acked = out.get()
     proc.join()
     cpu = cpu_seconds(pid) - cpu_before
+    own = cpu_seconds(pid, with_children=False) - own_before
     latencies.sort()
     return {
         "events_per_s": len(acked) * args.size / elapsed,
@@ -210,6 +230,7 @@ def measure(port: int, pid: int, path: str, key: str, args: argparse.Namespace) 
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
         "requests": len(latencies),
         "cpu_us_per_event": cpu / max(len(acked) * args.size, 1) * 1e6,
+        "main_cpu_us_per_event": own / max(len(acked) * args.size, 1) * 1e6,
         "statuses": statuses,
         "acked_runs": acked + warm_result[3],
     }
@@ -241,7 +262,7 @@ def parse_cost(size: int) -> str:
 def stage_costs(size: int, rounds: int = 25, per_commit: int = 4) -> str:
     """CPU per event of each step of the durable path, in this process, one step at a time."""
     from klantreis.collect.events import canonical_event, now_utc
-    from klantreis.collect.ingest import _event_table
+    from klantreis.collect.ingest import event_table
     from klantreis.store import Store
 
     bodies = [batch_template(size).replace(b"@@RUN@@", f"s{i}".encode()) for i in range(rounds)]
@@ -256,9 +277,9 @@ def stage_costs(size: int, rounds: int = 25, per_commit: int = 4) -> str:
     rows = [canonical_event(m, received_at=received, source="http") for b in parsed for m in b]
     costs["validate (canonical_event)"] = time.process_time() - started
     chunk = size * per_commit
-    _event_table(rows[:10])  # first use of Arrow's timestamp conversion is a one-off cost
+    event_table(rows[:10])  # first use of Arrow's timestamp conversion is a one-off cost
     started = time.process_time()
-    tables = [_event_table(rows[i : i + chunk]) for i in range(0, len(rows), chunk)]
+    tables = [event_table(rows[i : i + chunk]) for i in range(0, len(rows), chunk)]
     costs["Arrow table"] = time.process_time() - started
     with Store(Path(tempfile.mkdtemp(prefix="klantreis-stage-")) / "s.duckdb") as store:
         started = time.process_time()
@@ -280,11 +301,81 @@ def stage_costs(size: int, rounds: int = 25, per_commit: int = 4) -> str:
     )
 
 
+def compare_workers(args: argparse.Namespace) -> None:
+    """`klantreis serve --workers N` for each N in `args.workers`, in alternating order over
+    `args.rounds` rounds (a fresh store and server each time): durable events/s on
+    /v1/batch, medians and the ratio to the first N, measured in the same run."""
+    counts = [int(n) for n in args.workers.split(",")]
+    tmp = Path(tempfile.mkdtemp(prefix="klantreis-bench-"))
+    config = tmp / "klantreis.toml"
+    config.write_text("[web]\nwarm = false\n[routine]\nenabled = false\n")
+    cli = [sys.executable, "-m", "klantreis.present.cli.app"]
+    runs: dict[int, list[dict]] = {n: [] for n in counts}
+    for round_ in range(args.rounds):
+        order = counts if round_ % 2 == 0 else counts[::-1]
+        for n in order:
+            store = str(tmp / f"workers{n}-round{round_}.duckdb")
+            env = {**os.environ, "KLANTREIS_STORE": store, "KLANTREIS_CONFIG": str(config)}
+            key = subprocess.run(
+                [*cli, "keys", "create", "--name", "bench"], env=env, capture_output=True,
+                text=True, check=True,
+            ).stdout.strip()  # fmt: skip
+            port = free_port()
+            server = subprocess.Popen(
+                [*cli, "serve", "--port", str(port), "--workers", str(n)],
+                env=env,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                wait_ready(port, server)
+                result = measure(port, server.pid, "/v1/batch", key, args)
+            finally:
+                server.terminate()
+                server.wait(60)
+            import duckdb
+
+            con = duckdb.connect(store, read_only=True)
+            result["stored"] = con.execute("SELECT count(*) FROM events").fetchone()[0]
+            con.close()
+            result["acknowledged"] = len(result["acked_runs"]) * args.size
+            runs[n].append(result)
+            print(
+                f"round {round_ + 1}, --workers {n}: {result['events_per_s']:,.0f} events/s, "
+                f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
+                f"{result['cpu_us_per_event']:.1f} µs CPU/event, {result['statuses']}, "
+                f"stored {result['stored']:,} of {result['acknowledged']:,} acknowledged",
+                flush=True,
+            )
+    print()
+    print(
+        f"{'serve':<14} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'CPU µs/event':>13} "
+        f"{'of it writer':>13}  ratio"
+    )
+    base = statistics.median(r["events_per_s"] for r in runs[counts[0]])
+    for n in counts:
+        eps = statistics.median(r["events_per_s"] for r in runs[n])
+        print(
+            f"--workers {n:<4} {eps:>10,.0f} "
+            f"{statistics.median(r['p50_ms'] for r in runs[n]):>8.1f} "
+            f"{statistics.median(r['p99_ms'] for r in runs[n]):>8.1f} "
+            f"{statistics.median(r['cpu_us_per_event'] for r in runs[n]):>13.1f} "
+            f"{statistics.median(r['main_cpu_us_per_event'] for r in runs[n]):>13.1f}  "
+            f"{eps / base:.2f}x"
+        )
+    lost = sum(r["stored"] != r["acknowledged"] for rs in runs.values() for r in rs)
+    print(f"durability check: stored == acknowledged in {args.rounds * len(counts) - lost} of "
+          f"{args.rounds * len(counts)} runs")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="measured time per target")
     parser.add_argument("--connections", type=int, default=8, help="keep-alive connections")
     parser.add_argument("--size", type=int, default=100, help="events per batch")
+    parser.add_argument(
+        "--workers", help="compare `klantreis serve --workers N` for these N (e.g. 1,2)"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the --workers runs")
     args = parser.parse_args()
 
     print(
@@ -295,6 +386,9 @@ def main() -> None:
         f"inputs: batches of {args.size} events (~{len(batch_template(args.size)) // 1024} KB),"
         f" {args.connections} connections, {args.seconds:g} s per target after 1 s warm-up"
     )
+    if args.workers:
+        compare_workers(args)
+        return
     print(f"parsing one batch body: {parse_cost(args.size)}")
     print(stage_costs(args.size))
 

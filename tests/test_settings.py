@@ -11,6 +11,9 @@ from klantreis.config import ConfigError, Settings
 from klantreis.measure.expectations.at_risk import AtRiskError, AtRiskSettings
 from klantreis.measure.personas.settings import PersonasSettings
 from klantreis.model.build import JourneySettings
+from klantreis.present.api.routine import DEFAULTS, RoutineSettings
+from klantreis.present.api.settings import CollectorSettings
+from klantreis.present.web.settings import WebSettings
 
 
 def settings(**sections: object) -> Settings:
@@ -33,6 +36,17 @@ def test_sections_have_defaults_when_absent():
         (PersonasSettings, {"webhook": "ftp://x"}, "personas.webhook", "http(s) URL"),
         (AtRiskSettings, {"unshipped_hours": True}, "at_risk.unshipped_hours", ">= 0"),
         (JourneySettings, {"definition": 6}, "journey.definition", "definition"),
+        (CollectorSettings, {"max_pending": 5}, "collector.max_pending", "unknown setting"),
+        (CollectorSettings, {"merge_interval_ms": 0}, "collector.merge_interval_ms", "above 0"),
+        (CollectorSettings, {"max_pending_events": 2.5}, "collector.max_pending_events", "whole"),
+        (CollectorSettings, {"public_url": "shop"}, "collector.public_url", "http(s) URL"),
+        (RoutineSettings, {"modle": 60}, "routine.modle", "unknown setting 'modle'"),
+        (RoutineSettings, {"voice": -1}, "routine.voice", "seconds between runs"),
+        (RoutineSettings, {"enabled": "maybe"}, "routine.enabled", "true or false"),
+        (WebSettings, {"warm": "often"}, "web.warm", "true or false"),
+        (WebSettings, {"trusted_proxies": ["proxy.x"]}, "web.trusted_proxies", "'proxy.x' is not"),
+        (WebSettings, {"login_limit_per_user": "ten"}, "web.login_limit_per_user", "10/15minutes"),
+        (WebSettings, {"secure_cookie": True}, "web.secure_cookie", "unknown setting"),
     ],
 )
 def test_bad_values_name_section_and_key(model, raw, field, text):
@@ -50,3 +64,53 @@ def test_a_section_may_raise_its_own_error_class():
 def test_values_are_converted_to_their_types():
     smtp = SmtpConfig.from_settings(settings(smtp={"host": "mail", "port": 2525}))
     assert smtp is not None and smtp.port == 2525 and smtp.starttls is False
+
+
+def test_the_server_sections_have_the_documented_defaults():
+    collector = settings().section(CollectorSettings)
+    assert (collector.max_pending_events, collector.merge_interval, collector.public_url) == (
+        100_000,
+        0.5,
+        None,
+    )
+    routine = settings().section(RoutineSettings)
+    assert routine.enabled and routine.retry == 60
+    assert {job: getattr(routine, job) for job in DEFAULTS} == {
+        job: every for job, (every, _) in DEFAULTS.items()
+    }
+    web = settings(web={"trusted_proxies": "10.0.0.2"}).section(WebSettings)
+    assert web.warm and web.trusted_proxies == ("10.0.0.2",) and web.secure_cookies is None
+
+
+def test_serve_refuses_a_bad_server_setting_by_file_section_and_key(tmp_path):
+    from servers import cli
+
+    config = tmp_path / "shop.toml"
+    for text, named in (
+        ("[collector]\nmax_queue_age_ms = -5\n", "[collector] max_queue_age_ms"),
+        ("[routine]\nmodel = 'hourly'\n", "[routine] model"),
+        ("[web]\nwarm_up = false\n", "[web]: unknown setting 'warm_up'"),
+    ):
+        config.write_text(text)
+        result = cli(
+            "serve",
+            "--port",
+            "0",
+            store=tmp_path / "s.duckdb",
+            env={"KLANTREIS_CONFIG": str(config)},
+        )
+        assert result.returncode == 2, result.stderr[-500:]
+        assert str(config) in result.stderr and named in result.stderr, result.stderr[-500:]
+
+
+@pytest.mark.parametrize(
+    ("model", "doc", "pattern"),
+    [
+        (CollectorSettings, "collector.md", "{} ="),
+        (RoutineSettings, "live.md", "{} ="),
+        (WebSettings, "web.md", "`{}`"),
+    ],
+)
+def test_every_server_setting_is_documented(model, doc, pattern):
+    text = (Path(__file__).resolve().parents[1] / "docs" / doc).read_text()
+    assert [name for name in model.model_fields if pattern.format(name) not in text] == []

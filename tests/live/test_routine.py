@@ -38,9 +38,9 @@ def test_configured_jobs_defaults_and_errors() -> None:
     names = [job.name for job in configured_jobs({})]
     assert names[0] == "model" and {"voice", "cases", "alerts", "dashboard"} <= set(names)
     assert "voice" not in [job.name for job in configured_jobs({"voice": 0})]
-    with pytest.raises(ValueError, match="unknown job 'modle'"):
+    with pytest.raises(ValueError, match=r"\[routine\].*unknown setting 'modle'"):
         configured_jobs({"modle": 5})
-    with pytest.raises(ValueError, match="seconds between runs"):
+    with pytest.raises(ValueError, match=r"\[routine\] model: seconds between runs"):
         configured_jobs({"model": -1})
 
 

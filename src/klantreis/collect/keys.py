@@ -182,5 +182,12 @@ class KeyRing:
             found = self._by_hash.get(digest)
         return found if found is not None and found.kind == kind else None
 
+    def active(self) -> dict[str, ApiKey]:
+        """Every active key by hash (what the writer hands to `serve --workers N`'s HTTP
+        processes); reloaded first when keys changed in this process."""
+        if self._generation != _changes:
+            self.reload()
+        return dict(self._by_hash)
+
     def __len__(self) -> int:
         return len(self._by_hash)

@@ -138,6 +138,7 @@ EVENTS: dict[str, EventSpec] = {
                 ("review_id", "order_id", "rating", "title", "text", "language", "platform"),
             ),
         ),
+        *_specs("social", ("Social Mention", ("platform", "text", "url", "author"))),
         *_specs(
             "web",
             ("Survey Answered", ("survey_id", "kind", "score", "comment", "order_id", "phase")),

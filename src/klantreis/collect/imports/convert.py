@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from klantreis.collect.imports.mapping import Value, template_parts
+from klantreis.collect.imports.mapping import Value, json_path, template_parts
 from klantreis.store.query import identifier
 
 _TRUE = ("true", "t", "yes", "y", "1")
@@ -81,6 +81,32 @@ class Converted:
     column: str | None = None
     invalid: exp.Expr | None = None
     reason: exp.Expr | None = None
+    raw: exp.Expr | None = None
+    """The cell before conversion (inside its JSON when the mapping gives a `path`)."""
+
+
+def prepared(spec: Value, columns: dict[str, str]) -> tuple[exp.Expr, str]:
+    """The cell a value is read from, and its type: the key at `path` inside a JSON column,
+    texts in `null_if` as NULL, then raw texts replaced by `values`."""
+    assert spec.column is not None
+    source_type = columns.get(spec.column, "VARCHAR")
+    raw: exp.Expr = col(spec.column)
+    if spec.path is None and spec.values is None and not spec.null_if:
+        return raw, source_type
+    if spec.path is not None:
+        raw = fn("json_extract_string", text(raw, source_type), lit(json_path(spec.path)))
+    else:
+        raw = text(raw, source_type)
+    if spec.null_if:
+        empty = exp.In(this=fn("trim", raw), expressions=[lit(v) for v in spec.null_if])
+        raw = exp.Case(ifs=[exp.If(this=empty, true=null())], default=raw)
+    if spec.values is not None:
+        ifs = [
+            exp.If(this=exp.EQ(this=raw, expression=lit(key)), true=lit(_as_text(value)))
+            for key, value in spec.values.items()
+        ]
+        raw = exp.Case(ifs=ifs, default=raw)
+    return raw, "VARCHAR"
 
 
 def convert(spec: Value, columns: dict[str, str], as_type: str | None = None) -> Converted:
@@ -90,12 +116,13 @@ def convert(spec: Value, columns: dict[str, str], as_type: str | None = None) ->
         return Converted(template(spec.template, columns))
     if spec.column is None:
         return Converted(_constant(spec.value, kind))
-    source_type = columns.get(spec.column, "VARCHAR")
-    raw = col(spec.column)
+    raw, source_type = prepared(spec, columns)
     is_text = source_type.upper() == "VARCHAR"
     value, label = _typed(raw, kind, spec.format, source_type, is_text)
     if kind == "string":
-        return Converted(value, spec.column)
+        if spec.hash == "sha256":
+            value = fn("sha256", fn("lower", fn("trim", value)))
+        return Converted(value, spec.column, raw=raw)
     invalid = exp.and_(not_null(raw), is_null(value))
     if kind == "timestamp":
         # A parsed timestamp far outside the shop's lifetime is a typo, not a date.
@@ -104,6 +131,8 @@ def convert(spec: Value, columns: dict[str, str], as_type: str | None = None) ->
             exp.LT(this=year, expression=lit(1990)), exp.GT(this=year, expression=lit(2200))
         )
         invalid = exp.or_(invalid, exp.and_(not_null(value), out_of_range))
+        if spec.plus is not None:
+            value, invalid = _plus(value, invalid, spec.plus, columns)
         value = exp.Case(
             ifs=[
                 exp.If(
@@ -114,7 +143,30 @@ def convert(spec: Value, columns: dict[str, str], as_type: str | None = None) ->
         )
     shown = fn("to_json", fn("left", text(raw, source_type), lit(60)))
     reason = exp.DPipe(this=lit(f"{label}: "), expression=cast(shown, "VARCHAR"), safe=True)
-    return Converted(value, spec.column, invalid, reason)
+    return Converted(value, spec.column, invalid, reason, raw)
+
+
+_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+
+
+def _plus(
+    value: exp.Expr, invalid: exp.Expr, spec: Value, columns: dict[str, str]
+) -> tuple[exp.Expr, exp.Expr]:
+    """A timestamp moved by a duration column (`created_at` + the first reply's minutes)."""
+    amount = convert(spec, columns, as_type="number")
+    seconds = exp.Mul(this=amount.value, expression=lit(_SECONDS[spec.unit or "seconds"]))
+    moved = exp.Add(this=value, expression=fn("to_microseconds", _micros(seconds)))
+    if amount.invalid is not None:
+        invalid = exp.or_(invalid, amount.invalid)
+    return moved, invalid
+
+
+def _micros(seconds: exp.Expr) -> exp.Expr:
+    return cast(fn("round", exp.Mul(this=seconds, expression=lit(1_000_000))), "BIGINT", try_=True)
+
+
+def _as_text(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _typed(

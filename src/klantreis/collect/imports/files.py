@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from klantreis.collect.imports.mapping import Mapping, load_mapping
 from klantreis.collect.imports.quarantine import QuarantineBuffer
@@ -37,7 +39,12 @@ def import_file(
     path = Path(file)
     csv = spec.csv
     source = Source.open(
-        path, spec.format, delimiter=csv.delimiter, quote=csv.quote, encoding=csv.encoding
+        path,
+        spec.format,
+        delimiter=csv.delimiter,
+        quote=csv.quote,
+        encoding=csv.encoding,
+        records=spec.json_.records,
     )
     spec.check_columns(list(source.columns), path, origin)
     where = str(path.resolve())  # quarantine rows name the file the same from any directory
@@ -46,7 +53,7 @@ def import_file(
     summary = ImportSummary(source=label, files=[str(path)])
     rejects = QuarantineBuffer(source=label)
     con = source.connection.cursor()  # the reader streams on the connection itself
-    for batch in source.batches(batch_rows):
+    for batch in whole_groups(source.batches(batch_rows), spec.group_keys()):
         con.register(BATCH_TABLE, batch)
         try:
             events = con.sql(compiled.events_sql).to_arrow_table()
@@ -62,6 +69,39 @@ def import_file(
     rejects.write(store, summary, {where: source.rejected()})
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def whole_groups(batches: Iterator[pa.Table], keys: list[str]) -> Iterator[pa.Table]:
+    """Batches that never split a group: the rows of the last group of a batch (an order's
+    line items, which exports write together) wait for the next batch."""
+    if not keys:
+        yield from batches
+        return
+    held: pa.Table | None = None
+    for batch in batches:
+        if held is not None:
+            batch = pa.concat_tables([held, batch.cast(held.schema)])
+            held = None
+        if batch.num_rows == 0:
+            continue
+        last = [batch.column(key)[-1] for key in keys]
+        if not all(value.is_valid for value in last):
+            yield batch  # a row without a key is a group of its own
+            continue
+        same = None
+        for key, value in zip(keys, last, strict=True):
+            equal = pc.fill_null(pc.equal(batch.column(key), value), False)
+            same = equal if same is None else pc.and_(same, equal)
+        assert same is not None
+        # The tail of rows equal to the last row's key: everything after the last other row.
+        others = pc.indices_nonzero(pc.invert(same))
+        start = others[-1].as_py() + 1 if len(others) else 0
+        held = batch.slice(start)
+        if start == 0:
+            continue
+        yield batch.slice(0, start)
+    if held is not None:
+        yield held
 
 
 def _store(store: Store, events: pa.Table, summary: ImportSummary) -> None:

@@ -16,14 +16,18 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
+from klantreis.collect.imports.errors import ImportFailed
+from klantreis.collect.imports.jsonpath import json_path
 from klantreis.store.query import identifier
 
 TEXT_COLUMN = "__json"
-ARRAY_SQL = (
-    "SELECT CAST(json AS VARCHAR) AS __json "
-    "FROM read_json($path, format = 'array', records = false)"
+RECORDS_SQL = (
+    "SELECT CAST(unnest(CAST(json_extract(content, $records) AS JSON[])) AS VARCHAR) AS __json "
+    "FROM read_text($path)"
 )
-"""A `.json` file holding one array of objects: element N is "line" N."""
+"""The array of objects at `$records` (`$` for a file that is one array; `$."reviews"` for
+`{"reviews": [...]}`): element N is "line" N. Read as text, so each object keeps its own keys
+and values exactly as written (read_json would merge all objects into one struct type)."""
 LINES_SQL = (
     "SELECT json AS __json FROM read_csv($path, columns = {'json': 'VARCHAR'}, header = false, "
     "delim = chr(31), quote = '', escape = '', auto_detect = false)"
@@ -49,12 +53,28 @@ def is_array(path: Path) -> bool:
     return head.startswith(b"[")
 
 
-def keys(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+def source_sql(path: Path, records: str | None) -> tuple[str, dict[str, str]]:
+    """The query giving the file's objects as JSON text, one row each, and its parameters."""
+    params = {"path": str(path)}
+    if records is not None:
+        return RECORDS_SQL, params | {"records": json_path(records)}
+    if is_array(path):
+        return RECORDS_SQL, params | {"records": "$"}
+    return LINES_SQL, params
+
+
+def keys(con: duckdb.DuckDBPyConnection, path: Path, records: str | None = None) -> list[str]:
     """Every key of the file's objects, in order of first appearance."""
     cursor = con.cursor()
     cursor.execute(_MACRO_SQL)
-    sql = ARRAY_SQL if is_array(path) else LINES_SQL
-    cursor.register("lines", cursor.sql(sql, params={"path": str(path)}).to_arrow_table())
+    sql, params = source_sql(path, records)
+    if records is not None:
+        found = cursor.execute(
+            "SELECT json_type(json_extract(content, $records)) FROM read_text($path)", params
+        ).fetchall()
+        if not found or found[0][0] != "ARRAY":
+            raise ImportFailed(f"{path}: no list of objects under the key {records!r}")
+    cursor.register("lines", cursor.sql(sql, params=params).to_arrow_table())
     try:
         return [str(row[0]) for row in cursor.sql(_KEYS_SQL).fetchall()]
     finally:

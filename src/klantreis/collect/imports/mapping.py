@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from klantreis.collect.imports.errors import MappingError
+from klantreis.collect.imports.jsonpath import json_path
 from klantreis.collect.imports.readers import FORMATS
 
 BUILTIN_DIR = Path(__file__).parent / "mappings"
@@ -38,27 +39,69 @@ def template_parts(template: str) -> list[tuple[str, str | None]]:
 
 
 class Value(_Strict):
-    """A value from a column (converted to `type`), a template over columns, or a constant."""
+    """A value from a column (converted to `type`), a template over columns, a constant, or
+    (in an event with `group_by`) the list of `items`, one object per row of the group."""
 
     column: str | None = None
     template: str | None = None
     value: Any = None
+    items: dict[str, Value] | None = None
+    """`products: {items: {sku: Lineitem sku, price: {column: Lineitem price, type: number}}}`."""
     type: ValueType = "string"
     format: str | None = None
     """strptime format for `timestamp` (`%Y-%m-%d %H:%M:%S`), or `epoch` / `epoch_ms`."""
+    path: str | None = None
+    """A key inside a column holding JSON (nested exports): `via.channel`, `events.-1.time`."""
+    values: dict[str, Any] | None = None
+    """Raw text -> value before the type applies (`{ONE: 1, TWO: 2}`); others are kept."""
+    null_if: list[str] = Field(default_factory=list)
+    """Texts that mean "no value" in this export (`"0"` for a guest's customer id)."""
+    hash: Literal["sha256"] | None = None
+    """Store the SHA-256 of the trimmed, lower-cased text (an e-mail as a person id)."""
+    plus: Value | None = None
+    """A timestamp moved by a duration: `{column: created_at, plus: {column: reply_minutes,
+    unit: minutes}}` (when an export gives a duration, not the time it ended)."""
+    unit: Literal["seconds", "minutes", "hours", "days"] | None = None
+    """The unit of a `plus` duration (default seconds)."""
+
+    @field_validator("plus", mode="before")
+    @classmethod
+    def _plus_shorthand(cls, raw: Any) -> Any:
+        return _as_value(raw)
+
+    @field_validator("items", mode="before")
+    @classmethod
+    def _item_shorthand(cls, raw: Any) -> Any:
+        if isinstance(raw, dict):
+            return {key: _as_value(value) for key, value in raw.items()}
+        return raw
 
     @model_validator(mode="after")
     def _one_source(self) -> Value:
-        if sum(v is not None for v in (self.column, self.template, self.value)) != 1:
-            raise ValueError("give exactly one of `column`, `template` or `value`")
+        sources = (self.column, self.template, self.value, self.items)
+        if sum(v is not None for v in sources) != 1:
+            raise ValueError("give exactly one of `column`, `template`, `value` or `items`")
         if self.template is not None:
             template_parts(self.template)
+        if self.path is not None:
+            if self.column is None:
+                raise ValueError("`path` reads inside a `column`")
+            json_path(self.path)
+        if self.items is not None and any(v.items is not None for v in self.items.values()):
+            raise ValueError("`items` cannot hold `items`")
+        if self.hash is not None and self.type != "string":
+            raise ValueError("`hash` makes text: leave `type` out")
+        if self.plus is not None and self.column is None:
+            raise ValueError("`plus` moves a timestamp read from a `column`")
         return self
 
     def columns(self) -> list[str]:
         if self.template is not None:
             return [name for _text, name in template_parts(self.template) if name]
-        return [self.column] if self.column is not None else []
+        if self.items is not None:
+            return [c for value in self.items.values() for c in value.columns()]
+        extra = self.plus.columns() if self.plus is not None else []
+        return ([self.column] if self.column is not None else []) + extra
 
 
 class EventName(_Strict):
@@ -99,6 +142,8 @@ class Filter(_Strict):
     """Keep a row only when `column` equals a value, is (not) one of values, or is (not) empty."""
 
     column: str
+    path: str | None = None
+    """A key inside a column holding JSON, as for values."""
     equals: str | int | float | bool | None = None
     in_: list[str | int | float | bool] | None = Field(default=None, alias="in")
     not_in: list[str | int | float | bool] | None = None
@@ -109,6 +154,8 @@ class Filter(_Strict):
         tests = [self.equals, self.in_, self.not_in, self.not_null]
         if sum(test is not None for test in tests) != 1:
             raise ValueError("give exactly one of `equals`, `in`, `not_in` or `not_null`")
+        if self.path is not None:
+            json_path(self.path)
         return self
 
 
@@ -129,6 +176,21 @@ class EventMapping(_Strict):
     channel: Value | None = None
     where: list[Filter] = Field(default_factory=list)
     properties: dict[str, Value] = Field(default_factory=dict)
+    group_by: list[str] = Field(default_factory=list)
+    """Columns naming one event across rows (an order export with a row per line item): each
+    value is the group's first non-empty one, `items` a list over the group's rows."""
+
+    @field_validator("group_by", mode="before")
+    @classmethod
+    def _one_column(cls, raw: Any) -> Any:
+        return [raw] if isinstance(raw, str) else raw
+
+    @model_validator(mode="after")
+    def _items_need_groups(self) -> EventMapping:
+        for key, value in self.properties.items():
+            if value.items is not None and not self.group_by:
+                raise ValueError(f"properties.{key}: `items` needs `group_by` on the event")
+        return self
 
     @field_validator("timestamp", "user_id", "anonymous_id", mode="before")
     @classmethod
@@ -163,6 +225,13 @@ class CsvOptions(_Strict):
     encoding: Literal["utf-8", "utf-16", "latin-1"] | None = None
 
 
+class JsonOptions(_Strict):
+    """Reader settings for JSON: `records` names the key holding the list of objects."""
+
+    records: str | None = Field(default=None, min_length=1)
+    """`reviews` for `{"reviews": [{...}, ...]}` (an API response saved as a file)."""
+
+
 class Mapping(_Strict):
     """A whole mapping file: defaults shared by its events, and the events."""
 
@@ -171,6 +240,7 @@ class Mapping(_Strict):
     description: str | None = None
     format: Literal["csv", "jsonl", "parquet"] | None = None
     csv: CsvOptions = Field(default_factory=CsvOptions)
+    json_: JsonOptions = Field(default_factory=JsonOptions, alias="json")
     timestamp: Value | None = None
     user_id: Value | None = None
     anonymous_id: Value | None = None
@@ -197,6 +267,9 @@ class Mapping(_Strict):
                 raise ValueError(f"events.{index}.timestamp: every event needs a timestamp")
             if event.user_id is None and event.anonymous_id is None:
                 raise ValueError(f"events.{index}: give user_id or anonymous_id")
+        groups = {tuple(event.group_by) for event in self.events if event.group_by}
+        if len(groups) > 1:
+            raise ValueError("every event with `group_by` must group by the same columns")
         return self
 
     def columns_used(self) -> list[tuple[str, str]]:
@@ -213,9 +286,14 @@ class Mapping(_Strict):
             if event.message_id is not None:
                 used += [(f"{prefix}.message_id", c) for c in event.message_id.columns()]
             used += [(f"{prefix}.where.{i}.column", f.column) for i, f in enumerate(event.where)]
+            used += [(f"{prefix}.group_by", column) for column in event.group_by]
             for key, value in event.properties.items():
                 used += [(f"{prefix}.properties.{key}", column) for column in value.columns()]
         return used
+
+    def group_keys(self) -> list[str]:
+        """Columns whose equal values must be read in one batch (every event's `group_by`)."""
+        return list(dict.fromkeys(c for event in self.events for c in event.group_by))
 
     def check_columns(self, columns: list[str], data_file: Path, origin: str) -> None:
         """A one-line error naming the mapping key and the absent column."""
@@ -270,4 +348,13 @@ def _validate(raw: dict[str, Any], origin: str) -> Mapping:
         raise MappingError(f"{origin}: {key}: {message}") from None
 
 
-__all__ = ["FORMATS", "EventMapping", "Filter", "Mapping", "Value", "load_mapping"]
+__all__ = [
+    "FORMATS",
+    "EventMapping",
+    "Filter",
+    "JsonOptions",
+    "Mapping",
+    "Value",
+    "json_path",
+    "load_mapping",
+]

@@ -89,6 +89,8 @@ class Source:
     delimiter: str | None = None
     quote: str | None = None
     encoding: str | None = None
+    records: str | None = None
+    """JSON only: the key holding the list of objects (`{"reviews": [...]}`)."""
     rows_read: int = 0
     _bad_lines: list[RejectedRow] = field(default_factory=list)
     _spans: bool | None = None
@@ -103,6 +105,7 @@ class Source:
         delimiter: str | None = None,
         quote: str | None = None,
         encoding: str | None = None,
+        records: str | None = None,
     ) -> Source:
         path = Path(path)
         if not path.exists():
@@ -118,10 +121,12 @@ class Source:
             delimiter=delimiter,
             quote=quote,
             encoding=encoding,
+            records=records,
         )
         try:
             if source.format == "jsonl":
-                described = [(key, "VARCHAR") for key in jsonlines.keys(source.connection, path)]
+                found = jsonlines.keys(source.connection, path, records)
+                described = [(key, "VARCHAR") for key in found]
             else:
                 described = source._relation().describe_columns()
         except duckdb.Error as exc:
@@ -149,7 +154,7 @@ class Source:
             params |= {key: value for key, value in given.items() if value is not None}
             return _Relation(con, _CSV_SQL.format(options=options), params)
         if self.format == "jsonl":
-            sql = jsonlines.ARRAY_SQL if jsonlines.is_array(self.path) else jsonlines.LINES_SQL
+            sql, params = jsonlines.source_sql(self.path, self.records)
             return _Relation(con, sql, params)
         return _Relation(con, _PARQUET_SQL, params)
 

@@ -64,4 +64,4 @@ class ImportSummary:
 
 def _reason_kind(reason: str) -> str:
     """`not a number: "abc"` and `not a number: "x"` count as one kind of reason."""
-    return reason.split(":", 1)[0].strip()
+    return reason.split(": ", 1)[0].strip()

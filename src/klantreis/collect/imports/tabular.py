@@ -25,12 +25,21 @@ from klantreis.collect.imports.convert import (
     text,
 )
 from klantreis.collect.imports.convert import template as convert_template
-from klantreis.collect.imports.mapping import EventMapping, EventName, Filter, Mapping, Template
+from klantreis.collect.imports.mapping import (
+    EventMapping,
+    EventName,
+    Filter,
+    Mapping,
+    Template,
+    Value,
+    json_path,
+)
 from klantreis.collect.imports.readers import LINE_COLUMN
 from klantreis.collect.vocabulary import default_channel
 from klantreis.store.schema import EVENT_COLUMNS
 
 BATCH_TABLE = "klantreis_batch"
+GROUPS_TABLE = "klantreis_groups"
 
 
 @dataclass(frozen=True)
@@ -52,10 +61,14 @@ def compile_mapping(
     mapping: Mapping, columns: dict[str, str], *, source: str, file: str, received_at: datetime
 ) -> CompiledMapping:
     """The events query and the quarantine query for batches of this file."""
-    raw = _raw_row(columns)
     event_selects, quarantine_selects = [], []
+    grouped = [(index, e) for index, e in enumerate(mapping.events) if e.group_by]
+    groups, group_columns = grouped_frame(grouped, columns) if grouped else (None, columns)
     for index, event in enumerate(mapping.events):
-        keep, checks, row = _event(event, columns, raw, mapping.name)
+        frame: exp.Expr = exp.to_table(GROUPS_TABLE if event.group_by else BATCH_TABLE)
+        frame_columns = group_columns if event.group_by else columns
+        raw = _raw_row(columns)
+        keep, checks, row = _event(index, event, frame_columns, raw, mapping.name)
         valid = exp.Not(this=exp.Paren(this=exp.or_(*[c.invalid for c in checks])))
         values = {
             **row,
@@ -64,7 +77,7 @@ def compile_mapping(
         }
         event_selects.append(
             exp.select(*[_alias(values.get(name, null()), name, t) for name, t in EVENT_COLUMNS])
-            .from_(BATCH_TABLE)
+            .from_(frame)
             .where(exp.and_(keep, valid))
         )
         first_failed = exp.Case(ifs=[exp.If(this=c.invalid, true=lit(c.column)) for c in checks])
@@ -92,14 +105,14 @@ def compile_mapping(
                 exp.alias_(row.get("user_id", null()), "user_id"),
                 exp.alias_(row.get("anonymous_id", null()), "anonymous_id"),
             )
-            .from_(BATCH_TABLE)
+            .from_(frame)
             .where(exp.and_(keep, exp.Not(this=valid)))
         )
-    return CompiledMapping(_union(event_selects), _union(quarantine_selects))
+    return CompiledMapping(_union(event_selects, groups), _union(quarantine_selects, groups))
 
 
 def _event(
-    event: EventMapping, columns: dict[str, str], raw: exp.Expr, mapping_name: str
+    index: int, event: EventMapping, columns: dict[str, str], raw: exp.Expr, mapping_name: str
 ) -> tuple[exp.Expr, list[Check], dict[str, exp.Expr]]:
     keep: list[exp.Expr] = [_filter(f, columns) for f in event.where]
     checks: list[Check] = []
@@ -117,6 +130,9 @@ def _event(
             checks.append(Check(is_null(name), name_column, reason))
     else:
         name = lit(event.event)
+
+    for key in event.group_by:
+        checks.append(Check(is_null(col(key)), key, lit(f"missing {key} (group_by)")))
 
     assert event.timestamp is not None  # filled from the defaults by the mapping
     timestamp = convert(event.timestamp, columns, as_type="timestamp")
@@ -142,6 +158,10 @@ def _event(
     channel = convert(event.channel, columns, as_type="string") if event.channel else None
     properties: list[exp.Expr] = []
     for key, spec in event.properties.items():
+        if spec.items is not None:
+            checks += _item_checks(index, key, spec)
+            properties += [lit(key), cast(col(_items_column(index, key)), "JSON")]
+            continue
         converted = convert(spec, columns)
         checks += _type_check(converted)
         value = converted.value
@@ -157,10 +177,105 @@ def _event(
         "user_id": ids["user_id"].value if "user_id" in ids else null(),
         "anonymous_id": ids["anonymous_id"].value if "anonymous_id" in ids else null(),
         "timestamp": timestamp.value,
-        "channel": channel.value if channel else _default_channel(event, name),
+        # An empty channel cell falls back to the event's channel in the vocabulary.
+        "channel": fn("coalesce", channel.value, _default_channel(event, name))
+        if channel
+        else _default_channel(event, name),
         "properties" if event.type == "track" else "traits": payload,
     }
     return exp.and_(*keep) if keep else exp.true(), checks, row
+
+
+def _items_column(index: int, key: str) -> str:
+    return f"__items:{index}:{key}"
+
+
+def _bad_item_column(index: int, key: str, item: str) -> str:
+    return f"__bad:{index}:{key}:{item}"
+
+
+def grouped_frame(
+    events: list[tuple[int, EventMapping]], columns: dict[str, str]
+) -> tuple[exp.Select, dict[str, str]]:
+    """The batch with one row per group, computed once for every grouped event: each
+    column's first non-empty value in file order, the group's first line, and per `items`
+    property the JSON list of its rows' objects (with the first bad cell of each item column).
+
+    A row whose group key is empty stays a group of its own, so it is quarantined by its line.
+    """
+    keys = events[0][1].group_by  # the mapping checks every grouped event uses the same
+    line = col(LINE_COLUMN)
+    selects: list[exp.Expr] = []
+    frame_columns = dict(columns)
+    for name in columns:
+        if name in keys:
+            selects.append(col(name))
+        else:
+            first = exp.Filter(
+                this=fn("arg_min", col(name), line), expression=exp.Where(this=not_null(col(name)))
+            )
+            selects.append(exp.alias_(first, name, quoted=True))
+    selects.append(exp.alias_(fn("min", line), LINE_COLUMN, quoted=True))
+    for index, event in events:
+        for key, spec in event.properties.items():
+            if spec.items is not None:
+                items, hidden = _items(index, key, spec.items, columns)
+                selects += items
+                frame_columns |= dict.fromkeys(hidden, "VARCHAR")
+    alone = exp.Case(ifs=[exp.If(this=exp.or_(*[is_null(col(k)) for k in keys]), true=line)])
+    frame = exp.select(*selects).from_(BATCH_TABLE).group_by(*[col(k) for k in keys], alone)
+    return frame, frame_columns
+
+
+def _items(
+    index: int, key: str, items: dict[str, Value], columns: dict[str, str]
+) -> tuple[list[exp.Expr], list[str]]:
+    """The aggregates of one `items` property: its list, and the first bad cell per column."""
+    line = col(LINE_COLUMN)
+    selects: list[exp.Expr] = []
+    fields: list[exp.Expr] = []
+    present: list[exp.Expr] = []
+    for item, value_spec in items.items():
+        converted = convert(value_spec, columns)
+        value = converted.value
+        if value_spec.type == "timestamp":
+            value = fn("strftime", value, lit("%Y-%m-%dT%H:%M:%S"))
+        fields += [lit(item), value]
+        if converted.raw is not None:
+            present.append(not_null(converted.raw))
+        if converted.invalid is not None and converted.reason is not None:
+            bad = exp.Filter(
+                this=fn("arg_min", converted.reason, line),
+                expression=exp.Where(this=converted.invalid),
+            )
+            selects.append(exp.alias_(bad, _bad_item_column(index, key, item), quoted=True))
+    ordered: exp.Expr = exp.ArrayAgg(
+        this=exp.Order(this=fn("json_object", *fields), expressions=[exp.Ordered(this=line)])
+    )
+    if present:
+        ordered = exp.Filter(this=ordered, expression=exp.Where(this=exp.or_(*present)))
+    listed = fn("coalesce", cast(fn("to_json", ordered), "VARCHAR"), lit("[]"))
+    selects.append(exp.alias_(listed, _items_column(index, key), quoted=True))
+    hidden = [_items_column(index, key)] + [
+        _bad_item_column(index, key, item) for item in items if _can_fail(items[item])
+    ]
+    return selects, hidden
+
+
+def _can_fail(spec: Value) -> bool:
+    return spec.type != "string" and spec.column is not None
+
+
+def _item_checks(index: int, key: str, spec: Value) -> list[Check]:
+    """A bad cell in any row of the group quarantines the grouped event, naming the column."""
+    assert spec.items is not None
+    checks = []
+    for item, value_spec in spec.items.items():
+        if not _can_fail(value_spec):
+            continue
+        bad = col(_bad_item_column(index, key, item))
+        checks.append(Check(not_null(bad), value_spec.column or item, bad))
+    return checks
 
 
 def _default_channel(event: EventMapping, name: exp.Expr) -> exp.Expr:
@@ -180,8 +295,11 @@ def _default_channel(event: EventMapping, name: exp.Expr) -> exp.Expr:
 def _required(converted: Converted, missing: str) -> list[Check]:
     checks = []
     if converted.column is not None:
-        checks.append(Check(is_null(col(converted.column)), converted.column, lit(missing)))
+        cell = converted.raw if converted.raw is not None else col(converted.column)
+        checks.append(Check(is_null(cell), converted.column, lit(missing)))
     checks += _type_check(converted)
+    if converted.column is not None:  # e.g. a `plus` duration that is empty
+        checks.append(Check(is_null(converted.value), converted.column, lit(missing)))
     return checks
 
 
@@ -223,6 +341,8 @@ def _message_id(
 
 def _filter(spec: Filter, columns: dict[str, str]) -> exp.Expr:
     value = text(col(spec.column), columns.get(spec.column, "VARCHAR"))
+    if spec.path is not None:
+        value = fn("json_extract_string", value, lit(json_path(spec.path)))
     if spec.not_null is not None:
         return not_null(value) if spec.not_null else is_null(value)
     if spec.in_ is not None:
@@ -250,8 +370,10 @@ def _alias(value: exp.Expr, name: str, sql_type: str) -> exp.Expr:
     return exp.alias_(cast(value, sql_type), name)
 
 
-def _union(selects: list[exp.Select]) -> str:
-    tree: exp.Expr = selects[0]
+def _union(selects: list[exp.Select], groups: exp.Select | None) -> str:
+    tree: exp.Query = selects[0]
     for select in selects[1:]:
         tree = exp.union(tree, select, distinct=False)
+    if groups is not None:  # one grouping of the batch for every grouped event
+        tree = tree.with_(GROUPS_TABLE, as_=groups, materialized=True)
     return tree.sql(dialect="duckdb")

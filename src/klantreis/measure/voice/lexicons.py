@@ -3,9 +3,10 @@
 Sources (licences in docs/licences.md): English VADER (vaderSentiment, MIT, read from the
 installed package); Danish AFINN (`data/AFINN-da-32.txt`, ODbL, shipped unmodified); Dutch
 adjectives from Pattern (`data/nl-sentiment.xml.gz`, BSD-3/MIT, shipped unmodified); and our
-own lists: `everyday_lexicon.yaml` (opinion words and phrases the general lexicons miss in
-nl/da/en) and `shop_lexicon.yaml` (webshop words, the German and Portuguese base, negations,
-intensifiers, contrasts). Scores are on VADER's -4..+4 valence scale.
+own lists: `emoji.yaml` (emoji, in every language), `everyday_lexicon.yaml` (opinion words and
+phrases the general lexicons miss in nl/da/en) and `shop_lexicon.yaml` (webshop words, the
+German and Portuguese base, negations, intensifiers, contrasts). Scores are on VADER's -4..+4
+valence scale.
 """
 
 from __future__ import annotations
@@ -86,11 +87,21 @@ def lexicon(language: str) -> dict[str, float]:
         words = _tab_lexicon(DATA / "AFINN-da-32.txt", 0.8)
     elif language == "nl":
         words = _pattern_nl()
+    words.update(_own_words("emoji.yaml")["all"])
     words.update(_own_words("shop_lexicon.yaml").get(language, {}))
     words.update(_own_words("everyday_lexicon.yaml").get(language, {}))
     for word in _yaml("everyday_lexicon.yaml")["neutral"].get(language, ()):
         words.pop(word, None)
-    return {word: valence for word, valence in words.items() if valence}
+    # a phrase scored 0 stays: it keeps its words from being read alone ("ved godt", knows
+    # well, is not "godt", good)
+    return {word: valence for word, valence in words.items() if valence or " " in word}
+
+
+@functools.cache
+def plain_words(language: str) -> frozenset[str]:
+    """Words that carry no sentiment in the language, also not as an inflected form of one
+    that does (Danish `skridt`, step, is not `skrid`; `når`, when, is not `nå`, reach)."""
+    return frozenset(_yaml("everyday_lexicon.yaml")["neutral"].get(language, ()))
 
 
 @functools.cache
@@ -101,9 +112,19 @@ def excess_words(language: str) -> frozenset[str]:
 
 @functools.lru_cache(maxsize=1)
 def grammar() -> dict[str, dict[str, frozenset[str]]]:
-    """Negations, intensifiers, contrasts and "too" words per language (shop_lexicon.yaml)."""
+    """Negations, intensifiers, contrasts, concessives ("selvom"), opinion verbs whose negation
+    negates the clause they govern ("synes ikke, at …"), comparatives that "never" intensifies
+    and "too" words per language (shop_lexicon.yaml)."""
     raw = _yaml("shop_lexicon.yaml")
     return {
         kind: {lang: frozenset(w.lower() for w in words) for lang, words in raw[kind].items()}
-        for kind in ("negations", "intensifiers", "contrasts", "too")
+        for kind in (
+            "negations",
+            "intensifiers",
+            "contrasts",
+            "concessives",
+            "opinion_verbs",
+            "comparatives",
+            "too",
+        )
     }

@@ -10,11 +10,12 @@ English and knows no multi-word phrases, so English uses only its lexicon file.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
 
-from klantreis.measure.voice.lexicons import excess_words, grammar, lexicon
+from klantreis.measure.voice.lexicons import excess_words, grammar, lexicon, plain_words
 
 LABELS = ("negative", "neutral", "positive")
 NEUTRAL_BAND = 0.05
@@ -23,7 +24,11 @@ NEUTRAL_BAND = 0.05
 _NEGATION_FACTOR = -0.74  # VADER's N_SCALAR
 _BOOST = 0.293  # VADER's B_INCR
 _ALPHA = 15.0  # VADER's normalisation constant
-_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|n't|[.,;:!?]", re.UNICODE)
+_TOKEN = re.compile(
+    r"[^\W\d_]+(?:'[^\W\d_]+)?|n't|[.,;:!?]|[\U0001F300-\U0001F3FA\U0001F400-\U0001FAFF\u2600-\u27BF]",
+    re.UNICODE,
+)
+"""Words, clause punctuation and emoji (one token each; skin tones and joiners fall away)."""
 _CLAUSE_END = frozenset(".,;:!?")
 
 
@@ -52,15 +57,21 @@ def tokens(text: str) -> list[str]:
 
 
 _SUFFIXES = ("ere", "este", "en", "er", "es", "e", "t")
+_SUFFIXES_BY_LANGUAGE = {"da": ("ere", "este", "e", "t")}
+"""Danish adjectives add -e, -t, -ere, -este; -es, -er and -en mostly end verbs and nouns, and
+stripping them reached unrelated lexicon words (`fordeles`, is shared out → `fordel`,
+advantage; `gælder`, applies → `gæld`, debt)."""
 
 
-def _inflection_base(token: str, words: dict[str, float]) -> str | None:
+def _inflection_base(token: str, words: dict[str, float], language: str = "") -> str | None:
     """The lexicon entry an inflected adjective comes from (`slechte` → `slecht`).
 
     Lexicons list base forms; Dutch, Danish and German add -e/-en/-er/-t. Stripping those is
     enough for the adjectives that carry sentiment, where a full stemmer over-merges words.
     """
-    for suffix in _SUFFIXES:
+    if token in plain_words(language):
+        return None
+    for suffix in _SUFFIXES_BY_LANGUAGE.get(language, _SUFFIXES):
         if token.endswith(suffix) and len(token) - len(suffix) >= 4:
             base = token[: -len(suffix)]
             if base in words:
@@ -69,16 +80,36 @@ def _inflection_base(token: str, words: dict[str, float]) -> str | None:
 
 
 _BOOSTING_PREFIXES = ("super", "over", "reuze", "mega", "extra")
+_INTENSIFYING_PREFIXES = {"da": ("pisse", "skide", "møg", "kæmpe", "mega", "super", "hammer")}
+"""Danish prefixes that intensify either way: `pissegodt`, `pissedårligt`, `kæmpeproblem`."""
+_SCORNING_PREFIXES = {"da": ("skod", "lorte", "møg")}
+"""Danish prefixes that make any word a complaint (`skodservice`, `lortevare`, `møgvejr`);
+each is itself a lexicon word."""
 
 
-def _compound_base(token: str, words: dict[str, float]) -> str | None:
-    """The praise word inside a boosting compound (`superlekker` → `lekker`, `supersnelt`)."""
-    for prefix in _BOOSTING_PREFIXES:
+@functools.cache
+def _prefixes(language: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(boosting and intensifying, intensifying, scorning) prefixes of a language."""
+    either_way = _INTENSIFYING_PREFIXES.get(language, ())
+    return (*_BOOSTING_PREFIXES, *either_way), either_way, _SCORNING_PREFIXES.get(language, ())
+
+
+def _compound_base(token: str, words: dict[str, float], language: str = "") -> str | None:
+    """The lexicon word a compound is read as: the praise word inside a boosting compound
+    (`superlekker` → `lekker`), the opinion word after a Danish intensifying prefix
+    (`pissedårligt` → `dårligt`), or a scorning prefix itself (`skodservice` → `skod`)."""
+    boosting, either_way, scorning = _prefixes(language)
+    if not token.startswith(boosting + scorning):  # one test for the words most tokens are
+        return None
+    for prefix in boosting:
         rest = token[len(prefix) :]
         if token.startswith(prefix) and len(rest) >= 4:
-            base = rest if rest in words else _inflection_base(rest, words)
-            if base is not None and words[base] > 0:
+            base = rest if rest in words else _inflection_base(rest, words, language)
+            if base is not None and (words[base] > 0 or (prefix in either_way and words[base] < 0)):
                 return base
+    for prefix in scorning:
+        if token.startswith(prefix) and len(token) - len(prefix) >= 3 and prefix in words:
+            return prefix
     return None
 
 
@@ -101,7 +132,30 @@ def lexicon_sentiment(text: str, language: str) -> LexiconSentiment:
 
 
 _EXCESS_VALENCE = -0.6 * 4
+_CONCEDED = 0.5
+"""Weight of what a concessive clause grants ("selvom prisen er høj, …"): the main clause
+carries the opinion, whether it comes before or after."""
 _SO = {"nl": "zo", "da": "så", "en": "so", "de": "so", "pt": "tão"}
+_NEVER = {"nl": "nooit", "da": "aldrig", "en": "never", "de": "nie", "pt": "nunca"}
+_NOT_RAISED, _RAISED_VERB, _RAISED_CLAUSE = 0, 1, 2
+
+
+def _raise_negation(toks: list[str], i: int, state: int, rules: dict[str, frozenset[str]]) -> int:
+    """Where a negation of "think" points: "Jeg synes ikke, det er en god løsning" negates
+    the clause right after the comma (or "at"), not the verb it stands next to.
+
+    States: not raised; opinion verb negated at the end of its clause ("synes ikke",
+    "synes jeg ikke"); inside the clause it governs, until that clause ends or a "men" turns
+    to something else. "synes ikke om" (dislike) is a verb of its own and raises nothing.
+    """
+    tok = toks[i]
+    if state == _RAISED_VERB:
+        return _RAISED_CLAUSE if tok in {",", "at"} else _NOT_RAISED
+    if state == _RAISED_CLAUSE and (tok in _CLAUSE_END or tok in rules["contrasts"]):
+        return _NOT_RAISED
+    if tok in rules["negations"] and any(t in rules["verbs"] for t in toks[max(0, i - 2) : i]):
+        return _RAISED_VERB
+    return state
 
 
 def clause_valences(toks: list[str], language: str) -> list[float]:
@@ -112,32 +166,50 @@ def clause_valences(toks: list[str], language: str) -> list[float]:
     rules = grammar()
     negations = rules["negations"].get(language, frozenset())
     boosters = rules["intensifiers"].get(language, frozenset())
-    contrasts = rules["contrasts"].get(language, frozenset())
+    concessives = rules["concessives"].get(language, frozenset())
+    opinion_verbs = rules["opinion_verbs"].get(language, frozenset())
+    comparatives = rules["comparatives"].get(language, frozenset())
+    contrasts = rules["contrasts"].get(language, frozenset()) - concessives
+    raising = {"negations": negations, "verbs": opinion_verbs, "contrasts": contrasts}
     too = rules["too"].get(language, frozenset())
     excess = excess_words(language)
     valences: list[float] = []
+    conceded: set[int] = set()
+    """Indices of valences in a clause opened by "selvom" (although): said, but outweighed."""
+    in_concession = False
+    raised = _NOT_RAISED
     contrast_at = -1
     i = 0
     while i < len(toks):
+        if toks[i] in concessives:
+            in_concession = True
+        elif toks[i] in _CLAUSE_END:
+            in_concession = False
+        raised = _raise_negation(toks, i, raised, raising)
         if toks[i] in too and i + 1 < len(toks):
             after = toks[i + 1]
             if (
                 after in excess
                 or words.get(after, 0.0) > 0
-                or ((base := _inflection_base(after, words)) is not None and words[base] > 0)
+                or (
+                    (base := _inflection_base(after, words, language)) is not None
+                    and words[base] > 0
+                )
             ):
                 boosted = i > 0 and toks[i - 1] in boosters | {"veel", "alt", "way", "much"}
                 valences.append(_EXCESS_VALENCE * (1.3 if boosted else 1.0))
+                if in_concession:
+                    conceded.add(len(valences) - 1)
                 i += 2
                 continue
         for size in (3, 2, 1):
             phrase = " ".join(toks[i : i + size])
             if size <= len(toks) - i and phrase in words:
                 break
-            if size == 1 and (base := _inflection_base(phrase, words)) is not None:
+            if size == 1 and (base := _inflection_base(phrase, words, language)) is not None:
                 phrase = base
                 break
-            if size == 1 and (base := _compound_base(phrase, words)) is not None:
+            if size == 1 and (base := _compound_base(phrase, words, language)) is not None:
                 phrase = base
                 break
         else:
@@ -146,6 +218,9 @@ def clause_valences(toks: list[str], language: str) -> list[float]:
             i += 1
             continue
         valence = words[phrase]
+        if not valence:  # a phrase that says nothing ("ved godt", "kan godt")
+            i += size
+            continue
         window = toks[max(0, i - 3) : i]
         for j in range(len(window) - 1, -1, -1):
             if window[j] in _CLAUSE_END:
@@ -157,10 +232,16 @@ def clause_valences(toks: list[str], language: str) -> list[float]:
         if negated and window[negated[-1] + 1 : negated[-1] + 2] == [_SO.get(language)]:
             # "nooit zo slecht", "never so bad": the negation intensifies
             valence += math.copysign(_BOOST * 4, valence)
-        elif negated and " " not in phrase:
+        elif negated and window[negated[-1]] == _NEVER.get(language) and phrase in comparatives:
+            # "aldrig haft det bedre", "never felt better": nothing was ever better
+            valence += math.copysign(_BOOST * 4, valence)
+        elif (negated or raised == _RAISED_CLAUSE) and " " not in phrase:
             valence *= _NEGATION_FACTOR
         valences.append(valence)
+        if in_concession:
+            conceded.add(len(valences) - 1)
         i += size
+    valences = [v * _CONCEDED if k in conceded else v for k, v in enumerate(valences)]
     if 0 <= contrast_at == len(valences):
         # "goed product, maar de levering duurde twee weken": nothing we know follows "but",
         # yet "but" says it goes against what came before; the text is mixed, not praise

@@ -72,6 +72,7 @@ TEXT_EVENTS = (
     "Ticket Created",
     "Ticket Replied",
     "Live Chat Message Sent",
+    "Social Mention",
 )
 """Events that carry the customer's own words (agent replies and agent chat lines excluded)."""
 

@@ -15,7 +15,7 @@ import logging
 import pkgutil
 import secrets
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -36,6 +36,7 @@ from klantreis.present.api.admission import Admission, AdmissionMiddleware
 from klantreis.present.api.limits import BodyLimit
 from klantreis.present.api.routine import start_routine
 from klantreis.present.api.server_file import ServerFile
+from klantreis.present.api.settings import CollectorSettings
 from klantreis.store import Store, StoreLockedError
 from klantreis.store.sharing import lend
 
@@ -158,6 +159,16 @@ def advertise(app: FastAPI, host: str, port: int) -> ServerFile | None:
     return server_file
 
 
+def _commit_channel(app: FastAPI, ingest: Ingest) -> AbstractAsyncContextManager[Any]:
+    """The writer's end of `serve --workers N`'s commit channel, when the app is that writer."""
+    path = app.state.commit_channel
+    if path is None:
+        return nullcontext()
+    from klantreis.present.api.channel import CommitChannel
+
+    return CommitChannel(path, ingest, app.state.keyring).serving()
+
+
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
     """The app for `settings`; pass `store` to serve an already open store (tests, notebooks).
 
@@ -165,7 +176,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app never takes DuckDB's file lock.
     """
     settings = settings or load_settings()
-    collector = dict(settings.sections.get("collector", {}))
+    collector = settings.section(CollectorSettings)  # a bad value stops here, named
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -173,14 +184,14 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         handle = store if store is not None else Store(settings.store)
         ingest = Ingest(
             handle,
-            max_pending=int(collector.get("max_pending_events", 100_000)),
-            merge_interval=float(collector.get("merge_interval_ms", 500)) / 1000,
-            max_queue_age=float(collector.get("max_queue_age_ms", 2000)) / 1000,
+            max_pending=collector.max_pending_events,
+            merge_interval=collector.merge_interval,
+            max_queue_age=collector.max_queue_age,
         ).start()
         admission = Admission(
             ingest,
-            max_loop_lag=float(collector.get("max_loop_lag_ms", 2000)) / 1000,
-            max_in_flight=int(collector.get("max_requests_in_flight", 128)),
+            max_loop_lag=collector.max_loop_lag,
+            max_in_flight=collector.max_requests_in_flight,
         )
         app.state.store = handle
         app.state.keyring = KeyRing(handle)
@@ -189,7 +200,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         app.state.admin_token = secrets.token_urlsafe(32)
         routine = start_routine(app, Klantreis.over(handle, settings))
         try:
-            async with admission.watching():
+            async with admission.watching(), _commit_channel(app, ingest):
                 with lend(handle):
                     yield
         finally:
@@ -222,6 +233,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     # the store that `klantreis serve` writes once it listens (apps in tests do not).
     app.state.admin_token = None
     app.state.server_file = None
+    # Set by `serve --workers N` (present/api/workers.py): the Unix socket the HTTP workers
+    # send validated batches to.
+    app.state.commit_channel = None
     _install_error_handlers(app)
     _include_routers(app)
     _mount_web(app)

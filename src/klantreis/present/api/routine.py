@@ -27,8 +27,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
+from pydantic import Field
+
+from klantreis.config import SectionSettings, parse_section
 from klantreis.store.schema import TableSpec, register_table
 from klantreis.store.store import utcnow
 
@@ -108,7 +111,7 @@ def _review_requests(kr: Klantreis, _: FastAPI) -> str | None:
     from klantreis.act.notify.smtp import SmtpConfig
     from klantreis.act.review_requests import send_review_requests
 
-    base_url = (kr.settings.sections.get("routine") or {}).get("review_base_url")
+    base_url = kr.settings.section(RoutineSettings).review_base_url
     smtp = SmtpConfig.from_settings(kr.settings)
     if not base_url or smtp is None:
         return None
@@ -137,18 +140,39 @@ DEFAULTS: dict[str, tuple[float, Callable[[Klantreis, FastAPI], str | None]]] = 
 }
 
 
-def configured_jobs(section: dict[str, Any]) -> list[Job]:
+_Seconds = Annotated[float, Field(ge=0, description="seconds between runs, or 0 for off")]
+
+
+class RoutineSettings(SectionSettings):
+    """`[routine]`: one key per job (seconds between its runs; the defaults are `DEFAULTS`'s),
+    whether the routine runs at all, the wait after a failure and the review link's base."""
+
+    SECTION: ClassVar[str] = "routine"
+
+    enabled: Annotated[bool, Field(description="true or false")] = True
+    retry: Annotated[
+        float, Field(gt=0, description="seconds before a failed job is tried again, above 0")
+    ] = 60
+    model: _Seconds = DEFAULTS["model"][0]
+    voice: _Seconds = DEFAULTS["voice"][0]
+    cases: _Seconds = DEFAULTS["cases"][0]
+    opportunities: _Seconds = DEFAULTS["opportunities"][0]
+    alerts: _Seconds = DEFAULTS["alerts"][0]
+    review_requests: _Seconds = DEFAULTS["review_requests"][0]
+    dashboard: _Seconds = DEFAULTS["dashboard"][0]
+    review_base_url: Annotated[
+        str | None,
+        Field(pattern=r"^https?://\S+$", description="an http(s) URL, e.g. https://shop.example"),
+    ] = None
+
+
+def configured_jobs(section: RoutineSettings | dict[str, Any]) -> list[Job]:
     """The jobs of `[routine]`, in the order they run (the model first: others read it)."""
-    unknown = set(section) - set(DEFAULTS) - {"enabled", "retry", "review_base_url"}
-    if unknown:
-        raise ValueError(
-            f"[routine]: unknown job {sorted(unknown)[0]!r}; jobs are {', '.join(DEFAULTS)}"
-        )
+    if not isinstance(section, RoutineSettings):
+        section = parse_section(RoutineSettings, section)
     jobs = []
-    for name, (every, run) in DEFAULTS.items():
-        seconds = float(section.get(name, every))
-        if seconds < 0:
-            raise ValueError(f"[routine] {name} = {seconds}: seconds between runs, or 0 for off")
+    for name, (_, run) in DEFAULTS.items():
+        seconds = float(getattr(section, name))
         if seconds:
             jobs.append(Job(name, seconds, run))
     return jobs
@@ -249,10 +273,10 @@ def job_rows(kr: Klantreis) -> list[dict[str, Any]]:
 
 
 def start_routine(app: FastAPI, kr: Klantreis) -> Routine | None:
-    section = dict(kr.settings.sections.get("routine") or {})
-    if not section.get("enabled", True):
+    section = kr.settings.section(RoutineSettings)
+    if not section.enabled:
         return None
     jobs = configured_jobs(section)
     if not jobs:
         return None
-    return Routine(app, kr, jobs, retry=float(section.get("retry", 60))).start()
+    return Routine(app, kr, jobs, retry=section.retry).start()

@@ -37,12 +37,14 @@ class ConnectionLimits:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ConnectionLimits:
-        section = settings.sections.get("collector", {})
+        from klantreis.present.api.settings import CollectorSettings
+
+        section = settings.section(CollectorSettings)
         return cls(
-            header_timeout=float(section.get("header_timeout_ms", 10_000)) / 1000,
-            body_timeout=float(section.get("body_timeout_ms", 30_000)) / 1000,
-            max_header_bytes=int(section.get("max_header_bytes", 64 * 1024)),
-            max_connections_per_address=int(section.get("max_connections_per_address", 256)),
+            header_timeout=section.header_timeout_ms / 1000,
+            body_timeout=section.body_timeout_ms / 1000,
+            max_header_bytes=section.max_header_bytes,
+            max_connections_per_address=section.max_connections_per_address,
         )
 
 

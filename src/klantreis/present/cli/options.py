@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 import klantreis
 from klantreis.config import load_settings
@@ -72,8 +73,9 @@ class CliError(Exception):
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
+    # Escaped: a message names settings as `[collector] key`, which is not markup.
     err_console.print(
-        f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True
+        f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True, soft_wrap=True
     )
     return typer.Exit(code)
 

@@ -177,8 +177,10 @@ def secure_cookies(request: Request) -> bool:
     `[web] secure_cookies = true|false` in klantreis.toml overrides the guess, e.g. behind a
     proxy that terminates TLS.
     """
-    setting = request.app.state.settings.sections.get("web", {}).get("secure_cookies")
-    if isinstance(setting, bool):
+    from klantreis.present.web.settings import web_settings
+
+    setting = web_settings(request.app).secure_cookies
+    if setting is not None:
         return setting
     host = request.url.hostname or ""
     return request.url.scheme == "https" or host not in {"127.0.0.1", "localhost", "::1"}

@@ -53,8 +53,9 @@ def mount(app: FastAPI) -> None:
     async def lifespan(app: FastAPI) -> AsyncIterator[Any]:
         # Background computations end before the server's lifespan closes the store.
         async with server_lifespan(app) as state:
-            warm = app.state.settings.sections.get("web", {}).get("warm", True)
-            if warm and getattr(app.state, "store", None) is not None:
+            from klantreis.present.web.settings import web_settings
+
+            if web_settings(app).warm and getattr(app.state, "store", None) is not None:
                 from klantreis.present.web.routes import journey_map, pages
 
                 journey_map.warm(app)

@@ -28,9 +28,9 @@ class ExportUnavailable(RuntimeError):
 
 
 def chromium_path(settings: Settings) -> str:
-    configured = settings.sections.get("web", {}).get("chromium") or os.environ.get(
-        "KLANTREIS_CHROMIUM"
-    )
+    from klantreis.present.web.settings import WebSettings
+
+    configured = settings.section(WebSettings).chromium or os.environ.get("KLANTREIS_CHROMIUM")
     candidates = [configured] if configured else ["chromium", "chromium-browser", "google-chrome"]
     for candidate in candidates:
         found = shutil.which(candidate) if candidate else None

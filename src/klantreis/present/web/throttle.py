@@ -9,7 +9,6 @@ restart forgets them, which costs an attacker a restart of someone else's server
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import time
 from typing import Any
@@ -18,10 +17,8 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from klantreis.config import ConfigError
-
-DEFAULT_PER_USER = "10/15minutes"
-DEFAULT_PER_ADDRESS = "30/15minutes"
+from klantreis.config import parse_section
+from klantreis.present.web.settings import DEFAULT_PER_ADDRESS, DEFAULT_PER_USER, WebSettings
 
 
 class LoginThrottle:
@@ -37,18 +34,11 @@ class LoginThrottle:
         ]
 
     @classmethod
-    def from_settings(cls, web: dict[str, Any]) -> LoginThrottle:
+    def from_settings(cls, web: WebSettings | dict[str, Any]) -> LoginThrottle:
         """`[web] login_limit_per_user` / `login_limit_per_address`, e.g. "10/15minutes"."""
-        try:
-            return cls(
-                str(web.get("login_limit_per_user", DEFAULT_PER_USER)),
-                str(web.get("login_limit_per_address", DEFAULT_PER_ADDRESS)),
-            )
-        except ValueError as exc:
-            raise ValueError(
-                f"[web] login_limit_per_user/login_limit_per_address: {exc} "
-                '(write it like "10/15minutes")'
-            ) from None
+        if not isinstance(web, WebSettings):
+            web = parse_section(WebSettings, web)
+        return cls(web.login_limit_per_user, web.login_limit_per_address)
 
     def _keys(self, username: str, address: str) -> dict[str, str]:
         return {"user": username.strip().casefold(), "address": address}
@@ -69,23 +59,12 @@ class LoginThrottle:
             self._limiter.hit(item, scope, keys[scope])
 
 
-def trusted_proxies(web: dict[str, Any]) -> list[str]:
+def trusted_proxies(web: WebSettings | dict[str, Any]) -> list[str]:
     """`[web] trusted_proxies`: addresses or networks of the reverse proxies in front.
 
     Only their `X-Forwarded-For` is believed; by default nobody's is, since a header any client
     can write would give each guess a fresh address for the per-address limit.
     """
-    value = web.get("trusted_proxies", [])
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list):
-        raise ConfigError('[web] trusted_proxies: write a list, e.g. ["10.0.0.2", "10.1.0.0/16"]')
-    for item in value:
-        try:
-            ipaddress.ip_network(str(item).strip(), strict=False)
-        except ValueError:
-            raise ConfigError(
-                f"[web] trusted_proxies: {str(item)[:60]!r} is not an address or network "
-                '(write e.g. "10.0.0.2" or "10.1.0.0/16")'
-            ) from None
-    return [str(item).strip() for item in value]
+    if not isinstance(web, WebSettings):
+        web = parse_section(WebSettings, web)
+    return list(web.trusted_proxies)

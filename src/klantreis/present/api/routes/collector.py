@@ -34,6 +34,7 @@ from klantreis.collect.ingest import Ingest, Overloaded, WriterStopped
 from klantreis.collect.keys import KeyRing
 from klantreis.present.api.admission import Admission
 from klantreis.present.api.deps import ReadAccess, StoreDep, presented_key
+from klantreis.present.api.settings import CollectorSettings
 from klantreis.store.query import Query
 
 EVENT_LIMIT = 32 * 1024
@@ -423,7 +424,7 @@ def _public_address(request: Request) -> tuple[str, str]:
     else the address this connection reached. Never the Host header: a client chooses it,
     and a cached settings answer naming another host would send a shop's events there."""
     settings = getattr(request.app.state, "settings", None)
-    configured = settings.sections.get("collector", {}).get("public_url") if settings else None
+    configured = settings.section(CollectorSettings).public_url if settings else None
     if configured:
         url = urlsplit(str(configured))
         return url.netloc, url.scheme or "https"

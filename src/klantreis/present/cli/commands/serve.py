@@ -1,5 +1,8 @@
 """`klantreis serve`: the collector, the read API and the dashboard in one process.
 
+With `--workers N` (N >= 2), N HTTP processes read and validate events on the other cores and
+hand them to this process, which alone writes the store (present/api/workers.py).
+
 The server owns the store file while it runs (DuckDB allows one writing process). It writes
 `<store>.server.json` (its loopback address and an admin token, readable by its own user only),
 and every other `klantreis` command on the same store is carried out inside the server through
@@ -32,6 +35,15 @@ def register(app: typer.Typer) -> None:
         access_log: Annotated[
             bool, typer.Option("--access-log/--no-access-log", help="Log every request.")
         ] = False,
+        workers: Annotated[
+            int,
+            typer.Option(
+                help="HTTP processes that read and validate events; with 2 or more, this "
+                "process only writes the store and serves the read API and dashboard.",
+                min=1,
+                max=64,
+            ),
+        ] = 1,
     ) -> None:
         """Start the HTTP server: collector (/v1/...), read API (/api/...) and dashboard.
 
@@ -43,12 +55,19 @@ def register(app: typer.Typer) -> None:
 
         from klantreis.config import load_settings
         from klantreis.present.api.app import create_app
+        from klantreis.present.api.routine import RoutineSettings
         from klantreis.present.api.server import server_config
+        from klantreis.present.api.settings import CollectorSettings
+        from klantreis.present.web.settings import WebSettings
         from klantreis.present.web.throttle import trusted_proxies
         from klantreis.store import Store
 
         settings = load_settings(store)
-        proxies = trusted_proxies(settings.sections.get("web", {})) or [
+        # Every section the server reads, checked before anything starts: a bad value is one
+        # line naming the file, the section and the key.
+        settings.section(CollectorSettings)
+        settings.section(RoutineSettings)
+        proxies = trusted_proxies(settings.section(WebSettings)) or [
             p for p in os.environ.get("FORWARDED_ALLOW_IPS", "").split(",") if p.strip()
         ]
         # Open (and close) the store once up front so a locked or unreadable store is a clear
@@ -64,6 +83,21 @@ def register(app: typer.Typer) -> None:
         package_log = logging.getLogger("klantreis")
         package_log.addHandler(handler)
         package_log.setLevel(logging.INFO)
+        if workers > 1:
+            from klantreis.present.api.app import advertise
+            from klantreis.present.api.workers import serve_with_workers
+
+            serve_with_workers(
+                app,
+                settings,
+                count=workers,
+                host=host,
+                port=port,
+                access_log=access_log,
+                forwarded_allow_ips=",".join(proxies),
+                advertise=advertise,
+            )
+            return
         # With the guards against slow and greedy clients (present/api/server.py).
         server = uvicorn.Server(
             server_config(

@@ -17,6 +17,7 @@ from klantreis.present.web.context import (
     viewer,
 )
 from klantreis.present.web.routes.journey_map import warm
+from klantreis.present.web.settings import web_settings
 from klantreis.present.web.throttle import LoginThrottle
 
 router = APIRouter(include_in_schema=False)
@@ -26,8 +27,7 @@ def login_throttle(app: FastAPI) -> LoginThrottle:
     """The app's one throttle, made from `[web]` settings on first use."""
     throttle = getattr(app.state, "login_throttle", None)
     if throttle is None:
-        web = app.state.settings.sections.get("web", {})
-        throttle = app.state.login_throttle = LoginThrottle.from_settings(web)
+        throttle = app.state.login_throttle = LoginThrottle.from_settings(web_settings(app))
     return throttle
 
 
