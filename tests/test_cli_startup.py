@@ -2,33 +2,32 @@
 
 from __future__ import annotations
 
-import importlib
 import os
-import pkgutil
 import subprocess
 import sys
 from pathlib import Path
 
 import typer
+import typer.main
 
 from klantreis.present.cli import app as cli_app
-from klantreis.present.cli import commands
 
 HEAVY = ("duckdb", "pandas", "pyarrow", "sqlglot", "fastapi")
 
 
+def _tree(app: typer.Typer, name: str) -> object:
+    """A command's name and, for a group, its subcommands' names."""
+    command = typer.main.get_command(app).commands[name]  # type: ignore[attr-defined]
+    return sorted(getattr(command, "commands", {})) or name
+
+
 def test_every_command_is_found_by_its_name() -> None:
-    registered = {}
-    for info in pkgutil.iter_modules(commands.__path__):
-        app = typer.Typer()
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
-        if hasattr(module, "register"):
-            module.register(app)
-        for command in app.registered_commands:
-            registered[command.name or command.callback.__name__] = info.name
-        for group in app.registered_groups:
-            registered[group.name] = info.name
-    assert registered == cli_app.COMMANDS
+    full = cli_app.build()
+    names = sorted(typer.main.get_command(full).commands)  # type: ignore[attr-defined]
+    assert names == sorted(cli_app.COMMANDS)
+    for name in names:  # the modules of one command give it all its subcommands
+        alone = cli_app.build(cli_app.modules_for([name, "--help"]))
+        assert _tree(alone, name) == _tree(full, name), name
 
 
 def _loaded(tmp_path: Path, *args: str) -> set[str]:
@@ -71,3 +70,10 @@ def test_help_still_lists_every_command(tmp_path: Path) -> None:
     assert run.returncode == 0
     for name in cli_app.COMMANDS:
         assert f" {name} " in run.stdout, name
+
+
+def test_the_written_out_reputation_periods_are_the_analysis_own() -> None:
+    from klantreis.measure.reputation import PERIODS
+    from klantreis.present.cli.commands.reputation import PERIOD_NAMES
+
+    assert ", ".join(PERIODS) == PERIOD_NAMES

@@ -21,32 +21,33 @@ import typer
 
 from klantreis.present.cli import commands
 
-COMMANDS: dict[str, str] = {
-    "funnel": "analytics",
-    "paths": "analytics",
-    "retention": "analytics",
-    "demo": "demo",
-    "engine": "engine",
-    "expectations": "expectations",
-    "at-risk": "expectations",
-    "alerts": "expectations",
-    "import": "imports",
-    "map": "journey",
-    "stats": "journey",
-    "model": "journey",
-    "keys": "keys",
-    "opportunities": "opportunities",
-    "personas": "personas",
-    "export": "privacy",
-    "erase": "privacy",
-    "recommend": "recommend",
-    "serve": "serve",
-    "status": "status",
-    "surveys": "surveys",
-    "users": "users",
-    "voice": "voice",
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "funnel": ("analytics",),
+    "paths": ("analytics",),
+    "retention": ("analytics",),
+    "demo": ("demo",),
+    "engine": ("engine",),
+    "expectations": ("expectations",),
+    "at-risk": ("expectations",),
+    "alerts": ("expectations",),
+    "import": ("imports", "import_presets"),
+    "map": ("journey",),
+    "stats": ("journey",),
+    "model": ("journey",),
+    "keys": ("keys",),
+    "opportunities": ("opportunities",),
+    "personas": ("personas",),
+    "export": ("privacy",),
+    "erase": ("privacy",),
+    "recommend": ("recommend",),
+    "serve": ("serve",),
+    "status": ("status",),
+    "surveys": ("surveys",),
+    "users": ("users",),
+    "voice": ("voice", "reputation"),
 }
-"""Command (or command group) name → the module in `commands` that registers it."""
+"""Command (or command group) name → the modules in `commands` that register it (a module may
+add commands to another's group: `import_presets` to `import`, `reputation` to `voice`)."""
 
 
 def build(modules: list[str] | None = None) -> typer.Typer:
@@ -78,10 +79,10 @@ def _group() -> None:
 
 
 def modules_for(args: list[str]) -> list[str] | None:
-    """The one module a command line needs, or None (all) for help or an unknown name."""
+    """The modules a command line needs, or None (all) for help or an unknown name."""
     first = next((a for a in args if not a.startswith("-")), None)
-    module = COMMANDS.get(first or "")
-    return None if module is None else [module]
+    modules = COMMANDS.get(first or "")
+    return None if modules is None else list(modules)
 
 
 @functools.cache
