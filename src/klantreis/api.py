@@ -4,21 +4,34 @@
     kr = klantreis.open("klantreis.duckdb")
     kr.journey_map().to_pandas()
 
-Analyses register themselves in `klantreis.measure.registry`; each becomes a method here with
-the same name as its CLI command and HTTP route.
+Each analysis is an explicit, typed method here whose parameters are the fields of the
+analysis's query model (`measure/contract.py`; a contract test holds them equal): the method
+validates them into the query once and runs the registered runner (`measure/registry.py`).
+`kr.run(name, query)` runs a query built beforehand.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from klantreis.config import Settings, load_settings
 from klantreis.measure.result import Result
 from klantreis.store import Store
 from klantreis.store.engines.base import Engine
 from klantreis.store.query import Query
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from klantreis.measure.contract import AnalysisQuery
+    from klantreis.measure.expectations.scorecard import Scorecard
+    from klantreis.measure.funnels.result import FunnelResult
+    from klantreis.measure.journey_map.result import JourneyMap
+    from klantreis.measure.paths import PathsResult
 
 
 class Klantreis:
@@ -63,13 +76,252 @@ class Klantreis:
         """Run a query (DuckDB dialect, `:name` placeholders) on the configured engine."""
         return Result(self.engine.fetch(Query(query, **params)))
 
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        from klantreis.measure.registry import get_analysis
+    def run(self, name: str, query: AnalysisQuery) -> Any:
+        """Run analysis `name` on a query built beforehand (`FunnelQuery.of(...)`)."""
+        from klantreis.measure.registry import get_spec
 
-        analysis = get_analysis(name)
-        if analysis is None:
+        spec = get_spec(name)
+        if spec is None:
+            raise AttributeError(f"no analysis {name!r} is installed")
+        return spec.run(self, query)
+
+    def _run(self, name: str, params: dict[str, Any]) -> Any:
+        """Validate a method's parameters (its `locals()`) into the query and run it."""
+        from klantreis.measure.registry import get_spec
+
+        spec = get_spec(name)
+        if spec is None:
+            raise AttributeError(f"no analysis {name!r} is installed")
+        return spec.call(self, **{k: v for k, v in params.items() if k != "self"})
+
+    # The analyses, one typed method each (parameters: the fields of its query model).
+
+    def audience(self, persona: str) -> pa.Table:
+        """Members of a persona or rule segment: ids, and the e-mail hash where consented."""
+        return self._run("audience", locals())
+
+    def expectations(
+        self,
+        *,
+        by: Literal["phase", "persona", "week", "carrier", "channel"] | None = None,
+        language: Literal["en", "nl", "da"] = "en",
+        trend: Literal["month", "week"] = "month",
+        now: datetime | str | None = None,
+        compare: Literal["timestamp", "day"] | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        persona: str | None = None,
+    ) -> Scorecard:
+        """The expectation scorecard (see `klantreis.measure.expectations.scorecard`)."""
+        return self._run("expectations", locals())
+
+    def evaluate_expectations(self, *, now: datetime | str | None = None) -> dict[str, Any]:
+        """Judge every expectation and store the `breaches` table (the demo runs this)."""
+        return self._run("evaluate_expectations", locals())
+
+    def pain_points(
+        self,
+        *,
+        language: Literal["en", "nl", "da"] = "en",
+        start: str | None = None,
+        end: str | None = None,
+        persona: str | None = None,
+    ) -> dict[str, Any]:
+        """Per phase, the expectations breached there with their size, most persons first."""
+        return self._run("pain_points", locals())
+
+    def breaches(
+        self,
+        *,
+        person_id: str | None = None,
+        expectation: str | None = None,
+        journey_id: str | None = None,
+        limit: int = 1000,
+    ) -> Result:
+        """Breaches (of a person, journey or expectation), in time order, for the timeline."""
+        return self._run("breaches", locals())
+
+    def delights(
+        self,
+        *,
+        person_id: str | None = None,
+        expectation: str | None = None,
+        journey_id: str | None = None,
+        limit: int = 1000,
+    ) -> Result:
+        """Promises clearly exceeded (of a person, journey or expectation), in time order."""
+        return self._run("delights", locals())
+
+    def at_risk(
+        self,
+        *,
+        now: datetime | str | None = None,
+        unshipped_hours: float | None = None,
+        undelivered_hours: float | None = None,
+        overdue: bool = False,
+    ) -> Result:
+        """Orders not yet shipped or delivered with too little time left before the promise."""
+        return self._run("at_risk", locals())
+
+    def funnel(
+        self,
+        steps: Sequence[str | Mapping[str, Any]],
+        *,
+        window: str | int = "7d",
+        mode: Literal["ordered", "strict", "unordered"] = "ordered",
+        exclude: Sequence[str | Mapping[str, Any]] = (),
+        where: Sequence[str] = (),
+        optional: Sequence[int] = (),
+        breakdown: str | None = None,
+        breakdown_table: str | None = None,
+        attribution: Literal["first_touch", "last_touch", "step"] = "first_touch",
+        attribution_step: int | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        persona: str | None = None,
+    ) -> FunnelResult:
+        """Persons reaching each step within `window` of their first step."""
+        return self._run("funnel", locals())
+
+    def journey_map(
+        self,
+        definition: str | None = None,
+        *,
+        language: Literal["en", "nl", "da"] = "en",
+        start: str | None = None,
+        end: str | None = None,
+        persona: str | None = None,
+    ) -> JourneyMap:
+        """Build (if needed) the model and compute the journey map for a cut."""
+        return self._run("journey_map", locals())
+
+    def opportunities(
+        self,
+        *,
+        outcome: Literal["review_score", "nps", "repeat_purchase"] | None = None,
+        persona: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """What to fix first: per outcome, the drivers that measurably cost it, ranked by the
+        outcome lost in total, with the evidence and units."""
+        return self._run("opportunities", locals())
+
+    def paths(
+        self,
+        *,
+        start_event: str | None = None,
+        end_event: str | None = None,
+        steps: int = 5,
+        by: Literal["touchpoint", "event"] = "touchpoint",
+        split_by_session: bool = True,
+        top: int = 20,
+        start: str | None = None,
+        end: str | None = None,
+        persona: str | None = None,
+    ) -> PathsResult:
+        """Most frequent paths, e.g. `kr.paths(start_event="Products Searched", steps=4)`."""
+        return self._run("paths", locals())
+
+    def time_in_phase(
+        self, *, start: str | None = None, end: str | None = None, persona: str | None = None
+    ) -> Result:
+        """Per phase: journeys, persons and the time they spent in it."""
+        return self._run("time_in_phase", locals())
+
+    def phase_transitions(
+        self, *, start: str | None = None, end: str | None = None, persona: str | None = None
+    ) -> Result:
+        """The phase-transition matrix: moves from one stay to the next."""
+        return self._run("phase_transitions", locals())
+
+    def recommend(self, person: str, *, n: int = 10) -> list[dict[str, Any]]:
+        """Products for one person (any of their ids): what similar persons bought."""
+        return self._run("recommend", locals())
+
+    def retention(
+        self,
+        *,
+        period: Literal["week", "month"] = "week",
+        cohort_event: str | None = None,
+        return_event: str | None = None,
+        periods: int = 12,
+        start: str | None = None,
+        end: str | None = None,
+        persona: str | None = None,
+    ) -> Result:
+        """Retention by cohort, e.g. `kr.retention(period="month", return_event="Order
+        Completed")`."""
+        return self._run("retention", locals())
+
+    def repeat_purchase(
+        self,
+        *,
+        period: Literal["week", "month"] = "month",
+        order_event: str = "Order Completed",
+        start: str | None = None,
+        end: str | None = None,
+        persona: str | None = None,
+    ) -> Result:
+        """Repeat buyers per cohort of first order."""
+        return self._run("repeat_purchase", locals())
+
+    def stats(self) -> dict[str, Any]:
+        """Events by name, persons, journeys, quarantine and refused identity links."""
+        return self._run("stats", locals())
+
+    def voice(
+        self,
+        *,
+        topic: str | None = None,
+        phase: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        persona: str | None = None,
+    ) -> Result:
+        """Per topic: texts, mean sentiment, shares, mean rating, trend and quotes."""
+        return self._run("voice", locals())
+
+    def emotion_by_phase(
+        self, *, start: str | None = None, end: str | None = None, persona: str | None = None
+    ) -> dict[str, Any]:
+        """Phase → emotion (`value`, -1..+1), signals, mean review score: the emotion curve."""
+        return self._run("emotion_by_phase", locals())
+
+    def survey_scores(
+        self,
+        *,
+        by: Literal["month", "phase", "touchpoint", "persona", "all"] = "month",
+        kind: Literal["nps", "csat", "ces"] | None = None,
+    ) -> Result:
+        """Survey score per kind and group (`by`: month, phase, touchpoint, persona or all)."""
+        return self._run("survey_scores", locals())
+
+    def reputation(
+        self,
+        *,
+        period: Literal["day", "week", "month", "quarter", "year"] = "month",
+        platform: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+    ) -> Result:
+        """Per platform and period: texts, mentions, ratings, mean rating, sentiment, negative
+        share and the change of the mean rating since the platform's previous period."""
+        return self._run("reputation", locals())
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        """An analysis registered without a method here (deprecated: add a typed method)."""
+        if name.startswith("_"):
             raise AttributeError(name)
-        return lambda *args, **kwargs: analysis(self, *args, **kwargs)
+        from klantreis.measure.registry import get_spec
+
+        spec = get_spec(name)
+        if spec is None:
+            raise AttributeError(name)
+        warnings.warn(
+            f"kr.{name} has no typed method on Klantreis; add one (docs/architecture.md)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return lambda *args, **kwargs: spec.function(self, *args, **kwargs)
 
     def close(self) -> None:
         if self._engine is not None and self._engine is not self.store.engine:

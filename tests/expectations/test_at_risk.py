@@ -112,4 +112,4 @@ def test_cli(kr):
     table = runner.invoke(app, ["at-risk", "--store", store, "--now", "2026-03-04T00:00"])
     assert table.exit_code == 0 and "2 order(s) at risk" in table.stdout
     bad = runner.invoke(app, ["at-risk", "--store", store, "--now", "tomorrow"])
-    assert bad.exit_code == 2 and "--now: not an ISO timestamp: 'tomorrow'" in bad.output
+    assert bad.exit_code == 2 and "now: not an ISO timestamp: 'tomorrow'" in bad.output

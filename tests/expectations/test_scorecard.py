@@ -9,6 +9,7 @@ import pytest
 from stories import story
 from typer.testing import CliRunner
 
+from klantreis.measure.contract import QueryError
 from klantreis.measure.expectations import stats
 from klantreis.measure.expectations.scorecard import ScorecardError
 from klantreis.present.cli.app import app
@@ -105,8 +106,9 @@ def test_breakdowns(kr):
     card = kr.expectations(by="phase")
     service = next(p for p in card.phases if p["value"] == "service")
     assert service["cases"] >= 10
-    with pytest.raises(ScorecardError, match="--by 'colour'"):
+    with pytest.raises(QueryError, match="by: Input should be 'phase', 'persona'") as caught:
         kr.expectations(by="colour")
+    assert caught.value.field == "by"
     kr.store.connection.execute("DROP TABLE IF EXISTS person_personas")
     with pytest.raises(ScorecardError, match="no personas yet"):
         kr.expectations(by="persona")
@@ -141,8 +143,8 @@ def test_cli_json_and_errors(kr, tmp_path: Path):
     assert "no data: site_fast" in table.stdout
 
     bad = runner.invoke(app, ["expectations", "--store", store, "--by", "colour"])
-    assert bad.exit_code == 2 and "--by 'colour'" in bad.output
+    assert bad.exit_code == 2 and "by: Input should be 'phase', 'persona'" in bad.output
     bad = runner.invoke(app, ["expectations", "--store", store, "--now", "yesterday"])
-    assert bad.exit_code == 2 and "--now: not an ISO timestamp" in bad.output
+    assert bad.exit_code == 2 and "now: not an ISO timestamp" in bad.output
     bad = runner.invoke(app, ["expectations", "--store", store, "--compare", "week"])
-    assert bad.exit_code == 2 and "--compare" in bad.output
+    assert bad.exit_code == 2 and "compare: Input should be 'timestamp' or 'day'" in bad.output

@@ -12,6 +12,8 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from klantreis.model.journey_events import JOURNEY_EVENTS
+
 DAY = datetime(2026, 3, 2)
 
 PHASES = {
@@ -24,24 +26,8 @@ PHASES = {
     "Review Submitted": ("evaluation", 5, "review site"),
 }
 
-JOURNEY_EVENTS_SCHEMA = pa.schema(
-    [
-        ("message_id", pa.string()),
-        ("person_id", pa.string()),
-        ("timestamp", pa.timestamp("us")),
-        ("event", pa.string()),
-        ("type", pa.string()),
-        ("channel", pa.string()),
-        ("touchpoint", pa.string()),
-        ("direct", pa.bool_()),
-        ("phase", pa.string()),
-        ("phase_index", pa.int32()),
-        ("session_id", pa.string()),
-        ("journey_id", pa.string()),
-        ("order_id", pa.string()),
-        ("properties", pa.string()),
-    ]
-)
+JOURNEY_EVENTS_SCHEMA = JOURNEY_EVENTS.arrow_schema
+"""The declared contract of `journey_events` (`model/journey_events.py`), as the model makes it."""
 
 
 def when(value: str | int | datetime, day: datetime = DAY) -> datetime:

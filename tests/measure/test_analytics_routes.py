@@ -73,3 +73,39 @@ def test_read_key_as_basic_user_or_bearer_and_documented(client: TestClient):
     assert wrong.headers["WWW-Authenticate"] == 'Basic realm="klantreis"'
     schemes = client.get("/openapi.json").json()["components"]["securitySchemes"]
     assert {s["scheme"] for s in schemes.values()} == {"basic", "bearer"}
+
+
+def test_step_filters_are_one_parameter_in_python_and_http(tmp_path: Path):
+    """`where`/`optional` were CLI-only; now they are fields of the funnel's query."""
+    import klantreis
+
+    path = tmp_path / "filters.duckdb"
+    shoes, hats = {"properties": {"category": "shoes"}}, {"properties": {"category": "hats"}}
+    with Store(path) as store:
+        store.append(
+            story(
+                {
+                    "anna": [("Product Viewed", "09:00", shoes), ("Order Completed", "09:05")],
+                    "bram": [("Product Viewed", "09:00", hats), ("Order Completed", "09:05")],
+                    "cees": [("Order Completed", "09:05")],
+                }
+            )
+        )
+        secret = create_key(store, "analyst", "read")[1]
+    steps = ["Product Viewed", "Order Completed"]
+    with klantreis.open(path) as kr:
+        flat = kr.funnel(steps, where=["1:category=shoes"]).as_json()["steps"]
+        nested = kr.funnel(
+            [{"event": "Product Viewed", "where": {"category": "shoes"}}, "Order Completed"]
+        ).as_json()["steps"]
+        added = ["Product Viewed", "Product Added", "Order Completed"]
+        strict = kr.funnel(added).as_json()["steps"]
+        skipped = kr.funnel(added, optional=[2]).as_json()["steps"]
+    assert [s["persons"] for s in flat] == [s["persons"] for s in nested] == [1, 1]
+    assert (strict[-1]["persons"], skipped[-1]["persons"]) == (0, 2)
+    with TestClient(create_app(load_settings(path))) as client:
+        client.headers["Authorization"] = f"Bearer {secret}"
+        answer = client.get("/api/funnel", params={"step": steps, "where": "1:category=shoes"})
+        assert [s["persons"] for s in answer.json()["steps"]] == [1, 1]
+        bad = client.get("/api/funnel", params={"step": steps, "where": "9:a=b"})
+        assert bad.status_code == 400 and bad.json()["field"] == "where"

@@ -186,7 +186,7 @@ def test_sessions_and_journeys_share_one_window_order(kr):
     import re
 
     from klantreis.collect.vocabulary import BACK_OFFICE_EVENTS
-    from klantreis.model.build import _JOURNEY_EVENTS
+    from klantreis.model.journey_events import _JOURNEY_EVENTS
     from klantreis.store.query import Query
 
     kr.store.append(

@@ -60,7 +60,7 @@ def test_cli_json_and_persona_cut(olist_store: Path):
     assert data[0]["persons"] <= 1200
     bad = runner.invoke(app, ["opportunities", "--store", str(olist_store), "--outcome", "csat"])
     assert bad.exit_code == 2
-    assert "outcome: unknown outcome 'csat'" in bad.output
+    assert "outcome: Input should be 'review_score', 'nps' or 'repeat_purchase'" in bad.output
 
 
 @pytest.mark.slow

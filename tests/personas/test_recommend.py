@@ -17,7 +17,7 @@ def test_recommend_from_similar_buyers(sim_kr: Klantreis):
     person = sim_kr.sql(
         "SELECT person_id FROM persons WHERE orders >= 2 ORDER BY person_id LIMIT 1"
     ).to_pylist()[0]["person_id"]
-    items = sim_kr.recommend(person, 10)
+    items = sim_kr.recommend(person, n=10)
     assert len(items) == 10
     assert items[0]["why"] == "bought by similar persons"
     scores = [i["score"] for i in items if i["why"] != "popular"]

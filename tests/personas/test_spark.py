@@ -16,7 +16,7 @@ from klantreis.measure.opportunities import BREACHED, ORDERS, TOUCHED
 from klantreis.measure.personas.features import PERSON_FEATURES
 from klantreis.measure.recommend import _RECOMMEND
 from klantreis.model import ensure_built
-from klantreis.model.build import _JOURNEY_EVENTS
+from klantreis.model.journey_events import _JOURNEY_EVENTS
 from klantreis.store.query import Query
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -139,6 +139,7 @@ def test_queries_agree_between_duckdb_and_spark(tmp_path: Path, which: str):
                 "journeys",
                 "identities",
                 "phase_map",
+                "order_channels",
                 "breaches",
             ):
                 spark.register_arrow(name, kr.engine.fetch(Query(f'SELECT * FROM "{name}"')))

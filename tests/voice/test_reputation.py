@@ -12,7 +12,7 @@ from servers import Server, cli
 
 import klantreis
 from klantreis.collect.imports import import_file
-from klantreis.measure.reputation import ReputationQueryError
+from klantreis.measure.contract import QueryError
 from klantreis.store import Store
 
 SAMPLES = Path(__file__).resolve().parents[1] / "collect" / "presets"
@@ -70,7 +70,7 @@ def test_reputation_filters_and_errors(store_file: Path) -> None:
         ]
         april = kr.reputation(start="2024-04-01").to_pylist()
         assert {r["platform"] for r in april} == {"trustpilot", "x"}
-        with pytest.raises(ReputationQueryError, match="period: 'fortnight' is not one of"):
+        with pytest.raises(QueryError, match="period: Input should be 'day', 'week'"):
             kr.reputation(period="fortnight")
 
 
@@ -79,7 +79,7 @@ def test_reputation_cli(store_file: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert [r["mean_rating"] for r in json.loads(run.stdout)] == [3.0]
     bad = cli("voice", "reputation", "--period", "fortnight", store=store_file)
-    assert bad.returncode == 2 and "period: 'fortnight' is not one of" in bad.stderr
+    assert bad.returncode == 2 and "period: Input should be 'day', 'week'" in bad.stderr
 
 
 @pytest.mark.slow
@@ -97,6 +97,6 @@ def test_reputation_route(store_file: Path) -> None:
             ("2024-04-01", 1),
         ]
         bad = httpx.get(url, params={"period": "fortnight"}, headers=auth, timeout=60)
-        assert bad.status_code == 400 and bad.json()["field"] == "period"
+        assert bad.status_code == 422 and bad.json()["field"] == "period"
     finally:
         server.stop()

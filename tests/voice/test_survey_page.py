@@ -65,7 +65,7 @@ def test_survey_link_page_answer_and_scores(tmp_path) -> None:
         wrong = httpx.get(
             f"{server.url}/api/surveys/scores", params={"by": "week"}, headers=auth, timeout=30
         )
-        assert wrong.status_code == 400 and wrong.json()["field"] == "by"
+        assert wrong.status_code == 422 and wrong.json()["field"] == "by"
     finally:
         server.stop()
     with Store(server.store, read_only=True) as store:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import pyarrow as pa
+from pydantic import Field
 
 from klantreis.errors import KlantreisError
+from klantreis.measure.contract import AnalysisQuery, Positional
 from klantreis.measure.registry import analysis
 from klantreis.store.query import Query
 
@@ -62,7 +64,16 @@ def check_segment(kr: Context, persona: str) -> None:
         )
 
 
-@analysis("audience")
+class AudienceQuery(AnalysisQuery):
+    """`kr.audience(...)`, `GET /api/personas/{persona}/audience`, `klantreis personas
+    export`."""
+
+    persona: Annotated[str, Positional()] = Field(
+        description="A discovered persona or a rule segment."
+    )
+
+
+@analysis("audience", query=AudienceQuery, result=pa.Table)
 def audience(kr: Context, persona: str) -> pa.Table:
     """Members of a persona or rule segment: ids, and the e-mail hash where consented."""
     check_segment(kr, persona)

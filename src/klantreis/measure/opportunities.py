@@ -45,13 +45,15 @@ import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 from sqlglot import exp
 
 from klantreis.errors import KlantreisError
+from klantreis.measure.contract import AnalysisQuery
 from klantreis.measure.drivers import one_pass_fits
 from klantreis.measure.filters import Cut
 from klantreis.measure.registry import analysis
@@ -578,7 +580,16 @@ def refresh_opportunities(kr: Context, *, persona: str | None = None) -> int | N
     return len(found)
 
 
-@analysis("opportunities")
+class OpportunitiesQuery(AnalysisQuery):
+    """`kr.opportunities(...)`, `klantreis opportunities`."""
+
+    persona: str | None = Field(None, description="Only persons of this persona.")
+    outcome: Literal["review_score", "nps", "repeat_purchase"] | None = Field(
+        None, description="review_score, nps or repeat_purchase (default all)."
+    )
+
+
+@analysis("opportunities", query=OpportunitiesQuery, result=list)
 def opportunities(
     kr: Context, *, persona: str | None = None, outcome: str | None = None
 ) -> list[dict[str, Any]]:

@@ -11,11 +11,13 @@ share is of persons with any path. Sankey edges link item k to item k+1 of the s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import pyarrow as pa
+from pydantic import Field
 from sqlglot import exp
 
+from klantreis.measure.contract import Cli, CutQuery
 from klantreis.measure.filters import Cut, FilterError
 from klantreis.measure.names import Names
 from klantreis.measure.registry import analysis
@@ -255,7 +257,24 @@ def run_paths(
     return PathsResult(pa.Table.from_pylist(rows, schema=schema), edges, total)
 
 
-@analysis("paths")
+class PathsQuery(CutQuery):
+    """`kr.paths(...)`, `klantreis paths`, `GET /api/paths`."""
+
+    start_event: Annotated[str | None, Cli("--start-event", "--from-event")] = Field(
+        None, description="Paths from this event on."
+    )
+    end_event: Annotated[str | None, Cli("--end-event", "--to-event")] = Field(
+        None, description="Paths up to this event."
+    )
+    steps: int = Field(5, ge=1, le=MAX_STEPS, description=f"Items per path (1-{MAX_STEPS}).")
+    by: Literal["touchpoint", "event"] = Field("touchpoint", description="What a path item is.")
+    split_by_session: Annotated[bool, Cli("--split-by-session/--per-person")] = Field(
+        True, description="Paths per session (or per person, over all their sessions)."
+    )
+    top: int = Field(20, ge=1, le=500, description="How many paths to show.")
+
+
+@analysis("paths", query=PathsQuery, result=PathsResult)
 def paths(
     kr: Context,
     *,

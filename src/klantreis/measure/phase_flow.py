@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 from sqlglot import exp
 
+from klantreis.measure.contract import CutQuery
 from klantreis.measure.filters import Cut
 from klantreis.measure.registry import analysis
+from klantreis.measure.result import Result
 from klantreis.measure.source import prepare, require_table
 from klantreis.measure.trees import fragment, with_ctes
 from klantreis.store.engines.base import Engine
@@ -78,17 +80,23 @@ def run_phase_transitions(engine: Engine, cut: exp.Expression | None = None) -> 
     return engine.fetch(with_ctes(_ctes(cut or exp.true()), fragment(_TRANSITIONS)))
 
 
-@analysis("time_in_phase")
+class PhaseFlowQuery(CutQuery):
+    """`kr.time_in_phase(...)`, `kr.phase_transitions(...)`, `GET /api/phase-flow`."""
+
+
+@analysis("time_in_phase", query=PhaseFlowQuery, result=Result)
 def time_in_phase(
     kr: Context, *, start: str | None = None, end: str | None = None, persona: str | None = None
-) -> pa.Table:
+) -> Result:
+    """Per phase: journeys, persons and the time they spent in it."""
     engine = prepare(kr)
-    return run_time_in_phase(engine, Cut.parse(start, end, persona).condition(engine))
+    return Result(run_time_in_phase(engine, Cut.parse(start, end, persona).condition(engine)))
 
 
-@analysis("phase_transitions")
+@analysis("phase_transitions", query=PhaseFlowQuery, result=Result)
 def phase_transitions(
     kr: Context, *, start: str | None = None, end: str | None = None, persona: str | None = None
-) -> pa.Table:
+) -> Result:
+    """The phase-transition matrix: moves from one stay to the next."""
     engine = prepare(kr)
-    return run_phase_transitions(engine, Cut.parse(start, end, persona).condition(engine))
+    return Result(run_phase_transitions(engine, Cut.parse(start, end, persona).condition(engine)))

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import Field
 
 from klantreis.errors import KlantreisError
+from klantreis.measure.contract import AnalysisQuery, Positional
 from klantreis.measure.registry import analysis
 from klantreis.model import ensure_built
 from klantreis.store.query import Query
@@ -137,8 +140,15 @@ def recommend_many(
     return found
 
 
-@analysis("recommend")
-def recommend(kr: Context, person: str, n: int = 10) -> list[dict[str, Any]]:
+class RecommendQuery(AnalysisQuery):
+    """`kr.recommend(...)`, `klantreis recommend`."""
+
+    person: Annotated[str, Positional()] = Field(description="Person id, user id or anonymous id.")
+    n: int = Field(10, ge=1, le=100, description="How many products.")
+
+
+@analysis("recommend", query=RecommendQuery, result=list)
+def recommend(kr: Context, person: str, *, n: int = 10) -> list[dict[str, Any]]:
     """Products for one person (any of their ids): what similar persons bought."""
     ensure_built(kr)
     rows = kr.engine.rows(Query(_PERSON, who=person))

@@ -9,11 +9,13 @@ event's `platform` property (every review preset and the listening import set it
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, get_args
 
 import pyarrow as pa
+from pydantic import Field
 
 from klantreis.errors import KlantreisError
+from klantreis.measure.contract import PeriodQuery
 from klantreis.measure.filters import Cut
 from klantreis.measure.registry import analysis
 from klantreis.measure.result import Result
@@ -21,7 +23,8 @@ from klantreis.measure.voice.stored import update_voice
 from klantreis.model.context import Context
 from klantreis.store.query import Query
 
-PERIODS = ("day", "week", "month", "quarter", "year")
+Period = Literal["day", "week", "month", "quarter", "year"]
+PERIODS: tuple[str, ...] = get_args(Period)
 REPUTATION_EVENTS = ("Review Submitted", "Product Reviewed", "Social Mention")
 """Public texts about the shop that name the platform they were posted on."""
 
@@ -81,12 +84,23 @@ SCHEMA = pa.schema(
 )
 
 
-@analysis("reputation")
+class ReputationQuery(PeriodQuery):
+    """`kr.reputation(...)`, `klantreis voice reputation`, `GET /api/voice/reputation`."""
+
+    period: Period = Field(
+        "month", description="Group by this period (day, week, month, quarter, year)."
+    )
+    platform: str | None = Field(
+        None, min_length=1, description="Only this platform (trustpilot, x, ...)."
+    )
+
+
+@analysis("reputation", query=ReputationQuery, result=Result)
 def reputation(
     kr: Context,
+    *,
     period: str = "month",
     platform: str | None = None,
-    *,
     start: str | None = None,
     end: str | None = None,
 ) -> Result:

@@ -12,11 +12,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 import pyarrow as pa
+from pydantic import Field
 from sqlglot import exp
 
+from klantreis.measure.contract import CutQuery
 from klantreis.measure.filters import Cut
 from klantreis.measure.names import Names
 from klantreis.measure.registry import analysis
+from klantreis.measure.result import Result
 from klantreis.measure.source import prepare, require_table
 from klantreis.measure.trees import AnalysisError, fragment, with_ctes
 from klantreis.store.engines.base import Engine
@@ -151,7 +154,27 @@ def run_repeat_purchase(
     return table.append_column("share", pa.array(shares, pa.float64()))
 
 
-@analysis("retention")
+class RetentionQuery(CutQuery):
+    """`kr.retention(...)`, `klantreis retention`, `GET /api/retention`."""
+
+    period: Period = Field("week", description="Cohort and return period.")
+    cohort_event: str | None = Field(
+        None, description="Cohort by the first of this event (default any)."
+    )
+    return_event: str | None = Field(
+        None, description="Count a return on this event (default any)."
+    )
+    periods: int = Field(12, ge=0, le=520, description="How many periods after the cohort.")
+
+
+class RepeatPurchaseQuery(CutQuery):
+    """`kr.repeat_purchase(...)`, `klantreis retention --repeat-purchase`."""
+
+    period: Period = Field("month", description="Cohort period of the first order.")
+    order_event: str = Field(ORDER_EVENT, description="The event that is an order.")
+
+
+@analysis("retention", query=RetentionQuery, result=Result)
 def retention(
     kr: Context,
     *,
@@ -162,24 +185,26 @@ def retention(
     start: str | None = None,
     end: str | None = None,
     persona: str | None = None,
-) -> pa.Table:
+) -> Result:
     """Retention by cohort, e.g. `kr.retention(period="month", return_event="Order Completed")`."""
     engine = prepare(kr)
     names = Names(kr, engine)
     names.event("cohort_event", cohort_event)
     names.event("return_event", return_event)
     cut = Cut.parse(start, end, persona).condition(engine)
-    return run_retention(
-        engine,
-        period=period,
-        cohort_event=cohort_event,
-        return_event=return_event,
-        periods=periods,
-        cut=cut,
+    return Result(
+        run_retention(
+            engine,
+            period=period,
+            cohort_event=cohort_event,
+            return_event=return_event,
+            periods=periods,
+            cut=cut,
+        )
     )
 
 
-@analysis("repeat_purchase")
+@analysis("repeat_purchase", query=RepeatPurchaseQuery, result=Result)
 def repeat_purchase(
     kr: Context,
     *,
@@ -188,9 +213,11 @@ def repeat_purchase(
     start: str | None = None,
     end: str | None = None,
     persona: str | None = None,
-) -> pa.Table:
+) -> Result:
     """Repeat buyers per cohort of first order."""
     engine = prepare(kr)
     Names(kr, engine).event("order_event", order_event)
     condition = Cut.parse(start, end, persona).condition(engine)
-    return run_repeat_purchase(engine, period=period, order_event=order_event, cut=condition)
+    return Result(
+        run_repeat_purchase(engine, period=period, order_event=order_event, cut=condition)
+    )

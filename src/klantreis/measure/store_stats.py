@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from klantreis.measure.contract import AnalysisQuery
 from klantreis.measure.registry import analysis
 from klantreis.model import ensure_built
 from klantreis.model.identities import REASONS
@@ -19,8 +20,13 @@ if TYPE_CHECKING:
     from klantreis.model.context import Context
 
 
-@analysis("stats")
+class StatsQuery(AnalysisQuery):
+    """`kr.stats()`, `klantreis stats`, `GET /api/stats`: no parameters."""
+
+
+@analysis("stats", query=StatsQuery, result=dict)
 def store_stats(kr: Context) -> dict[str, Any]:
+    """Events by name, persons, journeys, quarantine and refused identity links."""
     ensure_built(kr)
     engine = kr.engine
     by_name = engine.rows(

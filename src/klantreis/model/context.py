@@ -2,7 +2,8 @@
 
 The Python API (`klantreis.Klantreis`) is one such context; model, measure and act depend on
 this protocol instead of the facade, so the facade can import them without a cycle. An analysis
-may call another through the context (`kr.funnel(...)`): the facade finds it in the registry.
+may call another through the context (`kr.funnel(...)`): the facade's typed method of that
+analysis, validated by its query model.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ class Context(Protocol):
         """The configured engine (DuckDB on the store itself by default)."""
         ...
 
+    def run(self, name: str, query: Any) -> Any:
+        """Run analysis `name` on a query built beforehand."""
+        ...
+
     def __getattr__(self, name: str) -> Callable[..., Any]:
-        """Another registered analysis, by name."""
+        """Another registered analysis, by name (the facade's typed method)."""
         ...

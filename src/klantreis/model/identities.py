@@ -32,9 +32,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from klantreis.model.contract import shaped, sourced
 from klantreis.store.engines.base import Engine
 from klantreis.store.query import Query
-from klantreis.store.schema import TableSpec, register_table
+from klantreis.store.schema import TableSpec, columns, register_table
 
 MAX_ROUNDS = 64
 
@@ -80,15 +81,85 @@ REASONS = {
 }
 """What each `identity_quarantine.reason` means (shown by `klantreis stats`)."""
 
-register_table(
+IDENTITIES = register_table(
+    TableSpec(
+        "identities",
+        columns=columns(("id", "VARCHAR"), ("id_kind", "VARCHAR"), ("person_id", "VARCHAR")),
+        key=("id", "id_kind"),
+        person_id_columns=("person_id",),
+        derived=True,
+        doc="every identifier (`user_id`, `anonymous_id`, `email_hash`) and its person",
+    )
+)
+IDENTITY_QUARANTINE = register_table(
     TableSpec(
         "identity_quarantine",
-        "",
+        columns=columns(
+            ("id", "VARCHAR"),
+            ("id_kind", "VARCHAR"),
+            ("user_id", "VARCHAR"),
+            ("person_id", "VARCHAR"),
+            ("reason", "VARCHAR"),
+            ("messages", "BIGINT"),
+            ("first_seen", "TIMESTAMP"),
+        ),
         person_columns=("id", "user_id"),
         person_id_columns=("person_id",),
         derived=True,
+        doc="links identity stitching refused, with the reason",
     )
 )
+IDENTITY_NODES = register_table(
+    TableSpec(
+        "identity_nodes",
+        columns=columns(
+            ("kind", "VARCHAR"),
+            ("id", "VARCHAR"),
+            ("messages", "BIGINT"),
+            ("first_seen", "TIMESTAMP"),
+            ("placeholder", "BOOLEAN"),
+        ),
+        key=("kind", "id"),
+        person_columns=("id",),
+        derived=True,
+        doc="every user id and anonymous id once: messages, first seen, placeholder or not",
+    )
+)
+IDENTITY_EMAILS = register_table(
+    TableSpec(
+        "identity_emails",
+        columns=columns(
+            ("user_id", "VARCHAR"),
+            ("email", "VARCHAR"),
+            ("first_seen", "TIMESTAMP"),
+            ("messages", "BIGINT"),
+            ("placeholder", "BOOLEAN"),
+        ),
+        key=("user_id", "email"),
+        person_columns=("user_id", "email"),
+        derived=True,
+        doc="every (user id, e-mail) seen in traits; the e-mail hashed unless a placeholder",
+    )
+)
+IDENTITY_LINKS = register_table(
+    TableSpec(
+        "identity_links",
+        columns=columns(
+            ("kind", "VARCHAR"),
+            ("x", "VARCHAR"),
+            ("user_id", "VARCHAR"),
+            ("first_seen", "TIMESTAMP"),
+            ("messages", "BIGINT"),
+        ),
+        key=("kind", "x", "user_id"),
+        person_columns=("x", "user_id"),
+        derived=True,
+        doc="every (anonymous id or alias, user id) pair seen together",
+    )
+)
+"""`identity_nodes`, `identity_emails` and `identity_links` are the only scans of `events` the
+stitching needs; they are sums and minimums, so a refresh adds the new events' counts to them
+and stitches again from these small tables instead of every event."""
 
 
 _NODES = """
@@ -104,19 +175,24 @@ GROUP BY kind, id
 """Every id once, with how many messages carry it and whether it is a placeholder."""
 
 _EMAILS = """
-SELECT user_id, email, min(timestamp) AS first_seen, count(*) AS messages,
-       email NOT LIKE '_%@_%'
-           OR substr(email, 1, strpos(email, '@') - 1) IN :placeholder_names AS placeholder
+SELECT user_id, CASE WHEN placeholder THEN email ELSE sha256(email) END AS email, first_seen,
+       messages, placeholder
 FROM (
-    SELECT user_id, lower(trim(traits ->> '$.email')) AS email, timestamp FROM events
-    WHERE traits IS NOT NULL
-) AS t
-WHERE email IS NOT NULL AND email <> ''
-GROUP BY user_id, email
+    SELECT user_id, email, min(timestamp) AS first_seen, count(*) AS messages,
+           email NOT LIKE '_%@_%'
+               OR substr(email, 1, strpos(email, '@') - 1) IN :placeholder_names AS placeholder
+    FROM (
+        SELECT user_id, lower(trim(traits ->> '$.email')) AS email, timestamp FROM events
+        WHERE traits IS NOT NULL
+    ) AS t
+    WHERE email IS NOT NULL AND email <> ''
+    GROUP BY user_id, email
+) AS a
 """
-"""Every (user id, e-mail address) seen in traits, with whether the address stands for nobody."""
+"""Every (user id, e-mail address) seen in traits, with whether the address stands for nobody;
+kept as its hash (a placeholder address is kept as written: the quarantine shows it)."""
 
-_PAIRS = """
+_LINKS = """
 SELECT kind, x, user_id, min(timestamp) AS first_seen, count(*) AS messages
 FROM (
     SELECT 'anonymous_id' AS kind, anonymous_id AS x, user_id, timestamp FROM events
@@ -129,17 +205,44 @@ FROM (
 ) AS p
 WHERE NOT lower(trim(user_id)) IN :placeholders
 GROUP BY kind, x, user_id
-UNION ALL
-SELECT 'email_hash', sha256(email), user_id, min(first_seen), sum(messages) FROM _kr_emails
-WHERE user_id IS NOT NULL AND NOT placeholder AND NOT lower(trim(user_id)) IN :placeholders
-GROUP BY sha256(email), user_id
 """
-"""Distinct (identifier, user id) pairs seen together: the only evidence that links ids."""
+"""Distinct (identifier, user id) pairs seen together: with the e-mails, the only evidence that
+links ids."""
+
+_MERGED = {
+    "identity_nodes": """
+SELECT kind, id, sum(messages) AS messages, min(first_seen) AS first_seen,
+       bool_or(placeholder) AS placeholder
+FROM (SELECT * FROM identity_nodes UNION ALL SELECT * FROM _kr_new_identity_nodes) AS u
+GROUP BY kind, id
+""",
+    "identity_emails": """
+SELECT user_id, email, min(first_seen) AS first_seen, sum(messages) AS messages,
+       bool_or(placeholder) AS placeholder
+FROM (SELECT * FROM identity_emails UNION ALL SELECT * FROM _kr_new_identity_emails) AS u
+GROUP BY user_id, email
+""",
+    "identity_links": """
+SELECT kind, x, user_id, min(first_seen) AS first_seen, sum(messages) AS messages
+FROM (SELECT * FROM identity_links UNION ALL SELECT * FROM _kr_new_identity_links) AS u
+GROUP BY kind, x, user_id
+""",
+}
+"""The aggregates of the stored events plus those of new events: the same rows as an aggregate
+of all events (counts add up, first-seen is the minimum)."""
+
+_PAIRS = """
+SELECT kind, x, user_id, first_seen, messages FROM identity_links
+UNION ALL
+SELECT 'email_hash', email, user_id, min(first_seen), sum(messages) FROM identity_emails
+WHERE user_id IS NOT NULL AND NOT placeholder AND NOT lower(trim(user_id)) IN :placeholders
+GROUP BY email, user_id
+"""
 
 _ALIAS_EDGES = """
 WITH e AS (
     SELECT p.x AS a, p.user_id AS b FROM _kr_pairs AS p
-    LEFT JOIN _kr_nodes AS n ON n.kind = 'anonymous_id' AND n.id = p.x
+    LEFT JOIN identity_nodes AS n ON n.kind = 'anonymous_id' AND n.id = p.x
     WHERE p.kind = 'alias' AND p.x <> p.user_id AND n.id IS NULL
 )
 SELECT a, b FROM e UNION SELECT b, a FROM e
@@ -164,7 +267,7 @@ WHERE old.label <> new.label
 
 _ACCOUNTS = """
 WITH u AS (
-    SELECT id FROM _kr_nodes WHERE kind = 'user_id' AND NOT placeholder
+    SELECT id FROM identity_nodes WHERE kind = 'user_id' AND NOT placeholder
     UNION
     SELECT a FROM _kr_edges
 )
@@ -179,7 +282,7 @@ WITH links AS (
            sum(p.messages) AS messages
     FROM _kr_pairs AS p
     JOIN _kr_accounts AS a ON a.user_id = p.user_id
-    LEFT JOIN _kr_nodes AS device ON p.kind = 'alias' AND device.kind = 'anonymous_id'
+    LEFT JOIN identity_nodes AS device ON p.kind = 'alias' AND device.kind = 'anonymous_id'
                                  AND device.id = p.x
     WHERE p.kind <> 'alias' OR device.id IS NOT NULL
     GROUP BY 1, 2, 3
@@ -210,7 +313,7 @@ SELECT x, kind, account FROM _kr_attach
 WHERE owner_rank = 1 AND held_rank <= CASE kind WHEN 'anonymous_id' THEN :anonymous_cap
                                                  ELSE :email_cap END
 UNION ALL
-SELECT n.id, 'anonymous_id', n.id FROM _kr_nodes AS n
+SELECT n.id, 'anonymous_id', n.id FROM identity_nodes AS n
 LEFT JOIN _kr_attach AS t
        ON t.kind = 'anonymous_id' AND t.x = n.id AND t.owner_rank = 1
           AND t.held_rank <= :anonymous_cap
@@ -233,16 +336,14 @@ WHERE owner_rank = 1 AND held_rank > CASE kind WHEN 'anonymous_id' THEN :anonymo
 UNION ALL
 SELECT id, kind, CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), 'placeholder', messages,
        first_seen
-FROM _kr_nodes WHERE placeholder
+FROM identity_nodes WHERE placeholder
 UNION ALL
 SELECT email, 'email', CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), 'placeholder',
        sum(messages), min(first_seen)
-FROM _kr_emails WHERE placeholder GROUP BY email
+FROM identity_emails WHERE placeholder GROUP BY email
 """
 
 _WORK_TABLES = (
-    "_kr_nodes",
-    "_kr_emails",
     "_kr_pairs",
     "_kr_edges",
     "_kr_labels",
@@ -251,14 +352,45 @@ _WORK_TABLES = (
     "_kr_attach",
 )
 
+_AGGREGATES: dict[str, tuple[TableSpec, str, dict[str, tuple[str, ...]]]] = {
+    "identity_nodes": (IDENTITY_NODES, _NODES, {"placeholders": PLACEHOLDER_IDS}),
+    "identity_emails": (IDENTITY_EMAILS, _EMAILS, {"placeholder_names": PLACEHOLDER_EMAIL_NAMES}),
+    "identity_links": (IDENTITY_LINKS, _LINKS, {"placeholders": PLACEHOLDER_IDS}),
+}
 
-def build_identities(engine: Engine, progress: Callable[[str], None] | None = None) -> int:
+
+def collect_identifiers(engine: Engine, events: str = "events") -> None:
+    """Aggregate the ids of every event in `events` into the `identity_*` tables."""
+    for name, (spec, sql, params) in _AGGREGATES.items():
+        query = sourced(Query(sql, **params), {"events": events})
+        engine.create_table_as(name, shaped(spec, query))
+
+
+def add_identifiers(engine: Engine, new_events: str) -> None:
+    """Add the ids of the events in `new_events` to the `identity_*` tables."""
+    for name, (spec, sql, params) in _AGGREGATES.items():
+        query = sourced(Query(sql, **params), {"events": new_events})
+        engine.create_table_as(f"_kr_new_{name}", shaped(spec, query))
+        engine.create_table_as("_kr_merged", shaped(spec, _MERGED[name]))
+        engine.create_table_as(name, "SELECT * FROM _kr_merged")
+        engine.execute(f"DROP TABLE IF EXISTS _kr_new_{name}")
+    engine.execute("DROP TABLE IF EXISTS _kr_merged")
+
+
+def build_identities(
+    engine: Engine,
+    progress: Callable[[str], None] | None = None,
+    *,
+    collected: bool = False,
+) -> int:
     """Build `identities (id, id_kind, person_id)` and `identity_quarantine`.
 
-    Returns the number of label rounds the alias chains needed.
+    From the `identity_*` aggregates, made here from every event unless `collected` says a
+    refresh already brought them up to date. Returns the number of label rounds the alias
+    chains needed.
     """
-    engine.create_table_as("_kr_nodes", Query(_NODES, placeholders=PLACEHOLDER_IDS))
-    engine.create_table_as("_kr_emails", Query(_EMAILS, placeholder_names=PLACEHOLDER_EMAIL_NAMES))
+    if not collected:
+        collect_identifiers(engine)
     engine.create_table_as("_kr_pairs", Query(_PAIRS, placeholders=PLACEHOLDER_IDS))
     engine.create_table_as("_kr_edges", _ALIAS_EDGES)
     engine.create_table_as("_kr_labels", _INIT)
@@ -274,8 +406,10 @@ def build_identities(engine: Engine, progress: Callable[[str], None] | None = No
     engine.create_table_as("_kr_accounts", _ACCOUNTS)
     engine.create_table_as("_kr_attach", _ATTACH)
     caps = {"anonymous_cap": CAPS["anonymous_id"], "email_cap": CAPS["email_hash"]}
-    engine.create_table_as("identities", Query(_IDENTITIES, **caps))
-    engine.create_table_as("identity_quarantine", Query(_QUARANTINE, **caps))
+    engine.create_table_as("identities", shaped(IDENTITIES, Query(_IDENTITIES, **caps)))
+    engine.create_table_as(
+        "identity_quarantine", shaped(IDENTITY_QUARANTINE, Query(_QUARANTINE, **caps))
+    )
     for name in _WORK_TABLES:
         engine.execute(f"DROP TABLE IF EXISTS {name}")
     return rounds

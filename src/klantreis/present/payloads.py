@@ -10,19 +10,22 @@ from __future__ import annotations
 from typing import Any
 
 from klantreis.api import Klantreis
-
-_CUT = ("start", "end", "persona")
+from klantreis.measure.retention import RetentionQuery
 
 
 def retention_payload(
-    kr: Klantreis, *, period: str, repeat_purchase: bool, **query: Any
+    kr: Klantreis, query: RetentionQuery, *, repeat_purchase: bool
 ) -> dict[str, Any]:
-    """Retention by cohort (`query`: the options of `kr.retention`), or with
-    `repeat_purchase` the repeat buyers per cohort of first order, which take only the cut
-    (start, end, persona) of `query`."""
+    """Retention by cohort, or with `repeat_purchase` the repeat buyers per cohort of first
+    order, which take only the period and the cut (start, end, persona) of `query`."""
     if repeat_purchase:
-        cut = {key: query[key] for key in _CUT if key in query}
-        table = kr.repeat_purchase(period=period, **cut)
+        table = kr.repeat_purchase(
+            period=query.period, start=query.start, end=query.end, persona=query.persona
+        )
     else:
-        table = kr.retention(period=period, **query)
-    return {"period": period, "repeat_purchase": repeat_purchase, "cohorts": table.to_pylist()}
+        table = kr.run("retention", query)
+    return {
+        "period": query.period,
+        "repeat_purchase": repeat_purchase,
+        "cohorts": table.to_pylist(),
+    }

@@ -21,23 +21,17 @@ import duckdb
 import pyarrow as pa
 
 from klantreis.store.engines.duckdb import DuckDBEngine
-from klantreis.store.schema import EVENT_ARROW_SCHEMA, EVENT_COLUMNS, TABLES, TableSpec
+from klantreis.store.schema import (
+    EVENT_ARROW_SCHEMA,
+    EVENT_COLUMNS,
+    QUARANTINE,
+    QUARANTINE_COLUMNS,
+    TABLES,
+    TableSpec,
+)
 
 log = logging.getLogger(__name__)
 
-QUARANTINE_COLUMNS = (
-    "quarantine_id",
-    "received_at",
-    "source",
-    "file",
-    "line",
-    "column_name",
-    "reason",
-    "raw",
-    "message_id",
-    "user_id",
-    "anonymous_id",
-)
 
 _EVENT_NAMES = ", ".join(name for name, _ in EVENT_COLUMNS)
 
@@ -313,7 +307,7 @@ class Store:
             }
             for row in rows
         ]
-        table = pa.Table.from_pylist(records).select(list(QUARANTINE_COLUMNS))
+        table = pa.Table.from_pylist(records, schema=QUARANTINE.arrow_schema)
         return self.quarantine_table(table)
 
     def quarantine_table(self, table: pa.Table) -> int:

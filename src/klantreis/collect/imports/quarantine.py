@@ -15,17 +15,10 @@ import pyarrow as pa
 from klantreis.collect.imports.readers import RejectedRow, corrected_lines
 from klantreis.collect.imports.summary import ImportSummary
 from klantreis.store import Store
-from klantreis.store.store import QUARANTINE_COLUMNS, utcnow
+from klantreis.store.schema import QUARANTINE, QUARANTINE_COLUMNS
+from klantreis.store.store import utcnow
 
-SCHEMA = pa.schema(
-    [
-        pa.field(
-            name,
-            {"received_at": pa.timestamp("us"), "line": pa.int64()}.get(name, pa.string()),
-        )
-        for name in QUARANTINE_COLUMNS
-    ]
-)
+SCHEMA = QUARANTINE.arrow_schema
 
 
 class QuarantineBuffer:

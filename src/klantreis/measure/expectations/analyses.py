@@ -9,20 +9,25 @@ kr.at_risk(now=datetime(2018, 3, 1)) # orders about to break their promise
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from pydantic import Field
 from sqlglot import exp
 
+from klantreis.measure.contract import AnalysisQuery, CutQuery, Moment
 from klantreis.measure.expectations.at_risk import at_risk_orders
 from klantreis.measure.expectations.cases import ensure_cases
 from klantreis.measure.expectations.scorecard import Scorecard, build_scorecard
 from klantreis.measure.filters import Cut
 from klantreis.measure.registry import analysis
+from klantreis.measure.result import Result
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
-    from klantreis.measure.result import Result
     from klantreis.model.context import Context
+
+Language = Literal["en", "nl", "da"]
+NOW = Field(None, description="Judge as of this ISO timestamp (default: the newest event).")
 
 _PAIN_POINTS = """
 WITH c AS (SELECT * FROM expectation_cases WHERE status IN ('met', 'breached') AND :cut)
@@ -76,7 +81,57 @@ def _when(value: datetime | str | None) -> datetime | None:
     return datetime.fromisoformat(value)
 
 
-@analysis("expectations")
+class ExpectationsQuery(CutQuery):
+    """`kr.expectations(...)`, `klantreis expectations`, `GET /api/expectations`."""
+
+    by: Literal["phase", "persona", "week", "carrier", "channel"] | None = Field(
+        None, description="Break down by phase, persona, week, carrier or channel."
+    )
+    language: Language = Field("en", description="Titles in en, nl or da.")
+    trend: Literal["month", "week"] = Field("month", description="Trend periods.")
+    now: Moment = NOW
+    compare: Literal["timestamp", "day"] | None = Field(
+        None,
+        description="Lateness by timestamp or day (default: [expectations] compare, else "
+        "timestamp).",
+    )
+
+
+class EvaluateQuery(AnalysisQuery):
+    """`kr.evaluate_expectations(...)` (the demo and the routine run it)."""
+
+    now: Moment = NOW
+
+
+class PainPointsQuery(CutQuery):
+    """`kr.pain_points(...)`, `GET /api/pain-points`."""
+
+    language: Language = Field("en", description="Titles in en, nl or da.")
+
+
+class CaseRowsQuery(AnalysisQuery):
+    """`kr.breaches(...)`, `kr.delights(...)`, `GET /api/breaches`, `GET /api/delights`."""
+
+    person_id: str | None = Field(None, description="Only this person's.")
+    expectation: str | None = Field(None, description="Only this expectation's.")
+    journey_id: str | None = Field(None, description="Only this journey's.")
+    limit: int = Field(1000, ge=1, le=100_000, description="At most this many rows.")
+
+
+class AtRiskQuery(AnalysisQuery):
+    """`kr.at_risk(...)`, `klantreis at-risk`, `GET /api/at-risk`."""
+
+    now: Moment = NOW
+    unshipped_hours: float | None = Field(
+        None, ge=0, description="Not shipped and fewer hours left than this ([at_risk], 48)."
+    )
+    undelivered_hours: float | None = Field(
+        None, ge=0, description="Shipped, not delivered, fewer hours left ([at_risk], 24)."
+    )
+    overdue: bool = Field(False, description="Also list orders already past the promise.")
+
+
+@analysis("expectations", query=ExpectationsQuery, result=Scorecard)
 def expectations(
     kr: Context,
     *,
@@ -103,7 +158,7 @@ def expectations(
     )
 
 
-@analysis("evaluate_expectations")
+@analysis("evaluate_expectations", query=EvaluateQuery, result=dict)
 def evaluate_expectations(kr: Context, *, now: datetime | str | None = None) -> dict[str, Any]:
     """Judge every expectation and store the `breaches` table (the demo runs this)."""
     case_set = ensure_cases(kr, now=_when(now))
@@ -116,7 +171,7 @@ def evaluate_expectations(kr: Context, *, now: datetime | str | None = None) -> 
     }
 
 
-@analysis("pain_points")
+@analysis("pain_points", query=PainPointsQuery, result=dict)
 def pain_points(
     kr: Context,
     *,
@@ -140,7 +195,7 @@ def pain_points(
     return result
 
 
-@analysis("breaches")
+@analysis("breaches", query=CaseRowsQuery, result=Result)
 def breaches(
     kr: Context,
     *,
@@ -153,7 +208,7 @@ def breaches(
     return _case_rows(kr, "breaches", person_id, expectation, journey_id, limit)
 
 
-@analysis("delights")
+@analysis("delights", query=CaseRowsQuery, result=Result)
 def delights(
     kr: Context,
     *,
@@ -166,7 +221,7 @@ def delights(
     return _case_rows(kr, "delights", person_id, expectation, journey_id, limit)
 
 
-@analysis("at_risk")
+@analysis("at_risk", query=AtRiskQuery, result=Result)
 def at_risk(
     kr: Context,
     *,
@@ -176,7 +231,6 @@ def at_risk(
     overdue: bool = False,
 ) -> Result:
     """Orders not yet shipped or delivered with too little time left before the promise."""
-    from klantreis.measure.result import Result
 
     moment, table = at_risk_orders(
         kr,

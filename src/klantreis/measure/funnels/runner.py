@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 import pyarrow as pa
+from pydantic import Field
 from sqlglot import exp
 
+from klantreis.measure.contract import CutQuery, Positional
 from klantreis.measure.filters import Cut
 from klantreis.measure.funnels import fast
 from klantreis.measure.funnels.query import dropoffs_query, previous_steps, steps_query
 from klantreis.measure.funnels.result import FunnelResult, assemble
-from klantreis.measure.funnels.steps import FunnelSpec, FunnelStep
+from klantreis.measure.funnels.steps import FunnelSpec, FunnelStep, with_filters
 from klantreis.measure.names import Names
 from klantreis.measure.registry import analysis
 from klantreis.measure.source import prepare, require_table
@@ -81,7 +83,38 @@ def _fast(engine: Engine, spec: FunnelSpec, cut: exp.Expression) -> FunnelResult
     return FunnelResult(spec, assemble(spec, counts), "duckdb", dropoffs, path="duckdb-fast")
 
 
-@analysis("funnel")
+class FunnelQuery(CutQuery):
+    """`kr.funnel(...)`, `klantreis funnel`, `GET /api/funnel`."""
+
+    steps: Annotated[list[str | dict[str, Any]], Positional()] = Field(
+        alias="step",
+        description="Event names in order; `phase:<id>` for a phase (Python: also mappings "
+        "with event/phase, where, optional).",
+    )
+    window: str | int = Field("7d", description="Conversion window: 30m, 12h, 7d, 2w.")
+    mode: Literal["ordered", "strict", "unordered"] = Field(
+        "ordered", description="How steps follow each other."
+    )
+    exclude: list[str | dict[str, Any]] = Field(
+        [], description="An event that drops the person (repeatable)."
+    )
+    where: list[str] = Field(
+        [], description="Filter a step: N:property=value, e.g. 1:category=shoes (repeatable)."
+    )
+    optional: list[int] = Field([], description="Step number that may be skipped (repeatable).")
+    breakdown: str | None = Field(
+        None, description="Split by this event property (or breakdown_table column)."
+    )
+    breakdown_table: str | None = Field(
+        None, description="Person-level table holding the breakdown column."
+    )
+    attribution: Literal["first_touch", "last_touch", "step"] = Field(
+        "first_touch", description="Which step's breakdown value a person takes."
+    )
+    attribution_step: int | None = Field(None, description="Step for attribution=step.")
+
+
+@analysis("funnel", query=FunnelQuery, result=FunnelResult)
 def funnel(
     kr: Context,
     steps: Sequence[StepLike],
@@ -89,6 +122,8 @@ def funnel(
     window: str | int = "7d",
     mode: str = "ordered",
     exclude: Sequence[StepLike] = (),
+    where: Sequence[str] = (),
+    optional: Sequence[int] = (),
     breakdown: str | None = None,
     breakdown_table: str | None = None,
     attribution: str = "first_touch",
@@ -96,15 +131,15 @@ def funnel(
     start: str | None = None,
     end: str | None = None,
     persona: str | None = None,
-    fast_path: bool = True,
 ) -> FunnelResult:
     """Persons reaching each step within `window` of their first step.
 
     kr.funnel(["Product Viewed", "Product Added", "Order Completed"], window="7d")
     kr.funnel(["phase:consideration", "phase:purchase"], breakdown="utm_source")
+    kr.funnel(["Product Viewed", "Order Completed"], where=["1:category=shoes"])
     """
     spec = FunnelSpec.build(
-        steps,
+        with_filters(steps, where, optional),
         window=window,
         mode=mode,
         exclude=exclude,
@@ -118,7 +153,7 @@ def funnel(
     names.steps("step", spec.steps)
     names.steps("exclude", spec.exclusions)
     cut = Cut.parse(start, end, persona).condition(engine)
-    return run_funnel(engine, spec, cut, fast_path=fast_path)
+    return run_funnel(engine, spec, cut)
 
 
-__all__ = ["AnalysisError", "funnel", "run_funnel"]
+__all__ = ["AnalysisError", "FunnelQuery", "funnel", "run_funnel"]

@@ -99,6 +99,48 @@ def as_step(value: str | FunnelStep | Mapping[str, Any], position: int) -> Funne
     return step
 
 
+def with_filters(
+    steps: Sequence[str | FunnelStep | Mapping[str, Any]],
+    where: Sequence[str] = (),
+    optional: Sequence[int] = (),
+) -> list[str | FunnelStep | Mapping[str, Any]]:
+    """Steps with `where` filters (`N:property=value`) and `optional` step numbers applied:
+    the flat form CLI options and HTTP parameters give."""
+    result: list[Any] = list(steps)
+    if isinstance(steps, str) or (not where and not optional):
+        return result
+
+    def mapping(number: int) -> dict[str, Any]:
+        item = result[number - 1]
+        if isinstance(item, FunnelStep):
+            raise AnalysisError(
+                "give where/optional in the step itself", field="step", label=f"step {number}"
+            )
+        if isinstance(item, str):
+            key = "phase" if item.startswith("phase:") else "event"
+            return {key: item.removeprefix("phase:")}
+        return dict(item)
+
+    for text in where:
+        number, sep, rest = text.partition(":")
+        key, eq, value = rest.partition("=")
+        if not sep or not number.isdigit() or not 1 <= int(number) <= len(result):
+            raise AnalysisError(
+                f"{text!r}: start with a step number 1..{len(result)}, e.g. 1:category=shoes",
+                field="where",
+            )
+        if not eq or not key:
+            raise AnalysisError(f"{text!r}: use STEP_NUMBER:property=value", field="where")
+        step = mapping(int(number))
+        step["where"] = {**step.get("where", {}), key: value}
+        result[int(number) - 1] = step
+    for number in optional:
+        if not 1 <= number <= len(result):
+            raise AnalysisError(f"{number}: no such step (1..{len(result)})", field="optional")
+        result[number - 1] = {**mapping(number), "optional": True}
+    return result
+
+
 @dataclass(frozen=True)
 class FunnelSpec:
     """A validated funnel question."""

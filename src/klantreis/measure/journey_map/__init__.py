@@ -25,8 +25,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, is_dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+from pydantic import Field
+
+from klantreis.measure.contract import Cli, CutQuery, Positional
 from klantreis.measure.filters import Cut
 from klantreis.measure.journey_map.lanes import phase_lanes
 from klantreis.measure.journey_map.pains import (
@@ -87,7 +90,23 @@ class _Calls:
             return None
 
 
-@analysis("journey_map")
+Language = Literal["en", "nl", "da"]
+
+
+class JourneyMapQuery(CutQuery):
+    """`kr.journey_map(...)`, `klantreis map`, `GET /api/map`."""
+
+    definition: Annotated[str | None, Positional(cli_argument=False)] = Field(
+        None,
+        max_length=200,
+        description="six-phase, aida, a definition file, or the configured definition.",
+    )
+    language: Annotated[Language, Cli("--language", "--lang")] = Field(
+        "en", description="Language of phases, touchpoints and headings (en, nl, da)."
+    )
+
+
+@analysis("journey_map", query=JourneyMapQuery, result=JourneyMap)
 def journey_map(
     kr: Context,
     definition: str | None = None,

@@ -10,16 +10,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+from pydantic import Field
 
 from klantreis.errors import KlantreisError
+from klantreis.measure.contract import CutQuery
 from klantreis.measure.filters import Cut
 from klantreis.measure.registry import analysis
+from klantreis.measure.result import Result
 from klantreis.measure.voice.stored import ensure_voice_tables, update_voice
 from klantreis.measure.voice.topics import PHASE_OF_TOPIC, TOPICS
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
-    from klantreis.measure.result import Result
     from klantreis.model.context import Context
 
 OTHER = "other"
@@ -174,12 +176,23 @@ def _query(
     )
 
 
-@analysis("voice")
+class VoiceQuery(CutQuery):
+    """`kr.voice(...)`, `klantreis voice`, `GET /api/voice`."""
+
+    topic: str | None = Field(None, description=f"Only this topic ({', '.join(TOPICS)}, {OTHER}).")
+    phase: str | None = Field(None, description="Only topics of this journey phase.")
+
+
+class EmotionQuery(CutQuery):
+    """`kr.emotion_by_phase(...)`, `GET /api/voice/emotion`."""
+
+
+@analysis("voice", query=VoiceQuery, result=Result)
 def voice(
     kr: Context,
+    *,
     topic: str | None = None,
     phase: str | None = None,
-    *,
     start: str | None = None,
     end: str | None = None,
     persona: str | None = None,
@@ -243,7 +256,7 @@ def voice(
     )
 
 
-@analysis("emotion_by_phase")
+@analysis("emotion_by_phase", query=EmotionQuery, result=dict)
 def emotion_by_phase(
     kr: Context,
     *,

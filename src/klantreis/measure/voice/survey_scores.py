@@ -6,14 +6,17 @@ effort score (1..7, higher is easier). Scores outside a survey's scale are not c
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field
 
 from klantreis.collect.surveys import SurveyError
+from klantreis.measure.contract import AnalysisQuery
 from klantreis.measure.registry import analysis
+from klantreis.measure.result import Result
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
-    from klantreis.measure.result import Result
     from klantreis.model.context import Context
 
 _ANSWERS = """
@@ -60,11 +63,18 @@ _GROUPS = {
 KINDS = ("nps", "csat", "ces")
 
 
-@analysis("survey_scores")
-def survey_scores(kr: Context, by: str = "month", kind: str | None = None) -> Result:
-    """Survey score per kind and group (`by`: month, phase, touchpoint, persona or all)."""
-    from klantreis.measure.result import Result
+class SurveyScoresQuery(AnalysisQuery):
+    """`kr.survey_scores(...)`, `klantreis surveys scores`, `GET /api/surveys/scores`."""
 
+    by: Literal["month", "phase", "touchpoint", "persona", "all"] = Field(
+        "month", description="Group by month, phase, touchpoint, persona or all."
+    )
+    kind: Literal["nps", "csat", "ces"] | None = Field(None, description="nps, csat or ces.")
+
+
+@analysis("survey_scores", query=SurveyScoresQuery, result=Result)
+def survey_scores(kr: Context, *, by: str = "month", kind: str | None = None) -> Result:
+    """Survey score per kind and group (`by`: month, phase, touchpoint, persona or all)."""
     if by not in _GROUPS:
         raise SurveyError("by", f"{by!r} is not one of {', '.join(_GROUPS)}")
     if kind is not None and kind not in KINDS:

@@ -19,6 +19,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcon
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -31,6 +32,7 @@ from klantreis.collect.ingest import Ingest, Overloaded, WriterStopped
 from klantreis.collect.keys import KeyRing
 from klantreis.config import Settings, load_settings
 from klantreis.errors import KlantreisError
+from klantreis.measure.contract import describe
 from klantreis.present.api import routes
 from klantreis.present.api.admission import Admission, AdmissionMiddleware
 from klantreis.present.api.limits import BodyLimit
@@ -79,7 +81,8 @@ class ErrorBody(BaseModel):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorBody, "description": "Bad input: the message names what and where."}
+    400: {"model": ErrorBody, "description": "Bad input: the message names what and where."},
+    422: {"model": ErrorBody, "description": "A parameter of the wrong type, range or choice."},
 }
 
 
@@ -97,6 +100,13 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _user_error(_: Request, exc: KlantreisError) -> JSONResponse:
         # The one handler for every error a user can fix: the message and the field it names.
         return _error(400, str(exc), field=exc.field)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # A parameter a query model refused: 422, in the body every other error has, worded
+        # as the CLI and the Python API word it (`steps: Input should be ...`).
+        field, reason = describe(list(exc.errors()))
+        return _error(422, f"{field}: {reason}" if field else reason, field=field)
 
     @app.exception_handler(Overloaded)
     async def _overloaded(_: Request, exc: Overloaded) -> JSONResponse:

@@ -129,6 +129,7 @@ ReadAccess = Annotated[str, Depends(require_read)]
 WriteKey = Annotated[ApiKey, Depends(require_write_key)]
 
 FromDate = Annotated[str | None, Query(alias="from", description="Only events from this ISO date")]
-"""`?from=` of every read route that takes a period (the CLI's `--from`)."""
+"""`?from=` of a read route that is not an analysis (an analysis's route takes the period from
+its query model, `CutQuery`)."""
 ToDate = Annotated[str | None, Query(alias="to", description="Only events before this ISO date")]
 """`?to=` of every read route that takes a period (the CLI's `--to`)."""

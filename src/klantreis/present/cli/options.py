@@ -50,7 +50,8 @@ StoreOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-# The cut every analysis shares: a period and a persona (measure/filters.py `Cut`).
+# The cut, for commands that are not analyses; an analysis's command takes it from its query
+# model (`CutQuery`, through `present/cli/queries.query_command`).
 FromOption = Annotated[
     str | None, typer.Option("--from", help="Only events from this date (ISO).", show_default=False)
 ]

@@ -16,7 +16,7 @@ from typing import Any
 
 from klantreis.api import Klantreis, Result
 from klantreis.config import Settings
-from klantreis.measure.registry import get_analysis
+from klantreis.measure.registry import get_spec
 from klantreis.present.errors import user_message
 from klantreis.store import Store
 from klantreis.store.query import Query
@@ -60,17 +60,23 @@ class Board:
         self.store = store
 
     def has(self, name: str) -> bool:
-        return get_analysis(name) is not None
+        return get_spec(name) is not None
 
     def run(self, name: str, **params: Any) -> Outcome:
-        func = get_analysis(name)
-        if func is None:
+        """Run an analysis with the page's parameters it takes, validated by its query
+        model (an analysis without one is called as it is)."""
+        spec = get_spec(name)
+        if spec is None:
             return Outcome(name, available=False)
-        accepted = inspect.signature(func).parameters
-        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
+        if spec.query is not None:
+            accepted: Any = spec.query.model_fields
+            takes_any = False
+        else:
+            accepted = inspect.signature(spec.function).parameters
+            takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
         call = {k: v for k, v in params.items() if v is not None and (takes_any or k in accepted)}
         try:
-            value = func(self.kr, **call)
+            value = spec.call(self.kr, **call)
         except Exception as exc:  # an analysis failing must not take the page down
             log.exception("analysis %s failed", name)
             return Outcome(name, available=True, error=user_message(exc))

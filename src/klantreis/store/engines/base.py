@@ -47,6 +47,11 @@ class Engine(ABC):
     def create_table_as(self, name: str, query: Query | str, /, **params: Any) -> None:
         """(Re)build a derived table from a query."""
 
+    def insert_into(self, name: str, query: Query | str, /, **params: Any) -> None:
+        """Append a query's rows to a table (its columns in the table's order); engines that
+        only read (`capabilities.writable` false) cannot."""
+        raise NotImplementedError(f"{self.capabilities.name} does not write tables")
+
     @abstractmethod
     def has_table(self, name: str) -> bool:
         """Whether a table (or view) of that name exists."""

@@ -6,14 +6,18 @@ The same names and structures as the CLI (`klantreis expectations --json`, `klan
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
 from klantreis.api import Klantreis
-from klantreis.errors import KlantreisError
-from klantreis.present.api.deps import FromDate, ReadAccess, StoreDep, ToDate
+from klantreis.measure.expectations.analyses import (
+    AtRiskQuery,
+    CaseRowsQuery,
+    ExpectationsQuery,
+    PainPointsQuery,
+)
+from klantreis.present.api.deps import ReadAccess, StoreDep
 
 router = APIRouter(prefix="/api", tags=["expectations"])
 
@@ -22,41 +26,15 @@ def _kr(request: Request, store: Any) -> Klantreis:
     return Klantreis.over(store, request.app.state.settings)
 
 
-def _now(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return datetime.fromisoformat(value).replace(tzinfo=None)
-    except ValueError:
-        raise KlantreisError(f"not an ISO timestamp: {value!r}", field="now") from None
-
-
 @router.get("/expectations")
 def expectations(
     request: Request,
     store: StoreDep,
     _who: ReadAccess,
-    by: str | None = Query(None, pattern="^(phase|persona|week|carrier|channel)$"),
-    start: FromDate = None,
-    end: ToDate = None,
-    persona: str | None = None,
-    compare: str | None = Query(None, pattern="^(timestamp|day)$"),
-    trend: str = Query("month", pattern="^(month|week)$"),
-    language: str = Query("en", pattern="^(en|nl|da)$"),
-    now: str | None = Query(None, description="judge as of this ISO timestamp"),
+    query: Annotated[ExpectationsQuery, Query()],
 ) -> dict[str, Any]:
     """The scorecard (the same structure as `klantreis expectations --json`)."""
-    card = _kr(request, store).expectations(
-        by=by,
-        start=start,
-        end=end,
-        persona=persona,
-        compare=compare,
-        trend=trend,
-        language=language,
-        now=_now(now),
-    )
-    return card.to_dict()
+    return _kr(request, store).run("expectations", query).to_dict()
 
 
 @router.get("/pain-points")
@@ -64,29 +42,22 @@ def pain_points(
     request: Request,
     store: StoreDep,
     _who: ReadAccess,
-    persona: str | None = None,
-    language: str = Query("en", pattern="^(en|nl|da)$"),
+    query: Annotated[PainPointsQuery, Query()],
 ) -> dict[str, Any]:
     """Per phase, the breached expectations with their size (for the journey map)."""
-    return {"phases": _kr(request, store).pain_points(persona=persona, language=language)}
+    return {"phases": _kr(request, store).run("pain_points", query)}
 
 
 def _case_rows_route(kind: str, doc: str) -> None:
-    """`GET /api/{kind}`: rows of `breaches` or `delights`, one filter set for both."""
+    """`GET /api/{kind}`: rows of `breaches` or `delights`, one query model for both."""
 
     def route(
         request: Request,
         store: StoreDep,
         _who: ReadAccess,
-        person_id: str | None = None,
-        expectation: str | None = None,
-        journey_id: str | None = None,
-        limit: int = Query(1000, ge=1, le=100_000),
+        query: Annotated[CaseRowsQuery, Query()],
     ) -> dict[str, Any]:
-        result = getattr(_kr(request, store), kind)(
-            person_id=person_id, expectation=expectation, journey_id=journey_id, limit=limit
-        )
-        return {kind: result.to_pylist()}
+        return {kind: _kr(request, store).run(kind, query).to_pylist()}
 
     route.__name__ = kind
     route.__doc__ = doc
@@ -104,16 +75,8 @@ def at_risk(
     request: Request,
     store: StoreDep,
     _who: ReadAccess,
-    now: str | None = Query(None, description="judge as of this ISO timestamp"),
-    unshipped_hours: float | None = Query(None, ge=0),
-    undelivered_hours: float | None = Query(None, ge=0),
-    overdue: bool = False,
+    query: Annotated[AtRiskQuery, Query()],
 ) -> dict[str, Any]:
     """Orders about to break their delivery promise (as `klantreis at-risk --json`)."""
-    result = _kr(request, store).at_risk(
-        now=_now(now),
-        unshipped_hours=unshipped_hours,
-        undelivered_hours=undelivered_hours,
-        overdue=overdue,
-    )
+    result = _kr(request, store).run("at_risk", query)
     return {"now": result.meta["now"], "orders": result.to_pylist()}

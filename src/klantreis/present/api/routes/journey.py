@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from klantreis.api import Klantreis
+from klantreis.measure.journey_map import JourneyMapQuery
+from klantreis.measure.store_stats import StatsQuery
 from klantreis.model.build import configured_definition
 from klantreis.model.definition import DefinitionError, builtin_definitions, load_definition
-from klantreis.present.api.deps import FromDate, ReadAccess, StoreDep, ToDate
+from klantreis.present.api.deps import ReadAccess, StoreDep
 from klantreis.privacy import export_person
 
 router = APIRouter(prefix="/api", tags=["journey"])
@@ -50,30 +52,21 @@ def journey_map(
     request: Request,
     store: StoreDep,
     _who: ReadAccess,
-    definition: str | None = Query(
-        None, max_length=200, description="six-phase, aida or the configured definition's name"
-    ),
-    persona: str | None = None,
-    start: FromDate = None,
-    end: ToDate = None,
-    language: str = Query("en", pattern="^(en|nl|da)$"),
+    query: Annotated[JourneyMapQuery, Query()],
 ) -> dict[str, Any]:
-    """The journey map as JSON (the same structure as `klantreis map --json`)."""
+    """The journey map as JSON (the same structure as `klantreis map --json`); `definition`
+    names a shipped or the configured definition, never a file."""
     kr = _kr(request, store)
-    result = kr.journey_map(
-        _named_definition(kr, definition),
-        start=start,
-        end=end,
-        persona=persona,
-        language=language,
-    )
-    return result.to_dict()
+    named = query.model_copy(update={"definition": _named_definition(kr, query.definition)})
+    return kr.run("journey_map", named).to_dict()
 
 
 @router.get("/stats")
-def stats(request: Request, store: StoreDep, _who: ReadAccess) -> dict[str, Any]:
+def stats(
+    request: Request, store: StoreDep, _who: ReadAccess, query: Annotated[StatsQuery, Query()]
+) -> dict[str, Any]:
     """What the store holds (the same as `klantreis stats --json`)."""
-    return dict(_kr(request, store).stats())
+    return dict(_kr(request, store).run("stats", query))
 
 
 @router.get("/persons/{person}/export")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from klantreis.api import Klantreis
-from klantreis.present.api.deps import FromDate, ReadAccess, StoreDep, ToDate
+from klantreis.measure.reputation import ReputationQuery
+from klantreis.present.api.deps import ReadAccess, StoreDep
 
 router = APIRouter(prefix="/api/voice", tags=["voice"])
 
@@ -17,12 +18,9 @@ def reputation(
     request: Request,
     store: StoreDep,
     _who: ReadAccess,
-    period: str = "month",
-    platform: str | None = None,
-    start: FromDate = None,
-    end: ToDate = None,
+    query: Annotated[ReputationQuery, Query()],
 ) -> list[dict[str, Any]]:
     """Per platform and period: texts, mentions, ratings, mean rating, sentiment, negative
     share and rating change (the same as `klantreis voice reputation --json`)."""
     kr = Klantreis.over(store, request.app.state.settings)
-    return kr.reputation(period=period, platform=platform, start=start, end=end).to_pylist()
+    return kr.run("reputation", query).to_pylist()

@@ -6,10 +6,10 @@ is ever rendered unescaped. Answers go through the store's append as `Survey Ans
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment
 from pydantic import BaseModel, Field
@@ -25,6 +25,7 @@ from klantreis.collect.surveys import (
     read_token,
     survey_text,
 )
+from klantreis.measure.voice.survey_scores import SurveyScoresQuery
 from klantreis.present.api.deps import ReadAccess, StoreDep, WriteKey
 from klantreis.present.api.limits import capped_body
 
@@ -153,12 +154,11 @@ def survey_scores(
     request: Request,
     store: StoreDep,
     _who: ReadAccess,
-    by: str = "month",
-    kind: str | None = None,
+    query: Annotated[SurveyScoresQuery, Query()],
 ) -> list[dict[str, Any]]:
     """NPS / CSAT / CES per month, phase, touchpoint, persona or all."""
     try:
-        result = Klantreis.over(store, request.app.state.settings).survey_scores(by=by, kind=kind)
+        result = Klantreis.over(store, request.app.state.settings).run("survey_scores", query)
     except SurveyError as exc:
         raise InvalidEvent(exc.field, exc.reason) from None
     return result.to_pylist()

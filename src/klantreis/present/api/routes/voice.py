@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from klantreis.api import Klantreis
+from klantreis.measure.voice.analyses import EmotionQuery, VoiceQuery
 from klantreis.measure.voice.scoring import VoiceScorer
 from klantreis.measure.voice.training import load_shop_model
-from klantreis.present.api.deps import FromDate, ReadAccess, StoreDep, ToDate
+from klantreis.present.api.deps import ReadAccess, StoreDep
 
 router = APIRouter(prefix="/api/voice", tags=["voice"])
 
@@ -24,28 +25,21 @@ def voice(
     request: Request,
     store: StoreDep,
     _who: ReadAccess,
-    topic: str | None = None,
-    phase: str | None = None,
-    persona: str | None = None,
-    start: FromDate = None,
-    end: ToDate = None,
+    query: Annotated[VoiceQuery, Query()],
 ) -> list[dict[str, Any]]:
     """Per topic: texts, sentiment, trend and quotes (the same as `klantreis voice --json`).
 
     Quotes are the customers' own text, unescaped JSON strings: escape them when rendering.
     """
-    result = _kr(request, store).voice(
-        topic=topic, phase=phase, persona=persona, start=start, end=end
-    )
-    return result.to_pylist()
+    return _kr(request, store).run("voice", query).to_pylist()
 
 
 @router.get("/emotion")
 def emotion(
-    request: Request, store: StoreDep, _who: ReadAccess, persona: str | None = None
+    request: Request, store: StoreDep, _who: ReadAccess, query: Annotated[EmotionQuery, Query()]
 ) -> dict[str, Any]:
     """Phase → mean sentiment (-1..+1), texts and mean review score: the emotion curve."""
-    return dict(_kr(request, store).emotion_by_phase(persona=persona))
+    return dict(_kr(request, store).run("emotion_by_phase", query))
 
 
 class ScoreRequest(BaseModel):

@@ -1,4 +1,7 @@
-"""`klantreis funnel`, `klantreis paths`, `klantreis retention`: thin over the Python API."""
+"""`klantreis funnel`, `klantreis paths`, `klantreis retention`: thin over the Python API.
+
+Their options are the fields of each analysis's query model (`present/cli/queries.py`); what
+is declared here is only what the terminal shows (`--dropoffs`, `--json`)."""
 
 from __future__ import annotations
 
@@ -8,19 +11,21 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from klantreis.measure.funnels.runner import FunnelQuery
+from klantreis.measure.paths import PathsQuery
+from klantreis.measure.retention import RetentionQuery
 from klantreis.present.cli.options import (
-    FromOption,
     JsonOption,
-    PersonaOption,
     StoreOption,
-    ToOption,
     console,
     err_console,
     friendly_errors,
     open_klantreis,
     print_json,
 )
+from klantreis.present.cli.queries import query_command
 from klantreis.present.formatting import duration, percent
+from klantreis.present.payloads import retention_payload
 
 
 def _table(title: str, labels: tuple[str, ...], figures: Iterable[str]) -> Table:
@@ -32,22 +37,6 @@ def _table(title: str, labels: tuple[str, ...], figures: Iterable[str]) -> Table
     for column in figures:
         table.add_column(column, justify="right")
     return table
-
-
-def _step_mapping(step: str, where: list[str]) -> Any:
-    if not where:
-        return step
-    filters = {}
-    for item in where:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise typer.BadParameter(f"--where {item!r}: use STEP_NUMBER:property=value")
-        filters[key] = value
-    return (
-        {"event": step, "where": filters}
-        if not step.startswith("phase:")
-        else {"phase": step.removeprefix("phase:"), "where": filters}
-    )
 
 
 def _renamed(old: str, new: str, old_value: str | None, value: str | None) -> str | None:
@@ -63,39 +52,12 @@ def _renamed(old: str, new: str, old_value: str | None, value: str | None) -> st
 def register(app: typer.Typer) -> None:
     @app.command("funnel")
     @friendly_errors
+    @query_command(FunnelQuery)
     def funnel_command(
-        steps: Annotated[
-            list[str], typer.Argument(help="Event names in order; `phase:<id>` for a phase.")
-        ],
-        window: Annotated[str, typer.Option(help="Conversion window: 30m, 12h, 7d, 2w.")] = "7d",
-        mode: Annotated[str, typer.Option(help="ordered, strict or unordered.")] = "ordered",
-        exclude: Annotated[
-            list[str] | None, typer.Option(help="An event that drops the person (repeatable).")
-        ] = None,
-        where: Annotated[
-            list[str] | None,
-            typer.Option(help="Filter a step: N:property=value, e.g. 1:category=shoes."),
-        ] = None,
-        optional: Annotated[
-            list[int] | None, typer.Option(help="Step number that may be skipped (repeatable).")
-        ] = None,
-        breakdown: Annotated[
-            str | None,
-            typer.Option(help="Split by this event property (or --breakdown-table column)."),
-        ] = None,
-        breakdown_table: Annotated[
-            str | None, typer.Option(help="Person-level table holding the breakdown column.")
-        ] = None,
-        attribution: Annotated[
-            str, typer.Option(help="first_touch, last_touch or step (with --attribution-step).")
-        ] = "first_touch",
-        attribution_step: Annotated[int | None, typer.Option(help="Step for attribution.")] = None,
+        query: FunnelQuery,
         dropoffs: Annotated[
             bool, typer.Option("--dropoffs", help="Also list the persons who dropped off.")
         ] = False,
-        start: FromOption = None,
-        end: ToOption = None,
-        persona: PersonaOption = None,
         store: StoreOption = None,
         as_json: JsonOption = False,
     ) -> None:
@@ -104,45 +66,14 @@ def register(app: typer.Typer) -> None:
         Example: klantreis funnel "Product Viewed" "Product Added" "Checkout Started"
         "Order Completed" --window 7d --json
         """
-        filters: dict[int, list[str]] = {}
-        for item in where or []:
-            number, sep, rest = item.partition(":")
-            if not sep or not number.isdigit() or not 1 <= int(number) <= len(steps):
-                raise typer.BadParameter(
-                    f"--where {item!r}: start with a step number 1..{len(steps)}, e.g. 1:a=b"
-                )
-            filters.setdefault(int(number), []).append(rest)
-        step_list: list[Any] = [
-            _step_mapping(step, filters.get(i, [])) for i, step in enumerate(steps, start=1)
-        ]
-        for number in optional or []:
-            if not 1 <= number <= len(steps):
-                raise typer.BadParameter(f"--optional {number}: no such step")
-            item = step_list[number - 1]
-            if isinstance(item, str):
-                item = {"phase": item[6:]} if item.startswith("phase:") else {"event": item}
-            step_list[number - 1] = {**item, "optional": True}
         with open_klantreis(store) as kr:
-            result = kr.funnel(
-                step_list,
-                window=window,
-                mode=mode,
-                exclude=exclude or [],
-                breakdown=breakdown,
-                breakdown_table=breakdown_table,
-                attribution=attribution,
-                attribution_step=attribution_step,
-                start=start,
-                end=end,
-                persona=persona,
-            )
-            payload = result.as_json(dropoffs=dropoffs)
+            payload = kr.run("funnel", query).as_json(dropoffs=dropoffs)
         if as_json:
             print_json(payload)
             return
-        split = breakdown is not None
+        split = query.breakdown is not None
         table = _table(
-            f"funnel ({mode}, window {window})",
+            f"funnel ({query.mode}, window {query.window})",
             ("step", "breakdown") if split else ("step",),
             ("persons", "from previous", "from first", "dropped", "median time", "p90 time"),
         )
@@ -161,52 +92,31 @@ def register(app: typer.Typer) -> None:
 
     @app.command("paths")
     @friendly_errors
+    @query_command(PathsQuery)
     def paths_command(
-        from_event: Annotated[
-            str | None, typer.Option("--from-event", help="Paths from this event on.")
-        ] = None,
-        to_event: Annotated[
-            str | None, typer.Option("--to-event", help="Paths up to this event.")
-        ] = None,
+        query: PathsQuery,
         old_start: Annotated[str | None, typer.Option("--start", hidden=True)] = None,
         old_end: Annotated[str | None, typer.Option("--end", hidden=True)] = None,
-        steps: Annotated[int, typer.Option(help="Items per path (1-12).")] = 5,
-        by: Annotated[str, typer.Option(help="touchpoint or event.")] = "touchpoint",
-        per_person: Annotated[
-            bool, typer.Option("--per-person", help="Do not split paths by session.")
-        ] = False,
-        top: Annotated[int, typer.Option(help="How many paths to show.")] = 20,
-        start: FromOption = None,
-        end: ToOption = None,
-        persona: PersonaOption = None,
         store: StoreOption = None,
         as_json: JsonOption = False,
     ) -> None:
         """Most frequent touchpoint (or event) paths, with Sankey edges in --json.
 
-        Example: klantreis paths --from-event "Products Searched" --steps 4 --json
+        Example: klantreis paths --start-event "Products Searched" --steps 4 --json
         """
-        from_event = _renamed("--start", "--from-event", old_start, from_event)
-        to_event = _renamed("--end", "--to-event", old_end, to_event)
+        start_event = _renamed("--start", "--start-event", old_start, query.start_event)
+        end_event = _renamed("--end", "--end-event", old_end, query.end_event)
+        query = PathsQuery.of(**{**query.arguments(), "start_event": start_event})
+        query = PathsQuery.of(**{**query.arguments(), "end_event": end_event})
         with open_klantreis(store) as kr:
-            result = kr.paths(
-                start_event=from_event,
-                end_event=to_event,
-                steps=steps,
-                by=by,
-                split_by_session=not per_person,
-                top=top,
-                start=start,
-                end=end,
-                persona=persona,
-            )
+            result = kr.run("paths", query)
         if as_json:
             print_json(result.as_json())
             return
         table = _table(
             f"paths ({result.persons:,} persons)",
             ("path",),
-            ("persons", "share", "sessions" if not per_person else "persons*"),
+            ("persons", "share", "sessions" if query.split_by_session else "persons*"),
         )
         for row in result.paths.to_pylist():
             table.add_row(
@@ -216,21 +126,12 @@ def register(app: typer.Typer) -> None:
 
     @app.command("retention")
     @friendly_errors
+    @query_command(RetentionQuery)
     def retention_command(
-        period: Annotated[str, typer.Option(help="week or month.")] = "week",
-        cohort_event: Annotated[
-            str | None, typer.Option(help="Cohort by the first of this event (default any).")
-        ] = None,
-        return_event: Annotated[
-            str | None, typer.Option(help="Count a return on this event (default any).")
-        ] = None,
-        periods: Annotated[int, typer.Option(help="How many periods after the cohort.")] = 12,
+        query: RetentionQuery,
         repeat_purchase: Annotated[
             bool, typer.Option("--repeat-purchase", help="Repeat buyers per cohort of first order.")
         ] = False,
-        start: FromOption = None,
-        end: ToOption = None,
-        persona: PersonaOption = None,
         store: StoreOption = None,
         as_json: JsonOption = False,
     ) -> None:
@@ -238,20 +139,9 @@ def register(app: typer.Typer) -> None:
 
         Example: klantreis retention --period month --return-event "Order Completed" --json
         """
-        from klantreis.present.payloads import retention_payload
-
+        period = query.period
         with open_klantreis(store) as kr:
-            payload = retention_payload(
-                kr,
-                period=period,
-                repeat_purchase=repeat_purchase,
-                cohort_event=cohort_event,
-                return_event=return_event,
-                periods=periods,
-                start=start,
-                end=end,
-                persona=persona,
-            )
+            payload = retention_payload(kr, query, repeat_purchase=repeat_purchase)
         if as_json:
             print_json(payload)
             return

@@ -8,7 +8,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from klantreis.measure.expectations.scorecard import DIMENSIONS, Scorecard
+from klantreis.act.alerts import check_alerts
+from klantreis.measure.expectations.analyses import AtRiskQuery, ExpectationsQuery
+from klantreis.measure.expectations.scorecard import Scorecard
 from klantreis.present.cli.options import (
     CliError,
     JsonOption,
@@ -18,6 +20,7 @@ from klantreis.present.cli.options import (
     open_klantreis,
     print_json,
 )
+from klantreis.present.cli.queries import query_command
 from klantreis.present.formatting import percent
 
 NowOption = Annotated[
@@ -130,90 +133,37 @@ def groups_table(card: Scorecard) -> Table:
 def register(app: typer.Typer) -> None:
     @app.command("expectations")
     @friendly_errors
+    @query_command(ExpectationsQuery)
     def expectations_command(
-        store: StoreOption = None,
-        by: Annotated[
-            str | None,
-            typer.Option("--by", help=f"Break down by {'|'.join(DIMENSIONS)}.", show_default=False),
-        ] = None,
-        start: Annotated[str | None, typer.Option("--from", help="Cases from (ISO).")] = None,
-        end: Annotated[str | None, typer.Option("--to", help="Cases before (ISO).")] = None,
-        persona: Annotated[str | None, typer.Option(help="Only this persona.")] = None,
-        compare: Annotated[
-            str | None,
-            typer.Option(
-                help="Lateness by timestamp or day (default: \\[expectations] "
-                "compare, else timestamp)."
-            ),
-        ] = None,
-        trend: Annotated[str, typer.Option(help="Trend periods: month or week.")] = "month",
-        language: Annotated[str, typer.Option(help="Titles in en, nl or da.")] = "en",
-        now: NowOption = None,
-        json: JsonOption = False,
+        query: ExpectationsQuery, store: StoreOption = None, json: JsonOption = False
     ) -> None:
         """The expectation scorecard: promises kept and broken, and what a breach costs.
 
         Example: klantreis expectations --by carrier --json
         """
-        if compare is not None and compare not in ("timestamp", "day"):
-            raise CliError(f"--compare: use timestamp or day, not {compare!r}", 2)
-        when = _now(now)
         with open_klantreis(store) as kr:
-            card = kr.expectations(
-                by=by,
-                start=start,
-                end=end,
-                persona=persona,
-                language=language,
-                trend=trend,
-                now=when,
-                compare=compare,
-            )
+            card = kr.run("expectations", query)
         if json:
             print_json(card.to_dict())
             return
         console.print(scorecard_table(card))
         for line in no_data_lines(card):
             console.print(line, highlight=False)
-        if by:
+        if query.by:
             console.print(groups_table(card))
 
     @app.command("at-risk")
     @friendly_errors
+    @query_command(AtRiskQuery)
     def at_risk_command(
-        store: StoreOption = None,
-        now: NowOption = None,
-        unshipped_hours: Annotated[
-            float | None,
-            typer.Option(
-                help="Not shipped and fewer hours left than this (\\[at_risk], 48).",
-                show_default=False,
-            ),
-        ] = None,
-        undelivered_hours: Annotated[
-            float | None,
-            typer.Option(
-                help="Shipped, not delivered, fewer hours left (\\[at_risk], 24).",
-                show_default=False,
-            ),
-        ] = None,
-        overdue: Annotated[
-            bool, typer.Option("--overdue", help="Also list orders already past the promise.")
-        ] = False,
-        json: JsonOption = False,
+        query: AtRiskQuery, store: StoreOption = None, json: JsonOption = False
     ) -> None:
         """Orders about to break their delivery promise, soonest first: warn these customers.
 
         Example: klantreis at-risk --now 2018-03-01 --json
         """
-        when = _now(now)
         with open_klantreis(store) as kr:
-            result = kr.at_risk(
-                now=when,
-                unshipped_hours=unshipped_hours,
-                undelivered_hours=undelivered_hours,
-                overdue=overdue,
-            )
+            result = kr.run("at_risk", query)
         rows = result.to_pylist()
         if json:
             print_json({"now": result.meta["now"], "orders": rows})
@@ -255,8 +205,6 @@ def register(app: typer.Typer) -> None:
         """
         when = _now(now)
         with open_klantreis(store) as kr:
-            from klantreis.act.alerts import check_alerts
-
             outcomes = check_alerts(kr, now=when, send=not dry_run)
         failed = any(o.errors for o in outcomes)
         if json:

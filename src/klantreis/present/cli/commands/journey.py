@@ -4,27 +4,27 @@ from __future__ import annotations
 
 import webbrowser
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from klantreis.measure.journey_map import JourneyMap, JourneyMapQuery
+from klantreis.measure.store_stats import StatsQuery
+from klantreis.model import ensure_built
+from klantreis.model.definition import DefinitionError
 from klantreis.present.cli.options import (
     CliError,
-    FromOption,
     JsonOption,
-    PersonaOption,
     StoreOption,
-    ToOption,
     console,
     friendly_errors,
     open_klantreis,
     print_json,
 )
+from klantreis.present.cli.queries import query_command
+from klantreis.present.export.journey_map_html import write
 from klantreis.present.web.i18n import LOCALES, Lang
-
-if TYPE_CHECKING:  # the map, the model and the HTML export load when a command runs
-    from klantreis.measure.journey_map import JourneyMap
 
 DefinitionOption = Annotated[
     str | None,
@@ -136,12 +136,10 @@ def journey_map_sentences(journey_map: JourneyMap) -> list[str]:
 def register(app: typer.Typer) -> None:
     @app.command("map")
     @friendly_errors
+    @query_command(JourneyMapQuery)
     def map_command(
+        query: JourneyMapQuery,
         store: StoreOption = None,
-        definition: DefinitionOption = None,
-        persona: PersonaOption = None,
-        start: FromOption = None,
-        end: ToOption = None,
         out: Annotated[
             Path | None, typer.Option("--out", help="Also write the map as a HTML file.")
         ] = None,
@@ -149,26 +147,20 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--open/--no-open", help="Open the HTML file.")
         ] = False,
         as_json: JsonOption = False,
-        lang: LangOption = "en",
     ) -> None:
         """Show the customer journey map: per phase, volume, conversion, time, touchpoints.
 
         Example: klantreis map --definition aida --lang nl --out map.html
         """
-        from klantreis.model.definition import DefinitionError
-        from klantreis.present.export.journey_map_html import write
-
         with open_klantreis(store) as kr:
             try:
-                journey_map = kr.journey_map(
-                    definition, start=start, end=end, persona=persona, language=lang
-                )
+                journey_map = kr.run("journey_map", query)
             except DefinitionError as exc:
                 raise CliError(str(exc), 2) from None
         if as_json:
             print_json(journey_map.to_dict())
         else:
-            console.print(journey_map_table(journey_map, lang))
+            console.print(journey_map_table(journey_map, query.language))
             for line in journey_map_sentences(journey_map):
                 console.print(line, markup=False, highlight=False)
         if out is not None:
@@ -196,8 +188,6 @@ def register(app: typer.Typer) -> None:
 
         with open_klantreis(store) as kr, console.status("building the model"):
             summary = build(kr.engine, load_definition(definition))
-            from klantreis.model import ensure_built
-
             ensure_built(kr, definition)
         if as_json:
             print_json(summary.__dict__)
@@ -210,15 +200,16 @@ def register(app: typer.Typer) -> None:
 
     @app.command("stats")
     @friendly_errors
-    def stats_command(store: StoreOption = None, as_json: JsonOption = False) -> None:
+    @query_command(StatsQuery)
+    def stats_command(
+        query: StatsQuery, store: StoreOption = None, as_json: JsonOption = False
+    ) -> None:
         """What the store holds: events by name, persons, journeys, quarantine by reason.
 
         Example: klantreis stats --json
         """
-        from klantreis.measure.store_stats import store_stats
-
         with open_klantreis(store) as kr:
-            stats = store_stats(kr)
+            stats = kr.run("stats", query)
         if as_json:
             print_json(stats)
             return

@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from klantreis.measure.opportunities import OUTCOMES, OpportunitiesQuery, ranked
 from klantreis.present.cli.options import (
     JsonOption,
     StoreOption,
@@ -16,17 +17,16 @@ from klantreis.present.cli.options import (
     open_klantreis,
     print_json,
 )
+from klantreis.present.cli.queries import query_command
 
 
 def register(app: typer.Typer) -> None:
     @app.command("opportunities")
     @friendly_errors
+    @query_command(OpportunitiesQuery)
     def opportunities_command(
+        query: OpportunitiesQuery,
         store: StoreOption = None,
-        persona: Annotated[str | None, typer.Option(help="Only persons of this persona.")] = None,
-        outcome: Annotated[
-            str | None, typer.Option(help="review_score, nps or repeat_purchase (default all).")
-        ] = None,
         limit: Annotated[int, typer.Option(help="Rows to show.", min=1)] = 15,
         as_json: JsonOption = False,
     ) -> None:
@@ -34,11 +34,8 @@ def register(app: typer.Typer) -> None:
 
         Example: klantreis opportunities --persona repeat-buyers --json
         """
-        # the regression (pandas, NumPy) loads only when this command runs
-        from klantreis.measure.opportunities import OUTCOMES, opportunities, ranked
-
         with open_klantreis(store) as kr:
-            found = opportunities(kr, persona=persona, outcome=outcome)
+            found = kr.run("opportunities", query)
         if as_json:
             print_json(found)
             return

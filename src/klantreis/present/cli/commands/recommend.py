@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 from rich.table import Table
 
+from klantreis.measure.recommend import RecommendQuery
 from klantreis.present.cli.options import (
     JsonOption,
     StoreOption,
@@ -15,27 +14,26 @@ from klantreis.present.cli.options import (
     open_klantreis,
     print_json,
 )
+from klantreis.present.cli.queries import query_command
 
 
 def register(app: typer.Typer) -> None:
     @app.command("recommend")
     @friendly_errors
+    @query_command(RecommendQuery)
     def recommend_command(
-        person: Annotated[str, typer.Argument(help="Person id, user id or anonymous id.")],
-        store: StoreOption = None,
-        n: Annotated[int, typer.Option("--n", help="How many products.", min=1, max=100)] = 10,
-        as_json: JsonOption = False,
+        query: RecommendQuery, store: StoreOption = None, as_json: JsonOption = False
     ) -> None:
         """Recommend products for a person from what similar persons bought.
 
         Example: klantreis recommend cus_7_000042 --n 5
         """
         with open_klantreis(store) as kr:
-            items = kr.recommend(person, n)
+            items = kr.run("recommend", query)
         if as_json:
             print_json(items)
             return
-        table = Table(title=f"Recommended for {person}")
+        table = Table(title=f"Recommended for {query.person}")
         for column in ("#", "product", "score", "similar buyers", "why"):
             table.add_column(column)
         for i, item in enumerate(items, start=1):

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 from rich.markup import escape
 from rich.table import Table
 
+from klantreis.measure.reputation import ReputationQuery
 from klantreis.present.cli.commands.voice import voice_app
 from klantreis.present.cli.options import (
-    FromOption,
     JsonOption,
     StoreOption,
-    ToOption,
     console,
     friendly_errors,
     open_klantreis,
     print_json,
 )
-
-PERIOD_NAMES = "day, week, month, quarter, year"
-"""`measure.reputation.PERIODS`, written out so that `klantreis voice score` (same group) does
-not load the reputation analysis and the store with it; a test keeps the two equal."""
+from klantreis.present.cli.queries import query_command
 
 
 def register(app: typer.Typer) -> None:
@@ -32,24 +26,16 @@ def register(app: typer.Typer) -> None:
 
 @voice_app.command("reputation")
 @friendly_errors
+@query_command(ReputationQuery)
 def reputation_command(
-    period: Annotated[
-        str, typer.Option("--period", help=f"Group by this period ({PERIOD_NAMES}).")
-    ] = "month",
-    platform: Annotated[
-        str | None, typer.Option("--platform", help="Only this platform (trustpilot, x, ...).")
-    ] = None,
-    start: FromOption = None,
-    end: ToOption = None,
-    store: StoreOption = None,
-    json: JsonOption = False,
+    query: ReputationQuery, store: StoreOption = None, json: JsonOption = False
 ) -> None:
     """Per platform and period: reviews, mentions, mean rating, sentiment, negative share.
 
     Example: klantreis voice reputation --period quarter --platform trustpilot
     """
     with open_klantreis(store) as kr:
-        result = kr.reputation(period=period, platform=platform, start=start, end=end)
+        result = kr.run("reputation", query)
     rows = result.to_pylist()
     if json:
         print_json(rows)
@@ -57,7 +43,9 @@ def reputation_command(
     if not rows:
         console.print("no reviews or mentions with a platform", highlight=False)
         return
-    table = Table("platform", period, "texts", "mentions", "rating", "change", "sentiment", "neg %")
+    table = Table(
+        "platform", query.period, "texts", "mentions", "rating", "change", "sentiment", "neg %"
+    )
     for row in rows:
         table.add_row(
             escape(row["platform"]),

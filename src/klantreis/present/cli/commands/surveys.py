@@ -9,6 +9,7 @@ from rich.table import Table
 
 import klantreis
 from klantreis.collect.surveys import SurveyError, SurveyLink, make_token
+from klantreis.measure.voice.survey_scores import SurveyScoresQuery
 from klantreis.present.cli.options import (
     CliError,
     JsonOption,
@@ -19,6 +20,7 @@ from klantreis.present.cli.options import (
     open_store,
     print_json,
 )
+from klantreis.present.cli.queries import query_command
 
 surveys_app = typer.Typer(
     help="NPS, CSAT and CES surveys and review requests.", no_args_is_help=True
@@ -61,27 +63,21 @@ def link(
 
 @surveys_app.command("scores")
 @friendly_errors
-def scores(
-    by: Annotated[str, typer.Option("--by", help="month, phase, touchpoint, persona or all")] = (
-        "month"
-    ),
-    kind: Annotated[str | None, typer.Option("--kind", help="nps, csat or ces")] = None,
-    store: StoreOption = None,
-    json: JsonOption = False,
-) -> None:
+@query_command(SurveyScoresQuery)
+def scores(query: SurveyScoresQuery, store: StoreOption = None, json: JsonOption = False) -> None:
     """NPS (-100..100), CSAT (% satisfied) and CES (mean effort, 1..7) per group.
 
     Example: klantreis surveys scores --by phase --kind nps
     """
     try:
         with _existing(store) as kr:
-            rows = kr.survey_scores(by=by, kind=kind).to_pylist()
+            rows = kr.run("survey_scores", query).to_pylist()
     except SurveyError as exc:
         raise CliError(f"--{exc.field}: {exc.reason}", 2) from None
     if json:
         print_json(rows)
         return
-    table = Table("kind", by, "answers", "value")
+    table = Table("kind", query.by, "answers", "value")
     for row in rows:
         table.add_row(row["kind"], str(row["group"]), str(row["answers"]), f"{row['value']:.1f}")
     console.print(table)

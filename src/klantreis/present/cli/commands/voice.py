@@ -11,8 +11,10 @@ from rich.table import Table
 
 import klantreis
 from klantreis.config import load_settings
+from klantreis.measure.voice.analyses import VoiceQuery
 from klantreis.measure.voice.scoring import TextScore, VoiceScorer
-from klantreis.measure.voice.topics import TOPICS
+from klantreis.measure.voice.stored import update_voice
+from klantreis.measure.voice.training import load_shop_model
 from klantreis.present.cli.options import (
     CliError,
     JsonOption,
@@ -22,6 +24,7 @@ from klantreis.present.cli.options import (
     open_store,
     print_json,
 )
+from klantreis.present.cli.queries import query_command
 
 voice_app = typer.Typer(
     help="Voice of the customer: sentiment and topics of reviews, tickets, chats and surveys.",
@@ -31,15 +34,10 @@ voice_app = typer.Typer(
 
 @voice_app.callback()
 @friendly_errors
+@query_command(VoiceQuery)
 def summary(
+    query: VoiceQuery,
     ctx: typer.Context,
-    topic: Annotated[
-        str | None, typer.Option("--topic", help=f"Only this topic ({', '.join(TOPICS)}, other).")
-    ] = None,
-    phase: Annotated[
-        str | None, typer.Option("--phase", help="Only topics of this journey phase.")
-    ] = None,
-    persona: Annotated[str | None, typer.Option("--persona", help="Only this persona.")] = None,
     store: StoreOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -57,7 +55,7 @@ def summary(
             2,
         )
     with klantreis.open(settings.store) as kr:
-        result = kr.voice(topic=topic, phase=phase, persona=persona)
+        result = kr.run("voice", query)
     rows = result.to_pylist()
     if json:
         print_json(rows)
@@ -94,8 +92,6 @@ def update(
 
     Example: klantreis voice update
     """
-    from klantreis.measure.voice.stored import update_voice
-
     with open_store(store) as handle:
         result = update_voice(handle, retrain=retrain)
     if json:
@@ -140,9 +136,7 @@ def score(
     lines = read_texts(text_file)
     model = None
     settings = load_settings(store)
-    if settings.store.exists():  # the store (DuckDB) is loaded only when there is one
-        from klantreis.measure.voice.training import load_shop_model
-
+    if settings.store.exists():
         with open_store(store, read_only=True) as handle:
             model = load_shop_model(handle)
     scores = VoiceScorer(model).score_many([text for _, text in lines])

@@ -59,6 +59,11 @@ class DuckDBEngine(Engine):
         target = identifier(name).sql("duckdb")
         self.connection.execute(f"CREATE OR REPLACE TABLE {target} AS {select}").fetchall()
 
+    def insert_into(self, name: str, query: Query | str, /, **params: Any) -> None:
+        select = to_duckdb(as_query(query, params).tree)
+        target = identifier(name).sql("duckdb")
+        self.connection.execute(f"INSERT INTO {target} {select}").fetchall()
+
     def has_table(self, name: str) -> bool:
         return bool(
             self.connection.execute(
