@@ -284,6 +284,7 @@ def test_scorecard_json_is_additive(kr):
         "delighted_persons",
         "delight_rate",
         "delight_interval",
+        "overall",
     }
     assert set(kept) == old_keys | new_keys
     assert (kept["delight_margin"], kept["delighted"], kept["delighted_persons"]) == (

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from klantreis.measure.expectations.kinds.deadline import DeadlineRule
 from klantreis.measure.expectations.rules import (
     CATEGORIES,
-    DeadlineRule,
     RuleError,
     parse_duration,
     parse_rules,

@@ -9,7 +9,7 @@ import pytest
 from stories import story
 
 from klantreis.measure.expectations.cases import ensure_cases
-from klantreis.measure.expectations.compile import Context, case_query, union_all
+from klantreis.measure.expectations.compile import Context, case_query, cases_query, union_all
 from klantreis.measure.expectations.scorecard import _COUNTS, _EFFECTS
 from klantreis.model import load_definition
 from klantreis.store.query import Query
@@ -82,7 +82,9 @@ def test_cases_and_effects_agree_between_duckdb_and_spark(kr):
     kr.store.append(story(_story()))
     case_set = ensure_cases(kr)
     ctx = Context(as_of=case_set.as_of, phases=tuple(load_definition("six-phase").phase_ids))
-    cases = union_all([case_query(r, ctx) for r in case_set.rules if r.id not in case_set.no_data])
+    judged = [r for r in case_set.rules if r.id not in case_set.no_data]
+    cases = union_all([case_query(r, ctx) for r in judged])
+    shared = cases_query(judged, ctx)
     effects = Query(_EFFECTS, cut=Query("TRUE").tree, purchase_event="Order Completed")
     counts = Query(_COUNTS, cut=Query("TRUE").tree)
 
@@ -95,6 +97,7 @@ def test_cases_and_effects_agree_between_duckdb_and_spark(kr):
             spark.register_arrow(name, kr.engine.fetch(Query(f'SELECT * FROM "{name}"')))
         for query, keys in (
             (cases, ["expectation_id", "case_id"]),
+            (shared, ["expectation_id", "case_id"]),
             (effects, ["expectation_id", "breached"]),
             (counts, ["expectation_id"]),
         ):

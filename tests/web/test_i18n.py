@@ -28,9 +28,8 @@ def used_messages() -> set[str]:
     from klantreis.present.web.mapview import OUTCOMES
     from klantreis.present.web.routes.journey_map import LANE_LABELS
     from klantreis.present.web.routes.pages import ANALYSIS_WORDS
-    from klantreis.present.web.routes.settings import RULE_KINDS
 
-    found.update(LANE_LABELS.values(), OUTCOMES.values(), ANALYSIS_WORDS, RULE_KINDS)
+    found.update(LANE_LABELS.values(), OUTCOMES.values(), ANALYSIS_WORDS)
     return found
 
 

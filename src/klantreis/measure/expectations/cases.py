@@ -10,6 +10,7 @@ the rule's delight margin), with the moment it was delivered.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from contextlib import nullcontext
@@ -17,16 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlglot import exp
-
-from klantreis.measure.expectations.compile import (
-    Context,
-    case_query,
-    consent_signals,
-    union_all,
-)
-from klantreis.measure.expectations.rules import ConsentRule, RateRule, Rule, Selector
+from klantreis.measure.expectations.compile import Context, cases_query
+from klantreis.measure.expectations.kinds import kind_of, kinds
+from klantreis.measure.expectations.rules import Rule
 from klantreis.measure.expectations.ruleset import ExpectationSettings, active_rules
+from klantreis.measure.names import stored_events
 from klantreis.model import ensure_built, load_definition
 from klantreis.model.build import configured_definition
 from klantreis.store.query import Query
@@ -81,31 +77,64 @@ def _as_of(kr: Context, now: datetime | None) -> datetime:
 
 
 def _no_data(kr: Context, rules: list[Rule]) -> dict[str, str]:
-    present = {r["event"] for r in kr.engine.rows("SELECT DISTINCT event FROM journey_events")}
+    """Rules that cannot be judged, with the reason: events they need that the store has
+    never seen (from the model's one-row-per-name `phase_map`), or the kind's own reason."""
+    present = stored_events(kr.engine)
     reasons: dict[str, str] = {}
     for rule in rules:
         missing = [e for e in dict.fromkeys(rule.required_events()) if e not in present]
         if missing:
             reasons[rule.id] = "no " + ", ".join(f"'{e}'" for e in missing) + " events"
-        elif isinstance(rule, ConsentRule):
-            signals = Query(exp.select("count(*)").from_(consent_signals(rule).tree.subquery()))
-            if not kr.engine.scalar(signals):
-                reasons[rule.id] = "no consent signals (identify trait or consent events)"
+        elif (reason := kind_of(rule).no_data(rule, kr.engine)) is not None:
+            reasons[rule.id] = reason
     return reasons
 
 
-def _empty_cases(ctx: Context) -> Query:
-    never = RateRule(
-        id="none",
-        kind="rate",
-        category="service",
-        phase="",
-        title={"en": "none"},
-        cases=Selector(event=["-"]),
-        breach_if=Selector(event=["-"]),
-    )
-    query = case_query(never, ctx)
-    return Query(query.tree.where(exp.false(), copy=True))
+_NO_DATA: dict[tuple[str, str, tuple[str, ...]], dict[str, str]] = {}
+"""Reasons per (store, model fingerprint, rules): they change only with the events."""
+
+
+def _no_data_of(kr: Context, rules: list[Rule], model: str) -> dict[str, str]:
+    key = (str(kr.settings.store), model, tuple(_key(r) for r in rules))
+    if not model or key not in _NO_DATA:
+        if len(_NO_DATA) > 64:
+            _NO_DATA.clear()
+        _NO_DATA[key] = _no_data(kr, rules)
+    return dict(_NO_DATA[key])
+
+
+_NO_CASES = """
+SELECT CAST(NULL AS VARCHAR) AS expectation_id, CAST(NULL AS VARCHAR) AS category,
+       CAST(NULL AS VARCHAR) AS phase, CAST(NULL AS VARCHAR) AS case_id,
+       CAST(NULL AS VARCHAR) AS person_id, CAST(NULL AS VARCHAR) AS journey_id,
+       CAST(NULL AS VARCHAR) AS channel, CAST(NULL AS VARCHAR) AS order_id,
+       CAST(NULL AS VARCHAR) AS case_key, CAST(NULL AS TIMESTAMP) AS started_at,
+       CAST(NULL AS TIMESTAMP) AS due_at, CAST(NULL AS TIMESTAMP) AS ended_at,
+       CAST(NULL AS VARCHAR) AS status, CAST(NULL AS VARCHAR) AS detail,
+       CAST(NULL AS DOUBLE) AS value, CAST(NULL AS BOOLEAN) AS delighted
+WHERE 1 = 0
+"""
+"""`expectation_cases` without rows (no rule can be judged yet), in its columns and types."""
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(rules: tuple[str, ...], kind_ids: tuple[int, ...], ctx: Context) -> tuple[Query, str]:
+    """The shared case query and its SQL text, per ruleset (and the moment judged at): building
+    and printing the tree of every rule takes a second, and every page asks for the cases."""
+    del kind_ids  # part of the key only: a kind registered anew compiles anew
+    judged = [_RULES[key] for key in rules]
+    query = cases_query(judged, ctx) if judged else Query(_NO_CASES)
+    return query, query.sql()
+
+
+_RULES: dict[str, Rule] = {}
+"""Rules by their JSON, so the compile cache can be keyed by text."""
+
+
+def _key(rule: Rule) -> str:
+    text = f"{rule.kind}:{rule.model_dump_json()}"
+    _RULES.setdefault(text, rule)
+    return text
 
 
 def ensure_cases(
@@ -122,26 +151,26 @@ def ensure_cases(
     compare = compare or settings.compare
     definition = load_definition(configured_definition(kr))
     as_of = _as_of(kr, now)
-    no_data = _no_data(kr, rules)
+    engine = kr.engine
+    model = str(
+        kr.store.get_meta("model_fingerprint")
+        if engine.capabilities.writable
+        else getattr(engine, "_klantreis_model_fingerprint", "")
+    )
+    no_data = _no_data_of(kr, rules, model)
     judged = [r for r in rules if r.id not in no_data]
     ctx = Context(as_of=as_of, compare=compare, phases=tuple(definition.phase_ids))
-    engine = kr.engine
-    queries = [case_query(rule, ctx) for rule in judged]
-    # The generated SQL captures both the rules and the templates they compile with.
-    queries_sql = [q.sql() for q in queries]
+    kind_ids = tuple(id(k) for k in kinds().values())
+    query, query_sql = _compiled(tuple(_key(r) for r in judged), kind_ids, ctx)
     fingerprint = hashlib.sha256(
         "|".join(
             [
                 BUILD_VERSION,
-                str(
-                    kr.store.get_meta("model_fingerprint")
-                    if engine.capabilities.writable
-                    else getattr(engine, "_klantreis_model_fingerprint", "")
-                ),
+                model,
                 definition.name,
                 compare,
                 as_of.isoformat(),
-                *queries_sql,
+                query_sql,
             ]
         ).encode()
     ).hexdigest()
@@ -156,9 +185,7 @@ def ensure_cases(
             built = getattr(engine, "_klantreis_expectations_fingerprint", None)
         if built == fingerprint and engine.has_table("breaches") and engine.has_table("delights"):
             return result
-        engine.create_table_as(
-            "expectation_cases", union_all(queries) if queries else _empty_cases(ctx)
-        )
+        engine.create_table_as("expectation_cases", query)
         engine.create_table_as("breaches", _BREACHES)
         engine.create_table_as("delights", _DELIGHTS)
         if engine.capabilities.writable:

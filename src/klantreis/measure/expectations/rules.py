@@ -1,18 +1,9 @@
 """Expectation rules: what a shop promises, as declarative YAML checked by pydantic.
 
 A rule names its kind and the events it reads; conditions are structured (property, operator,
-value) so that a rule file never becomes SQL text. The kinds:
-
-- `deadline`: an `end` event follows a `start` event with the same key (order_id, ticket_id, or
-  `person`) within a duration (`within`) or by a date the start event carries (`due`);
-- `absence`: a `start` event never goes without an `end` event with the same key;
-- `rate`: the share of `cases` events that match `breach_if`;
-- `percentile`: the pN of a numeric property of `cases` stays under `limit`;
-- `repeat`: the same person does not raise the same thing (`same` properties) again in `window`;
-- `consent`: a `cases` event only reaches persons whose latest consent signal was a yes.
-
-A `deadline` or `percentile` rule may also say when a met case clearly exceeds the promise
-(`delight`): the design's "breach / delight" pair, measured on the same cases.
+value) so that a rule file never becomes SQL text. This module holds what all kinds share (the
+common fields, selectors, conditions, durations) and reads rule files; each kind's own fields,
+query and words are in `kinds/` (one module per kind, found by name in the kind registry).
 """
 
 from __future__ import annotations
@@ -20,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -28,12 +19,13 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
-    ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 from klantreis.errors import KlantreisError
+
+if TYPE_CHECKING:
+    from klantreis.measure.expectations.kinds.base import RuleKind
 
 CATEGORIES = (
     "convenience",
@@ -79,7 +71,7 @@ def format_duration(value: timedelta) -> str:
     return f"{seconds:g}s"
 
 
-def _property_name(value: str) -> str:
+def property_name(value: str) -> str:
     if not PROPERTY_NAME.match(value):
         raise ValueError(f"not a property name: {value!r} (letters, digits and _ only)")
     return value
@@ -96,7 +88,7 @@ class Condition(_Model):
     op: Literal["eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "exists", "missing"] = "eq"
     value: Any = None
 
-    _name = field_validator("property")(_property_name)
+    _name = field_validator("property")(property_name)
 
 
 class Selector(_Model):
@@ -116,44 +108,11 @@ class Selector(_Model):
         return [value] if isinstance(value, dict) else value
 
 
-class DeadlineDelight(_Model):
-    """When a met deadline case is clearly better than promised: the end event came at most
-    `within` after the start, or at least `early_by` before the deadline."""
+class RuleSpec(_Model):
+    """The fields every rule has, whatever its kind; each kind's spec adds its own
+    (`kinds/*.py`)."""
 
-    within: Duration | None = None
-    early_by: Duration | None = None
-
-    @field_validator("within", "early_by", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> Any:
-        return None if value is None else parse_duration(value)
-
-    @model_validator(mode="after")
-    def _one_margin(self) -> DeadlineDelight:
-        if (self.within is None) == (self.early_by is None):
-            raise ValueError("give exactly one of `within` or `early_by`")
-        margin = self.within if self.within is not None else self.early_by
-        if margin is not None and margin <= timedelta(0):
-            raise ValueError("the margin must be longer than zero")
-        return self
-
-    def describe(self) -> str:
-        if self.within is not None:
-            return f"within {format_duration(self.within)}"
-        assert self.early_by is not None
-        return f"early by {format_duration(self.early_by)}"
-
-
-class PercentileDelight(_Model):
-    """When a met percentile case is clearly better than the limit: its value is `at_most`."""
-
-    at_most: float
-
-    def describe(self) -> str:
-        return f"at most {self.at_most:g}"
-
-
-class _Rule(_Model):
+    kind: str
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     category: Literal[CATEGORIES]  # type: ignore[valid-type]
     phase: str
@@ -187,164 +146,13 @@ class _Rule(_Model):
     def required_events(self) -> list[str]:
         return self.requires or self.named_events()
 
-
-class DeadlineRule(_Rule):
-    kind: Literal["deadline"]
-    start: Selector
-    end: Selector
-    key: str = "order_id"
-    """The property that ties end to start, or `person` (the same person, each start a case)."""
-    within: Duration | None = None
-    due: str | None = None
-    """A date property of the start (or end) event that is the deadline, e.g. promised date."""
-    grace: Duration = timedelta(0)
-    compare: Literal["timestamp", "day"] | None = None
-    """Lateness by exact timestamp or by calendar day; None takes [expectations] compare."""
-    missing: Literal["breach", "skip"] = "breach"
-    """A start without end once the deadline passed: a breach, or not a case (skip)."""
-    exclude: Selector | None = None
-    """Keys with such an event are no cases (e.g. cancelled orders)."""
-    skew: Duration = timedelta(0)
-    """End events up to this long *before* the start still count: browser and server clocks
-    differ, so a confirmation e-mail can carry an earlier time than the order it confirms."""
-    delight: DeadlineDelight | None = None
-    """When a met case counts as clearly exceeded; None: the rule measures no delight."""
-
-    _key = field_validator("key")(_property_name)
-    _due = field_validator("due")(lambda v: v if v is None else _property_name(v))
-
-    @field_validator("delight")
-    @classmethod
-    def _inside_the_deadline(
-        cls, value: DeadlineDelight | None, info: ValidationInfo
-    ) -> DeadlineDelight | None:
-        # Declared last, so `within` (when valid) is already in info.data.
-        within = info.data.get("within")
-        if value is None or within is None:
-            return value
-        if value.within is not None and value.within >= within:
-            raise ValueError(
-                f"within ({format_duration(value.within)}) must be shorter than the "
-                f"deadline's within ({format_duration(within)})"
-            )
-        if value.early_by is not None and value.early_by >= within:
-            raise ValueError(
-                f"early_by ({format_duration(value.early_by)}) must be shorter than the "
-                f"deadline's within ({format_duration(within)})"
-            )
-        return value
-
-    @field_validator("within", "grace", "skew", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> Any:
-        return None if value is None else parse_duration(value)
-
-    @model_validator(mode="after")
-    def _one_deadline(self) -> DeadlineRule:
-        if (self.within is None) == (self.due is None):
-            raise ValueError("a deadline needs exactly one of `within` or `due`")
-        return self
-
-    def named_events(self) -> list[str]:
-        return [*self.start.event, *self.end.event]
+    def read_events(self) -> list[str]:
+        """Every event its case query reads (the named ones and any it only excludes by)."""
+        return self.named_events()
 
 
-class AbsenceRule(_Rule):
-    kind: Literal["absence"]
-    start: Selector
-    end: Selector
-    key: str = "order_id"
-    grace: Duration = timedelta(hours=1)
-    """How long to wait for the end event before its absence is a breach."""
-
-    _key = field_validator("key")(_property_name)
-
-    @field_validator("grace", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> Any:
-        return parse_duration(value)
-
-    def named_events(self) -> list[str]:
-        return [*self.start.event, *self.end.event]
-
-
-class RateRule(_Rule):
-    kind: Literal["rate"]
-    cases: Selector
-    breach_if: Selector
-
-    def named_events(self) -> list[str]:
-        return [*self.cases.event, *self.breach_if.event]
-
-
-class PercentileRule(_Rule):
-    kind: Literal["percentile"]
-    cases: Selector
-    property: str
-    percentile: float = Field(75, gt=0, lt=100)
-    limit: float
-    unit: str = ""
-    delight: PercentileDelight | None = None
-    """When a case counts as clearly better than the limit; None: no delight measured."""
-
-    _name = field_validator("property")(_property_name)
-
-    @field_validator("delight")
-    @classmethod
-    def _under_the_limit(
-        cls, value: PercentileDelight | None, info: ValidationInfo
-    ) -> PercentileDelight | None:
-        limit = info.data.get("limit")
-        if value is not None and limit is not None and value.at_most >= limit:
-            raise ValueError(f"at_most ({value.at_most:g}) must be below the limit ({limit:g})")
-        return value
-
-    def named_events(self) -> list[str]:
-        return list(self.cases.event)
-
-
-class RepeatRule(_Rule):
-    kind: Literal["repeat"]
-    cases: Selector
-    same: list[str] = Field(default_factory=list)
-    window: Duration
-
-    @field_validator("same")
-    @classmethod
-    def _names(cls, value: list[str]) -> list[str]:
-        return [_property_name(v) for v in value]
-
-    @field_validator("window", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> Any:
-        return parse_duration(value)
-
-    def named_events(self) -> list[str]:
-        return list(self.cases.event)
-
-
-class ConsentRule(_Rule):
-    kind: Literal["consent"]
-    cases: Selector
-    trait: str = "consent_marketing"
-    """Identify trait that carries consent."""
-    consent_event: str = "Consent Updated"
-    consent_property: str = "marketing"
-
-    _names = field_validator("trait", "consent_property")(_property_name)
-
-    def named_events(self) -> list[str]:
-        return list(self.cases.event)
-
-
-Rule = Annotated[
-    DeadlineRule | AbsenceRule | RateRule | PercentileRule | RepeatRule | ConsentRule,
-    Field(discriminator="kind"),
-]
-
-
-class _RuleFile(_Model):
-    expectations: list[Rule]
+Rule = RuleSpec
+"""Any rule, of any registered kind (each kind's spec is a `RuleSpec`)."""
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -368,6 +176,14 @@ def _strip_lines(value: Any) -> Any:
     return value
 
 
+def _spec(kind: Any, where: str) -> type[RuleSpec]:
+    """The spec of a registered kind; an unknown kind is an error listing the known ones."""
+    known = kinds()
+    if not isinstance(kind, str) or kind not in known:
+        raise RuleError(f"{where}: kind: {kind!r} is no rule kind; use one of {', '.join(known)}")
+    return known[kind].spec
+
+
 def parse_rules(text: str, source: str) -> list[Rule]:
     """Rules from YAML text; errors name `source`, the line of the rule and the field."""
     try:
@@ -383,18 +199,19 @@ def parse_rules(text: str, source: str) -> list[Rule]:
     for index, item in enumerate(raw["expectations"]):
         line = item.get("__line__", "?") if isinstance(item, dict) else "?"
         name = item.get("id", f"#{index + 1}") if isinstance(item, dict) else f"#{index + 1}"
+        if not isinstance(item, dict):
+            raise RuleError(f"{source}:{line}: expectation {name}: rule: not a mapping")
+        spec = _spec(item.get("kind"), f"{source}:{line}: expectation {name}")
         try:
-            rule = _RuleFile.model_validate({"expectations": [_strip_lines(item)]}).expectations[0]
+            rule = spec.model_validate(_strip_lines(item))
         except ValidationError as exc:
             first = exc.errors()[0]
-            loc = list(first["loc"][2:])
-            if loc and isinstance(item, dict) and loc[0] == item.get("kind"):
-                loc = loc[1:]  # the discriminator pydantic puts in front
-            field = ".".join(str(p) for p in loc)
+            field = ".".join(str(p) for p in first["loc"])
             if field == "delight" and first["type"] == "extra_forbidden":
+                with_delight = " and ".join(k.name for k in kinds().values() if k.has_delight)
                 raise RuleError(
-                    f"{source}:{line}: expectation {name}: delight: only deadline and "
-                    f"percentile rules can have a delight margin, not {item.get('kind')} rules"
+                    f"{source}:{line}: expectation {name}: delight: only {with_delight} "
+                    f"rules can have a delight margin, not {item.get('kind')} rules"
                 ) from None
             raise RuleError(
                 f"{source}:{line}: expectation {name}: {field or 'rule'}: {first['msg']}"
@@ -404,6 +221,14 @@ def parse_rules(text: str, source: str) -> list[Rule]:
         seen.add(rule.id)
         rules.append(rule)
     return rules
+
+
+def kinds() -> dict[str, RuleKind]:
+    """The registered rule kinds (imported here, not at the top: every kind builds on this
+    module)."""
+    from klantreis.measure.expectations.kinds import kinds as registered
+
+    return registered()
 
 
 def load_rules(path: str | Path) -> list[Rule]:

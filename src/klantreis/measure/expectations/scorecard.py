@@ -6,10 +6,11 @@ a plainly met promise.
 Effects compare persons, not cases, by their *first* case of an expectation: met or breached
 the first time. (Grouping by "ever breached" would mix the breach up with how many orders a
 person placed: frequent buyers have more chances to be breached and, by definition, buy again.)
-Outcomes after that first case: the review score of its order (or of the person's reviews after
-it, for cases without an order), whether the person ordered again later, and their first NPS
-answer after it. Delight compares, among persons whose first case was met, those delighted
-then with those whose promise was merely kept.
+The outcomes come from one read of the events (the properties text is what a read costs at
+shop scale). Outcomes after that first case: the review score of its order (or of the person's
+reviews after it, for cases without an order), whether the person ordered again later, and
+their first NPS answer after it. Delight compares, among persons whose first case was met,
+those delighted then with those whose promise was merely kept.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from sqlglot import exp
 from klantreis.errors import KlantreisError
 from klantreis.measure.expectations import stats
 from klantreis.measure.expectations.cases import CaseSet, ensure_cases
-from klantreis.measure.expectations.rules import PercentileRule, Rule
+from klantreis.measure.expectations.kinds import kind_of
+from klantreis.measure.expectations.rules import Rule
 from klantreis.measure.filters import Cut
 from klantreis.model.build import configured_definition
 from klantreis.model.definition import load_definition
@@ -71,12 +73,6 @@ _TREND = {
     "week": _TREND_MONTH.replace("'month'", "'week'"),
 }
 
-_PERCENTILE = """
-SELECT quantile_cont(value, :fraction) AS value
-FROM expectation_cases
-WHERE expectation_id = :rule_id AND status IN ('met', 'breached') AND :cut
-"""
-
 _EFFECTS = """
 WITH decided AS (
     SELECT expectation_id, case_id, person_id, order_id, started_at, status, delighted
@@ -89,10 +85,18 @@ c AS (
         FROM decided
     ) AS ranked WHERE n = 1
 ),
+outcomes AS (
+    SELECT person_id, order_id, timestamp, event,
+           CASE WHEN event = 'Review Submitted'
+                THEN TRY_CAST(properties ->> '$.rating' AS DOUBLE) END AS rating,
+           CASE WHEN event = 'Survey Answered' AND properties ->> '$.kind' = 'nps'
+                THEN TRY_CAST(properties ->> '$.score' AS DOUBLE) END AS score,
+           event = 'Survey Answered' AND properties ->> '$.kind' = 'nps' AS nps_answer
+    FROM journey_events
+    WHERE event IN ('Review Submitted', 'Survey Answered', :purchase_event)
+),
 reviews AS (
-    SELECT person_id, order_id, timestamp,
-           TRY_CAST(properties ->> '$.rating' AS DOUBLE) AS rating
-    FROM journey_events WHERE event = 'Review Submitted'
+    SELECT person_id, order_id, timestamp, rating FROM outcomes WHERE event = 'Review Submitted'
 ),
 order_rating AS (
     SELECT order_id, avg(rating) AS rating FROM reviews
@@ -104,17 +108,13 @@ later_rating AS (
     WHERE c.order_id IS NULL AND r.rating IS NOT NULL
     GROUP BY c.expectation_id, c.case_id
 ),
-orders AS (SELECT person_id, timestamp FROM journey_events WHERE event = :purchase_event),
+orders AS (SELECT person_id, timestamp FROM outcomes WHERE event = :purchase_event),
 again AS (
     SELECT c.expectation_id, c.case_id, 1 AS repurchased
     FROM c JOIN orders AS o ON o.person_id = c.person_id AND o.timestamp > c.started_at
     GROUP BY c.expectation_id, c.case_id
 ),
-answers AS (
-    SELECT person_id, timestamp, TRY_CAST(properties ->> '$.score' AS DOUBLE) AS score
-    FROM journey_events
-    WHERE event = 'Survey Answered' AND properties ->> '$.kind' = 'nps'
-),
+answers AS (SELECT person_id, timestamp, score FROM outcomes WHERE nps_answer),
 later_nps AS (
     SELECT c.expectation_id, c.case_id, arg_min(a.score, a.timestamp) AS score
     FROM c JOIN answers AS a ON a.person_id = c.person_id AND a.timestamp >= c.started_at
@@ -224,6 +224,11 @@ class ExpectationScore:
     """Delighted cases over all decided cases (met + breached), like `breach_rate`."""
     delight_interval: dict[str, float | None] = field(default_factory=dict)
     percentile: dict[str, Any] | None = None
+    """`overall` again for percentile rules, where the scorecard's JSON first had it."""
+    overall: dict[str, Any] | None = None
+    """The kind's own verdict on the whole expectation, which replaces breach rate against
+    target: a percentile rule's `{"percentile": 75, "value": 1800.0, "limit": 2500,
+    "unit": "ms", "text": "p75 = 1800.0 ms"}`; None for kinds without one."""
     trend: dict[str, Any] = field(default_factory=dict)
     effects: dict[str, Any] = field(default_factory=dict)
     groups: list[dict[str, Any]] = field(default_factory=list)
@@ -430,14 +435,6 @@ def build_scorecard(
     )
 
 
-def _margin(rule: Rule) -> str | None:
-    delight = getattr(rule, "delight", None)
-    if delight is None:
-        return None
-    unit = f" {rule.unit}" if isinstance(rule, PercentileRule) and rule.unit else ""
-    return delight.describe() + unit
-
-
 def _score(
     kr: Context,
     rule: Rule,
@@ -459,7 +456,7 @@ def _score(
         description=rule.description,
         target=rule.target,
         status="no data",
-        delight_margin=_margin(rule),
+        delight_margin=kind_of(rule).delight_margin(rule),
     )
     if rule.id in case_set.no_data:
         score.no_data_reason = case_set.no_data[rule.id]
@@ -481,17 +478,12 @@ def _score(
         rate = _delight_rate(score.delighted, score.cases)
         score.delight_rate = rate["delight_rate"]
         score.delight_interval = {"low": rate["delight_low"], "high": rate["delight_high"]}
-    if isinstance(rule, PercentileRule):
-        value = kr.engine.scalar(
-            Query(_PERCENTILE, fraction=rule.percentile / 100, rule_id=rule.id, cut=cut_tree)
-        )
-        score.percentile = {
-            "percentile": rule.percentile,
-            "value": None if value is None else round(value, 1),
-            "limit": rule.limit,
-            "unit": rule.unit,
-        }
-        score.status = "kept" if value is not None and value <= rule.limit else "breached"
+    overall = kind_of(rule).overall(kr.engine, rule, cut_tree)
+    if overall is not None:
+        score.overall = {**overall.values, "text": overall.text}
+        if overall.name == "percentile":
+            score.percentile = score.overall
+        score.status = "kept" if overall.kept else "breached"
     score.trend = {"period": trend_period, "points": points, **stats.trend(points)}
     score.effects = effects
     score.groups = [g for g in grouped if g.get("expectation_id") == rule.id]

@@ -5,7 +5,9 @@ and the expectations' "no data" reasons are data, not template text, so gettext'
 cannot see them. `term(kind, key, lang)` finds them in one catalogue built from where each
 already lives: `locale/terms.yaml` (events, channels, topics, categories, outcomes, phrases),
 the shipped journey definitions (phase and touchpoint labels) and the default expectation rules
-(titles). A key nobody translated is shown as it is, so a shop's custom event still reads.
+(titles). Rule kinds bring their own words (`rule_kind` labels, `rule_phrase` templates of the
+settings page), read from the kind registry at every lookup, so a kind registered later reads
+too. A key nobody translated is shown as it is, so a shop's custom event still reads.
 """
 
 from __future__ import annotations
@@ -20,7 +22,18 @@ import yaml
 from babel.dates import format_timedelta
 
 LANGUAGES = ("en", "nl", "da")
-KINDS = ("event", "channel", "touchpoint", "phase", "topic", "category", "expectation", "outcome")
+KINDS = (
+    "event",
+    "channel",
+    "touchpoint",
+    "phase",
+    "topic",
+    "category",
+    "expectation",
+    "outcome",
+    "rule_kind",
+    "rule_phrase",
+)
 """The kinds of vocabulary every language must cover (tests/web/test_terms.py checks it)."""
 
 Catalogue = dict[str, dict[str, dict[str, str]]]
@@ -58,26 +71,45 @@ def catalogue() -> Catalogue:
     return found
 
 
+def rule_kind_terms() -> Catalogue:
+    """The words every registered rule kind brings (`RuleKind.terms`), merged."""
+    from klantreis.measure.expectations.kinds import kinds
+
+    found: Catalogue = {}
+    for rule_kind in kinds().values():
+        for kind, entries in rule_kind.terms.items():
+            for key, texts in entries.items():
+                found.setdefault(kind, {}).setdefault(key, {}).update(texts)
+    return found
+
+
+def _texts(kind: str, key: str) -> dict[str, str] | None:
+    if kind.startswith("rule_"):
+        return rule_kind_terms().get(kind, {}).get(key)
+    return catalogue().get(kind, {}).get(key)
+
+
 def term(kind: str, key: Any, lang: str = "en") -> str:
     """`key` (an event name, touchpoint id, phase id, ...) as a reader of `lang` calls it."""
     if key is None:
         return ""
     text = str(key)
-    texts = catalogue().get(kind, {}).get(text)
+    texts = _texts(kind, text)
     if not texts:
         return text
     return texts.get(lang) or texts.get("en") or text
 
 
 def known(kind: str, key: Any) -> bool:
-    return key is not None and str(key) in catalogue().get(kind, {})
+    return key is not None and _texts(kind, str(key)) is not None
 
 
 def english_terms(kinds: tuple[str, ...] = KINDS) -> dict[str, set[str]]:
     """kind → every English word of that kind (keys and English labels), for page checks."""
     words: dict[str, set[str]] = {}
     for kind in kinds:
-        for key, texts in catalogue().get(kind, {}).items():
+        entries = (rule_kind_terms() if kind.startswith("rule_") else catalogue()).get(kind, {})
+        for key, texts in entries.items():
             words.setdefault(kind, set()).update({key, texts.get("en") or key})
     return words
 

@@ -74,9 +74,8 @@ def scorecard_table(card: Scorecard) -> Table:
             continue
         low, high = percent(e.interval.get("low")), percent(e.interval.get("high"))
         rate = f"{percent(e.breach_rate)} [{low}–{high}]"
-        if e.percentile:
-            p = e.percentile
-            rate += f"; p{p['percentile']:g} = {p['value']} {p['unit']}"
+        if e.overall:
+            rate += f"; {e.overall['text']}"
         met, bad = e.effects.get("met") or {}, e.effects.get("breached") or {}
         reviews = (
             "–"

@@ -9,6 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from klantreis.collect.keys import ApiKeyError, create_key, list_keys, revoke_key
+from klantreis.measure.expectations.kinds import kind_of
+from klantreis.measure.expectations.kinds.base import Quantity
+from klantreis.measure.expectations.rules import Rule
+from klantreis.measure.expectations.ruleset import ExpectationSettings, active_rules
 from klantreis.model.build import configured_definition
 from klantreis.model.definition import load_definition
 from klantreis.present.api.routine import job_rows
@@ -45,36 +49,28 @@ def _context(request: Request, lang: Lang) -> dict[str, Any]:
     }
 
 
-RULE_KINDS = ("deadline", "absence", "rate", "repeat", "percentile", "consent")
-"""The kinds of expectation rule; the page names them in the reader's language."""
+def _value(value: Any, lang: Lang) -> str:
+    """A phrase value in the reader's words: durations, numbers (with unit) or text."""
+    if isinstance(value, timedelta):
+        return _duration(value, lang)
+    if isinstance(value, Quantity):
+        return f"{lang.num(value.value)} {value.unit}".strip()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return lang.num(value)
+    return str(value)
 
 
-def _threshold(rule: dict[str, Any], lang: Lang) -> str:
-    """The rule's measurable limit in words a shop owner reads (durations as 1 day, 5 min)."""
-    _ = lang.gettext
-    parts = []
-    if rule.get("within") is not None:
-        parts.append(_("within {duration}", duration=_duration(rule["within"], lang)))
-    if rule.get("due"):
-        parts.append(_("by {property}", property=rule["due"]))
-    if rule.get("grace"):
-        parts.append(_("+ {duration} grace", duration=_duration(rule["grace"], lang)))
-    if rule.get("limit") is not None:
-        parts.append(
-            f"p{rule.get('percentile', 50):g} {rule.get('property')} ≤ "
-            f"{lang.num(rule['limit'])} {rule.get('unit') or ''}".strip()
+def _threshold(rule: Rule, lang: Lang) -> str:
+    """The rule's measurable limit as its kind words it, in the reader's language (durations
+    as 1 day, 5 min); the kind's name when it has no limit to state (a rate)."""
+    kind = kind_of(rule)
+    parts = [
+        terms.term("rule_phrase", phrase.text, lang.code).format(
+            **{name: _value(v, lang) for name, v in phrase.values.items()}
         )
-    if rule.get("window") is not None:
-        parts.append(_("not again within {duration}", duration=_duration(rule["window"], lang)))
-    delight = rule.get("delight") or {}
-    if delight.get("within") is not None:
-        parts.append(_("delight within {duration}", duration=_duration(delight["within"], lang)))
-    if delight.get("early_by") is not None:
-        parts.append(_("delight {duration} early", duration=_duration(delight["early_by"], lang)))
-    if delight.get("at_most") is not None:
-        limit = f"{lang.num(delight['at_most'])} {rule.get('unit') or ''}".strip()
-        parts.append(_("delight ≤ {limit}", limit=limit))
-    return ", ".join(parts) or _(rule.get("kind", ""))
+        for phrase in kind.threshold(rule)
+    ]
+    return ", ".join(parts) or kind.label(lang.code)
 
 
 def _duration(value: timedelta, lang: Lang) -> str:
@@ -89,15 +85,16 @@ def _duration(value: timedelta, lang: Lang) -> str:
 def expectation_thresholds(request: Request, lang: Lang) -> tuple[list[dict[str, Any]], str | None]:
     """The active expectation rules (defaults, the shop's files, klantreis.toml)."""
     try:
-        from klantreis.measure.expectations.ruleset import ExpectationSettings, active_rules
-    except ImportError:
-        return [], None
-    try:
         rules = active_rules(ExpectationSettings.from_settings(request.app.state.settings))
     except ValueError as exc:
         return [], str(exc)
     return [
-        {**rule.model_dump(), "threshold": _threshold(rule.model_dump(), lang)} for rule in rules
+        {
+            **rule.model_dump(),
+            "kind_label": kind_of(rule).label(lang.code),
+            "threshold": _threshold(rule, lang),
+        }
+        for rule in rules
     ], None
 
 
