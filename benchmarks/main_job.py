@@ -18,6 +18,7 @@ three). Every time is also given as a ratio to the floor.
     python benchmarks/main_job.py                       # 1M and 10M events
     python benchmarks/main_job.py --sizes 1M --skip-web
     python benchmarks/main_job.py --sizes 50M --memory-limit 6GB
+    python benchmarks/main_job.py --sizes 10M --store /path/shop.duckdb --only map  # reuse
 
 DuckDB's memory limit is set in every step (default 6GB, the machine is shared); spilling goes
 to the store's folder.
@@ -311,6 +312,11 @@ def main() -> None:
     parser.add_argument("--skip-web", action="store_true")
     parser.add_argument("--only", nargs="*", help="Run only these steps (after store/build).")
     parser.add_argument("--skip", nargs="*", default=[], help="Leave out these steps.")
+    parser.add_argument(
+        "--store",
+        help="Time the steps on this existing store (events stored, model built) instead of "
+        "storing the events of each size into a fresh one.",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ["BENCH_MEMORY_LIMIT"] = args.memory_limit
@@ -324,9 +330,12 @@ def main() -> None:
         print(f"\n== {label} events ==")
         parquet, increment = events_file(events)
         folder = DATA / f"store_{events}"
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-        store = str(folder / "shop.duckdb")
+        if args.store:
+            folder = Path(args.store).parent
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+        store = args.store or str(folder / "shop.duckdb")
         plan: list[tuple[str, str, tuple[str, ...]]] = [
             ("store events", "store", (store, str(parquet))),
             ("floor: count(DISTINCT person) by event", "floor", (store,)),
@@ -339,6 +348,7 @@ def main() -> None:
             ("personas discover", "personas", (store,)),
             ("at-risk", "at_risk", (store,)),
             ("map six-phase", "map", (store, "six-phase")),
+            ("map six-phase again (lanes stored)", "map", (store, "six-phase")),
             ("map AIDA (rebuilds for AIDA)", "map", (store, "aida")),
             ("model back to six-phase", "build", (store,)),
             ("store +1 % new events", "store", (store, str(increment))),
@@ -349,6 +359,8 @@ def main() -> None:
             keep = {"store", "build", *args.only}
             plan = [p for p in plan if p[1] in keep]
         plan = [p for p in plan if p[1] not in args.skip and p[0] not in args.skip]
+        if args.store:  # stored and built already: the floor still runs, on its events
+            plan = [p for p in plan if p[0] not in ("store events", "full model build")]
         results = []
         floor = None
         print(f"{'step':42} {'seconds':>9} {'peak GiB':>9} {'× floor':>8}  note")

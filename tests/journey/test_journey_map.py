@@ -146,3 +146,66 @@ def test_exported_map_writes_the_opportunity_effect_with_its_unit():
     assert "effect -1.69" not in html
     dutch = render(journey_map, language="nl")
     assert "−1,7 sterren per" in dutch and "stars" not in dutch
+
+
+def test_the_map_scores_no_text_and_says_how_many_are_waiting(kr):
+    """Scoring is `voice update`'s job (minutes at shop scale): the map reads stored scores,
+    and a reader is told how many texts the emotion and topics do not hold yet."""
+    from klantreis.measure.voice.stored import update_voice
+    from klantreis.present.cli.commands.journey import journey_map_sentences
+
+    journey_map = kr.journey_map()
+    waiting = [n.texts for n in journey_map.notes if n.kind == "unscored_texts"]
+    assert waiting == [1]  # anna's review; cato's has a rating but no words
+    assert kr.sql("SELECT count(*) AS n FROM voice").to_pylist() == [{"n": 0}]
+    assert "1 customer text is not scored yet" in render(journey_map)
+    assert any("1 customer text is not scored yet" in s for s in journey_map_sentences(journey_map))
+
+    assert update_voice(kr.store, kr.engine).scored == 1
+    journey_map = kr.journey_map()
+    assert not [n for n in journey_map.notes if n.kind == "unscored_texts"]
+    assert journey_map.phases[-1].emotion["source"] == "voice"
+
+
+def test_the_map_reads_the_ranked_opportunities_and_ranks_none_itself(kr):
+    """Ranking is a regression over every order: the map shows what was last stored and says
+    when nothing is ranked yet, or when the ranking predates the latest events."""
+    journey_map = kr.journey_map()
+    assert "opportunities_not_ranked" in [n.kind for n in journey_map.notes]
+    assert not kr.engine.has_table("opportunity_results")
+    assert "Opportunities are not ranked yet" in render(journey_map)
+
+    kr.opportunities()
+    assert not {"opportunities_not_ranked", "opportunities_stale"} & {
+        n.kind for n in kr.journey_map().notes
+    }
+
+    kr.store.append(story({"dirk": [("Product Viewed", "2026-03-10T09:00")]}))
+    assert "opportunities_stale" in [n.kind for n in kr.journey_map().notes]
+
+
+def test_the_waiting_texts_are_counted_without_reading_them_after_a_first_scoring(kr):
+    from klantreis.measure.voice.stored import WORDLESS_META, unscored_texts, update_voice
+
+    update_voice(kr.store, kr.engine)
+    assert kr.store.get_meta(WORDLESS_META) == "1"  # cato's review: a rating, no words
+    assert unscored_texts(kr.store, kr.engine) == 0
+    review = {"properties": {"order_id": "C1", "rating": 1, "text": "Kapot aangekomen"}}
+    kr.store.append(story({"cato": [("Review Submitted", "2026-03-11T10:00", review)]}))
+    assert unscored_texts(kr.store, kr.engine) == 1
+    assert [n.texts for n in kr.journey_map().notes if n.kind == "unscored_texts"] == [1]
+
+
+def test_the_lanes_are_stored_per_model_and_recomputed_after_new_events(kr):
+    first = kr.journey_map()
+    stored = kr.sql("SELECT definition, lanes FROM journey_map_lanes").to_pylist()
+    assert [r["definition"] for r in stored] == ["six-phase"]
+    again = kr.journey_map()
+    assert again.to_dict() == first.to_dict()
+    assert kr.journey_map(language="nl").phases[2].label != first.phases[2].label
+    assert kr.journey_map(start="2026-03-03").phases[2].persons == 0  # a cut: computed
+
+    kr.store.append(story({"dirk": [("Product Viewed", "2026-03-10T09:00")]}))
+    after = {p.id: p for p in kr.journey_map().phases}
+    assert after["consideration"].persons == 4
+    assert kr.journey_map().totals["persons"] == 4

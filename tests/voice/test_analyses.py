@@ -14,6 +14,7 @@ from stories import story
 
 import klantreis
 from klantreis.measure.voice.analyses import VoiceQueryError
+from klantreis.measure.voice.stored import update_voice
 
 DAY = datetime(2026, 3, 2)
 HOSTILE = "<script>alert('x')</script> [bold]kapot[/bold] product, slecht"
@@ -78,6 +79,8 @@ def shop_story():
 @pytest.fixture
 def shop(kr):
     kr.store.append(shop_story())
+    # scored by their own step, as `voice update` and the server's routine do
+    update_voice(kr.store, kr.engine)
     return kr
 
 

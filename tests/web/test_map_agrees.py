@@ -41,6 +41,11 @@ def _said(phases: list[dict]) -> list[dict]:
 
 def test_cli_api_dashboard_and_file_agree(store_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "map.html"
+    # the store as the pipeline leaves it (the server's routine does the same on its own):
+    # texts scored and opportunities ranked, which the map reads and never computes itself
+    for step in (["voice", "update"], ["opportunities", "--json"]):
+        done = CliRunner().invoke(cli, [*step, "--store", str(store_path)])
+        assert done.exit_code == 0, done.output
     result = CliRunner().invoke(
         cli, ["map", "--store", str(store_path), "--json", "--out", str(out)]
     )

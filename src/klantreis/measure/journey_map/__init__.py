@@ -4,13 +4,17 @@ hurts (with the customer's own words) and what to fix first.
 Every decision the map shows is taken here, once, so `klantreis map --json`, `GET /api/map`, the
 dashboard and the HTML file the CLI writes say the same things; the presenters only draw.
 
-- Volume, conversion, time in phase, top events/touchpoints/channels: `phases.py`.
-- Emotion: the voice module's `emotion_by_phase`; where it has nothing, review scores speak for
-  the evaluation phase (or the last phase), scaled to -1..+1 as (rating - 3) / 2.
+- Volume, conversion, time in phase, top events/touchpoints/channels: `phases.py`, stored
+  per model for the uncut map (`lanes.py`).
+- Emotion: the voice module's `emotion_by_phase`, read from the stored scores (the map scores
+  no text itself; a note says how many are not scored yet); where it has nothing, review
+  scores speak for the evaluation phase (or the last phase), scaled to -1..+1 as
+  (rating - 3) / 2.
 - Pain points: breached expectations (the `pain_points` analysis) and mostly negative voice
   topics, each with a quote that is about it, or none: `pains.py`.
-- Opportunities: the `opportunities` analysis, placed in the phase they are about:
-  `placement.py`.
+- Opportunities: as the `opportunities` analysis last stored them (read, not computed; a note
+  says when none are ranked yet or they predate the latest events), placed in the phase they
+  are about: `placement.py`.
 
 The other analyses run in the model of the map's definition (`definition_in_use`), so a map in
 AIDA gets AIDA pain points and emotion. An analysis that is not installed is named in `missing`;
@@ -27,13 +31,14 @@ from pydantic import Field
 
 from klantreis.measure.contract import Cli, CutQuery, Positional
 from klantreis.measure.filters import Cut
+from klantreis.measure.journey_map.lanes import phase_lanes
 from klantreis.measure.journey_map.pains import (
     expectation_pains,
     quote_breaches,
     topic_pains,
     translate_phase,
 )
-from klantreis.measure.journey_map.phases import funnel_notes, phase_summaries, totals
+from klantreis.measure.journey_map.phases import funnel_notes
 from klantreis.measure.journey_map.placement import place_opportunities
 from klantreis.measure.journey_map.result import (
     JourneyMap,
@@ -132,7 +137,10 @@ def _journey_map(
     events_cut = cut.condition(kr.engine)
     breaches_cut = cut.condition(kr.engine, timestamp="started_at")
     labels = [resolved.phase_label(p, language) for p in resolved.phase_ids]
-    phases, skipped = phase_summaries(kr, events_cut, resolved.phase_ids, labels)
+    whole_store = start is None and end is None and persona is None
+    phases, skipped, summary = phase_lanes(
+        kr, events_cut, resolved, labels, whole_store=whole_store
+    )
     call = _Calls(kr)
     cut_params = {"start": start, "end": end, "persona": persona}
     _add_emotion(kr, phases, events_cut, call("emotion_by_phase", **cut_params), resolved)
@@ -141,21 +149,66 @@ def _journey_map(
         expectation_pains(pains, phases)
         quote_breaches(kr, phases, breaches_cut)
     topic_phase = topic_pains(kr, phases, events_cut, resolved)
-    found = call("opportunities", persona=persona)
-    items = [asdict(o) if is_dataclass(o) else dict(o) for o in found or []]
+    found, ranking_note = _stored_opportunities(kr, persona, call)
+    items = [asdict(o) if is_dataclass(o) else dict(o) for o in found]
     unplaced = place_opportunities(kr, items, phases, topic_phase, (events_cut, breaches_cut))
+    notes = funnel_notes(phases, skipped)
+    if ranking_note is not None:
+        notes.append(ranking_note)
+    unscored = _unscored(kr, call)
+    if unscored:
+        notes.append(Note(kind="unscored_texts", texts=unscored))
     return JourneyMap(
         definition=resolved.name,
         definition_label=resolved.label.get(language) or resolved.name,
         language=language,
         cut={"start": start, "end": end, "persona": persona},
-        totals=totals(kr, events_cut, resolved.purchase_event),
+        totals=summary,
         phases=phases,
         opportunities=unplaced,
-        notes=funnel_notes(phases, skipped),
+        notes=notes,
         missing=call.missing,
         errors=call.errors,
     )
+
+
+def _stored_opportunities(
+    kr: Context, persona: str | None, call: _Calls
+) -> tuple[list[Any], Note | None]:
+    """The opportunities last ranked for this persona, read, never computed here: ranking is
+    a regression over every order (a minute at shop scale) that `klantreis opportunities`,
+    the demo and the server's routine run. A note says when none are ranked yet, or when
+    they were ranked before the latest events."""
+    if get_analysis("opportunities") is None:
+        call.missing.append("opportunities")
+        return [], None
+    from klantreis.measure import opportunities
+
+    try:
+        stored = opportunities.stored_opportunities(kr, persona=persona)
+    except Exception as exc:  # the map still shows what it has, and says what failed
+        log.exception("reading the stored opportunities failed while drawing the journey map")
+        call.errors.append({"analysis": "opportunities", "error": f"{type(exc).__name__}: {exc}"})
+        return [], None
+    if stored is None:
+        return [], Note(kind="opportunities_not_ranked")
+    return stored.items, Note(kind="opportunities_stale") if stored.stale else None
+
+
+def _unscored(kr: Context, call: _Calls) -> int:
+    """Texts the emotion and topic lanes cannot show yet: the map reads stored voice scores
+    and never scores texts itself (that is `klantreis voice update`, minutes at shop scale),
+    so it says how many are waiting instead."""
+    if get_analysis("emotion_by_phase") is None:
+        return 0
+    from klantreis.measure.voice.stored import unscored_texts
+
+    try:
+        return unscored_texts(kr.store, kr.engine)
+    except Exception as exc:  # the map still shows what it has, and says what failed
+        log.exception("counting the unscored texts failed while drawing the journey map")
+        call.errors.append({"analysis": "voice", "error": f"{type(exc).__name__}: {exc}"})
+        return 0
 
 
 def _add_emotion(
@@ -184,9 +237,11 @@ def _add_emotion(
             }
     if not phases:
         return
-    reviews = kr.engine.rows(Query(_REVIEWS, cut=cut_tree))[0]
     evaluation = next((p for p in phases if p.id == "evaluation"), phases[-1])
-    if evaluation.emotion is None and reviews["reviews"]:
+    if evaluation.emotion is not None:  # the voice spoke there: no review scan needed
+        return
+    reviews = kr.engine.rows(Query(_REVIEWS, cut=cut_tree))[0]
+    if reviews["reviews"]:
         rating = float(reviews["mean_rating"])
         evaluation.emotion = {
             "value": round((rating - 3) / 2, 3),

@@ -63,11 +63,15 @@ class Note:
     """A figure that needs a sentence; `kind` says which, the rest are its numbers."""
 
     kind: str
-    phase: str
+    phase: str | None = None
+    """The phase it is about; None for a note on the whole map (`unscored_texts`)."""
     previous: str | None = None
     persons: int | None = None
     previous_persons: int | None = None
     persons_without_previous: int | None = None
+    texts: int | None = None
+    """`unscored_texts`: customer texts stored but not scored yet, left out of the emotion
+    and the voice pain points until `klantreis voice update` (or the server's routine)."""
 
 
 @dataclass

@@ -17,7 +17,7 @@ from klantreis.measure.contract import CutQuery
 from klantreis.measure.filters import Cut
 from klantreis.measure.registry import analysis
 from klantreis.measure.result import Result
-from klantreis.measure.voice.stored import update_voice
+from klantreis.measure.voice.stored import ensure_voice_tables, update_voice
 from klantreis.measure.voice.topics import PHASE_OF_TOPIC, TOPICS
 from klantreis.store.query import Query
 
@@ -102,13 +102,12 @@ ORDER BY topic, label_texts DESC, label, rank
 _EMOTION = """
 WITH signals AS (
     SELECT j.message_id, j.phase AS written_phase, j.person_id, j.timestamp, v.sentiment,
-           CASE WHEN e.event IN ('Review Submitted', 'Product Reviewed')
-                THEN TRY_CAST(json_extract_string(e.properties, '$.rating') AS DOUBLE)
+           CASE WHEN j.event IN ('Review Submitted', 'Product Reviewed')
+                THEN TRY_CAST(json_extract_string(j.properties, '$.rating') AS DOUBLE)
            END AS rating
     FROM journey_events AS j
-    JOIN events AS e ON e.message_id = j.message_id
     LEFT JOIN voice AS v ON v.message_id = j.message_id
-    WHERE v.message_id IS NOT NULL OR e.event IN ('Review Submitted', 'Product Reviewed')
+    WHERE v.message_id IS NOT NULL OR j.event IN ('Review Submitted', 'Product Reviewed')
 ),
 valued AS (
     SELECT *,
@@ -136,15 +135,20 @@ GROUP BY phase
 """
 
 
-def prepare(kr: Context) -> None:
-    """Bring the model and the scored voice up to date when the store can be written."""
+def prepare(kr: Context, *, score: bool = True) -> None:
+    """Bring the model up to date when the store can be written, and the scored voice too
+    when asked (`score=False`: only make sure the voice tables exist, to read what is
+    scored)."""
     if kr.store.read_only:
         return
     from klantreis.model import ensure_built
 
     if kr.engine.capabilities.writable:
         ensure_built(kr)
-    update_voice(kr.store, kr.engine)
+    if score:
+        update_voice(kr.store, kr.engine)
+    else:
+        ensure_voice_tables(kr.store)
 
 
 def _validate(topic: str | None, phase: str | None) -> None:
@@ -266,9 +270,14 @@ def emotion_by_phase(
     outright; other texts through their sentiment. Each counts in the phase it was written in
     (reviews: evaluation) and in the phases its topics are about (a late-delivery review also
     pulls down service).
+
+    It reads the stored scores and scores nothing itself: scoring is `update_voice`'s job
+    (`klantreis voice update`, the demo, the server's routine), which would otherwise run
+    inside every journey map that asks for the emotion curve (`unscored_texts` says how
+    many texts are still waiting).
     """
-    prepare(kr)
-    if not kr.engine.has_table("journey_events"):
+    prepare(kr, score=False)
+    if not kr.engine.has_table("journey_events") or not kr.engine.has_table("voice"):
         return {}
     cut = Cut.parse(start, end, persona)
     table = kr.engine.fetch(Query(_EMOTION, cut=cut.condition(kr.engine)))

@@ -7,14 +7,16 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from klantreis.measure.voice.language import detect_language
 from klantreis.measure.voice.lexicons import grammar
-from klantreis.measure.voice.model import SentimentModel
 from klantreis.measure.voice.out_of_box import DayOneSentiment, day_one_sentiment, plain_question
 from klantreis.measure.voice.sentiment import clause_valences
 from klantreis.measure.voice.topics import PHASE_OF_TOPIC, TOPICS, clause_topics, clauses
+
+if TYPE_CHECKING:  # the shop model needs pandas; texts scored without one do not
+    from klantreis.measure.voice.model import SentimentModel
 
 _MARKUP = re.compile(r"<[^>]{0,200}>|\[/?[a-z]{1,10}\]", re.IGNORECASE)
 

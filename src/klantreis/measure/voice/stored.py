@@ -77,8 +77,12 @@ TEXT_EVENTS = (
 """Events that carry the customer's own words (agent replies and agent chat lines excluded)."""
 
 BATCH = 2000
+"""Texts scored and stored per transaction."""
+READ = 50_000
+"""Texts read per query: finding the unscored ones reads every text event's properties, so
+reading them 2,000 at a time would repeat that pass 25 times as often."""
 
-NEW_TEXTS = """
+_TEXTS = """
 SELECT * FROM (
     SELECT
         e.message_id, e.event, e.timestamp, e.user_id, e.anonymous_id,
@@ -105,12 +109,58 @@ SELECT * FROM (
       AND NOT (e.event = 'Ticket Replied'
                AND coalesce(json_extract_string(e.properties, '$.author'), 'customer')
                    <> 'customer')
-      AND NOT EXISTS (SELECT 1 FROM voice AS v WHERE v.message_id = e.message_id)
+      {unscored}
 ) AS t
 WHERE text IS NOT NULL AND length(trim(text)) > 0
-ORDER BY message_id
-LIMIT :batch
 """
+_NOT_SCORED = "AND NOT EXISTS (SELECT 1 FROM voice AS v WHERE v.message_id = e.message_id)"
+
+NEW_TEXTS = _TEXTS.format(unscored=_NOT_SCORED) + "ORDER BY message_id\nLIMIT :batch\n"
+"""The next batch of texts not scored yet."""
+
+
+_WAITING = """
+SELECT count(*) FROM events AS e
+WHERE e.event IN :events
+  AND CASE WHEN e.event = 'Ticket Replied'
+           THEN coalesce(json_extract_string(e.properties, '$.author'), 'customer') = 'customer'
+           ELSE true END
+  AND NOT EXISTS (SELECT 1 FROM voice AS v WHERE v.message_id = e.message_id)
+"""
+"""Customer text events without a score: new texts, and texts without words (never scored)."""
+
+WORDLESS_META = "voice_wordless_texts"
+"""Text events without words, counted by the last `update_voice` (they are never scored)."""
+
+
+def unscored_texts(store: Store, engine: Engine) -> int:
+    """How many customer texts are stored but not scored yet (all of them before the first
+    `update_voice`): what a reader of emotion and topics must be told is missing from them.
+
+    It scores nothing, so any analysis may ask. After a first `update_voice` it reads no
+    text: the text events without a score, less those the last update found without words
+    (a wordless text that arrived since counts until the next update sees it has none). Before
+    one, it reads every text (one pass over the text events' properties)."""
+    wordless = store.get_meta(WORDLESS_META) if engine.has_table("voice") else None
+    if wordless is None:
+        texts = _TEXTS.format(unscored=_NOT_SCORED if engine.has_table("voice") else "")
+        sql = f"SELECT count(*) FROM ({texts})"  # noqa: S608 - fixed text of this module
+        return int(engine.scalar(Query(sql, events=list(TEXT_EVENTS))) or 0)
+    waiting = int(engine.scalar(Query(_WAITING, events=list(TEXT_EVENTS))) or 0)
+    return max(0, waiting - int(wordless))
+
+
+def _count_wordless(store: Store, engine: Engine) -> None:
+    """Remember how many text events have no words, so `unscored_texts` needs no text."""
+    texts = _TEXTS.format(unscored=_NOT_SCORED).replace(
+        "WHERE text IS NOT NULL AND length(trim(text)) > 0", ""
+    )
+    sql = (
+        "SELECT count(*) FILTER (WHERE text IS NULL OR length(trim(text)) = 0) "  # noqa: S608
+        f"FROM ({texts})"
+    )
+    wordless = int(engine.scalar(Query(sql, events=list(TEXT_EVENTS))) or 0)
+    store.set_meta(WORDLESS_META, str(wordless))
 
 
 @dataclass
@@ -139,15 +189,9 @@ def _current_model(store: Store, engine: Engine, retrain: bool) -> tuple[object 
     return load_shop_model(store), f"trained on {summary.examples} rated reviews"
 
 
-def update_voice(
-    store: Store,
-    engine: Engine | None = None,
-    *,
-    retrain: bool = True,
-    progress: Callable[[int], None] | None = None,
-) -> VoiceUpdate:
-    """Score the texts stored since the last run; retrain the shop model first if asked."""
-    engine = engine or store.engine
+def ensure_voice_tables(store: Store) -> None:
+    """Create the (empty) voice tables, and add the columns older stores lack, so analyses
+    can read them before the first texts are scored."""
     with store.write_lock:
         store.connection.execute(VOICE_TABLE.ddl)
         # stores scored before `phase` was a column get it added (empty for old rows)
@@ -159,17 +203,33 @@ def update_voice(
             "ALTER TABLE voice_topics ADD COLUMN IF NOT EXISTS sentiment DOUBLE"
         )
         store.connection.execute("ALTER TABLE voice_topics ADD COLUMN IF NOT EXISTS label VARCHAR")
+
+
+def update_voice(
+    store: Store,
+    engine: Engine | None = None,
+    *,
+    retrain: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> VoiceUpdate:
+    """Score the texts stored since the last run; retrain the shop model first if asked."""
+    engine = engine or store.engine
+    ensure_voice_tables(store)
     model, note = _current_model(store, engine, retrain)
     scorer = VoiceScorer(model)  # type: ignore[arg-type]
     result = VoiceUpdate(model="model" if model is not None else "lexicon", note=note)
     while True:
-        batch = engine.fetch(Query(NEW_TEXTS, events=list(TEXT_EVENTS), batch=BATCH))
-        if batch.num_rows == 0:
+        pending = engine.fetch(Query(NEW_TEXTS, events=list(TEXT_EVENTS), batch=READ))
+        if pending.num_rows == 0:
             break
-        _store_batch(store, batch, scorer)
-        result.scored += batch.num_rows
-        if progress is not None:
-            progress(result.scored)
+        for offset in range(0, pending.num_rows, BATCH):
+            batch = pending.slice(offset, BATCH)
+            _store_batch(store, batch, scorer)
+            result.scored += batch.num_rows
+            if progress is not None:
+                progress(result.scored)
+    if engine.capabilities.writable:
+        _count_wordless(store, engine)
     return result
 
 

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import orjson
 import typer
@@ -18,8 +18,12 @@ from rich.markup import escape
 import klantreis
 from klantreis.config import load_settings
 from klantreis.errors import KlantreisError
-from klantreis.store import Store, StoreLockedError
-from klantreis.store.sharing import borrowed
+
+if TYPE_CHECKING:
+    from klantreis.store import Store
+
+# The store (DuckDB, Arrow, SQLGlot) is imported where a command opens it, not here: every
+# command module imports these options, and `klantreis --help` needs none of it.
 
 PIPE_WIDTH = 160
 """Width for output that goes to a file or CI log. Rich falls back to 80 columns when stdout is
@@ -86,8 +90,8 @@ def friendly_errors(func: F) -> F:
             return func(*args, **kwargs)
         except CliError as exc:
             raise fail(str(exc), exc.code) from None
-        except StoreLockedError:
-            raise  # `main()` forwards the command to the server that holds the store
+        # A StoreLockedError (a RuntimeError) passes: `main()` forwards the command to the
+        # server that holds the store.
         except (KlantreisError, FileNotFoundError) as exc:
             raise fail(str(exc), 2) from None
         except ValueError as exc:
@@ -108,6 +112,8 @@ def existing_store(store: Path | None) -> Path:
     `keys create`, `users create`) pass `create=True` to `open_store`. A store lent by
     `klantreis serve` (a forwarded command) exists by definition.
     """
+    from klantreis.store.sharing import borrowed
+
     path = load_settings(store).store
     if borrowed(path, explicit=store is not None) is None and not path.exists():
         raise CliError(
@@ -128,6 +134,9 @@ def open_store(
     store: Path | None, *, read_only: bool = False, create: bool = False
 ) -> Iterator[Store]:
     """The store named by the options; with `create`, made when it does not exist yet."""
+    from klantreis.store import Store
+    from klantreis.store.sharing import borrowed
+
     settings = load_settings(store)
     shared = borrowed(settings.store, explicit=store is not None)
     if shared is not None:  # a command forwarded to `klantreis serve`: its open store

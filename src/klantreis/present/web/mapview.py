@@ -45,6 +45,22 @@ NOT_A_FUNNEL = _(
     "them reached it in a journey without {previous} (such as a service contact without an "
     "order), so persons per phase is not a funnel."
 )
+UNSCORED_TEXTS = _(
+    "{texts} customer texts are not scored yet, so the emotion and the topics leave them out: "
+    "run `klantreis voice update` (the server's routine does it every few minutes)."
+)
+UNSCORED_TEXT = _(
+    "1 customer text is not scored yet, so the emotion and the topics leave it out: "
+    "run `klantreis voice update` (the server's routine does it every few minutes)."
+)
+NOT_RANKED = _(
+    "Opportunities are not ranked yet: run `klantreis opportunities` (the server's routine "
+    "ranks them after each model refresh)."
+)
+RANKED_BEFORE = _(
+    "The opportunities were ranked before the latest events: `klantreis opportunities` ranks "
+    "them again (the server's routine does it after each model refresh)."
+)
 WHOLE_JOURNEY = _("For the whole journey:")
 
 
@@ -230,6 +246,16 @@ def _pains_height(column: PhaseColumn) -> int:
     return height
 
 
+RANKING_NOTES = {"opportunities_not_ranked": NOT_RANKED, "opportunities_stale": RANKED_BEFORE}
+
+
+def unscored_sentence(texts: int, gettext: Any, num: Any = str) -> str:
+    """The map's sentence on texts stored but not scored yet (singular for one)."""
+    if texts == 1:
+        return gettext(UNSCORED_TEXT)
+    return gettext(UNSCORED_TEXTS, texts=num(texts))
+
+
 def footer(view: MapView, lang: Lang) -> list[tuple[str, str]]:
     """(css class, line) under the lanes: the legend, the sentences figures need, and the
     opportunities that belong to the whole journey."""
@@ -256,6 +282,10 @@ def footer(view: MapView, lang: Lang) -> list[tuple[str, str]]:
                     ),
                 )
             )
+        elif note.kind == "unscored_texts":
+            lines.append(("note", unscored_sentence(note.texts or 0, lang.gettext, lang.num)))
+        elif note.kind in RANKING_NOTES:
+            lines.append(("note", lang.gettext(RANKING_NOTES[note.kind])))
     if view.opportunities:
         lines.append(("opp", lang.gettext(WHOLE_JOURNEY)))
         for o in view.opportunities:

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
+if TYPE_CHECKING:  # listing engines (reading the settings) loads neither Arrow nor SQLGlot
+    import pyarrow as pa
 
-from klantreis.store.query import Query
+    from klantreis.store.query import Query
 
 if TYPE_CHECKING:
     from klantreis.config import Settings
@@ -80,6 +81,8 @@ class EngineFactory:
 
 
 def as_query(query: Query | str, params: dict[str, Any]) -> Query:
+    from klantreis.store.query import Query
+
     if isinstance(query, Query):
         if params:
             raise TypeError("bind parameters when building the Query, not twice")

@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import webbrowser
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import klantreis
-from klantreis.collect.catalogue import store_products
-from klantreis.measure.registry import get_analysis
-from klantreis.model import ensure_built
 from klantreis.present.cli.commands.journey import (
     LangOption,
     journey_map_sentences,
     journey_map_table,
 )
 from klantreis.present.cli.options import StoreOption, console, friendly_errors
-from klantreis.present.export.journey_map_html import write
+
+if TYPE_CHECKING:  # the simulator, Arrow and the model load when the demo runs
+    import pyarrow as pa
 
 FOLLOW_UPS: tuple[tuple[str, str], ...] = (
     ("evaluate_expectations", "checking expectations"),
@@ -57,6 +54,8 @@ def register(app: typer.Typer) -> None:
         Example: klantreis demo --no-browser --lang nl --out demo
         """
         from klantreis.collect.simulator import SimulatorConfig, simulate
+        from klantreis.model import ensure_built
+        from klantreis.present.export.journey_map_html import write
 
         with klantreis.open(store) as kr, _progress() as progress:
             task = progress.add_task("simulating the shop", total=persons)
@@ -70,6 +69,8 @@ def register(app: typer.Typer) -> None:
                 stored += kr.store.append(batch).stored
                 progress.advance(task, batch.num_rows)
             if shop.products is not None:
+                from klantreis.collect.catalogue import store_products
+
                 store_products(kr.store, shop.products, source="demo")
             task = progress.add_task("building journeys", total=None)
             ensure_built(kr)
@@ -111,6 +112,8 @@ def counts_sentence(events: pa.Table, truth: pa.Table) -> str:
     The map counts journey events: identify, alias and group messages say who someone is, not
     what they did, so the model leaves them out of journeys.
     """
+    import pyarrow.compute as pc
+
     kinds = pc.value_counts(events["type"]).to_pylist()
     identity = sum(k["counts"] for k in kinds if k["values"] in IDENTITY_TYPES)
     total = events.num_rows
@@ -147,6 +150,8 @@ def _progress() -> Progress:
 
 
 def _follow_up(kr: Any, progress: Progress, name: str, label: str) -> None:
+    from klantreis.measure.registry import get_analysis
+
     func = get_analysis(name)
     if func is None:
         return

@@ -108,7 +108,7 @@ def journey_map_table(journey_map: JourneyMap, lang: str = "en") -> Table:
 def journey_map_sentences(journey_map: JourneyMap) -> list[str]:
     """What the table cannot say by itself: phases that are not a funnel, analyses that are
     missing or failed."""
-    from klantreis.present.web.mapview import NOT_A_FUNNEL
+    from klantreis.present.web.mapview import NOT_A_FUNNEL, RANKING_NOTES, unscored_sentence
 
     labels = {p.id: p.label for p in journey_map.phases}
     lines = [
@@ -122,6 +122,12 @@ def journey_map_sentences(journey_map: JourneyMap) -> list[str]:
         for n in journey_map.notes
         if n.kind == "not_a_funnel"
     ]
+    lines += [
+        unscored_sentence(n.texts or 0, lambda text, **values: text.format(**values), "{:,}".format)
+        for n in journey_map.notes
+        if n.kind == "unscored_texts"
+    ]
+    lines += [RANKING_NOTES[n.kind] for n in journey_map.notes if n.kind in RANKING_NOTES]
     lines += [f"not installed: {name}" for name in journey_map.missing]
     lines += [f"failed: {e['analysis']}: {e['error']}" for e in journey_map.errors]
     return lines

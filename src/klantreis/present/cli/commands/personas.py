@@ -11,10 +11,6 @@ from rich.markup import escape
 from rich.table import Table
 
 import klantreis
-from klantreis.act.audiences import notify_configured, notify_entries
-from klantreis.measure.audiences import audience, to_csv
-from klantreis.measure.personas import assign_new, discover
-from klantreis.measure.personas.rules import apply_rules
 from klantreis.present.cli.options import (
     CliError,
     JsonOption,
@@ -52,6 +48,8 @@ def discover_command(
     if k != "auto" and not k.isdigit():
         raise CliError(f"--k: a number or 'auto', got {k!r}", 2)
     with open_klantreis(store) as kr:
+        from klantreis.measure.personas import discover
+
         found = discover(kr, k if k == "auto" else int(k), seed=seed)
         _notify(kr)
     if as_json:
@@ -82,6 +80,8 @@ def assign_command(store: StoreOption = None) -> None:
     Example: klantreis personas assign
     """
     with open_klantreis(store) as kr:
+        from klantreis.measure.personas import assign_new
+
         count = assign_new(kr)
         _notify(kr)
     console.print(f"{count:,} new persons assigned to a discovered persona")
@@ -131,6 +131,8 @@ def rules_command(
     Example: klantreis personas rules --rules personas.yaml
     """
     with open_klantreis(store) as kr:
+        from klantreis.measure.personas.rules import apply_rules
+
         sizes = apply_rules(kr, rules)
         _notify(kr)
     if as_json:
@@ -157,6 +159,8 @@ def export_command(
     """
     with open_klantreis(store) as kr:
         if webhook:
+            from klantreis.act.audiences import notify_entries
+
             result = notify_entries(kr, persona, webhook)
             console.print(
                 f"{result['sent']:,} of {result['entered']:,} new members of {persona} sent"
@@ -167,6 +171,8 @@ def export_command(
                 )
             )
             return
+        from klantreis.measure.audiences import audience, to_csv
+
         text = to_csv(audience(kr, persona))
     if out is None:
         typer.echo(text, nl=False)
@@ -177,6 +183,8 @@ def export_command(
 
 def _notify(kr: klantreis.Klantreis) -> None:
     """Post new segment members to the webhook configured in [personas] (if any)."""
+    from klantreis.act.audiences import notify_configured
+
     for result in notify_configured(kr):
         err_console.print(
             f"webhook: {result['sent']:,} of {result['entered']:,} new members of "
