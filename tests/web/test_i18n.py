@@ -12,7 +12,8 @@ from klantreis.present.web.i18n import Lang, catalogue, negotiate
 WEB = resources.files("klantreis.present.web")
 # `_("text")`, `_('text')` and Python's implicit concatenation `gettext("a " "b")`.
 _CALL = re.compile(r"""(?<![A-Za-z0-9])(?:_|gettext)\(\s*((?:"[^"]*"\s*)+|'[^']*')""")
-_PIECE = re.compile(r"""["']([^"']*)["']""")
+# A piece ends at its own quote: an apostrophe inside "…" belongs to the text.
+_PIECE = re.compile(r""""([^"]*)"|'([^']*)'""")
 
 
 def used_messages() -> set[str]:
@@ -21,7 +22,7 @@ def used_messages() -> set[str]:
         for item in (WEB / folder).iterdir():
             if item.name.endswith((".html", ".svg", ".py")):
                 found.update(
-                    "".join(_PIECE.findall(m.group(1)))
+                    "".join(a + b for a, b in _PIECE.findall(m.group(1)))
                     for m in _CALL.finditer(item.read_text("utf-8"))
                 )
     # Words looked up from constants (map lanes, outcomes, analysis statuses).
