@@ -18,11 +18,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from klantreis.collect.imports.errors import MappingError
 from klantreis.collect.imports.readers import FORMATS
+from klantreis.collect.imports.yamlfile import read_yaml_object, validate_mapping
 
 BUILTIN_DIR = Path(__file__).parent / "mappings"
 FIELDS = (
@@ -127,23 +127,9 @@ def load_catalogue_mapping(spec: str | Path | dict[str, object]) -> tuple[Catalo
     if not path.exists():
         known = ", ".join(builtin_catalogue_mappings())
         raise MappingError(f"{path}: no such mapping file (built-in catalogue mappings: {known})")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise MappingError(f"{origin}: malformed YAML{where}: {problem}") from None
-    if not isinstance(raw, dict):
-        raise MappingError(f"{origin}: a catalogue mapping must be a YAML object")
+    raw = read_yaml_object(path, origin, "a catalogue mapping must be a YAML object")
     return _validate(raw, origin), origin
 
 
 def _validate(raw: dict[str, object], origin: str) -> CatalogueMapping:
-    try:
-        return CatalogueMapping.model_validate(raw)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        key = ".".join(str(part) for part in error["loc"]) or "(top)"
-        message = error["msg"].removeprefix("Value error, ")
-        raise MappingError(f"{origin}: {key}: {message}") from None
+    return validate_mapping(CatalogueMapping, dict(raw), origin)

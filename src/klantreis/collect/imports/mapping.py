@@ -12,12 +12,12 @@ import string
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from klantreis.collect.imports.errors import MappingError
 from klantreis.collect.imports.jsonpath import json_path
 from klantreis.collect.imports.readers import FORMATS
+from klantreis.collect.imports.yamlfile import read_yaml_object, validate_mapping
 
 BUILTIN_DIR = Path(__file__).parent / "mappings"
 ValueType = Literal["string", "int", "number", "bool", "timestamp", "json"]
@@ -326,26 +326,12 @@ def load_mapping(spec: str | Path | dict[str, Any] | Mapping) -> tuple[Mapping, 
         raise MappingError(
             f"{path}: no such mapping file (built-in mappings: {', '.join(builtin_mappings())})"
         )
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise MappingError(f"{origin}: malformed YAML{where}: {problem}") from None
-    if not isinstance(raw, dict):
-        raise MappingError(f"{origin}: a mapping must be a YAML object with an `events` list")
+    raw = read_yaml_object(path, origin, "a mapping must be a YAML object with an `events` list")
     return _validate(raw, origin), origin
 
 
 def _validate(raw: dict[str, Any], origin: str) -> Mapping:
-    try:
-        return Mapping.model_validate(raw)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        key = ".".join(str(part) for part in error["loc"]) or "(top)"
-        message = error["msg"].removeprefix("Value error, ")
-        raise MappingError(f"{origin}: {key}: {message}") from None
+    return validate_mapping(Mapping, raw, origin)
 
 
 __all__ = [
