@@ -288,3 +288,17 @@ def test_a_question_is_no_quote(tmp_path: Path) -> None:
         update_voice(handle.store, handle.engine)
         quote = _pains(handle.journey_map())["payment"][1].quote
         assert quote is not None and quote.text == complaint
+
+
+def test_a_rise_nobody_can_see_is_not_explained() -> None:
+    """31,992 persons after 31,991 is not worth a sentence; 1,764 after 1,701 (3.7 %) is."""
+    from klantreis.measure.journey_map.phases import funnel_notes
+    from klantreis.measure.journey_map.result import PhaseSummary
+
+    counts = {"a": 31_991, "b": 31_992, "c": 1_701, "d": 1_764}
+    phases = [
+        PhaseSummary(id=id_, label=id_, index=i, persons=n)
+        for i, (id_, n) in enumerate(counts.items())
+    ]
+    notes = funnel_notes(phases, {"b": 1, "d": 71})
+    assert [(n.previous, n.phase) for n in notes] == [("c", "d")]

@@ -141,13 +141,20 @@ def totals(kr: Context, cut_tree: Any, purchase_event: str) -> dict[str, Any]:
     return kr.engine.rows(Query(_TOTALS, cut=cut_tree, purchase_event=purchase_event))[0]
 
 
+#: The smallest rise in persons from one phase to the next that the map explains (1 %).
+NOTICEABLE_RISE = 0.01
+
+
 def funnel_notes(phases: list[PhaseSummary], skipped: dict[str, int]) -> list[Note]:
     """A note for each phase with more persons than the one before it: the map then is not a
     funnel (e.g. service contacts without an order), and a reader must be told why. (A phase
-    after an empty one needs no sentence: the empty phase says it.)"""
+    after an empty one needs no sentence: the empty phase says it.) A rise a reader cannot see
+    (below `NOTICEABLE_RISE` of the phase before, e.g. 31,992 after 31,991) is left unsaid: the
+    sentence would be noise under every such pair."""
     notes = []
     for previous, phase in pairwise(phases):
-        if phase.persons > previous.persons > 0:
+        rise = phase.persons - previous.persons
+        if previous.persons > 0 and rise > 0 and rise >= NOTICEABLE_RISE * previous.persons:
             notes.append(
                 Note(
                     kind="not_a_funnel",
