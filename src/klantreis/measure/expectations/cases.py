@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from klantreis.measure.expectations.compile import Context, cases_query
+from klantreis.measure.expectations.compile import Context as RuleContext
+from klantreis.measure.expectations.compile import cases_query
 from klantreis.measure.expectations.kinds import kind_of, kinds
 from klantreis.measure.expectations.rules import Rule
 from klantreis.measure.expectations.ruleset import ExpectationSettings, active_rules
@@ -118,7 +119,9 @@ WHERE 1 = 0
 
 
 @functools.lru_cache(maxsize=16)
-def _compiled(rules: tuple[str, ...], kind_ids: tuple[int, ...], ctx: Context) -> tuple[Query, str]:
+def _compiled(
+    rules: tuple[str, ...], kind_ids: tuple[int, ...], ctx: RuleContext
+) -> tuple[Query, str]:
     """The shared case query and its SQL text, per ruleset (and the moment judged at): building
     and printing the tree of every rule takes a second, and every page asks for the cases."""
     del kind_ids  # part of the key only: a kind registered anew compiles anew
@@ -159,7 +162,7 @@ def ensure_cases(
     )
     no_data = _no_data_of(kr, rules, model)
     judged = [r for r in rules if r.id not in no_data]
-    ctx = Context(as_of=as_of, compare=compare, phases=tuple(definition.phase_ids))
+    ctx = RuleContext(as_of=as_of, compare=compare, phases=tuple(definition.phase_ids))
     kind_ids = tuple(id(k) for k in kinds().values())
     query, query_sql = _compiled(tuple(_key(r) for r in judged), kind_ids, ctx)
     fingerprint = hashlib.sha256(
