@@ -60,6 +60,23 @@ def in_background(
     return cache.lookup(key, board.store.events_fingerprint(), lambda: compute(board))
 
 
+def one_analysis(app: FastAPI, analysis: str, **params: Any) -> Lookup:
+    """A page that shows one analysis: `analysis` run with `params` in the background cache."""
+
+    def compute(board: Board) -> dict[str, Outcome]:
+        return {analysis: board.run(analysis, **params)}
+
+    return in_background(app, analysis, params, compute)
+
+
+def answer(found: Lookup, analysis: str) -> tuple[Any, str | None]:
+    """What `one_analysis` found: (its value or None, its error or None); both None until ready."""
+    if not found.ready:
+        return None, None
+    result = found.value[analysis]
+    return (result.value, None) if result.ok else (None, result.error)
+
+
 def _show(request: Request, who: Viewer, template: str, found: Lookup, **context: Any) -> Response:
     return render(request, who, template, found=found, **(found.value or {}), **context)
 

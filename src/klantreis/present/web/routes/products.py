@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from klantreis.measure.products import OUTCOMES
-from klantreis.present.web.board import Board, Outcome
-from klantreis.present.web.cache import Lookup
+from klantreis.present.web.board import Board
 from klantreis.present.web.context import get_store, render, viewer
-from klantreis.present.web.routes.pages import in_background
+from klantreis.present.web.routes.pages import answer, one_analysis
 
 router = APIRouter(include_in_schema=False)
 
@@ -51,29 +50,18 @@ def has_catalogue(board: Board) -> bool:
     )
 
 
-def products_data(app: FastAPI, outcome: str = "low_review") -> Lookup:
-    def compute(board: Board) -> dict[str, Outcome]:
-        return {"quality": board.run("products", outcome=outcome)}
-
-    return in_background(app, "products", {"outcome": outcome}, compute)
-
-
 @router.get("/products", response_class=HTMLResponse)
 def products_page(request: Request, outcome: str = "low_review") -> Response:
     who = viewer(request)
     outcome = outcome if outcome in OUTCOMES else "low_review"
     if not has_catalogue(Board(request.app.state.settings, get_store(request))):
         return render(request, who, "products.html", found=None, quality=None, error=None)
-    found = products_data(request.app, outcome)
+    found = one_analysis(request.app, "products", outcome=outcome)
+    measured, error = answer(found, "products")
     quality: dict[str, Any] | None = None
-    error = None
-    if found.ready:
-        result = found.value["quality"]
-        if result.ok:
-            quality = result.value.as_json(limit=25)
-            quality["categories"] = quality["categories"][:20]
-        else:
-            error = result.error
+    if measured is not None:
+        quality = measured.as_json(limit=25)
+        quality["categories"] = quality["categories"][:20]
     return render(
         request,
         who,

@@ -5,13 +5,11 @@ Computed in the background cache like the other pages; the page only lays out `k
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from klantreis.present.web.board import Board, Outcome
-from klantreis.present.web.cache import Lookup
 from klantreis.present.web.context import render, viewer
-from klantreis.present.web.routes.pages import in_background
+from klantreis.present.web.routes.pages import answer, one_analysis
 
 router = APIRouter(include_in_schema=False)
 
@@ -22,25 +20,17 @@ TIME_WORDS = {
 REFUND_WORDS = {"slow": "Slow refund", "quick": "Quick refund"}
 
 
-def returns_data(app: FastAPI) -> Lookup:
-    def compute(board: Board) -> dict[str, Outcome]:
-        return {"returns": board.run("returns")}
-
-    return in_background(app, "returns", {}, compute)
-
-
 @router.get("/returns", response_class=HTMLResponse)
 def returns_page(request: Request) -> Response:
-    who = viewer(request)
-    found = returns_data(request.app)
-    result = found.value["returns"] if found.ready else None
+    found = one_analysis(request.app, "returns")
+    returns, error = answer(found, "returns")
     return render(
         request,
-        who,
+        viewer(request),
         "returns.html",
         found=found,
-        returns=result.value if result is not None and result.ok else None,
-        error=result.error if result is not None else None,
+        returns=returns,
+        error=error,
         time_words=TIME_WORDS,
         refund_words=REFUND_WORDS,
     )
