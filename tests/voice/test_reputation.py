@@ -13,6 +13,7 @@ from servers import Server, cli
 import klantreis
 from klantreis.collect.imports import import_file
 from klantreis.measure.contract import QueryError
+from klantreis.measure.voice.stored import update_voice
 from klantreis.store import Store
 
 SAMPLES = Path(__file__).resolve().parents[1] / "collect" / "presets"
@@ -37,8 +38,26 @@ def store_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_reputation_per_platform_and_month(store_file: Path) -> None:
+@pytest.fixture
+def scored_file(store_file: Path) -> Path:
+    """The samples with their texts scored, as `voice update`, the demo or the server do."""
+    with Store(store_file) as store:
+        update_voice(store, store.engine)
+    return store_file
+
+
+def test_reputation_reads_scores_and_scores_nothing(store_file: Path) -> None:
     with klantreis.open(store_file) as kr:
+        result = kr.reputation()
+        assert (
+            not kr.engine.has_table("voice") or kr.engine.scalar("SELECT count(*) FROM voice") == 0
+        )
+    assert result.meta["unscored_texts"] > 0
+    assert {r["sentiment"] for r in result.to_pylist()} == {None}
+
+
+def test_reputation_per_platform_and_month(scored_file: Path) -> None:
+    with klantreis.open(scored_file) as kr:
         rows = kr.reputation().to_pylist()
     by_key = {(r["platform"], r["period"]): r for r in rows}
     assert sorted({r["platform"] for r in rows}) == [

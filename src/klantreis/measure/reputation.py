@@ -19,7 +19,7 @@ from klantreis.measure.contract import PeriodQuery
 from klantreis.measure.filters import Cut
 from klantreis.measure.registry import analysis
 from klantreis.measure.result import Result
-from klantreis.measure.voice.stored import update_voice
+from klantreis.measure.voice.stored import unscored_texts
 from klantreis.model.context import Context
 from klantreis.store.query import Query
 
@@ -107,8 +107,9 @@ def reputation(
     """Per platform and period: texts, mentions, ratings, mean rating, sentiment, negative
     share and the change of the mean rating since the platform's previous period.
 
-    New texts are scored by voice first (when the store can be written), so an import is
-    reflected at once.
+    It reads the stored voice scores and scores nothing itself (scoring every new text inside
+    a read would put `voice update` on this analysis's path): `unscored_texts` in the meta says
+    how many texts wait for `klantreis voice update`, the demo or the server's routine.
     """
     if period not in PERIODS:
         raise ReputationQueryError(
@@ -117,8 +118,6 @@ def reputation(
     if platform is not None and not platform.strip():
         raise ReputationQueryError("must not be empty", field="platform")
     cut = Cut.parse(start, end)
-    if not kr.store.read_only:
-        update_voice(kr.store, kr.engine)
     scored = _WITH_VOICE if kr.engine.has_table("voice") else _WITHOUT_VOICE
     sql = _TEXTS + ", scored AS (" + scored + ")" + _PER_PERIOD
     params: dict[str, Any] = {
@@ -130,5 +129,10 @@ def reputation(
     table = kr.engine.fetch(Query(sql, **params))
     return Result(
         table.select(SCHEMA.names).cast(SCHEMA),
-        {"period": period, "platform": platform, "events": list(REPUTATION_EVENTS)},
+        {
+            "period": period,
+            "platform": platform,
+            "events": list(REPUTATION_EVENTS),
+            "unscored_texts": unscored_texts(kr.store, kr.engine),
+        },
     )

@@ -60,6 +60,14 @@ def reputation_command(
             ),
         )
     console.print(table)
+    waiting = result.meta.get("unscored_texts", 0)
+    if waiting:
+        console.print(
+            f"{waiting:,} texts are not scored yet, so sentiment and neg % leave them out: "
+            "run `klantreis voice update`",
+            highlight=False,
+            markup=False,
+        )
 
 
 def _number(value: float | None, pattern: str) -> str:
