@@ -35,6 +35,7 @@ TABLE_MODULES = (
     "klantreis.measure.voice.training",
     "klantreis.act.audiences",
     "klantreis.act.review_requests",
+    "klantreis.act.cases.table",
     "klantreis.present.api.routine",
     "klantreis.present.web.auth",
 )

@@ -97,6 +97,10 @@ EVENTS: dict[str, EventSpec] = {
             ("Order Confirmation Sent", _ORDER),
             ("Shipping Update Sent", ("order_id", "status")),
             ("Review Request Sent", ("order_id", "survey_id")),
+            (
+                "Case Message Sent",
+                ("case_id", "kind", "message", "via", "order_id", "expectation_id"),
+            ),
             ("Email Delivered", ("email_id", "email_subject", "campaign_id", "kind")),
             ("Email Opened", ("email_id", "email_subject", "campaign_id", "kind")),
             ("Email Link Clicked", ("email_id", "link_url", "campaign_id", "kind")),

@@ -197,15 +197,23 @@ def _store_now(kr: Context) -> datetime:
     return latest or datetime(1970, 1, 1)
 
 
-def open_cases(kr: Context, *, now: datetime | None = None) -> OpeningRun:
-    """Open a case for every new signal of every active rule; returns what was opened."""
+def open_cases(kr: Context, *, now: datetime | None = None, judge: bool = True) -> OpeningRun:
+    """Open a case for every new signal of every active rule; returns what was opened.
+
+    `judge` first brings the expectations up to date; the server's routine passes False, as
+    its `cases` job has just done that (and a shop that switched it off reads no breaches)."""
     from klantreis.measure.expectations.cases import ensure_cases
 
     rules = active_case_rules(kr.settings)
     section = kr.settings.section(CaseSettings)
     store = kr.store
     store.register_table(CASES)
-    ensure_cases(kr)
+    if judge:
+        ensure_cases(kr)
+    else:
+        from klantreis.model import ensure_built
+
+        ensure_built(kr)
     now = (now or _store_now(kr)).replace(tzinfo=None)
     run = OpeningRun(now=now)
     for rule in rules:

@@ -42,6 +42,9 @@ RETURN_REASONS = (
 )
 SLOW_REFUND_SHARE = 0.15
 """Refunds that take 8–25 days after the return arrived (the rest: within 4 days)."""
+RECOVERED_SHARE = 0.25
+"""Late deliveries the shop acts on (an apology as a case message right after delivery),
+picked by order id without a random draw, so every other simulated figure stays as it was."""
 AGENTS = ("agent-anna", "agent-bas", "agent-freja", "agent-tom", "agent-lars", "agent-meg")
 
 
@@ -142,6 +145,24 @@ def ship(p: Person, order: Order) -> Delivery:
         },
     )
     return Delivery(attempt, attempt > order.promised, failed)
+
+
+def apologise(p: Person, order: Order, delivered: float) -> None:
+    """The shop acts on the late delivery's case: an apology e-mail three hours after it."""
+    p.out.emit(
+        delivered + 3 * HOUR,
+        "Case Message Sent",
+        **p.server_ids(),
+        properties={
+            "case_id": f"delivery_breach:delivery_promise_kept:{order.order_id}",
+            "kind": "breach",
+            "message": "apology",
+            "via": "email",
+            "order_id": order.order_id,
+            "expectation_id": "delivery_promise_kept",
+            "transactional": True,
+        },
+    )
 
 
 def give_back(p: Person, order: Order, delivered: float) -> tuple[float, bool]:

@@ -7,7 +7,15 @@ order (purchase), shipping, support and returns (service), and a review or surve
 
 from __future__ import annotations
 
-from klantreis.collect.simulator.aftercare import CHAT_TOPICS, chat, give_back, ship, ticket
+from klantreis.collect.simulator.aftercare import (
+    CHAT_TOPICS,
+    RECOVERED_SHARE,
+    apologise,
+    chat,
+    give_back,
+    ship,
+    ticket,
+)
 from klantreis.collect.simulator.catalogue import CATEGORIES, Product, unit_chance
 from klantreis.collect.simulator.context import DAY, HOUR, Device, Person
 from klantreis.collect.simulator.evaluation import Experience, review, survey
@@ -280,6 +288,9 @@ def aftercare(p: Person, order: Order, device: Device) -> None:
         return
     exp.late = delivery.late
     exp.late_days = max(0.0, (delivery.delivered - order.promised) / DAY)
+    if delivery.late and unit_chance(f"recover:{order.order_id}") < RECOVERED_SHARE:
+        exp.recovered = True
+        apologise(p, order, delivery.delivered)
     complains = (delivery.late and p.chance(0.35)) or (delivery.failed and p.chance(0.3))
     if complains and ticket(
         p, max(order.promised, delivery.delivered - DAY) + 2 * HOUR, "delivery", order.order_id
