@@ -27,6 +27,7 @@ from klantreis.store.query import Query
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from klantreis.act.cases.inbox import Inbox
     from klantreis.measure.contract import AnalysisQuery
     from klantreis.measure.expectations.scorecard import Scorecard
     from klantreis.measure.funnels.result import FunnelResult
@@ -326,6 +327,21 @@ class Klantreis:
         """Per platform and period: texts, mentions, ratings, mean rating, sentiment, negative
         share and the change of the mean rating since the platform's previous period."""
         return self._run("reputation", locals())
+
+    def recovery(
+        self, *, expectation: str | None = None, horizon_days: int = 90, act_days: int = 14
+    ) -> dict[str, Any]:
+        """Per expectation: breached customers acted on (a resolved case, a message) against
+        comparable ones left alone: later review score, NPS, repeat purchase, with intervals."""
+        return self._run("recovery", locals())
+
+    @property
+    def cases(self) -> Inbox:
+        """The inbox: `kr.cases.list()`, `.show(id)`, `.assign(...)`, `.resolve(...)`,
+        `.send(id, via="email")`, `.open()` (docs/cases.md)."""
+        from klantreis.act.cases.inbox import Inbox
+
+        return Inbox(self)
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         """An analysis registered without a method here (deprecated: add a typed method)."""

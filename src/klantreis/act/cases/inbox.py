@@ -225,3 +225,62 @@ def add_note(kr: Context, case_id: str, note: str, *, by: str) -> dict[str, Any]
     return _change(
         kr, [case_id], by=by, log=text, note=None, update={}, allow=lambda c: None
     )[0]
+
+
+class Inbox:
+    """`kr.cases`: the inbox from Python, the same operations as the CLI and the REST API.
+
+        kr.cases.open()                               # open cases from new signals
+        kr.cases.list(status="open", kind="breach")   # soonest due first
+        kr.cases.assign(["delivery_breach:..."], "anna")
+        kr.cases.send("delivery_breach:...", via="email")
+        kr.cases.resolve(["delivery_breach:..."], note="refunded the shipping")
+    """
+
+    def __init__(self, kr: Context, by: str = "python") -> None:
+        self.kr = kr
+        self.by = by
+
+    def open(self) -> Any:
+        from klantreis.act.cases.opening import open_cases
+
+        return open_cases(self.kr)
+
+    def list(
+        self,
+        *,
+        kind: str | None = None,
+        status: str | None = None,
+        owner: str | None = None,
+        priority: str | None = None,
+        person: str | None = None,
+        limit: int = 200,
+        sort: str = "due",
+    ) -> list[dict[str, Any]]:
+        where = CaseFilter(kind, status, owner, priority, person, limit, sort)
+        return list_cases(self.kr, where)
+
+    def show(self, case_id: str) -> dict[str, Any]:
+        return get_case(self.kr, case_id)
+
+    def assign(
+        self, case_ids: list[str], owner: str, *, note: str | None = None
+    ) -> list[dict[str, Any]]:
+        return assign(self.kr, case_ids, owner, by=self.by, note=note)
+
+    def resolve(
+        self, case_ids: list[str], *, note: str | None = None, outcome: str = "resolved"
+    ) -> list[dict[str, Any]]:
+        return resolve(self.kr, case_ids, by=self.by, note=note, outcome=outcome)
+
+    def note(self, case_id: str, note: str) -> dict[str, Any]:
+        return add_note(self.kr, case_id, note, by=self.by)
+
+    def send(
+        self, case_id: str, *, via: str = "email", template: str | None = None
+    ) -> dict[str, Any]:
+        from klantreis.act.cases.messages import send_case_message
+
+        return send_case_message(
+            self.kr, case_id, via=via, by=self.by, template=template  # type: ignore[arg-type]
+        )

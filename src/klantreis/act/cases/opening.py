@@ -197,11 +197,18 @@ def _store_now(kr: Context) -> datetime:
     return latest or datetime(1970, 1, 1)
 
 
-def open_cases(kr: Context, *, now: datetime | None = None, judge: bool = True) -> OpeningRun:
+def open_cases(
+    kr: Context,
+    *,
+    now: datetime | None = None,
+    judge: bool = True,
+    max_age_days: float | None = None,
+) -> OpeningRun:
     """Open a case for every new signal of every active rule; returns what was opened.
 
     `judge` first brings the expectations up to date; the server's routine passes False, as
-    its `cases` job has just done that (and a shop that switched it off reads no breaches)."""
+    its `cases` job has just done that (and a shop that switched it off reads no breaches).
+    `max_age_days` overrides `[cases] max_age_days` (the demo opens its last 60 days)."""
     from klantreis.measure.expectations.cases import ensure_cases
 
     rules = active_case_rules(kr.settings)
@@ -218,7 +225,7 @@ def open_cases(kr: Context, *, now: datetime | None = None, judge: bool = True) 
     run = OpeningRun(now=now)
     for rule in rules:
         meta_key = f"cases.scanned.{rule.id}"
-        since = now - timedelta(days=section.max_age_days)
+        since = now - timedelta(days=max_age_days or section.max_age_days)
         scanned = store.get_meta(meta_key)
         if scanned:
             looked = datetime.fromisoformat(scanned) - timedelta(hours=section.grace_hours)

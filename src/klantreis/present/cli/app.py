@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "engine": ("engine",),
     "expectations": ("expectations",),
     "at-risk": ("expectations",),
+    "cases": ("cases",),
+    "recovery": ("cases",),
     "alerts": ("expectations",),
     "import": ("imports", "import_presets"),
     "map": ("journey",),
