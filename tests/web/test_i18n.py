@@ -27,6 +27,12 @@ def used_messages() -> set[str]:
                 )
     # Words looked up from constants (map lanes, outcomes, analysis statuses).
     from klantreis.present.web.mapview import OUTCOMES
+    from klantreis.present.web.routes.cases import (
+        KIND_WORDS,
+        MESSAGE_WORDS,
+        PRIORITY_WORDS,
+        STATUS_WORDS,
+    )
     from klantreis.present.web.routes.journey_map import LANE_LABELS
     from klantreis.present.web.routes.pages import ANALYSIS_WORDS
     from klantreis.present.web.routes.products import (
@@ -38,7 +44,18 @@ def used_messages() -> set[str]:
     from klantreis.present.web.routes.returns import REFUND_WORDS, TIME_WORDS
 
     found.update(LANE_LABELS.values(), OUTCOMES.values(), ANALYSIS_WORDS)
-    for words in (OUTCOME_WORDS, DRIVER_WORDS, PART_WORDS, NOTE_WORDS, REFUND_WORDS, TIME_WORDS):
+    for words in (
+        OUTCOME_WORDS,
+        DRIVER_WORDS,
+        PART_WORDS,
+        NOTE_WORDS,
+        REFUND_WORDS,
+        TIME_WORDS,
+        KIND_WORDS,
+        STATUS_WORDS,
+        PRIORITY_WORDS,
+        MESSAGE_WORDS,
+    ):
         found.update(words.values())
     return found
 
