@@ -55,7 +55,9 @@ def test_each_run_reads_only_signals_after_the_last_one(shop: Klantreis) -> None
 
     def detractor(person: str, when: str) -> None:
         shop.store.append(
-            story({person: [("Survey Answered", when, {"properties": {"kind": "nps", "score": 1}})]})
+            story(
+                {person: [("Survey Answered", when, {"properties": {"kind": "nps", "score": 1}})]}
+            )
         )
 
     detractor("old", "2026-01-20T10:00")  # older than 30 days: never a case
@@ -70,8 +72,7 @@ def test_the_shop_overrides_and_switches_off_rules(
     shop: Klantreis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "cases.yaml").write_text(
-        "rules:\n  - id: nps_detractor\n    kind: detractor\n    max_score: 2\n"
-        "    owner: anna\n"
+        "rules:\n  - id: nps_detractor\n    kind: detractor\n    max_score: 2\n    owner: anna\n"
     )
     (tmp_path / "klantreis.toml").write_text(
         '[cases]\nrules = ["cases.yaml"]\ndisabled = ["unanswered_question"]\n'
