@@ -31,6 +31,7 @@ def used_messages() -> set[str]:
         KIND_WORDS,
         MESSAGE_WORDS,
         PRIORITY_WORDS,
+        REASON_WORDS,
         STATUS_WORDS,
     )
     from klantreis.present.web.routes.journey_map import LANE_LABELS
@@ -43,7 +44,7 @@ def used_messages() -> set[str]:
     )
     from klantreis.present.web.routes.returns import REFUND_WORDS, TIME_WORDS
 
-    found.update(LANE_LABELS.values(), OUTCOMES.values(), ANALYSIS_WORDS)
+    found.update(LANE_LABELS.values(), OUTCOMES.values(), ANALYSIS_WORDS, REASON_WORDS)
     for words in (
         OUTCOME_WORDS,
         DRIVER_WORDS,

@@ -185,8 +185,14 @@ def recovery(
 
 def _group(row: dict[str, Any] | None) -> dict[str, Any]:
     if row is None:
-        return {"persons": 0, "review": None, "reviews": 0, "nps": None, "nps_answers": 0,
-                "repeat_purchase": None}
+        return {
+            "persons": 0,
+            "review": None,
+            "reviews": 0,
+            "nps": None,
+            "nps_answers": 0,
+            "repeat_purchase": None,
+        }
     return {
         "persons": int(row["persons"]),
         "reviews": int(row["review_n"]),
@@ -203,8 +209,10 @@ def _figures(
     """The two groups and acted-minus-left-alone of each outcome, with its interval."""
 
     def stats(row: dict[str, Any] | None, *names: str) -> tuple[Any, ...]:
-        return (0, *(None for _ in names)) if row is None else (
-            int(row[names[0]]), *(row[n] for n in names[1:])
+        return (
+            (0, *(None for _ in names))
+            if row is None
+            else (int(row[names[0]]), *(row[n] for n in names[1:]))
         )
 
     return {

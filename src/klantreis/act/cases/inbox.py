@@ -222,19 +222,17 @@ def add_note(kr: Context, case_id: str, note: str, *, by: str) -> dict[str, Any]
     text = _note(note)
     if not text:
         raise CaseError("the note is empty", field="note")
-    return _change(
-        kr, [case_id], by=by, log=text, note=None, update={}, allow=lambda c: None
-    )[0]
+    return _change(kr, [case_id], by=by, log=text, note=None, update={}, allow=lambda c: None)[0]
 
 
 class Inbox:
     """`kr.cases`: the inbox from Python, the same operations as the CLI and the REST API.
 
-        kr.cases.open()                               # open cases from new signals
-        kr.cases.list(status="open", kind="breach")   # soonest due first
-        kr.cases.assign(["delivery_breach:..."], "anna")
-        kr.cases.send("delivery_breach:...", via="email")
-        kr.cases.resolve(["delivery_breach:..."], note="refunded the shipping")
+    kr.cases.open()                               # open cases from new signals
+    kr.cases.list(status="open", kind="breach")   # soonest due first
+    kr.cases.assign(["delivery_breach:..."], "anna")
+    kr.cases.send("delivery_breach:...", via="email")
+    kr.cases.resolve(["delivery_breach:..."], note="refunded the shipping")
     """
 
     def __init__(self, kr: Context, by: str = "python") -> None:
@@ -282,5 +280,9 @@ class Inbox:
         from klantreis.act.cases.messages import send_case_message
 
         return send_case_message(
-            self.kr, case_id, via=via, by=self.by, template=template  # type: ignore[arg-type]
+            self.kr,
+            case_id,
+            via=via,
+            by=self.by,
+            template=template,  # type: ignore[arg-type]
         )

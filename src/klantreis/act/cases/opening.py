@@ -185,10 +185,7 @@ def _signals(kr: Context, rule: CaseRule, since: datetime, now: datetime) -> pa.
 
 
 _SIGNAL_SCHEMA = pa.schema(
-    [
-        pa.field(name, pa.timestamp("us") if name == "signal_at" else pa.string())
-        for name in _SIGNAL
-    ]
+    [pa.field(name, pa.timestamp("us") if name == "signal_at" else pa.string()) for name in _SIGNAL]
 )
 
 

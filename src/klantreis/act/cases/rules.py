@@ -85,7 +85,9 @@ def parse_case_rules(text: str, source: str) -> list[CaseRule]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-        raise CaseRuleError(f"not valid YAML: {getattr(exc, 'problem', exc)}", field=where) from None
+        raise CaseRuleError(
+            f"not valid YAML: {getattr(exc, 'problem', exc)}", field=where
+        ) from None
     if not isinstance(raw, dict) or not isinstance(raw.get("rules"), list):
         raise CaseRuleError("expected a mapping with a list `rules:`", field=source)
     rules: list[CaseRule] = []
@@ -96,9 +98,7 @@ def parse_case_rules(text: str, source: str) -> list[CaseRule]:
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "rule"
-            raise CaseRuleError(
-                f"rule {name}: {where}: {first['msg']}", field=source
-            ) from None
+            raise CaseRuleError(f"rule {name}: {where}: {first['msg']}", field=source) from None
         if any(r.id == rule.id for r in rules):
             raise CaseRuleError(f"rule id {rule.id!r} appears twice", field=source)
         rules.append(rule)

@@ -100,9 +100,7 @@ def resolve_many(
     request: Request, store: StoreDep, key: WriteKey, body: BulkResolveBody
 ) -> list[dict[str, Any]]:
     """Close several cases (all or none)."""
-    return _inbox(request, store, key).resolve(
-        body.case_ids, note=body.note, outcome=body.outcome
-    )
+    return _inbox(request, store, key).resolve(body.case_ids, note=body.note, outcome=body.outcome)
 
 
 @router.post("/cases/{case_id}/assign", response_model=None)

@@ -8,6 +8,7 @@ change is recorded in the case's notes as made by the signed-in user. Cases are 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,7 +19,9 @@ from klantreis.act.cases.inbox import CaseError, CaseFilter, Inbox, counts, list
 from klantreis.act.cases.messages import templates
 from klantreis.act.cases.rules import KINDS, PRIORITIES, STATUSES
 from klantreis.api import Klantreis
+from klantreis.present.web import terms
 from klantreis.present.web.context import checked_form, get_store, render, viewer
+from klantreis.present.web.i18n import Lang
 
 router = APIRouter(include_in_schema=False)
 
@@ -45,6 +48,45 @@ MESSAGE_WORDS = {
 }
 FILTERS = ("kind", "status", "owner", "priority")
 
+_UNANSWERED = re.compile(r"^no reply within ([\d.]+) h on (.+)$")
+_AT_RISK = re.compile(r"^(not shipped|not delivered), (-?[\d.]+) h before the promised delivery$")
+_NEGATIVE = re.compile(r"^(.+): sentiment (-?[\d.]+)$")
+
+
+REASON_WORDS = (
+    "no reply within {hours} h on {channel}",
+    "not shipped, {hours} h before the promised delivery",
+    "not delivered, {hours} h before the promised delivery",
+    "{text}: sentiment {score}",
+)
+"""The reasons' shapes, looked up in the catalogues."""
+
+
+def reason_text(case: dict[str, Any], lang: Lang) -> str:
+    """Why the case was opened, in the reader's words (the stored reason is English text made
+    by `act/cases/opening.py` in a few fixed shapes; anything else is shown as a detail)."""
+    reason = str(case.get("reason") or "")
+    if found := _UNANSWERED.match(reason):
+        return lang.gettext(
+            "no reply within {hours} h on {channel}",
+            hours=lang.num(float(found.group(1))),
+            channel=terms.term("channel", found.group(2), lang.code),
+        )
+    if found := _AT_RISK.match(reason):
+        text = (
+            "not shipped, {hours} h before the promised delivery"
+            if found.group(1) == "not shipped"
+            else "not delivered, {hours} h before the promised delivery"
+        )
+        return lang.gettext(text, hours=lang.num(float(found.group(2))))
+    if found := _NEGATIVE.match(reason):
+        return lang.gettext(
+            "{text}: sentiment {score}",
+            text=terms.term("event", found.group(1), lang.code),
+            score=lang.num(float(found.group(2)), 2),
+        )
+    return terms.detail(reason, lang.code)
+
 
 def _filter(params: Any) -> CaseFilter:
     """The page's filters from its query (unknown values are ignored, not an error page)."""
@@ -68,7 +110,7 @@ def _page(request: Request, *, status: int = 200, error: str | None = None) -> R
         "cases.html",
         status=status,
         error=error,
-        cases=list_cases(kr, where),
+        cases=[{**c, "reason_text": reason_text(c, who.lang)} for c in list_cases(kr, where)],
         where=where,
         counts=counts(kr),
         owners=owners(kr),
