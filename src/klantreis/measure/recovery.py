@@ -25,8 +25,12 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from klantreis.measure.contract import AnalysisQuery
-from klantreis.measure.expectations.stats import mean_difference, nps_difference, nps
-from klantreis.measure.expectations.stats import proportion_difference
+from klantreis.measure.expectations.stats import (
+    mean_difference,
+    nps,
+    nps_difference,
+    proportion_difference,
+)
 from klantreis.measure.registry import analysis
 from klantreis.store.query import Query
 

@@ -55,11 +55,24 @@ class CaseFilter:
             raise CaseError("must be between 1 and 10000", field="limit")
 
 
+_LIST = """
+SELECT *, CASE priority WHEN 'high' THEN 0 WHEN 'normal' THEN 1 ELSE 2 END AS priority_rank
+FROM cases
+WHERE (CAST(:kind AS VARCHAR) IS NULL OR kind = :kind)
+  AND (CAST(:owner AS VARCHAR) IS NULL OR owner = :owner)
+  AND (CAST(:priority AS VARCHAR) IS NULL OR priority = :priority)
+  AND (CAST(:status AS VARCHAR) IS NULL OR status = :status
+       OR (:status = 'active' AND status NOT IN ('resolved', 'no_action')))
+  AND (CAST(:person AS VARCHAR) IS NULL OR person_id = :person OR user_id = :person)
+ORDER BY
+"""
 _ORDER = {
-    "due": "due_at NULLS LAST, priority_rank, opened_at",
-    "priority": "priority_rank, due_at NULLS LAST, opened_at",
+    "due": "due_at NULLS LAST, priority_rank, opened_at, case_id",
+    "priority": "priority_rank, due_at NULLS LAST, opened_at, case_id",
     "opened": "opened_at DESC, case_id",
 }
+_LISTS = {sort: f"{_LIST}{order}\nLIMIT :limit" for sort, order in _ORDER.items()}
+"""One fixed query per sort order; the filters are bound values."""
 
 
 def _ready(kr: Context) -> bool:
@@ -73,29 +86,9 @@ def list_cases(kr: Context, where: CaseFilter | None = None) -> list[dict[str, A
     where.check()
     if not _ready(kr):
         return []
-    conditions = ["TRUE"]
-    params: dict[str, Any] = {}
-    for name in ("kind", "owner", "priority"):
-        value = getattr(where, name)
-        if value is not None:
-            conditions.append(f"{name} = :{name}")
-            params[name] = value
-    if where.status == "active":
-        conditions.append("status NOT IN :closed")
-        params["closed"] = list(CLOSED)
-    elif where.status is not None:
-        conditions.append("status = :status")
-        params["status"] = where.status
-    if where.person is not None:
-        conditions.append("(person_id = :person OR user_id = :person)")
-        params["person"] = where.person
-    sql = (
-        "SELECT *, CASE priority WHEN 'high' THEN 0 WHEN 'normal' THEN 1 ELSE 2 END "
-        "AS priority_rank FROM cases WHERE "  # noqa: S608 - fixed column names, values bound
-        + " AND ".join(conditions)
-        + f" ORDER BY {_ORDER[where.sort]}, case_id LIMIT :limit"
-    )
-    rows = kr.engine.rows(Query(sql, limit=where.limit, **params))
+    fields = ("kind", "owner", "priority", "status", "person")
+    params = {name: getattr(where, name) for name in fields}
+    rows = kr.engine.rows(Query(_LISTS[where.sort], limit=where.limit, **params))
     return [_public(row) for row in rows]
 
 
