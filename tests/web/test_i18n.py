@@ -26,7 +26,7 @@ def used_messages() -> set[str]:
                     for m in _CALL.finditer(item.read_text("utf-8"))
                 )
     # Words looked up from constants (map lanes, outcomes, analysis statuses).
-    from klantreis.present.web.mapview import OUTCOMES
+    from klantreis.present.web.mapview import OUTCOMES, RECOVERY_NOTE
     from klantreis.present.web.routes.cases import (
         KIND_WORDS,
         MESSAGE_WORDS,
@@ -44,7 +44,9 @@ def used_messages() -> set[str]:
     )
     from klantreis.present.web.routes.returns import REFUND_WORDS, TIME_WORDS
 
-    found.update(LANE_LABELS.values(), OUTCOMES.values(), ANALYSIS_WORDS, REASON_WORDS)
+    found.update(
+        LANE_LABELS.values(), OUTCOMES.values(), ANALYSIS_WORDS, REASON_WORDS, [RECOVERY_NOTE]
+    )
     for words in (
         OUTCOME_WORDS,
         DRIVER_WORDS,

@@ -77,6 +77,8 @@ class Named:
     """The label per language, when the analysis has it (expectation titles)."""
     unit: str | None = None
     """What an opportunity's `value` is counted in per order (stars, percentage points)."""
+    expectation: str | None = None
+    """The expectation id of a pain point (None for a topic)."""
 
 
 @dataclass
@@ -111,6 +113,36 @@ class MapView:
     missing: list[str] = field(default_factory=list)
     """Names of analyses that are not installed, shown on the map instead of invented data."""
     errors: list[str] = field(default_factory=list)
+    recovery: list[dict[str, Any]] = field(default_factory=list)
+    """Service recovery per expectation (`kr.recovery()`), a note on its pain point."""
+
+
+RECOVERY_NOTE = (
+    "Acting on “{expectation}” came with a review score {difference} ({low} … {high}) "
+    "against comparable customers left alone ({acted} acted on, {alone} left alone)."
+)
+
+
+def recovery_lines(view: MapView, lang: Lang) -> list[str]:
+    """One sentence per pain point on the map whose breached customers were acted on."""
+    on_map = {p.expectation for column in view.phases for p in column.pains if p.expectation}
+    lines = []
+    for row in view.recovery:
+        review = row.get("review") or {}
+        if row["expectation_id"] not in on_map or review.get("difference") is None:
+            continue
+        lines.append(
+            lang.gettext(
+                RECOVERY_NOTE,
+                expectation=terms.term("expectation", row["expectation_id"], lang.code),
+                difference=lang.signed(review["difference"]),
+                low=lang.signed(review.get("low")),
+                high=lang.signed(review.get("high")),
+                acted=lang.num(row["acted"]),
+                alone=lang.num(row["left_alone"]),
+            )
+        )
+    return lines
 
 
 def _pain(pain: PainPoint) -> Named:
@@ -120,6 +152,7 @@ def _pain(pain: PainPoint) -> Named:
         quote=pain.quote.text if pain.quote else None,
         topic=pain.kind == "topic",
         labels=dict(pain.titles),
+        expectation=pain.key if pain.kind == "expectation" else None,
     )
 
 
@@ -286,6 +319,7 @@ def footer(view: MapView, lang: Lang) -> list[tuple[str, str]]:
             lines.append(("note", unscored_sentence(note.texts or 0, lang.gettext, lang.num)))
         elif note.kind in RANKING_NOTES:
             lines.append(("note", lang.gettext(RANKING_NOTES[note.kind])))
+    lines.extend(("note", line) for line in recovery_lines(view, lang))
     if view.opportunities:
         lines.append(("opp", lang.gettext(WHOLE_JOURNEY)))
         for o in view.opportunities:

@@ -63,7 +63,7 @@ def _compute(app: FastAPI, params: dict[str, Any]) -> MapView:
     """The map's data; language-neutral (phase names are put in at drawing time)."""
     board = Board(app.state.settings, store_of(app))
     since, until = board.period_bounds(params["period"])
-    return build_map(
+    view = build_map(
         board,
         language="en",
         definition=params["definition"],
@@ -71,6 +71,10 @@ def _compute(app: FastAPI, params: dict[str, Any]) -> MapView:
         start=since.isoformat() if since else None,
         end=until.isoformat() if until else None,
     )
+    recovery = board.run("recovery")  # its own query, after the map's, never inside it
+    if recovery.ok and isinstance(recovery.value, dict):
+        view.recovery = list(recovery.value.get("expectations") or [])
+    return view
 
 
 def _key(params: dict[str, Any]) -> tuple[Any, ...]:

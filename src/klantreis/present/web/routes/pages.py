@@ -88,6 +88,8 @@ def expectations_data(app: FastAPI, period: str = "all", persona: str = "") -> L
         return {
             "scorecard": board.run("expectations", **cut),
             "pains": board.run("pain_points", **cut),
+            # acted-on against left-alone breached customers (over all time: it has no cut)
+            "recovery": board.run("recovery"),
         }
 
     return in_background(app, "expectations", cut, compute)
@@ -108,7 +110,14 @@ def expectations_page(request: Request, period: str = "all", persona: str = "") 
         trends=view,
         scorecard_rows=_scorecard_rows(found),
         pain_rows=_pain_rows(found),
+        recovery_rows=_recovery_rows(found),
     )
+
+
+def _recovery_rows(found: Lookup) -> list[dict[str, Any]]:
+    if not found.ready or "recovery" not in found.value or not found.value["recovery"].ok:
+        return []
+    return list((found.value["recovery"].value or {}).get("expectations") or [])
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
