@@ -34,6 +34,7 @@ def used_messages() -> set[str]:
         REASON_WORDS,
         STATUS_WORDS,
     )
+    from klantreis.present.web.routes.cases import NOTE_WORDS as CASE_NOTE_WORDS
     from klantreis.present.web.routes.journey_map import LANE_LABELS
     from klantreis.present.web.routes.pages import ANALYSIS_WORDS
     from klantreis.present.web.routes.products import (
@@ -58,6 +59,7 @@ def used_messages() -> set[str]:
         STATUS_WORDS,
         PRIORITY_WORDS,
         MESSAGE_WORDS,
+        CASE_NOTE_WORDS,
     ):
         found.update(words.values())
     return found

@@ -62,6 +62,36 @@ REASON_WORDS = (
 """The reasons' shapes, looked up in the catalogues."""
 
 
+NOTE_WORDS = {
+    "resolved": "resolved",
+    "no action": "closed: no action needed",
+    "assigned to {owner}": "assigned to {owner}",
+    "message {message} sent by {channel}": "message “{message}” sent by {channel}",
+}
+"""The notes klantreis writes itself (`act/cases/inbox.py`), in the reader's words."""
+_ASSIGNED = re.compile(r"^assigned to (.+)$", re.S)
+_SENT = re.compile(r"^message (\S+) sent by (e-mail|webhook)$")
+
+
+def note_text(text: str, lang: Lang) -> str:
+    """A note as the reader reads it: klantreis' own in their language, a person's as written."""
+    if text in ("resolved", "no action"):
+        return lang.gettext(NOTE_WORDS[text])
+    if found := _ASSIGNED.match(text):
+        return lang.gettext(NOTE_WORDS["assigned to {owner}"], owner=found.group(1))
+    if found := _SENT.match(text):
+        message = lang.gettext(MESSAGE_WORDS.get(found.group(1), found.group(1)))
+        channel = (
+            terms.term("channel", "e-mail", lang.code)
+            if found.group(2) == "e-mail"
+            else ("webhook")
+        )
+        return lang.gettext(
+            NOTE_WORDS["message {message} sent by {channel}"], message=message, channel=channel
+        )
+    return text
+
+
 def reason_text(case: dict[str, Any], lang: Lang) -> str:
     """Why the case was opened, in the reader's words (the stored reason is English text made
     by `act/cases/opening.py` in a few fixed shapes; anything else is shown as a detail)."""
@@ -110,7 +140,7 @@ def _page(request: Request, *, status: int = 200, error: str | None = None) -> R
         "cases.html",
         status=status,
         error=error,
-        cases=[{**c, "reason_text": reason_text(c, who.lang)} for c in list_cases(kr, where)],
+        cases=[_shown(c, who.lang) for c in list_cases(kr, where)],
         where=where,
         counts=counts(kr),
         owners=owners(kr),
@@ -121,6 +151,11 @@ def _page(request: Request, *, status: int = 200, error: str | None = None) -> R
         templates=sorted(templates()),
         query=request.url.query,
     )
+
+
+def _shown(case: dict[str, Any], lang: Lang) -> dict[str, Any]:
+    notes = [{**n, "text": note_text(str(n.get("text") or ""), lang)} for n in case["notes"]]
+    return {**case, "reason_text": reason_text(case, lang), "notes": notes}
 
 
 @router.get("/cases", response_class=HTMLResponse)
