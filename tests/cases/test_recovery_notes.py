@@ -29,3 +29,16 @@ def test_a_pain_point_acted_on_gets_its_recovery_note() -> None:
 def test_no_note_for_an_expectation_that_is_not_on_the_map() -> None:
     view = _view(Named("Search finds", 12, expectation="search_finds"))
     assert recovery_lines(view, Lang("en")) == []
+
+
+def test_the_inboxs_own_notes_read_in_the_readers_language() -> None:
+    from klantreis.present.web.routes.cases import note_text
+
+    dutch = Lang("nl")
+    assert note_text("message apology sent by e-mail", dutch).startswith("bericht “Excuses”")
+    assert note_text("message delay_notice sent by webhook", Lang("da")) == (
+        "besked “Besked om forsinkelse” sendt via webhook"
+    )
+    assert note_text("assigned to anna", dutch) == "toegewezen aan anna"
+    assert note_text("resolved", dutch) == "opgelost"
+    assert note_text("called her, all fine", dutch) == "called her, all fine"

@@ -218,6 +218,11 @@ def add_note(kr: Context, case_id: str, note: str, *, by: str) -> dict[str, Any]
     return _change(kr, [case_id], by=by, log=text, note=None, update={}, allow=lambda c: None)[0]
 
 
+CaseRows = list[dict[str, Any]]
+CaseIds = list[str]
+"""Cases as the inbox returns them (one dict per case, notes as a list)."""
+
+
 class Inbox:
     """`kr.cases`: the inbox from Python, the same operations as the CLI and the REST API.
 
@@ -247,21 +252,19 @@ class Inbox:
         person: str | None = None,
         limit: int = 200,
         sort: str = "due",
-    ) -> list[dict[str, Any]]:
+    ) -> CaseRows:
         where = CaseFilter(kind, status, owner, priority, person, limit, sort)
         return list_cases(self.kr, where)
 
     def show(self, case_id: str) -> dict[str, Any]:
         return get_case(self.kr, case_id)
 
-    def assign(
-        self, case_ids: list[str], owner: str, *, note: str | None = None
-    ) -> list[dict[str, Any]]:
+    def assign(self, case_ids: CaseIds, owner: str, *, note: str | None = None) -> CaseRows:
         return assign(self.kr, case_ids, owner, by=self.by, note=note)
 
     def resolve(
-        self, case_ids: list[str], *, note: str | None = None, outcome: str = "resolved"
-    ) -> list[dict[str, Any]]:
+        self, case_ids: CaseIds, *, note: str | None = None, outcome: str = "resolved"
+    ) -> CaseRows:
         return resolve(self.kr, case_ids, by=self.by, note=note, outcome=outcome)
 
     def note(self, case_id: str, note: str) -> dict[str, Any]:
@@ -272,10 +275,12 @@ class Inbox:
     ) -> dict[str, Any]:
         from klantreis.act.cases.messages import send_case_message
 
+        if via not in ("email", "webhook"):
+            raise CaseError(f"{via!r} is not one of email, webhook", field="via")
         return send_case_message(
             self.kr,
             case_id,
-            via=via,
+            via="email" if via == "email" else "webhook",
             by=self.by,
-            template=template,  # type: ignore[arg-type]
+            template=template,
         )

@@ -108,7 +108,10 @@ def assign(
     request: Request, store: StoreDep, key: WriteKey, case_id: str, body: AssignBody
 ) -> dict[str, Any]:
     """Give a case to someone (an open case becomes in progress)."""
-    return _inbox(request, store, key).assign([case_id], body.owner, note=body.note)[0]
+    changed: list[dict[str, Any]] = _inbox(request, store, key).assign(
+        [case_id], body.owner, note=body.note
+    )
+    return changed[0]
 
 
 @router.post("/cases/{case_id}/resolve", response_model=None)
@@ -116,7 +119,10 @@ def resolve(
     request: Request, store: StoreDep, key: WriteKey, case_id: str, body: ResolveBody
 ) -> dict[str, Any]:
     """Close a case as resolved or as needing no action, with a note."""
-    return _inbox(request, store, key).resolve([case_id], note=body.note, outcome=body.outcome)[0]
+    changed: list[dict[str, Any]] = _inbox(request, store, key).resolve(
+        [case_id], note=body.note, outcome=body.outcome
+    )
+    return changed[0]
 
 
 @router.post("/cases/{case_id}/notes", response_model=None)

@@ -66,7 +66,7 @@ NOTE_WORDS = {
     "resolved": "resolved",
     "no action": "closed: no action needed",
     "assigned to {owner}": "assigned to {owner}",
-    "message {message} sent by {channel}": "message “{message}” sent by {channel}",
+    "message {template} sent by {channel}": "message “{template}” sent by {channel}",
 }
 """The notes klantreis writes itself (`act/cases/inbox.py`), in the reader's words."""
 _ASSIGNED = re.compile(r"^assigned to (.+)$", re.S)
@@ -87,7 +87,7 @@ def note_text(text: str, lang: Lang) -> str:
             else ("webhook")
         )
         return lang.gettext(
-            NOTE_WORDS["message {message} sent by {channel}"], message=message, channel=channel
+            NOTE_WORDS["message {template} sent by {channel}"], template=message, channel=channel
         )
     return text
 
@@ -127,7 +127,13 @@ def _filter(params: Any) -> CaseFilter:
         chosen["priority"] = None
     status = params.get("status", "active")
     chosen["status"] = status if status in (*STATUSES, "active") else None
-    return CaseFilter(**chosen, limit=500)
+    return CaseFilter(
+        kind=chosen["kind"],
+        status=chosen["status"],
+        owner=chosen["owner"],
+        priority=chosen["priority"],
+        limit=500,
+    )
 
 
 def _page(request: Request, *, status: int = 200, error: str | None = None) -> Response:
