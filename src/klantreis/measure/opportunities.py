@@ -58,7 +58,7 @@ from klantreis.measure.drivers import one_pass_fits
 from klantreis.measure.filters import Cut
 from klantreis.measure.registry import analysis
 from klantreis.model import ensure_built
-from klantreis.store.query import Query
+from klantreis.store.query import Query, statement
 from klantreis.store.schema import TableSpec
 
 if TYPE_CHECKING:
@@ -237,7 +237,7 @@ def _describe(o: Opportunity) -> None:
 
 
 def _orders(kr: Context, cut: Cut) -> pd.DataFrame:
-    tree = Query(ORDERS, repeat_seconds=REPEAT_DAYS * 86400).tree
+    tree = statement(Query(ORDERS, repeat_seconds=REPEAT_DAYS * 86400).tree)
     select = (
         exp.select("*")
         .from_(tree.subquery("o"))

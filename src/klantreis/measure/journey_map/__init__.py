@@ -150,7 +150,7 @@ def _journey_map(
         quote_breaches(kr, phases, breaches_cut)
     topic_phase = topic_pains(kr, phases, events_cut, resolved)
     found, ranking_note = _stored_opportunities(kr, persona, call)
-    items = [asdict(o) if is_dataclass(o) else dict(o) for o in found]
+    items = [asdict(o) if is_dataclass(o) and not isinstance(o, type) else dict(o) for o in found]
     unplaced = place_opportunities(kr, items, phases, topic_phase, (events_cut, breaches_cut))
     notes = funnel_notes(phases, skipped)
     if ranking_note is not None:

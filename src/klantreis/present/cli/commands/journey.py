@@ -113,8 +113,8 @@ def journey_map_sentences(journey_map: JourneyMap) -> list[str]:
     labels = {p.id: p.label for p in journey_map.phases}
     lines = [
         NOT_A_FUNNEL.format(
-            phase=labels.get(n.phase, n.phase),
-            previous=labels.get(n.previous or "", n.previous),
+            phase=labels.get(n.phase or "", n.phase or ""),
+            previous=labels.get(n.previous or "", n.previous or ""),
             persons=f"{n.persons:,}",
             previous_persons=f"{n.previous_persons:,}",
             without=f"{n.persons_without_previous:,}",
