@@ -28,11 +28,14 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from klantreis.measure.contract import AnalysisQuery
+    from klantreis.measure.expectations.analyses import Evaluation, PainPoints
     from klantreis.measure.expectations.scorecard import Scorecard
     from klantreis.measure.funnels.result import FunnelResult
     from klantreis.measure.journey_map.result import JourneyMap
     from klantreis.measure.paths import PathsResult
     from klantreis.measure.products.analysis import ContentQuality
+    from klantreis.measure.store_stats import StoreStats
+    from klantreis.measure.voice.analyses import EmotionByPhase
 
 
 class Klantreis:
@@ -116,7 +119,7 @@ class Klantreis:
         """The expectation scorecard (see `klantreis.measure.expectations.scorecard`)."""
         return self._run("expectations", locals())
 
-    def evaluate_expectations(self, *, now: datetime | str | None = None) -> dict[str, Any]:
+    def evaluate_expectations(self, *, now: datetime | str | None = None) -> Evaluation:
         """Judge every expectation and store the `breaches` table (the demo runs this)."""
         return self._run("evaluate_expectations", locals())
 
@@ -127,7 +130,7 @@ class Klantreis:
         start: str | None = None,
         end: str | None = None,
         persona: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> PainPoints:
         """Per phase, the expectations breached there with their size, most persons first."""
         return self._run("pain_points", locals())
 
@@ -284,7 +287,7 @@ class Klantreis:
         """Repeat buyers per cohort of first order."""
         return self._run("repeat_purchase", locals())
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> StoreStats:
         """Events by name, persons, journeys, quarantine and refused identity links."""
         return self._run("stats", locals())
 
@@ -302,7 +305,7 @@ class Klantreis:
 
     def emotion_by_phase(
         self, *, start: str | None = None, end: str | None = None, persona: str | None = None
-    ) -> dict[str, Any]:
+    ) -> EmotionByPhase:
         """Phase → emotion (`value`, -1..+1), signals, mean review score: the emotion curve."""
         return self._run("emotion_by_phase", locals())
 

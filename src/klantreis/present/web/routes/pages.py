@@ -132,10 +132,12 @@ def _scorecard_rows(found: Lookup) -> list[dict[str, Any]]:
 def _pain_rows(found: Lookup) -> list[dict[str, Any]]:
     if not found.ready or not found.value["pains"].ok:
         return []
+    from klantreis.measure.expectations.analyses import PainPoints
+
     value = found.value["pains"].value
     rows = (
-        [row for items in value.values() for row in items]
-        if isinstance(value, dict)
+        [row.as_json() for items in value.phases.values() for row in items]
+        if isinstance(value, PainPoints)
         else (found.value["pains"].rows)
     )
     return sorted(rows, key=lambda r: -(r.get("size") or r.get("persons") or 0))
