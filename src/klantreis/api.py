@@ -32,8 +32,10 @@ if TYPE_CHECKING:
     from klantreis.measure.expectations.scorecard import Scorecard
     from klantreis.measure.funnels.result import FunnelResult
     from klantreis.measure.journey_map.result import JourneyMap
+    from klantreis.measure.opportunities import Opportunities
     from klantreis.measure.paths import PathsResult
     from klantreis.measure.products.analysis import ContentQuality
+    from klantreis.measure.recommend import Recommendations
     from klantreis.measure.store_stats import StoreStats
     from klantreis.measure.voice.analyses import EmotionByPhase
 
@@ -204,7 +206,7 @@ class Klantreis:
         *,
         outcome: Literal["review_score", "nps", "repeat_purchase"] | None = None,
         persona: str | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> Opportunities:
         """What to fix first: per outcome, the drivers that measurably cost it, ranked by the
         outcome lost in total, with the evidence and units."""
         return self._run("opportunities", locals())
@@ -256,7 +258,7 @@ class Klantreis:
         """Failing search terms, what follows a search, filter and sort use."""
         return self._run("search", locals())
 
-    def recommend(self, person: str, *, n: int = 10) -> list[dict[str, Any]]:
+    def recommend(self, person: str, *, n: int = 10) -> Recommendations:
         """Products for one person (any of their ids): what similar persons bought."""
         return self._run("recommend", locals())
 
