@@ -91,7 +91,9 @@ def register(app: typer.Typer) -> None:
             open_cases(kr, max_age_days=DEMO_CASE_DAYS)
             progress.update(task, completed=1)
             task = progress.add_task("drawing the journey map", total=1)
-            journey_map = kr.journey_map(language=lang)
+            from klantreis.measure.journey_map import JourneyMapQuery
+
+            journey_map = kr.run("journey_map", JourneyMapQuery.of(language=lang))
             path = write(journey_map, out / "journey-map.html")
             progress.update(task, completed=1)
         console.print(journey_map_table(journey_map, lang))
