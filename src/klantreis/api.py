@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from klantreis.measure.paths import PathsResult
     from klantreis.measure.products.analysis import ContentQuality
     from klantreis.measure.recommend import Recommendations
+    from klantreis.measure.recovery import Recovery
     from klantreis.measure.store_stats import StoreStats
     from klantreis.measure.voice.analyses import EmotionByPhase
 
@@ -335,7 +336,7 @@ class Klantreis:
 
     def recovery(
         self, *, expectation: str | None = None, horizon_days: int = 90, act_days: int = 14
-    ) -> dict[str, Any]:
+    ) -> Recovery:
         """Per expectation: breached customers acted on (a resolved case, a message) against
         comparable ones left alone: later review score, NPS, repeat purchase, with intervals."""
         return self._run("recovery", locals())

@@ -88,7 +88,7 @@ def _by_pandas(kr: Klantreis) -> pd.DataFrame:
 
 
 def test_recovery_equals_an_independent_computation_and_shows_the_lift(demo: Klantreis) -> None:
-    found = {e["expectation_id"]: e for e in demo.recovery()["expectations"]}
+    found = {e["expectation_id"]: e for e in demo.recovery().as_json()["expectations"]}
     frame = _by_pandas(demo)
     assert set(found) == set(frame.expectation_id) and "delivery_promise_kept" in found
     for expectation_id, rows in frame.groupby("expectation_id"):
@@ -121,4 +121,4 @@ def test_recovery_of_an_unknown_expectation_is_an_error(shop: Klantreis) -> None
 
 def test_nobody_acted_on_gives_no_figures(shop: Klantreis) -> None:
     open_cases(shop)
-    assert shop.recovery()["expectations"] == []
+    assert shop.recovery().expectations == []

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from klantreis.measure.contract import AnalysisQuery
+from klantreis.measure.contract import AnalysisQuery, AnalysisResult
 from klantreis.measure.expectations.stats import (
     mean_difference,
     nps,
@@ -125,6 +125,46 @@ class RecoveryQuery(AnalysisQuery):
     )
 
 
+class Difference(AnalysisResult):
+    """Acted on minus left alone, with its 95 % interval (None where a group is too small)."""
+
+    difference: float | None = None
+    low: float | None = None
+    high: float | None = None
+
+
+class RecoveryGroup(AnalysisResult):
+    """One group's outcomes: persons, the first later review, NPS and repeat purchase."""
+
+    persons: int = 0
+    reviews: int = 0
+    review: float | None = None
+    nps_answers: int = 0
+    nps: float | None = None
+    repeat_purchase: float | None = None
+
+
+class ExpectationRecovery(AnalysisResult):
+    """One expectation: the two groups and the differences of each outcome."""
+
+    expectation_id: str
+    acted: int
+    left_alone: int
+    groups: dict[str, RecoveryGroup]
+    review: Difference | None = None
+    nps: Difference | None = None
+    repeat_purchase: Difference | None = None
+
+
+class Recovery(AnalysisResult):
+    """Service recovery per expectation (`as_json()` is `klantreis recovery --json` and
+    `GET /api/recovery`); largest groups first."""
+
+    horizon_days: int
+    act_days: int
+    expectations: list[ExpectationRecovery]
+
+
 def persons_query(
     kr: Context, *, expectation: str | None, horizon_days: int, act_days: int
 ) -> Query:
@@ -151,10 +191,10 @@ def persons_query(
     )
 
 
-@analysis("recovery", query=RecoveryQuery, result=dict)
+@analysis("recovery", query=RecoveryQuery, result=Recovery)
 def recovery(
     kr: Context, *, expectation: str | None = None, horizon_days: int = 90, act_days: int = 14
-) -> dict[str, Any]:
+) -> Recovery:
     """Per expectation: acted-on against left-alone breached customers, with intervals."""
     from klantreis.measure.expectations.cases import ensure_cases
 
@@ -164,11 +204,7 @@ def recovery(
         from klantreis.errors import UnknownName
 
         raise UnknownName("expectation", "expectation", expectation, known)
-    out: dict[str, Any] = {
-        "horizon_days": horizon_days,
-        "act_days": act_days,
-        "expectations": [],
-    }
+    out = Recovery(horizon_days=horizon_days, act_days=act_days, expectations=[])
     if not kr.engine.has_table("journey_events") or not kr.engine.scalar(
         "SELECT count(*) FROM breaches"
     ):
@@ -180,11 +216,14 @@ def recovery(
     by: dict[str, dict[bool, dict[str, Any]]] = {}
     for row in rows:
         by.setdefault(row["expectation_id"], {})[bool(row["acted"])] = row
-    for expectation_id in sorted(by):
-        groups = by[expectation_id]
-        out["expectations"].append(_figures(expectation_id, groups.get(True), groups.get(False)))
-    out["expectations"].sort(key=lambda e: -(e["acted"] + e["left_alone"]))
-    return out
+    found = [
+        ExpectationRecovery.model_validate(
+            _figures(expectation_id, by[expectation_id].get(True), by[expectation_id].get(False))
+        )
+        for expectation_id in sorted(by)
+    ]
+    found.sort(key=lambda e: -(e.acted + e.left_alone))
+    return Recovery(horizon_days=horizon_days, act_days=act_days, expectations=found)
 
 
 def _group(row: dict[str, Any] | None) -> dict[str, Any]:

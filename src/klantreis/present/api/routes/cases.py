@@ -150,5 +150,5 @@ def recovery(
     query: Annotated[RecoveryQuery, Query()],
 ) -> dict[str, Any]:
     """Service recovery per expectation: acted on against left alone, with intervals."""
-    result: dict[str, Any] = _kr(request, store).run("recovery", query)
+    result: dict[str, Any] = _kr(request, store).run("recovery", query).as_json()
     return result

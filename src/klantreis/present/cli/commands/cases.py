@@ -238,7 +238,7 @@ def register(app: typer.Typer) -> None:
         Example: klantreis recovery --expectation delivery_promise_kept
         """
         with open_klantreis(store) as kr:
-            found = kr.run("recovery", query)
+            found = kr.run("recovery", query).as_json()
         if as_json:
             print_json(found)
             return

@@ -72,8 +72,8 @@ def _compute(app: FastAPI, params: dict[str, Any]) -> MapView:
         end=until.isoformat() if until else None,
     )
     recovery = board.run("recovery")  # its own query, after the map's, never inside it
-    if recovery.ok and isinstance(recovery.value, dict):
-        view.recovery = list(recovery.value.get("expectations") or [])
+    if recovery.ok and recovery.value is not None:
+        view.recovery = list(recovery.value.as_json()["expectations"])
     return view
 
 

@@ -121,7 +121,8 @@ def expectations_page(request: Request, period: str = "all", persona: str = "") 
 def _recovery_rows(found: Lookup) -> list[dict[str, Any]]:
     if not found.ready or "recovery" not in found.value or not found.value["recovery"].ok:
         return []
-    return list((found.value["recovery"].value or {}).get("expectations") or [])
+    value = found.value["recovery"].value
+    return list(value.as_json()["expectations"]) if value is not None else []
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
