@@ -14,13 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from klantreis.measure.contract import AnalysisQuery
+from klantreis.measure.contract import PeriodQuery
+from klantreis.measure.filters import Cut
 from klantreis.measure.registry import analysis
 from klantreis.model import ensure_built
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
+    from sqlglot import exp
+
     from klantreis.model.context import Context
+    from klantreis.store.engines.base import Engine
 
 _MARKS = """
 marks AS (
@@ -43,7 +47,7 @@ searches AS (
         TRY_CAST(properties ->> '$.results' AS BIGINT) AS results
     FROM journey_events
     WHERE event = 'Products Searched' AND session_id IS NOT NULL
-        AND nullif(trim(properties ->> '$.query'), '') IS NOT NULL
+        AND nullif(trim(properties ->> '$.query'), '') IS NOT NULL AND :cut
 )
 SELECT s.term, count(*) AS searches, count(DISTINCT s.session_id) AS sessions,
     count(*) FILTER (WHERE s.results = 0) AS zero_results,
@@ -74,7 +78,7 @@ filtered AS (
             list_transform(coalesce(json_extract_string(properties, '$.sorts[*].type'), []),
                            x -> 'sort: ' || x)) AS kinds
     FROM journey_events
-    WHERE event = 'Product List Filtered' AND session_id IS NOT NULL
+    WHERE event = 'Product List Filtered' AND session_id IS NOT NULL AND :cut
 ),
 uses AS (
     SELECT DISTINCT message_id, session_id, timestamp, results, unnest(kinds) AS kind
@@ -89,18 +93,40 @@ ORDER BY uses DESC, u.kind
 )
 
 
-class SearchQuery(AnalysisQuery):
+FAILING_TERMS = """
+SELECT lower(trim(properties ->> '$.query')) AS term, count(*) AS searches
+FROM journey_events
+WHERE event = 'Products Searched' AND TRY_CAST(properties ->> '$.results' AS BIGINT) = 0
+    AND nullif(trim(properties ->> '$.query'), '') IS NOT NULL AND :cut
+GROUP BY term
+ORDER BY searches DESC, term
+LIMIT :n
+"""
+"""The terms whose searches found nothing most often, in a cut (`:cut` over `journey_events`):
+one filtered scan, for the journey map's search pain (the full analysis is `search`)."""
+
+
+def failing_terms(engine: Engine, cut: exp.Expression, n: int = 3) -> list[dict[str, Any]]:
+    """The `n` terms that found nothing most often (`{term, searches}`), most first."""
+    return engine.rows(Query(FAILING_TERMS, cut=cut, n=n))
+
+
+class SearchQuery(PeriodQuery):
     """`kr.search()`, `klantreis search`, `GET /api/search`."""
 
     limit: int = Field(50, ge=1, le=1000, description="Terms and failing terms to return.")
 
 
 @analysis("search", query=SearchQuery, result=dict)
-def search(kr: Context, limit: int = 50) -> dict[str, Any]:
-    """Search terms (failing ones first by frequency), and filter and sort use."""
+def search(
+    kr: Context, limit: int = 50, start: str | None = None, end: str | None = None
+) -> dict[str, Any]:
+    """Search terms (failing ones first by frequency), and filter and sort use: searches and
+    filter uses in the period; what followed them in their session counts."""
+    cut = Cut.parse(start, end)
     ensure_built(kr)
-    terms = kr.engine.rows(Query(TERMS))
-    filters = kr.engine.rows(Query(FILTERS))
+    terms = kr.engine.rows(Query(TERMS, cut=cut.condition(kr.engine)))
+    filters = kr.engine.rows(Query(FILTERS, cut=cut.condition(kr.engine)))
     searches = sum(t["searches"] for t in terms)
     zero = sum(t["zero_results"] for t in terms)
     failing = sorted(

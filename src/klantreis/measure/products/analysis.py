@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from klantreis.errors import KlantreisError
 from klantreis.measure.drivers import one_pass_fits
+from klantreis.measure.filters import Cut
 from klantreis.measure.products import queries
 from klantreis.measure.products.completeness import Rules, load_rules, score
 from klantreis.measure.result import Result
@@ -100,12 +101,22 @@ class ContentQuality:
 
 
 def content_quality(
-    kr: Context, *, rules: str | Path | None = None, outcome: str = "low_review"
+    kr: Context,
+    *,
+    rules: str | Path | None = None,
+    outcome: str = "low_review",
+    start: str | None = None,
+    end: str | None = None,
 ) -> ContentQuality:
-    """Completeness per product and category, its adjusted effect on outcomes, fix-first list."""
+    """Completeness per product and category, its adjusted effect on outcomes, fix-first list.
+
+    The period (`start`/`end`) selects orders by when they were placed and product views by
+    when they happened; reviews and returns of those orders count whenever they came.
+    """
     if outcome not in OUTCOMES:
         raise KlantreisError(f"one of {', '.join(OUTCOMES)}, not {outcome!r}", field="outcome")
     parsed = load_rules(rules)
+    cut = Cut.parse(start, end)
     ensure_built(kr)
     engine = kr.engine
     if not engine.has_table("products") or not engine.scalar("SELECT count(*) FROM products"):
@@ -118,7 +129,7 @@ def content_quality(
     scored = score(catalogue, parsed)
     parts = list(scored.attrs["used"])
     catalogue = catalogue.join(scored)
-    lines = engine.fetch(Query(queries.ORDER_LINES)).to_pandas()
+    lines = engine.fetch(Query(queries.ORDER_LINES, cut=cut.condition(engine))).to_pandas()
     notes: list[dict[str, str]] = []
     has_returns = bool(engine.scalar(queries.RETURN_EVENTS))
     if not has_returns:
@@ -147,7 +158,8 @@ def content_quality(
         )
     lines["review_score"] = lines["rating"]
     lines["low_review"] = np.where(lines["rating"].notna(), (lines["rating"] <= 2) * 1.0, np.nan)
-    views = engine.fetch(Query(queries.VIEWS)).to_pandas().set_index("product_id")
+    views = engine.fetch(Query(queries.VIEWS, cut=cut.condition(engine)))
+    views = views.to_pandas().set_index("product_id")
 
     known = lines["product_id"].isin(catalogue.index)
     coverage = {

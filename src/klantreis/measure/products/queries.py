@@ -11,7 +11,7 @@ ORDER_LINES = """
 WITH items AS (
     SELECT order_id, unnest(json_extract(properties, '$.products[*]')) AS item
     FROM journey_events
-    WHERE event = 'Order Completed' AND order_id IS NOT NULL
+    WHERE event = 'Order Completed' AND order_id IS NOT NULL AND :cut
 ),
 lines AS (
     SELECT order_id, item ->> 'product_id' AS product_id,
@@ -48,7 +48,8 @@ LEFT JOIN reviews AS r ON r.order_id = l.order_id
 LEFT JOIN returned_lines AS rl ON rl.order_id = l.order_id AND rl.product_id = l.product_id
 LEFT JOIN returned_orders AS ro ON ro.order_id = l.order_id
 """
-"""One row per (order, product): the order's mean review rating (NULL when unreviewed) and
+"""One row per (order, product) of the orders placed in the period (`:cut`): the order's mean
+review rating (NULL when unreviewed) and
 whether that product (or the whole order, when the return names no products) was returned."""
 
 RETURN_EVENTS = "SELECT count(*) FROM journey_events WHERE event = 'Return Requested'"
@@ -66,7 +67,7 @@ VIEWS = """
 WITH viewed AS (
     SELECT DISTINCT session_id, properties ->> '$.product_id' AS product_id
     FROM journey_events
-    WHERE event = 'Product Viewed' AND properties ->> '$.product_id' IS NOT NULL
+    WHERE event = 'Product Viewed' AND properties ->> '$.product_id' IS NOT NULL AND :cut
 ),
 added AS (
     SELECT DISTINCT session_id, properties ->> '$.product_id' AS product_id
@@ -78,7 +79,8 @@ FROM viewed AS v
 LEFT JOIN added AS a ON a.session_id = v.session_id AND a.product_id = v.product_id
 GROUP BY v.product_id
 """
-"""Per product: sessions that viewed it and, of those, sessions that added it to the cart."""
+"""Per product: sessions that viewed it in the period (`:cut`) and, of those, sessions that
+added it to the cart."""
 
 PRODUCTS = """
 SELECT product_id, name, category, price, photos, description_length, specifications

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
 from klantreis.api import Klantreis
-from klantreis.measure.products import OUTCOMES
+from klantreis.measure.products import ContentQuality, ProductsQuery
 from klantreis.present.api.deps import ReadAccess, StoreDep
 
 router = APIRouter(prefix="/api", tags=["products"])
@@ -18,17 +18,15 @@ def products(
     request: Request,
     store: StoreDep,
     _who: ReadAccess,
-    outcome: str = Query(
-        "low_review",
-        pattern=f"^({'|'.join(OUTCOMES)})$",
-        description="What the pages to fix first rank by.",
-    ),
+    query: Annotated[ProductsQuery, Query()],
     limit: int | None = Query(None, ge=1, description="Products and fix-first rows to return."),
 ) -> dict[str, Any]:
     """Completeness per product and category, its adjusted effect on reviews, returns,
-    'not as described' texts and view → cart, and the product pages to fix first.
+    'not as described' texts and view → cart, and the product pages to fix first (orders and
+    product views in the period).
 
     The completeness rules are the server's (`klantreis products --rules` for others).
     """
     kr = Klantreis.over(store, request.app.state.settings)
-    return kr.products(outcome=outcome).as_json(limit=limit)
+    found: ContentQuality = kr.run("products", query)
+    return found.as_json(limit=limit)
