@@ -196,14 +196,17 @@ def journey(p: Person, at: float, first: bool) -> float:
         device = _device(p)
         campaign, referrer, landing = _source(p, first and i == 0)
         s = Session(p, device, t, campaign, referrer)
-        viewed = browse(p, s, category, landing)
+        last = i == sessions - 1
+        viewed = browse(p, s, category, landing, may_leave=not (last and converts))
+        if not viewed:  # left right after a search
+            t = s.at + p.lognormal(1.4 * DAY if persona.sessions > 3 else 0.6 * DAY, 0.8)
+            continue
         if p.identified and not device.linked:
             identify(p, device, s.step(), s.context)
         if p.chance(persona.chat * 0.8):
             s.at = chat(p, device, s.step(), "product_question")
         if p.identified and p.chance(persona.tickets * 0.25):
             ticket(p, s.step() + 60, "product information", None)
-        last = i == sessions - 1
         if last and converts:
             if again is not None:
                 s.emit("Product Viewed", product_props(again))

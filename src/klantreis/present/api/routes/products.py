@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from pydantic import Field
 
 from klantreis.api import Klantreis
 from klantreis.measure.products import ContentQuality, ProductsQuery
@@ -13,13 +14,18 @@ from klantreis.present.api.deps import ReadAccess, StoreDep
 router = APIRouter(prefix="/api", tags=["products"])
 
 
+class ProductsRequest(ProductsQuery):
+    """The products query, and what only the answer's shape needs."""
+
+    limit: int | None = Field(None, ge=1, description="Products and fix-first rows to return.")
+
+
 @router.get("/products", response_model=None)
 def products(
     request: Request,
     store: StoreDep,
     _who: ReadAccess,
-    query: Annotated[ProductsQuery, Query()],
-    limit: int | None = Query(None, ge=1, description="Products and fix-first rows to return."),
+    query: Annotated[ProductsRequest, Query()],
 ) -> dict[str, Any]:
     """Completeness per product and category, its adjusted effect on reviews, returns,
     'not as described' texts and view → cart, and the product pages to fix first (orders and
@@ -29,4 +35,4 @@ def products(
     """
     kr = Klantreis.over(store, request.app.state.settings)
     found: ContentQuality = kr.run("products", query)
-    return found.as_json(limit=limit)
+    return found.as_json(limit=query.limit)
