@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from klantreis.model.context import Context
+    from klantreis.store.engines.base import Engine
 
 SLOW_REFUND_DAYS = 14
 """A refund later than this after the request makes a return slow."""
@@ -109,12 +110,20 @@ def returns(kr: Context, start: str | None = None, end: str | None = None) -> di
     """Reasons overall, per category and per product; the shop's decisions (rejected share,
     rejection reasons); times from the request to approval, receipt and refund; and the next
     review and repeat purchase after a rejected or slow return against a quick one."""
-    cut = Cut.parse(start, end)
+    Cut.parse(start, end)  # a bad date is refused before the model is built
     ensure_built(kr)
-    frame = kr.engine.fetch(
-        Query(RETURNS, cut=cut.condition(kr.engine, timestamp="requested_at"))
+    return measure_returns(kr.engine, start, end)
+
+
+def measure_returns(
+    engine: Engine, start: str | None = None, end: str | None = None
+) -> dict[str, Any]:
+    """`returns` over the model's tables on `engine` (DuckDB or Spark)."""
+    cut = Cut.parse(start, end)
+    frame = engine.fetch(
+        Query(RETURNS, cut=cut.condition(engine, timestamp="requested_at"))
     ).to_pandas()
-    newest = kr.engine.scalar(NEWEST)
+    newest = engine.scalar(NEWEST)
     total = len(frame)
     result: dict[str, Any] = {
         "returns": total,
@@ -135,9 +144,9 @@ def returns(kr: Context, start: str | None = None, end: str | None = None) -> di
             after_return=[],
         )
         return result
-    reasons = frame["reason"].value_counts()
+    reasons = _counts(frame["reason"])
     result["reasons"] = [
-        {"reason": str(k), "returns": int(v), "share": round(v / total, 6)}
+        {"reason": str(k), "returns": int(v), "share": round(float(v / total), 6)}
         for k, v in reasons.items()
     ]
     items = _items(frame)
@@ -151,9 +160,9 @@ def returns(kr: Context, start: str | None = None, end: str | None = None) -> di
     }
     result["times"] = {name: _spread(values) for name, values in hours.items()}
     result["decisions"] = _decisions(frame)
-    rejected = frame.loc[_rejected(frame), "rejection_reason"].value_counts()
+    rejected = _counts(frame.loc[_rejected(frame), "rejection_reason"])
     result["rejection_reasons"] = [
-        {"reason": str(k), "returns": int(v), "share": round(v / rejected.sum(), 6)}
+        {"reason": str(k), "returns": int(v), "share": round(float(v / rejected.sum()), 6)}
         for k, v in rejected.items()
     ]
     frame["outcome"] = _outcomes(frame, hours, newest)
@@ -298,6 +307,14 @@ def _finite(difference: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in difference.items()}
 
 
+def _counts(values: pd.Series) -> pd.Series:
+    """Counts per value, most first and ties by value, whatever order the engine's rows came
+    in."""
+    counts = values.value_counts()
+    order = sorted(counts.index, key=lambda k: (-counts[k], str(k)))
+    return counts.reindex(order)
+
+
 def _mean(values: pd.Series) -> float | None:
     return None if values.empty else round(float(values.mean()), 6)
 
@@ -305,7 +322,7 @@ def _mean(values: pd.Series) -> float | None:
 def _by(items: pd.DataFrame, key: str) -> list[dict[str, Any]]:
     rows = []
     for value, group in items.groupby(key, dropna=True):
-        counts = group["reason"].value_counts()
+        counts = _counts(group["reason"])
         rows.append(
             {
                 key: value,

@@ -10,6 +10,7 @@ returned nothing, and uses followed by an order in the session. Each is one scan
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
@@ -51,10 +52,10 @@ searches AS (
 )
 SELECT s.term, count(*) AS searches, count(DISTINCT s.session_id) AS sessions,
     count(*) FILTER (WHERE s.results = 0) AS zero_results,
-    avg(CASE WHEN m.last_view > s.timestamp THEN 1.0 ELSE 0.0 END) AS viewed_after,
-    avg(CASE WHEN m.last_order > s.timestamp THEN 1.0 ELSE 0.0 END) AS ordered_after,
-    avg(CASE WHEN m.last_search > s.timestamp THEN 1.0 ELSE 0.0 END) AS refined,
-    avg(CASE WHEN s.timestamp >= x.ended_at THEN 1.0 ELSE 0.0 END) AS exited
+    avg(CASE WHEN m.last_view > s.timestamp THEN 1 ELSE 0 END) AS viewed_after,
+    avg(CASE WHEN m.last_order > s.timestamp THEN 1 ELSE 0 END) AS ordered_after,
+    avg(CASE WHEN m.last_search > s.timestamp THEN 1 ELSE 0 END) AS refined,
+    avg(CASE WHEN s.timestamp >= x.ended_at THEN 1 ELSE 0 END) AS exited
 FROM searches AS s
 JOIN marks AS m ON m.session_id = s.session_id
 JOIN sessions AS x ON x.session_id = s.session_id
@@ -85,7 +86,7 @@ uses AS (
     FROM filtered
 )
 SELECT u.kind, count(*) AS uses, count(*) FILTER (WHERE u.results = 0) AS zero_results,
-    avg(CASE WHEN m.last_order > u.timestamp THEN 1.0 ELSE 0.0 END) AS ordered_after
+    avg(CASE WHEN m.last_order > u.timestamp THEN 1 ELSE 0 END) AS ordered_after
 FROM uses AS u LEFT JOIN marks AS m ON m.session_id = u.session_id
 GROUP BY u.kind
 ORDER BY uses DESC, u.kind
@@ -123,10 +124,18 @@ def search(
 ) -> dict[str, Any]:
     """Search terms (failing ones first by frequency), and filter and sort use: searches and
     filter uses in the period; what followed them in their session counts."""
-    cut = Cut.parse(start, end)
+    Cut.parse(start, end)  # a bad date is refused before the model is built
     ensure_built(kr)
-    terms = kr.engine.rows(Query(TERMS, cut=cut.condition(kr.engine)))
-    filters = kr.engine.rows(Query(FILTERS, cut=cut.condition(kr.engine)))
+    return measure_search(kr.engine, limit, start, end)
+
+
+def measure_search(
+    engine: Engine, limit: int = 50, start: str | None = None, end: str | None = None
+) -> dict[str, Any]:
+    """`search` over the model's tables on `engine` (DuckDB or Spark)."""
+    cut = Cut.parse(start, end)
+    terms = engine.rows(Query(TERMS, cut=cut.condition(engine)))
+    filters = engine.rows(Query(FILTERS, cut=cut.condition(engine)))
     searches = sum(t["searches"] for t in terms)
     zero = sum(t["zero_results"] for t in terms)
     failing = sorted(
@@ -143,4 +152,6 @@ def search(
 
 
 def _rounded(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: round(v, 6) if isinstance(v, float) else v for k, v in row.items()}
+    """Shares to 6 digits, as floats whichever engine computed them (Spark may hand back
+    decimals)."""
+    return {k: round(float(v), 6) if isinstance(v, (float, Decimal)) else v for k, v in row.items()}

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from klantreis.model.context import Context
+    from klantreis.store.engines.base import Engine
 
 TOP_CATEGORIES = 15
 MIN_LINES = 30
@@ -118,7 +119,11 @@ def content_quality(
     parsed = load_rules(rules)
     cut = Cut.parse(start, end)
     ensure_built(kr)
-    engine = kr.engine
+    return measure_content(kr.engine, parsed, outcome, cut)
+
+
+def measure_content(engine: Engine, parsed: Rules, outcome: str, cut: Cut) -> ContentQuality:
+    """`products` over the model's tables and the catalogue on `engine` (DuckDB or Spark)."""
     if not engine.has_table("products") or not engine.scalar("SELECT count(*) FROM products"):
         raise KlantreisError(
             "the store holds no product catalogue; import one first "

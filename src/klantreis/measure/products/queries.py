@@ -1,5 +1,8 @@
 """The queries content quality reads: one pass each over `journey_events`, equi-joins only.
 
+Written so the Spark dialect runs them too: a product list is unnested as JSON text items
+(`json_extract_string(..., '$.products[*]')`), its length is `array_length`.
+
 At 10M events each is a filtered scan of `journey_events` (by event name) and hash joins on
 `order_id` or (`session_id`, `product_id`); nothing is joined on an OR condition and no other
 analysis runs inside them.
@@ -9,7 +12,8 @@ from __future__ import annotations
 
 ORDER_LINES = """
 WITH items AS (
-    SELECT order_id, unnest(json_extract(properties, '$.products[*]')) AS item
+    SELECT order_id,
+        unnest(coalesce(json_extract_string(properties, '$.products[*]'), [])) AS item
     FROM journey_events
     WHERE event = 'Order Completed' AND order_id IS NOT NULL AND :cut
 ),
@@ -38,11 +42,11 @@ returned_lines AS (
     ) AS raw WHERE product_id IS NOT NULL
 ),
 returned_orders AS (
-    SELECT DISTINCT order_id FROM requested WHERE len(products) = 0
+    SELECT DISTINCT order_id FROM requested WHERE array_length(products) = 0
 )
 SELECT l.order_id, l.product_id, l.price, r.rating,
-    CASE WHEN rl.order_id IS NOT NULL OR ro.order_id IS NOT NULL THEN 1.0 ELSE 0.0 END
-        AS returned
+    CAST(CASE WHEN rl.order_id IS NOT NULL OR ro.order_id IS NOT NULL THEN 1 ELSE 0 END
+        AS DOUBLE) AS returned
 FROM lines AS l
 LEFT JOIN reviews AS r ON r.order_id = l.order_id
 LEFT JOIN returned_lines AS rl ON rl.order_id = l.order_id AND rl.product_id = l.product_id
