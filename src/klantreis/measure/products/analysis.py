@@ -359,6 +359,7 @@ def _fix_first(
     if measured:
         per_point = sign * found[0]["effect"] / spec.scale / 10.0
         frame["lost"] = (per_point * frame["gap"] * base).round(2)
+        frame["weight"] = None
         frame = frame[frame["lost"] > 0].sort_values(
             ["lost", "product_id"], ascending=[False, True]
         )
@@ -375,7 +376,6 @@ def _fix_first(
         frame = frame[frame["weight"] > 0].sort_values(
             ["weight", "product_id"], ascending=[False, True]
         )
-        frame = frame.drop(columns=["weight"])
         method = (
             f"No measured effect of completeness on {spec.label} (its 95 % interval includes "
             "zero, or too few orders): ranked by the gap to 100 × orders instead."
@@ -383,6 +383,7 @@ def _fix_first(
     keep = ["product_id", "name", "category", "score", "missing", "missing_parts", "lines"]
     keep += ["reviewed"]
     keep += ["review_score", "low_review_share", "return_rate", "view_to_cart", "gap", "lost"]
+    keep += ["weight"]
     frame = frame[keep].head(200).reset_index(drop=True)
     frame.insert(0, "rank", range(1, len(frame) + 1))
     return frame, method
