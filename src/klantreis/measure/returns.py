@@ -180,7 +180,8 @@ def _items(frame: pd.DataFrame) -> pd.DataFrame:
 
     lines = []
     for row in frame.itertuples():
-        for item in json.loads(row.products) if row.products else []:
+        listed = json.loads(row.products) if isinstance(row.products, str) else []
+        for item in listed if isinstance(listed, list) else []:
             if isinstance(item, dict) and item.get("product_id") is not None:
                 lines.append(
                     {
