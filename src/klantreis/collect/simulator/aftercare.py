@@ -47,7 +47,8 @@ REJECTED_SHARE = 0.07
 REJECTION_REASONS = (("outside_window", 0.5), ("used", 0.8), ("final_sale", 1.0))
 """Why a request is refused, with the cumulative share up to each reason."""
 SLOW_APPROVAL_SHARE = 0.1
-"""Approved requests the shop takes 3–9 days to approve (the rest: within 30 hours)."""
+"""Approved requests the shop takes 3–9 days to approve (the rest: from 30 minutes to 30
+hours)."""
 AGENTS = ("agent-anna", "agent-bas", "agent-freja", "agent-tom", "agent-lars", "agent-meg")
 
 
@@ -208,8 +209,11 @@ def give_back(p: Person, order: Order, delivered: float) -> Return:
         p.out.emit(rejected, "Return Rejected", **server, properties={**ids, "reason": why})
         return Return(rejected, None, False, True)
     slow_approval = wait < SLOW_APPROVAL_SHARE
+    quick_wait = (wait - SLOW_APPROVAL_SHARE) / (1 - SLOW_APPROVAL_SHARE)
     approved = requested + (
-        (3 + 6 * wait / SLOW_APPROVAL_SHARE) * DAY if slow_approval else (1 + 29 * wait) * HOUR
+        (3 + 6 * wait / SLOW_APPROVAL_SHARE) * DAY
+        if slow_approval
+        else (0.5 + 29.5 * quick_wait) * HOUR
     )
     p.out.emit(approved, "Return Approved", **server, properties=ids)
     received = approved + transit
