@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
 from klantreis.api import Klantreis
-from klantreis.measure.products import ContentQuality, ProductsQuery
+from klantreis.measure.products import ProductsQuery
 from klantreis.present.api.deps import ReadAccess, StoreDep
 
 router = APIRouter(prefix="/api", tags=["products"])
@@ -28,11 +28,9 @@ def products(
     query: Annotated[ProductsRequest, Query()],
 ) -> dict[str, Any]:
     """Completeness per product and category, its adjusted effect on reviews, returns,
-    'not as described' texts and view → cart, and the product pages to fix first (orders and
-    product views in the period).
+    'not as described' texts and view → cart, and the product pages to fix first.
 
     The completeness rules are the server's (`klantreis products --rules` for others).
     """
     kr = Klantreis.over(store, request.app.state.settings)
-    found: ContentQuality = kr.run("products", query)
-    return found.as_json(limit=query.limit)
+    return kr.run("products", query).as_json(limit=query.limit)
