@@ -34,10 +34,10 @@ if TYPE_CHECKING:
 __all__ = ["ModelSummary", "build", "ensure_built", "phase_map_query"]
 
 SESSION_GAP_MINUTES = 30
-MODEL_VERSION = "4"
+MODEL_VERSION = "5"
 """Bumped when the model's meaning changes (2: identity stitching with caps and placeholders;
-3: back-office events on their order's channel; 4: identity aggregates kept for refreshes), so
-stores built by older code are rebuilt."""
+3: back-office events on their order's channel; 4: identity aggregates kept for refreshes; 5: the
+quiet that ends a session measured in microseconds), so stores built by older code are rebuilt."""
 
 
 @dataclass

@@ -7,6 +7,8 @@ are cached temporary views of this session.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -78,12 +80,28 @@ class SparkEngine(Engine):
             return self.session.sql(to_spark(tree)).toArrow()
 
     def execute(self, query: Query | str, /, **params: Any) -> None:
-        self.session.sql(self.sql(query, params)).collect()
+        tree = as_query(query, params).tree
+        if isinstance(tree, exp.Drop):
+            # A derived table here is a view of this session: Spark's DROP TABLE leaves it.
+            names = [table.name for table in tree.args.get("tables") or [tree.this] if table]
+            if all(name in self._cached for name in names):
+                for name in names:
+                    self._drop_cached(name)
+                    self.session.catalog.dropTempView(name)
+                return
+        self.session.sql(to_spark(tree)).collect()
 
     def create_table_as(self, name: str, query: Query | str, /, **params: Any) -> None:
+        """The query's rows, computed now, as a view whose plan is a scan of those rows.
+
+        Not `cache()`: a cached frame keeps the plan that made it, so each derived table's plan
+        held every table below it, and a plan that reads a table twice printed it twice. The
+        model's chain of tables (identities, labels, journey events, persons) then grew plans
+        whose text alone filled a 4 GB driver on the 2,000-person demo. A local checkpoint keeps
+        the rows (memory, spilling to disk) and forgets how they were made.
+        """
         with self._staged(as_query(query, params).tree) as tree:
-            frame = self.session.sql(to_spark(tree)).cache()
-            frame.count()  # materialise now, so later reads do not recompute the lineage
+            frame = checkpointed(self.session, to_spark(tree))
         self._drop_cached(name)
         frame.createOrReplaceTempView(name)
         self._cached[name] = frame
@@ -109,7 +127,7 @@ class SparkEngine(Engine):
         try:
             for cte in ctes:
                 body = rename_tables(cte.this, names)
-                frame = self.session.sql(to_spark(body)).localCheckpoint(eager=True)
+                frame = checkpointed(self.session, to_spark(body))
                 frame.createOrReplaceTempView(names[cte.alias])
                 frames.append(names[cte.alias])
             yield rename_tables(tree, names)
@@ -127,7 +145,40 @@ class SparkEngine(Engine):
     def _drop_cached(self, name: str) -> None:
         frame = self._cached.pop(name, None)
         if frame is not None:
-            frame.unpersist()
+            _release(frame)
+
+
+_constraints_lock = threading.Lock()
+
+
+def checkpointed(session: Any, sql: str) -> Any:
+    """The query's rows, computed now, as a frame whose plan is a scan of them.
+
+    Without the optimizer's constraint propagation while the checkpoint is taken: Spark carries
+    the plan's constraints over to the checkpoint by mapping its output columns, and fails
+    (`key not found: user_id#4`) when a constraint names a column from inside a UNION that the
+    output does not have. The constraints only add IS NOT NULL filters; the rows are the same.
+    """
+    key = "spark.sql.constraintPropagation.enabled"
+    with _constraints_lock:
+        before = session.conf.get(key, "true")
+        session.conf.set(key, "false")
+        try:
+            return session.sql(sql).localCheckpoint(eager=True)
+        finally:
+            session.conf.set(key, before)
+
+
+def _release(frame: Any) -> None:
+    """Free a checkpointed frame's blocks now rather than at the driver's next garbage
+    collection (the model's work tables would otherwise pile up for the whole build). Through
+    the JVM handle, which a Spark Connect frame does not have: there the server cleans up."""
+    frame.unpersist()
+    jdf = getattr(frame, "_jdf", None)
+    if jdf is None:
+        return
+    with contextlib.suppress(Exception):  # best effort: a missing method only delays the cleanup
+        jdf.queryExecution().analyzed().rdd().unpersist(False)
 
 
 def _spark_schema(session: Any, schema: pa.Schema) -> Any:
