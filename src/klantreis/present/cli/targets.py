@@ -47,9 +47,9 @@ def into_lake(store: Store, lake: Path) -> None:
 
     target = Lake(lake)
     con = store.connection
-    for batch in con.execute("SELECT * FROM events").to_arrow_reader(BATCH_ROWS):
+    for batch in con.table("events").to_arrow_reader(BATCH_ROWS):
         target.append(pa.Table.from_batches([batch]))
-    target.quarantine_table(con.execute("SELECT * FROM quarantine").to_arrow_table())
-    products = con.execute("SELECT * FROM products").to_arrow_table()
+    target.quarantine_table(con.table("quarantine").to_arrow_table())
+    products = con.table("products").to_arrow_table()
     if products.num_rows:  # the catalogue of an Olist import: a table of its own in the lake
         write_durably(lake / "products", products)
