@@ -27,10 +27,10 @@ def _events(path: Path) -> list[dict]:
     if not files:
         return []
     return (
-        con.execute(
+        con.sql(
             "SELECT message_id, event, timestamp, received_at, filename FROM read_parquet($f, "
             "filename = true, hive_partitioning = false) ORDER BY message_id, received_at",
-            {"f": files},
+            params={"f": files},
         )
         .to_arrow_table()
         .to_pylist()

@@ -243,7 +243,7 @@ class Lake:
         if others:
             params["others"] = [str(f) for f in others]
             earlier = _EARLIER
-        table = con.execute(_MERGE.format(earlier=earlier), params).to_arrow_table()
+        table = con.sql(_MERGE.format(earlier=earlier), params=params).to_arrow_table()
         total = con.execute("SELECT count(*) FROM read_parquet($mine)", {"mine": mine})
         write_durably(day, table.cast(EVENT_ARROW_SCHEMA), COMPACTED)
         self._mark_replaced(day, files)
