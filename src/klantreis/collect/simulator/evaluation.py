@@ -20,6 +20,7 @@ SCORES = {
     # late, but the shop apologised soon after (a case acted on): fewer one-star reviews
     "late_recovered": (0.18, 0.08, 0.17, 0.25, 0.32),
     "returned": (0.12, 0.12, 0.26, 0.27, 0.23),
+    "return_soured": (0.4, 0.18, 0.2, 0.12, 0.1),
     "slow_service": (0.3, 0.2, 0.2, 0.15, 0.15),
     "no_confirmation": (0.1, 0.08, 0.2, 0.27, 0.35),
     "not_as_described": (0.2, 0.12, 0.22, 0.22, 0.24),
@@ -38,6 +39,8 @@ class Experience:
     late: bool = False
     late_days: float = 0.0
     returned: bool = False
+    return_soured: bool = False
+    """The return was rejected or slow (approval or refund)."""
     slow_service: bool = False
     no_confirmation: bool = False
     not_as_described: bool = False
@@ -51,6 +54,8 @@ class Experience:
             return "late_recovered" if self.recovered else "late"
         if self.slow_service:
             return "slow_service"
+        if self.return_soured:
+            return "return_soured"
         if self.returned:
             return "returned"
         if self.no_confirmation:
@@ -66,6 +71,7 @@ class Experience:
             "late": "delivery",
             "late_recovered": "delivery",
             "slow_service": "service",
+            "return_soured": "service",
             "returned": "product",
             "no_confirmation": "communication",
             "not_as_described": "product",
@@ -76,8 +82,16 @@ def stars(p: Person, outcome: str) -> int:
     return int(p.pick(list(zip(range(1, 6), SCORES[outcome], strict=True))))
 
 
-def review(p: Person, order_id: str, delivered: float, exp: Experience, product: str) -> None:
-    """Review request after delivery; some persons answer with a review."""
+def review(
+    p: Person,
+    order_id: str,
+    delivered: float,
+    exp: Experience,
+    product: str,
+    settled: float | None = None,
+) -> None:
+    """Review request after delivery; some persons answer with a review. A customer who sent
+    the order back writes it once the return is settled (`settled`: rejected or refunded)."""
     server = p.server_ids()
     requested = delivered + p.rng.uniform(2, 4) * DAY
     p.out.emit(
@@ -106,8 +120,11 @@ def review(p: Person, order_id: str, delivered: float, exp: Experience, product:
         p.rng, topic, rating, days=max(1, round(exp.late_days)), product=product
     )
     platform = p.rng.choice(PLATFORMS[p.who.country])
+    written = requested + p.lognormal(1.2 * DAY, 0.8)
+    if settled is not None:
+        written = max(written, settled + (written - requested))
     p.out.emit(
-        requested + p.lognormal(1.2 * DAY, 0.8),
+        written,
         "Review Submitted",
         **server,
         channel="review site" if platform != "shop" else "web",

@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "stats": ("journey",),
     "model": ("journey",),
     "keys": ("keys",),
+    "lake": ("lake",),
     "opportunities": ("opportunities",),
     "personas": ("personas",),
     "export": ("privacy",),
