@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SHOP
+from case_story import SHOP
 from servers import NO_WARM_UP, Server
 from stories import story
 from web.test_browser import CHROMIUM, CHROMIUM_ARGS

@@ -6,7 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from conftest import SHOP
+from case_story import SHOP
 from servers import Server, cli
 from stories import story
 

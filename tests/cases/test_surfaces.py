@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import SHOP
+from case_story import SHOP
 from servers import Server, cli
 from stories import story
 
