@@ -170,6 +170,7 @@ whole rows is what a build cost (at 1M events the windows were 8 of the 11 CPU s
 `journey_events`). The second window orders by the first one's row number, the same order
 without the message id; the `properties` JSON is read once, for the order id."""
 
+
 def journey_events_query(
     definition: JourneyDefinition,
     *,
