@@ -327,6 +327,19 @@ class Klantreis:
         share and the change of the mean rating since the platform's previous period."""
         return self._run("reputation", locals())
 
+    def sources(
+        self,
+        *,
+        by: Literal["touchpoint", "source", "medium", "campaign"] = "touchpoint",
+        touch: Literal["first", "last"] = "first",
+        start: str | None = None,
+        end: str | None = None,
+        persona: str | None = None,
+    ) -> dict[str, Any]:
+        """Per acquisition source: persons, conversion, buyers later hit by a breach, repeat
+        buyers and what they say, each share with its interval against the shop's own."""
+        return self._run("sources", locals())
+
     def __getattr__(self, name: str) -> Callable[..., Any]:
         """An analysis registered without a method here (deprecated: add a typed method)."""
         if name.startswith("_"):

@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "returns": ("returns",),
     "search": ("search",),
     "serve": ("serve",),
+    "sources": ("sources",),
     "status": ("status",),
     "surveys": ("surveys",),
     "users": ("users",),
