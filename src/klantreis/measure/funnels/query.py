@@ -157,7 +157,7 @@ def _breakdown_expr(spec: FunnelSpec) -> exp.Expression:
     if spec.breakdown is not None and spec.breakdown_table is None:
         if source_column(spec.breakdown):
             return exp.column(SOURCE_COLUMN)
-        return json_property(spec.breakdown)
+        return json_property(spec.breakdown.removeprefix("properties."))
     return fragment(_NO_BREAKDOWN)
 
 

@@ -109,7 +109,7 @@ class FunnelQuery(CutQuery):
         None,
         description="Split by this event property (or breakdown_table column); `source`, "
         "`medium`, `campaign`, `acquisition` (or `campaign.source`, ...) split by the session's "
-        "source.",
+        "source (`properties.source` is the event property).",
     )
     breakdown_table: str | None = Field(
         None, description="Person-level table holding the breakdown column."

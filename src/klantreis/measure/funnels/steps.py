@@ -152,7 +152,8 @@ class FunnelSpec:
     exclusions: tuple[FunnelStep, ...] = ()
     breakdown: str | None = None
     """A property of the events (`properties.<name>`) to split by, or the session's source
-    (`source`, `medium`, `campaign`, `acquisition`, `campaign.source`, ...)."""
+    (`source`, `medium`, `campaign`, `acquisition`, `campaign.source`, ...); `properties.source`
+    is the event property of that name."""
     breakdown_table: str | None = None
     """A person-level table (`person_id` + the breakdown column), e.g. `person_personas`."""
     attribution: Attribution = "first_touch"
@@ -197,7 +198,7 @@ class FunnelSpec:
         if breakdown_table is not None and breakdown is None:
             raise AnalysisError("also name the breakdown column", field="breakdown_table")
         if breakdown is not None and breakdown_table is None and not source_column(breakdown):
-            json_property(breakdown)
+            json_property(breakdown.removeprefix("properties."))
         exclusions = tuple(as_step(s, i) for i, s in enumerate(exclude or (), start=1))
         return cls(
             steps=parsed,
