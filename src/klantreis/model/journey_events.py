@@ -1,6 +1,10 @@
 """`journey_events`: every thing a person did, with its person, phase, touchpoint, session and
 journey. What every analysis reads.
 
+Contact events the definition lists under `about_an_order` (a store visit, a call, a social
+mention) take its phase (service) when they name an order, or name a service topic after a
+purchase; they then belong to the order they name or the latest one.
+
 Journeys: events before (or at) a purchase belong to the journey of the next order;
 after-purchase events belong to the order they name, or else to the person's latest order;
 events after the last order form an open journey without a purchase.
@@ -54,7 +58,12 @@ WITH ev AS (
            e.properties,
            e.properties ->> '$.order_id' AS order_id,
            m.phase, m.phase_index, m.touchpoint, m.direct,
-           CASE WHEN e.event = :purchase_event THEN 1 ELSE 0 END AS is_purchase
+           CASE WHEN e.event = :purchase_event THEN 1 ELSE 0 END AS is_purchase,
+           CASE WHEN e.event NOT IN :about_events THEN 0
+                WHEN e.properties ->> '$.order_id' IS NOT NULL THEN 1
+                WHEN lower(coalesce(e.properties ->> '$.topic', e.properties ->> '$.purpose',
+                                    e.properties ->> '$.kind')) IN :about_topics THEN 2
+                ELSE 0 END AS about
     FROM events AS e
     LEFT JOIN identities AS iu ON iu.id_kind = 'user_id' AND iu.id = e.user_id
     LEFT JOIN identities AS ia ON ia.id_kind = 'anonymous_id' AND ia.id = e.anonymous_id
@@ -86,11 +95,17 @@ purchases AS (
     GROUP BY person_id, order_id
 )
 SELECT c.message_id, c.person_id, c.timestamp, c.event, c.type, c.channel, c.touchpoint,
-       c.direct, c.phase, c.phase_index,
+       c.direct,
+       CASE WHEN c.about = 1 OR (c.about = 2 AND c.orders_upto > 0) THEN :about_phase
+            ELSE c.phase END AS phase,
+       CASE WHEN c.about = 1 OR (c.about = 2 AND c.orders_upto > 0) THEN :about_index
+            ELSE c.phase_index END AS phase_index,
        c.person_id || ':s' || CAST(c.session_no AS VARCHAR) AS session_id,
        c.person_id || ':j' || CAST(
            CASE WHEN c.is_purchase = 1 THEN c.orders_upto
                 WHEN p.journey_index IS NOT NULL THEN p.journey_index
+                WHEN c.about = 1 OR (c.about = 2 AND c.orders_upto > 0)
+                    THEN greatest(c.orders_upto, 1)
                 WHEN c.phase_index <= :purchase_index THEN c.orders_upto + 1
                 ELSE greatest(c.orders_upto, 1) END AS VARCHAR) AS journey_id,
        c.order_id, c.properties
@@ -101,6 +116,19 @@ LEFT JOIN purchases AS p ON p.person_id = c.person_id AND p.order_id = c.order_i
 there are two passes, not three: sessions and journeys share one order, (timestamp, is_purchase,
 message_id). Session numbers do not depend on how events at the same moment are ordered: only
 the first of such a tie can start a session, and every event of the tie counts it."""
+
+
+def _about_an_order(definition: JourneyDefinition) -> dict[str, object]:
+    """The parameters of the contact events whose phase is what they are about (none: a
+    name no event has, so the query keeps one shape)."""
+    about = definition.about_an_order
+    phase = about.phase if about else definition.default_phase
+    return {
+        "about_events": (about.events if about else None) or [""],
+        "about_topics": [t.lower() for t in (about.topics if about else [])] or [""],
+        "about_phase": phase,
+        "about_index": definition.phase_ids.index(phase),
+    }
 
 
 def journey_events_query(
@@ -121,5 +149,6 @@ def journey_events_query(
         purchase_index=definition.phase_ids.index(definition.purchase_phase or ""),
         gap_seconds=session_gap_minutes * 60,
         back_office=list(BACK_OFFICE_EVENTS),
+        **_about_an_order(definition),
     )
     return shaped(JOURNEY_EVENTS, sourced(query, sources or {}, ctes=("ev",)))
