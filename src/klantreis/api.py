@@ -104,7 +104,10 @@ class Klantreis:
     def expectations(
         self,
         *,
-        by: Literal["phase", "persona", "week", "carrier", "channel"] | None = None,
+        by: Literal[
+            "phase", "persona", "week", "carrier", "channel", "source", "acquisition"
+        ]
+        | None = None,
         language: Literal["en", "nl", "da"] = "en",
         trend: Literal["month", "week"] = "month",
         now: datetime | str | None = None,

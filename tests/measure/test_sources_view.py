@@ -117,3 +117,10 @@ def test_cli_and_read_api_agree(store_file: Path) -> None:
     assert refused.status_code == 422 and refused.json()["field"] == "by"
     text = CliRunner().invoke(app, ["sources", "--store", str(store_file)])
     assert text.exit_code == 0 and "organic search" in text.stdout
+
+
+def test_expectations_by_where_the_journey_began(store_file: Path) -> None:
+    with klantreis.open(store_file) as kr:
+        card = kr.expectations(by="acquisition")
+    groups = card.get("delivery_promise_kept").groups
+    assert {g["value"]: (g["cases"], g["breached"]) for g in groups} == {"social": (1, 1)}
