@@ -186,7 +186,7 @@ def test_sessions_and_journeys_share_one_window_order(kr):
     import re
 
     from klantreis.collect.vocabulary import BACK_OFFICE_EVENTS
-    from klantreis.model.journey_events import _JOURNEY_EVENTS
+    from klantreis.model.journey_events import _JOURNEY_EVENTS, _about_an_order
     from klantreis.store.query import Query
 
     kr.store.append(
@@ -217,6 +217,7 @@ def test_sessions_and_journeys_share_one_window_order(kr):
         purchase_index=3,
         gap_seconds=1800,
         back_office=list(BACK_OFFICE_EVENTS),
+        **_about_an_order(load_definition("six-phase")),
     ).sql("duckdb")
     plan = " ".join(str(r[1]) for r in kr.store.connection.execute("EXPLAIN " + sql).fetchall())
     assert len(re.findall(r"─ Window ", plan)) == 2
