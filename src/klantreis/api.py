@@ -195,8 +195,10 @@ class Klantreis:
         start: str | None = None,
         end: str | None = None,
         persona: str | None = None,
+        source: str | None = None,
     ) -> JourneyMap:
-        """Build (if needed) the model and compute the journey map for a cut."""
+        """Build (if needed) the model and compute the journey map for a cut (`source`: only
+        persons whose first visit came from it)."""
         return self._run("journey_map", locals())
 
     def opportunities(

@@ -116,7 +116,7 @@ def test_cli_and_read_api_agree(store_file: Path) -> None:
     assert response.json()["sources"] == cli["sources"]
     assert refused.status_code == 422 and refused.json()["field"] == "by"
     text = CliRunner().invoke(app, ["sources", "--store", str(store_file)])
-    assert text.exit_code == 0 and "organic search" in text.stdout
+    assert text.exit_code == 0 and "Sources (first touch)" in text.stdout
 
 
 def test_expectations_by_where_the_journey_began(store_file: Path) -> None:
@@ -124,3 +124,25 @@ def test_expectations_by_where_the_journey_began(store_file: Path) -> None:
         card = kr.expectations(by="acquisition")
     groups = card.get("delivery_promise_kept").groups
     assert {g["value"]: (g["cases"], g["breached"]) for g in groups} == {"social": (1, 1)}
+
+
+def test_map_of_the_persons_who_came_from_a_source(store_file: Path) -> None:
+    from klantreis.errors import UnknownName
+
+    with klantreis.open(store_file) as kr:
+        social = kr.journey_map(source="social")
+        tiktok = kr.journey_map(source="tiktok")
+        everyone = kr.journey_map()
+        with pytest.raises(UnknownName, match="'nope'"):
+            kr.journey_map(source="nope")
+    persons = {p.id: p.persons for p in social.phases}
+    assert persons["orientation"] == 2 and persons["purchase"] == 1
+    assert {p.id: p.persons for p in tiktok.phases} == persons
+    assert social.cut["source"] == "social"
+    orientation = next(p for p in everyone.phases if p.id == "orientation")
+    # anna came back typing the address: she counts under social and direct
+    assert {s["touchpoint"]: s["persons"] for s in orientation.sources} == {
+        "social": 2,
+        "organic search": 2,
+        "direct": 2,
+    }
