@@ -9,7 +9,8 @@ without a web or app event (a parcel update, a store visit) have no row: they we
 
 One table keyed by session, built by one aggregation of `journey_events` and a join of the
 landing events back to `events` (their JSON columns are read for those rows only), so the
-journey build does not carry the wide `context` column; a refresh rebuilds the affected
+journey build does not carry the wide `context` column; the rules' host patterns are matched
+once per distinct host or UTM source (`names`), joined back on equality; a refresh rebuilds the affected
 persons' rows by the same query (`model/refresh.py`).
 """
 
@@ -179,9 +180,16 @@ hosted AS (
               AS referrer_host
     FROM tagged
 ),
+seen AS (
+    SELECT utm_source AS v FROM hosted WHERE utm_source IS NOT NULL
+    UNION SELECT referrer_host FROM hosted WHERE referrer_host IS NOT NULL
+),
+names AS (SELECT v, :name AS name FROM seen),
 named AS (
-    SELECT *, coalesce(:utm_name, utm_source, :host_name, referrer_host, '(direct)') AS source
-    FROM hosted
+    SELECT h.*, coalesce(u.name, h.utm_source, r.name, h.referrer_host, '(direct)') AS source
+    FROM hosted AS h
+    LEFT JOIN names AS u ON u.v = h.utm_source
+    LEFT JOIN names AS r ON r.v = h.referrer_host
 ),
 classified AS (
     SELECT *, :touchpoint AS touchpoint FROM named
@@ -296,8 +304,7 @@ def session_sources_query(
     query = Query(
         _SESSION_SOURCES,
         host=_HOST,
-        utm_name=_name_case(rules, "utm_source"),
-        host_name=_name_case(rules, "referrer_host"),
+        name=_name_case(rules, "v"),
         touchpoint=_touchpoint_case(rules),
         default_medium=_medium_case(rules),
     )
