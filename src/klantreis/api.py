@@ -104,9 +104,7 @@ class Klantreis:
     def expectations(
         self,
         *,
-        by: Literal[
-            "phase", "persona", "week", "carrier", "channel", "source", "acquisition"
-        ]
+        by: Literal["phase", "persona", "week", "carrier", "channel", "source", "acquisition"]
         | None = None,
         language: Literal["en", "nl", "da"] = "en",
         trend: Literal["month", "week"] = "month",

@@ -46,8 +46,16 @@ def store_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def funnel(store_file: Path, breakdown: str) -> dict[tuple[int, str], int]:
     result = CliRunner().invoke(
         app,
-        ["funnel", "Page Viewed", "Order Completed", "--breakdown", breakdown]
-        + ["--store", str(store_file), "--json"],
+        [
+            "funnel",
+            "Page Viewed",
+            "Order Completed",
+            "--breakdown",
+            breakdown,
+            "--store",
+            str(store_file),
+            "--json",
+        ],
     )
     assert result.exit_code == 0, result.output
     return {(s["step"], s["breakdown"]): s["persons"] for s in json.loads(result.stdout)["steps"]}

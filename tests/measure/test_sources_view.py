@@ -111,7 +111,9 @@ def test_cli_and_read_api_agree(store_file: Path) -> None:
         response = client.get(
             "/api/sources?by=touchpoint", headers={"Authorization": f"Bearer {secret}"}
         )
-        refused = client.get("/api/sources?by=colour", headers={"Authorization": f"Bearer {secret}"})
+        refused = client.get(
+            "/api/sources?by=colour", headers={"Authorization": f"Bearer {secret}"}
+        )
     assert response.status_code == 200, response.text
     assert response.json()["sources"] == cli["sources"]
     assert refused.status_code == 422 and refused.json()["field"] == "by"

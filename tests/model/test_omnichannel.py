@@ -25,14 +25,25 @@ def test_contact_events_take_the_phase_of_what_they_are_about(kr) -> None:
             {
                 "anna": [
                     # before any order: a question about a product, a grumble in public
-                    ("Store Visited", "09:00", {"properties": {"purpose": "browse"}, "channel": "store"}),
-                    ("Social Mention", "09:30", {"properties": {"kind": "complaint", "text": "queue"}}),
+                    (
+                        "Store Visited",
+                        "09:00",
+                        {"properties": {"purpose": "browse"}, "channel": "store"},
+                    ),
+                    (
+                        "Social Mention",
+                        "09:30",
+                        {"properties": {"kind": "complaint", "text": "queue"}},
+                    ),
                     ("Order Completed", "10:00", {"properties": {"order_id": "o1"}}),
                     # after it: a call naming the order, a complaint naming none
                     (
                         "Phone Call Received",
                         "2026-03-04T10:00",
-                        {"properties": {"order_id": "o1", "text": "where is my parcel"}, "channel": "phone"},
+                        {
+                            "properties": {"order_id": "o1", "text": "where is my parcel"},
+                            "channel": "phone",
+                        },
                     ),
                     (
                         "Social Mention",

@@ -111,7 +111,11 @@ def test_a_session_without_a_visit_has_no_source_and_a_new_session_its_own(kr) -
                 "anna": [
                     ("Page Viewed", "09:00", {"properties": {"url": SHOP + "/?utm_source=flyer"}}),
                     ("Order Completed", "09:10", {"properties": {"order_id": "o1"}}),
-                    ("Order Shipped", "15:00", {"properties": {"order_id": "o1"}, "channel": "carrier"}),
+                    (
+                        "Order Shipped",
+                        "15:00",
+                        {"properties": {"order_id": "o1"}, "channel": "carrier"},
+                    ),
                     (
                         "Page Viewed",
                         "20:00",

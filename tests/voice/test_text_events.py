@@ -8,8 +8,8 @@ from pathlib import Path
 from stories import story
 
 import klantreis
-from klantreis.privacy import erase_person
 from klantreis.measure.voice.stored import unscored_texts, update_voice
+from klantreis.privacy import erase_person
 
 
 def test_every_event_with_a_text_is_scored_and_erasable(tmp_path: Path) -> None:
@@ -21,19 +21,32 @@ def test_every_event_with_a_text_is_scored_and_erasable(tmp_path: Path) -> None:
                         (
                             "Phone Call Received",
                             "09:00",
-                            {"properties": {"text": "The parcel arrived damaged, very disappointed"}},
+                            {
+                                "properties": {
+                                    "text": "The parcel arrived damaged, very disappointed"
+                                }
+                            },
                         ),
                         (
                             "Store Visited",
                             "10:00",
-                            {"properties": {"text": "Friendly staff, great advice", "purpose": "browse"}},
+                            {
+                                "properties": {
+                                    "text": "Friendly staff, great advice",
+                                    "purpose": "browse",
+                                }
+                            },
                         ),
                         (
                             "Marketplace Message Received",
                             "11:00",
                             {"properties": {"text": "When will my order be delivered?"}},
                         ),
-                        ("Gift Card Redeemed", "12:00", {"properties": {"text": "Lovely gift, thanks"}}),
+                        (
+                            "Gift Card Redeemed",
+                            "12:00",
+                            {"properties": {"text": "Lovely gift, thanks"}},
+                        ),
                         (
                             "Live Chat Message Received",
                             "13:00",

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from stories import story
-from web.shop import PASSWORD, login, settled
-from web.vocabulary_check import english_words, page_text
 
 from klantreis.config import Settings
 from klantreis.present.api.app import create_app
 from klantreis.present.web.auth import create_user
 from klantreis.store import Store
+from web.shop import PASSWORD, login, settled
+from web.vocabulary_check import english_words, page_text
 
 SHOP = "https://shop.example"
 PEOPLE = {

@@ -3,8 +3,9 @@
 Names before the order follow the Segment E-commerce v2, Email and Live Chat specs; names after
 it (shipping, delivery, returns, support, payment failure, reviews, surveys, consent, web
 vitals) and the channels off the website (store visits, phone calls, marketplace messages,
-social mentions) are klantreis' extension. `docs/events.md` documents every name and its properties; a
-test keeps the two in step. Custom names are allowed: the journey definition maps them to phases.
+social mentions) are klantreis' extension. `docs/events.md` documents every name and its
+properties; a test keeps the two in step. Custom names are allowed: the journey definition maps
+them to phases.
 """
 
 from __future__ import annotations

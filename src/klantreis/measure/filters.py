@@ -63,9 +63,11 @@ def _source_members(engine: Engine, source: str) -> exp.Expression:
     tree = Query(_FIRST_TOUCH, value=source).tree
     column = kinds[source]
     return tree.transform(
-        lambda node: exp.column(column)
-        if isinstance(node, exp.Column) and node.name == "first_touch_column"
-        else node
+        lambda node: (
+            exp.column(column)
+            if isinstance(node, exp.Column) and node.name == "first_touch_column"
+            else node
+        )
     )
 
 

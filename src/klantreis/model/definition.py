@@ -65,7 +65,9 @@ class JourneyDefinition(BaseModel):
         if self.default_phase not in ids:
             raise ValueError(f"default_phase {self.default_phase!r} is not one of {ids}")
         if self.about_an_order and self.about_an_order.phase not in ids:
-            raise ValueError(f"about_an_order.phase {self.about_an_order.phase!r} is not one of {ids}")
+            raise ValueError(
+                f"about_an_order.phase {self.about_an_order.phase!r} is not one of {ids}"
+            )
         if self.purchase_phase is None:
             raise ValueError(f"no phase lists the purchase event {self.purchase_event!r}")
         return self

@@ -5,9 +5,9 @@ largest `rowid` and the count of `events` then; an erasure or any other removal 
 check and forces a full build). Their ids are added to the identity aggregates and identities
 are stitched again from those small tables. A person is *affected* when a new event is theirs,
 when one of their ids moved to another person (a new alias or link merging two persons moves
-every id of one of them), or when a new purchase names an order their back-office events
-belong to. The affected persons' rows are deleted from `journey_events`, `sessions`,
-`session_sources`, `journeys` and `persons` and made again by the very queries of the full build, run over those
+every id of one of them), or when a new purchase names an order their back-office events belong
+to. The affected persons' rows are deleted from `journey_events`, `sessions`, `session_sources`,
+`journeys` and `persons` and made again by the very queries of the full build, run over those
 persons' events only: every window is partitioned by person, so the rows are the full build's
 (`tests/model/test_refresh.py` compares the two table by table).
 """

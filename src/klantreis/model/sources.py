@@ -2,16 +2,17 @@
 
 A session's source is read from the first event of the session on the web or in the app (the
 landing): the campaign in `context.campaign`, else the UTM parameters of the page URL; the
-referrer in `context.page.referrer` (or `properties.referrer`), ignored when it is the shop's own
-host (Segment's `context.referrer.url` of apps is read too). Rules in YAML (`model/sources.yaml` by default, `[sources] rules` for a shop's own file;
-docs/sources.md) name the source and classify it into an acquisition touchpoint. Sessions
-without a web or app event (a parcel update, a store visit) have no row: they were no visit.
+referrer in `context.page.referrer` (or `properties.referrer`), ignored when it is the shop's
+own host (Segment's `context.referrer.url` of apps is read too). Rules in YAML
+(`model/sources.yaml` by default, `[sources] rules` for a shop's own file; docs/sources.md) name
+the source and classify it into an acquisition touchpoint. Sessions without a web or app event
+(a parcel update, a store visit) have no row: they were no visit.
 
 One table keyed by session, built by one aggregation of `journey_events` and a join of the
-landing events back to `events` (their JSON columns are read for those rows only), so the
-journey build does not carry the wide `context` column; the rules' host patterns are matched
-once per distinct host or UTM source (`names`), joined back on equality; a refresh rebuilds the affected
-persons' rows by the same query (`model/refresh.py`).
+landing events back to `events` (the only read of their `context`), so the journey build does
+not carry the wide `context` column; the rules' host patterns are matched once per distinct host
+or UTM source (`names`), joined back on equality; a refresh rebuilds the affected persons' rows
+by the same query (`model/refresh.py`).
 """
 
 from __future__ import annotations
@@ -269,7 +270,10 @@ def _condition(rules: SourceRules, condition: Condition) -> exp.Expression:
     if condition.campaign == "any":
         parts.append(
             exp.or_(
-                *(exp.column(c).is_(exp.null()).not_() for c in ("utm_source", "utm_medium", "campaign"))
+                *(
+                    exp.column(c).is_(exp.null()).not_()
+                    for c in ("utm_source", "utm_medium", "campaign")
+                )
             )
         )
     return exp.and_(*parts)
@@ -286,7 +290,9 @@ def _touchpoint_case(rules: SourceRules) -> exp.Expression:
 def _medium_case(rules: SourceRules) -> exp.Expression:
     case = exp.Case()
     for touchpoint in rules.touchpoint_ids:
-        medium = next((r.medium for r in rules.touchpoints if r.id == touchpoint and r.medium), None)
+        medium = next(
+            (r.medium for r in rules.touchpoints if r.id == touchpoint and r.medium), None
+        )
         if medium:
             case = case.when(
                 exp.EQ(this=exp.column("touchpoint"), expression=exp.Literal.string(touchpoint)),

@@ -82,7 +82,11 @@ def after_delivery(p: Person, order_id: str, promised: float, delivered: float, 
         rng = _texts(p, f"mention:{order_id}")
         kind = "complaint" if late else "praise"
         platform = rng.choices([n for n, _ in PLATFORMS], [w for _, w in PLATFORMS])[0]
-        at = (promised + rng.uniform(12, 48) * HOUR) if late else delivered + rng.uniform(2, 72) * HOUR
+        at = (
+            (promised + rng.uniform(12, 48) * HOUR)
+            if late
+            else delivered + rng.uniform(2, 72) * HOUR
+        )
         p.out.emit(
             at,
             "Social Mention",

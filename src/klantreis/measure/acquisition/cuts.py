@@ -45,9 +45,11 @@ def with_source(tree: exp.Expression, column: str) -> exp.Expression:
     """`tree` with every read of `journey_events` reading it with the session's `column` as
     `_kr_source` (a LEFT JOIN: events outside a visit keep their rows, with NULL)."""
     joined = Query(_JOINED).tree.transform(
-        lambda node: exp.column(identifier(column), table="s")
-        if isinstance(node, exp.Column) and node.name == "source_column"
-        else node
+        lambda node: (
+            exp.column(identifier(column), table="s")
+            if isinstance(node, exp.Column) and node.name == "source_column"
+            else node
+        )
     )
 
     def swap(node: exp.Expression) -> exp.Expression:

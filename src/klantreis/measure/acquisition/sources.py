@@ -106,8 +106,9 @@ GROUP BY 1, 2
 class SourcesQuery(CutQuery):
     """`kr.sources()`, `klantreis sources`, `GET /api/sources`."""
 
-    by: By = Field("touchpoint", description="Group by acquisition touchpoint, source, medium "
-                   "or campaign.")
+    by: By = Field(
+        "touchpoint", description="Group by acquisition touchpoint, source, medium or campaign."
+    )
     touch: Touch = Field(
         "first",
         description="Count each person under their first visit's source, or their last "
@@ -126,9 +127,11 @@ def _share(hits: int, of: int, overall: float | None) -> dict[str, Any]:
 
 def _column(tree: exp.Expression, column: str) -> exp.Expression:
     return tree.transform(
-        lambda node: exp.column(identifier(column), table=node.table or None)
-        if isinstance(node, exp.Column) and node.name == "value_column"
-        else node
+        lambda node: (
+            exp.column(identifier(column), table=node.table or None)
+            if isinstance(node, exp.Column) and node.name == "value_column"
+            else node
+        )
     )
 
 

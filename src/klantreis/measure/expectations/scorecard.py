@@ -372,9 +372,11 @@ def _groups(kr: Context, by: str, cut_tree: exp.Expression) -> list[dict[str, An
     elif by in _SOURCE_COLUMNS:
         column = exp.column(identifier(_SOURCE_COLUMNS[by]))
         tree = Query(_SOURCE_GROUPS, cut=cut_tree).tree.transform(
-            lambda node: column.copy()
-            if isinstance(node, exp.Column) and node.name == "source_column"
-            else node
+            lambda node: (
+                column.copy()
+                if isinstance(node, exp.Column) and node.name == "source_column"
+                else node
+            )
         )
         query = Query(tree)
     else:

@@ -1,5 +1,6 @@
-"""The map's own lanes (persons, journeys, conversion, time, top events, touchpoints,
-channels and, in the first phases, the sources per phase, and the totals), stored per model so a map reads them once computed.
+"""The map's own lanes (persons, journeys, conversion, time, top events, touchpoints, channels and,
+in the first phases, the sources per phase, and the totals), stored per model so a map reads
+them once computed.
 
 They are exact counts over every journey event (a few scans of `journey_events`: tens of
 seconds at 10M events on two cores) and change only when the model does, so the lanes of the

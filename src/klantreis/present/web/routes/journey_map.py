@@ -124,7 +124,9 @@ def _title(params: dict[str, Any], lang: Lang) -> str:
     period = dict(_periods(lang))[params["period"]]
     who = params["persona"] or lang.gettext("All customers")
     if params.get("source"):
-        who = f"{who} · {lang.gettext('came from')} {load_rules().label(params['source'], lang.code)}"
+        who = (
+            f"{who} · {lang.gettext('came from')} {load_rules().label(params['source'], lang.code)}"
+        )
     label = load_definition(params["definition"]).label.get(lang.code) or params["definition"]
     return f"{who} · {period} · {label}"
 
