@@ -174,3 +174,32 @@ def test_a_shops_own_rules_apply_through_the_settings(tmp_path: Path, monkeypatc
         assert rows == [{"source": "shopblog", "medium": "content", "touchpoint": "content"}]
     finally:
         handle.close()
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_the_same_sources_on_spark() -> None:
+    pytest.importorskip("pyspark")
+    from pyspark.sql import SparkSession
+
+    from klantreis.model.sources import session_sources_query
+    from klantreis.store.engines.spark.dialect import to_spark
+
+    spark = SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false")
+    session = spark.getOrCreate()
+    session.sql(
+        "CREATE OR REPLACE TEMP VIEW journey_events AS SELECT 'p:s1' AS session_id, "
+        "'p' AS person_id, TIMESTAMP'2026-01-01 10:00:00' AS timestamp, 'm1' AS message_id, "
+        "'p:j1' AS journey_id, 'web' AS channel"
+    )
+    context = (
+        '{"page": {"url": "https://shop.example/?gclid=1", "referrer": "https://www.google.nl/"}}'
+    )
+    session.sql(
+        "CREATE OR REPLACE TEMP VIEW events AS SELECT 'm1' AS message_id, "
+        f"'{context}' AS context, '{{}}' AS properties"
+    )
+    rows = session.sql(to_spark(session_sources_query().tree)).collect()
+    assert [(r.source, r.medium, r.touchpoint, r.referrer_host) for r in rows] == [
+        ("google", "cpc", "paid search", "google.nl")
+    ]

@@ -227,7 +227,7 @@ def _name_case(rules: SourceRules, column: str) -> exp.Expression:
     for name, entries in rules.sources.items():
         pattern = _host_pattern([name, *entries])
         case = case.when(
-            exp.func("regexp_matches", exp.column(column), exp.Literal.string(pattern)),
+            exp.RegexpLike(this=exp.column(column), expression=exp.Literal.string(pattern)),
             exp.Literal.string(name),
         )
     return case.else_(exp.null()) if rules.sources else exp.null()
@@ -249,12 +249,9 @@ def _condition(rules: SourceRules, condition: Condition) -> exp.Expression:
     parts: list[exp.Expression] = [exp.true()]
     if condition.click_id:
         names = "|".join(re.escape(c.lower()) for c in condition.click_id)
+        url = exp.func("lower", exp.func("coalesce", exp.column("url"), exp.Literal.string("")))
         parts.append(
-            exp.func(
-                "regexp_matches",
-                exp.func("lower", exp.func("coalesce", exp.column("url"), exp.Literal.string(""))),
-                exp.Literal.string(f"[?&#]({names})="),
-            )
+            exp.RegexpLike(this=url, expression=exp.Literal.string(f"[?&#]({names})="))
         )
     if condition.medium:
         parts.append(_values("utm_medium", condition.medium))
