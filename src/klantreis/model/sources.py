@@ -233,9 +233,9 @@ def _name_case(rules: SourceRules, column: str) -> exp.Expression:
     return case.else_(exp.null()) if rules.sources else exp.null()
 
 
-def _values(column: str, values: list[str]) -> exp.Expression:
+def _values(column: str, values: list[str]) -> exp.Condition:
     exact = [exp.Literal.string(v.lower()) for v in values if "*" not in v]
-    parts: list[exp.Expression] = []
+    parts: list[exp.Condition] = []
     if exact:
         parts.append(exp.In(this=exp.column(column), expressions=exact))
     for v in values:
@@ -245,13 +245,13 @@ def _values(column: str, values: list[str]) -> exp.Expression:
     return exp.or_(*parts) if parts else exp.false()
 
 
-def _condition(rules: SourceRules, condition: Condition) -> exp.Expression:
-    parts: list[exp.Expression] = [exp.true()]
+def _condition(rules: SourceRules, condition: Condition) -> exp.Condition:
+    parts: list[exp.Condition] = [exp.true()]
     if condition.click_id:
-        names = "|".join(re.escape(c.lower()) for c in condition.click_id)
+        click_ids = "|".join(re.escape(c.lower()) for c in condition.click_id)
         url = exp.func("lower", exp.func("coalesce", exp.column("url"), exp.Literal.string("")))
         parts.append(
-            exp.RegexpLike(this=url, expression=exp.Literal.string(f"[?&#]({names})="))
+            exp.RegexpLike(this=url, expression=exp.Literal.string(f"[?&#]({click_ids})="))
         )
     if condition.medium:
         parts.append(_values("utm_medium", condition.medium))
