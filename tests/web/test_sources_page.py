@@ -52,6 +52,11 @@ def test_sources_page_in_each_language(tmp_path: Path, lang: str) -> None:
         html = settled(client, "/sources", timeout=300)
         by_source = settled(client, "/sources?by=source&touch=last", timeout=300)
         the_map = settled(client, "/map?source=comparison+site", timeout=300)
+        funnel = settled(
+            client,
+            "/funnels?step=Page+Viewed&step=Order+Completed&breakdown=acquisition",
+            timeout=300,
+        )
     assert 'class="error"' not in html
     for word in WORDS[lang]:
         assert word in html
@@ -59,5 +64,6 @@ def test_sources_page_in_each_language(tmp_path: Path, lang: str) -> None:
     # the map of the persons who came from a comparison site, its first phase saying so
     assert 'value="comparison site" selected' in the_map
     assert WORDS[lang][1] in the_map
+    assert 'value="acquisition" selected' in funnel and WORDS[lang][0] in funnel
     if lang != "en":
         assert not english_words(page_text(html), lang)
