@@ -202,7 +202,8 @@ def _shared_params(request: Request, token: str) -> tuple[dict[str, Any], Lang]:
     params = map_params(
         data.get("persona"), data.get("period"), data.get("definition"), data.get("source")
     )
-    return params, Lang(data.get("lang") if data.get("lang") in ("nl", "en", "da") else "en")
+    lang = data.get("lang")
+    return params, Lang(lang if isinstance(lang, str) and lang in ("nl", "en", "da") else "en")
 
 
 @router.get("/share/{token}", response_class=HTMLResponse)
