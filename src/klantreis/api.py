@@ -27,6 +27,7 @@ from klantreis.store.query import Query
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from klantreis.measure.acquisition.sources import Sources
     from klantreis.measure.contract import AnalysisQuery
     from klantreis.measure.expectations.analyses import Evaluation, PainPoints
     from klantreis.measure.expectations.scorecard import Scorecard
@@ -343,7 +344,7 @@ class Klantreis:
         start: str | None = None,
         end: str | None = None,
         persona: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Sources:
         """Per acquisition source: persons, conversion, buyers later hit by a breach, repeat
         buyers and what they say, each share with its interval against the shop's own."""
         return self._run("sources", locals())

@@ -74,9 +74,9 @@ def _by_value(found: dict) -> dict[str, tuple]:
 
 def test_each_person_counts_under_the_first_or_last_touch(store_file: Path) -> None:
     with klantreis.open(store_file) as kr:
-        first = kr.sources()
-        last = kr.sources(touch="last")
-        by_source = kr.sources(by="source")
+        first = kr.sources().as_json()
+        last = kr.sources(touch="last").as_json()
+        by_source = kr.sources(by="source").as_json()
     assert _by_value(first) == {
         "social": (2, 1, 1, 1),
         "organic search": (1, 1, 0, 0),
@@ -94,10 +94,10 @@ def test_each_person_counts_under_the_first_or_last_touch(store_file: Path) -> N
 
 def test_the_period_cuts_on_the_attributed_visit(store_file: Path) -> None:
     with klantreis.open(store_file) as kr:
-        found = kr.sources(start="2026-03-03")
+        found = kr.sources(start="2026-03-03").as_json()
     assert _by_value(found) == {}
     with klantreis.open(store_file) as kr:
-        found = kr.sources(start="2026-03-03", touch="last")
+        found = kr.sources(start="2026-03-03", touch="last").as_json()
     assert _by_value(found) == {"organic search": (1, 1, 0, 0)}
 
 

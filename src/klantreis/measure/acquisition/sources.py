@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 from sqlglot import exp
 
-from klantreis.measure.contract import CutQuery
+from klantreis.measure.contract import AnalysisResult, CutQuery
 from klantreis.measure.expectations.cases import ensure_cases
 from klantreis.measure.expectations.stats import wilson
 from klantreis.measure.filters import Cut
@@ -116,13 +116,57 @@ class SourcesQuery(CutQuery):
     )
 
 
-def _share(hits: int, of: int, overall: float | None) -> dict[str, Any]:
+class Share(AnalysisResult):
+    """A share with its 95 % Wilson interval, against the shop's own share."""
+
+    share: float | None
+    low: float | None
+    high: float | None
+    vs_all: Literal["above", "below", "same"] | None
+    """`above`/`below` only when the interval lies wholly above/below the shop's own share."""
+
+
+class SourceRow(AnalysisResult):
+    value: str
+    persons: int
+    buyers: int
+    conversion: Share
+    breached: int
+    breach_share: Share
+    repeat: int
+    repeat_share: Share
+    texts: int
+    sentiment: float | None
+    negative_share: float | None
+    topics: list[dict[str, Any]]
+    """The topics they write about most: `topic`, `texts`."""
+    label: dict[str, str] | None = None
+    """By touchpoint: its name in en, nl and da."""
+
+
+class Sources(AnalysisResult):
+    """`kr.sources()`: per source value, who came and how they fared (`as_json()` is
+    `klantreis sources --json` and `GET /api/sources`)."""
+
+    by: str
+    touch: str
+    persons: int
+    buyers: int
+    conversion: float | None
+    breach_share: float | None
+    repeat_share: float | None
+    breaches_known: bool
+    voice_known: bool
+    sources: list[SourceRow]
+
+
+def _share(hits: int, of: int, overall: float | None) -> Share:
     low, high = wilson(hits, of)
     share = hits / of if of else None
-    vs_all = None
+    vs_all: Literal["above", "below", "same"] | None = None
     if low is not None and high is not None and overall is not None:
         vs_all = "above" if low > overall else "below" if high < overall else "same"
-    return {"share": share, "low": low, "high": high, "vs_all": vs_all}
+    return Share(share=share, low=low, high=high, vs_all=vs_all)
 
 
 def _column(tree: exp.Expression, column: str) -> exp.Expression:
@@ -135,7 +179,7 @@ def _column(tree: exp.Expression, column: str) -> exp.Expression:
     )
 
 
-@analysis("sources", query=SourcesQuery, result=dict)
+@analysis("sources", query=SourcesQuery, result=Sources)
 def sources(
     kr: Context,
     *,
@@ -144,7 +188,7 @@ def sources(
     start: str | None = None,
     end: str | None = None,
     persona: str | None = None,
-) -> dict[str, Any]:
+) -> Sources:
     """Per source: persons, conversion, buyers later hit by a breach, repeat buyers and their
     voice, each share with its interval against the shop's own."""
     engine = prepare(kr)
@@ -173,32 +217,35 @@ def sources(
     out = []
     for r in sorted(rows, key=lambda r: (-r["persons"], str(r["value"]))):
         said = sorted(topics.get(r["value"], []), key=lambda t: (-t["texts"], t["topic"]))
-        row: dict[str, Any] = {
-            "value": r["value"],
-            "persons": r["persons"],
-            "buyers": r["buyers"],
-            "conversion": _share(r["buyers"], r["persons"], conversion),
-            "breached": r["breached"],
-            "breach_share": _share(r["breached"], r["buyers"], breach_rate),
-            "repeat": r["repeat"],
-            "repeat_share": _share(r["repeat"], r["buyers"], repeat_rate),
-            "texts": int(r["texts"] or 0),
-            "sentiment": (r["sentiment_sum"] / r["scored"]) if r["scored"] else None,
-            "negative_share": (r["negative"] / r["scored"]) if r["scored"] else None,
-            "topics": said[:3],
-        }
+        label = None
         if by == "touchpoint":
-            row["label"] = {lang: rules.label(r["value"], lang) for lang in ("en", "nl", "da")}
-        out.append(row)
-    return {
-        "by": by,
-        "touch": touch,
-        "persons": total["persons"],
-        "buyers": total["buyers"],
-        "conversion": conversion,
-        "breach_share": breach_rate,
-        "repeat_share": repeat_rate,
-        "breaches_known": has_breaches,
-        "voice_known": has_voice,
-        "sources": out,
-    }
+            label = {lang: rules.label(r["value"], lang) for lang in ("en", "nl", "da")}
+        out.append(
+            SourceRow(
+                value=str(r["value"]),
+                persons=r["persons"],
+                buyers=r["buyers"],
+                conversion=_share(r["buyers"], r["persons"], conversion),
+                breached=r["breached"],
+                breach_share=_share(r["breached"], r["buyers"], breach_rate),
+                repeat=r["repeat"],
+                repeat_share=_share(r["repeat"], r["buyers"], repeat_rate),
+                texts=int(r["texts"] or 0),
+                sentiment=(r["sentiment_sum"] / r["scored"]) if r["scored"] else None,
+                negative_share=(r["negative"] / r["scored"]) if r["scored"] else None,
+                topics=said[:3],
+                label=label,
+            )
+        )
+    return Sources(
+        by=by,
+        touch=touch,
+        persons=total["persons"],
+        buyers=total["buyers"],
+        conversion=conversion,
+        breach_share=breach_rate,
+        repeat_share=repeat_rate,
+        breaches_known=has_breaches,
+        voice_known=has_voice,
+        sources=out,
+    )

@@ -22,4 +22,4 @@ def sources(
 ) -> dict[str, Any]:
     """Per acquisition source: persons, conversion, buyers later hit by a breach, repeat
     buyers and their voice, each share with a 95 % interval against the shop's own."""
-    return dict(Klantreis.over(store, request.app.state.settings).run("sources", query))
+    return dict(Klantreis.over(store, request.app.state.settings).run("sources", query).as_json())

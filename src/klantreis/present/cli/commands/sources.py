@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
         Example: klantreis sources --by source --touch last
         """
         with open_klantreis(store) as kr:
-            found = kr.run("sources", query)
+            found = kr.run("sources", query).as_json()
         if as_json:
             print_json(found)
             return
