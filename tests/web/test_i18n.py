@@ -35,10 +35,17 @@ def used_messages() -> set[str]:
         OUTCOME_WORDS,
         PART_WORDS,
     )
-    from klantreis.present.web.routes.returns import REFUND_WORDS, TIME_WORDS
+    from klantreis.present.web.routes.returns import RETURN_OUTCOME_WORDS, TIME_WORDS
 
     found.update(LANE_LABELS.values(), OUTCOMES.values(), ANALYSIS_WORDS)
-    for words in (OUTCOME_WORDS, DRIVER_WORDS, PART_WORDS, NOTE_WORDS, REFUND_WORDS, TIME_WORDS):
+    for words in (
+        OUTCOME_WORDS,
+        DRIVER_WORDS,
+        PART_WORDS,
+        NOTE_WORDS,
+        RETURN_OUTCOME_WORDS,
+        TIME_WORDS,
+    ):
         found.update(words.values())
     return found
 

@@ -116,6 +116,8 @@ EVENTS: dict[str, EventSpec] = {
         *_specs(
             "web",
             ("Return Requested", ("order_id", "return_id", "reason", "products")),
+            ("Return Approved", ("order_id", "return_id")),
+            ("Return Rejected", ("order_id", "return_id", "reason")),
             ("Return Received", ("order_id", "return_id")),
             ("Order Refunded", ("order_id", "return_id", "total", "currency")),
         ),
@@ -168,6 +170,8 @@ BACK_OFFICE_EVENTS = (
     "Order Approved",
     "Order Updated",
     "Order Cancelled",
+    "Return Approved",
+    "Return Rejected",
     "Return Received",
     "Order Refunded",
 )
