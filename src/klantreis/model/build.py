@@ -84,7 +84,11 @@ def build(
     build_order_channels(engine, definition)
     engine.create_table_as(
         "journey_events",
-        journey_events_query(definition, session_gap_minutes=session_gap_minutes),
+        journey_events_query(
+            definition,
+            session_gap_minutes=session_gap_minutes,
+            row_ids=engine.capabilities.row_ids,
+        ),
     )
     engine.create_table_as("sessions", sessions_query())
     engine.create_table_as("session_sources", session_sources_query(source_rules))

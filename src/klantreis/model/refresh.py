@@ -201,6 +201,7 @@ def refresh(
             definition,
             session_gap_minutes=session_gap_minutes,
             sources={"events": "_kr_scope_events"},
+            row_ids=engine.capabilities.row_ids,
         ),
     )
     for table in _PER_PERSON:
