@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from klantreis.act.cases.inbox import Inbox
+    from klantreis.measure.acquisition.sources import Sources
     from klantreis.measure.contract import AnalysisQuery
     from klantreis.measure.expectations.analyses import Evaluation, PainPoints
     from klantreis.measure.expectations.scorecard import Scorecard
@@ -111,7 +112,8 @@ class Klantreis:
     def expectations(
         self,
         *,
-        by: Literal["phase", "persona", "week", "carrier", "channel"] | None = None,
+        by: Literal["phase", "persona", "week", "carrier", "channel", "source", "acquisition"]
+        | None = None,
         language: Literal["en", "nl", "da"] = "en",
         trend: Literal["month", "week"] = "month",
         now: datetime | str | None = None,
@@ -199,8 +201,10 @@ class Klantreis:
         start: str | None = None,
         end: str | None = None,
         persona: str | None = None,
+        source: str | None = None,
     ) -> JourneyMap:
-        """Build (if needed) the model and compute the journey map for a cut."""
+        """Build (if needed) the model and compute the journey map for a cut (`source`: only
+        persons whose first visit came from it)."""
         return self._run("journey_map", locals())
 
     def opportunities(
@@ -354,6 +358,18 @@ class Klantreis:
         from klantreis.act.cases.inbox import Inbox
 
         return Inbox(self)
+    def sources(
+        self,
+        *,
+        by: Literal["touchpoint", "source", "medium", "campaign"] = "touchpoint",
+        touch: Literal["first", "last"] = "first",
+        start: str | None = None,
+        end: str | None = None,
+        persona: str | None = None,
+    ) -> Sources:
+        """Per acquisition source: persons, conversion, buyers later hit by a breach, repeat
+        buyers and what they say, each share with its interval against the shop's own."""
+        return self._run("sources", locals())
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         """An analysis registered without a method here (deprecated: add a typed method)."""

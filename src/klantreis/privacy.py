@@ -26,6 +26,7 @@ TABLE_MODULES = (
     "klantreis.model.orders",
     "klantreis.model.journey_events",
     "klantreis.model.sessions",
+    "klantreis.model.sources",
     "klantreis.model.journeys",
     "klantreis.model.persons",
     "klantreis.model.refresh",

@@ -211,6 +211,7 @@ def _journey_sql(which: str) -> str:
         purchase_index=3,
         gap_us=1_800_000_000,
         back_office=list(BACK_OFFICE_EVENTS),
+        **journey_events._about_an_order(load_definition("six-phase")),
     ).sql("duckdb")
 
 

@@ -30,12 +30,12 @@ from klantreis.measure.expectations.rules import Rule
 from klantreis.measure.filters import Cut
 from klantreis.model.build import configured_definition
 from klantreis.model.definition import load_definition
-from klantreis.store.query import Query
+from klantreis.store.query import Query, identifier
 
 if TYPE_CHECKING:
     from klantreis.model.context import Context
 
-DIMENSIONS = ("phase", "persona", "week", "carrier", "channel")
+DIMENSIONS = ("phase", "persona", "week", "carrier", "channel", "source", "acquisition")
 TREND_PERIODS = ("month", "week")
 
 
@@ -185,6 +185,27 @@ SELECT c.expectation_id, coalesce(pp.persona, '(none)') AS value,
 FROM c LEFT JOIN person_personas AS pp ON pp.person_id = c.person_id
 GROUP BY 1, 2 ORDER BY 1, 2
 """
+
+_SOURCE_GROUPS = """
+WITH c AS (SELECT * FROM expectation_cases WHERE status IN ('met', 'breached') AND :cut),
+touched AS (
+    SELECT journey_id, arg_min(source_column, (started_at, session_id)) AS value
+    FROM session_sources GROUP BY journey_id
+)
+SELECT c.expectation_id, coalesce(t.value, '(none)') AS value,
+       count(*) AS cases,
+       CAST(sum(CASE WHEN c.status = 'breached' THEN 1 ELSE 0 END) AS BIGINT) AS breached,
+       count(DISTINCT c.person_id) AS persons,
+       count(c.delighted) AS delight_cases,
+       CAST(sum(CASE WHEN c.status = 'met' AND c.delighted THEN 1 ELSE 0 END) AS BIGINT)
+           AS delighted
+FROM c LEFT JOIN touched AS t ON t.journey_id = c.journey_id
+GROUP BY 1, 2 ORDER BY 1, 2
+"""
+"""By where the case's journey began: its first visit's source (`source`) or acquisition
+touchpoint (`acquisition`), one row per journey joined on `journey_id`."""
+
+_SOURCE_COLUMNS = {"source": "source", "acquisition": "touchpoint"}
 
 _GROUP_VALUES = {
     "phase": "c.phase",
@@ -348,6 +369,16 @@ def _groups(kr: Context, by: str, cut_tree: exp.Expression) -> list[dict[str, An
         if not kr.engine.has_table("person_personas"):
             raise ScorecardError("no personas yet: run `klantreis personas discover` first")
         query = Query(_PERSONA_GROUPS, cut=cut_tree)
+    elif by in _SOURCE_COLUMNS:
+        column = exp.column(identifier(_SOURCE_COLUMNS[by]))
+        tree = Query(_SOURCE_GROUPS, cut=cut_tree).tree.transform(
+            lambda node: (
+                column.copy()
+                if isinstance(node, exp.Column) and node.name == "source_column"
+                else node
+            )
+        )
+        query = Query(tree)
     else:
         query = Query(
             _GROUPS,

@@ -1,5 +1,6 @@
-"""The map's own lanes (persons, journeys, conversion, time, top events, touchpoints and
-channels per phase, and the totals), stored per model so a map reads them once computed.
+"""The map's own lanes (persons, journeys, conversion, time, top events, touchpoints, channels and,
+in the first phases, the sources per phase, and the totals), stored per model so a map reads
+them once computed.
 
 They are exact counts over every journey event (a few scans of `journey_events`: tens of
 seconds at 10M events on two cores) and change only when the model does, so the lanes of the
@@ -19,12 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 from klantreis.measure.journey_map.phases import phase_summaries, totals
 from klantreis.measure.journey_map.result import PhaseSummary
+from klantreis.measure.journey_map.sources import add_sources
 from klantreis.store.schema import TableSpec
 
 if TYPE_CHECKING:
     from klantreis.model.context import Context
 
-VERSION = "1"
+VERSION = "2"
 """Bump when what the lanes hold changes: stored lanes of another version are recomputed."""
 
 LANES_TABLE = TableSpec(
@@ -59,6 +61,7 @@ def phase_lanes(
             return found
     started = time.perf_counter()
     phases, skipped = phase_summaries(kr, cut_tree, definition.phase_ids, labels)
+    add_sources(kr, phases, cut_tree)
     total = totals(kr, cut_tree, definition.purchase_event)
     if key is not None:
         _write(kr, definition.name, key, phases, skipped, total, time.perf_counter() - started)

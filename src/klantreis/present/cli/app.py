@@ -47,6 +47,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "returns": ("returns",),
     "search": ("search",),
     "serve": ("serve",),
+    "sources": ("sources",),
     "status": ("status",),
     "surveys": ("surveys",),
     "users": ("users",),

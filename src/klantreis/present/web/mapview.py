@@ -23,9 +23,10 @@ if TYPE_CHECKING:
 OUTCOMES = {"review_score": "review score", "repeat_purchase": "repeat purchase", "nps": "NPS"}
 """English names of the outcomes opportunities are measured against (translated in the map)."""
 
-LANES = ("do", "touchpoints", "volume", "time", "emotion", "pains", "opportunities")
+LANES = ("do", "sources", "touchpoints", "volume", "time", "emotion", "pains", "opportunities")
 LANE_LABELS = {
     "do": "What customers do",
+    "sources": "Came from",
     "touchpoints": "Touchpoints & channels",
     "volume": "Volume & conversion",
     "time": "Median time in phase",
@@ -98,6 +99,8 @@ class PhaseColumn:
     emotion_source: str | None = None
     events: list[Named] = field(default_factory=list)
     touchpoints: list[Named] = field(default_factory=list)
+    sources: list[Named] = field(default_factory=list)
+    """Acquisition touchpoints (persons) of the first phases."""
     channels: list[Named] = field(default_factory=list)
     pains: list[Named] = field(default_factory=list)
     opportunities: list[Named] = field(default_factory=list)
@@ -223,6 +226,7 @@ def view_of(jm: JourneyMap) -> MapView:
                     for t in p.touchpoints
                 ],
                 channels=[Named(c["channel"], c["persons"]) for c in p.channels],
+                sources=[Named(x["touchpoint"], x["share"]) for x in p.sources],
                 pains=[_pain(pain) for pain in p.pain_points],
                 opportunities=[_opportunity(o) for o in p.opportunities],
             )
@@ -255,6 +259,7 @@ HEAD_H = 44
 FOOT_LINE = 15
 LANE_H = {
     "do": 96,
+    "sources": 84,
     "touchpoints": 112,
     "volume": 84,
     "time": 40,

@@ -11,6 +11,7 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from klantreis.model.definition import builtin_definitions, load_definition
+from klantreis.model.sources import load_rules
 from klantreis.present.web import export, security
 from klantreis.present.web.board import PERIODS, Board
 from klantreis.present.web.cache import Lookup, ResultCache
@@ -33,13 +34,22 @@ router = APIRouter(include_in_schema=False)
 __all__ = ["LANE_LABELS", "router"]
 
 
-def map_params(persona: str | None, period: str | None, definition: str | None) -> dict[str, Any]:
-    """The map's three choices, reduced to known values (anything else falls back)."""
+def map_params(
+    persona: str | None, period: str | None, definition: str | None, source: str | None = None
+) -> dict[str, Any]:
+    """The map's choices, reduced to known values (anything else falls back)."""
     return {
         "persona": persona or None,
         "period": period if period in PERIODS else "all",
         "definition": definition if definition in builtin_definitions() else "six-phase",
+        "source": source if source in load_rules().touchpoint_ids else None,
     }
+
+
+def sources(lang: Lang) -> list[tuple[str, str]]:
+    """Acquisition touchpoints to choose from, in the reader's language."""
+    rules = load_rules()
+    return [(t, rules.label(t, lang.code)) for t in rules.touchpoint_ids]
 
 
 def personas(board: Board) -> list[dict[str, str]]:
@@ -69,6 +79,7 @@ def _compute(app: FastAPI, params: dict[str, Any]) -> MapView:
         language="en",
         definition=params["definition"],
         persona=params["persona"],
+        source=params.get("source"),
         start=since.isoformat() if since else None,
         end=until.isoformat() if until else None,
     )
@@ -112,6 +123,10 @@ def _periods(lang: Lang) -> list[tuple[str, str]]:
 def _title(params: dict[str, Any], lang: Lang) -> str:
     period = dict(_periods(lang))[params["period"]]
     who = params["persona"] or lang.gettext("All customers")
+    if params.get("source"):
+        who = (
+            f"{who} · {lang.gettext('came from')} {load_rules().label(params['source'], lang.code)}"
+        )
     label = load_definition(params["definition"]).label.get(lang.code) or params["definition"]
     return f"{who} · {period} · {label}"
 
@@ -133,6 +148,7 @@ def _page(request: Request, who: Viewer, params: dict[str, Any], **extra: Any) -
         found=found,
         personas=personas(board),
         periods=_periods(who.lang),
+        sources=sources(who.lang),
         definitions=[
             (d, load_definition(d).label.get(who.lang.code) or d) for d in builtin_definitions()
         ],
@@ -156,9 +172,10 @@ def map_page(
     persona: str | None = None,
     period: str | None = None,
     definition: str | None = None,
+    source: str | None = None,
 ) -> Response:
     who = viewer(request)
-    return _page(request, who, map_params(persona, period, definition), shared=False)
+    return _page(request, who, map_params(persona, period, definition, source), shared=False)
 
 
 @router.get("/map/share")
@@ -170,7 +187,9 @@ def back_to_map() -> Response:
 async def share(request: Request) -> Response:
     who = viewer(request)
     form = await checked_form(request, who)
-    params = map_params(form.get("persona"), form.get("period"), form.get("definition"))
+    params = map_params(
+        form.get("persona"), form.get("period"), form.get("definition"), form.get("source")
+    )
     token = security.sign_share(
         get_secret(request), {"view": "map", **params, "lang": who.lang.code}
     )
@@ -180,7 +199,9 @@ async def share(request: Request) -> Response:
 
 def _shared_params(request: Request, token: str) -> tuple[dict[str, Any], Lang]:
     data = security.read_share(get_secret(request), token)
-    params = map_params(data.get("persona"), data.get("period"), data.get("definition"))
+    params = map_params(
+        data.get("persona"), data.get("period"), data.get("definition"), data.get("source")
+    )
     lang = data.get("lang")
     return params, Lang(lang if isinstance(lang, str) and lang in ("nl", "en", "da") else "en")
 
@@ -233,9 +254,11 @@ async def map_export(
     persona: str | None = None,
     period: str | None = None,
     definition: str | None = None,
+    source: str | None = None,
 ) -> Response:
     who = viewer(request)
-    return await _export(request, who.lang, map_params(persona, period, definition), kind)
+    params = map_params(persona, period, definition, source)
+    return await _export(request, who.lang, params, kind)
 
 
 @router.get("/share/{token}/map.{kind}")

@@ -197,17 +197,29 @@ def event_names(board: Board) -> list[str]:
 DEFAULT_STEPS = ["Product Viewed", "Product Added", "Checkout Started", "Order Completed"]
 
 
-def funnels_data(app: FastAPI, steps: list[str], period: str = "all", persona: str = "") -> Lookup:
+FUNNEL_BREAKDOWNS = {
+    "acquisition": "Came from",
+    "source": "Source",
+    "medium": "Medium",
+    "campaign": "Campaign",
+}
+"""Where the persons of a funnel came from (docs/sources.md), as the page offers them."""
+
+
+def funnels_data(
+    app: FastAPI, steps: list[str], period: str = "all", persona: str = "", breakdown: str = ""
+) -> Lookup:
     cut = _cut(_app_board(app), period, persona)
+    split = {"breakdown": breakdown} if breakdown in FUNNEL_BREAKDOWNS else {}
 
     def compute(board: Board) -> dict[str, Outcome | None]:
         return {
-            "funnel": board.run("funnel", steps=steps, **cut) if len(steps) >= 2 else None,
+            "funnel": board.run("funnel", steps=steps, **cut, **split) if len(steps) >= 2 else None,
             "paths": board.run("paths", steps=5, **cut),
             "flow": board.run("phase_transitions", **cut),
         }
 
-    return in_background(app, "funnels", {**cut, "steps": steps}, compute)
+    return in_background(app, "funnels", {**cut, **split, "steps": steps}, compute)
 
 
 @router.get("/funnels", response_class=HTMLResponse)
@@ -216,15 +228,17 @@ def funnels_page(
     step: list[str] = Query(default=[]),  # noqa: B008
     period: str = "all",
     persona: str = "",
+    breakdown: str = "",
 ) -> Response:
     who = viewer(request)
     names = event_names(_board(request))
     steps = [s for s in step if s in names] or [s for s in DEFAULT_STEPS if s in names]
-    found = funnels_data(request.app, steps, period, persona)
+    breakdown = breakdown if breakdown in FUNNEL_BREAKDOWNS else ""
+    found = funnels_data(request.app, steps, period, persona, breakdown)
     funnel_chart = sankey = path_sankey = None
     if found.ready:
         funnel = found.value["funnel"]
-        if funnel is not None and funnel.ok:
+        if funnel is not None and funnel.ok and not breakdown:
             funnel_chart = charts.funnel(funnel.rows, steps, who.lang)
         flow, paths = found.value["flow"], found.value["paths"]
         if flow.ok:
@@ -238,6 +252,8 @@ def funnels_page(
         found,
         names=names,
         steps=steps or names[:2],
+        breakdown=breakdown,
+        breakdowns=FUNNEL_BREAKDOWNS,
         funnel_chart=funnel_chart,
         sankey=sankey,
         path_sankey=path_sankey,
