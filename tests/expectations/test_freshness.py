@@ -126,3 +126,52 @@ def test_changed_kind_code_makes_them_stale(kr, monkeypatch: pytest.MonkeyPatch)
     assert ensure_cases(kr).rebuilt
     monkeypatch.setattr(cases, "_code_of", lambda kind_ids: "another version of the kinds")
     assert ensure_cases(kr).rebuilt
+
+
+def test_the_scorecard_is_stored_per_judged_cases_and_read_back(
+    demo_kr, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The uncut scorecard's figures are computed once per judged cases; read back they give
+    the same scorecard, in any language; a cut scorecard is computed each time."""
+    from klantreis.measure.expectations import scorecard
+
+    computed: list[str] = []
+    real = scorecard._parts
+
+    def counted(kr, case_set, cut_tree, by, trend_period):
+        computed.append(by or "")
+        return real(kr, case_set, cut_tree, by, trend_period)
+
+    monkeypatch.setattr(scorecard, "_parts", counted)
+    demo_kr.store.connection.execute("DROP TABLE IF EXISTS expectation_scorecards")
+    first = demo_kr.expectations(by="phase").to_dict()
+    assert computed == ["phase"]
+    again = demo_kr.expectations(by="phase").to_dict()
+    assert computed == ["phase"] and again == first
+    assert any(e["cases"] for e in again["expectations"])
+    dutch = demo_kr.expectations(by="phase", language="nl").to_dict()
+    assert computed == ["phase"]
+    assert [e["breached"] for e in dutch["expectations"]] == [
+        e["breached"] for e in first["expectations"]
+    ]
+    assert [e["title"] for e in dutch["expectations"]] != [
+        e["title"] for e in first["expectations"]
+    ]
+    monkeypatch.setattr(scorecard, "_parts", real)
+    fresh = scorecard.build_scorecard(demo_kr, by="phase")  # computed, for comparison
+    demo_kr.store.connection.execute("DELETE FROM expectation_scorecards")
+    assert scorecard.build_scorecard(demo_kr, by="phase").to_dict() == fresh.to_dict() == first
+    monkeypatch.setattr(scorecard, "_parts", counted)
+    demo_kr.expectations(start="2000-01-01")
+    demo_kr.expectations(start="2000-01-01")
+    assert computed == ["phase", "", ""]
+
+
+def test_new_events_make_the_stored_scorecard_stale(kr) -> None:
+    kr.store.append(story({"ann": [ORDER], "cas": DELIVERED}))
+    assert kr.expectations().get("delivery_promise_kept").open == 1
+    kr.store.append(story({"ben": [LATER]}))
+    score = kr.expectations().get("delivery_promise_kept")
+    assert (score.open, score.unresolved) == (0, 1)
+    rows = kr.sql("SELECT count(*) AS n FROM expectation_scorecards").to_pylist()
+    assert rows[0]["n"] == 1  # the figures of cases judged before are dropped
