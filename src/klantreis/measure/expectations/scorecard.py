@@ -454,7 +454,15 @@ def _parts(
                 "text": found.text,
             }
         )
-    return Parts(counts=counts, points=points, effects=effects, grouped=grouped, overall=overall)
+    trends = {rule_id: stats.trend(found) for rule_id, found in points.items()}
+    return Parts(
+        counts=counts,
+        points=points,
+        trends=trends,
+        effects=effects,
+        grouped=grouped,
+        overall=overall,
+    )
 
 
 def _score(
@@ -499,7 +507,8 @@ def _score(
             score.percentile = score.overall
         score.status = "kept" if overall["kept"] else "breached"
     points = parts.points.get(rule.id, [])
-    score.trend = {"period": trend_period, "points": points, **stats.trend(points)}
+    trend = parts.trends.get(rule.id) or stats.trend(points)
+    score.trend = {"period": trend_period, "points": points, **trend}
     score.effects = parts.effects.get(rule.id, {})
     score.groups = [g for g in parts.grouped if g.get("expectation_id") == rule.id]
     return score

@@ -43,6 +43,7 @@ class Parts:
 
     counts: dict[str, dict[str, Any]] = field(default_factory=dict)
     points: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    trends: dict[str, dict[str, Any]] = field(default_factory=dict)
     effects: dict[str, dict[str, Any]] = field(default_factory=dict)
     grouped: list[dict[str, Any]] = field(default_factory=list)
     overall: dict[str, dict[str, Any] | None] = field(default_factory=dict)
