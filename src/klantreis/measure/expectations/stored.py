@@ -5,7 +5,8 @@ verdict) change only when the cases are judged again, and the effects read the o
 (a scan of the review, survey and order events' properties: seconds at shop scale). So the
 figures of the uncut scorecard are kept in `expectation_scorecards` under the fingerprint of
 the judged cases (`expectations_fingerprint`): the server's routine computes them right after
-judging, every later scorecard reads them. They hold no words, so one stored row serves every
+judging, every later scorecard reads them (a dashboard page reading `as_built` the last stored ones,
+current or not). They hold no words, so one stored row serves every
 language. A period or persona cut, or a read-only engine, computes them each time.
 """
 
@@ -15,6 +16,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from klantreis.model.as_built import reading_as_built
 from klantreis.store.schema import TableSpec
 
 if TYPE_CHECKING:
@@ -64,9 +66,15 @@ def stored_key(kr: Context, by: str | None, trend_period: str) -> str | None:
 def read_parts(kr: Context, key: str) -> Parts | None:
     if not kr.engine.has_table(SCORECARDS_TABLE.name):
         return None
-    rows = kr.store.connection.execute(
-        "SELECT parts FROM expectation_scorecards WHERE key = ?", [key]
-    ).fetchall()
+    con = kr.store.connection
+    rows = con.execute("SELECT parts FROM expectation_scorecards WHERE key = ?", [key]).fetchall()
+    if not rows and reading_as_built():  # a page: the last figures stored, the routine renews
+        version, _, rest = key.partition("|")
+        rows = con.execute(
+            "SELECT parts FROM expectation_scorecards WHERE starts_with(key, ?) "
+            "AND ends_with(key, ?) ORDER BY computed_at DESC LIMIT 1",
+            [f"{version}|", "|" + rest.partition("|")[2]],
+        ).fetchall()
     return Parts(**json.loads(rows[0][0])) if rows else None
 
 

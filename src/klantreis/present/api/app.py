@@ -208,7 +208,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         app.state.ingest = ingest
         app.state.admission = admission
         app.state.admin_token = secrets.token_urlsafe(32)
-        routine = start_routine(app, Klantreis.over(handle, settings))
+        routine = app.state.routine = start_routine(app, Klantreis.over(handle, settings))
         try:
             async with admission.watching(), _commit_channel(app, ingest):
                 with lend(handle):
@@ -216,6 +216,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         finally:
             if routine is not None:
                 routine.stop()  # the running job finishes (or its transaction is dropped)
+            app.state.routine = None
             if app.state.server_file is not None:
                 app.state.server_file.remove()
                 app.state.server_file = None
