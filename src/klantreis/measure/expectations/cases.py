@@ -16,7 +16,7 @@ import inspect
 import json
 import threading
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +27,7 @@ from klantreis.measure.expectations.compile import Context as RuleContext
 from klantreis.measure.expectations.compile import cases_query
 from klantreis.measure.expectations.kinds import base as base_module
 from klantreis.measure.expectations.kinds import kind_of, kinds
+from klantreis.measure.expectations.rejudge import REJUDGED, can_rejudge, rejudge
 from klantreis.measure.expectations.rules import Rule
 from klantreis.measure.expectations.ruleset import ExpectationSettings, active_rules
 from klantreis.measure.names import stored_events
@@ -128,12 +129,18 @@ WHERE 1 = 0
 
 
 @functools.lru_cache(maxsize=16)
-def _compiled(rules: tuple[str, ...], kind_ids: tuple[int, ...], ctx: RuleContext) -> Query:
-    """The shared case query per ruleset (and the moment judged at): building the tree of
-    every rule takes a second or more."""
+def _compiled(
+    rules: tuple[str, ...],
+    kind_ids: tuple[int, ...],
+    ctx: RuleContext,
+    persons: str | None = None,
+) -> Query:
+    """The shared case query per ruleset (and the moment judged at, and the table of the
+    persons judged again, if only some are): building the tree of every rule takes a second
+    or more."""
     del kind_ids  # part of the key only: a kind registered anew compiles anew
     judged = [_RULES[key] for key in rules]
-    return cases_query(judged, ctx) if judged else Query(_NO_CASES)
+    return cases_query(judged, ctx, persons) if judged else Query(_NO_CASES)
 
 
 _RULES: dict[str, Rule] = {}
@@ -173,22 +180,19 @@ _code_of = functools.lru_cache(maxsize=8)(_code)
 
 @dataclass(frozen=True)
 class Judged:
-    """What the stored cases were judged on (`fingerprint`), as of when, and which rules
-    could not be judged: kept next to the cases, so telling that they are current is one read
-    of `meta`, not a compilation of every rule."""
+    """What the stored cases were judged on (`fingerprint`: the model and `basis`, all else
+    they rest on), as of when, and which rules could not be judged: kept next to the cases,
+    so telling that they are current is one read of `meta`, not a compilation of every rule."""
 
     fingerprint: str
     as_of: datetime
     no_data: dict[str, str]
+    model: str = ""
+    basis: str = ""
 
     def dump(self) -> str:
-        return json.dumps(
-            {
-                "fingerprint": self.fingerprint,
-                "as_of": self.as_of.isoformat(),
-                "no_data": self.no_data,
-            }
-        )
+        data = {**asdict(self), "as_of": self.as_of.isoformat()}
+        return json.dumps(data)
 
     @classmethod
     def load(cls, text: str | None) -> Judged | None:
@@ -200,6 +204,8 @@ class Judged:
                 str(data["fingerprint"]),
                 datetime.fromisoformat(data["as_of"]),
                 {str(k): str(v) for k, v in data["no_data"].items()},
+                str(data.get("model", "")),
+                str(data.get("basis", "")),
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
@@ -225,6 +231,18 @@ def judged_fingerprint(kr: Context, rules: list[Rule], compare: str, now: dateti
     holds the events' count and newest time, so the moment judged at follows it), the journey
     definition, the comparison mode, the moment when one is given, the rules and the code of
     the rule kinds."""
+    return _fingerprint(*_rests_on(kr, rules, compare, now))
+
+
+def _fingerprint(basis: str, model: str) -> str:
+    return hashlib.sha256(f"{basis}\x1f{model}".encode()).hexdigest()
+
+
+def _rests_on(
+    kr: Context, rules: list[Rule], compare: str, now: datetime | None
+) -> tuple[str, str]:
+    """(basis, model): a hash of everything the cases rest on but the model, and the model's
+    fingerprint."""
     engine = kr.engine
     model = str(
         kr.store.get_meta("model_fingerprint")
@@ -237,14 +255,13 @@ def judged_fingerprint(kr: Context, rules: list[Rule], compare: str, now: dateti
     kind_ids = tuple(id(k) for k in kinds().values())
     parts = [
         BUILD_VERSION,
-        model,
         configured_definition(kr),
         compare,
         moment,
         _code_of(kind_ids),
         *(_key(r) for r in rules),
     ]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest(), model
 
 
 def ensure_cases(
@@ -264,7 +281,8 @@ def ensure_cases(
     rules = active_rules(settings) if rules is None else rules
     compare = compare or settings.compare
     engine = kr.engine
-    fingerprint = judged_fingerprint(kr, rules, compare, now)
+    basis, model = _rests_on(kr, rules, compare, now)
+    fingerprint = _fingerprint(basis, model)
     stored = _read_judged(kr)
     if (
         stored is not None
@@ -284,16 +302,19 @@ def ensure_cases(
             and engine.has_table("breaches")
         ):
             return CaseSet(rules=rules, no_data=stored.no_data, as_of=stored.as_of, compare=compare)
-        model = fingerprint  # the no-data reasons change only with what the cases rest on
-        no_data = _no_data_of(kr, rules, model)
+        # the no-data reasons change only with what the cases rest on
+        no_data = _no_data_of(kr, rules, fingerprint)
         as_of = _as_of(kr, now)
         definition = load_definition(configured_definition(kr))
         judged = [r for r in rules if r.id not in no_data]
         ctx = RuleContext(as_of=as_of, compare=compare, phases=tuple(definition.phase_ids))
         kind_ids = tuple(id(k) for k in kinds().values())
-        query = _compiled(tuple(_key(r) for r in judged), kind_ids, ctx)
-        engine.create_table_as("expectation_cases", query)
+        keys = tuple(_key(r) for r in judged)
+        if judged and now is None and can_rejudge(kr, stored, basis, no_data):
+            rejudge(kr, _compiled(keys, kind_ids, ctx, REJUDGED))
+        else:
+            engine.create_table_as("expectation_cases", _compiled(keys, kind_ids, ctx))
         engine.create_table_as("breaches", _BREACHES)
         engine.create_table_as("delights", _DELIGHTS)
-        _write_judged(kr, Judged(fingerprint, as_of, no_data))
+        _write_judged(kr, Judged(fingerprint, as_of, no_data, model, basis))
     return CaseSet(rules=rules, no_data=no_data, as_of=as_of, compare=compare, rebuilt=True)
