@@ -129,14 +129,16 @@ def _dashboard(kr: Klantreis, app: FastAPI) -> str | None:
     if getattr(app.state, "web_cache", None) is None:
         return None
     from klantreis.measure.journey_map.lanes import ensure_lanes
-    from klantreis.model import ensure_built, load_definition
+    from klantreis.model import load_definition
     from klantreis.model.build import configured_definition
     from klantreis.present.web.routes import journey_map, pages
 
-    # The map's lanes of the model as it is now, before the pages (which only read them).
+    # The map's lanes of the model as it is now (the model job refreshes it), before the
+    # pages, which only read them.
     definition = load_definition(configured_definition(kr))
-    ensure_built(kr)
-    ensure_lanes(kr, definition, [definition.phase_label(p, "en") for p in definition.phase_ids])
+    if kr.engine.has_table("journey_events"):
+        labels = [definition.phase_label(p, "en") for p in definition.phase_ids]
+        ensure_lanes(kr, definition, labels)
     journey_map.warm(app)
     pages.warm(app)
     return "pages queued"
