@@ -21,15 +21,18 @@ CASE_TABLES = ("expectation_cases", "breaches", "delights")
 
 @pytest.fixture(scope="module")
 def shop() -> tuple[pa.Table, pa.Table]:
-    """The demo's shop, and +1 % new events: every hundredth event late (inside what was
-    judged), an alias merging two customers, and a page view after the newest event, which
-    moves the moment judged at (open cases may pass their deadline)."""
+    """The demo's shop, and new events of a few customers: every tenth of their events late
+    (inside what was judged), an alias merging two customers, and a page view ten days after
+    the newest event, which moves the moment judged at: open cases of customers without new
+    events pass their deadline."""
     batches = simulate(SimulatorConfig(persons=300, seed=11)).iter_batches(1_000_000)
     table = pa.concat_tables(list(batches)).cast(EVENT_ARROW_SCHEMA).sort_by("message_id")
-    late = pa.array([i % 100 == 50 for i in range(table.num_rows)])
+    customers = sorted(set(table.column("user_id").drop_null().to_pylist()))
+    few = set(customers[:8])
+    users = table.column("user_id").to_pylist()
+    late = pa.array([users[i] in few and i % 10 == 5 for i in range(table.num_rows)])
     base, increment = table.filter(pc.invert(late)), table.filter(late)
-    customers = sorted(set(base.column("user_id").drop_null().to_pylist()))
-    at = max(base.column("timestamp").to_pylist()) + timedelta(days=3)
+    at = max(base.column("timestamp").to_pylist()) + timedelta(days=10)
     blank = dict.fromkeys(EVENT_ARROW_SCHEMA.names)
     common = {"timestamp": at, "received_at": at, "channel": "web", "source": "test"}
     extra = [
@@ -67,6 +70,7 @@ def test_rejudging_the_refreshed_persons_equals_judging_everything(
     ).to_pylist()[0]["n"]
     kept.store.append(increment)
     judged = ensure_cases(kept)
+    refreshed = kept.sql("SELECT count(*) AS n FROM refreshed_persons").to_pylist()
     assert judged.rebuilt and calls == [1], "the refreshed persons were not judged alone"
     assert kept.store.get_meta("model_refreshed_from")
     assert not kept.engine.has_table(cases.REJUDGED)
@@ -78,6 +82,12 @@ def test_rejudging_the_refreshed_persons_equals_judging_everything(
     for table in CASE_TABLES:
         assert _rows(kept, table) == _rows(whole, table), table
     assert open_before and len(_rows(kept, "breaches")) > 10
+    open_after = kept.sql(
+        "SELECT count(*) AS n FROM expectation_cases WHERE status = 'open'"
+    ).to_pylist()[0]["n"]
+    assert open_after < open_before  # the moment moved: open cases were judged again
+    persons = kept.sql("SELECT count(*) AS n FROM persons").to_pylist()[0]["n"]
+    assert 0 < refreshed[0]["n"] < persons / 4  # few were refreshed
     assert kept.expectations().to_dict() == whole.expectations().to_dict()
     kept.close()
     whole.close()
