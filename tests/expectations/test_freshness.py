@@ -34,9 +34,9 @@ def compiled(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     real = cases.cases_query
 
-    def counted(rules, ctx):
+    def counted(rules, ctx, persons=None):
         calls.append(len(rules))
-        return real(rules, ctx)
+        return real(rules, ctx, persons)
 
     monkeypatch.setattr(cases, "cases_query", counted)
     cases._compiled.cache_clear()
