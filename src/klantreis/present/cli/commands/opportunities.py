@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from klantreis.measure.opportunities import OUTCOMES, OpportunitiesQuery, ranked
+from klantreis.measure.opportunities import OUTCOMES, OpportunitiesQuery
 from klantreis.present.cli.options import (
     JsonOption,
     StoreOption,
@@ -37,12 +37,12 @@ def register(app: typer.Typer) -> None:
         with open_klantreis(store) as kr:
             found = kr.run("opportunities", query)
         if as_json:
-            print_json(found)
+            print_json(found.as_json())
             return
-        if not found:
+        if not found.opportunities:
             console.print("No driver measurably costs an outcome (no interval below zero).")
             return
-        for name, items in ranked(found).items():
+        for name, items in found.by_outcome().items():
             table = Table(
                 title=f"Opportunities for {OUTCOMES[name].label}: what costs it most, first",
                 caption="Only effects whose 95% interval lies below zero; ranked by the "
@@ -53,13 +53,13 @@ def register(app: typer.Typer) -> None:
             scale = OUTCOMES[name].scale
             for o in items[:limit]:
                 table.add_row(
-                    str(o["rank"]),
-                    escape(o["title"]),
-                    o["kind"],
-                    o["effect_text"],
-                    f"{o['ci_low'] * scale:+.2f} … {o['ci_high'] * scale:+.2f}",
-                    o["impact_text"],
-                    f"{o['persons']:,}",
+                    str(o.rank),
+                    escape(o.title),
+                    o.kind,
+                    o.effect_text,
+                    f"{o.ci_low * scale:+.2f} … {o.ci_high * scale:+.2f}",
+                    o.impact_text,
+                    f"{o.persons:,}",
                 )
             console.print(table)
-        console.print(found[0]["method"])
+        console.print(found.opportunities[0].method)
