@@ -358,6 +358,7 @@ class Klantreis:
         from klantreis.act.cases.inbox import Inbox
 
         return Inbox(self)
+
     def sources(
         self,
         *,

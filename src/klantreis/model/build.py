@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from klantreis.config import SectionSettings
+from klantreis.model.as_built import reading_as_built
 from klantreis.model.contract import shaped
 from klantreis.model.definition import JourneyDefinition, load_definition
 from klantreis.model.identities import build_identities
@@ -116,6 +117,8 @@ def ensure_built(
     """
     definition = definition or configured_definition(kr)
     resolved = load_definition(definition)
+    if reading_as_built() and _built_in(kr, resolved.name):
+        return False  # a page: the routine refreshes it, without the page waiting for it
     rules = load_rules(kr.settings.section(SourcesSettings).rules)
     # Not the store's write lock: the build only reads `events` (a snapshot) and replaces
     # derived tables, so the collector keeps committing while a model is built beside it.
@@ -164,6 +167,15 @@ def ensure_built(
             store.set_meta("model_basis", basis)
             store.set_meta("model_definition", resolved.name)
         return True
+
+
+def _built_in(kr: Context, definition: str) -> bool:
+    """Whether a model in `definition` exists (current or not)."""
+    engine = kr.engine
+    if not engine.capabilities.writable:
+        return bool(engine.get_state("model_fingerprint"))
+    built = kr.store.get_meta("model_definition") == definition
+    return built and engine.has_table("journey_events")
 
 
 class JourneySettings(SectionSettings):

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from klantreis.model.definition import builtin_definitions, load_definition
 from klantreis.model.sources import load_rules
 from klantreis.present.web import export, security
-from klantreis.present.web.board import PERIODS, Board
+from klantreis.present.web.board import PERIODS, Board, board_of, page_fingerprint
 from klantreis.present.web.cache import Lookup, ResultCache
 from klantreis.present.web.context import (
     Viewer,
@@ -21,7 +21,6 @@ from klantreis.present.web.context import (
     get_secret,
     get_store,
     render,
-    store_of,
     viewer,
 )
 from klantreis.present.web.i18n import Lang
@@ -72,7 +71,7 @@ def personas(board: Board) -> list[dict[str, str]]:
 
 def _compute(app: FastAPI, params: dict[str, Any]) -> MapView:
     """The map's data; language-neutral (phase names are put in at drawing time)."""
-    board = Board(app.state.settings, store_of(app))
+    board = board_of(app)
     since, until = board.period_bounds(params["period"])
     view = build_map(
         board,
@@ -94,7 +93,7 @@ def _key(params: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _fingerprint(app: FastAPI) -> str:
-    return store_of(app).events_fingerprint()
+    return page_fingerprint(app)
 
 
 def lookup(app: FastAPI, params: dict[str, Any]) -> Lookup:

@@ -13,9 +13,9 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from klantreis.present.web import charts
-from klantreis.present.web.board import PERIODS, Board, Outcome
+from klantreis.present.web.board import PERIODS, Board, Outcome, board_of, page_fingerprint
 from klantreis.present.web.cache import Lookup, ResultCache
-from klantreis.present.web.context import Viewer, get_store, render, store_of, viewer
+from klantreis.present.web.context import Viewer, get_store, render, viewer
 from klantreis.store.query import Query as SqlQuery
 
 router = APIRouter(include_in_schema=False)
@@ -38,7 +38,7 @@ def _board(request: Request) -> Board:
 
 
 def _app_board(app: FastAPI) -> Board:
-    return Board(app.state.settings, store_of(app))
+    return board_of(app)
 
 
 def _cut(board: Board, period: str | None, persona: str | None) -> dict[str, Any]:
@@ -79,7 +79,7 @@ def in_background(
     cache: ResultCache = app.state.web_cache
     board = _app_board(app)
     key = (page, *sorted((k, repr(v)) for k, v in params.items()))
-    return cache.lookup(key, board.store.events_fingerprint(), lambda: compute(board))
+    return cache.lookup(key, page_fingerprint(app), lambda: compute(board))
 
 
 def one_analysis(app: FastAPI, analysis: str, **params: Any) -> Lookup:
