@@ -22,7 +22,7 @@ CASE_TABLES = ("expectation_cases", "breaches", "delights")
 @pytest.fixture(scope="module")
 def shop() -> tuple[pa.Table, pa.Table]:
     """The demo's shop, and new events of a few customers: every tenth of their events late
-    (inside what was judged), an alias merging two customers, and a page view ten days after
+    (inside what was judged), an alias merging two customers, and a page view sixty days after
     the newest event, which moves the moment judged at: open cases of customers without new
     events pass their deadline."""
     batches = simulate(SimulatorConfig(persons=300, seed=11)).iter_batches(1_000_000)
@@ -32,7 +32,7 @@ def shop() -> tuple[pa.Table, pa.Table]:
     users = table.column("user_id").to_pylist()
     late = pa.array([users[i] in few and i % 10 == 5 for i in range(table.num_rows)])
     base, increment = table.filter(pc.invert(late)), table.filter(late)
-    at = max(base.column("timestamp").to_pylist()) + timedelta(days=10)
+    at = max(base.column("timestamp").to_pylist()) + timedelta(days=60)
     blank = dict.fromkeys(EVENT_ARROW_SCHEMA.names)
     common = {"timestamp": at, "received_at": at, "channel": "web", "source": "test"}
     extra = [

@@ -16,7 +16,8 @@ from klantreis.measure.opportunities import BREACHED, ORDERS, TOUCHED
 from klantreis.measure.personas.features import PERSON_FEATURES
 from klantreis.measure.recommend import _RECOMMEND
 from klantreis.model import ensure_built
-from klantreis.model.journey_events import _WIDE
+from klantreis.model.definition import load_definition
+from klantreis.model.journey_events import _WIDE, _about_an_order
 from klantreis.store.query import Query
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -90,6 +91,7 @@ JOURNEY_EVENTS = Query(
     purchase_index=3,
     gap_us=1_800_000_000,
     back_office=list(BACK_OFFICE_EVENTS),
+    **_about_an_order(load_definition("six-phase")),
 )
 BREACHES = """
 SELECT * FROM (VALUES ('late', 'b1', NULL), ('slow_site', NULL, 'anna:j1'))

@@ -113,7 +113,8 @@ def test_a_loyal_customers_timeline_is_short_and_shows_its_breaches(
     page.locator("a[href^='/timeline?person=']").first.click()  # the busiest person
     page.wait_for_selector("#timeline .journey")
     events = page.locator("#timeline .session li").count()
-    assert events >= 200, "the busiest demo customer should have hundreds of events"
+    # Far beyond the 40 entries above which a history is shown collapsed to its journeys.
+    assert events >= 120, "the busiest demo customer should have well over a hundred events"
     height = page.evaluate("() => document.body.scrollHeight")
     assert height < 2000, f"{events} events take {height} px collapsed"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -121,7 +122,7 @@ def test_a_loyal_customers_timeline_is_short_and_shows_its_breaches(
     journeys = page.locator("#timeline .journey")
     assert journeys.count() >= 2
     breached = page.locator("#timeline .journey.has-breach")
-    assert breached.count() >= 1, "a customer with hundreds of events and no breach at all?"
+    assert breached.count() >= 1, "a customer with over a hundred events and no breach at all?"
     # Breaches are in view without opening anything; the events are not.
     assert breached.first.locator(".moments li.breach").first.is_visible()
     assert breached.first.locator(".pill.pain").is_visible()
