@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], set[str]]] = {
     "products": (("products",), {"store", "rules", "limit", "as_json"}),
     "returns": (("returns",), {"store", "as_json"}),
     "search": (("search",), {"store", "as_json"}),
+    "value": (("value",), {"store", "as_json"}),
 }
 WITHOUT_COMMAND = {
     "audience": "`klantreis personas export` writes it as CSV",
@@ -73,6 +74,7 @@ ROUTES: dict[str, tuple[str, set[str]]] = {
     "products": ("/api/products", {"limit"}),
     "returns": ("/api/returns", set()),
     "search": ("/api/search", set()),
+    "value": ("/api/value", set()),
 }
 WITHOUT_ROUTE = {
     "evaluate_expectations": "writes tables; the routine runs it",

@@ -244,6 +244,18 @@ class Klantreis:
         """Product content quality: completeness, its effect on outcomes, pages to fix first."""
         return self._run("products", locals())
 
+    def value(
+        self,
+        *,
+        now: datetime | str | None = None,
+        horizon_weeks: int = 52,
+        person: str | None = None,
+        limit: int = 20,
+    ) -> dict[str, Any]:
+        """Customer value per buyer: revenue to date, expected purchases and revenue (BG/NBD
+        with Gamma-Gamma) and probability alive, or RFM scores where few buyers came back."""
+        return self._run("value", locals())
+
     def returns(self) -> dict[str, Any]:
         """Return reasons per category and product, waiting times, the review after a slow
         refund."""

@@ -33,6 +33,7 @@ TABLE_MODULES = (
     "klantreis.measure.personas.tables",
     "klantreis.measure.voice.stored",
     "klantreis.measure.voice.training",
+    "klantreis.measure.value.table",
     "klantreis.act.audiences",
     "klantreis.act.review_requests",
     "klantreis.present.api.routine",

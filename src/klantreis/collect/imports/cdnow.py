@@ -50,7 +50,9 @@ def _row(fields: list[str]) -> tuple[str, datetime, int, float]:
     return customer, datetime.strptime(date, "%Y%m%d"), int(cds), float(dollars)
 
 
-def import_cdnow(store: Store, file: str | Path, *, progress: Progress | None = None) -> ImportSummary:
+def import_cdnow(
+    store: Store, file: str | Path, *, progress: Progress | None = None
+) -> ImportSummary:
     """Read a CDNOW log into the store; raises `ImportFailed` for a missing or empty file."""
     started = time.perf_counter()
     path = Path(file)

@@ -28,6 +28,7 @@ from klantreis.measure.expectations.cases import CaseSet, ensure_cases
 from klantreis.measure.expectations.kinds import kind_of
 from klantreis.measure.expectations.rules import Rule
 from klantreis.measure.filters import Cut
+from klantreis.measure.value.at_risk import revenue_at_risk
 from klantreis.model.build import configured_definition
 from klantreis.model.definition import load_definition
 from klantreis.store.query import Query
@@ -232,6 +233,9 @@ class ExpectationScore:
     trend: dict[str, Any] = field(default_factory=dict)
     effects: dict[str, Any] = field(default_factory=dict)
     groups: list[dict[str, Any]] = field(default_factory=list)
+    value_at_risk: dict[str, Any] | None = None
+    """The customer value of the breached persons (`measure/value/at_risk.py`): expected
+    future revenue, revenue to date, and the lost part where opportunities measured it."""
 
 
 @dataclass
@@ -424,6 +428,9 @@ def build_scorecard(
         )
         for rule in case_set.rules
     ]
+    at_risk = revenue_at_risk(kr, cut_tree)
+    for score in scores:
+        score.value_at_risk = at_risk.get(score.id)
     return Scorecard(
         as_of=case_set.as_of,
         compare=case_set.compare,

@@ -21,6 +21,7 @@ from klantreis.measure.value.table import (
     ValueFit,
     compute_values,
     ensure_values,
+    holdout,
     values_frame,
 )
 
@@ -116,6 +117,7 @@ def summary(frame: pd.DataFrame, fit: ValueFit, *, person: str | None, limit: in
         },
         "churn": bands,
         "persons_listed": [_person(row) for _, row in top.iterrows()],
+        "holdout": None,
     }
 
 
@@ -134,6 +136,8 @@ def value(
     if now is None and horizon_weeks == HORIZON_WEEKS:
         fit = ensure_values(kr)
         frame = values_frame(kr)
-    else:
-        frame, fit = compute_values(kr, now=now, horizon_weeks=horizon_weeks)
-    return summary(frame, fit, person=person, limit=limit)
+        return summary(frame, fit, person=person, limit=limit)
+    frame, fit = compute_values(kr, now=now, horizon_weeks=horizon_weeks)
+    found = summary(frame, fit, person=person, limit=limit)
+    found["holdout"] = holdout(kr, frame, fit)
+    return found

@@ -23,7 +23,7 @@ import json
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -101,6 +101,17 @@ SELECT person_id, sum(orders) AS orders, sum(amount) AS revenue,
 FROM days GROUP BY person_id
 """
 
+HOLDOUT = """
+WITH days AS (
+    SELECT DISTINCT person_id, CAST(timestamp AS DATE) AS day FROM journey_events
+    WHERE event = :purchase_event AND order_id IS NOT NULL AND person_id IS NOT NULL
+      AND timestamp > :as_of AND timestamp <= :until
+)
+SELECT person_id, count(*) AS purchases FROM days GROUP BY person_id
+"""
+"""Purchase days after the moment valued, within the horizon: what the prediction is checked
+against when the store holds them."""
+
 CURRENCY = """
 SELECT properties ->> '$.currency' AS currency, count(*) AS n FROM journey_events
 WHERE event = :purchase_event AND properties ->> '$.currency' IS NOT NULL
@@ -126,6 +137,29 @@ class ValueFit:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def holdout(kr: Context, frame: pd.DataFrame, fit: ValueFit) -> dict[str, Any] | None:
+    """Predicted against actual purchases of the valued buyers in the horizon after `as_of`,
+    when the store has events that late (a calibration period's check); None otherwise."""
+    as_of = datetime.fromisoformat(fit.as_of)
+    until = as_of + timedelta(weeks=fit.horizon_weeks)
+    last = kr.engine.scalar("SELECT max(timestamp) FROM journey_events")
+    if fit.method != "bgnbd" or last is None or last <= as_of:
+        return None
+    definition = load_definition(configured_definition(kr))
+    actual = kr.engine.fetch(
+        Query(HOLDOUT, purchase_event=definition.purchase_event, as_of=as_of, until=until)
+    ).to_pandas()
+    counted = frame[["person_id", "expected_purchases"]].merge(actual, on="person_id", how="left")
+    return {
+        "from": as_of.isoformat(),
+        "to": until.isoformat(),
+        "complete": bool(last >= until),
+        "persons": len(frame),
+        "predicted_purchases": round(float(counted["expected_purchases"].sum()), 1),
+        "actual_purchases": int(counted["purchases"].fillna(0).sum()),
+    }
 
 
 def _as_of(kr: Context, now: datetime | None) -> datetime:
@@ -242,8 +276,9 @@ def refresh_values(kr: Context) -> ValueFit | None:
         if not engine.capabilities.writable:
             setattr(engine, _CACHE_ATTR, (fingerprint, frame, fit))
             return fit
-        table = pa.Table.from_pandas(frame, schema=CUSTOMER_VALUES.arrow_schema,
-                                     preserve_index=False)
+        table = pa.Table.from_pandas(
+            frame, schema=CUSTOMER_VALUES.arrow_schema, preserve_index=False
+        )
         con = kr.store.connection
         with kr.store.write_lock, kr.store.transaction():
             con.register("_kr_customer_values", table)

@@ -7,6 +7,7 @@ on a schedule (`[routine]` in klantreis.toml, seconds between runs, 0 switches a
     model = 60            # incremental-or-full model refresh when events changed
     voice = 300           # sentiment and topics of new texts
     cases = 300           # expectation cases, breaches, delights (the scorecard reads them)
+    value = 300           # customer value per buyer (after the model; docs/value.md)
     opportunities = 300   # the ranked key drivers the journey map reads (after the cases)
     alerts = 300          # [[alerts]] rules (only when some are configured)
     review_requests = 3600  # only with [smtp] and review_base_url below
@@ -90,6 +91,13 @@ def _cases(kr: Klantreis, _: FastAPI) -> str | None:
     return f"{len(cases.rules)} expectations judged"
 
 
+def _value(kr: Klantreis, _: FastAPI) -> str | None:
+    from klantreis.measure.value.table import refresh_values
+
+    fit = refresh_values(kr)
+    return None if fit is None else f"{fit.persons} buyers valued ({fit.method})"
+
+
 def _opportunities(kr: Klantreis, _: FastAPI) -> str | None:
     from klantreis.measure.opportunities import refresh_opportunities
 
@@ -133,6 +141,7 @@ DEFAULTS: dict[str, tuple[float, Callable[[Klantreis, FastAPI], str | None]]] = 
     "model": (60, _model),
     "voice": (300, _voice),
     "cases": (300, _cases),
+    "value": (300, _value),
     "opportunities": (300, _opportunities),
     "alerts": (300, _alerts),
     "review_requests": (3600, _review_requests),
@@ -156,6 +165,7 @@ class RoutineSettings(SectionSettings):
     model: _Seconds = DEFAULTS["model"][0]
     voice: _Seconds = DEFAULTS["voice"][0]
     cases: _Seconds = DEFAULTS["cases"][0]
+    value: _Seconds = DEFAULTS["value"][0]
     opportunities: _Seconds = DEFAULTS["opportunities"][0]
     alerts: _Seconds = DEFAULTS["alerts"][0]
     review_requests: _Seconds = DEFAULTS["review_requests"][0]
