@@ -199,11 +199,14 @@ class Klantreis:
     def opportunities(
         self,
         *,
-        outcome: Literal["review_score", "nps", "repeat_purchase"] | None = None,
+        outcome: Literal["review_score", "nps", "repeat_purchase", "conversion", "customer_value"]
+        | None = None,
         persona: str | None = None,
+        by: Literal["impact", "value"] = "impact",
     ) -> list[dict[str, Any]]:
         """What to fix first: per outcome, the drivers that measurably cost it, ranked by the
-        outcome lost in total, with the evidence and units."""
+        outcome lost in total (or, `by="value"`, by the customer value of the persons hit),
+        with the evidence and units."""
         return self._run("opportunities", locals())
 
     def paths(
