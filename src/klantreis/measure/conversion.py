@@ -11,7 +11,8 @@ a review) explains it:
   credited with the checkout's own conversion; the funnel (`klantreis funnel`) measures it;
 - each touchpoint passed in a phase before the purchase phase (the purchase phase's own
   touchpoints, cart and checkout, are the funnel itself and would only restate the outcome);
-- each page viewed (the `name` property of `Page Viewed`), for the `MAX_PAGES` pages most journeys see.
+- each page viewed (the `name` property of `Page Viewed`), for the `MAX_PAGES` pages most
+  journeys see.
 
 Controls: the channel the journey started on (top 10) and log of the journey's events in the
 phases before the purchase phase, before the order (more browsing means both more chances to
