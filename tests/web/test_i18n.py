@@ -36,9 +36,18 @@ def used_messages() -> set[str]:
         PART_WORDS,
     )
     from klantreis.present.web.routes.returns import REFUND_WORDS, TIME_WORDS
+    from klantreis.present.web.routes.value import CHURN_WORDS
 
     found.update(LANE_LABELS.values(), OUTCOMES.values(), ANALYSIS_WORDS)
-    for words in (OUTCOME_WORDS, DRIVER_WORDS, PART_WORDS, NOTE_WORDS, REFUND_WORDS, TIME_WORDS):
+    for words in (
+        OUTCOME_WORDS,
+        DRIVER_WORDS,
+        PART_WORDS,
+        NOTE_WORDS,
+        REFUND_WORDS,
+        TIME_WORDS,
+        CHURN_WORDS,
+    ):
         found.update(words.values())
     return found
 
