@@ -13,7 +13,8 @@ scorecard, opportunities (computed, then read back stored), customer value (fitt
 then read back), personas discover, at-risk, the journey map (six-phase; AIDA, which today
 rebuilds the model for that definition), +1 % new events, the model refresh after them, the
 voice update of the new texts, and the dashboard's map, scorecard and voice pages cold (first
-request until the result shows) and warm (median of three). Every time is also given as a ratio to the floor.
+request until the result shows) and warm (median of three). Every time is also given as a ratio
+to the floor.
 
     python benchmarks/main_job.py                       # 1M and 10M events
     python benchmarks/main_job.py --sizes 1M --skip-web

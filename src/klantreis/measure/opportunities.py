@@ -371,18 +371,18 @@ def _design(
     return rows, d[keep], c, outcome
 
 
-def _values(kr: Context) -> tuple[pd.DataFrame | None, str | None, bool]:
+def person_values(kr: Context) -> tuple[dict[str, float], str | None, bool]:
     """Per person the stored customer value (expected future revenue, or revenue to date
-    under RFM), its currency, and whether it is a forecast; (None, None, False) without one."""
+    under RFM), its currency, and whether it is a forecast (BG/NBD)."""
     from klantreis.measure.value.table import ensure_values, values_frame
 
     fit = ensure_values(kr)
     if not fit.persons:
-        return None, fit.currency, False
+        return {}, fit.currency, False
     frame = values_frame(kr)
     forecast = fit.method == "bgnbd"
-    column = "expected_revenue" if forecast else "revenue"
-    return frame[["person_id", column]].rename(columns={column: "value"}), fit.currency, forecast
+    column = frame["expected_revenue" if forecast else "revenue"].fillna(0.0).astype(float)
+    return dict(zip(frame["person_id"], column, strict=True)), fit.currency, forecast
 
 
 def _estimates(
@@ -434,28 +434,26 @@ def _estimates(
     return costly + others
 
 
-def key_drivers(
-    kr: Context, *, persona: str | None = None, outcome: str | None = None
-) -> list[Opportunity]:
-    """Every driver's adjusted effect on every outcome the store has data for.
+@dataclass
+class Design:
+    """One outcome's regression: (rows used, drivers kept, controls kept, outcome), the person
+    of each row, what each driver column is, and the method text."""
 
-    Sorted per outcome by the ranking rule (see the module docstring), then the drivers that
-    are not opportunities by p-value; `rank` is set for the opportunities only.
-    """
+    outcome: str
+    inputs: tuple[np.ndarray, pd.DataFrame, pd.DataFrame, np.ndarray]
+    persons: np.ndarray
+    about: dict[str, tuple[str, str]]
+    method: str
+
+
+def designs(
+    kr: Context, cut: Cut, wanted: list[str], value_of: dict[str, float], forecast: bool
+) -> list[Design]:
+    """The regressions to run: the order outcomes on one order frame, conversion on the
+    shopping journeys (`measure/conversion.py`)."""
     from klantreis.measure.conversion import conversion_design
 
-    if outcome is not None and outcome not in OUTCOMES:
-        raise OpportunityError(f"outcome: unknown outcome {outcome!r} (use {', '.join(OUTCOMES)})")
-    ensure_built(kr)
-    cut = Cut(persona=persona)
-    wanted = [outcome] if outcome else list(OUTCOMES)
-    values, currency, forecast = _values(kr)
-    value_of = (
-        dict(zip(values["person_id"], values["value"].fillna(0.0), strict=True))
-        if values is not None
-        else {}
-    )
-    found: list[Opportunity] = []
+    found: list[Design] = []
     orders = _orders(kr, cut)
     if not orders.empty and any(name in ORDER_OUTCOMES for name in wanted):
         orders["customer_value"] = (
@@ -465,31 +463,50 @@ def key_drivers(
         controls = _controls(orders)
         persons = orders["person_id"].to_numpy()
         for name in [n for n in wanted if n in ORDER_OUTCOMES]:
-            design = _design(orders, drivers, controls, name)
-            if design is None:
-                continue
-            method = (
-                "OLS per driver (solved in one pass), HC3 errors; controls: log order value, "
-                f"category, region; n={int(design[0].sum())} orders"
-            )
-            found.extend(_estimates(name, design, persons, about, method, value_of, currency))
+            inputs = _design(orders, drivers, controls, name)
+            if inputs is not None:
+                method = (
+                    "OLS per driver (solved in one pass), HC3 errors; controls: log order "
+                    f"value, category, region; n={int(inputs[0].sum())} orders"
+                )
+                found.append(Design(name, inputs, persons, about, method))
     if "conversion" in wanted:
         titles = _expectation_titles(kr)
         shaped = conversion_design(kr, cut.condition(kr.engine, timestamp="started_at"), titles)
-        if shaped is not None:
-            design = _design(shaped.journeys, shaped.drivers, shaped.controls, "conversion")
-            if design is not None:
-                method = (
-                    "OLS per driver (solved in one pass), HC3 errors; controls: log events "
-                    f"before the order, first channel; n={int(design[0].sum())} shopping "
-                    f"journeys{shaped.note}"
-                )
-                persons = shaped.journeys["person_id"].to_numpy()
-                found.extend(
-                    _estimates(
-                        "conversion", design, persons, shaped.about, method, value_of, currency
-                    )
-                )
+        inputs = (
+            None
+            if shaped is None
+            else _design(shaped.journeys, shaped.drivers, shaped.controls, "conversion")
+        )
+        if shaped is not None and inputs is not None:
+            method = (
+                "OLS per driver (solved in one pass), HC3 errors; controls: log events before "
+                f"the purchase phase, first channel; n={int(inputs[0].sum())} shopping "
+                f"journeys{shaped.note}"
+            )
+            persons = shaped.journeys["person_id"].to_numpy()
+            found.append(Design("conversion", inputs, persons, shaped.about, method))
+    return found
+
+
+def key_drivers(
+    kr: Context, *, persona: str | None = None, outcome: str | None = None
+) -> list[Opportunity]:
+    """Every driver's adjusted effect on every outcome the store has data for.
+
+    Sorted per outcome by the ranking rule (see the module docstring), then the drivers that
+    are not opportunities by p-value; `rank` is set for the opportunities only.
+    """
+    if outcome is not None and outcome not in OUTCOMES:
+        raise OpportunityError(f"outcome: unknown outcome {outcome!r} (use {', '.join(OUTCOMES)})")
+    ensure_built(kr)
+    value_of, currency, forecast = person_values(kr)
+    wanted = [outcome] if outcome else list(OUTCOMES)
+    found: list[Opportunity] = []
+    for d in designs(kr, Cut(persona=persona), wanted, value_of, forecast):
+        found.extend(
+            _estimates(d.outcome, d.inputs, d.persons, d.about, d.method, value_of, currency)
+        )
     order = {name: i for i, name in enumerate(OUTCOMES)}
     return sorted(found, key=lambda o: order[o.outcome])
 
