@@ -5,7 +5,7 @@ events (as in main_job.py); the fit is `compute_values` (the per-person SQL aggr
 Gamma-Gamma, RFM), without writing the table. Rounds alternate, so load on a shared machine
 falls on both alike.
 
-    python benchmarks/value_fit.py /tmp/klantreis-bench/main_job/store_1000000/shop.duckdb --rounds 5
+    python benchmarks/value_fit.py /tmp/klantreis-bench/main_job/store_1000000/shop.duckdb
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def main() -> None:
             ).fetchall()
             floors.append(time.perf_counter() - started)
             started = time.perf_counter()
-            frame, fit = compute_values(kr)
+            _, fit = compute_values(kr)
             fits.append(time.perf_counter() - started)
     floor, value = statistics.median(floors), statistics.median(fits)
     print(f"{events:,} events, {fit.persons:,} buyers, method {fit.method}")
