@@ -253,6 +253,7 @@ class Klantreis:
         now: datetime | str | None = None,
         horizon_weeks: int = 52,
         person: str | None = None,
+        expectation: str | None = None,
         limit: int = 20,
     ) -> dict[str, Any]:
         """Customer value per buyer: revenue to date, expected purchases and revenue (BG/NBD

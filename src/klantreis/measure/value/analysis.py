@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from klantreis.errors import KlantreisError
+from klantreis.errors import KlantreisError, UnknownName
 from klantreis.measure.contract import AnalysisQuery, Moment
 from klantreis.measure.registry import analysis
 from klantreis.measure.value.table import (
@@ -24,6 +24,7 @@ from klantreis.measure.value.table import (
     holdout,
     values_frame,
 )
+from klantreis.store.query import Query
 
 if TYPE_CHECKING:
     from klantreis.model.context import Context
@@ -46,6 +47,11 @@ class ValueQuery(AnalysisQuery):
         HORIZON_WEEKS, ge=1, le=520, description="Weeks ahead for expected purchases and revenue."
     )
     person: str | None = Field(None, description="Only this person id.")
+    expectation: str | None = Field(
+        None,
+        description="Only the buyers breaches of this expectation hit (revenue at risk per "
+        "person).",
+    )
     limit: int = Field(20, ge=0, le=10_000, description="Persons to list, most valuable first.")
 
 
@@ -108,6 +114,7 @@ def summary(frame: pd.DataFrame, fit: ValueFit, *, person: str | None, limit: in
             )
     return {
         **fit.to_dict(),
+        "buyers": len(frame),
         "totals": {
             "revenue": _number(frame["revenue"].sum()),
             "expected_purchases": _number(frame["expected_purchases"].sum(), 1)
@@ -121,6 +128,23 @@ def summary(frame: pd.DataFrame, fit: ValueFit, *, person: str | None, limit: in
     }
 
 
+BREACHED_PERSONS = """
+SELECT DISTINCT person_id FROM breaches
+WHERE expectation_id = :expectation AND person_id IS NOT NULL
+"""
+
+
+def _breached(kr: Context, frame: pd.DataFrame, expectation: str) -> pd.DataFrame:
+    """The rows of the persons breaches of `expectation` hit (an unknown one is refused)."""
+    from klantreis.measure.expectations.cases import ensure_cases
+
+    rules = [r.id for r in ensure_cases(kr).rules]
+    if expectation not in rules:
+        raise UnknownName("expectation", "expectation", expectation, rules)
+    hit = kr.engine.fetch(Query(BREACHED_PERSONS, expectation=expectation)).to_pandas()
+    return frame[frame["person_id"].isin(hit["person_id"])]
+
+
 @analysis("value", query=ValueQuery, result=dict)
 def value(
     kr: Context,
@@ -128,6 +152,7 @@ def value(
     now: Any = None,
     horizon_weeks: int = HORIZON_WEEKS,
     person: str | None = None,
+    expectation: str | None = None,
     limit: int = 20,
 ) -> dict[str, Any]:
     """Customer value per buyer: revenue to date, expected purchases and revenue in the
@@ -136,8 +161,11 @@ def value(
     if now is None and horizon_weeks == HORIZON_WEEKS:
         fit = ensure_values(kr)
         frame = values_frame(kr)
-        return summary(frame, fit, person=person, limit=limit)
-    frame, fit = compute_values(kr, now=now, horizon_weeks=horizon_weeks)
-    found = summary(frame, fit, person=person, limit=limit)
-    found["holdout"] = holdout(kr, frame, fit)
+    else:
+        frame, fit = compute_values(kr, now=now, horizon_weeks=horizon_weeks)
+    chosen = frame if expectation is None else _breached(kr, frame, expectation)
+    found = summary(chosen, fit, person=person, limit=limit)
+    found["expectation"] = expectation
+    if now is not None or horizon_weeks != HORIZON_WEEKS:
+        found["holdout"] = holdout(kr, chosen, fit)
     return found
