@@ -188,7 +188,9 @@ def _rfm(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _method(persons: int, repeat_buyers: int) -> tuple[str, str]:
-    share = repeat_buyers / persons if persons else 0.0
+    if not persons:
+        return "rfm", "no orders yet: nobody to value"
+    share = repeat_buyers / persons
     if repeat_buyers >= MIN_REPEAT_BUYERS and share >= MIN_REPEAT_SHARE:
         return "bgnbd", (
             f"{repeat_buyers:,} of {persons:,} buyers ({share:.1%}) bought again on another "
