@@ -1,8 +1,10 @@
 """Opportunities: which breaches, touchpoints and topics cost the most, measured on outcomes.
 
-Key-driver analysis per order. Outcomes: the order's review score (1–5), its NPS answer (0–10)
-and repeat purchase (another order by the same person within 90 days; only orders placed at
-least 90 days before the last event count, so late orders are not called one-off).
+Key-driver analysis per order. Outcomes: the order's review score (1–5), its NPS answer (0–10),
+repeat purchase (another order by the same person within 90 days; only orders placed at
+least 90 days before the last event count, so late orders are not called one-off) and the
+customer's expected future revenue (`measure/value`, when BG/NBD applies). Conversion is the
+one outcome per shopping journey instead of per order (`measure/conversion.py`).
 Drivers are 0/1 per order: each expectation breached on the order or its journey (the
 `breaches` table of the expectations module), each touchpoint the journey passed, each topic
 the customer's voice about the order mentions (when voice has been scored) — leaving out the
