@@ -198,7 +198,7 @@ def step_expectations(store: str) -> str:
 def step_opportunities(store: str) -> str:
     with _open(store) as kr:
         found = kr.opportunities()
-    return f"{len(found)} opportunities"
+    return f"{len(found.opportunities)} opportunities"
 
 
 def step_value(store: str) -> str:

@@ -27,4 +27,5 @@ fi
 
 "$PYTHON" -m ruff check src tests benchmarks
 "$PYTHON" -m ruff format --check src tests benchmarks
+"$PYTHON" -m mypy src
 exec "$PYTHON" -m pytest -n 2 "$@"

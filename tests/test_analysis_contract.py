@@ -109,6 +109,23 @@ def test_every_analysis_is_typed_and_presented_or_said_why_not():
         assert spec.result is not None, spec.name
 
 
+# Analyses whose declared result is still a bare dict or list (a typed result is to come).
+BARE_RESULTS = {"returns", "search"}
+
+
+def test_summaries_are_typed_results_not_bare_json():
+    """A summary is an `AnalysisResult` (typed fields, `as_json()` for the presenters), so a
+    bare dict or list is no longer a result shape a new analysis may choose."""
+    from klantreis.measure.contract import AnalysisResult
+
+    bare = {name for name, spec in SPECS.items() if spec.result in (dict, list)}
+    assert bare <= BARE_RESULTS, f"give {sorted(bare - BARE_RESULTS)} a typed result"
+    for name in ("stats", "pain_points", "emotion_by_phase", "opportunities", "recommend"):
+        result = SPECS[name].result
+        assert result is not None and issubclass(result, AnalysisResult), name
+    assert issubclass(SPECS["evaluate_expectations"].result or dict, AnalysisResult)
+
+
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_python_method_and_runner_match_the_query(name: str):
     spec = SPECS[name]
@@ -300,3 +317,56 @@ def test_an_untyped_analysis_still_runs_with_a_deprecation_warning(
     monkeypatch.setitem(registry._ANALYSES, "shoe_sizes", lambda kr, size=42: {"size": size})
     with klantreis.open(tmp_path / "shop.duckdb") as kr, pytest.warns(DeprecationWarning):
         assert kr.shoe_sizes(size=43) == {"size": 43}
+
+
+PERIODS = [
+    pytest.param("voice", ["voice"], "/api/voice", {}, id="voice"),
+    pytest.param("journey_map", ["map"], "/api/map", {}, id="map"),
+    pytest.param(
+        "funnel",
+        ["funnel", "Product Viewed", "Order Completed"],
+        "/api/funnel",
+        {"step": ["Product Viewed", "Order Completed"]},
+        id="funnel",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "command", "route", "params"), PERIODS)
+@pytest.mark.parametrize(("field", "public"), [("start", "from"), ("end", "to")])
+def test_a_bad_period_is_refused_by_the_query_model(
+    server: Server,
+    name: str,
+    command: list[str],
+    route: str,
+    params: dict[str, Any],
+    field: str,
+    public: str,
+):
+    """Not a 400 from the runner after the store was opened: the model refuses it, 422 on
+    HTTP with `field`, the option as typed on the CLI."""
+    reason = "not an ISO date: '1 March' (e.g. 2026-03-01)"
+    with pytest.raises(QueryError) as caught:
+        SPECS[name].query.of(**{field: "1 March"})  # type: ignore[union-attr]
+    assert caught.value.field == field and str(caught.value) == f"{field}: {reason}"
+
+    result = cli(*command, f"--{public}", "1 March", "--store", str(server.store))
+    assert result.returncode == 2, result.stderr
+    assert f"error: --{public}: {reason}" in " ".join(result.stderr.split())
+
+    response = httpx.get(
+        f"{server.url}{route}",
+        params={**params, public: "1 March"},
+        headers={"Authorization": f"Bearer {server.read_key}"},
+        timeout=30,
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == field
+    assert response.json()["error"] == f"{field}: {reason}"
+
+
+def test_a_period_is_still_an_iso_date_or_moment():
+    from klantreis.measure.contract import CutQuery
+
+    assert CutQuery.of(start="2026-03-01", end="2026-03-01T12:30").end == "2026-03-01T12:30"
+    assert CutQuery.model_validate({"from": ""}).start is None

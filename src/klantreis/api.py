@@ -28,11 +28,17 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from klantreis.measure.contract import AnalysisQuery
+    from klantreis.measure.expectations.analyses import Evaluation, PainPoints
     from klantreis.measure.expectations.scorecard import Scorecard
     from klantreis.measure.funnels.result import FunnelResult
     from klantreis.measure.journey_map.result import JourneyMap
+    from klantreis.measure.opportunities import Opportunities
     from klantreis.measure.paths import PathsResult
     from klantreis.measure.products.analysis import ContentQuality
+    from klantreis.measure.recommend import Recommendations
+    from klantreis.measure.store_stats import StoreStats
+    from klantreis.measure.value.analysis import CustomerValue
+    from klantreis.measure.voice.analyses import EmotionByPhase
 
 
 class Klantreis:
@@ -116,7 +122,7 @@ class Klantreis:
         """The expectation scorecard (see `klantreis.measure.expectations.scorecard`)."""
         return self._run("expectations", locals())
 
-    def evaluate_expectations(self, *, now: datetime | str | None = None) -> dict[str, Any]:
+    def evaluate_expectations(self, *, now: datetime | str | None = None) -> Evaluation:
         """Judge every expectation and store the `breaches` table (the demo runs this)."""
         return self._run("evaluate_expectations", locals())
 
@@ -127,7 +133,7 @@ class Klantreis:
         start: str | None = None,
         end: str | None = None,
         persona: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> PainPoints:
         """Per phase, the expectations breached there with their size, most persons first."""
         return self._run("pain_points", locals())
 
@@ -203,7 +209,7 @@ class Klantreis:
         | None = None,
         persona: str | None = None,
         by: Literal["impact", "value"] = "impact",
-    ) -> list[dict[str, Any]]:
+    ) -> Opportunities:
         """What to fix first: per outcome, the drivers that measurably cost it, ranked by the
         outcome lost in total (or, `by="value"`, by the customer value of the persons hit),
         with the evidence and units."""
@@ -255,7 +261,7 @@ class Klantreis:
         person: str | None = None,
         expectation: str | None = None,
         limit: int = 20,
-    ) -> dict[str, Any]:
+    ) -> CustomerValue:
         """Customer value per buyer: revenue to date, expected purchases and revenue (BG/NBD
         with Gamma-Gamma) and probability alive, or RFM scores where few buyers came back."""
         return self._run("value", locals())
@@ -269,7 +275,7 @@ class Klantreis:
         """Failing search terms, what follows a search, filter and sort use."""
         return self._run("search", locals())
 
-    def recommend(self, person: str, *, n: int = 10) -> list[dict[str, Any]]:
+    def recommend(self, person: str, *, n: int = 10) -> Recommendations:
         """Products for one person (any of their ids): what similar persons bought."""
         return self._run("recommend", locals())
 
@@ -300,7 +306,7 @@ class Klantreis:
         """Repeat buyers per cohort of first order."""
         return self._run("repeat_purchase", locals())
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> StoreStats:
         """Events by name, persons, journeys, quarantine and refused identity links."""
         return self._run("stats", locals())
 
@@ -318,7 +324,7 @@ class Klantreis:
 
     def emotion_by_phase(
         self, *, start: str | None = None, end: str | None = None, persona: str | None = None
-    ) -> dict[str, Any]:
+    ) -> EmotionByPhase:
         """Phase → emotion (`value`, -1..+1), signals, mean review score: the emotion curve."""
         return self._run("emotion_by_phase", locals())
 

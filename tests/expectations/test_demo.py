@@ -99,13 +99,13 @@ def test_breaches_sit_in_real_journeys_and_phases(demo_kr, card):
 
 
 def test_pain_points_reach_the_journey_map(demo_kr, card):
-    pains = demo_kr.pain_points()
-    assert pains["service"][0]["persons"] >= pains["service"][-1]["persons"]
+    pains = demo_kr.pain_points().phases
+    assert pains["service"][0].persons >= pains["service"][-1].persons
     journey_map = demo_kr.journey_map()
     service = next(p for p in journey_map.phases if p.id == "service")
     assert service.pain_points, "the journey map shows the service phase's pain points"
     assert {p.key for p in service.pain_points if p.kind == "expectation"} <= {
-        p["expectation_id"] for p in pains["service"]
+        p.expectation_id for p in pains["service"]
     }
 
 

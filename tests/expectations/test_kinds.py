@@ -300,8 +300,8 @@ def test_breaches_are_attached_to_person_journey_phase_and_erasable(kr):
     assert kr.breaches(person_id="nobody").to_pylist() == []
     assert TABLES["breaches"].person_id_columns == ("person_id",)
     assert TABLES["expectation_cases"].person_id_columns == ("person_id",)
-    pains = kr.pain_points()
-    assert [p["expectation_id"] for p in pains["service"]] == ["delivery_promise_kept"]
+    pains = kr.pain_points().phases
+    assert [p.expectation_id for p in pains["service"]] == ["delivery_promise_kept"]
 
 
 def test_every_default_rule_generates_spark_sql():

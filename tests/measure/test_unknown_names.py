@@ -14,7 +14,7 @@ import klantreis
 from klantreis.collect.keys import create_key
 from klantreis.config import load_settings
 from klantreis.errors import KlantreisError, UnknownName
-from klantreis.measure.filters import FilterError
+from klantreis.measure.contract import QueryError
 from klantreis.present.api.app import create_app
 from klantreis.present.cli.app import app
 from klantreis.store import Store
@@ -130,7 +130,7 @@ def test_period_is_start_end_in_every_analysis(store_file: Path):
 
 def test_old_names_fail_loudly_in_python(store_file: Path):
     with klantreis.open(store_file) as kr:
-        with pytest.raises(FilterError) as caught:
+        with pytest.raises(QueryError) as caught:
             kr.paths(start="Products Searched")  # the old event parameter
         assert caught.value.field == "start"
         assert "start_event" in str(caught.value)
@@ -180,9 +180,10 @@ def client(store_file: Path):
     ],
 )
 def test_http_400_names_the_field(client: TestClient, route, params, field, suggested):
-    """400: the store refuses a value; 422: the query model does (`now` is not a moment)."""
+    """400: the store refuses a value; 422: the query model does (`now` is not a moment,
+    `from` no date)."""
     response = client.get(route, params=params)
-    assert response.status_code == (422 if field == "now" else 400), response.text
+    assert response.status_code == (422 if field in ("now", "start") else 400), response.text
     body = response.json()
     assert body["field"] == field
     assert body["error"] == body["detail"]

@@ -162,7 +162,7 @@ def test_stats_report_refused_links(kr):
     )
     from klantreis.measure.store_stats import store_stats
 
-    stats = store_stats(kr)
+    stats = store_stats(kr).as_json()
     assert stats["persons"] == 2
     assert stats["identity_quarantined"] == 1
     assert stats["identity_quarantine_by_reason"] == [

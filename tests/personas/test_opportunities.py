@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +21,7 @@ DELIVERY = {"delivery_promise_kept", "late_delivery"}
 @pytest.mark.slow
 def test_late_delivery_tops_review_score_on_olist(olist_store: Path):
     with klantreis.open(olist_store) as kr:
-        found = kr.opportunities(outcome="review_score")
+        found = kr.opportunities(outcome="review_score").as_json()
     top = found[0]
     print(
         "\n".join(
@@ -108,9 +109,11 @@ def test_ranking_rule_one_list_per_outcome_with_units(simulated: tuple[Path, pa.
     from klantreis.measure.opportunities import OUTCOMES, key_drivers, ranked
 
     with klantreis.open(simulated[0]) as kr:
-        found = kr.opportunities()
+        typed = kr.opportunities()
         every = key_drivers(kr)
-    assert found
+    found = typed.as_json()
+    assert found and [asdict(o) for o in typed.opportunities] == found
+    assert list(typed.by_outcome()) == list(ranked(found))
     outcomes = [o["outcome"] for o in found]
     assert outcomes == sorted(outcomes, key=list(OUTCOMES).index)  # grouped, in outcome order
     for outcome, items in ranked(found).items():
@@ -145,11 +148,11 @@ def test_results_stored_and_recomputed_when_events_change(olist_store: Path, tmp
     path = tmp_path / "olist.duckdb"
     shutil.copy(olist_store, path)
     with klantreis.open(path) as kr:
-        first = kr.opportunities(outcome="review_score")
+        first = kr.opportunities(outcome="review_score").as_json()
         when = "SELECT computed_at FROM opportunity_results WHERE persona = ''"
         stored = kr.store.connection.execute(when).fetchall()
         assert len(stored) == 1
-        assert kr.opportunities(outcome="review_score") == first
+        assert kr.opportunities(outcome="review_score").as_json() == first
         assert kr.store.connection.execute(when).fetchall() == stored  # read, not computed
         last = stored_opportunities(kr, outcome="review_score")
         assert last is not None and last.items == first and not last.stale
@@ -212,6 +215,7 @@ def test_the_routine_keeps_the_stored_lists_current(
         assert done is not None and done.endswith("opportunities ranked")
         assert job(kr, None) is None
         last = stored_opportunities(kr)
-        assert last is not None and not last.stale and last.items == kr.opportunities()
+        assert last is not None and not last.stale
+        assert last.items == kr.opportunities().as_json()
         kr.store.append(pa.Table.from_pylist([event_row("zoe", "Product Viewed", "09:00")]))
         assert job(kr, None) is not None

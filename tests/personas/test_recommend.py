@@ -17,10 +17,10 @@ def test_recommend_from_similar_buyers(sim_kr: Klantreis):
     person = sim_kr.sql(
         "SELECT person_id FROM persons WHERE orders >= 2 ORDER BY person_id LIMIT 1"
     ).to_pylist()[0]["person_id"]
-    items = sim_kr.recommend(person, n=10)
+    items = sim_kr.recommend(person, n=10).items
     assert len(items) == 10
-    assert items[0]["why"] == "bought by similar persons"
-    scores = [i["score"] for i in items if i["why"] != "popular"]
+    assert items[0].why == "bought by similar persons"
+    scores = [i.score for i in items if i.why != "popular"]
     assert scores == sorted(scores, reverse=True)
     bought = {
         r["p"]
@@ -30,7 +30,7 @@ def test_recommend_from_similar_buyers(sim_kr: Klantreis):
             id=person,
         ).to_pylist()
     }
-    assert bought and not bought & {i["product_id"] for i in items}
+    assert bought and not bought & {i.product_id for i in items}
 
 
 def test_unknown_person_and_cli(simulated: tuple[Path, pa.Table], sim_kr: Klantreis):

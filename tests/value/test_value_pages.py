@@ -37,7 +37,7 @@ def client(shop_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 def test_value_of_an_expectations_breached_persons(shop_store: Path) -> None:
     with klantreis.open(shop_store) as kr:
-        hit = kr.value(expectation="delivery_promise_kept", limit=1000)
+        hit = kr.value(expectation="delivery_promise_kept", limit=1000).as_json()
         risk = kr.expectations().get("delivery_promise_kept").value_at_risk
         with pytest.raises(UnknownName, match="delivery_promise_kep'"):
             kr.value(expectation="delivery_promise_kep")
@@ -53,8 +53,8 @@ def test_value_page_in_each_language(client: TestClient, lang: str, shop_store: 
     html = settled(reader, "/value", timeout=600)
     assert 'class="error"' not in html and 'id="buyers"' in html and 'id="churn"' in html
     with klantreis.open(shop_store, read_only=True) as kr:
-        top = kr.value(limit=1)["persons_listed"][0]
-    assert f"/timeline?person={top['person_id']}" in html
+        top = kr.value(limit=1).persons_listed[0]
+    assert f"/timeline?person={top.person_id}" in html
     text = page_text(html)
     heading = {"en": "Customer value", "nl": "Klantwaarde", "da": "Kundeværdi"}[lang]
     assert f"{heading} " in text and "BG/NBD" in text

@@ -27,7 +27,7 @@ def copied(shop_store: Path, tmp_path: Path) -> Path:
 
 def test_each_buyer_has_a_value_from_their_own_orders(shop_store: Path) -> None:
     with klantreis.open(shop_store) as kr:
-        found = kr.value(limit=5)
+        found = kr.value(limit=5).as_json()
         rows = kr.sql("SELECT * FROM customer_values").to_pandas()
         revenue = kr.sql(
             """SELECT person_id, sum(amount) AS revenue FROM (
@@ -53,7 +53,7 @@ def test_each_buyer_has_a_value_from_their_own_orders(shop_store: Path) -> None:
 
 def test_values_follow_new_orders_and_erasure(copied: Path) -> None:
     with klantreis.open(copied) as kr:
-        before = kr.value(limit=0)
+        before = kr.value(limit=0).as_json()
         kr.store.append(
             story(
                 {
@@ -67,7 +67,7 @@ def test_values_follow_new_orders_and_erasure(copied: Path) -> None:
                 }
             )
         )
-        one = kr.value(person="zoe")
+        one = kr.value(person="zoe").as_json()
         assert one["persons"] == before["persons"] + 1
         assert one["persons_listed"][0]["revenue"] == 42.0
         erased = erase_person(kr.store, "zoe")
@@ -97,7 +97,7 @@ def test_few_repeat_buyers_get_rfm_scores_and_the_reason(tmp_path: Path) -> None
     )
     with klantreis.open(tmp_path / "s.duckdb") as kr:
         kr.store.append(story(people))
-        found = kr.value(limit=40)
+        found = kr.value(limit=40).as_json()
     assert found["method"] == "rfm"
     assert found["reason"].startswith("only 1 of 40 buyers")
     assert found["totals"]["expected_revenue"] is None and found["churn"] == []
@@ -129,8 +129,8 @@ def test_revenue_at_risk_on_the_scorecard(shop_store: Path) -> None:
 
 def test_conversion_and_customer_value_are_outcomes(shop_store: Path) -> None:
     with klantreis.open(shop_store) as kr:
-        conversion = kr.opportunities(outcome="conversion")
-        by_value = kr.opportunities(by="value")
+        conversion = kr.opportunities(outcome="conversion").as_json()
+        by_value = kr.opportunities(by="value").as_json()
     drivers = {o["driver"]: o for o in conversion}
     # The simulated shoppers sometimes leave after a search that finds nothing.
     assert drivers["search_finds"]["ci_high"] < 0

@@ -121,15 +121,15 @@ def test_filters_by_topic_and_phase(shop) -> None:
 
 
 def test_emotion_by_phase_feeds_the_journey_map(shop) -> None:
-    emotion = shop.emotion_by_phase()
+    emotion = shop.emotion_by_phase().phases
     # service: anna's late-delivery review (rating 1 → -1), bo's broken-product ticket,
     # cato's happy Danish chat; evaluation: anna's review and cato's glowing survey comment
-    assert emotion["service"]["n"] == 3 and emotion["service"]["value"] < 0
-    assert emotion["service"]["mean_rating"] == 1.0
+    assert emotion["service"].n == 3 and emotion["service"].value < 0
+    assert emotion["service"].mean_rating == 1.0
     evaluation = emotion["evaluation"]
-    assert evaluation["n"] == 2 and evaluation["ratings"] == 1
+    assert evaluation.n == 2 and evaluation.ratings == 1
     survey = shop.sql("SELECT sentiment FROM voice WHERE event = 'Survey Answered'")
-    assert evaluation["value"] == pytest.approx(
+    assert evaluation.value == pytest.approx(
         (-1 + survey.to_pylist()[0]["sentiment"]) / 2, abs=1e-3
     )
     phases = {p["id"]: p for p in shop.journey_map().to_dict()["phases"]}

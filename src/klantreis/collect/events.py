@@ -147,7 +147,24 @@ _PYTHON_NAMES = frozenset(
 
 
 class _Fields:
-    """The fields of a well-formed message, as `SegmentMessage` would hold them."""
+    """The fields of a well-formed message, as `SegmentMessage` would hold them (the same
+    names and types, so `canonical_event` reads either alike)."""
+
+    type: str
+    message_id: str | None
+    user_id: str | None
+    anonymous_id: str | None
+    previous_id: str | None
+    group_id: str | None
+    event: str | None
+    name: str | None
+    timestamp: Any
+    original_timestamp: Any
+    sent_at: Any
+    channel: str | None
+    properties: dict[str, Any] | None
+    traits: dict[str, Any] | None
+    context: dict[str, Any] | None
 
     __slots__ = (
         "anonymous_id", "channel", "context", "event", "group_id", "message_id", "name",

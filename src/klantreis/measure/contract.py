@@ -99,18 +99,50 @@ Moment = Annotated[datetime | None, BeforeValidator(_moment)]
 """A moment given as ISO text or a datetime (`now` of the expectation analyses)."""
 
 
+def iso_date(value: Any) -> Any:
+    """An ISO date or moment given as text, kept as the text (the runners cut with it); empty
+    text is no bound. Refused here, by the query model, so a bad date is the same `QueryError`
+    (HTTP 422, CLI exit 2 naming the option) before any analysis runs."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if not isinstance(value, str):
+        raise ValueError(f"not an ISO date: {value!r} (e.g. 2026-03-01)")
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"not an ISO date: {value!r} (e.g. 2026-03-01)") from None
+    return value
+
+
+IsoDate = Annotated[str | None, BeforeValidator(iso_date)]
+"""A date-like parameter as ISO text (`2026-03-01`, `2026-03-01T12:00`), checked by the model."""
+
+
 class PeriodQuery(AnalysisQuery):
     """A period (`start`/`end`, CLI `--from`/`--to`, HTTP `?from=`/`?to=`), for an analysis
-    that cannot cut by persona (measure/filters.py `Cut` checks the dates)."""
+    that cannot cut by persona; the model refuses a date that is no ISO date."""
 
-    start: str | None = Field(None, alias="from", description="Only events from this ISO date.")
-    end: str | None = Field(None, alias="to", description="Only events before this ISO date.")
+    start: IsoDate = Field(None, alias="from", description="Only events from this ISO date.")
+    end: IsoDate = Field(None, alias="to", description="Only events before this ISO date.")
 
 
 class CutQuery(PeriodQuery):
     """The cut most analyses share: the period and a persona."""
 
     persona: str | None = Field(None, description="Only persons of this persona.")
+
+
+class AnalysisResult(BaseModel):
+    """A result that is its fields (a summary, not a table): the same typed object for
+    Python, and `as_json()` for what `--json` prints and the read API answers."""
+
+    model_config = ConfigDict(frozen=True)
+
+    def as_json(self) -> Any:
+        """The fields as JSON values (moments as ISO text), names as in Python."""
+        return self.model_dump(mode="json")
 
 
 PUBLIC_ALIASES = {"from": "start", "to": "end"}

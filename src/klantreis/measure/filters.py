@@ -13,7 +13,7 @@ from sqlglot import exp
 
 from klantreis.errors import KlantreisError, UnknownName
 from klantreis.store.engines.base import Engine
-from klantreis.store.query import Query
+from klantreis.store.query import Query, node
 
 
 class FilterError(KlantreisError):
@@ -69,7 +69,7 @@ class Cut:
                 persona=self.persona,
             ).tree
             parts.append(exp.In(this=exp.column(person), query=exp.Subquery(this=members)))
-        return exp.and_(*parts)
+        return node(exp.and_(*parts))
 
 
 def _ts(value: datetime | date) -> exp.Expression:

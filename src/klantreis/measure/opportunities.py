@@ -55,12 +55,12 @@ from pydantic import Field
 from sqlglot import exp
 
 from klantreis.errors import KlantreisError
-from klantreis.measure.contract import AnalysisQuery
+from klantreis.measure.contract import AnalysisQuery, AnalysisResult
 from klantreis.measure.drivers import one_pass_fits
 from klantreis.measure.filters import Cut
 from klantreis.measure.registry import analysis
 from klantreis.model import ensure_built
-from klantreis.store.query import Query
+from klantreis.store.query import Query, statement
 from klantreis.store.schema import TableSpec
 
 if TYPE_CHECKING:
@@ -262,7 +262,7 @@ def _describe(o: Opportunity) -> None:
 
 
 def _orders(kr: Context, cut: Cut) -> pd.DataFrame:
-    tree = Query(ORDERS, repeat_seconds=REPEAT_DAYS * 86400).tree
+    tree = statement(Query(ORDERS, repeat_seconds=REPEAT_DAYS * 86400).tree)
     select = (
         exp.select("*")
         .from_(tree.subquery("o"))
@@ -677,6 +677,22 @@ def ranked(found: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     return lists
 
 
+class Opportunities(AnalysisResult):
+    """What to fix first, one ranked list per outcome in outcome order (`by_outcome()`);
+    `as_json()` is the flat list `klantreis opportunities --json` prints."""
+
+    opportunities: list[Opportunity]
+
+    def by_outcome(self) -> dict[str, list[Opportunity]]:
+        lists: dict[str, list[Opportunity]] = {}
+        for item in self.opportunities:
+            lists.setdefault(item.outcome, []).append(item)
+        return lists
+
+    def as_json(self) -> Any:
+        return [asdict(o) for o in self.opportunities]
+
+
 def refresh_opportunities(kr: Context, *, persona: str | None = None) -> int | None:
     """Compute and store the ranked lists when what they rest on changed (the server's
     routine runs this after the cases, so pages only read). Returns how many opportunities
@@ -708,10 +724,10 @@ class OpportunitiesQuery(AnalysisQuery):
     )
 
 
-@analysis("opportunities", query=OpportunitiesQuery, result=list)
+@analysis("opportunities", query=OpportunitiesQuery, result=Opportunities)
 def opportunities(
     kr: Context, *, persona: str | None = None, outcome: str | None = None, by: str = "impact"
-) -> list[dict[str, Any]]:
+) -> Opportunities:
     """What to fix first: per outcome, the drivers that measurably cost it, ranked by the
     outcome lost in total (see the module docstring), with the evidence and units.
 
@@ -727,7 +743,9 @@ def opportunities(
         found = [asdict(o) for o in key_drivers(kr, persona=persona) if o.rank]
         _write_stored(kr, persona, fingerprint, found, time.perf_counter() - started)
     chosen = [o for o in found if outcome is None or o["outcome"] == outcome]
-    return by_value(chosen) if by == "value" else chosen
+    if by == "value":
+        chosen = by_value(chosen)
+    return Opportunities(opportunities=[Opportunity(**o) for o in chosen])
 
 
 def by_value(found: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -14,17 +14,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import pyarrow as pa
-from pydantic import Field
+from pydantic import Field, field_validator
 from sqlglot import exp
 
-from klantreis.measure.contract import Cli, CutQuery
-from klantreis.measure.filters import Cut, FilterError
+from klantreis.measure.contract import Cli, CutQuery, iso_date
+from klantreis.measure.filters import Cut
 from klantreis.measure.names import Names
 from klantreis.measure.registry import analysis
 from klantreis.measure.source import prepare, require_table
 from klantreis.measure.trees import AnalysisError, fragment, with_ctes
 from klantreis.store.engines.base import Engine
-from klantreis.store.query import identifier
+from klantreis.store.query import identifier, node
 
 if TYPE_CHECKING:
     from klantreis.model.context import Context
@@ -152,7 +152,7 @@ def _paths_final(steps: int, top: int) -> exp.Expression:
 
 
 def _nulls(type_: str, *names: str) -> list[exp.Expression]:
-    return [exp.alias_(exp.cast(exp.null(), type_), name) for name in names]
+    return [node(exp.alias_(exp.cast(exp.null(), type_), name)) for name in names]
 
 
 def _answers(steps: int, top: int) -> tuple[list[tuple[str, exp.Expression]], exp.Expression]:
@@ -273,6 +273,18 @@ class PathsQuery(CutQuery):
     )
     top: int = Field(20, ge=1, le=500, description="How many paths to show.")
 
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _period_not_event(cls, value: Any) -> Any:
+        """A period that is no date is most likely code from when `start` named the first
+        event: say where the events go."""
+        try:
+            return iso_date(value)
+        except ValueError as exc:
+            raise ValueError(
+                f"{exc}; the events a path runs between are `start_event`/`end_event`"
+            ) from None
+
 
 @analysis("paths", query=PathsQuery, result=PathsResult)
 def paths(
@@ -297,14 +309,7 @@ def paths(
     names = Names(kr, engine)
     names.event("start_event", start_event)
     names.event("end_event", end_event)
-    try:
-        period = Cut.parse(start, end, persona)
-    except FilterError as exc:  # most likely code from when `start` named the first event
-        raise FilterError(
-            f"{exc.reason}; the events a path runs between are `start_event`/`end_event`",
-            field=exc.field,
-        ) from None
-    cut = period.condition(engine)
+    cut = Cut.parse(start, end, persona).condition(engine)
     return run_paths(
         engine,
         start_event=start_event,

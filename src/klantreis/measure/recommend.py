@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import Field
 
 from klantreis.errors import KlantreisError
-from klantreis.measure.contract import AnalysisQuery, Positional
+from klantreis.measure.contract import AnalysisQuery, AnalysisResult, Positional
 from klantreis.measure.registry import analysis
 from klantreis.model import ensure_built
 from klantreis.store.query import Query
@@ -147,12 +147,33 @@ class RecommendQuery(AnalysisQuery):
     n: int = Field(10, ge=1, le=100, description="How many products.")
 
 
-@analysis("recommend", query=RecommendQuery, result=list)
-def recommend(kr: Context, person: str, *, n: int = 10) -> list[dict[str, Any]]:
+class Recommendation(AnalysisResult):
+    product_id: str
+    score: float
+    """Similar persons' purchases, weighted by how similar (0 for a popular product)."""
+    buyers: int | None
+    """Similar persons who bought it (None for a popular product)."""
+    why: str
+    """"bought by similar persons" or "popular"."""
+
+
+class Recommendations(AnalysisResult):
+    """Products for one person, best first; `as_json()` is the list `--json` prints."""
+
+    person_id: str
+    items: list[Recommendation]
+
+    def as_json(self) -> Any:
+        return [item.as_json() for item in self.items]
+
+
+@analysis("recommend", query=RecommendQuery, result=Recommendations)
+def recommend(kr: Context, person: str, *, n: int = 10) -> Recommendations:
     """Products for one person (any of their ids): what similar persons bought."""
     ensure_built(kr)
     rows = kr.engine.rows(Query(_PERSON, who=person))
     if not rows:
         raise RecommendError(f"person: no person with id {person!r}")
     person_id = rows[0]["person_id"]
-    return recommend_many(kr, [person_id], n)[person_id]
+    items = recommend_many(kr, [person_id], n)[person_id]
+    return Recommendations(person_id=person_id, items=[Recommendation(**i) for i in items])

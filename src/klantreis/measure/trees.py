@@ -14,7 +14,7 @@ from typing import Any
 from sqlglot import exp
 
 from klantreis.errors import KlantreisError
-from klantreis.store.query import Query, identifier
+from klantreis.store.query import Query, identifier, statement
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
 _PROPERTY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
@@ -63,7 +63,7 @@ def fragment(sql: str, tables: Mapping[str, str] | None = None, **params: Any) -
 
 def with_ctes(ctes: Sequence[tuple[str, exp.Expression]], final: exp.Expression) -> Query:
     """`WITH name AS (...), ... final` as one query tree."""
-    select = final.copy()
+    select = statement(final.copy())
     for name, tree in ctes:
         select = select.with_(identifier(name), as_=tree, copy=False)
     return Query(select)

@@ -6,6 +6,8 @@ unit that fits, with one decimal (`1.5h`, `12m`, `2.3d`), in the locale's own un
 
 from __future__ import annotations
 
+from typing import Literal
+
 from babel.numbers import format_percent
 from babel.units import format_unit
 
@@ -26,7 +28,9 @@ def percent(value: float | None, digits: int = 1, locale: str = "en") -> str:
     return format_percent(value, format=pattern, locale=locale)
 
 
-def duration(seconds: float | None, locale: str = "en", length: str = "narrow") -> str:
+def duration(
+    seconds: float | None, locale: str = "en", length: Literal["short", "long", "narrow"] = "narrow"
+) -> str:
     """`1.5h`, `12m`, `45s`, `2.3d` (narrow English); a dash for no value."""
     if seconds is None:
         return NOTHING

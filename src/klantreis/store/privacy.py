@@ -83,7 +83,7 @@ def resolve(store: Store, person: str) -> PersonIds:
     return found
 
 
-def _where(spec_columns: tuple[str, ...], values: set[str]) -> exp.Expression | None:
+def _where(spec_columns: tuple[str, ...], values: set[str]) -> exp.Condition | None:
     if not spec_columns or not values:
         return None
     literal = exp.Tuple(expressions=[exp.convert(v) for v in sorted(values)])
@@ -94,10 +94,10 @@ def _where(spec_columns: tuple[str, ...], values: set[str]) -> exp.Expression | 
     return exp.or_(*parts)
 
 
-def _row_condition(name: str, who: PersonIds) -> exp.Expression | None:
+def _row_condition(name: str, who: PersonIds) -> exp.Condition | None:
     """Rows that are about the person (deleted by an erasure)."""
     spec = TABLES[name]
-    parts = [
+    parts: list[exp.Condition] = [
         p
         for p in (
             _where(spec.person_columns, who.ids),
@@ -113,7 +113,7 @@ def _row_condition(name: str, who: PersonIds) -> exp.Expression | None:
     return exp.or_(*parts) if parts else None
 
 
-def _list_condition(name: str, who: PersonIds) -> exp.Expression | None:
+def _list_condition(name: str, who: PersonIds) -> exp.Condition | None:
     """Rows whose JSON arrays name the person (kept by an erasure, without the person)."""
     parts = [
         exp.func("contains", exp.column(identifier(column)), exp.convert(json.dumps(value)))
@@ -152,12 +152,12 @@ def export_person(store: Store, person: str) -> dict[str, Any]:
     return out
 
 
-def _count(store: Store, name: str, condition: exp.Expression) -> int:
+def _count(store: Store, name: str, condition: exp.Condition) -> int:
     query = exp.select("count(*)").from_(identifier(name)).where(condition)
     return int(store.engine.scalar(Query(query)) or 0)
 
 
-def _take_out_of_lists(store: Store, name: str, who: PersonIds, condition: exp.Expression) -> int:
+def _take_out_of_lists(store: Store, name: str, who: PersonIds, condition: exp.Condition) -> int:
     """Rewrite each matching JSON array without the person's ids; returns rows changed."""
     columns = TABLES[name].person_list_columns
     query = exp.select("rowid", *[identifier(c) for c in columns]).from_(identifier(name))
@@ -166,10 +166,12 @@ def _take_out_of_lists(store: Store, name: str, who: PersonIds, condition: exp.E
         for column in columns:
             names = json.loads(row[column] or "[]")
             kept = [n for n in names if n not in who.every] if isinstance(names, list) else []
-            update = exp.update(
-                identifier(name),
-                {identifier(column): exp.convert(json.dumps(kept))},
-                where=exp.column("rowid").eq(exp.convert(row["rowid"])),
+            update = exp.Update(
+                this=exp.Table(this=identifier(name)),
+                expressions=[
+                    exp.column(identifier(column)).eq(exp.convert(json.dumps(kept))),
+                ],
+                where=exp.Where(this=exp.column("rowid").eq(exp.convert(row["rowid"]))),
             )
             store.engine.execute(Query(update))
     return len(rows)

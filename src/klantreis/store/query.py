@@ -21,8 +21,8 @@ SOURCE_DIALECT = "duckdb"
 @functools.lru_cache(maxsize=1024)
 def _parse(sql: str) -> exp.Expression:
     parsed = sqlglot.parse_one(sql, read=SOURCE_DIALECT)
-    if parsed is None:  # pragma: no cover - sqlglot raises on bad SQL
-        raise ValueError("empty query")
+    if not isinstance(parsed, exp.Expression):  # pragma: no cover - sqlglot raises on bad SQL
+        raise ValueError(f"not a statement: {sql[:40]!r}")
     return parsed
 
 
@@ -31,7 +31,25 @@ def _literal(value: Any) -> exp.Expression:
         return value
     if isinstance(value, (list, tuple, set, frozenset)):
         return exp.Tuple(expressions=[_literal(v) for v in value])
-    return exp.convert(value)
+    return node(exp.convert(value))
+
+
+def node(tree: exp.Expr) -> exp.Expression:
+    """`tree` as a concrete node. SQLGlot's builders (`exp.convert`, `exp.or_`, `exp.func`)
+    are typed as returning one of its abstract bases (`Expr`, `Condition`, `Func`), but what
+    they build is always a concrete `Expression`; this says so once, checked, for the places
+    that take a node."""
+    if not isinstance(tree, exp.Expression):  # pragma: no cover - SQLGlot builds concrete nodes
+        raise TypeError(f"not a SQLGlot node: {type(tree).__name__}")
+    return tree
+
+
+def statement(tree: exp.Expr) -> exp.Query:
+    """`tree` as a query statement (a SELECT or a set operation), for the builders only a
+    statement has (`with_`, `select`, `subquery`); a fragment that is none is a bug here."""
+    if not isinstance(tree, exp.Query):
+        raise TypeError(f"not a query statement: {tree.sql(SOURCE_DIALECT)[:60]!r}")
+    return tree
 
 
 class Query:
@@ -43,8 +61,8 @@ class Query:
 
     __slots__ = ("params", "tree")
 
-    def __init__(self, sql: str | exp.Expression, /, **params: Any) -> None:
-        tree = _parse(sql) if isinstance(sql, str) else sql
+    def __init__(self, sql: str | exp.Expr, /, **params: Any) -> None:
+        tree = _parse(sql) if isinstance(sql, str) else node(sql)
         self.params: Mapping[str, Any] = params
         if params:
             tree = tree.transform(self._bind, copy=True)

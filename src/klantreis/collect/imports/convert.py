@@ -123,7 +123,7 @@ def convert(spec: Value, columns: dict[str, str], as_type: str | None = None) ->
         if spec.hash == "sha256":
             value = fn("sha256", fn("lower", fn("trim", value)))
         return Converted(value, spec.column, raw=raw)
-    invalid = exp.and_(not_null(raw), is_null(value))
+    invalid: exp.Expr = exp.and_(not_null(raw), is_null(value))
     if kind == "timestamp":
         # A parsed timestamp far outside the shop's lifetime is a typo, not a date.
         year = fn("year", value)

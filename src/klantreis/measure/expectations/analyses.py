@@ -9,12 +9,12 @@ kr.at_risk(now=datetime(2018, 3, 1)) # orders about to break their promise
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 from sqlglot import exp
 
-from klantreis.measure.contract import AnalysisQuery, CutQuery, Moment
+from klantreis.measure.contract import AnalysisQuery, AnalysisResult, CutQuery, Moment
 from klantreis.measure.expectations.at_risk import at_risk_orders
 from klantreis.measure.expectations.cases import ensure_cases
 from klantreis.measure.expectations.scorecard import Scorecard, build_scorecard
@@ -158,20 +158,59 @@ def expectations(
     )
 
 
-@analysis("evaluate_expectations", query=EvaluateQuery, result=dict)
-def evaluate_expectations(kr: Context, *, now: datetime | str | None = None) -> dict[str, Any]:
+class Evaluation(AnalysisResult):
+    """What judging the expectations stored: as of when, which rules, how many breaches."""
+
+    as_of: datetime | None
+    judged: list[str]
+    """The rules judged (those with data)."""
+    no_data: dict[str, str]
+    """Rules not judged, with the reason (no events of theirs in the store)."""
+    breaches: int
+
+
+@analysis("evaluate_expectations", query=EvaluateQuery, result=Evaluation)
+def evaluate_expectations(kr: Context, *, now: datetime | str | None = None) -> Evaluation:
     """Judge every expectation and store the `breaches` table (the demo runs this)."""
     case_set = ensure_cases(kr, now=_when(now))
     breaches = kr.engine.scalar("SELECT count(*) FROM breaches")
-    return {
-        "as_of": case_set.as_of,
-        "judged": [r.id for r in case_set.rules if r.id not in case_set.no_data],
-        "no_data": case_set.no_data,
-        "breaches": breaches,
-    }
+    return Evaluation(
+        as_of=case_set.as_of,
+        judged=[r.id for r in case_set.rules if r.id not in case_set.no_data],
+        no_data=case_set.no_data,
+        breaches=breaches or 0,
+    )
 
 
-@analysis("pain_points", query=PainPointsQuery, result=dict)
+class PainPoint(AnalysisResult):
+    """One expectation breached in a phase: how often, for how many persons."""
+
+    phase: str
+    expectation_id: str
+    title: str
+    """In the query's language."""
+    titles: dict[str, str]
+    """By language."""
+    category: str | None
+    topics: list[str]
+    cases: int
+    breaches: int
+    persons: int
+    """Persons with a breach (the size of the pain)."""
+    journeys: int
+    breach_rate: float
+    size: int
+    """The same as `persons` (the map's word for how big a pain is)."""
+
+
+class PainPoints(AnalysisResult):
+    """Per phase, the expectations breached there, most persons first
+    (`GET /api/pain-points` answers `as_json()`)."""
+
+    phases: dict[str, list[PainPoint]]
+
+
+@analysis("pain_points", query=PainPointsQuery, result=PainPoints)
 def pain_points(
     kr: Context,
     *,
@@ -179,20 +218,23 @@ def pain_points(
     start: str | None = None,
     end: str | None = None,
     language: str = "en",
-) -> dict[str, list[dict[str, Any]]]:
+) -> PainPoints:
     """Per phase, the expectations breached there with their size, most persons first."""
     case_set = ensure_cases(kr)
     cut = Cut.parse(start, end, persona).condition(kr.engine, timestamp="started_at")
-    result: dict[str, list[dict[str, Any]]] = {}
+    result: dict[str, list[PainPoint]] = {}
     for row in kr.engine.rows(Query(_PAIN_POINTS, cut=cut)):
         rule = case_set.rule(row["expectation_id"])
-        row["title"] = rule.title_in(language) if rule else row["expectation_id"]
-        row["topics"] = list(rule.topics) if rule else []
-        row["titles"] = dict(rule.title) if rule else {}
-        row["breach_rate"] = round(row["breaches"] / row["cases"], 4)
-        row["size"] = row["persons"]
-        result.setdefault(row["phase"], []).append(row)
-    return result
+        pain = PainPoint(
+            **row,
+            title=rule.title_in(language) if rule else row["expectation_id"],
+            topics=list(rule.topics) if rule else [],
+            titles=dict(rule.title) if rule else {},
+            breach_rate=round(row["breaches"] / row["cases"], 4),
+            size=row["persons"],
+        )
+        result.setdefault(pain.phase, []).append(pain)
+    return PainPoints(phases=result)
 
 
 @analysis("breaches", query=CaseRowsQuery, result=Result)

@@ -16,7 +16,7 @@ from sqlglot import exp
 from klantreis.measure.expectations.kinds import kind_of
 from klantreis.measure.expectations.kinds.base import EVENTS_TABLE, Context, describe, interval
 from klantreis.measure.expectations.rules import Rule
-from klantreis.store.query import Query
+from klantreis.store.query import Query, statement
 
 __all__ = ["Context", "case_query", "cases_query", "describe", "interval", "union_all"]
 
@@ -87,7 +87,7 @@ def _shared(rules: list[Rule], ctx: Context) -> Query:
         for tree in trees
         for column in tree.find_all(exp.Column)
     )
-    events = Query(_EVENTS, names=named_events(rules) or ["-"]).tree
+    events = statement(Query(_EVENTS, names=named_events(rules) or ["-"]).tree)
     for path, name in columns.items():
         extracted = Query(
             "CASE WHEN event IN :names THEN properties ->> :path END",
@@ -111,14 +111,14 @@ def cases_query(rules: list[Rule], ctx: Context) -> Query:
     return _shared(rules, ctx)
 
 
-def _union(trees: list[exp.Expression]) -> exp.Expression:
+def _union(trees: list[exp.Expression]) -> exp.Query:
     """`SELECT * FROM (t0) UNION ALL SELECT * FROM (t1) ...`, built in place: `exp.union`
     copies its left side at every step, quadratic in the number of rules."""
     selects = [
-        exp.select("*").from_(tree.subquery(f"rule_{i}", copy=False), copy=False)
+        exp.select("*").from_(statement(tree).subquery(f"rule_{i}", copy=False), copy=False)
         for i, tree in enumerate(trees)
     ]
-    union: exp.Expression = selects[0]
+    union: exp.Query = selects[0]
     for select in selects[1:]:
         union = exp.Union(this=union, expression=select, distinct=False)
     return union

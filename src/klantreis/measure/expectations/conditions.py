@@ -12,7 +12,7 @@ from typing import Any
 from sqlglot import exp
 
 from klantreis.measure.expectations.rules import Condition, Selector
-from klantreis.store.query import Query
+from klantreis.store.query import Query, node
 
 _TEXT = {
     "eq": "properties ->> :path = :value",
@@ -80,7 +80,7 @@ def selector_tree(selector: Selector | None) -> exp.Expression:
         return exp.false()
     parts = [Query("event IN :names", names=list(selector.event)).tree]
     parts.extend(condition_tree(c) for c in selector.where)
-    return exp.and_(*parts)
+    return node(exp.and_(*parts))
 
 
 def property_text(name: str) -> exp.Expression:

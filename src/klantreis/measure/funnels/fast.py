@@ -32,7 +32,7 @@ from klantreis.measure.funnels.steps import FunnelSpec
 from klantreis.measure.trees import fragment
 from klantreis.store.engines.base import Engine
 from klantreis.store.engines.duckdb import DuckDBEngine
-from klantreis.store.query import Query
+from klantreis.store.query import Query, statement
 
 _ENTRIES = """
 SELECT person_id, epoch_us("timestamp") AS ts, :step AS step
@@ -98,7 +98,7 @@ def entries_query(spec: FunnelSpec, cut: exp.Expression, final: str | None = Non
             alias="t",
             columns=["event", "step"],
         )
-        tree = fragment(final).with_("step_names", as_=exp.select("*").from_(names))
+        tree = statement(fragment(final)).with_("step_names", as_=exp.select("*").from_(names))
         return Query(tree.with_("entries", as_=fragment(_NAMED_ENTRIES, cut=cut)))
     parts = [
         fragment(_ENTRIES, step=j, cut=cut, cond=step.condition())
@@ -107,7 +107,7 @@ def entries_query(spec: FunnelSpec, cut: exp.Expression, final: str | None = Non
     union: exp.Expression = parts[0]
     for part in parts[1:]:
         union = exp.union(union, part, distinct=False)
-    return Query(fragment(final).with_("entries", as_=union))
+    return Query(statement(fragment(final)).with_("entries", as_=union))
 
 
 def _numpy(table: pa.Table, name: str) -> np.ndarray:

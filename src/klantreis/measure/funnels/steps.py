@@ -13,6 +13,7 @@ from typing import Any, Literal
 from sqlglot import exp
 
 from klantreis.measure.trees import AnalysisError, fragment, json_property, parse_duration
+from klantreis.store.query import node
 
 Mode = Literal["ordered", "strict", "unordered"]
 Attribution = Literal["first_touch", "last_touch", "step"]
@@ -58,7 +59,7 @@ class FunnelStep:
                 parts.append(fragment(":prop IN :values", prop=prop, values=values))
             else:
                 parts.append(fragment(":prop = :value", prop=prop, value=_text(value)))
-        return exp.and_(*parts)
+        return node(exp.and_(*parts))
 
 
 def _text(value: Any) -> str:
@@ -134,10 +135,10 @@ def with_filters(
         step = mapping(int(number))
         step["where"] = {**step.get("where", {}), key: value}
         result[int(number) - 1] = step
-    for number in optional:
-        if not 1 <= number <= len(result):
-            raise AnalysisError(f"{number}: no such step (1..{len(result)})", field="optional")
-        result[number - 1] = {**mapping(number), "optional": True}
+    for index in optional:
+        if not 1 <= index <= len(result):
+            raise AnalysisError(f"{index}: no such step (1..{len(result)})", field="optional")
+        result[index - 1] = {**mapping(index), "optional": True}
     return result
 
 

@@ -54,6 +54,7 @@ from klantreis.model.build import configured_definition, definition_in_use
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
+    from klantreis.measure.voice.analyses import EmotionByPhase, PhaseEmotion
     from klantreis.model.context import Context
 
 __all__ = ["JourneyMap", "Note", "Opportunity", "PainPoint", "PhaseSummary", "Quote"]
@@ -145,12 +146,12 @@ def _journey_map(
     cut_params = {"start": start, "end": end, "persona": persona}
     _add_emotion(kr, phases, events_cut, call("emotion_by_phase", **cut_params), resolved)
     pains = call("pain_points", language=language, **cut_params)
-    if isinstance(pains, dict):
+    if pains is not None:
         expectation_pains(pains, phases)
         quote_breaches(kr, phases, breaches_cut)
     topic_phase = topic_pains(kr, phases, events_cut, resolved)
     found, ranking_note = _stored_opportunities(kr, persona, call)
-    items = [asdict(o) if is_dataclass(o) else dict(o) for o in found]
+    items = [asdict(o) if is_dataclass(o) and not isinstance(o, type) else dict(o) for o in found]
     unplaced = place_opportunities(kr, items, phases, topic_phase, (events_cut, breaches_cut))
     notes = funnel_notes(phases, skipped)
     if ranking_note is not None:
@@ -212,20 +213,23 @@ def _unscored(kr: Context, call: _Calls) -> int:
 
 
 def _add_emotion(
-    kr: Context, phases: list[PhaseSummary], cut_tree: Any, voice: Any, definition: Any
+    kr: Context,
+    phases: list[PhaseSummary],
+    cut_tree: Any,
+    voice: EmotionByPhase | None,
+    definition: Any,
 ) -> None:
     """Emotion per phase from the voice; a phase of another definition that nobody wrote in
     takes the (text-weighted) emotion of the six-phase phases its topics are about."""
-    voice = voice if isinstance(voice, dict) else {}
+    by_phase: dict[str, PhaseEmotion] = voice.phases if voice is not None else {}
     for phase in phases:
-        value = voice.get(phase.id)
-        if isinstance(value, dict) and value.get("value") is not None:
-            phase.emotion = {**value, "source": value.get("source", "voice")}
+        if (felt := by_phase.get(phase.id)) is not None:
+            phase.emotion = felt.as_json()
     pooled: dict[str, list[tuple[float, int]]] = {}
-    for key, value in voice.items():
+    for key, felt in by_phase.items():
         target = translate_phase(key, definition) if key not in definition.phase_ids else None
-        if target is not None and isinstance(value, dict) and value.get("value") is not None:
-            pooled.setdefault(target, []).append((float(value["value"]), int(value.get("n") or 0)))
+        if target is not None:
+            pooled.setdefault(target, []).append((felt.value, felt.n))
     for phase in phases:
         parts = pooled.get(phase.id)
         texts = sum(n for _, n in parts or [])

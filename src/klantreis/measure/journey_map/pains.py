@@ -26,6 +26,7 @@ from klantreis.model.definition import JourneyDefinition, load_definition
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
+    from klantreis.measure.expectations.analyses import PainPoints
     from klantreis.model.context import Context
 
 PAINS_PER_PHASE = 5
@@ -114,12 +115,10 @@ def translate_phase(phase: str | None, definition: JourneyDefinition) -> str | N
     return votes.most_common(1)[0][0] if votes else None
 
 
-def expectation_pains(
-    rows_by_phase: dict[str, list[dict[str, Any]]], phases: list[PhaseSummary]
-) -> None:
-    """Breached expectations (rows of the `pain_points` analysis) into their phases."""
+def expectation_pains(pains: PainPoints, phases: list[PhaseSummary]) -> None:
+    """Breached expectations (the `pain_points` analysis) into their phases."""
     by_id = {p.id: p for p in phases}
-    for phase_id, rows in rows_by_phase.items():
+    for phase_id, rows in pains.phases.items():
         phase = by_id.get(phase_id)
         if phase is None:
             continue
@@ -127,15 +126,15 @@ def expectation_pains(
             phase.pain_points.append(
                 PainPoint(
                     kind="expectation",
-                    key=str(row["expectation_id"]),
-                    title=str(row.get("title") or row["expectation_id"]),
-                    size=int(row.get("persons") or 0),
-                    category=row.get("category"),
-                    topics=list(row.get("topics") or []),
-                    titles=dict(row.get("titles") or {}),
-                    cases=row.get("cases"),
-                    breaches=row.get("breaches"),
-                    breach_rate=row.get("breach_rate"),
+                    key=row.expectation_id,
+                    title=row.title or row.expectation_id,
+                    size=row.persons,
+                    category=row.category,
+                    topics=list(row.topics),
+                    titles=dict(row.titles),
+                    cases=row.cases,
+                    breaches=row.breaches,
+                    breach_rate=row.breach_rate,
                 )
             )
 

@@ -31,7 +31,7 @@ from klantreis.errors import KlantreisError
 from klantreis.measure.personas import tables
 from klantreis.measure.personas.settings import PersonasSettings
 from klantreis.model import ensure_built
-from klantreis.store.query import Query
+from klantreis.store.query import Query, node
 
 if TYPE_CHECKING:
     from klantreis.model.context import Context
@@ -208,8 +208,9 @@ class ConditionSpec(BaseModel):
             subject = _select_expr("json_extract_string(p.traits, :path)", path=f"$.{self.trait}")
             value = [str(v) for v in value] if isinstance(value, list) else str(value)
         if op == "in":
-            return exp.In(this=subject, expressions=[exp.convert(v) for v in value])
-        return _COMPARE[op](this=subject, expression=exp.convert(value))
+            values = value if isinstance(value, list) else [value]
+            return exp.In(this=subject, expressions=[exp.convert(v) for v in values])
+        return node(_COMPARE[op](this=subject, expression=exp.convert(value)))
 
 
 class PersonaSpec(BaseModel):
@@ -242,7 +243,7 @@ class PersonaSpec(BaseModel):
     def persona(self) -> RulePersona:
         parts = [c.tree() for c in (self.all_of or self.any_of or [])]
         condition = exp.and_(*parts) if self.all_of is not None else exp.or_(*parts)
-        return RulePersona(self.id, self.name or self.id, self.description or "", condition)
+        return RulePersona(self.id, self.name or self.id, self.description or "", node(condition))
 
 
 def _select_expr(sql: str, **params: Any) -> exp.Expression:

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from klantreis.errors import KlantreisError, UnknownName
-from klantreis.measure.contract import AnalysisQuery, Moment
+from klantreis.measure.contract import AnalysisQuery, AnalysisResult, Moment
 from klantreis.measure.registry import analysis
 from klantreis.measure.value.table import (
     HORIZON_WEEKS,
@@ -53,6 +53,71 @@ class ValueQuery(AnalysisQuery):
         "person).",
     )
     limit: int = Field(20, ge=0, le=10_000, description="Persons to list, most valuable first.")
+
+
+class PersonValue(BaseModel):
+    """One buyer's value (a row of `customer_values`, with the churn-risk band)."""
+
+    person_id: str
+    orders: int
+    revenue: float | None
+    first_order_at: str
+    last_order_at: str
+    repeat_purchases: int
+    expected_purchases: float | None
+    expected_order_value: float | None
+    expected_revenue: float | None
+    p_alive: float | None
+    churn_risk: str | None
+    rfm: str
+    rfm_score: int
+
+
+class ChurnBand(BaseModel):
+    churn_risk: str
+    persons: int
+    revenue: float | None
+    expected_revenue: float | None
+
+
+class ValueTotals(BaseModel):
+    revenue: float | None
+    expected_purchases: float | None
+    expected_revenue: float | None
+
+
+class Holdout(BaseModel):
+    """Predicted against actual purchase days after `now`, within the horizon."""
+
+    start: str
+    end: str
+    complete: bool
+    persons: int
+    predicted_purchases: float
+    actual_purchases: int
+
+
+class CustomerValue(AnalysisResult):
+    """What `kr.value()` answers: the method and why, the fit, totals over the buyers in the
+    answer (`buyers`; all of them, or those an expectation's breaches hit), churn-risk bands
+    and the most valuable buyers; `as_json()` is `klantreis value --json` and `/api/value`."""
+
+    method: str
+    reason: str
+    as_of: str
+    horizon_weeks: int
+    persons: int
+    repeat_buyers: int
+    currency: str | None
+    bgnbd: dict[str, float]
+    gamma_gamma: dict[str, float]
+    seconds: float
+    buyers: int
+    totals: ValueTotals
+    churn: list[ChurnBand]
+    persons_listed: list[PersonValue]
+    expectation: str | None = None
+    holdout: Holdout | None = None
 
 
 def _number(value: Any, digits: int = 2) -> float | None:
@@ -145,7 +210,7 @@ def _breached(kr: Context, frame: pd.DataFrame, expectation: str) -> pd.DataFram
     return frame[frame["person_id"].isin(hit["person_id"])]
 
 
-@analysis("value", query=ValueQuery, result=dict)
+@analysis("value", query=ValueQuery, result=CustomerValue)
 def value(
     kr: Context,
     *,
@@ -154,7 +219,7 @@ def value(
     person: str | None = None,
     expectation: str | None = None,
     limit: int = 20,
-) -> dict[str, Any]:
+) -> CustomerValue:
     """Customer value per buyer: revenue to date, expected purchases and revenue in the
     horizon (BG/NBD with Gamma-Gamma) and the probability alive, or an RFM score where few
     buyers came back; which method and why."""
@@ -168,4 +233,4 @@ def value(
     found["expectation"] = expectation
     if now is not None or horizon_weeks != HORIZON_WEEKS:
         found["holdout"] = holdout(kr, chosen, fit)
-    return found
+    return CustomerValue.model_validate(found)

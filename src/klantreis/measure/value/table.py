@@ -153,8 +153,8 @@ def holdout(kr: Context, frame: pd.DataFrame, fit: ValueFit) -> dict[str, Any] |
     ).to_pandas()
     counted = frame[["person_id", "expected_purchases"]].merge(actual, on="person_id", how="left")
     return {
-        "from": as_of.isoformat(),
-        "to": until.isoformat(),
+        "start": as_of.isoformat(),
+        "end": until.isoformat(),
         "complete": bool(last >= until),
         "persons": len(frame),
         "predicted_purchases": round(float(counted["expected_purchases"].sum()), 1),

@@ -13,7 +13,7 @@ import pyarrow as pa
 from pydantic import Field
 
 from klantreis.errors import KlantreisError
-from klantreis.measure.contract import CutQuery
+from klantreis.measure.contract import AnalysisResult, CutQuery
 from klantreis.measure.filters import Cut
 from klantreis.measure.registry import analysis
 from klantreis.measure.result import Result
@@ -256,14 +256,37 @@ def voice(
     )
 
 
-@analysis("emotion_by_phase", query=EmotionQuery, result=dict)
+class PhaseEmotion(AnalysisResult):
+    """How customers feel in one phase, from what they wrote there or about it."""
+
+    value: float
+    """Mean emotion, -1 (negative) .. +1 (positive)."""
+    n: int
+    """Texts it rests on."""
+    mean_rating: float | None
+    """Mean review score (1-5) of the rated reviews among them."""
+    ratings: int
+    source: str = "voice"
+
+
+class EmotionByPhase(AnalysisResult):
+    """The emotion curve: phase → `PhaseEmotion` (phases nobody wrote about are absent).
+    `as_json()` is the mapping itself, as `GET /api/voice/emotion` answers."""
+
+    phases: dict[str, PhaseEmotion]
+
+    def as_json(self) -> Any:
+        return {phase: emotion.as_json() for phase, emotion in self.phases.items()}
+
+
+@analysis("emotion_by_phase", query=EmotionQuery, result=EmotionByPhase)
 def emotion_by_phase(
     kr: Context,
     *,
     start: str | None = None,
     end: str | None = None,
     persona: str | None = None,
-) -> dict[str, dict[str, Any]]:
+) -> EmotionByPhase:
     """Phase → emotion (`value`, -1..+1), signals, mean review score: the emotion curve.
 
     A rated review speaks through its rating ((rating - 3) / 2), since the customer said it
@@ -278,19 +301,27 @@ def emotion_by_phase(
     """
     prepare(kr, score=False)
     if not kr.engine.has_table("journey_events") or not kr.engine.has_table("voice"):
-        return {}
+        return EmotionByPhase(phases={})
     cut = Cut.parse(start, end, persona)
     table = kr.engine.fetch(Query(_EMOTION, cut=cut.condition(kr.engine)))
-    return {
-        row["phase"]: {
-            "value": round(float(row["sentiment"]), 3),
-            "n": int(row["texts"]),
-            "mean_rating": None if row["mean_rating"] is None else round(row["mean_rating"], 2),
-            "ratings": int(row["ratings"]),
-            "source": "voice",
+    return EmotionByPhase(
+        phases={
+            row["phase"]: PhaseEmotion(
+                value=round(float(row["sentiment"]), 3),
+                n=int(row["texts"]),
+                mean_rating=None if row["mean_rating"] is None else round(row["mean_rating"], 2),
+                ratings=int(row["ratings"]),
+            )
+            for row in table.to_pylist()
         }
-        for row in table.to_pylist()
-    }
+    )
 
 
-__all__ = ["PHASE_OF_TOPIC", "VoiceQueryError", "emotion_by_phase", "voice"]
+__all__ = [
+    "PHASE_OF_TOPIC",
+    "EmotionByPhase",
+    "PhaseEmotion",
+    "VoiceQueryError",
+    "emotion_by_phase",
+    "voice",
+]

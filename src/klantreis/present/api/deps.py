@@ -31,6 +31,7 @@ from fastapi.security import (
 )
 
 from klantreis.collect.keys import ApiKey, KeyRing
+from klantreis.measure.contract import IsoDate
 from klantreis.store import Store
 
 SessionUserResolver = Callable[[Request], "str | None"]
@@ -128,8 +129,9 @@ StoreDep = Annotated[Store, Depends(get_store)]
 ReadAccess = Annotated[str, Depends(require_read)]
 WriteKey = Annotated[ApiKey, Depends(require_write_key)]
 
-FromDate = Annotated[str | None, Query(alias="from", description="Only events from this ISO date")]
+FromDate = Annotated[IsoDate, Query(alias="from", description="Only events from this ISO date")]
 """`?from=` of a read route that is not an analysis (an analysis's route takes the period from
 its query model, `CutQuery`)."""
-ToDate = Annotated[str | None, Query(alias="to", description="Only events before this ISO date")]
-"""`?to=` of every read route that takes a period (the CLI's `--to`)."""
+ToDate = Annotated[IsoDate, Query(alias="to", description="Only events before this ISO date")]
+"""`?to=` of a read route that is not an analysis; both are checked like the query models'
+period (`IsoDate`): a date that is no ISO date is a 422 naming the parameter."""

@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 import typer
 from pydantic.fields import FieldInfo
 
-from klantreis.measure.contract import AnalysisQuery, Cli, CutQuery, Positional
+from klantreis.measure.contract import AnalysisQuery, Cli, CutQuery, Positional, QueryError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -123,6 +123,24 @@ def field_order(query: type[AnalysisQuery]) -> list[str]:
     )
 
 
+def _validated(query: type[AnalysisQuery], given: dict[str, Any]) -> AnalysisQuery:
+    """The query from the typed values; a refused one names the option as typed (`--from`,
+    not the Python field `start`) when the two differ."""
+    try:
+        return query.of(**given)
+    except QueryError as exc:
+        field = exc.field
+        if field is None or field not in query.model_fields or query.public_name(field) == field:
+            raise
+        info = query.model_fields[field]
+        label = (
+            query.public_name(field).upper()
+            if is_argument(info)
+            else option_names(query, field)[0].split("/")[0]
+        )
+        raise QueryError(exc.reason, field=field, label=label) from None
+
+
 def query_command(query: type[AnalysisQuery]) -> Callable[[F], F]:
     """Give a command `f(query, **own)` the query's fields as options, validated into
     `query` before `f` runs."""
@@ -144,7 +162,7 @@ def query_command(query: type[AnalysisQuery]) -> Callable[[F], F]:
             }
             for name in query.model_fields:
                 values.pop(name, None)
-            return func(query.of(**given), **values)
+            return func(_validated(query, given), **values)
 
         parameters = [*fields, *own]
         command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]

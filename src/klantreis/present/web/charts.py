@@ -150,12 +150,13 @@ def topics(rows: list[dict[str, Any]], lang: Lang) -> dict[str, Any] | None:
 
 def emotion(outcome: Outcome, lang: Lang) -> dict[str, Any] | None:
     """The emotion curve across phases (voice sentiment, -1..+1)."""
-    if not outcome.ok or not isinstance(outcome.value, dict) or not outcome.value:
+    if not outcome.ok or outcome.value is None or not outcome.value.phases:
         return None
     from klantreis.model.definition import load_definition
 
+    by_phase = outcome.value.phases
     definition = load_definition(None)
-    order = [p for p in definition.phase_ids if p in outcome.value]
+    order = [p for p in definition.phase_ids if p in by_phase]
     return {
         "kind": "line",
         "x": [definition.phase_label(p, lang.code) for p in order],
@@ -164,7 +165,7 @@ def emotion(outcome: Outcome, lang: Lang) -> dict[str, Any] | None:
         "series": [
             {
                 "name": lang.gettext("emotion"),
-                "data": [outcome.value[p].get("value") for p in order],
+                "data": [by_phase[p].value for p in order],
             }
         ],
     }

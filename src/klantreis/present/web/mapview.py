@@ -296,8 +296,8 @@ def footer(view: MapView, lang: Lang) -> list[tuple[str, str]]:
                     "note",
                     lang.gettext(
                         NOT_A_FUNNEL,
-                        phase=labels.get(note.phase, note.phase),
-                        previous=labels.get(note.previous or "", note.previous),
+                        phase=labels.get(note.phase or "", note.phase or ""),
+                        previous=labels.get(note.previous or "", note.previous or ""),
                         persons=lang.num(note.persons),
                         previous_persons=lang.num(note.previous_persons),
                         without=lang.num(note.persons_without_previous),

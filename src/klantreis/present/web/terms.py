@@ -16,7 +16,7 @@ import functools
 import re
 from datetime import timedelta
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from babel.dates import format_timedelta
@@ -118,6 +118,9 @@ def english_terms(kinds: tuple[str, ...] = KINDS) -> dict[str, set[str]]:
 _NO_EVENTS = re.compile(r"^no ((?:'[^']+'(?:, )?)+) events$")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
 _UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_GRANULARITY: dict[str, Literal["second", "minute", "hour", "day", "week"]] = {
+    "s": "second", "m": "minute", "h": "hour", "d": "day", "w": "week"
+}  # fmt: skip
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -174,8 +177,8 @@ def duration(text: str, lang: str = "en") -> str:
     amount, unit = float(found.group(1)), found.group(2)
     seconds = amount * _UNIT_SECONDS[unit]
     return format_timedelta(
-        timedelta(seconds=seconds), granularity=_UNIT[unit][:-1], threshold=100, locale=lang
-    )  # type: ignore[arg-type]
+        timedelta(seconds=seconds), granularity=_GRANULARITY[unit], threshold=100, locale=lang
+    )
 
 
 def margin(text: str | None, lang: str = "en") -> str:

@@ -28,7 +28,7 @@ import sqlglot
 from sqlglot import exp
 
 from klantreis.measure.expectations.rules import RuleSpec, Selector
-from klantreis.store.query import Query
+from klantreis.store.query import Query, node
 
 if TYPE_CHECKING:
     from klantreis.store.engines.base import Engine
@@ -106,7 +106,7 @@ def template(sql: str) -> exp.Expression:
     tree = sqlglot.parse_one(sql, read="duckdb")
     projection = sqlglot.parse_one(_PROJECTION, read="duckdb")
     tree.set("expressions", [e.copy() for e in projection.expressions])
-    return tree
+    return node(tree)
 
 
 def interval(delta: timedelta) -> exp.Expression:

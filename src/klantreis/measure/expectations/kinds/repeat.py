@@ -20,7 +20,7 @@ from klantreis.measure.expectations.kinds.base import (
 from klantreis.measure.expectations.kinds.registry import register_kind
 from klantreis.measure.expectations.rules import Duration, RuleSpec, Selector, parse_duration
 from klantreis.measure.expectations.rules import property_name as _property_name
-from klantreis.store.query import Query
+from klantreis.store.query import Query, node
 
 REPEAT = """
 WITH a AS (
@@ -76,12 +76,12 @@ def same_key(names: list[str]) -> exp.Expression:
     if not names:
         return exp.Literal.string("")
     parts = [exp.func("coalesce", property_text(n), exp.Literal.string("")) for n in names]
-    key = parts[0]
+    key: exp.Expr = parts[0]
     for part in parts[1:]:
         key = exp.DPipe(
             this=exp.DPipe(this=key, expression=exp.Literal.string("|")), expression=part
         )
-    return key
+    return node(key)
 
 
 class Repeat(RuleKind):

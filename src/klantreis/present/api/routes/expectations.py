@@ -45,7 +45,7 @@ def pain_points(
     query: Annotated[PainPointsQuery, Query()],
 ) -> dict[str, Any]:
     """Per phase, the breached expectations with their size (for the journey map)."""
-    return {"phases": _kr(request, store).run("pain_points", query)}
+    return _kr(request, store).run("pain_points", query).as_json()
 
 
 def _case_rows_route(kind: str, doc: str) -> None:

@@ -66,7 +66,7 @@ def stats(
     request: Request, store: StoreDep, _who: ReadAccess, query: Annotated[StatsQuery, Query()]
 ) -> dict[str, Any]:
     """What the store holds (the same as `klantreis stats --json`)."""
-    return dict(_kr(request, store).run("stats", query))
+    return _kr(request, store).run("stats", query).as_json()
 
 
 @router.get("/persons/{person}/export")

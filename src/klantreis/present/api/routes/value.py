@@ -23,4 +23,4 @@ def value(
     """Customer value: the method and why, its parameters, totals, churn-risk bands and the
     most valuable buyers (or one `person`); with `now`, predicted against actual purchases
     after it."""
-    return dict(Klantreis.over(store, request.app.state.settings).run("value", query))
+    return dict(Klantreis.over(store, request.app.state.settings).run("value", query).as_json())

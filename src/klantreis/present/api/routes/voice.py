@@ -39,7 +39,7 @@ def emotion(
     request: Request, store: StoreDep, _who: ReadAccess, query: Annotated[EmotionQuery, Query()]
 ) -> dict[str, Any]:
     """Phase → mean sentiment (-1..+1), texts and mean review score: the emotion curve."""
-    return dict(_kr(request, store).run("emotion_by_phase", query))
+    return dict(_kr(request, store).run("emotion_by_phase", query).as_json())
 
 
 class ScoreRequest(BaseModel):

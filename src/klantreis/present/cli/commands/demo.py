@@ -83,7 +83,9 @@ def register(app: typer.Typer) -> None:
             for name, label in FOLLOW_UPS:
                 _follow_up(kr, progress, name, label)
             task = progress.add_task("drawing the journey map", total=1)
-            journey_map = kr.journey_map(language=lang)
+            from klantreis.measure.journey_map import JourneyMapQuery
+
+            journey_map = kr.run("journey_map", JourneyMapQuery.of(language=lang))
             path = write(journey_map, out / "journey-map.html")
             progress.update(task, completed=1)
         console.print(journey_map_table(journey_map, lang))

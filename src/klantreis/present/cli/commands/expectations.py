@@ -48,7 +48,7 @@ def _diff(effect: dict[str, Any] | None, scale: float = 1.0, unit: str = "") -> 
     if not effect or effect.get("difference") is None:
         return "–"
     low, high = effect.get("low"), effect.get("high")
-    interval = "" if low is None else f" [{low * scale:+.2f}, {high * scale:+.2f}]"
+    interval = "" if low is None or high is None else f" [{low * scale:+.2f}, {high * scale:+.2f}]"
     return f"{effect['difference'] * scale:+.2f}{unit}{interval}"
 
 

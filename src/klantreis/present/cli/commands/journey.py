@@ -113,8 +113,8 @@ def journey_map_sentences(journey_map: JourneyMap) -> list[str]:
     labels = {p.id: p.label for p in journey_map.phases}
     lines = [
         NOT_A_FUNNEL.format(
-            phase=labels.get(n.phase, n.phase),
-            previous=labels.get(n.previous or "", n.previous),
+            phase=labels.get(n.phase or "", n.phase or ""),
+            previous=labels.get(n.previous or "", n.previous or ""),
             persons=f"{n.persons:,}",
             previous_persons=f"{n.previous_persons:,}",
             without=f"{n.persons_without_previous:,}",
@@ -211,18 +211,18 @@ def register(app: typer.Typer) -> None:
         with open_klantreis(store) as kr:
             stats = kr.run("stats", query)
         if as_json:
-            print_json(stats)
+            print_json(stats.as_json())
             return
         console.print(
-            f"[bold]{stats['events']:,}[/] events, [bold]{stats['persons']:,}[/] persons, "
-            f"[bold]{stats['journeys']:,}[/] journeys, "
-            f"[bold]{stats['quarantined']:,}[/] quarantined",
+            f"[bold]{stats.events:,}[/] events, [bold]{stats.persons:,}[/] persons, "
+            f"[bold]{stats.journeys:,}[/] journeys, "
+            f"[bold]{stats.quarantined:,}[/] quarantined",
             highlight=False,
             soft_wrap=True,
         )
         console.print(
-            f"{stats['journey_events']:,} of the events are steps of a journey (what the journey "
-            f"map counts); {stats['identity_messages']:,} are identify/alias/group messages that "
+            f"{stats.journey_events:,} of the events are steps of a journey (what the journey "
+            f"map counts); {stats.identity_messages:,} are identify/alias/group messages that "
             "link ids.",
             highlight=False,
             soft_wrap=True,
@@ -230,24 +230,22 @@ def register(app: typer.Typer) -> None:
         table = Table(title="events by name")
         table.add_column("event")
         table.add_column("count", justify="right")
-        for row in stats["events_by_name"]:
-            table.add_row(row["event"], f"{row['count']:,}")
+        for named in stats.events_by_name:
+            table.add_row(named.event, f"{named.count:,}")
         console.print(table)
-        if stats["quarantine_by_reason"]:
+        if stats.quarantine_by_reason:
             reasons = Table(title="quarantine by reason")
             reasons.add_column("reason")
             reasons.add_column("count", justify="right")
-            for row in stats["quarantine_by_reason"]:
-                reasons.add_row(row["reason"], f"{row['count']:,}")
+            for held in stats.quarantine_by_reason:
+                reasons.add_row(held.reason, f"{held.count:,}")
             console.print(reasons)
-        if stats["identity_quarantine_by_reason"]:
+        if stats.identity_quarantine_by_reason:
             refused = Table(title="identity links refused (table identity_quarantine)")
             refused.add_column("reason")
             refused.add_column("meaning")
             refused.add_column("ids", justify="right")
             refused.add_column("messages", justify="right")
-            for row in stats["identity_quarantine_by_reason"]:
-                refused.add_row(
-                    row["reason"], row["meaning"], f"{row['count']:,}", f"{row['messages']:,}"
-                )
+            for link in stats.identity_quarantine_by_reason:
+                refused.add_row(link.reason, link.meaning, f"{link.count:,}", f"{link.messages:,}")
             console.print(refused)

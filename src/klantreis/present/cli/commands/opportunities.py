@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from klantreis.measure.opportunities import OUTCOMES, OpportunitiesQuery, ranked
+from klantreis.measure.opportunities import OUTCOMES, OpportunitiesQuery
 from klantreis.present.cli.options import (
     JsonOption,
     StoreOption,
@@ -37,9 +37,9 @@ def register(app: typer.Typer) -> None:
         with open_klantreis(store) as kr:
             found = kr.run("opportunities", query)
         if as_json:
-            print_json(found)
+            print_json(found.as_json())
             return
-        if not found:
+        if not found.opportunities:
             console.print("No driver measurably costs an outcome (no interval below zero).")
             return
         order = (
@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
             if query.by == "value"
             else "the outcome lost in total (effect × orders affected)"
         )
-        for name, items in ranked(found).items():
+        for name, items in found.by_outcome().items():
             unit = "journey" if name == "conversion" else "order"
             table = Table(
                 title=f"Opportunities for {OUTCOMES[name].label}: what costs it most, first",
@@ -67,16 +67,16 @@ def register(app: typer.Typer) -> None:
             scale = OUTCOMES[name].scale
             for o in items[:limit]:
                 table.add_row(
-                    str(o["rank"]),
-                    escape(o["title"]),
-                    o["kind"],
-                    o["effect_text"],
-                    f"{o['ci_low'] * scale:+.2f} … {o['ci_high'] * scale:+.2f}",
-                    o["impact_text"],
-                    f"{o['persons']:,}",
+                    str(o.rank),
+                    escape(o.title),
+                    o.kind,
+                    o.effect_text,
+                    f"{o.ci_low * scale:+.2f} … {o.ci_high * scale:+.2f}",
+                    o.impact_text,
+                    f"{o.persons:,}",
                     "–"
-                    if o.get("value_at_stake") is None
-                    else f"{o.get('currency') or ''} {o['value_at_stake']:,.0f}".strip(),
+                    if o.value_at_stake is None
+                    else f"{o.currency or ''} {o.value_at_stake:,.0f}".strip(),
                 )
             console.print(table)
-        console.print(found[0]["method"])
+        console.print(found.opportunities[0].method)

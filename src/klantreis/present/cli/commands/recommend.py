@@ -31,17 +31,13 @@ def register(app: typer.Typer) -> None:
         with open_klantreis(store) as kr:
             items = kr.run("recommend", query)
         if as_json:
-            print_json(items)
+            print_json(items.as_json())
             return
         table = Table(title=f"Recommended for {query.person}")
         for column in ("#", "product", "score", "similar buyers", "why"):
             table.add_column(column)
-        for i, item in enumerate(items, start=1):
+        for i, item in enumerate(items.items, start=1):
             table.add_row(
-                str(i),
-                item["product_id"],
-                f"{item['score']:.2f}",
-                str(item["buyers"] or ""),
-                item["why"],
+                str(i), item.product_id, f"{item.score:.2f}", str(item.buyers or ""), item.why
             )
         console.print(table)

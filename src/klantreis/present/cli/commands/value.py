@@ -39,9 +39,9 @@ def register(app: typer.Typer) -> None:
         with open_klantreis(store) as kr:
             found = kr.run("value", query)
         if as_json:
-            print_json(found)
+            print_json(found.as_json())
             return
-        _print(found)
+        _print(found.as_json())
 
 
 def _print(found: dict[str, Any]) -> None:
@@ -93,7 +93,7 @@ def _print(found: dict[str, Any]) -> None:
     if found.get("holdout"):
         h = found["holdout"]
         console.print(
-            f"Check after {h['from'][:10]} to {h['to'][:10]}"
+            f"Check after {h['start'][:10]} to {h['end'][:10]}"
             f"{'' if h['complete'] else ' (events end earlier)'}: predicted "
             f"{h['predicted_purchases']:,} purchases, actual {h['actual_purchases']:,}",
             highlight=False,

@@ -181,7 +181,8 @@ async def share(request: Request) -> Response:
 def _shared_params(request: Request, token: str) -> tuple[dict[str, Any], Lang]:
     data = security.read_share(get_secret(request), token)
     params = map_params(data.get("persona"), data.get("period"), data.get("definition"))
-    return params, Lang(data.get("lang") if data.get("lang") in ("nl", "en", "da") else "en")
+    lang = data.get("lang")
+    return params, Lang(lang if isinstance(lang, str) and lang in ("nl", "en", "da") else "en")
 
 
 @router.get("/share/{token}", response_class=HTMLResponse)

@@ -6,7 +6,7 @@ last result or with progress, never after the many seconds an analysis may take.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
@@ -51,9 +51,13 @@ def _cut(board: Board, period: str | None, persona: str | None) -> dict[str, Any
 
 
 def in_background(
-    app: FastAPI, page: str, params: dict[str, Any], compute: Callable[[Board], dict[str, Outcome]]
+    app: FastAPI,
+    page: str,
+    params: dict[str, Any],
+    compute: Callable[[Board], Mapping[str, Outcome | None]],
 ) -> Lookup:
-    """A page's analyses, from the background cache."""
+    """A page's analyses, from the background cache (None: not asked for, e.g. a funnel of
+    fewer than two steps)."""
     cache: ResultCache = app.state.web_cache
     board = _app_board(app)
     key = (page, *sorted((k, repr(v)) for k, v in params.items()))
@@ -128,10 +132,12 @@ def _scorecard_rows(found: Lookup) -> list[dict[str, Any]]:
 def _pain_rows(found: Lookup) -> list[dict[str, Any]]:
     if not found.ready or not found.value["pains"].ok:
         return []
+    from klantreis.measure.expectations.analyses import PainPoints
+
     value = found.value["pains"].value
     rows = (
-        [row for items in value.values() for row in items]
-        if isinstance(value, dict)
+        [row.as_json() for items in value.phases.values() for row in items]
+        if isinstance(value, PainPoints)
         else (found.value["pains"].rows)
     )
     return sorted(rows, key=lambda r: -(r.get("size") or r.get("persons") or 0))
@@ -144,7 +150,7 @@ def expectation_persons(request: Request, expectation: str) -> Response:
     board = _board(request)
     breaches = board.run("breaches", expectation=expectation, limit=500)
     values = board.run("value", expectation=expectation, limit=500)
-    found = values.value if values.ok and isinstance(values.value, dict) else None
+    found = values.value.as_json() if values.ok and values.value is not None else None
     return render(
         request,
         who,
@@ -174,7 +180,7 @@ DEFAULT_STEPS = ["Product Viewed", "Product Added", "Checkout Started", "Order C
 def funnels_data(app: FastAPI, steps: list[str], period: str = "all", persona: str = "") -> Lookup:
     cut = _cut(_app_board(app), period, persona)
 
-    def compute(board: Board) -> dict[str, Outcome]:
+    def compute(board: Board) -> dict[str, Outcome | None]:
         return {
             "funnel": board.run("funnel", steps=steps, **cut) if len(steps) >= 2 else None,
             "paths": board.run("paths", steps=5, **cut),

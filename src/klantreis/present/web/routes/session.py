@@ -53,7 +53,7 @@ async def login(request: Request) -> Response:
     throttle = login_throttle(request.app)
     wait = throttle.retry_after(username, address)
     if wait is not None:
-        response = render(
+        response: Response = render(
             request,
             who,
             "login.html",

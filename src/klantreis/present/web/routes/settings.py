@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -114,7 +114,7 @@ def back_to_settings() -> Response:
 async def create_key_form(request: Request) -> Response:
     who = viewer(request)
     form = await checked_form(request, who)
-    kind = "read" if form.get("kind") == "read" else "write"
+    kind: Literal["read", "write"] = "read" if form.get("kind") == "read" else "write"
     try:
         record, secret = create_key(get_store(request), form.get("name", ""), kind)
     except ApiKeyError as exc:
