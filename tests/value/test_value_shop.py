@@ -166,3 +166,27 @@ def test_value_over_http(copied: Path) -> None:
     finally:
         server.stop()
     assert json.loads(cli("value", "--json", "--limit", "1", store=copied).stdout)["persons"]
+
+
+def test_a_read_only_store_values_in_memory(copied: Path) -> None:
+    with klantreis.open(copied) as kr:
+        kr.store.append(
+            story(
+                {
+                    "yara": [
+                        (
+                            "Order Completed",
+                            "2030-01-01T10:00",
+                            {"properties": {"order_id": "y1", "revenue": 7.0}},
+                        )
+                    ]
+                }
+            )
+        )
+        kr.sql("SELECT count(*) FROM events")  # the model is built below, read-only values
+        from klantreis.model import ensure_built
+
+        ensure_built(kr)
+    with klantreis.open(copied, read_only=True) as kr:
+        found = kr.value(person="yara").as_json()
+    assert found["persons_listed"][0]["revenue"] == 7.0

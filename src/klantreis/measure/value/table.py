@@ -254,6 +254,12 @@ _building = threading.Lock()
 _CACHE_ATTR = "_klantreis_customer_values"
 
 
+def _in_memory(kr: Context) -> bool:
+    """Values kept with the engine instead of in the store: an engine that only reads (Spark)
+    or a store opened read-only (a notebook beside the server)."""
+    return not kr.engine.capabilities.writable or kr.store.read_only
+
+
 def _fingerprint(kr: Context) -> str:
     engine = kr.engine
     model = (
@@ -275,7 +281,7 @@ def refresh_values(kr: Context) -> ValueFit | None:
         if stored_fit(kr, fingerprint=fingerprint) is not None:
             return None
         frame, fit = compute_values(kr)
-        if not engine.capabilities.writable:
+        if _in_memory(kr):
             setattr(engine, _CACHE_ATTR, (fingerprint, frame, fit))
             return fit
         table = pa.Table.from_pandas(
@@ -299,11 +305,11 @@ def stored_fit(kr: Context, *, fingerprint: str | None = None) -> ValueFit | Non
     """The fit of the stored table (None if never built, or built on another model when a
     `fingerprint` to match is given)."""
     engine = kr.engine
+    cached = getattr(engine, _CACHE_ATTR, None)
+    if _in_memory(kr) and cached is not None:
+        return None if fingerprint is not None and cached[0] != fingerprint else cached[2]
     if not engine.capabilities.writable:
-        cached = getattr(engine, _CACHE_ATTR, None)
-        if cached is None or (fingerprint is not None and cached[0] != fingerprint):
-            return None
-        return cached[2]
+        return None
     if not engine.has_table("customer_values"):
         return None
     if fingerprint is not None and kr.store.get_meta("customer_values_fingerprint") != fingerprint:
@@ -325,7 +331,9 @@ def ensure_values(kr: Context) -> ValueFit:
 def values_frame(kr: Context) -> pd.DataFrame:
     """The stored table (after `ensure_values`) as a frame, on any engine."""
     engine = kr.engine
+    cached = getattr(engine, _CACHE_ATTR, None)
+    if _in_memory(kr) and cached is not None:
+        return cached[1].copy()
     if not engine.capabilities.writable:
-        cached = getattr(engine, _CACHE_ATTR, None)
-        return cached[1].copy() if cached else pd.DataFrame(columns=CUSTOMER_VALUES.column_names)
+        return pd.DataFrame(columns=CUSTOMER_VALUES.column_names)
     return kr.store.connection.execute("SELECT * FROM customer_values").fetch_df()
