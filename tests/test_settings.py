@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from klantreis.act.notify import SmtpConfig
-from klantreis.config import ConfigError, Settings
+from klantreis.config import ConfigError, Settings, StoreSettings
 from klantreis.measure.expectations.at_risk import AtRiskError, AtRiskSettings
 from klantreis.measure.personas.settings import PersonasSettings
 from klantreis.model.build import JourneySettings
@@ -109,8 +109,27 @@ def test_serve_refuses_a_bad_server_setting_by_file_section_and_key(tmp_path):
         (CollectorSettings, "collector.md", "{} ="),
         (RoutineSettings, "live.md", "{} ="),
         (WebSettings, "web.md", "`{}`"),
+        (StoreSettings, "scale-out.md", "{} ="),
     ],
 )
 def test_every_server_setting_is_documented(model, doc, pattern):
     text = (Path(__file__).resolve().parents[1] / "docs" / doc).read_text()
     assert [name for name in model.model_fields if pattern.format(name) not in text] == []
+
+
+def test_store_kind_is_checked_and_a_lake_keeps_its_state_apart(tmp_path, monkeypatch):
+    from klantreis.config import load_settings
+
+    config = tmp_path / "klantreis.toml"
+    monkeypatch.setenv("KLANTREIS_CONFIG", str(config))
+    monkeypatch.delenv("KLANTREIS_STORE", raising=False)
+    config.write_text('[store]\nkind = "lakehouse"\n')
+    with pytest.raises(ConfigError, match=r'\[store\] kind: "duckdb" or "lake", not .lakehouse.'):
+        load_settings()
+    config.write_text('[store]\nkind = "lake"\npath = "lake/"\nstate = "home.duckdb"\n')
+    settings = load_settings()
+    assert settings.store == Path("home.duckdb")
+    assert settings.section(StoreSettings).lake == Path("lake/")
+    config.write_text('[store]\npath = "shop.duckdb"\n')
+    assert load_settings().store == Path("shop.duckdb")
+    assert load_settings().section(StoreSettings).lake is None

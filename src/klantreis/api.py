@@ -249,8 +249,11 @@ class Klantreis:
         outcome: Literal[
             "review_score", "low_review", "returned", "not_as_described", "view_to_cart"
         ] = "low_review",
+        start: str | None = None,
+        end: str | None = None,
     ) -> ContentQuality:
-        """Product content quality: completeness, its effect on outcomes, pages to fix first."""
+        """Product content quality: completeness, its effect on outcomes, pages to fix first
+        (orders and product views in the period)."""
         return self._run("products", locals())
 
     def value(
@@ -266,13 +269,16 @@ class Klantreis:
         with Gamma-Gamma) and probability alive, or RFM scores where few buyers came back."""
         return self._run("value", locals())
 
-    def returns(self) -> dict[str, Any]:
-        """Return reasons per category and product, waiting times, the review after a slow
-        refund."""
+    def returns(self, *, start: str | None = None, end: str | None = None) -> dict[str, Any]:
+        """Return reasons per category and product, the shop's decisions, waiting times, and
+        the next review and repeat purchase after a rejected or slow return (requests made in
+        the period)."""
         return self._run("returns", locals())
 
-    def search(self, *, limit: int = 50) -> dict[str, Any]:
-        """Failing search terms, what follows a search, filter and sort use."""
+    def search(
+        self, *, limit: int = 50, start: str | None = None, end: str | None = None
+    ) -> dict[str, Any]:
+        """Failing search terms, what follows a search, filter and sort use (in the period)."""
         return self._run("search", locals())
 
     def recommend(self, person: str, *, n: int = 10) -> Recommendations:

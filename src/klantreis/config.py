@@ -10,9 +10,9 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from klantreis.errors import KlantreisError
 
@@ -106,12 +106,38 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: {exc}") from exc
 
 
+class StoreSettings(SectionSettings):
+    """`[store]`: where events are kept.
+
+        [store]
+        kind = "lake"                 # "duckdb" (default): one file; "lake": Parquet files
+        path = "lake/"                # the DuckDB file, or the lake folder
+        state = "klantreis.duckdb"    # lake only: the file of keys, users and settings
+
+    A lake takes events from several collector processes side by side (docs/scale-out.md);
+    everything that is not an event (keys, users, the dashboard's state) stays in `state`.
+    """
+
+    SECTION: ClassVar[str] = "store"
+    kind: Annotated[Literal["duckdb", "lake"], Field(description='"duckdb" or "lake"')] = "duckdb"
+    path: Annotated[str | None, Field(description="a file or folder path")] = None
+    state: Annotated[str, Field(description="a DuckDB file path")] = DEFAULT_STORE
+
+    @property
+    def lake(self) -> Path | None:
+        """The lake folder when events go to a lake, else None."""
+        if self.kind != "lake":
+            return None
+        return Path(self.path or "lake")
+
+
 def load_settings(store: str | os.PathLike[str] | None = None) -> Settings:
     """Settings for this process, from arguments, environment and klantreis.toml."""
     data = read_toml(config_path())
-    store_section = data.get("store", {})
+    store_section = parse_section(StoreSettings, data.get("store"))
     engine_section = dict(data.get("engine", {}))
-    path = store or os.environ.get("KLANTREIS_STORE") or store_section.get("path") or DEFAULT_STORE
+    home = store_section.state if store_section.lake else store_section.path
+    path = store or os.environ.get("KLANTREIS_STORE") or home or DEFAULT_STORE
     engine = str(os.environ.get("KLANTREIS_ENGINE") or engine_section.pop("name", "duckdb"))
     from klantreis.store.engines import engines  # the registry; light, no engine client
 

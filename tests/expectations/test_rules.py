@@ -30,6 +30,8 @@ REQUIRED_DEFAULTS = {
     "support_resolution",
     "support_no_repeat",
     "return_processed",
+    "return_approved_fast",
+    "return_not_rejected",
     "search_finds",
     "site_fast",
     "consented_contact_only",

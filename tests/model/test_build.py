@@ -215,7 +215,7 @@ def test_sessions_and_journeys_share_one_window_order(kr):
         _JOURNEY_EVENTS,
         purchase_event="Order Completed",
         purchase_index=3,
-        gap_seconds=1800,
+        gap_us=1_800_000_000,
         back_office=list(BACK_OFFICE_EVENTS),
     ).sql("duckdb")
     plan = " ".join(str(r[1]) for r in kr.store.connection.execute("EXPLAIN " + sql).fetchall())

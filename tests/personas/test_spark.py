@@ -91,7 +91,7 @@ JOURNEY_EVENTS = Query(
     _JOURNEY_EVENTS,
     purchase_event="Order Completed",
     purchase_index=3,
-    gap_seconds=1800,
+    gap_us=1_800_000_000,
     back_office=list(BACK_OFFICE_EVENTS),
 )
 BREACHES = """

@@ -49,6 +49,28 @@ def test_page_shows_what_the_analysis_measured(client: TestClient, olist_store: 
         row = re.search(rf"<tr data-photos=\"{re.escape(bucket)}\">(.*?)</tr>", html, re.S)
         assert row and share in row.group(1), bucket
     assert 'id="fix-first"' in html and html.count("<tr>") > 10
+    # Every page to fix first shows what ranks it: the outcome lost when completeness has a
+    # measured effect, else its gap × orders; never a column of dashes.
+    with klantreis.open(olist_store) as kr:
+        fix_first = kr.products().as_json(limit=25)["fix_first"]
+    ranking = re.findall(r'<td class="ranking">(.*?)</td>', html)
+    assert len(ranking) == len(fix_first) > 0 and "–" not in ranking
+    for row in fix_first:
+        if row["lost"] is None:
+            assert row["weight"] == pytest.approx(row["gap"] * row["reviewed"])
+
+
+def test_a_difference_that_rounds_to_zero_has_no_sign() -> None:
+    from klantreis.present.web.i18n import Lang
+
+    assert [Lang("nl").signed(v) for v in (-0.004, 0.0, 0.004, -0.5, 1234.5)] == [
+        "0,00",
+        "0,00",
+        "0,00",
+        "-0,50",
+        "+1.234,50",
+    ]
+    assert Lang("en").signed(-0.04, 1) == "0.0" and Lang("en").signed(-0.06, 1) == "-0.1"
 
 
 @pytest.mark.parametrize("lang", ["nl", "da"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,83 @@ def test_search_page(store: Path, lang: str) -> None:
         assert (
             "Zoektermen die niets vinden" if lang == "nl" else "Søgeord der intet finder"
         ) in html
+
+
+def test_the_period_selects_searches(tmp_path: Path) -> None:
+    path = tmp_path / "shop.duckdb"
+    april = datetime(2026, 4, 2)
+    with Store(path) as handle:
+        handle.append(story({"anna": [("Products Searched", "09:00", _searched("regnjas", 0))]}))
+        handle.append(
+            story({"dirk": [("Products Searched", "09:00", _searched("winterjas", 0))]}, april)
+        )
+    with klantreis.open(path) as kr:
+        everything, later = kr.search(), kr.search(start="2026-04-01")
+        before = kr.search(end="2026-04-01")
+    assert everything["searches"] == 2
+    assert [t["term"] for t in later["failing_terms"]] == ["winterjas"]
+    assert [t["term"] for t in before["failing_terms"]] == ["regnjas"]
+    result = CliRunner().invoke(
+        app, ["search", "--store", str(path), "--from", "2026-04-01", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["searches"] == 1
+
+
+@pytest.mark.slow
+def test_simulated_searches_end_sessions_as_the_events_say(tmp_path: Path) -> None:
+    """On the simulated shop, some sessions end right after a search (more often after one that
+    found nothing); the analysis's exits and views after, per term, against pandas over the
+    same rows (sessions cut at 30 quiet minutes, as the model does)."""
+    import pandas as pd
+
+    from klantreis.collect.simulator import SimulatorConfig, simulate
+
+    path = tmp_path / "shop.duckdb"
+    with Store(path) as handle:
+        handle.append(simulate(SimulatorConfig(persons=300, seed=11)).events)
+    with klantreis.open(path) as kr:
+        found = kr.search(limit=1000)
+        rows = kr.sql(
+            "SELECT person_id, timestamp, event, message_id, properties FROM journey_events"
+        ).to_pandas()
+    rows = rows.sort_values(["person_id", "timestamp", "message_id"], kind="stable")
+    seconds = rows["timestamp"].dt.floor("s")
+    gap = seconds.groupby(rows["person_id"]).diff().dt.total_seconds()
+    rows["session"] = (gap.isna() | (gap > 1800)).cumsum()
+    ended = rows.groupby("session")["timestamp"].transform("max")
+    views = rows[rows["event"] == "Product Viewed"].groupby("session")["timestamp"].max()
+    searched = rows[rows["event"] == "Products Searched"].copy()
+    props = searched["properties"].map(json.loads)
+    searched["term"] = props.map(lambda p: (p.get("query") or "").strip().lower())
+    searched = searched[searched["term"] != ""]
+    searched["exited"] = searched["timestamp"] >= ended[searched.index]
+    searched["viewed"] = searched["timestamp"] < views.reindex(searched["session"]).to_numpy()
+    expected = searched.groupby("term")[["exited", "viewed"]].mean()
+    by_term = {t["term"]: t for t in found["terms"]}
+    assert set(by_term) == set(expected.index)
+    for term, row in expected.iterrows():
+        assert by_term[term]["exited"] == pytest.approx(row["exited"], abs=1e-6), term
+        assert by_term[term]["viewed_after"] == pytest.approx(row["viewed"], abs=1e-6), term
+    failing = pd.Series({t["term"]: t["exited"] for t in found["failing_terms"]})
+    found_something = pd.Series(
+        {t["term"]: t["exited"] for t in found["terms"] if not t["zero_results"]}
+    )
+    assert 0 < found_something.mean() < failing.mean() < 1
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [("en", "Finds nothing: “regnjas” (2)"), ("nl", "Vindt niets: “regnjas” (2)")],
+)
+def test_the_map_names_the_failing_terms(store: Path, lang: str, said: str) -> None:
+    from klantreis.present.web.i18n import Lang
+    from klantreis.present.web.mapview import draw, view_of
+
+    with klantreis.open(store) as kr:
+        found = kr.journey_map()
+    pains = [p for phase in found.phases for p in phase.pain_points if p.key == "search_finds"]
+    assert len(pains) == 1
+    assert pains[0].failing_terms == [{"term": "regnjas", "searches": 2}]
+    svg, _ = draw(view_of(found), Lang(lang), "map")
+    assert said in svg

@@ -35,7 +35,7 @@ def used_messages() -> set[str]:
         OUTCOME_WORDS,
         PART_WORDS,
     )
-    from klantreis.present.web.routes.returns import REFUND_WORDS, TIME_WORDS
+    from klantreis.present.web.routes.returns import RETURN_OUTCOME_WORDS, TIME_WORDS
     from klantreis.present.web.routes.value import CHURN_WORDS
 
     found.update(LANE_LABELS.values(), OUTCOMES.values(), ANALYSIS_WORDS)
@@ -44,7 +44,7 @@ def used_messages() -> set[str]:
         DRIVER_WORDS,
         PART_WORDS,
         NOTE_WORDS,
-        REFUND_WORDS,
+        RETURN_OUTCOME_WORDS,
         TIME_WORDS,
         CHURN_WORDS,
     ):

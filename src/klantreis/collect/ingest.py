@@ -27,6 +27,7 @@ from typing import Any, TypeAlias
 import pyarrow as pa
 
 from klantreis.store import AppendResult, Store
+from klantreis.store.lake import Lake
 from klantreis.store.schema import EVENT_ARROW_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ class Ingest:
 
     def __init__(
         self,
-        store: Store,
+        store: Store | Lake,
         *,
         max_pending: int = 100_000,
         max_round: int = 50_000,
@@ -250,19 +251,7 @@ class Ingest:
         if rows:
             tables.insert(0, event_table(rows))
         table = pa.concat_tables(tables) if tables else None
-        store = self.store
-        with store.write_lock:
-            con = store.connection
-            con.begin()
-            try:
-                if table is not None:
-                    store.stage(table)
-                if quarantined:
-                    store.quarantine(quarantined)
-                con.commit()
-            except BaseException:
-                con.rollback()
-                raise
+        self.store.commit_batch(table, quarantined)
         self.commits += 1
         self.rows_committed += len(table) if table is not None else 0
         # A repeated message id is only dropped when merged; a request's events are reported as

@@ -114,6 +114,8 @@ EVENTS: dict[str, EventSpec] = {
         *_specs(
             "web",
             ("Return Requested", ("order_id", "return_id", "reason", "products")),
+            ("Return Approved", ("order_id", "return_id")),
+            ("Return Rejected", ("order_id", "return_id", "reason")),
             ("Return Received", ("order_id", "return_id")),
             ("Order Refunded", ("order_id", "return_id", "total", "currency")),
         ),
@@ -151,6 +153,8 @@ BACK_OFFICE_EVENTS = (
     "Order Approved",
     "Order Updated",
     "Order Cancelled",
+    "Return Approved",
+    "Return Rejected",
     "Return Received",
     "Order Refunded",
 )

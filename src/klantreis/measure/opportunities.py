@@ -538,7 +538,7 @@ def _state(kr: Context, persona: str | None) -> str:
     if engine.capabilities.writable:
         parts.append(str(kr.store.get_meta("model_fingerprint")))
     else:
-        parts.append(str(getattr(engine, "_klantreis_model_fingerprint", "")))
+        parts.append(str(engine.get_state("model_fingerprint") or ""))
     try:
         from klantreis.measure.expectations.cases import ensure_cases
     except ImportError:

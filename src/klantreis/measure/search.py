@@ -10,17 +10,22 @@ returned nothing, and uses followed by an order in the session. Each is one scan
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from klantreis.measure.contract import AnalysisQuery
+from klantreis.measure.contract import PeriodQuery
+from klantreis.measure.filters import Cut
 from klantreis.measure.registry import analysis
 from klantreis.model import ensure_built
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
+    from sqlglot import exp
+
     from klantreis.model.context import Context
+    from klantreis.store.engines.base import Engine
 
 _MARKS = """
 marks AS (
@@ -43,14 +48,14 @@ searches AS (
         TRY_CAST(properties ->> '$.results' AS BIGINT) AS results
     FROM journey_events
     WHERE event = 'Products Searched' AND session_id IS NOT NULL
-        AND nullif(trim(properties ->> '$.query'), '') IS NOT NULL
+        AND nullif(trim(properties ->> '$.query'), '') IS NOT NULL AND :cut
 )
 SELECT s.term, count(*) AS searches, count(DISTINCT s.session_id) AS sessions,
     count(*) FILTER (WHERE s.results = 0) AS zero_results,
-    avg(CASE WHEN m.last_view > s.timestamp THEN 1.0 ELSE 0.0 END) AS viewed_after,
-    avg(CASE WHEN m.last_order > s.timestamp THEN 1.0 ELSE 0.0 END) AS ordered_after,
-    avg(CASE WHEN m.last_search > s.timestamp THEN 1.0 ELSE 0.0 END) AS refined,
-    avg(CASE WHEN s.timestamp >= x.ended_at THEN 1.0 ELSE 0.0 END) AS exited
+    avg(CASE WHEN m.last_view > s.timestamp THEN 1 ELSE 0 END) AS viewed_after,
+    avg(CASE WHEN m.last_order > s.timestamp THEN 1 ELSE 0 END) AS ordered_after,
+    avg(CASE WHEN m.last_search > s.timestamp THEN 1 ELSE 0 END) AS refined,
+    avg(CASE WHEN s.timestamp >= x.ended_at THEN 1 ELSE 0 END) AS exited
 FROM searches AS s
 JOIN marks AS m ON m.session_id = s.session_id
 JOIN sessions AS x ON x.session_id = s.session_id
@@ -74,14 +79,14 @@ filtered AS (
             list_transform(coalesce(json_extract_string(properties, '$.sorts[*].type'), []),
                            x -> 'sort: ' || x)) AS kinds
     FROM journey_events
-    WHERE event = 'Product List Filtered' AND session_id IS NOT NULL
+    WHERE event = 'Product List Filtered' AND session_id IS NOT NULL AND :cut
 ),
 uses AS (
     SELECT DISTINCT message_id, session_id, timestamp, results, unnest(kinds) AS kind
     FROM filtered
 )
 SELECT u.kind, count(*) AS uses, count(*) FILTER (WHERE u.results = 0) AS zero_results,
-    avg(CASE WHEN m.last_order > u.timestamp THEN 1.0 ELSE 0.0 END) AS ordered_after
+    avg(CASE WHEN m.last_order > u.timestamp THEN 1 ELSE 0 END) AS ordered_after
 FROM uses AS u LEFT JOIN marks AS m ON m.session_id = u.session_id
 GROUP BY u.kind
 ORDER BY uses DESC, u.kind
@@ -89,18 +94,48 @@ ORDER BY uses DESC, u.kind
 )
 
 
-class SearchQuery(AnalysisQuery):
+FAILING_TERMS = """
+SELECT lower(trim(properties ->> '$.query')) AS term, count(*) AS searches
+FROM journey_events
+WHERE event = 'Products Searched' AND TRY_CAST(properties ->> '$.results' AS BIGINT) = 0
+    AND nullif(trim(properties ->> '$.query'), '') IS NOT NULL AND :cut
+GROUP BY term
+ORDER BY searches DESC, term
+LIMIT :n
+"""
+"""The terms whose searches found nothing most often, in a cut (`:cut` over `journey_events`):
+one filtered scan, for the journey map's search pain (the full analysis is `search`)."""
+
+
+def failing_terms(engine: Engine, cut: exp.Expression, n: int = 3) -> list[dict[str, Any]]:
+    """The `n` terms that found nothing most often (`{term, searches}`), most first."""
+    return engine.rows(Query(FAILING_TERMS, cut=cut, n=n))
+
+
+class SearchQuery(PeriodQuery):
     """`kr.search()`, `klantreis search`, `GET /api/search`."""
 
     limit: int = Field(50, ge=1, le=1000, description="Terms and failing terms to return.")
 
 
 @analysis("search", query=SearchQuery, result=dict)
-def search(kr: Context, limit: int = 50) -> dict[str, Any]:
-    """Search terms (failing ones first by frequency), and filter and sort use."""
+def search(
+    kr: Context, limit: int = 50, start: str | None = None, end: str | None = None
+) -> dict[str, Any]:
+    """Search terms (failing ones first by frequency), and filter and sort use: searches and
+    filter uses in the period; what followed them in their session counts."""
+    Cut.parse(start, end)  # a bad date is refused before the model is built
     ensure_built(kr)
-    terms = kr.engine.rows(Query(TERMS))
-    filters = kr.engine.rows(Query(FILTERS))
+    return measure_search(kr.engine, limit, start, end)
+
+
+def measure_search(
+    engine: Engine, limit: int = 50, start: str | None = None, end: str | None = None
+) -> dict[str, Any]:
+    """`search` over the model's tables on `engine` (DuckDB or Spark)."""
+    cut = Cut.parse(start, end)
+    terms = engine.rows(Query(TERMS, cut=cut.condition(engine)))
+    filters = engine.rows(Query(FILTERS, cut=cut.condition(engine)))
     searches = sum(t["searches"] for t in terms)
     zero = sum(t["zero_results"] for t in terms)
     failing = sorted(
@@ -117,4 +152,6 @@ def search(kr: Context, limit: int = 50) -> dict[str, Any]:
 
 
 def _rounded(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: round(v, 6) if isinstance(v, float) else v for k, v in row.items()}
+    """Shares to 6 digits, as floats whichever engine computed them (Spark may hand back
+    decimals)."""
+    return {k: round(float(v), 6) if isinstance(v, (float, Decimal)) else v for k, v in row.items()}

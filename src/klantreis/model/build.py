@@ -34,10 +34,10 @@ if TYPE_CHECKING:
 __all__ = ["ModelSummary", "build", "ensure_built", "phase_map_query"]
 
 SESSION_GAP_MINUTES = 30
-MODEL_VERSION = "4"
+MODEL_VERSION = "5"
 """Bumped when the model's meaning changes (2: identity stitching with caps and placeholders;
-3: back-office events on their order's channel; 4: identity aggregates kept for refreshes), so
-stores built by older code are rebuilt."""
+3: back-office events on their order's channel; 4: identity aggregates kept for refreshes; 5: the
+quiet that ends a session measured in microseconds), so stores built by older code are rebuilt."""
 
 
 @dataclass
@@ -112,17 +112,18 @@ def ensure_built(
     # derived tables, so the collector keeps committing while a model is built beside it.
     with _build_lock:
         basis = "|".join((MODEL_VERSION, resolved.model_dump_json(), str(SESSION_GAP_MINUTES)))
-        fingerprint = "|".join((basis, kr.store.events_fingerprint()))
         engine = kr.engine
+        events = engine.events_fingerprint() or kr.store.events_fingerprint()
+        fingerprint = "|".join((basis, events))
         if engine.capabilities.writable:
             built = kr.store.get_meta("model_fingerprint")
         else:
-            built = getattr(engine, "_klantreis_model_fingerprint", None)
+            built = engine.get_state("model_fingerprint")
         if built == fingerprint and engine.has_table("journey_events"):
             return False
         if not engine.capabilities.writable:
             build(engine, resolved, progress=progress)
-            engine._klantreis_model_fingerprint = fingerprint  # type: ignore[attr-defined]
+            engine.set_state("model_fingerprint", fingerprint)
             return True
         store = kr.store
         with store.transaction():  # the whole model or the previous one, never half

@@ -65,7 +65,7 @@ WITH ev AS (
 ordered AS (
     SELECT *,
            CASE WHEN lag(timestamp) OVER w IS NULL
-                  OR date_diff('second', lag(timestamp) OVER w, timestamp) > :gap_seconds
+                  OR epoch_us(timestamp) - epoch_us(lag(timestamp) OVER w) > :gap_us
                 THEN 1 ELSE 0 END AS new_session,
            sum(is_purchase) OVER (
                PARTITION BY person_id ORDER BY timestamp, is_purchase, message_id
@@ -100,7 +100,10 @@ LEFT JOIN purchases AS p ON p.person_id = c.person_id AND p.order_id = c.order_i
 """Window functions are the cost of the build (each sorts every event of every person), so
 there are two passes, not three: sessions and journeys share one order, (timestamp, is_purchase,
 message_id). Session numbers do not depend on how events at the same moment are ordered: only
-the first of such a tie can start a session, and every event of the tie counts it."""
+the first of such a tie can start a session, and every event of the tie counts it. The quiet
+between two events is measured in microseconds: DuckDB's `date_diff('second', ...)` counts the
+second boundaries crossed and Spark's the whole seconds elapsed, so 30:00.2 minutes of quiet
+was a new session on one engine and none on the other."""
 
 
 def journey_events_query(
@@ -119,7 +122,7 @@ def journey_events_query(
         _JOURNEY_EVENTS,
         purchase_event=definition.purchase_event,
         purchase_index=definition.phase_ids.index(definition.purchase_phase or ""),
-        gap_seconds=session_gap_minutes * 60,
+        gap_us=session_gap_minutes * 60 * 1_000_000,
         back_office=list(BACK_OFFICE_EVENTS),
     )
     return shaped(JOURNEY_EVENTS, sourced(query, sources or {}, ctes=("ev",)))

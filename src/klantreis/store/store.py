@@ -261,6 +261,22 @@ class Store:
                 con.unregister("_klantreis_staged")
         return events.num_rows
 
+    def commit_batch(self, events: pa.Table | None, quarantined: list[dict[str, Any]]) -> None:
+        """What the collector's writer does with one round: staged events and quarantined rows
+        in one transaction, committed (durable) before any request of the round hears 200."""
+        with self.write_lock:
+            con = self.connection
+            con.begin()
+            try:
+                if events is not None:
+                    self.stage(events)
+                if quarantined:
+                    self.quarantine(quarantined)
+                con.commit()
+            except BaseException:
+                con.rollback()
+                raise
+
     def merge_staged(self) -> AppendResult:
         """Move every staged event into `events` in one transaction on a cursor of its own.
 

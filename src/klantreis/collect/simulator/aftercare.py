@@ -42,6 +42,13 @@ RETURN_REASONS = (
 )
 SLOW_REFUND_SHARE = 0.15
 """Refunds that take 8–25 days after the return arrived (the rest: within 4 days)."""
+REJECTED_SHARE = 0.07
+"""Return requests the shop refuses (outside the return window, used, final sale)."""
+REJECTION_REASONS = (("outside_window", 0.5), ("used", 0.8), ("final_sale", 1.0))
+"""Why a request is refused, with the cumulative share up to each reason."""
+SLOW_APPROVAL_SHARE = 0.1
+"""Approved requests the shop takes 3–9 days to approve (the rest: from 30 minutes to 30
+hours)."""
 AGENTS = ("agent-anna", "agent-bas", "agent-freja", "agent-tom", "agent-lars", "agent-meg")
 
 
@@ -144,8 +151,29 @@ def ship(p: Person, order: Order) -> Delivery:
     return Delivery(attempt, attempt > order.promised, failed)
 
 
-def give_back(p: Person, order: Order, delivered: float) -> tuple[float, bool]:
-    """A return: requested, received and refunded; returns (refund time, slow refund)."""
+@dataclass
+class Return:
+    """How a return went: when it was settled (rejected or refunded), and whether it was slow
+    or rejected (either sours the customer: a lower review, fewer repeat purchases)."""
+
+    settled: float
+    refunded: float | None
+    slow: bool
+    rejected: bool
+
+    @property
+    def soured(self) -> bool:
+        return self.slow or self.rejected
+
+
+def give_back(p: Person, order: Order, delivered: float) -> Return:
+    """A return: requested, then approved (sometimes slowly) or rejected; an approved return is
+    received and refunded.
+
+    Whether a request is rejected or approved slowly is fixed per order (`unit_chance`), and the
+    random draws of an approved return are made for a rejected one too, so every other simulated
+    figure stays where it was.
+    """
     server = p.server_ids()
     p.returns += 1
     return_id = f"R-{order.order_id[2:]}"
@@ -169,27 +197,39 @@ def give_back(p: Person, order: Order, delivered: float) -> tuple[float, bool]:
             ],
         },
     )
-    received = requested + p.rng.uniform(2, 6) * DAY
-    p.out.emit(
-        received,
-        "Return Received",
-        **server,
-        properties={"order_id": order.order_id, "return_id": return_id},
+    ids = {"order_id": order.order_id, "return_id": return_id}
+    decided = unit_chance(f"decision:{order.order_id}")
+    wait = unit_chance(f"decision-wait:{order.order_id}")
+    transit, slow_refund = p.rng.uniform(2, 6) * DAY, p.chance(SLOW_REFUND_SHARE)
+    refund_wait = (p.rng.uniform(8, 25) if slow_refund else p.rng.uniform(0.3, 4)) * DAY
+    if decided < REJECTED_SHARE:
+        rejected = requested + (2 + 70 * wait) * HOUR
+        pick = unit_chance(f"rejection:{order.order_id}")
+        why = next(r for r, upto in REJECTION_REASONS if pick < upto)
+        p.out.emit(rejected, "Return Rejected", **server, properties={**ids, "reason": why})
+        return Return(rejected, None, False, True)
+    slow_approval = wait < SLOW_APPROVAL_SHARE
+    quick_wait = (wait - SLOW_APPROVAL_SHARE) / (1 - SLOW_APPROVAL_SHARE)
+    approved = requested + (
+        (3 + 6 * wait / SLOW_APPROVAL_SHARE) * DAY
+        if slow_approval
+        else (0.5 + 29.5 * quick_wait) * HOUR
     )
-    slow = p.chance(SLOW_REFUND_SHARE)
-    refunded = received + (p.rng.uniform(8, 25) if slow else p.rng.uniform(0.3, 4)) * DAY
+    p.out.emit(approved, "Return Approved", **server, properties=ids)
+    received = approved + transit
+    p.out.emit(received, "Return Received", **server, properties=ids)
+    refunded = received + refund_wait
     p.out.emit(
         refunded,
         "Order Refunded",
         **server,
         properties={
-            "order_id": order.order_id,
-            "return_id": return_id,
+            **ids,
             "total": round(sum(x.price for x in returned), 2),
             "currency": "EUR",
         },
     )
-    return refunded, slow
+    return Return(refunded, refunded, slow_refund or slow_approval, False)
 
 
 def ticket(p: Person, at: float, topic: str, order_id: str | None, repeat: float = 0.12) -> bool:

@@ -90,6 +90,8 @@ def campaigns(p: Person, start: float) -> None:
         device = p.devices[-1] if p.devices[-1].linked else p.devices[0]
         s = Session(p, device, clicked + 2, utm, None)
         category = p.rng.choice(("fashion", "beauty", "home", "toys"))
-        viewed = browse(p, s, category, ("Promotions", "/acties"), promo_shown=0.95)
+        viewed = browse(
+            p, s, category, ("Promotions", "/acties"), promo_shown=0.95, may_leave=False
+        )
         if p.chance(p.persona.coupon * 0.35):
             buy(p, s, fill_cart(p, s, viewed))

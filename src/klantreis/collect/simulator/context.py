@@ -81,6 +81,8 @@ class Person:
     tickets: int = 0
     chats: int = 0
     returns: int = 0
+    soured: bool = False
+    """A return of theirs was rejected or slow: they buy less often afterwards."""
     sessions: int = 0
     last_order_at: float = 0.0
 

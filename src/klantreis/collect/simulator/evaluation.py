@@ -18,6 +18,7 @@ SCORES = {
     "smooth": (0.045, 0.02, 0.07, 0.2, 0.665),
     "late": (0.448, 0.077, 0.123, 0.128, 0.224),
     "returned": (0.12, 0.12, 0.26, 0.27, 0.23),
+    "return_soured": (0.4, 0.18, 0.2, 0.12, 0.1),
     "slow_service": (0.3, 0.2, 0.2, 0.15, 0.15),
     "no_confirmation": (0.1, 0.08, 0.2, 0.27, 0.35),
     "not_as_described": (0.2, 0.12, 0.22, 0.22, 0.24),
@@ -36,6 +37,8 @@ class Experience:
     late: bool = False
     late_days: float = 0.0
     returned: bool = False
+    return_soured: bool = False
+    """The return was rejected or slow (approval or refund)."""
     slow_service: bool = False
     no_confirmation: bool = False
     not_as_described: bool = False
@@ -47,6 +50,8 @@ class Experience:
             return "late"
         if self.slow_service:
             return "slow_service"
+        if self.return_soured:
+            return "return_soured"
         if self.returned:
             return "returned"
         if self.no_confirmation:
@@ -61,6 +66,7 @@ class Experience:
         return {
             "late": "delivery",
             "slow_service": "service",
+            "return_soured": "service",
             "returned": "product",
             "no_confirmation": "communication",
             "not_as_described": "product",
@@ -71,8 +77,16 @@ def stars(p: Person, outcome: str) -> int:
     return int(p.pick(list(zip(range(1, 6), SCORES[outcome], strict=True))))
 
 
-def review(p: Person, order_id: str, delivered: float, exp: Experience, product: str) -> None:
-    """Review request after delivery; some persons answer with a review."""
+def review(
+    p: Person,
+    order_id: str,
+    delivered: float,
+    exp: Experience,
+    product: str,
+    settled: float | None = None,
+) -> None:
+    """Review request after delivery; some persons answer with a review. A customer who sent
+    the order back writes it once the return is settled (`settled`: rejected or refunded)."""
     server = p.server_ids()
     requested = delivered + p.rng.uniform(2, 4) * DAY
     p.out.emit(
@@ -101,8 +115,11 @@ def review(p: Person, order_id: str, delivered: float, exp: Experience, product:
         p.rng, topic, rating, days=max(1, round(exp.late_days)), product=product
     )
     platform = p.rng.choice(PLATFORMS[p.who.country])
+    written = requested + p.lognormal(1.2 * DAY, 0.8)
+    if settled is not None:
+        written = max(written, settled + (written - requested))
     p.out.emit(
-        requested + p.lognormal(1.2 * DAY, 0.8),
+        written,
         "Review Submitted",
         **server,
         channel="review site" if platform != "shop" else "web",

@@ -33,6 +33,10 @@ PAYMENT_FAILURES = (
 )
 PAYMENT_FAILURE_RATE = 0.04
 EMPTY_FILTER = 0.05
+LEAVE_AFTER_NOTHING = 0.3
+"""Sessions that end right after a search that found nothing (the visitor gives up)."""
+LEAVE_AFTER_SEARCH = 0.06
+"""Sessions that end right after a search with results (nothing in the list appealed)."""
 """Share of filter uses whose combination returns no products."""
 """Share of payment attempts that fail (each failed attempt emits `Payment Failed`)."""
 PROMISE_DAYS = {"nl": (1, 2), "dk": (2, 3), "gb": (2, 4)}
@@ -152,9 +156,17 @@ class Session:
 
 
 def browse(
-    p: Person, s: Session, category: str, landing: tuple[str, str], promo_shown: float = 0.45
+    p: Person,
+    s: Session,
+    category: str,
+    landing: tuple[str, str],
+    promo_shown: float = 0.45,
+    may_leave: bool = True,
 ) -> list[Product]:
-    """Orientation and consideration in one session; returns the products looked at."""
+    """Orientation and consideration in one session; returns the products looked at, none when
+    the visitor left right after a search (`may_leave`: not in a session that will order).
+
+    Whether a visitor leaves is fixed per session and search (`unit_chance`), not drawn."""
     persona = p.persona
     if s.device.kind == "app":
         s.emit("Application Opened", {"version": "3.4.1"})
@@ -167,11 +179,14 @@ def browse(
             s.page("Promotions", "/acties")
     lang = p.who.language
     searches = p.poisson(persona.searches)
-    for _ in range(searches):
+    for n in range(searches):
+        leave = unit_chance(f"leave:{p.seed}:{p.who.index}:{p.sessions}:{n}")
         if p.chance(0.07):
             query = p.rng.choice(ZERO_RESULT_QUERIES[lang])
             s.emit("Products Searched", {"query": query, "results": 0})
             s.frustrated = True
+            if may_leave and leave < LEAVE_AFTER_NOTHING:
+                return []
         query = p.rng.choice(QUERIES[lang][category])
         results = p.rng.randint(4, 180)
         s.emit("Products Searched", {"query": query, "results": results})
@@ -195,6 +210,8 @@ def browse(
                     "results": narrowed,
                 },
             )
+        elif may_leave and n == searches - 1 and leave > 1 - LEAVE_AFTER_SEARCH:
+            return []
     if searches == 0:
         s.emit("Product List Viewed", {"list_id": f"category-{category}", "category": category})
     viewed = []

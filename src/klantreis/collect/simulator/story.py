@@ -63,6 +63,8 @@ ABANDON_AFTER_FRUSTRATION = 0.35
 """Share of persons about to order who leave instead after a very slow page (LCP over 4 s) or a
 search or filter that found nothing in that session: the conversion cost of those breaches.
 Drawn from a hash of the person and session, so no other draw of the shop moves."""
+SOURED_CONVERSION = 0.5
+"""After a rejected or slow return, how much of their usual chance to buy a person keeps."""
 REORDER = {"loyal_regular": 0.45, "bargain_hunter": 0.1}
 """Chance that a journey is about buying a product bought before again."""
 
@@ -189,7 +191,7 @@ def journey(p: Person, at: float, first: bool) -> float:
     if again is not None:
         category = again.category
     sessions = 1 + p.poisson(persona.sessions - 1)
-    converts = p.chance(persona.conversion)
+    converts = p.chance(persona.conversion * (SOURED_CONVERSION if p.soured else 1.0))
     t = p.daytime(at - at % DAY)
     for i in range(sessions):
         if t >= p.end:
@@ -198,14 +200,17 @@ def journey(p: Person, at: float, first: bool) -> float:
         device = _device(p)
         campaign, referrer, landing = _source(p, first and i == 0)
         s = Session(p, device, t, campaign, referrer)
-        viewed = browse(p, s, category, landing)
+        last = i == sessions - 1
+        viewed = browse(p, s, category, landing, may_leave=not (last and converts))
+        if not viewed:  # left right after a search
+            t = s.at + p.lognormal(1.4 * DAY if persona.sessions > 3 else 0.6 * DAY, 0.8)
+            continue
         if p.identified and not device.linked:
             identify(p, device, s.step(), s.context)
         if p.chance(persona.chat * 0.8):
             s.at = chat(p, device, s.step(), "product_question")
         if p.identified and p.chance(persona.tickets * 0.25):
             ticket(p, s.step() + 60, "product information", None)
-        last = i == sessions - 1
         if (
             last
             and converts
@@ -305,16 +310,23 @@ def aftercare(p: Person, order: Order, device: Device) -> None:
     surprise = THIN_RETURNS if exp.not_as_described else 1.0
     if p.chance(min(0.8, persona.returns * (0.6 + 0.4 * multiplier) * surprise)):
         exp.returned = True
-        refunded, slow = give_back(p, order, delivery.delivered)
-        if slow and p.chance(0.5) and ticket(p, refunded - 3 * DAY, "returns", order.order_id):
-            exp.slow_service = True
+        back = give_back(p, order, delivery.delivered)
+        exp.return_soured = back.soured
+        p.soured = p.soured or back.soured
+        if back.soured and p.chance(0.5):
+            asked = back.settled - (0 if back.rejected else 3 * DAY)
+            if ticket(p, asked, "returns", order.order_id):
+                exp.slow_service = True
         if p.chance(0.3):
             survey(
                 p,
-                refunded + p.rng.uniform(2, 30) * HOUR,
+                back.settled + p.rng.uniform(2, 30) * HOUR,
                 "ces",
-                2 if slow else 4,
+                2 if back.soured else 4,
                 topic="product",
                 order_id=order.order_id,
             )
-    review(p, order.order_id, delivery.delivered, exp, order.products[0].name)
+        settled = back.settled
+    else:
+        settled = None
+    review(p, order.order_id, delivery.delivered, exp, order.products[0].name, settled)

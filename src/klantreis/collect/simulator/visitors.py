@@ -34,7 +34,7 @@ def visit(p: Person, first_visit: float) -> None:
         s = Session(p, p.devices[0], t, campaign, referrer)
         category = p.rng.choice(tuple(CATEGORIES))
         viewed = browse(p, s, category, landing, promo_shown=0.3)
-        if p.chance(CART_SHARE):
+        if viewed and p.chance(CART_SHARE):
             s.emit("Product Added", product_props(viewed[-1], 1))
         t = p.daytime(s.at - s.at % DAY + p.lognormal(RETURN_GAP_DAYS, 0.8) * DAY)
 

@@ -158,7 +158,7 @@ def ensure_cases(
     model = str(
         kr.store.get_meta("model_fingerprint")
         if engine.capabilities.writable
-        else getattr(engine, "_klantreis_model_fingerprint", "")
+        else engine.get_state("model_fingerprint") or ""
     )
     no_data = _no_data_of(kr, rules, model)
     judged = [r for r in rules if r.id not in no_data]

@@ -34,6 +34,7 @@ from klantreis.measure.filters import Cut
 from klantreis.measure.journey_map.lanes import phase_lanes
 from klantreis.measure.journey_map.pains import (
     expectation_pains,
+    name_failing_terms,
     quote_breaches,
     topic_pains,
     translate_phase,
@@ -149,6 +150,7 @@ def _journey_map(
     if pains is not None:
         expectation_pains(pains, phases)
         quote_breaches(kr, phases, breaches_cut)
+        name_failing_terms(kr, phases, events_cut)
     topic_phase = topic_pains(kr, phases, events_cut, resolved)
     found, ranking_note = _stored_opportunities(kr, persona, call)
     items = [asdict(o) if is_dataclass(o) and not isinstance(o, type) else dict(o) for o in found]

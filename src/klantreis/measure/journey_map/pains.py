@@ -175,6 +175,26 @@ def quote_breaches(kr: Context, phases: list[PhaseSummary], cut: Any) -> None:
                 used.add(rows[0]["message_id"])
 
 
+SEARCH_PAINS = frozenset({"search_finds"})
+"""Expectations about searches that find nothing: their pain names the terms that failed."""
+FAILING_TERMS_SHOWN = 3
+
+
+def name_failing_terms(kr: Context, phases: list[PhaseSummary], cut: Any) -> None:
+    """Under a pain about searches finding nothing, the terms that found nothing most often in
+    the cut: what customers typed is the closest thing to their own words about it."""
+    pains = [p for phase in phases for p in phase.pain_points if p.key in SEARCH_PAINS]
+    if not pains or not kr.engine.has_table("journey_events"):
+        return
+    from klantreis.measure.search import failing_terms
+
+    terms = failing_terms(kr.engine, cut, FAILING_TERMS_SHOWN)
+    for pain in pains:
+        pain.failing_terms = [
+            {"term": str(t["term"]), "searches": int(t["searches"])} for t in terms
+        ]
+
+
 def _quote(row: dict[str, Any]) -> Quote:
     return Quote(
         text=str(row["text"]),

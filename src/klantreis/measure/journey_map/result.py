@@ -42,6 +42,9 @@ class PainPoint:
     texts: int | None = None
     negative_share: float | None = None
     quote: Quote | None = None
+    failing_terms: list[dict[str, Any]] = field(default_factory=list)
+    """For a pain about search finding nothing: the terms that found nothing most often in the
+    cut (`{term, searches}`), what the customers typed, shown under the pain like a quote."""
 
 
 @dataclass

@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from klantreis.errors import KlantreisError
 from klantreis.measure.drivers import one_pass_fits
+from klantreis.measure.filters import Cut
 from klantreis.measure.products import queries
 from klantreis.measure.products.completeness import Rules, load_rules, score
 from klantreis.measure.result import Result
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from klantreis.model.context import Context
+    from klantreis.store.engines.base import Engine
 
 TOP_CATEGORIES = 15
 MIN_LINES = 30
@@ -100,14 +102,28 @@ class ContentQuality:
 
 
 def content_quality(
-    kr: Context, *, rules: str | Path | None = None, outcome: str = "low_review"
+    kr: Context,
+    *,
+    rules: str | Path | None = None,
+    outcome: str = "low_review",
+    start: str | None = None,
+    end: str | None = None,
 ) -> ContentQuality:
-    """Completeness per product and category, its adjusted effect on outcomes, fix-first list."""
+    """Completeness per product and category, its adjusted effect on outcomes, fix-first list.
+
+    The period (`start`/`end`) selects orders by when they were placed and product views by
+    when they happened; reviews and returns of those orders count whenever they came.
+    """
     if outcome not in OUTCOMES:
         raise KlantreisError(f"one of {', '.join(OUTCOMES)}, not {outcome!r}", field="outcome")
     parsed = load_rules(rules)
+    cut = Cut.parse(start, end)
     ensure_built(kr)
-    engine = kr.engine
+    return measure_content(kr.engine, parsed, outcome, cut)
+
+
+def measure_content(engine: Engine, parsed: Rules, outcome: str, cut: Cut) -> ContentQuality:
+    """`products` over the model's tables and the catalogue on `engine` (DuckDB or Spark)."""
     if not engine.has_table("products") or not engine.scalar("SELECT count(*) FROM products"):
         raise KlantreisError(
             "the store holds no product catalogue; import one first "
@@ -118,7 +134,7 @@ def content_quality(
     scored = score(catalogue, parsed)
     parts = list(scored.attrs["used"])
     catalogue = catalogue.join(scored)
-    lines = engine.fetch(Query(queries.ORDER_LINES)).to_pandas()
+    lines = engine.fetch(Query(queries.ORDER_LINES, cut=cut.condition(engine))).to_pandas()
     notes: list[dict[str, str]] = []
     has_returns = bool(engine.scalar(queries.RETURN_EVENTS))
     if not has_returns:
@@ -147,7 +163,8 @@ def content_quality(
         )
     lines["review_score"] = lines["rating"]
     lines["low_review"] = np.where(lines["rating"].notna(), (lines["rating"] <= 2) * 1.0, np.nan)
-    views = engine.fetch(Query(queries.VIEWS)).to_pandas().set_index("product_id")
+    views = engine.fetch(Query(queries.VIEWS, cut=cut.condition(engine)))
+    views = views.to_pandas().set_index("product_id")
 
     known = lines["product_id"].isin(catalogue.index)
     coverage = {
@@ -342,6 +359,7 @@ def _fix_first(
     if measured:
         per_point = sign * found[0]["effect"] / spec.scale / 10.0
         frame["lost"] = (per_point * frame["gap"] * base).round(2)
+        frame["weight"] = None
         frame = frame[frame["lost"] > 0].sort_values(
             ["lost", "product_id"], ascending=[False, True]
         )
@@ -358,7 +376,6 @@ def _fix_first(
         frame = frame[frame["weight"] > 0].sort_values(
             ["weight", "product_id"], ascending=[False, True]
         )
-        frame = frame.drop(columns=["weight"])
         method = (
             f"No measured effect of completeness on {spec.label} (its 95 % interval includes "
             "zero, or too few orders): ranked by the gap to 100 × orders instead."
@@ -366,6 +383,7 @@ def _fix_first(
     keep = ["product_id", "name", "category", "score", "missing", "missing_parts", "lines"]
     keep += ["reviewed"]
     keep += ["review_score", "low_review_share", "return_rate", "view_to_cart", "gap", "lost"]
+    keep += ["weight"]
     frame = frame[keep].head(200).reset_index(drop=True)
     frame.insert(0, "rank", range(1, len(frame) + 1))
     return frame, method

@@ -1,5 +1,8 @@
 """The queries content quality reads: one pass each over `journey_events`, equi-joins only.
 
+Written so the Spark dialect runs them too: a product list is unnested as JSON text items
+(`json_extract_string(..., '$.products[*]')`), its length is `array_length`.
+
 At 10M events each is a filtered scan of `journey_events` (by event name) and hash joins on
 `order_id` or (`session_id`, `product_id`); nothing is joined on an OR condition and no other
 analysis runs inside them.
@@ -9,9 +12,10 @@ from __future__ import annotations
 
 ORDER_LINES = """
 WITH items AS (
-    SELECT order_id, unnest(json_extract(properties, '$.products[*]')) AS item
+    SELECT order_id,
+        unnest(coalesce(json_extract_string(properties, '$.products[*]'), [])) AS item
     FROM journey_events
-    WHERE event = 'Order Completed' AND order_id IS NOT NULL
+    WHERE event = 'Order Completed' AND order_id IS NOT NULL AND :cut
 ),
 lines AS (
     SELECT order_id, item ->> 'product_id' AS product_id,
@@ -38,17 +42,18 @@ returned_lines AS (
     ) AS raw WHERE product_id IS NOT NULL
 ),
 returned_orders AS (
-    SELECT DISTINCT order_id FROM requested WHERE len(products) = 0
+    SELECT DISTINCT order_id FROM requested WHERE array_length(products) = 0
 )
 SELECT l.order_id, l.product_id, l.price, r.rating,
-    CASE WHEN rl.order_id IS NOT NULL OR ro.order_id IS NOT NULL THEN 1.0 ELSE 0.0 END
-        AS returned
+    CAST(CASE WHEN rl.order_id IS NOT NULL OR ro.order_id IS NOT NULL THEN 1 ELSE 0 END
+        AS DOUBLE) AS returned
 FROM lines AS l
 LEFT JOIN reviews AS r ON r.order_id = l.order_id
 LEFT JOIN returned_lines AS rl ON rl.order_id = l.order_id AND rl.product_id = l.product_id
 LEFT JOIN returned_orders AS ro ON ro.order_id = l.order_id
 """
-"""One row per (order, product): the order's mean review rating (NULL when unreviewed) and
+"""One row per (order, product) of the orders placed in the period (`:cut`): the order's mean
+review rating (NULL when unreviewed) and
 whether that product (or the whole order, when the return names no products) was returned."""
 
 RETURN_EVENTS = "SELECT count(*) FROM journey_events WHERE event = 'Return Requested'"
@@ -66,7 +71,7 @@ VIEWS = """
 WITH viewed AS (
     SELECT DISTINCT session_id, properties ->> '$.product_id' AS product_id
     FROM journey_events
-    WHERE event = 'Product Viewed' AND properties ->> '$.product_id' IS NOT NULL
+    WHERE event = 'Product Viewed' AND properties ->> '$.product_id' IS NOT NULL AND :cut
 ),
 added AS (
     SELECT DISTINCT session_id, properties ->> '$.product_id' AS product_id
@@ -78,7 +83,8 @@ FROM viewed AS v
 LEFT JOIN added AS a ON a.session_id = v.session_id AND a.product_id = v.product_id
 GROUP BY v.product_id
 """
-"""Per product: sessions that viewed it and, of those, sessions that added it to the cart."""
+"""Per product: sessions that viewed it in the period (`:cut`) and, of those, sessions that
+added it to the cart."""
 
 PRODUCTS = """
 SELECT product_id, name, category, price, photos, description_length, specifications

@@ -16,6 +16,7 @@ import pkgutil
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -30,7 +31,7 @@ from klantreis.api import Klantreis
 from klantreis.collect.events import InvalidEvent
 from klantreis.collect.ingest import Ingest, Overloaded, WriterStopped
 from klantreis.collect.keys import KeyRing
-from klantreis.config import Settings, load_settings
+from klantreis.config import ConfigError, Settings, StoreSettings, load_settings
 from klantreis.errors import KlantreisError
 from klantreis.measure.contract import describe
 from klantreis.present.api import routes
@@ -40,6 +41,7 @@ from klantreis.present.api.routine import start_routine
 from klantreis.present.api.server_file import ServerFile
 from klantreis.present.api.settings import CollectorSettings
 from klantreis.store import Store, StoreLockedError
+from klantreis.store.lake import Lake
 from klantreis.store.sharing import lend
 
 log = logging.getLogger(__name__)
@@ -157,8 +159,8 @@ def advertise(app: FastAPI, host: str, port: int) -> ServerFile | None:
     process holds would hand that process the admin token.
     """
     store: Store | None = app.state.store
-    if store is None or not app.state.admin_token:
-        return None
+    if store is None or store.read_only or not app.state.admin_token:
+        return None  # beside a lake the store is read-only: no command could run here
     server_file = ServerFile.new(store.path, host, port, app.state.admin_token)
     try:
         server_file.write()
@@ -179,6 +181,20 @@ def _commit_channel(app: FastAPI, ingest: Ingest) -> AbstractAsyncContextManager
     return CommitChannel(path, ingest, app.state.keyring).serving()
 
 
+def open_home(path: Path, lake: Path | None) -> Store:
+    """The store file of this server. Beside a lake it only holds keys, users and settings, and
+    is opened read-only: several collector processes then share it without a lock between
+    them (keys are made with `klantreis keys create` before they start)."""
+    if lake is None:
+        return Store(path)
+    if not path.exists():
+        raise ConfigError(
+            f"{path} does not exist; create a write key first: klantreis keys create NAME",
+            field="store.state",
+        )
+    return Store(path, read_only=True)
+
+
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
     """The app for `settings`; pass `store` to serve an already open store (tests, notebooks).
 
@@ -191,9 +207,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = store is None
-        handle = store if store is not None else Store(settings.store)
+        lake = settings.section(StoreSettings).lake
+        handle = store if store is not None else open_home(settings.store, lake)
         ingest = Ingest(
-            handle,
+            Lake(lake) if lake is not None else handle,
             max_pending=collector.max_pending_events,
             merge_interval=collector.merge_interval,
             max_queue_age=collector.max_queue_age,
@@ -208,7 +225,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         app.state.ingest = ingest
         app.state.admission = admission
         app.state.admin_token = secrets.token_urlsafe(32)
-        routine = start_routine(app, Klantreis.over(handle, settings))
+        # A lake's collectors only collect: the routine's jobs write to a store (and would run
+        # once per collector); schedule them beside the lake (docs/scale-out.md).
+        routine = None if lake is not None else start_routine(app, Klantreis.over(handle, settings))
         try:
             async with admission.watching(), _commit_channel(app, ingest):
                 with lend(handle):

@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "stats": ("journey",),
     "model": ("journey",),
     "keys": ("keys",),
+    "lake": ("lake",),
     "opportunities": ("opportunities",),
     "personas": ("personas",),
     "export": ("privacy",),

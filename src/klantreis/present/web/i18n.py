@@ -78,9 +78,12 @@ class Lang:
         return format_decimal(value, format=pattern, locale=self.code)
 
     def signed(self, value: float | None, digits: int = 2) -> str:
+        """A difference with its sign; one that rounds to zero has none (never "−0.00")."""
         if value is None:
             return "–"
-        body = "#,##0." + "0" * digits
+        body = "#,##0." + "0" * digits if digits else "#,##0"
+        if round(value, digits) == 0:
+            return format_decimal(0, format=body, locale=self.code)
         return format_decimal(value, format=f"+{body};-{body}", locale=self.code)
 
     def money(self, value: float | None, currency: str | None, digits: int = 0) -> str:

@@ -85,6 +85,10 @@ class Named:
     """What an opportunity's `value` is counted in per order (stars, percentage points)."""
     per_journey: bool = False
     """The effect is per journey (conversion), not per order."""
+    terms: list[tuple[str, int]] = field(default_factory=list)
+    """A search pain's terms that found nothing, with their searches (drawn like a quote)."""
+    detail: str | None = None
+    """`terms` as the reader's sentence, set when drawn (`failing_terms_sentence`)."""
 
 
 @dataclass
@@ -128,7 +132,19 @@ def _pain(pain: PainPoint) -> Named:
         quote=pain.quote.text if pain.quote else None,
         topic=pain.kind == "topic",
         labels=dict(pain.titles),
+        terms=[(str(t["term"]), int(t["searches"])) for t in pain.failing_terms],
     )
+
+
+FAILING_TERMS = _("Finds nothing: {terms}")
+
+
+def failing_terms_sentence(terms: list[tuple[str, int]], lang: Lang) -> str | None:
+    """`Finds nothing: “regnjas” (12), “sneakrs” (8)` in the reader's language."""
+    if not terms:
+        return None
+    said = ", ".join(f"“{term}” ({lang.num(n)})" for term, n in terms)
+    return lang.gettext(FAILING_TERMS, terms=said)
 
 
 def _opportunity(item: Opportunity) -> Named:
@@ -264,7 +280,7 @@ def _pains_height(column: PhaseColumn) -> int:
         label = f"Topic: {pain.label}" if pain.topic else pain.label
         quote = pain.quote and f"“{pain.quote}”"
         height += 13 * len(wrap(label, 30, 2)) + 13 * (pain.value is not None)
-        height += 12 * len(wrap(quote, 36, 3)) + 8
+        height += 12 * len(wrap(quote, 36, 3)) + 12 * len(wrap(pain.detail, 36, 2)) + 8
     return height
 
 
@@ -370,7 +386,15 @@ def draw(view: MapView, lang: Lang, title: str) -> tuple[str, dict[str, Any]]:
         pass
     phases = [
         replace(
-            p, pains=[replace(x, label=x.labels.get(lang.code) or x.label) for x in shown_pains(p)]
+            p,
+            pains=[
+                replace(
+                    x,
+                    label=x.labels.get(lang.code) or x.label,
+                    detail=failing_terms_sentence(x.terms, lang),
+                )
+                for x in shown_pains(p)
+            ],
         )
         for p in view.phases
     ]

@@ -68,6 +68,21 @@ class Engine(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the engine's resources."""
 
+    def events_fingerprint(self) -> str | None:
+        """What changes when events are added, if the engine reads events of its own (a
+        lake); None: the store's events are the engine's."""
+        return None
+
+    def get_state(self, key: str) -> str | None:
+        """Small state of a read-only engine (the model's fingerprint); the store's `meta`
+        holds it for a writable one."""
+        return getattr(self, "_klantreis_state", {}).get(key)
+
+    def set_state(self, key: str, value: str) -> None:
+        if not hasattr(self, "_klantreis_state"):
+            self._klantreis_state: dict[str, str] = {}
+        self._klantreis_state[key] = value
+
 
 @dataclass(frozen=True)
 class EngineFactory:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
 from klantreis.api import Klantreis
+from klantreis.measure.search import SearchQuery
 from klantreis.present.api.deps import ReadAccess, StoreDep
 
 router = APIRouter(prefix="/api", tags=["search"])
@@ -17,8 +18,9 @@ def search(
     request: Request,
     store: StoreDep,
     _who: ReadAccess,
-    limit: int = Query(50, ge=1, le=1000, description="Terms and failing terms to return."),
+    query: Annotated[SearchQuery, Query()],
 ) -> dict[str, Any]:
     """Failing search terms by frequency, search → view → order, refinements and exits per
-    term; uses, empty results and orders after each filter and sort."""
-    return dict(Klantreis.over(store, request.app.state.settings).search(limit=limit))
+    term; uses, empty results and orders after each filter and sort (in the period)."""
+    kr = Klantreis.over(store, request.app.state.settings)
+    return dict(kr.run("search", query))

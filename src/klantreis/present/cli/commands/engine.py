@@ -19,7 +19,7 @@ from klantreis.present.cli.options import (
 )
 
 DEFAULT_TABLES = ("events", "journey_events", "persons", "sessions", "journeys", "phase_map")
-OPTIONAL_TABLES = ("person_personas",)
+OPTIONAL_TABLES = ("person_personas", "products")
 
 
 def export_parquet(kr: klantreis.api.Klantreis, folder: Path, tables: list[str]) -> dict[str, int]:

@@ -13,7 +13,8 @@ import typer
 
 from klantreis.collect.imports import builtin_mappings, import_file, load_mapping
 from klantreis.present.cli.commands.imports import FileArgument, _progress, _report, imports
-from klantreis.present.cli.options import JsonOption, StoreOption, friendly_errors, open_store
+from klantreis.present.cli.options import JsonOption, StoreOption, friendly_errors
+from klantreis.present.cli.targets import import_target
 
 OWN_COMMANDS = ("olist", "csv", "rees46")
 
@@ -31,7 +32,7 @@ def _preset_command(name: str) -> Callable[..., None]:
     spec, _origin = load_mapping(name)
 
     def command(file: FileArgument, store: StoreOption = None, json: JsonOption = False) -> None:
-        with open_store(store, create=True) as handle, _progress() as advance:
+        with import_target(store) as handle, _progress() as advance:
             summary = import_file(handle, file, name, progress=advance)
         _report(summary, json)
 

@@ -25,6 +25,7 @@ from klantreis.present.cli.options import (
     open_store,
     print_json,
 )
+from klantreis.present.cli.targets import import_target
 
 imports = typer.Typer(
     name="import",
@@ -54,7 +55,7 @@ def olist_command(
 
     Example: klantreis import olist data/olist --store shop.duckdb
     """
-    with open_store(store, create=True) as handle, _progress() as advance:
+    with import_target(store) as handle, _progress() as advance:
         summary = import_olist(handle, directory, progress=advance)
     _report(summary, json)
 
@@ -79,7 +80,7 @@ def csv_command(
 
     Example: klantreis import csv orders.csv --mapping docs/mappings/orders.yaml
     """
-    with open_store(store, create=True) as handle, _progress() as advance:
+    with import_target(store) as handle, _progress() as advance:
         summary = import_file(handle, file, mapping, progress=advance)
     _report(summary, json)
 
@@ -131,7 +132,7 @@ def rees46_command(file: FileArgument, store: StoreOption = None, json: JsonOpti
 
     Example: klantreis import rees46 2019-Oct.csv
     """
-    with open_store(store, create=True) as handle, _progress() as advance:
+    with import_target(store) as handle, _progress() as advance:
         summary = import_file(handle, file, "rees46", progress=advance)
     _report(summary, json)
 

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from klantreis.measure.products import OUTCOMES, content_quality
+from klantreis.measure.products import ProductsQuery, content_quality
 from klantreis.present.cli.options import (
     JsonOption,
     StoreOption,
@@ -18,33 +18,33 @@ from klantreis.present.cli.options import (
     open_klantreis,
     print_json,
 )
+from klantreis.present.cli.queries import query_command
 
 
 def register(app: typer.Typer) -> None:
     @app.command("products")
     @friendly_errors
+    @query_command(ProductsQuery)
     def products_command(
+        query: ProductsQuery,
         store: StoreOption = None,
         rules: Annotated[
             Path | None,
             typer.Option(help="Completeness rules YAML (default: 4 photos, 600 characters, ...)."),
         ] = None,
-        outcome: Annotated[
-            str, typer.Option(help=f"What the pages to fix first rank by: {', '.join(OUTCOMES)}.")
-        ] = "low_review",
         limit: Annotated[int, typer.Option(help="Rows to show.", min=1)] = 15,
         as_json: JsonOption = False,
     ) -> None:
         """Product content quality: completeness per product and category, its effect on
         reviews, returns and conversion, and the product pages to fix first.
 
-        Example: klantreis products --outcome review_score --json
+        Example: klantreis products --outcome review_score --from 2026-01-01 --json
         """
         with open_klantreis(store) as kr:
             found = (
-                content_quality(kr, rules=rules, outcome=outcome)
+                content_quality(kr, rules=rules, **query.arguments())
                 if rules is not None
-                else kr.products(outcome=outcome)  # type: ignore[arg-type]
+                else kr.run("products", query)
             )
         if as_json:
             print_json(found.as_json(limit=None))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 from rich.markup import escape
 from rich.table import Table
 
+from klantreis.measure.search import SearchQuery
 from klantreis.present.cli.options import (
     JsonOption,
     StoreOption,
@@ -16,25 +15,23 @@ from klantreis.present.cli.options import (
     open_klantreis,
     print_json,
 )
+from klantreis.present.cli.queries import query_command
 
 
 def register(app: typer.Typer) -> None:
     @app.command("search")
     @friendly_errors
+    @query_command(SearchQuery)
     def search_command(
-        store: StoreOption = None,
-        limit: Annotated[
-            int, typer.Option(help="Terms and failing terms to return.", min=1, max=1000)
-        ] = 50,
-        as_json: JsonOption = False,
+        query: SearchQuery, store: StoreOption = None, as_json: JsonOption = False
     ) -> None:
         """Search terms that find nothing (by frequency), search → view → order per term,
         refinements and exits after a search; use of each filter and sort.
 
-        Example: klantreis search --limit 10 --json
+        Example: klantreis search --limit 10 --from 2026-01-01 --json
         """
         with open_klantreis(store) as kr:
-            found = kr.search(limit=limit)
+            found = kr.run("search", query)
         if as_json:
             print_json(found)
             return

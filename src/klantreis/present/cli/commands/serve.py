@@ -53,14 +53,13 @@ def register(app: typer.Typer) -> None:
 
         import uvicorn
 
-        from klantreis.config import load_settings
-        from klantreis.present.api.app import create_app
+        from klantreis.config import StoreSettings, load_settings
+        from klantreis.present.api.app import create_app, open_home
         from klantreis.present.api.routine import RoutineSettings
         from klantreis.present.api.server import server_config
         from klantreis.present.api.settings import CollectorSettings
         from klantreis.present.web.settings import WebSettings
         from klantreis.present.web.throttle import trusted_proxies
-        from klantreis.store import Store
 
         settings = load_settings(store)
         # Every section the server reads, checked before anything starts: a bad value is one
@@ -72,10 +71,10 @@ def register(app: typer.Typer) -> None:
         ]
         # Open (and close) the store once up front so a locked or unreadable store is a clear
         # one-line error here rather than a traceback from inside the server's start-up.
-        Store(settings.store).close()
-        err_console.print(
-            f"klantreis serving {settings.store} on http://{host}:{port}", highlight=False
-        )
+        lake = settings.section(StoreSettings).lake
+        open_home(settings.store, lake).close()
+        where = f"events into the lake {lake}" if lake is not None else str(settings.store)
+        err_console.print(f"klantreis serving {where} on http://{host}:{port}", highlight=False)
         app = create_app(settings)
         # The routine's and the collector's own messages go where uvicorn's go.
         handler = logging.StreamHandler()

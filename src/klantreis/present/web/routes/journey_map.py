@@ -25,6 +25,7 @@ from klantreis.present.web.context import (
 )
 from klantreis.present.web.i18n import Lang
 from klantreis.present.web.mapview import LANE_LABELS, MapView, build_map, draw
+from klantreis.present.web.routes.pages import period_choices
 from klantreis.store.query import Query
 
 router = APIRouter(include_in_schema=False)
@@ -101,12 +102,7 @@ def warm(app: FastAPI) -> None:
 
 
 def _periods(lang: Lang) -> list[tuple[str, str]]:
-    return [
-        ("30d", lang.gettext("Last 30 days")),
-        ("90d", lang.gettext("Last 90 days")),
-        ("365d", lang.gettext("Last 12 months")),
-        ("all", lang.gettext("All time")),
-    ]
+    return period_choices(lang)
 
 
 def _title(params: dict[str, Any], lang: Lang) -> str:

@@ -50,6 +50,24 @@ def _cut(board: Board, period: str | None, persona: str | None) -> dict[str, Any
     }
 
 
+def period_choices(lang: Any) -> list[tuple[str, str]]:
+    """The dashboard's period selector: its keys (`PERIODS`) and their words."""
+    return [
+        ("30d", lang.gettext("Last 30 days")),
+        ("90d", lang.gettext("Last 90 days")),
+        ("365d", lang.gettext("Last 12 months")),
+        ("all", lang.gettext("All time")),
+    ]
+
+
+def period_of(app: FastAPI, period: str | None) -> tuple[str, dict[str, Any]]:
+    """A page's `?period=` (unknown: all time) and the `start`/`end` it stands for, ending at
+    the newest event so an old import still shows its last 30 days."""
+    key = period if period in PERIODS else "all"
+    cut = _cut(_app_board(app), key, None)
+    return key, {"start": cut["start"], "end": cut["end"]}
+
+
 def in_background(
     app: FastAPI,
     page: str,

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from klantreis.measure.products import OUTCOMES
 from klantreis.present.web.board import Board
 from klantreis.present.web.context import get_store, render, viewer
-from klantreis.present.web.routes.pages import answer, one_analysis
+from klantreis.present.web.routes.pages import answer, one_analysis, period_choices, period_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -51,12 +51,13 @@ def has_catalogue(board: Board) -> bool:
 
 
 @router.get("/products", response_class=HTMLResponse)
-def products_page(request: Request, outcome: str = "low_review") -> Response:
+def products_page(request: Request, outcome: str = "low_review", period: str = "all") -> Response:
     who = viewer(request)
     outcome = outcome if outcome in OUTCOMES else "low_review"
+    period, cut = period_of(request.app, period)
     if not has_catalogue(Board(request.app.state.settings, get_store(request))):
         return render(request, who, "products.html", found=None, quality=None, error=None)
-    found = one_analysis(request.app, "products", outcome=outcome)
+    found = one_analysis(request.app, "products", outcome=outcome, **cut)
     measured, error = answer(found, "products")
     quality: dict[str, Any] | None = None
     if measured is not None:
@@ -71,6 +72,8 @@ def products_page(request: Request, outcome: str = "low_review") -> Response:
         error=error,
         outcome=outcome,
         outcomes=list(OUTCOMES),
+        period=period,
+        periods=period_choices(who.lang),
         outcome_words=OUTCOME_WORDS,
         driver_words=DRIVER_WORDS,
         part_words=PART_WORDS,

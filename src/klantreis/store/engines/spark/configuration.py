@@ -3,13 +3,15 @@
     [engine]
     name = "spark"
     events_path = "lake/"          # Parquet tables: lake/journey_events/, lake/events/, ...
+    tables_path = "lake/tables"    # derived tables written here, read by every process
     master = "local[2]"            # or spark://host:7077; ignored when `remote` is set
     remote = "sc://spark:15002"    # Spark Connect (optional)
     shuffle_partitions = 8
     driver_memory = "4g"
 
 Each table is a Parquet file or folder named after it (`journey_events.parquet` or
-`journey_events/`), as `klantreis engine export-parquet DIR` writes them.
+`journey_events/`), as `klantreis engine export-parquet DIR` writes them; a lake's
+`events/date=*/` folders (`[store] kind = "lake"`) are read as `events`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ class SparkConfiguration(SectionSettings):
 
     events_path: Annotated[
         Path | None, Field(description="a folder of <table>.parquet files or <table>/ folders")
+    ] = None
+    tables_path: Annotated[
+        Path | None, Field(description="a folder for the derived tables, e.g. lake/tables")
     ] = None
     master: str = "local[2]"
     remote: Annotated[str | None, Field(description="a Spark Connect URL, sc://host:port")] = None

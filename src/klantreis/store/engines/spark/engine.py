@@ -1,12 +1,15 @@
 """Spark engine: the same query trees, run on Apache Spark over Parquet tables.
 
-Read-only towards events: the lake of Parquet files is written elsewhere (the embedded store's
-`klantreis engine export-parquet`, or the shop's own pipeline). Derived tables the model builds
-are cached temporary views of this session.
+Read-only towards events: they are written elsewhere (collectors into a lake, the embedded
+store's `klantreis engine export-parquet`, or the shop's own pipeline). Derived tables the model
+builds are checkpointed views of this session, or, with `tables_path`, Parquet in the lake
+(`spark/lake.py`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +23,12 @@ from klantreis.store.engines.base import Engine, as_query
 from klantreis.store.engines.spark.configuration import SparkConfiguration
 from klantreis.store.engines.spark.dialect import rename_tables, to_spark
 from klantreis.store.engines.spark.factory import CAPABILITIES, spark_session
+from klantreis.store.engines.spark.lake import (
+    Shelf,
+    fingerprint,
+    is_day_partitioned,
+    read_events,
+)
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
@@ -34,8 +43,15 @@ class SparkEngine(Engine):
         self.session = session
         self.config = config or SparkConfiguration()
         self._cached: dict[str, Any] = {}
+        self._lake_events: Path | None = None
+        self.shelf = Shelf(self.config.tables_path) if self.config.tables_path else None
+        self._state: dict[str, Any] = self.shelf.get_state() if self.shelf else {}
         if self.config.events_path is not None:
             self.register_folder(self.config.events_path)
+        if self.shelf is not None:  # the model the last build wrote, read as it is
+            for name in self.shelf.names():
+                if (path := self.shelf.current(name)) is not None:
+                    self.register_parquet(name, path)
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store | None = None) -> SparkEngine:
@@ -49,13 +65,46 @@ class SparkEngine(Engine):
             from klantreis.config import ConfigError
 
             raise ConfigError(f"[engine] events_path {folder} is not a folder")
+        if is_day_partitioned(folder):  # events_path is a lake's events/ folder itself
+            self.register_lake_events(folder)
+            return ["events"]
         names = []
         for entry in sorted(folder.iterdir()):
-            if entry.suffix == ".parquet" or (entry.is_dir() and any(entry.glob("*.parquet"))):
+            if entry.name == "events" and is_day_partitioned(entry):
+                self.register_lake_events(entry)
+                names.append("events")
+            elif entry.suffix == ".parquet" or (entry.is_dir() and any(entry.glob("*.parquet"))):
                 name = entry.name.removesuffix(".parquet")
                 self.register_parquet(name, entry)
                 names.append(name)
+            elif entry.is_dir() and is_day_partitioned(entry):  # the lake's quarantine
+                self.register_parquet(entry.name, entry)
+                names.append(entry.name)
         return names
+
+    def register_lake_events(self, folder: Path) -> None:
+        """The lake's events as `events`, each message id once, computed once per engine (the
+        model reads events several times; each read would sort every event again)."""
+        self._lake_events = folder
+        frame = checkpointed_frame(self.session, read_events(self.session, folder))
+        self._drop_cached("events")
+        frame.createOrReplaceTempView("events")
+        self._cached["events"] = frame
+
+    def events_fingerprint(self) -> str | None:
+        """Over a lake: changes when collectors add a file or a compaction replaces some (no
+        data read). None otherwise: the store's fingerprint applies."""
+        return fingerprint(self._lake_events) if self._lake_events is not None else None
+
+    def get_state(self, key: str) -> str | None:
+        return self._state.get(key)
+
+    def set_state(self, key: str, value: str) -> None:
+        """Kept beside the derived tables when they are written to `tables_path`, so the next
+        process knows which events and definition the stored model was built from."""
+        self._state[key] = value
+        if self.shelf is not None:
+            self.shelf.set_state(self._state)
 
     def register_parquet(self, name: str, path: Path) -> None:
         self.session.read.parquet(str(path)).createOrReplaceTempView(name)
@@ -78,12 +127,35 @@ class SparkEngine(Engine):
             return self.session.sql(to_spark(tree)).toArrow()
 
     def execute(self, query: Query | str, /, **params: Any) -> None:
-        self.session.sql(self.sql(query, params)).collect()
+        tree = as_query(query, params).tree
+        if isinstance(tree, exp.Drop):
+            # A derived table here is a view of this session: Spark's DROP TABLE leaves it.
+            names = [table.name for table in tree.args.get("tables") or [tree.this] if table]
+            if all(name in self._cached for name in names):
+                for name in names:
+                    self._drop_cached(name)
+                    self.session.catalog.dropTempView(name)
+                return
+        self.session.sql(to_spark(tree)).collect()
 
     def create_table_as(self, name: str, query: Query | str, /, **params: Any) -> None:
+        """The query's rows, computed now, as a view whose plan is a scan of those rows.
+
+        Not `cache()`: a cached frame keeps the plan that made it, so each derived table's plan
+        held every table below it, and a plan that reads a table twice printed it twice. The
+        model's chain of tables (identities, labels, journey events, persons) then grew plans
+        whose text alone filled a 4 GB driver on the 2,000-person demo. A local checkpoint keeps
+        the rows (memory, spilling to disk) and forgets how they were made.
+        """
         with self._staged(as_query(query, params).tree) as tree:
-            frame = self.session.sql(to_spark(tree)).cache()
-            frame.count()  # materialise now, so later reads do not recompute the lineage
+            if self.shelf is not None and not name.startswith("_"):
+                # A model table goes to the lake: other processes read it from there, and the
+                # read-back frame is a scan of the files (the lineage is cut as well).
+                path = self.shelf.write(name, self.session.sql(to_spark(tree)))
+                self._drop_cached(name)
+                self.register_parquet(name, path)
+                return
+            frame = checkpointed(self.session, to_spark(tree))
         self._drop_cached(name)
         frame.createOrReplaceTempView(name)
         self._cached[name] = frame
@@ -109,7 +181,7 @@ class SparkEngine(Engine):
         try:
             for cte in ctes:
                 body = rename_tables(cte.this, names)
-                frame = self.session.sql(to_spark(body)).localCheckpoint(eager=True)
+                frame = checkpointed(self.session, to_spark(body))
                 frame.createOrReplaceTempView(names[cte.alias])
                 frames.append(names[cte.alias])
             yield rename_tables(tree, names)
@@ -127,7 +199,45 @@ class SparkEngine(Engine):
     def _drop_cached(self, name: str) -> None:
         frame = self._cached.pop(name, None)
         if frame is not None:
-            frame.unpersist()
+            _release(frame)
+
+
+_constraints_lock = threading.Lock()
+
+
+def checkpointed(session: Any, sql: str) -> Any:
+    """The query's rows, computed now, as a frame whose plan is a scan of them.
+
+    Without the optimizer's constraint propagation while the checkpoint is taken: Spark carries
+    the plan's constraints over to the checkpoint by mapping its output columns, and fails
+    (`key not found: user_id#4`) when a constraint names a column from inside a UNION that the
+    output does not have. The constraints only add IS NOT NULL filters; the rows are the same.
+    """
+    return checkpointed_frame(session, session.sql(sql))
+
+
+def checkpointed_frame(session: Any, frame: Any) -> Any:
+    """`frame` computed now and checkpointed (see `checkpointed`)."""
+    key = "spark.sql.constraintPropagation.enabled"
+    with _constraints_lock:
+        before = session.conf.get(key, "true")
+        session.conf.set(key, "false")
+        try:
+            return frame.localCheckpoint(eager=True)
+        finally:
+            session.conf.set(key, before)
+
+
+def _release(frame: Any) -> None:
+    """Free a checkpointed frame's blocks now rather than at the driver's next garbage
+    collection (the model's work tables would otherwise pile up for the whole build). Through
+    the JVM handle, which a Spark Connect frame does not have: there the server cleans up."""
+    frame.unpersist()
+    jdf = getattr(frame, "_jdf", None)
+    if jdf is None:
+        return
+    with contextlib.suppress(Exception):  # best effort: a missing method only delays the cleanup
+        jdf.queryExecution().analyzed().rdd().unpersist(False)
 
 
 def _spark_schema(session: Any, schema: pa.Schema) -> Any:

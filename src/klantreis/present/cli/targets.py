@@ -1,0 +1,55 @@
+"""Where `klantreis import` writes: the store, or a lake by way of a store of its own.
+
+An import into a lake runs exactly as into a store (the same readers, mapping, validation and
+quarantine, and a repeated message id within the files stored once), into a temporary DuckDB
+file beside the lake; what it stored then goes into the lake as Parquet files per day.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from klantreis.present.cli.options import open_store
+from klantreis.store import Store
+
+BATCH_ROWS = 1_000_000
+"""Events per Parquet file (per day) moved from the import's store into the lake."""
+
+
+@contextmanager
+def import_target(store: Path | None) -> Iterator[Store]:
+    """The store an import writes to; with `[store] kind = "lake"`, one that empties into it."""
+    from klantreis.config import StoreSettings, load_settings
+
+    lake = load_settings(store).section(StoreSettings).lake if store is None else None
+    if lake is None:
+        with open_store(store, create=True) as handle:
+            yield handle
+        return
+    lake.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".import-", dir=lake) as work:
+        handle = Store(Path(work) / "import.duckdb")
+        try:
+            yield handle
+            into_lake(handle, lake)
+        finally:
+            handle.close()
+
+
+def into_lake(store: Store, lake: Path) -> None:
+    """Every event and quarantined row of `store` as Parquet files in `lake`."""
+    import pyarrow as pa
+
+    from klantreis.store.lake import Lake, write_durably
+
+    target = Lake(lake)
+    con = store.connection
+    for batch in con.table("events").to_arrow_reader(BATCH_ROWS):
+        target.append(pa.Table.from_batches([batch]))
+    target.quarantine_table(con.table("quarantine").to_arrow_table())
+    products = con.table("products").to_arrow_table()
+    if products.num_rows:  # the catalogue of an Olist import: a table of its own in the lake
+        write_durably(lake / "products", products)
