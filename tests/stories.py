@@ -40,6 +40,7 @@ def event_row(
     traits: dict[str, Any] | None = None,
     anonymous_id: str | None = None,
     channel: str = "web",
+    context: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     ts = _when(when, day)
     return {
@@ -56,7 +57,7 @@ def event_row(
         "channel": channel,
         "properties": orjson.dumps(properties).decode() if properties is not None else "{}",
         "traits": orjson.dumps(traits).decode() if traits is not None else None,
-        "context": None,
+        "context": orjson.dumps(context).decode() if context is not None else None,
         "source": "test",
     }
 

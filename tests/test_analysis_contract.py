@@ -40,6 +40,8 @@ COMMANDS: dict[str, tuple[tuple[str, ...], set[str]]] = {
     "returns": (("returns",), {"store", "as_json"}),
     "search": (("search",), {"store", "as_json"}),
     "value": (("value",), {"store", "as_json"}),
+    "recovery": (("recovery",), {"store", "as_json"}),
+    "sources": (("sources",), {"store", "as_json"}),
 }
 WITHOUT_COMMAND = {
     "audience": "`klantreis personas export` writes it as CSV",
@@ -75,6 +77,8 @@ ROUTES: dict[str, tuple[str, set[str]]] = {
     "returns": ("/api/returns", set()),
     "search": ("/api/search", set()),
     "value": ("/api/value", set()),
+    "recovery": ("/api/recovery", set()),
+    "sources": ("/api/sources", set()),
 }
 WITHOUT_ROUTE = {
     "evaluate_expectations": "writes tables; the routine runs it",

@@ -27,6 +27,8 @@ from klantreis.store.query import Query
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from klantreis.act.cases.inbox import Inbox
+    from klantreis.measure.acquisition.sources import Sources
     from klantreis.measure.contract import AnalysisQuery
     from klantreis.measure.expectations.analyses import Evaluation, PainPoints
     from klantreis.measure.expectations.scorecard import Scorecard
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from klantreis.measure.paths import PathsResult
     from klantreis.measure.products.analysis import ContentQuality
     from klantreis.measure.recommend import Recommendations
+    from klantreis.measure.recovery import Recovery
     from klantreis.measure.store_stats import StoreStats
     from klantreis.measure.value.analysis import CustomerValue
     from klantreis.measure.voice.analyses import EmotionByPhase
@@ -110,7 +113,8 @@ class Klantreis:
     def expectations(
         self,
         *,
-        by: Literal["phase", "persona", "week", "carrier", "channel"] | None = None,
+        by: Literal["phase", "persona", "week", "carrier", "channel", "source", "acquisition"]
+        | None = None,
         language: Literal["en", "nl", "da"] = "en",
         trend: Literal["month", "week"] = "month",
         now: datetime | str | None = None,
@@ -198,8 +202,10 @@ class Klantreis:
         start: str | None = None,
         end: str | None = None,
         persona: str | None = None,
+        source: str | None = None,
     ) -> JourneyMap:
-        """Build (if needed) the model and compute the journey map for a cut."""
+        """Build (if needed) the model and compute the journey map for a cut (`source`: only
+        persons whose first visit came from it)."""
         return self._run("journey_map", locals())
 
     def opportunities(
@@ -354,6 +360,34 @@ class Klantreis:
         """Per platform and period: texts, mentions, ratings, mean rating, sentiment, negative
         share and the change of the mean rating since the platform's previous period."""
         return self._run("reputation", locals())
+
+    def recovery(
+        self, *, expectation: str | None = None, horizon_days: int = 90, act_days: int = 14
+    ) -> Recovery:
+        """Per expectation: breached customers acted on (a resolved case, a message) against
+        comparable ones left alone: later review score, NPS, repeat purchase, with intervals."""
+        return self._run("recovery", locals())
+
+    @property
+    def cases(self) -> Inbox:
+        """The inbox: `kr.cases.list()`, `.show(id)`, `.assign(...)`, `.resolve(...)`,
+        `.send(id, via="email")`, `.open()` (docs/cases.md)."""
+        from klantreis.act.cases.inbox import Inbox
+
+        return Inbox(self)
+
+    def sources(
+        self,
+        *,
+        by: Literal["touchpoint", "source", "medium", "campaign"] = "touchpoint",
+        touch: Literal["first", "last"] = "first",
+        start: str | None = None,
+        end: str | None = None,
+        persona: str | None = None,
+    ) -> Sources:
+        """Per acquisition source: persons, conversion, buyers later hit by a breach, repeat
+        buyers and what they say, each share with its interval against the shop's own."""
+        return self._run("sources", locals())
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         """An analysis registered without a method here (deprecated: add a typed method)."""

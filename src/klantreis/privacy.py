@@ -26,6 +26,7 @@ TABLE_MODULES = (
     "klantreis.model.orders",
     "klantreis.model.journey_events",
     "klantreis.model.sessions",
+    "klantreis.model.sources",
     "klantreis.model.journeys",
     "klantreis.model.persons",
     "klantreis.model.refresh",
@@ -36,6 +37,7 @@ TABLE_MODULES = (
     "klantreis.measure.value.table",
     "klantreis.act.audiences",
     "klantreis.act.review_requests",
+    "klantreis.act.cases.table",
     "klantreis.present.api.routine",
     "klantreis.present.web.auth",
 )

@@ -270,9 +270,9 @@ def test_unchanged_rules_are_compiled_once(kr, monkeypatch: pytest.MonkeyPatch) 
     calls = []
     real = cases.cases_query
 
-    def counted(rules, ctx):
+    def counted(rules, ctx, persons=None):
         calls.append(len(rules))
-        return real(rules, ctx)
+        return real(rules, ctx, persons)
 
     monkeypatch.setattr(cases, "cases_query", counted)
     cases._compiled.cache_clear()

@@ -148,3 +148,29 @@ def test_cli_json_and_errors(kr, tmp_path: Path):
     assert bad.exit_code == 2 and "now: not an ISO timestamp" in bad.output
     bad = runner.invoke(app, ["expectations", "--store", store, "--compare", "week"])
     assert bad.exit_code == 2 and "compare: Input should be 'timestamp' or 'day'" in bad.output
+
+
+def test_closed_form_intervals_agree_with_scipy_and_statsmodels():
+    """The intervals are written out so a scorecard imports neither library (seconds per
+    process); they must stay what the libraries give."""
+    from scipy.stats import binomtest
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    for n in (1, 2, 5, 10, 37, 200, 5000):
+        for k in sorted({0, 1, n // 3, n // 2, n - 1, n}):
+            if not 0 <= k <= n:
+                continue
+            ci = binomtest(k, n).proportion_ci(0.95, method="wilson")
+            low, high = stats.wilson(k, n)
+            assert abs(low - ci.low) < 1e-12 and abs(high - ci.high) < 1e-12, (k, n)
+    for (n_met, k_met), (n_b, k_b) in [
+        ((80, 48), (70, 56)),
+        ((5, 0), (7, 7)),
+        ((300, 12), (40, 9)),
+    ]:
+        got = stats.proportion_difference((n_met, k_met / n_met), (n_b, k_b / n_b))
+        low, high = confint_proportions_2indep(
+            k_b, n_b, k_met, n_met, method="newcomb", compare="diff"
+        )
+        assert got is not None
+        assert (got["low"], got["high"]) == (round(float(low), 4), round(float(high), 4))

@@ -172,7 +172,12 @@ def test_the_map_reads_the_ranked_opportunities_and_ranks_none_itself(kr):
     when nothing is ranked yet, or when the ranking predates the latest events."""
     journey_map = kr.journey_map()
     assert "opportunities_not_ranked" in [n.kind for n in journey_map.notes]
-    assert not kr.engine.has_table("opportunity_results")
+    # The table may exist (empty): a store creates every table a module registered before
+    # it, and an earlier ranking in the same process registers `opportunity_results`.
+    ranked = kr.engine.has_table("opportunity_results") and kr.engine.scalar(
+        "SELECT count(*) FROM opportunity_results"
+    )
+    assert not ranked
     assert "Opportunities are not ranked yet" in render(journey_map)
 
     kr.opportunities()

@@ -124,12 +124,16 @@ def test_breakdown_by_property_with_attribution(load):
         "bram": [("Product Viewed", 0, {"properties": {"source": "ads"}})],
     }
     engine = load({"journey_events": journeys_for(people)})
-    first = run_funnel(engine, FunnelSpec.build(SHOP[:2], window="1h", breakdown="source"))
+    # `source` alone is the session's source (test_funnel_sources.py); this is the property
+    spec = FunnelSpec.build(SHOP[:2], window="1h", breakdown="properties.source")
+    first = run_funnel(engine, spec)
     rows = {(r["breakdown"], r["step"]): r["persons"] for r in first.to_pylist()}
     assert rows == {("ads", 1): 1, ("ads", 2): 0, ("mail", 1): 1, ("mail", 2): 1}
     last = run_funnel(
         engine,
-        FunnelSpec.build(SHOP[:2], window="1h", breakdown="source", attribution="last_touch"),
+        FunnelSpec.build(
+            SHOP[:2], window="1h", breakdown="properties.source", attribution="last_touch"
+        ),
     )
     rows = {(r["breakdown"], r["step"]): r["persons"] for r in last.to_pylist()}
     assert rows == {("ads", 1): 2, ("ads", 2): 1}

@@ -24,6 +24,7 @@ MODEL_TABLES = (
     "phase_map",
     "journey_events",
     "sessions",
+    "session_sources",
     "journeys",
     "persons",
 )

@@ -19,7 +19,7 @@ from klantreis.measure.personas.features import PERSON_FEATURES
 from klantreis.measure.recommend import _RECOMMEND
 from klantreis.measure.value.table import SUMMARY
 from klantreis.model import ensure_built
-from klantreis.model.journey_events import _JOURNEY_EVENTS
+from klantreis.model.journey_events import _WIDE
 from klantreis.store.query import Query
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -88,7 +88,7 @@ def _rows(table, key: str) -> list[tuple]:
 
 RECOMMEND = Query(_RECOMMEND, persons=("anna",), n=10, before=None)
 JOURNEY_EVENTS = Query(
-    _JOURNEY_EVENTS,
+    _WIDE,
     purchase_event="Order Completed",
     purchase_index=3,
     gap_us=1_800_000_000,

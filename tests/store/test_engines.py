@@ -20,7 +20,8 @@ ROLES = {"__init__.py", "configuration.py", "dialect.py", "engine.py", "factory.
 def test_registry_declares_capabilities_without_opening_engines():
     found = engines()
     assert list(found)[:2] == ["duckdb", "spark"]
-    assert capabilities("duckdb") == Capabilities("duckdb", "duckdb", writable=True)
+    assert capabilities("duckdb") == Capabilities("duckdb", "duckdb", writable=True, row_ids=True)
+    assert capabilities("spark").row_ids is False
     assert capabilities("spark").writable is False
     assert all(f.capabilities.exact_distinct for f in found.values())
     assert "events_path" in found["spark"].options

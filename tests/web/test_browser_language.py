@@ -22,7 +22,7 @@ from web.vocabulary_check import english_words
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PASSWORD = "journey-map-2026"
-PAGES = ("/map", "/expectations", "/funnels", "/voice", "/timeline", "/settings")
+PAGES = ("/map", "/expectations", "/cases", "/funnels", "/voice", "/timeline", "/settings")
 VISIBLE_TEXT = """() => {
   const skip = el => el.closest('script, style, q, code, .quote');
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);

@@ -26,7 +26,15 @@ def used_messages() -> set[str]:
                     for m in _CALL.finditer(item.read_text("utf-8"))
                 )
     # Words looked up from constants (map lanes, outcomes, analysis statuses).
-    from klantreis.present.web.mapview import OUTCOMES
+    from klantreis.present.web.mapview import OUTCOMES, RECOVERY_NOTE
+    from klantreis.present.web.routes.cases import (
+        KIND_WORDS,
+        MESSAGE_WORDS,
+        PRIORITY_WORDS,
+        REASON_WORDS,
+        STATUS_WORDS,
+    )
+    from klantreis.present.web.routes.cases import NOTE_WORDS as CASE_NOTE_WORDS
     from klantreis.present.web.routes.journey_map import LANE_LABELS
     from klantreis.present.web.routes.pages import ANALYSIS_WORDS
     from klantreis.present.web.routes.products import (
@@ -38,7 +46,9 @@ def used_messages() -> set[str]:
     from klantreis.present.web.routes.returns import RETURN_OUTCOME_WORDS, TIME_WORDS
     from klantreis.present.web.routes.value import CHURN_WORDS
 
-    found.update(LANE_LABELS.values(), OUTCOMES.values(), ANALYSIS_WORDS)
+    found.update(
+        LANE_LABELS.values(), OUTCOMES.values(), ANALYSIS_WORDS, REASON_WORDS, [RECOVERY_NOTE]
+    )
     for words in (
         OUTCOME_WORDS,
         DRIVER_WORDS,
@@ -47,6 +57,11 @@ def used_messages() -> set[str]:
         RETURN_OUTCOME_WORDS,
         TIME_WORDS,
         CHURN_WORDS,
+        KIND_WORDS,
+        STATUS_WORDS,
+        PRIORITY_WORDS,
+        MESSAGE_WORDS,
+        CASE_NOTE_WORDS,
     ):
         found.update(words.values())
     return found

@@ -2,8 +2,10 @@
 
 Names before the order follow the Segment E-commerce v2, Email and Live Chat specs; names after
 it (shipping, delivery, returns, support, payment failure, reviews, surveys, consent, web
-vitals) are klantreis' extension. `docs/events.md` documents every name and its properties; a
-test keeps the two in step. Custom names are allowed: the journey definition maps them to phases.
+vitals) and the channels off the website (store visits, phone calls, marketplace messages,
+social mentions) are klantreis' extension. `docs/events.md` documents every name and its
+properties; a test keeps the two in step. Custom names are allowed: the journey definition maps
+them to phases.
 """
 
 from __future__ import annotations
@@ -97,6 +99,10 @@ EVENTS: dict[str, EventSpec] = {
             ("Order Confirmation Sent", _ORDER),
             ("Shipping Update Sent", ("order_id", "status")),
             ("Review Request Sent", ("order_id", "survey_id")),
+            (
+                "Case Message Sent",
+                ("case_id", "kind", "message", "via", "order_id", "expectation_id"),
+            ),
             ("Email Delivered", ("email_id", "email_subject", "campaign_id", "kind")),
             ("Email Opened", ("email_id", "email_subject", "campaign_id", "kind")),
             ("Email Link Clicked", ("email_id", "link_url", "campaign_id", "kind")),
@@ -140,7 +146,22 @@ EVENTS: dict[str, EventSpec] = {
                 ("review_id", "order_id", "rating", "title", "text", "language", "platform"),
             ),
         ),
-        *_specs("social", ("Social Mention", ("platform", "text", "url", "author"))),
+        *_specs(
+            "social", ("Social Mention", ("platform", "text", "url", "author", "order_id", "kind"))
+        ),
+        *_specs(
+            "store",
+            ("Store Visited", ("store_id", "purpose", "order_id", "text")),
+        ),
+        *_specs(
+            "phone",
+            ("Phone Call Received", ("call_id", "topic", "order_id", "duration", "text")),
+            ("Phone Call Made", ("call_id", "topic", "order_id", "duration", "text")),
+        ),
+        *_specs(
+            "marketplace",
+            ("Marketplace Message Received", ("marketplace", "topic", "order_id", "text")),
+        ),
         *_specs(
             "web",
             ("Survey Answered", ("survey_id", "kind", "score", "comment", "order_id", "phase")),

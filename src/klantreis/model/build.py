@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from klantreis.config import SectionSettings
+from klantreis.model.as_built import reading_as_built
 from klantreis.model.contract import shaped
 from klantreis.model.definition import JourneyDefinition, load_definition
 from klantreis.model.identities import build_identities
@@ -26,6 +27,7 @@ from klantreis.model.persons import persons_query
 from klantreis.model.phases import build_phase_map, phase_map_query
 from klantreis.model.refresh import NOBODY, REFRESHED_PERSONS, Watermark, refresh
 from klantreis.model.sessions import sessions_query
+from klantreis.model.sources import SourceRules, SourcesSettings, load_rules, session_sources_query
 from klantreis.store.engines.base import Engine
 
 if TYPE_CHECKING:
@@ -34,10 +36,11 @@ if TYPE_CHECKING:
 __all__ = ["ModelSummary", "build", "ensure_built", "phase_map_query"]
 
 SESSION_GAP_MINUTES = 30
-MODEL_VERSION = "5"
+MODEL_VERSION = "6"
 """Bumped when the model's meaning changes (2: identity stitching with caps and placeholders;
 3: back-office events on their order's channel; 4: identity aggregates kept for refreshes; 5: the
-quiet that ends a session measured in microseconds), so stores built by older code are rebuilt."""
+quiet that ends a session measured in microseconds; 6: `session_sources`, contact events by what
+they are about), so stores built by older code are rebuilt."""
 
 
 @dataclass
@@ -68,6 +71,7 @@ def build(
     *,
     session_gap_minutes: int = SESSION_GAP_MINUTES,
     progress: Callable[[str], None] | None = None,
+    source_rules: SourceRules | None = None,
 ) -> ModelSummary:
     """(Re)build every derived table of the model from `events`."""
     if not isinstance(definition, JourneyDefinition):
@@ -81,9 +85,14 @@ def build(
     build_order_channels(engine, definition)
     engine.create_table_as(
         "journey_events",
-        journey_events_query(definition, session_gap_minutes=session_gap_minutes),
+        journey_events_query(
+            definition,
+            session_gap_minutes=session_gap_minutes,
+            row_ids=engine.capabilities.row_ids,
+        ),
     )
     engine.create_table_as("sessions", sessions_query())
+    engine.create_table_as("session_sources", session_sources_query(source_rules))
     engine.create_table_as("journeys", journeys_query(definition))
     say("describing persons")
     engine.create_table_as("persons", persons_query(definition))
@@ -108,10 +117,20 @@ def ensure_built(
     """
     definition = definition or configured_definition(kr)
     resolved = load_definition(definition)
+    if reading_as_built() and _built_in(kr, resolved.name):
+        return False  # a page: the routine refreshes it, without the page waiting for it
+    rules = load_rules(kr.settings.section(SourcesSettings).rules)
     # Not the store's write lock: the build only reads `events` (a snapshot) and replaces
     # derived tables, so the collector keeps committing while a model is built beside it.
     with _build_lock:
-        basis = "|".join((MODEL_VERSION, resolved.model_dump_json(), str(SESSION_GAP_MINUTES)))
+        basis = "|".join(
+            (
+                MODEL_VERSION,
+                resolved.model_dump_json(),
+                str(SESSION_GAP_MINUTES),
+                rules.model_dump_json(),
+            )
+        )
         engine = kr.engine
         events = engine.events_fingerprint() or kr.store.events_fingerprint()
         fingerprint = "|".join((basis, events))
@@ -122,7 +141,7 @@ def ensure_built(
         if built == fingerprint and engine.has_table("journey_events"):
             return False
         if not engine.capabilities.writable:
-            build(engine, resolved, progress=progress)
+            build(engine, resolved, progress=progress, source_rules=rules)
             engine.set_state("model_fingerprint", fingerprint)
             return True
         store = kr.store
@@ -137,9 +156,10 @@ def ensure_built(
                     since,
                     session_gap_minutes=SESSION_GAP_MINUTES,
                     progress=progress,
+                    source_rules=rules,
                 )
             if refreshed is None:
-                build(engine, resolved, progress=progress)
+                build(engine, resolved, progress=progress, source_rules=rules)
                 engine.create_table_as("refreshed_persons", shaped(REFRESHED_PERSONS, NOBODY))
             store.set_meta("model_refreshed_from", (built or "") if refreshed is not None else "")
             store.set_meta("model_fingerprint", fingerprint)
@@ -147,6 +167,15 @@ def ensure_built(
             store.set_meta("model_basis", basis)
             store.set_meta("model_definition", resolved.name)
         return True
+
+
+def _built_in(kr: Context, definition: str) -> bool:
+    """Whether a model in `definition` exists (current or not)."""
+    engine = kr.engine
+    if not engine.capabilities.writable:
+        return bool(engine.get_state("model_fingerprint"))
+    built = kr.store.get_meta("model_definition") == definition
+    return built and engine.has_table("journey_events")
 
 
 class JourneySettings(SectionSettings):

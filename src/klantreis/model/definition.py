@@ -36,6 +36,18 @@ class TouchpointSpec(BaseModel):
     events: list[str] = Field(default_factory=list)
 
 
+class AboutAnOrder(BaseModel):
+    """Contact events (a store visit, a call, a social mention) whose phase is what they are
+    about: `phase` when the event names an order (`order_id`), or when its `topic`, `purpose`
+    or `kind` is one of `topics` and the person has bought before; else the phase that
+    lists the event. A complaint after an order is service, not orientation."""
+
+    phase: str
+    events: list[str] = Field(default_factory=list)
+    """Exact event names."""
+    topics: list[str] = Field(default_factory=list)
+
+
 class JourneyDefinition(BaseModel):
     name: str
     label: dict[str, str] = Field(default_factory=dict)
@@ -43,6 +55,7 @@ class JourneyDefinition(BaseModel):
     default_phase: str
     phases: list[PhaseSpec]
     touchpoints: list[TouchpointSpec] = Field(default_factory=list)
+    about_an_order: AboutAnOrder | None = None
 
     @model_validator(mode="after")
     def _check(self) -> JourneyDefinition:
@@ -51,6 +64,10 @@ class JourneyDefinition(BaseModel):
             raise ValueError("phases need at least two distinct ids")
         if self.default_phase not in ids:
             raise ValueError(f"default_phase {self.default_phase!r} is not one of {ids}")
+        if self.about_an_order and self.about_an_order.phase not in ids:
+            raise ValueError(
+                f"about_an_order.phase {self.about_an_order.phase!r} is not one of {ids}"
+            )
         if self.purchase_phase is None:
             raise ValueError(f"no phase lists the purchase event {self.purchase_event!r}")
         return self

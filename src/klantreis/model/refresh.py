@@ -5,8 +5,8 @@ largest `rowid` and the count of `events` then; an erasure or any other removal 
 check and forces a full build). Their ids are added to the identity aggregates and identities
 are stitched again from those small tables. A person is *affected* when a new event is theirs,
 when one of their ids moved to another person (a new alias or link merging two persons moves
-every id of one of them), or when a new purchase names an order their back-office events
-belong to. The affected persons' rows are deleted from `journey_events`, `sessions`,
+every id of one of them), or when a new purchase names an order their back-office events belong
+to. The affected persons' rows are deleted from `journey_events`, `sessions`, `session_sources`,
 `journeys` and `persons` and made again by the very queries of the full build, run over those
 persons' events only: every window is partitioned by person, so the rows are the full build's
 (`tests/model/test_refresh.py` compares the two table by table).
@@ -26,6 +26,7 @@ from klantreis.model.orders import add_order_channels
 from klantreis.model.persons import persons_query
 from klantreis.model.phases import build_phase_map
 from klantreis.model.sessions import sessions_query
+from klantreis.model.sources import SourceRules, session_sources_query
 from klantreis.store.engines.base import Engine
 from klantreis.store.query import Query
 from klantreis.store.schema import TableSpec, columns, register_table
@@ -53,6 +54,7 @@ REQUIRED = (
     "phase_map",
     "journey_events",
     "sessions",
+    "session_sources",
     "journeys",
     "persons",
 )
@@ -133,7 +135,7 @@ DELETE FROM journey_events
 WHERE coalesce(person_id, '') IN (SELECT person_key FROM _kr_affected)
 """
 
-_PER_PERSON = ("journey_events", "sessions", "journeys", "persons")
+_PER_PERSON = ("journey_events", "sessions", "session_sources", "journeys", "persons")
 
 _WORK_TABLES = (
     "_kr_new_events",
@@ -153,6 +155,7 @@ def refresh(
     *,
     session_gap_minutes: int,
     progress: Callable[[str], None] | None = None,
+    source_rules: SourceRules | None = None,
 ) -> int | None:
     """Bring the model built at `since` up to the events stored now.
 
@@ -198,6 +201,7 @@ def refresh(
             definition,
             session_gap_minutes=session_gap_minutes,
             sources={"events": "_kr_scope_events"},
+            row_ids=engine.capabilities.row_ids,
         ),
     )
     for table in _PER_PERSON:
@@ -205,6 +209,10 @@ def refresh(
     engine.insert_into("journey_events", "SELECT * FROM _kr_scope_journey_events")
     scoped = {"journey_events": "_kr_scope_journey_events"}
     engine.insert_into("sessions", sessions_query(scoped))
+    engine.insert_into(
+        "session_sources",
+        session_sources_query(source_rules, {**scoped, "events": "_kr_scope_events"}),
+    )
     engine.insert_into("journeys", journeys_query(definition, scoped))
     engine.insert_into(
         "persons",

@@ -12,7 +12,11 @@ What it simulates (details and measured calibration in docs/simulator.md):
   language, consent, birthday); some persons later link a second device (identify or alias);
   1 % share a household address, 1 % the family computer, with the person before them.
 - Awareness: marketing e-mail (delivered/opened/clicked, a few sent without consent),
-  promotions, landing pages with utm data in `context.campaign`.
+  promotions, landing pages with utm data in `context.campaign` (paid search, paid social,
+  newsletter), search engines and comparison sites by their referrer only.
+- Off the website (`offline.py`): store visits and product calls before some orders, calls
+  naming the order and social mentions (complaints) after late parcels, now and then praise;
+  their notes and posts are texts in nl/en/da.
 - Checkout with payment failures (~4 % of attempts), orders with a promised delivery date,
   confirmation e-mails (mostly within a minute, some late or missing), and rarely a payment
   captured without any order or confirmation.

@@ -42,6 +42,9 @@ RETURN_REASONS = (
 )
 SLOW_REFUND_SHARE = 0.15
 """Refunds that take 8–25 days after the return arrived (the rest: within 4 days)."""
+RECOVERED_SHARE = 0.25
+"""Late deliveries the shop acts on (an apology as a case message right after delivery),
+picked by order id without a random draw, so every other simulated figure stays as it was."""
 REJECTED_SHARE = 0.07
 """Return requests the shop refuses (outside the return window, used, final sale)."""
 REJECTION_REASONS = (("outside_window", 0.5), ("used", 0.8), ("final_sale", 1.0))
@@ -149,6 +152,24 @@ def ship(p: Person, order: Order) -> Delivery:
         },
     )
     return Delivery(attempt, attempt > order.promised, failed)
+
+
+def apologise(p: Person, order: Order, delivered: float) -> None:
+    """The shop acts on the late delivery's case: an apology e-mail three hours after it."""
+    p.out.emit(
+        delivered + 3 * HOUR,
+        "Case Message Sent",
+        **p.server_ids(),
+        properties={
+            "case_id": f"delivery_breach:delivery_promise_kept:{order.order_id}",
+            "kind": "breach",
+            "message": "apology",
+            "via": "email",
+            "order_id": order.order_id,
+            "expectation_id": "delivery_promise_kept",
+            "transactional": True,
+        },
+    )
 
 
 @dataclass

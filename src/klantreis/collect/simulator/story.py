@@ -7,10 +7,19 @@ order (purchase), shipping, support and returns (service), and a review or surve
 
 from __future__ import annotations
 
-from klantreis.collect.simulator.aftercare import CHAT_TOPICS, chat, give_back, ship, ticket
+from klantreis.collect.simulator.aftercare import (
+    CHAT_TOPICS,
+    RECOVERED_SHARE,
+    apologise,
+    chat,
+    give_back,
+    ship,
+    ticket,
+)
 from klantreis.collect.simulator.catalogue import CATEGORIES, Product, unit_chance
 from klantreis.collect.simulator.context import DAY, HOUR, Device, Person
 from klantreis.collect.simulator.evaluation import Experience, review, survey
+from klantreis.collect.simulator.offline import after_delivery, before_order
 from klantreis.collect.simulator.shopping import (
     Order,
     Session,
@@ -101,12 +110,11 @@ def arrival(source: str, medium: str) -> tuple[dict[str, str] | None, str | None
     """Campaign, referrer and landing page of a session that came from `source`/`medium`."""
     if source == "direct":
         return None, None, ("Home", "/")
-    campaign = {
-        "source": source,
-        "medium": medium,
-        "name": "always-on" if medium in ("organic", "referral") else "spring-2026",
-    }
     landing = ("Landing", f"/lp/{source}") if medium != "organic" else ("Home", "/")
+    if medium in ("organic", "referral"):
+        # a search engine or a comparison site links without UTM tags: only the referrer says
+        return None, REFERRERS.get(source), landing
+    campaign = {"source": source, "medium": medium, "name": "spring-2026"}
     return campaign, REFERRERS.get(source), landing
 
 
@@ -256,6 +264,7 @@ def buy(p: Person, s: Session, items: list[Product]) -> float:
             ticket(p, order.at + p.lognormal(3 * HOUR, 0.8), "payment", order.order_id)
         return order.at
     complete(p, s, order)
+    before_order(p, order.order_id, order.at)
     p.last_order_at = order.at
     p.bought.extend(order.products)
     aftercare(p, order, s.device)
@@ -296,7 +305,11 @@ def aftercare(p: Person, order: Order, device: Device) -> None:
         ticket(p, order.promised + p.rng.uniform(4, 30) * HOUR, "delivery", order.order_id)
         return
     exp.late = delivery.late
+    after_delivery(p, order.order_id, order.promised, delivery.delivered, delivery.late)
     exp.late_days = max(0.0, (delivery.delivered - order.promised) / DAY)
+    if delivery.late and unit_chance(f"recover:{order.order_id}") < RECOVERED_SHARE:
+        exp.recovered = True
+        apologise(p, order, delivery.delivered)
     complains = (delivery.late and p.chance(0.35)) or (delivery.failed and p.chance(0.3))
     if complains and ticket(
         p, max(order.promised, delivery.delivered - DAY) + 2 * HOUR, "delivery", order.order_id

@@ -84,8 +84,12 @@ def _when(value: datetime | str | None) -> datetime | None:
 class ExpectationsQuery(CutQuery):
     """`kr.expectations(...)`, `klantreis expectations`, `GET /api/expectations`."""
 
-    by: Literal["phase", "persona", "week", "carrier", "channel"] | None = Field(
-        None, description="Break down by phase, persona, week, carrier or channel."
+    by: (
+        Literal["phase", "persona", "week", "carrier", "channel", "source", "acquisition"] | None
+    ) = Field(
+        None,
+        description="Break down by phase, persona, week, carrier, channel, or where the "
+        "journey began: source or acquisition touchpoint.",
     )
     language: Language = Field("en", description="Titles in en, nl or da.")
     trend: Literal["month", "week"] = Field("month", description="Trend periods.")

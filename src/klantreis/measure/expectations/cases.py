@@ -12,19 +12,27 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
+import json
 import threading
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from klantreis.measure.expectations import compile as compile_module
+from klantreis.measure.expectations import conditions as conditions_module
 from klantreis.measure.expectations.compile import Context as RuleContext
 from klantreis.measure.expectations.compile import cases_query
+from klantreis.measure.expectations.kinds import base as base_module
 from klantreis.measure.expectations.kinds import kind_of, kinds
+from klantreis.measure.expectations.rejudge import REJUDGED, can_rejudge, rejudge
 from klantreis.measure.expectations.rules import Rule
 from klantreis.measure.expectations.ruleset import ExpectationSettings, active_rules
 from klantreis.measure.names import stored_events
 from klantreis.model import ensure_built, load_definition
+from klantreis.model.as_built import reading_as_built
 from klantreis.model.build import configured_definition
 from klantreis.store.query import Query
 from klantreis.store.schema import TableSpec, register_table
@@ -32,7 +40,9 @@ from klantreis.store.schema import TableSpec, register_table
 if TYPE_CHECKING:
     from klantreis.model.context import Context
 
-BUILD_VERSION = "2"
+BUILD_VERSION = "3"
+JUDGED_META = "expectations_judged"
+"""`meta` key of what the stored cases were judged on (`Judged`)."""
 
 _judging = threading.Lock()
 register_table(TableSpec("expectation_cases", "", person_id_columns=("person_id",), derived=True))
@@ -120,14 +130,17 @@ WHERE 1 = 0
 
 @functools.lru_cache(maxsize=16)
 def _compiled(
-    rules: tuple[str, ...], kind_ids: tuple[int, ...], ctx: RuleContext
-) -> tuple[Query, str]:
-    """The shared case query and its SQL text, per ruleset (and the moment judged at): building
-    and printing the tree of every rule takes a second, and every page asks for the cases."""
+    rules: tuple[str, ...],
+    kind_ids: tuple[int, ...],
+    ctx: RuleContext,
+    persons: str | None = None,
+) -> Query:
+    """The shared case query per ruleset (and the moment judged at, and the table of the
+    persons judged again, if only some are): building the tree of every rule takes a second
+    or more."""
     del kind_ids  # part of the key only: a kind registered anew compiles anew
     judged = [_RULES[key] for key in rules]
-    query = cases_query(judged, ctx) if judged else Query(_NO_CASES)
-    return query, query.sql()
+    return cases_query(judged, ctx, persons) if judged else Query(_NO_CASES)
 
 
 _RULES: dict[str, Rule] = {}
@@ -140,6 +153,117 @@ def _key(rule: Rule) -> str:
     return text
 
 
+def _code(kind_ids: tuple[int, ...]) -> str:
+    """A hash of the code that writes case queries: the shared pass, the kinds' base and each
+    registered kind's module. Judged cases of other code are judged again, as when the
+    compiled SQL was compared, but without compiling it (seconds at every page)."""
+    del kind_ids  # part of the key only: a kind registered anew is hashed anew
+    digest = hashlib.sha256()
+    files = {__file__, compile_module.__file__, base_module.__file__, conditions_module.__file__}
+    names = []
+    for kind in kinds().values():
+        try:
+            files.add(inspect.getfile(type(kind)))
+        except (TypeError, OSError):  # defined where no file holds it: its name stands in
+            names.append(f"{type(kind).__module__}.{type(kind).__qualname__}")
+    for path in sorted(str(f) for f in files if f):
+        try:
+            digest.update(Path(path).read_bytes())
+        except OSError:
+            digest.update(path.encode())
+    digest.update("|".join(sorted(names)).encode())
+    return digest.hexdigest()
+
+
+_code_of = functools.lru_cache(maxsize=8)(_code)
+
+
+@dataclass(frozen=True)
+class Judged:
+    """What the stored cases were judged on (`fingerprint`: the model and `basis`, all else
+    they rest on), as of when, and which rules could not be judged: kept next to the cases,
+    so telling that they are current is one read of `meta`, not a compilation of every rule."""
+
+    fingerprint: str
+    as_of: datetime
+    no_data: dict[str, str]
+    model: str = ""
+    basis: str = ""
+
+    def dump(self) -> str:
+        data = {**asdict(self), "as_of": self.as_of.isoformat()}
+        return json.dumps(data)
+
+    @classmethod
+    def load(cls, text: str | None) -> Judged | None:
+        if not text:
+            return None
+        try:
+            data = json.loads(text)
+            return cls(
+                str(data["fingerprint"]),
+                datetime.fromisoformat(data["as_of"]),
+                {str(k): str(v) for k, v in data["no_data"].items()},
+                str(data.get("model", "")),
+                str(data.get("basis", "")),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+
+def _read_judged(kr: Context) -> Judged | None:
+    if kr.engine.capabilities.writable:
+        return Judged.load(kr.store.get_meta(JUDGED_META))
+    return getattr(kr.engine, "_klantreis_expectations_judged", None)
+
+
+def _write_judged(kr: Context, judged: Judged) -> None:
+    if kr.engine.capabilities.writable:
+        kr.store.set_meta("expectations_fingerprint", judged.fingerprint)
+        kr.store.set_meta(JUDGED_META, judged.dump())
+    else:
+        kr.engine._klantreis_expectations_fingerprint = judged.fingerprint  # type: ignore[attr-defined]
+        kr.engine._klantreis_expectations_judged = judged  # type: ignore[attr-defined]
+
+
+def judged_fingerprint(kr: Context, rules: list[Rule], compare: str, now: datetime | None) -> str:
+    """What the cases rest on, without compiling or querying: the model (whose fingerprint
+    holds the events' count and newest time, so the moment judged at follows it), the journey
+    definition, the comparison mode, the moment when one is given, the rules and the code of
+    the rule kinds."""
+    return _fingerprint(*_rests_on(kr, rules, compare, now))
+
+
+def _fingerprint(basis: str, model: str) -> str:
+    return hashlib.sha256(f"{basis}\x1f{model}".encode()).hexdigest()
+
+
+def _rests_on(
+    kr: Context, rules: list[Rule], compare: str, now: datetime | None
+) -> tuple[str, str]:
+    """(basis, model): a hash of everything the cases rest on but the model, and the model's
+    fingerprint."""
+    engine = kr.engine
+    model = str(
+        kr.store.get_meta("model_fingerprint")
+        if engine.capabilities.writable
+        else engine.get_state("model_fingerprint") or ""
+    )
+    moment = now.replace(tzinfo=None).isoformat() if now is not None else "latest"
+    if not model:  # no model fingerprint to follow the events: the moment itself
+        moment = _as_of(kr, now).isoformat()
+    kind_ids = tuple(id(k) for k in kinds().values())
+    parts = [
+        BUILD_VERSION,
+        configured_definition(kr),
+        compare,
+        moment,
+        _code_of(kind_ids),
+        *(_key(r) for r in rules),
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest(), model
+
+
 def ensure_cases(
     kr: Context,
     *,
@@ -147,53 +271,50 @@ def ensure_cases(
     compare: str | None = None,
     rules: list[Rule] | None = None,
 ) -> CaseSet:
-    """The model and the case tables, (re)built when stale; returns what was judged."""
+    """The model and the case tables, (re)built when stale; returns what was judged.
+
+    Whether the stored cases are current is told from `judged_fingerprint` against the one
+    stored with them: no rule is compiled and no event read unless they must be judged.
+    A page reading `as_built` takes the stored cases as they are (the routine judges)."""
     ensure_built(kr)
     settings = ExpectationSettings.from_settings(kr.settings)
     rules = active_rules(settings) if rules is None else rules
     compare = compare or settings.compare
-    definition = load_definition(configured_definition(kr))
-    as_of = _as_of(kr, now)
     engine = kr.engine
-    model = str(
-        kr.store.get_meta("model_fingerprint")
-        if engine.capabilities.writable
-        else engine.get_state("model_fingerprint") or ""
-    )
-    no_data = _no_data_of(kr, rules, model)
-    judged = [r for r in rules if r.id not in no_data]
-    ctx = RuleContext(as_of=as_of, compare=compare, phases=tuple(definition.phase_ids))
-    kind_ids = tuple(id(k) for k in kinds().values())
-    query, query_sql = _compiled(tuple(_key(r) for r in judged), kind_ids, ctx)
-    fingerprint = hashlib.sha256(
-        "|".join(
-            [
-                BUILD_VERSION,
-                model,
-                definition.name,
-                compare,
-                as_of.isoformat(),
-                query_sql,
-            ]
-        ).encode()
-    ).hexdigest()
-    result = CaseSet(rules=rules, no_data=no_data, as_of=as_of, compare=compare)
+    basis, model = _rests_on(kr, rules, compare, now)
+    fingerprint = _fingerprint(basis, model)
+    stored = _read_judged(kr)
+    if (
+        stored is not None
+        and (stored.fingerprint == fingerprint or (reading_as_built() and now is None))
+        and engine.has_table("breaches")
+        and engine.has_table("delights")
+    ):
+        return CaseSet(rules=rules, no_data=stored.no_data, as_of=stored.as_of, compare=compare)
     # Its own lock, not the store's write lock: judging takes seconds on a large store and the
     # collector must keep committing meanwhile; the transaction makes the three tables change
     # together.
     with _judging, kr.store.transaction() if engine.capabilities.writable else nullcontext():
-        if engine.capabilities.writable:
-            built = kr.store.get_meta("expectations_fingerprint")
+        stored = _read_judged(kr)  # judged meanwhile by another thread
+        if (
+            stored is not None
+            and stored.fingerprint == fingerprint
+            and engine.has_table("breaches")
+        ):
+            return CaseSet(rules=rules, no_data=stored.no_data, as_of=stored.as_of, compare=compare)
+        # the no-data reasons change only with what the cases rest on
+        no_data = _no_data_of(kr, rules, fingerprint)
+        as_of = _as_of(kr, now)
+        definition = load_definition(configured_definition(kr))
+        judged = [r for r in rules if r.id not in no_data]
+        ctx = RuleContext(as_of=as_of, compare=compare, phases=tuple(definition.phase_ids))
+        kind_ids = tuple(id(k) for k in kinds().values())
+        keys = tuple(_key(r) for r in judged)
+        if judged and now is None and can_rejudge(kr, stored, basis, no_data):
+            rejudge(kr, _compiled(keys, kind_ids, ctx, REJUDGED))
         else:
-            built = getattr(engine, "_klantreis_expectations_fingerprint", None)
-        if built == fingerprint and engine.has_table("breaches") and engine.has_table("delights"):
-            return result
-        engine.create_table_as("expectation_cases", query)
+            engine.create_table_as("expectation_cases", _compiled(keys, kind_ids, ctx))
         engine.create_table_as("breaches", _BREACHES)
         engine.create_table_as("delights", _DELIGHTS)
-        if engine.capabilities.writable:
-            kr.store.set_meta("expectations_fingerprint", fingerprint)
-        else:
-            engine._klantreis_expectations_fingerprint = fingerprint  # type: ignore[attr-defined]
-    result.rebuilt = True
-    return result
+        _write_judged(kr, Judged(fingerprint, as_of, no_data, model, basis))
+    return CaseSet(rules=rules, no_data=no_data, as_of=as_of, compare=compare, rebuilt=True)

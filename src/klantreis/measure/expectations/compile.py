@@ -64,7 +64,13 @@ def _prefix_ctes(tree: exp.Expression, prefix: str) -> None:
             table.set("this", exp.to_identifier(names[table.name]))
 
 
-def _shared(rules: list[Rule], ctx: Context) -> Query:
+def _of_persons(table: str) -> exp.Expression:
+    """`person_id IN (SELECT person_id FROM table)`."""
+    persons = exp.select("person_id").from_(exp.to_table(table))
+    return exp.column("person_id").isin(query=persons)
+
+
+def _shared(rules: list[Rule], ctx: Context, persons: str | None = None) -> Query:
     """Every rule's cases over `expectation_events`, which reads `journey_events` once.
 
     The text of `properties` is what makes a read of the events slow (a hundred bytes of JSON
@@ -98,6 +104,9 @@ def _shared(rules: list[Rule], ctx: Context) -> Query:
     if keep_text:
         events = events.select(_PROPERTIES, copy=False)
     select = exp.select("*").from_(_union(trees).subquery("cases", copy=False), copy=False)
+    if persons is not None:  # their events only, and (for rules reading more) their cases only
+        events = events.where(_of_persons(persons), copy=False)
+        select = select.where(_of_persons(persons), copy=False)
     return Query(select.with_(EVENTS_TABLE, as_=events, copy=False))
 
 
@@ -106,9 +115,10 @@ def case_query(rule: Rule, ctx: Context) -> Query:
     return _shared([rule], ctx)
 
 
-def cases_query(rules: list[Rule], ctx: Context) -> Query:
-    """The cases of every rule in one query: the events they name read once, shared."""
-    return _shared(rules, ctx)
+def cases_query(rules: list[Rule], ctx: Context, persons: str | None = None) -> Query:
+    """The cases of every rule in one query: the events they name read once, shared; with
+    `persons` (a table of person ids) only theirs, from their events."""
+    return _shared(rules, ctx, persons)
 
 
 def _union(trees: list[exp.Expression]) -> exp.Query:

@@ -155,8 +155,9 @@ Rule = RuleSpec
 """Any rule, of any registered kind (each kind's spec is a `RuleSpec`)."""
 
 
-class _LineLoader(yaml.SafeLoader):
-    """Keeps the line of each mapping so errors can point into the file."""
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Keeps the line of each mapping so errors can point into the file (libyaml's parser
+    where installed: the pure-Python one takes a third of a second for the default rules)."""
 
 
 def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
@@ -184,8 +185,25 @@ def _spec(kind: Any, where: str) -> type[RuleSpec]:
     return known[kind].spec
 
 
+_PARSED: dict[tuple[str, str, tuple[int, ...]], tuple[Rule, ...]] = {}
+"""Rules per (text, source, registered kinds): parsing the YAML of the default rules takes a
+third of a second, and every analysis over the cases asks for the active rules. Rules are
+frozen models, so the same objects are handed out again."""
+
+
 def parse_rules(text: str, source: str) -> list[Rule]:
     """Rules from YAML text; errors name `source`, the line of the rule and the field."""
+    key = (text, source, tuple(id(k) for k in kinds().values()))
+    found = _PARSED.get(key)
+    if found is None:
+        found = tuple(_parse_rules(text, source))
+        if len(_PARSED) > 32:
+            _PARSED.clear()
+        _PARSED[key] = found
+    return list(found)
+
+
+def _parse_rules(text: str, source: str) -> list[Rule]:
     try:
         raw = yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:

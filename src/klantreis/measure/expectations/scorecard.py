@@ -15,6 +15,7 @@ those delighted then with those whose promise was merely kept.
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -27,16 +28,17 @@ from klantreis.measure.expectations import stats
 from klantreis.measure.expectations.cases import CaseSet, ensure_cases
 from klantreis.measure.expectations.kinds import kind_of
 from klantreis.measure.expectations.rules import Rule
+from klantreis.measure.expectations.stored import Parts, read_parts, stored_key, write_parts
 from klantreis.measure.filters import Cut
 from klantreis.measure.value.at_risk import revenue_at_risk
 from klantreis.model.build import configured_definition
 from klantreis.model.definition import load_definition
-from klantreis.store.query import Query
+from klantreis.store.query import Query, identifier
 
 if TYPE_CHECKING:
     from klantreis.model.context import Context
 
-DIMENSIONS = ("phase", "persona", "week", "carrier", "channel")
+DIMENSIONS = ("phase", "persona", "week", "carrier", "channel", "source", "acquisition")
 TREND_PERIODS = ("month", "week")
 
 
@@ -186,6 +188,27 @@ SELECT c.expectation_id, coalesce(pp.persona, '(none)') AS value,
 FROM c LEFT JOIN person_personas AS pp ON pp.person_id = c.person_id
 GROUP BY 1, 2 ORDER BY 1, 2
 """
+
+_SOURCE_GROUPS = """
+WITH c AS (SELECT * FROM expectation_cases WHERE status IN ('met', 'breached') AND :cut),
+touched AS (
+    SELECT journey_id, arg_min(source_column, (started_at, session_id)) AS value
+    FROM session_sources GROUP BY journey_id
+)
+SELECT c.expectation_id, coalesce(t.value, '(none)') AS value,
+       count(*) AS cases,
+       CAST(sum(CASE WHEN c.status = 'breached' THEN 1 ELSE 0 END) AS BIGINT) AS breached,
+       count(DISTINCT c.person_id) AS persons,
+       count(c.delighted) AS delight_cases,
+       CAST(sum(CASE WHEN c.status = 'met' AND c.delighted THEN 1 ELSE 0 END) AS BIGINT)
+           AS delighted
+FROM c LEFT JOIN touched AS t ON t.journey_id = c.journey_id
+GROUP BY 1, 2 ORDER BY 1, 2
+"""
+"""By where the case's journey began: its first visit's source (`source`) or acquisition
+touchpoint (`acquisition`), one row per journey joined on `journey_id`."""
+
+_SOURCE_COLUMNS = {"source": "source", "acquisition": "touchpoint"}
 
 _GROUP_VALUES = {
     "phase": "c.phase",
@@ -352,6 +375,16 @@ def _groups(kr: Context, by: str, cut_tree: exp.Expression) -> list[dict[str, An
         if not kr.engine.has_table("person_personas"):
             raise ScorecardError("no personas yet: run `klantreis personas discover` first")
         query = Query(_PERSONA_GROUPS, cut=cut_tree)
+    elif by in _SOURCE_COLUMNS:
+        column = exp.column(identifier(_SOURCE_COLUMNS[by]))
+        tree = Query(_SOURCE_GROUPS, cut=cut_tree).tree.transform(
+            lambda node: (
+                column.copy()
+                if isinstance(node, exp.Column) and node.name == "source_column"
+                else node
+            )
+        )
+        query = Query(tree)
     else:
         query = Query(
             _GROUPS,
@@ -397,7 +430,37 @@ def build_scorecard(
         raise ScorecardError(f"trend period {trend_period!r}: use month or week")
     case_set = ensure_cases(kr, now=now, compare=compare)
     cut = Cut.parse(start, end, persona)
-    cut_tree = cut.condition(kr.engine, timestamp="started_at")
+    uncut = start is None and end is None and persona is None
+    key = stored_key(kr, by, trend_period) if uncut else None
+    parts = None if key is None else read_parts(kr, key)
+    if parts is None:
+        started = time.perf_counter()
+        parts = _parts(
+            kr, case_set, cut.condition(kr.engine, timestamp="started_at"), by, trend_period
+        )
+        if key is not None:
+            write_parts(kr, key, parts, time.perf_counter() - started)
+    scores = [_score(rule, case_set, parts, language, trend_period) for rule in case_set.rules]
+    at_risk = revenue_at_risk(kr, cut.condition(kr.engine, timestamp="started_at"))
+    for score in scores:
+        score.value_at_risk = at_risk.get(score.id)
+    return Scorecard(
+        as_of=case_set.as_of,
+        compare=case_set.compare,
+        language=language,
+        by=by,
+        cut={"start": start, "end": end, "persona": persona},
+        expectations=scores,
+        phases=parts.grouped if by == "phase" else [],
+    )
+
+
+def _parts(
+    kr: Context, case_set: CaseSet, cut_tree: exp.Expression, by: str | None, trend_period: str
+) -> Parts:
+    """Every figure of the scorecard that comes from the cases: a few aggregates over
+    `expectation_cases` and one read of the outcome events (language-free, so they can be
+    stored and read back in any language)."""
     engine = kr.engine
     counts = {r["expectation_id"]: r for r in engine.rows(Query(_COUNTS, cut=cut_tree))}
     points: dict[str, list[dict[str, Any]]] = {}
@@ -413,47 +476,37 @@ def build_scorecard(
     purchase_event = load_definition(configured_definition(kr)).purchase_event
     effects = _effects(engine.rows(Query(_EFFECTS, cut=cut_tree, purchase_event=purchase_event)))
     grouped = _groups(kr, by, cut_tree) if by else []
-    scores = [
-        _score(
-            kr,
-            rule,
-            case_set,
-            counts.get(rule.id),
-            points.get(rule.id, []),
-            effects.get(rule.id, {}),
-            grouped,
-            cut_tree,
-            language,
-            trend_period,
+    overall: dict[str, dict[str, Any] | None] = {}
+    for rule in case_set.rules:
+        count = counts.get(rule.id)
+        if rule.id in case_set.no_data or count is None or not count["cases"]:
+            continue
+        found = kind_of(rule).overall(engine, rule, cut_tree)
+        overall[rule.id] = (
+            None
+            if found is None
+            else {
+                "name": found.name,
+                "values": found.values,
+                "kept": found.kept,
+                "text": found.text,
+            }
         )
-        for rule in case_set.rules
-    ]
-    at_risk = revenue_at_risk(kr, cut_tree)
-    for score in scores:
-        score.value_at_risk = at_risk.get(score.id)
-    return Scorecard(
-        as_of=case_set.as_of,
-        compare=case_set.compare,
-        language=language,
-        by=by,
-        cut={"start": start, "end": end, "persona": persona},
-        expectations=scores,
-        phases=grouped if by == "phase" else [],
+    trends = {rule_id: stats.trend(found) for rule_id, found in points.items()}
+    return Parts(
+        counts=counts,
+        points=points,
+        trends=trends,
+        effects=effects,
+        grouped=grouped,
+        overall=overall,
     )
 
 
 def _score(
-    kr: Context,
-    rule: Rule,
-    case_set: CaseSet,
-    count: dict[str, Any] | None,
-    points: list[dict[str, Any]],
-    effects: dict[str, Any],
-    grouped: list[dict[str, Any]],
-    cut_tree: exp.Expression,
-    language: str,
-    trend_period: str,
+    rule: Rule, case_set: CaseSet, parts: Parts, language: str, trend_period: str
 ) -> ExpectationScore:
+    count = parts.counts.get(rule.id)
     score = ExpectationScore(
         id=rule.id,
         category=rule.category,
@@ -485,13 +538,15 @@ def _score(
         rate = _delight_rate(score.delighted, score.cases)
         score.delight_rate = rate["delight_rate"]
         score.delight_interval = {"low": rate["delight_low"], "high": rate["delight_high"]}
-    overall = kind_of(rule).overall(kr.engine, rule, cut_tree)
+    overall = parts.overall.get(rule.id)
     if overall is not None:
-        score.overall = {**overall.values, "text": overall.text}
-        if overall.name == "percentile":
+        score.overall = {**overall["values"], "text": overall["text"]}
+        if overall["name"] == "percentile":
             score.percentile = score.overall
-        score.status = "kept" if overall.kept else "breached"
-    score.trend = {"period": trend_period, "points": points, **stats.trend(points)}
-    score.effects = effects
-    score.groups = [g for g in grouped if g.get("expectation_id") == rule.id]
+        score.status = "kept" if overall["kept"] else "breached"
+    points = parts.points.get(rule.id, [])
+    trend = parts.trends.get(rule.id) or stats.trend(points)
+    score.trend = {"period": trend_period, "points": points, **trend}
+    score.effects = parts.effects.get(rule.id, {})
+    score.groups = [g for g in parts.grouped if g.get("expectation_id") == rule.id]
     return score

@@ -1,8 +1,9 @@
 """Intervals and trends for the scorecard, computed from aggregates (never from raw events).
 
-Breach rates get Wilson score intervals (scipy's `binomtest(...).proportion_ci`), which stay
-inside 0..1 and behave for small counts and rates near 0 %. Differences of shares between
-persons who met and who did not use Newcombe's interval (statsmodels); differences of means
+Breach rates get Wilson score intervals (as scipy's `binomtest(...).proportion_ci`), which
+stay inside 0..1 and behave for small counts and rates near 0 %. Differences of shares between
+persons who met and who did not use Newcombe's interval (as statsmodels'); both in closed form,
+so showing a scorecard imports neither library (seconds per process). Differences of means
 and of NPS use normal-approximation (Welch) intervals on the group aggregates.
 """
 
@@ -16,13 +17,24 @@ Z95 = NormalDist().inv_cdf(0.975)
 
 
 def wilson(breached: int, cases: int) -> tuple[float | None, float | None]:
-    """95 % Wilson interval of a breach rate; (None, None) without cases."""
+    """95 % Wilson interval of a breach rate; (None, None) without cases.
+
+    The closed form of Newcombe (1998), as scipy's `binomtest(...).proportion_ci(method=
+    "wilson")` computes it (a test compares the two): importing scipy.stats for it took seconds
+    in every process that shows a scorecard."""
     if cases <= 0:
         return None, None
-    from scipy import stats  # imported here: scipy.stats costs seconds at server start-up
+    return _wilson(int(breached), int(cases))
 
-    ci = stats.binomtest(int(breached), int(cases)).proportion_ci(0.95, method="wilson")
-    return float(ci.low), float(ci.high)
+
+def _wilson(count: int, n: int) -> tuple[float, float]:
+    p = count / n
+    denom = 2 * (n + Z95**2)
+    center = (2 * n * p + Z95**2) / denom
+    delta = Z95 / denom * math.sqrt(4 * n * p * (1 - p) + Z95**2)
+    low = 0.0 if count == 0 else max(0.0, center - delta)
+    high = 1.0 if count == n else min(1.0, center + delta)
+    return low, high
 
 
 def _round(value: float | None, digits: int = 4) -> float | None:
@@ -52,22 +64,24 @@ def mean_difference(
 def proportion_difference(
     met: tuple[int, float | None], breached: tuple[int, float | None]
 ) -> dict[str, Any] | None:
-    """Breached minus met of a share, with Newcombe's hybrid score interval (statsmodels'
-    `confint_proportions_2indep(method="newcomb")`, built from the two Wilson intervals), which
-    unlike the Wald interval stays honest for small groups and shares of 0 or 1."""
+    """Breached minus met of a share, with Newcombe's hybrid score interval (method 10 of
+    Newcombe 1998, built from the two Wilson intervals; what statsmodels'
+    `confint_proportions_2indep(method="newcomb")` gives, which a test compares), which unlike
+    the Wald interval stays honest for small groups and shares of 0 or 1."""
     (n_met, p_met), (n_b, p_b) = met, breached
     if not n_met or not n_b or p_met is None or p_b is None:
         return None
-    # imported here, like scipy: statsmodels costs seconds at server start-up
-    from statsmodels.stats.proportion import confint_proportions_2indep
-
-    low, high = confint_proportions_2indep(
-        round(p_b * n_b), n_b, round(p_met * n_met), n_met, method="newcomb", compare="diff"
-    )
+    count_b, count_met = round(p_b * n_b), round(p_met * n_met)
+    share_b, share_met = count_b / n_b, count_met / n_met
+    low_b, high_b = _wilson(count_b, n_b)
+    low_met, high_met = _wilson(count_met, n_met)
+    difference = share_b - share_met
+    low = difference - math.sqrt((share_b - low_b) ** 2 + (high_met - share_met) ** 2)
+    high = difference + math.sqrt((share_met - low_met) ** 2 + (high_b - share_b) ** 2)
     return {
         "difference": _round(p_b - p_met),
-        "low": _round(float(low)),
-        "high": _round(float(high)),
+        "low": _round(low),
+        "high": _round(high),
     }
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from klantreis.measure.acquisition.cuts import SOURCE_COLUMN, source_column, with_source
 from klantreis.measure.funnels.steps import FunnelSpec
 from klantreis.measure.trees import AnalysisError, fragment, with_ctes
 from klantreis.store.query import Query, identifier
@@ -154,7 +155,9 @@ def _breakdown_expr(spec: FunnelSpec) -> exp.Expression:
     from klantreis.measure.trees import json_property
 
     if spec.breakdown is not None and spec.breakdown_table is None:
-        return json_property(spec.breakdown)
+        if source_column(spec.breakdown):
+            return exp.column(SOURCE_COLUMN)
+        return json_property(spec.breakdown.removeprefix("properties."))
     return fragment(_NO_BREAKDOWN)
 
 
@@ -298,7 +301,7 @@ def funnel_ctes(spec: FunnelSpec, cut: exp.Expression) -> list[tuple[str, exp.Ex
 
 def steps_query(spec: FunnelSpec, cut: exp.Expression) -> Query:
     """Per step (and breakdown value): persons and times to convert."""
-    return with_ctes(funnel_ctes(spec, cut), fragment(_STEPS))
+    return _sourced(spec, with_ctes(funnel_ctes(spec, cut), fragment(_STEPS)))
 
 
 def dropoffs_query(spec: FunnelSpec, cut: exp.Expression) -> Query:
@@ -306,7 +309,9 @@ def dropoffs_query(spec: FunnelSpec, cut: exp.Expression) -> Query:
     pairs = exp.select("step", "previous").from_(
         exp.values(previous_steps(spec), alias="t", columns=["step", "previous"])
     )
-    return with_ctes([*funnel_ctes(spec, cut), ("pairs", pairs)], fragment(_DROPOFFS))
+    return _sourced(
+        spec, with_ctes([*funnel_ctes(spec, cut), ("pairs", pairs)], fragment(_DROPOFFS))
+    )
 
 
 def previous_steps(spec: FunnelSpec) -> list[tuple[int, int]]:
@@ -323,4 +328,11 @@ def previous_steps(spec: FunnelSpec) -> list[tuple[int, int]]:
 
 def persons_query(spec: FunnelSpec, cut: exp.Expression) -> Query:
     """Per person: the furthest step reached (for comparisons with windowFunnel levels)."""
-    return with_ctes(funnel_ctes(spec, cut), fragment(_PERSONS))
+    return _sourced(spec, with_ctes(funnel_ctes(spec, cut), fragment(_PERSONS)))
+
+
+def _sourced(spec: FunnelSpec, query: Query) -> Query:
+    """A breakdown by source (`source`, `campaign.source`, ...): every event carries its
+    session's value (`measure/acquisition/cuts.py`)."""
+    column = source_column(spec.breakdown) if spec.breakdown_table is None else None
+    return Query(with_source(query.tree, column)) if column else query

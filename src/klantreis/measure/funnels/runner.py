@@ -10,6 +10,7 @@ import pyarrow as pa
 from pydantic import Field
 from sqlglot import exp
 
+from klantreis.measure.acquisition.cuts import source_column
 from klantreis.measure.contract import CutQuery, Positional
 from klantreis.measure.filters import Cut
 from klantreis.measure.funnels import fast
@@ -36,6 +37,8 @@ def run_funnel(
     require_table(engine, "journey_events")
     if spec.breakdown_table is not None:
         require_table(engine, spec.breakdown_table, columns=("person_id", spec.breakdown or ""))
+    elif source_column(spec.breakdown):
+        require_table(engine, "session_sources")
     name = engine.capabilities.name
     if fast_path and spec.plain and name == "duckdb":
         return _fast(engine, spec, cut)
@@ -103,7 +106,10 @@ class FunnelQuery(CutQuery):
     )
     optional: list[int] = Field([], description="Step number that may be skipped (repeatable).")
     breakdown: str | None = Field(
-        None, description="Split by this event property (or breakdown_table column)."
+        None,
+        description="Split by this event property (or breakdown_table column); `source`, "
+        "`medium`, `campaign`, `acquisition` (or `campaign.source`, ...) split by the session's "
+        "source (`properties.source` is the event property).",
     )
     breakdown_table: str | None = Field(
         None, description="Person-level table holding the breakdown column."

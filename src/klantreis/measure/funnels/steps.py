@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from sqlglot import exp
 
+from klantreis.measure.acquisition.cuts import source_column
 from klantreis.measure.trees import AnalysisError, fragment, json_property, parse_duration
 from klantreis.store.query import node
 
@@ -151,7 +152,9 @@ class FunnelSpec:
     mode: Mode = "ordered"
     exclusions: tuple[FunnelStep, ...] = ()
     breakdown: str | None = None
-    """A property of the events (`properties.<name>`) to split by."""
+    """A property of the events (`properties.<name>`) to split by, or the session's source
+    (`source`, `medium`, `campaign`, `acquisition`, `campaign.source`, ...); `properties.source`
+    is the event property of that name."""
     breakdown_table: str | None = None
     """A person-level table (`person_id` + the breakdown column), e.g. `person_personas`."""
     attribution: Attribution = "first_touch"
@@ -195,8 +198,8 @@ class FunnelSpec:
             )
         if breakdown_table is not None and breakdown is None:
             raise AnalysisError("also name the breakdown column", field="breakdown_table")
-        if breakdown is not None and breakdown_table is None:
-            json_property(breakdown)
+        if breakdown is not None and breakdown_table is None and not source_column(breakdown):
+            json_property(breakdown.removeprefix("properties."))
         exclusions = tuple(as_step(s, i) for i, s in enumerate(exclude or (), start=1))
         return cls(
             steps=parsed,

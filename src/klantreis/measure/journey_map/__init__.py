@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import Field
 
 from klantreis.measure.contract import Cli, CutQuery, Positional
-from klantreis.measure.filters import Cut
+from klantreis.measure.filters import Cut, source_cut, source_in_use
 from klantreis.measure.journey_map.lanes import phase_lanes
 from klantreis.measure.journey_map.pains import (
     expectation_pains,
@@ -106,6 +106,12 @@ class JourneyMapQuery(CutQuery):
     language: Annotated[Language, Cli("--language", "--lang")] = Field(
         "en", description="Language of phases, touchpoints and headings (en, nl, da)."
     )
+    source: str | None = Field(
+        None,
+        max_length=200,
+        description="Only persons whose first visit came from this acquisition touchpoint "
+        "(organic search, social, ...) or source (google, tiktok, ...).",
+    )
 
 
 @analysis("journey_map", query=JourneyMapQuery, result=JourneyMap)
@@ -117,13 +123,17 @@ def journey_map(
     end: str | None = None,
     persona: str | None = None,
     language: str = "en",
+    source: str | None = None,
 ) -> JourneyMap:
     """Build (if needed) the model and compute the journey map for a cut."""
     name = definition or configured_definition(kr)
     resolved = load_definition(name)
     with definition_in_use(name):
         ensure_built(kr, name)
-        return _journey_map(kr, resolved, name, start, end, persona, language)
+        with source_in_use(source):
+            jm = _journey_map(kr, resolved, name, start, end, persona, language)
+        jm.cut["source"] = source
+        return jm
 
 
 def _journey_map(
@@ -139,7 +149,7 @@ def _journey_map(
     events_cut = cut.condition(kr.engine)
     breaches_cut = cut.condition(kr.engine, timestamp="started_at")
     labels = [resolved.phase_label(p, language) for p in resolved.phase_ids]
-    whole_store = start is None and end is None and persona is None
+    whole_store = start is None and end is None and persona is None and not source_cut()
     phases, skipped, summary = phase_lanes(
         kr, events_cut, resolved, labels, whole_store=whole_store
     )

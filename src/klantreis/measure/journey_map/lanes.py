@@ -1,12 +1,14 @@
-"""The map's own lanes (persons, journeys, conversion, time, top events, touchpoints and
-channels per phase, and the totals), stored per model so a map reads them once computed.
+"""The map's own lanes (persons, journeys, conversion, time, top events, touchpoints, channels and,
+in the first phases, the sources per phase, and the totals), stored per model so a map reads
+them once computed.
 
 They are exact counts over every journey event (a few scans of `journey_events`: tens of
 seconds at 10M events on two cores) and change only when the model does, so the lanes of the
 whole store (no period or persona cut) are kept in `journey_map_lanes` under the model's
-fingerprint: the first map after a model refresh computes them (the server's routine draws
-the dashboard's map right after each refresh), every later map reads them. A cut map, or one
-on a read-only engine, is computed each time.
+fingerprint: the first map after a model refresh computes them (the server's routine does
+that right after each refresh, `ensure_lanes`), every later map reads them; a dashboard page
+reading `as_built` takes the last stored lanes, current or not. A cut map, or one on a
+read-only engine, is computed each time.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from klantreis.measure.journey_map.phases import phase_summaries, totals
 from klantreis.measure.journey_map.result import PhaseSummary
+from klantreis.measure.journey_map.sources import add_sources
+from klantreis.model.as_built import reading_as_built
 from klantreis.store.schema import TableSpec
 
 if TYPE_CHECKING:
     from klantreis.model.context import Context
 
-VERSION = "1"
+VERSION = "2"
 """Bump when what the lanes hold changes: stored lanes of another version are recomputed."""
 
 LANES_TABLE = TableSpec(
@@ -54,11 +58,12 @@ def phase_lanes(
     """(phases, persons per phase without the phase before, totals) for the map."""
     key = _key(kr) if whole_store else None
     if key is not None:
-        found = _read(kr, definition.name, key, labels)
+        found = _read(kr, definition.name, key if not reading_as_built() else None, labels)
         if found is not None:
             return found
     started = time.perf_counter()
     phases, skipped = phase_summaries(kr, cut_tree, definition.phase_ids, labels)
+    add_sources(kr, phases, cut_tree)
     total = totals(kr, cut_tree, definition.purchase_event)
     if key is not None:
         _write(kr, definition.name, key, phases, skipped, total, time.perf_counter() - started)
@@ -72,14 +77,25 @@ def _key(kr: Context) -> str | None:
     return None if model is None else f"{VERSION}:{model}"
 
 
+def ensure_lanes(kr: Context, definition: Any, labels: list[str]) -> None:
+    """Compute and store the uncut map's lanes when the model changed (the server's routine
+    runs this after a refresh, so the dashboard's map only reads them)."""
+    from klantreis.measure.filters import Cut
+
+    cut = Cut.parse(None, None, None).condition(kr.engine)
+    phase_lanes(kr, cut, definition, labels, whole_store=True)
+
+
 def _read(
-    kr: Context, definition: str, key: str, labels: list[str]
+    kr: Context, definition: str, key: str | None, labels: list[str]
 ) -> tuple[list[PhaseSummary], dict[str, int], dict[str, Any]] | None:
+    """The stored lanes of the model `key` (None: the last stored, for a page `as_built`)."""
     if not kr.engine.has_table(LANES_TABLE.name):
         return None
     rows = kr.store.connection.execute(
-        "SELECT lanes FROM journey_map_lanes WHERE definition = ? AND model_fingerprint = ?",
-        [definition, key],
+        "SELECT lanes FROM journey_map_lanes WHERE definition = ? "
+        "AND (model_fingerprint = ? OR ? IS NULL)",
+        [definition, key, key],
     ).fetchall()
     if not rows:
         return None

@@ -89,6 +89,9 @@ class PhaseSummary:
     top_events: list[dict[str, Any]] = field(default_factory=list)
     touchpoints: list[dict[str, Any]] = field(default_factory=list)
     channels: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    """Where the persons of the first phases came from: acquisition touchpoint, persons,
+    share (`journey_map/sources.py`)."""
     emotion: dict[str, Any] | None = None
     pain_points: list[PainPoint] = field(default_factory=list)
     opportunities: list[Opportunity] = field(default_factory=list)

@@ -265,7 +265,7 @@ def _fingerprint(kr: Context) -> str:
     model = (
         kr.store.get_meta("model_fingerprint")
         if engine.capabilities.writable
-        else getattr(engine, "_klantreis_model_fingerprint", "")
+        else engine.get_state("model_fingerprint") or ""
     )
     parts = [VERSION, str(model), configured_definition(kr), str(HORIZON_WEEKS)]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
@@ -319,7 +319,14 @@ def stored_fit(kr: Context, *, fingerprint: str | None = None) -> ValueFit | Non
 
 
 def ensure_values(kr: Context) -> ValueFit:
-    """The stored values, rebuilt first when the model changed."""
+    """The stored values, rebuilt first when the model changed (a page reading stored results
+    as they are takes the stored values, current or not: the routine refreshes them)."""
+    from klantreis.model.as_built import reading_as_built
+
+    if reading_as_built():
+        stored = stored_fit(kr)
+        if stored is not None:
+            return stored
     fresh = refresh_values(kr)
     if fresh is not None:
         return fresh

@@ -19,6 +19,7 @@ from klantreis.measure.registry import analysis
 from klantreis.measure.result import Result
 from klantreis.measure.voice.stored import ensure_voice_tables, update_voice
 from klantreis.measure.voice.topics import PHASE_OF_TOPIC, TOPICS
+from klantreis.model.as_built import reading_as_built
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
@@ -210,7 +211,7 @@ def voice(
     from klantreis.measure.result import Result
 
     _validate(topic, phase)
-    prepare(kr)
+    prepare(kr, score=not reading_as_built())  # a page reads; the routine scores
     cut = Cut.parse(start, end, persona)
     summary = _query(kr, _SUMMARY, cut, topic, phase).to_pylist()
     quotes = _query(kr, _QUOTES, cut, topic, phase, per_label=QUOTES_PER_LABEL).to_pylist()

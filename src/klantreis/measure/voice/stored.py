@@ -74,7 +74,14 @@ TEXT_EVENTS = (
     "Live Chat Message Sent",
     "Social Mention",
 )
-"""Events that carry the customer's own words (agent replies and agent chat lines excluded)."""
+"""Events that carry the customer's own words (agent replies and agent chat lines excluded).
+Beyond these, any other event with a `text` property is voice too (`_CARRIES_TEXT`): a phone
+note, a store visit's note, a marketplace message, a shop's own custom event."""
+
+_CARRIES_TEXT = """(e.event IN :events OR (e.properties LIKE '%"text"%'
+    AND e.event NOT IN ('Live Chat Message Received', 'Ticket Replied')))"""
+"""Which events are read as voice: the listed ones, and any other whose properties name a
+`text` (a plain string search first, so only those rows are parsed as JSON)."""
 
 BATCH = 2000
 """Texts scored and stored per transaction."""
@@ -82,7 +89,7 @@ READ = 50_000
 """Texts read per query: finding the unscored ones reads every text event's properties, so
 reading them 2,000 at a time would repeat that pass 25 times as often."""
 
-_TEXTS = """
+_TEXTS_SQL = """
 SELECT * FROM (
     SELECT
         e.message_id, e.event, e.timestamp, e.user_id, e.anonymous_id,
@@ -105,7 +112,7 @@ SELECT * FROM (
             ELSE json_extract_string(e.properties, '$.text')
         END AS text
     FROM events AS e
-    WHERE e.event IN :events
+    WHERE {carries_text}
       AND NOT (e.event = 'Ticket Replied'
                AND coalesce(json_extract_string(e.properties, '$.author'), 'customer')
                    <> 'customer')
@@ -113,6 +120,7 @@ SELECT * FROM (
 ) AS t
 WHERE text IS NOT NULL AND length(trim(text)) > 0
 """
+_TEXTS = _TEXTS_SQL.replace("{carries_text}", _CARRIES_TEXT)
 _NOT_SCORED = "AND NOT EXISTS (SELECT 1 FROM voice AS v WHERE v.message_id = e.message_id)"
 
 NEW_TEXTS = _TEXTS.format(unscored=_NOT_SCORED) + "ORDER BY message_id\nLIMIT :batch\n"
@@ -121,12 +129,13 @@ NEW_TEXTS = _TEXTS.format(unscored=_NOT_SCORED) + "ORDER BY message_id\nLIMIT :b
 
 _WAITING = """
 SELECT count(*) FROM events AS e
-WHERE e.event IN :events
+WHERE {carries_text}
   AND CASE WHEN e.event = 'Ticket Replied'
            THEN coalesce(json_extract_string(e.properties, '$.author'), 'customer') = 'customer'
            ELSE true END
   AND NOT EXISTS (SELECT 1 FROM voice AS v WHERE v.message_id = e.message_id)
 """
+_WAITING = _WAITING.replace("{carries_text}", _CARRIES_TEXT)
 """Customer text events without a score: new texts, and texts without words (never scored)."""
 
 WORDLESS_META = "voice_wordless_texts"

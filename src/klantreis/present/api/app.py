@@ -227,7 +227,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         app.state.admin_token = secrets.token_urlsafe(32)
         # A lake's collectors only collect: the routine's jobs write to a store (and would run
         # once per collector); schedule them beside the lake (docs/scale-out.md).
-        routine = None if lake is not None else start_routine(app, Klantreis.over(handle, settings))
+        routine = app.state.routine = (
+            None if lake is not None else start_routine(app, Klantreis.over(handle, settings))
+        )
         try:
             async with admission.watching(), _commit_channel(app, ingest):
                 with lend(handle):
@@ -235,6 +237,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         finally:
             if routine is not None:
                 routine.stop()  # the running job finishes (or its transaction is dropped)
+            app.state.routine = None
             if app.state.server_file is not None:
                 app.state.server_file.remove()
                 app.state.server_file = None

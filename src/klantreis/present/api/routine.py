@@ -6,13 +6,18 @@ on a schedule (`[routine]` in klantreis.toml, seconds between runs, 0 switches a
     [routine]
     model = 60            # incremental-or-full model refresh when events changed
     voice = 300           # sentiment and topics of new texts
-    cases = 300           # expectation cases, breaches, delights (the scorecard reads them)
+    cases = 300           # expectation cases, breaches, delights and the scorecard's figures
+    inbox = 300           # open cases (the inbox) from new breaches and other signals
     value = 300           # customer value per buyer (after the model; docs/value.md)
     opportunities = 300   # the ranked key drivers the journey map reads (after the cases)
     alerts = 300          # [[alerts]] rules (only when some are configured)
     review_requests = 3600  # only with [smtp] and review_base_url below
     review_base_url = "https://shop.example/klantreis"
-    dashboard = 60        # precompute the dashboard's default pages after changes
+    dashboard = 60        # the map's lanes, then the dashboard's default pages
+
+After a model refresh, voice, cases, opportunities and dashboard run at once, in that order,
+whatever their schedule: the dashboard's pages read what they stored, as it is
+(`klantreis.model.as_built`), and never compute it while a visitor waits.
 
 Each run is recorded in the `jobs` table (last start, duration, result, error), shown by
 `klantreis status` and on the Settings page. A job that fails is reported and tried again after
@@ -86,9 +91,18 @@ def _voice(kr: Klantreis, _: FastAPI) -> str | None:
 
 def _cases(kr: Klantreis, _: FastAPI) -> str | None:
     from klantreis.measure.expectations.cases import ensure_cases
+    from klantreis.measure.expectations.scorecard import build_scorecard
 
     cases = ensure_cases(kr)
-    return f"{len(cases.rules)} expectations judged"
+    build_scorecard(kr)  # the uncut scorecard's figures, stored: the page reads them
+    return f"{len(cases.rules)} expectations judged" if cases.rebuilt else None
+
+
+def _inbox(kr: Klantreis, _: FastAPI) -> str | None:
+    from klantreis.act.cases.opening import open_cases
+
+    run = open_cases(kr, judge=False)
+    return f"{run.total} cases opened" if run.total else None
 
 
 def _value(kr: Klantreis, _: FastAPI) -> str | None:
@@ -127,21 +141,35 @@ def _review_requests(kr: Klantreis, _: FastAPI) -> str | None:
     return f"{getattr(run, 'sent', 0)} review requests sent"
 
 
-def _dashboard(_: Klantreis, app: FastAPI) -> str | None:
+def _dashboard(kr: Klantreis, app: FastAPI) -> str | None:
     if getattr(app.state, "web_cache", None) is None:
         return None
+    from klantreis.measure.journey_map.lanes import ensure_lanes
+    from klantreis.model import load_definition
+    from klantreis.model.build import configured_definition
     from klantreis.present.web.routes import journey_map, pages
 
+    # The map's lanes of the model as it is now (the model job refreshes it), before the
+    # pages, which only read them.
+    definition = load_definition(configured_definition(kr))
+    if kr.engine.has_table("journey_events"):
+        labels = [definition.phase_label(p, "en") for p in definition.phase_ids]
+        ensure_lanes(kr, definition, labels)
     journey_map.warm(app)
     pages.warm(app)
     return "pages queued"
 
+
+AFTER_MODEL = ("voice", "cases", "inbox", "value", "opportunities", "dashboard")
+"""Jobs run right after a model refresh (in this order), whatever their schedule: each stores
+results of the model that the pages read as they are."""
 
 DEFAULTS: dict[str, tuple[float, Callable[[Klantreis, FastAPI], str | None]]] = {
     "model": (60, _model),
     "voice": (300, _voice),
     "cases": (300, _cases),
     "value": (300, _value),
+    "inbox": (300, _inbox),
     "opportunities": (300, _opportunities),
     "alerts": (300, _alerts),
     "review_requests": (3600, _review_requests),
@@ -166,6 +194,7 @@ class RoutineSettings(SectionSettings):
     voice: _Seconds = DEFAULTS["voice"][0]
     cases: _Seconds = DEFAULTS["cases"][0]
     value: _Seconds = DEFAULTS["value"][0]
+    inbox: _Seconds = DEFAULTS["inbox"][0]
     opportunities: _Seconds = DEFAULTS["opportunities"][0]
     alerts: _Seconds = DEFAULTS["alerts"][0]
     review_requests: _Seconds = DEFAULTS["review_requests"][0]
@@ -199,6 +228,8 @@ class Routine:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="klantreis-routine", daemon=True)
         self._next = {job.name: 0.0 for job in jobs}
+        self.results: dict[str, str | None] = {}
+        """The last result of each job (None: there was nothing to do)."""
 
     def start(self) -> Routine:
         with self.kr.store.write_lock:
@@ -221,7 +252,16 @@ class Routine:
                 ok = self.run_once(job)
                 wait = job.every if ok else min(job.every, self.retry)
                 self._next[job.name] = time.monotonic() + wait
+                if ok and job.name == "model" and self.results.get(job.name):
+                    self._after_model(due)
             self._stop.wait(0.5)
+
+    def _after_model(self, due: list[Job]) -> None:
+        """The model changed: the jobs that store results after it are due now (those due
+        anyway run later in this round, in their order)."""
+        for job in self.jobs:
+            if job.name in AFTER_MODEL and job not in due:
+                self._next[job.name] = 0.0
 
     def run_once(self, job: Job) -> bool:
         """Run `job` now and record it; returns whether it succeeded."""
@@ -242,6 +282,7 @@ class Routine:
                 failed=True,
             )
             return False
+        self.results[job.name] = result
         log.info("routine job %s done: %s", job.name, result or "nothing to do")
         self._record(
             job.name,

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import inspect
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlglot import exp
+
 from klantreis.api import Klantreis, Result
 from klantreis.config import Settings
 from klantreis.measure.registry import get_spec
+from klantreis.model.as_built import as_built
 from klantreis.present.errors import user_message
+from klantreis.present.web.context import store_of
 from klantreis.store import Store
 from klantreis.store.query import Query
 
@@ -53,11 +58,16 @@ def rows_of(value: Any) -> list[dict[str, Any]]:
 
 
 class Board:
-    """The analyses of one request, through the Python API over the server's open store."""
+    """The analyses of one request, through the Python API over the server's open store.
 
-    def __init__(self, settings: Settings, store: Store) -> None:
+    `as_built`: the server's routine keeps the model and the results after it current, so
+    the analyses read them as stored (`klantreis.model.as_built`) and a page never waits for
+    a model refresh, a judging of the cases or a scoring of texts."""
+
+    def __init__(self, settings: Settings, store: Store, *, as_built: bool = False) -> None:
         self.kr = Klantreis.over(store, settings)
         self.store = store
+        self.as_built = as_built
 
     def has(self, name: str) -> bool:
         return get_spec(name) is not None
@@ -76,7 +86,8 @@ class Board:
             takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
         call = {k: v for k, v in params.items() if v is not None and (takes_any or k in accepted)}
         try:
-            value = spec.call(self.kr, **call)
+            with as_built() if self.as_built else nullcontext():
+                value = spec.call(self.kr, **call)
         except Exception as exc:  # an analysis failing must not take the page down
             log.exception("analysis %s failed", name)
             return Outcome(name, available=True, error=user_message(exc))
@@ -98,3 +109,40 @@ class Board:
         if days is None or latest is None:
             return None, None
         return latest - timedelta(days=days), latest + timedelta(seconds=1)
+
+
+def board_of(app: Any) -> Board:
+    """A board over the server's store, reading `as_built` when its routine keeps the
+    results current (without a routine nothing else would, so the analyses refresh them)."""
+    return Board(app.state.settings, store_of(app), as_built=routine_running(app))
+
+
+def routine_running(app: Any) -> bool:
+    return getattr(app.state, "routine", None) is not None
+
+
+def page_fingerprint(app: Any) -> str:
+    """When a page's cached result is out of date: with a routine, when its stored results
+    changed; without one, when events did."""
+    store = store_of(app)
+    return results_fingerprint(store) if routine_running(app) else store.events_fingerprint()
+
+
+_STORED_META = ("model_fingerprint", "expectations_fingerprint")
+_STORED_TABLES = ("journey_map_lanes", "expectation_scorecards", "opportunity_results")
+
+
+def results_fingerprint(store: Store) -> str:
+    """What the pages of a server whose routine keeps the results current rest on: the model,
+    the judged cases, the stored lanes, scorecard figures and opportunities, and the scored
+    texts. New events alone do not change it; the routine's results do (a few reads of small
+    tables)."""
+    engine = store.engine
+    parts = [str(store.get_meta(key)) for key in _STORED_META]
+    for table in _STORED_TABLES:
+        if engine.has_table(table):
+            stamp = Query("SELECT max(computed_at) FROM :table", table=exp.to_table(table))
+            parts.append(str(engine.scalar(stamp)))
+    if engine.has_table("voice"):
+        parts.append(str(engine.scalar("SELECT count(*) FROM voice")))
+    return "|".join(parts)

@@ -29,9 +29,10 @@ OUTCOMES = {
 }
 """English names of the outcomes opportunities are measured against (translated in the map)."""
 
-LANES = ("do", "touchpoints", "volume", "time", "emotion", "pains", "opportunities")
+LANES = ("do", "sources", "touchpoints", "volume", "time", "emotion", "pains", "opportunities")
 LANE_LABELS = {
     "do": "What customers do",
+    "sources": "Came from",
     "touchpoints": "Touchpoints & channels",
     "volume": "Volume & conversion",
     "time": "Median time in phase",
@@ -85,6 +86,8 @@ class Named:
     """What an opportunity's `value` is counted in per order (stars, percentage points)."""
     per_journey: bool = False
     """The effect is per journey (conversion), not per order."""
+    expectation: str | None = None
+    """The expectation id of a pain point (None for a topic)."""
     terms: list[tuple[str, int]] = field(default_factory=list)
     """A search pain's terms that found nothing, with their searches (drawn like a quote)."""
     detail: str | None = None
@@ -104,6 +107,8 @@ class PhaseColumn:
     emotion_source: str | None = None
     events: list[Named] = field(default_factory=list)
     touchpoints: list[Named] = field(default_factory=list)
+    sources: list[Named] = field(default_factory=list)
+    """Acquisition touchpoints (persons) of the first phases."""
     channels: list[Named] = field(default_factory=list)
     pains: list[Named] = field(default_factory=list)
     opportunities: list[Named] = field(default_factory=list)
@@ -123,6 +128,36 @@ class MapView:
     missing: list[str] = field(default_factory=list)
     """Names of analyses that are not installed, shown on the map instead of invented data."""
     errors: list[str] = field(default_factory=list)
+    recovery: list[dict[str, Any]] = field(default_factory=list)
+    """Service recovery per expectation (`kr.recovery()`), a note on its pain point."""
+
+
+RECOVERY_NOTE = (
+    "Acting on “{expectation}” came with a review score {difference} ({low} … {high}) "
+    "against comparable customers left alone ({acted} acted on, {alone} left alone)."
+)
+
+
+def recovery_lines(view: MapView, lang: Lang) -> list[str]:
+    """One sentence per pain point on the map whose breached customers were acted on."""
+    on_map = {p.expectation for column in view.phases for p in column.pains if p.expectation}
+    lines = []
+    for row in view.recovery:
+        review = row.get("review") or {}
+        if row["expectation_id"] not in on_map or review.get("difference") is None:
+            continue
+        lines.append(
+            lang.gettext(
+                RECOVERY_NOTE,
+                expectation=terms.term("expectation", row["expectation_id"], lang.code),
+                difference=lang.signed(review["difference"]),
+                low=lang.signed(review.get("low")),
+                high=lang.signed(review.get("high")),
+                acted=lang.num(row["acted"]),
+                alone=lang.num(row["left_alone"]),
+            )
+        )
+    return lines
 
 
 def _pain(pain: PainPoint) -> Named:
@@ -132,6 +167,7 @@ def _pain(pain: PainPoint) -> Named:
         quote=pain.quote.text if pain.quote else None,
         topic=pain.kind == "topic",
         labels=dict(pain.titles),
+        expectation=pain.key if pain.kind == "expectation" else None,
         terms=[(str(t["term"]), int(t["searches"])) for t in pain.failing_terms],
     )
 
@@ -212,6 +248,7 @@ def view_of(jm: JourneyMap) -> MapView:
                     for t in p.touchpoints
                 ],
                 channels=[Named(c["channel"], c["persons"]) for c in p.channels],
+                sources=[Named(x["touchpoint"], x["share"]) for x in p.sources],
                 pains=[_pain(pain) for pain in p.pain_points],
                 opportunities=[_opportunity(o) for o in p.opportunities],
             )
@@ -244,6 +281,7 @@ HEAD_H = 44
 FOOT_LINE = 15
 LANE_H = {
     "do": 96,
+    "sources": 84,
     "touchpoints": 112,
     "volume": 84,
     "time": 40,
@@ -324,6 +362,7 @@ def footer(view: MapView, lang: Lang) -> list[tuple[str, str]]:
             lines.append(("note", unscored_sentence(note.texts or 0, lang.gettext, lang.num)))
         elif note.kind in RANKING_NOTES:
             lines.append(("note", lang.gettext(RANKING_NOTES[note.kind])))
+    lines.extend(("note", line) for line in recovery_lines(view, lang))
     if view.opportunities:
         lines.append(("opp", lang.gettext(WHOLE_JOURNEY)))
         for o in view.opportunities:

@@ -4,7 +4,8 @@ Event names, touchpoints, channels, phases, topics, expectation titles and categ
 and the expectations' "no data" reasons are data, not template text, so gettext's extraction
 cannot see them. `term(kind, key, lang)` finds them in one catalogue built from where each
 already lives: `locale/terms.yaml` (events, channels, topics, categories, outcomes, phrases),
-the shipped journey definitions (phase and touchpoint labels) and the default expectation rules
+the shipped journey definitions (phase and touchpoint labels), the source rules (acquisition
+touchpoints, `model/sources.yaml`) and the default expectation rules
 (titles). Rule kinds bring their own words (`rule_kind` labels, `rule_phrase` templates of the
 settings page), read from the kind registry at every lookup, so a kind registered later reads
 too. A key nobody translated is shown as it is, so a shop's custom event still reads.
@@ -26,6 +27,7 @@ KINDS = (
     "event",
     "channel",
     "touchpoint",
+    "acquisition",
     "phase",
     "topic",
     "category",
@@ -66,6 +68,7 @@ def catalogue() -> Catalogue:
             data = yaml.safe_load(item.read_text(encoding="utf-8"))
             _labelled(found["phase"], data.get("phases"))
             _labelled(found["touchpoint"], data.get("touchpoints"))
+    _labelled(found["acquisition"], _yaml("klantreis.model", "sources.yaml").get("touchpoints"))
     rules = _yaml("klantreis.measure.expectations", "defaults.yaml")
     _labelled(found["expectation"], rules.get("expectations"))
     return found

@@ -60,6 +60,8 @@ FROM journeys WHERE person_id = :person
 """
 _BREACHES = "SELECT * FROM breaches WHERE person_id = :person"
 _DELIGHTS = "SELECT * FROM delights WHERE person_id = :person"
+_CASES = """SELECT case_id, kind, expectation_id, reason, signal_at, journey_id, order_id, owner,
+    status, messages_sent FROM cases WHERE person_id = :person ORDER BY signal_at"""
 
 
 KEY_MOMENTS = frozenset(
@@ -105,6 +107,8 @@ class Entry:
     phase_index: int | None = None
     expectation: bool = False
     """`what` is an expectation id (a breach or delight), not an event name."""
+    case: str | None = None
+    """A case of the inbox (its id; `what` is its kind): it stands between the sessions."""
 
     @property
     def alarming(self) -> bool:
@@ -284,8 +288,29 @@ def timeline(store: Store, person_id: str) -> tuple[dict[str, Any], list[Entry]]
                     expectation=True,
                 )
             )
+    entries.extend(_cases(store, person_id))
     entries.sort(key=lambda e: (e.at is None, e.at or datetime.min))
     return (person[0] if person else {}), entries
+
+
+def _cases(store: Store, person_id: str) -> list[Entry]:
+    """The person's cases (the inbox), at the moment their signal happened."""
+    if not store.engine.has_table("cases"):
+        return []
+    return [
+        Entry(
+            row["signal_at"],
+            row["kind"],
+            detail={
+                k: row[k]
+                for k in ("expectation_id", "order_id", "reason", "status", "owner")
+                if row.get(k)
+            },
+            journey_id=row["journey_id"],
+            case=row["case_id"],
+        )
+        for row in store.engine.rows(Query(_CASES, person=person_id))
+    ]
 
 
 def group(store: Store, person_id: str, entries: list[Entry]) -> list[JourneyGroup]:
@@ -308,7 +333,7 @@ def group(store: Store, person_id: str, entries: list[Entry]) -> list[JourneyGro
             journey = known.get(entry.journey_id) or JourneyGroup(entry.journey_id)
             journeys[entry.journey_id] = journey
         session = journey.sessions[-1] if journey.sessions else None
-        if entry.expectation:
+        if entry.expectation or entry.case:
             if session is None or not _within(session, entry.at):
                 session = SessionGroup(None)
                 journey.sessions.append(session)

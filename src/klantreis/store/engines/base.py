@@ -28,6 +28,9 @@ class Capabilities:
     """Whether events can be appended (the embedded store) or only read (a lake of Parquet)."""
     exact_distinct: bool = True
     """COUNT(DISTINCT) is exact. Every count klantreis shows must be exact."""
+    row_ids: bool = False
+    """Every stored row has a `rowid`, stable within a query: a query may sort narrow columns
+    and join the wide ones back by it (the model build does)."""
 
 
 class Engine(ABC):

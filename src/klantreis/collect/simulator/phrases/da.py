@@ -347,3 +347,33 @@ CHAT_AGENT = {
         ),
     ),
 }
+
+# Store visits, calls and social mentions (collect/simulator/offline.py).
+STORE_NOTES = (
+    "Kunden ville se og mærke stoffet før bestilling, fik god hjælp",
+    "Kom for at få råd om størrelsen, gik glad derfra",
+    "Ville se produktet i virkeligheden først, kunne lide det",
+)
+CALL_NOTES = {
+    "product": (
+        "Kunden ringede med et spørgsmål om målene før bestilling",
+        "Spurgte om produktet er på lager og hvornår det kan leveres",
+    ),
+    "delivery": (
+        "Kunden ringer vred: pakken er forsinket, den lovede dato er overskredet",
+        "Pakken er stadig ikke modtaget, kunden er meget skuffet og vil vide hvor den er",
+        "Kunden klager over at leveringen igen er forsinket, dårlig oplevelse",
+    ),
+}
+MENTIONS = {
+    "complaint": (
+        "Stadig ingen pakke, virkelig elendig service #skuffet",
+        "Ordren alt for sent og intet svar fra kundeservice, aldrig igen",
+        "Produktet kom beskadiget, sikke et bøvl at få det løst",
+    ),
+    "praise": (
+        "Super hurtig levering og produktet er smukt, kan varmt anbefales!",
+        "Sikke en dejlig webshop, hurtig og venlig hjælp",
+        "Meget glad for min ordre, god kvalitet",
+    ),
+}

@@ -340,3 +340,33 @@ CHAT_AGENT = {
         ),
     ),
 }
+
+# Store visits, calls and social mentions (collect/simulator/offline.py).
+STORE_NOTES = (
+    "Customer wanted to see and feel the fabric before ordering, helped nicely",
+    "Came in for advice on the size, left happy",
+    "Wanted to see the product in real life first, liked it",
+)
+CALL_NOTES = {
+    "product": (
+        "Customer called with a question about the dimensions before ordering",
+        "Asked whether the product is in stock and when it can be delivered",
+    ),
+    "delivery": (
+        "Customer calls angry: the parcel is late, the promised date has passed",
+        "Parcel still not received, customer is very disappointed and wants to know where it is",
+        "Customer complains the delivery is delayed again, bad experience",
+    ),
+}
+MENTIONS = {
+    "complaint": (
+        "Still no parcel, really terrible service #disappointed",
+        "Order far too late and no answer from customer service, never again",
+        "Product arrived damaged, what a hassle to get this fixed",
+    ),
+    "praise": (
+        "Super fast delivery and the product is beautiful, highly recommended!",
+        "Such a lovely shop, quick and friendly help",
+        "Very happy with my order, great quality",
+    ),
+}

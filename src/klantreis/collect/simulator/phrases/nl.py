@@ -336,3 +336,33 @@ CHAT_AGENT = {
         ),
     ),
 }
+
+# Store visits, calls and social mentions (collect/simulator/offline.py).
+STORE_NOTES = (
+    "Klant wilde de stof zien en voelen voor het bestellen, prima geholpen",
+    "Kwam advies vragen over de maat, tevreden vertrokken",
+    "Wilde het product eerst in het echt zien, vond het mooi",
+)
+CALL_NOTES = {
+    "product": (
+        "Klant belde met een vraag over de afmetingen voor het bestellen",
+        "Vroeg of het product nog op voorraad is en wanneer het geleverd kan worden",
+    ),
+    "delivery": (
+        "Klant belt boos: pakket is te laat, de beloofde datum is voorbij",
+        "Pakket nog steeds niet ontvangen, klant is erg teleurgesteld en wil weten waar het is",
+        "Klant klaagt dat de bezorging weer vertraagd is, slechte ervaring",
+    ),
+}
+MENTIONS = {
+    "complaint": (
+        "Nog steeds geen pakket ontvangen, echt slechte service #teleurgesteld",
+        "Bestelling veel te laat en geen antwoord van de klantenservice, nooit meer",
+        "Product kwam beschadigd aan, wat een gedoe om dit op te lossen",
+    ),
+    "praise": (
+        "Super snel geleverd en het product is prachtig, echt een aanrader!",
+        "Wat een fijne webshop, snel en vriendelijk geholpen",
+        "Heel blij met mijn bestelling, top kwaliteit",
+    ),
+}

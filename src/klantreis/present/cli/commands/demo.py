@@ -25,6 +25,9 @@ FOLLOW_UPS: tuple[tuple[str, str], ...] = (
     ("opportunities", "ranking opportunities"),
 )
 """Analyses that store results the map shows; run when their module is installed."""
+DEMO_CASE_DAYS = 60
+"""The demo's inbox holds cases of its last 60 days (the simulated orders stop a month or so
+before the last review or survey answer, so the default 30 days would find few breaches)."""
 
 
 def register(app: typer.Typer) -> None:
@@ -82,6 +85,11 @@ def register(app: typer.Typer) -> None:
             progress.update(task, completed=1)
             for name, label in FOLLOW_UPS:
                 _follow_up(kr, progress, name, label)
+            task = progress.add_task("opening cases", total=1)
+            from klantreis.act.cases.opening import open_cases
+
+            open_cases(kr, max_age_days=DEMO_CASE_DAYS)
+            progress.update(task, completed=1)
             task = progress.add_task("drawing the journey map", total=1)
             from klantreis.measure.journey_map import JourneyMapQuery
 

@@ -11,8 +11,9 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from klantreis.model.definition import builtin_definitions, load_definition
+from klantreis.model.sources import load_rules
 from klantreis.present.web import export, security
-from klantreis.present.web.board import PERIODS, Board
+from klantreis.present.web.board import PERIODS, Board, board_of, page_fingerprint
 from klantreis.present.web.cache import Lookup, ResultCache
 from klantreis.present.web.context import (
     Viewer,
@@ -20,7 +21,6 @@ from klantreis.present.web.context import (
     get_secret,
     get_store,
     render,
-    store_of,
     viewer,
 )
 from klantreis.present.web.i18n import Lang
@@ -33,13 +33,22 @@ router = APIRouter(include_in_schema=False)
 __all__ = ["LANE_LABELS", "router"]
 
 
-def map_params(persona: str | None, period: str | None, definition: str | None) -> dict[str, Any]:
-    """The map's three choices, reduced to known values (anything else falls back)."""
+def map_params(
+    persona: str | None, period: str | None, definition: str | None, source: str | None = None
+) -> dict[str, Any]:
+    """The map's choices, reduced to known values (anything else falls back)."""
     return {
         "persona": persona or None,
         "period": period if period in PERIODS else "all",
         "definition": definition if definition in builtin_definitions() else "six-phase",
+        "source": source if source in load_rules().touchpoint_ids else None,
     }
+
+
+def sources(lang: Lang) -> list[tuple[str, str]]:
+    """Acquisition touchpoints to choose from, in the reader's language."""
+    rules = load_rules()
+    return [(t, rules.label(t, lang.code)) for t in rules.touchpoint_ids]
 
 
 def personas(board: Board) -> list[dict[str, str]]:
@@ -62,16 +71,21 @@ def personas(board: Board) -> list[dict[str, str]]:
 
 def _compute(app: FastAPI, params: dict[str, Any]) -> MapView:
     """The map's data; language-neutral (phase names are put in at drawing time)."""
-    board = Board(app.state.settings, store_of(app))
+    board = board_of(app)
     since, until = board.period_bounds(params["period"])
-    return build_map(
+    view = build_map(
         board,
         language="en",
         definition=params["definition"],
         persona=params["persona"],
+        source=params.get("source"),
         start=since.isoformat() if since else None,
         end=until.isoformat() if until else None,
     )
+    recovery = board.run("recovery")  # its own query, after the map's, never inside it
+    if recovery.ok and recovery.value is not None:
+        view.recovery = list(recovery.value.as_json()["expectations"])
+    return view
 
 
 def _key(params: dict[str, Any]) -> tuple[Any, ...]:
@@ -79,7 +93,7 @@ def _key(params: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _fingerprint(app: FastAPI) -> str:
-    return store_of(app).events_fingerprint()
+    return page_fingerprint(app)
 
 
 def lookup(app: FastAPI, params: dict[str, Any]) -> Lookup:
@@ -108,6 +122,10 @@ def _periods(lang: Lang) -> list[tuple[str, str]]:
 def _title(params: dict[str, Any], lang: Lang) -> str:
     period = dict(_periods(lang))[params["period"]]
     who = params["persona"] or lang.gettext("All customers")
+    if params.get("source"):
+        who = (
+            f"{who} · {lang.gettext('came from')} {load_rules().label(params['source'], lang.code)}"
+        )
     label = load_definition(params["definition"]).label.get(lang.code) or params["definition"]
     return f"{who} · {period} · {label}"
 
@@ -129,6 +147,7 @@ def _page(request: Request, who: Viewer, params: dict[str, Any], **extra: Any) -
         found=found,
         personas=personas(board),
         periods=_periods(who.lang),
+        sources=sources(who.lang),
         definitions=[
             (d, load_definition(d).label.get(who.lang.code) or d) for d in builtin_definitions()
         ],
@@ -152,9 +171,10 @@ def map_page(
     persona: str | None = None,
     period: str | None = None,
     definition: str | None = None,
+    source: str | None = None,
 ) -> Response:
     who = viewer(request)
-    return _page(request, who, map_params(persona, period, definition), shared=False)
+    return _page(request, who, map_params(persona, period, definition, source), shared=False)
 
 
 @router.get("/map/share")
@@ -166,7 +186,9 @@ def back_to_map() -> Response:
 async def share(request: Request) -> Response:
     who = viewer(request)
     form = await checked_form(request, who)
-    params = map_params(form.get("persona"), form.get("period"), form.get("definition"))
+    params = map_params(
+        form.get("persona"), form.get("period"), form.get("definition"), form.get("source")
+    )
     token = security.sign_share(
         get_secret(request), {"view": "map", **params, "lang": who.lang.code}
     )
@@ -176,7 +198,9 @@ async def share(request: Request) -> Response:
 
 def _shared_params(request: Request, token: str) -> tuple[dict[str, Any], Lang]:
     data = security.read_share(get_secret(request), token)
-    params = map_params(data.get("persona"), data.get("period"), data.get("definition"))
+    params = map_params(
+        data.get("persona"), data.get("period"), data.get("definition"), data.get("source")
+    )
     lang = data.get("lang")
     return params, Lang(lang if isinstance(lang, str) and lang in ("nl", "en", "da") else "en")
 
@@ -229,9 +253,11 @@ async def map_export(
     persona: str | None = None,
     period: str | None = None,
     definition: str | None = None,
+    source: str | None = None,
 ) -> Response:
     who = viewer(request)
-    return await _export(request, who.lang, map_params(persona, period, definition), kind)
+    params = map_params(persona, period, definition, source)
+    return await _export(request, who.lang, params, kind)
 
 
 @router.get("/share/{token}/map.{kind}")

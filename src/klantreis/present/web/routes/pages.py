@@ -13,9 +13,9 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from klantreis.present.web import charts
-from klantreis.present.web.board import PERIODS, Board, Outcome
+from klantreis.present.web.board import PERIODS, Board, Outcome, board_of, page_fingerprint
 from klantreis.present.web.cache import Lookup, ResultCache
-from klantreis.present.web.context import Viewer, get_store, render, store_of, viewer
+from klantreis.present.web.context import Viewer, get_store, render, viewer
 from klantreis.store.query import Query as SqlQuery
 
 router = APIRouter(include_in_schema=False)
@@ -38,7 +38,7 @@ def _board(request: Request) -> Board:
 
 
 def _app_board(app: FastAPI) -> Board:
-    return Board(app.state.settings, store_of(app))
+    return board_of(app)
 
 
 def _cut(board: Board, period: str | None, persona: str | None) -> dict[str, Any]:
@@ -79,7 +79,7 @@ def in_background(
     cache: ResultCache = app.state.web_cache
     board = _app_board(app)
     key = (page, *sorted((k, repr(v)) for k, v in params.items()))
-    return cache.lookup(key, board.store.events_fingerprint(), lambda: compute(board))
+    return cache.lookup(key, page_fingerprint(app), lambda: compute(board))
 
 
 def one_analysis(app: FastAPI, analysis: str, **params: Any) -> Lookup:
@@ -110,6 +110,8 @@ def expectations_data(app: FastAPI, period: str = "all", persona: str = "") -> L
         return {
             "scorecard": board.run("expectations", **cut),
             "pains": board.run("pain_points", **cut),
+            # acted-on against left-alone breached customers (over all time: it has no cut)
+            "recovery": board.run("recovery"),
         }
 
     return in_background(app, "expectations", cut, compute)
@@ -130,7 +132,15 @@ def expectations_page(request: Request, period: str = "all", persona: str = "") 
         trends=view,
         scorecard_rows=_scorecard_rows(found),
         pain_rows=_pain_rows(found),
+        recovery_rows=_recovery_rows(found),
     )
+
+
+def _recovery_rows(found: Lookup) -> list[dict[str, Any]]:
+    if not found.ready or "recovery" not in found.value or not found.value["recovery"].ok:
+        return []
+    value = found.value["recovery"].value
+    return list(value.as_json()["expectations"]) if value is not None else []
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
@@ -195,17 +205,29 @@ def event_names(board: Board) -> list[str]:
 DEFAULT_STEPS = ["Product Viewed", "Product Added", "Checkout Started", "Order Completed"]
 
 
-def funnels_data(app: FastAPI, steps: list[str], period: str = "all", persona: str = "") -> Lookup:
+FUNNEL_BREAKDOWNS = {
+    "acquisition": "Came from",
+    "source": "Source",
+    "medium": "Medium",
+    "campaign": "Campaign",
+}
+"""Where the persons of a funnel came from (docs/sources.md), as the page offers them."""
+
+
+def funnels_data(
+    app: FastAPI, steps: list[str], period: str = "all", persona: str = "", breakdown: str = ""
+) -> Lookup:
     cut = _cut(_app_board(app), period, persona)
+    split = {"breakdown": breakdown} if breakdown in FUNNEL_BREAKDOWNS else {}
 
     def compute(board: Board) -> dict[str, Outcome | None]:
         return {
-            "funnel": board.run("funnel", steps=steps, **cut) if len(steps) >= 2 else None,
+            "funnel": board.run("funnel", steps=steps, **cut, **split) if len(steps) >= 2 else None,
             "paths": board.run("paths", steps=5, **cut),
             "flow": board.run("phase_transitions", **cut),
         }
 
-    return in_background(app, "funnels", {**cut, "steps": steps}, compute)
+    return in_background(app, "funnels", {**cut, **split, "steps": steps}, compute)
 
 
 @router.get("/funnels", response_class=HTMLResponse)
@@ -214,15 +236,17 @@ def funnels_page(
     step: list[str] = Query(default=[]),  # noqa: B008
     period: str = "all",
     persona: str = "",
+    breakdown: str = "",
 ) -> Response:
     who = viewer(request)
     names = event_names(_board(request))
     steps = [s for s in step if s in names] or [s for s in DEFAULT_STEPS if s in names]
-    found = funnels_data(request.app, steps, period, persona)
+    breakdown = breakdown if breakdown in FUNNEL_BREAKDOWNS else ""
+    found = funnels_data(request.app, steps, period, persona, breakdown)
     funnel_chart = sankey = path_sankey = None
     if found.ready:
         funnel = found.value["funnel"]
-        if funnel is not None and funnel.ok:
+        if funnel is not None and funnel.ok and not breakdown:
             funnel_chart = charts.funnel(funnel.rows, steps, who.lang)
         flow, paths = found.value["flow"], found.value["paths"]
         if flow.ok:
@@ -236,6 +260,8 @@ def funnels_page(
         found,
         names=names,
         steps=steps or names[:2],
+        breakdown=breakdown,
+        breakdowns=FUNNEL_BREAKDOWNS,
         funnel_chart=funnel_chart,
         sankey=sankey,
         path_sankey=path_sankey,

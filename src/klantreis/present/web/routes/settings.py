@@ -27,6 +27,7 @@ JOB_NAMES = {
     "model": "Journey model",
     "voice": "Voice scoring",
     "cases": "Expectation cases",
+    "inbox": "Case inbox",
     "alerts": "Alerts",
     "review_requests": "Review requests",
     "dashboard": "Dashboard pages",

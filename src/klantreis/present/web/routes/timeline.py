@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from klantreis.model import ensure_built
 from klantreis.present.web.board import Board
 from klantreis.present.web.context import get_store, render, viewer
+from klantreis.present.web.routes.cases import KIND_WORDS, STATUS_WORDS
 from klantreis.present.web.timeline import (
     KEY_MOMENTS,
     busy_persons,
@@ -49,4 +50,6 @@ def timeline_page(request: Request, person: str = "", focus: bool = False) -> Re
         focus=focus,
         touchpoints=touchpoints,
         not_found=bool(person) and person_id is None,
+        case_kinds=KIND_WORDS,
+        case_statuses=STATUS_WORDS,
     )

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from klantreis.store import Store
     from klantreis.store.engines.base import Engine
 
-CAPABILITIES = Capabilities(name="duckdb", dialect="duckdb", writable=True)
+CAPABILITIES = Capabilities(name="duckdb", dialect="duckdb", writable=True, row_ids=True)
 
 
 def open_duckdb(settings: Settings, store: Store) -> Engine:

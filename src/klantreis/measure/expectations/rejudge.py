@@ -1,0 +1,80 @@
+"""Judging again only the persons a model refresh rebuilt.
+
+After new events the model refresh (`model/refresh.py`) rebuilds the affected persons only and
+lists them in `refreshed_persons`. Their cases are judged again from their own events; every
+other person's cases stay, except those whose status depends on the moment judged at, which
+moves with the newest event: `open` cases (the deadline or window has not passed yet) are judged
+again too. The persons judged again are therefore
+- the refreshed persons, and those with an open case,
+- every person with an event on an order one of those has an event on (a case keyed by an
+  order reads all of its events), and
+- persons whose cases remain but who are no longer in the model (merged into another).
+
+Only when the stored cases were judged on the model just before the refresh, with the same
+rules, definition, comparison mode and kind code, and the same rules had data; otherwise (and
+on engines that cannot delete) everything is judged again. `tests/expectations/
+test_rejudge.py` compares the result with judging everything, row by row.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from klantreis.store.query import Query
+
+if TYPE_CHECKING:
+    from klantreis.measure.expectations.cases import Judged
+    from klantreis.model.context import Context
+
+REJUDGED = "expectation_rejudged_persons"
+"""A scratch table of the persons judged again, dropped after use."""
+
+_PERSONS = """
+WITH again AS (
+    SELECT person_id FROM refreshed_persons
+    UNION
+    SELECT person_id FROM expectation_cases WHERE status = 'open'
+),
+orders AS (
+    SELECT DISTINCT order_id FROM journey_events
+    WHERE order_id IS NOT NULL AND person_id IN (SELECT person_id FROM again)
+)
+SELECT person_id FROM again
+UNION
+SELECT person_id FROM journey_events WHERE order_id IN (SELECT order_id FROM orders)
+UNION
+SELECT person_id FROM expectation_cases
+WHERE person_id NOT IN (SELECT person_id FROM persons WHERE person_id IS NOT NULL)
+"""
+
+_DELETE = """
+DELETE FROM expectation_cases
+WHERE person_id IN (SELECT person_id FROM expectation_rejudged_persons)
+"""
+
+
+def can_rejudge(kr: Context, stored: Judged | None, basis: str, no_data: dict[str, str]) -> bool:
+    """Whether the stored cases are those of the model before the last refresh, judged on the
+    same basis and rules: then judging the refreshed persons again gives every case."""
+    engine = kr.engine
+    if stored is None or not stored.model or not engine.capabilities.writable:
+        return False
+    return (
+        stored.basis == basis
+        and stored.no_data == no_data
+        and kr.store.get_meta("model_refreshed_from") == stored.model
+        and engine.has_table("refreshed_persons")
+        and engine.has_table("expectation_cases")
+    )
+
+
+def rejudge(kr: Context, query: Query) -> None:
+    """Replace the cases of the persons judged again with `query`'s (which reads the events
+    of the persons in `REJUDGED` only and returns their cases only)."""
+    engine = kr.engine
+    engine.create_table_as(REJUDGED, _PERSONS)
+    try:
+        engine.execute(_DELETE)
+        engine.insert_into("expectation_cases", query)
+    finally:
+        engine.execute(f"DROP TABLE IF EXISTS {REJUDGED}")

@@ -1,0 +1,93 @@
+"""The inbox page behind the real app: signed-in users only, CSRF on every form, filters,
+assign and resolve one case or many, escaped notes, the case on the customer timeline."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from web.shop import PASSWORD, csrf_of, login
+
+from klantreis.act.cases import open_cases
+from klantreis.api import Klantreis
+from klantreis.config import Settings
+from klantreis.present.api.app import create_app
+from klantreis.present.web.auth import create_user
+
+
+@pytest.fixture
+def client(shop: Klantreis) -> Iterator[TestClient]:
+    open_cases(shop)
+    create_user(shop.store, "anna-admin", PASSWORD, "en")
+    create_user(shop.store, "lotte", PASSWORD, "nl")
+    path: Path = shop.settings.store
+    shop.close()
+    app = create_app(Settings(path, sections={"web": {"warm": False}}))
+    with TestClient(app, base_url="http://127.0.0.1") as test_client:
+        yield test_client
+
+
+def _rows(html: str) -> list[str]:
+    return re.findall(r'name="case_id" value="([^"]+)" form="bulk"', html)
+
+
+def test_the_inbox_needs_a_login(client: TestClient) -> None:
+    answer = client.get("/cases", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+
+
+def test_filters_narrow_the_list(client: TestClient) -> None:
+    login(client)
+    every = _rows(client.get("/cases").text)
+    assert len(every) == 6
+    breaches = _rows(client.get("/cases?kind=breach").text)
+    assert len(breaches) == 2 and all(i.split(":")[0].endswith("breach") for i in breaches)
+    assert len(_rows(client.get("/cases?priority=high").text)) == 3
+    assert _rows(client.get("/cases?status=resolved").text) == []
+    page = client.get("/cases?kind=unanswered").text
+    assert "no reply within 24 h on web" in page
+
+
+def test_assign_and_bulk_resolve_with_csrf(client: TestClient) -> None:
+    login(client)
+    page = client.get("/cases?kind=breach")
+    ids = _rows(page.text)
+    refused = client.post(
+        "/cases", data={"case_id": ids[0], "action": "assign", "owner": "x"}, follow_redirects=False
+    )
+    assert refused.status_code == 403
+    token = csrf_of(page.text)
+    done = client.post(
+        "/cases?kind=breach",
+        data={"csrf_token": token, "case_id": ids[0], "action": "assign", "owner": "bas",
+              "note": "<script>alert(1)</script>"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert done.status_code == 303 and done.headers["location"] == "/cases?kind=breach"
+    page = client.get("/cases?kind=breach&owner=bas").text
+    assert _rows(page) == [ids[0]]
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+    client.post(
+        "/cases",
+        data={"csrf_token": token, "case_id": ids, "action": "resolve", "note": "sorted"},
+    )
+    assert _rows(client.get("/cases?kind=breach").text) == []  # active only, by default
+    assert sorted(_rows(client.get("/cases?kind=breach&status=resolved").text)) == sorted(ids)
+    again = client.post(
+        "/cases", data={"csrf_token": token, "case_id": ids[0], "action": "resolve"}
+    )
+    assert again.status_code == 400 and "is already resolved" in again.text
+    nothing = client.post("/cases", data={"csrf_token": token, "action": "resolve"})
+    assert nothing.status_code == 400 and "tick at least one case" in nothing.text
+
+
+def test_a_dutch_reader_and_the_timeline(client: TestClient) -> None:
+    login(client, "lotte")
+    page = client.get("/cases?kind=at_risk").text
+    assert "Inbox" in page and "Bestelling in gevaar" in page and "Toewijzen" in page
+    assert "niet verzonden, 11 u voor de beloofde levering" in page
+    timeline = client.get("/timeline?person=eva").text
+    assert "Casus" in timeline and "Bestelling in gevaar" in timeline

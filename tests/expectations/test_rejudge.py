@@ -1,0 +1,106 @@
+"""After a model refresh only the refreshed persons (and open cases) are judged again, and the
+cases are those of judging everything, row by row."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+import klantreis
+from klantreis.collect.simulator import SimulatorConfig, simulate
+from klantreis.measure.expectations import cases
+from klantreis.measure.expectations.cases import ensure_cases
+from klantreis.store.schema import EVENT_ARROW_SCHEMA
+
+CASE_TABLES = ("expectation_cases", "breaches", "delights")
+
+
+@pytest.fixture(scope="module")
+def shop() -> tuple[pa.Table, pa.Table]:
+    """The demo's shop, and new events of a few customers: every tenth of their events late
+    (inside what was judged), an alias merging two customers, and a page view ten days after
+    the newest event, which moves the moment judged at: open cases of customers without new
+    events pass their deadline."""
+    batches = simulate(SimulatorConfig(persons=300, seed=11)).iter_batches(1_000_000)
+    table = pa.concat_tables(list(batches)).cast(EVENT_ARROW_SCHEMA).sort_by("message_id")
+    customers = sorted(set(table.column("user_id").drop_null().to_pylist()))
+    few = set(customers[:8])
+    users = table.column("user_id").to_pylist()
+    late = pa.array([users[i] in few and i % 10 == 5 for i in range(table.num_rows)])
+    base, increment = table.filter(pc.invert(late)), table.filter(late)
+    at = max(base.column("timestamp").to_pylist()) + timedelta(days=10)
+    blank = dict.fromkeys(EVENT_ARROW_SCHEMA.names)
+    common = {"timestamp": at, "received_at": at, "channel": "web", "source": "test"}
+    extra = [
+        {**blank, **common, "message_id": "rejudge-alias", "type": "alias", "event": "Alias",
+         "user_id": customers[3], "previous_id": customers[4]},
+        {**blank, **common, "message_id": "rejudge-view", "type": "track",
+         "event": "Page Viewed", "user_id": customers[9], "properties": "{}"},
+    ]  # fmt: skip
+    extra_table = pa.Table.from_pylist(extra, schema=EVENT_ARROW_SCHEMA)
+    return base, pa.concat_tables([increment, extra_table])
+
+
+def _rows(kr: klantreis.Klantreis, table: str) -> list[str]:
+    return sorted(repr(tuple(r.values())) for r in kr.sql(f"SELECT * FROM {table}").to_pylist())
+
+
+def test_rejudging_the_refreshed_persons_equals_judging_everything(
+    tmp_path: Path, shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, increment = shop
+    calls: list[int] = []
+    real = cases.rejudge
+
+    def counted(kr, query):
+        calls.append(1)
+        real(kr, query)
+
+    monkeypatch.setattr(cases, "rejudge", counted)
+
+    kept = klantreis.open(tmp_path / "kept.duckdb")
+    kept.store.append(base)
+    assert ensure_cases(kept).rebuilt and not calls
+    open_before = kept.sql(
+        "SELECT count(*) AS n FROM expectation_cases WHERE status = 'open'"
+    ).to_pylist()[0]["n"]
+    kept.store.append(increment)
+    judged = ensure_cases(kept)
+    refreshed = kept.sql("SELECT count(*) AS n FROM refreshed_persons").to_pylist()
+    assert judged.rebuilt and calls == [1], "the refreshed persons were not judged alone"
+    assert kept.store.get_meta("model_refreshed_from")
+    assert not kept.engine.has_table(cases.REJUDGED)
+
+    whole = klantreis.open(tmp_path / "whole.duckdb")
+    whole.store.append(pa.concat_tables([base, increment]))
+    assert ensure_cases(whole).rebuilt and calls == [1]
+    assert whole.store.get_meta("model_refreshed_from") == ""
+    for table in CASE_TABLES:
+        assert _rows(kept, table) == _rows(whole, table), table
+    assert open_before and len(_rows(kept, "breaches")) > 10
+    open_after = kept.sql(
+        "SELECT count(*) AS n FROM expectation_cases WHERE status = 'open'"
+    ).to_pylist()[0]["n"]
+    assert open_after < open_before  # the moment moved: open cases were judged again
+    persons = kept.sql("SELECT count(*) AS n FROM persons").to_pylist()[0]["n"]
+    assert 0 < refreshed[0]["n"] < persons / 4  # few were refreshed
+    assert kept.expectations().to_dict() == whole.expectations().to_dict()
+    kept.close()
+    whole.close()
+
+
+def test_other_rules_judge_everything_again(tmp_path: Path, shop, monkeypatch) -> None:
+    base, increment = shop
+    calls: list[int] = []
+    monkeypatch.setattr(cases, "rejudge", lambda kr, query: calls.append(1))
+    kr = klantreis.open(tmp_path / "s.duckdb")
+    kr.store.append(base)
+    ensure_cases(kr)
+    kr.store.append(increment)
+    ensure_cases(kr, compare="day")  # another comparison: nothing stored rests on it
+    assert not calls
+    kr.close()
