@@ -9,11 +9,12 @@ the figures stay comparable when the simulator's events per person change.
 Then, each step in its own fresh process that reports its own time and peak memory:
 store (append in batches), the floor (the plain DuckDB aggregate `count(DISTINCT person)` by
 event name over the same stored events), full model build, voice update, expectations
-scorecard, opportunities (computed, then read back stored), personas discover, at-risk, the
-journey map (six-phase; AIDA, which today rebuilds the model for that definition), +1 % new
-events, the model refresh after them, the voice update of the new texts, and the dashboard's
-map, scorecard and voice pages cold (first request until the result shows) and warm (median of
-three). Every time is also given as a ratio to the floor.
+scorecard, opportunities (computed, then read back stored), customer value (fitted and stored,
+then read back), personas discover, at-risk, the journey map (six-phase; AIDA, which today
+rebuilds the model for that definition), +1 % new events, the model refresh after them, the
+voice update of the new texts, and the dashboard's map, scorecard and voice pages cold (first
+request until the result shows) and warm (median of three). Every time is also given as a ratio
+to the floor.
 
     python benchmarks/main_job.py                       # 1M and 10M events
     python benchmarks/main_job.py --sizes 1M --skip-web
@@ -200,6 +201,12 @@ def step_opportunities(store: str) -> str:
     return f"{len(found.opportunities)} opportunities"
 
 
+def step_value(store: str) -> str:
+    with _open(store) as kr:
+        found = kr.value(limit=0)
+    return f"{found['persons']:,} buyers, {found['method']}, fit {found['seconds']} s"
+
+
 def step_personas(store: str) -> str:
     from klantreis.measure.personas.discovery import discover
 
@@ -345,6 +352,8 @@ def main() -> None:
             ("expectations (scorecard)", "expectations", (store,)),
             ("opportunities (computed)", "opportunities", (store,)),
             ("opportunities (stored)", "opportunities", (store,)),
+            ("customer value (fitted, stored)", "value", (store,)),
+            ("customer value (read back)", "value", (store,)),
             ("personas discover", "personas", (store,)),
             ("at-risk", "at_risk", (store,)),
             ("map six-phase", "map", (store, "six-phase")),

@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], set[str]]] = {
     "products": (("products",), {"store", "rules", "limit", "as_json"}),
     "returns": (("returns",), {"store", "as_json"}),
     "search": (("search",), {"store", "as_json"}),
+    "value": (("value",), {"store", "as_json"}),
     "recovery": (("recovery",), {"store", "as_json"}),
     "sources": (("sources",), {"store", "as_json"}),
 }
@@ -75,6 +76,7 @@ ROUTES: dict[str, tuple[str, set[str]]] = {
     "products": ("/api/products", {"limit"}),
     "returns": ("/api/returns", set()),
     "search": ("/api/search", set()),
+    "value": ("/api/value", set()),
     "recovery": ("/api/recovery", set()),
     "sources": ("/api/sources", set()),
 }

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from klantreis.measure.recommend import Recommendations
     from klantreis.measure.recovery import Recovery
     from klantreis.measure.store_stats import StoreStats
+    from klantreis.measure.value.analysis import CustomerValue
     from klantreis.measure.voice.analyses import EmotionByPhase
 
 
@@ -210,11 +211,14 @@ class Klantreis:
     def opportunities(
         self,
         *,
-        outcome: Literal["review_score", "nps", "repeat_purchase"] | None = None,
+        outcome: Literal["review_score", "nps", "repeat_purchase", "conversion", "customer_value"]
+        | None = None,
         persona: str | None = None,
+        by: Literal["impact", "value"] = "impact",
     ) -> Opportunities:
         """What to fix first: per outcome, the drivers that measurably cost it, ranked by the
-        outcome lost in total, with the evidence and units."""
+        outcome lost in total (or, `by="value"`, by the customer value of the persons hit),
+        with the evidence and units."""
         return self._run("opportunities", locals())
 
     def paths(
@@ -257,6 +261,19 @@ class Klantreis:
         """Product content quality: completeness, its effect on outcomes, pages to fix first
         (orders and product views in the period)."""
         return self._run("products", locals())
+
+    def value(
+        self,
+        *,
+        now: datetime | str | None = None,
+        horizon_weeks: int = 52,
+        person: str | None = None,
+        expectation: str | None = None,
+        limit: int = 20,
+    ) -> CustomerValue:
+        """Customer value per buyer: revenue to date, expected purchases and revenue (BG/NBD
+        with Gamma-Gamma) and probability alive, or RFM scores where few buyers came back."""
+        return self._run("value", locals())
 
     def returns(self, *, start: str | None = None, end: str | None = None) -> dict[str, Any]:
         """Return reasons per category and product, the shop's decisions, waiting times, and

@@ -34,6 +34,7 @@ TABLE_MODULES = (
     "klantreis.measure.personas.tables",
     "klantreis.measure.voice.stored",
     "klantreis.measure.voice.training",
+    "klantreis.measure.value.table",
     "klantreis.act.audiences",
     "klantreis.act.review_requests",
     "klantreis.act.cases.table",

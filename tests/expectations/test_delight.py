@@ -285,6 +285,7 @@ def test_scorecard_json_is_additive(kr):
         "delight_rate",
         "delight_interval",
         "overall",
+        "value_at_risk",
     }
     assert set(kept) == old_keys | new_keys
     assert (kept["delight_margin"], kept["delighted"], kept["delighted_persons"]) == (

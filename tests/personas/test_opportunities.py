@@ -61,7 +61,10 @@ def test_cli_json_and_persona_cut(olist_store: Path):
     assert data[0]["persons"] <= 1200
     bad = runner.invoke(app, ["opportunities", "--store", str(olist_store), "--outcome", "csat"])
     assert bad.exit_code == 2
-    assert "outcome: Input should be 'review_score', 'nps' or 'repeat_purchase'" in bad.output
+    assert (
+        "outcome: Input should be 'review_score', 'nps', 'repeat_purchase', 'conversion' or "
+        "'customer_value'" in " ".join(bad.output.split())
+    )
 
 
 @pytest.mark.slow
@@ -80,20 +83,17 @@ def test_one_pass_fits_equal_separate_statsmodels_fits(shop: str, request: pytes
     )
     with klantreis.open(store) as kr:
         found = {(o.outcome, o.kind, o.driver): o for o in opp.key_drivers(kr)}
-        orders = opp._orders(kr, Cut())
-        drivers, about = opp._drivers(kr, orders)
-    controls = opp._controls(orders)
+        value_of, _, forecast = opp.person_values(kr)
+        designs = opp.designs(kr, Cut(), list(opp.OUTCOMES), value_of, forecast)
     compared = 0
-    for outcome in opp.OUTCOMES:
-        design = opp._design(orders, drivers, controls, outcome)
-        if design is None:
-            continue
-        _rows, d, c, y = design
+    for design in designs:
+        _rows, d, c, y = design.inputs
         for column in d.columns:
             x = sm.add_constant(pd.concat([d[[column]], c], axis=1), has_constant="add")
             fit = sm.OLS(y, x.to_numpy(dtype=float)).fit(cov_type="HC3")
             low, high = fit.conf_int(0.05)[1]
-            ours = found[(outcome, about[column][0].split("|")[0], column.split(":", 1)[1])]
+            kind = design.about[column][0].split("|")[0]
+            ours = found[(design.outcome, kind, column.split(":", 1)[1])]
             assert ours.effect == pytest.approx(fit.params[1], abs=1e-6)
             assert ours.ci_low == pytest.approx(low, abs=1e-6)
             assert ours.ci_high == pytest.approx(high, abs=1e-6)
@@ -124,10 +124,12 @@ def test_ranking_rule_one_list_per_outcome_with_units(simulated: tuple[Path, pa.
         assert impacts == sorted(impacts, reverse=True)
         for o in items:
             assert o["impact"] == pytest.approx(-o["effect"] * o["orders"], abs=0.01)
-            assert o["unit"] == OUTCOMES[outcome].unit
+            # A customer-value effect names the shop's currency: "EUR of expected revenue".
+            assert o["unit"].endswith(OUTCOMES[outcome].unit)
             assert o["effect_text"].startswith("\u2212")
-            assert o["effect_text"].endswith(OUTCOMES[outcome].unit)
-            assert o["impact_text"].endswith(f"lost over {o['orders']:,} orders")
+            assert o["effect_text"].endswith(o["unit"])
+            over = "journeys" if outcome == "conversion" else "orders"
+            assert o["impact_text"].endswith(f"lost over {o['orders']:,} {over}")
     top = ranked(found)["review_score"][0]
     assert top["effect_text"] == f"\u2212{-top['effect']:.1f} stars"
     # Positive and unproven effects are estimated but not listed as opportunities.

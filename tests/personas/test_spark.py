@@ -8,13 +8,16 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlglot import exp
 from stories import story
 
 import klantreis
 from klantreis.collect.vocabulary import BACK_OFFICE_EVENTS
+from klantreis.measure import conversion
 from klantreis.measure.opportunities import BREACHED, ORDERS, TOUCHED
 from klantreis.measure.personas.features import PERSON_FEATURES
 from klantreis.measure.recommend import _RECOMMEND
+from klantreis.measure.value.table import SUMMARY
 from klantreis.model import ensure_built
 from klantreis.model.definition import load_definition
 from klantreis.model.journey_events import _WIDE, _about_an_order
@@ -94,8 +97,10 @@ JOURNEY_EVENTS = Query(
     **_about_an_order(load_definition("six-phase")),
 )
 BREACHES = """
-SELECT * FROM (VALUES ('late', 'b1', NULL), ('slow_site', NULL, 'anna:j1'))
-    AS t(expectation_id, order_id, journey_id)
+SELECT * FROM (VALUES
+    ('late', 'b1', NULL, 'service', TIMESTAMP '2026-03-07 12:00:00'),
+    ('slow_site', NULL, 'anna:j1', 'orientation', TIMESTAMP '2026-03-02 09:01:00'))
+    AS t(expectation_id, order_id, journey_id, phase, breached_at)
 """
 
 
@@ -108,6 +113,10 @@ SELECT * FROM (VALUES ('late', 'b1', NULL), ('slow_site', NULL, 'anna:j1'))
         "journey_events",
         "breached",
         "touched",
+        "value_summary",
+        "conversion_journeys",
+        "conversion_breached",
+        "conversion_touched",
     ],
 )
 def test_queries_agree_between_duckdb_and_spark(tmp_path: Path, which: str):
@@ -126,6 +135,19 @@ def test_queries_agree_between_duckdb_and_spark(tmp_path: Path, which: str):
             "journey_events": (JOURNEY_EVENTS, "message_id"),
             "breached": (Query(BREACHED), "order_id"),
             "touched": (Query(TOUCHED), "order_id"),
+            "value_summary": (
+                Query(SUMMARY, purchase_event="Order Completed", as_of=datetime(2026, 3, 9)),
+                "person_id",
+            ),
+            "conversion_journeys": (
+                Query(conversion.JOURNEYS, modulus=1, cut=exp.true(), purchase_index=3),
+                "journey_id",
+            ),
+            "conversion_breached": (Query(conversion.BREACHED), "journey_id"),
+            "conversion_touched": (
+                Query(conversion.TOUCHED, purchase_index=3),
+                "journey_id",
+            ),
         }[which]
         kr.engine.create_table_as("breaches", BREACHES)
         session = spark_session(

@@ -44,6 +44,7 @@ def used_messages() -> set[str]:
         PART_WORDS,
     )
     from klantreis.present.web.routes.returns import RETURN_OUTCOME_WORDS, TIME_WORDS
+    from klantreis.present.web.routes.value import CHURN_WORDS
 
     found.update(
         LANE_LABELS.values(), OUTCOMES.values(), ANALYSIS_WORDS, REASON_WORDS, [RECOVERY_NOTE]
@@ -55,6 +56,7 @@ def used_messages() -> set[str]:
         NOTE_WORDS,
         RETURN_OUTCOME_WORDS,
         TIME_WORDS,
+        CHURN_WORDS,
         KIND_WORDS,
         STATUS_WORDS,
         PRIORITY_WORDS,

@@ -1,8 +1,10 @@
 """Opportunities: which breaches, touchpoints and topics cost the most, measured on outcomes.
 
-Key-driver analysis per order. Outcomes: the order's review score (1–5), its NPS answer (0–10)
-and repeat purchase (another order by the same person within 90 days; only orders placed at
-least 90 days before the last event count, so late orders are not called one-off).
+Key-driver analysis per order. Outcomes: the order's review score (1–5), its NPS answer (0–10),
+repeat purchase (another order by the same person within 90 days; only orders placed at
+least 90 days before the last event count, so late orders are not called one-off) and the
+customer's expected future revenue (`measure/value`, when BG/NBD applies). Conversion is the
+one outcome per shopping journey instead of per order (`measure/conversion.py`).
 Drivers are 0/1 per order: each expectation breached on the order or its journey (the
 `breaches` table of the expectations module), each touchpoint the journey passed, each topic
 the customer's voice about the order mentions (when voice has been scored) — leaving out the
@@ -64,7 +66,7 @@ from klantreis.store.schema import TableSpec
 if TYPE_CHECKING:
     from klantreis.model.context import Context
 
-VERSION = "3"
+VERSION = "4"
 """Part of the stored results' fingerprint: bump when the method or the output changes."""
 REPEAT_DAYS = 90
 MIN_AFFECTED = 20
@@ -94,7 +96,21 @@ OUTCOMES = {
         "repeat purchases",
         scale=100.0,
     ),
+    "conversion": Outcome(
+        "reaching the order within the journey",
+        "percentage points",
+        "orders",
+        scale=100.0,
+    ),
+    "customer_value": Outcome(
+        "the customer's expected future revenue",
+        "of expected revenue",
+        "of expected revenue",
+    ),
 }
+ORDER_OUTCOMES = ("review_score", "nps", "repeat_purchase", "customer_value")
+"""Outcomes measured per order; conversion is measured per journey (`measure/conversion.py`)."""
+SORT_ORDERS = ("impact", "value")
 
 ORDERS = """
 WITH placed AS (
@@ -184,6 +200,7 @@ SAME_ACT = {
     "review_score": ("Review Submitted", "Product Reviewed"),
     "nps": ("Survey Answered",),
     "repeat_purchase": (),
+    "customer_value": (),
 }
 """Texts that are the outcome itself: a review's own words restate its stars, so topics for
 review score come from other texts about the order (tickets, chats, surveys), and so on."""
@@ -217,6 +234,11 @@ class Opportunity:
     """The total lost with its unit, e.g. "272 stars lost over 160 orders"."""
     rank: int = 0
     """Place in its outcome's list (1 = fix first); 0 when not an opportunity."""
+    value_at_stake: float | None = None
+    """Expected future revenue of the persons the driver hit (their revenue to date under
+    the RFM method): what `--by value` sorts by."""
+    currency: str | None = None
+    """Of `value_at_stake` and of a customer-value effect."""
 
 
 def _signed(value: float, digits: int) -> str:
@@ -228,12 +250,15 @@ def _describe(o: Opportunity) -> None:
     """Fill in the unit texts of an estimate."""
     spec = OUTCOMES[o.outcome]
     effect = o.effect * spec.scale
-    o.unit = spec.unit
-    o.effect_text = f"{_signed(effect, 1 if abs(effect) >= 0.1 else 2)} {spec.unit}"
+    money = o.outcome == "customer_value" and o.currency
+    o.unit = f"{o.currency} {spec.unit}" if money else spec.unit
+    o.effect_text = f"{_signed(effect, 1 if abs(effect) >= 0.1 else 2)} {o.unit}"
     lost = o.impact
     amount = f"{lost:,.0f}" if abs(lost) >= 10 else f"{lost:,.1f}"
     verb = "lost" if lost >= 0 else "gained"
-    o.impact_text = f"{amount.lstrip('-')} {spec.lost} {verb} over {o.orders:,} orders"
+    what = f"{o.currency} {spec.lost}" if money else spec.lost
+    over = "journeys" if o.outcome == "conversion" else "orders"
+    o.impact_text = f"{amount.lstrip('-')} {what} {verb} over {o.orders:,} {over}"
 
 
 def _orders(kr: Context, cut: Cut) -> pd.DataFrame:
@@ -348,6 +373,124 @@ def _design(
     return rows, d[keep], c, outcome
 
 
+def person_values(kr: Context) -> tuple[dict[str, float], str | None, bool]:
+    """Per person the stored customer value (expected future revenue, or revenue to date
+    under RFM), its currency, and whether it is a forecast (BG/NBD)."""
+    from klantreis.measure.value.table import ensure_values, values_frame
+
+    fit = ensure_values(kr)
+    if not fit.persons:
+        return {}, fit.currency, False
+    frame = values_frame(kr)
+    forecast = fit.method == "bgnbd"
+    column = frame["expected_revenue" if forecast else "revenue"].fillna(0.0).astype(float)
+    return dict(zip(frame["person_id"], column, strict=True)), fit.currency, forecast
+
+
+def _estimates(
+    name: str,
+    design: tuple[np.ndarray, pd.DataFrame, pd.DataFrame, np.ndarray],
+    persons: np.ndarray,
+    about: dict[str, tuple[str, str]],
+    method: str,
+    value_of: dict[str, float],
+    currency: str | None,
+) -> list[Opportunity]:
+    """Every driver's estimate for one outcome, ranked by the rule (module docstring)."""
+    rows, d, c, y = design
+    fits = one_pass_fits(y, d.to_numpy(dtype=float), c.to_numpy(dtype=float))
+    persons = persons[rows]
+    estimates = []
+    for j, column in enumerate(d.columns):
+        if not np.isfinite(fits.effect[j]):
+            continue
+        kind, title = about[column]
+        hit = d[column].to_numpy() == 1
+        effect = float(fits.effect[j])
+        hit_persons = set(persons[hit])
+        stake = sum(value_of.get(p, 0.0) for p in hit_persons) if value_of else None
+        item = Opportunity(
+            title=title,
+            kind=kind.split("|")[0],
+            driver=column.split(":", 1)[1],
+            outcome=name,
+            effect=effect,
+            ci_low=float(fits.ci_low[j]),
+            ci_high=float(fits.ci_high[j]),
+            p_value=float(fits.p_value[j]),
+            persons=len(hit_persons),
+            orders=int(hit.sum()),
+            impact=round(-effect * int(hit.sum()), 2),
+            method=method,
+            value_at_stake=None if stake is None else round(stake, 2),
+            currency=currency,
+        )
+        _describe(item)
+        estimates.append(item)
+    costly = sorted(
+        (o for o in estimates if o.ci_high < 0), key=lambda o: (-o.impact, o.title, o.driver)
+    )
+    for place, item in enumerate(costly, start=1):
+        item.rank = place
+    others = sorted((o for o in estimates if o.ci_high >= 0), key=lambda o: o.p_value)
+    return costly + others
+
+
+@dataclass
+class Design:
+    """One outcome's regression: (rows used, drivers kept, controls kept, outcome), the person
+    of each row, what each driver column is, and the method text."""
+
+    outcome: str
+    inputs: tuple[np.ndarray, pd.DataFrame, pd.DataFrame, np.ndarray]
+    persons: np.ndarray
+    about: dict[str, tuple[str, str]]
+    method: str
+
+
+def designs(
+    kr: Context, cut: Cut, wanted: list[str], value_of: dict[str, float], forecast: bool
+) -> list[Design]:
+    """The regressions to run: the order outcomes on one order frame, conversion on the
+    shopping journeys (`measure/conversion.py`)."""
+    from klantreis.measure.conversion import conversion_design
+
+    found: list[Design] = []
+    orders = _orders(kr, cut)
+    if not orders.empty and any(name in ORDER_OUTCOMES for name in wanted):
+        orders["customer_value"] = (
+            orders["person_id"].map(value_of).astype(float) if forecast else np.nan
+        )
+        drivers, about = _drivers(kr, orders)
+        controls = _controls(orders)
+        persons = orders["person_id"].to_numpy()
+        for name in [n for n in wanted if n in ORDER_OUTCOMES]:
+            inputs = _design(orders, drivers, controls, name)
+            if inputs is not None:
+                method = (
+                    "OLS per driver (solved in one pass), HC3 errors; controls: log order "
+                    f"value, category, region; n={int(inputs[0].sum())} orders"
+                )
+                found.append(Design(name, inputs, persons, about, method))
+    if "conversion" in wanted:
+        titles = _expectation_titles(kr)
+        shaped = conversion_design(kr, cut.condition(kr.engine, timestamp="started_at"), titles)
+        inputs = (
+            None
+            if shaped is None
+            else _design(shaped.journeys, shaped.drivers, shaped.controls, "conversion")
+        )
+        if shaped is not None and inputs is not None:
+            method = (
+                "OLS per driver (solved in one pass), HC3 errors; controls: log events before "
+                f"the purchase phase, first channel; n={int(inputs[0].sum())} shopping "
+                f"journeys{shaped.note}"
+            )
+            persons = shaped.journeys["person_id"].to_numpy()
+            found.append(Design("conversion", inputs, persons, shaped.about, method))
+    return found
+
+
 def key_drivers(
     kr: Context, *, persona: str | None = None, outcome: str | None = None
 ) -> list[Opportunity]:
@@ -359,55 +502,15 @@ def key_drivers(
     if outcome is not None and outcome not in OUTCOMES:
         raise OpportunityError(f"outcome: unknown outcome {outcome!r} (use {', '.join(OUTCOMES)})")
     ensure_built(kr)
-    cut = Cut(persona=persona)
-    orders = _orders(kr, cut)
-    if orders.empty:
-        return []
-    drivers, about = _drivers(kr, orders)
-    controls = _controls(orders)
+    value_of, currency, forecast = person_values(kr)
+    wanted = [outcome] if outcome else list(OUTCOMES)
     found: list[Opportunity] = []
-    for name in [outcome] if outcome else list(OUTCOMES):
-        design = _design(orders, drivers, controls, name)
-        if design is None:
-            continue
-        rows, d, c, y = design
-        fits = one_pass_fits(y, d.to_numpy(dtype=float), c.to_numpy(dtype=float))
-        persons = orders.loc[rows, "person_id"].to_numpy()
-        method = (
-            "OLS per driver (solved in one pass), HC3 errors; controls: log order value, "
-            f"category, region; n={int(rows.sum())} orders"
+    for d in designs(kr, Cut(persona=persona), wanted, value_of, forecast):
+        found.extend(
+            _estimates(d.outcome, d.inputs, d.persons, d.about, d.method, value_of, currency)
         )
-        estimates = []
-        for j, column in enumerate(d.columns):
-            if not np.isfinite(fits.effect[j]):
-                continue
-            kind, title = about[column]
-            hit = d[column].to_numpy() == 1
-            effect = float(fits.effect[j])
-            item = Opportunity(
-                title=title,
-                kind=kind.split("|")[0],
-                driver=column.split(":", 1)[1],
-                outcome=name,
-                effect=effect,
-                ci_low=float(fits.ci_low[j]),
-                ci_high=float(fits.ci_high[j]),
-                p_value=float(fits.p_value[j]),
-                persons=len(set(persons[hit])),
-                orders=int(hit.sum()),
-                impact=round(-effect * int(hit.sum()), 2),
-                method=method,
-            )
-            _describe(item)
-            estimates.append(item)
-        costly = sorted(
-            (o for o in estimates if o.ci_high < 0), key=lambda o: (-o.impact, o.title, o.driver)
-        )
-        for place, item in enumerate(costly, start=1):
-            item.rank = place
-        others = sorted((o for o in estimates if o.ci_high >= 0), key=lambda o: o.p_value)
-        found.extend(costly + others)
-    return found
+    order = {name: i for i, name in enumerate(OUTCOMES)}
+    return sorted(found, key=lambda o: order[o.outcome])
 
 
 OPPORTUNITY_RESULTS = TableSpec(
@@ -446,6 +549,13 @@ def _state(kr: Context, persona: str | None) -> str:
             parts.append(str(kr.store.get_meta("expectations_fingerprint")))
         else:
             parts.append(str(getattr(engine, "_klantreis_expectations_fingerprint", "")))
+    from klantreis.measure.value.table import ensure_values
+
+    ensure_values(kr)
+    if engine.capabilities.writable:
+        parts.append(str(kr.store.get_meta("customer_values_fingerprint")))
+    else:
+        parts.append(str(getattr(engine, "_klantreis_customer_values", ("",))[0]))
     checks = []
     if engine.has_table("voice") and engine.has_table("voice_topics"):
         checks.append(
@@ -600,14 +710,23 @@ class OpportunitiesQuery(AnalysisQuery):
     """`kr.opportunities(...)`, `klantreis opportunities`."""
 
     persona: str | None = Field(None, description="Only persons of this persona.")
-    outcome: Literal["review_score", "nps", "repeat_purchase"] | None = Field(
-        None, description="review_score, nps or repeat_purchase (default all)."
+    outcome: (
+        Literal["review_score", "nps", "repeat_purchase", "conversion", "customer_value"] | None
+    ) = Field(
+        None,
+        description="review_score, nps, repeat_purchase, conversion or customer_value "
+        "(default all).",
+    )
+    by: Literal["impact", "value"] = Field(
+        "impact",
+        description="Rank by the outcome lost in total (impact) or by the customer value of "
+        "the persons hit (value).",
     )
 
 
 @analysis("opportunities", query=OpportunitiesQuery, result=Opportunities)
 def opportunities(
-    kr: Context, *, persona: str | None = None, outcome: str | None = None
+    kr: Context, *, persona: str | None = None, outcome: str | None = None, by: str = "impact"
 ) -> Opportunities:
     """What to fix first: per outcome, the drivers that measurably cost it, ranked by the
     outcome lost in total (see the module docstring), with the evidence and units.
@@ -623,5 +742,19 @@ def opportunities(
         started = time.perf_counter()
         found = [asdict(o) for o in key_drivers(kr, persona=persona) if o.rank]
         _write_stored(kr, persona, fingerprint, found, time.perf_counter() - started)
-    wanted = [o for o in found if outcome is None or o["outcome"] == outcome]
-    return Opportunities(opportunities=[Opportunity(**o) for o in wanted])
+    chosen = [o for o in found if outcome is None or o["outcome"] == outcome]
+    if by == "value":
+        chosen = by_value(chosen)
+    return Opportunities(opportunities=[Opportunity(**o) for o in chosen])
+
+
+def by_value(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each outcome's opportunities ranked by the customer value of the persons hit, largest
+    first (ties by the outcome lost), ranks renumbered."""
+    ordered: list[dict[str, Any]] = []
+    for items in ranked(found).values():
+        items = sorted(
+            items, key=lambda o: (-(o.get("value_at_stake") or 0.0), -o["impact"], o["title"])
+        )
+        ordered.extend({**o, "rank": place} for place, o in enumerate(items, start=1))
+    return ordered

@@ -98,6 +98,9 @@ class Session:
         self.device = device
         self.at = at
         self.context = p.context(device, campaign, referrer)
+        self.frustrated = False
+        """A measured slow page, a search or filter that found nothing: some who meant to
+        buy in this session leave instead (`story.ABANDON_AFTER_FRUSTRATION`)."""
         p.sessions += 1
 
     def step(self) -> float:
@@ -133,6 +136,7 @@ class Session:
         slow = 2.2 if p.chance(0.1) else 1.0
         mobile = 1.25 if self.device.kind == "mobile" else 1.0
         lcp = p.lognormal(1700.0 * slow * mobile, 0.42)
+        self.frustrated = self.frustrated or lcp > 4000
         props = {
             "path": path,
             "lcp": round(lcp),
@@ -180,6 +184,7 @@ def browse(
         if p.chance(0.07):
             query = p.rng.choice(ZERO_RESULT_QUERIES[lang])
             s.emit("Products Searched", {"query": query, "results": 0})
+            s.frustrated = True
             if may_leave and leave < LEAVE_AFTER_NOTHING:
                 return []
         query = p.rng.choice(QUERIES[lang][category])
@@ -189,6 +194,7 @@ def browse(
             narrowed = max(1, int(results * p.rng.uniform(0.1, 0.6)))
             if unit_chance(f"filter:{p.seed}:{p.who.index}:{p.sessions}:{query}") < EMPTY_FILTER:
                 narrowed = 0  # a price range with nothing in it: fixed per search, no draw
+                s.frustrated = True
             cheap_first = persona.price_level < 1 or p.chance(0.3)
             s.emit(
                 "Product List Filtered",

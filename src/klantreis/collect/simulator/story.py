@@ -68,6 +68,10 @@ SURPRISED = 0.2
 """Share of the buyers of a product with a thin page (`Product.thin`) it surprises."""
 THIN_RETURNS = 2.5
 """How much likelier those surprised buyers return the order."""
+ABANDON_AFTER_FRUSTRATION = 0.35
+"""Share of persons about to order who leave instead after a very slow page (LCP over 4 s) or a
+search or filter that found nothing in that session: the conversion cost of those breaches.
+Drawn from a hash of the person and session, so no other draw of the shop moves."""
 SOURED_CONVERSION = 0.5
 """After a rejected or slow return, how much of their usual chance to buy a person keeps."""
 REORDER = {"loyal_regular": 0.45, "bargain_hunter": 0.1}
@@ -215,6 +219,14 @@ def journey(p: Person, at: float, first: bool) -> float:
             s.at = chat(p, device, s.step(), "product_question")
         if p.identified and p.chance(persona.tickets * 0.25):
             ticket(p, s.step() + 60, "product information", None)
+        if (
+            last
+            and converts
+            and s.frustrated
+            and unit_chance(f"abandon:{p.seed}:{p.who.index}:{p.sessions}")
+            < ABANDON_AFTER_FRUSTRATION
+        ):
+            converts = False
         if last and converts:
             if again is not None:
                 s.emit("Product Viewed", product_props(again))

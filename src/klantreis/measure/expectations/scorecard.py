@@ -30,6 +30,7 @@ from klantreis.measure.expectations.kinds import kind_of
 from klantreis.measure.expectations.rules import Rule
 from klantreis.measure.expectations.stored import Parts, read_parts, stored_key, write_parts
 from klantreis.measure.filters import Cut
+from klantreis.measure.value.at_risk import revenue_at_risk
 from klantreis.model.build import configured_definition
 from klantreis.model.definition import load_definition
 from klantreis.store.query import Query, identifier
@@ -255,6 +256,9 @@ class ExpectationScore:
     trend: dict[str, Any] = field(default_factory=dict)
     effects: dict[str, Any] = field(default_factory=dict)
     groups: list[dict[str, Any]] = field(default_factory=list)
+    value_at_risk: dict[str, Any] | None = None
+    """The customer value of the breached persons (`measure/value/at_risk.py`): expected
+    future revenue, revenue to date, and the lost part where opportunities measured it."""
 
 
 @dataclass
@@ -437,6 +441,9 @@ def build_scorecard(
         if key is not None:
             write_parts(kr, key, parts, time.perf_counter() - started)
     scores = [_score(rule, case_set, parts, language, trend_period) for rule in case_set.rules]
+    at_risk = revenue_at_risk(kr, cut.condition(kr.engine, timestamp="started_at"))
+    for score in scores:
+        score.value_at_risk = at_risk.get(score.id)
     return Scorecard(
         as_of=case_set.as_of,
         compare=case_set.compare,

@@ -8,6 +8,7 @@ on a schedule (`[routine]` in klantreis.toml, seconds between runs, 0 switches a
     voice = 300           # sentiment and topics of new texts
     cases = 300           # expectation cases, breaches, delights and the scorecard's figures
     inbox = 300           # open cases (the inbox) from new breaches and other signals
+    value = 300           # customer value per buyer (after the model; docs/value.md)
     opportunities = 300   # the ranked key drivers the journey map reads (after the cases)
     alerts = 300          # [[alerts]] rules (only when some are configured)
     review_requests = 3600  # only with [smtp] and review_base_url below
@@ -104,6 +105,13 @@ def _inbox(kr: Klantreis, _: FastAPI) -> str | None:
     return f"{run.total} cases opened" if run.total else None
 
 
+def _value(kr: Klantreis, _: FastAPI) -> str | None:
+    from klantreis.measure.value.table import refresh_values
+
+    fit = refresh_values(kr)
+    return None if fit is None else f"{fit.persons} buyers valued ({fit.method})"
+
+
 def _opportunities(kr: Klantreis, _: FastAPI) -> str | None:
     from klantreis.measure.opportunities import refresh_opportunities
 
@@ -152,7 +160,7 @@ def _dashboard(kr: Klantreis, app: FastAPI) -> str | None:
     return "pages queued"
 
 
-AFTER_MODEL = ("voice", "cases", "inbox", "opportunities", "dashboard")
+AFTER_MODEL = ("voice", "cases", "inbox", "value", "opportunities", "dashboard")
 """Jobs run right after a model refresh (in this order), whatever their schedule: each stores
 results of the model that the pages read as they are."""
 
@@ -160,6 +168,7 @@ DEFAULTS: dict[str, tuple[float, Callable[[Klantreis, FastAPI], str | None]]] = 
     "model": (60, _model),
     "voice": (300, _voice),
     "cases": (300, _cases),
+    "value": (300, _value),
     "inbox": (300, _inbox),
     "opportunities": (300, _opportunities),
     "alerts": (300, _alerts),
@@ -184,6 +193,7 @@ class RoutineSettings(SectionSettings):
     model: _Seconds = DEFAULTS["model"][0]
     voice: _Seconds = DEFAULTS["voice"][0]
     cases: _Seconds = DEFAULTS["cases"][0]
+    value: _Seconds = DEFAULTS["value"][0]
     inbox: _Seconds = DEFAULTS["inbox"][0]
     opportunities: _Seconds = DEFAULTS["opportunities"][0]
     alerts: _Seconds = DEFAULTS["alerts"][0]

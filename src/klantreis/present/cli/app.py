@@ -51,6 +51,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "status": ("status",),
     "surveys": ("surveys",),
     "users": ("users",),
+    "value": ("value",),
     "voice": ("voice", "reputation"),
 }
 """Command (or command group) name → the modules in `commands` that register it (a module may

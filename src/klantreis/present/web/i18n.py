@@ -15,7 +15,7 @@ from importlib import resources
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_timedelta
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_currency, format_decimal, format_percent
 
 LOCALES = ("nl", "en", "da")
 DEFAULT_LOCALE = "en"
@@ -85,6 +85,19 @@ class Lang:
         if round(value, digits) == 0:
             return format_decimal(0, format=body, locale=self.code)
         return format_decimal(value, format=f"+{body};-{body}", locale=self.code)
+
+    def money(self, value: float | None, currency: str | None, digits: int = 0) -> str:
+        """An amount in the shop's currency (as its orders name it), or a plain number."""
+        if value is None:
+            return "–"
+        if not currency:
+            return self.num(value, digits)
+        pattern = self.locale.currency_formats["standard"].pattern
+        if not digits:
+            pattern = pattern.replace(".00", "")
+        return format_currency(
+            value, currency, format=pattern, locale=self.locale, currency_digits=False
+        )
 
     def pct(self, value: float | None, digits: int = 0) -> str:
         if value is None:

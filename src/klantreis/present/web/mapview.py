@@ -20,7 +20,13 @@ from klantreis.present.web.i18n import Lang
 if TYPE_CHECKING:
     from klantreis.present.web.board import Board
 
-OUTCOMES = {"review_score": "review score", "repeat_purchase": "repeat purchase", "nps": "NPS"}
+OUTCOMES = {
+    "review_score": "review score",
+    "repeat_purchase": "repeat purchase",
+    "nps": "NPS",
+    "conversion": "conversion",
+    "customer_value": "customer value",
+}
 """English names of the outcomes opportunities are measured against (translated in the map)."""
 
 LANES = ("do", "sources", "touchpoints", "volume", "time", "emotion", "pains", "opportunities")
@@ -78,6 +84,8 @@ class Named:
     """The label per language, when the analysis has it (expectation titles)."""
     unit: str | None = None
     """What an opportunity's `value` is counted in per order (stars, percentage points)."""
+    per_journey: bool = False
+    """The effect is per journey (conversion), not per order."""
     expectation: str | None = None
     """The expectation id of a pain point (None for a topic)."""
     terms: list[tuple[str, int]] = field(default_factory=list)
@@ -181,8 +189,17 @@ def _opportunity(item: Opportunity) -> Named:
     outcome = str(item.outcome or "")
     spec = MEASURED.get(outcome)
     value = None if item.effect is None else item.effect * (spec.scale if spec else 1.0)
-    unit = item.details.get("unit") or (spec.unit if spec else None)
-    return Named(item.title, value, key=OUTCOMES.get(outcome, outcome) or None, unit=unit or None)
+    # A customer-value effect's own unit names the currency ("EUR of expected revenue");
+    # the map says the outcome's generic unit, which has a translation.
+    own = None if outcome == "customer_value" else item.details.get("unit")
+    unit = own or (spec.unit if spec else None)
+    return Named(
+        item.title,
+        value,
+        key=OUTCOMES.get(outcome, outcome) or None,
+        unit=unit or None,
+        per_journey=outcome == "conversion",
+    )
 
 
 def effect_text(lang: Lang, item: Named) -> str:
@@ -192,8 +209,13 @@ def effect_text(lang: Lang, item: Named) -> str:
     effect = lang.signed(item.value, digits).replace("-", "−")
     if not item.unit:
         return f"{lang.gettext('effect on {outcome}:', outcome=outcome)} {effect}"
+    message = (
+        "{outcome}: {effect} {unit} per journey"
+        if item.per_journey
+        else "{outcome}: {effect} {unit} per order"
+    )
     return lang.gettext(
-        "{outcome}: {effect} {unit} per order",
+        message,
         outcome=outcome,
         effect=effect,
         unit=lang.gettext(item.unit),

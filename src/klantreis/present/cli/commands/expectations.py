@@ -113,6 +113,34 @@ def no_data_lines(card: Scorecard) -> list[str]:
     ]
 
 
+def _money(amount: float, currency: str | None) -> str:
+    return f"{currency or ''} {amount:,.0f}".strip()
+
+
+def value_at_risk_lines(card: Scorecard) -> list[str]:
+    """One sentence per breached expectation: the customer value its breaches hit."""
+    lines = []
+    for e in card.expectations:
+        risk = e.value_at_risk
+        if not risk or not risk["buyers"]:
+            continue
+        currency = risk["currency"]
+        worth = (
+            f"{_money(risk['expected_revenue'], currency)} of expected revenue in the next "
+            f"{risk['horizon_weeks']} weeks ({_money(risk['revenue'], currency)} to date)"
+            if risk["expected_revenue"] is not None
+            else f"{_money(risk['revenue'], currency)} of revenue to date (RFM: no forecast)"
+        )
+        line = f"Breaches of {e.id} hit {risk['buyers']:,} customers worth {worth}"
+        if risk["lost_revenue"] is not None:
+            line += (
+                f"; measured loss: {risk['lost_repeat_purchases']:,.0f} repeat purchases, "
+                f"{_money(risk['lost_revenue'], currency)}"
+            )
+        lines.append(line + ".")
+    return lines
+
+
 def groups_table(card: Scorecard) -> Table:
     table = Table(title=f"Breach rate by {card.by}")
     for column in ("expectation", card.by or "group", "cases", "breached", "breach rate [95 %]"):
@@ -147,6 +175,8 @@ def register(app: typer.Typer) -> None:
             return
         console.print(scorecard_table(card))
         for line in no_data_lines(card):
+            console.print(line, highlight=False)
+        for line in value_at_risk_lines(card):
             console.print(line, highlight=False)
         if query.by:
             console.print(groups_table(card))

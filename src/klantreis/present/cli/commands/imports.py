@@ -1,4 +1,4 @@
-"""`klantreis import olist|csv|rees46`: exports of a shop into the store, as events."""
+"""`klantreis import olist|csv|rees46|cdnow`: exports of a shop into the store, as events."""
 
 from __future__ import annotations
 
@@ -108,6 +108,20 @@ def products_command(
     """
     with open_store(store, create=True) as handle, _progress() as advance:
         summary = import_catalogue(handle, file, mapping, progress=advance)
+    _report(summary, json)
+
+
+@imports.command("cdnow")
+@friendly_errors
+def cdnow_command(file: FileArgument, store: StoreOption = None, json: JsonOption = False) -> None:
+    """Import the CDNOW purchase log (CDNOW_master.txt or CDNOW_sample.txt) as orders.
+
+    Example: klantreis import cdnow CDNOW_sample.txt --store cdnow.duckdb
+    """
+    from klantreis.collect.imports.cdnow import import_cdnow
+
+    with open_store(store, create=True) as handle, _progress() as advance:
+        summary = import_cdnow(handle, file, progress=advance)
     _report(summary, json)
 
 

@@ -42,13 +42,27 @@ def register(app: typer.Typer) -> None:
         if not found.opportunities:
             console.print("No driver measurably costs an outcome (no interval below zero).")
             return
+        order = (
+            "the expected revenue of the persons hit"
+            if query.by == "value"
+            else "the outcome lost in total (effect × orders affected)"
+        )
         for name, items in found.by_outcome().items():
+            unit = "journey" if name == "conversion" else "order"
             table = Table(
                 title=f"Opportunities for {OUTCOMES[name].label}: what costs it most, first",
-                caption="Only effects whose 95% interval lies below zero; ranked by the "
-                "outcome lost in total (effect × orders affected).",
+                caption=f"Only effects whose 95% interval lies below zero; ranked by {order}.",
             )
-            for column in ("#", "what", "kind", "effect per order", "95% CI", "lost", "persons"):
+            for column in (
+                "#",
+                "what",
+                "kind",
+                f"effect per {unit}",
+                "95% CI",
+                "lost",
+                "persons",
+                "their value",
+            ):
                 table.add_column(column)
             scale = OUTCOMES[name].scale
             for o in items[:limit]:
@@ -60,6 +74,9 @@ def register(app: typer.Typer) -> None:
                     f"{o.ci_low * scale:+.2f} … {o.ci_high * scale:+.2f}",
                     o.impact_text,
                     f"{o.persons:,}",
+                    "–"
+                    if o.value_at_stake is None
+                    else f"{o.currency or ''} {o.value_at_stake:,.0f}".strip(),
                 )
             console.print(table)
         console.print(found.opportunities[0].method)

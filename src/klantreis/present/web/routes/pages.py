@@ -177,8 +177,16 @@ def expectation_persons(request: Request, expectation: str) -> Response:
     who = viewer(request)
     board = _board(request)
     breaches = board.run("breaches", expectation=expectation, limit=500)
+    values = board.run("value", expectation=expectation, limit=500)
+    found = values.value.as_json() if values.ok and values.value is not None else None
     return render(
-        request, who, "expectation_persons.html", expectation=expectation, breaches=breaches
+        request,
+        who,
+        "expectation_persons.html",
+        expectation=expectation,
+        breaches=breaches,
+        values=found,
+        value_of={p["person_id"]: p for p in (found or {}).get("persons_listed", [])},
     )
 
 
