@@ -32,6 +32,7 @@ def used_messages() -> set[str]:
         MESSAGE_WORDS,
         PRIORITY_WORDS,
         REASON_WORDS,
+        SORT_WORDS,
         STATUS_WORDS,
     )
     from klantreis.present.web.routes.cases import NOTE_WORDS as CASE_NOTE_WORDS
@@ -62,6 +63,7 @@ def used_messages() -> set[str]:
         PRIORITY_WORDS,
         MESSAGE_WORDS,
         CASE_NOTE_WORDS,
+        SORT_WORDS,
     ):
         found.update(words.values())
     return found

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 MAX_NOTE = 4000
 MAX_OWNER = 100
-SORTS = ("due", "priority", "opened")
+SORTS = ("due", "priority", "opened", "value")
 
 
 class CaseError(KlantreisError):
@@ -56,8 +56,9 @@ class CaseFilter:
 
 
 _LIST = """
-SELECT *, CASE priority WHEN 'high' THEN 0 WHEN 'normal' THEN 1 ELSE 2 END AS priority_rank
-FROM cases
+SELECT c.*, CASE priority WHEN 'high' THEN 0 WHEN 'normal' THEN 1 ELSE 2 END AS priority_rank,
+       {value} AS customer_value
+FROM cases AS c{join}
 WHERE (CAST(:kind AS VARCHAR) IS NULL OR kind = :kind)
   AND (CAST(:owner AS VARCHAR) IS NULL OR owner = :owner)
   AND (CAST(:priority AS VARCHAR) IS NULL OR priority = :priority)
@@ -70,9 +71,22 @@ _ORDER = {
     "due": "due_at NULLS LAST, priority_rank, opened_at, case_id",
     "priority": "priority_rank, due_at NULLS LAST, opened_at, case_id",
     "opened": "opened_at DESC, case_id",
+    "value": "customer_value DESC NULLS LAST, due_at NULLS LAST, case_id",
 }
-_LISTS = {sort: f"{_LIST}{order}\nLIMIT :limit" for sort, order in _ORDER.items()}
-"""One fixed query per sort order; the filters are bound values."""
+_VALUES = (
+    "v.customer_value",
+    """
+LEFT JOIN (SELECT person_id AS valued_person, coalesce(expected_revenue, revenue) AS customer_value
+           FROM customer_values) AS v ON v.valued_person = c.person_id""",
+)
+"""The person's customer value (`measure/value`: expected future revenue, or revenue to date
+under the RFM method), from the stored `customer_values` when the value job has run."""
+_LISTS = {
+    (sort, valued): _LIST.format(value=value, join=join) + f"{order}\nLIMIT :limit"
+    for sort, order in _ORDER.items()
+    for valued, (value, join) in ((True, _VALUES), (False, ("CAST(NULL AS DOUBLE)", "")))
+}
+"""One fixed query per sort order (and whether values are stored); filters are bound values."""
 
 
 def _ready(kr: Context) -> bool:
@@ -88,7 +102,8 @@ def list_cases(kr: Context, where: CaseFilter | None = None) -> list[dict[str, A
         return []
     fields = ("kind", "owner", "priority", "status", "person")
     params = {name: getattr(where, name) for name in fields}
-    rows = kr.engine.rows(Query(_LISTS[where.sort], limit=where.limit, **params))
+    valued = kr.engine.has_table("customer_values")
+    rows = kr.engine.rows(Query(_LISTS[where.sort, valued], limit=where.limit, **params))
     return [_public(row) for row in rows]
 
 

@@ -66,7 +66,9 @@ def cases(
     owner: str | None = Query(None, description="Only this owner's cases."),
     priority: str | None = Query(None, description="high, normal or low."),
     person: str | None = Query(None, description="A person or user id."),
-    sort: str = Query("due", description="due, priority or opened."),
+    sort: str = Query(
+        "due", description="due, priority, opened or value (the customer value, highest first)."
+    ),
     limit: int = Query(200, ge=1, le=10_000, description="Cases to return."),
 ) -> list[dict[str, Any]]:
     """Cases, soonest due first (the same as `klantreis cases list --json`)."""

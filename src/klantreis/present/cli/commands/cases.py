@@ -41,10 +41,13 @@ def _when(value: Any) -> str:
 
 def _table(rows: list[dict[str, Any]]) -> Table:
     table = Table(title=f"{len(rows)} cases")
-    for column in ("case", "kind", "priority", "status", "owner", "due", "order", "reason"):
-        table.add_column(column)
+    valued = any(r.get("customer_value") is not None for r in rows)  # once values are stored
+    columns = ("case", "kind", "priority", "status", "owner", "due", "order")
+    for column in (*columns, *(("value",) if valued else ()), "reason"):
+        table.add_column(column, justify="right" if column == "value" else "left")
     for r in rows:
-        table.add_row(
+        value = r.get("customer_value")
+        cells = [
             escape(r["case_id"]),
             r["kind"],
             r["priority"],
@@ -52,8 +55,10 @@ def _table(rows: list[dict[str, Any]]) -> Table:
             escape(r["owner"] or "–"),
             _when(r["due_at"]),
             escape(r["order_id"] or "–"),
-            escape(str(r["reason"] or "")),
-        )
+        ]
+        if valued:
+            cells.append("–" if value is None else f"{value:,.0f}")
+        table.add_row(*cells, escape(str(r["reason"] or "")))
     return table
 
 
@@ -114,7 +119,9 @@ def register(app: typer.Typer) -> None:
         owner: Annotated[str | None, typer.Option(help="Only this owner's cases.")] = None,
         priority: Annotated[str | None, typer.Option(help="high, normal or low.")] = None,
         person: Annotated[str | None, typer.Option(help="Person or user id.")] = None,
-        sort: Annotated[str, typer.Option(help="due, priority or opened.")] = "due",
+        sort: Annotated[
+            str, typer.Option(help="due, priority, opened or value (highest customer value first).")
+        ] = "due",
         limit: Annotated[int, typer.Option(help="Cases to show.", min=1)] = 50,
         as_json: JsonOption = False,
     ) -> None:

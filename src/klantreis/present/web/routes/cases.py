@@ -15,7 +15,15 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from klantreis.act.cases.inbox import CaseError, CaseFilter, Inbox, counts, list_cases, owners
+from klantreis.act.cases.inbox import (
+    SORTS,
+    CaseError,
+    CaseFilter,
+    Inbox,
+    counts,
+    list_cases,
+    owners,
+)
 from klantreis.act.cases.messages import templates
 from klantreis.act.cases.rules import KINDS, PRIORITIES, STATUSES
 from klantreis.api import Klantreis
@@ -40,6 +48,12 @@ STATUS_WORDS = {
     "active": "Not closed",
 }
 PRIORITY_WORDS = {"high": "High", "normal": "Normal", "low": "Low"}
+SORT_WORDS = {
+    "due": "Soonest due first",
+    "priority": "Highest priority first",
+    "opened": "Newest first",
+    "value": "Highest customer value first",
+}
 MESSAGE_WORDS = {
     "apology": "Apology",
     "delay_notice": "Delay notice",
@@ -127,13 +141,23 @@ def _filter(params: Any) -> CaseFilter:
         chosen["priority"] = None
     status = params.get("status", "active")
     chosen["status"] = status if status in (*STATUSES, "active") else None
+    sort = params.get("sort") or "due"
     return CaseFilter(
         kind=chosen["kind"],
         status=chosen["status"],
         owner=chosen["owner"],
         priority=chosen["priority"],
         limit=500,
+        sort=sort if sort in SORTS else "due",
     )
+
+
+def _currency(kr: Klantreis) -> str | None:
+    """The currency the stored customer values are in (None: a plain number)."""
+    from klantreis.measure.value.table import stored_fit
+
+    fit = stored_fit(kr)
+    return fit.currency if fit is not None else None
 
 
 def _page(request: Request, *, status: int = 200, error: str | None = None) -> Response:
@@ -155,6 +179,8 @@ def _page(request: Request, *, status: int = 200, error: str | None = None) -> R
         priorities=PRIORITY_WORDS,
         messages=MESSAGE_WORDS,
         templates=sorted(templates()),
+        sorts=SORT_WORDS,
+        currency=_currency(kr),
         query=request.url.query,
     )
 
