@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from klantreis.store.schema import EVENT_ARROW_SCHEMA, QUARANTINE, QUARANTINE_COLUMNS
-from klantreis.store.store import AppendResult, utcnow
+from klantreis.store.store import AppendResult, quarantine_rows
 
 EVENTS = "events"
 QUARANTINED = "quarantine"
@@ -133,21 +133,7 @@ class Lake:
 
     def quarantine(self, rows: list[dict[str, Any]] | pa.Table) -> int:
         """Keep rows that could not become events, each with where it came from and why."""
-        if isinstance(rows, pa.Table):
-            rows = rows.to_pylist()
-        if not rows:
-            return 0
-        now = utcnow()
-        records = [
-            {
-                "quarantine_id": row.get("quarantine_id") or uuid.uuid4().hex,
-                "received_at": row.get("received_at") or now,
-                **{c: row.get(c) for c in QUARANTINE_COLUMNS[2:]},
-            }
-            for row in rows
-        ]
-        table = pa.Table.from_pylist(records, schema=QUARANTINE.arrow_schema)
-        return self.quarantine_table(table)
+        return self.quarantine_table(quarantine_rows(rows))
 
     def quarantine_table(self, table: pa.Table) -> int:
         if table.num_rows == 0:

@@ -89,6 +89,23 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def quarantine_rows(rows: list[dict[str, Any]] | pa.Table) -> pa.Table:
+    """Rows that could not become events as the quarantine's table (every kind of store keeps
+    them alike): each with an id and the moment it was received, now unless it says."""
+    if isinstance(rows, pa.Table):
+        rows = rows.to_pylist()
+    now = utcnow()
+    records = [
+        {
+            "quarantine_id": row.get("quarantine_id") or uuid.uuid4().hex,
+            "received_at": row.get("received_at") or now,
+            **{c: row.get(c) for c in QUARANTINE_COLUMNS[2:]},
+        }
+        for row in rows
+    ]
+    return pa.Table.from_pylist(records, schema=QUARANTINE.arrow_schema)
+
+
 class Store:
     """A klantreis store file. Writes are serialised by one lock (one writer)."""
 
@@ -310,21 +327,7 @@ class Store:
 
     def quarantine(self, rows: list[dict[str, Any]] | pa.Table) -> int:
         """Keep rows that could not become events, each with where it came from and why."""
-        if isinstance(rows, pa.Table):
-            rows = rows.to_pylist()
-        if not rows:
-            return 0
-        now = utcnow()
-        records = [
-            {
-                "quarantine_id": row.get("quarantine_id") or uuid.uuid4().hex,
-                "received_at": row.get("received_at") or now,
-                **{c: row.get(c) for c in QUARANTINE_COLUMNS[2:]},
-            }
-            for row in rows
-        ]
-        table = pa.Table.from_pylist(records, schema=QUARANTINE.arrow_schema)
-        return self.quarantine_table(table)
+        return self.quarantine_table(quarantine_rows(rows))
 
     def quarantine_table(self, table: pa.Table) -> int:
         """Append an Arrow table with the quarantine columns (used by bulk imports)."""
