@@ -157,7 +157,15 @@ SELECT expectation_id, breached, count(*) AS persons,
 FROM per_person GROUP BY expectation_id, breached
 """
 
-_GROUPS = """
+_GROUP_FIGURES = """count(*) AS cases,
+       CAST(sum(CASE WHEN c.status = 'breached' THEN 1 ELSE 0 END) AS BIGINT) AS breached,
+       count(DISTINCT c.person_id) AS persons,
+       count(c.delighted) AS delight_cases,
+       CAST(sum(CASE WHEN c.status = 'met' AND c.delighted THEN 1 ELSE 0 END) AS BIGINT)
+           AS delighted"""
+"""The figures of each group of cases (by carrier, persona or source), the same in each."""
+
+_GROUPS = f"""
 WITH carriers AS (
     SELECT order_id, max(properties ->> '$.carrier') AS carrier FROM journey_events
     WHERE order_id IS NOT NULL AND properties ->> '$.carrier' IS NOT NULL
@@ -166,45 +174,30 @@ WITH carriers AS (
 c AS (SELECT * FROM expectation_cases WHERE status IN ('met', 'breached') AND :cut)
 SELECT CASE WHEN :per_expectation THEN c.expectation_id END AS expectation_id,
        coalesce(CAST(:group_value AS VARCHAR), '(none)') AS value,
-       count(*) AS cases,
-       CAST(sum(CASE WHEN c.status = 'breached' THEN 1 ELSE 0 END) AS BIGINT) AS breached,
-       count(DISTINCT c.person_id) AS persons,
-       count(c.delighted) AS delight_cases,
-       CAST(sum(CASE WHEN c.status = 'met' AND c.delighted THEN 1 ELSE 0 END) AS BIGINT)
-           AS delighted
+       {_GROUP_FIGURES}
 FROM c LEFT JOIN carriers AS k ON k.order_id = c.order_id
 GROUP BY 1, 2 ORDER BY 1, 2
-"""
+"""  # noqa: S608 - constants only
 
-_PERSONA_GROUPS = """
+_PERSONA_GROUPS = f"""
 WITH c AS (SELECT * FROM expectation_cases WHERE status IN ('met', 'breached') AND :cut)
 SELECT c.expectation_id, coalesce(pp.persona, '(none)') AS value,
-       count(*) AS cases,
-       CAST(sum(CASE WHEN c.status = 'breached' THEN 1 ELSE 0 END) AS BIGINT) AS breached,
-       count(DISTINCT c.person_id) AS persons,
-       count(c.delighted) AS delight_cases,
-       CAST(sum(CASE WHEN c.status = 'met' AND c.delighted THEN 1 ELSE 0 END) AS BIGINT)
-           AS delighted
+       {_GROUP_FIGURES}
 FROM c LEFT JOIN person_personas AS pp ON pp.person_id = c.person_id
 GROUP BY 1, 2 ORDER BY 1, 2
-"""
+"""  # noqa: S608 - constants only
 
-_SOURCE_GROUPS = """
+_SOURCE_GROUPS = f"""
 WITH c AS (SELECT * FROM expectation_cases WHERE status IN ('met', 'breached') AND :cut),
 touched AS (
     SELECT journey_id, arg_min(source_column, (started_at, session_id)) AS value
     FROM session_sources GROUP BY journey_id
 )
 SELECT c.expectation_id, coalesce(t.value, '(none)') AS value,
-       count(*) AS cases,
-       CAST(sum(CASE WHEN c.status = 'breached' THEN 1 ELSE 0 END) AS BIGINT) AS breached,
-       count(DISTINCT c.person_id) AS persons,
-       count(c.delighted) AS delight_cases,
-       CAST(sum(CASE WHEN c.status = 'met' AND c.delighted THEN 1 ELSE 0 END) AS BIGINT)
-           AS delighted
+       {_GROUP_FIGURES}
 FROM c LEFT JOIN touched AS t ON t.journey_id = c.journey_id
 GROUP BY 1, 2 ORDER BY 1, 2
-"""
+"""  # noqa: S608 - constants only
 """By where the case's journey began: its first visit's source (`source`) or acquisition
 touchpoint (`acquisition`), one row per journey joined on `journey_id`."""
 
