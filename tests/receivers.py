@@ -1,4 +1,5 @@
-"""Real local receivers for what cases send: an SMTP server (aiosmtpd) and an HTTP endpoint."""
+"""Real local receivers for what klantreis sends: an SMTP server handler (aiosmtpd) and an HTTP
+endpoint, for the alerts and the cases tests."""
 
 from __future__ import annotations
 
