@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import httpx
 import orjson
+import pyarrow as pa
 import pyarrow.parquet as pq
 from servers import NO_WARM_UP, Server, cli
 
@@ -207,3 +208,34 @@ def test_import_writes_into_the_lake(tmp_path):
     ]
     assert pq.read_table(lake / "quarantine").num_rows == 1
     assert not list(lake.glob(".import-*"))  # the import's own store is gone
+
+
+def _catalogue(prices: dict[str, float], imported: int) -> pa.Table:
+    from datetime import datetime
+
+    from klantreis.collect.catalogue.table import PRODUCT_SCHEMA
+
+    rows = [
+        {"product_id": pid, "name": pid, "price": price, "source": "test"}
+        | {"imported_at": datetime(2026, 3, 1, imported)}
+        for pid, price in prices.items()
+    ]
+    return pa.Table.from_pylist(rows, schema=PRODUCT_SCHEMA)
+
+
+def test_a_product_imported_again_is_kept_once_by_compaction_with_its_latest_import(tmp_path):
+    lake = Lake(tmp_path / "lake")
+    assert lake.append_products(_catalogue({}, 9)) is None  # nothing to write, no empty file
+    lake.append_products(_catalogue({"p1": 10.0, "p2": 20.0}, 9))
+    lake.append_products(_catalogue({"p2": 25.0, "p3": 30.0}, 11))  # a newer export
+    assert len(lake.product_files()) == 2
+
+    summary = lake.compact(grace_seconds=0)
+    assert (summary.products_kept, summary.product_versions_dropped) == (3, 1)
+    (merged,) = lake.product_files()
+    merged_rows = pq.read_table(merged, columns=["product_id", "price"]).to_pylist()
+    prices = {row["product_id"]: row["price"] for row in merged_rows}
+    assert prices == {"p1": 10.0, "p2": 25.0, "p3": 30.0}
+    assert lake.compact(grace_seconds=0).files_removed == 2  # the replaced files, later
+    assert [f.name for f in lake.products_path.glob("*.parquet")] == [merged.name]
+    assert lake.compact(grace_seconds=0).products_kept == 0  # merged already: left alone

@@ -78,3 +78,31 @@ def test_model_on_spark_over_a_lake_is_duckdbs_and_is_read_back_by_the_next_proc
         assert fresh.engine.scalar("SELECT count(*) FROM events") == events.num_rows + 1
     finally:
         fresh.close()
+
+
+def test_spark_reads_the_lakes_catalogue_once_per_product_its_latest_import(tmp_path):
+    pytest.importorskip("pyspark")
+    from datetime import datetime
+
+    from klantreis.collect.catalogue.table import PRODUCT_SCHEMA
+
+    def catalogue(prices: dict[str, float], hour: int) -> pa.Table:
+        at = datetime(2026, 3, 1, hour)
+        rows = [{"product_id": p, "price": v, "imported_at": at} for p, v in prices.items()]
+        return pa.Table.from_pylist(rows, schema=PRODUCT_SCHEMA)
+
+    events = simulate(SimulatorConfig(persons=3, days=5, seed=5, visitors_per_person=0)).events
+    lake = Lake(tmp_path / "lake")
+    lake.append(events)
+    lake.append_products(catalogue({"p1": 10.0, "p2": 20.0}, 9))
+    lake.append_products(catalogue({"p2": 25.0}, 11))  # imported again, a newer price
+    options = {**OPTIONS, "events_path": str(lake.path)}
+    kr = Klantreis(Settings(tmp_path / "state.duckdb", "spark", options, {}))
+    try:
+        rows = kr.engine.fetch("SELECT product_id, price FROM products ORDER BY product_id")
+        assert rows.to_pylist() == [
+            {"product_id": "p1", "price": 10.0},
+            {"product_id": "p2", "price": 25.0},
+        ]
+    finally:
+        kr.close()

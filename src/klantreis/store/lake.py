@@ -5,12 +5,15 @@ Spark, DuckDB, Polars and the shop's own tools read as they are:
 
     lake/events/date=2026-03-02/part-<uuid>.parquet       (the events of that UTC day)
     lake/quarantine/date=2026-03-02/part-<uuid>.parquet   (what could not become an event)
+    lake/products/part-<uuid>.parquet                     (a catalogue an import brought)
 
 Each acknowledged batch is one new file, written under a hidden temporary name, flushed to
 disk and renamed: a reader sees a whole file or none, and the name (a random UUID) never
 collides, so processes on one file system need no coordination. A repeated message id may be
 written twice (a client's retry); readers keep the first (`FIRST_WINS`), and `compact` merges a
-day's small files into one and drops the repeats for good.
+day's small files into one and drops the repeats for good. A product imported again (a newer
+catalogue export) is a new row beside the old one: readers keep the latest (`LATEST_WINS`),
+and `compact` keeps only that.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from klantreis.store.store import AppendResult, quarantine_rows
 
 EVENTS = "events"
 QUARANTINED = "quarantine"
+PRODUCTS = "products"
 PART = "part-"
 COMPACTED = "part-c-"
 REPLACED = "_replaced.json"
@@ -41,6 +45,10 @@ once `grace` has passed, so a reader that listed them a moment before can still 
 
 FIRST_WINS = "received_at, filename"
 """Of the rows with one message id, the one kept: received first, then the file named first."""
+
+LATEST_WINS = "imported_at DESC NULLS LAST, filename DESC"
+"""Of the catalogue rows with one product id, the one kept: imported last, then the file named
+last (the store keeps the latest import of a product the same way, by its key)."""
 
 _MERGE = (
     "SELECT "  # noqa: S608 - static column names; file names are bound parameters
@@ -57,6 +65,15 @@ _EARLIER = (
     "WHERE o.message_id = r.message_id AND o.received_at <= r.received_at)"
 )
 """...and not a message id another day already holds from an earlier receipt."""
+
+
+_MERGE_PRODUCTS = (
+    "SELECT * EXCLUDE (filename, rank) FROM ("  # noqa: S608 - static; files are parameters
+    "SELECT *, row_number() OVER (PARTITION BY product_id ORDER BY " + LATEST_WINS + ") AS rank "
+    "FROM read_parquet($mine, filename = true, union_by_name = true)) WHERE rank = 1 "
+    "ORDER BY product_id"
+)
+"""The catalogue, each product id once (its latest import)."""
 
 
 def _fsync(path: Path) -> None:
@@ -102,6 +119,8 @@ class CompactSummary:
     events_kept: int = 0
     repeats_dropped: int = 0
     files_removed: int = 0
+    products_kept: int = 0
+    product_versions_dropped: int = 0
 
 
 class Lake:
@@ -118,6 +137,10 @@ class Lake:
     @property
     def quarantine_path(self) -> Path:
         return self.path / QUARANTINED
+
+    @property
+    def products_path(self) -> Path:
+        return self.path / PRODUCTS
 
     # -- writes ----------------------------------------------------------------------------
     def append(self, events: pa.Table) -> AppendResult:
@@ -149,6 +172,12 @@ class Lake:
             self.append(events)
         if quarantined:
             self.quarantine(quarantined)
+
+    def append_products(self, products: pa.Table) -> Path | None:
+        """A catalogue as one more file of `products/` (the latest import of a product wins)."""
+        if products.num_rows == 0:
+            return None
+        return write_durably(self.products_path, products)
 
     def merge_staged(self) -> AppendResult:
         """Nothing is staged in a lake: a written file is already where readers look."""
@@ -191,6 +220,7 @@ class Lake:
 
         summary = CompactSummary()
         summary.files_removed = self._remove_replaced(grace_seconds)
+        self._compact_products(summary)
         by_day: dict[Path, list[Path]] = {}
         for file in self.files(EVENTS):
             by_day.setdefault(file.parent, []).append(file)
@@ -215,6 +245,30 @@ class Lake:
         finally:
             con.close()
         return summary
+
+    def product_files(self) -> list[Path]:
+        """The catalogue files a reader should read (not replaced by a compaction)."""
+        return self._live(self.products_path, self.files_in(self.products_path))
+
+    def _compact_products(self, summary: CompactSummary) -> None:
+        """Merge the catalogue's files into one, each product id once (its latest import)."""
+        import duckdb
+
+        files = self.product_files()
+        if len(files) < 2 and all(f.name.startswith(COMPACTED) for f in files):
+            return
+        mine = [str(f) for f in files]
+        con = duckdb.connect()
+        try:
+            table = con.sql(_MERGE_PRODUCTS, params={"mine": mine}).to_arrow_table()
+            total = con.execute("SELECT count(*) FROM read_parquet($mine)", {"mine": mine})
+            versions = int(total.fetchall()[0][0])
+        finally:
+            con.close()
+        write_durably(self.products_path, table, COMPACTED)
+        self._mark_replaced(self.products_path, files)
+        summary.products_kept = table.num_rows
+        summary.product_versions_dropped = versions - table.num_rows
 
     @staticmethod
     def files_in(day: Path) -> list[Path]:
@@ -268,7 +322,8 @@ class Lake:
     def _remove_replaced(self, grace_seconds: float) -> int:
         removed = 0
         now = time.time()
-        for listing in sorted(self.events_path.glob(f"date=*/{REPLACED}")):
+        listings = [*self.events_path.glob(f"date=*/{REPLACED}"), self.products_path / REPLACED]
+        for listing in sorted(p for p in listings if p.exists()):
             day = listing.parent
             replaced = self._replaced(day)
             due = [name for name, at in replaced.items() if now - at >= grace_seconds]

@@ -43,13 +43,12 @@ def into_lake(store: Store, lake: Path) -> None:
     """Every event and quarantined row of `store` as Parquet files in `lake`."""
     import pyarrow as pa
 
-    from klantreis.store.lake import Lake, write_durably
+    from klantreis.store.lake import Lake
 
     target = Lake(lake)
     con = store.connection
     for batch in con.table("events").to_arrow_reader(BATCH_ROWS):
         target.append(pa.Table.from_batches([batch]))
     target.quarantine_table(con.table("quarantine").to_arrow_table())
-    products = con.table("products").to_arrow_table()
-    if products.num_rows:  # the catalogue of an Olist import: a table of its own in the lake
-        write_durably(lake / "products", products)
+    # The catalogue of an Olist or product import: a table of its own in the lake.
+    target.append_products(con.table("products").to_arrow_table())

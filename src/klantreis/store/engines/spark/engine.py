@@ -27,7 +27,9 @@ from klantreis.store.engines.spark.lake import (
     Shelf,
     fingerprint,
     is_day_partitioned,
+    is_lake_products,
     read_events,
+    read_products,
 )
 from klantreis.store.query import Query
 
@@ -73,6 +75,9 @@ class SparkEngine(Engine):
             if entry.name == "events" and is_day_partitioned(entry):
                 self.register_lake_events(entry)
                 names.append("events")
+            elif entry.is_dir() and is_lake_products(entry) and any(entry.glob("*.parquet")):
+                read_products(self.session, entry).createOrReplaceTempView("products")
+                names.append("products")
             elif entry.suffix == ".parquet" or (entry.is_dir() and any(entry.glob("*.parquet"))):
                 name = entry.name.removesuffix(".parquet")
                 self.register_parquet(name, entry)

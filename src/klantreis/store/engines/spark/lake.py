@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from klantreis.store.lake import FIRST_WINS, Lake
+from klantreis.store.lake import FIRST_WINS, LATEST_WINS, PRODUCTS, Lake
 
 CURRENT = "_current"
 STATE = "_model.json"
@@ -45,6 +45,27 @@ def read_events(session: Any, folder: Path) -> Any:
     return session.sql(
         f"SELECT {names} FROM (SELECT *, row_number() OVER ("  # noqa: S608 - static names
         f"PARTITION BY message_id ORDER BY {FIRST_WINS}) AS _rank FROM _kr_lake_events) "
+        "WHERE _rank = 1"
+    )
+
+
+def is_lake_products(folder: Path) -> bool:
+    """`folder` is a lake's catalogue (`products/` beside `events/`)."""
+    return folder.name == PRODUCTS and (folder.parent / "events").is_dir()
+
+
+def read_products(session: Any, folder: Path) -> Any:
+    """The lake's catalogue (`folder` is its `products/`), each product id once: its latest
+    import, the row `klantreis lake compact` keeps."""
+    files = [str(f) for f in Lake(folder.parent).product_files()]
+    frame = session.read.option("mergeSchema", "true").parquet(*files)
+    names = ", ".join(f"`{name}`" for name in frame.columns)
+    frame.selectExpr("*", "input_file_name() AS filename").createOrReplaceTempView(
+        "_kr_lake_products"
+    )
+    return session.sql(
+        f"SELECT {names} FROM (SELECT *, row_number() OVER ("  # noqa: S608 - names from the files
+        f"PARTITION BY product_id ORDER BY {LATEST_WINS}) AS _rank FROM _kr_lake_products) "
         "WHERE _rank = 1"
     )
 
