@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from klantreis.measure.voice.lexicons import grammar
 from klantreis.measure.voice.review_model import review_model
 from klantreis.measure.voice.sentiment import NEUTRAL_BAND, lexicon_sentiment
 
@@ -28,11 +29,17 @@ class Mix:
     |2·P(positive) − 1| reaches this, and is neutral otherwise. A model learned from reviews,
     which are nearly all praise or complaint, reads plain statements ("Mødet begynder klokken
     ti") as one or the other; the lexicon knows when nothing was said about anything."""
+    after_contrast: bool = False
+    """When set, the model reads only what follows the last "but" of a text that has one (the
+    lexicon weighs it 1.5 against 0.5 for what came before; the model cannot weigh)."""
+    structured_weight: float | None = None
+    """When set, the lexicon's share for a text whose lexicon reading turned on its structure
+    (a negation, a contrast, a concession, "too"), which a bag-of-words model cannot read."""
 
 
 MIXES: dict[str, Mix] = {
     "en": Mix(0.6, 0.10),
-    "da": Mix(0.6, 0.05, model_alone=0.9),
+    "da": Mix(0.6, 0.05, model_alone=0.9, after_contrast=True, structured_weight=0.7),
 }
 DEFAULT = Mix(1.0, NEUTRAL_BAND)
 QUESTION_BAND = 0.3
@@ -55,16 +62,25 @@ def day_one_sentiment(text: str, language: str, mix: Mix | None = None) -> DayOn
     if _plain_question(text, lexical.score):
         return DayOneSentiment(0.0, "neutral", lexical.hits)
     mix = mix or MIXES.get(language, DEFAULT)
-    model = review_model(language) if mix.lexicon_weight < 1 else None
+    weight = mix.lexicon_weight
+    if lexical.structured and mix.structured_weight is not None:
+        # "ikke specielt hurtig", "god vare, men …": the model reads words, not structure
+        weight = mix.structured_weight
+    model = review_model(language) if weight < 1 else None
     score, hits = lexical.score, lexical.hits
     if model is not None:
         logit, terms = model.logit(text)
+        if mix.after_contrast and (rest := _after_contrast(text, language)):
+            # "god vare, men leveringen tog to uger": what follows "men" is the verdict
+            rest_logit, rest_terms = model.logit(rest)
+            if rest_terms:
+                logit, terms = rest_logit, rest_terms
         reading = math.tanh(logit / 2)
         lexicon_silent = mix.model_alone is not None and not lexical.hits
         if lexicon_silent and abs(reading) < mix.model_alone:  # type: ignore[operator]
             terms = 0
         if terms:
-            score = mix.lexicon_weight * score + (1 - mix.lexicon_weight) * reading
+            score = weight * score + (1 - weight) * reading
             hits += terms
     if score >= mix.neutral_band:
         label = "positive"
@@ -73,6 +89,18 @@ def day_one_sentiment(text: str, language: str, mix: Mix | None = None) -> DayOn
     else:
         label = "neutral"
     return DayOneSentiment(score, label, hits)
+
+
+def _after_contrast(text: str, language: str) -> str:
+    """The part of a text after its last contrast word ("men", "but"), or "" without one."""
+    contrasts = grammar()["contrasts"].get(language, frozenset()) - grammar()["concessives"].get(
+        language, frozenset()
+    )
+    words = text.split()
+    for k in range(len(words) - 1, -1, -1):
+        if words[k].lower().strip(",.;:!?") in contrasts:
+            return " ".join(words[k + 1 :])
+    return ""
 
 
 def _plain_question(text: str, lexical_score: float) -> bool:
