@@ -208,7 +208,6 @@ def test_danish_negation_scope_and_word_forms(text: str, label: str) -> None:
     "text",
     [
         # the review model read "god vare" as praise and cannot weigh what follows "men"
-        "God vare, men leveringen tog to uger.",
         "Varen er god, men leveringen var en skandale.",
         # nor can it read a negated intensifier
         "Leveringen var ikke specielt hurtig.",
@@ -218,3 +217,11 @@ def test_structure_the_review_model_cannot_read_is_left_to_the_lexicon(text: str
     model = review_model("da")
     assert model is not None and model.probability(text) > 0.5
     assert day_one_sentiment(text, "da").label == "negative"
+
+
+def test_praise_then_but_with_nothing_known_after_stays_mixed() -> None:
+    """ "Farven er anderledes end på billedet, men den virker": the lexicon finds the text
+    mixed; the review model, which cannot weigh "men", tips it only when it is sure."""
+    text = "Farven er anderledes end på billedet, men den virker."
+    assert lexicon_sentiment(text, "da").mixed
+    assert day_one_sentiment(text, "da").label == "neutral"

@@ -30,8 +30,8 @@ class Mix:
     which are nearly all praise or complaint, reads plain statements ("Mødet begynder klokken
     ti") as one or the other; the lexicon knows when nothing was said about anything."""
     after_contrast: bool = False
-    """When set, the model reads only what follows the last "but" of a text that has one (the
-    lexicon weighs it 1.5 against 0.5 for what came before; the model cannot weigh)."""
+    """When set, the model reads a text with a "but" on each side of it and weighs what
+    follows 3:1, as the lexicon does (1.5 against 0.5); over the whole text it cannot weigh."""
     structured_weight: float | None = None
     """When set, the lexicon's share for a text whose lexicon reading turned on its structure
     (a negation, a contrast, a concession, "too"), which a bag-of-words model cannot read."""
@@ -70,13 +70,17 @@ def day_one_sentiment(text: str, language: str, mix: Mix | None = None) -> DayOn
     score, hits = lexical.score, lexical.hits
     if model is not None:
         logit, terms = model.logit(text)
-        if mix.after_contrast and (rest := _after_contrast(text, language)):
-            # "god vare, men leveringen tog to uger": what follows "men" is the verdict
-            rest_logit, rest_terms = model.logit(rest)
-            if rest_terms:
-                logit, terms = rest_logit, rest_terms
         reading = math.tanh(logit / 2)
-        lexicon_silent = mix.model_alone is not None and not lexical.hits
+        if mix.after_contrast and (parts := _split_at_contrast(text, language)):
+            # "god vare, men leveringen tog to uger": read each side and weigh them as the
+            # lexicon does (0.5 before "men", 1.5 after)
+            (before, before_terms), (after, after_terms) = map(model.logit, parts)
+            if after_terms:
+                reading = math.tanh(after / 2)
+                if before_terms:
+                    reading = 0.25 * math.tanh(before / 2) + 0.75 * reading
+        # silent: no word known, or praise and complaint that a "but" left mixed
+        lexicon_silent = mix.model_alone is not None and (not lexical.hits or lexical.mixed)
         if lexicon_silent and abs(reading) < mix.model_alone:  # type: ignore[operator]
             terms = 0
         if terms:
@@ -91,16 +95,16 @@ def day_one_sentiment(text: str, language: str, mix: Mix | None = None) -> DayOn
     return DayOneSentiment(score, label, hits)
 
 
-def _after_contrast(text: str, language: str) -> str:
-    """The part of a text after its last contrast word ("men", "but"), or "" without one."""
+def _split_at_contrast(text: str, language: str) -> tuple[str, str] | None:
+    """A text split at its last contrast word ("men", "but"), or None without one."""
     contrasts = grammar()["contrasts"].get(language, frozenset()) - grammar()["concessives"].get(
         language, frozenset()
     )
     words = text.split()
     for k in range(len(words) - 1, -1, -1):
         if words[k].lower().strip(",.;:!?") in contrasts:
-            return " ".join(words[k + 1 :])
-    return ""
+            return " ".join(words[:k]), " ".join(words[k + 1 :])
+    return None
 
 
 def _plain_question(text: str, lexical_score: float) -> bool:

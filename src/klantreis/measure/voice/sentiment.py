@@ -44,6 +44,8 @@ class LexiconSentiment:
     structured: bool = False
     """A negation, contrast, concession or "too" changed what the words say: the lexicon read
     the sentence's structure, which a bag-of-words review model cannot."""
+    mixed: bool = False
+    """Opinion words, then a "but" with nothing known after it: the text is mixed."""
 
 
 def label_for(score: float) -> str:
@@ -147,6 +149,7 @@ def lexicon_sentiment(text: str, language: str) -> LexiconSentiment:
         -sum(v for v in valences if v < 0),
         len(valences),
         reading.structured,
+        reading.mixed,
     )
 
 
@@ -188,6 +191,7 @@ def clause_valences(toks: list[str], language: str) -> list[float]:
 class _Reading:
     valences: list[float]
     structured: bool
+    mixed: bool = False
 
 
 _ABSENCE_VALENCE = -0.5 * 4
@@ -311,7 +315,7 @@ def _read(toks: list[str], language: str) -> _Reading:
     if 0 <= contrast_at == len(valences):
         # "goed product, maar de levering duurde twee weken": nothing we know follows "but",
         # yet "but" says it goes against what came before; the text is mixed, not praise
-        return _Reading([0.0 for _ in valences], True)
+        return _Reading([0.0 for _ in valences], True, mixed=bool(valences))
     if contrast_at >= 0:
         valences = [v * 0.5 for v in valences[:contrast_at]] + [
             v * 1.5 for v in valences[contrast_at:]
