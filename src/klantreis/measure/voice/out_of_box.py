@@ -11,7 +11,9 @@ evaluation sentences.
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from dataclasses import dataclass
 
 from klantreis.measure.voice.lexicons import grammar
@@ -95,16 +97,24 @@ def day_one_sentiment(text: str, language: str, mix: Mix | None = None) -> DayOn
     return DayOneSentiment(score, label, hits)
 
 
-def _split_at_contrast(text: str, language: str) -> tuple[str, str] | None:
-    """A text split at its last contrast word ("men", "but"), or None without one."""
-    contrasts = grammar()["contrasts"].get(language, frozenset()) - grammar()["concessives"].get(
+@functools.cache
+def _contrast_word(language: str) -> re.Pattern[str] | None:
+    rules = grammar()
+    words = rules["contrasts"].get(language, frozenset()) - rules["concessives"].get(
         language, frozenset()
     )
-    words = text.split()
-    for k in range(len(words) - 1, -1, -1):
-        if words[k].lower().strip(",.;:!?") in contrasts:
-            return " ".join(words[:k]), " ".join(words[k + 1 :])
-    return None
+    if not words:
+        return None
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(words))) + r")\b", re.IGNORECASE)
+
+
+def _split_at_contrast(text: str, language: str) -> tuple[str, str] | None:
+    """A text split at its last contrast word ("men", "but"), or None without one."""
+    pattern = _contrast_word(language)
+    last = None
+    for last in pattern.finditer(text) if pattern else ():
+        pass
+    return (text[: last.start()], text[last.end() :]) if last else None
 
 
 def _plain_question(text: str, lexical_score: float) -> bool:
