@@ -111,10 +111,8 @@ def _contrast_word(language: str) -> re.Pattern[str] | None:
 def _split_at_contrast(text: str, language: str) -> tuple[str, str] | None:
     """A text split at its last contrast word ("men", "but"), or None without one."""
     pattern = _contrast_word(language)
-    last = None
-    for last in pattern.finditer(text) if pattern else ():
-        pass
-    return (text[: last.start()], text[last.end() :]) if last else None
+    found = list(pattern.finditer(text)) if pattern else []
+    return (text[: found[-1].start()], text[found[-1].end() :]) if found else None
 
 
 def _plain_question(text: str, lexical_score: float) -> bool:
