@@ -241,3 +241,26 @@ def test_each_other_row_quotes_texts_of_its_own_phase(kr) -> None:
 
 FOND = "Wat een fijne winkel, echt fantastisch!"
 ANGRY = "Ik ben woedend, dit is echt schandalig."
+
+
+def test_the_more_common_label_is_quoted_first_also_when_its_texts_are_short(kr) -> None:
+    texts = [*["Top levering"] * 3, "Snelle levering, de volgende dag al in huis."]
+    texts.append("Het pakket kwam een week te laat, slechte levering.")
+    kr.store.append(
+        story(
+            {
+                f"p{i}": [
+                    (
+                        "Review Submitted",
+                        DAY + timedelta(days=i),
+                        {"properties": {"language": "nl", "text": text}},
+                    )
+                ]
+                for i, text in enumerate(texts)
+            }
+        )
+    )
+    update_voice(kr.store, kr.engine)
+    (delivery,) = kr.voice(topic="delivery").to_pylist()
+    assert delivery["positive_share"] > delivery["negative_share"]
+    assert [q["label"] for q in delivery["quotes"]] == ["positive", "negative"]

@@ -83,13 +83,20 @@ FROM f CROSS JOIN ref
 GROUP BY topic, phase
 ORDER BY texts DESC, topic
 """
+# labels are counted before short and long texts are left out, as the row's shares are: the
+# more common label's quote comes first
 _QUOTES = """,
-candidates AS (
+labelled AS (
     SELECT topic, phase, text, sentiment, label, event, timestamp,
-           abs(sentiment - avg(sentiment) OVER (PARTITION BY topic, phase, label)) AS distance,
            count(*) OVER (PARTITION BY topic, phase, label) AS label_texts
     FROM f
-    WHERE label IN ('negative', 'positive') AND length(text) BETWEEN 15 AND 300
+    WHERE label IN ('negative', 'positive')
+),
+candidates AS (
+    SELECT *,
+           abs(sentiment - avg(sentiment) OVER (PARTITION BY topic, phase, label)) AS distance
+    FROM labelled
+    WHERE length(text) BETWEEN 15 AND 300
 ),
 ranked AS (
     SELECT *, row_number() OVER (
