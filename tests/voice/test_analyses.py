@@ -203,3 +203,64 @@ def test_erasure_reaches_scored_voice(shop) -> None:
     assert shop.sql("SELECT count(*) AS n FROM voice_topics WHERE user_id = 'bo'").to_pylist() == [
         {"n": 0}
     ]
+
+
+def test_each_other_row_quotes_texts_of_its_own_phase(kr) -> None:
+    """`other` has a row per phase; a row's quotes are texts of that row, so a phase where
+    nothing was praised shows no praise."""
+    kr.store.append(
+        story(
+            {
+                "dana": [
+                    ("Order Completed", "09:00", {"properties": {"order_id": "d1"}}),
+                    (
+                        "Survey Answered",
+                        DAY + timedelta(days=20),
+                        {"properties": {"kind": "nps", "score": 10, "comment": FOND}},
+                    ),
+                ],
+                "eli": [
+                    ("Order Completed", "10:00", {"properties": {"order_id": "e1"}}),
+                    (
+                        "Ticket Created",
+                        DAY + timedelta(days=3),
+                        {"properties": {"order_id": "e1", "text": ANGRY}},
+                    ),
+                ],
+            }
+        )
+    )
+    update_voice(kr.store, kr.engine)
+    rows = kr.voice(topic="other").to_pylist()
+    assert len({r["phase"] for r in rows}) == 2
+    for row in rows:
+        assert len(row["quotes"]) == 1
+        quote = row["quotes"][0]
+        assert quote["label"] == ("positive" if row["positive_share"] else "negative")
+
+
+FOND = "Wat een fijne winkel, echt fantastisch!"
+ANGRY = "Ik ben woedend, dit is echt schandalig."
+
+
+def test_the_more_common_label_is_quoted_first_also_when_its_texts_are_short(kr) -> None:
+    texts = [*["Top levering"] * 3, "Snelle levering, de volgende dag al in huis."]
+    texts.append("Het pakket kwam een week te laat, slechte levering.")
+    kr.store.append(
+        story(
+            {
+                f"p{i}": [
+                    (
+                        "Review Submitted",
+                        DAY + timedelta(days=i),
+                        {"properties": {"language": "nl", "text": text}},
+                    )
+                ]
+                for i, text in enumerate(texts)
+            }
+        )
+    )
+    update_voice(kr.store, kr.engine)
+    (delivery,) = kr.voice(topic="delivery").to_pylist()
+    assert delivery["positive_share"] > delivery["negative_share"]
+    assert [q["label"] for q in delivery["quotes"]] == ["positive", "negative"]

@@ -178,3 +178,50 @@ def test_emoji_say_how_the_writer_feels_in_every_language(
     language: str, text: str, label: str
 ) -> None:
     assert lexicon_sentiment(text, language).label == label
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # Danish puts "ikke" after the finite verb; it negates the opinion word before it
+        ("Det hjælper ikke.", "negative"),
+        ("Størrelsesguiden passer slet ikke.", "negative"),
+        # …unless it opens "ikke kun"/"ikke mindst" (not only, not least)
+        ("Det hjælper ikke kun mig.", "positive"),
+        # "hverken … eller" negates both
+        ("Medarbejderen var hverken venlig eller hjælpsom.", "negative"),
+        # a missing reply, explanation or update is a complaint; the words alone are not
+        ("Jeg har skrevet fire gange uden at få et svar.", "negative"),
+        ("Track and trace er ikke blevet opdateret i en uge.", "negative"),
+        ("Jeg fik svar fra kundeservice i dag.", "neutral"),
+        # a negated phrase turns too, unless it holds its own negation
+        ("Emballagen var solid, intet gik i stykker.", "positive"),
+        # doubled consonants and participles in -ede reach their base form
+        ("Langsomme medarbejdere og forsinkede pakker.", "negative"),
+    ],
+)
+def test_danish_negation_scope_and_word_forms(text: str, label: str) -> None:
+    assert lexicon_sentiment(text, "da").label == label
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the review model read "god vare" as praise and cannot weigh what follows "men"
+        "Varen er god, men leveringen var en skandale.",
+        # nor can it read a negated intensifier
+        "Leveringen var ikke specielt hurtig.",
+    ],
+)
+def test_structure_the_review_model_cannot_read_is_left_to_the_lexicon(text: str) -> None:
+    model = review_model("da")
+    assert model is not None and model.probability(text) > 0.5
+    assert day_one_sentiment(text, "da").label == "negative"
+
+
+def test_praise_then_but_with_nothing_known_after_stays_mixed() -> None:
+    """ "Farven er anderledes end på billedet, men den virker": the lexicon finds the text
+    mixed; the review model, which cannot weigh "men", tips it only when it is sure."""
+    text = "Farven er anderledes end på billedet, men den virker."
+    assert lexicon_sentiment(text, "da").mixed
+    assert day_one_sentiment(text, "da").label == "neutral"

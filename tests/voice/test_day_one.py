@@ -100,9 +100,10 @@ def test_a_question_without_opinion_is_neutral() -> None:
 
 
 # measured when the set was written (nl 0.82, da 0.74, en 0.86; da 0.79 since the Danish mix
-# was chosen on general text too); a drop below these is a regression, not noise: the scorer is
-# deterministic
-MIN_MACRO_F1 = {"nl": 0.80, "da": 0.76, "en": 0.80}
+# was chosen on general text too; da 0.845 on 188 sentences with Danish negation scope, where
+# the code before reached 0.719 on the same 188); a drop below these is a regression, not
+# noise: the scorer is deterministic
+MIN_MACRO_F1 = {"nl": 0.80, "da": 0.82, "en": 0.80}
 MIN_TOPIC_PRECISION = 0.75
 MIN_TOPIC_RECALL = 0.75
 

@@ -83,22 +83,29 @@ FROM f CROSS JOIN ref
 GROUP BY topic, phase
 ORDER BY texts DESC, topic
 """
+# labels are counted before short and long texts are left out, as the row's shares are: the
+# more common label's quote comes first
 _QUOTES = """,
-candidates AS (
-    SELECT topic, text, sentiment, label, event, timestamp,
-           abs(sentiment - avg(sentiment) OVER (PARTITION BY topic, label)) AS distance,
-           count(*) OVER (PARTITION BY topic, label) AS label_texts
+labelled AS (
+    SELECT topic, phase, text, sentiment, label, event, timestamp,
+           count(*) OVER (PARTITION BY topic, phase, label) AS label_texts
     FROM f
-    WHERE label IN ('negative', 'positive') AND length(text) BETWEEN 15 AND 300
+    WHERE label IN ('negative', 'positive')
+),
+candidates AS (
+    SELECT *,
+           abs(sentiment - avg(sentiment) OVER (PARTITION BY topic, phase, label)) AS distance
+    FROM labelled
+    WHERE length(text) BETWEEN 15 AND 300
 ),
 ranked AS (
     SELECT *, row_number() OVER (
-               PARTITION BY topic, label ORDER BY distance, timestamp DESC, text) AS rank
+               PARTITION BY topic, phase, label ORDER BY distance, timestamp DESC, text) AS rank
     FROM candidates
 )
-SELECT topic, text, sentiment, label, event, timestamp FROM ranked
+SELECT topic, phase, text, sentiment, label, event, timestamp FROM ranked
 WHERE rank <= :per_label
-ORDER BY topic, label_texts DESC, label, rank
+ORDER BY topic, phase, label_texts DESC, label, rank
 """
 _EMOTION = """
 WITH signals AS (
@@ -202,8 +209,8 @@ def voice(
 
     A topic's sentiment is that of the clauses about it (`voice_topics.sentiment`), so a
     review praising the product and cursing the delivery counts as negative for delivery.
-    Quotes: the most typical negative and the most typical positive text on the topic,
-    labelled, the more common label first.
+    Quotes: the most typical negative and the most typical positive text of the row (a topic
+    in a phase: `other` has a row per phase), labelled, the more common label first.
 
     `trend` is the mean sentiment of the last 90 days minus that of the 90 days before them
     (counted back from the newest text), None when either window is empty.
@@ -215,14 +222,15 @@ def voice(
     cut = Cut.parse(start, end, persona)
     summary = _query(kr, _SUMMARY, cut, topic, phase).to_pylist()
     quotes = _query(kr, _QUOTES, cut, topic, phase, per_label=QUOTES_PER_LABEL).to_pylist()
-    by_topic: dict[str, list[dict[str, Any]]] = {}
+    # a row is a topic in a phase (`other` has one per phase): its quotes come from that row
+    by_row: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
     for quote in quotes:
-        by_topic.setdefault(quote.pop("topic"), []).append(quote)
+        by_row.setdefault((quote.pop("topic"), quote.pop("phase")), []).append(quote)
     rows = []
     for row in summary:
         recent, previous = row.pop("recent_sentiment"), row.pop("previous_sentiment")
         row["trend"] = None if recent is None or previous is None else recent - previous
-        row["quotes"] = by_topic.get(row["topic"], [])
+        row["quotes"] = by_row.get((row["topic"], row["phase"]), [])
         rows.append(row)
     schema = pa.schema(
         [

@@ -113,8 +113,9 @@ def excess_words(language: str) -> frozenset[str]:
 @functools.lru_cache(maxsize=1)
 def grammar() -> dict[str, dict[str, frozenset[str]]]:
     """Negations, intensifiers, contrasts, concessives ("selvom"), opinion verbs whose negation
-    negates the clause they govern ("synes ikke, at …"), comparatives that "never" intensifies
-    and "too" words per language (shop_lexicon.yaml)."""
+    negates the clause they govern ("synes ikke, at …"), comparatives that "never" intensifies,
+    "too" words, negations that follow their word ("hjælper ikke") and things whose absence is
+    a complaint ("intet svar") per language (shop_lexicon.yaml)."""
     raw = _yaml("shop_lexicon.yaml")
     return {
         kind: {lang: frozenset(w.lower() for w in words) for lang, words in raw[kind].items()}
@@ -126,5 +127,9 @@ def grammar() -> dict[str, dict[str, frozenset[str]]]:
             "opinion_verbs",
             "comparatives",
             "too",
+            "negations_after",
+            "negation_fillers",
+            "not_negating",
+            "absences",
         )
     }

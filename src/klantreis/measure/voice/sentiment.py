@@ -41,6 +41,11 @@ class LexiconSentiment:
     """Sum of positive valences (for model features)."""
     negative: float
     hits: int
+    structured: bool = False
+    """A negation, contrast, concession or "too" changed what the words say: the lexicon read
+    the sentence's structure, which a bag-of-words review model cannot."""
+    mixed: bool = False
+    """Opinion words, then a "but" with nothing known after it: the text is mixed."""
 
 
 def label_for(score: float) -> str:
@@ -76,7 +81,21 @@ def _inflection_base(token: str, words: dict[str, float], language: str = "") ->
             base = token[: -len(suffix)]
             if base in words:
                 return base
+            if language == "da" and (base := _danish_adjective(token, suffix)) in words:
+                return base
     return None
+
+
+def _danish_adjective(token: str, suffix: str) -> str:
+    """The base form behind two Danish adjective spellings that stripping alone misses: a
+    doubled consonant (`langsomme`, `nemmere` → `langsom`, `nem`) and a participle's -ede
+    (`forsinkede`, `skuffede` → `forsinket`, `skuffet`)."""
+    stem = token[: -len(suffix)]
+    if suffix == "e" and stem.endswith("ed"):
+        return stem[:-2] + "et"
+    if suffix != "t" and len(stem) >= 4 and stem[-1] == stem[-2] and stem[-1] not in "aeiouyæøå":
+        return stem[:-1]
+    return ""
 
 
 _BOOSTING_PREFIXES = ("super", "over", "reuze", "mega", "extra")
@@ -119,7 +138,8 @@ def _normalise(total: float) -> float:
 
 def lexicon_sentiment(text: str, language: str) -> LexiconSentiment:
     """Score one text with the lexicon of its language (neutral when we have none)."""
-    valences = clause_valences(tokens(text), language)
+    reading = _read(tokens(text), language)
+    valences = reading.valences
     total = sum(valences)
     score = _normalise(total) if valences else 0.0
     return LexiconSentiment(
@@ -128,6 +148,8 @@ def lexicon_sentiment(text: str, language: str) -> LexiconSentiment:
         sum(v for v in valences if v > 0),
         -sum(v for v in valences if v < 0),
         len(valences),
+        reading.structured,
+        reading.mixed,
     )
 
 
@@ -162,6 +184,37 @@ def clause_valences(toks: list[str], language: str) -> list[float]:
     """Valence of each sentiment word or phrase after negation, intensifiers, "too" and
     contrast: the words before "but"/"maar"/"men" count half, those after it one and a half.
     """
+    return _read(toks, language).valences
+
+
+@dataclass(frozen=True)
+class _Reading:
+    valences: list[float]
+    structured: bool
+    mixed: bool = False
+
+
+_ABSENCE_VALENCE = -0.5 * 4
+_ABSENCE_REACH = 4
+"""Words a negation may stand before an expected thing: "uden at få et svar"."""
+
+
+def _negated_after(toks: list[str], j: int, rules: dict[str, frozenset[str]]) -> bool:
+    """Whether a negation follows the word ending before `j`, in the same clause, with at most
+    two adverbs between ("hjælper ikke", "passer slet ikke", "virker stadig ikke"), and is not
+    the start of "ikke kun"/"ikke mindst" (not only, not least)."""
+    if not rules["after"]:
+        return False
+    for k in range(j, min(j + 3, len(toks))):
+        tok = toks[k]
+        if tok in rules["after"]:
+            return k + 1 >= len(toks) or toks[k + 1] not in rules["not_negating"]
+        if tok not in rules["fillers"]:
+            return False
+    return False
+
+
+def _read(toks: list[str], language: str) -> _Reading:
     words = lexicon(language)
     rules = grammar()
     negations = rules["negations"].get(language, frozenset())
@@ -173,6 +226,13 @@ def clause_valences(toks: list[str], language: str) -> list[float]:
     raising = {"negations": negations, "verbs": opinion_verbs, "contrasts": contrasts}
     too = rules["too"].get(language, frozenset())
     excess = excess_words(language)
+    absences = rules["absences"].get(language, frozenset())
+    post = {
+        "after": rules["negations_after"].get(language, frozenset()),
+        "fillers": rules["negation_fillers"].get(language, frozenset()),
+        "not_negating": rules["not_negating"].get(language, frozenset()),
+    }
+    structured = False
     valences: list[float] = []
     conceded: set[int] = set()
     """Indices of valences in a clause opened by "selvom" (although): said, but outweighed."""
@@ -198,6 +258,7 @@ def clause_valences(toks: list[str], language: str) -> list[float]:
             ):
                 boosted = i > 0 and toks[i - 1] in boosters | {"veel", "alt", "way", "much"}
                 valences.append(_EXCESS_VALENCE * (1.3 if boosted else 1.0))
+                structured = True
                 if in_concession:
                     conceded.add(len(valences) - 1)
                 i += 2
@@ -215,17 +276,20 @@ def clause_valences(toks: list[str], language: str) -> list[float]:
         else:
             if toks[i] in contrasts:
                 contrast_at = len(valences)
+            elif toks[i] in absences and any(
+                t in negations for t in _clause_window(toks, i, _ABSENCE_REACH)
+            ):
+                valences.append(_ABSENCE_VALENCE)
+                structured = True
+                if in_concession:
+                    conceded.add(len(valences) - 1)
             i += 1
             continue
         valence = words[phrase]
         if not valence:  # a phrase that says nothing ("ved godt", "kan godt")
             i += size
             continue
-        window = toks[max(0, i - 3) : i]
-        for j in range(len(window) - 1, -1, -1):
-            if window[j] in _CLAUSE_END:
-                window = window[j + 1 :]
-                break
+        window = _clause_window(toks, i, 3)
         if any(t in boosters for t in window[-1:]):
             valence += math.copysign(_BOOST * 4, valence)
         negated = [k for k, t in enumerate(window) if t in negations]
@@ -235,19 +299,35 @@ def clause_valences(toks: list[str], language: str) -> list[float]:
         elif negated and window[negated[-1]] == _NEVER.get(language) and phrase in comparatives:
             # "aldrig haft det bedre", "never felt better": nothing was ever better
             valence += math.copysign(_BOOST * 4, valence)
-        elif (negated or raised == _RAISED_CLAUSE) and " " not in phrase:
+        elif (
+            negated or raised == _RAISED_CLAUSE or _negated_after(toks, i + size, post)
+        ) and not negations.intersection(phrase.split()):
+            # a phrase is negated too ("intet gik i stykker"), unless it holds its own
+            # negation ("nooit meer", "virker ikke")
             valence *= _NEGATION_FACTOR
+            structured = True
         valences.append(valence)
         if in_concession:
             conceded.add(len(valences) - 1)
         i += size
+    structured = structured or bool(conceded)
     valences = [v * _CONCEDED if k in conceded else v for k, v in enumerate(valences)]
     if 0 <= contrast_at == len(valences):
         # "goed product, maar de levering duurde twee weken": nothing we know follows "but",
         # yet "but" says it goes against what came before; the text is mixed, not praise
-        return [0.0 for _ in valences]
+        return _Reading([0.0 for _ in valences], True, mixed=bool(valences))
     if contrast_at >= 0:
         valences = [v * 0.5 for v in valences[:contrast_at]] + [
             v * 1.5 for v in valences[contrast_at:]
         ]
-    return valences
+        structured = structured or contrast_at > 0
+    return _Reading(valences, structured)
+
+
+def _clause_window(toks: list[str], i: int, reach: int) -> list[str]:
+    """Up to `reach` tokens before `i`, not reaching back past the end of a clause."""
+    window = toks[max(0, i - reach) : i]
+    for j in range(len(window) - 1, -1, -1):
+        if window[j] in _CLAUSE_END:
+            return window[j + 1 :]
+    return window
