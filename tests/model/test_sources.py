@@ -137,6 +137,20 @@ def test_a_session_without_a_visit_has_no_source_and_a_new_session_its_own(kr) -
     assert kr.sql("SELECT count(*) AS n FROM sessions").to_pylist() == [{"n": 3}]
 
 
+def test_the_url_is_taken_apart_once_per_landing(kr) -> None:
+    """Both the source names (`seen`) and the rows (`named`) read the landings' URL parts; the
+    regular expressions that take the URL apart run once, not once per reader (DuckDB inlined
+    the step into each, a fifth of the table's time at 10M events)."""
+    from klantreis.model.sources import session_sources_query
+    from klantreis.store.engines.duckdb.dialect import to_duckdb
+
+    kr.store.append(story({"cy": [("Page Viewed", "09:00", {"type": "page"})]}))
+    build(kr.engine)
+    plan = kr.store.connection.execute("EXPLAIN " + to_duckdb(session_sources_query().tree))
+    text = plan.fetchall()[0][1]
+    assert text.count("utm_source=") == 1, text
+
+
 def test_own_rules_file_is_checked(tmp_path: Path) -> None:
     bad = tmp_path / "rules.yaml"
     bad.write_text(

@@ -32,6 +32,10 @@ CASES = {
         "SELECT count(DISTINCT person_id) AS persons FROM journey_events"
         ' WHERE "event" IN :names AND "timestamp" >= :start GROUP BY phase'
     ),
+    "materialized_cte": (
+        'WITH landed AS MATERIALIZED (SELECT epoch_us("timestamp") AS us FROM events)'
+        " SELECT a.us FROM landed AS a JOIN landed AS b ON a.us = b.us"
+    ),
 }
 PARAMS = {"count_distinct": {"names": ["Order Completed", "Product Viewed"], "start": "2026-03-01"}}
 DIALECTS = {"duckdb": to_duckdb, "spark": to_spark}

@@ -53,6 +53,11 @@ def _json_wildcard(node: exp.JSONExtractScalar) -> exp.Expression | None:
 
 
 def _rewrite(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
+        # Spark has no `AS MATERIALIZED` (a DuckDB plan hint); it plans each reference itself.
+        # Changed in place (`to_spark` transforms a copy), so the CTE's body is rewritten too.
+        node.set("materialized", None)
+        return node
     if isinstance(node, exp.JSONExtractScalar) and (wildcard := _json_wildcard(node)) is not None:
         return wildcard
     if isinstance(node, exp.Anonymous) and node.name.lower() == "epoch_us":
