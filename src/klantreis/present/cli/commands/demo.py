@@ -72,6 +72,7 @@ def register(app: typer.Typer) -> None:
             shop = ShopStream(
                 SimulatorConfig(persons=persons, seed=seed),
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
+                workers=simulator_workers(persons),
             )
             storing = progress.add_task("storing events", total=None)
             counts = EventCounts()
@@ -169,6 +170,15 @@ def counts_sentence(counts: EventCounts, truth: pa.Table) -> str:
 
 IDENTITY_TYPES = ("identify", "alias", "group")
 """Message types that say who someone is; the model keeps them out of journeys."""
+
+
+def simulator_workers(persons: int) -> int:
+    """Processes that simulate the shop: one per core for a large shop (the same events as
+    one process; starting a worker costs about a second of imports, worth it from about
+    10,000 persons), one otherwise."""
+    import os
+
+    return max(1, min(os.cpu_count() or 1, 4)) if persons >= 10_000 else 1
 
 
 def _cap_memory(kr: Any) -> None:
