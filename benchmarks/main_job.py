@@ -150,9 +150,8 @@ def _open(store: str) -> Any:
 
 
 def step_store(store: str, parquet: str) -> str:
-    import pyarrow.parquet as pq
-
     import pyarrow as pa
+    import pyarrow.parquet as pq
 
     # `append_many`: a bulk load into the new store (the message-id key built once at the
     # end); into a store with events (+1 %) every batch is appended against the key
