@@ -272,14 +272,14 @@ class Store:
         return self._append(events)
 
     def append_many(self, batches: Iterable[pa.Table]) -> AppendResult:
-        """Store many batches of canonical events as `append` does each, in one transaction.
+        """Store many batches of canonical events, as `append` would one by one.
 
-        Into a store without events it is one bulk load: the rows go into `events` without
-        its message-id key, repeated message ids are removed after (the first stored wins, as
-        with `append`), and the key is then built once over the sorted ids. Keeping the key
-        while loading costs an index lookup and insert per row: about three times the CPU of
-        the load and a key built at the end (benchmarks/store_load.py). Into a store that has
-        events, each batch is appended as by `append`, so the key skips the ones stored.
+        Into a store without events it is one bulk load, in one transaction: the rows go into
+        `events` without its message-id key, repeated message ids are removed after (the
+        first stored wins, as with `append`), and the key is then built once. Keeping the key
+        while loading costs an index lookup and insert per row: three times the CPU of the
+        bulk load (benchmarks/store_load.py). Into a store that has events, each batch is
+        appended (and committed) as by `append`, so the key skips the ids already stored.
         """
         if not self._fresh():
             result = AppendResult()
