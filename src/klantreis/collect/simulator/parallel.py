@@ -11,6 +11,9 @@ Python, so threads would not run side by side; the simulator is the demo's large
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -36,6 +39,15 @@ _plan: Plan | None = None
 def _start(config: SimulatorConfig) -> None:
     global _plan
     _plan = Plan.of(config)
+    threading.Thread(target=_leave_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _leave_with_parent(parent: int) -> None:
+    """A worker whose demo was killed would finish its range and then wait for ever to hand
+    it over: it stops instead once its parent is gone."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def _range(visitors: bool, lo: int, hi: int) -> tuple[list[pa.Table], Truth]:
