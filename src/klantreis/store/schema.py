@@ -89,10 +89,11 @@ class TableSpec:
         """The Arrow schema of the table's rows (what a reader gets, what a test feeds)."""
         return pa.schema([pa.field(c.name, c.arrow_type) for c in self.columns])
 
-    def create_sql(self, name: str | None = None) -> str:
-        """`CREATE TABLE IF NOT EXISTS` with the declared columns and key."""
+    def create_sql(self, name: str | None = None, *, key: bool = True) -> str:
+        """`CREATE TABLE IF NOT EXISTS` with the declared columns and (unless `key` is False:
+        a bulk load adds it afterwards) the key."""
         body = [f"{c.name} {c.type}" for c in self.columns]
-        if self.key:
+        if self.key and key:
             body.append(f"PRIMARY KEY ({', '.join(self.key)})")
         inner = ",\n    ".join(body)
         return f"CREATE TABLE IF NOT EXISTS {name or self.name} (\n    {inner}\n)"

@@ -10,7 +10,7 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +24,7 @@ from klantreis.store.engines.duckdb import DuckDBEngine
 from klantreis.store.schema import (
     EVENT_ARROW_SCHEMA,
     EVENT_COLUMNS,
+    EVENTS,
     QUARANTINE,
     QUARANTINE_COLUMNS,
     TABLES,
@@ -83,6 +84,33 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+BULK_ROWS = 100_000
+"""`append` of at least this many events into a store without events loads them in bulk."""
+
+
+def _canonical(events: pa.Table) -> pa.Table:
+    return events.select([name for name, _ in EVENT_COLUMNS]).cast(EVENT_ARROW_SCHEMA)
+
+
+def _drop_repeated_ids(con: duckdb.DuckDBPyConnection) -> int:
+    """Delete every row of `events` whose message id an earlier row has; how many went.
+
+    Counting the distinct ids reads the id column once; the delete (a window over the ids)
+    runs only when there are repeats, which a bulk load rarely has.
+    """
+    rows, distinct = con.execute(
+        "SELECT count(*), count(DISTINCT message_id) FROM events"
+    ).fetchall()[0]
+    if rows == distinct:
+        return 0
+    deleted = con.execute(
+        "DELETE FROM events WHERE rowid IN (SELECT rowid FROM ("
+        "SELECT rowid, row_number() OVER (PARTITION BY message_id ORDER BY rowid) AS n "
+        "FROM events) WHERE n > 1)"
+    ).fetchall()[0][0]
+    return int(deleted)
 
 
 def utcnow() -> datetime:
@@ -234,11 +262,73 @@ class Store:
     def append(self, events: pa.Table) -> AppendResult:
         """Store canonical events; a message id already stored (or repeated) is skipped.
 
-        Returns once the transaction is committed (durable in DuckDB's write-ahead log).
+        Returns once the transaction is committed (durable in DuckDB's write-ahead log). Into
+        a store without events (a first import, the demo) it loads in bulk (`append_many`).
         """
         if events.num_rows == 0:
             return AppendResult()
-        batch = events.select([name for name, _ in EVENT_COLUMNS]).cast(EVENT_ARROW_SCHEMA)
+        if events.num_rows >= BULK_ROWS and self._fresh():
+            return self.append_many([events])
+        return self._append(events)
+
+    def append_many(self, batches: Iterable[pa.Table]) -> AppendResult:
+        """Store many batches of canonical events, as `append` would one by one.
+
+        Into a store without events it is one bulk load, in one transaction: the rows go into
+        `events` without its message-id key, repeated message ids are removed after (the
+        first stored wins, as with `append`), and the key is then built once. Keeping the key
+        while loading costs an index lookup and insert per row: three times the CPU of the
+        bulk load (benchmarks/store_load.py). Into a store that has events, each batch is
+        appended (and committed) as by `append`, so the key skips the ids already stored.
+        """
+        if not self._fresh():
+            result = AppendResult()
+            for batch in batches:
+                result += self._append(batch)
+            return result
+        offered = stored = 0
+        with self.write_lock, self.merge_lock:
+            con = self.connection
+            con.begin()
+            try:
+                con.execute("DROP TABLE events").fetchall()
+                con.execute(EVENTS.create_sql(key=False)).fetchall()
+                for events in batches:
+                    if events.num_rows == 0:
+                        continue
+                    batch = _canonical(events)
+                    con.register("_klantreis_load", batch)
+                    try:
+                        con.execute(
+                            f"INSERT INTO events ({_EVENT_NAMES}) "  # noqa: S608 - static names
+                            f"SELECT {_EVENT_NAMES} FROM _klantreis_load"
+                        ).fetchall()
+                    finally:
+                        con.unregister("_klantreis_load")
+                    offered += batch.num_rows
+                stored = offered - _drop_repeated_ids(con)
+                key = ", ".join(EVENTS.key)
+                con.execute(f"ALTER TABLE events ADD PRIMARY KEY ({key})").fetchall()
+                con.commit()
+            except BaseException:
+                con.rollback()
+                raise
+        return AppendResult(stored=stored, duplicates=offered - stored)
+
+    def _fresh(self) -> bool:
+        """True when the store holds no events yet, staged or stored (a bulk load may begin)."""
+        if self.read_only:
+            return False
+        rows = self.connection.execute(
+            "SELECT (SELECT count(*) FROM (SELECT 1 FROM events LIMIT 1)) "
+            "+ (SELECT count(*) FROM (SELECT 1 FROM events_staged LIMIT 1))"
+        ).fetchall()
+        return int(rows[0][0]) == 0
+
+    def _append(self, events: pa.Table) -> AppendResult:
+        if events.num_rows == 0:
+            return AppendResult()
+        batch = _canonical(events)
         columns = ", ".join(name for name, _ in EVENT_COLUMNS)
         with self.write_lock:
             con = self.connection

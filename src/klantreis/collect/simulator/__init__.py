@@ -40,6 +40,6 @@ events and never written into them. Everything is deterministic for a seed.
 """
 
 from klantreis.collect.simulator.config import SimulatedShop, SimulatorConfig
-from klantreis.collect.simulator.shop import simulate
+from klantreis.collect.simulator.shop import ShopStream, simulate
 
-__all__ = ["SimulatedShop", "SimulatorConfig", "simulate"]
+__all__ = ["ShopStream", "SimulatedShop", "SimulatorConfig", "simulate"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import webbrowser
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -25,6 +26,11 @@ FOLLOW_UPS: tuple[tuple[str, str], ...] = (
     ("opportunities", "ranking opportunities"),
 )
 """Analyses that store results the map shows; run when their module is installed."""
+DEMO_MEMORY_LIMIT = "4GB"
+"""DuckDB's memory cap in the demo unless `[engine] memory_limit` sets one: DuckDB's default
+(80 % of the machine) let the 100,000-person demo take 17 GB; with this cap its sorts spill
+to the store's temporary folder and the whole process stays within about 6 GiB
+(docs/scaling.md)."""
 DEMO_CASE_DAYS = 60
 """The demo's inbox holds cases of its last 60 days (the simulated orders stop a month or so
 before the last review or survey answer, so the default 30 days would find few breaches)."""
@@ -56,21 +62,31 @@ def register(app: typer.Typer) -> None:
 
         Example: klantreis demo --no-browser --lang nl --out demo
         """
-        from klantreis.collect.simulator import SimulatorConfig, simulate
+        from klantreis.collect.simulator import ShopStream, SimulatorConfig
         from klantreis.model import ensure_built
         from klantreis.present.export.journey_map_html import write
 
         with klantreis.open(store) as kr, _progress() as progress:
+            _cap_memory(kr)
             task = progress.add_task("simulating the shop", total=persons)
-            shop = simulate(
+            shop = ShopStream(
                 SimulatorConfig(persons=persons, seed=seed),
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
+                workers=simulator_workers(persons),
             )
-            task = progress.add_task("storing events", total=shop.events.num_rows)
-            stored = 0
-            for batch in shop.iter_batches(20_000):
-                stored += kr.store.append(batch).stored
-                progress.advance(task, batch.num_rows)
+            storing = progress.add_task("storing events", total=None)
+            counts = EventCounts()
+
+            def chunks() -> Iterator[pa.Table]:
+                # the shop is stored as it is simulated, a chunk of persons at a time, so the
+                # demo's memory does not grow with its events (about 8 GB at 100,000 persons)
+                for chunk in shop:
+                    counts.add(chunk)
+                    yield chunk
+                    progress.update(storing, completed=counts.total)
+
+            stored = kr.store.append_many(chunks()).stored
+            progress.update(storing, total=counts.total, completed=counts.total)
             if shop.products is not None:
                 from klantreis.collect.catalogue import store_products
 
@@ -100,12 +116,13 @@ def register(app: typer.Typer) -> None:
         for line in journey_map_sentences(journey_map):
             console.print(line, markup=False, highlight=False)
         console.print(
-            f"{shop.events.num_rows:,} events simulated ({stored:,} new) in "
+            f"{counts.total:,} events simulated ({stored:,} new) in "
             f"[bold]{kr.settings.store}[/]; journey map: [bold]{path}[/]",
             highlight=False,
             soft_wrap=True,
         )
-        console.print(counts_sentence(shop.events, shop.truth), highlight=False, soft_wrap=True)
+        assert shop.truth is not None  # set once the stream is read
+        console.print(counts_sentence(counts, shop.truth), highlight=False, soft_wrap=True)
         if no_browser:
             return
         if not _open_in_browser(path):
@@ -116,7 +133,23 @@ def register(app: typer.Typer) -> None:
             )
 
 
-def counts_sentence(events: pa.Table, truth: pa.Table) -> str:
+class EventCounts:
+    """Events simulated and how many of them are identity messages, counted chunk by chunk
+    (the demo never holds all its events at once)."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.identity = 0
+
+    def add(self, events: pa.Table) -> None:
+        import pyarrow.compute as pc
+
+        self.total += events.num_rows
+        kinds = pc.value_counts(events["type"]).to_pylist()
+        self.identity += sum(k["counts"] for k in kinds if k["values"] in IDENTITY_TYPES)
+
+
+def counts_sentence(counts: EventCounts, truth: pa.Table) -> str:
     """Why the demo's event count and the map's differ, and who the persons are.
 
     The map counts journey events: identify, alias and group messages say who someone is, not
@@ -124,9 +157,7 @@ def counts_sentence(events: pa.Table, truth: pa.Table) -> str:
     """
     import pyarrow.compute as pc
 
-    kinds = pc.value_counts(events["type"]).to_pylist()
-    identity = sum(k["counts"] for k in kinds if k["values"] in IDENTITY_TYPES)
-    total = events.num_rows
+    total, identity = counts.total, counts.identity
     visitors = pc.sum(pc.equal(truth["persona"], "visitor")).as_py() or 0
     customers = truth.num_rows - visitors
     return (
@@ -139,6 +170,22 @@ def counts_sentence(events: pa.Table, truth: pa.Table) -> str:
 
 IDENTITY_TYPES = ("identify", "alias", "group")
 """Message types that say who someone is; the model keeps them out of journeys."""
+
+
+def simulator_workers(persons: int) -> int:
+    """Processes that simulate the shop: one per core for a large shop (the same events as
+    one process; starting a worker costs about a second of imports, worth it from about
+    10,000 persons), one otherwise."""
+    import os
+
+    return max(1, min(os.cpu_count() or 1, 4)) if persons >= 10_000 else 1
+
+
+def _cap_memory(kr: Any) -> None:
+    """Cap DuckDB's memory at `DEMO_MEMORY_LIMIT` unless klantreis.toml sets a cap."""
+    if kr.settings.engine != "duckdb" or "memory_limit" in kr.settings.engine_options:
+        return
+    kr.store.connection.execute(f"SET memory_limit = '{DEMO_MEMORY_LIMIT}'")
 
 
 def _open_in_browser(path: Path) -> bool:

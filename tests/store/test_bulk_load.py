@@ -1,0 +1,87 @@
+"""A store without events loads in bulk: the same events as appending batch by batch, repeats
+removed exactly (the first wins), and the message-id key in place afterwards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from klantreis.collect.simulator import SimulatorConfig, simulate
+from klantreis.store import Store
+
+ORDER = "ORDER BY message_id"
+
+
+@pytest.fixture(scope="module")
+def events() -> pa.Table:
+    return simulate(SimulatorConfig(persons=60, seed=11)).events
+
+
+def _rows(store: Store) -> list[tuple[object, ...]]:
+    return store.connection.execute(f"SELECT * FROM events {ORDER}").fetchall()
+
+
+def test_bulk_load_stores_what_batch_appends_store(tmp_path: Path, events: pa.Table) -> None:
+    one_by_one = Store(tmp_path / "batches.duckdb")
+    for offset in range(0, events.num_rows, 1000):
+        one_by_one.append(events.slice(offset, 1000))
+    bulk = Store(tmp_path / "bulk.duckdb")
+    chunks = [events.slice(offset, 3000) for offset in range(0, events.num_rows, 3000)]
+    result = bulk.append_many(iter(chunks))
+    assert result.stored == events.num_rows and result.duplicates == 0
+    assert _rows(bulk) == _rows(one_by_one)
+
+
+def test_repeated_ids_in_a_bulk_load_are_stored_once_first_wins(
+    tmp_path: Path, events: pa.Table
+) -> None:
+    first = events.slice(0, 500)
+    repeat = first.slice(100, 50)
+    # the same message ids with another event name: the first stored must win, as in `append`
+    changed = repeat.set_column(
+        repeat.schema.get_field_index("event"), "event", pa.array(["Changed"] * 50)
+    )
+    store = Store(tmp_path / "repeats.duckdb")
+    result = store.append_many([first, changed, events.slice(500, 200), repeat])
+    assert (result.stored, result.duplicates) == (700, 100)
+    assert store.connection.execute(
+        "SELECT count(*), count(DISTINCT message_id), count(*) FILTER (event = 'Changed') "
+        "FROM events"
+    ).fetchall() == [(700, 700, 0)]
+
+
+def test_after_a_bulk_load_the_key_skips_stored_ids(
+    tmp_path: Path, events: pa.Table, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("klantreis.store.store.BULK_ROWS", 1000)  # `append` of a large table
+    path = tmp_path / "keyed.duckdb"
+    with Store(path) as store:
+        assert store.append(events).stored == events.num_rows
+        store.append_many([events.slice(0, 10)])
+    with Store(path) as store:  # the key is kept in the file
+        again = store.append_many([events.slice(0, 300), events.slice(0, 5)])
+        assert (again.stored, again.duplicates) == (0, 305)
+        keys = store.connection.execute(
+            "SELECT constraint_type FROM duckdb_constraints() WHERE table_name = 'events'"
+        ).fetchall()
+        assert ("PRIMARY KEY",) in keys
+        assert store.connection.execute("SELECT count(*) FROM events").fetchall() == [
+            (events.num_rows,)
+        ]
+
+
+def test_a_failed_bulk_load_leaves_the_store_as_it_was(tmp_path: Path, events: pa.Table) -> None:
+    def batches():  # type: ignore[no-untyped-def]
+        yield events.slice(0, 100)
+        raise OSError("the source went away")
+
+    path = tmp_path / "failed.duckdb"
+    with Store(path) as store:
+        with pytest.raises(OSError, match="went away"):
+            store.append_many(batches())
+        assert store.connection.execute("SELECT count(*) FROM events").fetchall() == [(0,)]
+        # still keyed: an append after the failure skips repeats
+        assert store.append_many([events.slice(0, 10), events.slice(0, 10)]).stored == 10
+        assert store.append(events.slice(0, 10)).duplicates == 10
