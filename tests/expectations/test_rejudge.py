@@ -56,9 +56,9 @@ def test_rejudging_the_refreshed_persons_equals_judging_everything(
     calls: list[int] = []
     real = cases.rejudge
 
-    def counted(kr, query):
+    def counted(kr, events, query):
         calls.append(1)
-        real(kr, query)
+        real(kr, events, query)
 
     monkeypatch.setattr(cases, "rejudge", counted)
 
@@ -74,6 +74,7 @@ def test_rejudging_the_refreshed_persons_equals_judging_everything(
     assert judged.rebuilt and calls == [1], "the refreshed persons were not judged alone"
     assert kept.store.get_meta("model_refreshed_from")
     assert not kept.engine.has_table(cases.REJUDGED)
+    assert not kept.engine.has_table(cases.REJUDGED_EVENTS)
 
     whole = klantreis.open(tmp_path / "whole.duckdb")
     whole.store.append(pa.concat_tables([base, increment]))
@@ -96,7 +97,7 @@ def test_rejudging_the_refreshed_persons_equals_judging_everything(
 def test_other_rules_judge_everything_again(tmp_path: Path, shop, monkeypatch) -> None:
     base, increment = shop
     calls: list[int] = []
-    monkeypatch.setattr(cases, "rejudge", lambda kr, query: calls.append(1))
+    monkeypatch.setattr(cases, "rejudge", lambda kr, events, query: calls.append(1))
     kr = klantreis.open(tmp_path / "s.duckdb")
     kr.store.append(base)
     ensure_cases(kr)
