@@ -15,6 +15,7 @@ import klantreis
 from klantreis.collect.simulator import SimulatorConfig, simulate
 from klantreis.measure.expectations import cases
 from klantreis.measure.expectations.cases import ensure_cases
+from klantreis.measure.expectations.rejudge import REJUDGED_CASES
 from klantreis.store.schema import EVENT_ARROW_SCHEMA
 
 CASE_TABLES = ("expectation_cases", "breaches", "delights")
@@ -76,6 +77,7 @@ def test_rejudging_the_refreshed_persons_equals_judging_everything(
     assert kept.store.get_meta("model_refreshed_from")
     assert not kept.engine.has_table(cases.REJUDGED)
     assert not kept.engine.has_table(cases.REJUDGED_EVENTS)
+    assert not kept.engine.has_table(REJUDGED_CASES)
 
     whole = klantreis.open(tmp_path / "whole.duckdb")
     whole.store.append(pa.concat_tables([base, increment]))

@@ -24,7 +24,7 @@ from klantreis.measure.expectations import conditions as conditions_module
 from klantreis.measure.expectations import derived as derived_module
 from klantreis.measure.expectations.compile import Context as RuleContext
 from klantreis.measure.expectations.compile import at_moment, cases_query, persons_queries
-from klantreis.measure.expectations.derived import DERIVED
+from klantreis.measure.expectations.derived import DERIVED, derived
 from klantreis.measure.expectations.kinds import base as base_module
 from klantreis.measure.expectations.kinds import kind_of, kinds
 from klantreis.measure.expectations.rejudge import (
@@ -317,6 +317,6 @@ def ensure_cases(
             cases = at_moment(_compiled(keys, kind_ids, ctx), as_of)
             engine.create_table_as("expectation_cases", cases)
             for name, query in DERIVED.items():
-                engine.create_table_as(name, query)
+                engine.create_table_as(name, derived(query))
         _write_judged(kr, Judged(fingerprint, as_of, no_data, model, basis))
     return CaseSet(rules=rules, no_data=no_data, as_of=as_of, compare=compare, rebuilt=True)

@@ -9,12 +9,16 @@ rule; after judging a few persons again only their rows are replaced (`rejudge.p
 
 from __future__ import annotations
 
+from sqlglot import exp
+
+from klantreis.store.query import Query
+
 BREACHES = """
 SELECT expectation_id || ':' || case_id AS breach_id, expectation_id, category, phase,
        person_id, journey_id, order_id, case_key,
        coalesce(due_at, ended_at, started_at) AS breached_at,
        started_at, due_at, ended_at, detail, value
-FROM expectation_cases WHERE status = 'breached'
+FROM :cases WHERE status = 'breached'
 """
 
 DELIGHTS = """
@@ -22,8 +26,14 @@ SELECT expectation_id || ':' || case_id AS delight_id, expectation_id, category,
        person_id, journey_id, order_id, case_key,
        coalesce(ended_at, started_at) AS delighted_at,
        started_at, due_at, ended_at, value
-FROM expectation_cases WHERE status = 'met' AND delighted
+FROM :cases WHERE status = 'met' AND delighted
 """
 
 DERIVED = {"breaches": BREACHES, "delights": DELIGHTS}
-"""Each table derived from the cases, by name, with the query that makes it."""
+"""Each table derived from the cases, by name, with the query that makes it (from `:cases`)."""
+
+
+def derived(query: str, cases: str = "expectation_cases") -> Query:
+    """A derived table's rows from the cases in table `cases` (all of them, or the cases of
+    the persons judged again)."""
+    return Query(query, cases=exp.to_table(cases))

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from klantreis.measure.expectations.derived import DERIVED
+from klantreis.measure.expectations.derived import DERIVED, derived
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
@@ -39,6 +39,9 @@ REJUDGED = "expectation_rejudged_persons"
 REJUDGED_EVENTS = "expectation_rejudged_events"
 """A scratch table of their events the rules read (`compile.persons_queries`), dropped after
 use."""
+REJUDGED_CASES = "expectation_rejudged_cases"
+"""A scratch table of their cases, from which their breaches and delights are made (not from
+every case again), dropped after use."""
 
 _PERSONS = """
 WITH again AS (
@@ -82,11 +85,12 @@ def rejudge(kr: Context, events: Query, cases: Query) -> None:
     engine.create_table_as(REJUDGED, _PERSONS)
     try:
         engine.create_table_as(REJUDGED_EVENTS, events)
+        engine.create_table_as(REJUDGED_CASES, cases)
         engine.execute(f"DELETE FROM expectation_cases WHERE {_THEIRS}")  # noqa: S608
-        engine.insert_into("expectation_cases", cases)
+        engine.insert_into("expectation_cases", f"SELECT * FROM {REJUDGED_CASES}")  # noqa: S608
         for name, query in DERIVED.items():
             engine.execute(f"DELETE FROM {name} WHERE {_THEIRS}")  # noqa: S608
-            engine.insert_into(name, f"{query} AND {_THEIRS}")
+            engine.insert_into(name, derived(query, REJUDGED_CASES))
     finally:
-        engine.execute(f"DROP TABLE IF EXISTS {REJUDGED_EVENTS}")
-        engine.execute(f"DROP TABLE IF EXISTS {REJUDGED}")
+        for scratch in (REJUDGED_CASES, REJUDGED_EVENTS, REJUDGED):
+            engine.execute(f"DROP TABLE IF EXISTS {scratch}")
