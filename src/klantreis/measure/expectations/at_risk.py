@@ -10,6 +10,10 @@ less than `undelivered_hours` while it is on its way. Settings in klantreis.toml
 
 "Now" is the latest stored event unless given: the store's own clock, so a replay of an old
 export (`--now 2018-03-01`) sees only the events up to that moment.
+
+Only orders whose state can still change are read whole: a delivered or cancelled order is
+settled, found from the `order_id` and `event` columns alone, and the properties (promised
+date, carrier) are read for the open orders only, a few days of orders at any shop size.
 """
 
 from __future__ import annotations
@@ -30,12 +34,21 @@ if TYPE_CHECKING:
     from klantreis.model.context import Context
 
 _AT_RISK = """
-WITH orders AS (
+WITH settled AS (
+    SELECT order_id FROM journey_events
+    WHERE order_id IS NOT NULL AND timestamp <= :now
+      AND event IN ('Order Delivered', 'Order Cancelled')
+),
+placed AS (
+    SELECT order_id, person_id, journey_id, timestamp, properties FROM journey_events
+    WHERE event = :purchase_event AND order_id IS NOT NULL AND timestamp <= :now
+      AND order_id NOT IN (SELECT order_id FROM settled)
+),
+orders AS (
     SELECT order_id, min(person_id) AS person_id, min(journey_id) AS journey_id,
            min(timestamp) AS ordered_at,
            max(TRY_CAST(properties ->> '$.promised_delivery_date' AS TIMESTAMP)) AS promised
-    FROM journey_events
-    WHERE event = :purchase_event AND order_id IS NOT NULL AND timestamp <= :now
+    FROM placed
     GROUP BY order_id
 ),
 later AS (
@@ -50,7 +63,8 @@ later AS (
            max(CASE WHEN event = 'Delivery Failed' THEN 1 ELSE 0 END) AS delivery_failed
     FROM journey_events
     WHERE order_id IS NOT NULL AND timestamp <= :now
-      AND event IN ('Order Shipped', 'Order Delivered', 'Order Cancelled', 'Delivery Failed')
+      AND event IN ('Order Shipped', 'Delivery Failed')
+      AND order_id IN (SELECT order_id FROM placed)
     GROUP BY order_id
 ),
 open_orders AS (

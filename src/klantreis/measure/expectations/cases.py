@@ -1,11 +1,9 @@
 """Build `expectation_cases`, `breaches` and `delights` from the model, rebuilt when anything
 they rest on changes (events, journey definition, rules, the comparison mode, the moment judged
-at).
+at); after an incremental model refresh only for the persons it rebuilt (`rejudge.py`).
 
-`breaches` is what the journey map (pain points) and the customer timeline read: one row per
-breached case with its person, journey, phase, order/ticket key and the moment it broke.
-`delights` is its counterpart: one row per met case that clearly exceeded the promise (within
-the rule's delight margin), with the moment it was delivered.
+`breaches` and `delights` (`derived.py`) are what the journey map (pain points) and the
+customer timeline read.
 """
 
 from __future__ import annotations
@@ -23,11 +21,18 @@ from typing import TYPE_CHECKING
 
 from klantreis.measure.expectations import compile as compile_module
 from klantreis.measure.expectations import conditions as conditions_module
+from klantreis.measure.expectations import derived as derived_module
 from klantreis.measure.expectations.compile import Context as RuleContext
-from klantreis.measure.expectations.compile import cases_query
+from klantreis.measure.expectations.compile import at_moment, cases_query, persons_queries
+from klantreis.measure.expectations.derived import DERIVED, derived
 from klantreis.measure.expectations.kinds import base as base_module
 from klantreis.measure.expectations.kinds import kind_of, kinds
-from klantreis.measure.expectations.rejudge import REJUDGED, can_rejudge, rejudge
+from klantreis.measure.expectations.rejudge import (
+    REJUDGED,
+    REJUDGED_EVENTS,
+    can_rejudge,
+    rejudge,
+)
 from klantreis.measure.expectations.rules import Rule
 from klantreis.measure.expectations.ruleset import ExpectationSettings, active_rules
 from klantreis.measure.names import stored_events
@@ -48,22 +53,6 @@ _judging = threading.Lock()
 register_table(TableSpec("expectation_cases", "", person_id_columns=("person_id",), derived=True))
 register_table(TableSpec("breaches", "", person_id_columns=("person_id",), derived=True))
 register_table(TableSpec("delights", "", person_id_columns=("person_id",), derived=True))
-
-_BREACHES = """
-SELECT expectation_id || ':' || case_id AS breach_id, expectation_id, category, phase,
-       person_id, journey_id, order_id, case_key,
-       coalesce(due_at, ended_at, started_at) AS breached_at,
-       started_at, due_at, ended_at, detail, value
-FROM expectation_cases WHERE status = 'breached'
-"""
-
-_DELIGHTS = """
-SELECT expectation_id || ':' || case_id AS delight_id, expectation_id, category, phase,
-       person_id, journey_id, order_id, case_key,
-       coalesce(ended_at, started_at) AS delighted_at,
-       started_at, due_at, ended_at, value
-FROM expectation_cases WHERE status = 'met' AND delighted
-"""
 
 
 @dataclass
@@ -129,18 +118,23 @@ WHERE 1 = 0
 
 
 @functools.lru_cache(maxsize=16)
-def _compiled(
-    rules: tuple[str, ...],
-    kind_ids: tuple[int, ...],
-    ctx: RuleContext,
-    persons: str | None = None,
-) -> Query:
-    """The shared case query per ruleset (and the moment judged at, and the table of the
-    persons judged again, if only some are): building the tree of every rule takes a second
-    or more."""
+def _compiled(rules: tuple[str, ...], kind_ids: tuple[int, ...], ctx: RuleContext) -> Query:
+    """The shared case query per ruleset, without the moment judged at (`ctx.as_of` None, bound
+    by `at_moment` each time): building the tree of every rule takes a second or more, and the
+    moment moves with every new event."""
     del kind_ids  # part of the key only: a kind registered anew compiles anew
     judged = [_RULES[key] for key in rules]
-    return cases_query(judged, ctx, persons) if judged else Query(_NO_CASES)
+    return cases_query(judged, ctx) if judged else Query(_NO_CASES)
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled_for_persons(
+    rules: tuple[str, ...], kind_ids: tuple[int, ...], ctx: RuleContext
+) -> tuple[Query, Query]:
+    """The two statements that judge the persons in `REJUDGED` again, per ruleset."""
+    del kind_ids
+    judged = [_RULES[key] for key in rules]
+    return persons_queries(judged, ctx, REJUDGED, REJUDGED_EVENTS)
 
 
 _RULES: dict[str, Rule] = {}
@@ -159,7 +153,13 @@ def _code(kind_ids: tuple[int, ...]) -> str:
     compiled SQL was compared, but without compiling it (seconds at every page)."""
     del kind_ids  # part of the key only: a kind registered anew is hashed anew
     digest = hashlib.sha256()
-    files = {__file__, compile_module.__file__, base_module.__file__, conditions_module.__file__}
+    files = {
+        __file__,
+        compile_module.__file__,
+        base_module.__file__,
+        conditions_module.__file__,
+        derived_module.__file__,
+    }
     names = []
     for kind in kinds().values():
         try:
@@ -307,14 +307,16 @@ def ensure_cases(
         as_of = _as_of(kr, now)
         definition = load_definition(configured_definition(kr))
         judged = [r for r in rules if r.id not in no_data]
-        ctx = RuleContext(as_of=as_of, compare=compare, phases=tuple(definition.phase_ids))
+        ctx = RuleContext(as_of=None, compare=compare, phases=tuple(definition.phase_ids))
         kind_ids = tuple(id(k) for k in kinds().values())
         keys = tuple(_key(r) for r in judged)
         if judged and now is None and can_rejudge(kr, stored, basis, no_data):
-            rejudge(kr, _compiled(keys, kind_ids, ctx, REJUDGED))
+            events, again = _compiled_for_persons(keys, kind_ids, ctx)
+            rejudge(kr, events, at_moment(again, as_of))
         else:
-            engine.create_table_as("expectation_cases", _compiled(keys, kind_ids, ctx))
-        engine.create_table_as("breaches", _BREACHES)
-        engine.create_table_as("delights", _DELIGHTS)
+            cases = at_moment(_compiled(keys, kind_ids, ctx), as_of)
+            engine.create_table_as("expectation_cases", cases)
+            for name, query in DERIVED.items():
+                engine.create_table_as(name, derived(query))
         _write_judged(kr, Judged(fingerprint, as_of, no_data, model, basis))
     return CaseSet(rules=rules, no_data=no_data, as_of=as_of, compare=compare, rebuilt=True)

@@ -3,22 +3,42 @@ rules share one pass over the model.
 
 `cases_query(rules, ctx)` is what judging runs: one common table `expectation_events` (the
 events any of the rules names, read from `journey_events` once) and, over it, every rule's
-cases as one `UNION ALL`. `case_query(rule, ctx)` is one rule alone, over its own events.
+cases as one `UNION ALL`. `case_query(rule, ctx)` is one rule alone, over its own events;
+`persons_queries` the same for a few persons in two statements (judging them again after a
+model refresh). Compiled without a moment (`Context.as_of` None), a query serves every moment
+judged at (`at_moment` binds it): compiling every rule takes a second or two.
 Every query returns the columns of `expectation_cases` (see `kinds/base.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlglot import exp
 
 from klantreis.measure.expectations.kinds import kind_of
-from klantreis.measure.expectations.kinds.base import EVENTS_TABLE, Context, describe, interval
+from klantreis.measure.expectations.kinds.base import (
+    EVENTS_TABLE,
+    MOMENT,
+    Context,
+    describe,
+    interval,
+    moment,
+)
 from klantreis.measure.expectations.rules import Rule
 from klantreis.store.query import Query, statement
 
-__all__ = ["Context", "case_query", "cases_query", "describe", "interval", "union_all"]
+__all__ = [
+    "Context",
+    "at_moment",
+    "case_query",
+    "cases_query",
+    "describe",
+    "interval",
+    "persons_queries",
+    "union_all",
+]
 
 _EVENTS = """
 SELECT message_id, person_id, journey_id, phase, channel, order_id, timestamp, event
@@ -70,13 +90,18 @@ def _of_persons(table: str) -> exp.Expression:
     return exp.column("person_id").isin(query=persons)
 
 
-def _shared(rules: list[Rule], ctx: Context, persons: str | None = None) -> Query:
-    """Every rule's cases over `expectation_events`, which reads `journey_events` once.
+def _shared(
+    rules: list[Rule], ctx: Context, persons: str | None = None, events_from: str | None = None
+) -> tuple[Query, Query]:
+    """(the events the rules read, every rule's cases over `expectation_events`).
 
     The text of `properties` is what makes a read of the events slow (a hundred bytes of JSON
     per event); each property a rule reads becomes a column of its own, extracted once and only
     for the events of the rules that read it. A read the rewrite does not recognise keeps the
-    whole `properties` column in the shared events, so any kind's template still works."""
+    whole `properties` column in the shared events, so any kind's template still works.
+
+    The cases read `expectation_events` as a common table: the events query itself, or with
+    `events_from` the table the events were stored in first."""
     trees = [_own_tree(kind_of(rule).cases(rule, ctx)) for rule in rules]
     for i, tree in enumerate(trees):
         _prefix_ctes(tree, f"r{i}_")
@@ -107,18 +132,36 @@ def _shared(rules: list[Rule], ctx: Context, persons: str | None = None) -> Quer
     if persons is not None:  # their events only, and (for rules reading more) their cases only
         events = events.where(_of_persons(persons), copy=False)
         select = select.where(_of_persons(persons), copy=False)
-    return Query(select.with_(EVENTS_TABLE, as_=events, copy=False))
+    if events_from is None:
+        return Query(events), Query(select.with_(EVENTS_TABLE, as_=events, copy=False))
+    stored = exp.select("*").from_(exp.to_table(events_from))
+    return Query(events), Query(select.with_(EVENTS_TABLE, as_=stored, copy=False))
 
 
 def case_query(rule: Rule, ctx: Context) -> Query:
     """The cases of one rule, reading only the events it names."""
-    return _shared([rule], ctx)
+    return _shared([rule], ctx)[1]
 
 
 def cases_query(rules: list[Rule], ctx: Context, persons: str | None = None) -> Query:
     """The cases of every rule in one query: the events they name read once, shared; with
     `persons` (a table of person ids) only theirs, from their events."""
-    return _shared(rules, ctx, persons)
+    return _shared(rules, ctx, persons)[1]
+
+
+def persons_queries(
+    rules: list[Rule], ctx: Context, persons: str, stored: str
+) -> tuple[Query, Query]:
+    """(the events the rules read of the persons in table `persons`, their cases over those
+    events once stored as table `stored`): two statements, so the read of `journey_events`
+    for a few persons runs alone (in one statement with the rules' many readers of the shared
+    events, the engine reads the wide columns of every event before it narrows them down)."""
+    return _shared(rules, ctx, persons, stored)
+
+
+def at_moment(query: Query, as_of: datetime) -> Query:
+    """A query compiled without a moment (`Context.as_of` None) judged at `as_of`."""
+    return Query(query.tree, **{MOMENT: moment(as_of)})
 
 
 def _union(trees: list[exp.Expression]) -> exp.Query:

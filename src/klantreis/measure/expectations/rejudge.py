@@ -5,10 +5,17 @@ lists them in `refreshed_persons`. Their cases are judged again from their own e
 other person's cases stay, except those whose status depends on the moment judged at, which
 moves with the newest event: `open` cases (the deadline or window has not passed yet) are judged
 again too. The persons judged again are therefore
-- the refreshed persons, and those with an open case,
+- the refreshed persons, and those with an open case, and
 - every person with an event on an order one of those has an event on (a case keyed by an
-  order reads all of its events), and
-- persons whose cases remain but who are no longer in the model (merged into another).
+  order reads all of its events).
+A person merged into another is among the refreshed persons (the refresh lists the person an
+identifier moved from as well as the one it moved to), so their old cases go; looking for cases
+of persons no longer in the model instead read every case and every person (half the time of
+finding the persons at 10M events).
+
+Their events are read from `journey_events` once, on their own (a table of a few persons'
+events), and their rows of `expectation_cases`, `breaches` and `delights` replaced: the cost
+follows the persons judged again, not the store.
 
 Only when the stored cases were judged on the model just before the refresh, with the same
 rules, definition, comparison mode and kind code, and the same rules had data; otherwise (and
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from klantreis.measure.expectations.derived import DERIVED, derived
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
@@ -28,6 +36,12 @@ if TYPE_CHECKING:
 
 REJUDGED = "expectation_rejudged_persons"
 """A scratch table of the persons judged again, dropped after use."""
+REJUDGED_EVENTS = "expectation_rejudged_events"
+"""A scratch table of their events the rules read (`compile.persons_queries`), dropped after
+use."""
+REJUDGED_CASES = "expectation_rejudged_cases"
+"""A scratch table of their cases, from which their breaches and delights are made (not from
+every case again), dropped after use."""
 
 _PERSONS = """
 WITH again AS (
@@ -42,15 +56,9 @@ orders AS (
 SELECT person_id FROM again
 UNION
 SELECT person_id FROM journey_events WHERE order_id IN (SELECT order_id FROM orders)
-UNION
-SELECT person_id FROM expectation_cases
-WHERE person_id NOT IN (SELECT person_id FROM persons WHERE person_id IS NOT NULL)
 """
 
-_DELETE = """
-DELETE FROM expectation_cases
-WHERE person_id IN (SELECT person_id FROM expectation_rejudged_persons)
-"""
+_THEIRS = "person_id IN (SELECT person_id FROM expectation_rejudged_persons)"
 
 
 def can_rejudge(kr: Context, stored: Judged | None, basis: str, no_data: dict[str, str]) -> bool:
@@ -65,16 +73,24 @@ def can_rejudge(kr: Context, stored: Judged | None, basis: str, no_data: dict[st
         and kr.store.get_meta("model_refreshed_from") == stored.model
         and engine.has_table("refreshed_persons")
         and engine.has_table("expectation_cases")
+        and all(engine.has_table(name) for name in DERIVED)
     )
 
 
-def rejudge(kr: Context, query: Query) -> None:
-    """Replace the cases of the persons judged again with `query`'s (which reads the events
-    of the persons in `REJUDGED` only and returns their cases only)."""
+def rejudge(kr: Context, events: Query, cases: Query) -> None:
+    """Replace the cases (and breaches and delights) of the persons judged again: `events`
+    reads their events of `journey_events` (stored as `REJUDGED_EVENTS`), `cases` judges them
+    from that table and returns their cases only."""
     engine = kr.engine
     engine.create_table_as(REJUDGED, _PERSONS)
     try:
-        engine.execute(_DELETE)
-        engine.insert_into("expectation_cases", query)
+        engine.create_table_as(REJUDGED_EVENTS, events)
+        engine.create_table_as(REJUDGED_CASES, cases)
+        engine.execute(f"DELETE FROM expectation_cases WHERE {_THEIRS}")  # noqa: S608
+        engine.insert_into("expectation_cases", f"SELECT * FROM {REJUDGED_CASES}")  # noqa: S608
+        for name, query in DERIVED.items():
+            engine.execute(f"DELETE FROM {name} WHERE {_THEIRS}")  # noqa: S608
+            engine.insert_into(name, derived(query, REJUDGED_CASES))
     finally:
-        engine.execute(f"DROP TABLE IF EXISTS {REJUDGED}")
+        for scratch in (REJUDGED_CASES, REJUDGED_EVENTS, REJUDGED):
+            engine.execute(f"DROP TABLE IF EXISTS {scratch}")

@@ -62,7 +62,9 @@ FROM shaped
 class Context:
     """What every rule query needs besides the rule: when is now, how to compare dates."""
 
-    as_of: datetime
+    as_of: datetime | None
+    """The moment judged at; None leaves the placeholder `:as_of` (`MOMENT`) in the query, so
+    one compiled query serves every moment (bound when it runs, `at_moment`)."""
     compare: str = "timestamp"
     phases: tuple[str, ...] = ()
     """Phase ids of the active journey definition; a rule phase outside it falls back to the
@@ -114,13 +116,22 @@ def interval(delta: timedelta) -> exp.Expression:
     return exp.Interval(this=exp.Literal.string(str(seconds)), unit=exp.var("SECOND"))
 
 
+MOMENT = "as_of"
+"""The name of the moment judged at, as a placeholder in a query compiled without one."""
+
+
+def moment(as_of: datetime) -> exp.Expression:
+    """The moment judged at as a literal timestamp."""
+    return node(exp.cast(exp.convert(as_of.isoformat(sep=" ")), "TIMESTAMP"))
+
+
 def common(rule: RuleSpec, ctx: Context) -> dict[str, object]:
     """The parameters every case template binds."""
     return {
         "rule_id": rule.id,
         "category": rule.category,
         "phase": rule.phase if rule.phase in ctx.phases else exp.null(),
-        "as_of": exp.cast(exp.convert(ctx.as_of.isoformat(sep=" ")), "TIMESTAMP"),
+        "as_of": exp.Placeholder(this=MOMENT) if ctx.as_of is None else moment(ctx.as_of),
         "events": exp.to_table(EVENTS_TABLE),
     }
 
