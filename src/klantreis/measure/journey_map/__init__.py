@@ -24,6 +24,8 @@ one that fails is named with its error in `errors`, never silently left out.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -50,9 +52,10 @@ from klantreis.measure.journey_map.result import (
     Quote,
 )
 from klantreis.measure.registry import analysis, get_analysis
-from klantreis.model import ensure_built, load_definition
-from klantreis.model.build import configured_definition, definition_in_use
-from klantreis.store.query import Query
+from klantreis.model import JourneyDefinition, ensure_built, load_definition
+from klantreis.model.build import configured_definition, definition_in_use, model_definition_for
+from klantreis.model.translate import translation
+from klantreis.store.query import Query, tables_read_as
 
 if TYPE_CHECKING:
     from klantreis.measure.voice.analyses import EmotionByPhase, PhaseEmotion
@@ -128,12 +131,31 @@ def journey_map(
     """Build (if needed) the model and compute the journey map for a cut."""
     name = definition or configured_definition(kr)
     resolved = load_definition(name)
-    with definition_in_use(name):
-        ensure_built(kr, name)
-        with source_in_use(source):
+    home = model_definition_for(kr, name)
+    with definition_in_use(name, model=home):
+        ensure_built(kr, home)
+        with _read_in(kr, home, resolved), source_in_use(source):
             jm = _journey_map(kr, resolved, name, start, end, persona, language)
         jm.cut["source"] = source
         return jm
+
+
+@contextmanager
+def _read_in(kr: Context, home: str, resolved: JourneyDefinition) -> Iterator[None]:
+    """The model built in `home`, and the cases judged in it, read in `resolved` (a read of
+    the stored model: `model/translate.py`); nothing to do when they are the same."""
+    built = load_definition(home)
+    if built == resolved:
+        yield
+        return
+    from klantreis.measure.expectations.cases import cases_read_in
+
+    translated = translation(kr.engine, built, resolved)
+    tables = dict(translated.tables)
+    if kr.engine.has_table("expectation_cases"):
+        tables.update(cases_read_in(kr, translated))
+    with tables_read_as(tables):
+        yield
 
 
 def _journey_map(
