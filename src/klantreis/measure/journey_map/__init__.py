@@ -24,6 +24,7 @@ one that fails is named with its error in `errors`, never silently left out.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
@@ -51,8 +52,11 @@ from klantreis.measure.journey_map.result import (
     PhaseSummary,
     Quote,
 )
+from klantreis.measure.journey_map.stored import fingerprint as map_fingerprint
+from klantreis.measure.journey_map.stored import read_map, write_map
 from klantreis.measure.registry import analysis, get_analysis
 from klantreis.model import JourneyDefinition, ensure_built, load_definition
+from klantreis.model.as_built import reading_as_built
 from klantreis.model.build import configured_definition, definition_in_use, model_definition_for
 from klantreis.model.translate import translation
 from klantreis.store.query import Query, tables_read_as
@@ -134,10 +138,44 @@ def journey_map(
     home = model_definition_for(kr, name)
     with definition_in_use(name, model=home):
         ensure_built(kr, home)
+        key = None
+        if start is None and end is None and persona is None and source is None:
+            found, key = _stored(kr, resolved, language)
+            if found is not None:
+                return found
+        started = time.perf_counter()
         with _read_in(kr, home, resolved), source_in_use(source):
             jm = _journey_map(kr, resolved, name, start, end, persona, language)
         jm.cut["source"] = source
+        if key is not None and not jm.errors:
+            write_map(kr, resolved.name, language, key, jm, time.perf_counter() - started)
         return jm
+
+
+def _stored(
+    kr: Context, resolved: JourneyDefinition, language: str
+) -> tuple[JourneyMap | None, str | None]:
+    """(the stored uncut map if it is current, the key to store a computed one under).
+
+    The cases are brought up to date first (one read of `meta` when they are; judged as the
+    pain points would otherwise): the key holds their fingerprint. A page reading `as_built`
+    takes the last stored map as it is (the routine stores a new one after each change)."""
+    if reading_as_built():
+        found = read_map(kr, resolved.name, language, None)
+        return (found[0] if found else None), None
+    if get_analysis("pain_points") is not None:
+        from klantreis.measure.expectations.cases import ensure_cases
+
+        try:
+            ensure_cases(kr)
+        except Exception:  # the map computes and says what failed; it stores nothing then
+            log.exception("judging the cases failed while drawing the journey map")
+            return None, None
+    key = map_fingerprint(kr, resolved, language)
+    if key is None:
+        return None, None
+    found = read_map(kr, resolved.name, language, key)
+    return (found[0] if found else None), key
 
 
 @contextmanager
