@@ -8,9 +8,9 @@ import pytest
 from stories import story
 
 import klantreis
-from klantreis.privacy import erase_person
 from klantreis.measure.voice.stored import update_voice
 from klantreis.model.as_built import as_built
+from klantreis.privacy import erase_person
 
 EVENTS = {
     "anna": [
