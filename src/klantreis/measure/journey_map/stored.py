@@ -110,6 +110,18 @@ def read_map(
     return _loaded(json.loads(rows[0][0])), rows[0][1]
 
 
+def stored_at(kr: Context, definition: str, language: str) -> datetime | None:
+    """When the uncut map in `definition` last stored was computed (a page says so: it shows
+    that map while the routine computes a newer one)."""
+    if not kr.engine.has_table(MAPS_TABLE.name):
+        return None
+    rows = kr.store.connection.execute(
+        "SELECT computed_at FROM journey_maps WHERE definition = ? AND language = ?",
+        [definition, language],
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
 def write_map(
     kr: Context, definition: str, language: str, key: str, jm: JourneyMap, seconds: float
 ) -> None:
