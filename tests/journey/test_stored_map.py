@@ -78,3 +78,14 @@ def test_erasure_removes_the_stored_maps(kr) -> None:
     kr.journey_map()
     erase_person(kr.store, "anna")
     assert kr.engine.scalar("SELECT count(*) FROM journey_maps") == 0
+
+
+def test_a_page_asking_a_definition_first_stores_its_map(kr) -> None:
+    """The routine keeps current the maps of the definitions someone asked for."""
+    from klantreis.measure.journey_map.stored import stored_definitions
+
+    kr.journey_map()
+    assert stored_definitions(kr) == ["six-phase"]
+    with as_built():
+        kr.journey_map("aida")
+    assert stored_definitions(kr) == ["aida", "six-phase"]

@@ -159,10 +159,15 @@ def _stored(
 
     The cases are brought up to date first (one read of `meta` when they are; judged as the
     pain points would otherwise): the key holds their fingerprint. A page reading `as_built`
-    takes the last stored map as it is (the routine stores a new one after each change)."""
+    takes the last stored map as it is (the routine stores a new one after each change, in
+    each definition a map is stored in)."""
     if reading_as_built():
         found = read_map(kr, resolved.name, language, None)
-        return (found[0] if found else None), None
+        if found is not None:
+            return found[0], None
+        # none stored in this definition yet: the one computed now is stored under what it
+        # read, so the routine keeps it current from now on
+        return None, map_fingerprint(kr, resolved, language)
     if get_analysis("pain_points") is not None:
         from klantreis.measure.expectations.cases import ensure_cases
 

@@ -110,6 +110,14 @@ def read_map(
     return _loaded(json.loads(rows[0][0])), rows[0][1]
 
 
+def stored_definitions(kr: Context) -> list[str]:
+    """The definitions a map is stored in (some reader asked for each)."""
+    if not kr.engine.has_table(MAPS_TABLE.name):
+        return []
+    rows = kr.engine.rows("SELECT DISTINCT definition FROM journey_maps ORDER BY definition")
+    return [str(r["definition"]) for r in rows]
+
+
 def stored_at(kr: Context, definition: str, language: str) -> datetime | None:
     """When the uncut map in `definition` last stored was computed (a page says so: it shows
     that map while the routine computes a newer one)."""
