@@ -16,8 +16,11 @@ dashboard and the HTML file the CLI writes say the same things; the presenters o
   says when none are ranked yet or they predate the latest events), placed in the phase they
   are about: `placement.py`.
 
-The other analyses run in the model of the map's definition (`definition_in_use`), so a map in
-AIDA gets AIDA pain points and emotion. An analysis that is not installed is named in `missing`;
+The other analyses run in the map's definition (`definition_in_use`), so a map in AIDA gets AIDA
+pain points and emotion; on a store whose model is built in another definition with the same
+purchase event they read that model in the map's definition (`model/translate.py`), never
+building a second one. The uncut map is stored whole and read back while what it rests on is
+unchanged (`stored.py`). An analysis that is not installed is named in `missing`;
 one that fails is named with its error in `errors`, never silently left out.
 """
 
