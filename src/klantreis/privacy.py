@@ -34,6 +34,7 @@ TABLE_MODULES = (
     "klantreis.measure.personas.tables",
     "klantreis.measure.voice.stored",
     "klantreis.measure.voice.training",
+    "klantreis.measure.journey_map.stored",
     "klantreis.measure.value.table",
     "klantreis.act.audiences",
     "klantreis.act.review_requests",
@@ -41,7 +42,7 @@ TABLE_MODULES = (
     "klantreis.present.api.routine",
     "klantreis.present.web.auth",
 )
-"""Every module that declares a table with `register_table`."""
+"""Every module that declares a table with `register_table` (or an erasure step)."""
 
 
 def declared_tables() -> dict[str, TableSpec]:

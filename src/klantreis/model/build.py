@@ -115,7 +115,7 @@ def ensure_built(
     On a writable store with the same definition and model code, only the persons whose events
     changed are rebuilt (`model/refresh.py`); otherwise every table is built again.
     """
-    definition = definition or configured_definition(kr)
+    definition = definition or model_definition(kr)
     resolved = load_definition(definition)
     if reading_as_built() and _built_in(kr, resolved.name):
         return False  # a page: the routine refreshes it, without the page waiting for it
@@ -185,18 +185,20 @@ class JourneySettings(SectionSettings):
     definition: str = "six-phase"
 
 
-_IN_USE: ContextVar[str | None] = ContextVar("journey_definition_in_use", default=None)
+_IN_USE: ContextVar[tuple[str, str] | None] = ContextVar("journey_definition_in_use", default=None)
 
 
 @contextmanager
-def definition_in_use(definition: str) -> Iterator[None]:
+def definition_in_use(definition: str, *, model: str | None = None) -> Iterator[None]:
     """Within this block, analyses read the model in `definition` instead of the configured one.
 
     A journey map in another definition than the configured one calls other analyses (pain
     points, emotion, opportunities); without this each would rebuild the model in the
     configured definition under the map's feet, and their phases would not be the map's.
+    `model`: the definition the model's tables are built in, when the map reads them in
+    `definition` through `model/translate.py` (default: `definition` itself).
     """
-    token = _IN_USE.set(definition)
+    token = _IN_USE.set((definition, model or definition))
     try:
         yield
     finally:
@@ -207,5 +209,28 @@ def configured_definition(kr: Context) -> str:
     """The definition in use for this call (see `definition_in_use`), else the configured one."""
     in_use = _IN_USE.get()
     if in_use:
-        return in_use
+        return in_use[0]
     return kr.settings.section(JourneySettings).definition
+
+
+def model_definition(kr: Context) -> str:
+    """The definition the model's tables are built in for this call: that of
+    `definition_in_use(..., model=...)`, else the one in use, else the configured one. What
+    `ensure_built` builds and the expectation cases are judged in."""
+    in_use = _IN_USE.get()
+    if in_use:
+        return in_use[1]
+    return kr.settings.section(JourneySettings).definition
+
+
+def model_definition_for(kr: Context, wanted: str) -> str:
+    """The definition to keep the model in when `wanted` is asked: the configured one when
+    `wanted` can be read from it (`model/translate.py`), so switching definitions is a read
+    and never replaces the configured model; else `wanted` itself (a full build, as on
+    engines that only read, whose model lives in the session)."""
+    home = kr.settings.section(JourneySettings).definition
+    if not kr.engine.capabilities.writable:
+        return wanted
+    from klantreis.model.translate import translatable
+
+    return home if translatable(load_definition(home), load_definition(wanted)) else wanted

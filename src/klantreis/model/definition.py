@@ -18,6 +18,10 @@ from klantreis.errors import KlantreisError
 
 DEFAULT_DEFINITION = "six-phase"
 
+_SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML was built with it: the pure-Python one takes a second
+per definition file on a loaded machine, and every map and analysis reads one."""
+
 
 class DefinitionError(KlantreisError):
     """A journey definition that cannot be read or does not make sense."""
@@ -125,7 +129,7 @@ def load_definition(name_or_path: str | None = None) -> JourneyDefinition:
         text = path.read_text(encoding="utf-8")
         origin = str(path)
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SAFE)
         return JourneyDefinition.model_validate(data)
     except yaml.YAMLError as exc:
         raise DefinitionError(f"{origin}: not valid YAML: {exc}") from exc

@@ -62,6 +62,10 @@ SESSION_SOURCES = register_table(
 SOURCE_FIELDS = ("source", "medium", "campaign", "touchpoint")
 """The columns a cut or breakdown can name (`--breakdown source`, `map --source X`)."""
 
+_SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML was built with it: the pure-Python one takes a second
+per rules file on a loaded machine, and every map and analysis reads one."""
+
 
 class SourceRulesError(KlantreisError):
     """A source rules file that cannot be read or does not make sense."""
@@ -139,7 +143,7 @@ def load_rules(path: str | None = None) -> SourceRules:
         text = file.read_text(encoding="utf-8")
         origin = path
     try:
-        return SourceRules.model_validate(yaml.safe_load(text))
+        return SourceRules.model_validate(yaml.load(text, Loader=_SAFE))
     except yaml.YAMLError as exc:
         raise SourceRulesError(f"{origin}: not valid YAML: {exc}", field="rules") from exc
     except ValidationError as exc:

@@ -9,7 +9,9 @@ engine (DuckDB, Spark, ClickHouse), so the same analytics run everywhere.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import sqlglot
@@ -86,3 +88,45 @@ class Query:
 def identifier(name: str) -> exp.Identifier:
     """A quoted identifier: the one place where names become SQL."""
     return exp.to_identifier(name, quoted=True)
+
+
+_READ_AS: ContextVar[Mapping[str, Query] | None] = ContextVar(
+    "klantreis_tables_read_as", default=None
+)
+
+
+@contextmanager
+def tables_read_as(replacements: Mapping[str, Query]) -> Iterator[None]:
+    """Within this block, every query an engine *reads* with (`Engine.fetch`) sees each named
+    table as the query given for it: the same rows another way, e.g. the model read in another
+    journey definition (`model/translate.py`). Statements that write are left as they are, so
+    nothing derived from such a view is ever stored in the table's place."""
+    token = _READ_AS.set({**(_READ_AS.get() or {}), **replacements})
+    try:
+        yield
+    finally:
+        _READ_AS.reset(token)
+
+
+def read_as(
+    tree: exp.Expression, replacements: Mapping[str, Query] | None = None
+) -> exp.Expression:
+    """`tree` with the tables of `tables_read_as` (or of `replacements`) replaced by their
+    queries, once: the queries put in are not read through the replacements again (a table a
+    common table expression of the query names is the query's own and stays)."""
+    replacements = (_READ_AS.get() or {}) if replacements is None else replacements
+    if not replacements:
+        return tree
+    own = {cte.alias for cte in tree.find_all(exp.CTE)}
+
+    def replaced(t: exp.Table) -> bool:
+        return t.name in replacements and t.name not in own and not t.args.get("db")
+
+    if not any(replaced(t) for t in tree.find_all(exp.Table)):
+        return tree
+    tree = tree.copy()
+    for table in [t for t in tree.find_all(exp.Table) if replaced(t)]:
+        inner = replacements[table.name].tree.copy()
+        alias = exp.TableAlias(this=exp.to_identifier(table.alias_or_name))
+        table.replace(exp.Subquery(this=inner, alias=alias))
+    return tree

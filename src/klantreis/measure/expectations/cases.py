@@ -13,6 +13,7 @@ import hashlib
 import inspect
 import json
 import threading
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -38,8 +39,9 @@ from klantreis.measure.expectations.ruleset import ExpectationSettings, active_r
 from klantreis.measure.names import stored_events
 from klantreis.model import ensure_built, load_definition
 from klantreis.model.as_built import reading_as_built
-from klantreis.model.build import configured_definition
-from klantreis.store.query import Query
+from klantreis.model.build import model_definition
+from klantreis.model.translate import Translation, phase_in
+from klantreis.store.query import Query, read_as
 from klantreis.store.schema import TableSpec, register_table
 
 if TYPE_CHECKING:
@@ -53,6 +55,53 @@ _judging = threading.Lock()
 register_table(TableSpec("expectation_cases", "", person_id_columns=("person_id",), derived=True))
 register_table(TableSpec("breaches", "", person_id_columns=("person_id",), derived=True))
 register_table(TableSpec("delights", "", person_id_columns=("person_id",), derived=True))
+
+_CASES_IN = """
+SELECT c.* REPLACE (coalesce(r.phase, j.phase, t.phase) AS phase,
+                    coalesce(j.journey_id, c.journey_id) AS journey_id)
+FROM expectation_cases AS c
+LEFT JOIN (SELECT * FROM :rule_phases) AS r ON r.expectation_id = c.expectation_id
+LEFT JOIN (SELECT * FROM :phases) AS t ON t.built = c.phase
+LEFT JOIN journey_events AS j ON j.message_id = c.case_id
+"""
+"""The cases judged in the model's definition, read in another (`model/translate.py`): a rule's
+phase if the other definition has it, else the phase of the event the case is about there
+(most case ids are that event's message id), else (cases keyed by an order) where the
+judged phase's events fall."""
+
+
+def cases_read_in(kr: Context, translation: Translation) -> dict[str, Query]:
+    """The queries that read `expectation_cases`, `breaches` and `delights` in the
+    translation's definition; `journey_events` must be read in it too (`read_in`)."""
+    from sqlglot import exp
+
+    wanted, built = translation.wanted, translation.built
+
+    def values(rows: Sequence[tuple[str, str | None]], names: tuple[str, str]) -> exp.Expression:
+        return exp.Values(
+            expressions=[exp.Tuple(expressions=[exp.convert(v) for v in row]) for row in rows],
+            alias=exp.TableAlias(
+                this=exp.to_identifier("v"), columns=[exp.to_identifier(n) for n in names]
+            ),
+        )
+
+    rules = active_rules(ExpectationSettings.from_settings(kr.settings))
+    by_rule: list[tuple[str, str | None]] = [
+        (r.id, r.phase) for r in rules if r.phase in wanted.phase_ids
+    ] or [("", None)]
+    phases = [(p, phase_in(built, wanted, p)) for p in built.phase_ids]
+    cases = Query(
+        _CASES_IN,
+        rule_phases=values(by_rule, ("expectation_id", "phase")),
+        phases=values(phases, ("built", "phase")),
+    )
+    events = {"journey_events": translation.tables["journey_events"]}
+    cases = Query(read_as(cases.tree, events))
+    derived_tables = {
+        name: Query(read_as(derived(query).tree, {"expectation_cases": cases}))
+        for name, query in DERIVED.items()
+    }
+    return {"expectation_cases": cases, **derived_tables}
 
 
 @dataclass
@@ -255,7 +304,7 @@ def _rests_on(
     kind_ids = tuple(id(k) for k in kinds().values())
     parts = [
         BUILD_VERSION,
-        configured_definition(kr),
+        model_definition(kr),
         compare,
         moment,
         _code_of(kind_ids),
@@ -305,7 +354,7 @@ def ensure_cases(
         # the no-data reasons change only with what the cases rest on
         no_data = _no_data_of(kr, rules, fingerprint)
         as_of = _as_of(kr, now)
-        definition = load_definition(configured_definition(kr))
+        definition = load_definition(model_definition(kr))
         judged = [r for r in rules if r.id not in no_data]
         ctx = RuleContext(as_of=None, compare=compare, phases=tuple(definition.phase_ids))
         kind_ids = tuple(id(k) for k in kinds().values())

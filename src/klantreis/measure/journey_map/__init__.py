@@ -16,14 +16,20 @@ dashboard and the HTML file the CLI writes say the same things; the presenters o
   says when none are ranked yet or they predate the latest events), placed in the phase they
   are about: `placement.py`.
 
-The other analyses run in the model of the map's definition (`definition_in_use`), so a map in
-AIDA gets AIDA pain points and emotion. An analysis that is not installed is named in `missing`;
+The other analyses run in the map's definition (`definition_in_use`), so a map in AIDA gets AIDA
+pain points and emotion; on a store whose model is built in another definition with the same
+purchase event they read that model in the map's definition (`model/translate.py`), never
+building a second one. The uncut map is stored whole and read back while what it rests on is
+unchanged (`stored.py`). An analysis that is not installed is named in `missing`;
 one that fails is named with its error in `errors`, never silently left out.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -49,10 +55,14 @@ from klantreis.measure.journey_map.result import (
     PhaseSummary,
     Quote,
 )
+from klantreis.measure.journey_map.stored import fingerprint as map_fingerprint
+from klantreis.measure.journey_map.stored import read_map, write_map
 from klantreis.measure.registry import analysis, get_analysis
-from klantreis.model import ensure_built, load_definition
-from klantreis.model.build import configured_definition, definition_in_use
-from klantreis.store.query import Query
+from klantreis.model import JourneyDefinition, ensure_built, load_definition
+from klantreis.model.as_built import reading_as_built
+from klantreis.model.build import configured_definition, definition_in_use, model_definition_for
+from klantreis.model.translate import translation
+from klantreis.store.query import Query, tables_read_as
 
 if TYPE_CHECKING:
     from klantreis.measure.voice.analyses import EmotionByPhase, PhaseEmotion
@@ -128,12 +138,70 @@ def journey_map(
     """Build (if needed) the model and compute the journey map for a cut."""
     name = definition or configured_definition(kr)
     resolved = load_definition(name)
-    with definition_in_use(name):
-        ensure_built(kr, name)
-        with source_in_use(source):
+    home = model_definition_for(kr, name)
+    with definition_in_use(name, model=home):
+        ensure_built(kr, home)
+        key = None
+        if start is None and end is None and persona is None and source is None:
+            found, key = _stored(kr, resolved, language)
+            if found is not None:
+                return found
+        started = time.perf_counter()
+        with _read_in(kr, home, resolved), source_in_use(source):
             jm = _journey_map(kr, resolved, name, start, end, persona, language)
         jm.cut["source"] = source
+        if key is not None and not jm.errors:
+            write_map(kr, resolved.name, language, key, jm, time.perf_counter() - started)
         return jm
+
+
+def _stored(
+    kr: Context, resolved: JourneyDefinition, language: str
+) -> tuple[JourneyMap | None, str | None]:
+    """(the stored uncut map if it is current, the key to store a computed one under).
+
+    The cases are brought up to date first (one read of `meta` when they are; judged as the
+    pain points would otherwise): the key holds their fingerprint. A page reading `as_built`
+    takes the last stored map as it is (the routine stores a new one after each change, in
+    each definition a map is stored in)."""
+    if reading_as_built():
+        found = read_map(kr, resolved.name, language, None)
+        if found is not None:
+            return found[0], None
+        # none stored in this definition yet: the one computed now is stored under what it
+        # read, so the routine keeps it current from now on
+        return None, map_fingerprint(kr, resolved, language)
+    if get_analysis("pain_points") is not None:
+        from klantreis.measure.expectations.cases import ensure_cases
+
+        try:
+            ensure_cases(kr)
+        except Exception:  # the map computes and says what failed; it stores nothing then
+            log.exception("judging the cases failed while drawing the journey map")
+            return None, None
+    key = map_fingerprint(kr, resolved, language)
+    if key is None:
+        return None, None
+    found = read_map(kr, resolved.name, language, key)
+    return (found[0] if found else None), key
+
+
+@contextmanager
+def _read_in(kr: Context, home: str, resolved: JourneyDefinition) -> Iterator[None]:
+    """The model built in `home`, and the cases judged in it, read in `resolved` (a read of
+    the stored model: `model/translate.py`); nothing to do when they are the same."""
+    built = load_definition(home)
+    if built == resolved:
+        yield
+        return
+    from klantreis.measure.expectations.cases import cases_read_in
+
+    translated = translation(kr.engine, built, resolved)
+    tables = dict(translated.tables)
+    if kr.engine.has_table("expectation_cases"):
+        tables.update(cases_read_in(kr, translated))
+    with tables_read_as(tables):
+        yield
 
 
 def _journey_map(

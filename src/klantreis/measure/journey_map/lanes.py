@@ -6,9 +6,9 @@ They are exact counts over every journey event (a few scans of `journey_events`:
 seconds at 10M events on two cores) and change only when the model does, so the lanes of the
 whole store (no period or persona cut) are kept in `journey_map_lanes` under the model's
 fingerprint: the first map after a model refresh computes them (the server's routine does
-that right after each refresh, `ensure_lanes`), every later map reads them; a dashboard page
-reading `as_built` takes the last stored lanes, current or not. A cut map, or one on a
-read-only engine, is computed each time.
+that right after each refresh, with the whole map: `stored.py`), every later map reads them;
+a dashboard page reading `as_built` takes the last stored lanes, current or not. A cut map,
+or one on a read-only engine, is computed each time.
 """
 
 from __future__ import annotations
@@ -75,15 +75,6 @@ def _key(kr: Context) -> str | None:
         return None
     model = kr.store.get_meta("model_fingerprint")
     return None if model is None else f"{VERSION}:{model}"
-
-
-def ensure_lanes(kr: Context, definition: Any, labels: list[str]) -> None:
-    """Compute and store the uncut map's lanes when the model changed (the server's routine
-    runs this after a refresh, so the dashboard's map only reads them)."""
-    from klantreis.measure.filters import Cut
-
-    cut = Cut.parse(None, None, None).condition(kr.engine)
-    phase_lanes(kr, cut, definition, labels, whole_store=True)
 
 
 def _read(

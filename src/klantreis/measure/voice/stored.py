@@ -154,7 +154,27 @@ def unscored_texts(store: Store, engine: Engine) -> int:
     It scores nothing, so any analysis may ask. After a first `update_voice` it reads no
     text: the text events without a score, less those the last update found without words
     (a wordless text that arrived since counts until the next update sees it has none). Before
-    one, it reads every text (one pass over the text events' properties)."""
+    one, it reads every text (one pass over the text events' properties). Either way the count
+    is kept in `meta` with what it rests on and read back while that is unchanged."""
+    if not engine.capabilities.writable or store.read_only:
+        return _count_unscored(store, engine)
+    scored = engine.scalar("SELECT count(*) FROM voice") if engine.has_table("voice") else None
+    basis = f"{store.events_fingerprint()}|{scored}|{store.get_meta(WORDLESS_META)}"
+    counted = store.get_meta(UNSCORED_META)
+    if counted is not None and counted.rpartition("|")[0] == basis:
+        return int(counted.rpartition("|")[2])
+    waiting = _count_unscored(store, engine)
+    store.set_meta(UNSCORED_META, f"{basis}|{waiting}")
+    return waiting
+
+
+UNSCORED_META = "voice_unscored_texts"
+"""The last count of `unscored_texts` with what it rests on (the events, the scored texts, the
+wordless ones): counting reads the text events (seconds at shop scale), and a map or a page
+asks for it while none of these changed."""
+
+
+def _count_unscored(store: Store, engine: Engine) -> int:
     wordless = store.get_meta(WORDLESS_META) if engine.has_table("voice") else None
     if wordless is None:
         texts = _TEXTS.format(unscored=_NOT_SCORED if engine.has_table("voice") else "")

@@ -144,17 +144,19 @@ def _review_requests(kr: Klantreis, _: FastAPI) -> str | None:
 def _dashboard(kr: Klantreis, app: FastAPI) -> str | None:
     if getattr(app.state, "web_cache", None) is None:
         return None
-    from klantreis.measure.journey_map.lanes import ensure_lanes
-    from klantreis.model import load_definition
+    from klantreis.measure.journey_map.stored import stored_definitions
     from klantreis.model.build import configured_definition
+    from klantreis.model.definition import builtin_definitions
     from klantreis.present.web.routes import journey_map, pages
 
-    # The map's lanes of the model as it is now (the model job refreshes it), before the
-    # pages, which only read them.
-    definition = load_definition(configured_definition(kr))
+    # The uncut maps of the model as it is now (the model job refreshes it), before the pages,
+    # which only read them: in the configured definition, and in each shipped one a map was
+    # asked in before (the page offers them; computing one nobody reads would double this
+    # job). A map whose results are stored already is a read.
     if kr.engine.has_table("journey_events"):
-        labels = [definition.phase_label(p, "en") for p in definition.phase_ids]
-        ensure_lanes(kr, definition, labels)
+        asked = [d for d in stored_definitions(kr) if d in builtin_definitions()]
+        for definition in dict.fromkeys([configured_definition(kr), *asked]):
+            kr.journey_map(definition)
     journey_map.warm(app)
     pages.warm(app)
     return "pages queued"

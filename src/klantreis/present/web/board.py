@@ -129,7 +129,12 @@ def page_fingerprint(app: Any) -> str:
 
 
 _STORED_META = ("model_fingerprint", "expectations_fingerprint")
-_STORED_TABLES = ("journey_map_lanes", "expectation_scorecards", "opportunity_results")
+_STORED_TABLES = (
+    "journey_map_lanes",
+    "journey_maps",
+    "expectation_scorecards",
+    "opportunity_results",
+)
 
 
 def results_fingerprint(store: Store) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from klantreis.measure.journey_map import JourneyMap, Note, Opportunity, PainPoint
@@ -130,6 +131,8 @@ class MapView:
     errors: list[str] = field(default_factory=list)
     recovery: list[dict[str, Any]] = field(default_factory=list)
     """Service recovery per expectation (`kr.recovery()`), a note on its pain point."""
+    computed_at: datetime | None = None
+    """When the stored uncut map shown was computed (None: computed for this request)."""
 
 
 RECOVERY_NOTE = (

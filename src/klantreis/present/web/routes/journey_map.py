@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
+from klantreis.measure.journey_map.stored import stored_at
 from klantreis.model.definition import builtin_definitions, load_definition
 from klantreis.model.sources import load_rules
 from klantreis.present.web import export, security
@@ -82,6 +83,9 @@ def _compute(app: FastAPI, params: dict[str, Any]) -> MapView:
         start=since.isoformat() if since else None,
         end=until.isoformat() if until else None,
     )
+    if board.as_built and not (since or until or params["persona"] or params.get("source")):
+        name = load_definition(params["definition"]).name
+        view.computed_at = stored_at(board.kr, name, "en")
     recovery = board.run("recovery")  # its own query, after the map's, never inside it
     if recovery.ok and recovery.value is not None:
         view.recovery = list(recovery.value.as_json()["expectations"])

@@ -15,7 +15,7 @@ import pyarrow as pa
 from klantreis.store.engines.base import Engine, as_query
 from klantreis.store.engines.duckdb.dialect import to_duckdb
 from klantreis.store.engines.duckdb.factory import CAPABILITIES
-from klantreis.store.query import Query, identifier
+from klantreis.store.query import Query, identifier, read_as
 
 
 def to_arrow(relation: duckdb.DuckDBPyRelation | None) -> pa.Table:
@@ -48,7 +48,7 @@ class DuckDBEngine(Engine):
         return cursor
 
     def fetch(self, query: Query | str, /, **params: Any) -> pa.Table:
-        sql = to_duckdb(as_query(query, params).tree)
+        sql = to_duckdb(read_as(as_query(query, params).tree))
         return to_arrow(self.connection.sql(sql))
 
     def execute(self, query: Query | str, /, **params: Any) -> None:

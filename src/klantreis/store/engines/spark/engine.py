@@ -31,7 +31,7 @@ from klantreis.store.engines.spark.lake import (
     read_events,
     read_products,
 )
-from klantreis.store.query import Query
+from klantreis.store.query import Query, read_as
 
 if TYPE_CHECKING:
     from klantreis.config import Settings
@@ -128,7 +128,7 @@ class SparkEngine(Engine):
         return to_spark(as_query(query, params or {}).tree)
 
     def fetch(self, query: Query | str, /, **params: Any) -> pa.Table:
-        with self._staged(as_query(query, params).tree) as tree:
+        with self._staged(read_as(as_query(query, params).tree)) as tree:
             return self.session.sql(to_spark(tree)).toArrow()
 
     def execute(self, query: Query | str, /, **params: Any) -> None:
