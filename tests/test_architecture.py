@@ -84,6 +84,12 @@ def test_no_import_against_the_flow():
     assert violations() == []
 
 
+def test_every_stage_of_the_package_is_under_the_rule():
+    """A new top-level package is a stage the rule must know (`act/` once was not)."""
+    stages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    assert stages == set(FORBIDDEN) | {"present"}
+
+
 @pytest.mark.parametrize(
     ("stage", "source", "target"),
     [
@@ -92,6 +98,8 @@ def test_no_import_against_the_flow():
         ("model", "if True:\n    from klantreis.api import Klantreis\n", "api"),
         ("collect", "import klantreis\n", "api"),
         ("measure", "from ...act import alerts\n", "act"),
+        ("act", "from klantreis.present.web import mapview\n", "present"),
+        ("act", "def f():\n    import klantreis.api\n", "api"),
     ],
 )
 def test_the_rule_catches_an_import_against_the_flow(tmp_path, stage, source, target):

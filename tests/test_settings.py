@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from klantreis.act.notify import SmtpConfig
-from klantreis.config import ConfigError, Settings, StoreSettings
+from klantreis.config import ConfigError, SectionSettings, Settings, StoreSettings
 from klantreis.measure.expectations.at_risk import AtRiskError, AtRiskSettings
 from klantreis.measure.personas.settings import PersonasSettings
 from klantreis.model.build import JourneySettings
@@ -133,3 +133,67 @@ def test_store_kind_is_checked_and_a_lake_keeps_its_state_apart(tmp_path, monkey
     config.write_text('[store]\npath = "shop.duckdb"\n')
     assert load_settings().store == Path("shop.duckdb")
     assert load_settings().section(StoreSettings).lake is None
+
+
+def _every_section_model() -> list[type[SectionSettings]]:
+    """Every typed section of klantreis.toml: the `SectionSettings` subclasses of every module
+    of the package (imported here, so a section declared anywhere is found)."""
+    import importlib
+    import pkgutil
+
+    import klantreis
+
+    for module in pkgutil.walk_packages(klantreis.__path__, "klantreis."):
+        importlib.import_module(module.name)
+    found: list[type[SectionSettings]] = []
+    todo = list(SectionSettings.__subclasses__())
+    while todo:
+        model = todo.pop()
+        found.append(model)
+        todo.extend(model.__subclasses__())
+    return sorted(found, key=lambda m: (m.SECTION, m.__qualname__))
+
+
+SECTION_MODELS = _every_section_model()
+
+
+def test_the_walk_finds_the_sections_read_by_hand_before():
+    sections = {model.SECTION for model in SECTION_MODELS}
+    assert {"collector", "web", "expectations", "engine", "store", "smtp"} <= sections
+
+
+@pytest.mark.parametrize("model", SECTION_MODELS, ids=lambda m: f"{m.SECTION}:{m.__name__}")
+def test_every_section_refuses_an_unknown_key_by_file_section_and_key(
+    model: type[SectionSettings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Through `load_settings`, as a user's file is read: the error names the file, the
+    section and the key, and every field of the section has its default."""
+    from klantreis.config import load_settings
+
+    config = tmp_path / "shop.toml"
+    config.write_text(f"[{model.SECTION}]\nno_such_key = 1\n")
+    monkeypatch.setenv("KLANTREIS_CONFIG", str(config))
+    monkeypatch.delenv("KLANTREIS_ENGINE", raising=False)
+    with pytest.raises(ConfigError) as caught:  # [store] is read by load_settings itself
+        load_settings(tmp_path / "s.duckdb").section(model)
+    assert caught.value.field == f"{model.SECTION}.no_such_key"
+    message = str(caught.value)
+    assert str(config) in message and f"[{model.SECTION}]" in message, message
+    assert "no_such_key" in message, message
+    assert Settings(tmp_path / "s.duckdb").section(model) is not None  # all defaults
+
+
+def test_no_module_reads_a_section_as_a_dict():
+    """`settings.sections` is read only by `config.py`; every other module asks for its typed
+    section (`settings.section(Model)`). `[[alerts]]` is a list of tables, each an `AlertRule`."""
+    import ast
+
+    allowed = {"config.py", "act/alerts.py"}
+    src = Path(__file__).resolve().parents[1] / "src" / "klantreis"
+    readers = []
+    for path in sorted(src.rglob("*.py")):
+        name = path.relative_to(src).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr == "sections" and name not in allowed:
+                readers.append(f"{name}:{node.lineno}")
+    assert readers == []

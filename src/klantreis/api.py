@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from klantreis.measure.products.analysis import ContentQuality
     from klantreis.measure.recommend import Recommendations
     from klantreis.measure.recovery import Recovery
+    from klantreis.measure.returns import Returns
+    from klantreis.measure.search import SiteSearch
     from klantreis.measure.store_stats import StoreStats
     from klantreis.measure.value.analysis import CustomerValue
     from klantreis.measure.voice.analyses import EmotionByPhase
@@ -275,7 +277,7 @@ class Klantreis:
         with Gamma-Gamma) and probability alive, or RFM scores where few buyers came back."""
         return self._run("value", locals())
 
-    def returns(self, *, start: str | None = None, end: str | None = None) -> dict[str, Any]:
+    def returns(self, *, start: str | None = None, end: str | None = None) -> Returns:
         """Return reasons per category and product, the shop's decisions, waiting times, and
         the next review and repeat purchase after a rejected or slow return (requests made in
         the period)."""
@@ -283,7 +285,7 @@ class Klantreis:
 
     def search(
         self, *, limit: int = 50, start: str | None = None, end: str | None = None
-    ) -> dict[str, Any]:
+    ) -> SiteSearch:
         """Failing search terms, what follows a search, filter and sort use (in the period)."""
         return self._run("search", locals())
 

@@ -131,7 +131,7 @@ def test_shop_rules_override_defaults_and_settings_are_checked(tmp_path: Path, m
     assert rules["support_first_response"].within == timedelta(hours=4)
 
     config.write_text('[expectations]\ncompare = "week"\n')
-    with pytest.raises(RuleError, match=r"\[expectations\]: compare = 'week'"):
+    with pytest.raises(RuleError, match=r"\[expectations\] compare: 'timestamp' or 'day'"):
         ExpectationSettings.from_settings(load_settings(tmp_path / "s.duckdb"))
     config.write_text('[expectations]\ndisabled = ["nope"]\n')
     with pytest.raises(RuleError, match="unknown expectation"):

@@ -36,9 +36,9 @@ def test_engine_settings_are_applied(tmp_path: Path, monkeypatch: pytest.MonkeyP
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ('memory_limit = "lots"', "memory_limit = 'lots': use an amount such as '6GB'"),
-        ("threads = 0", "threads = 0: use a whole number of 1 or more"),
-        ('memory = "6GB"', "unknown setting(s) ['memory'] for duckdb"),
+        ('memory_limit = "lots"', "[engine] memory_limit: an amount such as '6GB'"),
+        ("threads = 0", "[engine] threads: a whole number of 1 or more, not 0"),
+        ('memory = "6GB"', "[engine]: unknown setting 'memory'"),
     ],
 )
 def test_bad_engine_settings_name_the_problem(

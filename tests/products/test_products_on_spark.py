@@ -29,8 +29,8 @@ from klantreis.store.query import Query
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 ANALYSES = {
-    "returns": lambda engine: measure_returns(engine, start="2026-02-01"),
-    "search": lambda engine: measure_search(engine, limit=1000, end="2026-05-01"),
+    "returns": lambda engine: measure_returns(engine, start="2026-02-01").as_json(),
+    "search": lambda engine: measure_search(engine, limit=1000, end="2026-05-01").as_json(),
     "products": lambda engine: measure_content(
         engine, load_rules(), "low_review", Cut.parse("2026-01-15")
     ).as_json(),

@@ -140,7 +140,7 @@ def test_returns_are_counted_as_the_events_say(shop_store) -> None:
     path, events = shop_store
     expected = _expected(events)
     with klantreis.open(path) as kr:
-        found = kr.returns()
+        found = kr.returns().as_json()
     assert found["returns"] == expected["returns"] > 50
     assert {r["reason"]: r["returns"] for r in found["reasons"]} == dict(expected["reasons"])
     assert {r["category"]: r["returns"] for r in found["categories"]} == expected["categories"]
@@ -154,7 +154,7 @@ def test_decisions_and_what_follows_a_rejected_or_slow_return(shop_store) -> Non
     path, events = shop_store
     expected = _expected(events)
     with klantreis.open(path) as kr:
-        found = kr.returns()
+        found = kr.returns().as_json()
     decisions = found["decisions"]
     assert (decisions["decided"], decisions["rejected"]) == (
         expected["decided"],
@@ -191,7 +191,7 @@ def test_the_period_selects_requests(shop_store) -> None:
     start = datetime(2026, 3, 1)
     expected = _expected(events, start)
     with klantreis.open(path) as kr:
-        found = kr.returns(start="2026-03-01")
+        found = kr.returns(start="2026-03-01").as_json()
     assert 0 < found["returns"] == expected["returns"] < _expected(events)["returns"]
     assert found["decisions"]["rejected"] == expected["rejected"]
     with klantreis.open(path) as kr, pytest.raises(KlantreisError) as caught:
@@ -215,7 +215,7 @@ def test_cli_and_read_api_agree(shop_store, monkeypatch: pytest.MonkeyPatch) -> 
         refused = client.get("/api/returns", params={"from": "March"}, headers=headers)
     assert response.status_code == 200, response.text
     with klantreis.open(path) as kr:
-        python = kr.returns(start="2026-03-01")
+        python = kr.returns(start="2026-03-01").as_json()
     for key in ("returns", "reasons", "times", "decisions", "after_return"):
         assert response.json()[key] == cli[key] == json.loads(json.dumps(python[key])), key
     assert refused.status_code == 422 and refused.json()["field"] == "start"

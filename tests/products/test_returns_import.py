@@ -31,13 +31,15 @@ def test_a_returns_history_becomes_decisions_and_reasons(tmp_path: Path) -> None
         quarantined = kr.store.connection.execute("SELECT line, reason FROM quarantine").fetchall()
     assert (summary.events_stored, summary.quarantined) == (7, 1)
     assert len(quarantined) == 1 and quarantined[0][0] == 9  # the unknown status, kept
-    assert found["returns"] == 3
-    assert {r["reason"]: r["returns"] for r in found["reasons"]} == {
+    assert found.returns == 3
+    assert {r.reason: r.returns for r in found.reasons} == {
         "size": 1,
         "changed_mind": 1,
         "damaged": 1,
     }
-    assert (found["decisions"]["decided"], found["decisions"]["rejected"]) == (2, 1)
-    assert found["rejection_reasons"] == [{"reason": "outside_window", "returns": 1, "share": 1.0}]
-    assert found["times"]["request_to_approval"]["median_hours"] == 6.0
-    assert found["times"]["request_to_refund"]["median_hours"] == 95.0
+    assert (found.decisions.decided, found.decisions.rejected) == (2, 1)
+    assert found.as_json()["rejection_reasons"] == [
+        {"reason": "outside_window", "returns": 1, "share": 1.0}
+    ]
+    assert found.times["request_to_approval"].median_hours == 6.0
+    assert found.times["request_to_refund"].median_hours == 95.0

@@ -60,27 +60,26 @@ def store(tmp_path: Path) -> Path:
 def test_terms_refinements_exits_and_filters(store: Path) -> None:
     with klantreis.open(store) as kr:
         found = kr.search()
-    assert (found["searches"], found["zero_result_searches"]) == (4, 2)
-    (failing,) = found["failing_terms"]
-    assert failing["term"] == "regnjas" and failing["zero_results"] == 2
+    assert (found.searches, found.zero_result_searches) == (4, 2)
+    (failing,) = found.failing_terms
+    assert failing.term == "regnjas" and failing.zero_results == 2
     # anna refined and went on; bram left right after his search
-    assert (failing["refined"], failing["exited"], failing["viewed_after"]) == (0.5, 0.5, 0.5)
-    regenjas = next(t for t in found["terms"] if t["term"] == "regenjas")
-    assert (regenjas["searches"], regenjas["viewed_after"], regenjas["ordered_after"]) == (
-        2,
-        1.0,
-        0.5,
-    )
-    kinds = {f["kind"]: f for f in found["filters"]}
+    assert (failing.refined, failing.exited, failing.viewed_after) == (0.5, 0.5, 0.5)
+    regenjas = next(t for t in found.terms if t.term == "regenjas")
+    assert (regenjas.searches, regenjas.viewed_after, regenjas.ordered_after) == (2, 1.0, 0.5)
+    kinds = {f.kind: f for f in found.filters}
     assert set(kinds) == {"filter: price", "sort: price"}
-    assert kinds["filter: price"]["zero_results"] == 1 and kinds["filter: price"]["uses"] == 1
-    assert kinds["filter: price"]["ordered_after"] == 0.0
+    assert kinds["filter: price"].zero_results == 1 and kinds["filter: price"].uses == 1
+    assert kinds["filter: price"].ordered_after == 0.0
 
 
 def test_cli_json(store: Path) -> None:
     result = CliRunner().invoke(app, ["search", "--store", str(store), "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["failing_terms"][0]["term"] == "regnjas"
+    printed = json.loads(result.stdout)
+    assert printed["failing_terms"][0]["term"] == "regnjas"
+    with klantreis.open(store) as kr:
+        assert printed == json.loads(json.dumps(kr.search().as_json()))
 
 
 def test_read_api(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -138,9 +137,9 @@ def test_the_period_selects_searches(tmp_path: Path) -> None:
     with klantreis.open(path) as kr:
         everything, later = kr.search(), kr.search(start="2026-04-01")
         before = kr.search(end="2026-04-01")
-    assert everything["searches"] == 2
-    assert [t["term"] for t in later["failing_terms"]] == ["winterjas"]
-    assert [t["term"] for t in before["failing_terms"]] == ["regnjas"]
+    assert everything.searches == 2
+    assert [t.term for t in later.failing_terms] == ["winterjas"]
+    assert [t.term for t in before.failing_terms] == ["regnjas"]
     result = CliRunner().invoke(
         app, ["search", "--store", str(path), "--from", "2026-04-01", "--json"]
     )
@@ -161,7 +160,7 @@ def test_simulated_searches_end_sessions_as_the_events_say(tmp_path: Path) -> No
     with Store(path) as handle:
         handle.append(simulate(SimulatorConfig(persons=300, seed=11)).events)
     with klantreis.open(path) as kr:
-        found = kr.search(limit=1000)
+        found = kr.search(limit=1000).as_json()
         rows = kr.sql(
             "SELECT person_id, timestamp, event, message_id, properties FROM journey_events"
         ).to_pandas()

@@ -58,6 +58,13 @@ def test_value_page_in_each_language(client: TestClient, lang: str, shop_store: 
     text = page_text(html)
     heading = {"en": "Customer value", "nl": "Klantwaarde", "da": "Kundeværdi"}[lang]
     assert f"{heading} " in text and "BG/NBD" in text
+    # The simulated shop's buyers do not show who stops buying (a and b run off): said so.
+    unidentified = {
+        "en": "Not identified: these buyers do not show who stops buying",
+        "nl": "Niet vast te stellen: deze kopers laten niet zien wie stopt met kopen",
+        "da": "Ikke bestemt: disse købere viser ikke, hvem der holder op med at købe",
+    }[lang]
+    assert 'id="value-unidentified"' in html and unidentified in markup.unescape(text)
     if lang != "en":
         assert not english_words(text, lang)
 

@@ -58,7 +58,10 @@ _loading = threading.RLock()
 def analysis(
     name: str, *, query: type[AnalysisQuery] | None = None, result: type | None = None
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a runner under `name` with its query model and result type."""
+    """Register a runner under `name` with its query model and result type (a bare `dict` or
+    `list` is refused: a summary is an `AnalysisResult`, a table a `Result`)."""
+    if result in (dict, list):
+        raise TypeError(f"{name}: declare a typed result, not a bare {result.__name__}")
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         _ANALYSES[name] = func

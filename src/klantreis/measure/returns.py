@@ -20,7 +20,9 @@ import math
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from klantreis.measure.contract import PeriodQuery
+from pydantic import model_serializer
+
+from klantreis.measure.contract import AnalysisResult, PeriodQuery
 from klantreis.measure.expectations.stats import mean_difference, proportion_difference, wilson
 from klantreis.measure.filters import Cut
 from klantreis.measure.registry import analysis
@@ -105,8 +107,120 @@ class ReturnsQuery(PeriodQuery):
     """`kr.returns()`, `klantreis returns`, `GET /api/returns`: requests made in the period."""
 
 
-@analysis("returns", query=ReturnsQuery, result=dict)
-def returns(kr: Context, start: str | None = None, end: str | None = None) -> dict[str, Any]:
+class Period(AnalysisResult):
+    """The period asked for (requests made in it), as given."""
+
+    start: str | None
+    end: str | None
+
+
+class ReasonShare(AnalysisResult):
+    """Requests (or rejections) with one reason, and their share of all."""
+
+    reason: str
+    returns: int
+    share: float
+
+
+class CategoryReturns(AnalysisResult):
+    """Return requests naming a product of one category: how many, the top reason, all
+    reasons."""
+
+    category: str | int | float
+    returns: int
+    top_reason: str
+    reasons: dict[str, int]
+
+
+class ProductReturns(AnalysisResult):
+    """Return requests naming one product: how many, the top reason, all reasons."""
+
+    product_id: str
+    returns: int
+    top_reason: str
+    reasons: dict[str, int]
+
+
+class WaitingTime(AnalysisResult):
+    """Hours from the request to a step: median with a distribution-free 95 % interval, and
+    the 90th percentile, over the `n` requests that reached the step."""
+
+    n: int
+    median_hours: float | None
+    median_ci: list[float] | None
+    p90_hours: float | None
+
+
+class Decisions(AnalysisResult):
+    """Requests the shop decided on, and the rejected share with its 95 % (Wilson) interval."""
+
+    decided: int
+    approved: int
+    rejected: int
+    rejected_share: float | None
+    ci: list[float] | None
+
+
+class Difference(AnalysisResult):
+    """A group minus quick returns, with its 95 % interval (None bounds: a group of one)."""
+
+    difference: float | None
+    low: float | None
+    high: float | None
+
+
+class AgainstQuick(AnalysisResult):
+    """A rejected or slow return against a quick one (None: a group without figures)."""
+
+    review_score: Difference | None
+    low_review_share: Difference | None
+    repeat_share: Difference | None
+
+
+class AfterReturn(AnalysisResult):
+    """Per outcome (`quick`, `slow`, `rejected`): the next review and repeat purchase, and for
+    `slow` and `rejected` the difference to `quick` (absent on `quick` itself)."""
+
+    outcome: str
+    returns: int
+    reviewed: int
+    review_score: float | None
+    low_review_share: float | None
+    repeat_judged: int
+    repeat_share: float | None
+    against_quick: AgainstQuick | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_empty_comparison(self, handler: Any) -> Any:
+        """The quick row compares with nothing: its JSON has no `against_quick` key."""
+        data = handler(self)
+        if self.against_quick is None:
+            data.pop("against_quick", None)
+        return data
+
+
+class Returns(AnalysisResult):
+    """What `kr.returns()` answers; `as_json()` is `klantreis returns --json` and
+    `/api/returns`. `times` is keyed `request_to_approval`, `request_to_rejection`,
+    `request_to_received`, `request_to_refund` (empty without requests)."""
+
+    returns: int
+    period: Period
+    slow_refund_days: int
+    slow_approval_hours: int
+    repeat_days: int
+    notes: list[str]
+    reasons: list[ReasonShare]
+    categories: list[CategoryReturns]
+    products: list[ProductReturns]
+    times: dict[str, WaitingTime]
+    decisions: Decisions
+    rejection_reasons: list[ReasonShare]
+    after_return: list[AfterReturn]
+
+
+@analysis("returns", query=ReturnsQuery, result=Returns)
+def returns(kr: Context, start: str | None = None, end: str | None = None) -> Returns:
     """Reasons overall, per category and per product; the shop's decisions (rejected share,
     rejection reasons); times from the request to approval, receipt and refund; and the next
     review and repeat purchase after a rejected or slow return against a quick one."""
@@ -115,9 +229,7 @@ def returns(kr: Context, start: str | None = None, end: str | None = None) -> di
     return measure_returns(kr.engine, start, end)
 
 
-def measure_returns(
-    engine: Engine, start: str | None = None, end: str | None = None
-) -> dict[str, Any]:
+def measure_returns(engine: Engine, start: str | None = None, end: str | None = None) -> Returns:
     """`returns` over the model's tables on `engine` (DuckDB or Spark)."""
     cut = Cut.parse(start, end)
     frame = engine.fetch(
@@ -143,7 +255,7 @@ def measure_returns(
             rejection_reasons=[],
             after_return=[],
         )
-        return result
+        return Returns.model_validate(result)
     reasons = _counts(frame["reason"])
     result["reasons"] = [
         {"reason": str(k), "returns": int(v), "share": round(float(v / total), 6)}
@@ -172,7 +284,7 @@ def measure_returns(
             "No Return Approved or Return Rejected events: the shop's decisions, the rejected "
             "share and approval times are not measured; a return is slow by its refund alone."
         )
-    return result
+    return Returns.model_validate(result)
 
 
 def _items(frame: pd.DataFrame) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from klantreis.measure.contract import PeriodQuery
+from klantreis.measure.contract import AnalysisResult, PeriodQuery
 from klantreis.measure.filters import Cut
 from klantreis.measure.registry import analysis
 from klantreis.model import ensure_built
@@ -118,10 +118,48 @@ class SearchQuery(PeriodQuery):
     limit: int = Field(50, ge=1, le=1000, description="Terms and failing terms to return.")
 
 
-@analysis("search", query=SearchQuery, result=dict)
+class SearchTerm(AnalysisResult):
+    """One search term in the period: its searches, those that found nothing, and the share
+    of its searches followed in their session by a view, an order, another search (refined),
+    or by nothing (exited)."""
+
+    term: str
+    searches: int
+    sessions: int
+    zero_results: int
+    viewed_after: float
+    ordered_after: float
+    refined: float
+    exited: float
+
+
+class FilterUse(AnalysisResult):
+    """One filter or sort type (`filter: price`, `sort: price`): uses, uses that returned
+    nothing, and the share followed by an order in the session."""
+
+    kind: str | None
+    uses: int
+    zero_results: int
+    ordered_after: float
+
+
+class SiteSearch(AnalysisResult):
+    """What `kr.search()` answers; `as_json()` is `klantreis search --json` and `/api/search`."""
+
+    searches: int
+    zero_result_searches: int
+    zero_result_share: float | None
+    failing_terms: list[SearchTerm]
+    """Terms with searches that found nothing, most such searches first (at most `limit`)."""
+    terms: list[SearchTerm]
+    """The most searched terms (at most `limit`)."""
+    filters: list[FilterUse]
+
+
+@analysis("search", query=SearchQuery, result=SiteSearch)
 def search(
     kr: Context, limit: int = 50, start: str | None = None, end: str | None = None
-) -> dict[str, Any]:
+) -> SiteSearch:
     """Search terms (failing ones first by frequency), and filter and sort use: searches and
     filter uses in the period; what followed them in their session counts."""
     Cut.parse(start, end)  # a bad date is refused before the model is built
@@ -131,7 +169,7 @@ def search(
 
 def measure_search(
     engine: Engine, limit: int = 50, start: str | None = None, end: str | None = None
-) -> dict[str, Any]:
+) -> SiteSearch:
     """`search` over the model's tables on `engine` (DuckDB or Spark)."""
     cut = Cut.parse(start, end)
     terms = engine.rows(Query(TERMS, cut=cut.condition(engine)))
@@ -141,14 +179,14 @@ def measure_search(
     failing = sorted(
         (t for t in terms if t["zero_results"]), key=lambda t: (-t["zero_results"], t["term"])
     )
-    return {
-        "searches": searches,
-        "zero_result_searches": zero,
-        "zero_result_share": None if not searches else round(zero / searches, 6),
-        "failing_terms": [_rounded(t) for t in failing[:limit]],
-        "terms": [_rounded(t) for t in terms[:limit]],
-        "filters": [_rounded(f) for f in filters],
-    }
+    return SiteSearch(
+        searches=searches,
+        zero_result_searches=zero,
+        zero_result_share=None if not searches else round(zero / searches, 6),
+        failing_terms=[SearchTerm(**_rounded(t)) for t in failing[:limit]],
+        terms=[SearchTerm(**_rounded(t)) for t in terms[:limit]],
+        filters=[FilterUse(**_rounded(f)) for f in filters],
+    )
 
 
 def _rounded(row: dict[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,9 @@ A back-office event (payment captured, refund, ...) is recorded by the shop's sy
 the customer's device: it takes the channel of the order it is about (its first purchase
 event). Kept as a table, not recomputed inside `journey_events`, so a refresh adds the new
 purchases to it instead of reading every purchase again.
+
+It keeps the user and anonymous id of that purchase event: they are its person columns, so an
+erasure removes the person's orders here as it removes their events (an order id is theirs).
 """
 
 from __future__ import annotations
@@ -18,23 +21,30 @@ ORDER_CHANNELS = register_table(
     TableSpec(
         "order_channels",
         columns=columns(
-            ("order_id", "VARCHAR"), ("channel", "VARCHAR"), ("ordered_at", "TIMESTAMP")
+            ("order_id", "VARCHAR"),
+            ("channel", "VARCHAR"),
+            ("ordered_at", "TIMESTAMP"),
+            ("user_id", "VARCHAR"),
+            ("anonymous_id", "VARCHAR"),
         ),
         key=("order_id",),
+        person_columns=("user_id", "anonymous_id"),
         derived=True,
-        doc="each order's channel: that of its first purchase event",
+        doc="each order's channel and who placed it: those of its first purchase event",
     )
 )
 
 _ORDER_CHANNELS = """
 SELECT properties ->> '$.order_id' AS order_id, arg_min(channel, timestamp) AS channel,
-       min(timestamp) AS ordered_at
+       min(timestamp) AS ordered_at, arg_min(user_id, timestamp) AS user_id,
+       arg_min(anonymous_id, timestamp) AS anonymous_id
 FROM events WHERE event = :purchase_event AND properties ->> '$.order_id' IS NOT NULL
 GROUP BY 1
 """
 
 _MERGED = """
-SELECT order_id, arg_min(channel, ordered_at) AS channel, min(ordered_at) AS ordered_at
+SELECT order_id, arg_min(channel, ordered_at) AS channel, min(ordered_at) AS ordered_at,
+    arg_min(user_id, ordered_at) AS user_id, arg_min(anonymous_id, ordered_at) AS anonymous_id
 FROM (SELECT * FROM order_channels UNION ALL SELECT * FROM _kr_new_order_channels) AS u
 GROUP BY order_id
 """

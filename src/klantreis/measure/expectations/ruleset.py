@@ -12,45 +12,52 @@ given as midnight is late; `day` compares calendar days, so it is on time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal
 
-from klantreis.config import Settings, config_path
+from pydantic import BeforeValidator, Field
+
+from klantreis.config import ConfigError, SectionSettings, Settings, config_path
 from klantreis.measure.expectations.rules import Rule, RuleError, load_rules, parse_rules
 
 COMPARE_MODES = ("timestamp", "day")
-_KNOWN = {"rules", "disabled", "compare"}
 
 
-@dataclass(frozen=True)
-class ExpectationSettings:
-    rule_files: tuple[Path, ...] = ()
-    disabled: tuple[str, ...] = ()
-    compare: str = "timestamp"
+class ExpectationSettingsError(ConfigError, RuleError):
+    """A bad `[expectations]` value: a settings error, and a rule error for callers that
+    catch those."""
+
+
+def _listed(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+class ExpectationSettings(SectionSettings):
+    """`[expectations]`: the shop's own rule files, disabled rules, and how lateness compares."""
+
+    SECTION: ClassVar[str] = "expectations"
+    ERROR: ClassVar[type[ConfigError]] = ExpectationSettingsError
+
+    rules: Annotated[
+        tuple[str, ...],
+        BeforeValidator(_listed),
+        Field(description="a file path or a list of file paths"),
+    ] = ()
+    disabled: Annotated[tuple[str, ...], Field(description="a list of expectation ids")] = ()
+    compare: Annotated[Literal["timestamp", "day"], Field(description="'timestamp' or 'day'")] = (
+        "timestamp"
+    )
+
+    @property
+    def rule_files(self) -> tuple[Path, ...]:
+        """The rule files, relative ones next to klantreis.toml."""
+        base = config_path().parent
+        return tuple(Path(f) if Path(f).is_absolute() else base / f for f in self.rules)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ExpectationSettings:
-        section: dict[str, Any] = settings.sections.get("expectations") or {}
-        where = f"{config_path()} [expectations]"
-        unknown = sorted(set(section) - _KNOWN)
-        if unknown:
-            raise RuleError(f"{where}: unknown setting(s) {', '.join(unknown)}")
-        files = section.get("rules", [])
-        if isinstance(files, str):
-            files = [files]
-        if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
-            raise RuleError(f"{where}: rules must be a list of file paths")
-        disabled = section.get("disabled", [])
-        if not isinstance(disabled, list):
-            raise RuleError(f"{where}: disabled must be a list of expectation ids")
-        compare = section.get("compare", "timestamp")
-        if compare not in COMPARE_MODES:
-            raise RuleError(f"{where}: compare = {compare!r}; use 'timestamp' or 'day'")
-        base = config_path().parent
-        paths = tuple(Path(f) if Path(f).is_absolute() else base / f for f in files)
-        return cls(paths, tuple(str(d) for d in disabled), compare)
+        return settings.section(cls)
 
 
 def default_rules() -> list[Rule]:

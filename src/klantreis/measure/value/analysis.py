@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from klantreis.errors import KlantreisError, UnknownName
 from klantreis.measure.contract import AnalysisQuery, AnalysisResult, Moment
@@ -112,12 +112,22 @@ class CustomerValue(AnalysisResult):
     bgnbd: dict[str, float]
     gamma_gamma: dict[str, float]
     seconds: float
+    at_boundary: list[str]
+    """BG/NBD parameters that ran off to the edge of the fit: the data do not pin them down
+    (`a`, `b`: who stops buying is not identified; every buyer gets one dropout chance)."""
     buyers: int
     totals: ValueTotals
     churn: list[ChurnBand]
     persons_listed: list[PersonValue]
     expectation: str | None = None
     holdout: Holdout | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def identified(self) -> bool | None:
+        """Whether the data pin down every fitted parameter (None under RFM: nothing is
+        fitted); False means the forecast is rough, and the CLI and the page say why."""
+        return None if self.method != "bgnbd" else not self.at_boundary
 
 
 def _number(value: Any, digits: int = 2) -> float | None:

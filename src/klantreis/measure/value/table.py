@@ -39,7 +39,7 @@ from klantreis.store.schema import TableSpec, columns, register_table
 if TYPE_CHECKING:
     from klantreis.model.context import Context
 
-VERSION = "1"
+VERSION = "2"
 """Part of the stored table's fingerprint: bump when the method or the columns change."""
 HORIZON_WEEKS = 52
 """Expected purchases and revenue are for this many weeks after the last event (stored table)."""
@@ -134,6 +134,10 @@ class ValueFit:
     bgnbd: dict[str, float] = field(default_factory=dict)
     gamma_gamma: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
+    at_boundary: list[str] = field(default_factory=list)
+    """BG/NBD parameters the data did not pin down (`models.EDGE`): with `a` and `b`, whether
+    a buyer has stopped is one probability for all, so p_alive and expected purchases are
+    rough. Empty when every parameter is identified (and under RFM)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -238,6 +242,7 @@ def compute_values(
         spenders = (x > 0) & (np.nan_to_num(m) > 0)
         gg = fit_gamma_gamma(x[spenders], m[spenders])
         fit.bgnbd, fit.gamma_gamma = bg.params(), gg.params()
+        fit.at_boundary = bg.at_boundary()
         purchases = bg.expected_purchases(float(horizon_weeks), x, t_x, age)
         per_order = gg.expected_value(x, m)
         frame["expected_purchases"] = purchases

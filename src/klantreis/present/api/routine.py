@@ -122,7 +122,7 @@ def _opportunities(kr: Klantreis, _: FastAPI) -> str | None:
 def _alerts(kr: Klantreis, _: FastAPI) -> str | None:
     from klantreis.act.alerts import check_alerts
 
-    if not kr.settings.sections.get("alerts"):
+    if not kr.settings.has_section("alerts"):
         return None
     outcomes = check_alerts(kr)
     fired = sum(1 for o in outcomes if getattr(o, "triggered", False))

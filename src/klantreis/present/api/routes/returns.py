@@ -24,4 +24,4 @@ def returns(
     request to approval, receipt and refund; the next review and repeat purchase after a
     rejected or slow return (requests made in the period)."""
     kr = Klantreis.over(store, request.app.state.settings)
-    return dict(kr.run("returns", query))
+    return dict(kr.run("returns", query).as_json())

@@ -23,4 +23,4 @@ def search(
     """Failing search terms by frequency, search → view → order, refinements and exits per
     term; uses, empty results and orders after each filter and sort (in the period)."""
     kr = Klantreis.over(store, request.app.state.settings)
-    return dict(kr.run("search", query))
+    return dict(kr.run("search", query).as_json())

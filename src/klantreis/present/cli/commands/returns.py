@@ -43,9 +43,9 @@ def register(app: typer.Typer) -> None:
         with open_klantreis(store) as kr:
             found = kr.run("returns", query)
         if as_json:
-            print_json(found)
+            print_json(found.as_json())
             return
-        _print(found)
+        _print(found.as_json())
 
 
 def _print(found: dict[str, Any]) -> None:

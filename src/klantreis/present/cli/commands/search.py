@@ -33,36 +33,36 @@ def register(app: typer.Typer) -> None:
         with open_klantreis(store) as kr:
             found = kr.run("search", query)
         if as_json:
-            print_json(found)
+            print_json(found.as_json())
             return
-        share = found["zero_result_share"]
+        share = found.zero_result_share
         console.print(
-            f"{found['searches']:,} searches, {found['zero_result_searches']:,} without results"
+            f"{found.searches:,} searches, {found.zero_result_searches:,} without results"
             + ("" if share is None else f" ({share * 100:.1f} %)"),
             highlight=False,
         )
-        for title, rows in (("Failing terms", found["failing_terms"]), ("Terms", found["terms"])):
+        for title, rows in (("Failing terms", found.failing_terms), ("Terms", found.terms)):
             table = Table(title=title)
             for column in ("term", "searches", "no results", "viewed", "ordered", "refined"):
                 table.add_column(column)
             table.add_column("exited")
             for t in rows:
                 table.add_row(
-                    escape(t["term"]),
-                    f"{t['searches']:,}",
-                    f"{t['zero_results']:,}",
-                    *(f"{t[k] * 100:.0f} %" for k in ("viewed_after", "ordered_after")),
-                    *(f"{t[k] * 100:.0f} %" for k in ("refined", "exited")),
+                    escape(t.term),
+                    f"{t.searches:,}",
+                    f"{t.zero_results:,}",
+                    *(f"{share * 100:.0f} %" for share in (t.viewed_after, t.ordered_after)),
+                    *(f"{share * 100:.0f} %" for share in (t.refined, t.exited)),
                 )
             console.print(table)
         table = Table(title="Filters and sorts")
         for column in ("filter / sort", "uses", "no results", "ordered after"):
             table.add_column(column)
-        for f in found["filters"]:
+        for f in found.filters:
             table.add_row(
-                escape(f["kind"]),
-                f"{f['uses']:,}",
-                f"{f['zero_results']:,}",
-                f"{f['ordered_after'] * 100:.1f} %",
+                escape(str(f.kind)),
+                f"{f.uses:,}",
+                f"{f.zero_results:,}",
+                f"{f.ordered_after * 100:.1f} %",
             )
         console.print(table)

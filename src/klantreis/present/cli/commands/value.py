@@ -44,6 +44,20 @@ def register(app: typer.Typer) -> None:
         _print(found.as_json())
 
 
+def _unidentified(names: list[str]) -> str:
+    """The plain sentence for a fit whose parameters ran off to the edge (as on the page)."""
+    if {"a", "b"} & set(names):
+        return (
+            "Not identified: these buyers do not show who stops buying (the dropout parameters "
+            "a and b ran off to the edge of the fit), so every buyer gets the same chance of "
+            "stopping; read the probability alive and the expected purchases as rough."
+        )
+    return (
+        f"Not identified: the fit did not settle on {', '.join(names)} (ran off to the edge); "
+        "read the expected purchases and the probability alive as rough."
+    )
+
+
 def _print(found: dict[str, Any]) -> None:
     currency = found["currency"]
     console.print(f"Method: {found['method']} — {escape(found['reason'])}", highlight=False)
@@ -54,6 +68,8 @@ def _print(found: dict[str, Any]) -> None:
             f"Gamma-Gamma p={gg['p']:.2f} q={gg['q']:.2f} γ={gg['gamma']:.2f}",
             highlight=False,
         )
+    if found["at_boundary"]:
+        console.print(_unidentified(found["at_boundary"]), highlight=False)
     totals = found["totals"]
     line = f"{found['persons']:,} buyers as of {found['as_of'][:10]}: revenue to date "
     line += _money(totals["revenue"], currency)

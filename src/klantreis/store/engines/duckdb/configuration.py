@@ -13,50 +13,41 @@ in a few GiB (docs/scaling.md).
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+
+from pydantic import Field
+
+from klantreis.config import SectionSettings, parse_section
 
 if TYPE_CHECKING:  # the registry reads the known options without loading DuckDB
     import duckdb
 
-KNOWN = ("memory_limit", "threads", "temp_directory")
-_MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|KiB|MB|MiB|GB|GiB|TB|TiB)\s*$", re.IGNORECASE)
+_MEMORY = r"^\s*\d+(\.\d+)?\s*(B|KB|KiB|MB|MiB|GB|GiB|TB|TiB)\s*$"
+SPARK_ONLY = frozenset(
+    {"events_path", "tables_path", "master", "remote", "shuffle_partitions", "driver_memory"}
+)
+"""Spark's settings may stay in the file while `KLANTREIS_ENGINE=duckdb` overrides the name."""
 
 
-@dataclass(frozen=True)
-class DuckDBConfiguration:
-    memory_limit: str | None = None
-    threads: int | None = None
-    temp_directory: str | None = None
+class DuckDBConfiguration(SectionSettings):
+    """`[engine]` for DuckDB, typed: unknown settings and bad values refused by key."""
+
+    SECTION: ClassVar[str] = "engine"
+
+    memory_limit: Annotated[
+        str | None,
+        Field(pattern=_MEMORY, description="an amount such as '6GB' or '512MB'"),
+    ] = None
+    threads: Annotated[
+        int | None, Field(ge=1, strict=True, description="a whole number of 1 or more")
+    ] = None
+    temp_directory: Annotated[str | None, Field(description="a folder path")] = None
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> DuckDBConfiguration:
-        from klantreis.config import ConfigError
-
-        known = set(KNOWN)
-        # Spark's settings may stay in the file while KLANTREIS_ENGINE=duckdb overrides the name.
-        spark = {"events_path", "master", "remote", "shuffle_partitions", "driver_memory"}
-        unknown = set(options) - known - spark - {"name"}
-        if unknown:
-            raise ConfigError(
-                f"[engine] has unknown setting(s) {sorted(unknown)} for duckdb; "
-                f"known: {sorted(known)}"
-            )
-        memory = options.get("memory_limit")
-        if memory is not None and not _MEMORY.match(str(memory)):
-            raise ConfigError(
-                f"[engine] memory_limit = {memory!r}: use an amount such as '6GB' or '512MB'"
-            )
-        threads = options.get("threads")
-        if threads is not None and (not isinstance(threads, int) or threads < 1):
-            raise ConfigError(f"[engine] threads = {threads!r}: use a whole number of 1 or more")
-        temp = options.get("temp_directory")
-        return cls(
-            memory_limit=str(memory) if memory is not None else None,
-            threads=threads,
-            temp_directory=str(temp) if temp is not None else None,
-        )
+        """The `[engine]` table (without `name` and Spark's settings), typed."""
+        own = {k: v for k, v in options.items() if k not in SPARK_ONLY and k != "name"}
+        return parse_section(cls, own)
 
     def apply(self, connection: duckdb.DuckDBPyConnection) -> None:
         """Set what is configured on the store's connection (the rest keeps DuckDB's defaults)."""
@@ -66,3 +57,6 @@ class DuckDBConfiguration:
             connection.execute(f"SET threads = {int(self.threads)}")
         if self.temp_directory is not None:
             connection.execute("SET temp_directory = ?", [self.temp_directory])
+
+
+KNOWN = tuple(DuckDBConfiguration.model_fields)

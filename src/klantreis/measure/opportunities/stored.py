@@ -1,0 +1,192 @@
+"""Stored opportunities: the ranked lists per persona cut in `opportunity_results`, under a
+fingerprint of what they rest on (the model, the judged expectations, customer values, the
+scored voice, the persona's members), so the journey map and the dashboard read them instead
+of computing them in a request."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from klantreis.measure.opportunities.estimates import key_drivers
+from klantreis.model import ensure_built
+from klantreis.store.query import Query
+from klantreis.store.schema import TableSpec
+
+if TYPE_CHECKING:
+    from klantreis.model.context import Context
+
+VERSION = "4"
+"""Part of the stored results' fingerprint: bump when the method or the output changes."""
+
+
+OPPORTUNITY_RESULTS = TableSpec(
+    "opportunity_results",
+    """CREATE TABLE IF NOT EXISTS opportunity_results (
+    persona VARCHAR PRIMARY KEY,
+    fingerprint VARCHAR,
+    model_fingerprint VARCHAR,
+    computed_at TIMESTAMP,
+    seconds DOUBLE,
+    results VARCHAR
+)""",
+)
+"""The ranked opportunities per persona cut ('' = every person) as JSON. Aggregates only (no
+person ids), so erasure needs nothing here: it changes the events and so the fingerprint."""
+
+
+def state(kr: Context, persona: str | None) -> str:
+    """Fingerprint of what the results rest on: the model and the judged expectations (both
+    brought up to date first, as the results need them current), the scored voice and the
+    persona's members (a count and a hash each: one scan of small tables)."""
+    ensure_built(kr)
+    engine = kr.engine
+    parts = [VERSION, persona or ""]
+    if engine.capabilities.writable:
+        parts.append(str(kr.store.get_meta("model_fingerprint")))
+    else:
+        parts.append(str(engine.get_state("model_fingerprint") or ""))
+    try:
+        from klantreis.measure.expectations.cases import ensure_cases
+    except ImportError:
+        pass
+    else:
+        ensure_cases(kr)
+        if engine.capabilities.writable:
+            parts.append(str(kr.store.get_meta("expectations_fingerprint")))
+        else:
+            parts.append(str(getattr(engine, "_klantreis_expectations_fingerprint", "")))
+    from klantreis.measure.value.table import ensure_values
+
+    ensure_values(kr)
+    if engine.capabilities.writable:
+        parts.append(str(kr.store.get_meta("customer_values_fingerprint")))
+    else:
+        parts.append(str(getattr(engine, "_klantreis_customer_values", ("",))[0]))
+    checks = []
+    if engine.has_table("voice") and engine.has_table("voice_topics"):
+        checks.append(
+            "SELECT 'voice' AS t, count(*) AS n, "
+            "CAST(bit_xor(hash(message_id || '|' || coalesce(topic, ''))) AS VARCHAR) AS h "
+            "FROM voice_topics"
+        )
+        checks.append(
+            "SELECT 'texts' AS t, count(*) AS n, "
+            "CAST(bit_xor(hash(message_id || '|' || coalesce(order_id, '') || '|' "
+            "|| coalesce(event, ''))) AS VARCHAR) AS h FROM voice"
+        )
+    if persona is not None and engine.has_table("person_personas"):
+        checks.append(
+            "SELECT 'personas' AS t, count(*) AS n, "
+            "CAST(bit_xor(hash(person_id || '|' || persona)) AS VARCHAR) AS h "
+            "FROM person_personas WHERE persona = :persona"
+        )
+    for check in checks:
+        row = engine.rows(Query(check, persona=persona or ""))[0]
+        parts.append(f"{row['t']}:{row['n']}:{row['h']}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def _current_layout(kr: Context) -> bool:
+    columns = kr.engine.rows(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_name = 'opportunity_results'"
+    )
+    return "model_fingerprint" in {r["column_name"] for r in columns}
+
+
+def read_stored(kr: Context, persona: str | None, fingerprint: str) -> list[dict] | None:
+    engine = kr.engine
+    if not engine.capabilities.writable:
+        cached = getattr(engine, "_klantreis_opportunities", {}).get(persona or "")
+        return cached[1] if cached and cached[0] == fingerprint else None
+    if not engine.has_table(OPPORTUNITY_RESULTS.name) or not _current_layout(kr):
+        return None
+    rows = kr.store.connection.execute(
+        "SELECT fingerprint, results FROM opportunity_results WHERE persona = ?", [persona or ""]
+    ).fetchall()
+    if not rows or rows[0][0] != fingerprint:
+        return None
+    return json.loads(rows[0][1])
+
+
+def write_stored(
+    kr: Context, persona: str | None, fingerprint: str, found: list[dict], seconds: float
+) -> None:
+    engine = kr.engine
+    if not engine.capabilities.writable:
+        cache = getattr(engine, "_klantreis_opportunities", None)
+        if cache is None:
+            cache = {}
+            engine._klantreis_opportunities = cache  # type: ignore[attr-defined]
+        cache[persona or ""] = (fingerprint, found)
+        return
+    with kr.store.write_lock:
+        kr.store.register_table(OPPORTUNITY_RESULTS)
+        if not _current_layout(kr):  # from before `model_fingerprint`: recomputed anyway
+            kr.store.connection.execute("DROP TABLE opportunity_results").fetchall()
+            kr.store.register_table(OPPORTUNITY_RESULTS)
+        kr.store.connection.execute(
+            "INSERT OR REPLACE INTO opportunity_results VALUES (?, ?, ?, now()::TIMESTAMP, ?, ?)",
+            [
+                persona or "",
+                fingerprint,
+                kr.store.get_meta("model_fingerprint"),
+                seconds,
+                json.dumps(found),
+            ],
+        ).fetchall()
+
+
+@dataclass
+class Stored:
+    """The last opportunities stored for a cut, and whether events changed since."""
+
+    items: list[dict[str, Any]]
+    stale: bool
+    computed_at: Any
+
+
+def stored_opportunities(
+    kr: Context, *, persona: str | None = None, outcome: str | None = None
+) -> Stored | None:
+    """The last stored opportunities for a cut without computing anything (None if never
+    computed): for pages and the journey map, which must not run the analysis in a request.
+    `stale` is cheap to tell: the model they were computed on is not the current one."""
+    engine = kr.engine
+    if not engine.capabilities.writable:
+        cached = getattr(engine, "_klantreis_opportunities", {}).get(persona or "")
+        if cached is None:
+            return None
+        items = [o for o in cached[1] if outcome is None or o["outcome"] == outcome]
+        return Stored(items=items, stale=False, computed_at=None)
+    if not engine.has_table(OPPORTUNITY_RESULTS.name) or not _current_layout(kr):
+        return None
+    rows = kr.store.connection.execute(
+        "SELECT model_fingerprint, computed_at, results FROM opportunity_results WHERE persona = ?",
+        [persona or ""],
+    ).fetchall()
+    if not rows:
+        return None
+    model, computed_at, results = rows[0]
+    current = kr.store.get_meta("model_fingerprint")
+    events = kr.store.events_fingerprint()
+    stale = model != current or not str(current or "").endswith(events)
+    items = [o for o in json.loads(results) if outcome is None or o["outcome"] == outcome]
+    return Stored(items=items, stale=stale, computed_at=computed_at)
+
+
+def refresh_opportunities(kr: Context, *, persona: str | None = None) -> int | None:
+    """Compute and store the ranked lists when what they rest on changed (the server's
+    routine runs this after the cases, so pages only read). Returns how many opportunities
+    were stored, or None when the stored ones were still current."""
+    fingerprint = state(kr, persona)
+    if read_stored(kr, persona, fingerprint) is not None:
+        return None
+    started = time.perf_counter()
+    found = [asdict(o) for o in key_drivers(kr, persona=persona) if o.rank]
+    write_stored(kr, persona, fingerprint, found, time.perf_counter() - started)
+    return len(found)
