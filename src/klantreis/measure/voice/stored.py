@@ -198,9 +198,14 @@ def _current_model(store: Store, engine: Engine, retrain: bool) -> tuple[object 
     return load_shop_model(store), f"trained on {summary.examples} rated reviews"
 
 
-def ensure_voice_tables(store: Store) -> None:
+def ensure_voice_tables(store: Store, engine: Engine | None = None) -> None:
     """Create the (empty) voice tables, and add the columns older stores lack, so analyses
-    can read them before the first texts are scored."""
+    can read them before the first texts are scored (on `engine` too when it keeps its own
+    tables)."""
+    if engine is not None and not engine.capabilities.writable:
+        from klantreis.measure.voice.distributed import ensure_empty_tables
+
+        ensure_empty_tables(engine)
     with store.write_lock:
         store.connection.execute(VOICE_TABLE.ddl)
         # stores scored before `phase` was a column get it added (empty for old rows)
@@ -227,6 +232,12 @@ def update_voice(
     model, note = _current_model(store, engine, retrain)
     scorer = VoiceScorer(model)  # type: ignore[arg-type]
     result = VoiceUpdate(model="model" if model is not None else "lexicon", note=note)
+    if not engine.capabilities.writable:  # a distributed engine scores where the texts are
+        from klantreis.measure.voice.distributed import score_on_engine
+
+        unscored = _NOT_SCORED if engine.has_table("voice") else ""
+        result.scored = score_on_engine(engine, scorer, _TEXTS.format(unscored=unscored))
+        return result
     while True:
         pending = engine.fetch(Query(NEW_TEXTS, events=list(TEXT_EVENTS), batch=READ))
         if pending.num_rows == 0:
@@ -242,7 +253,26 @@ def update_voice(
     return result
 
 
-def _store_batch(store: Store, batch: pa.Table, scorer: VoiceScorer) -> None:
+_TEXT_COLUMNS = (
+    "message_id",
+    "event",
+    "timestamp",
+    "user_id",
+    "anonymous_id",
+    "order_id",
+    "rating",
+    "survey_kind",
+    "survey_score",
+)
+TOPIC_SCHEMA = pa.schema(
+    [(c, pa.string()) for c in ("message_id", "topic", "phase", "user_id", "anonymous_id")]
+    + [("sentiment", pa.float64()), ("label", pa.string())]
+)
+
+
+def score_rows(batch: pa.Table, scorer: VoiceScorer) -> tuple[pa.Table, pa.Table]:
+    """The `voice` and `voice_topics` rows of a batch of texts (`NEW_TEXTS`' columns): the
+    one scoring step, on DuckDB's store and on a Spark worker alike."""
     rows = batch.to_pylist()
     scores = scorer.score_many(
         [r["text"] for r in rows], [language_hint(r["language_hint"]) for r in rows]
@@ -252,20 +282,7 @@ def _store_batch(store: Store, batch: pa.Table, scorer: VoiceScorer) -> None:
     for row, s in zip(rows, scores, strict=True):
         voice_rows.append(
             {
-                **{
-                    k: row[k]
-                    for k in (
-                        "message_id",
-                        "event",
-                        "timestamp",
-                        "user_id",
-                        "anonymous_id",
-                        "order_id",
-                        "rating",
-                        "survey_kind",
-                        "survey_score",
-                    )
-                },
+                **{k: row[k] for k in _TEXT_COLUMNS},
                 "language": s.language,
                 "sentiment": s.sentiment,
                 "label": s.label,
@@ -289,14 +306,11 @@ def _store_batch(store: Store, batch: pa.Table, scorer: VoiceScorer) -> None:
                     "label": label,
                 }
             )
-    voice_table = pa.Table.from_pylist(voice_rows)
-    topic_table = pa.Table.from_pylist(
-        topic_rows,
-        schema=pa.schema(
-            [(c, pa.string()) for c in ("message_id", "topic", "phase", "user_id", "anonymous_id")]
-            + [("sentiment", pa.float64()), ("label", pa.string())]
-        ),
-    )
+    return pa.Table.from_pylist(voice_rows), pa.Table.from_pylist(topic_rows, schema=TOPIC_SCHEMA)
+
+
+def _store_batch(store: Store, batch: pa.Table, scorer: VoiceScorer) -> None:
+    voice_table, topic_table = score_rows(batch, scorer)
     with store.write_lock:
         con = store.connection
         con.register("_voice_batch", voice_table)

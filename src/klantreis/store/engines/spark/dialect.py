@@ -52,7 +52,44 @@ def _json_wildcard(node: exp.JSONExtractScalar) -> exp.Expression | None:
     )
 
 
+_MICROS = {"MICROSECOND": 1, "MILLISECOND": 1_000, "SECOND": 1_000_000}
+_MICROS |= {"MINUTE": 60 * _MICROS["SECOND"], "HOUR": 3600 * _MICROS["SECOND"]}
+
+
+def _boundaries(node: exp.DateDiff) -> exp.Expression | None:
+    """DuckDB's `date_diff(unit, a, b)` counts the unit's boundaries crossed from a to b;
+    Spark's DATEDIFF(unit, ...) counts whole units elapsed, one less when the two moments'
+    fractions of the unit are the other way round (a late-delivery of 2660.6 s was 2661 s on
+    DuckDB and 2660 s on Spark). Here: the difference of the moments truncated to the unit."""
+    unit = node.unit.name.upper() if node.unit else "DAY"
+    if unit == "DAY":
+        return exp.Anonymous(
+            this="DATEDIFF",
+            expressions=[
+                exp.cast(node.this.copy(), "DATE"),
+                exp.cast(node.expression.copy(), "DATE"),
+            ],
+        )
+    size = _MICROS.get(unit)
+    if size is None:
+        return None
+
+    def units(moment: exp.Expression) -> exp.Expression:
+        micros = exp.Anonymous(
+            this="UNIX_MICROS", expressions=[exp.cast(moment.copy(), "TIMESTAMP")]
+        )
+        return exp.Floor(this=exp.Div(this=micros, expression=exp.Literal.number(size)))
+
+    return exp.Sub(this=units(node.this), expression=units(node.expression))
+
+
 def _rewrite(node: exp.Expression) -> exp.Expression:
+    if (
+        isinstance(node, exp.DateDiff)
+        and node.args.get("date_part_boundary")
+        and (counted := _boundaries(node)) is not None
+    ):
+        return exp.paren(counted, copy=False)
     if isinstance(node, exp.JSONExtractScalar) and (wildcard := _json_wildcard(node)) is not None:
         return wildcard
     if isinstance(node, exp.Anonymous) and node.name.lower() == "epoch_us":
@@ -69,6 +106,13 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         return exp.Anonymous(
             this="PERCENTILE", expressions=[node.this.copy(), node.expression.copy()]
         )
+    if isinstance(node, exp.Avg) and not isinstance(node.this, (exp.Distinct, exp.Cast)):
+        # DuckDB averages a DECIMAL (a literal such as 1.0 is one) as DOUBLE, Spark as DECIMAL:
+        # the share `avg(CASE ... THEN 1.0 ELSE 0.0 END)` came back as a Python Decimal.
+        return exp.Avg(this=exp.cast(node.this.copy(), "DOUBLE"))
+    if isinstance(node, exp.ToDays):
+        # DuckDB's to_days(n) is an interval of n days; Spark's TO_DAYS does not exist.
+        return exp.Anonymous(this="MAKE_DT_INTERVAL", expressions=[node.this.copy()])
     if isinstance(node, exp.Median):
         return exp.Anonymous(this="PERCENTILE", expressions=[node.this.copy(), exp.convert(0.5)])
     return node
