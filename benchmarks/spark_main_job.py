@@ -67,11 +67,14 @@ class SparkWork:
     which runs with the web UI off too)."""
 
     def __init__(self, session: Any) -> None:
-        self.store = session.sparkContext._jsc.sc().statusStore()
+        context = session.sparkContext
+        self.store = context._jsc.sc().statusStore()
+        self.every = context._jvm.java.util.ArrayList()  # no status given: stages of any
+        self.no_quantiles = context._gateway.new_array(context._jvm.double, 0)
         self.seen = self._stage_ids()
 
     def _stages(self) -> list[Any]:
-        stages = self.store.stageList(None)
+        stages = self.store.stageList(self.every, False, False, self.no_quantiles, self.every)
         return [stages.apply(i) for i in range(stages.size())]
 
     def _stage_ids(self) -> set[int]:

@@ -34,7 +34,8 @@ CASES = {
     ),
     "date_diff": (
         "SELECT date_diff('second', started_at, ended_at) / 3600.0 AS hours,"
-        " date_diff('day', started_at, ended_at) AS days FROM cases"
+        " date_diff('day', started_at, ended_at) AS days,"
+        " median(date_diff('second', started_at, ended_at)) AS median_seconds FROM cases"
     ),
     "to_days": "SELECT breached_at + to_days(CAST(:days AS INTEGER)) AS until FROM breaches",
     "count_distinct": (

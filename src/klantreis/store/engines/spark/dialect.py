@@ -66,8 +66,8 @@ def _boundaries(node: exp.DateDiff) -> exp.Expression | None:
         return exp.Anonymous(
             this="DATEDIFF",
             expressions=[
-                exp.cast(node.this.copy(), "DATE"),
-                exp.cast(node.expression.copy(), "DATE"),
+                exp.cast(_inner(node.this), "DATE"),
+                exp.cast(_inner(node.expression), "DATE"),
             ],
         )
     size = _MICROS.get(unit)
@@ -76,11 +76,17 @@ def _boundaries(node: exp.DateDiff) -> exp.Expression | None:
 
     def units(moment: exp.Expression) -> exp.Expression:
         micros = exp.Anonymous(
-            this="UNIX_MICROS", expressions=[exp.cast(moment.copy(), "TIMESTAMP")]
+            this="UNIX_MICROS", expressions=[exp.cast(_inner(moment), "TIMESTAMP")]
         )
         return exp.Floor(this=exp.Div(this=micros, expression=exp.Literal.number(size)))
 
     return exp.Sub(this=units(node.this), expression=units(node.expression))
+
+
+def _inner(node: exp.Expression) -> exp.Expression:
+    """A child of a replaced node, rewritten too (`transform` does not descend into the
+    nodes a rewrite returns: a `date_diff` inside `median` stayed DuckDB's)."""
+    return node.transform(_rewrite, copy=True)
 
 
 def _rewrite(node: exp.Expression) -> exp.Expression:
@@ -95,26 +101,26 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Anonymous) and node.name.lower() == "epoch_us":
         # UNIX_MICROS wants a session-zone TIMESTAMP; the session zone is UTC.
         return exp.Anonymous(
-            this="UNIX_MICROS", expressions=[exp.cast(node.expressions[0].copy(), "TIMESTAMP")]
+            this="UNIX_MICROS", expressions=[exp.cast(_inner(node.expressions[0]), "TIMESTAMP")]
         )
     if isinstance(node, exp.Anonymous) and node.name.lower() == "epoch":
         return exp.Anonymous(
-            this="UNIX_SECONDS", expressions=[exp.cast(node.expressions[0].copy(), "TIMESTAMP")]
+            this="UNIX_SECONDS", expressions=[exp.cast(_inner(node.expressions[0]), "TIMESTAMP")]
         )
     if isinstance(node, exp.PercentileCont) and not isinstance(node.parent, exp.WithinGroup):
         # PERCENTILE is Spark's exact, linearly interpolated quantile (= DuckDB quantile_cont).
         return exp.Anonymous(
-            this="PERCENTILE", expressions=[node.this.copy(), node.expression.copy()]
+            this="PERCENTILE", expressions=[_inner(node.this), _inner(node.expression)]
         )
     if isinstance(node, exp.Avg) and not isinstance(node.this, (exp.Distinct, exp.Cast)):
         # DuckDB averages a DECIMAL (a literal such as 1.0 is one) as DOUBLE, Spark as DECIMAL:
         # the share `avg(CASE ... THEN 1.0 ELSE 0.0 END)` came back as a Python Decimal.
-        return exp.Avg(this=exp.cast(node.this.copy(), "DOUBLE"))
+        return exp.Avg(this=exp.cast(_inner(node.this), "DOUBLE"))
     if isinstance(node, exp.ToDays):
         # DuckDB's to_days(n) is an interval of n days; Spark's TO_DAYS does not exist.
-        return exp.Anonymous(this="MAKE_DT_INTERVAL", expressions=[node.this.copy()])
+        return exp.Anonymous(this="MAKE_DT_INTERVAL", expressions=[_inner(node.this)])
     if isinstance(node, exp.Median):
-        return exp.Anonymous(this="PERCENTILE", expressions=[node.this.copy(), exp.convert(0.5)])
+        return exp.Anonymous(this="PERCENTILE", expressions=[_inner(node.this), exp.convert(0.5)])
     return node
 
 
