@@ -1,7 +1,7 @@
 SELECT
   (
     FLOOR(UNIX_MICROS(CAST(ended_at AS TIMESTAMP)) / 1000000) - FLOOR(UNIX_MICROS(CAST(started_at AS TIMESTAMP)) / 1000000)
-  ) / 3600.0 AS hours,
+  ) / CAST(3600.0 AS DOUBLE) AS hours,
   (
     DATEDIFF(CAST(ended_at AS DATE), CAST(started_at AS DATE))
   ) AS days,

@@ -116,6 +116,16 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         # DuckDB averages a DECIMAL (a literal such as 1.0 is one) as DOUBLE, Spark as DECIMAL:
         # the share `avg(CASE ... THEN 1.0 ELSE 0.0 END)` came back as a Python Decimal.
         return exp.Avg(this=exp.cast(_inner(node.this), "DOUBLE"))
+    if (
+        isinstance(node, exp.Div)
+        and isinstance(node.expression, exp.Literal)
+        and node.expression.is_number
+        and "." in node.expression.this
+    ):
+        # `x / 3600.0` is a DOUBLE on DuckDB and a DECIMAL rounded to 6 places on Spark.
+        return exp.Div(
+            this=_inner(node.this), expression=exp.cast(node.expression.copy(), "DOUBLE")
+        )
     if isinstance(node, exp.ToDays):
         # DuckDB's to_days(n) is an interval of n days; Spark's TO_DAYS does not exist.
         return exp.Anonymous(this="MAKE_DT_INTERVAL", expressions=[_inner(node.this)])
