@@ -28,6 +28,16 @@ CASES = {
         "SELECT json_extract_string(properties, '$.products[*].sku') AS skus,"
         " json_extract_string(properties, '$.products[*]') AS products FROM events"
     ),
+    "average": (
+        "SELECT avg(CASE WHEN score >= 9 THEN 1.0 ELSE 0.0 END) AS share,"
+        " avg(CAST(score AS DOUBLE)) AS mean FROM answers"
+    ),
+    "date_diff": (
+        "SELECT date_diff('second', started_at, ended_at) / 3600.0 AS hours,"
+        " date_diff('day', started_at, ended_at) AS days,"
+        " median(date_diff('second', started_at, ended_at)) AS median_seconds FROM cases"
+    ),
+    "to_days": "SELECT breached_at + to_days(CAST(:days AS INTEGER)) AS until FROM breaches",
     "count_distinct": (
         "SELECT count(DISTINCT person_id) AS persons FROM journey_events"
         ' WHERE "event" IN :names AND "timestamp" >= :start GROUP BY phase'
@@ -37,7 +47,10 @@ CASES = {
         " SELECT a.us FROM landed AS a JOIN landed AS b ON a.us = b.us"
     ),
 }
-PARAMS = {"count_distinct": {"names": ["Order Completed", "Product Viewed"], "start": "2026-03-01"}}
+PARAMS = {
+    "to_days": {"days": 90},
+    "count_distinct": {"names": ["Order Completed", "Product Viewed"], "start": "2026-03-01"},
+}
 DIALECTS = {"duckdb": to_duckdb, "spark": to_spark}
 
 

@@ -9,7 +9,10 @@ import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
 
 from klantreis.measure.opportunities.estimates import key_drivers
 from klantreis.model import ensure_built
@@ -18,6 +21,7 @@ from klantreis.store.schema import TableSpec
 
 if TYPE_CHECKING:
     from klantreis.model.context import Context
+    from klantreis.store.engines.base import Engine
 
 VERSION = "4"
 """Part of the stored results' fingerprint: bump when the method or the output changes."""
@@ -101,8 +105,8 @@ def _current_layout(kr: Context) -> bool:
 def read_stored(kr: Context, persona: str | None, fingerprint: str) -> list[dict] | None:
     engine = kr.engine
     if not engine.capabilities.writable:
-        cached = getattr(engine, "_klantreis_opportunities", {}).get(persona or "")
-        return cached[1] if cached and cached[0] == fingerprint else None
+        row = _engine_row(engine, persona)
+        return json.loads(row["results"]) if row and row["fingerprint"] == fingerprint else None
     if not engine.has_table(OPPORTUNITY_RESULTS.name) or not _current_layout(kr):
         return None
     rows = kr.store.connection.execute(
@@ -118,11 +122,7 @@ def write_stored(
 ) -> None:
     engine = kr.engine
     if not engine.capabilities.writable:
-        cache = getattr(engine, "_klantreis_opportunities", None)
-        if cache is None:
-            cache = {}
-            engine._klantreis_opportunities = cache  # type: ignore[attr-defined]
-        cache[persona or ""] = (fingerprint, found)
+        _write_engine_row(engine, persona, fingerprint, found, seconds)
         return
     with kr.store.write_lock:
         kr.store.register_table(OPPORTUNITY_RESULTS)
@@ -139,6 +139,52 @@ def write_stored(
                 json.dumps(found),
             ],
         ).fetchall()
+
+
+def _engine_row(engine: Engine, persona: str | None) -> dict[str, Any] | None:
+    """The stored row of a cut on an engine that keeps its own tables (Spark over a lake)."""
+    if not engine.has_table(OPPORTUNITY_RESULTS.name):
+        return None
+    rows = engine.rows(
+        Query("SELECT * FROM opportunity_results WHERE persona = :p", p=persona or "")
+    )
+    return rows[0] if rows else None
+
+
+def _write_engine_row(
+    engine: Engine, persona: str | None, fingerprint: str, found: list[dict], seconds: float
+) -> None:
+    """The cut's row replaced in the engine's `opportunity_results`, written back like its
+    model tables (one small table: a row per persona cut)."""
+    kept = (
+        engine.rows(Query("SELECT * FROM opportunity_results WHERE persona <> :p", p=persona or ""))
+        if engine.has_table(OPPORTUNITY_RESULTS.name)
+        else []
+    )
+    row = {
+        "persona": persona or "",
+        "fingerprint": fingerprint,
+        "model_fingerprint": engine.get_state("model_fingerprint"),
+        "computed_at": datetime.now(UTC).replace(tzinfo=None),
+        "seconds": seconds,
+        "results": json.dumps(found),
+    }
+    schema = pa.schema(
+        [
+            ("persona", pa.string()),
+            ("fingerprint", pa.string()),
+            ("model_fingerprint", pa.string()),
+            ("computed_at", pa.timestamp("us")),
+            ("seconds", pa.float64()),
+            ("results", pa.string()),
+        ]
+    )
+    for old in kept:
+        if old["computed_at"] is not None:
+            old["computed_at"] = old["computed_at"].replace(tzinfo=None)
+    engine.create_table_from_arrow(
+        OPPORTUNITY_RESULTS.name, pa.Table.from_pylist([*kept, row], schema=schema)
+    )
 
 
 @dataclass
@@ -158,11 +204,16 @@ def stored_opportunities(
     `stale` is cheap to tell: the model they were computed on is not the current one."""
     engine = kr.engine
     if not engine.capabilities.writable:
-        cached = getattr(engine, "_klantreis_opportunities", {}).get(persona or "")
-        if cached is None:
+        row = _engine_row(engine, persona)
+        if row is None:
             return None
-        items = [o for o in cached[1] if outcome is None or o["outcome"] == outcome]
-        return Stored(items=items, stale=False, computed_at=None)
+        current = engine.get_state("model_fingerprint")
+        items = [
+            o for o in json.loads(row["results"]) if outcome is None or o["outcome"] == outcome
+        ]
+        return Stored(
+            items=items, stale=row["model_fingerprint"] != current, computed_at=row["computed_at"]
+        )
     if not engine.has_table(OPPORTUNITY_RESULTS.name) or not _current_layout(kr):
         return None
     rows = kr.store.connection.execute(

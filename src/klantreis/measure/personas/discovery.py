@@ -256,6 +256,7 @@ def _store_personas(
         }
     )
     tables.replace_rows(kr.store, "person_personas", members, "discovered")
+    tables.publish(kr.store, kr.engine)
 
 
 def assign_new(kr: Context, *, min_events: int = MIN_EVENTS) -> int:
@@ -300,4 +301,5 @@ def assign_new(kr: Context, *, min_events: int = MIN_EVENTS) -> int:
             }
         ),
     )
+    tables.publish(kr.store, kr.engine, ("person_personas",))
     return len(frame)

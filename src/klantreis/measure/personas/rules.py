@@ -309,4 +309,5 @@ def apply_rules(kr: Context, path: Path | None = None) -> dict[str, int]:
         ),
     )
     tables.replace_rows(kr.store, "personas", described, "rule")
+    tables.publish(kr.store, kr.engine)
     return {r.persona: len(members[r.persona]) for r in rules}

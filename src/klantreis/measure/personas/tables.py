@@ -11,6 +11,8 @@ from __future__ import annotations
 import pyarrow as pa
 
 from klantreis.store import Store
+from klantreis.store.engines.base import Engine
+from klantreis.store.query import Query
 from klantreis.store.schema import TableSpec, register_table
 
 PERSON_PERSONAS = register_table(
@@ -110,3 +112,18 @@ def append_rows(store: Store, table: str, rows: pa.Table) -> None:
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _kr_persona_rows")  # noqa: S608
         finally:
             con.unregister("_kr_persona_rows")
+
+
+def publish(
+    store: Store, engine: Engine, names: tuple[str, ...] = ("personas", "person_personas")
+) -> None:
+    """Hand the personas tables to an engine that keeps its own tables (Spark over a lake),
+    so its analyses cut by persona: the store keeps them (they are small, one row per person
+    at most per source) and the engine gets a copy, written like its model tables."""
+    if engine.capabilities.writable:
+        return
+    for name in names:
+        if name not in {"person_personas", "personas"}:
+            raise ValueError(f"not a personas table: {name!r}")
+        rows = store.engine.fetch(Query(f'SELECT * FROM "{name}"'))  # noqa: S608 - constant
+        engine.create_table_from_arrow(name, rows)

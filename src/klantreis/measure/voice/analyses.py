@@ -156,7 +156,7 @@ def prepare(kr: Context, *, score: bool = True) -> None:
     if score:
         update_voice(kr.store, kr.engine)
     else:
-        ensure_voice_tables(kr.store)
+        ensure_voice_tables(kr.store, kr.engine)
 
 
 def _validate(topic: str | None, phase: str | None) -> None:

@@ -210,9 +210,14 @@ def _current_model(store: Store, engine: Engine, retrain: bool) -> tuple[object 
     return load_shop_model(store), f"trained on {summary.examples} rated reviews"
 
 
-def ensure_voice_tables(store: Store) -> None:
+def ensure_voice_tables(store: Store, engine: Engine | None = None) -> None:
     """Create the (empty) voice tables, and add the columns older stores lack, so analyses
-    can read them before the first texts are scored."""
+    can read them before the first texts are scored (on `engine` too when it keeps its own
+    tables)."""
+    if engine is not None and not engine.capabilities.writable:
+        from klantreis.measure.voice.distributed import ensure_empty_tables
+
+        ensure_empty_tables(engine)
     with store.write_lock:
         store.connection.execute(VOICE_TABLE.ddl)
         # stores scored before `phase` was a column get it added (empty for old rows)
@@ -245,6 +250,12 @@ def update_voice(
     model, note = _current_model(store, engine, retrain)
     scorer = VoiceScorer(model)  # type: ignore[arg-type]
     result = VoiceUpdate(model="model" if model is not None else "lexicon", note=note)
+    if not engine.capabilities.writable:  # a distributed engine scores where the texts are
+        from klantreis.measure.voice.distributed import score_on_engine
+
+        unscored = _NOT_SCORED if engine.has_table("voice") else ""
+        result.scored = score_on_engine(engine, scorer, _TEXTS.format(unscored=unscored))
+        return result
     read = engine.fetch(Query(NEW_TEXTS, events=list(TEXT_EVENTS)))
     worded = read.column("worded")
     pending = read.filter(worded).drop_columns(["worded"])
@@ -287,13 +298,13 @@ def _score_distinct(
     return _Scores(of_text, scores)
 
 
-_TOPIC_SCHEMA = pa.schema(
+TOPIC_SCHEMA = pa.schema(
     [(c, pa.string()) for c in ("message_id", "topic", "phase", "user_id", "anonymous_id")]
     + [("sentiment", pa.float64()), ("label", pa.string())]
 )
 
 
-def _store(store: Store, pending: pa.Table, scored: _Scores) -> None:
+def _rows(pending: pa.Table, scored: _Scores) -> tuple[pa.Table, pa.Table]:
     """The rows of `voice` and `voice_topics` for every text, built column by column from the
     distinct texts' scores (`take` by each text's distinct number)."""
     scores, of_text = scored.scores, pa.array(scored.of_text)
@@ -347,8 +358,19 @@ def _store(store: Store, pending: pa.Table, scored: _Scores) -> None:
             pa.array([v for _, v, _ in found], pa.float64()).take(flat),
             pa.array([lab for _, _, lab in found], pa.string()).take(flat),
         ],
-        schema=_TOPIC_SCHEMA,
+        schema=TOPIC_SCHEMA,
     )
+    return voice_table, topic_table
+
+
+def score_rows(batch: pa.Table, scorer: VoiceScorer) -> tuple[pa.Table, pa.Table]:
+    """The `voice` and `voice_topics` rows of a batch of texts (`NEW_TEXTS`' columns): the
+    one scoring step, on DuckDB's store and on a Spark worker alike."""
+    return _rows(batch, _score_distinct(batch, scorer, None))
+
+
+def _store(store: Store, pending: pa.Table, scored: _Scores) -> None:
+    voice_table, topic_table = _rows(pending, scored)
     with store.write_lock:
         con = store.connection
         con.register("_voice_batch", voice_table)

@@ -55,6 +55,25 @@ class Engine(ABC):
         only read (`capabilities.writable` false) cannot."""
         raise NotImplementedError(f"{self.capabilities.name} does not write tables")
 
+    def create_table_from_arrow(self, name: str, table: pa.Table) -> None:
+        """(Re)build a derived table from rows computed in Python, where the engine keeps its
+        derived tables (an engine that reads events from elsewhere: not the store's file)."""
+        raise NotImplementedError(f"{self.capabilities.name} keeps no tables of Python rows")
+
+    def create_table_mapped(
+        self,
+        name: str,
+        query: Query | str,
+        transform: Callable[[pa.Table], pa.Table],
+        schema: str,
+        /,
+        **params: Any,
+    ) -> None:
+        """(Re)build a derived table by a Python function over a query's rows, batch by batch,
+        where the rows are (a distributed engine's workers). `schema`: the output's columns
+        as SQL (`"message_id STRING, sentiment DOUBLE"`)."""
+        raise NotImplementedError(f"{self.capabilities.name} runs no Python over its rows")
+
     @abstractmethod
     def has_table(self, name: str) -> bool:
         """Whether a table (or view) of that name exists."""

@@ -21,6 +21,7 @@ from klantreis.present.cli.options import (
     StoreOption,
     console,
     friendly_errors,
+    open_klantreis,
     open_store,
     print_json,
 )
@@ -92,8 +93,8 @@ def update(
 
     Example: klantreis voice update
     """
-    with open_store(store) as handle:
-        result = update_voice(handle, retrain=retrain)
+    with open_klantreis(store) as kr:  # the configured engine: Spark scores on its workers
+        result = update_voice(kr.store, kr.engine, retrain=retrain)
     if json:
         print_json(result.__dict__)
         return

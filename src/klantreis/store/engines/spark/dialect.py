@@ -52,30 +52,90 @@ def _json_wildcard(node: exp.JSONExtractScalar) -> exp.Expression | None:
     )
 
 
+_MICROS = {"MICROSECOND": 1, "MILLISECOND": 1_000, "SECOND": 1_000_000}
+_MICROS |= {"MINUTE": 60 * _MICROS["SECOND"], "HOUR": 3600 * _MICROS["SECOND"]}
+
+
+def _boundaries(node: exp.DateDiff) -> exp.Expression | None:
+    """DuckDB's `date_diff(unit, a, b)` counts the unit's boundaries crossed from a to b;
+    Spark's DATEDIFF(unit, ...) counts whole units elapsed, one less when the two moments'
+    fractions of the unit are the other way round (a late-delivery of 2660.6 s was 2661 s on
+    DuckDB and 2660 s on Spark). Here: the difference of the moments truncated to the unit."""
+    unit = node.unit.name.upper() if node.unit else "DAY"
+    if unit == "DAY":
+        return exp.Anonymous(
+            this="DATEDIFF",
+            expressions=[
+                exp.cast(_inner(node.this), "DATE"),
+                exp.cast(_inner(node.expression), "DATE"),
+            ],
+        )
+    size = _MICROS.get(unit)
+    if size is None:
+        return None
+
+    def units(moment: exp.Expression) -> exp.Expression:
+        micros = exp.Anonymous(
+            this="UNIX_MICROS", expressions=[exp.cast(_inner(moment), "TIMESTAMP")]
+        )
+        return exp.Floor(this=exp.Div(this=micros, expression=exp.Literal.number(size)))
+
+    return exp.Sub(this=units(node.this), expression=units(node.expression))
+
+
+def _inner(node: exp.Expression) -> exp.Expression:
+    """A child of a replaced node, rewritten too (`transform` does not descend into the
+    nodes a rewrite returns: a `date_diff` inside `median` stayed DuckDB's)."""
+    return node.transform(_rewrite, copy=True)
+
+
 def _rewrite(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
         # Spark has no `AS MATERIALIZED` (a DuckDB plan hint); it plans each reference itself.
         # Changed in place (`to_spark` transforms a copy), so the CTE's body is rewritten too.
         node.set("materialized", None)
         return node
+    if (
+        isinstance(node, exp.DateDiff)
+        and node.args.get("date_part_boundary")
+        and (counted := _boundaries(node)) is not None
+    ):
+        return exp.paren(counted, copy=False)
     if isinstance(node, exp.JSONExtractScalar) and (wildcard := _json_wildcard(node)) is not None:
         return wildcard
     if isinstance(node, exp.Anonymous) and node.name.lower() == "epoch_us":
         # UNIX_MICROS wants a session-zone TIMESTAMP; the session zone is UTC.
         return exp.Anonymous(
-            this="UNIX_MICROS", expressions=[exp.cast(node.expressions[0].copy(), "TIMESTAMP")]
+            this="UNIX_MICROS", expressions=[exp.cast(_inner(node.expressions[0]), "TIMESTAMP")]
         )
     if isinstance(node, exp.Anonymous) and node.name.lower() == "epoch":
         return exp.Anonymous(
-            this="UNIX_SECONDS", expressions=[exp.cast(node.expressions[0].copy(), "TIMESTAMP")]
+            this="UNIX_SECONDS", expressions=[exp.cast(_inner(node.expressions[0]), "TIMESTAMP")]
         )
     if isinstance(node, exp.PercentileCont) and not isinstance(node.parent, exp.WithinGroup):
         # PERCENTILE is Spark's exact, linearly interpolated quantile (= DuckDB quantile_cont).
         return exp.Anonymous(
-            this="PERCENTILE", expressions=[node.this.copy(), node.expression.copy()]
+            this="PERCENTILE", expressions=[_inner(node.this), _inner(node.expression)]
         )
+    if isinstance(node, exp.Avg) and not isinstance(node.this, (exp.Distinct, exp.Cast)):
+        # DuckDB averages a DECIMAL (a literal such as 1.0 is one) as DOUBLE, Spark as DECIMAL:
+        # the share `avg(CASE ... THEN 1.0 ELSE 0.0 END)` came back as a Python Decimal.
+        return exp.Avg(this=exp.cast(_inner(node.this), "DOUBLE"))
+    if (
+        isinstance(node, exp.Div)
+        and isinstance(node.expression, exp.Literal)
+        and node.expression.is_number
+        and "." in node.expression.this
+    ):
+        # `x / 3600.0` is a DOUBLE on DuckDB and a DECIMAL rounded to 6 places on Spark.
+        return exp.Div(
+            this=_inner(node.this), expression=exp.cast(node.expression.copy(), "DOUBLE")
+        )
+    if isinstance(node, exp.ToDays):
+        # DuckDB's to_days(n) is an interval of n days; Spark's TO_DAYS does not exist.
+        return exp.Anonymous(this="MAKE_DT_INTERVAL", expressions=[_inner(node.this)])
     if isinstance(node, exp.Median):
-        return exp.Anonymous(this="PERCENTILE", expressions=[node.this.copy(), exp.convert(0.5)])
+        return exp.Anonymous(this="PERCENTILE", expressions=[_inner(node.this), exp.convert(0.5)])
     return node
 
 

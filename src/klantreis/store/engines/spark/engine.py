@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -129,7 +129,7 @@ class SparkEngine(Engine):
 
     def fetch(self, query: Query | str, /, **params: Any) -> pa.Table:
         with self._staged(read_as(as_query(query, params).tree)) as tree:
-            return self.session.sql(to_spark(tree)).toArrow()
+            return without_zone(self.session.sql(to_spark(tree)).toArrow())
 
     def execute(self, query: Query | str, /, **params: Any) -> None:
         tree = as_query(query, params).tree
@@ -153,14 +153,49 @@ class SparkEngine(Engine):
         the rows (memory, spilling to disk) and forgets how they were made.
         """
         with self._staged(as_query(query, params).tree) as tree:
-            if self.shelf is not None and not name.startswith("_"):
-                # A model table goes to the lake: other processes read it from there, and the
-                # read-back frame is a scan of the files (the lineage is cut as well).
-                path = self.shelf.write(name, self.session.sql(to_spark(tree)))
-                self._drop_cached(name)
-                self.register_parquet(name, path)
-                return
-            frame = checkpointed(self.session, to_spark(tree))
+            self._keep(name, self.session.sql(to_spark(tree)))
+
+    def create_table_from_arrow(self, name: str, table: pa.Table) -> None:
+        """A derived table of rows computed in Python on the driver (discovered personas,
+        ranked opportunities), kept like the model's tables: in the lake with `tables_path`."""
+        if table.num_rows:
+            frame = self.session.createDataFrame(table)
+        else:
+            frame = self.session.createDataFrame([], _spark_schema(self.session, table.schema))
+        self._keep(name, frame)
+
+    def create_table_mapped(
+        self,
+        name: str,
+        query: Query | str,
+        transform: Callable[[pa.Table], pa.Table],
+        schema: str,
+        /,
+        **params: Any,
+    ) -> None:
+        """A derived table made by a Python function over the query's rows, run on the
+        executors in Arrow batches (`mapInArrow`: a pandas-UDF-like pass, no collect to the
+        driver). `schema` is the output's Spark DDL (`"message_id STRING, score DOUBLE"`);
+        `transform` must be picklable (cloudpickle ships it to the Python workers)."""
+
+        def batches(incoming: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            for batch in incoming:
+                if batch.num_rows:
+                    yield from transform(pa.Table.from_batches([batch])).to_batches()
+
+        with self._staged(as_query(query, params).tree) as tree:
+            self._keep(name, self.session.sql(to_spark(tree)).mapInArrow(batches, schema))
+
+    def _keep(self, name: str, frame: Any) -> None:
+        """`frame` computed now as the view `name`, its plan a scan of the rows."""
+        if self.shelf is not None and not name.startswith("_"):
+            # A model table goes to the lake: other processes read it from there, and the
+            # read-back frame is a scan of the files (the lineage is cut as well).
+            path = self.shelf.write(name, frame)
+            self._drop_cached(name)
+            self.register_parquet(name, path)
+            return
+        frame = checkpointed_frame(self.session, frame)
         self._drop_cached(name)
         frame.createOrReplaceTempView(name)
         self._cached[name] = frame
@@ -243,6 +278,19 @@ def _release(frame: Any) -> None:
         return
     with contextlib.suppress(Exception):  # best effort: a missing method only delays the cleanup
         jdf.queryExecution().analyzed().rdd().unpersist(False)
+
+
+def without_zone(table: pa.Table) -> pa.Table:
+    """Moments as DuckDB hands them back: UTC without a zone (Spark's Arrow says UTC, the
+    session's zone). Otherwise a result's JSON said `...+00:00` on Spark only."""
+    fields = [
+        pa.field(f.name, pa.timestamp(f.type.unit), f.nullable)
+        if pa.types.is_timestamp(f.type) and f.type.tz is not None
+        else f
+        for f in table.schema
+    ]
+    schema = pa.schema(fields)
+    return table if schema.equals(table.schema) else table.cast(schema)
 
 
 def _spark_schema(session: Any, schema: pa.Schema) -> Any:

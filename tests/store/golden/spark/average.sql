@@ -1,0 +1,4 @@
+SELECT
+  AVG(CAST(CASE WHEN score >= 9 THEN 1.0 ELSE 0.0 END AS DOUBLE)) AS share,
+  AVG(CAST(score AS DOUBLE)) AS mean
+FROM answers
