@@ -47,22 +47,28 @@ def shop() -> tuple[pa.Table, pa.Table]:
     return base, pa.concat_tables([increment, extra_table])
 
 
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per re-judging of a few persons (the real one runs)."""
+    seen: list[int] = []
+    real = cases.rejudge
+
+    def counted(kr, events, query):
+        seen.append(1)
+        real(kr, events, query)
+
+    monkeypatch.setattr(cases, "rejudge", counted)
+    return seen
+
+
 def _rows(kr: klantreis.Klantreis, table: str) -> list[str]:
     return sorted(repr(tuple(r.values())) for r in kr.sql(f"SELECT * FROM {table}").to_pylist())
 
 
 def test_rejudging_the_refreshed_persons_equals_judging_everything(
-    tmp_path: Path, shop, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, shop, calls: list[int]
 ) -> None:
     base, increment = shop
-    calls: list[int] = []
-    real = cases.rejudge
-
-    def counted(kr, events, query):
-        calls.append(1)
-        real(kr, events, query)
-
-    monkeypatch.setattr(cases, "rejudge", counted)
 
     kept = klantreis.open(tmp_path / "kept.duckdb")
     kept.store.append(base)
@@ -142,17 +148,9 @@ def _merges() -> tuple[pa.Table, pa.Table]:
 
 
 def test_rejudging_after_merges_of_persons_equals_judging_everything(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, calls: list[int]
 ) -> None:
     base, merged = _merges()
-    calls: list[int] = []
-    real = cases.rejudge
-
-    def counted(kr, events, query):
-        calls.append(1)
-        real(kr, events, query)
-
-    monkeypatch.setattr(cases, "rejudge", counted)
     kept = klantreis.open(tmp_path / "kept.duckdb")
     kept.store.append(base)
     ensure_cases(kept)

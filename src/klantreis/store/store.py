@@ -94,6 +94,23 @@ def _canonical(events: pa.Table) -> pa.Table:
     return events.select([name for name, _ in EVENT_COLUMNS]).cast(EVENT_ARROW_SCHEMA)
 
 
+def _insert_events(
+    con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table, *, or_ignore: bool = False
+) -> int:
+    """`batch` (the event columns) into `table` (`events` or `events_staged`); the rows
+    inserted (with `or_ignore`, those whose message id was new)."""
+    verb = "INSERT OR IGNORE" if or_ignore else "INSERT"
+    con.register("_klantreis_rows", batch)
+    try:
+        inserted = con.execute(
+            f"{verb} INTO {table} ({_EVENT_NAMES}) "  # noqa: S608 - static names
+            f"SELECT {_EVENT_NAMES} FROM _klantreis_rows"
+        ).fetchall()
+    finally:
+        con.unregister("_klantreis_rows")
+    return int(inserted[0][0])
+
+
 def _drop_repeated_ids(con: duckdb.DuckDBPyConnection) -> int:
     """Delete every row of `events` whose message id an earlier row has; how many went.
 
@@ -296,16 +313,7 @@ class Store:
                 for events in batches:
                     if events.num_rows == 0:
                         continue
-                    batch = _canonical(events)
-                    con.register("_klantreis_load", batch)
-                    try:
-                        con.execute(
-                            f"INSERT INTO events ({_EVENT_NAMES}) "  # noqa: S608 - static names
-                            f"SELECT {_EVENT_NAMES} FROM _klantreis_load"
-                        ).fetchall()
-                    finally:
-                        con.unregister("_klantreis_load")
-                    offered += batch.num_rows
+                    offered += _insert_events(con, "events", _canonical(events))
                 stored = offered - _drop_repeated_ids(con)
                 key = ", ".join(EVENTS.key)
                 con.execute(f"ALTER TABLE events ADD PRIMARY KEY ({key})").fetchall()
@@ -328,19 +336,9 @@ class Store:
     def _append(self, events: pa.Table) -> AppendResult:
         if events.num_rows == 0:
             return AppendResult()
-        batch = _canonical(events)
-        columns = ", ".join(name for name, _ in EVENT_COLUMNS)
         with self.write_lock:
-            con = self.connection
-            con.register("_klantreis_batch", batch)
-            try:
-                stored = con.execute(
-                    f"INSERT OR IGNORE INTO events ({columns}) "  # noqa: S608 - static names
-                    f"SELECT {columns} FROM _klantreis_batch"
-                ).fetchall()[0][0]
-            finally:
-                con.unregister("_klantreis_batch")
-        return AppendResult(stored=int(stored), duplicates=events.num_rows - int(stored))
+            stored = _insert_events(self.connection, "events", _canonical(events), or_ignore=True)
+        return AppendResult(stored=stored, duplicates=events.num_rows - stored)
 
     def stage(self, events: pa.Table) -> int:
         """Durably store acknowledged collector events without the message-id check.
@@ -357,15 +355,7 @@ class Store:
         if not events.schema.equals(EVENT_ARROW_SCHEMA):  # the collector's tables already are
             batch = events.select([name for name, _ in EVENT_COLUMNS]).cast(EVENT_ARROW_SCHEMA)
         with self.write_lock:
-            con = self.connection
-            con.register("_klantreis_staged", batch)
-            try:
-                con.execute(
-                    f"INSERT INTO events_staged ({_EVENT_NAMES}) "  # noqa: S608 - static names
-                    f"SELECT {_EVENT_NAMES} FROM _klantreis_staged"
-                ).fetchall()
-            finally:
-                con.unregister("_klantreis_staged")
+            _insert_events(self.connection, "events_staged", batch)
         return events.num_rows
 
     def commit_batch(self, events: pa.Table | None, quarantined: list[dict[str, Any]]) -> None:
