@@ -214,3 +214,32 @@ def test_the_lanes_are_stored_per_model_and_recomputed_after_new_events(kr):
     after = {p.id: p for p in kr.journey_map().phases}
     assert after["consideration"].persons == 4
     assert kr.journey_map().totals["persons"] == 4
+
+
+def test_an_opportunitys_effect_is_wrapped_to_its_column_in_every_language():
+    """A column is ~36 characters wide; the Danish effect ("anmeldelsesscore: −1,7 stjerner
+    pr. ordre") is wider, and SVG text does not wrap by itself: it ran past the map's edge."""
+    import re
+
+    from klantreis.measure.journey_map import JourneyMap
+    from klantreis.measure.journey_map.result import Opportunity, PhaseSummary
+    from klantreis.present.export.journey_map_html import render
+
+    placed = Opportunity(
+        "Delivered on time", "expectation", "delivery_promise_kept", "review_score", -1.69
+    )
+    phase = PhaseSummary("purchase", "Purchase", 0, persons=10, journeys=10)
+    phase.opportunities = [placed]
+    journey_map = JourneyMap(
+        definition="six-phase",
+        definition_label="Six phases",
+        language="en",
+        cut={},
+        totals={"persons": 10, "journeys": 10},
+        phases=[phase],
+    )
+    for language in ("en", "nl", "da"):
+        html = render(journey_map, language=language)
+        lines = re.findall(r'<text class="opp"[^>]*>([^<]*)</text>', html)
+        assert any("1,7" in line or "1.7" in line for line in lines), (language, lines)
+        assert max(len(line) for line in lines) <= 36, (language, lines)

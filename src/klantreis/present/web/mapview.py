@@ -381,7 +381,9 @@ def layout(view: MapView, foot_lines: int = 0) -> dict[str, Any]:
     heights = {
         **LANE_H,
         "pains": max([LANE_H["pains"]] + [_pains_height(p) for p in view.phases]),
-        "opportunities": max(LANE_H["opportunities"], 18 + 47 * most),
+        # each: a label of up to two lines, its effect of up to two (wrapped: "anmeldelsesscore:
+        # −0,9 stjerner pr. ordre" is wider than a column), and a gap
+        "opportunities": max(LANE_H["opportunities"], 18 + 60 * most),
     }
     tops: dict[str, int] = {}
     y = HEAD_H
