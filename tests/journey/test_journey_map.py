@@ -123,24 +123,33 @@ def test_unknown_persona_cut_is_a_clear_error(kr):
         kr.journey_map(persona="bargain hunters")
 
 
-def test_exported_map_writes_the_opportunity_effect_with_its_unit():
+def _one_opportunity_map(*, placed: bool):
+    """A one-phase map with one opportunity (−1.69 stars per order), in that phase or on the
+    whole journey."""
     from klantreis.measure.journey_map import JourneyMap
     from klantreis.measure.journey_map.result import Opportunity, PhaseSummary
-    from klantreis.present.export.journey_map_html import render
 
-    journey_map = JourneyMap(
+    opportunity = Opportunity(
+        "Delivered on time", "expectation", "delivery_promise_kept", "review_score", -1.69
+    )
+    phase = PhaseSummary("purchase", "Purchase", 0, persons=10, journeys=10)
+    if placed:
+        phase.opportunities = [opportunity]
+    return JourneyMap(
         definition="six-phase",
         definition_label="Six phases",
         language="en",
         cut={},
         totals={"persons": 10, "journeys": 10},
-        phases=[PhaseSummary("purchase", "Purchase", 0, persons=10, journeys=10)],
-        opportunities=[
-            Opportunity(
-                "Delivered on time", "expectation", "delivery_promise_kept", "review_score", -1.69
-            )
-        ],
+        phases=[phase],
+        opportunities=[] if placed else [opportunity],
     )
+
+
+def test_exported_map_writes_the_opportunity_effect_with_its_unit():
+    from klantreis.present.export.journey_map_html import render
+
+    journey_map = _one_opportunity_map(placed=False)
     html = render(journey_map)
     assert "−1.7 stars per order" in html
     assert "effect -1.69" not in html
@@ -221,23 +230,9 @@ def test_an_opportunitys_effect_is_wrapped_to_its_column_in_every_language():
     pr. ordre") is wider, and SVG text does not wrap by itself: it ran past the map's edge."""
     import re
 
-    from klantreis.measure.journey_map import JourneyMap
-    from klantreis.measure.journey_map.result import Opportunity, PhaseSummary
     from klantreis.present.export.journey_map_html import render
 
-    placed = Opportunity(
-        "Delivered on time", "expectation", "delivery_promise_kept", "review_score", -1.69
-    )
-    phase = PhaseSummary("purchase", "Purchase", 0, persons=10, journeys=10)
-    phase.opportunities = [placed]
-    journey_map = JourneyMap(
-        definition="six-phase",
-        definition_label="Six phases",
-        language="en",
-        cut={},
-        totals={"persons": 10, "journeys": 10},
-        phases=[phase],
-    )
+    journey_map = _one_opportunity_map(placed=True)
     for language in ("en", "nl", "da"):
         html = render(journey_map, language=language)
         lines = re.findall(r'<text class="opp"[^>]*>([^<]*)</text>', html)

@@ -263,9 +263,8 @@ def update_voice(
         scores = _score_distinct(pending, scorer, progress)
         _store(store, pending, scores)
         result.scored = pending.num_rows
-    if engine.capabilities.writable:
-        # remembered so that `unscored_texts` need not read any text
-        store.set_meta(WORDLESS_META, str(read.num_rows - pending.num_rows))
+    # remembered so that `unscored_texts` need not read any text
+    store.set_meta(WORDLESS_META, str(read.num_rows - pending.num_rows))
     return result
 
 
