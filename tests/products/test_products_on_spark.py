@@ -55,7 +55,7 @@ def engines(tmp_path_factory: pytest.TempPathFactory):
     pytest.importorskip("pyspark")
     from klantreis.store.engines.spark import SparkEngine
     from klantreis.store.engines.spark.configuration import SparkConfiguration
-    from klantreis.store.engines.spark.factory import spark_session
+    from klantreis.store.engines.spark.factory import engine_session
 
     path: Path = tmp_path_factory.mktemp("spark-products") / "shop.duckdb"
     shop = simulate(SimulatorConfig(persons=60, seed=3))
@@ -64,7 +64,7 @@ def engines(tmp_path_factory: pytest.TempPathFactory):
         store_products(kr.store, shop.products, source="demo")
         ensure_built(kr)
         spark = SparkEngine(
-            spark_session(
+            engine_session(
                 SparkConfiguration(master="local[2]", shuffle_partitions=2, driver_memory="2g")
             )
         )

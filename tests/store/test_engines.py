@@ -67,3 +67,27 @@ def test_an_engine_registered_from_outside_is_opened_by_name(tmp_path, monkeypat
     with Store(tmp_path / "s.duckdb") as store:
         open_engine(Settings(tmp_path / "s.duckdb", "fake"), store)
     assert opened == ["fake"]
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_spark_engines_in_one_process_do_not_see_each_others_views() -> None:
+    """Two shops open on Spark in one process: the views one registers (its `voice`, say) are
+    not read by the other, which would take them for its own."""
+    pytest.importorskip("pyspark")
+    import pyarrow as pa
+
+    from klantreis.store.engines.spark import SparkEngine
+    from klantreis.store.engines.spark.configuration import SparkConfiguration
+    from klantreis.store.engines.spark.factory import engine_session
+
+    config = SparkConfiguration(master="local[2]", shuffle_partitions=2, driver_memory="2g")
+    first = SparkEngine(engine_session(config), config)
+    second = SparkEngine(engine_session(config), config)
+    try:
+        first.register_arrow("voice", pa.table({"text_id": ["t1"]}))
+        assert first.has_table("voice")
+        assert not second.has_table("voice")
+    finally:
+        first.close()
+        second.close()

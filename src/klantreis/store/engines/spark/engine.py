@@ -22,7 +22,7 @@ from sqlglot import exp
 from klantreis.store.engines.base import Engine, as_query
 from klantreis.store.engines.spark.configuration import SparkConfiguration
 from klantreis.store.engines.spark.dialect import rename_tables, to_spark
-from klantreis.store.engines.spark.factory import CAPABILITIES, spark_session
+from klantreis.store.engines.spark.factory import CAPABILITIES, engine_session
 from klantreis.store.engines.spark.lake import (
     Shelf,
     fingerprint,
@@ -58,7 +58,7 @@ class SparkEngine(Engine):
     @classmethod
     def from_settings(cls, settings: Settings, store: Store | None = None) -> SparkEngine:
         config = SparkConfiguration.from_options(settings.engine_options)
-        return cls(spark_session(config), config)
+        return cls(engine_session(config), config)
 
     # -- tables ----------------------------------------------------------------------------
     def register_folder(self, folder: Path) -> list[str]:

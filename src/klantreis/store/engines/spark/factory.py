@@ -54,6 +54,15 @@ def spark_session(config: SparkConfiguration) -> Any:
         return session
 
 
+def engine_session(config: SparkConfiguration) -> Any:
+    """A session of its own for one engine: the process's SparkContext (seconds to start,
+    shared) with its own temporary views, so one shop's `voice` or `products` view is never
+    read by another engine open in the same process. Spark Connect sessions are already one
+    per client."""
+    session = spark_session(config)
+    return session if config.remote else session.newSession()
+
+
 def open_spark(settings: Settings, store: Store) -> Engine:
     from klantreis.store.engines.spark.engine import SparkEngine
 
