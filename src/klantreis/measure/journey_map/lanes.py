@@ -28,7 +28,7 @@ from klantreis.store.schema import TableSpec
 if TYPE_CHECKING:
     from klantreis.model.context import Context
 
-VERSION = "2"
+VERSION = "3"
 """Bump when what the lanes hold changes: stored lanes of another version are recomputed."""
 
 LANES_TABLE = TableSpec(

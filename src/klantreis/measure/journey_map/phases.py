@@ -1,10 +1,12 @@
 """Per phase: who gets there, what they do, where and how long (exact counts over
 `journey_events`), and the sentence a figure needs when persons per phase is not a funnel.
 
-Time in phase: per journey, from its first event in the phase to the first event of the phase
-the journey enters next *in time* (or to its last event in the phase when it enters no other).
-Ordering phases by their index instead would subtract an earlier moment whenever a journey
-meets a phase out of order (an e-mail read after browsing), and give negative durations.
+Time in phase is the `time_in_phase` analysis's (`measure/phase_flow.py`): per journey, the sum
+of its stays in the phase, a stay lasting from its first event until the journey's next event in
+another phase. Measuring instead from the phase's first event to the first event of the phase
+the journey *enters* next gave 0 s whenever the phase was entered last, though the journey went
+on: an AIDA journey that browsed (Interest), saw a promotion (Attention) and browsed on had no
+phase entered after Attention, so 15,245 Attention journeys had a median of 0 s.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from klantreis.measure.journey_map.result import Note, PhaseSummary
+from klantreis.measure.phase_flow import run_time_in_phase
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
@@ -23,15 +26,7 @@ TOP = 5
 _PHASES = """
 WITH je AS (SELECT * FROM journey_events WHERE :cut),
 jp AS (
-    SELECT journey_id, person_id, phase, phase_index,
-           min(timestamp) AS first_at, max(timestamp) AS last_at
-    FROM je GROUP BY journey_id, person_id, phase, phase_index
-),
-timed AS (
-    SELECT *,
-           lead(first_at) OVER (PARTITION BY journey_id ORDER BY first_at, phase_index)
-               AS next_first_at
-    FROM jp
+    SELECT DISTINCT journey_id, person_id, phase, phase_index FROM je
 ),
 reach AS (
     SELECT a.phase_index, count(DISTINCT a.journey_id) AS journeys_next
@@ -50,10 +45,8 @@ SELECT t.phase, t.phase_index,
        count(DISTINCT t.person_id) AS persons,
        count(DISTINCT t.journey_id) AS journeys,
        max(r.journeys_next) AS journeys_next,
-       max(s.persons_without_previous) AS persons_without_previous,
-       median(date_diff('second', t.first_at,
-                        coalesce(t.next_first_at, t.last_at))) AS median_seconds
-FROM timed AS t
+       max(s.persons_without_previous) AS persons_without_previous
+FROM jp AS t
 LEFT JOIN reach AS r ON r.phase_index = t.phase_index
 LEFT JOIN skipped AS s ON s.phase_index = t.phase_index
 GROUP BY t.phase, t.phase_index
@@ -97,6 +90,10 @@ def phase_summaries(
     """One summary per phase of the definition, and per phase the persons who reached it in a
     journey without the phase before it."""
     stats = {r["phase"]: r for r in kr.engine.rows(Query(_PHASES, cut=cut_tree))}
+    times = {
+        r["phase"]: r["median_seconds"]
+        for r in run_time_in_phase(kr.engine, cut_tree).to_pylist()
+    }
     events = _top(kr, cut_tree, "event")
     touchpoints = _top(kr, cut_tree, "touchpoint", "direct")
     channels = _top(kr, cut_tree, "channel")
@@ -119,7 +116,7 @@ def phase_summaries(
                     if is_last or journeys == 0
                     else round(int(row.get("journeys_next") or 0) / journeys, 4)
                 ),
-                median_time_seconds=row.get("median_seconds"),
+                median_time_seconds=times.get(phase_id),
                 top_events=[
                     {"event": r["item"], "events": r["events"], "persons": r["persons"]}
                     for r in events.get(phase_id, [])
