@@ -91,8 +91,7 @@ def phase_summaries(
     journey without the phase before it."""
     stats = {r["phase"]: r for r in kr.engine.rows(Query(_PHASES, cut=cut_tree))}
     times = {
-        r["phase"]: r["median_seconds"]
-        for r in run_time_in_phase(kr.engine, cut_tree).to_pylist()
+        r["phase"]: r["median_seconds"] for r in run_time_in_phase(kr.engine, cut_tree).to_pylist()
     }
     events = _top(kr, cut_tree, "event")
     touchpoints = _top(kr, cut_tree, "touchpoint", "direct")
