@@ -183,6 +183,30 @@ def test_every_section_refuses_an_unknown_key_by_file_section_and_key(
     assert Settings(tmp_path / "s.duckdb").section(model) is not None  # all defaults
 
 
+def test_the_known_sections_are_the_models_sections():
+    from klantreis.config import SECTIONS
+
+    assert {model.SECTION for model in SECTION_MODELS} | {"alerts"} == SECTIONS
+
+
+def test_an_unknown_section_is_refused_by_file_and_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """`[colector]` for `[collector]`: the file and the section are named, with the likely
+    one, instead of the collector quietly running on its defaults."""
+    from klantreis.config import load_settings
+
+    config = tmp_path / "shop.toml"
+    config.write_text('[colector]\nmax_batch_bytes = 1000\n\n[store]\npath = "s.duckdb"\n')
+    monkeypatch.setenv("KLANTREIS_CONFIG", str(config))
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert str(config) in message and "[colector]" in message, message
+    assert "did you mean [collector]" in message, message
+    assert caught.value.field == "colector"
+
+
 def test_no_module_reads_a_section_as_a_dict():
     """`settings.sections` is read only by `config.py`; every other module asks for its typed
     section (`settings.section(Model)`). `[[alerts]]` is a list of tables, each an `AlertRule`."""

@@ -18,6 +18,28 @@ from klantreis.errors import KlantreisError
 
 DEFAULT_STORE = "klantreis.duckdb"
 
+SECTIONS = frozenset(
+    {
+        "alerts",
+        "at_risk",
+        "cases",
+        "collector",
+        "engine",
+        "expectations",
+        "journey",
+        "personas",
+        "routine",
+        "smtp",
+        "sources",
+        "store",
+        "web",
+    }
+)
+"""Every top-level section klantreis.toml may hold: the `SECTION` of each settings model (kept
+here so that reading the file imports no module; `tests/test_settings.py` checks the two
+agree) and `[[alerts]]`. Any other is refused, so a misspelt `[colector]` is not silently
+ignored while the collector runs on its defaults."""
+
 
 class ConfigError(KlantreisError):
     """klantreis.toml is unreadable or names an unknown setting value."""
@@ -134,6 +156,7 @@ class StoreSettings(SectionSettings):
 def load_settings(store: str | os.PathLike[str] | None = None) -> Settings:
     """Settings for this process, from arguments, environment and klantreis.toml."""
     data = read_toml(config_path())
+    _refuse_unknown_sections(data)
     store_section = parse_section(StoreSettings, data.get("store"))
     engine_section = dict(data.get("engine", {}))
     home = store_section.state if store_section.lake else store_section.path
@@ -148,3 +171,18 @@ def load_settings(store: str | os.PathLike[str] | None = None) -> Settings:
             label=str(config_path()),
         )
     return Settings(Path(path), engine, engine_section, data)
+
+
+def _refuse_unknown_sections(data: dict[str, Any]) -> None:
+    import difflib
+
+    for name in data:
+        if name in SECTIONS:
+            continue
+        close = difflib.get_close_matches(name, sorted(SECTIONS), n=1)
+        hint = f"; did you mean [{close[0]}]?" if close else ""
+        raise ConfigError(
+            f"unknown section [{name}]{hint} (known: {', '.join(sorted(SECTIONS))})",
+            field=name,
+            label=str(config_path()),
+        )
