@@ -110,7 +110,7 @@ class Server:
         self.read_key = self.create_key("analyst", read=True)
         return self
 
-    def start(self, timeout: float = 120) -> Server:
+    def start(self, timeout: float = 300) -> Server:
         """Start and wait until /v1/health answers. The generous timeout is for a loaded
         2-core CI machine, where importing the app alone can take half a minute; a healthy
         start returns as soon as the server answers."""
@@ -130,7 +130,7 @@ class Server:
                 self.stop()
                 raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
             try:
-                if httpx.get(f"{self.url}/v1/health", timeout=2).status_code == 200:
+                if httpx.get(f"{self.url}/v1/health", timeout=5).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
