@@ -32,6 +32,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -41,6 +42,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+SRC = str(ROOT / "src")
+"""The klantreis source every step runs (`--src`)."""
 DATA = Path(os.environ.get("KLANTREIS_BENCH_DATA", "/tmp/klantreis-bench")) / "main_job"
 SEED = 424242
 """An unusual seed, so the seed in every simulated id can be rewritten per copy."""
@@ -240,14 +243,21 @@ def child(name: str, args: list[str]) -> None:
     from klantreis.measure.registry import _load_all
 
     _load_all()
+    before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     note = STEPS[name](*args)
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     peak = 0.0
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             peak = int(line.split()[1]) / 2**20
-    print("RESULT " + json.dumps({"seconds": seconds, "peak": peak, "note": note}))
+    load = os.getloadavg()[0]
+    print(
+        "RESULT "
+        + json.dumps({"seconds": seconds, "cpu": cpu, "load": load, "peak": peak, "note": note})
+    )
 
 
 def imports_timed() -> dict[str, Any]:
@@ -255,7 +265,7 @@ def imports_timed() -> dict[str, Any]:
     started = time.perf_counter()
     load = "from klantreis.measure.registry import _load_all; _load_all()"
     command = [sys.executable, "-c", load]
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env = {**os.environ, "PYTHONPATH": SRC}
     subprocess.run(command, env=env, check=True)
     return {"seconds": time.perf_counter() - started, "peak": float("nan"), "note": "imports"}
 
@@ -263,7 +273,7 @@ def imports_timed() -> dict[str, Any]:
 def run(name: str, *args: str) -> dict[str, Any]:
     """One step in a fresh Python process; its own time (imports excluded) and peak memory."""
     command = [sys.executable, __file__, "--child", name, *args]
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env = {**os.environ, "PYTHONPATH": SRC}
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     for line in done.stdout.splitlines():
         if line.startswith("RESULT "):
@@ -334,9 +344,17 @@ def main() -> None:
         help="Time the steps on this existing store (events stored, model built) instead of "
         "storing the events of each size into a fresh one.",
     )
+    parser.add_argument(
+        "--src",
+        default=str(ROOT / "src"),
+        help="The klantreis source the steps run (e.g. a checkout of the code before a change, "
+        "for a baseline in the same run); default this checkout's.",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ["BENCH_MEMORY_LIMIT"] = args.memory_limit
+    global SRC
+    SRC = args.src
     if args.child:
         child(args.child[0], args.child[1:])
         return
@@ -383,7 +401,11 @@ def main() -> None:
             plan = [p for p in plan if p[0] not in ("store events", "full model build")]
         results = []
         floor = None
-        print(f"{'step':42} {'seconds':>9} {'peak GiB':>9} {'× floor':>8}  note")
+        print(f"code: {SRC}")
+        print(
+            f"{'step':42} {'seconds':>9} {'cpu s':>7} {'load':>5} {'peak GiB':>9} "
+            f"{'× floor':>8}  note"
+        )
         for title, name, step_args in plan:
             result = imports_timed() if name == "imports_timed" else run(name, *step_args)
             if name == "floor":
@@ -391,14 +413,16 @@ def main() -> None:
             ratio = result["seconds"] / floor if floor else float("nan")
             results.append((title, result))
             print(
-                f"{title:42} {result['seconds']:9.2f} {result['peak']:9.2f} {ratio:8.1f}  "
+                f"{title:42} {result['seconds']:9.2f} {result.get('cpu', float('nan')):7.2f} "
+                f"{result.get('load', float('nan')):5.1f} {result['peak']:9.2f} {ratio:8.1f}  "
                 f"{result['note']}",
                 flush=True,
             )
         if not args.skip_web:
             for url, (shown, cold, warm) in pages(Path(store)).items():
                 print(
-                    f"{'dashboard ' + url + ' shown / current':42} {shown:9.2f} {'':9} "
+                    f"{'dashboard ' + url + ' shown / current':42} {shown:9.2f} {'':7} {'':5} "
+                    f"{'':9} "
                     f"{shown / floor if floor else float('nan'):8.1f}  current {cold:.2f} s, "
                     f"warm {warm:.3f} s",
                     flush=True,

@@ -238,3 +238,65 @@ def test_an_opportunitys_effect_is_wrapped_to_its_column_in_every_language():
         lines = re.findall(r'<text class="opp"[^>]*>([^<]*)</text>', html)
         assert any("1,7" in line or "1.7" in line for line in lines), (language, lines)
         assert max(len(line) for line in lines) <= 36, (language, lines)
+
+
+def test_opportunities_the_lanes_do_not_place_are_placed_by_one_query_per_kind(kr):
+    """An expectation without a pain point on the map goes where most of its breaches are,
+    a touchpoint outside the map's lanes where most persons meet it: one query for all the
+    expectations and one for all the touchpoints, not a scan of the events per opportunity."""
+    from sqlglot import exp
+
+    from klantreis.measure.expectations.cases import ensure_cases
+    from klantreis.measure.journey_map.placement import place_opportunities
+    from klantreis.measure.journey_map.result import PhaseSummary
+
+    late = {"order_id": "D1", "promised_delivery_date": "2026-03-02"}
+    kr.store.append(
+        story(
+            {
+                "dora": [
+                    ("Order Completed", "2026-03-01T09:00", {"properties": late}),
+                    ("Order Delivered", "2026-03-06T10:00", {"properties": {"order_id": "D1"}}),
+                ]
+            }
+        )
+    )
+    ensure_cases(kr)
+    breached = kr.engine.rows(
+        "SELECT expectation_id, phase, count(*) AS n FROM breaches GROUP BY ALL ORDER BY n DESC"
+    )
+    assert breached
+    met = kr.engine.rows(
+        "SELECT touchpoint, phase, count(DISTINCT person_id) AS n FROM journey_events "
+        "WHERE touchpoint IS NOT NULL GROUP BY ALL ORDER BY n DESC, phase"
+    )
+    expectation, touchpoint = breached[0]["expectation_id"], met[0]["touchpoint"]
+    phases = [
+        PhaseSummary(id=p, label=p, index=i)
+        for i, p in enumerate(r["phase_id"] for r in kr.engine.rows(_PHASE_IDS))
+    ]
+    items = [
+        {"kind": "expectation", "driver": expectation, "title": "e"},
+        {"kind": "touchpoint", "driver": touchpoint, "title": "t"},
+        {"kind": "touchpoint", "driver": "no such touchpoint", "title": "n"},
+        {"kind": "expectation", "driver": "no_such_rule", "title": "x"},
+    ]
+    queries: list[str] = []
+    fetch = kr.engine.fetch
+
+    def counted(query, /, **params):
+        queries.append(str(query))
+        return fetch(query, **params)
+
+    kr.engine.fetch = counted  # every query of the engine (`rows`, `scalar`) goes through it
+    try:
+        unplaced = place_opportunities(kr, items, phases, {}, (exp.true(), exp.true()))
+    finally:
+        del kr.engine.fetch
+    placed = {o.driver: p.id for p in phases for o in p.opportunities}
+    assert placed == {expectation: breached[0]["phase"], touchpoint: met[0]["phase"]}
+    assert sorted(o.driver for o in unplaced) == ["no such touchpoint", "no_such_rule"]
+    assert len(queries) == 2
+
+
+_PHASE_IDS = "SELECT DISTINCT phase AS phase_id FROM journey_events WHERE phase IS NOT NULL"

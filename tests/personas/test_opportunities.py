@@ -219,3 +219,36 @@ def test_the_routine_keeps_the_stored_lists_current(
         assert last.items == kr.opportunities().as_json()
         kr.store.append(pa.Table.from_pylist([event_row("zoe", "Product Viewed", "09:00")]))
         assert job(kr, None) is not None
+
+
+@pytest.mark.slow
+def test_sampled_journeys_drivers_read_for_the_sample_only(
+    sim_kr: klantreis.Klantreis, monkeypatch: pytest.MonkeyPatch
+):
+    """Above `MAX_JOURNEYS` the conversion drivers are read for the sampled journeys only (a
+    filter in SQL, not a look-up in Python of every journey's rows): the same design as
+    reading every journey's drivers and keeping the sampled ones, with the pages most
+    journeys see still counted over every journey."""
+    from sqlglot import exp
+
+    from klantreis.measure import conversion
+    from klantreis.measure.expectations.cases import ensure_cases
+
+    ensure_cases(sim_kr)
+    shopping = int(sim_kr.engine.scalar(conversion.SHOPPING_COUNT))
+    monkeypatch.setattr(conversion, "MAX_JOURNEYS", shopping // 3)
+    titles = {"search_finds": "Search finds something"}
+    sampled = conversion.conversion_design(sim_kr, exp.true(), titles)
+    for name, alias in (("BREACHED", "j"), ("TOUCHED", "j"), ("PAGES", "s")):
+        text = getattr(conversion, name)
+        filtered = f"hash({alias}.journey_id) % :modulus = 0"
+        assert filtered in text
+        monkeypatch.setattr(conversion, name, text.replace(filtered, ":modulus > 0"))
+    every = conversion.conversion_design(sim_kr, exp.true(), titles)
+    assert sampled is not None and every is not None
+    assert "1-in-4 sample" in sampled.note or "1-in-3 sample" in sampled.note
+    assert 0 < len(sampled.journeys) < shopping / 2
+    pd.testing.assert_frame_equal(sampled.journeys, every.journeys)
+    assert sampled.about == every.about
+    pd.testing.assert_frame_equal(sampled.drivers, every.drivers)
+    pd.testing.assert_frame_equal(sampled.controls, every.controls)

@@ -72,7 +72,8 @@ SELECT count(DISTINCT journey_id) FROM journey_events WHERE event = 'Product Vie
 BREACHED = """
 SELECT DISTINCT b.journey_id, b.expectation_id AS driver, b.phase
 FROM breaches AS b JOIN journeys AS j ON j.journey_id = b.journey_id
-WHERE j.ordered_at IS NULL OR b.breached_at < j.ordered_at
+WHERE (j.ordered_at IS NULL OR b.breached_at < j.ordered_at)
+  AND hash(j.journey_id) % :modulus = 0
 """
 
 TOUCHED = """
@@ -80,6 +81,7 @@ SELECT DISTINCT e.journey_id, e.touchpoint AS driver
 FROM journey_events AS e JOIN journeys AS j ON j.journey_id = e.journey_id
 WHERE e.touchpoint IS NOT NULL AND e.phase_index < :purchase_index
   AND (j.ordered_at IS NULL OR e.timestamp < j.ordered_at)
+  AND hash(j.journey_id) % :modulus = 0
 """
 
 PAGES = """
@@ -93,7 +95,11 @@ top AS (
     SELECT driver FROM seen GROUP BY driver ORDER BY count(*) DESC, driver LIMIT :pages
 )
 SELECT s.journey_id, s.driver FROM seen AS s JOIN top AS t ON t.driver = s.driver
+WHERE hash(s.journey_id) % :modulus = 0
 """
+"""The drivers of the sampled journeys only (`hash(journey_id) % :modulus = 0`, as `JOURNEYS`
+picks them): the rows of the others were looked up and dropped in Python, at 10M events four
+in five of 3.6 million. The pages most journeys see are still counted over every journey."""
 
 
 @dataclass
@@ -146,12 +152,12 @@ def conversion_design(
             about[f"{kind}:{name}"] = (kind, text)
 
     if titles is not None and engine.has_table("breaches"):
-        breached = engine.fetch(BREACHED).to_pandas()
+        breached = engine.fetch(Query(BREACHED, modulus=modulus)).to_pandas()
         early = definition.phase_ids[:purchase_index]
         add("expectation", breached[breached["phase"].isin(early)], "")
-    touched = Query(TOUCHED, purchase_index=purchase_index)
+    touched = Query(TOUCHED, purchase_index=purchase_index, modulus=modulus)
     add("touchpoint", engine.fetch(touched).to_pandas(), "Touchpoint: ")
-    add("page", engine.fetch(Query(PAGES, pages=MAX_PAGES)).to_pandas(), "Page: ")
+    add("page", engine.fetch(Query(PAGES, pages=MAX_PAGES, modulus=modulus)).to_pandas(), "Page: ")
     drivers = pd.DataFrame(columns, index=range(len(journeys)))
     channel = journeys["channel"].fillna("unknown").astype(str)
     channel = channel.where(channel.isin(channel.value_counts().index[:TOP_CHANNELS]), "other")

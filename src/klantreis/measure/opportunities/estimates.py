@@ -4,6 +4,7 @@ costly ones opportunities (see the package docstring)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -92,7 +93,10 @@ def _estimates(
     """Every driver's estimate for one outcome, ranked by the rule (module docstring)."""
     rows, d, c, y = design
     fits = one_pass_fits(y, d.to_numpy(dtype=float), c.to_numpy(dtype=float))
-    persons = persons[rows]
+    # Each person once as a number and their value once: a driver's persons and value at
+    # stake are then array operations, not a set and a dict look-up per order (seconds at 10M).
+    codes, uniques = pd.factorize(persons[rows], use_na_sentinel=False)
+    values = np.array([value_of.get(p, 0.0) for p in uniques], dtype=float)
     estimates = []
     for j, column in enumerate(d.columns):
         if not np.isfinite(fits.effect[j]):
@@ -100,8 +104,8 @@ def _estimates(
         kind, title = about[column]
         hit = d[column].to_numpy() == 1
         effect = float(fits.effect[j])
-        hit_persons = set(persons[hit])
-        stake = sum(value_of.get(p, 0.0) for p in hit_persons) if value_of else None
+        hit_persons = np.unique(codes[hit])
+        stake = math.fsum(values[hit_persons]) if value_of else None
         item = Opportunity(
             title=title,
             kind=kind.split("|")[0],
