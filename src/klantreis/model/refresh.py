@@ -145,6 +145,7 @@ _WORK_TABLES = (
     "_kr_scope_events",
     "_kr_scope_identities",
     "_kr_scope_journey_events",
+    "_kr_scope_journeys",
 )
 
 
@@ -213,7 +214,8 @@ def refresh(
         "session_sources",
         session_sources_query(source_rules, {**scoped, "events": "_kr_scope_events"}),
     )
-    engine.insert_into("journeys", journeys_query(definition, scoped))
+    engine.create_table_as("_kr_scope_journeys", journeys_query(definition, scoped))
+    engine.insert_into("journeys", "SELECT * FROM _kr_scope_journeys")
     engine.insert_into(
         "persons",
         persons_query(
@@ -221,7 +223,7 @@ def refresh(
             {
                 "events": "_kr_scope_events",
                 "identities": "_kr_scope_identities",
-                "journey_events": "_kr_scope_journey_events",
+                "journeys": "_kr_scope_journeys",
             },
         ),
     )
