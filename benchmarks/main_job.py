@@ -240,14 +240,18 @@ def child(name: str, args: list[str]) -> None:
     from klantreis.measure.registry import _load_all
 
     _load_all()
+    load = os.getloadavg()[0]
+    cpu = time.process_time()  # every thread of this process: DuckDB's too
     started = time.perf_counter()
     note = STEPS[name](*args)
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     peak = 0.0
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             peak = int(line.split()[1]) / 2**20
-    print("RESULT " + json.dumps({"seconds": seconds, "peak": peak, "note": note}))
+    result = {"seconds": seconds, "cpu": cpu, "load": max(load, os.getloadavg()[0])}
+    print("RESULT " + json.dumps({**result, "peak": peak, "note": note}))
 
 
 def imports_timed() -> dict[str, Any]:
@@ -256,8 +260,19 @@ def imports_timed() -> dict[str, Any]:
     load = "from klantreis.measure.registry import _load_all; _load_all()"
     command = [sys.executable, "-c", load]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    before = os.times()
     subprocess.run(command, env=env, check=True)
-    return {"seconds": time.perf_counter() - started, "peak": float("nan"), "note": "imports"}
+    after = os.times()
+    return {
+        "seconds": time.perf_counter() - started,
+        "cpu": after.children_user
+        + after.children_system
+        - before.children_user
+        - before.children_system,
+        "load": os.getloadavg()[0],
+        "peak": float("nan"),
+        "note": "imports",
+    }
 
 
 def run(name: str, *args: str) -> dict[str, Any]:
@@ -269,7 +284,9 @@ def run(name: str, *args: str) -> dict[str, Any]:
         if line.startswith("RESULT "):
             return json.loads(line[7:])
     tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-    return {"seconds": float("nan"), "peak": float("nan"), "note": "FAILED " + " | ".join(tail)}
+    nan = float("nan")
+    failed = "FAILED " + " | ".join(tail)
+    return {"seconds": nan, "cpu": nan, "load": os.getloadavg()[0], "peak": nan, "note": failed}
 
 
 # -- dashboard -----------------------------------------------------------------------------
@@ -383,7 +400,10 @@ def main() -> None:
             plan = [p for p in plan if p[0] not in ("store events", "full model build")]
         results = []
         floor = None
-        print(f"{'step':42} {'seconds':>9} {'peak GiB':>9} {'× floor':>8}  note")
+        print(
+            f"{'step':42} {'seconds':>9} {'CPU s':>8} {'peak GiB':>9} {'× floor':>8} "
+            f"{'load':>5}  note"
+        )
         for title, name, step_args in plan:
             result = imports_timed() if name == "imports_timed" else run(name, *step_args)
             if name == "floor":
@@ -391,8 +411,8 @@ def main() -> None:
             ratio = result["seconds"] / floor if floor else float("nan")
             results.append((title, result))
             print(
-                f"{title:42} {result['seconds']:9.2f} {result['peak']:9.2f} {ratio:8.1f}  "
-                f"{result['note']}",
+                f"{title:42} {result['seconds']:9.2f} {result['cpu']:8.2f} "
+                f"{result['peak']:9.2f} {ratio:8.1f} {result['load']:5.1f}  {result['note']}",
                 flush=True,
             )
         if not args.skip_web:
