@@ -250,7 +250,7 @@ def step_opportunities(store: str) -> str:
 def step_value(store: str) -> str:
     with _open(store) as kr:
         found = kr.value(limit=0)
-    return f"{found['persons']:,} buyers, {found['method']}, fit {found['seconds']} s"
+    return f"{found.persons:,} buyers, {found.method}, fit {found.seconds} s"
 
 
 def step_personas(store: str) -> str:
