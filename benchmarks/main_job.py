@@ -32,7 +32,6 @@ import json
 import os
 import platform
 import re
-import resource
 import shutil
 import statistics
 import subprocess
@@ -79,19 +78,40 @@ def machine() -> str:
 
 
 # -- events --------------------------------------------------------------------------------
-def _copy_sql(copy: int, source: str) -> str:
-    """The base events with every seeded id, anonymous id and e-mail address made distinct."""
+def _copy_sql(copy: int, source: str, present: set[tuple[str, str]]) -> str:
+    """The base events with every seeded id, anonymous id and e-mail address made distinct.
+
+    Only the (column, text) pairs `present` in the base are rewritten: a `replace` of a text
+    no value has changes nothing and costs a scan of the column (`context`, the widest, has
+    none), and the copy of 50M events is that scan 35 times.
+    """
     if copy == 0:
         return f"SELECT * FROM {source}"
     tag = f"x{copy}"
     columns = []
     for name in TEXT_COLUMNS:
-        expr = f"replace({name}, '{SEED}', '{SEED}{tag}')"
-        expr = f"replace({expr}, 'anon-', 'anon-{tag}-')"
-        if name in ("traits", "properties", "context"):
-            expr = f"replace({expr}, '@', '.{tag}@')"
-        columns.append(f"{expr} AS {name}")
+        expr = name
+        for needle, replacement in _rewrites(tag):
+            if (name, needle) in present and (needle != "@" or name in EMAIL_COLUMNS):
+                expr = f"replace({expr}, '{needle}', '{replacement}')"
+        if expr != name:
+            columns.append(f"{expr} AS {name}")
     return f"SELECT * REPLACE ({', '.join(columns)}) FROM {source}"
+
+
+EMAIL_COLUMNS = ("traits", "properties", "context")
+
+
+def _rewrites(tag: str) -> list[tuple[str, str]]:
+    return [(str(SEED), f"{SEED}{tag}"), ("anon-", f"anon-{tag}-"), ("@", f".{tag}@")]
+
+
+def _present(con: Any) -> set[tuple[str, str]]:
+    """The (column, text) pairs of `_rewrites` that occur in the base events."""
+    checks = [(name, needle) for name in TEXT_COLUMNS for needle, _ in _rewrites("")]
+    counts = ", ".join(f"count(*) FILTER (WHERE contains({n}, '{t}'))" for n, t in checks)
+    found = con.execute(f"SELECT {counts} FROM base").fetchone()
+    return {pair for pair, count in zip(checks, found, strict=True) if count}
 
 
 def events_file(events: int) -> tuple[Path, Path]:
@@ -117,19 +137,20 @@ def events_file(events: int) -> tuple[Path, Path]:
         )
     con = duckdb.connect()
     con.execute("SET memory_limit = '4GB'")
+    con.execute(f"SET temp_directory = '{DATA / 'tmp'}'")
     con.execute(
         f"CREATE VIEW base AS SELECT * EXCLUDE (file_row_number), "
         f"file_row_number + 1 AS _row FROM read_parquet('{base}', file_row_number = true)"
     )
     rows = con.execute("SELECT count(*) FROM base").fetchone()[0]
     copies = -(-events // rows)
-    parts = [_copy_sql(c, "base") for c in range(copies)]
+    present = _present(con)
+    parts = [_copy_sql(c, "base", present) for c in range(copies)]
     last = events - rows * (copies - 1)
     parts[-1] += f" WHERE _row <= {last}"
-    select = " UNION ALL ".join(f"({p})" for p in parts)
-    con.execute(f"COPY (SELECT * EXCLUDE (_row) FROM ({select})) TO '{path}' (FORMAT parquet)")
+    _write_in_order(con, parts, path)
     more = int(events * INCREMENT)
-    increment = f"({_copy_sql(copies + 1, 'base')} WHERE _row <= {more})"
+    increment = f"({_copy_sql(copies + 1, 'base', present)} WHERE _row <= {more})"
     con.execute(f"COPY (SELECT * EXCLUDE (_row) FROM {increment}) TO '{extra}' (FORMAT parquet)")
     check = con.execute(
         f"SELECT count(*), count(DISTINCT message_id), count(DISTINCT user_id) "
@@ -141,6 +162,29 @@ def events_file(events: int) -> tuple[Path, Path]:
         f"from {copies} copies of {rows:,} events / {base_users:,} user ids"
     )
     return path, extra
+
+
+def _write_in_order(con: Any, parts: list[str], path: Path) -> None:
+    """The copies one after the other into one Parquet file, streamed.
+
+    One `COPY` of their `UNION ALL` keeps the order by holding every copy before the first
+    is written: at 50M events DuckDB spilled gigabytes to disk and wrote nothing for 17 min.
+    """
+    import pyarrow.parquet as pq
+
+    writer = None
+    try:
+        for part in parts:
+            reader = (
+                con.cursor().sql(f"SELECT * EXCLUDE (_row) FROM ({part})").to_arrow_reader(BATCH)
+            )
+            for batch in reader:
+                if writer is None:
+                    writer = pq.ParquetWriter(path, batch.schema)
+                writer.write_batch(batch)
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 # -- steps (each run in a fresh process) ---------------------------------------------------
@@ -159,7 +203,8 @@ def step_store(store: str, parquet: str) -> str:
     # `append_many`: a bulk load into the new store (the message-id key built once at the
     # end); into a store with events (+1 %) every batch is appended against the key
     with _open(store) as kr:
-        batches = pq.ParquetFile(parquet).iter_batches(batch_size=BATCH)
+        # pre_buffer off: with it the reader kept 13 MB per batch read (2.6 GB over 50M events)
+        batches = pq.ParquetFile(parquet, pre_buffer=False).iter_batches(batch_size=BATCH)
         stored = kr.store.append_many(pa.Table.from_batches([b]) for b in batches).stored
     return f"{stored:,} stored"
 
@@ -207,7 +252,7 @@ def step_opportunities(store: str) -> str:
 def step_value(store: str) -> str:
     with _open(store) as kr:
         found = kr.value(limit=0)
-    return f"{found['persons']:,} buyers, {found['method']}, fit {found['seconds']} s"
+    return f"{found.persons:,} buyers, {found.method}, fit {found.seconds} s"
 
 
 def step_personas(store: str) -> str:
@@ -243,21 +288,18 @@ def child(name: str, args: list[str]) -> None:
     from klantreis.measure.registry import _load_all
 
     _load_all()
-    before = resource.getrusage(resource.RUSAGE_SELF)
+    load = os.getloadavg()[0]
+    cpu = time.process_time()  # every thread of this process: DuckDB's too
     started = time.perf_counter()
     note = STEPS[name](*args)
     seconds = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    cpu = time.process_time() - cpu
     peak = 0.0
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             peak = int(line.split()[1]) / 2**20
-    load = os.getloadavg()[0]
-    print(
-        "RESULT "
-        + json.dumps({"seconds": seconds, "cpu": cpu, "load": load, "peak": peak, "note": note})
-    )
+    result = {"seconds": seconds, "cpu": cpu, "load": max(load, os.getloadavg()[0])}
+    print("RESULT " + json.dumps({**result, "peak": peak, "note": note}))
 
 
 def imports_timed() -> dict[str, Any]:
@@ -266,8 +308,19 @@ def imports_timed() -> dict[str, Any]:
     load = "from klantreis.measure.registry import _load_all; _load_all()"
     command = [sys.executable, "-c", load]
     env = {**os.environ, "PYTHONPATH": SRC}
+    before = os.times()
     subprocess.run(command, env=env, check=True)
-    return {"seconds": time.perf_counter() - started, "peak": float("nan"), "note": "imports"}
+    after = os.times()
+    return {
+        "seconds": time.perf_counter() - started,
+        "cpu": after.children_user
+        + after.children_system
+        - before.children_user
+        - before.children_system,
+        "load": os.getloadavg()[0],
+        "peak": float("nan"),
+        "note": "imports",
+    }
 
 
 def run(name: str, *args: str) -> dict[str, Any]:
@@ -279,7 +332,9 @@ def run(name: str, *args: str) -> dict[str, Any]:
         if line.startswith("RESULT "):
             return json.loads(line[7:])
     tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-    return {"seconds": float("nan"), "peak": float("nan"), "note": "FAILED " + " | ".join(tail)}
+    nan = float("nan")
+    failed = "FAILED " + " | ".join(tail)
+    return {"seconds": nan, "cpu": nan, "load": os.getloadavg()[0], "peak": nan, "note": failed}
 
 
 # -- dashboard -----------------------------------------------------------------------------
@@ -350,6 +405,11 @@ def main() -> None:
         help="The klantreis source the steps run (e.g. a checkout of the code before a change, "
         "for a baseline in the same run); default this checkout's.",
     )
+    parser.add_argument(
+        "--increment",
+        help="Parquet file of the new events (+1 %%) instead of the generated one: for a --store "
+        "that has stored the generated increment already (its events would all be repeats).",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ["BENCH_MEMORY_LIMIT"] = args.memory_limit
@@ -364,6 +424,7 @@ def main() -> None:
         events = size(label)
         print(f"\n== {label} events ==")
         parquet, increment = events_file(events)
+        increment = Path(args.increment) if args.increment else increment
         folder = DATA / f"store_{events}"
         if args.store:
             folder = Path(args.store).parent

@@ -8,6 +8,7 @@ import pandas as pd
 from importing import events, quarantine
 
 from klantreis.collect.imports import import_file
+from klantreis.store import Store
 
 NAMES = {
     "view": "Product Viewed",
@@ -95,3 +96,29 @@ def test_broken_copies_of_real_rows(rees46_file: Path, tmp_path: Path, store):
     assert summary.rows_read == 200
     assert summary.events == 196
     assert all(q["file"] == str(file) for q in quarantine(store))
+
+
+def test_a_new_store_loads_the_whole_file_in_bulk(rees46_file: Path, store, monkeypatch):
+    """Into a new store the file is one bulk load, the message-id key built once at the end;
+    appending batch by batch against the key costs three times the CPU and its memory grows
+    with every batch (50M events, docs/scaling.md). Into a store with events each batch is
+    appended against the key, so a second import stores nothing again."""
+    appended: list[int] = []
+    append = Store._append
+
+    def counted(self: Store, events):  # the batch-by-batch path, counted, then taken
+        appended.append(events.num_rows)
+        return append(self, events)
+
+    monkeypatch.setattr(Store, "_append", counted)
+    summary = import_file(store, rees46_file, "rees46", batch_rows=100)
+    assert appended == []
+    assert summary.events_stored > 100 and summary.duplicates > 0
+    key = store.connection.execute(
+        "SELECT count(*) FROM duckdb_constraints() "
+        "WHERE table_name = 'events' AND constraint_type = 'PRIMARY KEY'"
+    ).fetchall()[0][0]
+    assert key == 1
+    again = import_file(store, rees46_file, "rees46", batch_rows=100)
+    assert len(appended) > 1 and again.events_stored == 0
+    assert again.duplicates == summary.events

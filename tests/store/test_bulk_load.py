@@ -3,6 +3,7 @@ removed exactly (the first wins), and the message-id key in place afterwards."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -85,3 +86,21 @@ def test_a_failed_bulk_load_leaves_the_store_as_it_was(tmp_path: Path, events: p
         # still keyed: an append after the failure skips repeats
         assert store.append_many([events.slice(0, 10), events.slice(0, 10)]).stored == 10
         assert store.append(events.slice(0, 10)).duplicates == 10
+
+
+def test_a_bulk_load_holds_no_batch_it_has_stored(tmp_path: Path, events: pa.Table) -> None:
+    """The load is one transaction; a batch given to it must be freed once stored, not kept
+    until the commit (a 50M-event import held every batch, far past any memory limit)."""
+    allocated: list[int] = []
+
+    def batches() -> Iterator[pa.Table]:
+        for offset in range(0, events.num_rows, 1000):
+            allocated.append(pa.total_allocated_bytes())
+            rows = pa.array(range(offset, min(offset + 1000, events.num_rows)))
+            yield events.take(rows)  # buffers of its own, as a file reader's batch has
+
+    with Store(tmp_path / "held.duckdb") as store:
+        store.append_many(batches())
+    assert len(allocated) >= 8
+    one_batch = events.slice(0, 1000).nbytes
+    assert allocated[-1] - allocated[1] < 3 * one_batch

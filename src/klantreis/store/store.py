@@ -100,7 +100,12 @@ def _insert_events(
     """`batch` (the event columns) into `table` (`events` or `events_staged`); the rows
     inserted (with `or_ignore`, those whose message id was new)."""
     verb = "INSERT OR IGNORE" if or_ignore else "INSERT"
-    con.register("_klantreis_rows", batch)
+    # Registered as a reader over an iterator, not as the table: what is registered stays
+    # referenced by an open transaction until it commits, so a bulk load of 50M events (one
+    # transaction) held every batch in Python memory (110 MB per 250,000 events). An iterator
+    # lets go of each record batch once read (`Table.to_reader()` would keep the table).
+    rows = pa.RecordBatchReader.from_batches(batch.schema, iter(batch.to_batches()))
+    con.register("_klantreis_rows", rows)
     try:
         inserted = con.execute(
             f"{verb} INTO {table} ({_EVENT_NAMES}) "  # noqa: S608 - static names

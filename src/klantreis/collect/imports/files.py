@@ -53,17 +53,27 @@ def import_file(
     summary = ImportSummary(source=label, files=[str(path)])
     rejects = QuarantineBuffer(source=label)
     con = source.connection.cursor()  # the reader streams on the connection itself
-    for batch in whole_groups(source.batches(batch_rows), spec.group_keys()):
-        con.register(BATCH_TABLE, batch)
-        try:
-            events = con.sql(compiled.events_sql).to_arrow_table()
-            bad = con.sql(compiled.quarantine_sql).to_arrow_table()
-        finally:
-            con.unregister(BATCH_TABLE)
-        _store(store, events, summary)
-        rejects.add(bad)
-        if progress:
-            progress(batch.num_rows, f"reading {path.name}")
+
+    def events() -> Iterator[pa.Table]:
+        for batch in whole_groups(source.batches(batch_rows), spec.group_keys()):
+            con.register(BATCH_TABLE, batch)
+            try:
+                made = con.sql(compiled.events_sql).to_arrow_table()
+                bad = con.sql(compiled.quarantine_sql).to_arrow_table()
+            finally:
+                con.unregister(BATCH_TABLE)
+            summary.count_events(made)
+            rejects.add(bad)
+            yield made
+            if progress:
+                progress(batch.num_rows, f"reading {path.name}")
+
+    # The whole file in one `append_many`: into a new store that is one bulk load with the
+    # message-id key built once at the end; appending batch by batch against the key costs
+    # three times the CPU, and the key's memory grows with every batch (docs/scaling.md).
+    result = store.append_many(events())
+    summary.events_stored += result.stored
+    summary.duplicates += result.duplicates
     summary.rows_read = source.rows_read
     rejects.add_rejected(source.rejected(), file=where)
     rejects.write(store, summary, {where: source.rejected()})
@@ -102,10 +112,3 @@ def whole_groups(batches: Iterator[pa.Table], keys: list[str]) -> Iterator[pa.Ta
         yield batch.slice(0, start)
     if held is not None:
         yield held
-
-
-def _store(store: Store, events: pa.Table, summary: ImportSummary) -> None:
-    summary.count_events(events)
-    result = store.append(events)
-    summary.events_stored += result.stored
-    summary.duplicates += result.duplicates
