@@ -307,6 +307,8 @@ def test_a_collector_publishes_keys_made_before_the_lake_had_them(tmp_path):
     try:
         assert _post_until(server, server.write_key, 200, seconds=0) == 200
         assert _post_until(server, server.read_key, 401, seconds=0) == 401  # a read key
+        answer = httpx.get(f"{server.url}/api/stats", auth=(server.read_key, ""), timeout=30)
+        assert answer.status_code == 503 and "lake" in answer.json()["error"]
         with Store(state) as handle:  # the state is free while the collector runs
             assert handle.engine.scalar("SELECT count(*) FROM api_keys") == 2
     finally:
