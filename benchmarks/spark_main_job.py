@@ -1,15 +1,17 @@
 """The main job on Spark local against DuckDB, step by step, and how Spark divides the work.
 
     python benchmarks/spark_main_job.py --persons 2000          # the demo's shop
-    python benchmarks/spark_main_job.py --lake LAKE_DIR         # events already in a lake
+    python benchmarks/spark_main_job.py --events EVENTS.parquet   # e.g. main_job.py's 1M events
 
-One simulated shop (the demo's: `--persons`, seed 7) goes into a DuckDB store and, as Parquet,
-into a lake. Each engine then runs the steps of a day's work through the Python API, as
-`klantreis demo` and the server's routine do: model build, voice update, judging the
-expectations, the scorecard, opportunities, personas discovery, at-risk, the journey map in the
-six phases and in AIDA (which builds the AIDA model). DuckDB runs first, on its store; Spark
-(`local[2]` unless `--master`) on the lake with `tables_path`, so it writes every derived
-table back as Parquet, as in production. The floor is DuckDB's
+One simulated shop (the demo's: `--persons`, seed 7), or the events of a Parquet file
+(`--events`, e.g. `$KLANTREIS_BENCH_DATA/main_job/events_1000000.parquet` of
+`benchmarks/main_job.py`, no catalogue), goes into a DuckDB store and, as Parquet, into a
+lake. Each engine then runs the steps of a day's work through the Python API, as `klantreis
+demo` and the server's routine do: model build, voice update, judging the expectations, the
+scorecard, opportunities, personas discovery, at-risk, the journey map in the six phases and in
+AIDA (DuckDB reads it from the six-phase model; Spark builds the AIDA model). DuckDB runs
+first, on its store; Spark (`local[2]` unless `--master`) on the lake with `tables_path`, so
+it writes every derived table back as Parquet, as in production. The floor is DuckDB's
 `SELECT event, count(DISTINCT coalesce(user_id, anonymous_id)) FROM events GROUP BY event` over
 the same events, in the same run.
 
@@ -102,7 +104,6 @@ def run(args: argparse.Namespace) -> None:
     import duckdb
     import pyarrow.parquet as pq
 
-    import klantreis
     from klantreis.api import Klantreis
     from klantreis.collect.catalogue import store_products
     from klantreis.collect.simulator import SimulatorConfig, simulate
@@ -112,9 +113,14 @@ def run(args: argparse.Namespace) -> None:
     work = Path(args.work or tempfile.mkdtemp(prefix="spark-main-job-"))
     lake = work / "lake"
     lake.mkdir(parents=True, exist_ok=True)
-    shop = simulate(SimulatorConfig(persons=args.persons))
-    pq.write_table(shop.events, lake / "events.parquet")
-    print(f"inputs: {shop.events.num_rows:,} events ({args.persons:,} persons), {work}")
+    if args.events:
+        events, products = pq.read_table(args.events), None
+        print(f"inputs: {events.num_rows:,} events of {args.events}, {work}")
+    else:
+        shop = simulate(SimulatorConfig(persons=args.persons))
+        events, products = shop.events, shop.products
+        print(f"inputs: {events.num_rows:,} events ({args.persons:,} persons), {work}")
+    pq.write_table(events, lake / "events.parquet")
 
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{args.memory_limit}'; SET threads = 2")
@@ -129,10 +135,14 @@ def run(args: argparse.Namespace) -> None:
     floor = statistics.median(floors)
     print(f"floor (DuckDB count(DISTINCT person) by event, median of 3): {floor:.2f} s")
 
-    duck = klantreis.open(work / "shop.duckdb")
-    duck.store.append(shop.events)
-    store_products(duck.store, shop.products, source="demo")
-    pq.write_table(duck.engine.fetch("SELECT * FROM products"), lake / "products.parquet")
+    duck = Klantreis(
+        Settings(work / "shop.duckdb", "duckdb", {"memory_limit": args.memory_limit}, {})
+    )
+    duck.store.append(events)
+    del events
+    if products is not None:
+        store_products(duck.store, products, source="demo")
+        pq.write_table(duck.engine.fetch("SELECT * FROM products"), lake / "products.parquet")
     options = {
         "master": args.master,
         "shuffle_partitions": args.shuffle_partitions,
@@ -186,6 +196,7 @@ def run(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--persons", type=int, default=2000)
+    parser.add_argument("--events", help="a Parquet file of events instead of the simulated shop")
     parser.add_argument("--work", help="folder for the store and the lake (default: temporary)")
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--driver-memory", default="3g")

@@ -86,3 +86,27 @@ def test_keyring_follows_keys_made_and_revoked_in_the_server_process(tmp_path: P
         assert ring.lookup(secret, "write") == record
         revoke_key(store, record.key_id)
         assert ring.lookup(secret, "write") is None, "a revoked key must stop working at once"
+
+
+def test_a_keyring_over_published_keys_follows_the_file(tmp_path: Path) -> None:
+    """A lake's collector reads keys from the file `keys create|revoke` publish: a new key is
+    found, a revoked one refused once the file changed (a stat per reload interval)."""
+    from klantreis.collect.keys import create_key, publish_keys, revoke_key
+
+    lake = tmp_path / "lake"
+    with Store(tmp_path / "state.duckdb") as store:
+        _, first = create_key(store, "shop")
+        _, reader = create_key(store, "analyst", "read")
+        path = publish_keys(store, lake)
+        assert first not in path.read_text() and hash_key(first) in path.read_text()
+        ring = KeyRing(published=path, reload_interval=0)
+        assert ring.lookup(first, "write") is not None
+        assert ring.lookup(reader, "read") is None  # read keys are not published
+        _, second = create_key(store, "app")
+        assert ring.lookup(second, "write") is None  # not published yet
+        publish_keys(store, lake)
+        assert ring.lookup(second, "write") is not None
+        revoke_key(store, "shop")
+        publish_keys(store, lake)
+        assert ring.lookup(first, "write") is None
+        assert ring.lookup(second, "write") is not None

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from servers import NO_WARM_UP, Server, cli
 
+from klantreis.store import Store
 from klantreis.store.lake import Lake
 
 
@@ -253,3 +254,76 @@ def test_a_product_imported_again_is_kept_once_by_compaction_with_its_latest_imp
     assert lake.compact(grace_seconds=0).files_removed == 2  # the replaced files, later
     assert [f.name for f in lake.products_path.glob("*.parquet")] == [merged.name]
     assert lake.compact(grace_seconds=0).products_kept == 0  # merged already: left alone
+
+
+def _post_until(server: Server, key: str, status: int, *, seconds: float = 20) -> int:
+    """POST one event with `key` until the collector answers `status` (a key made or revoked
+    by another process reaches it within its reload interval), or `seconds` have passed."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        response = httpx.post(
+            f"{server.url}/v1/track",
+            content=orjson.dumps(
+                {"userId": "u1", "event": "Product Viewed", "messageId": uuid.uuid4().hex}
+            ),
+            auth=(key, ""),
+            timeout=30,
+        )
+        if response.status_code == status or time.monotonic() > deadline:
+            return response.status_code
+        time.sleep(0.5)
+
+
+def test_the_cli_writes_the_state_beside_running_collectors_which_see_new_keys(tmp_path):
+    """A shop runs two collectors into its lake and, at the same time, the commands that write
+    the state file (a new key, an analysis); no collector holds the state open, and a key
+    made or revoked reaches the running collectors without a restart."""
+    state = tmp_path / "state.duckdb"
+    lake = tmp_path / "lake"
+    first = Server(state, config=_config(tmp_path, state))
+    env = {"KLANTREIS_CONFIG": first.env["KLANTREIS_CONFIG"]}
+    first.write_key = cli("keys", "create", "--name", "shop", env=env, check=True).stdout.strip()
+    assert (lake / "_keys.json").exists()  # published for the collectors
+    assert first.write_key not in (lake / "_keys.json").read_text()  # hashes only
+    second = Server(state, config=None, env=env)
+    first.start()
+    second.start()
+    try:
+        for server in (first, second):
+            assert _post_until(server, first.write_key, 200, seconds=0) == 200
+        made = cli("keys", "create", "--name", "app", env=env)
+        assert made.returncode == 0, made.stderr  # the state is not held by a collector
+        later = made.stdout.strip()
+        for server in (first, second):
+            assert _post_until(server, later, 200) == 200
+        # an analysis command opens the state read-write beside them
+        stats = cli("stats", "--json", env=env)
+        assert stats.returncode == 0, stats.stderr
+        revoked = cli("keys", "revoke", "app", env=env)
+        assert revoked.returncode == 0, revoked.stderr
+        for server in (first, second):
+            assert _post_until(server, later, 401) == 401
+        assert _post_until(first, first.write_key, 200, seconds=0) == 200
+    finally:
+        first.stop()
+        second.stop()
+    assert len(_events(lake)) >= 5
+
+
+def test_a_collector_publishes_keys_made_before_the_lake_had_them(tmp_path):
+    """Keys made through the Python API (or before keys were published) reach the lake when
+    the first collector starts; the state is opened read-only for that moment only."""
+    state = tmp_path / "state.duckdb"
+    server = Server(state, config=_config(tmp_path, state)).create_keys()
+    server.start()
+    try:
+        assert _post_until(server, server.write_key, 200, seconds=0) == 200
+        assert _post_until(server, server.read_key, 401, seconds=0) == 401  # a read key
+        answer = httpx.get(f"{server.url}/api/stats", auth=(server.read_key, ""), timeout=30)
+        assert answer.status_code == 503 and "lake" in answer.json()["error"]
+        with Store(state) as handle:  # the state is free while the collector runs
+            assert handle.engine.scalar("SELECT count(*) FROM api_keys") == 2
+    finally:
+        server.stop()

@@ -4,6 +4,11 @@ Keys are bearer secrets, so only their SHA-256 is stored: a stolen store file do
 working keys. A plain hash (not a slow password hash) is enough because the keys are 192 random
 bits, not something a person chose. The server keeps a `KeyRing` in memory so checking a key on
 every collector request costs one dict lookup, not a query.
+
+A lake's collectors (`[store] kind = "lake"`) never open the state file: DuckDB lets one
+process write a file and no other open it meanwhile, and the CLI's analyses write there. They
+read the write keys' hashes from the lake instead (`publish_keys`, `lake/_keys.json`), written
+by `klantreis keys create|revoke`, and pick up a change within `reload_interval` seconds.
 """
 
 from __future__ import annotations
@@ -13,12 +18,16 @@ import secrets
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Literal
+
+import orjson
 
 from klantreis.errors import KlantreisError
 from klantreis.store import Store
+from klantreis.store.lake import Lake, replace_durably
 from klantreis.store.query import Query
 from klantreis.store.schema import TableSpec, register_table
 from klantreis.store.store import utcnow
@@ -135,16 +144,66 @@ def revoke_key(store: Store, key_id_or_name: str) -> list[ApiKey]:
     return chosen
 
 
+def _active(store: Store) -> dict[str, ApiKey]:
+    """The store's active keys by hash."""
+    if not store.engine.has_table("api_keys"):
+        return {}
+    rows = store.engine.fetch(
+        Query(
+            "SELECT key_id, name, kind, hint, created_at, revoked_at, key_hash "
+            "FROM api_keys WHERE revoked_at IS NULL"
+        )
+    ).to_pylist()
+    return {row.pop("key_hash"): ApiKey(**row) for row in rows}
+
+
+def publish_keys(store: Store, lake: Path) -> Path:
+    """Write the store's active write keys (hashes, never secrets) to the lake, for its
+    collectors; returns the file. Read keys stay out: collectors serve no read API."""
+    rows = [
+        {**asdict(key), "key_hash": digest}
+        for digest, key in sorted(_active(store).items())
+        if key.kind == "write"
+    ]
+    path = Lake(lake).keys_path
+    replace_durably(path, orjson.dumps(rows))
+    return path
+
+
+def published_keys(path: Path) -> dict[str, ApiKey]:
+    """The keys `publish_keys` wrote to `path`, by hash."""
+    rows = orjson.loads(path.read_bytes())
+    keys = {}
+    for row in rows:
+        digest = row.pop("key_hash")
+        row["created_at"] = datetime.fromisoformat(row["created_at"])
+        row["revoked_at"] = None
+        keys[digest] = ApiKey(**row)
+    return keys
+
+
 class KeyRing:
     """The active keys of a running server, by hash, reloaded from the store on demand.
 
     Keys created or revoked in this process (the dashboard's settings page) take effect on the
     next request. Otherwise an unknown key triggers at most one reload per `reload_interval`
-    seconds, so a flood of bad keys cannot turn into a flood of queries.
+    seconds, so a flood of bad keys cannot turn into a flood of queries. `published`: read the
+    keys from that file (`publish_keys`) instead of a store; a change of the file (a key
+    created or revoked by another process) is seen within `reload_interval` seconds.
     """
 
-    def __init__(self, store: Store, reload_interval: float = 2.0) -> None:
+    def __init__(
+        self,
+        store: Store | None = None,
+        reload_interval: float = 2.0,
+        *,
+        published: Path | None = None,
+    ) -> None:
+        if (store is None) == (published is None):
+            raise ValueError("a KeyRing reads a store or a published file, one of them")
         self._store = store
+        self._published = published
+        self._seen: tuple[int, int, int] | None = None
         self._reload_interval = reload_interval
         self._lock = threading.Lock()
         self._by_hash: dict[str, ApiKey] = {}
@@ -152,18 +211,35 @@ class KeyRing:
         self._generation = -1
         self.reload()
 
+    def _signature(self) -> tuple[int, int, int] | None:
+        assert self._published is not None
+        try:
+            stat = self._published.stat()
+        except FileNotFoundError:
+            return None
+        return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+    def _file_changed(self) -> bool:
+        """Whether the published file changed since it was read (a stat, at most once per
+        `reload_interval`): how a revoked key stops working on a running collector."""
+        if self._published is None:
+            return False
+        if time.monotonic() - self._loaded_at <= self._reload_interval:
+            return False
+        if self._signature() == self._seen:
+            self._loaded_at = time.monotonic()
+            return False
+        return True
+
     def reload(self) -> None:
         generation = _changes
-        if not self._store.engine.has_table("api_keys"):
-            keys: dict[str, ApiKey] = {}
+        if self._store is not None:
+            keys = _active(self._store)
         else:
-            rows = self._store.engine.fetch(
-                Query(
-                    "SELECT key_id, name, kind, hint, created_at, revoked_at, key_hash "
-                    "FROM api_keys WHERE revoked_at IS NULL"
-                )
-            ).to_pylist()
-            keys = {row.pop("key_hash"): ApiKey(**row) for row in rows}
+            assert self._published is not None
+            seen = self._signature()
+            keys = published_keys(self._published) if seen is not None else {}
+            self._seen = seen
         with self._lock:
             self._by_hash = keys
             self._loaded_at = time.monotonic()
@@ -173,7 +249,7 @@ class KeyRing:
         """The active key of this kind, or None."""
         if not key:
             return None
-        if self._generation != _changes:
+        if self._generation != _changes or self._file_changed():
             self.reload()
         digest = hash_key(key)
         found = self._by_hash.get(digest)

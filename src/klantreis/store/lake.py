@@ -6,6 +6,7 @@ Spark, DuckDB, Polars and the shop's own tools read as they are:
     lake/events/date=2026-03-02/part-<uuid>.parquet       (the events of that UTC day)
     lake/quarantine/date=2026-03-02/part-<uuid>.parquet   (what could not become an event)
     lake/products/part-<uuid>.parquet                     (a catalogue an import brought)
+    lake/_keys.json                                       (the active write keys, hashed)
 
 Each acknowledged batch is one new file, written under a hidden temporary name, flushed to
 disk and renamed: a reader sees a whole file or none, and the name (a random UUID) never
@@ -39,6 +40,9 @@ QUARANTINED = "quarantine"
 PRODUCTS = "products"
 PART = "part-"
 COMPACTED = "part-c-"
+KEYS = "_keys.json"
+"""The active write keys' hashes (`collect/keys.py publish_keys`): what collectors check keys
+against, so that none of them holds the shop's state file open."""
 REPLACED = "_replaced.json"
 """Per day folder: the files a compaction replaced, and when; removed by a later compaction
 once `grace` has passed, so a reader that listed them a moment before can still open them."""
@@ -106,6 +110,18 @@ def write_durably(folder: Path, table: pa.Table, prefix: str = PART) -> Path:
     return final
 
 
+def replace_durably(path: Path, data: bytes) -> None:
+    """Replace the file `path` by `data` at once: readers see the old content or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with tmp.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync(path.parent)
+
+
 def _days(timestamps: pa.ChunkedArray | pa.Array, fallback: pa.ChunkedArray | pa.Array) -> Any:
     """The UTC day of each row: its timestamp, else `fallback` (received_at)."""
     filled = pc.coalesce(timestamps, fallback)
@@ -141,6 +157,10 @@ class Lake:
     @property
     def products_path(self) -> Path:
         return self.path / PRODUCTS
+
+    @property
+    def keys_path(self) -> Path:
+        return self.path / KEYS
 
     # -- writes ----------------------------------------------------------------------------
     def append(self, events: pa.Table) -> AppendResult:

@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from klantreis.api import Klantreis
 from klantreis.collect.events import InvalidEvent
 from klantreis.collect.ingest import Ingest, Overloaded, WriterStopped
-from klantreis.collect.keys import KeyRing
+from klantreis.collect.keys import KeyRing, publish_keys
 from klantreis.config import ConfigError, Settings, StoreSettings, load_settings
 from klantreis.errors import KlantreisError
 from klantreis.measure.contract import describe
@@ -160,7 +160,7 @@ def advertise(app: FastAPI, host: str, port: int) -> ServerFile | None:
     """
     store: Store | None = app.state.store
     if store is None or store.read_only or not app.state.admin_token:
-        return None  # beside a lake the store is read-only: no command could run here
+        return None  # beside a lake no store is open here: commands run on their own
     server_file = ServerFile.new(store.path, host, port, app.state.admin_token)
     try:
         server_file.write()
@@ -181,18 +181,36 @@ def _commit_channel(app: FastAPI, ingest: Ingest) -> AbstractAsyncContextManager
     return CommitChannel(path, ingest, app.state.keyring).serving()
 
 
-def open_home(path: Path, lake: Path | None) -> Store:
-    """The store file of this server. Beside a lake it only holds keys, users and settings, and
-    is opened read-only: several collector processes then share it without a lock between
-    them (keys are made with `klantreis keys create` before they start)."""
+def open_home(path: Path, lake: Path | None) -> Store | None:
+    """The store file of this server, or None beside a lake.
+
+    A lake's collectors hold no store open: the state file (keys, users, settings, what the
+    analyses store) is written by the CLI's commands and scheduled jobs, which DuckDB would
+    refuse while any other process had it open, even read-only. The collectors check write
+    keys against the hashes published in the lake (`collector_keys`)."""
     if lake is None:
         return Store(path)
-    if not path.exists():
-        raise ConfigError(
-            f"{path} does not exist; create a write key first: klantreis keys create NAME",
-            field="store.state",
-        )
-    return Store(path, read_only=True)
+    collector_keys(path, lake)
+    return None
+
+
+def collector_keys(state: Path, lake: Path) -> KeyRing:
+    """The write keys of a lake's collector, from the lake (`lake/_keys.json`).
+
+    A lake whose keys were never published (keys made before `klantreis keys create` published
+    them, or by the Python API) gets them from the state file once, opened read-only for
+    that moment."""
+    published = Lake(lake).keys_path
+    if not published.exists():
+        if not state.exists():
+            raise ConfigError(
+                f"{state} does not exist; create a write key first: "
+                "klantreis keys create --name NAME",
+                field="store.state",
+            )
+        with Store(state, read_only=True) as handle:
+            publish_keys(handle, lake)
+    return KeyRing(published=published)
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
@@ -208,9 +226,17 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = store is None
         lake = settings.section(StoreSettings).lake
-        handle = store if store is not None else open_home(settings.store, lake)
+        handle: Store | None = None
+        target: Store | Lake
+        if store is not None or lake is None:
+            handle = target = store if store is not None else Store(settings.store)
+            keyring = KeyRing(handle)
+        else:
+            keyring = collector_keys(settings.store, lake)
+        if lake is not None:
+            target = Lake(lake)
         ingest = Ingest(
-            Lake(lake) if lake is not None else handle,
+            target,
             max_pending=collector.max_pending_events,
             merge_interval=collector.merge_interval,
             max_queue_age=collector.max_queue_age,
@@ -221,18 +247,20 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             max_in_flight=collector.max_requests_in_flight,
         )
         app.state.store = handle
-        app.state.keyring = KeyRing(handle)
+        app.state.keyring = keyring
         app.state.ingest = ingest
         app.state.admission = admission
         app.state.admin_token = secrets.token_urlsafe(32)
         # A lake's collectors only collect: the routine's jobs write to a store (and would run
         # once per collector); schedule them beside the lake (docs/scale-out.md).
         routine = app.state.routine = (
-            None if lake is not None else start_routine(app, Klantreis.over(handle, settings))
+            None
+            if lake is not None or handle is None
+            else start_routine(app, Klantreis.over(handle, settings))
         )
         try:
             async with admission.watching(), _commit_channel(app, ingest):
-                with lend(handle):
+                with lend(handle) if handle is not None else nullcontext():
                     yield
         finally:
             if routine is not None:
@@ -243,7 +271,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
                 app.state.server_file = None
             ingest.stop()
             app.state.store = None
-            if own:
+            if own and handle is not None:
                 handle.close()
 
     app = FastAPI(

@@ -31,6 +31,7 @@ from fastapi.security import (
 )
 
 from klantreis.collect.keys import ApiKey, KeyRing
+from klantreis.config import StoreSettings
 from klantreis.measure.contract import IsoDate
 from klantreis.store import Store
 
@@ -41,6 +42,13 @@ def get_store(request: Request) -> Store:
     """The store this server process opened at start-up (one per process)."""
     store: Store | None = getattr(request.app.state, "store", None)
     if store is None:
+        settings = getattr(request.app.state, "settings", None)
+        if settings is not None and settings.section(StoreSettings).lake is not None:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                "this server collects events into a lake and opens no store: the read API "
+                "and the dashboard are not served here; use the CLI (docs/scale-out.md)",
+            )
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the store is not open")
     return store
 

@@ -39,16 +39,23 @@ def import_target(store: Path | None) -> Iterator[Store]:
             handle.close()
 
 
-def into_lake(store: Store, lake: Path) -> None:
-    """Every event and quarantined row of `store` as Parquet files in `lake`."""
+def into_lake(store: Store, lake: Path) -> dict[str, int]:
+    """Every event and quarantined row of `store` as Parquet files in `lake`; rows per table."""
     import pyarrow as pa
 
     from klantreis.store.lake import Lake
 
     target = Lake(lake)
     con = store.connection
-    for batch in con.table("events").to_arrow_reader(BATCH_ROWS):
-        target.append(pa.Table.from_batches([batch]))
-    target.quarantine_table(con.table("quarantine").to_arrow_table())
+    moved = {"events": 0, "quarantine": 0, "products": 0}
+    if store.engine.has_table("events"):
+        for batch in con.table("events").to_arrow_reader(BATCH_ROWS):
+            moved["events"] += target.append(pa.Table.from_batches([batch])).stored
+    if store.engine.has_table("quarantine"):
+        moved["quarantine"] = target.quarantine_table(con.table("quarantine").to_arrow_table())
     # The catalogue of an Olist or product import: a table of its own in the lake.
-    target.append_products(con.table("products").to_arrow_table())
+    if store.engine.has_table("products"):
+        products = con.table("products").to_arrow_table()
+        target.append_products(products)
+        moved["products"] = products.num_rows
+    return moved

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from klantreis.collect.keys import create_key, list_keys, revoke_key
+from klantreis.collect.keys import create_key, list_keys, publish_keys, revoke_key
 from klantreis.present.cli.options import (
     JsonOption,
     StoreOption,
@@ -17,11 +18,22 @@ from klantreis.present.cli.options import (
     open_store,
     print_json,
 )
+from klantreis.store import Store
 
 keys_app = typer.Typer(
     help="Write keys (send events) and read keys (read API, dashboard data).",
     no_args_is_help=True,
 )
+
+
+def _publish(handle: Store, store: Path | None) -> None:
+    """With `[store] kind = "lake"`: the write keys to the lake, where its running collectors
+    read them (within seconds, no restart; `collect/keys.py`)."""
+    from klantreis.config import StoreSettings, load_settings
+
+    lake = load_settings(store).section(StoreSettings).lake
+    if lake is not None:
+        publish_keys(handle, lake)
 
 
 @keys_app.command("create")
@@ -39,6 +51,7 @@ def create(
     """
     with open_store(store, create=True) as handle:
         _, secret = create_key(handle, name, "read" if read else "write")
+        _publish(handle, store)
     sys.stdout.write(secret + "\n")
 
 
@@ -79,6 +92,7 @@ def revoke(
     """
     with open_store(store) as handle:
         revoked = revoke_key(handle, key)
+        _publish(handle, store)
     for item in revoked:
         console.print(f"revoked {item.kind} key {item.key_id} ({item.name})", highlight=False)
 

@@ -1,4 +1,5 @@
-"""`klantreis lake compact`: merge the small files collectors write into one per day."""
+"""`klantreis lake compact`: merge the small files collectors write into one per day;
+`klantreis lake load`: a DuckDB store's events into the lake (a shop moving to a lake)."""
 
 from __future__ import annotations
 
@@ -60,4 +61,52 @@ def register(app: typer.Typer) -> None:
             f"{len(summary.days)} days merged from {summary.files_merged:,} files: "
             f"{summary.events_kept:,} events kept, {summary.repeats_dropped:,} repeats dropped; "
             f"{summary.files_removed:,} replaced files removed"
+        )
+
+    @lake.command("load")
+    @friendly_errors
+    def load_command(
+        source: Annotated[
+            Path | None,
+            typer.Argument(
+                help="The DuckDB store whose events go into the lake (default: [store] state, "
+                "the file that was the shop's store)."
+            ),
+        ] = None,
+        path: Annotated[
+            Path | None, typer.Option("--lake", help="The lake folder (default: [store] path).")
+        ] = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Write a DuckDB store's events, quarantine and catalogue into the lake, and publish
+        its write keys for the lake's collectors: the one step of a shop moving from its
+        DuckDB file to a lake (the file stays as `[store] state`, with keys, users and
+        settings). Running it again writes the events again; readers and `lake compact`
+        keep each message id once.
+
+        Example: klantreis lake load klantreis.duckdb --lake lake/
+        """
+        from klantreis.collect.keys import publish_keys
+        from klantreis.config import StoreSettings, load_settings
+        from klantreis.present.cli.targets import into_lake
+        from klantreis.store import Store
+
+        settings = load_settings()
+        folder = path or settings.section(StoreSettings).lake
+        if folder is None:
+            raise CliError('no lake: give --lake, or set [store] kind = "lake" and path', 2)
+        store_file = source or settings.store
+        if not store_file.is_file():
+            raise CliError(f"store {store_file} does not exist", 2)
+        folder.mkdir(parents=True, exist_ok=True)
+        with Store(store_file, read_only=True) as handle:
+            moved = into_lake(handle, folder)
+            publish_keys(handle, folder)
+        if as_json:
+            print_json({"store": str(store_file), "lake": str(folder), **moved})
+            return
+        console.print(
+            f"{moved['events']:,} events, {moved['quarantine']:,} quarantined rows and "
+            f"{moved['products']:,} products of {store_file} written into {folder}",
+            highlight=False,
         )

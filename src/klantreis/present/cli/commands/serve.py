@@ -70,9 +70,12 @@ def register(app: typer.Typer) -> None:
             p for p in os.environ.get("FORWARDED_ALLOW_IPS", "").split(",") if p.strip()
         ]
         # Open (and close) the store once up front so a locked or unreadable store is a clear
-        # one-line error here rather than a traceback from inside the server's start-up.
+        # one-line error here rather than a traceback from inside the server's start-up. A
+        # lake's collector opens none: its write keys are checked here.
         lake = settings.section(StoreSettings).lake
-        open_home(settings.store, lake).close()
+        home = open_home(settings.store, lake)
+        if home is not None:
+            home.close()
         where = f"events into the lake {lake}" if lake is not None else str(settings.store)
         err_console.print(f"klantreis serving {where} on http://{host}:{port}", highlight=False)
         app = create_app(settings)
