@@ -331,13 +331,7 @@ class Lake:
         if not replaced:
             path.unlink(missing_ok=True)
             return
-        tmp = day / f".{REPLACED}.tmp"
-        with tmp.open("wb") as fh:
-            fh.write(orjson.dumps(replaced))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.rename(tmp, path)
-        _fsync(day)
+        replace_durably(path, orjson.dumps(replaced))
 
     def _remove_replaced(self, grace_seconds: float) -> int:
         removed = 0

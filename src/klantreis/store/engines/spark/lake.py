@@ -14,7 +14,6 @@ build's fingerprint.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import uuid
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from klantreis.store.lake import FIRST_WINS, LATEST_WINS, PRODUCTS, Lake
+from klantreis.store.lake import FIRST_WINS, LATEST_WINS, PRODUCTS, Lake, replace_durably
 
 CURRENT = "_current"
 STATE = "_model.json"
@@ -101,7 +100,7 @@ class Shelf:
         version = f"v-{uuid.uuid4().hex}"
         frame.write.mode("errorifexists").parquet(str(folder / version))
         previous = self.current(name)
-        _replace_text(folder / CURRENT, version)
+        replace_durably(folder / CURRENT, version.encode())
         if previous is not None and previous.name != version:
             # A reader that resolved the old version a moment ago may still be reading it:
             # removed by the next write of this table, one version later.
@@ -116,13 +115,4 @@ class Shelf:
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        _replace_text(self.root / STATE, orjson.dumps(state).decode())
-
-
-def _replace_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with tmp.open("w") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+        replace_durably(self.root / STATE, orjson.dumps(state))
