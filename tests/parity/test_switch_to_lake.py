@@ -91,11 +91,5 @@ def test_a_duckdb_shop_switches_to_the_lake_and_spark_and_gets_the_same_map(maps
     assert maps["spark"]["six-phase"] == maps["duckdb"]["six-phase"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the AIDA map on Spark builds an AIDA model (DuckDB reads the six-phase one, "
-    "model/translate.py, which Spark's SQL generator cannot run yet: docs/scale-out.md), so "
-    "the opportunities ranked on the six-phase model are stale there: an extra note",
-)
 def test_the_aida_map_is_the_same_after_the_switch(maps):
     assert maps["spark"]["aida"] == maps["duckdb"]["aida"]

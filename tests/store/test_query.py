@@ -14,7 +14,7 @@ import pytest
 import sqlglot
 
 from klantreis.store.engines.duckdb.dialect import to_duckdb
-from klantreis.store.engines.spark.dialect import to_spark
+from klantreis.store.engines.spark.dialect import rename_tables, to_spark
 from klantreis.store.query import Query, identifier
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -94,3 +94,26 @@ def test_lists_bind_as_tuples_and_missing_values_are_named() -> None:
 def test_identifiers_are_quoted_in_one_place() -> None:
     assert identifier('odd "name"').sql("duckdb") == '"odd ""name"""'
     assert identifier("journey_events").sql("spark") == "`journey_events`"
+
+
+def test_spark_keeps_a_nested_with_in_its_scope() -> None:
+    """SQLGlot's Spark generator lifted a subquery's `WITH` to the top without renaming it: a
+    table read as a query with its own `placed` (`read_as`) collided with the outer `placed`
+    (Spark: DUPLICATED_CTE_NAMES). Spark 3+ reads a nested `WITH` where it stands."""
+    query = Query(
+        "WITH placed AS (SELECT 1 AS x) SELECT i.x + o.x AS x "
+        "FROM (WITH placed AS (SELECT 2 AS x) SELECT x FROM placed) AS i CROSS JOIN placed AS o"
+    )
+    spark = to_spark(query.tree)
+    assert spark.count("WITH placed AS") == 2
+    assert spark.index("(WITH placed AS (SELECT 2 AS x)") > spark.index("SELECT 1 AS x")
+
+
+def test_renaming_a_staged_table_leaves_a_nested_one_of_that_name() -> None:
+    tree = Query(
+        "SELECT x FROM (WITH placed AS (SELECT 2 AS x) SELECT x FROM placed) AS i "
+        "UNION ALL SELECT x FROM placed"
+    ).tree
+    renamed = rename_tables(tree, {"placed": "_kr_placed"}).sql("duckdb")
+    assert renamed.count('"_kr_placed"') == 1
+    assert renamed.endswith('SELECT x FROM "_kr_placed"')

@@ -226,15 +226,10 @@ def model_definition(kr: Context) -> str:
 def model_definition_for(kr: Context, wanted: str) -> str:
     """The definition to keep the model in when `wanted` is asked: the configured one when
     `wanted` can be read from it (`model/translate.py`), so switching definitions is a read
-    and never replaces the configured model; else `wanted` itself (a full build, as on
-    engines that only read, whose model lives in the session).
-
-    Spark builds `wanted` too: its SQL generator lifts the translation's common table
-    expressions to the top of each query without renaming them, where they collide with the
-    analyses' own (`placed` of the emotion by phase; docs/scale-out.md)."""
+    and never replaces the configured model (on Spark too, where a second build costs as much
+    as the first and would replace the model in the lake); else `wanted` itself (a full
+    build)."""
     home = kr.settings.section(JourneySettings).definition
-    if not kr.engine.capabilities.writable:
-        return wanted
     from klantreis.model.translate import translatable
 
     return home if translatable(load_definition(home), load_definition(wanted)) else wanted

@@ -28,6 +28,7 @@ from klantreis.measure.expectations.compile import at_moment, cases_query, perso
 from klantreis.measure.expectations.derived import DERIVED, derived
 from klantreis.measure.expectations.kinds import base as base_module
 from klantreis.measure.expectations.kinds import kind_of, kinds
+from klantreis.measure.expectations.kinds.base import CASE_COLUMNS
 from klantreis.measure.expectations.rejudge import (
     REJUDGED,
     REJUDGED_EVENTS,
@@ -57,8 +58,8 @@ register_table(TableSpec("breaches", "", person_id_columns=("person_id",), deriv
 register_table(TableSpec("delights", "", person_id_columns=("person_id",), derived=True))
 
 _CASES_IN = """
-SELECT c.* REPLACE (coalesce(r.phase, j.phase, t.phase) AS phase,
-                    coalesce(j.journey_id, c.journey_id) AS journey_id)
+SELECT coalesce(r.phase, j.phase, t.phase) AS phase,
+       coalesce(j.journey_id, c.journey_id) AS journey_id
 FROM expectation_cases AS c
 LEFT JOIN (SELECT * FROM :rule_phases) AS r ON r.expectation_id = c.expectation_id
 LEFT JOIN (SELECT * FROM :phases) AS t ON t.built = c.phase
@@ -67,7 +68,22 @@ LEFT JOIN journey_events AS j ON j.message_id = c.case_id
 """The cases judged in the model's definition, read in another (`model/translate.py`): a rule's
 phase if the other definition has it, else the phase of the event the case is about there
 (most case ids are that event's message id), else (cases keyed by an order) where the
-judged phase's events fall."""
+judged phase's events fall. Its projection is completed to every case column, in order, by
+`_every_case_column` (Spark reads no `c.* REPLACE (...)`)."""
+
+
+def _every_case_column(query: Query) -> Query:
+    """`query`'s projection (some case columns, computed) as every column of
+    `expectation_cases` in order: the others read as they are from `c`."""
+    from sqlglot import exp
+
+    computed = {e.alias_or_name: e for e in query.tree.expressions}
+    tree = query.tree.copy()
+    tree.set(
+        "expressions",
+        [computed[n].copy() if n in computed else exp.column(n, table="c") for n in CASE_COLUMNS],
+    )
+    return Query(tree)
 
 
 def cases_read_in(kr: Context, translation: Translation) -> dict[str, Query]:
@@ -90,10 +106,12 @@ def cases_read_in(kr: Context, translation: Translation) -> dict[str, Query]:
         (r.id, r.phase) for r in rules if r.phase in wanted.phase_ids
     ] or [("", None)]
     phases = [(p, phase_in(built, wanted, p)) for p in built.phase_ids]
-    cases = Query(
-        _CASES_IN,
-        rule_phases=values(by_rule, ("expectation_id", "phase")),
-        phases=values(phases, ("built", "phase")),
+    cases = _every_case_column(
+        Query(
+            _CASES_IN,
+            rule_phases=values(by_rule, ("expectation_id", "phase")),
+            phases=values(phases, ("built", "phase")),
+        )
     )
     events = {"journey_events": translation.tables["journey_events"]}
     cases = Query(read_as(cases.tree, events))

@@ -56,6 +56,11 @@ SELECT
     CAST(delighted AS BOOLEAN) AS delighted
 FROM shaped
 """
+CASE_COLUMNS: tuple[str, ...] = tuple(
+    e.alias_or_name for e in sqlglot.parse_one(_PROJECTION, read="duckdb").expressions
+)
+"""The columns of `expectation_cases`, in order: for a query that replaces some of them and
+must name the rest (Spark has no `* REPLACE`)."""
 
 
 @dataclass(frozen=True)

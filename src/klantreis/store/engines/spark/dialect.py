@@ -6,7 +6,31 @@ rewrites cover the functions it leaves alone or maps to a non-exact Spark functi
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from sqlglot import exp
+from sqlglot.dialects.spark import Spark
+from sqlglot.generators.spark import SparkGenerator
+
+
+class _Spark3(Spark):
+    """Spark SQL as Spark 3 and later read it: a `WITH` may stand inside a subquery or inside
+    another common table expression.
+
+    SQLGlot's Spark generator inherits Hive's (and Spark 2's) lifting of every nested `WITH` to
+    the top of the statement, without renaming what it lifts. A table read in another way
+    (`store/query.py` `read_as`, e.g. the model read in another journey definition) is such a
+    subquery with common table expressions of its own: lifted, its `placed` collided with the
+    emotion by phase's own `placed` (DUPLICATED_CTE_NAMES), and a lifted expression's reading of
+    a model table could be taken by an outer expression of that name. Left in place, each name
+    is read in its own scope, as on DuckDB.
+    """
+
+    class Generator(SparkGenerator):
+        EXPRESSIONS_WITHOUT_NESTED_CTES: ClassVar[set[type[exp.Expr]]] = set()
+
+
+_SPARK = _Spark3()
 
 
 def _is_wildcard(part: exp.Expression) -> bool:
@@ -139,11 +163,29 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _shadowed(table: exp.Table) -> bool:
+    """Whether a common table expression of a query around `table` has its name: there it
+    reads that expression, not the table (a subquery's own `WITH`, see `_Spark3`)."""
+    scope = table.parent
+    while scope is not None:
+        with_ = scope.args.get("with_") if isinstance(scope, exp.Query) else None
+        if isinstance(with_, exp.With) and any(c.alias == table.name for c in with_.expressions):
+            return True
+        scope = scope.parent
+    return False
+
+
 def rename_tables(tree: exp.Expression, names: dict[str, str]) -> exp.Expression:
-    """The tree with references to the named tables pointed at other (view) names."""
+    """The tree with references to the named tables pointed at other (view) names; a
+    reference to a nested common table expression of the same name is left alone."""
 
     def swap(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Table) and not node.args.get("db") and node.name in names:
+        if (
+            isinstance(node, exp.Table)
+            and not node.args.get("db")
+            and node.name in names
+            and not _shadowed(node)
+        ):
             renamed = exp.Table(this=exp.to_identifier(names[node.name], quoted=True))
             if node.args.get("alias"):
                 renamed.set("alias", node.args["alias"].copy())
@@ -155,4 +197,4 @@ def rename_tables(tree: exp.Expression, names: dict[str, str]) -> exp.Expression
 
 def to_spark(tree: exp.Expression) -> str:
     """Spark SQL text for a DuckDB-dialect tree."""
-    return tree.transform(_rewrite, copy=True).sql(dialect="spark")
+    return tree.transform(_rewrite, copy=True).sql(dialect=_SPARK)
