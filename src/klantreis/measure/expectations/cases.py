@@ -281,16 +281,19 @@ class Judged:
 def _read_judged(kr: Context) -> Judged | None:
     if kr.engine.capabilities.writable:
         return Judged.load(kr.store.get_meta(JUDGED_META))
-    return getattr(kr.engine, "_klantreis_expectations_judged", None)
+    return Judged.load(kr.engine.get_state(JUDGED_META))
 
 
 def _write_judged(kr: Context, judged: Judged) -> None:
+    """Beside the cases: the store's `meta`, or an engine's state, which Spark keeps with
+    the derived tables in the lake (`tables_path`), so the next process reads the cases it
+    judged instead of judging them again (minutes at shop scale)."""
     if kr.engine.capabilities.writable:
         kr.store.set_meta("expectations_fingerprint", judged.fingerprint)
         kr.store.set_meta(JUDGED_META, judged.dump())
     else:
-        kr.engine._klantreis_expectations_fingerprint = judged.fingerprint  # type: ignore[attr-defined]
-        kr.engine._klantreis_expectations_judged = judged  # type: ignore[attr-defined]
+        kr.engine.set_state("expectations_fingerprint", judged.fingerprint)
+        kr.engine.set_state(JUDGED_META, judged.dump())
 
 
 def judged_fingerprint(kr: Context, rules: list[Rule], compare: str, now: datetime | None) -> str:

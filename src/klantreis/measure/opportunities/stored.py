@@ -62,7 +62,7 @@ def state(kr: Context, persona: str | None) -> str:
         if engine.capabilities.writable:
             parts.append(str(kr.store.get_meta("expectations_fingerprint")))
         else:
-            parts.append(str(getattr(engine, "_klantreis_expectations_fingerprint", "")))
+            parts.append(str(engine.get_state("expectations_fingerprint") or ""))
     from klantreis.measure.value.table import ensure_values
 
     ensure_values(kr)
