@@ -127,6 +127,12 @@ CALLS: dict[str, Call] = {
     "phase_transitions": lambda kr, s: kr.phase_transitions(),
     "journey_map": lambda kr, s: kr.journey_map(),
     "journey_map aida": lambda kr, s: kr.journey_map("aida"),
+    "journey_map aida of a persona": lambda kr, s: kr.journey_map(
+        "aida", persona=_largest_persona(kr)
+    ),
+    "journey_map aida in a period": lambda kr, s: kr.journey_map(
+        "aida", start="2026-01-20", end="2026-02-10", language="nl"
+    ),
     "evaluate_expectations": lambda kr, s: kr.evaluate_expectations(now=NOW),
     "expectations": lambda kr, s: kr.expectations(now=NOW),
     "expectations by carrier": lambda kr, s: kr.expectations(now=NOW, by="carrier"),
