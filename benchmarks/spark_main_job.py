@@ -9,7 +9,7 @@ One simulated shop (the demo's: `--persons`, seed 7), or the events of a Parquet
 lake. Each engine then runs the steps of a day's work through the Python API, as `klantreis
 demo` and the server's routine do: model build, voice update, judging the expectations, the
 scorecard, opportunities, personas discovery, at-risk, the journey map in the six phases and in
-AIDA (DuckDB reads it from the six-phase model; Spark builds the AIDA model). DuckDB runs
+AIDA (both engines read it from the six-phase model, `model/translate.py`). DuckDB runs
 first, on its store; Spark (`local[2]` unless `--master`) on the lake with `tables_path`, so
 it writes every derived table back as Parquet, as in production. The floor is DuckDB's
 `SELECT event, count(DISTINCT coalesce(user_id, anonymous_id)) FROM events GROUP BY event` over
