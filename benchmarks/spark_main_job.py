@@ -20,6 +20,11 @@ the summed task time (what more executor cores divide) and the rest of the wall 
 task time / slots (driver: planning, scheduling, Python, collecting results, and waiting for a
 busy machine: what a cluster does not divide). A reader estimates a cluster's time as that
 rest + task time / cores.
+
+CPU seconds too (every process under this one, whatever the machine's load), the tasks' own CPU,
+and at the end the JVM's CPU by kind of thread (compilers, tasks, GC, the rest);
+`--profile FILE` writes each Spark query's cost as JSON lines, `--no-duckdb` and `--only` narrow
+the run, `--java-options` sets `[engine] java_options`.
 """
 
 from __future__ import annotations
