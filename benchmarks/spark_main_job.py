@@ -20,6 +20,11 @@ the summed task time (what more executor cores divide) and the rest of the wall 
 task time / slots (driver: planning, scheduling, Python, collecting results, and waiting for a
 busy machine: what a cluster does not divide). A reader estimates a cluster's time as that
 rest + task time / cores.
+
+CPU seconds too (every process under this one, whatever the machine's load), the tasks' own CPU,
+and at the end the JVM's CPU by kind of thread (compilers, tasks, GC, the rest);
+`--profile FILE` writes each Spark query's cost as JSON lines, `--no-duckdb` and `--only` narrow
+the run, `--java-options` sets `[engine] java_options`.
 """
 
 from __future__ import annotations
@@ -83,7 +88,7 @@ class SparkWork:
     def _stage_ids(self) -> set[int]:
         return {int(s.stageId()) for s in self._stages()}
 
-    def since(self) -> dict[str, float]:
+    def since(self) -> dict[str, Any]:
         new = [s for s in self._stages() if int(s.stageId()) not in self.seen]
         self.seen |= {int(s.stageId()) for s in new}
         tasks = sum(int(s.numTasks()) for s in new)
@@ -93,11 +98,117 @@ class SparkWork:
             "stages": len(new),
             "tasks": tasks,
             "task_s": run_ms / 1000,
+            "task_cpu_s": sum(int(s.executorCpuTime()) for s in new) / 1e9,
+            "gc_s": sum(int(s.jvmGcTime()) for s in new) / 1000,
+            "spilled_mib": sum(int(s.diskBytesSpilled()) for s in new) / 2**20,
+            "shuffle_mib": sum(int(s.shuffleWriteBytes()) for s in new) / 2**20,
             "heaviest": ", ".join(
                 f"{int(s.executorRunTime()) / 1000:.1f}s {s.name().split(' at ')[0]}"
                 for s in heaviest
             ),
         }
+
+
+def process_cpu_s() -> float:
+    """CPU seconds of this process and every process under it, reaped or not (the JVM of
+    Spark's local mode, its Python workers): what the machine spent, whatever its load."""
+    tick = os.sysconf("SC_CLK_TCK")
+    own = os.times()
+    total = own.user + own.system + own.children_user + own.children_system
+    todo = [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            try:
+                fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            todo.append(int(child))
+    return total
+
+
+class QueryLog:
+    """Each call into the Spark engine (a query fetched, a table created) with its wall time,
+    its Spark stages, tasks and task time, and the CPU the processes spent: where a step's
+    time goes, query by query. Written as JSON lines with `--profile FILE`."""
+
+    METHODS = (
+        "fetch",
+        "execute",
+        "create_table_as",
+        "create_table_mapped",
+        "create_table_from_arrow",
+    )
+
+    def __init__(self, engine: Any, work: SparkWork, out: Path) -> None:
+        self.work, self.out, self.step, self.depth = work, out.open("w"), "", 0
+        for method in self.METHODS:
+            setattr(engine, method, self._wrap(method, getattr(engine, method)))
+
+    def _wrap(self, method: str, call: Callable[..., Any]) -> Callable[..., Any]:
+        import json
+        import traceback
+
+        def logged(*args: Any, **kwargs: Any) -> Any:
+            if self.depth:
+                return call(*args, **kwargs)
+            self.work.since()
+            cpu, started = process_cpu_s(), time.perf_counter()
+            self.depth += 1
+            try:
+                return call(*args, **kwargs)
+            finally:
+                self.depth -= 1
+                spent = self.work.since()
+                first = args[0] if args else ""
+                text = first if isinstance(first, str) else first.sql()
+                caller = next(
+                    (
+                        f"{Path(f.filename).stem}.{f.name}"
+                        for f in reversed(traceback.extract_stack(limit=12)[:-1])
+                        if "klantreis" in f.filename and "engines" not in f.filename
+                    ),
+                    "?",
+                )
+                record = {
+                    "step": self.step,
+                    "method": method,
+                    "caller": caller,
+                    "what": " ".join(str(text).split())[:160],
+                    "wall_s": round(time.perf_counter() - started, 3),
+                    "cpu_s": round(process_cpu_s() - cpu, 3),
+                    **{k: v for k, v in spent.items() if k != "heaviest"},
+                }
+                self.out.write(json.dumps(record) + "\n")
+                self.out.flush()
+
+        return logged
+
+
+def jvm_threads_cpu_s(
+    kinds: tuple[str, ...] = ("C1", "C2", "Executor task", "GC"),
+) -> dict[str, float]:
+    """CPU seconds of the JVMs under this process by kind of thread: the JVM's compilers
+    (C1, C2: the just-in-time compilation of Spark's and each query's generated classes), the
+    tasks, the garbage collector, and the rest (planning, scheduling, Py4J calls)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    spent = dict.fromkeys((*kinds, "other"), 0.0)
+    children = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()
+    for pid in children:
+        for thread in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                name = (thread / "comm").read_text().strip()
+                fields = (thread / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            kind = next((k for k in kinds if name.startswith(k)), "other")
+            spent[kind] += (int(fields[11]) + int(fields[12])) / tick
+    return spent
 
 
 def run(args: argparse.Namespace) -> None:
@@ -138,7 +249,8 @@ def run(args: argparse.Namespace) -> None:
     duck = Klantreis(
         Settings(work / "shop.duckdb", "duckdb", {"memory_limit": args.memory_limit}, {})
     )
-    duck.store.append(events)
+    if not args.no_duckdb:
+        duck.store.append(events)
     del events
     if products is not None:
         store_products(duck.store, products, source="demo")
@@ -150,44 +262,68 @@ def run(args: argparse.Namespace) -> None:
         "events_path": str(lake),
         "tables_path": str(lake / "tables"),
     }
+    if args.java_options is not None:
+        options["java_options"] = args.java_options
     started = time.perf_counter()
     spark = Klantreis(Settings(work / "state.duckdb", "spark", options, {}))
     spark.engine  # noqa: B018 - starts the session and reads the lake's tables
     start_s = time.perf_counter() - started
     work_log = SparkWork(spark.engine.session)  # type: ignore[attr-defined]
+    query_log = (
+        QueryLog(spark.engine, SparkWork(spark.engine.session), Path(args.profile))  # type: ignore[attr-defined]
+        if args.profile
+        else None
+    )
     print(f"Spark session start and lake registration: {start_s:.1f} s", flush=True)
+    print(f"Spark settings: {options}", flush=True)
 
     slots = int(args.master[6:-1]) if args.master.startswith("local[") else 1
     """Tasks that run at once: task time / slots is the wall time they took at best."""
     rows = []
     for name, step in steps():
-        if name in args.skip:
+        if name in args.skip or (args.only and name not in args.only):
             continue
-        started = time.perf_counter()
-        step(duck)
+        cpu, started = process_cpu_s(), time.perf_counter()
+        if not args.no_duckdb:
+            step(duck)
         duck_s = time.perf_counter() - started
-        started = time.perf_counter()
+        duck_cpu = process_cpu_s() - cpu
+        if query_log is not None:
+            query_log.step = name
+        cpu, started = process_cpu_s(), time.perf_counter()
         step(spark)
         spark_s = time.perf_counter() - started
         spent = work_log.since()
+        spent["cpu_s"] = process_cpu_s() - cpu
+        spent["duck_cpu_s"] = duck_cpu
         rows.append((name, duck_s, spark_s, spent))
         driver = max(spark_s - spent["task_s"] / slots, 0)
         print(
-            f"{name:24s} DuckDB {duck_s:8.2f} s  Spark {spark_s:8.2f} s ({spark_s / duck_s:5.1f}x)"
+            f"{name:24s} DuckDB {duck_s:8.2f} s (CPU {duck_cpu:6.1f} s)"
+            f"  Spark {spark_s:8.2f} s ({spark_s / max(duck_s, 1e-9):5.1f}x)"
             f"  stages {spent['stages']:4.0f}  tasks {spent['tasks']:5.0f}"
-            f"  task time {spent['task_s']:7.1f} s  driver {driver:7.1f} s"
+            f"  task time {spent['task_s']:7.1f} s (CPU {spent['task_cpu_s']:6.1f} s,"
+            f" GC {spent['gc_s']:5.1f} s, spilled {spent['spilled_mib']:.0f} MiB)"
+            f"  driver {driver:7.1f} s  CPU all processes {spent['cpu_s']:7.1f} s"
             f"  heaviest: {spent['heaviest']}  [load {os.getloadavg()[0]:.1f}]",
             flush=True,
         )
     total_duck = sum(r[1] for r in rows)
     total_spark = sum(r[2] for r in rows)
     tasks = sum(r[3]["task_s"] for r in rows)
+    task_cpu = sum(r[3]["task_cpu_s"] for r in rows)
+    cpu = sum(r[3]["cpu_s"] for r in rows)
+    duck_cpu = sum(r[3]["duck_cpu_s"] for r in rows)
     print(
-        f"{'total':24s} DuckDB {total_duck:8.2f} s ({total_duck / floor:.0f}x floor)  "
-        f"Spark {total_spark:8.2f} s ({total_spark / total_duck:.1f}x DuckDB), "
+        f"{'total':24s} DuckDB {total_duck:8.2f} s ({total_duck / floor:.0f}x floor, "
+        f"CPU {duck_cpu:.1f} s)  "
+        f"Spark {total_spark:8.2f} s ({total_spark / max(total_duck, 1e-9):.1f}x DuckDB), "
         f"task time {tasks:.1f} s over {slots} slot(s), the rest (driver, scheduling, "
-        f"waiting) {max(total_spark - tasks / slots, 0):.1f} s"
+        f"waiting) {max(total_spark - tasks / slots, 0):.1f} s; task CPU {task_cpu:.1f} s, "
+        f"CPU of all Spark processes {cpu:.1f} s"
     )
+    threads = ", ".join(f"{k} {v:.1f} s" for k, v in jvm_threads_cpu_s().items())
+    print(f"CPU of the Spark JVM by thread, session start included: {threads}")
     print(f"machine at the end: {machine()}")
     spark.close()
     duck.close()
@@ -203,6 +339,14 @@ def main() -> None:
     parser.add_argument("--shuffle-partitions", type=int, default=4)
     parser.add_argument("--memory-limit", default="4GB", help="DuckDB's memory_limit")
     parser.add_argument("--skip", nargs="*", default=[], help="steps to leave out")
+    parser.add_argument(
+        "--only", nargs="*", default=[], help="run only these steps (and those before none)"
+    )
+    parser.add_argument("--no-duckdb", action="store_true", help="Spark only (DuckDB's times 0)")
+    parser.add_argument(
+        "--java-options", help="[engine] java_options (default: the engine's; '' for none)"
+    )
+    parser.add_argument("--profile", help="write each Spark query's time here (JSON lines)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     run(args)

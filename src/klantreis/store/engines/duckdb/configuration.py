@@ -24,7 +24,16 @@ if TYPE_CHECKING:  # the registry reads the known options without loading DuckDB
 
 _MEMORY = r"^\s*\d+(\.\d+)?\s*(B|KB|KiB|MB|MiB|GB|GiB|TB|TiB)\s*$"
 SPARK_ONLY = frozenset(
-    {"events_path", "tables_path", "master", "remote", "shuffle_partitions", "driver_memory"}
+    {
+        "events_path",
+        "tables_path",
+        "master",
+        "remote",
+        "shuffle_partitions",
+        "driver_memory",
+        "java_options",
+        "spark_conf",
+    }
 )
 """Spark's settings may stay in the file while `KLANTREIS_ENGINE=duckdb` overrides the name."""
 

@@ -8,6 +8,10 @@
     remote = "sc://spark:15002"    # Spark Connect (optional)
     shuffle_partitions = 8
     driver_memory = "4g"
+    java_options = "-Xss4m"        # the driver JVM's options (none by default)
+
+    [engine.spark_conf]            # any Spark property, as spark-submit --conf takes it
+    "spark.executor.memory" = "8g"
 
 Each table is a Parquet file or folder named after it (`journey_events.parquet` or
 `journey_events/`), as `klantreis engine export-parquet DIR` writes them; a lake's
@@ -37,6 +41,18 @@ class SparkConfiguration(SectionSettings):
     remote: Annotated[str | None, Field(description="a Spark Connect URL, sc://host:port")] = None
     shuffle_partitions: Annotated[PositiveInt, Field(description="a whole number >= 1")] = 8
     driver_memory: Annotated[str, Field(description="a memory size such as 4g")] = "4g"
+    java_options: Annotated[
+        str | None,
+        Field(description="options for the driver's JVM, e.g. '-XX:+UseParallelGC'"),
+    ] = None
+    """`spark.driver.extraJavaOptions`, set before the driver's JVM starts (the only moment
+    it can be). None by default: the JVM's own choices were measured the best of those tried
+    for this workload in local mode (docs/scale-out.md "Where the time goes")."""
+    spark_conf: dict[str, str] = Field(
+        default_factory=dict,
+        description='a table of Spark properties, e.g. {"spark.executor.memory" = "8g"}',
+    )
+    """Passed to the session as they are, after (so overriding) the settings above."""
     app_name: str = "klantreis"
 
     @classmethod

@@ -22,7 +22,14 @@ _sessions: dict[tuple[Any, ...], Any] = {}
 
 def spark_session(config: SparkConfiguration) -> Any:
     """One SparkSession per configuration in this process (starting one takes seconds)."""
-    key = (config.remote, config.master, config.shuffle_partitions, config.driver_memory)
+    key = (
+        config.remote,
+        config.master,
+        config.shuffle_partitions,
+        config.driver_memory,
+        config.java_options,
+        tuple(sorted(config.spark_conf.items())),
+    )
     with _lock:
         session = _sessions.get(key)
         if session is not None:
@@ -44,9 +51,13 @@ def spark_session(config: SparkConfiguration) -> Any:
                 .config("spark.ui.showConsoleProgress", "false")
                 .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             )
+            if config.java_options:
+                builder = builder.config("spark.driver.extraJavaOptions", config.java_options)
         builder = builder.config("spark.sql.session.timeZone", "UTC").config(
             "spark.sql.shuffle.partitions", str(config.shuffle_partitions)
         )
+        for name, value in config.spark_conf.items():
+            builder = builder.config(name, value)
         session = builder.getOrCreate()
         if not config.remote:
             session.sparkContext.setLogLevel("ERROR")
