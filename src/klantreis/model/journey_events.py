@@ -24,7 +24,7 @@ JOURNEY_EVENTS = register_table(
     TableSpec(
         "journey_events",
         columns=columns(
-            ("message_id", "VARCHAR", "zstd"),
+            ("message_id", "VARCHAR"),
             ("person_id", "VARCHAR"),
             ("timestamp", "TIMESTAMP"),
             ("event", "VARCHAR"),
@@ -37,7 +37,7 @@ JOURNEY_EVENTS = register_table(
             ("session_id", "VARCHAR"),
             ("journey_id", "VARCHAR"),
             ("order_id", "VARCHAR"),
-            ("properties", "VARCHAR", "zstd"),
+            ("properties", "VARCHAR"),
         ),
         key=("message_id",),
         person_id_columns=("person_id",),

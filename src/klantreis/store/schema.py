@@ -24,37 +24,25 @@ ARROW_TYPES: dict[str, pa.DataType] = {
 """The SQL types a declared column may have, and the Arrow type each reads back as."""
 
 
-COMPRESSIONS = ("zstd",)
-"""The column compression hints a declaration may give (`Column.compression`)."""
-
-
 @dataclass(frozen=True)
 class Column:
     """One column of a declared table: its name and SQL type (a key of `ARROW_TYPES`)."""
 
     name: str
     type: str
-    compression: str | None = None
-    """How an engine that chooses per column (DuckDB) should store it, when its own choice is
-    costly: a hint, not part of the contract (the rows and types are the same either way)."""
 
     def __post_init__(self) -> None:
         if self.type not in ARROW_TYPES:
             raise ValueError(f"column {self.name}: type {self.type!r} is not one of {ARROW_TYPES}")
-        if self.compression not in (None, *COMPRESSIONS):
-            raise ValueError(
-                f"column {self.name}: compression {self.compression!r} is not one of {COMPRESSIONS}"
-            )
 
     @property
     def arrow_type(self) -> pa.DataType:
         return ARROW_TYPES[self.type]
 
 
-def columns(*pairs: tuple[str, str] | tuple[str, str, str]) -> tuple[Column, ...]:
-    """`columns(("person_id", "VARCHAR"), ("properties", "VARCHAR", "zstd"), ...)`: a
-    declaration's columns, in order, with an optional compression hint."""
-    return tuple(Column(*pair) for pair in pairs)
+def columns(*pairs: tuple[str, str]) -> tuple[Column, ...]:
+    """`columns(("person_id", "VARCHAR"), ...)`: a declaration's columns, in order."""
+    return tuple(Column(name, sql_type) for name, sql_type in pairs)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from klantreis.store.engines.base import Engine, as_query
 from klantreis.store.engines.duckdb.dialect import to_duckdb
 from klantreis.store.engines.duckdb.factory import CAPABILITIES
 from klantreis.store.query import Query, identifier, read_as
-from klantreis.store.schema import TABLES
 
 
 def to_arrow(relation: duckdb.DuckDBPyRelation | None) -> pa.Table:
@@ -58,19 +57,7 @@ class DuckDBEngine(Engine):
     def create_table_as(self, name: str, query: Query | str, /, **params: Any) -> None:
         select = to_duckdb(as_query(query, params).tree)
         target = identifier(name).sql("duckdb")
-        spec = TABLES.get(name)
-        if spec is None or not any(c.compression for c in spec.columns):
-            self.connection.execute(f"CREATE OR REPLACE TABLE {target} AS {select}").fetchall()
-            return
-        # A declared column with a compression hint: DuckDB takes it only from a column
-        # definition, so the table is declared first and the rows inserted by name.
-        declared = ", ".join(
-            f"{identifier(c.name).sql('duckdb')} {c.type}"
-            + (f" USING COMPRESSION {c.compression}" if c.compression else "")
-            for c in spec.columns
-        )
-        self.connection.execute(f"CREATE OR REPLACE TABLE {target} ({declared})").fetchall()
-        self.connection.execute(f"INSERT INTO {target} BY NAME {select}").fetchall()
+        self.connection.execute(f"CREATE OR REPLACE TABLE {target} AS {select}").fetchall()
 
     def insert_into(self, name: str, query: Query | str, /, **params: Any) -> None:
         select = to_duckdb(as_query(query, params).tree)
