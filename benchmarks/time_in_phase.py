@@ -1,7 +1,7 @@
 """The journey map's time in phase at shop scale: its query against the floor, same process.
 
 The map reads time in phase from the `time_in_phase` analysis (the sum of a journey's stays in
-a phase: one window over every journey event, sorted by journey, time and message id). This
+a phase: one window over every journey event, sorted by journey, time and phase). This
 times it against the map's earlier query (from a phase's first event to the first event of the
 phase entered next, which gave 0 s to a phase met out of order) and the floor
 `count(DISTINCT person_id)` by event over `journey_events`, interleaved, medians of `--runs`;

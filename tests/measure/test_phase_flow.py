@@ -43,3 +43,30 @@ def test_phase_transition_matrix(load):
         ("consideration", None): (1, 1),
         ("purchase", None): (1, 1),
     }
+
+
+def test_events_at_the_same_moment_go_through_their_phases_in_order(load):
+    """A purchase recorded at the same moment as a product page, its event listed (and its
+    message id ordered) first: the customer went from consideration to purchase, and the ten
+    minutes until the next page are the purchase's. Ordered by message id, the page came after
+    the purchase and took them."""
+    people = {
+        "cleo": [
+            ("Order Completed", 0),
+            ("Product Viewed", 0),
+            ("Product Viewed", 10),
+        ]
+    }
+    engine = load({"journey_events": journeys_for(people)})
+    rows = {r["phase"]: r for r in run_time_in_phase(engine).to_pylist()}
+    assert rows["purchase"]["mean_seconds"] == pytest.approx(600.0)
+    assert rows["consideration"]["mean_seconds"] == pytest.approx(0.0)
+    got = {
+        (r["from_phase"], r["to_phase"]): r["transitions"]
+        for r in run_phase_transitions(engine).to_pylist()
+    }
+    assert got == {
+        ("consideration", "purchase"): 1,
+        ("purchase", "consideration"): 1,
+        ("consideration", None): 1,
+    }

@@ -8,6 +8,13 @@ journey's next event (the last event's is 0): one window over the events instead
 stays first (1.45 → 1.09 s of CPU at 1M events). The transition matrix counts moves from one
 stay to the next (`to_phase` NULL: the journey ended there), as transitions and as distinct
 persons and journeys.
+
+Events at the same moment are read in the order of their phases: the customer is taken to have
+gone through them in the journey's order, so the time until the next moment counts for the
+latest phase of the moment, and a transition goes forward. Ordering such ties by the message id
+(a random id) gave that time to whichever phase's event had the larger id, and made every
+window sort a string per event: the integer phase number costs 0.78× the CPU at 1M events, the
+sums the same wherever a moment holds one phase (every moment of the simulated shop).
 """
 
 from __future__ import annotations
@@ -31,8 +38,8 @@ if TYPE_CHECKING:
 _MARKED = """
 SELECT person_id, journey_id, phase, phase_index, "timestamp",
        epoch_us("timestamp") AS ts,
-       row_number() OVER (PARTITION BY journey_id ORDER BY "timestamp", message_id) AS rn,
-       lag(phase) OVER (PARTITION BY journey_id ORDER BY "timestamp", message_id) AS prev_phase
+       row_number() OVER (PARTITION BY journey_id ORDER BY "timestamp", phase_index) AS rn,
+       lag(phase) OVER (PARTITION BY journey_id ORDER BY "timestamp", phase_index) AS prev_phase
 FROM journey_events WHERE :cut AND journey_id IS NOT NULL AND phase IS NOT NULL
 """
 _STAYS = """
@@ -44,7 +51,7 @@ FROM marked WHERE prev_phase IS NULL OR prev_phase <> phase
 _GAPS = """
 SELECT person_id, journey_id, phase, phase_index,
        coalesce(lead(epoch_us("timestamp")) OVER (
-           PARTITION BY journey_id ORDER BY "timestamp", message_id), epoch_us("timestamp"))
+           PARTITION BY journey_id ORDER BY "timestamp", phase_index), epoch_us("timestamp"))
        - epoch_us("timestamp") AS gap
 FROM journey_events WHERE :cut AND journey_id IS NOT NULL AND phase IS NOT NULL
 """
