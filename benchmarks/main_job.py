@@ -325,7 +325,9 @@ def imports_timed() -> dict[str, Any]:
 
 def run(name: str, *args: str) -> dict[str, Any]:
     """One step in a fresh Python process; its own time (imports excluded) and peak memory."""
-    command = [sys.executable, __file__, "--child", name, *args]
+    # The cap goes on the child's command line: its own parsing would set the default (6GB).
+    limit = os.environ["BENCH_MEMORY_LIMIT"]
+    command = [sys.executable, __file__, "--child", name, *args, "--memory-limit", limit]
     env = {**os.environ, "PYTHONPATH": SRC}
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     for line in done.stdout.splitlines():

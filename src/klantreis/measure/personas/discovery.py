@@ -20,10 +20,9 @@ import pandas as pd
 import pyarrow as pa
 
 from klantreis.errors import KlantreisError
-from klantreis.measure.personas import tables
+from klantreis.measure.personas import features, tables
 from klantreis.measure.personas.description import describe, name_groups, slug, traits_of
 from klantreis.measure.personas.features import (
-    FIT_SAMPLE,
     drop_feature_table,
     feature_statistics,
     feature_table,
@@ -222,7 +221,7 @@ def _discover(kr: Context, k: int | str, seed: int, persons: int, min_events: in
     )
     ids: list[pa.ChunkedArray] = []
     labels: list[np.ndarray] = []
-    whole = persons <= FIT_SAMPLE
+    whole = persons <= features.FIT_SAMPLE
     for page in [sample] if whole else pages(engine, persons, names):
         labels.append(_assign(model, page, names, fill, groups).astype(np.int8))
         ids.append(page.column("person_id"))
