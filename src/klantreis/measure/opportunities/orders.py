@@ -153,9 +153,7 @@ def order_modulus(kr: Context) -> int:
 def _sampled(tree: exp.Query, alias: str, modulus: int) -> exp.Select:
     select = exp.select("*").from_(tree.subquery(alias))
     if modulus > 1:
-        select = select.where(
-            exp.condition(f"hash({alias}.order_id) % :modulus = 0")
-        )
+        select = select.where(exp.condition(f"hash({alias}.order_id) % :modulus = 0"))
     return select
 
 
