@@ -5,6 +5,9 @@ skewed features -> StandardScaler -> KMeans (k-means++, n_init=10, seeded). With
 k in 3..8 is fitted and the k with the highest silhouette score wins (see `choose_k`). The
 scaler and the clustering are pickled into `persona_models` (the store is the shop's own file),
 so `assign_new` places persons that arrive later into the same groups without re-clustering.
+The features are computed in the engine, the model fitted on at most `features.FIT_SAMPLE`
+persons and every person assigned a page at a time, so a shop's size does not decide the
+memory Python needs (docs/scaling.md).
 """
 
 from __future__ import annotations
