@@ -325,7 +325,9 @@ def imports_timed() -> dict[str, Any]:
 
 def run(name: str, *args: str) -> dict[str, Any]:
     """One step in a fresh Python process; its own time (imports excluded) and peak memory."""
-    command = [sys.executable, __file__, "--child", name, *args]
+    # The cap goes on the child's command line: its own parsing would set the default (6GB).
+    limit = os.environ["BENCH_MEMORY_LIMIT"]
+    command = [sys.executable, __file__, "--child", name, *args, "--memory-limit", limit]
     env = {**os.environ, "PYTHONPATH": SRC}
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     for line in done.stdout.splitlines():
@@ -344,14 +346,19 @@ def pages(store: Path) -> dict[str, tuple[float, float, float]]:
     import httpx
 
     sys.path.insert(0, str(ROOT / "tests"))
-    from web.server import Server, cli
+    from servers import Server, cli
 
-    cli("users", "create", "bench", "--password", "benchmark-pw", store=store)
+    # Not checked: a store the pages were measured on before has the user already.
+    cli("users", "create", "bench", "--password", "benchmark-pw", store=store, check=False)
     progress = re.compile(r'id="(map-progress|page-progress|map-stale)"')
     waiting = re.compile(r'id="(map-progress|page-progress)"')
     """`shown`: the page shows a result (the last stored, perhaps marked stale while the
     routine computes a newer one); `cold`: it shows the current one."""
-    server = Server(store).start()
+    # The server reads the same DuckDB cap as every other step, from a klantreis.toml as a
+    # user's would (without one DuckDB takes 80 % of the machine: at 10M the out-of-memory
+    # killer stopped it on a full machine). Nothing else configured: the pages warm up.
+    limit = os.environ["BENCH_MEMORY_LIMIT"]
+    server = Server(store, config=f'[engine]\nmemory_limit = "{limit}"\n').start()
     found = {}
     try:
         client = httpx.Client(base_url=server.url, timeout=1200)
@@ -382,9 +389,22 @@ def pages(store: Path) -> dict[str, tuple[float, float, float]]:
                 warm.append(time.perf_counter() - started)
                 assert response.status_code == 200, (url, response.status_code)
             found[url] = (shown or cold, cold, statistics.median(warm))
+        if server.proc is not None:
+            found["server"] = _process_use(server.proc.pid)
     finally:
         server.stop()
     return found
+
+
+def _process_use(pid: int) -> tuple[float, float, float]:
+    """(peak GiB, CPU seconds, load) of a running process, from /proc."""
+    peak = float("nan")
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            peak = int(line.split()[1]) / 2**20
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return peak, cpu, os.getloadavg()[0]
 
 
 def main() -> None:
@@ -480,7 +500,14 @@ def main() -> None:
                 flush=True,
             )
         if not args.skip_web:
-            for url, (shown, cold, warm) in pages(Path(store)).items():
+            measured = pages(Path(store))
+            peak, cpu, load = measured.pop("server", (float("nan"),) * 3)
+            print(
+                f"{'dashboard server (whole run)':42} {'':9} {cpu:7.2f} {load:5.1f} {peak:9.2f}"
+                f" {'':8}  its CPU and peak while the pages below were asked",
+                flush=True,
+            )
+            for url, (shown, cold, warm) in measured.items():
                 print(
                     f"{'dashboard ' + url + ' shown / current':42} {shown:9.2f} {'':7} {'':5} "
                     f"{'':9} "

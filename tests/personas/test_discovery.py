@@ -120,3 +120,43 @@ def test_cli_discover_list_assign(simulated: tuple[Path, pa.Table]):
     assert assigned.exit_code == 0 and "0 new persons" in assigned.output
     bad = runner.invoke(app, ["personas", "discover", "--k", "many", *store])
     assert bad.exit_code == 2 and "--k: a number or 'auto'" in bad.output
+
+
+@pytest.mark.slow
+def test_sampled_fit_assigns_every_person_page_by_page(
+    sim_kr: Klantreis, monkeypatch: pytest.MonkeyPatch
+):
+    """Above `FIT_SAMPLE` persons the model is fitted on a fixed sample and every person is
+    assigned a page at a time: the pages change nothing (same groups, sizes, examples as one
+    page), every person gets a persona, and the groups agree with a fit on everyone."""
+    from klantreis.measure.personas import features
+
+    everyone = discover(sim_kr, 4, seed=7)
+    assert everyone.labels is not None
+    persons = everyone.persons
+    monkeypatch.setattr(features, "FIT_SAMPLE", persons // 2)
+    monkeypatch.setattr(features, "PAGE", persons)
+    one_page = discover(sim_kr, 4, seed=7)
+    stored = sim_kr.sql(
+        "SELECT person_id, persona FROM person_personas WHERE source = 'discovered'"
+    ).to_pandas()
+    monkeypatch.setattr(features, "PAGE", persons // 3 + 1)
+    paged = discover(sim_kr, 4, seed=7)
+    again = sim_kr.sql(
+        "SELECT person_id, persona FROM person_personas WHERE source = 'discovered'"
+    ).to_pandas()
+    assert one_page.labels is None and paged.labels is None  # not held for every person
+
+    def shown(found: Discovery) -> list[tuple[object, ...]]:
+        # The means behind the traits are summed page by page: equal up to rounding.
+        return [(p.persona, p.description, p.size, p.examples) for p in found.personas]
+
+    assert shown(paged) == shown(one_page)
+    pd.testing.assert_frame_equal(
+        stored.sort_values("person_id", ignore_index=True),
+        again.sort_values("person_id", ignore_index=True),
+    )
+    assert len(again) == persons == again["person_id"].nunique()
+    assert sum(p.size for p in paged.personas) == persons
+    joined = everyone.labels.merge(again, on="person_id", suffixes=("", "_sampled"))
+    assert adjusted_rand_score(joined["persona"], joined["persona_sampled"]) > 0.8

@@ -252,3 +252,26 @@ def test_sampled_journeys_drivers_read_for_the_sample_only(
     assert sampled.about == every.about
     pd.testing.assert_frame_equal(sampled.drivers, every.drivers)
     pd.testing.assert_frame_equal(sampled.controls, every.controls)
+
+
+@pytest.mark.slow
+def test_order_sample_above_max_orders(
+    simulated: tuple[Path, pa.Table], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Above `MAX_ORDERS` a fixed hash sample of the orders is fitted (said in the method),
+    its drivers read for the sampled orders only; below it every order counts."""
+    from klantreis.measure.opportunities import key_drivers, orders
+
+    path = tmp_path / "shop.duckdb"
+    shutil.copy(simulated[0], path)
+    with klantreis.open(path) as kr:
+        every = [o for o in key_drivers(kr) if o.outcome != "conversion"]
+        placed = int(kr.engine.scalar(orders.ORDER_COUNT))
+        monkeypatch.setattr(orders, "MAX_ORDERS", (placed + 1) // 2)
+        sampled = [o for o in key_drivers(kr) if o.outcome != "conversion"]
+    assert every and all("sample" not in o.method for o in every)
+    assert sampled and all("a fixed 1-in-2 sample of the orders" in o.method for o in sampled)
+    n_every = max(int(o.method.split("n=")[1].split()[0]) for o in every)
+    n_sampled = max(int(o.method.split("n=")[1].split()[0]) for o in sampled)
+    assert 0.3 * n_every < n_sampled < 0.7 * n_every
+    assert max(o.orders for o in sampled) <= n_sampled

@@ -23,7 +23,11 @@ from threadpoolctl import threadpool_limits
 
 Z95 = NormalDist().inv_cdf(0.975)
 CHUNK = 64
-"""Drivers per block, so the n × drivers work arrays stay small however many orders there are."""
+"""Drivers per block at most, so the n × drivers work arrays stay small."""
+BLOCK_CELLS = 1 << 21
+"""Rows × drivers per block at most (16 MiB per float work array; about six of them live at
+once): with many rows the block narrows, so the work arrays do not grow with the orders. At
+half a million orders 64 drivers a block were six arrays of 256 MiB."""
 
 
 @dataclass
@@ -65,15 +69,17 @@ def one_pass_fits(y: np.ndarray, drivers: np.ndarray, controls: np.ndarray) -> D
 
 def _fits(y: np.ndarray, drivers: np.ndarray, controls: np.ndarray) -> DriverFits:
     y = np.asarray(y, dtype=float)
-    drivers = np.asarray(drivers, dtype=float).reshape(len(y), -1)
+    # Kept in their own type (booleans: one byte a cell); widened to floats a block at a time.
+    drivers = np.asarray(drivers).reshape(len(y), -1)
     controls = np.asarray(controls, dtype=float).reshape(len(y), -1)
     q = _basis(controls)
     leverage = np.einsum("ij,ij->i", q, q)
     y_res = y - q @ (q.T @ y)
     width = drivers.shape[1]
     effect, se = np.full(width, np.nan), np.full(width, np.nan)
-    for start in range(0, width, CHUNK):
-        block = drivers[:, start : start + CHUNK]
+    step = max(1, min(CHUNK, BLOCK_CELLS // max(len(y), 1)))
+    for start in range(0, width, step):
+        block = drivers[:, start : start + step].astype(float)
         d = block - q @ (q.T @ block)
         squares = np.einsum("ij,ij->j", d, d)
         usable = squares > 1e-9 * max(len(y), 1)
@@ -85,8 +91,8 @@ def _fits(y: np.ndarray, drivers: np.ndarray, controls: np.ndarray) -> DriverFit
         with np.errstate(divide="ignore", invalid="ignore"):
             omega = (residual / (1.0 - hat)) ** 2
             variance = np.einsum("ij,ij->j", d2, omega) / ss**2
-        effect[start : start + CHUNK] = np.where(usable, beta, np.nan)
-        se[start : start + CHUNK] = np.where(usable, np.sqrt(variance), np.nan)
+        effect[start : start + step] = np.where(usable, beta, np.nan)
+        se[start : start + step] = np.where(usable, np.sqrt(variance), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.abs(effect / se)
     # Two-sided normal p-value, erfc(|z|/√2), without importing scipy.stats (seconds to load).

@@ -23,7 +23,8 @@ breaches are nested (an order that never arrives was also late), and a joint mod
 one delivery problem into two smaller ones. As every driver shares the same controls, all of
 them are solved in one pass (`measure/drivers.py`: the same estimates and intervals as separate
 statsmodels fits). Repeat purchase is a linear probability model, so its effect is in
-percentage points.
+percentage points. Above `MAX_ORDERS` orders (a million) a fixed hash sample of them is
+fitted, so what reaches Python is bounded (`orders.py`); the method text says so.
 
 The ranking rule (`opportunities`): an opportunity is a driver whose whole 95 % interval lies
 below zero (it measurably costs the outcome); positive and unproven effects are left out (they

@@ -5,6 +5,9 @@ skewed features -> StandardScaler -> KMeans (k-means++, n_init=10, seeded). With
 k in 3..8 is fitted and the k with the highest silhouette score wins (see `choose_k`). The
 scaler and the clustering are pickled into `persona_models` (the store is the shop's own file),
 so `assign_new` places persons that arrive later into the same groups without re-clustering.
+The features are computed in the engine, the model fitted on at most `features.FIT_SAMPLE`
+persons and every person assigned a page at a time, so a shop's size does not decide the
+memory Python needs (docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -20,9 +23,19 @@ import pandas as pd
 import pyarrow as pa
 
 from klantreis.errors import KlantreisError
-from klantreis.measure.personas import tables
+from klantreis.measure.personas import features, tables
 from klantreis.measure.personas.description import describe, name_groups, slug, traits_of
-from klantreis.measure.personas.features import matrix, person_features, usable_features
+from klantreis.measure.personas.features import (
+    drop_feature_table,
+    feature_statistics,
+    feature_table,
+    fitting_sample,
+    matrix,
+    pages,
+    person_features,
+    table_matrix,
+    usable_names,
+)
 from klantreis.model import ensure_built
 from klantreis.store.store import utcnow
 
@@ -119,40 +132,116 @@ def choose_k(x: np.ndarray, seed: int) -> tuple[int, dict[int, float]]:
     return best, scores
 
 
+@dataclass
+class _Groups:
+    """What the assignment of every person gathers, page by page: per raw group its size,
+    the sums and counts of each raw feature (for the group means), and its three persons
+    nearest the centre (distance, position, person id)."""
+
+    sizes: np.ndarray
+    sums: np.ndarray
+    counts: np.ndarray
+    nearest: list[list[tuple[float, int, str]]]
+
+
+def _assign(
+    model: Pipeline, table: pa.Table, names: list[str], fill: dict[str, float], groups: _Groups
+) -> np.ndarray:
+    """Label one page of persons and add them to `groups`; returns the raw labels."""
+    x = table_matrix(table, names, fill)
+    raw = np.asarray(model.predict(x))
+    scaled = model.named_steps["scale"].transform(x)
+    centres = model.named_steps["cluster"].cluster_centers_
+    values = np.column_stack(
+        [np.asarray(table.column(n).to_numpy(zero_copy_only=False), dtype=float) for n in names]
+    )
+    known = ~np.isnan(values)
+    ids = table.column("person_id")
+    positions = table.column("position").to_numpy()
+    for g in range(len(groups.sizes)):
+        in_group = np.flatnonzero(raw == g)
+        groups.sizes[g] += len(in_group)
+        if not len(in_group):
+            continue
+        groups.sums[g] += np.nansum(values[in_group], axis=0)
+        groups.counts[g] += known[in_group].sum(axis=0)
+        distance = np.linalg.norm(scaled[in_group] - centres[g], axis=1)
+        closest = in_group[np.argsort(distance)[:3]]
+        found = [
+            (float(d), int(positions[i]), str(ids[int(i)]))
+            for d, i in zip(np.sort(distance)[:3], closest, strict=True)
+        ]
+        # Stable: a tie keeps the earlier page's person, as one sort over everyone would.
+        groups.nearest[g] = sorted(groups.nearest[g] + found, key=lambda c: c[0])[:3]
+    return raw
+
+
 def discover(
     kr: Context, k: int | str = "auto", *, seed: int = 7, min_events: int = MIN_EVENTS
 ) -> Discovery:
-    """Group persons by behaviour, name the groups and store them as discovered personas."""
+    """Group persons by behaviour, name the groups and store them as discovered personas.
+
+    The features are computed in the engine (`FEATURE_TABLE`); the scaler and clustering
+    are fitted on at most `FIT_SAMPLE` persons (every person in a smaller shop), then every
+    person is assigned a page at a time, so memory does not grow with the persons beyond
+    their ids and labels (`Discovery.labels` is kept only when they all fitted at once).
+    """
     ensure_built(kr)
     tables.ensure_tables(kr.store)
-    frame = person_features(kr.engine)
-    frame = frame[frame["events"] >= min_events].reset_index(drop=True)
-    names = usable_features(frame)
+    engine = kr.engine
+    persons = feature_table(engine, min_events)
+    try:
+        return _discover(kr, k, seed, persons, min_events)
+    finally:
+        drop_feature_table(engine)
+
+
+def _discover(kr: Context, k: int | str, seed: int, persons: int, min_events: int) -> Discovery:
+    engine = kr.engine
+    statistics = feature_statistics(engine)
+    names = usable_names(statistics)
     if not names:
         raise DiscoveryError("no behaviour features vary between persons in this store")
-    if len(frame) < 10:
-        raise DiscoveryError(f"only {len(frame)} persons with {min_events}+ events; need 10")
-    fill = {n: float(frame[n].median()) if frame[n].notna().any() else 0.0 for n in names}
-    x = matrix(frame, names, fill)
+    if persons < 10:
+        raise DiscoveryError(f"only {persons} persons with {min_events}+ events; need 10")
+    fill = {n: float(statistics[n]["median"] or 0.0) for n in names}
+    sample = fitting_sample(engine, persons, names)
+    x = table_matrix(sample, names, fill)
     if k == "auto":
         chosen, scores = choose_k(x, seed)
         criterion = "silhouette, k=3..8"
     else:
         chosen, scores, criterion = int(k), {}, "given"
-        if not 2 <= chosen <= min(20, len(frame) - 1):
+        if not 2 <= chosen <= min(20, persons - 1):
             raise DiscoveryError(f"k: must be between 2 and 20 (and below the persons), got {k}")
     model = _fit(x, chosen, seed)
-    raw_labels = model.predict(x)
+    del x
+    groups = _Groups(
+        np.zeros(chosen, dtype=np.int64),
+        np.zeros((chosen, len(names))),
+        np.zeros((chosen, len(names)), dtype=np.int64),
+        [[] for _ in range(chosen)],
+    )
+    ids: list[pa.ChunkedArray] = []
+    labels: list[np.ndarray] = []
+    whole = persons <= features.FIT_SAMPLE
+    for page in [sample] if whole else pages(engine, persons, names):
+        labels.append(_assign(model, page, names, fill, groups).astype(np.int8))
+        ids.append(page.column("person_id"))
+    del sample
+    raw_labels = np.concatenate(labels) if labels else np.zeros(0, dtype=np.int8)
     # Number groups by size (largest first) so ids and names are stable for the same seed.
-    sizes = np.bincount(raw_labels, minlength=chosen)
+    sizes = groups.sizes
     order = sorted(range(chosen), key=lambda g: (-sizes[g], g))
-    scaled = model.named_steps["scale"].transform(x)
     centres = model.named_steps["cluster"].cluster_centers_
-    overall = {n: float(frame[n].mean()) if frame[n].notna().any() else 0.0 for n in names}
+    total, known = groups.sums.sum(axis=0), groups.counts.sum(axis=0)
+    overall = {n: float(total[i] / known[i]) if known[i] else 0.0 for i, n in enumerate(names)}
     all_traits = []
     for g in order:
-        members = frame[raw_labels == g]
-        means = {n: float(members[n].mean()) if members[n].notna().any() else 0.0 for n in names}
+        means = {
+            n: float(groups.sums[g, i] / groups.counts[g, i]) if groups.counts[g, i] else 0.0
+            for i, n in enumerate(names)
+        }
         all_traits.append(traits_of(centres[g], names, means, overall))
     group_names = name_groups(all_traits)
     model_id = uuid.uuid4().hex[:12]
@@ -162,9 +251,6 @@ def discover(
     for rank, g in enumerate(order):
         persona = slug(group_names[rank])
         persona_of_group[g] = persona
-        in_group = np.flatnonzero(raw_labels == g)
-        distance = np.linalg.norm(scaled[in_group] - centres[g], axis=1)
-        examples = frame["person_id"].iloc[in_group[np.argsort(distance)[:3]]].tolist()
         traits = all_traits[rank]
         personas.append(
             DiscoveredPersona(
@@ -172,17 +258,35 @@ def discover(
                 group_names[rank],
                 describe(group_names[rank], traits),
                 int(sizes[g]),
-                round(float(sizes[g]) / len(frame), 4),
+                round(float(sizes[g]) / persons, 4),
                 [t.__dict__ for t in traits],
-                examples,
+                [c[2] for c in groups.nearest[g]],
             )
         )
-    labels = pd.DataFrame(
-        {"person_id": frame["person_id"], "persona": [persona_of_group[g] for g in raw_labels]}
+    dictionary = pa.array([persona_of_group[g] for g in range(chosen)], pa.string())
+    members = pa.table(
+        {
+            "person_id": pa.chunked_array(
+                [c for chunked in ids for c in chunked.chunks], pa.string()
+            ).cast(pa.string()),
+            "persona": pa.DictionaryArray.from_arrays(pa.array(raw_labels), dictionary),
+            "source": pa.DictionaryArray.from_arrays(
+                pa.array(np.zeros(len(raw_labels), dtype=np.int8)),
+                pa.array(["discovered"], pa.string()),
+            ),
+        }
     )
+    frame = None
+    if whole:
+        frame = pd.DataFrame(
+            {
+                "person_id": members.column("person_id").to_pylist(),
+                "persona": [persona_of_group[int(g)] for g in raw_labels],
+            }
+        )
     _save(kr, model, model_id, now, chosen, criterion, seed, names, fill, persona_of_group)
-    _store_personas(kr, personas, labels, model_id, now)
-    return Discovery(model_id, chosen, criterion, scores, names, len(frame), personas, labels)
+    _store_personas(kr, personas, members, model_id, now)
+    return Discovery(model_id, chosen, criterion, scores, names, persons, personas, frame)
 
 
 def _save(
@@ -226,7 +330,7 @@ def _save(
 def _store_personas(
     kr: Context,
     personas: list[DiscoveredPersona],
-    labels: pd.DataFrame,
+    members: pa.Table,
     model_id: str,
     now: Any,
 ) -> None:
@@ -248,13 +352,6 @@ def _store_personas(
         ]
     )
     tables.replace_rows(kr.store, "personas", rows, "discovered")
-    members = pa.table(
-        {
-            "person_id": pa.array(labels["person_id"].tolist(), pa.string()),
-            "persona": pa.array(labels["persona"].tolist(), pa.string()),
-            "source": pa.array(["discovered"] * len(labels), pa.string()),
-        }
-    )
     tables.replace_rows(kr.store, "person_personas", members, "discovered")
     tables.publish(kr.store, kr.engine)
 

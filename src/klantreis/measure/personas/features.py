@@ -8,14 +8,16 @@ not have simply come out as NULL or zero for everyone; `usable_features` then le
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from sqlglot import exp
 
 from klantreis.store.engines.base import Engine
-from klantreis.store.query import Query
+from klantreis.store.query import Query, statement
 
 
 @dataclass(frozen=True)
@@ -190,3 +192,122 @@ def matrix(frame: pd.DataFrame, names: list[str], fill: dict[str, float]) -> np.
             values = np.log1p(np.clip(values, 0.0, None))
         columns.append(values)
     return np.column_stack(columns) if columns else np.zeros((len(frame), 0))
+
+
+FEATURE_TABLE = "_kr_person_features"
+"""Every grouped person's features, computed once per discovery and dropped after it: the
+statistics, the fitting sample and the pages of the assignment all read it."""
+
+FIT_SAMPLE = 200_000
+"""Persons the scaler and the clustering are fitted on (all of them up to here).
+
+k-means centres are group means: with 200,000 persons and groups of at least a few per cent,
+each centre rests on thousands of persons, its standard error a hundredth of a standard
+deviation or less per feature, while the groups lie a standard deviation or more apart. The
+silhouette that chooses k is computed on 4,000 of them anyway. Beyond this the features of
+every person never sit in Python at once: they are assigned page by page (`PAGE`)."""
+PAGE = 200_000
+"""Persons assigned per page: a page's features and their float copies stay some ten MB."""
+
+
+def feature_table(engine: Engine, min_events: int) -> int:
+    """Compute every feature of each person with `min_events`+ events into `FEATURE_TABLE`
+    (numbered by person id in `position`), in the engine; returns how many persons."""
+    features = statement(PERSON_FEATURES.tree).subquery("f")
+    columns: list[exp.Expr] = [exp.column("person_id", "f"), exp.column("events", "f")]
+    for feature in FEATURES:
+        source: exp.Expr = (
+            exp.column("sentiment", "s")
+            if feature.name == "sentiment"
+            else exp.column(feature.name, "f")
+        )
+        if feature.name == "sentiment" and not engine.has_table("voice"):
+            source = exp.null()
+        columns.append(exp.cast(source, "DOUBLE").as_(feature.name))
+    position = "row_number() OVER (ORDER BY f.person_id) - 1"
+    select = exp.select(*columns, exp.maybe_parse(position).as_("position")).from_(features)
+    if engine.has_table("voice"):
+        sentiment = statement(PERSON_SENTIMENT.tree).subquery("s")
+        select = select.join(sentiment, on="s.person_id = f.person_id", join_type="left")
+    select = select.where(exp.condition("f.events >= :min_events"))
+    engine.execute(Query(f"DROP TABLE IF EXISTS {FEATURE_TABLE}"))
+    engine.create_table_as(FEATURE_TABLE, Query(select, min_events=min_events))
+    return int(engine.scalar(Query(f"SELECT count(*) FROM {FEATURE_TABLE}")) or 0)  # noqa: S608
+
+
+def feature_statistics(engine: Engine) -> dict[str, dict[str, float | None]]:
+    """Per feature over `FEATURE_TABLE`: known (share not NULL), lowest, highest, median."""
+    parts = ["count(*) AS persons"]
+    for f in FEATURES:
+        parts += [
+            f"count({f.name}) AS {f.name}__known",
+            f"min({f.name}) AS {f.name}__low",
+            f"max({f.name}) AS {f.name}__high",
+            f"median({f.name}) AS {f.name}__median",
+        ]
+    row = engine.rows(Query(f"SELECT {', '.join(parts)} FROM {FEATURE_TABLE}"))[0]  # noqa: S608
+    persons = int(row["persons"] or 0)
+    found: dict[str, dict[str, float | None]] = {}
+    for f in FEATURES:
+        known = int(row[f"{f.name}__known"] or 0)
+        found[f.name] = {
+            "known": known / persons if persons else 0.0,
+            "low": row[f"{f.name}__low"],
+            "high": row[f"{f.name}__high"],
+            "median": None if row[f"{f.name}__median"] is None else float(row[f"{f.name}__median"]),
+        }
+    return found
+
+
+def usable_names(
+    statistics: dict[str, dict[str, float | None]], min_coverage: float = 0.5
+) -> list[str]:
+    """`usable_features` from the statistics of `FEATURE_TABLE` (same rule)."""
+    names = []
+    for feature in FEATURES:
+        s = statistics[feature.name]
+        known = float(s["known"] or 0.0)
+        if known < min_coverage or s["low"] is None or s["low"] == s["high"]:
+            continue
+        names.append(feature.name)
+    return names
+
+
+def fitting_sample(engine: Engine, persons: int, names: list[str]) -> pa.Table:
+    """The persons the model is fitted on, in person-id order: every person up to
+    `FIT_SAMPLE`, else the `FIT_SAMPLE` with the lowest md5 of their id (fixed, and the
+    same on every engine)."""
+    wanted = ", ".join(["person_id", "position", *names])
+    if persons <= FIT_SAMPLE:
+        sql = f"SELECT {wanted} FROM {FEATURE_TABLE} ORDER BY position"  # noqa: S608
+        return engine.fetch(Query(sql))
+    sql = f"""
+SELECT {wanted} FROM (
+    SELECT {wanted} FROM {FEATURE_TABLE} ORDER BY md5(person_id), person_id LIMIT :sample
+) AS picked ORDER BY position
+"""  # noqa: S608
+    return engine.fetch(Query(sql, sample=FIT_SAMPLE))
+
+
+def pages(engine: Engine, persons: int, names: list[str]) -> Iterator[pa.Table]:
+    """Every person's features, `PAGE` persons at a time, in person-id order."""
+    wanted = ", ".join(["person_id", "position", *names])
+    for start in range(0, persons, PAGE):
+        sql = (
+            f"SELECT {wanted} FROM {FEATURE_TABLE} "  # noqa: S608
+            "WHERE position >= :start AND position < :stop ORDER BY position"
+        )
+        yield engine.fetch(Query(sql, start=start, stop=start + PAGE))
+
+
+def drop_feature_table(engine: Engine) -> None:
+    engine.execute(Query(f"DROP TABLE IF EXISTS {FEATURE_TABLE}"))
+
+
+def table_matrix(table: pa.Table, names: list[str], fill: dict[str, float]) -> np.ndarray:
+    """`matrix` of an Arrow table of features (only its feature columns become numpy)."""
+    columns = {}
+    for name in names:
+        values = table.column(name).to_numpy(zero_copy_only=False)
+        columns[name] = pd.Series(np.asarray(values, dtype=float))
+    return matrix(pd.DataFrame(columns), names, fill)
