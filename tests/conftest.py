@@ -93,6 +93,7 @@ def _groups(items: list[pytest.Item]) -> list[tuple[int, str | None]]:
     return groups
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's, which reads the marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark each test's `xdist_group` (`_groups`) and put the Spark chains first.
 
