@@ -28,3 +28,81 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def olist_dir(shared_data: Path) -> Path:
     return shared_data / "github-Dhipin1-olist-sample15k"
+
+
+SPARK_CHAINS = ("tests/parity/test_switch_to_lake.py",)
+"""Modules that run `klantreis` commands on Spark in processes of their own (a JVM each): the
+longest chains of the suite, started first."""
+
+SHARED_SESSION_FIXTURES = frozenset({"demo_kr", "olist_kr", "simulated", "olist_store"})
+"""Session-scoped stores that take tens of CPU seconds to build (a simulated shop with its
+model, an imported Olist sample): their tests run on one worker, so each is built once."""
+
+
+def _scoped(item: pytest.Item, scope: str) -> list[str]:
+    """The names of `item`'s fixtures with `scope` that it uses (its own and those they use)."""
+    # pytest keeps a test's fixture definitions here; there is no public accessor for scopes
+    definitions = item._fixtureinfo.name2fixturedefs  # type: ignore[attr-defined]
+    return [
+        f"{defs[-1].baseid}::{name}"
+        for name in item.fixturenames
+        if (defs := definitions.get(name)) and defs[-1].scope == scope
+    ]
+
+
+def _groups(items: list[pytest.Item]) -> list[tuple[int, str | None]]:
+    """Which tests must run in one worker process, and how early each group starts.
+
+    With `pytest -n 2` (`--dist loadgroup`, pyproject.toml) a group is one unit of work for
+    one worker; the other tests go one at a time to whichever worker is free.
+    - a Spark chain: its own group, first (a worker that starts it late ends the suite late);
+    - every other `spark` test: one group, second. They share the process's Spark session
+      (`store/engines/spark/factory.py`: one per configuration and process), so one JVM
+      starts instead of one per worker, and test_parity's module-scoped shop is built once;
+    - a test of an expensive session-scoped store (`SHARED_SESSION_FIXTURES`): that store's
+      group (and its module's tests that use a module-scoped fixture, with it);
+    - a test with a module-scoped fixture (a store, a server, a browser): its module's group,
+      so the fixture is built once, not once per worker that got one of its tests.
+    """
+    module_of = [item.nodeid.split("::", 1)[0] for item in items]
+    shared = [
+        next(
+            (f for f in _scoped(item, "session") if f.rsplit("::")[-1] in SHARED_SESSION_FIXTURES),
+            None,
+        )
+        for item in items
+    ]
+    module_group: dict[str, str] = {}
+    for item, module, store in zip(items, module_of, shared, strict=True):
+        if store is not None:
+            module_group.setdefault(module, store)
+        elif _scoped(item, "module"):
+            module_group.setdefault(module, module)
+    groups: list[tuple[int, str | None]] = []
+    for item, module, store in zip(items, module_of, shared, strict=True):
+        if module in SPARK_CHAINS:
+            groups.append((0, module))
+        elif item.get_closest_marker("spark") is not None:
+            groups.append((1, "spark"))
+        elif store is not None:
+            groups.append((2, store))
+        elif _scoped(item, "module"):
+            groups.append((2, module_group[module]))
+        else:
+            groups.append((2, None))
+    return groups
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's, which reads the marks
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test's `xdist_group` (`_groups`) and put the Spark chains first.
+
+    pytest-xdist hands out units in collection order (`--no-loadscope-reorder`), so the
+    longest chains start at once, one per worker, and short single tests fill the end of the
+    run where they balance the two workers. The order within a module is kept."""
+    ranked = []
+    for index, (item, (rank, group)) in enumerate(zip(items, _groups(items), strict=True)):
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+        ranked.append((rank, index, item))
+    items[:] = [item for _, _, item in sorted(ranked, key=lambda entry: entry[:2])]

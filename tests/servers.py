@@ -10,11 +10,13 @@ given as arguments.
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -62,6 +64,57 @@ def cli(
     if check:
         assert result.returncode == 0, f"klantreis {' '.join(args)}: {result.stderr[-2000:]}"
     return result
+
+
+_STEPS_RUNNER = """
+import json, sys
+from klantreis.present.cli.inprocess import run_command
+done = []
+for argv in json.loads(sys.stdin.read()):
+    outcome = run_command(argv)
+    done.append([outcome.exit_code, outcome.stdout, outcome.stderr])
+    if outcome.exit_code != 0:
+        break
+with open(sys.argv[1], "w", encoding="utf-8") as out:
+    json.dump(done, out)
+"""
+
+
+def cli_steps(
+    *steps: Sequence[str],
+    env: Mapping[str, str] | None = None,
+    timeout: float = 600,
+) -> list[subprocess.CompletedProcess[str]]:
+    """Several `klantreis` commands one after another in one new process, each run as the CLI
+    runs it, with its own exit code and output (`klantreis.present.cli.inprocess`, the runner
+    `klantreis serve` carries forwarded commands out with).
+
+    For tests whose point is what the commands do together rather than the process boundary
+    between them: every process pays its imports (seconds) and, on Spark, a JVM start (about
+    20 CPU seconds) and a cold JIT for its first queries. Each step must succeed: a failed one
+    fails the caller with its stderr, and the steps after it are not run."""
+    with tempfile.TemporaryDirectory() as folder:
+        results = Path(folder) / "steps.json"
+        process = subprocess.run(
+            [sys.executable, "-c", _STEPS_RUNNER, str(results)],
+            input=json.dumps([list(step) for step in steps]),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, **(env or {})},
+            check=False,
+        )
+        assert process.returncode == 0 and results.exists(), (
+            f"klantreis steps {steps}: {process.stderr[-2000:]}"
+        )
+        done = json.loads(results.read_text(encoding="utf-8"))
+    for step, (code, _, stderr) in zip(steps, done, strict=False):
+        assert code == 0, f"klantreis {' '.join(step)}: {stderr[-2000:]}"
+    assert len(done) == len(steps)
+    return [
+        subprocess.CompletedProcess(["klantreis", *step], code, stdout, stderr)
+        for step, (code, stdout, stderr) in zip(steps, done, strict=True)
+    ]
 
 
 class Server:
