@@ -10,11 +10,16 @@ table is missing here.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from klantreis.store import privacy
 from klantreis.store.schema import TABLES, TableSpec
 from klantreis.store.store import Store
+
+if TYPE_CHECKING:
+    from klantreis.config import Settings
+    from klantreis.store.lake_privacy import LakePlaces
 
 TABLE_MODULES = (
     "klantreis.store.schema",
@@ -52,19 +57,47 @@ def declared_tables() -> dict[str, TableSpec]:
     return dict(TABLES)
 
 
-def export_person(store: Store, person: str) -> dict[str, Any]:
-    """Everything stored about a person, table by table (`klantreis privacy export`)."""
+def lake_places(settings: Settings | None) -> LakePlaces | None:
+    """Where a shop on a lake (`[store] kind = "lake"`) keeps persons besides its state file:
+    the lake, and the derived tables Spark writes (`[engine] tables_path`, wherever it is, and
+    whichever engine runs this command). None for a shop on one DuckDB file."""
+    from klantreis.config import StoreSettings
+    from klantreis.store.lake_privacy import LakePlaces
+
+    lake = settings.section(StoreSettings).lake if settings is not None else None
+    if lake is None or settings is None:
+        return None
+    tables = settings.engine_options.get("tables_path")
+    return LakePlaces(lake, Path(tables) if tables else None)
+
+
+def export_person(store: Store, person: str, settings: Settings | None = None) -> dict[str, Any]:
+    """Everything stored about a person, table by table (`klantreis privacy export`); with the
+    settings of a shop on a lake, the lake's files and derived tables too."""
     declared_tables()
+    places = lake_places(settings)
+    if places is not None:
+        from klantreis.store import lake_privacy
+
+        return lake_privacy.export_person(store, places, person)
     return privacy.export_person(store, person)
 
 
-def erase_person(store: Store, person: str) -> dict[str, int]:
+def erase_person(store: Store, person: str, settings: Settings | None = None) -> dict[str, int]:
     """Remove a person from every table and the file itself (`klantreis privacy erase`)."""
-    declared_tables()
-    return privacy.erase_person(store, person)
+    return erase_persons(store, [person], settings)
 
 
-def erase_persons(store: Store, persons: list[str]) -> dict[str, int]:
-    """Remove persons from every table and the file itself, with one rewrite of the file."""
+def erase_persons(
+    store: Store, persons: list[str], settings: Settings | None = None
+) -> dict[str, int]:
+    """Remove persons from every table and the file itself, with one rewrite of the file; with
+    the settings of a shop on a lake, from the lake's files and derived tables too
+    (store/lake_privacy.py)."""
     declared_tables()
+    places = lake_places(settings)
+    if places is not None:
+        from klantreis.store import lake_privacy
+
+        return lake_privacy.erase_persons(store, places, persons)
     return privacy.erase_persons(store, persons)

@@ -19,10 +19,12 @@ and `compact` keeps only that.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,10 @@ COMPACTED = "part-c-"
 KEYS = "_keys.json"
 """The active write keys' hashes (`collect/keys.py publish_keys`): what collectors check keys
 against, so that none of them holds the shop's state file open."""
+MAINTENANCE_LOCK = ".maintenance.lock"
+"""Held (an exclusive `flock`) by a compaction and by an erasure: each reads files the other
+replaces, so a compaction could otherwise copy an erased person's rows into its merged file.
+Collectors never take it: they only add files, which neither touches."""
 REPLACED = "_replaced.json"
 """Per day folder: the files a compaction replaced, and when; removed by a later compaction
 once `grace` has passed, so a reader that listed them a moment before can still open them."""
@@ -236,6 +242,21 @@ class Lake:
         and are removed by a later compaction. Collectors keep writing meanwhile: a file
         written after the listing is left for the next run.
         """
+        with self.maintenance():
+            return self._compact(grace_seconds)
+
+    @contextmanager
+    def maintenance(self) -> Iterator[None]:
+        """One compaction or erasure at a time on this lake (`MAINTENANCE_LOCK`)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        with (self.path / MAINTENANCE_LOCK).open("a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _compact(self, grace_seconds: float) -> CompactSummary:
         import duckdb
 
         summary = CompactSummary()
@@ -348,6 +369,30 @@ class Lake:
             if due:
                 self._write_replaced(day, replaced)
         return removed
+
+    def is_replaced(self, file: Path) -> bool:
+        """`file` was merged into a compacted file and waits out its grace period."""
+        return file.name in self._replaced(file.parent)
+
+    def replace_file(self, file: Path, kept: pa.Table | None) -> Path | None:
+        """Put `kept` (some of `file`'s rows) in the place of `file`, then remove `file`.
+
+        The new file is written as every file is (hidden name, fsync, rename) before the old
+        one goes, so a reader sees the old file, both (and keeps each message id once) or the
+        new one, never neither. A file a compaction already replaced, or one with no rows
+        left, is only removed. Returns the new file, if any.
+        """
+        written = None
+        replaced = self._replaced(file.parent)
+        if kept is not None and kept.num_rows and file.name not in replaced:
+            prefix = COMPACTED if file.name.startswith(COMPACTED) else PART
+            written = write_durably(file.parent, kept, prefix)
+        file.unlink(missing_ok=True)
+        if file.name in replaced:
+            del replaced[file.name]
+            self._write_replaced(file.parent, replaced)
+        _fsync(file.parent)
+        return written
 
     def live_files(self) -> list[Path]:
         """The event files a reader should read: every part file not replaced by a merge."""

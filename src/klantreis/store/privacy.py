@@ -19,12 +19,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlglot import exp
 
+from klantreis.store.engines.base import Engine
 from klantreis.store.query import Query, identifier
-from klantreis.store.schema import TABLES
+from klantreis.store.schema import TABLES, TableSpec
 from klantreis.store.store import REWRITE_PENDING, Store
 
 MIN_RAW_MATCH = 6
@@ -42,16 +43,25 @@ class PersonIds:
         return self.ids | self.person_ids
 
 
+class Searched(Protocol):
+    """What an erasure step asks whether the person fed it: a store, or a lake's files read as
+    `events` (store/lake_privacy.py), where a shop on a lake keeps the events."""
+
+    @property
+    def engine(self) -> Engine: ...
+
+
 @dataclass(frozen=True)
 class ErasureStep:
     """Something a module keeps about persons beyond their rows, such as a trained model.
 
-    `involved` is asked before the person's rows go (did this person feed it?); `forget` runs
-    after they went, only then, and returns how many rows of `table` it changed or removed.
+    `involved` is asked before the person's rows go (did this person feed it?), of the store
+    and, on a lake, also of the lake's files (`Searched`); `forget` runs after they went, only
+    then, and returns how many rows of `table` it changed or removed.
     """
 
     table: str
-    involved: Callable[[Store, PersonIds], bool]
+    involved: Callable[[Searched, PersonIds], bool]
     forget: Callable[[Store], int]
 
 
@@ -94,9 +104,12 @@ def _where(spec_columns: tuple[str, ...], values: set[str]) -> exp.Condition | N
     return exp.or_(*parts)
 
 
-def _row_condition(name: str, who: PersonIds) -> exp.Condition | None:
-    """Rows that are about the person (deleted by an erasure)."""
-    spec = TABLES[name]
+def _row_condition(
+    name: str, who: PersonIds, spec: TableSpec | None = None
+) -> exp.Condition | None:
+    """Rows that are about the person (deleted by an erasure); `spec` for a table that is not
+    declared (a lake's derived table only known by its columns)."""
+    spec = spec or TABLES[name]
     parts: list[exp.Condition] = [
         p
         for p in (
@@ -113,11 +126,13 @@ def _row_condition(name: str, who: PersonIds) -> exp.Condition | None:
     return exp.or_(*parts) if parts else None
 
 
-def _list_condition(name: str, who: PersonIds) -> exp.Condition | None:
+def _list_condition(
+    name: str, who: PersonIds, spec: TableSpec | None = None
+) -> exp.Condition | None:
     """Rows whose JSON arrays name the person (kept by an erasure, without the person)."""
     parts = [
         exp.func("contains", exp.column(identifier(column)), exp.convert(json.dumps(value)))
-        for column in TABLES[name].person_list_columns
+        for column in (spec or TABLES[name]).person_list_columns
         for value in sorted(who.every)
     ]
     return exp.or_(*parts) if parts else None
@@ -134,9 +149,13 @@ def _tables(store: Store) -> list[str]:
 
 def export_person(store: Store, person: str) -> dict[str, Any]:
     """Everything stored about a person, table by table."""
-    who = resolve(store, person)
+    return export_ids(store, resolve(store, person))
+
+
+def export_ids(store: Store, who: PersonIds) -> dict[str, Any]:
+    """`export_person` for ids already resolved."""
     out: dict[str, Any] = {
-        "person": person,
+        "person": who.person,
         "person_ids": sorted(who.person_ids),
         "ids": sorted(who.ids),
         "tables": {},
@@ -190,12 +209,24 @@ def erase_persons(store: Store, persons: list[str]) -> dict[str, int]:
     and no merge of staged events can slip a row of theirs in after its table was cleaned,
     and events arriving meanwhile wait for the locks rather than being lost.
     """
+    return erase_ids(store, resolve_all(store, persons))
+
+
+def resolve_all(store: Store, persons: list[str]) -> PersonIds:
+    """All ids that belong to any of `persons`."""
     resolved = [resolve(store, person) for person in persons]
-    who = PersonIds(
+    return PersonIds(
         person=", ".join(persons),
         person_ids=set().union(*(r.person_ids for r in resolved)),
         ids=set().union(*(r.ids for r in resolved)),
     )
+
+
+def erase_ids(
+    store: Store, who: PersonIds, involved_elsewhere: frozenset[str] = frozenset()
+) -> dict[str, int]:
+    """`erase_persons` for ids already resolved; `involved_elsewhere` names erasure steps
+    (`ERASURE_STEPS`) the person fed from events kept outside the store (a lake's files)."""
     changed: dict[str, int] = {}
     with store.write_lock, store.merge_lock:
         tables = _tables(store)
@@ -204,7 +235,8 @@ def erase_persons(store: Store, persons: list[str]) -> dict[str, int]:
         steps = [
             step
             for step in ERASURE_STEPS.values()
-            if store.engine.has_table(step.table) and step.involved(store, who)
+            if store.engine.has_table(step.table)
+            and (step.table in involved_elsewhere or step.involved(store, who))
         ]
         counts = {name: _count(store, name, condition) for name, condition in rows.items()}
         listed = {name: _count(store, name, condition) for name, condition in lists.items()}

@@ -33,7 +33,7 @@ from klantreis.measure.journey_map.result import (
     PhaseSummary,
     Quote,
 )
-from klantreis.store.privacy import ErasureStep, PersonIds, register_erasure_step
+from klantreis.store.privacy import ErasureStep, PersonIds, Searched, register_erasure_step
 from klantreis.store.schema import TableSpec
 
 if TYPE_CHECKING:
@@ -142,7 +142,7 @@ def write_map(
         ).fetchall()
 
 
-def _involved(store: Store, _who: PersonIds) -> bool:
+def _involved(store: Searched, _who: PersonIds) -> bool:
     """Every stored map counted the person's events, and may quote them."""
     return store.engine.has_table(MAPS_TABLE.name) and bool(
         store.engine.scalar("SELECT count(*) FROM journey_maps")

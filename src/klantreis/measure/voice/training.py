@@ -16,7 +16,7 @@ from klantreis.measure.voice.language import detect_language, language_hint
 from klantreis.measure.voice.model import NotEnoughData, SentimentModel, rating_label
 from klantreis.store import Store
 from klantreis.store.engines.base import Engine
-from klantreis.store.privacy import ErasureStep, PersonIds, register_erasure_step
+from klantreis.store.privacy import ErasureStep, PersonIds, Searched, register_erasure_step
 from klantreis.store.query import Query
 from klantreis.store.schema import TableSpec, register_table
 
@@ -42,7 +42,7 @@ WHERE event IN ('Review Submitted', 'Product Reviewed')
 """
 
 
-def _fed_by(store: Store, who: PersonIds) -> bool:
+def _fed_by(store: Searched, who: PersonIds) -> bool:
     """Whether the person's rated reviews can have been training examples."""
     return bool(store.engine.scalar(Query(_FED_BY, ids=sorted(who.ids))))
 

@@ -59,3 +59,32 @@ def into_lake(store: Store, lake: Path) -> dict[str, int]:
         target.append_products(products)
         moved["products"] = products.num_rows
     return moved
+
+
+MOVED_TABLES = ("events", "events_staged", "quarantine", "products")
+"""What `into_lake` moves (events staged by a collector were merged when the store opened)."""
+
+
+def drop_moved(store: Store) -> list[str]:
+    """Delete what `into_lake` moved from `store`, drop the model's tables made from it (the
+    lake's model is built from the lake), and rewrite the file: DuckDB leaves deleted rows
+    readable in freed blocks until then (store/privacy.py), and every event left in the old
+    store would be one more copy an erasure must reach. Returns the tables dropped.
+
+    Kept: what is not made from events alone (keys, users, the inbox's cases with their
+    notes, voice scores, personas); `klantreis erase` reaches those in the state file."""
+    from klantreis.privacy import declared_tables
+    from klantreis.store.store import REWRITE_PENDING
+
+    derived = [n for n, spec in declared_tables().items() if spec.derived]
+    dropped = [n for n in derived if store.engine.has_table(n)]
+    with store.write_lock, store.merge_lock:
+        store.set_meta(REWRITE_PENDING, "lake load")
+        store.set_meta("model_fingerprint", "")
+        for name in MOVED_TABLES:
+            if store.engine.has_table(name):
+                store.connection.execute(f"DELETE FROM {name}").fetchall()  # noqa: S608 - static
+        for name in dropped:
+            store.connection.execute(f'DROP TABLE "{name}"').fetchall()
+        store.rewrite()
+    return dropped

@@ -76,6 +76,14 @@ def register(app: typer.Typer) -> None:
         path: Annotated[
             Path | None, typer.Option("--lake", help="The lake folder (default: [store] path).")
         ] = None,
+        drop: Annotated[
+            bool,
+            typer.Option(
+                "--drop",
+                help="Then delete the events, quarantine and catalogue from the store and "
+                "rewrite it, so they are kept in the lake only.",
+            ),
+        ] = False,
         as_json: JsonOption = False,
     ) -> None:
         """Write a DuckDB store's events, quarantine and catalogue into the lake, and publish
@@ -84,11 +92,15 @@ def register(app: typer.Typer) -> None:
         settings). Running it again writes the events again; readers and `lake compact`
         keep each message id once.
 
-        Example: klantreis lake load klantreis.duckdb --lake lake/
+        Without `--drop` the events stay in the store too (a copy nothing reads on the lake;
+        `klantreis erase` reaches them there as well). With `--drop` they are deleted from it
+        once they are in the lake, and the file is rewritten so they cannot be read in it.
+
+        Example: klantreis lake load klantreis.duckdb --lake lake/ --drop
         """
         from klantreis.collect.keys import publish_keys
         from klantreis.config import StoreSettings, load_settings
-        from klantreis.present.cli.targets import into_lake
+        from klantreis.present.cli.targets import drop_moved, into_lake
         from klantreis.store import Store
 
         settings = load_settings()
@@ -99,14 +111,24 @@ def register(app: typer.Typer) -> None:
         if not store_file.is_file():
             raise CliError(f"store {store_file} does not exist", 2)
         folder.mkdir(parents=True, exist_ok=True)
-        with Store(store_file, read_only=True) as handle:
+        with Store(store_file, read_only=not drop) as handle:
             moved = into_lake(handle, folder)
             publish_keys(handle, folder)
+            if drop:
+                drop_moved(handle)
         if as_json:
-            print_json({"store": str(store_file), "lake": str(folder), **moved})
+            print_json({"store": str(store_file), "lake": str(folder), **moved, "dropped": drop})
             return
         console.print(
             f"{moved['events']:,} events, {moved['quarantine']:,} quarantined rows and "
             f"{moved['products']:,} products of {store_file} written into {folder}",
             highlight=False,
         )
+        if drop:
+            console.print(f"and deleted from {store_file}, which was rewritten without them")
+        else:
+            console.print(
+                f"{store_file} still holds them (nothing reads them there on a lake): "
+                "`klantreis lake load --drop` deletes them from it",
+                highlight=False,
+            )

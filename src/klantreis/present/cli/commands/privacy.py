@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from klantreis.config import load_settings
 from klantreis.present.cli.options import (
     CliError,
     StoreOption,
@@ -16,7 +17,7 @@ from klantreis.present.cli.options import (
     open_store,
     print_json,
 )
-from klantreis.privacy import erase_persons, export_person
+from klantreis.privacy import erase_persons, export_person, lake_places
 
 
 def register(app: typer.Typer) -> None:
@@ -32,7 +33,7 @@ def register(app: typer.Typer) -> None:
         Example: klantreis export user-42 --out user-42.json
         """
         with open_store(store, read_only=False) as handle:
-            data = export_person(handle, person)
+            data = export_person(handle, person, load_settings(store))
         if not data["tables"]:
             raise CliError(f"nothing is stored about {person!r}", 1)
         if out is None:
@@ -61,11 +62,16 @@ def register(app: typer.Typer) -> None:
 
         Several persons in one call share one rewrite of the file.
 
+        On a lake (`[store] kind = "lake"`) each Parquet file that holds one of their rows is
+        written again without it (events, quarantine, the derived tables Spark wrote under
+        `[engine] tables_path`), and the state file as above (docs/privacy.md).
+
         Example: klantreis erase user-42
         """
         started = time.perf_counter()
+        settings = load_settings(store)
         with open_store(store) as handle:
-            removed = erase_persons(handle, persons)
+            removed = erase_persons(handle, persons, settings)
         seconds = round(time.perf_counter() - started, 1)
         if as_json:
             print_json({"persons": persons, "removed": removed, "seconds": seconds})
@@ -77,4 +83,10 @@ def register(app: typer.Typer) -> None:
             return
         parts = ", ".join(f"{n} from {t}" for t, n in removed.items() if n)
         console.print(f"erased {total} rows about {who}: {parts}")
+        if lake_places(settings) is not None:
+            console.print(
+                f"the lake's files that held them and the state file were rewritten without "
+                f"them ({seconds} s)"
+            )
+            return
         console.print(f"the store file was rewritten without them ({seconds} s)")
