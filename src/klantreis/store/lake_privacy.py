@@ -228,12 +228,13 @@ def resolve(store: Store, places: LakePlaces, persons: list[str]) -> PersonIds:
     return who
 
 
-def _involved(con: duckdb.DuckDBPyConnection, lake: Lake, who: PersonIds) -> frozenset[str]:
+def _involved(con: duckdb.DuckDBPyConnection, files: list[Path], who: PersonIds) -> frozenset[str]:
     """The erasure steps (a voice model trained on the person's reviews) the person fed from
-    the lake's events: each step asks its question of a view `events` over the lake's files."""
+    the lake's events: each step asks its question of a view `events` over `files`, the event
+    files that hold the person (the others cannot answer yes; asked of every file, the
+    question read twice the columns the search for the person did)."""
     from klantreis.store.engines.duckdb import DuckDBEngine
 
-    files = lake.live_files()
     if not files:
         return frozenset()
     source = exp.Anonymous(
@@ -258,14 +259,25 @@ class _LakeEvents:
     engine: Engine
 
 
-def _erase_lake_files(con: duckdb.DuckDBPyConnection, lake: Lake, who: PersonIds) -> dict[str, int]:
+def _found(
+    con: duckdb.DuckDBPyConnection, lake: Lake, who: PersonIds
+) -> dict[str, dict[Path, int]]:
+    """Per folder of the lake (`events`, `quarantine`), the files holding rows of the person."""
+    found: dict[str, dict[Path, int]] = {}
+    for root, name in LAKE_TABLES.items():
+        rows, _ = _conditions(name, who, TABLES[name])
+        found[root] = _matches(con, lake.files(root), rows) if rows is not None else {}
+    return found
+
+
+def _erase_lake_files(
+    con: duckdb.DuckDBPyConnection, lake: Lake, who: PersonIds, found: dict[str, dict[Path, int]]
+) -> dict[str, int]:
     changed: dict[str, int] = {}
     for root, name in LAKE_TABLES.items():
         spec = TABLES[name]
         rows, _ = _conditions(name, who, spec)
-        if rows is None:
-            continue
-        for file, count in sorted(_matches(con, lake.files(root), rows).items()):
+        for file, count in sorted(found[root].items()):
             if lake.is_replaced(file):  # merged into a compacted file, which is rewritten
                 lake.replace_file(file, None)
                 continue
@@ -340,8 +352,10 @@ def erase_persons(store: Store, places: LakePlaces, persons: list[str]) -> dict[
     with lake.maintenance():
         who = resolve(store, places, persons)
         with _scanner() as con:
-            involved = _involved(con, lake, who)
-            changed = _erase_lake_files(con, lake, who)
+            found = _found(con, lake, who)
+            live = [f for f in found[EVENTS] if not lake.is_replaced(f)]
+            involved = _involved(con, live, who)
+            changed = _erase_lake_files(con, lake, who, found)
             if shelf is not None:
                 changed.update(_erase_shelf(con, shelf, who))
         if shelf is not None and (changed or involved):
