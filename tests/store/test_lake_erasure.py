@@ -81,7 +81,8 @@ def _where(folder: Path, values: set[str]) -> dict[str, list[str]]:
 
 
 def _email(export: dict[str, Any]) -> str:
-    for row in export["tables"]["lake/events"]:
+    """The e-mail in the person's events (the export of the state file's copy of them)."""
+    for row in export["tables"]["events"]:
         traits = json.loads(row["traits"] or "{}")
         if traits.get("email"):
             return str(traits["email"])
@@ -99,25 +100,33 @@ def test_erase_on_a_lake_leaves_no_byte_of_the_person_in_any_file(
     lake.quarantine([{"source": "test", "reason": "bad", "raw": json.dumps({"userId": PERSON})}])
     # a compaction keeps the files it merged for `--grace` minutes: they hold the person too
     cli("lake", "compact", "--grace", "60", env=env, check=True)
-    assert any(lake.is_replaced(f) for f in lake.files())
+    assert list(lake.events_path.glob("date=*/_replaced.json"))
 
+    con = duckdb.connect(str(tmp_path / "state.duckdb"), read_only=True)
+    ids = {  # user id, anonymous ids, e-mail hash: stitched by the model
+        row[0]
+        for row in con.execute(
+            "SELECT id FROM identities WHERE person_id IN "
+            "(SELECT person_id FROM identities WHERE id = ?)",
+            [PERSON],
+        ).fetchall()
+    }
+    con.close()
+    assert len(ids) >= 3
+    before = _live_events(lake.path)
+    mine = {
+        r["message_id"] for r in before if {r["user_id"], r["anonymous_id"], r["previous_id"]} & ids
+    }
+    others = sorted(r["message_id"] for r in before if r["message_id"] not in mine)
+    assert len(others) > 1000 and len(mine) > 20
     exported = orjson.loads(cli("export", PERSON, env=env, check=True).stdout)
-    assert {"lake/events", "lake/quarantine", "events", "journeys"} <= set(exported["tables"])
-    ids = set(exported["ids"]) | set(exported["person_ids"])
-    assert len(ids) >= 3  # user id, anonymous ids, e-mail hash: stitched by the model
-    mine = {row["message_id"] for row in exported["tables"]["lake/events"]}
     personal = ids | mine | {_email(exported)}
     assert _where(tmp_path, personal)  # before: everywhere
 
-    before = _live_events(lake.path)
-    others = sorted(r["message_id"] for r in before if r["message_id"] not in mine)
-    assert len(others) > 1000 and len(mine) > 20
-
     erased = cli("erase", PERSON, "--json", env=env, check=True)
+    assert _where(tmp_path, personal) == {}  # before this change: the lake's files held them
     removed = orjson.loads(erased.stdout)["removed"]
     assert removed["lake/events"] == len(mine) and removed["lake/quarantine"] == 1
-
-    assert _where(tmp_path, personal) == {}
     assert sorted(r["message_id"] for r in _live_events(lake.path)) == others
     again = cli("export", PERSON, env=env)
     assert again.returncode == 1 and "nothing is stored" in again.stderr
@@ -196,3 +205,63 @@ def test_files_collectors_write_during_an_erasure_are_kept(
     assert all(path.exists() for _, path in written)
     stored = {r["message_id"] for r in _live_events(lake.path)}
     assert {m for m, _ in written} <= stored
+
+
+def test_a_lake_erasure_takes_the_person_out_of_derived_tables_and_the_voice_model(
+    tmp_path: Path,
+) -> None:
+    """A small lake built by hand: the person's rated review trained the voice model in the
+    state file (only the lake's events say so), a derived table in `tables_path` names them as
+    a persona example and holds their rows. After the erasure: the model is dropped, the
+    example list keeps its row without them, their rows are gone, one version is left."""
+    import uuid
+
+    import pyarrow as pa
+    from stories import story
+
+    from klantreis.config import Settings
+    from klantreis.privacy import declared_tables, erase_persons
+    from klantreis.store import Store
+    from klantreis.store.engines.spark.lake import Shelf
+
+    declared_tables()
+    lake = Lake(tmp_path / "lake")
+    review = {"properties": {"rating": 1, "text": "kapot aangekomen"}}
+    lake.append(
+        story(
+            {
+                "ann-7319": [("Product Viewed", "09:00"), ("Review Submitted", "09:30", review)],
+                "bob": [("Product Viewed", "10:00"), ("Order Completed", "10:05")],
+            }
+        )
+    )
+    shelf = Shelf(tmp_path / "lake" / "tables")
+    for name, table in {
+        "personas": pa.table({"persona": ["p1"], "examples": [json.dumps(["ann-7319", "bob"])]}),
+        "person_personas": pa.table({"person_id": ["ann-7319", "bob"], "persona": ["p1", "p1"]}),
+    }.items():
+        for n in range(2):  # the current version and the one before, kept for readers
+            version = f"v-{n}{uuid.uuid4().hex}"
+            (shelf.root / name / version).mkdir(parents=True)
+            pq.write_table(table, shelf.root / name / version / "part-00000.parquet")
+            (shelf.root / name / "_current").write_text(version)
+    shelf.set_state({"model_fingerprint": "built"})
+    state = tmp_path / "state.duckdb"
+    with Store(state) as store:
+        store.connection.execute(
+            "INSERT INTO voice_models (model_id, examples, model) VALUES ('m1', 1, 'ann-7319')"
+        )
+        sections = {"store": {"kind": "lake", "path": str(lake.path), "state": str(state)}}
+        settings = Settings(state, "duckdb", {"tables_path": str(shelf.root)}, sections)
+        removed = erase_persons(store, ["ann-7319"], settings)
+        assert store.connection.execute("SELECT count(*) FROM voice_models").fetchall() == [(0,)]
+    assert removed["voice_models"] == 1 and removed["lake/events"] == 2
+    assert removed["lake/tables/personas"] == 1 and removed["lake/tables/person_personas"] == 1
+    personas = pq.read_table(shelf.current("personas")).to_pylist()  # type: ignore[arg-type]
+    assert personas == [{"persona": "p1", "examples": '["bob"]'}]
+    people = pq.read_table(shelf.current("person_personas"))  # type: ignore[arg-type]
+    assert people.column("person_id").to_pylist() == ["bob"]
+    assert all(len(list((shelf.root / n).glob("v-*"))) == 1 for n in shelf.names())
+    assert shelf.get_state()["model_fingerprint"] == ""
+    assert {r["user_id"] for r in _live_events(lake.path)} == {"bob"}
+    assert _where(tmp_path, {"ann-7319", "kapot aangekomen"}) == {}
