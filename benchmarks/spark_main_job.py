@@ -24,7 +24,9 @@ rest + task time / cores.
 CPU seconds too (every process under this one, whatever the machine's load), the tasks' own CPU,
 and at the end the JVM's CPU by kind of thread (compilers, tasks, GC, the rest);
 `--profile FILE` writes each Spark query's cost as JSON lines, `--no-duckdb` and `--only` narrow
-the run, `--java-options` sets `[engine] java_options`.
+the run, `--java-options` sets `[engine] java_options`, `--src` runs another checkout's code (a
+baseline in the same run). The last step reads the six-phase map again, as `klantreis map` and
+the dashboard do after the routine.
 """
 
 from __future__ import annotations
@@ -67,6 +69,8 @@ def steps() -> list[tuple[str, Callable[[Any], Any]]]:
         ("at-risk", lambda kr: kr.at_risk(now=NOW)),
         ("map six-phase", lambda kr: kr.journey_map()),
         ("map AIDA", lambda kr: kr.journey_map("aida")),
+        # what `klantreis map` and the dashboard then cost: the stored map, read back
+        ("map six-phase again", lambda kr: kr.journey_map()),
     ]
 
 
@@ -215,12 +219,14 @@ def run(args: argparse.Namespace) -> None:
     import duckdb
     import pyarrow.parquet as pq
 
+    import klantreis
     from klantreis.api import Klantreis
     from klantreis.collect.catalogue import store_products
     from klantreis.collect.simulator import SimulatorConfig, simulate
     from klantreis.config import Settings
 
     print(f"machine: {machine()}", flush=True)
+    print(f"source: {Path(klantreis.__file__).parent}", flush=True)
     work = Path(args.work or tempfile.mkdtemp(prefix="spark-main-job-"))
     lake = work / "lake"
     lake.mkdir(parents=True, exist_ok=True)
@@ -347,8 +353,13 @@ def main() -> None:
         "--java-options", help="[engine] java_options (default: the engine's; '' for none)"
     )
     parser.add_argument("--profile", help="write each Spark query's time here (JSON lines)")
+    parser.add_argument(
+        "--src",
+        default=str(ROOT / "src"),
+        help="the klantreis source to run (e.g. another checkout's, for a baseline)",
+    )
     args = parser.parse_args()
-    sys.path.insert(0, str(ROOT / "src"))
+    sys.path.insert(0, args.src)
     run(args)
 
 

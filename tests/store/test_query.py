@@ -116,4 +116,4 @@ def test_renaming_a_staged_table_leaves_a_nested_one_of_that_name() -> None:
     ).tree
     renamed = rename_tables(tree, {"placed": "_kr_placed"}).sql("duckdb")
     assert renamed.count('"_kr_placed"') == 1
-    assert renamed.endswith('SELECT x FROM "_kr_placed"')
+    assert renamed.endswith('SELECT x FROM "_kr_placed" AS placed')

@@ -14,15 +14,22 @@ with the time it was computed (`stored_at`); the routine computes the maps right
 results they rest on.
 
 A cut map (a period, a persona, a source) is computed each time, as is a map with errors.
+
+On an engine that only reads events (Spark) `journey_maps` is one of its derived tables, kept
+like the model's (in the lake with `tables_path`, so the next process reads it) and the model's
+and the cases' fingerprints are the engine's state (`expectations/cases.py` `_write_judged`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
 
 from klantreis.measure.journey_map.lanes import VERSION as LANES_VERSION
 from klantreis.measure.journey_map.result import (
@@ -34,6 +41,7 @@ from klantreis.measure.journey_map.result import (
     Quote,
 )
 from klantreis.store.privacy import ErasureStep, PersonIds, Searched, register_erasure_step
+from klantreis.store.query import Query
 from klantreis.store.schema import TableSpec
 
 if TYPE_CHECKING:
@@ -61,18 +69,43 @@ MAPS_TABLE = TableSpec(
 (whose ids hold the person's): an erasure removes every stored map (`_forget_maps`), and the
 next map or the routine computes them again without the person."""
 
+_ENGINE_SCHEMA = pa.schema(
+    [
+        ("definition", pa.string()),
+        ("language", pa.string()),
+        ("fingerprint", pa.string()),
+        ("computed_at", pa.timestamp("us")),
+        ("seconds", pa.float64()),
+        ("map", pa.string()),
+    ]
+)
+"""`MAPS_TABLE`'s columns as an engine that keeps its own tables writes them."""
+
 _TIMES = ("first_event", "last_event")
 _RESTS_ON_TABLES = ("voice", "voice_topics")
+_engine_writes = threading.Lock()
+"""One rewrite of an engine's `journey_maps` at a time (a read of the others, then a write)."""
+
+
+def _in_engine(kr: Context) -> bool:
+    """Whether the maps are the engine's derived table rather than the store's (Spark)."""
+    return not kr.engine.capabilities.writable
+
+
+def _meta(kr: Context, key: str) -> str | None:
+    if _in_engine(kr):
+        return kr.engine.get_state(key)
+    return kr.store.get_meta(key)
 
 
 def fingerprint(kr: Context, definition: JourneyDefinition, language: str) -> str | None:
     """What the uncut map in `definition` and `language` rests on; None where maps are not
-    stored (an engine that only reads, a read-only store, no model yet)."""
-    if not kr.engine.capabilities.writable or kr.store.read_only:
+    stored (a read-only store, no model yet)."""
+    if not _in_engine(kr) and kr.store.read_only:
         return None
-    store, engine = kr.store, kr.engine
-    model = store.get_meta("model_fingerprint")
-    if model is None:
+    engine = kr.engine
+    model = _meta(kr, "model_fingerprint")
+    if not model:
         return None
     parts = [
         VERSION,
@@ -80,13 +113,15 @@ def fingerprint(kr: Context, definition: JourneyDefinition, language: str) -> st
         definition.model_dump_json(),
         language,
         model,
-        str(store.get_meta("expectations_fingerprint")),
+        str(_meta(kr, "expectations_fingerprint")),
     ]
     for table in _RESTS_ON_TABLES:
+        # a missing table counts as an empty one: drawing the map may create them empty (on
+        # Spark), and the next reader's key must be the one the map was stored under
         parts.append(
             str(engine.scalar(f"SELECT count(*) FROM {table}"))  # noqa: S608 - ours
             if engine.has_table(table)
-            else "-"
+            else "0"
         )
     if engine.has_table("opportunity_results"):
         parts.append(str(engine.scalar("SELECT max(computed_at) FROM opportunity_results")))
@@ -100,6 +135,11 @@ def read_map(
     computed."""
     if not kr.engine.has_table(MAPS_TABLE.name):
         return None
+    if _in_engine(kr):
+        row = _engine_row(kr, definition, language)
+        if row is None or (key is not None and row["fingerprint"] != key):
+            return None
+        return _loaded(json.loads(row["map"])), row["computed_at"]
     rows = kr.store.connection.execute(
         "SELECT map, computed_at FROM journey_maps WHERE definition = ? AND language = ? "
         "AND (fingerprint = ? OR ? IS NULL)",
@@ -108,6 +148,22 @@ def read_map(
     if not rows:
         return None
     return _loaded(json.loads(rows[0][0])), rows[0][1]
+
+
+def _engine_row(kr: Context, definition: str, language: str) -> dict[str, Any] | None:
+    rows = kr.engine.rows(
+        Query(
+            "SELECT * FROM journey_maps WHERE definition = :definition AND language = :language",
+            definition=definition,
+            language=language,
+        )
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    if row["computed_at"] is not None:  # as the store's TIMESTAMP reads: without a zone
+        row["computed_at"] = row["computed_at"].replace(tzinfo=None)
+    return row
 
 
 def stored_definitions(kr: Context) -> list[str]:
@@ -123,6 +179,9 @@ def stored_at(kr: Context, definition: str, language: str) -> datetime | None:
     that map while the routine computes a newer one)."""
     if not kr.engine.has_table(MAPS_TABLE.name):
         return None
+    if _in_engine(kr):
+        row = _engine_row(kr, definition, language)
+        return row["computed_at"] if row else None
     rows = kr.store.connection.execute(
         "SELECT computed_at FROM journey_maps WHERE definition = ? AND language = ?",
         [definition, language],
@@ -133,13 +192,50 @@ def stored_at(kr: Context, definition: str, language: str) -> datetime | None:
 def write_map(
     kr: Context, definition: str, language: str, key: str, jm: JourneyMap, seconds: float
 ) -> None:
-    kr.store.register_table(MAPS_TABLE)
     text = json.dumps(asdict(jm), default=str)
+    if _in_engine(kr):
+        _write_engine_map(kr, definition, language, key, text, seconds)
+        return
+    kr.store.register_table(MAPS_TABLE)
     with kr.store.write_lock:
         kr.store.connection.execute(
             "INSERT OR REPLACE INTO journey_maps VALUES (?, ?, ?, now()::TIMESTAMP, ?, ?)",
             [definition, language, key, seconds, text],
         ).fetchall()
+
+
+def _write_engine_map(
+    kr: Context, definition: str, language: str, key: str, text: str, seconds: float
+) -> None:
+    """The map's row replaced in the engine's `journey_maps`, the table written back whole
+    like its model tables (a row per definition and language a map is stored in)."""
+    engine = kr.engine
+    row = {
+        "definition": definition,
+        "language": language,
+        "fingerprint": key,
+        "computed_at": datetime.now(UTC).replace(tzinfo=None),
+        "seconds": seconds,
+        "map": text,
+    }
+    with _engine_writes:
+        kept = (
+            engine.rows(
+                Query(
+                    "SELECT * FROM journey_maps "
+                    "WHERE NOT (definition = :definition AND language = :language)",
+                    definition=definition,
+                    language=language,
+                )
+            )
+            if engine.has_table(MAPS_TABLE.name)
+            else []
+        )
+        for old in kept:
+            if old["computed_at"] is not None:
+                old["computed_at"] = old["computed_at"].replace(tzinfo=None)
+        table = pa.Table.from_pylist([*kept, row], schema=_ENGINE_SCHEMA)
+        engine.create_table_from_arrow(MAPS_TABLE.name, table)
 
 
 def _involved(store: Searched, _who: PersonIds) -> bool:

@@ -186,9 +186,10 @@ def rename_tables(tree: exp.Expression, names: dict[str, str]) -> exp.Expression
             and node.name in names
             and not _shadowed(node)
         ):
+            # keeps the name as an alias: `b.x` still reads the renamed `b`
+            alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name))
             renamed = exp.Table(this=exp.to_identifier(names[node.name], quoted=True))
-            if node.args.get("alias"):
-                renamed.set("alias", node.args["alias"].copy())
+            renamed.set("alias", alias.copy())
             return renamed
         return node
 

@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from klantreis.store.engines.base import Engine, as_query
 from klantreis.store.engines.spark.configuration import SparkConfiguration
-from klantreis.store.engines.spark.dialect import rename_tables, to_spark
+from klantreis.store.engines.spark.dialect import to_spark
 from klantreis.store.engines.spark.factory import CAPABILITIES, engine_session
 from klantreis.store.engines.spark.lake import (
     Shelf,
@@ -31,6 +31,7 @@ from klantreis.store.engines.spark.lake import (
     read_events,
     read_products,
 )
+from klantreis.store.engines.spark.staging import staged
 from klantreis.store.query import Query, read_as
 
 if TYPE_CHECKING:
@@ -202,31 +203,20 @@ class SparkEngine(Engine):
 
     @contextmanager
     def _staged(self, tree: exp.Expression) -> Iterator[exp.Expression]:
-        """Common table expressions read more than once, computed once.
-
-        Spark re-plans a CTE at every reference; a chain of funnel levels, each read by the
-        next level and by the summary, grows quadratically. Each such CTE becomes a
-        checkpointed view (lineage cut) under a unique name for the duration of the query.
-        """
-        with_ = tree.args.get("with")
-        if not isinstance(with_, exp.With) or len(with_.expressions) < 3:
-            yield tree
-            return
-        tree = tree.copy()
-        ctes = list(tree.args["with"].expressions)
-        tree.set("with", None)
-        prefix = f"_kr_{uuid.uuid4().hex[:8]}_"
-        names = {cte.alias: prefix + cte.alias for cte in ctes}
-        frames = []
+        """The query with its common table expressions that are read more than once and cost
+        more than a scan computed once, as checkpointed views (lineage cut) under unique names
+        for the duration of the query (`staging.py` says which and why)."""
+        stages, rest = staged(tree, f"_kr_{uuid.uuid4().hex[:8]}_")
+        views = []
         try:
-            for cte in ctes:
-                body = rename_tables(cte.this, names)
-                frame = checkpointed(self.session, to_spark(body))
-                frame.createOrReplaceTempView(names[cte.alias])
-                frames.append(names[cte.alias])
-            yield rename_tables(tree, names)
+            for stage in stages:
+                checkpointed(self.session, to_spark(stage.query)).createOrReplaceTempView(
+                    stage.view
+                )
+                views.append(stage.view)
+            yield rest
         finally:
-            for view in frames:
+            for view in views:
                 self.session.catalog.dropTempView(view)
 
     def has_table(self, name: str) -> bool:
