@@ -212,8 +212,9 @@ def test_a_lake_erasure_takes_the_person_out_of_derived_tables_and_the_voice_mod
 ) -> None:
     """A small lake built by hand: the person's rated review trained the voice model in the
     state file (only the lake's events say so), a derived table in `tables_path` names them as
-    a persona example and holds their rows. After the erasure: the model is dropped, the
-    example list keeps its row without them, their rows are gone, one version is left."""
+    a persona example and holds their rows, a stored map quotes their review. After the
+    erasure: the model is dropped, the example list keeps its row without them, their rows are
+    gone, one version is left, the stored map is gone."""
     import uuid
 
     import pyarrow as pa
@@ -239,6 +240,9 @@ def test_a_lake_erasure_takes_the_person_out_of_derived_tables_and_the_voice_mod
     for name, table in {
         "personas": pa.table({"persona": ["p1"], "examples": [json.dumps(["ann-7319", "bob"])]}),
         "person_personas": pa.table({"person_id": ["ann-7319", "bob"], "persona": ["p1", "p1"]}),
+        "journey_maps": pa.table(
+            {"definition": ["six_phase"], "map": [json.dumps({"quote": "kapot aangekomen"})]}
+        ),
     }.items():
         for n in range(2):  # the current version and the one before, kept for readers
             version = f"v-{n}{uuid.uuid4().hex}"
@@ -257,6 +261,8 @@ def test_a_lake_erasure_takes_the_person_out_of_derived_tables_and_the_voice_mod
         assert store.connection.execute("SELECT count(*) FROM voice_models").fetchall() == [(0,)]
     assert removed["voice_models"] == 1 and removed["lake/events"] == 2
     assert removed["lake/tables/personas"] == 1 and removed["lake/tables/person_personas"] == 1
+    assert removed["lake/tables/journey_maps"] == 1  # quoted her: computed again by `map`
+    assert "journey_maps" not in shelf.names() and not (shelf.root / "journey_maps").exists()
     personas = pq.read_table(shelf.current("personas")).to_pylist()  # type: ignore[arg-type]
     assert personas == [{"persona": "p1", "examples": '["bob"]'}]
     people = pq.read_table(shelf.current("person_personas"))  # type: ignore[arg-type]

@@ -229,7 +229,9 @@ def resolve(store: Store, places: LakePlaces, persons: list[str]) -> PersonIds:
     return who
 
 
-def _involved(con: duckdb.DuckDBPyConnection, files: list[Path], who: PersonIds) -> frozenset[str]:
+def _involved(
+    con: duckdb.DuckDBPyConnection, files: list[Path], who: PersonIds, shelf: Shelf | None
+) -> frozenset[str]:
     """The erasure steps (a voice model trained on the person's reviews) the person fed from
     the lake's events: each step asks its question of a view `events` over `files`, the event
     files that hold the person (the others cannot answer yes; asked of every file, the
@@ -238,6 +240,15 @@ def _involved(con: duckdb.DuckDBPyConnection, files: list[Path], who: PersonIds)
 
     if not files:
         return frozenset()
+    for name in shelf.names() if shelf is not None else []:
+        # The derived tables as views too: a step's question may be about a stored result
+        # (a stored map counted everyone's events and may quote them).
+        current = shelf.current(name) if shelf is not None else None
+        parts = _parts(current) if current is not None else []
+        if parts and name != "events":
+            listed = exp.Array(expressions=[exp.convert(str(f)) for f in parts])
+            table = exp.select("*").from_(exp.Anonymous(this="read_parquet", expressions=[listed]))
+            con.execute(f"CREATE OR REPLACE VIEW {name} AS {table.sql('duckdb')}").fetchall()
     source = exp.Anonymous(
         this="read_parquet",
         expressions=[
@@ -328,6 +339,23 @@ def _erase_shelf(con: duckdb.DuckDBPyConnection, shelf: Shelf, who: PersonIds) -
     return changed
 
 
+def _drop_stored_results(shelf: Shelf, involved: frozenset[str]) -> dict[str, int]:
+    """The derived tables of the erasure steps the person is involved in (the stored journey
+    maps) removed whole, every version: a stored map counted the person's events and may quote
+    their words in a text with no person column to filter on, so it goes as its rows go on
+    DuckDB (the step's own erasure), and the next `map` computes it again from what remains."""
+    dropped: dict[str, int] = {}
+    for name in sorted(involved & set(shelf.names())):
+        folder = shelf.root / name
+        current = shelf.current(name)
+        files = _parts(current) if current is not None else []
+        dropped[f"lake/tables/{name}"] = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+        (folder / "_current").unlink()
+        shutil.rmtree(folder, ignore_errors=True)
+        _fsync_folder(shelf.root)
+    return dropped
+
+
 def _link(source: Path, target: Path) -> None:
     """An unchanged file of a derived table into its new version: a hard link where the file
     system has them (no copy, and removing the old version leaves the data), else a copy."""
@@ -355,11 +383,12 @@ def erase_persons(store: Store, places: LakePlaces, persons: list[str]) -> dict[
         with _scanner() as con:
             found = _found(con, lake, who)
             live = [f for f in found[EVENTS] if not lake.is_replaced(f)]
-            involved = _involved(con, live, who)
+            involved = _involved(con, live, who, shelf)
             changed = _erase_lake_files(con, lake, who, found)
             if shelf is not None:
                 changed.update(_erase_shelf(con, shelf, who))
         if shelf is not None and (changed or involved):
+            changed.update(_drop_stored_results(shelf, involved))
             shelf.set_state({**shelf.get_state(), "model_fingerprint": ""})
         for name, count in privacy.erase_ids(store, who, involved).items():
             changed[name] = changed.get(name, 0) + count
