@@ -27,6 +27,7 @@ from klantreis.measure.expectations.kinds.base import (
     moment,
 )
 from klantreis.measure.expectations.rules import Rule
+from klantreis.model.journey_events import with_properties
 from klantreis.store.query import Query, statement
 
 __all__ = [
@@ -40,10 +41,13 @@ __all__ = [
     "union_all",
 ]
 
-_EVENTS = """
-SELECT message_id, person_id, journey_id, phase, channel, order_id, timestamp, event
-FROM journey_events WHERE event IN :names
-"""
+_COLUMNS = "message_id, person_id, journey_id, phase, channel, order_id, timestamp, event"
+_EVENTS = f"SELECT {_COLUMNS} FROM journey_events WHERE event IN :names"  # noqa: S608
+_EVENTS_WITH_PROPERTIES = f"""
+SELECT {_COLUMNS}
+FROM {with_properties("event IN :names")} AS journey_events
+"""  # noqa: S608
+"""The events the rules name; with their `properties` (from `events`) when a rule reads one."""
 _PROPERTIES = "properties"
 
 
@@ -118,7 +122,8 @@ def _shared(
         for tree in trees
         for column in tree.find_all(exp.Column)
     )
-    events = statement(Query(_EVENTS, names=named_events(rules) or ["-"]).tree)
+    text = _EVENTS_WITH_PROPERTIES if columns or keep_text else _EVENTS
+    events = statement(Query(text, names=named_events(rules) or ["-"]).tree)
     for path, name in columns.items():
         extracted = Query(
             "CASE WHEN event IN :names THEN properties ->> :path END",
