@@ -37,6 +37,7 @@ from klantreis.measure.expectations.kinds.base import (
 )
 from klantreis.measure.expectations.rules import RuleSpec, Selector, parse_rules
 from klantreis.measure.expectations.ruleset import default_rules
+from klantreis.model.journey_events import with_properties
 from klantreis.present.api.app import create_app
 from klantreis.present.web import terms
 from klantreis.present.web.auth import create_user
@@ -103,7 +104,7 @@ def test_shared_pass_gives_each_rule_the_cases_it_gives_alone(demo_kr) -> None:
     assert len(judged) >= 12
     for rule in judged:
         alone = exp.select("*").from_(kind_of(rule).cases(rule, ctx).tree.subquery("c"))
-        alone = alone.with_(EVENTS_TABLE, as_="SELECT * FROM journey_events")
+        alone = alone.with_(EVENTS_TABLE, as_=f"SELECT * FROM {with_properties('TRUE')} AS j")
         shared = Query("SELECT * FROM expectation_cases WHERE expectation_id = :r", r=rule.id)
         expected = sorted(map(repr, demo_kr.engine.rows(Query(alone))))
         got = sorted(map(repr, demo_kr.engine.rows(shared)))
