@@ -59,14 +59,16 @@ def with_properties(where: str, *, events_where: str | None = None) -> str:
     both sides before the equality join on `message_id`, so only the named events' properties
     are read. Engines do not carry an `IN` filter across a join by themselves, and `events`
     has ten times the rows a rule usually reads. `events_where`, when given, filters `events`
-    in place of `where` (it may read `properties`, e.g. the events that name a carrier).
-    The message id is the key both tables share
-    and keep: an engine's row numbers (DuckDB's `rowid`) change when erasure deletes rows.
+    in place of `where`: it may read `properties` (the events that name a carrier) or keep
+    fewer events than `where` (the events whose properties a query reads, of all it reads);
+    the rows of the others have no properties (NULL). The message id is the key both tables
+    share and keep: an engine's row numbers (DuckDB's `rowid`) change when erasure deletes
+    rows.
     """
     return f"""(
     SELECT j.*, e.properties
     FROM (SELECT * FROM journey_events WHERE {where}) AS j
-    JOIN (SELECT message_id, properties FROM events WHERE {events_where or where}) AS e
+    LEFT JOIN (SELECT message_id, properties FROM events WHERE {events_where or where}) AS e
       ON e.message_id = j.message_id
 )"""  # noqa: S608
 

@@ -45,9 +45,11 @@ _COLUMNS = "message_id, person_id, journey_id, phase, channel, order_id, timesta
 _EVENTS = f"SELECT {_COLUMNS} FROM journey_events WHERE event IN :names"  # noqa: S608
 _EVENTS_WITH_PROPERTIES = f"""
 SELECT {_COLUMNS}
-FROM {with_properties("event IN :names")} AS journey_events
+FROM {with_properties("event IN :names", events_where="event IN :read")} AS journey_events
 """  # noqa: S608
-"""The events the rules name; with their `properties` (from `events`) when a rule reads one."""
+"""The events the rules name; with their `properties` (from `events`) when a rule reads one,
+for the events it reads them of (`read`): a rule may name an event it reads no property of
+(`Product Viewed`, a third of all events)."""
 _PROPERTIES = "properties"
 
 
@@ -122,8 +124,10 @@ def _shared(
         for tree in trees
         for column in tree.find_all(exp.Column)
     )
+    names = named_events(rules) or ["-"]
+    read = names if keep_text else sorted({e for path in readers for e in readers[path]})
     text = _EVENTS_WITH_PROPERTIES if columns or keep_text else _EVENTS
-    events = statement(Query(text, names=named_events(rules) or ["-"]).tree)
+    events = statement(Query(text, names=names, read=read or ["-"]).tree)
     for path, name in columns.items():
         extracted = Query(
             "CASE WHEN event IN :names THEN properties ->> :path END",
