@@ -44,6 +44,8 @@ REPEAT_DAYS = 90
 """Repeat purchase: another order within this many days of the request. Only requests made at
 least this long before the newest event are judged, so recent ones do not count as lost."""
 
+_FOLLOWING = "event IN ('Return Approved', 'Return Rejected', 'Return Received', 'Order Refunded')"
+"""What follows a return request; a rejection's reason is the only property read of them."""
 RETURNS = f"""
 WITH requested AS (
     SELECT order_id, arg_min(person_id, timestamp) AS person_id,
@@ -65,7 +67,7 @@ followed AS (
             FILTER (WHERE e.event = 'Return Rejected') AS rejection_reason,
         min(e.timestamp) FILTER (WHERE e.event = 'Return Received') AS received_at,
         min(e.timestamp) FILTER (WHERE e.event = 'Order Refunded') AS refunded_at
-    FROM {with_properties("event = 'Return Rejected'")} AS e
+    FROM {with_properties(_FOLLOWING, events_where="event = 'Return Rejected'")} AS e
     JOIN asked AS q ON q.order_id = e.order_id
     WHERE e.event IN ('Return Approved', 'Return Rejected', 'Return Received', 'Order Refunded')
         AND e.timestamp >= q.requested_at
