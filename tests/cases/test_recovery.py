@@ -40,8 +40,7 @@ def _by_pandas(kr: Klantreis) -> pd.DataFrame:
     breaches = kr.sql("SELECT expectation_id, person_id, breached_at FROM breaches").to_pandas()
     first = breaches.dropna().groupby(["expectation_id", "person_id"], as_index=False).min()
     events = kr.sql(
-        "SELECT j.person_id, j.event, j.timestamp, e.properties FROM journey_events AS j "
-        "JOIN events AS e ON e.message_id = j.message_id WHERE j.event IN "
+        "SELECT person_id, event, timestamp, properties FROM journey_events WHERE event IN "
         "('Review Submitted', 'Survey Answered', 'Order Completed', 'Case Message Sent')"
     ).to_pandas()
     props = events["properties"].map(json.loads)

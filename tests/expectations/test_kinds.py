@@ -204,7 +204,7 @@ def test_repeat_of_the_same_topic_within_two_weeks(kr):
     ensure_cases(kr)
     rows = kr.sql(
         "SELECT properties ->> '$.ticket_id' AS t, c.status FROM expectation_cases AS c "
-        "JOIN events AS j ON j.message_id = c.case_id "
+        "JOIN journey_events AS j ON j.message_id = c.case_id "
         "WHERE expectation_id = 'support_no_repeat'"
     ).to_pylist()
     got = {r["t"]: r["status"] for r in rows}

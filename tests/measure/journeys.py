@@ -2,8 +2,6 @@
 
 Builds the derived `journey_events` table directly (no model run), so analytics tests state the
 exact rows they are about. Times are minutes after DAY, "HH:MM", ISO text or datetimes.
-An event's properties are in `events`, as in a store (the model does not copy them):
-`story(people)` gives both tables, for the analyses that read properties.
 """
 
 from __future__ import annotations
@@ -15,7 +13,6 @@ import orjson
 import pyarrow as pa
 
 from klantreis.model.journey_events import JOURNEY_EVENTS
-from klantreis.store.schema import EVENT_ARROW_SCHEMA
 
 DAY = datetime(2026, 3, 2)
 
@@ -66,34 +63,10 @@ def journeys_for(people: dict[str, list[tuple[Any, ...]]], day: datetime = DAY) 
                     "session_id": f"{person}-{options.get('session', 's1')}",
                     "journey_id": f"{person}-{options.get('journey', 'j1')}",
                     "order_id": options.get("order_id"),
-                }
-            )
-    return pa.Table.from_pylist(rows, schema=JOURNEY_EVENTS_SCHEMA)
-
-
-def events_for(people: dict[str, list[tuple[Any, ...]]], day: datetime = DAY) -> pa.Table:
-    """The `events` rows of the same story: each event's message id, name and properties."""
-    rows = []
-    for person, events in people.items():
-        for seq, (event, at, *rest) in enumerate(events):
-            options = rest[0] if rest else {}
-            rows.append(
-                {
-                    "message_id": f"{person}-{seq:06d}",
-                    "type": "track",
-                    "event": event,
-                    "user_id": person,
-                    "timestamp": when(at, day),
-                    "channel": options.get("channel", "web"),
                     "properties": orjson.dumps(options.get("properties", {})).decode(),
                 }
             )
-    return pa.Table.from_pylist(rows, schema=EVENT_ARROW_SCHEMA)
-
-
-def story(people: dict[str, list[tuple[Any, ...]]], day: datetime = DAY) -> dict[str, pa.Table]:
-    """`journey_events` and `events` of the story, as `load` takes them."""
-    return {"journey_events": journeys_for(people, day), "events": events_for(people, day)}
+    return pa.Table.from_pylist(rows, schema=JOURNEY_EVENTS_SCHEMA)
 
 
 def from_columns(person: list[str], ts_us: list[int], event: list[str]) -> pa.Table:
@@ -114,6 +87,7 @@ def from_columns(person: list[str], ts_us: list[int], event: list[str]) -> pa.Ta
             "session_id": [f"{p}-s1" for p in person],
             "journey_id": [f"{p}-j1" for p in person],
             "order_id": pa.nulls(n, pa.string()),
+            "properties": ["{}"] * n,
         },
         schema=JOURNEY_EVENTS_SCHEMA,
     )

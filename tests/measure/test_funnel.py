@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from journeys import journeys_for, story
+from journeys import journeys_for
 
 from klantreis.measure.funnels import FunnelSpec, run_funnel
 from klantreis.measure.trees import AnalysisError
@@ -12,7 +12,7 @@ SHOP = ["Product Viewed", "Product Added", "Checkout Started", "Order Completed"
 
 
 def persons(load, people, steps=SHOP, **options):
-    engine = load(story(people))
+    engine = load({"journey_events": journeys_for(people)})
     return run_funnel(engine, FunnelSpec.build(steps, **options)).persons()
 
 
@@ -99,29 +99,6 @@ def test_property_filter_on_a_step(load):
     assert persons(load, people, steps=steps, window="1h") == [1, 1]
 
 
-@pytest.mark.parametrize("mode", ["strict", "unordered"])
-def test_property_filter_in_every_mode(load, mode):
-    """The properties come from `events` (the model does not copy them) in every mode; strict
-    mode numbers every event of a person, those without a property read too."""
-    people = {
-        "shoes": [
-            ("Product Viewed", 0, {"properties": {"category": "shoes"}}),
-            ("Product Added", 1),
-        ],
-        "hats": [("Product Viewed", 0, {"properties": {"category": "hats"}}), ("Product Added", 1)],
-        "late": [
-            ("Product Viewed", 0, {"properties": {"category": "shoes"}}),
-            ("Cart Viewed", 1),
-            ("Product Added", 2),
-        ],
-    }
-    steps = [{"event": "Product Viewed", "where": {"category": "shoes"}}, "Product Added"]
-    expected = [2, 1] if mode == "strict" else [3, 2]  # unordered: any one step counts
-    assert persons(load, people, steps=steps, window="1h", mode=mode) == expected
-    by_phase = [{"phase": "consideration", "where": {"category": "shoes"}}, "Product Added"]
-    assert persons(load, people, steps=by_phase, window="1h", mode=mode) == expected
-
-
 def test_filter_values_are_bound_not_pasted(load):
     people = {"x": [("Product Viewed", 0, {"properties": {"category": "a' OR '1'='1"}})]}
     steps = [{"event": "Product Viewed", "where": {"category": "a' OR '1'='1"}}]
@@ -146,7 +123,7 @@ def test_breakdown_by_property_with_attribution(load):
         ],
         "bram": [("Product Viewed", 0, {"properties": {"source": "ads"}})],
     }
-    engine = load(story(people))
+    engine = load({"journey_events": journeys_for(people)})
     # `source` alone is the session's source (test_funnel_sources.py); this is the property
     spec = FunnelSpec.build(SHOP[:2], window="1h", breakdown="properties.source")
     first = run_funnel(engine, spec)

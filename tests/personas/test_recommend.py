@@ -25,9 +25,8 @@ def test_recommend_from_similar_buyers(sim_kr: Klantreis):
     bought = {
         r["p"]
         for r in sim_kr.sql(
-            "SELECT DISTINCT unnest(json_extract_string(e.properties, '$.products[*].product_id')) "
-            "AS p FROM journey_events AS j JOIN events AS e ON e.message_id = j.message_id "
-            "WHERE j.person_id = :id AND j.event = 'Order Completed'",
+            "SELECT DISTINCT unnest(json_extract_string(properties, '$.products[*].product_id')) "
+            "AS p FROM journey_events WHERE person_id = :id AND event = 'Order Completed'",
             id=person,
         ).to_pylist()
     }

@@ -32,10 +32,9 @@ def test_each_buyer_has_a_value_from_their_own_orders(shop_store: Path) -> None:
         rows = kr.sql("SELECT * FROM customer_values").to_pandas()
         revenue = kr.sql(
             """SELECT person_id, sum(amount) AS revenue FROM (
-                 SELECT j.person_id, j.order_id,
-                   arg_min(TRY_CAST(e.properties ->> '$.revenue' AS DOUBLE), j.timestamp) AS amount
-                 FROM journey_events AS j JOIN events AS e ON e.message_id = j.message_id
-                 WHERE j.event = 'Order Completed' AND j.order_id IS NOT NULL
+                 SELECT person_id, order_id,
+                   arg_min(TRY_CAST(properties ->> '$.revenue' AS DOUBLE), timestamp) AS amount
+                 FROM journey_events WHERE event = 'Order Completed' AND order_id IS NOT NULL
                  GROUP BY ALL) GROUP BY person_id"""
         ).to_pandas()
     assert found["method"] == "bgnbd" and "bought again" in found["reason"]

@@ -33,7 +33,6 @@ from sqlglot import exp
 
 from klantreis.model import load_definition
 from klantreis.model.build import configured_definition
-from klantreis.model.journey_events import with_properties
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
@@ -85,11 +84,10 @@ WHERE e.touchpoint IS NOT NULL AND e.phase_index < :purchase_index
   AND hash(j.journey_id) % :modulus = 0
 """
 
-PAGES = f"""
+PAGES = """
 WITH seen AS (
     SELECT DISTINCT e.journey_id, e.properties ->> '$.name' AS driver
-    FROM {with_properties("event = 'Page Viewed'")} AS e
-    JOIN journeys AS j ON j.journey_id = e.journey_id
+    FROM journey_events AS e JOIN journeys AS j ON j.journey_id = e.journey_id
     WHERE e.event = 'Page Viewed' AND e.properties ->> '$.name' IS NOT NULL
       AND (j.ordered_at IS NULL OR e.timestamp < j.ordered_at)
 ),
@@ -98,7 +96,7 @@ top AS (
 )
 SELECT s.journey_id, s.driver FROM seen AS s JOIN top AS t ON t.driver = s.driver
 WHERE hash(s.journey_id) % :modulus = 0
-"""  # noqa: S608
+"""
 """The drivers of the sampled journeys only (`hash(journey_id) % :modulus = 0`, as `JOURNEYS`
 picks them): the rows of the others were looked up and dropped in Python, at 10M events four
 in five of 3.6 million. The pages most journeys see are still counted over every journey."""

@@ -22,14 +22,12 @@ from klantreis.errors import KlantreisError
 from klantreis.measure.contract import AnalysisQuery, AnalysisResult, Positional
 from klantreis.measure.registry import analysis
 from klantreis.model import ensure_built
-from klantreis.model.journey_events import with_properties
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
     from klantreis.model.context import Context
 
-_INTERACTING = "event IN ('Order Completed', 'Product Added', 'Product Viewed')"
-_INTERACTIONS = f"""
+_INTERACTIONS = """
 interactions AS (
     SELECT person_id, product_id, max(weight) AS weight, max(bought) AS bought
     FROM (
@@ -41,13 +39,13 @@ interactions AS (
             CASE event WHEN 'Order Completed' THEN 1.0 WHEN 'Product Added' THEN 0.5
                  ELSE 0.25 END AS weight,
             CASE WHEN event = 'Order Completed' THEN 1 ELSE 0 END AS bought
-        FROM {with_properties(_INTERACTING)} AS journey_events
+        FROM journey_events
         WHERE event IN ('Order Completed', 'Product Added', 'Product Viewed')
           AND (:before IS NULL OR timestamp < :before)
     ) AS raw
     WHERE product_id IS NOT NULL
     GROUP BY person_id, product_id
-)"""  # noqa: S608
+)"""
 
 
 _RECOMMEND = (  # static text, values bound

@@ -32,15 +32,12 @@ from klantreis.measure.expectations.stats import (
     proportion_difference,
 )
 from klantreis.measure.registry import analysis
-from klantreis.model.journey_events import with_properties
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
     from klantreis.model.context import Context
 
 MESSAGE_EVENT = "Case Message Sent"
-_LATER = "event IN ('Review Submitted', 'Survey Answered', :purchase_event, :message_event)"
-"""The events after a breach that tell how the person fared."""
 
 _PERSONS = """
 WITH first_breach AS (
@@ -55,7 +52,8 @@ later AS (
            CASE WHEN lower(properties ->> '$.kind') = 'nps'
                 THEN TRY_CAST(properties ->> '$.score' AS DOUBLE) END AS nps_score,
            properties ->> '$.expectation_id' AS about
-    FROM {later} AS journey_events
+    FROM journey_events
+    WHERE event IN ('Review Submitted', 'Survey Answered', :purchase_event, :message_event)
 ),
 resolved AS (
     {resolved}
@@ -179,7 +177,6 @@ def persons_query(
     sql = _PERSONS.format(
         expectation="AND expectation_id = :expectation" if expectation else "",
         resolved=_RESOLVED if kr.engine.has_table("cases") else _NO_RESOLVED,
-        later=with_properties(_LATER),
     )
     from sqlglot import exp
 

@@ -27,7 +27,6 @@ from klantreis.measure.expectations.stats import mean_difference, proportion_dif
 from klantreis.measure.filters import Cut
 from klantreis.measure.registry import analysis
 from klantreis.model import ensure_built
-from klantreis.model.journey_events import with_properties
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
@@ -44,16 +43,13 @@ REPEAT_DAYS = 90
 """Repeat purchase: another order within this many days of the request. Only requests made at
 least this long before the newest event are judged, so recent ones do not count as lost."""
 
-_FOLLOWING = "event IN ('Return Approved', 'Return Rejected', 'Return Received', 'Order Refunded')"
-"""What follows a return request; a rejection's reason is the only property read of them."""
-RETURNS = f"""
+RETURNS = """
 WITH requested AS (
     SELECT order_id, arg_min(person_id, timestamp) AS person_id,
         min(timestamp) AS requested_at,
         arg_min(coalesce(properties ->> '$.reason', '(none)'), timestamp) AS reason,
         arg_min(CAST(json_extract(properties, '$.products') AS VARCHAR), timestamp) AS products
-    FROM {with_properties("event = 'Return Requested'")} AS journey_events
-    WHERE event = 'Return Requested' AND order_id IS NOT NULL
+    FROM journey_events WHERE event = 'Return Requested' AND order_id IS NOT NULL
     GROUP BY order_id
 ),
 asked AS (
@@ -67,7 +63,7 @@ followed AS (
             FILTER (WHERE e.event = 'Return Rejected') AS rejection_reason,
         min(e.timestamp) FILTER (WHERE e.event = 'Return Received') AS received_at,
         min(e.timestamp) FILTER (WHERE e.event = 'Order Refunded') AS refunded_at
-    FROM {with_properties(_FOLLOWING, events_where="event = 'Return Rejected'")} AS e
+    FROM journey_events AS e
     JOIN asked AS q ON q.order_id = e.order_id
     WHERE e.event IN ('Return Approved', 'Return Rejected', 'Return Received', 'Order Refunded')
         AND e.timestamp >= q.requested_at
@@ -75,7 +71,7 @@ followed AS (
 ),
 reviews AS (
     SELECT person_id, timestamp, TRY_CAST(properties ->> '$.rating' AS DOUBLE) AS rating
-    FROM {with_properties("event IN ('Review Submitted', 'Product Reviewed')")} AS journey_events
+    FROM journey_events
     WHERE event IN ('Review Submitted', 'Product Reviewed') AND person_id IS NOT NULL
 ),
 next_review AS (
@@ -102,7 +98,7 @@ FROM asked AS q
 LEFT JOIN followed AS f ON f.order_id = q.order_id
 LEFT JOIN next_review AS v ON v.order_id = q.order_id
 LEFT JOIN next_order AS n ON n.order_id = q.order_id
-"""  # noqa: S608
+"""
 
 NEWEST = "SELECT max(timestamp) FROM journey_events"
 

@@ -19,7 +19,6 @@ from klantreis.measure.contract import AnalysisResult, PeriodQuery
 from klantreis.measure.filters import Cut
 from klantreis.measure.registry import analysis
 from klantreis.model import ensure_built
-from klantreis.model.journey_events import with_properties
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
@@ -47,9 +46,7 @@ TERMS = (
 searches AS (
     SELECT session_id, timestamp, lower(trim(properties ->> '$.query')) AS term,
         TRY_CAST(properties ->> '$.results' AS BIGINT) AS results
-    FROM """
-    + with_properties("event = 'Products Searched'")
-    + """ AS journey_events
+    FROM journey_events
     WHERE event = 'Products Searched' AND session_id IS NOT NULL
         AND nullif(trim(properties ->> '$.query'), '') IS NOT NULL AND :cut
 )
@@ -81,9 +78,7 @@ filtered AS (
                            x -> 'filter: ' || x),
             list_transform(coalesce(json_extract_string(properties, '$.sorts[*].type'), []),
                            x -> 'sort: ' || x)) AS kinds
-    FROM """
-    + with_properties("event = 'Product List Filtered'")
-    + """ AS journey_events
+    FROM journey_events
     WHERE event = 'Product List Filtered' AND session_id IS NOT NULL AND :cut
 ),
 uses AS (
@@ -99,15 +94,15 @@ ORDER BY uses DESC, u.kind
 )
 
 
-FAILING_TERMS = f"""
+FAILING_TERMS = """
 SELECT lower(trim(properties ->> '$.query')) AS term, count(*) AS searches
-FROM {with_properties("event = 'Products Searched'")} AS journey_events
+FROM journey_events
 WHERE event = 'Products Searched' AND TRY_CAST(properties ->> '$.results' AS BIGINT) = 0
     AND nullif(trim(properties ->> '$.query'), '') IS NOT NULL AND :cut
 GROUP BY term
 ORDER BY searches DESC, term
 LIMIT :n
-"""  # noqa: S608
+"""
 """The terms whose searches found nothing most often, in a cut (`:cut` over `journey_events`):
 one filtered scan, for the journey map's search pain (the full analysis is `search`)."""
 

@@ -36,12 +36,11 @@ if TYPE_CHECKING:
 __all__ = ["ModelSummary", "build", "ensure_built", "phase_map_query"]
 
 SESSION_GAP_MINUTES = 30
-MODEL_VERSION = "7"
+MODEL_VERSION = "6"
 """Bumped when the model's meaning changes (2: identity stitching with caps and placeholders;
 3: back-office events on their order's channel; 4: identity aggregates kept for refreshes; 5: the
 quiet that ends a session measured in microseconds; 6: `session_sources`, contact events by what
-they are about; 7: `journey_events` without `properties`), so stores built by older code are
-rebuilt."""
+they are about), so stores built by older code are rebuilt."""
 
 
 @dataclass

@@ -8,10 +8,6 @@ purchase; they then belong to the order they name or the latest one.
 Journeys: events before (or at) a purchase belong to the journey of the next order;
 after-purchase events belong to the order they name, or else to the person's latest order;
 events after the last order form an open journey without a purchase.
-
-The table holds no copy of an event's `properties`: an analysis that reads them joins `events`
-by `message_id` (`with_properties`), for the few events it names. Writing that JSON text again
-for every event was the largest part of writing the table (docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -41,6 +37,7 @@ JOURNEY_EVENTS = register_table(
             ("session_id", "VARCHAR"),
             ("journey_id", "VARCHAR"),
             ("order_id", "VARCHAR"),
+            ("properties", "VARCHAR"),
         ),
         key=("message_id",),
         person_id_columns=("person_id",),
@@ -48,30 +45,6 @@ JOURNEY_EVENTS = register_table(
         doc="one row per thing a person did: person, phase, touchpoint, session, journey",
     )
 )
-
-
-def with_properties(where: str, *, events_where: str | None = None) -> str:
-    """The rows of `journey_events` that `where` keeps, each with its event's `properties` from
-    `events`, as a relation to read `FROM` (with an alias).
-
-    `where` is SQL over the columns both tables hold alike (`event`, `type`, `timestamp`,
-    `message_id`; not `channel`, which the model changes for back-office events): it filters
-    both sides before the equality join on `message_id`, so only the named events' properties
-    are read. Engines do not carry an `IN` filter across a join by themselves, and `events`
-    has ten times the rows a rule usually reads. `events_where`, when given, filters `events`
-    in place of `where`: it may read `properties` (the events that name a carrier) or keep
-    fewer events than `where` (the events whose properties a query reads, of all it reads);
-    the rows of the others have no properties (NULL). The message id is the key both tables
-    share and keep: an engine's row numbers (DuckDB's `rowid`) change when erasure deletes
-    rows.
-    """
-    return f"""(
-    SELECT j.*, e.properties
-    FROM (SELECT * FROM journey_events WHERE {where}) AS j
-    LEFT JOIN (SELECT message_id, properties FROM events WHERE {events_where or where}) AS e
-      ON e.message_id = j.message_id
-)"""  # noqa: S608
-
 
 # A back-office event (payment captured, refund, ...) is recorded by the shop's systems, not on
 # the customer's device: it takes the channel of the order it is about.
@@ -82,6 +55,7 @@ WITH ev AS (
            e.timestamp, e.event, e.type,
            CASE WHEN e.event IN :back_office THEN coalesce(oc.channel, e.channel)
                 ELSE e.channel END AS channel,
+           e.properties,
            e.properties ->> '$.order_id' AS order_id,
            m.phase, m.phase_index, m.touchpoint, m.direct,
            CASE WHEN e.event = :purchase_event THEN 1 ELSE 0 END AS is_purchase,
@@ -134,7 +108,7 @@ SELECT c.message_id, c.person_id, c.timestamp, c.event, c.type, c.channel, c.tou
                     THEN greatest(c.orders_upto, 1)
                 WHEN c.phase_index <= :purchase_index THEN c.orders_upto + 1
                 ELSE greatest(c.orders_upto, 1) END AS VARCHAR) AS journey_id,
-       c.order_id
+       c.order_id, c.properties
 FROM counted AS c
 LEFT JOIN purchases AS p ON p.person_id = c.person_id AND p.order_id = c.order_id
 """
@@ -210,7 +184,7 @@ SELECT e.message_id, who.person_id, e.timestamp, e.event, e.type,
        CASE WHEN n.served THEN :about_index ELSE m.phase_index END AS phase_index,
        who.person_id || ':s' || CAST(n.session_no AS VARCHAR) AS session_id,
        who.person_id || ':j' || CAST(n.journey_no AS VARCHAR) AS journey_id,
-       n.order_id
+       n.order_id, e.properties
 FROM events AS e
 JOIN numbered AS n ON n.row_id = e.rowid
 JOIN phase_map AS m ON m.event = e.event

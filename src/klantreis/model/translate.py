@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from klantreis.model.contract import shaped
 from klantreis.model.definition import JourneyDefinition
-from klantreis.model.journey_events import JOURNEY_EVENTS, _about_an_order, with_properties
+from klantreis.model.journey_events import JOURNEY_EVENTS, _about_an_order
 from klantreis.model.journeys import journeys_query
 from klantreis.model.phases import phase_map_query
 from klantreis.store.query import Query, read_as, tables_read_as
@@ -33,12 +33,13 @@ from klantreis.store.query import Query, read_as, tables_read_as
 if TYPE_CHECKING:
     from klantreis.store.engines.base import Engine
 
-_READ = f"""
+_READ = """
 WITH moved AS (
     SELECT je.message_id, je.person_id, je.timestamp, je.event, je.type, je.channel,
            je.session_id, je.journey_id, je.order_id, je.properties,
            m.phase, m.phase_index, m.touchpoint, m.direct
-    FROM {with_properties("event IN :moved")} AS je JOIN phase_map AS m ON m.event = je.event
+    FROM journey_events AS je JOIN phase_map AS m ON m.event = je.event
+    WHERE je.event IN :moved
 ),
 bought AS (SELECT person_id, journey_index, order_id, ordered_at FROM journeys WHERE converted),
 placed AS (
@@ -58,7 +59,7 @@ served AS (
 )
 SELECT je.message_id, je.person_id, je.timestamp, je.event, je.type, je.channel,
        m.touchpoint, m.direct, m.phase, m.phase_index, je.session_id, je.journey_id,
-       je.order_id
+       je.order_id, je.properties
 FROM journey_events AS je JOIN phase_map AS m ON m.event = je.event
 WHERE je.event NOT IN :moved
 UNION ALL
@@ -72,9 +73,9 @@ SELECT message_id, person_id, timestamp, event, type, channel, touchpoint, direc
                      WHEN served THEN greatest(orders_before, 1)
                      WHEN phase_index <= :purchase_index THEN orders_before + 1
                      ELSE greatest(orders_before, 1) END AS VARCHAR) END AS journey_id,
-       order_id
+       order_id, properties
 FROM served
-"""  # noqa: S608
+"""
 """The built `journey_events` and `journeys` in the definition they were built in; `phase_map`
 is the other definition's (the query is given it in place of the stored one)."""
 

@@ -21,7 +21,6 @@ from sqlglot import exp
 
 from klantreis.act.cases.rules import CaseRule, CaseSettings, active_case_rules
 from klantreis.act.cases.table import CASES
-from klantreis.model.journey_events import with_properties
 from klantreis.store.query import Query
 from klantreis.store.store import utcnow
 
@@ -46,39 +45,34 @@ FROM breaches AS b
 WHERE b.breached_at > :since AND b.breached_at <= :now
 """
 
-_DETRACTOR = f"""
+_DETRACTOR = """
 SELECT j.message_id AS signal, j.person_id, j.journey_id, j.order_id,
        j.properties ->> '$.survey_id' AS case_key, CAST(NULL AS VARCHAR) AS expectation_id,
        j.timestamp AS signal_at, 'NPS ' || (j.properties ->> '$.score') AS reason
-FROM {with_properties("event = 'Survey Answered' AND timestamp > :since")} AS j
+FROM journey_events AS j
 WHERE j.event = 'Survey Answered' AND j.timestamp > :since AND j.timestamp <= :now
   AND lower(j.properties ->> '$.kind') = 'nps'
   AND TRY_CAST(j.properties ->> '$.score' AS DOUBLE) <= :max_score
-"""  # noqa: S608
+"""
 
-_NEGATIVE_TEXT = f"""
+_NEGATIVE_TEXT = """
 SELECT v.message_id AS signal, j.person_id, j.journey_id, coalesce(v.order_id, j.order_id)
        AS order_id,
        coalesce(j.properties ->> '$.ticket_id', j.properties ->> '$.review_id',
                 j.properties ->> '$.conversation_id') AS case_key,
        CAST(NULL AS VARCHAR) AS expectation_id, v.timestamp AS signal_at,
        v.event || ': sentiment ' || CAST(round(v.sentiment, 2) AS VARCHAR) AS reason
-FROM voice AS v
-JOIN {with_properties("event IN :events AND timestamp > :since")} AS j
-  ON j.message_id = v.message_id
+FROM voice AS v JOIN journey_events AS j ON j.message_id = v.message_id
 WHERE v.event IN :events AND v.timestamp > :since AND v.timestamp <= :now
   AND j.timestamp > :since AND v.sentiment <= :max_sentiment
-"""  # noqa: S608
+"""
 
-_QUESTIONS = "event IN ('Ticket Created', 'Live Chat Message Sent')"
-_REPLIES = "event IN ('Ticket Replied', 'Live Chat Message Received')"
-_UNANSWERED = f"""
+_UNANSWERED = """
 WITH questions AS (
     SELECT coalesce(properties ->> '$.ticket_id', properties ->> '$.conversation_id') AS thread,
            min(timestamp) AS asked_at, min(person_id) AS person_id,
            min(journey_id) AS journey_id, max(order_id) AS order_id, min(channel) AS channel
-    FROM {with_properties(_QUESTIONS + " AND timestamp > :since AND timestamp <= :deadline")}
-        AS journey_events
+    FROM journey_events
     WHERE event IN ('Ticket Created', 'Live Chat Message Sent')
       AND timestamp > :since AND timestamp <= :deadline
     GROUP BY thread
@@ -86,7 +80,7 @@ WITH questions AS (
 replies AS (
     SELECT coalesce(properties ->> '$.ticket_id', properties ->> '$.conversation_id') AS thread,
            timestamp
-    FROM {with_properties(_REPLIES + " AND timestamp > :since")} AS journey_events
+    FROM journey_events
     WHERE event IN ('Ticket Replied', 'Live Chat Message Received')
       AND coalesce(properties ->> '$.author', 'agent') <> 'customer'
       AND timestamp > :since
@@ -101,7 +95,7 @@ WHERE q.thread IS NOT NULL
       SELECT 1 FROM replies AS r
       WHERE r.thread = q.thread AND r.timestamp >= q.asked_at
         AND date_diff('second', q.asked_at, r.timestamp) <= :seconds)
-"""  # noqa: S608
+"""
 
 _INSERT = """
 INSERT INTO cases BY NAME

@@ -28,21 +28,19 @@ from sqlglot import exp
 from klantreis.config import ConfigError, SectionSettings
 from klantreis.model import ensure_built, load_definition
 from klantreis.model.build import configured_definition
-from klantreis.model.journey_events import with_properties
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
     from klantreis.model.context import Context
 
-_AT_RISK = f"""
+_AT_RISK = """
 WITH settled AS (
     SELECT order_id FROM journey_events
     WHERE order_id IS NOT NULL AND timestamp <= :now
       AND event IN ('Order Delivered', 'Order Cancelled')
 ),
 placed AS (
-    SELECT order_id, person_id, journey_id, timestamp, properties
-    FROM {with_properties("event = :purchase_event AND timestamp <= :now")} AS journey_events
+    SELECT order_id, person_id, journey_id, timestamp, properties FROM journey_events
     WHERE event = :purchase_event AND order_id IS NOT NULL AND timestamp <= :now
       AND order_id NOT IN (SELECT order_id FROM settled)
 ),
@@ -63,8 +61,7 @@ later AS (
            max(CASE WHEN event = 'Order Delivered' THEN 1 ELSE 0 END) AS delivered,
            max(CASE WHEN event = 'Order Cancelled' THEN 1 ELSE 0 END) AS cancelled,
            max(CASE WHEN event = 'Delivery Failed' THEN 1 ELSE 0 END) AS delivery_failed
-    FROM {with_properties("event IN ('Order Shipped', 'Delivery Failed') AND timestamp <= :now")}
-        AS journey_events
+    FROM journey_events
     WHERE order_id IS NOT NULL AND timestamp <= :now
       AND event IN ('Order Shipped', 'Delivery Failed')
       AND order_id IN (SELECT order_id FROM placed)
@@ -89,7 +86,7 @@ WHERE (hours_left >= 0 OR :overdue)
   AND ((stage = 'not shipped' AND hours_left < :unshipped_hours)
        OR (stage = 'not delivered' AND hours_left < :undelivered_hours))
 ORDER BY hours_left, order_id
-"""  # noqa: S608
+"""
 
 
 class AtRiskError(ConfigError):

@@ -27,7 +27,6 @@ from klantreis.measure.expectations.kinds.base import (
     moment,
 )
 from klantreis.measure.expectations.rules import Rule
-from klantreis.model.journey_events import with_properties
 from klantreis.store.query import Query, statement
 
 __all__ = [
@@ -41,15 +40,10 @@ __all__ = [
     "union_all",
 ]
 
-_COLUMNS = "message_id, person_id, journey_id, phase, channel, order_id, timestamp, event"
-_EVENTS = f"SELECT {_COLUMNS} FROM journey_events WHERE event IN :names"  # noqa: S608
-_EVENTS_WITH_PROPERTIES = f"""
-SELECT {_COLUMNS}
-FROM {with_properties("event IN :names", events_where="event IN :read")} AS journey_events
-"""  # noqa: S608
-"""The events the rules name; with their `properties` (from `events`) when a rule reads one,
-for the events it reads them of (`read`): a rule may name an event it reads no property of
-(`Product Viewed`, a third of all events)."""
+_EVENTS = """
+SELECT message_id, person_id, journey_id, phase, channel, order_id, timestamp, event
+FROM journey_events WHERE event IN :names
+"""
 _PROPERTIES = "properties"
 
 
@@ -124,10 +118,7 @@ def _shared(
         for tree in trees
         for column in tree.find_all(exp.Column)
     )
-    names = named_events(rules) or ["-"]
-    read = names if keep_text else sorted({e for path in readers for e in readers[path]})
-    text = _EVENTS_WITH_PROPERTIES if columns or keep_text else _EVENTS
-    events = statement(Query(text, names=names, read=read or ["-"]).tree)
+    events = statement(Query(_EVENTS, names=named_events(rules) or ["-"]).tree)
     for path, name in columns.items():
         extracted = Query(
             "CASE WHEN event IN :names THEN properties ->> :path END",

@@ -33,7 +33,6 @@ from klantreis.measure.filters import Cut
 from klantreis.measure.value.at_risk import revenue_at_risk
 from klantreis.model.build import configured_definition
 from klantreis.model.definition import load_definition
-from klantreis.model.journey_events import with_properties
 from klantreis.store.query import Query, identifier
 
 if TYPE_CHECKING:
@@ -77,7 +76,7 @@ _TREND = {
     "week": _TREND_MONTH.replace("'month'", "'week'"),
 }
 
-_EFFECTS = f"""
+_EFFECTS = """
 WITH decided AS (
     SELECT expectation_id, case_id, person_id, order_id, started_at, status, delighted
     FROM expectation_cases WHERE status IN ('met', 'breached') AND :cut
@@ -96,8 +95,8 @@ outcomes AS (
            CASE WHEN event = 'Survey Answered' AND properties ->> '$.kind' = 'nps'
                 THEN TRY_CAST(properties ->> '$.score' AS DOUBLE) END AS score,
            event = 'Survey Answered' AND properties ->> '$.kind' = 'nps' AS nps_answer
-    FROM {with_properties("event IN ('Review Submitted', 'Survey Answered', :purchase_event)")}
-        AS journey_events
+    FROM journey_events
+    WHERE event IN ('Review Submitted', 'Survey Answered', :purchase_event)
 ),
 reviews AS (
     SELECT person_id, order_id, timestamp, rating FROM outcomes WHERE event = 'Review Submitted'
@@ -156,7 +155,7 @@ SELECT expectation_id, breached, count(*) AS persons,
        var_samp(CASE WHEN delighted = 0 THEN rating END) AS plain_rating_var,
        avg(CASE WHEN delighted = 0 THEN CAST(repurchased AS DOUBLE) END) AS plain_repeat_rate
 FROM per_person GROUP BY expectation_id, breached
-"""  # noqa: S608
+"""
 
 _GROUP_FIGURES = """count(*) AS cases,
        CAST(sum(CASE WHEN c.status = 'breached' THEN 1 ELSE 0 END) AS BIGINT) AS breached,
@@ -168,9 +167,7 @@ _GROUP_FIGURES = """count(*) AS cases,
 
 _GROUPS = f"""
 WITH carriers AS (
-    SELECT order_id, max(properties ->> '$.carrier') AS carrier
-    FROM {with_properties("TRUE", events_where="properties ->> '$.carrier' IS NOT NULL")}
-        AS journey_events
+    SELECT order_id, max(properties ->> '$.carrier') AS carrier FROM journey_events
     WHERE order_id IS NOT NULL AND properties ->> '$.carrier' IS NOT NULL
     GROUP BY order_id
 ),

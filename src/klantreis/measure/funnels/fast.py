@@ -28,7 +28,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
 
-from klantreis.measure.funnels.query import with_step_properties
 from klantreis.measure.funnels.steps import FunnelSpec
 from klantreis.measure.trees import fragment
 from klantreis.store.engines.base import Engine
@@ -108,7 +107,7 @@ def entries_query(spec: FunnelSpec, cut: exp.Expression, final: str | None = Non
     union: exp.Expression = parts[0]
     for part in parts[1:]:
         union = exp.union(union, part, distinct=False)
-    return with_step_properties(spec, Query(statement(fragment(final)).with_("entries", as_=union)))
+    return Query(statement(fragment(final)).with_("entries", as_=union))
 
 
 def _numpy(table: pa.Table, name: str) -> np.ndarray:

@@ -333,49 +333,6 @@ def persons_query(spec: FunnelSpec, cut: exp.Expression) -> Query:
 
 def _sourced(spec: FunnelSpec, query: Query) -> Query:
     """A breakdown by source (`source`, `campaign.source`, ...): every event carries its
-    session's value (`measure/acquisition/cuts.py`); a property read: its `properties`."""
-    query = with_step_properties(spec, query)
+    session's value (`measure/acquisition/cuts.py`)."""
     column = source_column(spec.breakdown) if spec.breakdown_table is None else None
     return Query(with_source(query.tree, column)) if column else query
-
-
-_PROPERTIES = """
-SELECT j.*, e.properties
-FROM journey_events AS j
-LEFT JOIN (SELECT message_id, properties FROM events WHERE :named) AS e
-  ON e.message_id = j.message_id
-"""
-"""`journey_events` with the `properties` of the events a funnel reads them of (the model does
-not copy them): a LEFT JOIN, as the strict mode numbers every event of a person."""
-
-
-def reads_properties(spec: FunnelSpec) -> bool:
-    """Whether a step, an exclusion or the breakdown reads an event property."""
-    by_property = (
-        spec.breakdown is not None
-        and spec.breakdown_table is None
-        and not source_column(spec.breakdown)
-    )
-    return by_property or any(s.where for s in (*spec.steps, *spec.exclusions))
-
-
-def with_step_properties(spec: FunnelSpec, query: Query) -> Query:
-    """`query` with every read of `journey_events` carrying `properties` from `events` when the
-    funnel reads one: those of its steps' and exclusions' events (a breakdown's value is read
-    of the entries, which are such events), or of every event when a step is a phase."""
-    if not reads_properties(spec):
-        return query
-    steps = (*spec.steps, *spec.exclusions)
-    names = [s.event for s in steps if s.event is not None]
-    named = (
-        fragment("TRUE") if len(names) < len(steps) else fragment('"event" IN :names', names=names)
-    )
-    joined = fragment(_PROPERTIES, named=named)
-
-    def swap(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Table) and node.name == "journey_events" and not node.db:
-            alias = exp.TableAlias(this=exp.to_identifier(node.alias or "journey_events"))
-            return exp.Subquery(this=joined.copy(), alias=alias)
-        return node
-
-    return Query(query.tree.transform(swap))

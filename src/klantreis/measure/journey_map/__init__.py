@@ -61,7 +61,6 @@ from klantreis.measure.registry import analysis, get_analysis
 from klantreis.model import JourneyDefinition, ensure_built, load_definition
 from klantreis.model.as_built import reading_as_built
 from klantreis.model.build import configured_definition, definition_in_use, model_definition_for
-from klantreis.model.journey_events import with_properties
 from klantreis.model.translate import translation
 from klantreis.store.query import Query, tables_read_as
 
@@ -73,13 +72,13 @@ __all__ = ["JourneyMap", "Note", "Opportunity", "PainPoint", "PhaseSummary", "Qu
 
 log = logging.getLogger(__name__)
 
-_REVIEWS = f"""
+_REVIEWS = """
 SELECT count(*) AS reviews,
        avg(TRY_CAST(properties ->> '$.rating' AS DOUBLE)) AS mean_rating
-FROM {with_properties("event = 'Review Submitted'")} AS journey_events
+FROM journey_events
 WHERE event = 'Review Submitted' AND TRY_CAST(properties ->> '$.rating' AS DOUBLE) IS NOT NULL
   AND :cut
-"""  # noqa: S608
+"""
 
 
 class _Calls:

@@ -16,7 +16,6 @@ from sqlglot import exp
 
 from klantreis.measure.filters import Cut
 from klantreis.measure.opportunities.outcomes import REPEAT_DAYS
-from klantreis.model.journey_events import with_properties
 from klantreis.store.query import Query, statement
 
 if TYPE_CHECKING:
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
 TOP_CATEGORIES = 15
 TOP_REGIONS = 10
 
-ORDERS = f"""
+ORDERS = """
 WITH placed AS (
     SELECT order_id, person_id, journey_id, timestamp AS ordered_at,
         coalesce(TRY_CAST(properties ->> '$.total' AS DOUBLE),
@@ -34,26 +33,25 @@ WITH placed AS (
             AS category,
         properties ->> '$.region' AS region,
         TRY_CAST(properties ->> '$.promised_delivery_date' AS TIMESTAMP) AS promised_at
-    FROM {with_properties("event = 'Order Completed'")} AS journey_events
+    FROM journey_events
     WHERE event = 'Order Completed' AND order_id IS NOT NULL
     QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY timestamp, message_id) = 1
 ),
 delivered AS (
     SELECT order_id, min(timestamp) AS delivered_at,
         max(TRY_CAST(properties ->> '$.promised_delivery_date' AS TIMESTAMP)) AS promised_at
-    FROM {with_properties("event = 'Order Delivered'")} AS journey_events
-    WHERE event = 'Order Delivered' AND order_id IS NOT NULL
+    FROM journey_events WHERE event = 'Order Delivered' AND order_id IS NOT NULL
     GROUP BY order_id
 ),
 reviews AS (
     SELECT order_id, avg(TRY_CAST(properties ->> '$.rating' AS DOUBLE)) AS review_score
-    FROM {with_properties("event IN ('Review Submitted', 'Product Reviewed')")} AS journey_events
+    FROM journey_events
     WHERE event IN ('Review Submitted', 'Product Reviewed') AND order_id IS NOT NULL
     GROUP BY order_id
 ),
 nps AS (
     SELECT order_id, avg(TRY_CAST(properties ->> '$.score' AS DOUBLE)) AS nps
-    FROM {with_properties("event = 'Survey Answered'")} AS journey_events
+    FROM journey_events
     WHERE event = 'Survey Answered' AND properties ->> '$.kind' = 'nps' AND order_id IS NOT NULL
     GROUP BY order_id
 ),
@@ -75,7 +73,7 @@ CROSS JOIN horizon AS h
 LEFT JOIN delivered AS d ON d.order_id = p.order_id
 LEFT JOIN reviews AS r ON r.order_id = p.order_id
 LEFT JOIN nps AS n ON n.order_id = p.order_id
-"""  # noqa: S608
+"""
 
 
 BREACHED = """

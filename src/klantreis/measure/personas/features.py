@@ -80,10 +80,6 @@ WITH ev AS (
         arg_max(properties ->> '$.region', timestamp)
             FILTER (WHERE event = 'Order Completed') AS region
     FROM journey_events
-    LEFT JOIN (
-        SELECT message_id, properties FROM events
-        WHERE event IN ('Order Completed', 'Review Submitted', 'Product Reviewed')
-    ) AS described USING (message_id)
     GROUP BY person_id
 ),
 campaigns AS (

@@ -10,13 +10,11 @@ analysis runs inside them.
 
 from __future__ import annotations
 
-from klantreis.model.journey_events import with_properties
-
-ORDER_LINES = f"""
+ORDER_LINES = """
 WITH items AS (
     SELECT order_id,
         unnest(coalesce(json_extract_string(properties, '$.products[*]'), [])) AS item
-    FROM {with_properties("event = 'Order Completed'")} AS journey_events
+    FROM journey_events
     WHERE event = 'Order Completed' AND order_id IS NOT NULL AND :cut
 ),
 lines AS (
@@ -28,14 +26,14 @@ lines AS (
 ),
 reviews AS (
     SELECT order_id, avg(TRY_CAST(properties ->> '$.rating' AS DOUBLE)) AS rating
-    FROM {with_properties("event IN ('Review Submitted', 'Product Reviewed')")} AS journey_events
+    FROM journey_events
     WHERE event IN ('Review Submitted', 'Product Reviewed') AND order_id IS NOT NULL
     GROUP BY order_id
 ),
 requested AS (
     SELECT order_id,
         coalesce(json_extract_string(properties, '$.products[*].product_id'), []) AS products
-    FROM {with_properties("event = 'Return Requested'")} AS journey_events
+    FROM journey_events
     WHERE event = 'Return Requested' AND order_id IS NOT NULL
 ),
 returned_lines AS (
@@ -53,7 +51,7 @@ FROM lines AS l
 LEFT JOIN reviews AS r ON r.order_id = l.order_id
 LEFT JOIN returned_lines AS rl ON rl.order_id = l.order_id AND rl.product_id = l.product_id
 LEFT JOIN returned_orders AS ro ON ro.order_id = l.order_id
-"""  # noqa: S608
+"""
 """One row per (order, product) of the orders placed in the period (`:cut`): the order's mean
 review rating (NULL when unreviewed) and
 whether that product (or the whole order, when the return names no products) was returned."""
@@ -69,22 +67,22 @@ WHERE v.order_id IS NOT NULL AND t.topic = 'product information'
 """Orders whose customer wrote negatively about the product information ("not as described",
 "the photos showed another colour"): the voice topic `product information`."""
 
-VIEWS = f"""
+VIEWS = """
 WITH viewed AS (
     SELECT DISTINCT session_id, properties ->> '$.product_id' AS product_id
-    FROM {with_properties("event = 'Product Viewed'")} AS journey_events
+    FROM journey_events
     WHERE event = 'Product Viewed' AND properties ->> '$.product_id' IS NOT NULL AND :cut
 ),
 added AS (
     SELECT DISTINCT session_id, properties ->> '$.product_id' AS product_id
-    FROM {with_properties("event = 'Product Added'")} AS journey_events
+    FROM journey_events
     WHERE event = 'Product Added' AND properties ->> '$.product_id' IS NOT NULL
 )
 SELECT v.product_id, count(*) AS viewed, count(a.session_id) AS added
 FROM viewed AS v
 LEFT JOIN added AS a ON a.session_id = v.session_id AND a.product_id = v.product_id
 GROUP BY v.product_id
-"""  # noqa: S608
+"""
 """Per product: sessions that viewed it in the period (`:cut`) and, of those, sessions that
 added it to the cart."""
 

@@ -33,7 +33,6 @@ import pyarrow as pa
 from klantreis.measure.value.models import fit_bgnbd, fit_gamma_gamma
 from klantreis.model import ensure_built, load_definition
 from klantreis.model.build import configured_definition
-from klantreis.model.journey_events import with_properties
 from klantreis.store.query import Query
 from klantreis.store.schema import TableSpec, columns, register_table
 
@@ -76,13 +75,13 @@ CUSTOMER_VALUES = register_table(
     )
 )
 
-SUMMARY = f"""
+SUMMARY = """
 WITH orders AS (
     SELECT person_id, order_id, min(timestamp) AS ordered_at,
         arg_min(coalesce(TRY_CAST(properties ->> '$.revenue' AS DOUBLE),
                          TRY_CAST(properties ->> '$.total' AS DOUBLE),
                          TRY_CAST(properties ->> '$.value' AS DOUBLE)), timestamp) AS amount
-    FROM {with_properties("event = :purchase_event AND timestamp <= :as_of")} AS journey_events
+    FROM journey_events
     WHERE event = :purchase_event AND order_id IS NOT NULL AND person_id IS NOT NULL
       AND timestamp <= :as_of
     GROUP BY person_id, order_id
@@ -100,7 +99,7 @@ SELECT person_id, sum(orders) AS orders, sum(amount) AS revenue,
     CASE WHEN count(*) > 1 THEN (sum(amount) - arg_min(amount, day)) / (count(*) - 1) END
         AS repeat_order_value
 FROM days GROUP BY person_id
-"""  # noqa: S608
+"""
 
 HOLDOUT = """
 WITH days AS (
@@ -113,12 +112,11 @@ SELECT person_id, count(*) AS purchases FROM days GROUP BY person_id
 """Purchase days after the moment valued, within the horizon: what the prediction is checked
 against when the store holds them."""
 
-CURRENCY = f"""
-SELECT properties ->> '$.currency' AS currency, count(*) AS n
-FROM {with_properties("event = :purchase_event")} AS journey_events
+CURRENCY = """
+SELECT properties ->> '$.currency' AS currency, count(*) AS n FROM journey_events
 WHERE event = :purchase_event AND properties ->> '$.currency' IS NOT NULL
 GROUP BY 1 ORDER BY n DESC, currency LIMIT 1
-"""  # noqa: S608
+"""
 
 
 @dataclass

@@ -111,14 +111,10 @@ _EMOTION = """
 WITH signals AS (
     SELECT j.message_id, j.phase AS written_phase, j.person_id, j.timestamp, v.sentiment,
            CASE WHEN j.event IN ('Review Submitted', 'Product Reviewed')
-                THEN TRY_CAST(json_extract_string(r.properties, '$.rating') AS DOUBLE)
+                THEN TRY_CAST(json_extract_string(j.properties, '$.rating') AS DOUBLE)
            END AS rating
     FROM journey_events AS j
     LEFT JOIN voice AS v ON v.message_id = j.message_id
-    LEFT JOIN (
-        SELECT message_id, properties FROM events
-        WHERE event IN ('Review Submitted', 'Product Reviewed')
-    ) AS r ON r.message_id = j.message_id
     WHERE v.message_id IS NOT NULL OR j.event IN ('Review Submitted', 'Product Reviewed')
 ),
 valued AS (

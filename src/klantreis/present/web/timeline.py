@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from klantreis.model.journey_events import with_properties
 from klantreis.store import Store
 from klantreis.store.query import Query
 
@@ -24,9 +23,7 @@ UNION SELECT person_id FROM persons WHERE person_id = :q OR user_id = :q
 LIMIT 1
 """
 
-_OWN = "message_id IN (SELECT message_id FROM journey_events WHERE person_id = :person)"
-"""The person's events in `events` (which has no person column): a semi-join by message id."""
-_EVENTS = f"""
+_EVENTS = """
 SELECT timestamp, event, channel, touchpoint, direct, phase, phase_index, session_id,
        journey_id,
        properties ->> '$.order_id' AS order_id,
@@ -42,10 +39,10 @@ SELECT timestamp, event, channel, touchpoint, direct, phase, phase_index, sessio
                 properties ->> '$.query') AS text,
        coalesce(properties ->> '$.total', properties ->> '$.revenue') AS total,
        properties ->> '$.carrier' AS carrier
-FROM {with_properties("person_id = :person", events_where=_OWN)} AS journey_events
+FROM journey_events WHERE person_id = :person
 ORDER BY timestamp, event
 LIMIT 2000
-"""  # noqa: S608
+"""
 
 _BUSY = """
 SELECT person_id, count(*) AS events, count(DISTINCT channel) AS channels,

@@ -21,7 +21,6 @@ from klantreis.measure.expectations.kinds.base import (
 )
 from klantreis.measure.expectations.kinds.registry import register_kind
 from klantreis.measure.expectations.rules import RuleSpec, Selector, property_name
-from klantreis.model.journey_events import with_properties
 from klantreis.store.query import Query
 
 if TYPE_CHECKING:
@@ -47,10 +46,10 @@ _ANY_TRAIT = """
 SELECT 1 AS found FROM events
 WHERE type = 'identify' AND traits ->> :trait_path IS NOT NULL LIMIT 1
 """
-_ANY_EVENT = f"""
-SELECT 1 AS found FROM {with_properties("event = :consent_event")} AS journey_events
-WHERE properties ->> :property_path IS NOT NULL LIMIT 1
-"""  # noqa: S608
+_ANY_EVENT = """
+SELECT 1 AS found FROM journey_events
+WHERE event = :consent_event AND properties ->> :property_path IS NOT NULL LIMIT 1
+"""
 
 CONSENT = """
 WITH c AS (SELECT * FROM :events WHERE :cases_filter),
