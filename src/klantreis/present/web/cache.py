@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from klantreis.present.errors import user_message
@@ -39,6 +40,8 @@ class Lookup:
     stale: bool = False
     pending_since: float | None = None
     error: str | None = None
+    computed_at: datetime | None = None
+    """When the routine computed a value read from the store (None: computed here)."""
 
     @property
     def ready(self) -> bool:

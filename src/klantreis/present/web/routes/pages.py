@@ -13,7 +13,14 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from klantreis.present.web import charts
-from klantreis.present.web.board import PERIODS, Board, Outcome, board_of, page_fingerprint
+from klantreis.present.web.board import (
+    PERIODS,
+    Board,
+    NotStored,
+    Outcome,
+    board_of,
+    page_fingerprint,
+)
 from klantreis.present.web.cache import Lookup, ResultCache
 from klantreis.present.web.context import Viewer, get_store, render, viewer
 from klantreis.store.query import Query as SqlQuery
@@ -74,12 +81,36 @@ def in_background(
     params: dict[str, Any],
     compute: Callable[[Board], Mapping[str, Outcome | None]],
 ) -> Lookup:
-    """A page's analyses, from the background cache (None: not asked for, e.g. a funnel of
-    fewer than two steps)."""
+    """A page's analyses as the routine stored them, else from the background cache (None:
+    not asked for, e.g. a funnel of fewer than two steps)."""
+    stored = _stored(app, compute)
+    if stored is not None:
+        return stored
     cache: ResultCache = app.state.web_cache
     board = _app_board(app)
     key = (page, *sorted((k, repr(v)) for k, v in params.items()))
     return cache.lookup(key, page_fingerprint(app), lambda: compute(board))
+
+
+def _stored(
+    app: FastAPI, compute: Callable[[Board], Mapping[str, Outcome | None]]
+) -> Lookup | None:
+    """Every analysis of the page read from `page_results` (a few rows), or None when one is
+    not stored (or no routine stores them): nothing is computed here. Stale when the routine
+    stored newer results since one of them was computed; as old as the oldest."""
+    board = board_of(app, stored="only")
+    if board.stored is None:
+        return None
+    try:
+        value = compute(board)
+    except NotStored:
+        return None
+    found = [o for o in value.values() if o is not None and o.computed_at is not None]
+    return Lookup(
+        dict(value),
+        stale=any(o.stale for o in found),
+        computed_at=min((o.computed_at for o in found if o.computed_at), default=None),
+    )
 
 
 def one_analysis(app: FastAPI, analysis: str, **params: Any) -> Lookup:
@@ -103,9 +134,7 @@ def _show(request: Request, who: Viewer, template: str, found: Lookup, **context
     return render(request, who, template, found=found, **(found.value or {}), **context)
 
 
-def expectations_data(app: FastAPI, period: str = "all", persona: str = "") -> Lookup:
-    cut = _cut(_app_board(app), period, persona)
-
+def _expectations_compute(cut: dict[str, Any]) -> Callable[[Board], dict[str, Outcome]]:
     def compute(board: Board) -> dict[str, Outcome]:
         return {
             "scorecard": board.run("expectations", **cut),
@@ -114,7 +143,12 @@ def expectations_data(app: FastAPI, period: str = "all", persona: str = "") -> L
             "recovery": board.run("recovery"),
         }
 
-    return in_background(app, "expectations", cut, compute)
+    return compute
+
+
+def expectations_data(app: FastAPI, period: str = "all", persona: str = "") -> Lookup:
+    cut = _cut(_app_board(app), period, persona)
+    return in_background(app, "expectations", cut, _expectations_compute(cut))
 
 
 @router.get("/expectations", response_class=HTMLResponse)
@@ -268,9 +302,7 @@ def funnels_page(
     )
 
 
-def voice_data(app: FastAPI, period: str = "all", persona: str = "") -> Lookup:
-    cut = _cut(_app_board(app), period, persona)
-
+def _voice_compute(cut: dict[str, Any]) -> Callable[[Board], dict[str, Outcome]]:
     def compute(board: Board) -> dict[str, Outcome]:
         return {
             "voice": board.run("voice", **cut),
@@ -278,7 +310,12 @@ def voice_data(app: FastAPI, period: str = "all", persona: str = "") -> Lookup:
             "surveys": board.run("survey_scores", by="all"),
         }
 
-    return in_background(app, "voice", cut, compute)
+    return compute
+
+
+def voice_data(app: FastAPI, period: str = "all", persona: str = "") -> Lookup:
+    cut = _cut(_app_board(app), period, persona)
+    return in_background(app, "voice", cut, _voice_compute(cut))
 
 
 def warm(app: FastAPI) -> None:
@@ -287,6 +324,25 @@ def warm(app: FastAPI) -> None:
     names = event_names(_app_board(app))
     funnels_data(app, [s for s in DEFAULT_STEPS if s in names])
     voice_data(app)
+
+
+STORED_PAGES: dict[str, Callable[[FastAPI], Callable[[Board], Mapping[str, Outcome | None]]]] = {
+    "expectations": lambda app: _expectations_compute(_cut(_app_board(app), "all", "")),
+    "voice": lambda app: _voice_compute(_cut(_app_board(app), "all", "")),
+}
+"""The pages whose default view (all time, every persona) the routine computes and stores."""
+
+
+def store_defaults(app: FastAPI) -> int:
+    """The routine's part: compute the analyses of each default view in `STORED_PAGES`
+    whose stored result is missing or older than the results they rest on, and store them
+    (`page_results`); returns how many it stored (0: every one was current)."""
+    board = board_of(app, stored="write")
+    if board.stored is None:
+        return 0
+    for page in STORED_PAGES.values():
+        page(app)(board)
+    return board.written
 
 
 @router.get("/voice", response_class=HTMLResponse)
