@@ -147,6 +147,7 @@ def _dashboard(kr: Klantreis, app: FastAPI) -> str | None:
     from klantreis.measure.journey_map.stored import stored_definitions
     from klantreis.model.build import configured_definition
     from klantreis.model.definition import builtin_definitions
+    from klantreis.present.web.board import board_of
     from klantreis.present.web.routes import journey_map, pages
 
     # The uncut maps of the model as it is now (the model job refreshes it), before the pages,
@@ -159,7 +160,8 @@ def _dashboard(kr: Klantreis, app: FastAPI) -> str | None:
             kr.journey_map(definition)
     # The default views of the expectations and voice pages, computed here and stored: a
     # page (also the first after a restart) reads them and never waits for the analyses.
-    stored = pages.store_defaults(app)
+    board = board_of(app, stored="write")
+    stored = pages.store_defaults(board) if board.stored is not None else 0
     journey_map.warm(app)
     pages.warm(app)
     return f"pages queued, {stored} page results stored"

@@ -97,6 +97,10 @@ class Board:
         self.written = 0
         """Results this board stored (`stored="write"`)."""
 
+    def knows(self, fingerprint: str) -> None:
+        """The caller read `results_fingerprint` just now: it is not read again."""
+        self._fingerprint = fingerprint
+
     @property
     def fingerprint(self) -> str:
         """The routine's results now (`results_fingerprint`), read once per board."""

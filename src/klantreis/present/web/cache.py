@@ -74,6 +74,17 @@ class ResultCache:
                 return Lookup(done.value, stale=True)
             return Lookup(pending_since=running[1], error=self._errors.get(key))
 
+    def get(self, key: Hashable, fingerprint: str) -> Any:
+        """The value computed or put for `key` at `fingerprint`, else None (nothing started)."""
+        with self._lock:
+            done = self._done.get(key)
+            return done.value if done is not None and done.fingerprint == fingerprint else None
+
+    def put(self, key: Hashable, fingerprint: str, value: Any) -> None:
+        """Keep a value read elsewhere (the routine's stored results) for the next request."""
+        with self._lock:
+            self._done[key] = Computed(value, fingerprint, time.time(), 0.0)
+
     def wait(
         self, key: Hashable, fingerprint: str, compute: Callable[[], Any], timeout: float = 300
     ) -> Any:

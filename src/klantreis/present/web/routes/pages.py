@@ -83,34 +83,45 @@ def in_background(
 ) -> Lookup:
     """A page's analyses as the routine stored them, else from the background cache (None:
     not asked for, e.g. a funnel of fewer than two steps)."""
-    stored = _stored(app, compute)
-    if stored is not None:
-        return stored
     cache: ResultCache = app.state.web_cache
-    board = _app_board(app)
     key = (page, *sorted((k, repr(v)) for k, v in params.items()))
-    return cache.lookup(key, page_fingerprint(app), lambda: compute(board))
+    fingerprint = page_fingerprint(app)
+    kept = cache.get(key, fingerprint)
+    if kept is not None:
+        return _found(kept)
+    stored = _stored(app, compute, fingerprint)
+    if stored is not None:
+        if not stored.stale:  # the next request reads it from memory
+            cache.put(key, fingerprint, stored.value)
+        return stored
+    board = _app_board(app)
+    return cache.lookup(key, fingerprint, lambda: compute(board))
+
+
+def _found(value: Mapping[str, Outcome | None]) -> Lookup:
+    """A page's outcomes as a request gets them: stale when the routine stored newer results
+    since one was computed, as old as the oldest (both only for stored results)."""
+    stored = [o for o in value.values() if o is not None and o.computed_at is not None]
+    return Lookup(
+        dict(value),
+        stale=any(o.stale for o in stored),
+        computed_at=min((o.computed_at for o in stored if o.computed_at), default=None),
+    )
 
 
 def _stored(
-    app: FastAPI, compute: Callable[[Board], Mapping[str, Outcome | None]]
+    app: FastAPI, compute: Callable[[Board], Mapping[str, Outcome | None]], fingerprint: str
 ) -> Lookup | None:
     """Every analysis of the page read from `page_results` (a few rows), or None when one is
-    not stored (or no routine stores them): nothing is computed here. Stale when the routine
-    stored newer results since one of them was computed; as old as the oldest."""
+    not stored (or no routine stores them): nothing is computed here."""
     board = board_of(app, stored="only")
     if board.stored is None:
         return None
+    board.knows(fingerprint)
     try:
-        value = compute(board)
+        return _found(compute(board))
     except NotStored:
         return None
-    found = [o for o in value.values() if o is not None and o.computed_at is not None]
-    return Lookup(
-        dict(value),
-        stale=any(o.stale for o in found),
-        computed_at=min((o.computed_at for o in found if o.computed_at), default=None),
-    )
 
 
 def one_analysis(app: FastAPI, analysis: str, **params: Any) -> Lookup:
@@ -326,22 +337,23 @@ def warm(app: FastAPI) -> None:
     voice_data(app)
 
 
-STORED_PAGES: dict[str, Callable[[FastAPI], Callable[[Board], Mapping[str, Outcome | None]]]] = {
-    "expectations": lambda app: _expectations_compute(_cut(_app_board(app), "all", "")),
-    "voice": lambda app: _voice_compute(_cut(_app_board(app), "all", "")),
+ALL_TIME: dict[str, Any] = {"start": None, "end": None, "persona": None}
+"""The default view's cut (`_cut` of all time and every persona)."""
+
+STORED_PAGES: dict[str, Callable[[Board], Mapping[str, Outcome | None]]] = {
+    "expectations": _expectations_compute(ALL_TIME),
+    "voice": _voice_compute(ALL_TIME),
 }
-"""The pages whose default view (all time, every persona) the routine computes and stores."""
+"""The pages whose default view the routine computes and stores."""
 
 
-def store_defaults(app: FastAPI) -> int:
-    """The routine's part: compute the analyses of each default view in `STORED_PAGES`
-    whose stored result is missing or older than the results they rest on, and store them
-    (`page_results`); returns how many it stored (0: every one was current)."""
-    board = board_of(app, stored="write")
-    if board.stored is None:
-        return 0
-    for page in STORED_PAGES.values():
-        page(app)(board)
+def store_defaults(board: Board) -> int:
+    """The routine's part, on a board that writes (`stored="write"`): compute the analyses of
+    each default view in `STORED_PAGES` whose stored result is missing or older than the
+    results they rest on, and store them (`page_results`); returns how many it stored (0:
+    every one was current)."""
+    for compute in STORED_PAGES.values():
+        compute(board)
     return board.written
 
 
