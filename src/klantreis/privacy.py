@@ -46,6 +46,7 @@ TABLE_MODULES = (
     "klantreis.act.cases.table",
     "klantreis.present.api.routine",
     "klantreis.present.web.auth",
+    "klantreis.present.web.page_results",
 )
 """Every module that declares a table with `register_table` (or an erasure step)."""
 

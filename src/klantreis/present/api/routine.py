@@ -13,7 +13,7 @@ on a schedule (`[routine]` in klantreis.toml, seconds between runs, 0 switches a
     alerts = 300          # [[alerts]] rules (only when some are configured)
     review_requests = 3600  # only with [smtp] and review_base_url below
     review_base_url = "https://shop.example/klantreis"
-    dashboard = 60        # the map's lanes, then the dashboard's default pages
+    dashboard = 60        # the map's lanes, then the dashboard's default pages (stored)
 
 After a model refresh, voice, cases, opportunities and dashboard run at once, in that order,
 whatever their schedule: the dashboard's pages read what they stored, as it is
@@ -147,6 +147,7 @@ def _dashboard(kr: Klantreis, app: FastAPI) -> str | None:
     from klantreis.measure.journey_map.stored import stored_definitions
     from klantreis.model.build import configured_definition
     from klantreis.model.definition import builtin_definitions
+    from klantreis.present.web.board import board_of
     from klantreis.present.web.routes import journey_map, pages
 
     # The uncut maps of the model as it is now (the model job refreshes it), before the pages,
@@ -157,9 +158,13 @@ def _dashboard(kr: Klantreis, app: FastAPI) -> str | None:
         asked = [d for d in stored_definitions(kr) if d in builtin_definitions()]
         for definition in dict.fromkeys([configured_definition(kr), *asked]):
             kr.journey_map(definition)
+    # The default views of the expectations and voice pages, computed here and stored: a
+    # page (also the first after a restart) reads them and never waits for the analyses.
+    board = board_of(app, stored="write")
+    stored = pages.store_defaults(board) if board.stored is not None else 0
     journey_map.warm(app)
     pages.warm(app)
-    return "pages queued"
+    return f"pages queued, {stored} page results stored"
 
 
 AFTER_MODEL = ("voice", "cases", "inbox", "value", "opportunities", "dashboard")

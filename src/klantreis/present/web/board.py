@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlglot import exp
 
@@ -22,6 +23,7 @@ from klantreis.config import Settings
 from klantreis.measure.registry import get_spec
 from klantreis.model.as_built import as_built
 from klantreis.present.errors import user_message
+from klantreis.present.web import page_results
 from klantreis.present.web.context import store_of
 from klantreis.store import Store
 from klantreis.store.query import Query
@@ -38,10 +40,25 @@ class Outcome:
     value: Any = None
     error: str | None = None
     rows: list[dict[str, Any]] = field(default_factory=list)
+    computed_at: datetime | None = None
+    """When the routine computed it, for a stored result (None: computed for this page)."""
+    stale: bool = False
+    """A stored result the routine has stored newer results since (it computes this one
+    again next)."""
 
     @property
     def ok(self) -> bool:
         return self.available and self.error is None
+
+
+class NotStored(LookupError):
+    """A board that only reads stored results was asked for one that is not stored."""
+
+
+Stored = Literal["read", "only", "write"]
+"""How a board uses the results the routine stores (`page_results`): `read` them where
+stored (else compute), `only` read them (else `NotStored`), or `write` them (the routine:
+compute what is not stored for the current results, and store it)."""
 
 
 def rows_of(value: Any) -> list[dict[str, Any]]:
@@ -64,10 +81,32 @@ class Board:
     the analyses read them as stored (`klantreis.model.as_built`) and a page never waits for
     a model refresh, a judging of the cases or a scoring of texts."""
 
-    def __init__(self, settings: Settings, store: Store, *, as_built: bool = False) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        as_built: bool = False,
+        stored: Stored | None = None,
+    ) -> None:
         self.kr = Klantreis.over(store, settings)
         self.store = store
         self.as_built = as_built
+        self.stored = stored
+        self._fingerprint: str | None = None
+        self.written = 0
+        """Results this board stored (`stored="write"`)."""
+
+    def knows(self, fingerprint: str) -> None:
+        """The caller read `results_fingerprint` just now: it is not read again."""
+        self._fingerprint = fingerprint
+
+    @property
+    def fingerprint(self) -> str:
+        """The routine's results now (`results_fingerprint`), read once per board."""
+        if self._fingerprint is None:
+            self._fingerprint = results_fingerprint(self.store)
+        return self._fingerprint
 
     def has(self, name: str) -> bool:
         return get_spec(name) is not None
@@ -85,12 +124,31 @@ class Board:
             accepted = inspect.signature(spec.function).parameters
             takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
         call = {k: v for k, v in params.items() if v is not None and (takes_any or k in accepted)}
+        if self.stored is not None:
+            found = page_results.read(self.store, name, call)
+            current = found is not None and found.fingerprint == self.fingerprint
+            if found is not None and (self.stored != "write" or current):
+                return Outcome(
+                    name,
+                    available=True,
+                    value=found.value,
+                    rows=rows_of(found.value),
+                    computed_at=found.computed_at,
+                    stale=not current,
+                )
+            if self.stored == "only":
+                raise NotStored(name)
+        fingerprint = self.fingerprint if self.stored == "write" else ""
+        started = time.perf_counter()
         try:
             with as_built() if self.as_built else nullcontext():
                 value = spec.call(self.kr, **call)
         except Exception as exc:  # an analysis failing must not take the page down
             log.exception("analysis %s failed", name)
             return Outcome(name, available=True, error=user_message(exc))
+        if self.stored == "write":
+            seconds = time.perf_counter() - started
+            self.written += page_results.write(self.store, name, call, value, fingerprint, seconds)
         return Outcome(name, available=True, value=value, rows=rows_of(value))
 
     def has_table(self, name: str) -> bool:
@@ -105,16 +163,22 @@ class Board:
     def period_bounds(self, period: str) -> tuple[datetime | None, datetime | None]:
         """(since, until) of a period ending at the newest event, so old imports still work."""
         days = PERIODS.get(period)
+        if days is None:  # all time: no bound, and no scan of the events for their newest
+            return None, None
         latest = self.latest_event()
-        if days is None or latest is None:
+        if latest is None:
             return None, None
         return latest - timedelta(days=days), latest + timedelta(seconds=1)
 
 
-def board_of(app: Any) -> Board:
-    """A board over the server's store, reading `as_built` when its routine keeps the
-    results current (without a routine nothing else would, so the analyses refresh them)."""
-    return Board(app.state.settings, store_of(app), as_built=routine_running(app))
+def board_of(app: Any, stored: Stored = "read") -> Board:
+    """A board over the server's store, reading `as_built` and the stored page results when
+    its routine keeps the results current (without a routine nothing else would, so the
+    analyses refresh them and nothing is read from `page_results`)."""
+    routine = routine_running(app)
+    return Board(
+        app.state.settings, store_of(app), as_built=routine, stored=stored if routine else None
+    )
 
 
 def routine_running(app: Any) -> bool:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from klantreis.present.errors import user_message
@@ -39,6 +40,8 @@ class Lookup:
     stale: bool = False
     pending_since: float | None = None
     error: str | None = None
+    computed_at: datetime | None = None
+    """When the routine computed a value read from the store (None: computed here)."""
 
     @property
     def ready(self) -> bool:
@@ -70,6 +73,17 @@ class ResultCache:
             if done is not None:
                 return Lookup(done.value, stale=True)
             return Lookup(pending_since=running[1], error=self._errors.get(key))
+
+    def get(self, key: Hashable, fingerprint: str) -> Any:
+        """The value computed or put for `key` at `fingerprint`, else None (nothing started)."""
+        with self._lock:
+            done = self._done.get(key)
+            return done.value if done is not None and done.fingerprint == fingerprint else None
+
+    def put(self, key: Hashable, fingerprint: str, value: Any) -> None:
+        """Keep a value read elsewhere (the routine's stored results) for the next request."""
+        with self._lock:
+            self._done[key] = Computed(value, fingerprint, time.time(), 0.0)
 
     def wait(
         self, key: Hashable, fingerprint: str, compute: Callable[[], Any], timeout: float = 300

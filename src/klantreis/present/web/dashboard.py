@@ -59,7 +59,11 @@ def mount(app: FastAPI) -> None:
                 from klantreis.present.web.routes import journey_map, pages
 
                 journey_map.warm(app)
-                pages.warm(app)
+                routine = getattr(app.state, "routine", None)
+                if routine is None or "dashboard" not in {job.name for job in routine.jobs}:
+                    pages.warm(app)
+                # else the routine's dashboard job warms them after its other jobs: a page's
+                # analyses and the routine's jobs never share the memory cap at start-up
             try:
                 yield state
             finally:

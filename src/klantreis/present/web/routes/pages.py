@@ -13,7 +13,14 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from klantreis.present.web import charts
-from klantreis.present.web.board import PERIODS, Board, Outcome, board_of, page_fingerprint
+from klantreis.present.web.board import (
+    PERIODS,
+    Board,
+    NotStored,
+    Outcome,
+    board_of,
+    page_fingerprint,
+)
 from klantreis.present.web.cache import Lookup, ResultCache
 from klantreis.present.web.context import Viewer, get_store, render, viewer
 from klantreis.store.query import Query as SqlQuery
@@ -74,12 +81,49 @@ def in_background(
     params: dict[str, Any],
     compute: Callable[[Board], Mapping[str, Outcome | None]],
 ) -> Lookup:
-    """A page's analyses, from the background cache (None: not asked for, e.g. a funnel of
-    fewer than two steps)."""
+    """A page's analyses as the routine stored them, else from the background cache (None:
+    not asked for, e.g. a funnel of fewer than two steps)."""
     cache: ResultCache = app.state.web_cache
-    board = _app_board(app)
     key = (page, *sorted((k, repr(v)) for k, v in params.items()))
-    return cache.lookup(key, page_fingerprint(app), lambda: compute(board))
+    fingerprint = page_fingerprint(app)
+    # under a key of its own: a value computed here at the same fingerprint before the
+    # routine stored its own would otherwise hide the stored one (and its time)
+    kept = cache.get(("stored", *key), fingerprint)
+    if kept is not None:
+        return _found(kept)
+    stored = _stored(app, compute, fingerprint)
+    if stored is not None:
+        if not stored.stale:  # the next request reads it from memory
+            cache.put(("stored", *key), fingerprint, stored.value)
+        return stored
+    board = _app_board(app)
+    return cache.lookup(key, fingerprint, lambda: compute(board))
+
+
+def _found(value: Mapping[str, Outcome | None]) -> Lookup:
+    """A page's outcomes as a request gets them: stale when the routine stored newer results
+    since one was computed, as old as the oldest (both only for stored results)."""
+    stored = [o for o in value.values() if o is not None and o.computed_at is not None]
+    return Lookup(
+        dict(value),
+        stale=any(o.stale for o in stored),
+        computed_at=min((o.computed_at for o in stored if o.computed_at), default=None),
+    )
+
+
+def _stored(
+    app: FastAPI, compute: Callable[[Board], Mapping[str, Outcome | None]], fingerprint: str
+) -> Lookup | None:
+    """Every analysis of the page read from `page_results` (a few rows), or None when one is
+    not stored (or no routine stores them): nothing is computed here."""
+    board = board_of(app, stored="only")
+    if board.stored is None:
+        return None
+    board.knows(fingerprint)
+    try:
+        return _found(compute(board))
+    except NotStored:
+        return None
 
 
 def one_analysis(app: FastAPI, analysis: str, **params: Any) -> Lookup:
@@ -103,9 +147,7 @@ def _show(request: Request, who: Viewer, template: str, found: Lookup, **context
     return render(request, who, template, found=found, **(found.value or {}), **context)
 
 
-def expectations_data(app: FastAPI, period: str = "all", persona: str = "") -> Lookup:
-    cut = _cut(_app_board(app), period, persona)
-
+def _expectations_compute(cut: dict[str, Any]) -> Callable[[Board], dict[str, Outcome]]:
     def compute(board: Board) -> dict[str, Outcome]:
         return {
             "scorecard": board.run("expectations", **cut),
@@ -114,7 +156,12 @@ def expectations_data(app: FastAPI, period: str = "all", persona: str = "") -> L
             "recovery": board.run("recovery"),
         }
 
-    return in_background(app, "expectations", cut, compute)
+    return compute
+
+
+def expectations_data(app: FastAPI, period: str = "all", persona: str = "") -> Lookup:
+    cut = _cut(_app_board(app), period, persona)
+    return in_background(app, "expectations", cut, _expectations_compute(cut))
 
 
 @router.get("/expectations", response_class=HTMLResponse)
@@ -268,9 +315,7 @@ def funnels_page(
     )
 
 
-def voice_data(app: FastAPI, period: str = "all", persona: str = "") -> Lookup:
-    cut = _cut(_app_board(app), period, persona)
-
+def _voice_compute(cut: dict[str, Any]) -> Callable[[Board], dict[str, Outcome]]:
     def compute(board: Board) -> dict[str, Outcome]:
         return {
             "voice": board.run("voice", **cut),
@@ -278,7 +323,12 @@ def voice_data(app: FastAPI, period: str = "all", persona: str = "") -> Lookup:
             "surveys": board.run("survey_scores", by="all"),
         }
 
-    return in_background(app, "voice", cut, compute)
+    return compute
+
+
+def voice_data(app: FastAPI, period: str = "all", persona: str = "") -> Lookup:
+    cut = _cut(_app_board(app), period, persona)
+    return in_background(app, "voice", cut, _voice_compute(cut))
 
 
 def warm(app: FastAPI) -> None:
@@ -287,6 +337,26 @@ def warm(app: FastAPI) -> None:
     names = event_names(_app_board(app))
     funnels_data(app, [s for s in DEFAULT_STEPS if s in names])
     voice_data(app)
+
+
+ALL_TIME: dict[str, Any] = {"start": None, "end": None, "persona": None}
+"""The default view's cut (`_cut` of all time and every persona)."""
+
+STORED_PAGES: dict[str, Callable[[Board], Mapping[str, Outcome | None]]] = {
+    "expectations": _expectations_compute(ALL_TIME),
+    "voice": _voice_compute(ALL_TIME),
+}
+"""The pages whose default view the routine computes and stores."""
+
+
+def store_defaults(board: Board) -> int:
+    """The routine's part, on a board that writes (`stored="write"`): compute the analyses of
+    each default view in `STORED_PAGES` whose stored result is missing or older than the
+    results they rest on, and store them (`page_results`); returns how many it stored (0:
+    every one was current)."""
+    for compute in STORED_PAGES.values():
+        compute(board)
+    return board.written
 
 
 @router.get("/voice", response_class=HTMLResponse)
