@@ -30,7 +30,7 @@ from pydantic.errors import PydanticSchemaGenerationError
 
 from klantreis.measure.registry import get_spec
 from klantreis.measure.result import Result
-from klantreis.store.privacy import ErasureStep, PersonIds, register_erasure_step
+from klantreis.store.privacy import ErasureStep, PersonIds, Searched, register_erasure_step
 from klantreis.store.schema import TableSpec
 
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ def write(
     return True
 
 
-def _involved(store: Store, _who: PersonIds) -> bool:
+def _involved(store: Searched, _who: PersonIds) -> bool:
     """Every stored result counted the person's events, and the voice page's may quote them."""
     return store.engine.has_table(PAGE_RESULTS_TABLE.name) and bool(
         store.engine.scalar("SELECT count(*) FROM page_results")
