@@ -6,15 +6,14 @@ every table below it (what filled a 4 GB driver on the 2,000-person demo).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pytest
+from engine_rows import comparable_rows
 
 from klantreis.collect.simulator import SimulatorConfig, simulate
 from klantreis.model import build, load_definition
@@ -64,21 +63,6 @@ def spark() -> Iterator[Any]:
     engine.close()
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime) and value.tzinfo is not None:  # Spark's Arrow says UTC
-        return value.astimezone(UTC).replace(tzinfo=None)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        return round(float(value), 6)
-    return value
-
-
-def _rows(table: pa.Table) -> list[tuple[Any, ...]]:
-    rows = [tuple(_plain(v) for v in row.values()) for row in table.to_pylist()]
-    return sorted(rows, key=lambda row: tuple(str(v) for v in row))
-
-
 @pytest.fixture(scope="module")
 def built(events, spark) -> tuple[DuckDBEngine, Any, list]:
     """The same events built into a model by DuckDB and by Spark (once: a build takes a minute
@@ -102,7 +86,7 @@ def test_every_model_table_agrees_between_duckdb_and_spark(built):
         want = duck.fetch(f'SELECT * FROM "{name}"')
         have = spark.fetch(f'SELECT * FROM "{name}"')
         assert have.column_names == want.column_names, name
-        assert _rows(have) == _rows(want), name
+        assert comparable_rows(have) == comparable_rows(want), name
     refused = duck.scalar("SELECT count(*) FROM identity_quarantine")
     assert refused > 0  # the shared e-mails and devices were met, and refused alike
 

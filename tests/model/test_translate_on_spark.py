@@ -10,15 +10,13 @@ DuckDB's `c.* REPLACE (...)` (`PARSE_SYNTAX_ERROR`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pytest
+from engine_rows import comparable_rows
 
 import klantreis
 from klantreis.api import Klantreis
@@ -72,21 +70,6 @@ def spark(shop: Klantreis) -> Iterator[Any]:
     engine.close()
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime) and value.tzinfo is not None:  # Spark's Arrow says UTC
-        return value.astimezone(UTC).replace(tzinfo=None)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        return round(float(value), 6)
-    return value
-
-
-def _rows(table: pa.Table) -> list[tuple[Any, ...]]:
-    rows = [tuple(_plain(v) for v in row.values()) for row in table.to_pylist()]
-    return sorted(rows, key=lambda row: tuple(str(v) for v in row))
-
-
 def _read_in_aida(engine: Any, query: Query | str) -> pa.Table:
     read = translation(engine, load_definition("six-phase"), load_definition("aida"))
     with tables_read_as(read.tables):
@@ -97,14 +80,14 @@ def test_an_analysis_with_its_own_placed_reads_the_translated_model_on_spark(sho
     want = _read_in_aida(shop.engine, _OWN_PLACED)
     have = _read_in_aida(spark, _OWN_PLACED)
     assert {r["phase"] for r in want.to_pylist()} == {"attention", "interest", "desire", "action"}
-    assert _rows(have) == _rows(want)
+    assert comparable_rows(have) == comparable_rows(want)
 
 
 def test_the_translated_journey_events_are_the_same_rows_on_spark(shop, spark):
     query = "SELECT * FROM journey_events"
     want, have = _read_in_aida(shop.engine, query), _read_in_aida(spark, query)
     assert have.column_names == want.column_names
-    assert _rows(have) == _rows(want)
+    assert comparable_rows(have) == comparable_rows(want)
 
 
 def test_the_cases_read_in_aida_are_the_same_on_spark(shop, spark):
@@ -119,4 +102,4 @@ def test_the_cases_read_in_aida_are_the_same_on_spark(shop, spark):
     for table, want in answers["duckdb"].items():
         have = answers["spark"][table]
         assert have.column_names == want.column_names, table
-        assert _rows(have) == _rows(want), table
+        assert comparable_rows(have) == comparable_rows(want), table

@@ -73,6 +73,25 @@ def register_erasure_step(step: ErasureStep) -> ErasureStep:
     return step
 
 
+def stored_results_step(table: str) -> ErasureStep:
+    """The erasure step of a table of stored results (a journey map, a page's figures): they
+    counted every person's events and may quote their words, in a text with no person column to
+    filter on, so any row involves the person and forgetting empties the table; the next
+    request computes the results again from what remains."""
+
+    def involved(searched: Searched, _who: PersonIds) -> bool:
+        engine = searched.engine
+        return engine.has_table(table) and bool(engine.scalar(f'SELECT count(*) FROM "{table}"'))  # noqa: S608
+
+    def forget(store: Store) -> int:
+        with store.write_lock:
+            dropped = store.engine.scalar(f'SELECT count(*) FROM "{table}"')  # noqa: S608
+            store.engine.execute(f'DELETE FROM "{table}"')  # noqa: S608
+        return int(dropped or 0)
+
+    return ErasureStep(table, involved, forget)
+
+
 def resolve(store: Store, person: str) -> PersonIds:
     """All ids that belong to the person named by `person`."""
     found = PersonIds(person=person, ids={person})

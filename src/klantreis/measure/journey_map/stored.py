@@ -40,14 +40,13 @@ from klantreis.measure.journey_map.result import (
     PhaseSummary,
     Quote,
 )
-from klantreis.store.privacy import ErasureStep, PersonIds, Searched, register_erasure_step
+from klantreis.store.privacy import register_erasure_step, stored_results_step
 from klantreis.store.query import Query
 from klantreis.store.schema import TableSpec
 
 if TYPE_CHECKING:
     from klantreis.model.context import Context
     from klantreis.model.definition import JourneyDefinition
-    from klantreis.store import Store
 
 VERSION = "1"
 """Bump when what a map holds or how it is composed changes: stored maps are then computed
@@ -238,21 +237,7 @@ def _write_engine_map(
         engine.create_table_from_arrow(MAPS_TABLE.name, table)
 
 
-def _involved(store: Searched, _who: PersonIds) -> bool:
-    """Every stored map counted the person's events, and may quote them."""
-    return store.engine.has_table(MAPS_TABLE.name) and bool(
-        store.engine.scalar("SELECT count(*) FROM journey_maps")
-    )
-
-
-def _forget_maps(store: Store) -> int:
-    with store.write_lock:
-        dropped = store.engine.scalar("SELECT count(*) FROM journey_maps")
-        store.engine.execute("DELETE FROM journey_maps")
-    return int(dropped or 0)
-
-
-register_erasure_step(ErasureStep(MAPS_TABLE.name, _involved, _forget_maps))
+register_erasure_step(stored_results_step(MAPS_TABLE.name))
 
 
 def _pain(data: dict[str, Any]) -> PainPoint:

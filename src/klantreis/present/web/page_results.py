@@ -30,7 +30,7 @@ from pydantic.errors import PydanticSchemaGenerationError
 
 from klantreis.measure.registry import get_spec
 from klantreis.measure.result import Result
-from klantreis.store.privacy import ErasureStep, PersonIds, Searched, register_erasure_step
+from klantreis.store.privacy import register_erasure_step, stored_results_step
 from klantreis.store.schema import TableSpec
 
 if TYPE_CHECKING:
@@ -152,18 +152,4 @@ def write(
     return True
 
 
-def _involved(store: Searched, _who: PersonIds) -> bool:
-    """Every stored result counted the person's events, and the voice page's may quote them."""
-    return store.engine.has_table(PAGE_RESULTS_TABLE.name) and bool(
-        store.engine.scalar("SELECT count(*) FROM page_results")
-    )
-
-
-def _forget(store: Store) -> int:
-    with store.write_lock:
-        dropped = store.engine.scalar("SELECT count(*) FROM page_results")
-        store.engine.execute("DELETE FROM page_results")
-    return int(dropped or 0)
-
-
-register_erasure_step(ErasureStep(PAGE_RESULTS_TABLE.name, _involved, _forget))
+register_erasure_step(stored_results_step(PAGE_RESULTS_TABLE.name))
