@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from test_spark_build import _rows
+from engine_rows import comparable_rows
 
 from klantreis.api import Klantreis
 from klantreis.collect.simulator import SimulatorConfig, simulate
@@ -56,7 +56,7 @@ def test_model_on_spark_over_a_lake_is_duckdbs_and_is_read_back_by_the_next_proc
         assert kr.engine.scalar("SELECT count(*) FROM events") == events.num_rows
         assert ensure_built(kr) is True
         for name in ("journey_events", "sessions", "journeys", "persons", "identities"):
-            assert _rows(kr.engine.fetch(f"SELECT * FROM {name}")) == _rows(
+            assert comparable_rows(kr.engine.fetch(f"SELECT * FROM {name}")) == comparable_rows(
                 duck.fetch(f"SELECT * FROM {name}")
             ), name
             assert (lake.path / "tables" / name / "_current").exists()
