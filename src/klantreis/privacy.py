@@ -72,11 +72,26 @@ def lake_places(settings: Settings | None) -> LakePlaces | None:
     return LakePlaces(lake, Path(tables) if tables else None)
 
 
+def _places_of(store: Store, settings: Settings | None) -> LakePlaces | None:
+    """The lake places of these settings or, without settings (a call from Python), of the
+    shop's own settings (klantreis.toml) when its state file is this store: an erasure asked of
+    the state file alone would leave the person in the lake's files."""
+    if settings is None:
+        from klantreis.config import StoreSettings, load_settings
+
+        own = load_settings(store.path)
+        places = lake_places(own)
+        state = Path(own.section(StoreSettings).state).resolve()
+        return places if places is not None and state == store.path.resolve() else None
+    return lake_places(settings)
+
+
 def export_person(store: Store, person: str, settings: Settings | None = None) -> dict[str, Any]:
-    """Everything stored about a person, table by table (`klantreis privacy export`); with the
-    settings of a shop on a lake, the lake's files and derived tables too."""
+    """Everything stored about a person, table by table (`klantreis privacy export`); on a
+    lake (these settings, or the shop's own when none are given) the lake's files and derived
+    tables too."""
     declared_tables()
-    places = lake_places(settings)
+    places = _places_of(store, settings)
     if places is not None:
         from klantreis.store import lake_privacy
 
@@ -93,10 +108,10 @@ def erase_persons(
     store: Store, persons: list[str], settings: Settings | None = None
 ) -> dict[str, int]:
     """Remove persons from every table and the file itself, with one rewrite of the file; with
-    the settings of a shop on a lake, from the lake's files and derived tables too
-    (store/lake_privacy.py)."""
+    the settings of a shop on a lake (or, when none are given, the shop's own settings), from
+    the lake's files and derived tables too (store/lake_privacy.py)."""
     declared_tables()
-    places = lake_places(settings)
+    places = _places_of(store, settings)
     if places is not None:
         from klantreis.store import lake_privacy
 

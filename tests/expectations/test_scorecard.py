@@ -30,6 +30,23 @@ def test_newcombe_difference_matches_the_published_example():
     assert diff == {"difference": 0.2, "low": 0.0524, "high": 0.3339}
 
 
+def test_nps_difference_interval_is_honest_for_small_groups():
+    # Three promoters against two detractors: the plain Wald interval was zero wide (-200..-200)
+    # and one answer each ran past ±200; the adjusted Wald interval stays inside and is wide.
+    diff = stats.nps_difference((3, 1.0, 0.0), (2, 0.0, 1.0))
+    assert diff is not None and diff["difference"] == -200.0
+    assert -200.0 <= diff["low"] < diff["high"] <= 200.0
+    assert diff["high"] - diff["low"] > 100.0
+    one = stats.nps_difference((1, 0.0, 1.0), (1, 1.0, 0.0))
+    assert one is not None and -200.0 <= one["low"] < 0.0 < one["high"] <= 200.0
+    # Large groups: as the plain Wald interval (the pseudo-answers no longer matter).
+    big = stats.nps_difference((20_000, 0.5, 0.2), (20_000, 0.4, 0.3))
+    assert big is not None and big["difference"] == -20.0
+    se = 100.0 * (2 * (0.5 + 0.2 - 0.3**2) / 20_000) ** 0.5
+    assert abs(big["low"] - (-20.0 - 1.96 * se)) < 0.05
+    assert abs(big["high"] - (-20.0 + 1.96 * se)) < 0.05
+
+
 def test_trend_direction():
     rising = [{"cases": 100, "breached": b} for b in (5, 8, 12, 15, 19, 24)]
     assert stats.trend(rising)["direction"] == "worsening"

@@ -271,3 +271,24 @@ def test_a_lake_erasure_takes_the_person_out_of_derived_tables_and_the_voice_mod
     assert shelf.get_state()["model_fingerprint"] == ""
     assert {r["user_id"] for r in _live_events(lake.path)} == {"bob"}
     assert _where(tmp_path, {"ann-7319", "kapot aangekomen"}) == {}
+
+
+def test_erase_person_from_python_reaches_the_lake_without_settings(
+    demo_shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`klantreis.privacy.erase_person(store, person)` from Python, given no settings, reads
+    the shop's own (klantreis.toml) and reaches the lake's files; before, it rewrote only the
+    state file and the person's events stayed in the lake."""
+    from klantreis.privacy import erase_person, export_person
+    from klantreis.store.store import Store
+
+    env = _on_a_lake(demo_shop, tmp_path)
+    monkeypatch.setenv("KLANTREIS_CONFIG", env["KLANTREIS_CONFIG"])
+    lake = Lake(tmp_path / "lake")
+    with Store(tmp_path / "state.duckdb") as store:
+        exported = export_person(store, PERSON)
+        mine = {row["message_id"] for row in exported["tables"]["lake/events"]}
+        assert len(mine) > 20
+        removed = erase_person(store, PERSON)
+    assert removed["lake/events"] == len(mine)
+    assert not mine & {r["message_id"] for r in _live_events(lake.path)}

@@ -94,21 +94,37 @@ def nps(n: int, promoters: float | None, detractors: float | None) -> float | No
 def nps_difference(
     met: tuple[int, float | None, float | None], breached: tuple[int, float | None, float | None]
 ) -> dict[str, Any] | None:
-    """Difference of NPS (in points); the variance of promoter-minus-detractor per person is
-    p + d - (p - d)^2."""
+    """Difference of NPS (in points) with an adjusted-Wald interval.
+
+    The plain Wald interval from the promoter and detractor shares is zero wide when a group's
+    answers are all alike (three promoters: variance p + d - (p - d)^2 = 0) and, for a group of a
+    few answers, runs past what an NPS difference can be (±200). Rocks (2016), "Interval
+    estimation for the Net Promoter Score", The American Statistician 70(4), found the adjusted
+    Wald best: each group gets 3 more answers, ¾ of them promoters and ¾ detractors
+    (https://arxiv.org/abs/1601.07235). The interval is clipped to ±200; the difference shown
+    is the observed one."""
     (n_met, p_met, d_met), (n_b, p_b, d_b) = met, breached
     if not n_met or not n_b or None in (p_met, d_met, p_b, d_b):
         return None
     assert p_met is not None and d_met is not None and p_b is not None and d_b is not None
     difference = 100.0 * ((p_b - d_b) - (p_met - d_met))
-    var_met = p_met + d_met - (p_met - d_met) ** 2
-    var_b = p_b + d_b - (p_b - d_b) ** 2
-    se = 100.0 * math.sqrt(var_met / n_met + var_b / n_b)
+    net_met, var_met, n_met_adj = _adjusted_nps(n_met, p_met, d_met)
+    net_b, var_b, n_b_adj = _adjusted_nps(n_b, p_b, d_b)
+    centre = 100.0 * (net_b - net_met)
+    se = 100.0 * math.sqrt(var_met / n_met_adj + var_b / n_b_adj)
     return {
         "difference": _round(difference, 2),
-        "low": _round(difference - Z95 * se, 2),
-        "high": _round(difference + Z95 * se, 2),
+        "low": _round(max(-200.0, centre - Z95 * se), 2),
+        "high": _round(min(200.0, centre + Z95 * se), 2),
     }
+
+
+def _adjusted_nps(n: int, promoters: float, detractors: float) -> tuple[float, float, float]:
+    """(net score, variance per answer, answers) with the adjusted-Wald pseudo-answers."""
+    answers = n + 3.0
+    p = (promoters * n + 0.75) / answers
+    d = (detractors * n + 0.75) / answers
+    return p - d, p + d - (p - d) ** 2, answers
 
 
 def trend(points: list[dict[str, Any]], min_cases: int = 20) -> dict[str, Any]:
