@@ -116,4 +116,24 @@ def erase_persons(
         from klantreis.store import lake_privacy
 
         return lake_privacy.erase_persons(store, places, persons)
+    _stitch_current(store, settings)
     return privacy.erase_persons(store, persons)
+
+
+def _stitch_current(store: Store, settings: Settings | None) -> None:
+    """Bring the model up to date before the ids are resolved: the person's other ids (an
+    anonymous id, an e-mail) are found through the model's `identities`, so without a model, or
+    with one older than the events, an erasure would miss the events of ids stitched to the
+    person since (a refresh of the persons whose events changed; nothing when current)."""
+    if not store.engine.has_table("events") or not store.engine.scalar(
+        "SELECT count(*) FROM (SELECT 1 FROM events LIMIT 1)"
+    ):
+        return
+    from klantreis.api import Klantreis
+    from klantreis.config import load_settings
+    from klantreis.model.build import ensure_built
+
+    own = settings if settings is not None else load_settings(store.path)
+    if own.engine != "duckdb":
+        return  # another engine's model is not in this file; its identities are read as they are
+    ensure_built(Klantreis.over(store, own))

@@ -330,3 +330,51 @@ def test_an_interrupted_rewrite_is_finished_when_the_store_opens(tmp_path: Path)
     with Store(path) as store:
         assert store.get_meta(REWRITE_PENDING) is None
     assert b"gerrit" not in path.read_bytes()
+
+
+def test_erase_reaches_ids_stitched_after_the_model_was_built(kr) -> None:
+    """An id stitched to the person by events newer than the model (here a second anonymous id
+    that dirk identified from) is erased too; before, the erasure resolved ids through the old
+    `identities` and left anon-9's page view in the file. Without any model it was the same:
+    only rows naming the given id went."""
+    kr.store.append(
+        story(
+            {
+                "anon-9": [("Product Viewed", "11:00", {"anonymous": True})],
+                "dirk": [
+                    (
+                        "Identify",
+                        "11:01",
+                        {"type": "identify", "anonymous_id": "anon-9"},
+                    )
+                ],
+            }
+        )
+    )
+    erase_person(kr.store, "dirk")
+    left = kr.store.connection.execute(
+        "SELECT count(*) FROM events WHERE anonymous_id IN ('anon-7', 'anon-9') OR user_id = 'dirk'"
+    ).fetchall()[0][0]
+    assert left == 0
+
+
+def test_erase_without_a_model_reaches_every_stitched_id(tmp_path: Path) -> None:
+    handle = klantreis.open(tmp_path / "unbuilt.duckdb")
+    try:
+        handle.store.append(
+            story(
+                {
+                    "anon-7": [("Product Viewed", "09:00", {"anonymous": True})],
+                    "dirk": [("Identify", "09:01", {"type": "identify", "anonymous_id": "anon-7"})],
+                    "eva": [("Order Completed", "10:00", {"properties": {"order_id": "E1"}})],
+                }
+            )
+        )
+        assert not handle.store.engine.has_table("identities")
+        erase_person(handle.store, "dirk")
+        rows = handle.store.connection.execute(
+            "SELECT coalesce(user_id, anonymous_id) FROM events ORDER BY 1"
+        ).fetchall()
+        assert rows == [("eva",)]
+    finally:
+        handle.close()

@@ -60,7 +60,8 @@ def register(app: typer.Typer) -> None:
         rewritten so no deleted row stays readable in it (docs/privacy.md). Beside a running
         `klantreis serve` it is carried out inside the server, whose collector waits for it.
 
-        Several persons in one call share one rewrite of the file.
+        Several persons in one call share one rewrite of the file. The model is brought up
+        to date first, so ids stitched to the person by newer events are reached too.
 
         On a lake (`[store] kind = "lake"`) each Parquet file that holds one of their rows is
         written again without it (events, quarantine, the derived tables Spark wrote under
