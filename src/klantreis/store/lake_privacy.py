@@ -389,7 +389,7 @@ def erase_persons(store: Store, places: LakePlaces, persons: list[str]) -> dict[
                 changed.update(_erase_shelf(con, shelf, who))
         if shelf is not None and (changed or involved):
             changed.update(_drop_stored_results(shelf, involved))
-            shelf.set_state({**shelf.get_state(), "model_fingerprint": ""})
+            shelf.update_state({"model_fingerprint": ""})
         for name, count in privacy.erase_ids(store, who, involved).items():
             changed[name] = changed.get(name, 0) + count
     return changed

@@ -110,7 +110,7 @@ class SparkEngine(Engine):
         process knows which events and definition the stored model was built from."""
         self._state[key] = value
         if self.shelf is not None:
-            self.shelf.set_state(self._state)
+            self.shelf.update_state({key: value})
 
     def register_parquet(self, name: str, path: Path) -> None:
         self.session.read.parquet(str(path)).createOrReplaceTempView(name)

@@ -25,6 +25,7 @@ from klantreis.store.lake import FIRST_WINS, LATEST_WINS, PRODUCTS, Lake, replac
 
 CURRENT = "_current"
 STATE = "_model.json"
+STATE_LOCK = "_model.lock"
 
 
 def is_day_partitioned(folder: Path) -> bool:
@@ -116,3 +117,18 @@ class Shelf:
     def set_state(self, state: dict[str, Any]) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         replace_durably(self.root / STATE, orjson.dumps(state))
+
+    def update_state(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Merge `changes` into the state file and return what it holds now.
+
+        Read, merge and write under an exclusive lock on a file beside it: two processes (a
+        scheduled build and a dashboard storing a map) each wrote the whole state they had read
+        at start, so the later one removed the key the other had written meanwhile."""
+        import fcntl
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / STATE_LOCK).open("a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            state = {**self.get_state(), **changes}
+            replace_durably(self.root / STATE, orjson.dumps(state))
+        return state
