@@ -89,7 +89,8 @@ def cli_here(
     saved = {name: os.environ.get(name) for name in changed}
     os.environ.update(changed)
     try:
-        outcome = run_command(list(args))
+        # the width a `klantreis` process writing to a pipe draws its tables for
+        outcome = run_command(list(args), int(os.environ.get("COLUMNS", "80")))
     finally:
         for name, value in saved.items():
             if value is None:
