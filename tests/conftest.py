@@ -11,11 +11,12 @@ sys.path.insert(0, str(REPO / "tests"))
 
 JVM_OPTIONS = "-XX:TieredStopAtLevel=1"
 """For every JVM the suite starts (the in-process Spark sessions, `klantreis` commands on
-Spark): the C1 compiler only. The suite's Spark jobs are many and tiny, so the JVM's CPU went
-mostly to C2 compiling code that never ran long enough to pay it back; C1 only halves it
-(tests/model/test_spark_build.py: JVM 84 -> 46 CPU s, docs/architecture.md). The answers are
-the same: this changes when code is compiled, not what it computes. Set through the variable
-every JVM reads, inherited by the workers and their subprocesses."""
+Spark): the C1 compiler only. The suite's Spark jobs are many and tiny, so much of a JVM's CPU
+went to C2 compiling code that never ran long enough to pay it back; C1 only takes a third to
+a half off (JVM CPU of tests/model/test_spark_build.py 84 -> 46 s, of tests/measure's Spark
+tests 134 -> 85 s; benchmarks/HISTORY.md). The answers are the same: this changes when code is
+compiled, not what it computes. Set through the variable every JVM reads, inherited by the
+workers and their subprocesses."""
 if JVM_OPTIONS not in os.environ.get("JAVA_TOOL_OPTIONS", ""):
     os.environ["JAVA_TOOL_OPTIONS"] = f"{os.environ.get('JAVA_TOOL_OPTIONS', '')} {JVM_OPTIONS}"
     os.environ["JAVA_TOOL_OPTIONS"] = os.environ["JAVA_TOOL_OPTIONS"].strip()
