@@ -28,4 +28,5 @@ fi
 "$PYTHON" -m ruff check src tests benchmarks
 "$PYTHON" -m ruff format --check src tests benchmarks
 "$PYTHON" -m mypy src
+PYTHON="$PYTHON" bash scripts/collect.sh "$@"
 exec "$PYTHON" -m pytest -n 2 "$@"

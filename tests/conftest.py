@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -7,6 +8,18 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
+
+JVM_OPTIONS = "-XX:TieredStopAtLevel=1"
+"""For every JVM the suite starts (the in-process Spark sessions, `klantreis` commands on
+Spark): the C1 compiler only. The suite's Spark jobs are many and tiny, so much of a JVM's CPU
+went to C2 compiling code that never ran long enough to pay it back; C1 only takes a third to
+a half off (JVM CPU of tests/model/test_spark_build.py 84 -> 46 s, of tests/measure's Spark
+tests 134 -> 85 s; benchmarks/HISTORY.md). The answers are the same: this changes when code is
+compiled, not what it computes. Set through the variable every JVM reads, inherited by the
+workers and their subprocesses."""
+if JVM_OPTIONS not in os.environ.get("JAVA_TOOL_OPTIONS", ""):
+    os.environ["JAVA_TOOL_OPTIONS"] = f"{os.environ.get('JAVA_TOOL_OPTIONS', '')} {JVM_OPTIONS}"
+    os.environ["JAVA_TOOL_OPTIONS"] = os.environ["JAVA_TOOL_OPTIONS"].strip()
 
 
 def _shared_data() -> Path | None:
@@ -30,9 +43,13 @@ def olist_dir(shared_data: Path) -> Path:
     return shared_data / "github-Dhipin1-olist-sample15k"
 
 
-SPARK_CHAINS = ("tests/parity/test_switch_to_lake.py",)
-"""Modules that run `klantreis` commands on Spark in processes of their own (a JVM each): the
-longest chains of the suite, started first."""
+SPARK_CHAINS = (
+    "tests/parity/test_switch_to_lake.py",
+    "tests/expectations/test_judged_on_spark.py",
+)
+"""Modules that run `klantreis` commands on Spark in processes of their own (a JVM each), the
+longest first: the suite's longest chains. They do not use the worker's own Spark session, so
+they run on the worker that does not run the in-process Spark tests (`_groups`)."""
 
 SHARED_SESSION_FIXTURES = frozenset({"demo_kr", "olist_kr", "simulated", "olist_store"})
 """Session-scoped stores that take tens of CPU seconds to build (a simulated shop with its
@@ -55,10 +72,15 @@ def _groups(items: list[pytest.Item]) -> list[tuple[int, str | None]]:
 
     With `pytest -n 2` (`--dist loadgroup`, pyproject.toml) a group is one unit of work for
     one worker; the other tests go one at a time to whichever worker is free.
-    - a Spark chain: its own group, first (a worker that starts it late ends the suite late);
-    - every other `spark` test: one group, second. They share the process's Spark session
-      (`store/engines/spark/factory.py`: one per configuration and process), so one JVM
-      starts instead of one per worker, and test_parity's module-scoped shop is built once;
+    - the first Spark chain: its own group, first (a worker that starts it late ends the suite
+      late);
+    - every other `spark` test: one group, second, so it starts at once on the other worker.
+      They share the process's Spark session (`store/engines/spark/factory.py`: one per
+      configuration and process), so one JVM starts instead of one per worker, and
+      test_parity's module-scoped shop is built once;
+    - the other Spark chains: a group each, third: xdist hands a worker its next unit while
+      it still has two tests to go, so they follow the first chain on its worker instead of
+      lengthening the in-process group's worker (the longest chain of the suite before);
     - a test of an expensive session-scoped store (`SHARED_SESSION_FIXTURES`): that store's
       group (and its module's tests that use a module-scoped fixture, with it);
     - a test with a module-scoped fixture (a store, a server, a browser): its module's group,
@@ -81,15 +103,15 @@ def _groups(items: list[pytest.Item]) -> list[tuple[int, str | None]]:
     groups: list[tuple[int, str | None]] = []
     for item, module, store in zip(items, module_of, shared, strict=True):
         if module in SPARK_CHAINS:
-            groups.append((0, module))
+            groups.append((0 if module == SPARK_CHAINS[0] else 2, module))
         elif item.get_closest_marker("spark") is not None:
             groups.append((1, "spark"))
         elif store is not None:
-            groups.append((2, store))
+            groups.append((3, store))
         elif _scoped(item, "module"):
-            groups.append((2, module_group[module]))
+            groups.append((3, module_group[module]))
         else:
-            groups.append((2, None))
+            groups.append((3, None))
     return groups
 
 

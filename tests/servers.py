@@ -10,6 +10,8 @@ given as arguments.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import io
 import json
 import os
 import signal
@@ -64,6 +66,59 @@ def cli(
     if check:
         assert result.returncode == 0, f"klantreis {' '.join(args)}: {result.stderr[-2000:]}"
     return result
+
+
+def cli_here(
+    *args: str,
+    store: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    check: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """`klantreis ARGS` in this process, as the CLI runs it (`klantreis.present.cli.inprocess`,
+    the runner of `cli_steps` and of the commands `klantreis serve` carries out), with its exit
+    code and output; `store`, `env` and `check` as for `cli`.
+
+    For tests whose point is what a command does or answers, not a fresh process: a process
+    per command pays its imports (about 3 CPU seconds; far more on a loaded machine). Beside
+    a running server the command still finds the store locked and forwards to the server over
+    HTTP: this process is the CLI's side of that boundary."""
+    from klantreis.present.cli.inprocess import run_command
+
+    extra = {"KLANTREIS_STORE": str(store)} if store is not None else {}
+    changed = {**extra, **(env or {})}
+    saved = {name: os.environ.get(name) for name in changed}
+    os.environ.update(changed)
+    try:
+        # the width a `klantreis` process writing to a pipe draws its tables for
+        outcome = run_command(list(args), int(os.environ.get("COLUMNS", "80")))
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    if check:
+        assert outcome.exit_code == 0, f"klantreis {' '.join(args)}: {outcome.stderr[-2000:]}"
+    return subprocess.CompletedProcess(
+        ["klantreis", *args], outcome.exit_code, outcome.stdout, outcome.stderr
+    )
+
+
+def forwarded(*args: str, server: Server) -> subprocess.CompletedProcess[str]:
+    """`klantreis ARGS` beside the running `server`, sent from this process the way a CLI
+    process sends it on finding the store held (`klantreis.present.cli.forward`): the server
+    runs it and answers with its output and exit code.
+
+    For polling the server (`status --json` until a job has run): a new CLI process per poll
+    costs seconds of CPU that the server's own jobs, the thing waited for, then lack."""
+    from klantreis.present.cli.forward import forward
+    from klantreis.store import StoreLockedError
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = forward(list(args), StoreLockedError("held by the server", server.store))
+    assert code is not None, f"no server holds {server.store}"
+    return subprocess.CompletedProcess(["klantreis", *args], code, out.getvalue(), err.getvalue())
 
 
 _STEPS_RUNNER = """

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from case_story import SHOP
-from servers import Server, cli
+from servers import Server, cli, forwarded
 from stories import story
 
 import klantreis
@@ -27,7 +27,7 @@ def test_the_routine_opens_cases_once(tmp_path: Path) -> None:
         deadline = time.monotonic() + 240
         jobs: dict[str, dict] = {}
         while time.monotonic() < deadline:
-            status = cli("status", "--json", store=path, env=server.env, timeout=120)
+            status = forwarded("status", "--json", server=server)
             jobs = {row["name"]: row for row in json.loads(status.stdout or "[]")}
             if jobs.get("inbox", {}).get("runs", 0) >= 3 and jobs["voice"]["runs"] >= 2:
                 break

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from servers import NO_WARM_UP, Server, cli
+from servers import NO_WARM_UP, Server, cli, forwarded
 
 import klantreis
 from klantreis.collect.simulator import SimulatorConfig, simulate
@@ -53,7 +53,7 @@ def test_jobs_run_by_themselves_and_show_in_status(tmp_path: Path) -> None:
         deadline = time.monotonic() + 240
         jobs: dict[str, dict] = {}
         while time.monotonic() < deadline:
-            result = cli("status", "--json", store=store, env=server.env, timeout=120)
+            result = forwarded("status", "--json", server=server)
             assert result.returncode == 0, result.stderr
             jobs = {row["name"]: row for row in json.loads(result.stdout)}
             if all(jobs.get(n, {}).get("runs", 0) >= 1 for n in ("model", "voice", "cases")):

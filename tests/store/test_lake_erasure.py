@@ -4,7 +4,9 @@ A shop on DuckDB (`klantreis demo`) moves to a lake (`klantreis lake load`), a p
 erased with `klantreis erase`, and then every file under the lake and the state file is read
 byte by byte, Parquet files also decoded (their pages are compressed, so an id would not show
 in the raw bytes even where it is stored): none holds an id, the e-mail or a message id of the
-person, and every other event is still there.
+person, and every other event is still there. The commands after the demo run as the CLI runs
+them, in the test's process (`servers.cli_here`): the files they leave are the point, not a
+process of their own.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import duckdb
 import orjson
 import pyarrow.parquet as pq
 import pytest
-from servers import cli
+from servers import cli, cli_here
 
 from klantreis.config import load_settings
 from klantreis.store.lake import Lake, write_durably
@@ -49,7 +51,7 @@ def _on_a_lake(demo_shop: Path, folder: Path) -> dict[str, str]:
     config = folder / "klantreis.toml"
     config.write_text(f'[store]\nkind = "lake"\npath = "{folder / "lake"}"\nstate = "{state}"\n')
     env = {"KLANTREIS_CONFIG": str(config)}
-    cli("lake", "load", env=env, check=True)
+    cli_here("lake", "load", env=env, check=True)
     return env
 
 
@@ -99,7 +101,7 @@ def test_erase_on_a_lake_leaves_no_byte_of_the_person_in_any_file(
     lake = Lake(tmp_path / "lake")
     lake.quarantine([{"source": "test", "reason": "bad", "raw": json.dumps({"userId": PERSON})}])
     # a compaction keeps the files it merged for `--grace` minutes: they hold the person too
-    cli("lake", "compact", "--grace", "60", env=env, check=True)
+    cli_here("lake", "compact", "--grace", "60", env=env, check=True)
     assert list(lake.events_path.glob("date=*/_replaced.json"))
 
     con = duckdb.connect(str(tmp_path / "state.duckdb"), read_only=True)
@@ -119,19 +121,19 @@ def test_erase_on_a_lake_leaves_no_byte_of_the_person_in_any_file(
     }
     others = sorted(r["message_id"] for r in before if r["message_id"] not in mine)
     assert len(others) > 1000 and len(mine) > 20
-    exported = orjson.loads(cli("export", PERSON, env=env, check=True).stdout)
+    exported = orjson.loads(cli_here("export", PERSON, env=env, check=True).stdout)
     personal = ids | mine | {_email(exported)}
     assert _where(tmp_path, personal)  # before: everywhere
 
-    erased = cli("erase", PERSON, "--json", env=env, check=True)
+    erased = cli_here("erase", PERSON, "--json", env=env, check=True)
     assert _where(tmp_path, personal) == {}  # before this change: the lake's files held them
     removed = orjson.loads(erased.stdout)["removed"]
     assert removed["lake/events"] == len(mine) and removed["lake/quarantine"] == 1
     assert sorted(r["message_id"] for r in _live_events(lake.path)) == others
-    again = cli("export", PERSON, env=env)
+    again = cli_here("export", PERSON, env=env)
     assert again.returncode == 1 and "nothing is stored" in again.stderr
     # another person is still whole, in the lake and in the state file
-    other = orjson.loads(cli("export", "cus_7_000008", env=env, check=True).stdout)["tables"]
+    other = orjson.loads(cli_here("export", "cus_7_000008", env=env, check=True).stdout)["tables"]
     assert len(other["lake/events"]) > 20 and other["journeys"]
 
 
@@ -142,7 +144,7 @@ def test_lake_load_drop_leaves_the_events_in_the_lake_only(demo_shop: Path, tmp_
     config = tmp_path / "klantreis.toml"
     config.write_text(f'[store]\nkind = "lake"\npath = "{tmp_path / "lake"}"\nstate = "{state}"\n')
     env = {"KLANTREIS_CONFIG": str(config)}
-    kept = cli("lake", "load", env=env, check=True)
+    kept = cli_here("lake", "load", env=env, check=True)
     assert "still holds them" in kept.stdout and "--drop" in kept.stdout
     con = duckdb.connect(str(state), read_only=True)
     sample = [  # events that became no voice row (voice scores stay in `state`)
@@ -153,7 +155,7 @@ def test_lake_load_drop_leaves_the_events_in_the_lake_only(demo_shop: Path, tmp_
     ]
     con.close()
 
-    moved = orjson.loads(cli("lake", "load", "--drop", "--json", env=env, check=True).stdout)
+    moved = orjson.loads(cli_here("lake", "load", "--drop", "--json", env=env, check=True).stdout)
     assert moved["events"] == len(_live_events(tmp_path / "lake")) // 2 and moved["dropped"]
     con = duckdb.connect(str(state), read_only=True)
     assert con.execute("SELECT count(*) FROM events").fetchall()[0][0] == 0

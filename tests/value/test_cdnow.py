@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from servers import cli
+from servers import cli_here
 
 import klantreis
 from klantreis.collect.imports.cdnow import import_cdnow
@@ -49,7 +49,7 @@ def test_holdout_predicted_against_actual(calibrated: dict) -> None:
 
 
 def test_value_command_on_cdnow(cdnow_store: Path) -> None:
-    done = cli(
+    done = cli_here(
         "value",
         "--now",
         "1997-09-30",
@@ -62,7 +62,7 @@ def test_value_command_on_cdnow(cdnow_store: Path) -> None:
     found = json.loads(done.stdout)
     assert found["currency"] == "USD"
     assert found["bgnbd"]["r"] == pytest.approx(0.243, rel=0.005)
-    shown = cli(
+    shown = cli_here(
         "value", "--now", "1997-09-30", "--horizon-weeks", "39", store=cdnow_store, check=True
     )
     assert "r=0.243 α=4.414 a=0.793 b=2.426" in shown.stdout
@@ -87,6 +87,6 @@ def test_a_bad_line_is_quarantined_and_the_rest_kept(tmp_path: Path) -> None:
 
 
 def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
-    done = cli("import", "cdnow", str(tmp_path / "nope.txt"), store=tmp_path / "s.duckdb")
+    done = cli_here("import", "cdnow", str(tmp_path / "nope.txt"), store=tmp_path / "s.duckdb")
     assert done.returncode == 2
     assert "nope.txt: no such file" in done.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from servers import cli
+from servers import cli_here
 
 import klantreis
 from klantreis.measure.value.models import EDGE, fit_bgnbd
@@ -44,10 +44,10 @@ def test_the_simulated_shop_is_flagged_on_every_presenter(shop_store: Path) -> N
         found = kr.value(limit=1)
     assert found.method == "bgnbd" and found.at_boundary == ["a", "b"]
     assert found.identified is False and found.as_json()["identified"] is False
-    printed = cli("value", "--json", store=shop_store)
+    printed = cli_here("value", "--json", store=shop_store)
     assert printed.returncode == 0, printed.stderr
     assert json.loads(printed.stdout)["at_boundary"] == ["a", "b"]
-    said = cli("value", store=shop_store)
+    said = cli_here("value", store=shop_store)
     assert said.returncode == 0, said.stderr
     assert "Not identified: these buyers do not show who stops buying" in " ".join(
         said.stdout.split()

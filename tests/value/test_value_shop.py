@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from servers import Server, cli
+from servers import Server, cli_here
 from stories import story
 
 import klantreis
@@ -122,7 +122,7 @@ def test_revenue_at_risk_on_the_scorecard(shop_store: Path) -> None:
     assert risk["expected_revenue"] == pytest.approx(oracle["expected"], abs=0.01)
     assert risk["revenue"] == pytest.approx(oracle["revenue"], abs=0.01)
     assert risk["currency"] == "EUR" and risk["horizon_weeks"] == 52
-    shown = cli("expectations", store=shop_store, check=True).stdout
+    shown = cli_here("expectations", store=shop_store, check=True).stdout
     assert f"Breaches of delivery_promise_kept hit {risk['buyers']:,} customers worth EUR" in (
         " ".join(shown.split())
     )
@@ -170,7 +170,7 @@ def test_value_over_http(copied: Path) -> None:
         assert bad.status_code == 422 and bad.json()["field"] == "horizon_weeks"
     finally:
         server.stop()
-    assert json.loads(cli("value", "--json", "--limit", "1", store=copied).stdout)["persons"]
+    assert json.loads(cli_here("value", "--json", "--limit", "1", store=copied).stdout)["persons"]
 
 
 def test_a_read_only_store_values_in_memory(copied: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from servers import Server, cli
+from servers import Server, cli_here
 
 import klantreis
 from klantreis.collect.imports import import_file
@@ -94,10 +94,10 @@ def test_reputation_filters_and_errors(store_file: Path) -> None:
 
 
 def test_reputation_cli(store_file: Path) -> None:
-    run = cli("voice", "reputation", "--platform", "google", "--json", store=store_file)
+    run = cli_here("voice", "reputation", "--platform", "google", "--json", store=store_file)
     assert run.returncode == 0, run.stderr
     assert [r["mean_rating"] for r in json.loads(run.stdout)] == [3.0]
-    bad = cli("voice", "reputation", "--period", "fortnight", store=store_file)
+    bad = cli_here("voice", "reputation", "--period", "fortnight", store=store_file)
     assert bad.returncode == 2 and "period: Input should be 'day', 'week'" in bad.stderr
 
 

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from servers import cli_steps
 
-from web.server import Server, cli
+from web.server import Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -40,8 +41,9 @@ XSS_REVIEWS = [
 ]
 
 
-def import_xss_reviews(store: Path, folder: Path) -> None:
-    """Reviews through the real CSV import, with the documented review mapping."""
+def xss_reviews(folder: Path) -> tuple[str, ...]:
+    """Reviews for the real CSV import: the file written, and its `klantreis import csv`
+    command with the documented review mapping."""
     path = folder / "reviews.csv"
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, delimiter=";")
@@ -72,14 +74,7 @@ def import_xss_reviews(store: Path, folder: Path) -> None:
                     "true",
                 ]
             )
-    cli(
-        "import",
-        "csv",
-        str(path),
-        "--mapping",
-        str(REPO / "docs/mappings/reviews.yaml"),
-        store=store,
-    )
+    return ("import", "csv", str(path), "--mapping", str(REPO / "docs/mappings/reviews.yaml"))
 
 
 @pytest.fixture(scope="module")
@@ -88,20 +83,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
     folder = tmp_path_factory.mktemp("web-e2e")
     store = folder / "demo.duckdb"
-    cli(
-        "demo",
-        "--no-browser",
-        "--out",
-        str(folder / "out"),
-        "--store",
-        str(store),
-        "--persons",
-        "600",
-        store=store,
-    )
-    import_xss_reviews(store, folder)
-    cli("personas", "discover", store=store)
-    cli("users", "create", USER, "--password", PASSWORD, "--locale", "en", store=store)
+    # one process for the commands (each run as the CLI runs it): a process each paid its
+    # imports four times; the server is a process of its own, as a user runs it
+    cli_steps(
+        ("demo", "--no-browser", "--out", str(folder / "out"), "--store", str(store),
+         "--persons", "600"),
+        xss_reviews(folder),
+        ("personas", "discover"),
+        ("users", "create", USER, "--password", PASSWORD, "--locale", "en"),
+        env={"KLANTREIS_STORE": str(store)},
+    )  # fmt: skip
     running = Server(store).start()
     yield running
     running.stop()
