@@ -230,3 +230,20 @@ def test_the_stored_figures_turn_stale_when_values_or_personas_change(tmp_path: 
         before = results_fingerprint(kr.store)
         assert discover(kr).k >= 2
         assert results_fingerprint(kr.store) != before
+
+
+def test_a_failed_analysis_is_stored_as_its_message_and_tried_again(tmp_path: Path) -> None:
+    with klantreis.open(tmp_path / "s.duckdb") as kr:
+        for batch in simulate(SimulatorConfig(persons=40, seed=5)).iter_batches(20_000):
+            kr.store.append(batch)
+        ensure_built(kr)
+        writer = Board(kr.settings, kr.store, as_built=True, stored="write")
+        failed = writer.run("paths", steps=0)  # refused by its query: fails like OOM would
+        assert failed.error and writer.written == 1
+        # a page says so at once (it does not compute it again while a visitor waits)
+        shown = Board(kr.settings, kr.store, as_built=True, stored="only").run("paths", steps=0)
+        assert shown.error == failed.error and shown.computed_at is not None
+        assert not shown.stale
+        # the routine's next run tries it again
+        again = Board(kr.settings, kr.store, as_built=True, stored="write")
+        assert again.run("paths", steps=0).computed_at is None and again.written == 1

@@ -128,7 +128,16 @@ class Board:
         if self.stored is not None:
             found = page_results.read(self.store, name, call)
             current = found is not None and found.fingerprint == self.fingerprint
-            if found is not None and (self.stored != "write" or current):
+            failed = found is not None and isinstance(found.value, page_results.Failure)
+            if found is not None and failed and self.stored != "write":
+                return Outcome(
+                    name,
+                    available=True,
+                    error=found.value.message,
+                    computed_at=found.computed_at,
+                    stale=not current,
+                )
+            if found is not None and (self.stored != "write" or (current and not failed)):
                 return Outcome(
                     name,
                     available=True,
@@ -146,6 +155,12 @@ class Board:
                 value = spec.call(self.kr, **call)
         except Exception as exc:  # an analysis failing must not take the page down
             log.exception("analysis %s failed", name)
+            if self.stored == "write":  # said at once by the page; tried again next run
+                seconds = time.perf_counter() - started
+                failure = page_results.Failure(user_message(exc))
+                self.written += page_results.write(
+                    self.store, name, call, failure, fingerprint, seconds
+                )
             return Outcome(name, available=True, error=user_message(exc))
         if self.stored == "write":
             seconds = time.perf_counter() - started

@@ -15,8 +15,8 @@ scorecard) as pydantic's JSON of that type, read back into the same type; a data
 holds Arrow tables (the funnel's, the paths') as one Arrow row: each table a binary column of
 its own IPC stream, the other fields as pydantic's JSON of their types (a callable field, the
 funnel's drop-offs query, is not stored: the stored one says so when called). A value no
-analysis declares (the funnels page's event names) is stored as plain JSON. Only successful
-runs are stored. `computed_at` is UTC, whatever the server's time zone.
+analysis declares (the funnels page's event names) is stored as plain JSON. A run that failed
+is stored as its message (`Failure`). `computed_at` is UTC, whatever the server's time zone.
 """
 
 from __future__ import annotations
@@ -63,6 +63,15 @@ computes them again without the person."""
 
 
 @dataclass(frozen=True)
+class Failure:
+    """An analysis the routine ran and that failed (at 10M under a small cap: out of
+    memory), with the message a page shows: the page says so at once instead of computing
+    it again while a visitor waits; the routine's next run tries it again."""
+
+    message: str
+
+
+@dataclass(frozen=True)
 class StoredResult:
     value: Any
     fingerprint: str
@@ -98,6 +107,8 @@ def _loads(data: bytes | str) -> Any:
 
 def encode(name: str, value: Any) -> tuple[str, bytes] | None:
     """(encoding, bytes) of a result in its declared type; None when it cannot be stored."""
+    if isinstance(value, Failure):
+        return "failed", value.message.encode()
     if isinstance(value, Result):
         table = value.table.replace_schema_metadata(
             {**(value.table.schema.metadata or {}), b"klantreis.meta": _json(value.meta)}
@@ -190,6 +201,8 @@ def decode(name: str, encoding: str, data: bytes) -> Any:
         return Result(table.replace_schema_metadata(metadata or None), meta)
     if encoding == "plain":
         return _loads(data)
+    if encoding == "failed":
+        return Failure(bytes(data).decode())
     spec = get_spec(name)
     if spec is None or spec.result is None:
         raise ValueError(f"no result type for the stored {name!r}")

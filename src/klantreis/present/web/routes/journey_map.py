@@ -132,6 +132,8 @@ def lookup(app: FastAPI, params: dict[str, Any]) -> Lookup:
     (computing it there if needed)."""
     if _is_cut(params):
         stored = stored_lookup(app, _key(params), _map_view(params))
+        if stored is not None and not stored.ready:  # the store could not be read now
+            return stored
         if stored is not None:
             view = _view(stored.value, params)
             view.computed_at = stored.computed_at

@@ -6,6 +6,7 @@ last result or with progress, never after the many seconds an analysis may take.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from klantreis.present.errors import user_message
 from klantreis.present.web import charts, page_results
 from klantreis.present.web.board import (
     PERIOD_END,
@@ -29,6 +31,7 @@ from klantreis.present.web.context import Viewer, get_store, render, viewer
 from klantreis.store.query import Query as SqlQuery
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
 
 ANALYSIS_WORDS = (
     "kept",
@@ -98,7 +101,11 @@ def stored_lookup(app: FastAPI, key: tuple[Any, ...], compute: View) -> Lookup |
     kept = cache.get(("stored", *key), fingerprint)
     if kept is not None:
         return _found(kept)
-    stored = _stored(app, compute, fingerprint)
+    try:
+        stored = _stored(app, compute, fingerprint)
+    except Exception as exc:  # e.g. DuckDB's cap full with the routine's job: asked again
+        log.warning("reading the stored %s failed", key[0], exc_info=True)
+        return Lookup(pending_since=time.monotonic(), error=user_message(exc))
     if stored is not None and not stored.stale:  # the next request reads it from memory
         cache.put(("stored", *key), fingerprint, stored.value)
     return stored
