@@ -442,12 +442,13 @@ def stored_views(board: Board, names: list[str]) -> list[View]:
     return views
 
 
-def store_defaults(board: Board) -> int:
+def store_defaults(board: Board, stopping: Callable[[], bool] = lambda: False) -> int:
     """The routine's part, on a board that writes (`stored="write"`): compute the analyses of
     each view of `stored_views` whose stored result is missing or older than the results
     they rest on, and store them (`page_results`), with the funnels page's event names;
     returns how many it stored (0: every one was current). The period views end at the
-    newest event now; pages look for them there once they are all stored (`PERIOD_END`)."""
+    newest event now; pages look for them there once they are all stored (`PERIOD_END`).
+    Between views it asks `stopping` (the server shutting down) and leaves the rest."""
     found = page_results.read(board.store, EVENT_NAMES, {})
     if found is not None and found.fingerprint == board.fingerprint:
         names = list(found.value)
@@ -457,6 +458,8 @@ def store_defaults(board: Board) -> int:
         seconds = time.perf_counter() - started
         page_results.write(board.store, EVENT_NAMES, {}, names, board.fingerprint, seconds)
     for compute in stored_views(board, names):
+        if stopping():  # the server stops: the next run stores the rest
+            return board.written
         compute(board)
     latest = board.latest_event()
     if latest is not None:
