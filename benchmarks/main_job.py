@@ -446,7 +446,11 @@ def pages(store: Path, timeout: float = 600) -> dict[str, tuple[float, float, fl
             shown = cold = None
             failed = None
             while time.perf_counter() - started < timeout:
-                response = client.get(url)
+                try:
+                    response = client.get(url)
+                except httpx.TransportError as exc:  # the server went away: said, stop
+                    failed = type(exc).__name__
+                    break
                 if response.status_code != 200:  # e.g. DuckDB's cap full: said, next page
                     failed = response.status_code
                     break
@@ -458,12 +462,15 @@ def pages(store: Path, timeout: float = 600) -> dict[str, tuple[float, float, fl
                 if shown is not None and time.perf_counter() - started > shown + CURRENT_WAIT:
                     break  # shown, newer figures on their way: the next page is asked
                 time.sleep(0.2)
-            warm = []
-            for _ in range(3):
-                started = time.perf_counter()
-                response = client.get(url)
-                warm.append(time.perf_counter() - started)
-                failed = failed or (response.status_code if response.status_code != 200 else None)
+            warm = [nan]
+            if not isinstance(failed, str):
+                warm = []
+                for _ in range(3):
+                    started = time.perf_counter()
+                    response = client.get(url)
+                    warm.append(time.perf_counter() - started)
+                    code = response.status_code
+                    failed = failed or (code if code != 200 else None)
             shown = shown if shown is not None else nan
             found[url] = (shown, cold if cold is not None else nan, statistics.median(warm))
             print(
@@ -472,6 +479,8 @@ def pages(store: Path, timeout: float = 600) -> dict[str, tuple[float, float, fl
                 + (f", HTTP {failed}" if failed else ""),
                 flush=True,
             )
+            if isinstance(failed, str):
+                break
         if server.proc is not None:
             found["server"] = _process_use(server.proc.pid)
     finally:

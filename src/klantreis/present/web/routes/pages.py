@@ -95,13 +95,13 @@ def stored_lookup(app: FastAPI, key: tuple[Any, ...], compute: View) -> Lookup |
     if not routine_running(app):
         return None
     cache: ResultCache = app.state.web_cache
-    fingerprint = page_fingerprint(app)
-    # under a key of its own: a value computed here at the same fingerprint before the
-    # routine stored its own would otherwise hide the stored one (and its time)
-    kept = cache.get(("stored", *key), fingerprint)
-    if kept is not None:
-        return _found(kept)
     try:
+        fingerprint = page_fingerprint(app)
+        # under a key of its own: a value computed here at the same fingerprint before the
+        # routine stored its own would otherwise hide the stored one (and its time)
+        kept = cache.get(("stored", *key), fingerprint)
+        if kept is not None:
+            return _found(kept)
         stored = _stored(app, compute, fingerprint)
     except Exception as exc:  # e.g. DuckDB's cap full with the routine's job: asked again
         log.warning("reading the stored %s failed", key[0], exc_info=True)
