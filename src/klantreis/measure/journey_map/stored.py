@@ -198,8 +198,9 @@ def write_map(
     kr.store.register_table(MAPS_TABLE)
     with kr.store.write_lock:
         kr.store.connection.execute(
-            "INSERT OR REPLACE INTO journey_maps VALUES (?, ?, ?, now()::TIMESTAMP, ?, ?)",
-            [definition, language, key, seconds, text],
+            "INSERT OR REPLACE INTO journey_maps VALUES (?, ?, ?, ?, ?, ?)",
+            # UTC whatever the server's zone (DuckDB's now()::TIMESTAMP is local time)
+            [definition, language, key, datetime.now(UTC).replace(tzinfo=None), seconds, text],
         ).fetchall()
 
 

@@ -161,7 +161,9 @@ def _dashboard(kr: Klantreis, app: FastAPI) -> str | None:
     # The default views of the expectations and voice pages, computed here and stored: a
     # page (also the first after a restart) reads them and never waits for the analyses.
     board = board_of(app, stored="write")
-    stored = pages.store_defaults(board) if board.stored is not None else 0
+    routine = getattr(app.state, "routine", None)
+    stopping = (lambda: routine.stopping) if routine is not None else (lambda: False)
+    stored = pages.store_defaults(board, stopping) if board.stored is not None else 0
     journey_map.warm(app)
     pages.warm(app)
     return f"pages queued, {stored} page results stored"
@@ -243,6 +245,11 @@ class Routine:
             self.kr.store.connection.execute(JOBS_TABLE.ddl)
         self._thread.start()
         return self
+
+    @property
+    def stopping(self) -> bool:
+        """The server is shutting down: a long job stops between its steps."""
+        return self._stop.is_set()
 
     def stop(self, timeout: float = 30) -> None:
         """Let the running job finish (its transaction commits), start no other."""

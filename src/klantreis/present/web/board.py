@@ -94,6 +94,7 @@ class Board:
         self.as_built = as_built
         self.stored = stored
         self._fingerprint: str | None = None
+        self._latest: datetime | None = None
         self.written = 0
         """Results this board stored (`stored="write"`)."""
 
@@ -127,7 +128,16 @@ class Board:
         if self.stored is not None:
             found = page_results.read(self.store, name, call)
             current = found is not None and found.fingerprint == self.fingerprint
-            if found is not None and (self.stored != "write" or current):
+            failed = found is not None and isinstance(found.value, page_results.Failure)
+            if found is not None and failed and self.stored != "write":
+                return Outcome(
+                    name,
+                    available=True,
+                    error=found.value.message,
+                    computed_at=found.computed_at,
+                    stale=not current,
+                )
+            if found is not None and (self.stored != "write" or (current and not failed)):
                 return Outcome(
                     name,
                     available=True,
@@ -145,6 +155,12 @@ class Board:
                 value = spec.call(self.kr, **call)
         except Exception as exc:  # an analysis failing must not take the page down
             log.exception("analysis %s failed", name)
+            if self.stored == "write":  # said at once by the page; tried again next run
+                seconds = time.perf_counter() - started
+                failure = page_results.Failure(user_message(exc))
+                self.written += page_results.write(
+                    self.store, name, call, failure, fingerprint, seconds
+                )
             return Outcome(name, available=True, error=user_message(exc))
         if self.stored == "write":
             seconds = time.perf_counter() - started
@@ -155,10 +171,22 @@ class Board:
         return self.store.engine.has_table(name)
 
     def latest_event(self) -> datetime | None:
+        """The newest event, where a period ends. A board reading the routine's stored
+        results takes the one the routine's stored period views end at (`PERIOD_END`), so
+        "last 30 days" finds them (and is the same period as its figures) until the routine
+        stores newer ones; the routine's own board reads it from the events once."""
+        if self._latest is not None:
+            return self._latest
+        if self.stored in ("read", "only"):
+            kept = self.store.get_meta(PERIOD_END)
+            if kept:
+                self._latest = datetime.fromisoformat(kept)
+                return self._latest
         if not self.has_table("events"):
             return None
         value = self.store.engine.scalar(Query("SELECT max(timestamp) FROM events"))
-        return value if isinstance(value, datetime) else None
+        self._latest = value if isinstance(value, datetime) else None
+        return self._latest
 
     def period_bounds(self, period: str) -> tuple[datetime | None, datetime | None]:
         """(since, until) of a period ending at the newest event, so old imports still work."""
@@ -169,6 +197,10 @@ class Board:
         if latest is None:
             return None, None
         return latest - timedelta(days=days), latest + timedelta(seconds=1)
+
+
+PERIOD_END = "dashboard_period_end"
+"""`meta` key: the newest event when the routine last stored the pages' period views."""
 
 
 def board_of(app: Any, stored: Stored = "read") -> Board:
@@ -192,26 +224,39 @@ def page_fingerprint(app: Any) -> str:
     return results_fingerprint(store) if routine_running(app) else store.events_fingerprint()
 
 
-_STORED_META = ("model_fingerprint", "expectations_fingerprint")
-_STORED_TABLES = (
-    "journey_map_lanes",
-    "journey_maps",
-    "expectation_scorecards",
-    "opportunity_results",
+_STORED_META = (
+    "model_fingerprint",
+    "expectations_fingerprint",
+    "customer_values_fingerprint",
+    "customer_values_fit",
 )
+"""`meta` keys of what the pages rest on: the model, the judged cases and the customer
+values (the scorecard's and the pain points' revenue at risk read `customer_values`; the
+value job refits them after the model, and its fit is stored with them)."""
+_STORED_TABLES = {
+    "journey_map_lanes": "max(computed_at)",
+    "journey_maps": "max(computed_at)",
+    "expectation_scorecards": "max(computed_at)",
+    "opportunity_results": "max(computed_at)",
+    "customer_values": "count(*)",
+    "personas": "max(created_at)",
+    "person_personas": "count(*)",
+}
+"""Tables the pages read, each with a cheap figure that changes when they are written (a
+count of a DuckDB table is read from its metadata, not scanned)."""
 
 
 def results_fingerprint(store: Store) -> str:
     """What the pages of a server whose routine keeps the results current rest on: the model,
-    the judged cases, the stored lanes, scorecard figures and opportunities, and the scored
-    texts. New events alone do not change it; the routine's results do (a few reads of small
-    tables)."""
+    the judged cases, the stored lanes, scorecard figures and opportunities, the customer
+    values, the personas and the scored texts. New events alone do not change it; the
+    routine's results do (a few reads of small tables)."""
     engine = store.engine
     parts = [str(store.get_meta(key)) for key in _STORED_META]
-    for table in _STORED_TABLES:
+    for table, figure in _STORED_TABLES.items():
         if engine.has_table(table):
-            stamp = Query("SELECT max(computed_at) FROM :table", table=exp.to_table(table))
-            parts.append(str(engine.scalar(stamp)))
+            stamp = Query(f"SELECT {figure} FROM :table", table=exp.to_table(table))  # noqa: S608
+            parts.append(f"{table}={engine.scalar(stamp)}")
     if engine.has_table("voice"):
         parts.append(str(engine.scalar("SELECT count(*) FROM voice")))
     return "|".join(parts)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 
 from babel import Locale
@@ -104,6 +104,14 @@ class Lang:
             return "–"
         pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
         return format_percent(value, format=pattern, locale=self.code)
+
+    def utc(self, value: datetime | None) -> str:
+        """A time the routine stored (UTC, naive), said as UTC: a reader in another zone
+        knows whose clock it is."""
+        if value is None:
+            return "–"
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return f"{format_datetime(moment, format='medium', tzinfo=UTC, locale=self.code)} UTC"
 
     def date(self, value: date | datetime | None) -> str:
         return "–" if value is None else format_date(value, format="medium", locale=self.code)

@@ -19,7 +19,7 @@ from klantreis.present.web import terms
 from klantreis.present.web.i18n import Lang
 
 if TYPE_CHECKING:
-    from klantreis.present.web.board import Board
+    from klantreis.present.web.board import Board, Outcome
 
 OUTCOMES = {
     "review_score": "review score",
@@ -266,7 +266,11 @@ def view_of(jm: JourneyMap) -> MapView:
 
 def build_map(board: Board, **params: Any) -> MapView:
     """Ask the `journey_map` analysis; a missing or failing analysis is said, not faked."""
-    result = board.run("journey_map", **params)
+    return view_from(board.run("journey_map", **params), params)
+
+
+def view_from(result: Outcome, params: dict[str, Any]) -> MapView:
+    """The map's view of the `journey_map` analysis's outcome (computed or stored)."""
     empty = MapView(definition=str(params.get("definition") or "six-phase"), phases=[])
     if not result.available:
         empty.missing.append("journey_map")

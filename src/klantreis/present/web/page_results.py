@@ -11,17 +11,23 @@ them while a visitor waits.
 
 Values are stored in their declared result type (`measure/registry.py`): a `Result` as its
 Arrow table (IPC, every type kept), a summary (`AnalysisResult`, or a dataclass such as the
-scorecard) as pydantic's JSON of that type, read back into the same type. A result whose
-type pydantic cannot describe (one holding Arrow tables, like the funnel's) is not stored;
-its page computes it in the background as before. Only successful runs are stored.
+scorecard) as pydantic's JSON of that type, read back into the same type; a dataclass that
+holds Arrow tables (the funnel's, the paths') as one Arrow row: each table a binary column of
+its own IPC stream, the other fields as pydantic's JSON of their types (a callable field, the
+funnel's drop-offs query, is not stored: the stored one says so when called). A value no
+analysis declares (the funnels page's event names) is stored as plain JSON. A run that failed
+is stored as its message (`Failure`). `computed_at` is UTC, whatever the server's time zone.
 """
 
 from __future__ import annotations
 
+import collections.abc
+import functools
 import json
 import logging
-from dataclasses import dataclass, is_dataclass
-from datetime import date, datetime
+import typing
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -57,6 +63,15 @@ computes them again without the person."""
 
 
 @dataclass(frozen=True)
+class Failure:
+    """An analysis the routine ran and that failed (at 10M under a small cap: out of
+    memory), with the message a page shows: the page says so at once instead of computing
+    it again while a visitor waits; the routine's next run tries it again."""
+
+    message: str
+
+
+@dataclass(frozen=True)
 class StoredResult:
     value: Any
     fingerprint: str
@@ -70,13 +85,30 @@ def params_key(params: dict[str, Any]) -> str:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
+    # tagged, so a time in an untyped field (a map's `totals`) reads back as a time, not text
+    if isinstance(value, datetime):
+        return {"__datetime__": value.isoformat()}
+    if isinstance(value, date):
+        return {"__date__": value.isoformat()}
     raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _times(item: dict[str, Any]) -> Any:
+    if len(item) == 1 and "__datetime__" in item:
+        return datetime.fromisoformat(item["__datetime__"])
+    if len(item) == 1 and "__date__" in item:
+        return date.fromisoformat(item["__date__"])
+    return item
+
+
+def _loads(data: bytes | str) -> Any:
+    return json.loads(data, object_hook=_times)
 
 
 def encode(name: str, value: Any) -> tuple[str, bytes] | None:
     """(encoding, bytes) of a result in its declared type; None when it cannot be stored."""
+    if isinstance(value, Failure):
+        return "failed", value.message.encode()
     if isinstance(value, Result):
         table = value.table.replace_schema_metadata(
             {**(value.table.schema.metadata or {}), b"klantreis.meta": _json(value.meta)}
@@ -86,18 +118,75 @@ def encode(name: str, value: Any) -> tuple[str, bytes] | None:
             writer.write_table(table)
         return "arrow", sink.getvalue().to_pybytes()
     spec = get_spec(name)
+    if spec is None and _plain_json(value):
+        return "plain", _json(value)
     kind = spec.result if spec is not None else None
     if kind is None or not isinstance(value, kind):
         return None
     if not (isinstance(value, BaseModel) or is_dataclass(value)):
         return None
+    if is_dataclass(value) and any(
+        isinstance(getattr(value, f.name), pa.Table) for f in fields(value)
+    ):
+        return "tables", _tables(value)
     try:
         # python mode, then the standard library's JSON: NaN stays NaN (pydantic's JSON
         # would write null), datetimes become ISO text that validation reads back
-        data = TypeAdapter[Any](kind).dump_python(value, mode="python")
+        data = _adapter(kind).dump_python(value, mode="python")
     except PydanticSchemaGenerationError:
         return None  # e.g. a result holding Arrow tables: computed by its page instead
     return "json", _json(data)
+
+
+@functools.cache
+def _adapter(kind: Any) -> TypeAdapter[Any]:
+    """One adapter per type: building one takes milliseconds (a map's: tens of them)."""
+    return TypeAdapter(kind)
+
+
+def _plain_json(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str | int | float) for v in value)
+
+
+def _not_stored(*_: Any, **__: Any) -> Any:
+    raise LookupError("not stored with the result: run the analysis for it")
+
+
+def _tables(value: Any) -> bytes:
+    """A dataclass holding Arrow tables as one Arrow row (see the module's docstring)."""
+    hints = typing.get_type_hints(type(value))
+    columns: dict[str, Any] = {}
+    plain: dict[str, Any] = {}
+    for item in fields(value):
+        field_value = getattr(value, item.name)
+        if isinstance(field_value, pa.Table):
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, field_value.schema) as writer:
+                writer.write_table(field_value)
+            columns[item.name] = pa.array([sink.getvalue().to_pybytes()], pa.large_binary())
+        elif not callable(field_value):
+            plain[item.name] = _adapter(hints[item.name]).dump_python(field_value, mode="python")
+    row = pa.table(columns).replace_schema_metadata({b"klantreis.fields": _json(plain)})
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, row.schema) as writer:
+        writer.write_table(row)
+    return sink.getvalue().to_pybytes()
+
+
+def _from_tables(kind: type, data: bytes) -> Any:
+    row = pa.ipc.open_stream(pa.py_buffer(data)).read_all()
+    plain = _loads((row.schema.metadata or {}).get(b"klantreis.fields", b"{}"))
+    hints = typing.get_type_hints(kind)
+    values: dict[str, Any] = {}
+    for item in fields(kind):
+        if item.name in row.column_names:
+            stream = pa.py_buffer(row.column(item.name)[0].as_py())
+            values[item.name] = pa.ipc.open_stream(stream).read_all()
+        elif item.name in plain:
+            values[item.name] = _adapter(hints[item.name]).validate_python(plain[item.name])
+        elif typing.get_origin(hints[item.name]) is collections.abc.Callable:
+            values[item.name] = _not_stored
+    return kind(**values)
 
 
 def _json(data: Any) -> bytes:
@@ -108,12 +197,18 @@ def decode(name: str, encoding: str, data: bytes) -> Any:
     if encoding == "arrow":
         table = pa.ipc.open_stream(pa.py_buffer(data)).read_all()
         metadata = dict(table.schema.metadata or {})
-        meta = json.loads(metadata.pop(b"klantreis.meta", b"{}"))
+        meta = _loads(metadata.pop(b"klantreis.meta", b"{}"))
         return Result(table.replace_schema_metadata(metadata or None), meta)
+    if encoding == "plain":
+        return _loads(data)
+    if encoding == "failed":
+        return Failure(bytes(data).decode())
     spec = get_spec(name)
     if spec is None or spec.result is None:
         raise ValueError(f"no result type for the stored {name!r}")
-    return TypeAdapter[Any](spec.result).validate_python(json.loads(data))
+    if encoding == "tables":
+        return _from_tables(spec.result, data)
+    return _adapter(spec.result).validate_python(_loads(data))
 
 
 def read(store: Store, name: str, params: dict[str, Any]) -> StoredResult | None:
@@ -144,10 +239,11 @@ def write(
     if encoded is None:
         return False
     store.register_table(PAGE_RESULTS_TABLE)
+    computed_at = datetime.now(UTC).replace(tzinfo=None)  # UTC, not the server's zone
     with store.write_lock:
         store.connection.execute(
-            "INSERT OR REPLACE INTO page_results VALUES (?, ?, ?, now()::TIMESTAMP, ?, ?, ?)",
-            [name, params_key(params), fingerprint, seconds, *encoded],
+            "INSERT OR REPLACE INTO page_results VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [name, params_key(params), fingerprint, computed_at, seconds, *encoded],
         ).fetchall()
     return True
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import urlencode
 
@@ -14,7 +15,7 @@ from klantreis.measure.journey_map.stored import stored_at
 from klantreis.model.definition import builtin_definitions, load_definition
 from klantreis.model.sources import load_rules
 from klantreis.present.web import export, security
-from klantreis.present.web.board import PERIODS, Board, board_of, page_fingerprint
+from klantreis.present.web.board import PERIODS, Board, Outcome, board_of, page_fingerprint
 from klantreis.present.web.cache import Lookup, ResultCache
 from klantreis.present.web.context import (
     Viewer,
@@ -25,8 +26,8 @@ from klantreis.present.web.context import (
     viewer,
 )
 from klantreis.present.web.i18n import Lang
-from klantreis.present.web.mapview import LANE_LABELS, MapView, build_map, draw
-from klantreis.present.web.routes.pages import period_choices
+from klantreis.present.web.mapview import LANE_LABELS, MapView, draw, view_from
+from klantreis.present.web.routes.pages import View, period_choices, stored_lookup
 from klantreis.store.query import Query
 
 router = APIRouter(include_in_schema=False)
@@ -70,25 +71,51 @@ def personas(board: Board) -> list[dict[str, str]]:
     return []
 
 
+def _map_view(params: dict[str, Any]) -> View:
+    """The map's analyses for `params`, as a page view: the map (language-neutral, phase
+    names are put in at drawing time) and the service recovery comparison (its own query,
+    after the map's, never inside it)."""
+
+    def compute(board: Board) -> dict[str, Outcome]:
+        since, until = board.period_bounds(params["period"])
+        found = board.run(
+            "journey_map",
+            language="en",
+            definition=params["definition"],
+            persona=params["persona"],
+            source=params.get("source"),
+            start=since.isoformat() if since else None,
+            end=until.isoformat() if until else None,
+        )
+        return {"journey_map": found, "recovery": board.run("recovery")}
+
+    return compute
+
+
+def _is_cut(params: dict[str, Any]) -> bool:
+    return bool(params["persona"] or params.get("source") or params["period"] != "all")
+
+
+def stored_view(period: str, persona: str | None) -> View:
+    """The cut map the routine stores for a period or a persona (the default definition):
+    what `lookup` reads for the same choices."""
+    return _map_view(map_params(persona, period, None))
+
+
+def _view(outcomes: Mapping[str, Outcome | None], params: dict[str, Any]) -> MapView:
+    found, recovery = outcomes["journey_map"], outcomes["recovery"]
+    view = view_from(found, params) if found is not None else MapView(params["definition"], [])
+    if recovery is not None and recovery.ok and recovery.value is not None:
+        view.recovery = list(recovery.value.as_json()["expectations"])
+    return view
+
+
 def _compute(app: FastAPI, params: dict[str, Any]) -> MapView:
-    """The map's data; language-neutral (phase names are put in at drawing time)."""
     board = board_of(app)
-    since, until = board.period_bounds(params["period"])
-    view = build_map(
-        board,
-        language="en",
-        definition=params["definition"],
-        persona=params["persona"],
-        source=params.get("source"),
-        start=since.isoformat() if since else None,
-        end=until.isoformat() if until else None,
-    )
-    if board.as_built and not (since or until or params["persona"] or params.get("source")):
+    view = _view(_map_view(params)(board), params)
+    if board.as_built and not _is_cut(params):
         name = load_definition(params["definition"]).name
         view.computed_at = stored_at(board.kr, name, "en")
-    recovery = board.run("recovery")  # its own query, after the map's, never inside it
-    if recovery.ok and recovery.value is not None:
-        view.recovery = list(recovery.value.as_json()["expectations"])
     return view
 
 
@@ -101,7 +128,16 @@ def _fingerprint(app: FastAPI) -> str:
 
 
 def lookup(app: FastAPI, params: dict[str, Any]) -> Lookup:
-    """The map from the background cache (computing it there if needed)."""
+    """The map as the routine stored it (a cut view), else from the background cache
+    (computing it there if needed)."""
+    if _is_cut(params):
+        stored = stored_lookup(app, _key(params), _map_view(params))
+        if stored is not None and not stored.ready:  # the store could not be read now
+            return stored
+        if stored is not None:
+            view = _view(stored.value, params)
+            view.computed_at = stored.computed_at
+            return Lookup(view, stale=stored.stale, computed_at=stored.computed_at)
     cache: ResultCache = app.state.web_cache
     return cache.lookup(_key(params), _fingerprint(app), lambda: _compute(app, params))
 

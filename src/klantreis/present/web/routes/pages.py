@@ -6,26 +6,32 @@ last result or with progress, never after the many seconds an analysis may take.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from klantreis.present.web import charts
+from klantreis.present.errors import user_message
+from klantreis.present.web import charts, page_results
 from klantreis.present.web.board import (
+    PERIOD_END,
     PERIODS,
     Board,
     NotStored,
     Outcome,
     board_of,
     page_fingerprint,
+    routine_running,
 )
 from klantreis.present.web.cache import Lookup, ResultCache
 from klantreis.present.web.context import Viewer, get_store, render, viewer
 from klantreis.store.query import Query as SqlQuery
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
 
 ANALYSIS_WORDS = (
     "kept",
@@ -75,29 +81,46 @@ def period_of(app: FastAPI, period: str | None) -> tuple[str, dict[str, Any]]:
     return key, {"start": cut["start"], "end": cut["end"]}
 
 
-def in_background(
-    app: FastAPI,
-    page: str,
-    params: dict[str, Any],
-    compute: Callable[[Board], Mapping[str, Outcome | None]],
-) -> Lookup:
+View = Callable[[Board], Mapping[str, Outcome | None]]
+"""A page's view: its analyses, asked of a board (computed, stored or read)."""
+
+
+def view_key(page: str, params: dict[str, Any]) -> tuple[Any, ...]:
+    return (page, *sorted((k, repr(v)) for k, v in params.items()))
+
+
+def stored_lookup(app: FastAPI, key: tuple[Any, ...], compute: View) -> Lookup | None:
+    """A view's analyses as the routine stored them (perhaps stale), or None when one is not
+    stored or no routine stores them; nothing is computed."""
+    if not routine_running(app):
+        return None
+    cache: ResultCache = app.state.web_cache
+    try:
+        fingerprint = page_fingerprint(app)
+        # under a key of its own: a value computed here at the same fingerprint before the
+        # routine stored its own would otherwise hide the stored one (and its time)
+        kept = cache.get(("stored", *key), fingerprint)
+        if kept is not None:
+            return _found(kept)
+        stored = _stored(app, compute, fingerprint)
+    except Exception as exc:  # e.g. DuckDB's cap full with the routine's job: asked again
+        log.warning("reading the stored %s failed", key[0], exc_info=True)
+        return Lookup(pending_since=time.monotonic(), error=user_message(exc))
+    if stored is not None and not stored.stale:  # the next request reads it from memory
+        cache.put(("stored", *key), fingerprint, stored.value)
+    return stored
+
+
+def in_background(app: FastAPI, page: str, params: dict[str, Any], compute: View) -> Lookup:
     """A page's analyses as the routine stored them, else from the background cache (None:
     not asked for, e.g. a funnel of fewer than two steps)."""
-    cache: ResultCache = app.state.web_cache
-    key = (page, *sorted((k, repr(v)) for k, v in params.items()))
-    fingerprint = page_fingerprint(app)
-    # under a key of its own: a value computed here at the same fingerprint before the
-    # routine stored its own would otherwise hide the stored one (and its time)
-    kept = cache.get(("stored", *key), fingerprint)
-    if kept is not None:
-        return _found(kept)
-    stored = _stored(app, compute, fingerprint)
+    key = view_key(page, params)
+    stored = stored_lookup(app, key, compute)
     if stored is not None:
-        if not stored.stale:  # the next request reads it from memory
-            cache.put(("stored", *key), fingerprint, stored.value)
         return stored
+    cache: ResultCache = app.state.web_cache
     board = _app_board(app)
-    return cache.lookup(key, fingerprint, lambda: compute(board))
+    return cache.lookup(key, page_fingerprint(app), lambda: compute(board))
 
 
 def _found(value: Mapping[str, Outcome | None]) -> Lookup:
@@ -111,9 +134,7 @@ def _found(value: Mapping[str, Outcome | None]) -> Lookup:
     )
 
 
-def _stored(
-    app: FastAPI, compute: Callable[[Board], Mapping[str, Outcome | None]], fingerprint: str
-) -> Lookup | None:
+def _stored(app: FastAPI, compute: View, fingerprint: str) -> Lookup | None:
     """Every analysis of the page read from `page_results` (a few rows), or None when one is
     not stored (or no routine stores them): nothing is computed here."""
     board = board_of(app, stored="only")
@@ -129,10 +150,14 @@ def _stored(
 def one_analysis(app: FastAPI, analysis: str, **params: Any) -> Lookup:
     """A page that shows one analysis: `analysis` run with `params` in the background cache."""
 
+    return in_background(app, analysis, params, _one(analysis, params))
+
+
+def _one(analysis: str, params: dict[str, Any]) -> View:
     def compute(board: Board) -> dict[str, Outcome]:
         return {analysis: board.run(analysis, **params)}
 
-    return in_background(app, analysis, params, compute)
+    return compute
 
 
 def answer(found: Lookup, analysis: str) -> tuple[Any, str | None]:
@@ -237,6 +262,26 @@ def expectation_persons(request: Request, expectation: str) -> Response:
     )
 
 
+EVENT_NAMES = "event_names"
+"""The funnels page's step choices as the routine stores them (`page_results`)."""
+
+
+def names_of(app: FastAPI) -> list[str]:
+    """The event names a funnel step can be, most frequent first. A scan of every event
+    (seconds at 10M), so it is kept in memory until the events (no routine) or the routine's
+    results change, and read from what the routine stored where it did."""
+    cache: ResultCache = app.state.web_cache
+    fingerprint = page_fingerprint(app)
+    kept = cache.get((EVENT_NAMES,), fingerprint)
+    if kept is not None:
+        return list(kept)
+    board = _app_board(app)
+    stored = page_results.read(board.store, EVENT_NAMES, {}) if routine_running(app) else None
+    names = list(stored.value) if stored is not None else event_names(board)
+    cache.put((EVENT_NAMES,), fingerprint, names)
+    return names
+
+
 def event_names(board: Board) -> list[str]:
     if not board.has_table("events"):
         return []
@@ -266,7 +311,11 @@ def funnels_data(
 ) -> Lookup:
     cut = _cut(_app_board(app), period, persona)
     split = {"breakdown": breakdown} if breakdown in FUNNEL_BREAKDOWNS else {}
+    compute = _funnels_compute(cut, steps, split)
+    return in_background(app, "funnels", {**cut, **split, "steps": steps}, compute)
 
+
+def _funnels_compute(cut: dict[str, Any], steps: list[str], split: dict[str, str]) -> View:
     def compute(board: Board) -> dict[str, Outcome | None]:
         return {
             "funnel": board.run("funnel", steps=steps, **cut, **split) if len(steps) >= 2 else None,
@@ -274,7 +323,11 @@ def funnels_data(
             "flow": board.run("phase_transitions", **cut),
         }
 
-    return in_background(app, "funnels", {**cut, **split, "steps": steps}, compute)
+    return compute
+
+
+def default_steps(names: list[str]) -> list[str]:
+    return [s for s in DEFAULT_STEPS if s in names]
 
 
 @router.get("/funnels", response_class=HTMLResponse)
@@ -286,8 +339,8 @@ def funnels_page(
     breakdown: str = "",
 ) -> Response:
     who = viewer(request)
-    names = event_names(_board(request))
-    steps = [s for s in step if s in names] or [s for s in DEFAULT_STEPS if s in names]
+    names = names_of(request.app)
+    steps = [s for s in step if s in names] or default_steps(names)
     breakdown = breakdown if breakdown in FUNNEL_BREAKDOWNS else ""
     found = funnels_data(request.app, steps, period, persona, breakdown)
     funnel_chart = sankey = path_sankey = None
@@ -334,28 +387,83 @@ def voice_data(app: FastAPI, period: str = "all", persona: str = "") -> Lookup:
 def warm(app: FastAPI) -> None:
     """Queue the default view of every page (after the map) so first visits are quick."""
     expectations_data(app)
-    names = event_names(_app_board(app))
-    funnels_data(app, [s for s in DEFAULT_STEPS if s in names])
+    funnels_data(app, default_steps(names_of(app)))
     voice_data(app)
 
 
 ALL_TIME: dict[str, Any] = {"start": None, "end": None, "persona": None}
 """The default view's cut (`_cut` of all time and every persona)."""
 
-STORED_PAGES: dict[str, Callable[[Board], Mapping[str, Outcome | None]]] = {
-    "expectations": _expectations_compute(ALL_TIME),
-    "voice": _voice_compute(ALL_TIME),
+PERIOD_PAGES: dict[str, dict[str, Any]] = {
+    "products": {"outcome": "low_review"},
+    "search": {"limit": 25},
+    "returns": {},
 }
-"""The pages whose default view the routine computes and stores."""
+"""Pages of one analysis with a period selector, and their other parameters' defaults."""
+PLAIN_PAGES: dict[str, dict[str, Any]] = {
+    "sources": {"by": "touchpoint", "touch": "first"},
+    "value": {"limit": 25},
+}
+"""Pages of one analysis without one, in their default view."""
 
 
-def store_defaults(board: Board) -> int:
+def stored_views(board: Board, names: list[str]) -> list[View]:
+    """Every view the routine computes and stores, most asked first: each page's default
+    view, then each period the pages offer, then each persona the map offers (all time).
+
+    Each is what the page would ask (the same analyses with the same parameters), so a
+    page finds it. Combinations (a persona in a period, a source, another funnel) are left
+    to the page: their number grows with every choice, their use does not."""
+    from klantreis.present.web.routes import journey_map
+    from klantreis.present.web.routes.products import has_catalogue
+
+    steps = default_steps(names)
+    periodic = {k: v for k, v in PERIOD_PAGES.items() if k != "products" or has_catalogue(board)}
+    choices: list[tuple[str, str | None]] = [(p, None) for p in PERIODS if p != "all"]
+    choices += [("all", p["id"]) for p in journey_map.personas(board)]
+    views: list[View] = [
+        _expectations_compute(ALL_TIME),
+        _voice_compute(ALL_TIME),
+        _funnels_compute(ALL_TIME, steps, {}),
+        *(_one(page, {**params, "start": None, "end": None}) for page, params in periodic.items()),
+        *(_one(page, params) for page, params in PLAIN_PAGES.items()),
+    ]
+    for period, persona in choices:
+        cut = _cut(board, period, persona)
+        views += [
+            journey_map.stored_view(period, persona),
+            _expectations_compute(cut),
+            _voice_compute(cut),
+            _funnels_compute(cut, steps, {}),
+        ]
+        if persona is None:
+            bounds = {"start": cut["start"], "end": cut["end"]}
+            views += [_one(page, {**params, **bounds}) for page, params in periodic.items()]
+    return views
+
+
+def store_defaults(board: Board, stopping: Callable[[], bool] = lambda: False) -> int:
     """The routine's part, on a board that writes (`stored="write"`): compute the analyses of
-    each default view in `STORED_PAGES` whose stored result is missing or older than the
-    results they rest on, and store them (`page_results`); returns how many it stored (0:
-    every one was current)."""
-    for compute in STORED_PAGES.values():
+    each view of `stored_views` whose stored result is missing or older than the results
+    they rest on, and store them (`page_results`), with the funnels page's event names;
+    returns how many it stored (0: every one was current). The period views end at the
+    newest event now; pages look for them there once they are all stored (`PERIOD_END`).
+    Between views it asks `stopping` (the server shutting down) and leaves the rest."""
+    found = page_results.read(board.store, EVENT_NAMES, {})
+    if found is not None and found.fingerprint == board.fingerprint:
+        names = list(found.value)
+    else:
+        started = time.perf_counter()
+        names = event_names(board)
+        seconds = time.perf_counter() - started
+        page_results.write(board.store, EVENT_NAMES, {}, names, board.fingerprint, seconds)
+    for compute in stored_views(board, names):
+        if stopping():  # the server stops: the next run stores the rest
+            return board.written
         compute(board)
+    latest = board.latest_event()
+    if latest is not None:
+        board.store.set_meta(PERIOD_END, latest.isoformat())
     return board.written
 
 

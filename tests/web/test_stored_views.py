@@ -1,0 +1,249 @@
+"""Every view the routine stores (each page's default view, each period, each persona, the
+funnels page and its event names) reads back equal to what computing it gives; a restarted
+server shows them at the first request, with the time of the figures said in UTC, also on a
+server whose clock is in another zone; and the stored figures turn stale when the customer
+values or the personas they rest on change."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from servers import Server
+
+import klantreis
+from klantreis.collect.simulator import SimulatorConfig, simulate
+from klantreis.measure.funnels.result import FunnelResult
+from klantreis.measure.paths import PathsResult
+from klantreis.measure.personas.discovery import discover
+from klantreis.measure.value.table import refresh_values
+from klantreis.measure.voice.stored import update_voice
+from klantreis.model import ensure_built
+from klantreis.present.web.auth import create_user
+from klantreis.present.web.board import Board, results_fingerprint
+from klantreis.present.web.routes.pages import EVENT_NAMES, event_names, store_defaults
+from klantreis.present.web.routes.pages import stored_views as views_of
+from klantreis.store import Store
+
+pytestmark = pytest.mark.slow
+
+PASSWORD = "stored-views-2026"
+LANGUAGES = ("en", "nl", "da")
+ONLY_DASHBOARD = (
+    "[web]\nwarm = false\n[routine]\n"
+    + "".join(
+        f"{job} = 0\n"
+        for job in ("model", "voice", "cases", "inbox", "value", "opportunities", "alerts")
+    )
+    + "review_requests = 0\ndashboard = 3600\n"
+)
+"""A routine that only serves the stored pages (its dashboard job finds them current)."""
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
+
+
+def _prepared(path: Path) -> Path:
+    """A store as the routine leaves it: model, texts, cases, values, personas, the map, and
+    every view of the pages stored."""
+    with klantreis.open(path) as kr:
+        for batch in simulate(SimulatorConfig(persons=200, seed=17)).iter_batches(20_000):
+            kr.store.append(batch)
+        ensure_built(kr)
+        update_voice(kr.store, kr.engine)
+        discover(kr)
+        kr.expectations()
+        kr.value(limit=0)
+        kr.opportunities()
+        kr.journey_map("six-phase")
+        for lang in LANGUAGES:
+            create_user(kr.store, f"reader-{lang}", PASSWORD, lang)
+        assert store_defaults(Board(kr.settings, kr.store, as_built=True, stored="write")) > 0
+    return path
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _prepared(tmp_path_factory.mktemp("stored-views") / "shop.duckdb")
+
+
+def _same(stored: Any, computed: Any) -> bool:
+    if isinstance(computed, FunnelResult):
+        return stored.spec == computed.spec and stored.table.equals(computed.table)
+    if isinstance(computed, PathsResult):
+        return (
+            stored.paths.equals(computed.paths)
+            and stored.edges.equals(computed.edges)
+            and stored.persons == computed.persons
+        )
+    if hasattr(computed, "table") and hasattr(computed, "meta"):
+        return bool(stored.table.equals(computed.table)) and stored.meta == computed.meta
+    return bool(stored == computed)
+
+
+def test_every_stored_view_equals_computing_it(store: Path) -> None:
+    with klantreis.open(store) as kr:
+        reader = Board(kr.settings, kr.store, as_built=True, stored="only")
+        computing = Board(kr.settings, kr.store, as_built=True)
+        names = event_names(computing)
+        views = views_of(reader, names)
+        personas = kr.engine.scalar("SELECT count(*) FROM personas")
+        assert personas >= 2
+        # defaults of 7 pages, then 3 periods and each persona (map, expectations, voice,
+        # funnels), with 2 pages of a period each period (no product catalogue here)
+        assert len(views) == 7 + 3 * (4 + 2) + personas * 4
+        compared = 0
+        for view in views:
+            stored = view(reader)  # raises NotStored when one is missing
+            fresh = view(computing)
+            for name, found in stored.items():
+                if found is None:
+                    continue
+                assert found.ok and found.computed_at is not None and not found.stale, name
+                assert _same(found.value, fresh[name].value), name
+                compared += 1
+        assert compared > 60
+        stored_names = kr.store.connection.execute(
+            "SELECT value FROM page_results WHERE analysis = ?", [EVENT_NAMES]
+        ).fetchone()
+        assert stored_names is not None and "Order Completed" in stored_names[0].decode()
+
+
+def _client(server: Server, lang: str) -> httpx.Client:
+    client = httpx.Client(base_url=server.url, timeout=120)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token
+    client.post(
+        "/login",
+        data={"username": f"reader-{lang}", "password": PASSWORD, "csrf_token": token.group(1)},
+    )
+    return client
+
+
+def test_a_restarted_server_shows_every_stored_view_at_once_in_utc(store: Path) -> None:
+    with Store(store, read_only=True) as opened:
+        persona = opened.connection.execute(
+            "SELECT persona FROM personas ORDER BY size DESC LIMIT 1"
+        ).fetchone()[0]
+        # the default funnels view's time: its oldest analysis's
+        stored_at = opened.connection.execute(
+            "SELECT min(computed_at) FROM page_results "
+            "WHERE analysis IN ('funnel', 'paths', 'phase_transitions') "
+            "AND params NOT LIKE '%\"start\"%' AND params NOT LIKE '%\"persona\"%'"
+        ).fetchone()[0]
+    urls = [
+        "/funnels",
+        f"/funnels?persona={persona}",
+        "/funnels?period=90d",
+        f"/map?persona={persona}",
+        "/map?period=30d",
+        f"/expectations?persona={persona}",
+        "/expectations?period=365d",
+        f"/voice?persona={persona}",
+        "/voice?period=90d",
+        "/returns?period=90d",
+        "/search?period=30d",
+        "/sources",
+        "/value",
+    ]
+    # a server whose clock is in Copenhagen: the times it shows say UTC and are UTC
+    server = Server(store, config=ONLY_DASHBOARD, env={"TZ": "Europe/Copenhagen"}).start()
+    try:
+        for lang in LANGUAGES:
+            client = _client(server, lang)
+            for url in urls:
+                started = time.perf_counter()
+                html = client.get(url).text
+                assert time.perf_counter() - started < 10, url
+                assert 'id="page-progress"' not in html and 'id="map-progress"' not in html, (
+                    lang,
+                    url,
+                )
+                assert 'id="page-stale"' not in html and 'id="map-stale"' not in html, (lang, url)
+            age = client.get("/funnels").text
+            assert 'id="page-age"' in age and " UTC" in age, lang
+        moment = re.search(r'id="page-age">[^<]*?(\d{1,2})[:.](\d{2})[:.]\d{2} UTC', age)
+        assert moment, age[age.index('id="page-age"') :][:200]
+        # the stored time is UTC (within the few minutes this test has run), and shown as it is
+        assert abs((datetime.now(UTC).replace(tzinfo=None) - stored_at).total_seconds()) < 1800
+        assert (int(moment.group(1)), int(moment.group(2))) == (stored_at.hour, stored_at.minute)
+        _screenshots(server, persona)
+    finally:
+        server.stop()
+
+
+def _screenshots(server: Server, persona: str) -> None:
+    """The changed pages in each language, for a person to look at (test-artifacts/web)."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        return
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
+        try:
+            for lang in LANGUAGES:
+                context = browser.new_context(viewport={"width": 1280, "height": 900})
+                page = context.new_page()
+                page.goto(f"{server.url}/login")
+                page.fill("input[name=username]", f"reader-{lang}")
+                page.fill("input[name=password]", PASSWORD)
+                page.click("form button")
+                page.wait_for_load_state()
+                for name, url in (
+                    ("funnels", "/funnels"),
+                    ("map-persona", f"/map?persona={persona}"),
+                    ("expectations-period", "/expectations?period=90d"),
+                ):
+                    page.goto(f"{server.url}{url}")
+                    page.screenshot(
+                        path=str(ARTIFACTS / f"stored-{name}-{lang}.png"), full_page=True
+                    )
+                context.close()
+        finally:
+            browser.close()
+
+
+def test_the_stored_figures_turn_stale_when_values_or_personas_change(tmp_path: Path) -> None:
+    with klantreis.open(tmp_path / "s.duckdb") as kr:
+        for batch in simulate(SimulatorConfig(persons=200, seed=17)).iter_batches(20_000):
+            kr.store.append(batch)
+        ensure_built(kr)
+        update_voice(kr.store, kr.engine)
+        kr.expectations()
+        kr.value(limit=0)
+        # the model changed since the customer values were fitted, and the routine's
+        # dashboard job stores the pages before its value job refits them (it failed, or
+        # runs late): the stored scorecard's revenue at risk rests on the old values
+        kr.store.set_meta("customer_values_fingerprint", "fitted on the model before")
+        writer = Board(kr.settings, kr.store, as_built=True, stored="write")
+        assert writer.run("expectations").ok and writer.written == 1
+        before = results_fingerprint(kr.store)
+        assert refresh_values(kr) is not None  # the value job
+        assert results_fingerprint(kr.store) != before
+        assert Board(kr.settings, kr.store, as_built=True, stored="only").run("expectations").stale
+
+        before = results_fingerprint(kr.store)
+        assert discover(kr).k >= 2
+        assert results_fingerprint(kr.store) != before
+
+
+def test_a_failed_analysis_is_stored_as_its_message_and_tried_again(tmp_path: Path) -> None:
+    with klantreis.open(tmp_path / "s.duckdb") as kr:
+        for batch in simulate(SimulatorConfig(persons=40, seed=5)).iter_batches(20_000):
+            kr.store.append(batch)
+        ensure_built(kr)
+        writer = Board(kr.settings, kr.store, as_built=True, stored="write")
+        failed = writer.run("paths", steps=0)  # refused by its query: fails like OOM would
+        assert failed.error and writer.written == 1
+        # a page says so at once (it does not compute it again while a visitor waits)
+        shown = Board(kr.settings, kr.store, as_built=True, stored="only").run("paths", steps=0)
+        assert shown.error == failed.error and shown.computed_at is not None
+        assert not shown.stale
+        # the routine's next run tries it again
+        again = Board(kr.settings, kr.store, as_built=True, stored="write")
+        assert again.run("paths", steps=0).computed_at is None and again.written == 1
