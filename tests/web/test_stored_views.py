@@ -112,6 +112,18 @@ def test_every_stored_view_equals_computing_it(store: Path) -> None:
         assert stored_names is not None and "Order Completed" in stored_names[0].decode()
 
 
+def test_stored_views_default_stores_only_each_pages_default_view(store: Path) -> None:
+    """`[web] stored_views = "default"`: a shop that would rather not pay for the period and
+    persona views each refresh (minutes of CPU at 10M events) keeps only the default views."""
+    from dataclasses import replace
+
+    with klantreis.open(store) as kr:
+        settings = replace(kr.settings, sections={**kr.settings.sections, "web": {
+            "stored_views": "default"}})  # fmt: skip
+        board = Board(settings, kr.store, as_built=True, stored="only")
+        assert len(views_of(board, event_names(board))) == 7
+
+
 def _client(server: Server, lang: str) -> httpx.Client:
     client = httpx.Client(base_url=server.url, timeout=120)
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)

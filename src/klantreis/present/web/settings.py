@@ -2,6 +2,7 @@
 
     [web]
     warm = true                          # compute the default pages at start-up
+    stored_views = "all"                 # or "default": which views the routine stores
     secure_cookies = true                # else guessed: secure except plain HTTP to loopback
     trusted_proxies = ["10.0.0.2"]       # whose X-Forwarded-For names the client
     login_limit_per_user = "10/15minutes"
@@ -15,7 +16,7 @@ the file, the section and the key.
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from limits import parse
 from pydantic import Field, field_validator
@@ -30,6 +31,12 @@ class WebSettings(SectionSettings):
     SECTION: ClassVar[str] = "web"
 
     warm: Annotated[bool, Field(description="true or false")] = True
+    stored_views: Annotated[Literal["all", "default"], Field(description='"all" or "default"')] = (
+        "all"
+    )
+    """Which views of the pages the routine computes and stores after each refresh: every
+    period and persona view too ("all"), or only each page's default view ("default"): at 10M
+    events "all" took about 370 s of CPU a pass, "default" about 11 (docs/scaling.md)."""
     secure_cookies: Annotated[bool | None, Field(description="true or false")] = None
     trusted_proxies: tuple[str, ...] = ()
     login_limit_per_user: str = DEFAULT_PER_USER

@@ -416,11 +416,14 @@ def stored_views(board: Board, names: list[str]) -> list[View]:
     to the page: their number grows with every choice, their use does not."""
     from klantreis.present.web.routes import journey_map
     from klantreis.present.web.routes.products import has_catalogue
+    from klantreis.present.web.settings import WebSettings
 
     steps = default_steps(names)
     periodic = {k: v for k, v in PERIOD_PAGES.items() if k != "products" or has_catalogue(board)}
-    choices: list[tuple[str, str | None]] = [(p, None) for p in PERIODS if p != "all"]
-    choices += [("all", p["id"]) for p in journey_map.personas(board)]
+    choices: list[tuple[str, str | None]] = []
+    if board.kr.settings.section(WebSettings).stored_views == "all":
+        choices += [(p, None) for p in PERIODS if p != "all"]
+        choices += [("all", p["id"]) for p in journey_map.personas(board)]
     views: list[View] = [
         _expectations_compute(ALL_TIME),
         _voice_compute(ALL_TIME),
