@@ -52,6 +52,11 @@ class StepClock:
 
     def record(self, label: str, wall: float, cpu: float, detail: bool = False) -> None:
         self.times.append(StepTime(label, wall, cpu, detail))
+        console = self.progress.console
+        if not console.is_terminal:  # a log shows no progress bars until the command ends
+            console.print(
+                f"{label}: {wall:.1f} s ({cpu:.1f} s of CPU)", highlight=False, markup=False
+            )
 
     def table(self) -> Table:
         table = Table(title="Time per step", title_justify="left")
