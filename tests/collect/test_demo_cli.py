@@ -51,6 +51,19 @@ def test_demo_output_in_a_log_explains_counts_and_names_the_map(tmp_path: Path) 
     map_path = tmp_path / "out" / "journey-map.html"
     assert map_path.exists()
     assert f"No web browser could be opened here; open the map yourself: {map_path}" in text
+    # each step with its wall and CPU seconds, so a user sees what a long demo spent its time on
+    steps = text[text.index("Time per step") :]
+    for step in (
+        "simulating and storing events",
+        "simulating (1 process)",
+        "building journeys",
+        "reading what customers said",
+        "drawing the journey map",
+        "total",
+    ):
+        row = next(line for line in steps.splitlines() if f" {step} " in line)
+        wall, cpu = (float(cell) for cell in row.strip("│ ").split("│")[1:3])
+        assert wall > 0 and cpu > 0, row
 
 
 def test_stats_says_which_events_the_map_counts_and_what_stitching_refused(

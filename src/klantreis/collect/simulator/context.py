@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, TypedDict
 
 from klantreis.collect.simulator.catalogue import Catalogue, Product
@@ -13,6 +14,7 @@ from klantreis.collect.simulator.people import LOCALE, TIMEZONE, Customer
 from klantreis.collect.simulator.personas import Persona
 from klantreis.collect.simulator.voice import Voice
 
+_WEIGHT = itemgetter(1)
 HOUR = 3600.0
 DAY = 86400.0
 
@@ -135,7 +137,7 @@ class Person:
         return median * math.exp(self.rng.gauss(0.0, sigma))
 
     def pick(self, weighted: tuple[tuple[Any, float], ...] | list[tuple[Any, float]]) -> Any:
-        total = sum(w for _, w in weighted)
+        total = sum(map(_WEIGHT, weighted))  # the same additions in the same order
         u = self.rng.random() * total
         for value, weight in weighted:
             u -= weight

@@ -10,6 +10,7 @@ import random
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
 FIRST_NAMES = {
     "nl": (
@@ -248,7 +249,10 @@ class Customer:
         return traits
 
 
+@cache
 def _ascii(text: str) -> str:
+    """`text` as the local part of an e-mail address; cached, since the handles are a few
+    thousand combinations of the name lists."""
     text = text.replace("ø", "oe").replace("Ø", "Oe").replace("æ", "ae").replace("å", "aa")
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return "".join(c for c in folded.lower() if c.isalnum() or c in ".-")

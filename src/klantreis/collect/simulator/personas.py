@@ -8,6 +8,7 @@ frequency, app use, e-mail engagement, coupons, returns, support contact), not i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,12 @@ class Persona:
     """Chance to write a review after delivery."""
     first_touch: tuple[tuple[str, str, float], ...]
     """How the person first finds the shop: (utm_source, utm_medium, weight)."""
+
+    @cached_property
+    def first_sources(self) -> tuple[tuple[tuple[str, str], float], ...]:
+        """`first_touch` as ((source, medium), weight) for `Person.pick`, made once per
+        persona instead of at every session that needs it."""
+        return tuple(((s, m), w) for s, m, w in self.first_touch)
 
 
 PERSONAS: dict[str, Persona] = {

@@ -107,16 +107,22 @@ class Session:
         self.at += max(2.0, self.p.lognormal(self.p.persona.dwell, 0.6))
         return self.at
 
-    def emit(self, event: str, properties: dict[str, Any], **kw: Any) -> None:
-        p = self.p
-        p.out.emit(
+    def emit(
+        self, event: str, properties: dict[str, Any], type: str = "track", name: str | None = None
+    ) -> None:
+        """One event of this session on its device (`Person.device_ids`: the user id once
+        the device is linked)."""
+        p, device = self.p, self.device
+        p.out.emit_in_session(
             self.step(),
             event,
-            **p.device_ids(self.device),
-            properties=properties,
-            context=self.context,
-            channel=self.device.channel,
-            **kw,
+            p.who.user_id if device.linked else None,
+            device.anonymous_id,
+            properties,
+            self.context,
+            device.channel,
+            type,
+            name,
         )
 
     def page(self, name: str, path: str, referrer: str | None = None) -> None:

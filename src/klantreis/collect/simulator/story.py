@@ -97,7 +97,7 @@ def _device(p: Person) -> Device:
 
 def _source(p: Person, first: bool) -> tuple[dict[str, str] | None, str | None, tuple[str, str]]:
     if first:
-        source, medium = p.pick([((s, m), w) for s, m, w in p.persona.first_touch])
+        source, medium = p.pick(p.persona.first_sources)
     else:
         picked = p.pick(RETURNING_SOURCES[p.persona.name])
         if picked is None:

@@ -42,5 +42,5 @@ def visit(p: Person, first_visit: float) -> None:
 def _source(p: Person, first: bool) -> tuple[dict[str, str] | None, str | None, tuple[str, str]]:
     if not first and p.chance(0.5):
         return None, None, ("Home", "/")
-    source, medium = p.pick([((s, m), w) for s, m, w in p.persona.first_touch])
+    source, medium = p.pick(p.persona.first_sources)
     return arrival(source, medium)

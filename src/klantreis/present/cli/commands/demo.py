@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import webbrowser
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -17,6 +18,7 @@ from klantreis.present.cli.commands.journey import (
     journey_map_table,
 )
 from klantreis.present.cli.options import StoreOption, console, friendly_errors
+from klantreis.present.cli.steps import StepClock, cpu_seconds
 
 if TYPE_CHECKING:  # the simulator, Arrow and the model load when the demo runs
     import pyarrow as pa
@@ -68,19 +70,23 @@ def register(app: typer.Typer) -> None:
 
         with klantreis.open(store) as kr, _progress() as progress:
             _cap_memory(kr)
+            clock = StepClock(progress)
+            workers = simulator_workers(persons)
+            started, started_cpu = time.perf_counter(), cpu_seconds()
             task = progress.add_task("simulating the shop", total=persons)
             shop = ShopStream(
                 SimulatorConfig(persons=persons, seed=seed),
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
-                workers=simulator_workers(persons),
+                workers=workers,
             )
             storing = progress.add_task("storing events", total=None)
             counts = EventCounts()
+            simulated = SimulatorTime()
 
             def chunks() -> Iterator[pa.Table]:
                 # the shop is stored as it is simulated, a chunk of persons at a time, so the
                 # demo's memory does not grow with its events (about 8 GB at 100,000 persons)
-                for chunk in shop:
+                for chunk in simulated.timed(shop):
                     counts.add(chunk)
                     yield chunk
                     progress.update(storing, completed=counts.total)
@@ -91,27 +97,33 @@ def register(app: typer.Typer) -> None:
                 from klantreis.collect.catalogue import store_products
 
                 store_products(kr.store, shop.products, source="demo")
-            task = progress.add_task("building journeys", total=None)
-            ensure_built(kr)
-            progress.update(task, total=1, completed=1)
-            task = progress.add_task("reading what customers said", total=1)
-            from klantreis.measure.voice.stored import update_voice
+            wall, cpu = time.perf_counter() - started, cpu_seconds() - started_cpu
+            clock.record("simulating and storing events", wall, cpu)
+            process = "process" if workers == 1 else "processes"
+            clock.record(
+                f"simulating ({workers} {process})",
+                simulated.wall - started,
+                simulated.cpu,
+                detail=True,
+            )
+            clock.record("storing", wall, cpu - simulated.cpu, detail=True)
+            with clock.step("building journeys", total=None):
+                ensure_built(kr)
+            with clock.step("reading what customers said"):
+                from klantreis.measure.voice.stored import update_voice
 
-            update_voice(kr.store, kr.engine)
-            progress.update(task, completed=1)
+                update_voice(kr.store, kr.engine)
             for name, label in FOLLOW_UPS:
-                _follow_up(kr, progress, name, label)
-            task = progress.add_task("opening cases", total=1)
-            from klantreis.act.cases.opening import open_cases
+                _follow_up(kr, clock, name, label)
+            with clock.step("opening cases"):
+                from klantreis.act.cases.opening import open_cases
 
-            open_cases(kr, max_age_days=DEMO_CASE_DAYS)
-            progress.update(task, completed=1)
-            task = progress.add_task("drawing the journey map", total=1)
-            from klantreis.measure.journey_map import JourneyMapQuery
+                open_cases(kr, max_age_days=DEMO_CASE_DAYS)
+            with clock.step("drawing the journey map"):
+                from klantreis.measure.journey_map import JourneyMapQuery
 
-            journey_map = kr.run("journey_map", JourneyMapQuery.of(language=lang))
-            path = write(journey_map, out / "journey-map.html")
-            progress.update(task, completed=1)
+                journey_map = kr.run("journey_map", JourneyMapQuery.of(language=lang))
+                path = write(journey_map, out / "journey-map.html")
         console.print(journey_map_table(journey_map, lang))
         for line in journey_map_sentences(journey_map):
             console.print(line, markup=False, highlight=False)
@@ -123,6 +135,7 @@ def register(app: typer.Typer) -> None:
         )
         assert shop.truth is not None  # set once the stream is read
         console.print(counts_sentence(counts, shop.truth), highlight=False, soft_wrap=True)
+        console.print(clock.table())
         if no_browser:
             return
         if not _open_in_browser(path):
@@ -131,6 +144,36 @@ def register(app: typer.Typer) -> None:
                 highlight=False,
                 soft_wrap=True,
             )
+
+
+class SimulatorTime:
+    """The simulator's CPU in the demo: this process's time spent making chunks (one
+    process) plus its worker processes' (counted when they end), and when the last chunk
+    came."""
+
+    def __init__(self) -> None:
+        self.cpu = 0.0
+        self.wall = time.perf_counter()
+
+    def timed(self, shop: Iterable[pa.Table]) -> Iterator[pa.Table]:
+        chunks = iter(shop)
+        children = _children_cpu()
+        while True:
+            before = time.thread_time()
+            chunk = next(chunks, None)
+            self.cpu += time.thread_time() - before
+            if chunk is None:
+                break
+            yield chunk
+        self.cpu += _children_cpu() - children
+        self.wall = time.perf_counter()
+
+
+def _children_cpu() -> float:
+    import resource
+
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 class EventCounts:
@@ -206,12 +249,11 @@ def _progress() -> Progress:
     )
 
 
-def _follow_up(kr: Any, progress: Progress, name: str, label: str) -> None:
+def _follow_up(kr: Any, clock: StepClock, name: str, label: str) -> None:
     from klantreis.measure.registry import get_analysis
 
     func = get_analysis(name)
     if func is None:
         return
-    task = progress.add_task(label, total=1)
-    func(kr)
-    progress.update(task, completed=1)
+    with clock.step(label):
+        func(kr)
