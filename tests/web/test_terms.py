@@ -9,6 +9,7 @@ import yaml
 
 from klantreis.collect.vocabulary import CHANNELS, EVENTS
 from klantreis.measure.expectations.rules import CATEGORIES
+from klantreis.measure.personas.description import NAMES, slug
 from klantreis.model.definition import builtin_definitions, load_definition
 from klantreis.present.web.mapview import OUTCOMES
 from klantreis.present.web.terms import (
@@ -16,6 +17,7 @@ from klantreis.present.web.terms import (
     detail,
     margin,
     opportunity,
+    persona,
     reason,
     term,
 )
@@ -41,6 +43,7 @@ def vocabulary() -> dict[str, set[str]]:
         "category": set(CATEGORIES),
         "expectation": {r["id"] for r in rules},
         "outcome": set(OUTCOMES),
+        "persona": set(NAMES.values()),
     }
 
 
@@ -102,3 +105,13 @@ def test_reasons_margins_and_opportunities_are_sentences_of_the_language() -> No
     assert detail("Payment Failed", "nl") == "Betaling mislukt"
     assert detail("Products Searched: results eq 0", "nl") == "Producten gezocht: results eq 0"
     assert detail(42, "nl") == "42"
+
+
+def test_a_discovered_persona_is_named_in_the_readers_language() -> None:
+    # discovery stores the English name and uses its slug as the persona's id
+    assert persona("Quick deciders", "nl") == "Snelle beslissers"
+    assert persona(slug("Quick deciders"), "da") == "Hurtige beslutningstagere"
+    assert persona("Group 3", "nl") == "Groep 3" and persona("group-2", "da") == "Gruppe 2"
+    assert persona("Quick deciders", "en") == "Quick deciders"
+    # a name the shop gave is its own
+    assert persona("Our VIPs", "nl") == "Our VIPs"

@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 from klantreis.present.web.i18n import catalogue as messages
 from klantreis.present.web.terms import catalogue
 
-CHECKED_KINDS = ("event", "touchpoint", "topic", "phase", "expectation")
+CHECKED_KINDS = ("event", "touchpoint", "topic", "phase", "expectation", "persona")
 BRANDS = frozenset({"klantreis", "NPS", "CSAT", "CES", "AIDA", "LCP", "PostNL", "DHL", "GLS"})
 
 

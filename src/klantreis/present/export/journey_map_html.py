@@ -21,7 +21,8 @@ from klantreis.present.web.mapview import draw, view_of
 
 def _subtitle(journey_map: JourneyMap, lang: Lang) -> str:
     totals = journey_map.totals
-    who = journey_map.cut.get("persona") or lang.gettext("All customers")
+    persona = journey_map.cut.get("persona")
+    who = lang.persona(persona) if persona else lang.gettext("All customers")
     first, last = totals.get("first_event"), totals.get("last_event")
     period = f"{lang.date(first)} – {lang.date(last)}" if first and last else "–"
     try:

@@ -71,6 +71,12 @@ class Lang:
 
         return term(kind, key, self.code)
 
+    def persona(self, name: object) -> str:
+        """A persona's name in this language (discovery stores it in English)."""
+        from klantreis.present.web.terms import persona
+
+        return persona(name, self.code)
+
     def num(self, value: float | int | None, digits: int = 0) -> str:
         if value is None:
             return "–"

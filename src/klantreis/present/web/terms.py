@@ -33,6 +33,7 @@ KINDS = (
     "category",
     "expectation",
     "outcome",
+    "persona",
     "rule_kind",
     "rule_phrase",
 )
@@ -151,6 +152,31 @@ def reason(text: str | None, lang: str = "en") -> str:
     if text == "no cases to judge yet":
         return _phrase("no_cases", lang)
     return text
+
+
+_GROUP = re.compile(r"^(?:Group |group-)(\d+)$")
+
+
+@functools.cache
+def _persona_slugs() -> dict[str, str]:
+    """Discovery's persona id (the slug of its English name) → that name."""
+    from klantreis.measure.personas.description import slug
+
+    return {slug(name): name for name in catalogue().get("persona", {})}
+
+
+def persona(name: Any, lang: str = "en") -> str:
+    """A persona's name in `lang`: discovery names groups in English ("Quick deciders", or
+    "Group 3" when nothing sets a group apart), stores that name and uses its slug as the
+    persona's id ("quick-deciders"); either is translated. A name the shop gave is shown as
+    it is."""
+    if name is None:
+        return ""
+    text = str(name)
+    found = _GROUP.match(text)
+    if found:
+        return _phrase("group", lang, number=found.group(1))
+    return term("persona", _persona_slugs().get(text, text), lang)
 
 
 _CONDITION = re.compile(r"^([A-Z][^:]*): (.+)$")

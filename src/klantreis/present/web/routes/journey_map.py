@@ -53,21 +53,30 @@ def sources(lang: Lang) -> list[tuple[str, str]]:
     return [(t, rules.label(t, lang.code)) for t in rules.touchpoint_ids]
 
 
-def personas(board: Board) -> list[dict[str, str]]:
-    """Personas to choose from: the personas module's groups, with their names and sizes."""
+def personas(board: Board) -> list[dict[str, Any]]:
+    """Personas to choose from: the personas module's groups, with their names and sizes.
+    `name` is as stored (discovery's English); pages show it with `t.persona(name)`."""
     if board.has_table("personas"):
         rows = board.store.engine.rows(
             Query("SELECT persona, name, size FROM personas ORDER BY source, size DESC, persona")
         )
         return [
-            {"id": str(r["persona"]), "label": f"{r['name'] or r['persona']} ({r['size'] or 0})"}
+            {
+                "id": str(r["persona"]),
+                "label": f"{r['name'] or r['persona']} ({r['size'] or 0})",
+                "name": str(r["name"] or r["persona"]),
+                "size": r["size"] or 0,
+            }
             for r in rows
         ]
     if board.has_table("person_personas"):
         rows = board.store.engine.rows(
             Query("SELECT DISTINCT persona FROM person_personas ORDER BY persona")
         )
-        return [{"id": str(r["persona"]), "label": str(r["persona"])} for r in rows]
+        return [
+            {"id": str(r["persona"]), "label": str(r["persona"]), "name": str(r["persona"])}
+            for r in rows
+        ]
     return []
 
 
