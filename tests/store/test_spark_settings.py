@@ -1,6 +1,6 @@
 """`[engine]` settings that reach the Spark session: any Spark property (`spark_conf`) and the
-driver JVM's options (`java_options`), checked in a fresh process,
-as `klantreis` starts one."""
+driver JVM's options (`java_options`), checked in a fresh process as `klantreis` starts one;
+the JVM's own warnings are kept out of stdout (a command's `--json` answer)."""
 
 from __future__ import annotations
 
@@ -57,7 +57,11 @@ def test_the_session_gets_the_spark_properties_and_the_jvm_its_options(tmp_path:
     config = tmp_path / "klantreis.toml"
     config.write_text(
         '[engine]\nname = "spark"\nmaster = "local[1]"\nshuffle_partitions = 3\n'
-        'driver_memory = "1g"\njava_options = "-XX:TieredStopAtLevel=1 -Dklantreis.probe=1"\n'
+        'driver_memory = "1g"\n'
+        # the JVM prints its flags (and, without large pages here, warns about them): both
+        # on stdout by default
+        'java_options = "-XX:TieredStopAtLevel=1 -Dklantreis.probe=1 '
+        '-XX:+PrintFlagsFinal -XX:+UseLargePages"\n'
         '[engine.spark_conf]\n"spark.sql.adaptive.enabled" = "false"\n'
         '"spark.sql.shuffle.partitions" = "5"\n'
     )
@@ -74,7 +78,9 @@ def test_the_session_gets_the_spark_properties_and_the_jvm_its_options(tmp_path:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    # the JVM's warnings go to stderr: stdout is the command's answer alone (`--json`)
+    assert "[Global flags]" in done.stderr
+    seen = json.loads(done.stdout)
     assert "-XX:TieredStopAtLevel=1" in seen["jvm"]
     assert "-Dklantreis.probe=1" in seen["jvm"]
     assert seen["adaptive"] == "false"

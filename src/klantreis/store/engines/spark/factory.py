@@ -20,6 +20,18 @@ _lock = threading.Lock()
 _sessions: dict[tuple[Any, ...], Any] = {}
 
 
+JVM_WARNINGS_TO_STDERR = "-XX:+DisplayVMOutputToStderr -Xlog:disable -Xlog:all=warning:stderr"
+"""The driver JVM runs as a child that shares this process's stdout, where its own warnings
+go by default (`[warning][codecache] CodeCache is full`): into `klantreis map --json`'s
+answer. They go to stderr instead, beside the command's other messages; a shop's own
+`-Xlog` in `java_options` comes after, so it still wins."""
+
+
+def driver_options(config: SparkConfiguration) -> str:
+    """`spark.driver.extraJavaOptions`: the JVM's warnings on stderr, then the shop's own."""
+    return " ".join(filter(None, (JVM_WARNINGS_TO_STDERR, config.java_options)))
+
+
 def spark_session(config: SparkConfiguration) -> Any:
     """One SparkSession per configuration in this process (starting one takes seconds)."""
     key = (
@@ -51,8 +63,7 @@ def spark_session(config: SparkConfiguration) -> Any:
                 .config("spark.ui.showConsoleProgress", "false")
                 .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             )
-            if config.java_options:
-                builder = builder.config("spark.driver.extraJavaOptions", config.java_options)
+            builder = builder.config("spark.driver.extraJavaOptions", driver_options(config))
         builder = builder.config("spark.sql.session.timeZone", "UTC").config(
             "spark.sql.shuffle.partitions", str(config.shuffle_partitions)
         )
