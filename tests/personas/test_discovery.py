@@ -160,3 +160,18 @@ def test_sampled_fit_assigns_every_person_page_by_page(
     assert sum(p.size for p in paged.personas) == persons
     joined = everyone.labels.merge(again, on="person_id", suffixes=("", "_sampled"))
     assert adjusted_rand_score(joined["persona"], joined["persona_sampled"]) > 0.8
+
+
+def test_a_group_that_hardly_filters_or_searches_has_a_name() -> None:
+    """The largest group of a shop is often its browsers, set apart only by hardly using
+    filters: a shop owner reads "Casual browsers", not "Group 1"."""
+    from klantreis.measure.personas.description import Trait, name_groups
+
+    browsers = [Trait("filters_per_session", "low", -0.4, 0.01, 0.2)]
+    comparers = [Trait("filters_per_session", "high", 2.1, 2.7, 0.2)]
+    plain: list[Trait] = []
+    assert name_groups([browsers, comparers, plain]) == [
+        "Casual browsers",
+        "Careful comparers",
+        "Group 3",
+    ]

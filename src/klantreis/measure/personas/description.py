@@ -39,6 +39,8 @@ NAMES: dict[tuple[str, str], str] = {
     ("review_score", "high"): "Satisfied reviewers",
     ("sentiment", "low"): "Unhappy voices",
     ("orders", "low"): "One-time buyers",
+    ("filters_per_session", "low"): "Casual browsers",
+    ("searches_per_session", "low"): "Casual browsers",
 }
 """Which name a group gets from its most distinguishing feature and direction."""
 
