@@ -215,6 +215,52 @@ def jvm_threads_cpu_s(
     return spent
 
 
+def record(
+    work: Path,
+    name: str,
+    duck_s: float,
+    spark_s: float,
+    driver_s: float,
+    slots: int,
+    spent: dict[str, Any],
+) -> None:
+    """One JSON line per step in `<work>/steps.jsonl` as the step ends: a run cut off (hours
+    at 10M events) loses nothing it measured, and a later run with `--only` appends to it."""
+    import json
+    import resource
+
+    line = {
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "step": name,
+        "duckdb_s": round(duck_s, 2),
+        "spark_s": round(spark_s, 2),
+        "driver_s": round(driver_s, 2),
+        "slots": slots,
+        **{k: round(v, 2) if isinstance(v, float) else v for k, v in spent.items()},
+        # this Python process and the Spark JVM, each at its own peak so far
+        "peak_rss_gib": round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20 + jvm_rss_gib(), 2
+        ),
+        "load": round(os.getloadavg()[0], 1),
+    }
+    with (work / "steps.jsonl").open("a") as out:
+        out.write(json.dumps(line) + "\n")
+
+
+def jvm_rss_gib() -> float:
+    """The peak resident memory of the JVMs under this process (VmHWM), in GiB."""
+    peak = 0.0
+    for pid in Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split():
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for row in status.splitlines():
+            if row.startswith("VmHWM:"):
+                peak = max(peak, int(row.split()[1]) / 2**20)
+    return peak
+
+
 def run(args: argparse.Namespace) -> None:
     import duckdb
     import pyarrow.parquet as pq
@@ -230,14 +276,21 @@ def run(args: argparse.Namespace) -> None:
     work = Path(args.work or tempfile.mkdtemp(prefix="spark-main-job-"))
     lake = work / "lake"
     lake.mkdir(parents=True, exist_ok=True)
-    if args.events:
+    kept = lake / "events.parquet"
+    if args.events and args.no_duckdb and kept.exists():
+        # a later run in the same --work folder: the lake and the derived tables Spark wrote
+        # are read again (same file name, so the same events fingerprint: no rebuild)
+        events, products = None, None
+        print(f"inputs: {pq.ParquetFile(kept).metadata.num_rows:,} events kept in {work}")
+    elif args.events:
         events, products = pq.read_table(args.events), None
         print(f"inputs: {events.num_rows:,} events of {args.events}, {work}")
     else:
         shop = simulate(SimulatorConfig(persons=args.persons))
         events, products = shop.events, shop.products
         print(f"inputs: {events.num_rows:,} events ({args.persons:,} persons), {work}")
-    pq.write_table(events, lake / "events.parquet")
+    if events is not None:
+        pq.write_table(events, kept)
 
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{args.memory_limit}'; SET threads = 2")
@@ -304,6 +357,7 @@ def run(args: argparse.Namespace) -> None:
         spent["duck_cpu_s"] = duck_cpu
         rows.append((name, duck_s, spark_s, spent))
         driver = max(spark_s - spent["task_s"] / slots, 0)
+        record(work, name, duck_s, spark_s, driver, slots, spent)
         print(
             f"{name:24s} DuckDB {duck_s:8.2f} s (CPU {duck_cpu:6.1f} s)"
             f"  Spark {spark_s:8.2f} s ({spark_s / max(duck_s, 1e-9):5.1f}x)"
