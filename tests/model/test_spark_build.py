@@ -6,6 +6,7 @@ every table below it (what filled a 4 GB driver on the 2,000-person demo).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -147,5 +148,6 @@ def test_journey_events_read_the_events_once(built):
         load_definition("six-phase"), session_gap_minutes=SESSION_GAP_MINUTES
     )
     plan = spark.session.sql(spark.sql(query))._jdf.queryExecution().executedPlan().toString()
-    assert plan.count("Scan ExistingRDD[message_id") == 1, plan  # `events`
+    scans = re.findall(r"(?:Scan ExistingRDD|LocalTableScan) ?\[message_id#", plan)
+    assert len(scans) == 1, plan  # `events`, however the test registered them
     assert plan.count("Exchange hashpartitioning(person_id") == 1, plan  # to the windows
