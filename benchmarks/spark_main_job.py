@@ -216,6 +216,11 @@ def jvm_threads_cpu_s(
     return spent
 
 
+def times(spark_s: float, duck_s: float) -> str:
+    """Spark's time as a multiple of DuckDB's; a dash when DuckDB did not run (--no-duckdb)."""
+    return f"{spark_s / duck_s:5.1f}x" if duck_s > 0.005 else "  –  "
+
+
 def record(
     work: Path,
     name: str,
@@ -364,7 +369,7 @@ def run(args: argparse.Namespace) -> None:
         record(work, name, duck_s, spark_s, driver, slots, spent)
         print(
             f"{name:24s} DuckDB {duck_s:8.2f} s (CPU {duck_cpu:6.1f} s)"
-            f"  Spark {spark_s:8.2f} s ({spark_s / max(duck_s, 1e-9):5.1f}x)"
+            f"  Spark {spark_s:8.2f} s ({times(spark_s, duck_s)})"
             f"  stages {spent['stages']:4.0f}  tasks {spent['tasks']:5.0f}"
             f"  task time {spent['task_s']:7.1f} s (CPU {spent['task_cpu_s']:6.1f} s,"
             f" GC {spent['gc_s']:5.1f} s, spilled {spent['spilled_mib']:.0f} MiB)"
@@ -381,7 +386,7 @@ def run(args: argparse.Namespace) -> None:
     print(
         f"{'total':24s} DuckDB {total_duck:8.2f} s ({total_duck / floor:.0f}x floor, "
         f"CPU {duck_cpu:.1f} s)  "
-        f"Spark {total_spark:8.2f} s ({total_spark / max(total_duck, 1e-9):.1f}x DuckDB), "
+        f"Spark {total_spark:8.2f} s ({times(total_spark, total_duck)} DuckDB), "
         f"task time {tasks:.1f} s over {slots} slot(s), the rest (driver, scheduling, "
         f"waiting) {max(total_spark - tasks / slots, 0):.1f} s; task CPU {task_cpu:.1f} s, "
         f"CPU of all Spark processes {cpu:.1f} s"
