@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -215,6 +216,57 @@ def jvm_threads_cpu_s(
     return spent
 
 
+def times(spark_s: float, duck_s: float) -> str:
+    """Spark's time as a multiple of DuckDB's; a dash when DuckDB did not run (--no-duckdb)."""
+    return f"{spark_s / duck_s:5.1f}x" if duck_s > 0.005 else "  –  "
+
+
+def record(
+    work: Path,
+    name: str,
+    duck_s: float,
+    spark_s: float,
+    driver_s: float,
+    slots: int,
+    spent: dict[str, Any],
+) -> None:
+    """One JSON line per step in `<work>/steps.jsonl` as the step ends: a run cut off (hours
+    at 10M events) loses nothing it measured, and a later run with `--only` appends to it."""
+    import json
+    import resource
+
+    line = {
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "step": name,
+        "duckdb_s": round(duck_s, 2),
+        "spark_s": round(spark_s, 2),
+        "driver_s": round(driver_s, 2),
+        "slots": slots,
+        **{k: round(v, 2) if isinstance(v, float) else v for k, v in spent.items()},
+        # this Python process and the Spark JVM, each at its own peak so far
+        "peak_rss_gib": round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20 + jvm_rss_gib(), 2
+        ),
+        "load": round(os.getloadavg()[0], 1),
+    }
+    with (work / "steps.jsonl").open("a") as out:
+        out.write(json.dumps(line) + "\n")
+
+
+def jvm_rss_gib() -> float:
+    """The peak resident memory of the JVMs under this process (VmHWM), in GiB."""
+    peak = 0.0
+    for pid in Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split():
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for row in status.splitlines():
+            if row.startswith("VmHWM:"):
+                peak = max(peak, int(row.split()[1]) / 2**20)
+    return peak
+
+
 def run(args: argparse.Namespace) -> None:
     import duckdb
     import pyarrow.parquet as pq
@@ -230,14 +282,24 @@ def run(args: argparse.Namespace) -> None:
     work = Path(args.work or tempfile.mkdtemp(prefix="spark-main-job-"))
     lake = work / "lake"
     lake.mkdir(parents=True, exist_ok=True)
-    if args.events:
+    kept = lake / "events.parquet"
+    if args.events and args.no_duckdb:
+        # Spark alone: the file is copied, not read (10M events held as Arrow were 5.4 GB of
+        # this process beside the JVM); a later run in the same --work folder reads the kept
+        # lake and the derived tables Spark wrote (same file name: the same events fingerprint)
+        if not kept.exists():
+            shutil.copyfile(args.events, kept)
+        events, products = None, None
+        print(f"inputs: {pq.ParquetFile(kept).metadata.num_rows:,} events in {work}")
+    elif args.events:
         events, products = pq.read_table(args.events), None
         print(f"inputs: {events.num_rows:,} events of {args.events}, {work}")
     else:
         shop = simulate(SimulatorConfig(persons=args.persons))
         events, products = shop.events, shop.products
         print(f"inputs: {events.num_rows:,} events ({args.persons:,} persons), {work}")
-    pq.write_table(events, lake / "events.parquet")
+    if events is not None:
+        pq.write_table(events, kept)
 
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{args.memory_limit}'; SET threads = 2")
@@ -304,9 +366,10 @@ def run(args: argparse.Namespace) -> None:
         spent["duck_cpu_s"] = duck_cpu
         rows.append((name, duck_s, spark_s, spent))
         driver = max(spark_s - spent["task_s"] / slots, 0)
+        record(work, name, duck_s, spark_s, driver, slots, spent)
         print(
             f"{name:24s} DuckDB {duck_s:8.2f} s (CPU {duck_cpu:6.1f} s)"
-            f"  Spark {spark_s:8.2f} s ({spark_s / max(duck_s, 1e-9):5.1f}x)"
+            f"  Spark {spark_s:8.2f} s ({times(spark_s, duck_s)})"
             f"  stages {spent['stages']:4.0f}  tasks {spent['tasks']:5.0f}"
             f"  task time {spent['task_s']:7.1f} s (CPU {spent['task_cpu_s']:6.1f} s,"
             f" GC {spent['gc_s']:5.1f} s, spilled {spent['spilled_mib']:.0f} MiB)"
@@ -323,7 +386,7 @@ def run(args: argparse.Namespace) -> None:
     print(
         f"{'total':24s} DuckDB {total_duck:8.2f} s ({total_duck / floor:.0f}x floor, "
         f"CPU {duck_cpu:.1f} s)  "
-        f"Spark {total_spark:8.2f} s ({total_spark / max(total_duck, 1e-9):.1f}x DuckDB), "
+        f"Spark {total_spark:8.2f} s ({times(total_spark, total_duck)} DuckDB), "
         f"task time {tasks:.1f} s over {slots} slot(s), the rest (driver, scheduling, "
         f"waiting) {max(total_spark - tasks / slots, 0):.1f} s; task CPU {task_cpu:.1f} s, "
         f"CPU of all Spark processes {cpu:.1f} s"

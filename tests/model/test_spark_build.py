@@ -6,6 +6,7 @@ every table below it (what filled a 4 GB driver on the 2,000-person demo).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -133,3 +134,20 @@ def test_quiet_of_just_over_thirty_minutes_ends_a_session_on_both_engines(spark)
         {"session_id": "anna:s2", "events": 2},
     ]
     assert spark.rows(query) == duck.rows(query)
+
+
+def test_journey_events_read_the_events_once(built):
+    """The journey of an event naming an order was joined from the same rows' purchases,
+    which Spark computed by scanning, joining, shuffling and sorting every event a second
+    time, then shuffled the wide rows again by order to join them."""
+    from klantreis.model.build import SESSION_GAP_MINUTES
+    from klantreis.model.journey_events import journey_events_query
+
+    _, spark, _ = built
+    query = journey_events_query(
+        load_definition("six-phase"), session_gap_minutes=SESSION_GAP_MINUTES
+    )
+    plan = spark.session.sql(spark.sql(query))._jdf.queryExecution().executedPlan().toString()
+    scans = re.findall(r"(?:Scan ExistingRDD|LocalTableScan) ?\[message_id#", plan)
+    assert len(scans) == 1, plan  # `events`, however the test registered them
+    assert plan.count("Exchange hashpartitioning(person_id") == 1, plan  # to the windows

@@ -70,6 +70,51 @@ def test_a_nested_expression_of_the_same_name_is_not_counted_nor_renamed() -> No
     assert staged(tree, "_kr_") == ([], tree)
 
 
+def test_an_expression_reading_a_costly_one_costs_as_much() -> None:
+    """`b` only projects `a`, but `a` is an aggregate read once: each read of `b` computed
+    the aggregate again."""
+    tree = Query(
+        "WITH a AS (SELECT x, count(*) AS n FROM t GROUP BY x), "
+        "b AS (SELECT x, n + 1 AS m FROM a), c AS (SELECT * FROM s), d AS (SELECT * FROM c) "
+        "SELECT x FROM b UNION ALL SELECT m FROM b "
+        "UNION ALL SELECT 1 FROM d UNION ALL SELECT 2 FROM d"
+    ).tree
+    assert to_stage(tree) == ["b"]  # `d` is a scan of a scan
+
+
+def test_a_shaped_model_query_is_staged_as_its_body() -> None:
+    """The model's tables are `SELECT CAST(...) FROM (WITH ... SELECT ...) AS shaped`
+    (`model/contract.py`): their expressions are staged as if the `WITH` were the query's."""
+    from klantreis.model.contract import shaped
+    from klantreis.model.sources import load_rules, session_sources_query
+    from klantreis.store.schema import TableSpec, columns
+
+    spec = TableSpec("t", columns=columns(("x", "BIGINT")))
+    tree = shaped(
+        spec,
+        "WITH a AS (SELECT x, count(*) AS n FROM t GROUP BY x) "
+        "SELECT x FROM a UNION ALL SELECT n FROM a",
+    ).tree
+    stages, rest = staged(tree, "_kr_")
+    assert [s.view for s in stages] == ["_kr_a"]
+    assert rest.sql("duckdb") == (
+        'SELECT CAST("x" AS BIGINT) AS "x" FROM (SELECT x FROM "_kr_a" AS a '
+        'UNION ALL SELECT n FROM "_kr_a" AS a) AS shaped'
+    )
+    # the journey sources' landing visits, a join of every event, read three times
+    sources = session_sources_query(load_rules(None)).tree
+    assert [s.view for s in staged(sources, "_kr_")[0]] == ["_kr_hosted", "_kr_names"]
+
+
+def test_a_shaped_query_reading_a_table_beside_its_body_is_left_as_it_is() -> None:
+    tree = Query(
+        "SELECT x, (SELECT max(y) FROM a) AS top FROM "
+        "(WITH a AS (SELECT x, count(*) AS y FROM t GROUP BY x) "
+        "SELECT x FROM a UNION ALL SELECT y FROM a) AS shaped"
+    ).tree
+    assert staged(tree, "_kr_") == ([], tree)
+
+
 @pytest.mark.spark
 @pytest.mark.slow
 def test_spark_reads_a_staged_expression_and_answers_as_unstaged() -> None:

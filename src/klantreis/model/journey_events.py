@@ -89,10 +89,11 @@ counted AS (
                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_no
     FROM ordered
 ),
-purchases AS (
-    SELECT person_id, order_id, min(orders_upto) AS journey_index
-    FROM counted WHERE is_purchase = 1 AND order_id IS NOT NULL
-    GROUP BY person_id, order_id
+placed AS (
+    SELECT *,
+           min(CASE WHEN is_purchase = 1 AND order_id IS NOT NULL THEN orders_upto END)
+               OVER (PARTITION BY person_id, order_id) AS journey_index
+    FROM counted
 )
 SELECT c.message_id, c.person_id, c.timestamp, c.event, c.type, c.channel, c.touchpoint,
        c.direct,
@@ -103,22 +104,28 @@ SELECT c.message_id, c.person_id, c.timestamp, c.event, c.type, c.channel, c.tou
        c.person_id || ':s' || CAST(c.session_no AS VARCHAR) AS session_id,
        c.person_id || ':j' || CAST(
            CASE WHEN c.is_purchase = 1 THEN c.orders_upto
-                WHEN p.journey_index IS NOT NULL THEN p.journey_index
+                WHEN c.journey_index IS NOT NULL THEN c.journey_index
                 WHEN c.about = 1 OR (c.about = 2 AND c.orders_upto > 0)
                     THEN greatest(c.orders_upto, 1)
                 WHEN c.phase_index <= :purchase_index THEN c.orders_upto + 1
                 ELSE greatest(c.orders_upto, 1) END AS VARCHAR) AS journey_id,
        c.order_id, c.properties
-FROM counted AS c
-LEFT JOIN purchases AS p ON p.person_id = c.person_id AND p.order_id = c.order_id
+FROM placed AS c
 """
-"""Every engine: the windows sort the whole rows. Sessions and journeys share one order,
-(timestamp, is_purchase, message_id), so there are two passes, not three. Session numbers do
-not depend on how events at the same moment are ordered: only the first of such a tie can
-start a session, and every event of the tie counts it. The quiet between two events is
-measured in microseconds: DuckDB's `date_diff('second', ...)` counts the second boundaries
-crossed and Spark's the whole seconds elapsed, so 30:00.2 minutes of quiet was a new session on
-one engine and none on the other."""
+"""Engines without row ids (Spark): the windows sort the whole rows. Sessions and journeys
+share one order, (timestamp, is_purchase, message_id), so there are two passes, not three.
+Session numbers do not depend on how events at the same moment are ordered: only the first of
+such a tie can start a session, and every event of the tie counts it. The quiet between two
+events is measured in microseconds: DuckDB's `date_diff('second', ...)` counts the second
+boundaries crossed and Spark's the whole seconds elapsed, so 30:00.2 minutes of quiet was a new
+session on one engine and none on the other.
+
+The journey of an event that names an order is that order's purchase's, found by a window over
+(person, order) rather than by joining the rows to their own purchases: Spark inlines a common
+table expression at each reference, so the join computed the scan, the identity joins, the
+shuffle and the windows of every event twice, and shuffled the wide rows once more to join
+them. The rows are already partitioned by person, so this window only sorts them again within
+each partition (at 1M events the statement's CPU, docs/scaling.md)."""
 
 _NARROW = """
 WITH ids AS (

@@ -61,13 +61,19 @@ def references(tree: exp.Expression) -> Counter[str]:
 
 def to_stage(tree: exp.Expression) -> list[str]:
     """The top-level expressions computed once, in the order the query defines them: read
-    more than once and more than a scan."""
+    more than once and more than a scan. An expression that reads another one is as costly
+    as that one unless it is staged itself (then reading it is a scan of its view): a
+    projection of a join read three times computed the join three times."""
     counts = references(tree)
-    return [
-        cte.alias
-        for cte in _ctes(tree)
-        if counts[cte.alias] > 1 and cte.this.find(*STAGED_WORK) is not None
-    ]
+    chosen: list[str] = []
+    costly: set[str] = set()
+    for cte in _ctes(tree):
+        reads = {t.name for t in cte.this.find_all(exp.Table) if not t.args.get("db")}
+        if cte.this.find(*STAGED_WORK) is not None or reads & (costly - set(chosen)):
+            costly.add(cte.alias)
+            if counts[cte.alias] > 1:
+                chosen.append(cte.alias)
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -78,11 +84,41 @@ class Stage:
     query: exp.Expression
 
 
+def hoisted(tree: exp.Expression) -> exp.Expression:
+    """The query with the `WITH` of the one subquery it selects from moved up to it, when that
+    is all it reads (the model's `SELECT CAST(...) ... FROM (WITH ... SELECT ...) AS shaped`,
+    `model/contract.py`); otherwise the query as it is.
+
+    The same rows: the outer select reads no table a moved expression could now stand for.
+    Without it no model table's expressions were ever staged (they were not at the top): the
+    journey sources' landing visits, read three times, were aggregated and joined to every
+    event three times on Spark."""
+    if not isinstance(tree, exp.Select) or tree.args.get("with_") or tree.args.get("joins"):
+        return tree
+    source = tree.args.get("from_")
+    inner = source.this if isinstance(source, exp.From) else None
+    if not isinstance(inner, exp.Subquery) or not isinstance(inner.this, exp.Query):
+        return tree
+    with_ = inner.this.args.get("with_")
+    if not isinstance(with_, exp.With) or with_.args.get("recursive"):
+        return tree
+    outer = tree.copy()
+    outer.set("from_", None)
+    if outer.find(exp.Table) is not None:
+        return tree
+    moved = tree.copy()
+    body = moved.args["from_"].this.this
+    moved.set("with_", body.args["with_"])
+    body.set("with_", None)
+    return moved
+
+
 def staged(tree: exp.Expression, prefix: str) -> tuple[list[Stage], exp.Expression]:
     """(the stages, in order, and the query reading their views instead).
 
     Each stage is its expression with the unstaged expressions before it (which it may read),
     reading earlier stages' views; the query keeps its unstaged expressions."""
+    tree = hoisted(tree)
     chosen = to_stage(tree)
     if not chosen:
         return [], tree
