@@ -369,17 +369,19 @@ def _judged_alike(stored: Judged, model: str, rules: str, now: datetime | None) 
 
 
 @contextmanager
-def _events_apart(kr: Context, compiled: Query | None) -> Iterator[Query | None]:
-    """The case query to judge every person by (None: judging a few again, `rejudge.py`).
+def _events_apart(kr: Context, compiled: Query | None) -> Iterator[list[Query] | None]:
+    """The case queries to judge every person by, run one after the other into
+    `expectation_cases` (None: judging a few again, `rejudge.py`).
 
     On DuckDB the rules' shared events are stored first as a temporary table of this
-    connection and the cases read it (`compile.events_apart` says why), dropped after. Made
-    before the transaction that replaces the cases: in it the table's rows were held in
-    memory to the commit (1M events under a 200MB cap ran out of memory). Spark stages a
-    common table read more than once itself (`engines/spark/staging.py`): the one query."""
+    connection, dropped after, and each rule's cases read it in a statement of their own
+    (`compile.events_apart` says why). Made before the transaction that replaces the cases:
+    in it the table's rows were held in memory to the commit (1M events under a 200MB cap
+    ran out of memory). Spark stages a common table read more than once itself
+    (`engines/spark/staging.py`): the one query."""
     engine = kr.engine
     if compiled is None or engine.capabilities.name != "duckdb":
-        yield compiled
+        yield None if compiled is None else [compiled]
         return
     events, cases = events_apart(compiled)
     if events is None:
@@ -459,7 +461,10 @@ def ensure_cases(
                 events, persons = _compiled_for_persons(keys, kind_ids, ctx)
                 rejudge(kr, events, at_moment(persons, as_of))
             else:
-                engine.create_table_as("expectation_cases", at_moment(cases, as_of))
+                first, *others = cases
+                engine.create_table_as("expectation_cases", at_moment(first, as_of))
+                for rule in others:
+                    engine.insert_into("expectation_cases", at_moment(rule, as_of))
                 for name, query in DERIVED.items():
                     engine.create_table_as(name, derived(query))
             newest = now is None or as_of >= _as_of(kr, None)

@@ -160,31 +160,61 @@ def persons_queries(
     return _shared(rules, ctx, persons, stored)
 
 
-def events_apart(query: Query) -> tuple[Query | None, Query]:
-    """(the shared events of `cases_query`, its cases reading them as the table
-    `expectation_events`; None and the query as it is when it has none): two statements,
-    the events stored first, for an engine that would otherwise keep the common table of
-    every event the rules read for each of its readers (about forty of them).
+def events_apart(query: Query) -> tuple[Query | None, list[Query]]:
+    """(the shared events of `cases_query`, the cases of each rule reading them as the table
+    `expectation_events`; None and the query as it is when it has no shared events): the
+    events stored first, then one statement per rule, for an engine that would otherwise
+    keep the common table of every event the rules read for each of its readers (about
+    forty of them) and every rule's sorts and windows at once.
 
     DuckDB hands a common table read many times to each reader as it is made; when its cap
     is short (10M events under 1.2GB, 50M under 6GB) every reader's copy of every event
-    spills: at 1M events under a 200MB cap 3.8 GB were written to disk and the statement
-    took 3× its CPU under 6GB. A stored table is written once and scanned per reader for
-    the columns and events it needs."""
+    spills: 1M events under a 200MB cap wrote 3.8 GB to disk and took 3× the CPU of 6GB;
+    10M under 1.2GB wrote 38 GB, 114 s of CPU for the one statement. A stored table is
+    written once and scanned per reader for the columns and events it needs; a rule at a
+    time, 1M events are judged under a 120MB cap (the one statement ran out of memory)."""
     tree = query.tree.copy()
     with_ = tree.find(exp.With)
     if with_ is None or with_.parent is not tree:
-        return None, query
+        return None, [query]
     ctes = list(with_.expressions)
     shared = next((c for c in ctes if c.alias == EVENTS_TABLE), None)
     if shared is None:
-        return None, query
+        return None, [query]
     rest = [c for c in ctes if c is not shared]
     if rest:
         with_.set("expressions", rest)
     else:
         with_.pop()
-    return Query(shared.this.copy()), Query(tree)
+    return Query(shared.this.copy()), _each_rule(tree)
+
+
+def _each_rule(tree: exp.Expression) -> list[Query]:
+    """The rules' case queries of `SELECT * FROM (<rule> UNION ALL ...) AS cases` (`_union`),
+    each alone; the query whole when it is not that shape (a filter on persons, a WITH)."""
+    source = tree.args.get("from_") if isinstance(tree, exp.Select) else None
+    whole = [Query(tree)]
+    if (
+        source is None
+        or tree.args.get("where") is not None
+        or tree.args.get("with_") is not None
+        or not isinstance(source.this, exp.Subquery)
+        or source.this.alias != "cases"
+    ):
+        return whole
+    parts: list[exp.Expression] = []
+    node = source.this.this
+    while isinstance(node, exp.Union) and not node.args.get("distinct"):
+        parts.append(node.expression)
+        node = node.this
+    parts.append(node)
+    rules = []
+    for part in reversed(parts):
+        inner = part.args.get("from_") if isinstance(part, exp.Select) else None
+        if inner is None or not isinstance(inner.this, exp.Subquery):
+            return whole
+        rules.append(Query(inner.this.this.copy()))
+    return rules
 
 
 def at_moment(query: Query, as_of: datetime) -> Query:
