@@ -23,7 +23,6 @@ from klantreis.measure.expectations.kinds.base import EVENTS_TABLE
 from klantreis.measure.expectations.ruleset import ExpectationSettings, active_rules
 from klantreis.model import load_definition
 from klantreis.model.build import model_definition
-from klantreis.store.engines.duckdb.engine import DuckDBEngine
 from klantreis.store.schema import EVENT_ARROW_SCHEMA
 
 MOMENT = datetime(2026, 12, 31)
@@ -39,25 +38,33 @@ def _rows(kr: klantreis.Klantreis, sql: str) -> list[str]:
     return sorted(repr(tuple(r.values())) for r in kr.sql(sql).to_pylist())
 
 
-def test_every_rule_reads_the_shared_events_stored_once(
-    tmp_path: Path, events: pa.Table, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _statements(kr: klantreis.Klantreis) -> list[str]:
+    """What ran on the store since logging began, from DuckDB's own query log."""
+    rows = kr.store.connection.execute(
+        "SELECT message FROM duckdb_logs WHERE type = 'QueryLog' ORDER BY timestamp"
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def _types(kr: klantreis.Klantreis, sql: str) -> list[tuple[str, str]]:
+    rows = kr.store.connection.execute(f"DESCRIBE {sql}").fetchall()
+    return [(str(r[0]), str(r[1])) for r in rows]
+
+
+def test_every_rule_reads_the_shared_events_stored_once(tmp_path: Path, events: pa.Table) -> None:
     kr = klantreis.open(tmp_path / "s.duckdb")
     kr.store.append(events)
-    judging: list[str] = []
-    real = DuckDBEngine.create_table_as
-
-    def seen(self, name, query, /, **params):  # the real statement runs
-        if name == "expectation_cases":
-            judging.append(query.tree.sql("duckdb"))
-        return real(self, name, query, **params)
-
-    monkeypatch.setattr(DuckDBEngine, "create_table_as", seen)
+    kr.store.connection.execute("CALL enable_logging('QueryLog')")
     cases._compiled.cache_clear()
     assert ensure_cases(kr, now=MOMENT).rebuilt
-    assert len(judging) == 1
-    assert f"{EVENTS_TABLE} AS (" not in judging[0], "the shared events are a common table"
-    assert f"FROM {EVENTS_TABLE}" in judging[0]
+    ran = _statements(kr)
+    kr.store.connection.execute("CALL disable_logging()")
+    stored = [s for s in ran if "TEMPORARY TABLE" in s.upper() and EVENTS_TABLE in s]
+    judging = [s for s in ran if "expectation_cases" in s and "FROM " + EVENTS_TABLE in s]
+    assert len(stored) == 1, "the shared events are stored once"
+    assert len(judging) > 10, "one statement per rule"
+    assert all(f"{EVENTS_TABLE} AS (" not in s for s in judging), "a common table per rule"
+    assert any(s.startswith(f"DROP TABLE IF EXISTS temp.{EVENTS_TABLE}") for s in ran)
 
     # the cases of the one statement (with its common table), as Spark runs it
     rules = active_rules(ExpectationSettings.from_settings(kr.settings))
@@ -68,6 +75,7 @@ def test_every_rule_reads_the_shared_events_stored_once(
     judged = _rows(kr, "SELECT * FROM expectation_cases")
     assert len(judged) > 100
     assert judged == _rows(kr, sql)
+    assert _types(kr, "expectation_cases") == _types(kr, f"({sql})")
     found = kr.sql("SELECT DISTINCT status FROM expectation_cases").to_pylist()
     assert {"met", "breached"} <= {r["status"] for r in found}
 
