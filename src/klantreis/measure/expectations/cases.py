@@ -370,8 +370,8 @@ def _judged_alike(stored: Judged, model: str, rules: str, now: datetime | None) 
 
 @contextmanager
 def _events_apart(kr: Context, compiled: Query | None) -> Iterator[list[Query] | None]:
-    """The case queries to judge every person by, run one after the other into
-    `expectation_cases` (None: judging a few again, `rejudge.py`).
+    """The case queries to judge every person by (`compiled`, bound to its moment), run one
+    after the other into `expectation_cases` (None: judging a few again, `rejudge.py`).
 
     On DuckDB the rules' shared events are stored first as a temporary table of this
     connection, dropped after, and each rule's cases read it in a statement of their own
@@ -452,7 +452,7 @@ def ensure_cases(
         kind_ids = tuple(id(k) for k in kinds().values())
         keys = tuple(_key(r) for r in judged)
         again = bool(judged) and now is None and can_rejudge(kr, stored, basis, no_data)
-        every = None if again else _compiled(keys, kind_ids, ctx)
+        every = None if again else at_moment(_compiled(keys, kind_ids, ctx), as_of)
         with (
             _events_apart(kr, every) as cases,
             kr.store.transaction() if engine.capabilities.writable else nullcontext(),
@@ -462,9 +462,9 @@ def ensure_cases(
                 rejudge(kr, events, at_moment(persons, as_of))
             else:
                 first, *others = cases
-                engine.create_table_as("expectation_cases", at_moment(first, as_of))
+                engine.create_table_as("expectation_cases", first)
                 for rule in others:
-                    engine.insert_into("expectation_cases", at_moment(rule, as_of))
+                    engine.insert_into("expectation_cases", rule)
                 for name, query in DERIVED.items():
                     engine.create_table_as(name, derived(query))
             newest = now is None or as_of >= _as_of(kr, None)
