@@ -168,11 +168,11 @@ def events_apart(query: Query) -> tuple[Query | None, list[Query]]:
     forty of them) and every rule's sorts and windows at once.
 
     DuckDB hands a common table read many times to each reader as it is made; when its cap
-    is short (10M events under 1.2GB, 50M under 6GB) every reader's copy of every event
-    spills: 1M events under a 200MB cap wrote 3.8 GB to disk and took 3× the CPU of 6GB;
-    10M under 1.2GB wrote 38 GB, 114 s of CPU for the one statement. A stored table is
-    written once and scanned per reader for the columns and events it needs; a rule at a
-    time, 1M events are judged under a 120MB cap (the one statement ran out of memory)."""
+    is short every reader's copy of the events spills. A stored table is written once and
+    scanned per reader for the columns and events it needs. Measured with `klantreis
+    expectations --now` (docs/scaling.md): 10M events under a 1.2GB cap 143 s of CPU and
+    20.6 GB written as one statement, 43 s and 0.47 GB a rule at a time; 1M events under
+    120MB ran out of memory as one statement and are judged a rule at a time."""
     tree = query.tree.copy()
     with_ = tree.find(exp.With)
     if with_ is None or with_.parent is not tree:
