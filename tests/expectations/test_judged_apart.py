@@ -8,9 +8,12 @@ it is made; under a short memory cap each reader's copy spilled (10M events unde
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import ClassVar, Literal
 
+import duckdb
 import pyarrow as pa
 import pytest
 
@@ -19,10 +22,19 @@ from klantreis.collect.simulator import SimulatorConfig, simulate
 from klantreis.measure.expectations import cases
 from klantreis.measure.expectations.cases import ensure_cases
 from klantreis.measure.expectations.compile import Context, at_moment, cases_query
-from klantreis.measure.expectations.kinds.base import EVENTS_TABLE
+from klantreis.measure.expectations.kinds import register_kind, unregister_kind
+from klantreis.measure.expectations.kinds.base import (
+    EVENTS_TABLE,
+    Phrase,
+    RuleKind,
+    common,
+    template,
+)
+from klantreis.measure.expectations.rules import RuleSpec, parse_rules
 from klantreis.measure.expectations.ruleset import ExpectationSettings, active_rules
 from klantreis.model import load_definition
 from klantreis.model.build import model_definition
+from klantreis.store.query import Query
 from klantreis.store.schema import EVENT_ARROW_SCHEMA
 
 MOMENT = datetime(2026, 12, 31)
@@ -81,4 +93,74 @@ def test_every_rule_reads_the_shared_events_stored_once(tmp_path: Path, events: 
 
     tables = kr.sql("SELECT database_name, table_name FROM duckdb_tables()").to_pylist()
     assert EVENTS_TABLE not in {t["table_name"] for t in tables}, "the scratch table is left"
+    kr.close()
+
+
+# -- a kind whose cases fail while they are judged ---------------------------------------------
+FAILING = """
+WITH shaped AS (
+    SELECT message_id AS case_id, person_id, journey_id, phase AS event_phase, channel,
+           order_id, NULL AS case_key, timestamp AS started_at, NULL AS due_at, NULL AS ended_at,
+           'met' AS status, error('a case that cannot be judged') AS detail,
+           NULL AS value, NULL AS delighted
+    FROM :events WHERE event = 'Order Completed'
+)
+SELECT * FROM shaped
+"""
+
+
+class FailingRule(RuleSpec):
+    kind: Literal["failing"]
+
+    def named_events(self) -> list[str]:
+        return ["Order Completed"]
+
+
+class Failing(RuleKind):
+    name = "failing"
+    spec = FailingRule
+    terms: ClassVar = {"rule_kind": {"failing": {"en": "failing", "nl": "falend", "da": "fejler"}}}
+
+    def cases(self, rule: FailingRule, ctx: Context) -> Query:
+        return Query(template(FAILING), **common(rule, ctx))
+
+    def threshold(self, rule: FailingRule) -> list[Phrase]:
+        return []
+
+
+FAILING_RULES = """
+expectations:
+  - id: cannot_judge
+    kind: failing
+    category: product quality
+    phase: service
+    title: {en: Cannot be judged}
+"""
+
+
+@pytest.fixture
+def failing() -> Iterator[Failing]:
+    kind = register_kind(Failing())
+    yield kind
+    unregister_kind("failing")
+
+
+def test_a_judging_that_fails_keeps_the_cases_and_leaves_no_scratch_table(
+    tmp_path: Path, events: pa.Table, failing: Failing
+) -> None:
+    kr = klantreis.open(tmp_path / "s.duckdb")
+    kr.store.append(events)
+    rules = active_rules(ExpectationSettings.from_settings(kr.settings))
+    assert ensure_cases(kr, now=MOMENT, rules=rules).rebuilt
+    before = _rows(kr, "SELECT * FROM expectation_cases")
+
+    broken = [*rules, *parse_rules(FAILING_RULES, "failing.yaml")]
+    with pytest.raises(duckdb.Error, match="cannot be judged"):
+        ensure_cases(kr, now=datetime(2027, 1, 31), rules=broken)
+
+    assert _rows(kr, "SELECT * FROM expectation_cases") == before
+    tables = kr.sql("SELECT table_name FROM duckdb_tables()").to_pylist()
+    assert EVENTS_TABLE not in {t["table_name"] for t in tables}, "the scratch table is left"
+    again = ensure_cases(kr, now=MOMENT, rules=rules)
+    assert not again.rebuilt and again.as_of == MOMENT
     kr.close()
