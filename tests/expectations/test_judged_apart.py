@@ -4,7 +4,7 @@ by row, and nothing of the scratch table is left in the store.
 
 Why: DuckDB hands a common table read by every rule (about forty readers) to each reader as
 it is made; under a short memory cap each reader's copy spilled (10M events under 1.2GB:
-20.6 GB written to disk, 143 s of CPU for the one statement; docs/scaling.md)."""
+8–21 GB written to disk, 138 s of CPU for the one statement; docs/scaling.md)."""
 
 from __future__ import annotations
 

@@ -170,8 +170,8 @@ def events_apart(query: Query) -> tuple[Query | None, list[Query]]:
     DuckDB hands a common table read many times to each reader as it is made; when its cap
     is short every reader's copy of the events spills. A stored table is written once and
     scanned per reader for the columns and events it needs. Measured with `klantreis
-    expectations --now` (docs/scaling.md): 10M events under a 1.2GB cap 143 s of CPU and
-    20.6 GB written as one statement, 43 s and 0.47 GB a rule at a time; 1M events under
+    expectations --now` (docs/scaling.md): 10M events under a 1.2GB cap 138 s of CPU and
+    8–21 GB written as one statement, 43 s and 0.47 GB a rule at a time; 1M events under
     120MB ran out of memory as one statement and are judged a rule at a time."""
     tree = query.tree.copy()
     with_ = tree.find(exp.With)
