@@ -13,22 +13,29 @@ import hashlib
 import inspect
 import json
 import threading
-from collections.abc import Sequence
-from contextlib import nullcontext
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlglot import exp
+
 from klantreis.measure.expectations import compile as compile_module
 from klantreis.measure.expectations import conditions as conditions_module
 from klantreis.measure.expectations import derived as derived_module
 from klantreis.measure.expectations.compile import Context as RuleContext
-from klantreis.measure.expectations.compile import at_moment, cases_query, persons_queries
+from klantreis.measure.expectations.compile import (
+    at_moment,
+    cases_query,
+    events_apart,
+    persons_queries,
+)
 from klantreis.measure.expectations.derived import DERIVED, derived
 from klantreis.measure.expectations.kinds import base as base_module
 from klantreis.measure.expectations.kinds import kind_of, kinds
-from klantreis.measure.expectations.kinds.base import CASE_COLUMNS
+from klantreis.measure.expectations.kinds.base import CASE_COLUMNS, EVENTS_TABLE
 from klantreis.measure.expectations.rejudge import (
     REJUDGED,
     REJUDGED_EVENTS,
@@ -361,6 +368,39 @@ def _judged_alike(stored: Judged, model: str, rules: str, now: datetime | None) 
     return stored.as_of == now.replace(tzinfo=None)
 
 
+@contextmanager
+def _events_apart(kr: Context, compiled: Query | None) -> Iterator[list[Query] | None]:
+    """The case queries to judge every person by (`compiled`, bound to its moment), run one
+    after the other into `expectation_cases` (None: judging a few again, `rejudge.py`).
+
+    On DuckDB the rules' shared events are stored first as a temporary table of this
+    connection, dropped after, and each rule's cases read it in a statement of their own
+    (`compile.events_apart` says why). Made before the transaction that replaces the cases:
+    in it the table's rows were held in memory to the commit (1M events under a 200MB cap
+    ran out of memory). Spark stages a common table read more than once itself
+    (`engines/spark/staging.py`): the one query."""
+    engine = kr.engine
+    if compiled is None or engine.capabilities.name != "duckdb":
+        yield None if compiled is None else [compiled]
+        return
+    events, cases = events_apart(compiled)
+    if events is None:
+        yield cases
+        return
+    scratch = exp.Create(
+        this=exp.to_table(EVENTS_TABLE),
+        kind="TABLE",
+        replace=True,
+        expression=events.tree,
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+    )
+    try:
+        engine.execute(Query(scratch))
+        yield cases
+    finally:
+        engine.execute(f"DROP TABLE IF EXISTS temp.{EVENTS_TABLE}")
+
+
 def ensure_cases(
     kr: Context,
     *,
@@ -395,7 +435,7 @@ def ensure_cases(
     # Its own lock, not the store's write lock: judging takes seconds on a large store and the
     # collector must keep committing meanwhile; the transaction makes the three tables change
     # together.
-    with _judging, kr.store.transaction() if engine.capabilities.writable else nullcontext():
+    with _judging:
         stored = _read_judged(kr)  # judged meanwhile by another thread
         if (
             stored is not None
@@ -411,14 +451,22 @@ def ensure_cases(
         ctx = RuleContext(as_of=None, compare=compare, phases=tuple(definition.phase_ids))
         kind_ids = tuple(id(k) for k in kinds().values())
         keys = tuple(_key(r) for r in judged)
-        if judged and now is None and can_rejudge(kr, stored, basis, no_data):
-            events, again = _compiled_for_persons(keys, kind_ids, ctx)
-            rejudge(kr, events, at_moment(again, as_of))
-        else:
-            cases = at_moment(_compiled(keys, kind_ids, ctx), as_of)
-            engine.create_table_as("expectation_cases", cases)
-            for name, query in DERIVED.items():
-                engine.create_table_as(name, derived(query))
-        newest = now is None or as_of >= _as_of(kr, None)
-        _write_judged(kr, Judged(fingerprint, as_of, no_data, model, basis, rests, newest))
+        again = bool(judged) and now is None and can_rejudge(kr, stored, basis, no_data)
+        every = None if again else at_moment(_compiled(keys, kind_ids, ctx), as_of)
+        with (
+            _events_apart(kr, every) as cases,
+            kr.store.transaction() if engine.capabilities.writable else nullcontext(),
+        ):
+            if cases is None:
+                events, persons = _compiled_for_persons(keys, kind_ids, ctx)
+                rejudge(kr, events, at_moment(persons, as_of))
+            else:
+                first, *others = cases
+                engine.create_table_as("expectation_cases", first)
+                for rule in others:
+                    engine.insert_into("expectation_cases", rule)
+                for name, query in DERIVED.items():
+                    engine.create_table_as(name, derived(query))
+            newest = now is None or as_of >= _as_of(kr, None)
+            _write_judged(kr, Judged(fingerprint, as_of, no_data, model, basis, rests, newest))
     return CaseSet(rules=rules, no_data=no_data, as_of=as_of, compare=compare, rebuilt=True)

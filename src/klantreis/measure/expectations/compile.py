@@ -35,6 +35,7 @@ __all__ = [
     "case_query",
     "cases_query",
     "describe",
+    "events_apart",
     "interval",
     "persons_queries",
     "union_all",
@@ -157,6 +158,63 @@ def persons_queries(
     for a few persons runs alone (in one statement with the rules' many readers of the shared
     events, the engine reads the wide columns of every event before it narrows them down)."""
     return _shared(rules, ctx, persons, stored)
+
+
+def events_apart(query: Query) -> tuple[Query | None, list[Query]]:
+    """(the shared events of `cases_query`, the cases of each rule reading them as the table
+    `expectation_events`; None and the query as it is when it has no shared events): the
+    events stored first, then one statement per rule, for an engine that would otherwise
+    keep the common table of every event the rules read for each of its readers (about
+    forty of them) and every rule's sorts and windows at once.
+
+    DuckDB hands a common table read many times to each reader as it is made; when its cap
+    is short every reader's copy of the events spills. A stored table is written once and
+    scanned per reader for the columns and events it needs. Measured with `klantreis
+    expectations --now` (docs/scaling.md): 10M events under a 1.2GB cap 138 s of CPU and
+    8–21 GB written as one statement, 43 s and 0.47 GB a rule at a time; 1M events under
+    120MB ran out of memory as one statement and are judged a rule at a time."""
+    tree = query.tree.copy()
+    with_ = tree.find(exp.With)
+    if with_ is None or with_.parent is not tree:
+        return None, [query]
+    ctes = list(with_.expressions)
+    shared = next((c for c in ctes if c.alias == EVENTS_TABLE), None)
+    if shared is None:
+        return None, [query]
+    rest = [c for c in ctes if c is not shared]
+    if rest:
+        with_.set("expressions", rest)
+    else:
+        with_.pop()
+    return Query(shared.this.copy()), _each_rule(tree)
+
+
+def _each_rule(tree: exp.Expression) -> list[Query]:
+    """The rules' case queries of `SELECT * FROM (<rule> UNION ALL ...) AS cases` (`_union`),
+    each alone; the query whole when it is not that shape (a filter on persons, a WITH)."""
+    source = tree.args.get("from_") if isinstance(tree, exp.Select) else None
+    whole = [Query(tree)]
+    if (
+        source is None
+        or tree.args.get("where") is not None
+        or tree.args.get("with_") is not None
+        or not isinstance(source.this, exp.Subquery)
+        or source.this.alias != "cases"
+    ):
+        return whole
+    parts: list[exp.Expression] = []
+    node = source.this.this
+    while isinstance(node, exp.Union) and not node.args.get("distinct"):
+        parts.append(node.expression)
+        node = node.this
+    parts.append(node)
+    rules = []
+    for part in reversed(parts):
+        inner = part.args.get("from_") if isinstance(part, exp.Select) else None
+        if inner is None or not isinstance(inner.this, exp.Subquery):
+            return whole
+        rules.append(Query(inner.this.this.copy()))
+    return rules
 
 
 def at_moment(query: Query, as_of: datetime) -> Query:
