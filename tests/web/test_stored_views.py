@@ -25,10 +25,9 @@ from klantreis.measure.personas.discovery import discover
 from klantreis.measure.value.table import refresh_values
 from klantreis.measure.voice.stored import update_voice
 from klantreis.model import ensure_built
+from klantreis.present.web import page_results
 from klantreis.present.web.auth import create_user
 from klantreis.present.web.board import Board, results_fingerprint
-from klantreis.present.web.timeline import busy_persons
-from klantreis.present.web import page_results
 from klantreis.present.web.routes.pages import (
     EVENT_NAMES,
     SUGGESTIONS,
@@ -36,6 +35,7 @@ from klantreis.present.web.routes.pages import (
     store_defaults,
 )
 from klantreis.present.web.routes.pages import stored_views as views_of
+from klantreis.present.web.timeline import busy_persons
 from klantreis.store import Store
 
 pytestmark = pytest.mark.slow
@@ -279,7 +279,8 @@ WORDS = {
 def _selected(html: str, name: str) -> str | None:
     """The chosen option of the persona or period selector of `#cut-filters`."""
     form = html[html.index('id="cut-filters"') :]
-    select = form[form.index(f'name="{name}"') : form.index("</select>")]
+    select = form[form.index(f'name="{name}"') :]
+    select = select[: select.index("</select>")]
     found = re.search(r'<option value="([^"]*)"\s*selected', select)
     return found.group(1) if found else None
 
@@ -288,7 +289,9 @@ def test_the_pages_with_stored_cut_views_offer_persona_and_period(store: Path) -
     """The expectations, voice and funnels pages offer the persona and period the map offers
     (the routine stores those views): each choice shown chosen, a funnel's steps kept."""
     with Store(store, read_only=True) as opened:
-        personas = [r[0] for r in opened.connection.execute("SELECT persona FROM personas").fetchall()]
+        personas = [
+            r[0] for r in opened.connection.execute("SELECT persona FROM personas").fetchall()
+        ]
     persona = personas[0]
     steps = "step=Product+Viewed&step=Order+Completed"
     server = Server(store, config=ONLY_DASHBOARD).start()
@@ -301,7 +304,9 @@ def test_the_pages_with_stored_cut_views_offer_persona_and_period(store: Path) -
                 for each in personas:
                     assert f'<option value="{each}"' in html, (lang, page, each)
                 assert all(word in html for word in WORDS[lang]), (lang, page)
-                assert _selected(html, "persona") == "" and _selected(html, "period") == "all"
+                # nothing chosen: every customer (the first option), all time
+                assert _selected(html, "persona") is None, (lang, page)
+                assert _selected(html, "period") == "all", (lang, page)
                 chosen = client.get(f"{page}?persona={persona}&period=90d&{steps}").text
                 assert _selected(chosen, "persona") == persona, (lang, page)
                 assert _selected(chosen, "period") == "90d", (lang, page)

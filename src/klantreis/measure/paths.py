@@ -16,10 +16,9 @@ DuckDB's memory under a 3GB cap).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
-
-import math
 
 import pyarrow as pa
 from pydantic import Field, field_validator
@@ -239,7 +238,9 @@ def run_paths(
     parts = _parts(engine, cut, part_rows)
     answers: list[dict[str, Any]] = []
     for part in range(parts):
-        within = cut if parts == 1 else exp.and_(cut, _part_of(parts, part))
+        within = (
+            cut if parts == 1 else exp.And(this=exp.paren(cut), expression=_part_of(parts, part))
+        )
         ctes = _ctes(start_event, end_event, steps, by, split_by_session, within)
         more, final = _answers(steps, top if parts == 1 else None)
         answers += engine.fetch(with_ctes([*ctes, *more], final)).to_pylist()
