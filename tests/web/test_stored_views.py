@@ -276,9 +276,15 @@ WORDS = {
 }
 
 
+def _form(html: str, form_id: str) -> str:
+    """The form with this id, up to its end."""
+    form = html[html.index(f'id="{form_id}"') :]
+    return form[: form.index("</form>")]
+
+
 def _selected(html: str, name: str) -> str | None:
     """The chosen option of the persona or period selector of `#cut-filters`."""
-    form = html[html.index('id="cut-filters"') :]
+    form = _form(html, "cut-filters")
     select = form[form.index(f'name="{name}"') :]
     select = select[: select.index("</select>")]
     found = re.search(r'<option value="([^"]*)"\s*selected', select)
@@ -311,11 +317,10 @@ def test_the_pages_with_stored_cut_views_offer_persona_and_period(store: Path) -
                 assert _selected(chosen, "persona") == persona, (lang, page)
                 assert _selected(chosen, "period") == "90d", (lang, page)
             funnel = client.get(f"/funnels?persona={persona}&period=90d&{steps}").text
-            form = funnel[funnel.index('id="cut-filters"') : funnel.index("</form>")]
+            form = _form(funnel, "cut-filters")
             assert '<input type="hidden" name="step" value="Product Viewed">' in form
             assert '<input type="hidden" name="step" value="Order Completed">' in form
-            steps_form = funnel[funnel.index('id="funnel-form"') :]
-            steps_form = steps_form[: steps_form.index("</form>")]
+            steps_form = _form(funnel, "funnel-form")
             assert f'name="persona" value="{persona}"' in steps_form
             assert 'name="period" value="90d"' in steps_form
         _choice_screenshots(server, persona)
