@@ -9,6 +9,7 @@ import yaml
 
 from klantreis.collect.vocabulary import CHANNELS, EVENTS
 from klantreis.measure.expectations.rules import CATEGORIES
+from klantreis.measure.personas.description import NAMES as PERSONA_NAMES
 from klantreis.model.definition import builtin_definitions, load_definition
 from klantreis.present.web.mapview import OUTCOMES
 from klantreis.present.web.terms import (
@@ -16,6 +17,7 @@ from klantreis.present.web.terms import (
     detail,
     margin,
     opportunity,
+    persona,
     reason,
     term,
 )
@@ -41,6 +43,7 @@ def vocabulary() -> dict[str, set[str]]:
         "category": set(CATEGORIES),
         "expectation": {r["id"] for r in rules},
         "outcome": set(OUTCOMES),
+        "persona": set(PERSONA_NAMES.values()),
     }
 
 
@@ -102,3 +105,18 @@ def test_reasons_margins_and_opportunities_are_sentences_of_the_language() -> No
     assert detail("Payment Failed", "nl") == "Betaling mislukt"
     assert detail("Products Searched: results eq 0", "nl") == "Producten gezocht: results eq 0"
     assert detail(42, "nl") == "42"
+
+
+def test_a_persona_is_offered_in_the_readers_words_and_numbers() -> None:
+    """The persona selectors (map, expectations, voice, funnels) name each group as
+    `klantreis personas` named it, in the reader's language, with its size as they write it."""
+    from klantreis.present.web.i18n import Lang
+    from klantreis.present.web.routes.journey_map import persona_label
+
+    assert persona_label("Quick deciders", 1439, Lang("nl")) == "Snelle beslissers (1.439)"
+    assert persona_label("Quick deciders", 1439, Lang("da")) == "Hurtige beslutningstagere (1.439)"
+    assert persona_label("Quick deciders", 1439, Lang("en")) == "Quick deciders (1,439)"
+    assert persona("Group 3", "nl") == "Groep 3" and persona("Group 3", "da") == "Gruppe 3"
+    assert persona("Group 3", "en") == "Group 3"
+    # a name the shop gave its segment stays as it is
+    assert persona("Business customers", "nl") == "Business customers"

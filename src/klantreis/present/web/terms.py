@@ -153,6 +153,18 @@ def reason(text: str | None, lang: str = "en") -> str:
     return text
 
 
+_GROUP = re.compile(r"^Group (\d+)$")
+
+
+def persona(name: str, lang: str = "en") -> str:
+    """A persona's name as `klantreis personas` gave it ("Quick deciders", "Group 2") in the
+    reader's language; a name the shop chose is shown as it is."""
+    found = _GROUP.match(name)
+    if found:
+        return _phrase("group", lang, n=found.group(1))
+    return term("persona", name, lang)
+
+
 _CONDITION = re.compile(r"^([A-Z][^:]*): (.+)$")
 
 

@@ -186,7 +186,7 @@ def cut_choices(
     from klantreis.present.web.routes import journey_map
 
     return {
-        "personas": journey_map.personas(_board(request)),
+        "personas": journey_map.personas(_board(request), who.lang),
         "periods": period_choices(who.lang),
         "cut": {"period": period if period in PERIODS else "all", "persona": persona or None},
         "keep": keep or [],
