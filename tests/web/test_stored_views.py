@@ -316,6 +316,15 @@ def test_the_pages_with_stored_cut_views_offer_persona_and_period(store: Path) -
                 chosen = client.get(f"{page}?persona={persona}&period=90d&{steps}").text
                 assert _selected(chosen, "persona") == persona, (lang, page)
                 assert _selected(chosen, "period") == "90d", (lang, page)
+                if page == "/expectations":
+                    # service recovery has no cut: a persona's view says its figures are all's
+                    one = client.get(f"{page}?persona={persona}").text
+                    assert 'id="recovery"' in one and 'id="recovery-uncut"' in one
+                    assert 'id="recovery"' in html and 'id="recovery-uncut"' not in html
+                if page == "/voice":  # so do the survey scores
+                    one = client.get(f"{page}?persona={persona}").text
+                    assert 'id="surveys"' in one and 'id="surveys-uncut"' in one
+                    assert 'id="surveys"' in html and 'id="surveys-uncut"' not in html
             funnel = client.get(f"/funnels?persona={persona}&period=90d&{steps}").text
             form = _form(funnel, "cut-filters")
             assert '<input type="hidden" name="step" value="Product Viewed">' in form
@@ -354,6 +363,13 @@ def _choice_screenshots(server: Server, persona: str) -> None:
                     assert f"persona={persona}" in page.url
                     page.screenshot(
                         path=str(ARTIFACTS / f"choices-{name}-{lang}.png"), full_page=True
+                    )
+                    page.goto(f"{server.url}/{name}")
+                    with page.expect_navigation():
+                        page.select_option("#cut-filters select[name=period]", "90d")
+                    assert "period=90d" in page.url
+                    page.screenshot(
+                        path=str(ARTIFACTS / f"choices-{name}-90d-{lang}.png"), full_page=True
                     )
                 page.goto(f"{server.url}/timeline")
                 page.screenshot(path=str(ARTIFACTS / f"timeline-{lang}.png"), full_page=True)
