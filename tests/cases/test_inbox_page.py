@@ -91,3 +91,36 @@ def test_a_dutch_reader_and_the_timeline(client: TestClient) -> None:
     assert "niet verzonden, 11 u voor de beloofde levering" in page
     timeline = client.get("/timeline?person=eva").text
     assert "Casus" in timeline and "Bestelling in gevaar" in timeline
+
+
+def test_the_inbox_answers_while_the_routine_writes(client: TestClient) -> None:
+    """The routine's jobs hold the store's write lock while they write (judging the cases at
+    10M events: minutes); reading the inbox takes no lock, so it answers meanwhile."""
+    import threading
+
+    from klantreis.present.web.context import store_of
+
+    login(client)
+    assert len(_rows(client.get("/cases").text)) == 6  # the table exists: nothing to create
+    store = store_of(client.app)
+    writing, done = threading.Event(), threading.Event()
+
+    def routine_job() -> None:
+        with store.write_lock:
+            writing.set()
+            done.wait(60)
+
+    answers: list[int] = []
+    writer = threading.Thread(target=routine_job)
+    writer.start()
+    try:
+        assert writing.wait(10)
+        reader = threading.Thread(
+            target=lambda: answers.append(len(_rows(client.get("/cases").text)))
+        )
+        reader.start()
+        reader.join(20)
+        assert answers == [6], "the inbox waited for the routine's write lock"
+    finally:
+        done.set()
+        writer.join()

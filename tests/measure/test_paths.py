@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import random
+from typing import Any
+
 import pytest
-from journeys import journeys_for
+from journeys import PHASES, journeys_for
 
 from klantreis.measure.paths import run_paths
 from klantreis.measure.trees import AnalysisError
@@ -70,3 +73,43 @@ def test_bad_options_are_named():
         run_paths(None, steps=0)  # type: ignore[arg-type]
     with pytest.raises(AnalysisError, match="by"):
         run_paths(None, by="colour")  # type: ignore[arg-type]
+
+
+def _many_people(count: int) -> dict[str, list[tuple[Any, ...]]]:
+    """`count` persons with random sessions of random events (some repeated): enough for
+    many different paths, ties among them and persons with several sessions."""
+    names = list(PHASES)
+    chosen = random.Random(7)
+    people: dict[str, list[tuple[Any, ...]]] = {}
+    for p in range(count):
+        events: list[tuple[Any, ...]] = []
+        minute = 0
+        for session in range(chosen.randint(1, 3)):
+            for _ in range(chosen.randint(1, 7)):
+                minute += chosen.randint(1, 5)
+                events.append((chosen.choice(names), minute, {"session": f"s{session}"}))
+            minute += 120
+        people[f"p{p:03d}"] = events
+    return people
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"start_event": "Product Viewed", "steps": 4},
+        {"end_event": "Order Completed", "by": "event"},
+        {"start_event": "Products Searched", "end_event": "Order Completed", "steps": 6},
+        {"split_by_session": False, "steps": 3, "top": 7},
+    ],
+)
+def test_paths_counted_in_parts_are_those_of_one_query(load, options):
+    """Over many events the persons are counted part by part (bounded memory at 10M): every
+    path, persons, sessions, share, edge and the total are those of one query."""
+    engine = load({"journey_events": journeys_for(_many_people(120))})
+    whole = run_paths(engine, **options)
+    parted = run_paths(engine, part_rows=97, **options)  # 10 parts of ~1,000 events
+    assert parted.persons == whole.persons > 0
+    assert parted.paths.to_pylist() == whole.paths.to_pylist()
+    assert parted.edges.to_pylist() == whole.edges.to_pylist()
+    assert whole.paths.num_rows > 1

@@ -132,3 +132,28 @@ def test_a_loyal_customers_timeline_is_short_and_shows_its_breaches(
     journeys.first.locator("summary").first.click()
     journeys.first.locator("details.session summary").first.click()
     assert journeys.first.locator(".session li").first.is_visible()
+
+
+CHART_NUMBERS = """() => {
+  const node = document.querySelector('#funnel-chart');
+  const option = echarts.getInstanceByDom(node).getOption();
+  return [
+    option.xAxis[0].axisLabel.formatter(1200),
+    option.series[0].label.formatter({value: 1439}),
+    option.tooltip[0].valueFormatter(1439),
+  ];
+}"""
+"""How the funnel chart writes 1,200 on its axis and 1,439 on a bar and in a tooltip."""
+
+
+@pytest.mark.parametrize("lang", ["nl", "da"])
+def test_the_charts_write_numbers_as_the_language_does(
+    server: Server, browser: Any, lang: str
+) -> None:
+    """The funnel's bars, axis and tooltips say "1.439" to a Dutch or Danish reader, as the
+    table under them does (ECharts writes "1,439" in any language by itself)."""
+    page = signed_in(browser, server, lang)
+    page.goto(f"{server.url}/funnels")
+    settle(page)
+    page.wait_for_selector("#funnel-chart[data-ready]")
+    assert page.evaluate(CHART_NUMBERS) == ["1.200", "1.439", "1.439"]

@@ -99,3 +99,12 @@ def test_numbers_and_dates_follow_the_locale() -> None:
     assert Lang("nl").date(date(2026, 3, 4)) == "4 mrt 2026"
     assert Lang("en").duration(3 * 86400) == "3 days"
     assert Lang("nl").gettext("late: promised {date}", date="4 mrt") == "te laat: beloofd 4 mrt"
+
+
+def test_one_customer_is_said_in_the_singular() -> None:
+    """The expectations page's customers hit by a breach (value at risk): "1 klant"."""
+    assert Lang("nl").customers(1) == "1 klant"
+    assert Lang("da").customers(1) == "1 kunde"
+    assert Lang("en").customers(1) == "1 customer"
+    assert Lang("nl").customers(1439) == "1.439 klanten"
+    assert Lang("en").customers(2) == "2 customers"

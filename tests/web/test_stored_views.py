@@ -7,6 +7,7 @@ values or the personas they rest on change."""
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,10 +25,17 @@ from klantreis.measure.personas.discovery import discover
 from klantreis.measure.value.table import refresh_values
 from klantreis.measure.voice.stored import update_voice
 from klantreis.model import ensure_built
+from klantreis.present.web import page_results
 from klantreis.present.web.auth import create_user
 from klantreis.present.web.board import Board, results_fingerprint
-from klantreis.present.web.routes.pages import EVENT_NAMES, event_names, store_defaults
+from klantreis.present.web.routes.pages import (
+    EVENT_NAMES,
+    SUGGESTIONS,
+    event_names,
+    store_defaults,
+)
 from klantreis.present.web.routes.pages import stored_views as views_of
+from klantreis.present.web.timeline import busy_persons
 from klantreis.store import Store
 
 pytestmark = pytest.mark.slow
@@ -259,3 +267,141 @@ def test_a_failed_analysis_is_stored_as_its_message_and_tried_again(tmp_path: Pa
         # the routine's next run tries it again
         again = Board(kr.settings, kr.store, as_built=True, stored="write")
         assert again.run("paths", steps=0).computed_at is None and again.written == 1
+
+
+WORDS = {
+    "en": ("All customers", "Last 90 days"),
+    "nl": ("Alle klanten", "Laatste 90 dagen"),
+    "da": ("Alle kunder", "Seneste 90 dage"),
+}
+
+
+def _form(html: str, form_id: str) -> str:
+    """The form with this id, up to its end."""
+    form = html[html.index(f'id="{form_id}"') :]
+    return form[: form.index("</form>")]
+
+
+def _selected(html: str, name: str) -> str | None:
+    """The chosen option of the persona or period selector of `#cut-filters`."""
+    form = _form(html, "cut-filters")
+    select = form[form.index(f'name="{name}"') :]
+    select = select[: select.index("</select>")]
+    found = re.search(r'<option value="([^"]*)"\s*selected', select)
+    return found.group(1) if found else None
+
+
+def test_the_pages_with_stored_cut_views_offer_persona_and_period(store: Path) -> None:
+    """The expectations, voice and funnels pages offer the persona and period the map offers
+    (the routine stores those views): each choice shown chosen, a funnel's steps kept."""
+    with Store(store, read_only=True) as opened:
+        personas = [
+            r[0] for r in opened.connection.execute("SELECT persona FROM personas").fetchall()
+        ]
+    persona = personas[0]
+    steps = "step=Product+Viewed&step=Order+Completed"
+    server = Server(store, config=ONLY_DASHBOARD).start()
+    try:
+        for lang in LANGUAGES:
+            client = _client(server, lang)
+            for page in ("/expectations", "/voice", "/funnels"):
+                html = client.get(page).text
+                assert 'id="cut-filters"' in html, (lang, page)
+                for each in personas:
+                    assert f'<option value="{each}"' in html, (lang, page, each)
+                assert all(word in html for word in WORDS[lang]), (lang, page)
+                # nothing chosen: every customer (the first option), all time
+                assert _selected(html, "persona") is None, (lang, page)
+                assert _selected(html, "period") == "all", (lang, page)
+                chosen = client.get(f"{page}?persona={persona}&period=90d&{steps}").text
+                assert _selected(chosen, "persona") == persona, (lang, page)
+                assert _selected(chosen, "period") == "90d", (lang, page)
+                if page == "/expectations":
+                    # service recovery has no cut: a persona's view says its figures are all's
+                    one = client.get(f"{page}?persona={persona}").text
+                    assert 'id="recovery"' in one and 'id="recovery-uncut"' in one
+                    assert 'id="recovery"' in html and 'id="recovery-uncut"' not in html
+                if page == "/voice":  # so do the survey scores
+                    one = client.get(f"{page}?persona={persona}").text
+                    assert 'id="surveys"' in one and 'id="surveys-uncut"' in one
+                    assert 'id="surveys"' in html and 'id="surveys-uncut"' not in html
+            funnel = client.get(f"/funnels?persona={persona}&period=90d&{steps}").text
+            form = _form(funnel, "cut-filters")
+            assert '<input type="hidden" name="step" value="Product Viewed">' in form
+            assert '<input type="hidden" name="step" value="Order Completed">' in form
+            steps_form = _form(funnel, "funnel-form")
+            assert f'name="persona" value="{persona}"' in steps_form
+            assert 'name="period" value="90d"' in steps_form
+        _choice_screenshots(server, persona)
+    finally:
+        server.stop()
+
+
+def _choice_screenshots(server: Server, persona: str) -> None:
+    """The pages with their new selectors, chosen through them, in each language."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        return
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
+        try:
+            for lang in LANGUAGES:
+                context = browser.new_context(viewport={"width": 1280, "height": 900})
+                page = context.new_page()
+                page.goto(f"{server.url}/login")
+                page.fill("input[name=username]", f"reader-{lang}")
+                page.fill("input[name=password]", PASSWORD)
+                page.click("form button")
+                page.wait_for_load_state()
+                for name in ("expectations", "voice", "funnels"):
+                    page.goto(f"{server.url}/{name}")
+                    with page.expect_navigation():  # chosen on the page, as a shop owner does
+                        page.select_option("#cut-filters select[name=persona]", persona)
+                    assert f"persona={persona}" in page.url
+                    page.screenshot(
+                        path=str(ARTIFACTS / f"choices-{name}-{lang}.png"), full_page=True
+                    )
+                    page.goto(f"{server.url}/{name}")
+                    with page.expect_navigation():
+                        page.select_option("#cut-filters select[name=period]", "90d")
+                    assert "period=90d" in page.url
+                    page.screenshot(
+                        path=str(ARTIFACTS / f"choices-{name}-90d-{lang}.png"), full_page=True
+                    )
+                page.goto(f"{server.url}/timeline")
+                page.screenshot(path=str(ARTIFACTS / f"timeline-{lang}.png"), full_page=True)
+                context.close()
+        finally:
+            browser.close()
+
+
+def test_the_timeline_suggestions_are_stored_and_read_as_stored(
+    store: Path, tmp_path: Path
+) -> None:
+    """The timeline's suggested persons group every journey event by person (seconds at
+    10M): the routine stores them, a page reads them, and a person's timeline asks none."""
+    copy = tmp_path / "shop.duckdb"
+    shutil.copy(store, copy)
+    with klantreis.open(copy) as kr:
+        stored = page_results.read(kr.store, SUGGESTIONS, {})
+        assert stored is not None and stored.value == busy_persons(kr.store)
+        assert len(stored.value) == 12 and all(
+            isinstance(p["last_seen"], datetime) for p in stored.value
+        )
+        person = stored.value[0]["person_id"]
+        # what the page shows is what is stored: a marked row, at the stored fingerprint
+        marked = [{**stored.value[0], "person_id": "stored-suggestion"}, *stored.value[1:]]
+        page_results.write(kr.store, SUGGESTIONS, {}, marked, stored.fingerprint, 0.0)
+    server = Server(copy, config=ONLY_DASHBOARD).start()
+    try:
+        client = _client(server, "en")
+        html = client.get("/timeline").text
+        assert "/timeline?person=stored-suggestion" in html
+        assert f"/timeline?person={person}" not in html
+        html = client.get(f"/timeline?person={person}").text
+        assert 'id="timeline"' in html and "stored-suggestion" not in html
+    finally:
+        server.stop()

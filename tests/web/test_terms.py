@@ -115,3 +115,18 @@ def test_a_discovered_persona_is_named_in_the_readers_language() -> None:
     assert persona("Quick deciders", "en") == "Quick deciders"
     # a name the shop gave is its own
     assert persona("Our VIPs", "nl") == "Our VIPs"
+
+
+def test_a_persona_is_offered_in_the_readers_words_and_numbers() -> None:
+    """The persona selectors (map, expectations, voice, funnels) name each group as
+    `klantreis personas` named it, in the reader's language, with its size as they write it."""
+    from klantreis.present.web.i18n import Lang
+    from klantreis.present.web.routes.journey_map import persona_label
+
+    assert persona_label("Quick deciders", 1439, Lang("nl")) == "Snelle beslissers (1.439)"
+    assert persona_label("Quick deciders", 1439, Lang("da")) == "Hurtige beslutningstagere (1.439)"
+    assert persona_label("Quick deciders", 1439, Lang("en")) == "Quick deciders (1,439)"
+    assert persona("Group 3", "nl") == "Groep 3" and persona("Group 3", "da") == "Gruppe 3"
+    assert persona("Group 3", "en") == "Group 3"
+    # a name the shop gave its segment stays as it is
+    assert persona("Business customers", "nl") == "Business customers"

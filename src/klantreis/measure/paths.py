@@ -6,10 +6,17 @@ touchpoint are collapsed (product page, product page, cart → product page, car
 `end_event`, the path is the last `steps` items leading to it. The period is `start`/`end`, as
 in every analysis. Counts are exact distinct persons; the
 share is of persons with any path. Sankey edges link item k to item k+1 of the same path.
+
+Over many events the paths are counted per part of the persons (`PART_ROWS` events a part,
+each person in one part by a hash of their id) and the parts' counts added: persons are
+distinct across parts, so every count is the one a single query gives, while the windows and
+the joins of `kept` hold one part at a time (at 10M events in one query they ran out of
+DuckDB's memory under a 3GB cap).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -24,12 +31,16 @@ from klantreis.measure.registry import analysis
 from klantreis.measure.source import prepare, require_table
 from klantreis.measure.trees import AnalysisError, fragment, with_ctes
 from klantreis.store.engines.base import Engine
-from klantreis.store.query import identifier, node
+from klantreis.store.query import Query, identifier, node
 
 if TYPE_CHECKING:
     from klantreis.model.context import Context
 
 MAX_STEPS = 12
+PART_ROWS = 2_000_000
+"""Journey events (in the period) a part of the persons holds at most: above it the paths
+are counted part by part (see the module's docstring). 2M: the 1M-event store's paths in one
+query stayed within 1 GB; five parts at 10M within a 3GB cap."""
 
 _NUMBERED = """
 SELECT person_id,
@@ -125,8 +136,8 @@ def _ctes(
     ]
 
 
-def _paths_final(steps: int, top: int) -> exp.Expression:
-    """The `top` paths, ranked by persons, then units, then the items."""
+def _paths_final(steps: int, top: int | None) -> exp.Expression:
+    """The `top` paths (None: all), ranked by persons, then units, then the items."""
     items = [
         exp.alias_(fragment("max(CASE WHEN pos = :k THEN v END)", k=k), f"v{k}")
         for k in range(1, steps + 1)
@@ -148,14 +159,17 @@ def _paths_final(steps: int, top: int) -> exp.Expression:
         .from_(per_unit.subquery("per_unit"))
         .group_by(*[c.copy() for c in columns])
     )
-    return exp.select("*").from_(ranked.subquery("ranked")).where(fragment("ranking <= :n", n=top))
+    every = exp.select("*").from_(ranked.subquery("ranked"))
+    return every if top is None else every.where(fragment("ranking <= :n", n=top))
 
 
 def _nulls(type_: str, *names: str) -> list[exp.Expression]:
     return [node(exp.alias_(exp.cast(exp.null(), type_), name)) for name in names]
 
 
-def _answers(steps: int, top: int) -> tuple[list[tuple[str, exp.Expression]], exp.Expression]:
+def _answers(
+    steps: int, top: int | None
+) -> tuple[list[tuple[str, exp.Expression]], exp.Expression]:
     """Paths, Sankey edges and the total in one result, told apart by `part`.
 
     One query so that `kept` (nearly all of the cost) is computed once: DuckDB and the Spark
@@ -210,6 +224,7 @@ def run_paths(
     split_by_session: bool = True,
     top: int = 20,
     cut: exp.Expression | None = None,
+    part_rows: int = PART_ROWS,
 ) -> PathsResult:
     if by not in ("touchpoint", "event"):
         raise AnalysisError(f"{by!r} is not 'touchpoint' or 'event'", field="by")
@@ -219,17 +234,19 @@ def run_paths(
         raise AnalysisError(f"must be at least 1, got {top}", field="top")
     require_table(engine, "journey_events")
     cut = cut if cut is not None else exp.true()
-    ctes = _ctes(start_event, end_event, steps, by, split_by_session, cut)
     backwards = end_event is not None and start_event is None
-    more, final = _answers(steps, top)
-    answers = engine.fetch(with_ctes([*ctes, *more], final)).to_pylist()
-    parts: dict[str, list[dict[str, Any]]] = {"path": [], "edge": [], "total": []}
-    for row in sorted(answers, key=lambda r: r["ranking"]):
-        parts[row["part"]].append(row)
-    total = int(parts["total"][0]["persons"] or 0)
-    found = parts["path"]
+    parts = _parts(engine, cut, part_rows)
+    answers: list[dict[str, Any]] = []
+    for part in range(parts):
+        within = (
+            cut if parts == 1 else exp.And(this=exp.paren(cut), expression=_part_of(parts, part))
+        )
+        ctes = _ctes(start_event, end_event, steps, by, split_by_session, within)
+        more, final = _answers(steps, top if parts == 1 else None)
+        answers += engine.fetch(with_ctes([*ctes, *more], final)).to_pylist()
+    found, edge_rows, total = _added(answers, steps, top)
     edges = pa.Table.from_pylist(
-        [{**r, "transitions": r["n"]} for r in parts["edge"]], schema=EDGE_SCHEMA
+        [{**r, "transitions": r["n"]} for r in edge_rows], schema=EDGE_SCHEMA
     )
     rows = []
     for row in found:
@@ -255,6 +272,57 @@ def run_paths(
         ]
     )
     return PathsResult(pa.Table.from_pylist(rows, schema=schema), edges, total)
+
+
+def _parts(engine: Engine, cut: exp.Expression, part_rows: int) -> int:
+    """How many parts of the persons the paths are counted in (1: one query)."""
+    count = fragment("SELECT count(*) FROM journey_events WHERE :cut", cut=cut)
+    rows = int(engine.scalar(Query(count)) or 0)
+    return max(1, math.ceil(rows / part_rows))
+
+
+def _part_of(parts: int, part: int) -> exp.Expression:
+    """The persons of one part: a function of the person id alone, so each is in one part
+    (`abs` of the remainder: engines whose hash is signed still give every person one)."""
+    return fragment("abs(hash(person_id) % :parts) = :part", parts=parts, part=part)
+
+
+def _added(
+    answers: list[dict[str, Any]], steps: int, top: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+    """The paths (the `top` by persons, then units, then the items), the edges and the total
+    of every part added up, ranked as one query ranks them (ascending text: nulls last)."""
+    items = [f"v{k}" for k in range(1, steps + 1)]
+    paths: dict[tuple[Any, ...], dict[str, Any]] = {}
+    edges: dict[tuple[Any, ...], dict[str, Any]] = {}
+    total = 0
+    for row in answers:
+        if row["part"] == "total":
+            total += int(row["persons"] or 0)
+            continue
+        if row["part"] == "path":
+            key, into = tuple(row[v] for v in items), paths
+        else:
+            key, into = (row["source_step"], row["source"], row["target"]), edges
+        kept = into.get(key)
+        if kept is None:
+            into[key] = dict(row)
+        else:
+            kept["persons"] += row["persons"]
+            kept["n"] += row["n"]
+
+    def text(value: Any) -> tuple[bool, Any]:
+        return (value is None, "" if value is None else value)
+
+    ranked = sorted(
+        paths.values(),
+        key=lambda r: (-r["persons"], -r["n"], *(text(r[v]) for v in items)),
+    )[:top]
+    edge_rows = sorted(
+        edges.values(),
+        key=lambda r: (-r["persons"], r["source_step"], text(r["source"]), text(r["target"])),
+    )
+    return ranked, edge_rows, total
 
 
 class PathsQuery(CutQuery):

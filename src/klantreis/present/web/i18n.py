@@ -83,6 +83,12 @@ class Lang:
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
         return format_decimal(value, format=pattern, locale=self.code)
 
+    def customers(self, count: int) -> str:
+        """A count of customers ("1 customer", "1,439 customers"): singular for one."""
+        if count == 1:
+            return self.gettext("1 customer")
+        return self.gettext("{buyers} customers", buyers=self.num(count))
+
     def signed(self, value: float | None, digits: int = 2) -> str:
         """A difference with its sign; one that rounds to zero has none (never "−0.00")."""
         if value is None:

@@ -15,7 +15,8 @@ scorecard) as pydantic's JSON of that type, read back into the same type; a data
 holds Arrow tables (the funnel's, the paths') as one Arrow row: each table a binary column of
 its own IPC stream, the other fields as pydantic's JSON of their types (a callable field, the
 funnel's drop-offs query, is not stored: the stored one says so when called). A value no
-analysis declares (the funnels page's event names) is stored as plain JSON. A run that failed
+analysis declares (the funnels page's event names, the timeline's suggested persons) is stored
+as plain JSON. A run that failed
 is stored as its message (`Failure`). `computed_at` is UTC, whatever the server's time zone.
 """
 
@@ -144,8 +145,17 @@ def _adapter(kind: Any) -> TypeAdapter[Any]:
     return TypeAdapter(kind)
 
 
+_PLAIN = str | int | float | datetime | date | None
+"""A plain value: JSON's, or a time (tagged, `_plain`)."""
+
+
 def _plain_json(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(v, str | int | float) for v in value)
+    """A list of plain values, or of rows of them (the timeline's suggested persons)."""
+    return isinstance(value, list) and all(
+        isinstance(v, _PLAIN)
+        or (isinstance(v, dict) and all(isinstance(f, _PLAIN) for f in v.values()))
+        for v in value
+    )
 
 
 def _not_stored(*_: Any, **__: Any) -> Any:

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from klantreis.measure.journey_map.stored import stored_at
 from klantreis.model.definition import builtin_definitions, load_definition
 from klantreis.model.sources import load_rules
-from klantreis.present.web import export, security
+from klantreis.present.web import export, security, terms
 from klantreis.present.web.board import PERIODS, Board, Outcome, board_of, page_fingerprint
 from klantreis.present.web.cache import Lookup, ResultCache
 from klantreis.present.web.context import (
@@ -53,17 +53,24 @@ def sources(lang: Lang) -> list[tuple[str, str]]:
     return [(t, rules.label(t, lang.code)) for t in rules.touchpoint_ids]
 
 
-def personas(board: Board) -> list[dict[str, Any]]:
-    """Personas to choose from: the personas module's groups, with their names and sizes.
-    `name` is as stored (discovery's English); pages show it with `t.persona(name)`."""
+def persona_label(name: str, size: int, lang: Lang) -> str:
+    """A persona as a selector offers it: its name in the reader's language, its size."""
+    return f"{terms.persona(name, lang.code)} ({lang.num(size)})"
+
+
+def personas(board: Board, lang: Lang | None = None) -> list[dict[str, Any]]:
+    """Personas to choose from: the personas module's groups, with their names and sizes
+    (in `lang`, English without). `name` is as stored (discovery's English); pages that
+    render it themselves show it with `t.persona(name)`."""
     if board.has_table("personas"):
         rows = board.store.engine.rows(
             Query("SELECT persona, name, size FROM personas ORDER BY source, size DESC, persona")
         )
+        said = lang or Lang("en")
         return [
             {
                 "id": str(r["persona"]),
-                "label": f"{r['name'] or r['persona']} ({r['size'] or 0})",
+                "label": persona_label(str(r["name"] or r["persona"]), r["size"] or 0, said),
                 "name": str(r["name"] or r["persona"]),
                 "size": r["size"] or 0,
             }
@@ -74,7 +81,11 @@ def personas(board: Board) -> list[dict[str, Any]]:
             Query("SELECT DISTINCT persona FROM person_personas ORDER BY persona")
         )
         return [
-            {"id": str(r["persona"]), "label": str(r["persona"]), "name": str(r["persona"])}
+            {
+                "id": str(r["persona"]),
+                "label": terms.persona(str(r["persona"]), (lang or Lang("en")).code),
+                "name": str(r["persona"]),
+            }
             for r in rows
         ]
     return []
@@ -194,7 +205,7 @@ def _page(request: Request, who: Viewer, params: dict[str, Any], **extra: Any) -
         params=params,
         query=query,
         found=found,
-        personas=personas(board),
+        personas=personas(board, who.lang),
         periods=_periods(who.lang),
         sources=sources(who.lang),
         definitions=[

@@ -28,6 +28,7 @@ from klantreis.present.web.board import (
 )
 from klantreis.present.web.cache import Lookup, ResultCache
 from klantreis.present.web.context import Viewer, get_store, render, viewer
+from klantreis.present.web.timeline import busy_persons
 from klantreis.store.query import Query as SqlQuery
 
 router = APIRouter(include_in_schema=False)
@@ -172,6 +173,29 @@ def _show(request: Request, who: Viewer, template: str, found: Lookup, **context
     return render(request, who, template, found=found, **(found.value or {}), **context)
 
 
+def cut_choices(
+    request: Request,
+    who: Viewer,
+    period: str,
+    persona: str,
+    keep: list[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """What a page's persona and period selectors offer and show chosen (`_cut_filters.html`),
+    the map's choices: a shop owner reaches the views the routine stores for each of them.
+    `keep`: the page's other parameters (a funnel's steps), sent again with a choice."""
+    from klantreis.present.web.routes import journey_map
+
+    return {
+        "personas": journey_map.personas(_board(request), who.lang),
+        "periods": period_choices(who.lang),
+        "cut": {"period": period if period in PERIODS else "all", "persona": persona or None},
+        "keep": keep or [],
+        "persona_note": who.lang.gettext(
+            "No personas yet: they appear here once `klantreis personas` has run."
+        ),
+    }
+
+
 def _expectations_compute(cut: dict[str, Any]) -> Callable[[Board], dict[str, Outcome]]:
     def compute(board: Board) -> dict[str, Outcome]:
         return {
@@ -205,6 +229,7 @@ def expectations_page(request: Request, period: str = "all", persona: str = "") 
         scorecard_rows=_scorecard_rows(found),
         pain_rows=_pain_rows(found),
         recovery_rows=_recovery_rows(found),
+        **cut_choices(request, who, period, persona),
     )
 
 
@@ -270,16 +295,23 @@ def names_of(app: FastAPI) -> list[str]:
     """The event names a funnel step can be, most frequent first. A scan of every event
     (seconds at 10M), so it is kept in memory until the events (no routine) or the routine's
     results change, and read from what the routine stored where it did."""
+    return [str(name) for name in plain_value(app, EVENT_NAMES)]
+
+
+def plain_value(app: FastAPI, name: str) -> list[Any]:
+    """A value of `PLAIN_VALUES` kept in memory until the events (no routine) or the
+    routine's results change; read from what the routine stored where it did (as it is: a
+    list to choose from, not figures), else computed."""
     cache: ResultCache = app.state.web_cache
     fingerprint = page_fingerprint(app)
-    kept = cache.get((EVENT_NAMES,), fingerprint)
+    kept = cache.get((name,), fingerprint)
     if kept is not None:
         return list(kept)
     board = _app_board(app)
-    stored = page_results.read(board.store, EVENT_NAMES, {}) if routine_running(app) else None
-    names = list(stored.value) if stored is not None else event_names(board)
-    cache.put((EVENT_NAMES,), fingerprint, names)
-    return names
+    stored = page_results.read(board.store, name, {}) if routine_running(app) else None
+    value = list(stored.value) if stored is not None else PLAIN_VALUES[name](board)
+    cache.put((name,), fingerprint, value)
+    return value
 
 
 def event_names(board: Board) -> list[str]:
@@ -292,6 +324,20 @@ def event_names(board: Board) -> list[str]:
         )
     )
     return [str(r["event"]) for r in rows]
+
+
+def suggestions(board: Board) -> list[dict[str, Any]]:
+    return busy_persons(board.store)
+
+
+SUGGESTIONS = "timeline_suggestions"
+"""The timeline page's suggested persons as the routine stores them (`page_results`): they
+group every journey event by person (5 s at 10M events), never while a visitor waits."""
+PLAIN_VALUES: dict[str, Callable[[Board], list[Any]]] = {
+    EVENT_NAMES: event_names,
+    SUGGESTIONS: suggestions,
+}
+"""Lists a page chooses from, stored by the routine as plain JSON (`page_results`)."""
 
 
 DEFAULT_STEPS = ["Product Viewed", "Product Added", "Checkout Started", "Order Completed"]
@@ -365,6 +411,13 @@ def funnels_page(
         funnel_chart=funnel_chart,
         sankey=sankey,
         path_sankey=path_sankey,
+        **cut_choices(
+            request,
+            who,
+            period,
+            persona,
+            keep=[("step", s) for s in steps] + ([("breakdown", breakdown)] if breakdown else []),
+        ),
     )
 
 
@@ -448,18 +501,22 @@ def stored_views(board: Board, names: list[str]) -> list[View]:
 def store_defaults(board: Board, stopping: Callable[[], bool] = lambda: False) -> int:
     """The routine's part, on a board that writes (`stored="write"`): compute the analyses of
     each view of `stored_views` whose stored result is missing or older than the results
-    they rest on, and store them (`page_results`), with the funnels page's event names;
+    they rest on, and store them (`page_results`), with the funnels page's event names and
+    the timeline's suggestions (`PLAIN_VALUES`);
     returns how many it stored (0: every one was current). The period views end at the
     newest event now; pages look for them there once they are all stored (`PERIOD_END`).
     Between views it asks `stopping` (the server shutting down) and leaves the rest."""
-    found = page_results.read(board.store, EVENT_NAMES, {})
-    if found is not None and found.fingerprint == board.fingerprint:
-        names = list(found.value)
-    else:
+    stored: dict[str, list[Any]] = {}
+    for name, compute_value in PLAIN_VALUES.items():
+        found = page_results.read(board.store, name, {})
+        if found is not None and found.fingerprint == board.fingerprint:
+            stored[name] = list(found.value)
+            continue
         started = time.perf_counter()
-        names = event_names(board)
+        stored[name] = compute_value(board)
         seconds = time.perf_counter() - started
-        page_results.write(board.store, EVENT_NAMES, {}, names, board.fingerprint, seconds)
+        page_results.write(board.store, name, {}, stored[name], board.fingerprint, seconds)
+    names = [str(name) for name in stored[EVENT_NAMES]]
     for compute in stored_views(board, names):
         if stopping():  # the server stops: the next run stores the rest
             return board.written
@@ -478,4 +535,12 @@ def voice_page(request: Request, period: str = "all", persona: str = "") -> Resp
     if found.ready:
         topics = charts.topics(found.value["voice"].rows, who.lang)
         emotion = charts.emotion(found.value["emotion"], who.lang)
-    return _show(request, who, "voice.html", found, topics_chart=topics, emotion_chart=emotion)
+    return _show(
+        request,
+        who,
+        "voice.html",
+        found,
+        topics_chart=topics,
+        emotion_chart=emotion,
+        **cut_choices(request, who, period, persona),
+    )

@@ -9,13 +9,8 @@ from klantreis.model import ensure_built
 from klantreis.present.web.board import Board
 from klantreis.present.web.context import get_store, render, viewer
 from klantreis.present.web.routes.cases import KIND_WORDS, STATUS_WORDS
-from klantreis.present.web.timeline import (
-    KEY_MOMENTS,
-    busy_persons,
-    find_person,
-    group,
-    timeline,
-)
+from klantreis.present.web.routes.pages import SUGGESTIONS, plain_value
+from klantreis.present.web.timeline import KEY_MOMENTS, find_person, group, timeline
 
 OPEN_UP_TO = 40
 """A timeline this short is shown opened; a longer one collapsed to its journeys."""
@@ -46,7 +41,8 @@ def timeline_page(request: Request, person: str = "", focus: bool = False) -> Re
         entries=entries,
         journeys=journeys,
         opened=len(entries) <= OPEN_UP_TO,
-        suggestions=busy_persons(store),
+        # shown only without a person (stored by the routine: a scan of every event)
+        suggestions=[] if person_id else plain_value(request.app, SUGGESTIONS),
         focus=focus,
         touchpoints=touchpoints,
         not_found=bool(person) and person_id is None,

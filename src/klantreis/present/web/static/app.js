@@ -36,7 +36,14 @@ function funnelBuilder() {
   });
 }
 
-const TOOLTIP = { renderMode: "richText", confine: true };
+// Numbers on axes, bar labels and tooltips as the page's language writes them ("1.439" in
+// Dutch and Danish, "1,439" in English), like the numbers the server puts in the tables.
+function number(value) {
+  if (typeof value !== "number") return value;
+  return new Intl.NumberFormat(document.documentElement.lang || "en").format(value);
+}
+
+const TOOLTIP = { renderMode: "richText", confine: true, valueFormatter: number };
 
 function sankeyOption(spec) {
   return {
@@ -55,7 +62,8 @@ function lineOption(spec) {
     legend: { type: "scroll", top: 0 },
     grid: { left: 50, right: 20, top: 40, bottom: 40 },
     xAxis: { type: "category", data: spec.x },
-    yAxis: { type: "value", name: spec.y_name || "", min: spec.y_min, max: spec.y_max },
+    yAxis: { type: "value", name: spec.y_name || "", min: spec.y_min, max: spec.y_max,
+      axisLabel: { formatter: number } },
     series: spec.series.map((s) => ({ type: "line", name: s.name, data: s.data, connectNulls: true })),
   };
 }
@@ -65,10 +73,10 @@ function barOption(spec) {
     tooltip: { ...TOOLTIP, trigger: "axis" },
     legend: { type: "scroll", top: 0 },
     grid: { left: 160, right: 30, top: 40, bottom: 30 },
-    xAxis: { type: "value", max: spec.x_max },
+    xAxis: { type: "value", max: spec.x_max, axisLabel: { formatter: number } },
     yAxis: { type: "category", data: spec.categories, inverse: true },
     series: spec.series.map((s) => ({ type: "bar", name: s.name, data: s.data,
-      label: { show: true, position: "right" } })),
+      label: { show: true, position: "right", formatter: (p) => number(p.value) } })),
   };
 }
 
