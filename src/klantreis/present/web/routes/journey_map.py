@@ -56,7 +56,7 @@ def sources(lang: Lang) -> list[tuple[str, str]]:
 def personas(board: Board) -> list[dict[str, str]]:
     """Personas to choose from: the personas module's groups, with their names and sizes."""
     if board.has_table("personas"):
-        rows = board.store.engine.rows(
+        rows = board.kr.engine.rows(
             Query("SELECT persona, name, size FROM personas ORDER BY source, size DESC, persona")
         )
         return [
@@ -64,7 +64,7 @@ def personas(board: Board) -> list[dict[str, str]]:
             for r in rows
         ]
     if board.has_table("person_personas"):
-        rows = board.store.engine.rows(
+        rows = board.kr.engine.rows(
             Query("SELECT DISTINCT persona FROM person_personas ORDER BY persona")
         )
         return [{"id": str(r["persona"]), "label": str(r["persona"])} for r in rows]
