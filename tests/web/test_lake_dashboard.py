@@ -117,9 +117,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
         timeout=SPARK_CLI_TIMEOUT,
     )
     on_duckdb = Server(duck).create_keys().start()
-    on_lake = Server(state, config=None, env=env, args=["--dashboard"])
-    on_lake.read_key = on_duckdb.read_key  # the state file is a copy: the same keys
-    on_lake.start()
+    on_lake = Server(state, config=None, env=env, args=["--dashboard"]).create_keys().start()
     try:
         yield Shop(on_duckdb, on_lake, env, folder)
     finally:

@@ -48,6 +48,9 @@ if TYPE_CHECKING:
 
 CAPABILITIES = Capabilities(name="duckdb-lake", dialect="duckdb", writable=False)
 
+MEMORY_LIMIT = "lake_memory_limit"
+"""The dashboard's `[web] lake_memory_limit`, carried in its engine options."""
+
 NOT_BUILT = (
     "The lake has no model yet: run `klantreis model build` (the scheduled job of "
     "docs/scale-out.md); this page shows it once the job has written it."
@@ -229,18 +232,18 @@ def _as_spark_types(table: pa.Table) -> pa.Table:
     return table if schema.equals(table.schema) else table.cast(schema)
 
 
-_readers: dict[tuple[Path, Path | None], LakeReader] = {}
+_readers: dict[tuple[Path, Path | None, str | None], LakeReader] = {}
 _readers_lock = threading.Lock()
 
 
-def lake_reader(lake: Path, tables: Path | None) -> LakeReader:
+def lake_reader(lake: Path, tables: Path | None, *, memory_limit: str | None = None) -> LakeReader:
     """This process's reader of `lake` (one in-memory database, shared by every request),
     refreshed: a job may have switched a table to a new version since the last request."""
-    key = (lake.resolve(), tables.resolve() if tables is not None else None)
+    key = (lake.resolve(), tables.resolve() if tables is not None else None, memory_limit)
     with _readers_lock:
         reader = _readers.get(key)
         if reader is None:
-            reader = _readers[key] = LakeReader(*key)
+            reader = _readers[key] = LakeReader(key[0], key[1], memory_limit=memory_limit)
     reader.refresh()
     return reader
 
@@ -259,7 +262,8 @@ def reader_for(settings: Settings) -> LakeReader:
 
         raise ConfigError('the lake\'s reader needs [store] kind = "lake"', field="store.kind")
     tables = settings.engine_options.get("tables_path")
-    return lake_reader(lake, Path(tables) if tables else None)
+    cap = settings.engine_options.get(MEMORY_LIMIT)
+    return lake_reader(lake, Path(tables) if tables else None, memory_limit=cap)
 
 
 FACTORY = EngineFactory(CAPABILITIES, _open)

@@ -231,8 +231,12 @@ def lake_dashboard(settings: Settings) -> Settings:
             "[engine] tables_path (docs/scale-out.md)",
             field="engine.tables_path",
         )
+    from klantreis.present.web.settings import WebSettings
+
     register_engine(lake_reader.FACTORY)
-    return replace(settings, engine=lake_reader.CAPABILITIES.name)
+    cap = settings.section(WebSettings).lake_memory_limit
+    options = {**settings.engine_options, lake_reader.MEMORY_LIMIT: cap}
+    return replace(settings, engine=lake_reader.CAPABILITIES.name, engine_options=options)
 
 
 def create_app(
