@@ -96,6 +96,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     ]
     cli_steps(
         ("demo", "--persons", "12", "--no-browser", "--out", str(folder / "demo")),
+        ("personas", "discover"),
         *users,
         env={"KLANTREIS_STORE": str(duck)},
         timeout=SPARK_CLI_TIMEOUT,
@@ -246,3 +247,43 @@ def test_the_lakes_map_in_a_browser(shop: Shop, browser: Any, lang: str) -> None
     age = page.locator("#map-age").inner_text()
     assert age.startswith(MAP_OF[lang]) and "{" not in age, age
     context.close()
+
+
+NOT_BUILT = {
+    "en": "The lake has no model yet: run `klantreis model build`",
+    "nl": "Het lake heeft nog geen model: voer `klantreis model build` uit",
+    "da": "Datasøen har endnu ingen model: kør `klantreis model build`",
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_before_the_first_build_the_lakes_pages_say_what_to_run(tmp_path: Path, lang: str) -> None:
+    """No model in the lake yet: the page names the job to run, in the reader's language,
+    instead of building the model in the web process (or failing with a 500)."""
+    from fastapi.testclient import TestClient
+    from stories import story
+
+    from klantreis.config import Settings
+    from klantreis.present.api.app import create_app
+    from klantreis.present.web.auth import create_user
+    from klantreis.store import Store
+    from klantreis.store.lake import Lake
+    from web.shop import login, settled, shop_story
+
+    lake = Lake(tmp_path / "lake")
+    lake.append(story(shop_story()))
+    state = tmp_path / "state.duckdb"
+    with Store(state) as handle:
+        create_user(handle, "anna-admin", PASSWORD, lang)
+    sections = {
+        "store": {"kind": "lake", "path": str(lake.path), "state": str(state)},
+        "web": {"warm": False},
+        "routine": {"enabled": False},
+    }
+    options = {"events_path": str(lake.path), "tables_path": str(lake.path / "tables")}
+    app = create_app(Settings(state, "spark", options, sections), dashboard=True)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        assert login(client, password=PASSWORD).status_code == 303
+        for path in ("/map", "/expectations", "/voice"):
+            html = settled(client, path)
+            assert NOT_BUILT[lang] in html.replace("&#96;", "`"), (path, html[-3000:])
