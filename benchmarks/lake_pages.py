@@ -1,8 +1,9 @@
 """Dashboard pages of a lake shop (`klantreis serve --dashboard`) against the same shop's
 DuckDB store (`klantreis serve`), taking turns in one run.
 
-The lake is made from a DuckDB store with its model built: `klantreis lake load` writes its
-events into the lake, and its derived tables are written as the scheduled jobs leave them
+The lake is made from a DuckDB store with its model built: the scheduled jobs after the build
+(`JOBS`) run on a copy of it, `klantreis lake load` writes its events into the lake, and its
+derived tables are written as the scheduled jobs leave them
 under `[engine] tables_path` (`<table>/v-<id>/` Parquet, `_current`, the fingerprints in
 `_model.json`). Spark is not run here: its output is the same tables (tests/parity, tests/web/
 test_lake_dashboard.py), and a Spark build at 1M events does not fit this shared machine. Both
@@ -40,7 +41,20 @@ from servers import Server, cli
 
 PAGES = ["/map", "/map?definition=aida", "/map?period=90d", "/expectations", "/voice", "/funnels"]
 PROGRESS = re.compile(r'id="(map-progress|page-progress|map-stale)"')
+JOBS = (
+    ("expectations", "--json"),
+    ("opportunities", "--json"),
+    ("map", "--json"),
+    ("map", "--definition", "aida", "--json"),
+)
+"""The scheduled jobs of docs/scale-out.md after the model build (the store has the model,
+voice and personas)."""
 STATE_TABLES = {
+    "cases",
+    "jobs",
+    "customer_values",
+    "expectation_scorecards",
+    "journey_map_lanes",
     "events",
     "events_staged",
     "quarantine",
@@ -53,6 +67,10 @@ STATE_TABLES = {
     "voice_models",
 }
 """Tables of the state file, not derived from events (left out of `tables_path`)."""
+
+
+KEPT_META = ("expectations_judged",)
+"""What the cases were judged on, which Spark keeps in `_model.json` too."""
 
 
 def machine() -> str:
@@ -83,10 +101,16 @@ def prepare(store: Path, work: Path, memory_limit: str) -> tuple[Path, Path, dic
         f"[web]\nwarm = false\nlake_{cap}[routine]\nenabled = false\n"
     )
     env = {"KLANTREIS_CONFIG": str(work / "lake.toml")}
-    if not (lake / "tables" / "_model.json").exists():
+    duck_env = {"KLANTREIS_CONFIG": str(work / "duck.toml")}
+    if not duck.exists():
         shutil.copy(store, duck)
-        shutil.copy(store, state)
+        # the scheduled jobs, here on DuckDB: the tables they store are those Spark stores
+        for job in JOBS:
+            cli(*job, env=duck_env, check=True, timeout=3600)
+    if not (lake / "events").exists():
+        shutil.copy(duck, state)
         cli("lake", "load", "--drop", env=env, check=True, timeout=3600)
+    if not (lake / "tables" / "_model.json").exists():
         _write_tables(duck, lake / "tables")
     for toml, path in ((work / "duck.toml", duck), (work / "lake.toml", state)):
         cli("users", "delete", "bench", env={"KLANTREIS_CONFIG": str(toml)})
@@ -112,7 +136,7 @@ def _write_tables(store: Path, tables: Path) -> None:
         meta = dict(con.sql("SELECT key, value FROM meta").fetchall())
     finally:
         con.close()
-    state = {k: v for k, v in meta.items() if k.endswith("fingerprint")}
+    state = {k: v for k, v in meta.items() if k.endswith("fingerprint") or k in KEPT_META}
     (tables / "_model.json").write_bytes(orjson.dumps(state))
 
 
