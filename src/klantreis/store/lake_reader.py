@@ -128,6 +128,11 @@ class LakeReader(DuckDBEngine):
                 self._views[name] = path
             state = self.shelf.get_state()
             if state != self._file_state:
+                # a job or an erasure (docs/privacy.md) changed what the tables rest on: what
+                # a page computed from the earlier ones is dropped, not served beside them
+                for name in sorted(self._made):
+                    con.execute(f"DROP TABLE IF EXISTS {identifier(name).sql('duckdb')}")
+                self._made.clear()
                 self._file_state = state
                 self._state = dict(state)
 
