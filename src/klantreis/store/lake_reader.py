@@ -114,7 +114,13 @@ class LakeReader(DuckDBEngine):
                 self._events = True
             if self.shelf is None:
                 return
-            for name in self.shelf.names():
+            names = self.shelf.names()
+            for name in set(self._views) - set(names):
+                # removed whole (an erasure removes the stored maps, docs/privacy.md): its
+                # view would read files that are gone
+                con.execute(f"DROP VIEW IF EXISTS {identifier(name).sql('duckdb')}")
+                del self._views[name]
+            for name in names:
                 path = self.shelf.current(name)
                 if path is None or self._views.get(name) == path or not path.is_dir():
                     continue
