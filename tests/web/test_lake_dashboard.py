@@ -231,22 +231,38 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-@pytest.mark.browser
-@pytest.mark.parametrize("lang", LANGUAGES)
-def test_the_lakes_map_in_a_browser(shop: Shop, browser: Any, lang: str) -> None:
+def _map_in_a_browser(browser: Any, url: str, lang: str, shot: str) -> tuple[Any, Any]:
+    """The map page after logging in as the owner who reads `lang`, screenshot in `shot`."""
     context = browser.new_context(viewport={"width": 1500, "height": 1000})
     page = context.new_page()
-    page.goto(f"{shop.lake.url}/login")
+    page.goto(f"{url}/login")
     page.fill("input[name=username]", f"owner-{lang}")
     page.fill("input[name=password]", PASSWORD)
     page.click("form[action='/login'] button")
     page.wait_for_url(re.compile(r"/map"))
     page.wait_for_selector("#journey-map svg", timeout=600_000)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"lake-map-{lang}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / shot), full_page=True)
+    return context, page
+
+
+NUMBER = re.compile(r"\d[\d.,]*")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_lakes_map_in_a_browser(shop: Shop, browser: Any, lang: str) -> None:
+    """The lake's map in each language, with the figures the DuckDB shop's map shows."""
+    context, page = _map_in_a_browser(browser, shop.lake.url, lang, f"lake-map-{lang}.png")
     age = page.locator("#map-age").inner_text()
     assert age.startswith(MAP_OF[lang]) and "{" not in age, age
+    on_lake = page.locator("#journey-map svg").text_content() or ""
     context.close()
+    context, page = _map_in_a_browser(browser, shop.duckdb.url, lang, f"duckdb-map-{lang}.png")
+    on_duckdb = page.locator("#journey-map svg").text_content() or ""
+    context.close()
+    assert NUMBER.findall(on_duckdb), "a map without figures proves nothing"
+    assert NUMBER.findall(on_lake) == NUMBER.findall(on_duckdb)
 
 
 NOT_BUILT = {
@@ -287,3 +303,101 @@ def test_before_the_first_build_the_lakes_pages_say_what_to_run(tmp_path: Path, 
         for path in ("/map", "/expectations", "/voice"):
             html = settled(client, path)
             assert NOT_BUILT[lang] in html.replace("&#96;", "`"), (path, html[-3000:])
+
+
+@pytest.mark.browser
+def test_before_the_first_build_in_a_browser(tmp_path: Path, browser: Any) -> None:
+    """A real `klantreis serve --dashboard` on a lake no job has built yet: the map names the
+    job to run, in each reader's language (screenshots lake-not-built-<lang>.png)."""
+    from stories import story
+
+    from klantreis.present.web.auth import create_user
+    from klantreis.store import Store
+    from klantreis.store.lake import Lake
+    from web.shop import shop_story
+
+    lake = Lake(tmp_path / "lake")
+    lake.append(story(shop_story()))
+    state = tmp_path / "state.duckdb"
+    with Store(state) as handle:
+        for lang in LANGUAGES:
+            create_user(handle, f"owner-{lang}", PASSWORD, lang)
+    env = {"KLANTREIS_CONFIG": str(_config(tmp_path, state, lake.path))}
+    server = Server(state, config=None, env=env, args=["--dashboard"]).start()
+    try:
+        for lang in LANGUAGES:
+            context = browser.new_context(viewport={"width": 1500, "height": 900})
+            page = context.new_page()
+            page.goto(f"{server.url}/login")
+            page.fill("input[name=username]", f"owner-{lang}")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("form[action='/login'] button")
+            page.wait_for_url(re.compile(r"/map"))
+            page.wait_for_selector("p.error", timeout=600_000)
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"lake-not-built-{lang}.png"), full_page=True)
+            said = page.locator("p.error").first.inner_text()
+            context.close()
+            assert NOT_BUILT[lang] in said and "{" not in said, said
+    finally:
+        server.stop()
+
+
+ERASURE_PROBES = (
+    "/api/map",
+    "/api/value",
+    f"/api/value?person={PERSON}",
+    f"/api/breaches?person={PERSON}",
+    f"/api/cases?person={PERSON}",
+    "/api/cases",
+    "/api/personas",
+    "/api/expectations",
+)
+"""Read API answers that could name the person (their values, cases, breaches, groups)."""
+
+
+def test_an_erased_person_is_not_readable_through_the_lakes_dashboard(shop: Shop) -> None:
+    """`klantreis erase` beside the dashboard (carried out inside it): the export finds
+    nothing, and no answer of the read API or page names any of the person's ids, though the
+    dashboard had answered the same requests (and kept what they computed) before
+    (docs/privacy.md). Last in the module: the shop has one person fewer after it."""
+    before = _read(shop.lake, f"/api/persons/{PERSON}/export")
+    ids = set(before["ids"]) | set(before["person_ids"])
+    assert PERSON in ids and len(ids) > 1, ids
+    auth = (shop.lake.read_key, "")
+    warm = [  # computed and held in the dashboard's memory
+        (path, httpx.get(shop.lake.url + path, auth=auth, timeout=600).text)
+        for path in ERASURE_PROBES
+    ]
+    assert all(text for _, text in warm)
+    assert before["tables"]["lake/events"] and any(
+        name.startswith("lake/tables/") for name in before["tables"]
+    ), "a person the lake does not hold proves nothing"
+    done = cli("erase", PERSON, "--json", env=shop.lake_env, timeout=SPARK_CLI_TIMEOUT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    for each in sorted(ids):
+        answer = httpx.get(f"{shop.lake.url}/api/persons/{each}/export", auth=auth, timeout=600)
+        assert answer.status_code == 404, (each, answer.text[:1000])
+    personas = _read(shop.lake, "/api/personas")
+    groups = personas.get("personas", personas) if isinstance(personas, dict) else personas
+    audiences = [f"/api/personas/{g['persona']}/audience" for g in groups if "persona" in g]
+    shown: list[tuple[str, str]] = []
+    for path in (*ERASURE_PROBES, *audiences):
+        answer = httpx.get(shop.lake.url + path, auth=auth, timeout=600)
+        assert answer.status_code < 500, (path, answer.text[:1000])
+        shown.append((path, answer.text))
+    with httpx.Client(base_url=shop.lake.url, timeout=600) as client:
+        _login(client)
+        for path in (f"/timeline?person={PERSON}", "/value", "/cases", "/map"):
+            page = _settled(client, path)
+            assert page.status_code < 500, (path, page.text[:1000])
+            shown.append((path, page.text))
+    for path, text in shown:
+        named = _named(ids, path, text)
+        assert not named, (path, named, text[:2000])
+
+
+def _named(ids: set[str], path: str, text: str) -> list[str]:
+    """The person's ids an answer names, besides the one it was asked about (echoed back)."""
+    asked = {each for each in ids if each in path}
+    return sorted(each for each in ids - asked if each in text)
