@@ -16,6 +16,7 @@ import pkgutil
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -181,14 +182,17 @@ def _commit_channel(app: FastAPI, ingest: Ingest) -> AbstractAsyncContextManager
     return CommitChannel(path, ingest, app.state.keyring).serving()
 
 
-def open_home(path: Path, lake: Path | None) -> Store | None:
-    """The store file of this server, or None beside a lake.
+def open_home(path: Path, lake: Path | None, *, dashboard: bool = False) -> Store | None:
+    """The store file of this server, or None for a lake's collector.
 
     A lake's collectors hold no store open: the state file (keys, users, settings, what the
     analyses store) is written by the CLI's commands and scheduled jobs, which DuckDB would
     refuse while any other process had it open, even read-only. The collectors check write
-    keys against the hashes published in the lake (`collector_keys`)."""
-    if lake is None:
+    keys against the hashes published in the lake (`collector_keys`). A lake's dashboard
+    (`serve --dashboard`) holds the state file as a DuckDB shop's server holds its store:
+    logins, cases and settings are written there, and the commands run beside it are carried
+    out inside it (`present/cli/forward.py`)."""
+    if lake is None or dashboard:
         return Store(path)
     collector_keys(path, lake)
     return None
@@ -213,14 +217,41 @@ def collector_keys(state: Path, lake: Path) -> KeyRing:
     return KeyRing(published=published)
 
 
-def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
+def lake_dashboard(settings: Settings) -> Settings:
+    """The settings a lake's dashboard reads with: its engine is DuckDB over the tables the
+    scheduled jobs wrote under `[engine] tables_path` (`store/lake_reader.py`; why: docs/
+    scale-out.md, "The dashboard on a lake"). The commands run beside it keep the shop's own
+    engine: they load their settings themselves."""
+    from klantreis.store import lake_reader
+    from klantreis.store.engines import register_engine
+
+    if not settings.engine_options.get("tables_path"):
+        raise ConfigError(
+            "a lake's dashboard reads the tables the scheduled jobs write: set "
+            "[engine] tables_path (docs/scale-out.md)",
+            field="engine.tables_path",
+        )
+    from klantreis.present.web.settings import WebSettings
+
+    register_engine(lake_reader.FACTORY)
+    cap = settings.section(WebSettings).lake_memory_limit
+    options = {**settings.engine_options, lake_reader.MEMORY_LIMIT: cap}
+    return replace(settings, engine=lake_reader.CAPABILITIES.name, engine_options=options)
+
+
+def create_app(
+    settings: Settings | None = None, *, store: Store | None = None, dashboard: bool = False
+) -> FastAPI:
     """The app for `settings`; pass `store` to serve an already open store (tests, notebooks).
 
     The store is opened when the app starts (lifespan), not here, so importing or building the
-    app never takes DuckDB's file lock.
+    app never takes DuckDB's file lock. On a lake, `dashboard` serves the dashboard and the
+    read API too (`lake_dashboard`); without it a lake's server only collects.
     """
     settings = settings or load_settings()
     collector = settings.section(CollectorSettings)  # a bad value stops here, named
+    lake_pages = dashboard and settings.section(StoreSettings).lake is not None
+    served = lake_dashboard(settings) if lake_pages else settings
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -230,6 +261,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         target: Store | Lake
         if store is not None or lake is None:
             handle = target = store if store is not None else Store(settings.store)
+            keyring = KeyRing(handle)
+        elif lake_pages:
+            handle = Store(settings.store)  # the state file: logins, cases, settings
             keyring = KeyRing(handle)
         else:
             keyring = collector_keys(settings.store, lake)
@@ -281,7 +315,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
     )
-    app.state.settings = settings
+    app.state.settings = served
+    app.state.lake_dashboard = lake_pages
     app.state.store = None
     app.state.keyring = None
     app.state.ingest = None

@@ -46,8 +46,9 @@ def get_store(request: Request) -> Store:
         if settings is not None and settings.section(StoreSettings).lake is not None:
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE,
-                "this server collects events into a lake and opens no store: the read API "
-                "and the dashboard are not served here; use the CLI (docs/scale-out.md)",
+                "this server only collects events into the lake: the read API and the "
+                "dashboard are served by the shop's `klantreis serve --dashboard` "
+                "(docs/scale-out.md)",
             )
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the store is not open")
     return store

@@ -168,7 +168,7 @@ class Board:
         return Outcome(name, available=True, value=value, rows=rows_of(value))
 
     def has_table(self, name: str) -> bool:
-        return self.store.engine.has_table(name)
+        return self.kr.engine.has_table(name)
 
     def latest_event(self) -> datetime | None:
         """The newest event, where a period ends. A board reading the routine's stored
@@ -184,7 +184,7 @@ class Board:
                 return self._latest
         if not self.has_table("events"):
             return None
-        value = self.store.engine.scalar(Query("SELECT max(timestamp) FROM events"))
+        value = self.kr.engine.scalar(Query("SELECT max(timestamp) FROM events"))
         self._latest = value if isinstance(value, datetime) else None
         return self._latest
 
@@ -209,7 +209,10 @@ def board_of(app: Any, stored: Stored = "read") -> Board:
     analyses refresh them and nothing is read from `page_results`)."""
     routine = routine_running(app)
     return Board(
-        app.state.settings, store_of(app), as_built=routine, stored=stored if routine else None
+        app.state.settings,
+        store_of(app),
+        as_built=routine or on_lake(app),
+        stored=stored if routine else None,
     )
 
 
@@ -217,11 +220,23 @@ def routine_running(app: Any) -> bool:
     return getattr(app.state, "routine", None) is not None
 
 
+def on_lake(app: Any) -> bool:
+    """A lake's dashboard: scheduled jobs keep the model and the results after it, so the
+    pages read them as built, like a server's routine's (`present/api/app.py`)."""
+    return bool(getattr(app.state, "lake_dashboard", False))
+
+
 def page_fingerprint(app: Any) -> str:
     """When a page's cached result is out of date: with a routine, when its stored results
     changed; without one, when events did."""
     store = store_of(app)
-    return results_fingerprint(store) if routine_running(app) else store.events_fingerprint()
+    if routine_running(app):
+        return results_fingerprint(store)
+    if on_lake(app):  # the lake's files and the versions its jobs wrote
+        from klantreis.store.lake_reader import reader_for
+
+        return reader_for(app.state.settings).pages_fingerprint()
+    return store.events_fingerprint()
 
 
 _STORED_META = (

@@ -190,7 +190,12 @@ def render(
     request: Request, who: Viewer, template: str, status: int = 200, **context: Any
 ) -> HTMLResponse:
     page = templates.get_template(template).render(
-        request=request, viewer=who, t=who.lang, _=who.lang.gettext, **context
+        request=request,
+        viewer=who,
+        t=who.lang,
+        _=who.lang.gettext,
+        lake=lake_note(request.app),
+        **context,
     )
     response = HTMLResponse(page, status_code=status)
     response.headers["Content-Security-Policy"] = CSP
@@ -205,6 +210,24 @@ def render(
             secure=secure_cookies(request),
         )
     return response
+
+
+@dataclass(frozen=True)
+class LakeNote:
+    """What a lake's dashboard says under a page's title: when the scheduled jobs last stored
+    the tables its figures come from, and whether events were collected since the model."""
+
+    stored_at: Any
+    behind: bool
+
+
+def lake_note(app: Any) -> LakeNote | None:
+    if not getattr(app.state, "lake_dashboard", False):
+        return None
+    from klantreis.store.lake_reader import reader_for
+
+    reader = reader_for(app.state.settings)
+    return LakeNote(reader.stored_at(), reader.behind())
 
 
 def login_url(next_url: str) -> str:

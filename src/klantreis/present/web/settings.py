@@ -42,6 +42,11 @@ class WebSettings(SectionSettings):
     login_limit_per_user: str = DEFAULT_PER_USER
     login_limit_per_address: str = DEFAULT_PER_ADDRESS
     chromium: Annotated[str | None, Field(description="a path to Chromium")] = None
+    lake_memory_limit: Annotated[
+        str | None, Field(pattern=r"^\s*\d+(\.\d+)?\s*[KMGT]i?B\s*$", description='e.g. "2GB"')
+    ] = None
+    """DuckDB's cap in a lake's dashboard (`serve --dashboard`), which reads the lake's tables
+    in memory; default DuckDB's own (80 % of the machine's memory)."""
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

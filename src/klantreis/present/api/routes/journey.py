@@ -70,9 +70,10 @@ def stats(
 
 
 @router.get("/persons/{person}/export")
-def export(person: str, store: StoreDep, _who: ReadAccess) -> dict[str, Any]:
-    """Everything stored about one person (any of their ids)."""
-    data = export_person(store, person)
+def export(person: str, request: Request, store: StoreDep, _who: ReadAccess) -> dict[str, Any]:
+    """Everything stored about one person (any of their ids); on a lake, its files and the
+    tables the scheduled jobs wrote too."""
+    data = export_person(store, person, request.app.state.settings)
     if not data["tables"]:
         raise HTTPException(404, f"nothing is stored about {person!r}")
     return data

@@ -44,10 +44,22 @@ def register(app: typer.Typer) -> None:
                 max=64,
             ),
         ] = 1,
+        dashboard: Annotated[
+            bool,
+            typer.Option(
+                "--dashboard",
+                help="On a lake: serve the dashboard and the read API too, over the tables "
+                "the scheduled jobs wrote; this process then holds the state file, and "
+                "commands run beside it are carried out in it (one per shop).",
+            ),
+        ] = False,
     ) -> None:
         """Start the HTTP server: collector (/v1/...), read API (/api/...) and dashboard.
 
         Example: klantreis keys create --name shop && klantreis serve --port 8000
+
+        On a lake a server only collects; one server per shop, started with --dashboard, also
+        serves the dashboard and the read API (docs/scale-out.md).
         """
         import os
 
@@ -73,12 +85,14 @@ def register(app: typer.Typer) -> None:
         # one-line error here rather than a traceback from inside the server's start-up. A
         # lake's collector opens none: its write keys are checked here.
         lake = settings.section(StoreSettings).lake
-        home = open_home(settings.store, lake)
+        home = open_home(settings.store, lake, dashboard=dashboard)
         if home is not None:
             home.close()
         where = f"events into the lake {lake}" if lake is not None else str(settings.store)
+        if lake is not None and dashboard:
+            where += f" and its dashboard (state {settings.store})"
         err_console.print(f"klantreis serving {where} on http://{host}:{port}", highlight=False)
-        app = create_app(settings)
+        app = create_app(settings, dashboard=dashboard)
         # The routine's and the collector's own messages go where uvicorn's go.
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))

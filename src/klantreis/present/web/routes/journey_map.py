@@ -63,7 +63,7 @@ def personas(board: Board, lang: Lang | None = None) -> list[dict[str, Any]]:
     (in `lang`, English without). `name` is as stored (discovery's English); pages that
     render it themselves show it with `t.persona(name)`."""
     if board.has_table("personas"):
-        rows = board.store.engine.rows(
+        rows = board.kr.engine.rows(
             Query("SELECT persona, name, size FROM personas ORDER BY source, size DESC, persona")
         )
         said = lang or Lang("en")
@@ -77,7 +77,7 @@ def personas(board: Board, lang: Lang | None = None) -> list[dict[str, Any]]:
             for r in rows
         ]
     if board.has_table("person_personas"):
-        rows = board.store.engine.rows(
+        rows = board.kr.engine.rows(
             Query("SELECT DISTINCT persona FROM person_personas ORDER BY persona")
         )
         return [
