@@ -123,12 +123,16 @@ def register(app: typer.Typer) -> None:
             f"{moved['events']:,} events, {moved['quarantine']:,} quarantined rows and "
             f"{moved['products']:,} products of {store_file} written into {folder}",
             highlight=False,
+            soft_wrap=True,  # a path is never folded, however long: it is copied or grepped
         )
         if drop:
-            console.print(f"and deleted from {store_file}, which was rewritten without them")
+            console.print(
+                f"and deleted from {store_file}, which was rewritten without them", soft_wrap=True
+            )
         else:
             console.print(
                 f"{store_file} still holds them (nothing reads them there on a lake): "
                 "`klantreis lake load --drop` deletes them from it",
                 highlight=False,
+                soft_wrap=True,
             )
