@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -197,6 +198,18 @@ def test_a_restarted_server_shows_every_stored_view_at_once_in_utc(store: Path) 
 
 def _screenshots(server: Server, persona: str) -> None:
     """The changed pages in each language, for a person to look at (test-artifacts/web)."""
+    for lang, page in _signed_in_pages(server):
+        for name, url in (
+            ("funnels", "/funnels"),
+            ("map-persona", f"/map?persona={persona}"),
+            ("expectations-period", "/expectations?period=90d"),
+        ):
+            page.goto(f"{server.url}{url}")
+            page.screenshot(path=str(ARTIFACTS / f"stored-{name}-{lang}.png"), full_page=True)
+
+
+def _signed_in_pages(server: Server) -> Iterator[tuple[str, Any]]:
+    """A browser page signed in as each language's reader, in turn (none without Chromium)."""
     from playwright.sync_api import sync_playwright
 
     chromium = Path("/usr/bin/chromium")
@@ -214,15 +227,7 @@ def _screenshots(server: Server, persona: str) -> None:
                 page.fill("input[name=password]", PASSWORD)
                 page.click("form button")
                 page.wait_for_load_state()
-                for name, url in (
-                    ("funnels", "/funnels"),
-                    ("map-persona", f"/map?persona={persona}"),
-                    ("expectations-period", "/expectations?period=90d"),
-                ):
-                    page.goto(f"{server.url}{url}")
-                    page.screenshot(
-                        path=str(ARTIFACTS / f"stored-{name}-{lang}.png"), full_page=True
-                    )
+                yield lang, page
                 context.close()
         finally:
             browser.close()
@@ -339,43 +344,20 @@ def test_the_pages_with_stored_cut_views_offer_persona_and_period(store: Path) -
 
 def _choice_screenshots(server: Server, persona: str) -> None:
     """The pages with their new selectors, chosen through them, in each language."""
-    from playwright.sync_api import sync_playwright
-
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        return
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
-        try:
-            for lang in LANGUAGES:
-                context = browser.new_context(viewport={"width": 1280, "height": 900})
-                page = context.new_page()
-                page.goto(f"{server.url}/login")
-                page.fill("input[name=username]", f"reader-{lang}")
-                page.fill("input[name=password]", PASSWORD)
-                page.click("form button")
-                page.wait_for_load_state()
-                for name in ("expectations", "voice", "funnels"):
-                    page.goto(f"{server.url}/{name}")
-                    with page.expect_navigation():  # chosen on the page, as a shop owner does
-                        page.select_option("#cut-filters select[name=persona]", persona)
-                    assert f"persona={persona}" in page.url
-                    page.screenshot(
-                        path=str(ARTIFACTS / f"choices-{name}-{lang}.png"), full_page=True
-                    )
-                    page.goto(f"{server.url}/{name}")
-                    with page.expect_navigation():
-                        page.select_option("#cut-filters select[name=period]", "90d")
-                    assert "period=90d" in page.url
-                    page.screenshot(
-                        path=str(ARTIFACTS / f"choices-{name}-90d-{lang}.png"), full_page=True
-                    )
-                page.goto(f"{server.url}/timeline")
-                page.screenshot(path=str(ARTIFACTS / f"timeline-{lang}.png"), full_page=True)
-                context.close()
-        finally:
-            browser.close()
+    for lang, page in _signed_in_pages(server):
+        for name in ("expectations", "voice", "funnels"):
+            page.goto(f"{server.url}/{name}")
+            with page.expect_navigation():  # chosen on the page, as a shop owner does
+                page.select_option("#cut-filters select[name=persona]", persona)
+            assert f"persona={persona}" in page.url
+            page.screenshot(path=str(ARTIFACTS / f"choices-{name}-{lang}.png"), full_page=True)
+            page.goto(f"{server.url}/{name}")
+            with page.expect_navigation():
+                page.select_option("#cut-filters select[name=period]", "90d")
+            assert "period=90d" in page.url
+            page.screenshot(path=str(ARTIFACTS / f"choices-{name}-90d-{lang}.png"), full_page=True)
+        page.goto(f"{server.url}/timeline")
+        page.screenshot(path=str(ARTIFACTS / f"timeline-{lang}.png"), full_page=True)
 
 
 def test_the_timeline_suggestions_are_stored_and_read_as_stored(
