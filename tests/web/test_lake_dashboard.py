@@ -231,8 +231,8 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-def _map_in_a_browser(browser: Any, url: str, lang: str, shot: str) -> tuple[Any, Any]:
-    """The map page after logging in as the owner who reads `lang`, screenshot in `shot`."""
+def _signed_in(browser: Any, url: str, lang: str) -> tuple[Any, Any]:
+    """A browser page on the map after logging in as the owner who reads `lang`."""
     context = browser.new_context(viewport={"width": 1500, "height": 1000})
     page = context.new_page()
     page.goto(f"{url}/login")
@@ -240,6 +240,12 @@ def _map_in_a_browser(browser: Any, url: str, lang: str, shot: str) -> tuple[Any
     page.fill("input[name=password]", PASSWORD)
     page.click("form[action='/login'] button")
     page.wait_for_url(re.compile(r"/map"))
+    return context, page
+
+
+def _map_in_a_browser(browser: Any, url: str, lang: str, shot: str) -> tuple[Any, Any]:
+    """The map page after logging in as the owner who reads `lang`, screenshot in `shot`."""
+    context, page = _signed_in(browser, url, lang)
     page.wait_for_selector("#journey-map svg", timeout=600_000)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / shot), full_page=True)
@@ -326,13 +332,7 @@ def test_before_the_first_build_in_a_browser(tmp_path: Path, browser: Any) -> No
     server = Server(state, config=None, env=env, args=["--dashboard"]).start()
     try:
         for lang in LANGUAGES:
-            context = browser.new_context(viewport={"width": 1500, "height": 900})
-            page = context.new_page()
-            page.goto(f"{server.url}/login")
-            page.fill("input[name=username]", f"owner-{lang}")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("form[action='/login'] button")
-            page.wait_for_url(re.compile(r"/map"))
+            context, page = _signed_in(browser, server.url, lang)
             page.wait_for_selector("p.error", timeout=600_000)
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / f"lake-not-built-{lang}.png"), full_page=True)
