@@ -69,3 +69,26 @@ def test_what_analysis_tests_feed_is_what_the_model_makes(built) -> None:
     made = built.engine.fetch("SELECT * FROM journey_events LIMIT 0").schema
     assert JOURNEY_EVENTS_SCHEMA == JOURNEY_EVENTS.arrow_schema == made
     assert journeys_for({"anna": [("Product Viewed", "09:00")]}).schema == made
+
+
+def test_a_declared_storage_is_the_stored_tables_own(built) -> None:
+    """The message ids of `journey_events` are stored uncompressed as declared (the build
+    makes the table from its declaration, not from the query's columns); the other columns
+    keep DuckDB's own choice."""
+    declared = {c.name: c.compression for c in JOURNEY_EVENTS.columns}
+    assert declared["message_id"] == "uncompressed"
+
+    def storage(column: str) -> set[str]:
+        rows = built.store.connection.execute(
+            "SELECT DISTINCT compression FROM pragma_storage_info('journey_events') "
+            "WHERE column_name = ? AND segment_type <> 'VALIDITY'",
+            [column],
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    built.store.connection.execute("CHECKPOINT")
+    assert storage("message_id") == {"Uncompressed"}
+    assert "Uncompressed" not in storage("event")
+    assert built.engine.fetch("SELECT * FROM journey_events LIMIT 0").schema == (
+        JOURNEY_EVENTS.arrow_schema
+    )

@@ -30,6 +30,8 @@ class Column:
 
     name: str
     type: str
+    compression: str | None = None
+    """DuckDB's storage for the column when not its own choice (`USING COMPRESSION ...`)."""
 
     def __post_init__(self) -> None:
         if self.type not in ARROW_TYPES:
@@ -39,10 +41,16 @@ class Column:
     def arrow_type(self) -> pa.DataType:
         return ARROW_TYPES[self.type]
 
+    @property
+    def storage(self) -> str:
+        """The DDL's storage clause: empty unless `compression` is set."""
+        return f" USING COMPRESSION {self.compression}" if self.compression else ""
 
-def columns(*pairs: tuple[str, str]) -> tuple[Column, ...]:
-    """`columns(("person_id", "VARCHAR"), ...)`: a declaration's columns, in order."""
-    return tuple(Column(name, sql_type) for name, sql_type in pairs)
+
+def columns(*pairs: tuple[str, str] | Column) -> tuple[Column, ...]:
+    """`columns(("person_id", "VARCHAR"), ...)`: a declaration's columns, in order (a `Column`
+    where one needs more than its name and type)."""
+    return tuple(p if isinstance(p, Column) else Column(*p) for p in pairs)
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,12 @@ class TableSpec:
             object.__setattr__(self, "ddl", self.create_sql())
 
     @property
+    def stored_as_declared(self) -> bool:
+        """Whether a table made by a query must be made from this DDL (a column's storage is
+        set) rather than take the query's columns as they come."""
+        return any(c.compression for c in self.columns)
+
+    @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
@@ -92,7 +106,7 @@ class TableSpec:
     def create_sql(self, name: str | None = None, *, key: bool = True) -> str:
         """`CREATE TABLE IF NOT EXISTS` with the declared columns and (unless `key` is False:
         a bulk load adds it afterwards) the key."""
-        body = [f"{c.name} {c.type}" for c in self.columns]
+        body = [f"{c.name} {c.type}{c.storage}" for c in self.columns]
         if self.key and key:
             body.append(f"PRIMARY KEY ({', '.join(self.key)})")
         inner = ",\n    ".join(body)

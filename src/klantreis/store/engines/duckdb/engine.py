@@ -16,6 +16,7 @@ from klantreis.store.engines.base import Engine, as_query
 from klantreis.store.engines.duckdb.dialect import to_duckdb
 from klantreis.store.engines.duckdb.factory import CAPABILITIES
 from klantreis.store.query import Query, identifier, read_as
+from klantreis.store.schema import TABLES
 
 
 def to_arrow(relation: duckdb.DuckDBPyRelation | None) -> pa.Table:
@@ -57,7 +58,17 @@ class DuckDBEngine(Engine):
     def create_table_as(self, name: str, query: Query | str, /, **params: Any) -> None:
         select = to_duckdb(as_query(query, params).tree)
         target = identifier(name).sql("duckdb")
-        self.connection.execute(f"CREATE OR REPLACE TABLE {target} AS {select}").fetchall()
+        spec = TABLES.get(name)
+        if spec is None or not spec.stored_as_declared:
+            self.connection.execute(f"CREATE OR REPLACE TABLE {target} AS {select}").fetchall()
+            return
+        # A declared column's storage (`Column.compression`) lives in the table's DDL, which
+        # `CREATE TABLE ... AS` does not take: made empty from the declaration, then filled.
+        create = spec.create_sql(target, key=False).replace(
+            "CREATE TABLE IF NOT EXISTS", "CREATE OR REPLACE TABLE", 1
+        )
+        self.connection.execute(create)
+        self.connection.execute(f"INSERT INTO {target} BY NAME {select}").fetchall()
 
     def insert_into(self, name: str, query: Query | str, /, **params: Any) -> None:
         select = to_duckdb(as_query(query, params).tree)
