@@ -9,23 +9,10 @@ from datetime import datetime
 import pytest
 from stories import story
 
+from expectations.promised_orders import DELIVERED, LATER, ORDER
 from klantreis.measure.expectations import cases
 from klantreis.measure.expectations.cases import ensure_cases
 
-ORDER = (
-    "Order Completed",
-    "2026-03-02T09:00",
-    {"properties": {"order_id": "o1", "promised_delivery_date": "2026-03-06T00:00:00"}},
-)
-LATER = ("Page Viewed", "2026-03-09T09:00")
-DELIVERED = [
-    (
-        "Order Completed",
-        "2026-03-02T08:00",
-        {"properties": {"order_id": "o0", "promised_delivery_date": "2026-03-06T00:00:00"}},
-    ),
-    ("Order Delivered", "2026-03-03T08:00", {"properties": {"order_id": "o0"}}),
-]
 NEWEST = datetime(2026, 3, 9, 9, 0)
 
 

@@ -21,6 +21,7 @@ from klantreis.present.web.auth import create_user
 from klantreis.present.web.board import Board, NotStored, results_fingerprint
 from klantreis.privacy import erase_person
 from klantreis.store import Store
+from web.shop import login
 
 pytestmark = pytest.mark.slow
 
@@ -54,12 +55,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _client(server: Server, lang: str) -> httpx.Client:
     client = httpx.Client(base_url=server.url, timeout=120)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-    assert token
-    client.post(
-        "/login",
-        data={"username": f"reader-{lang}", "password": PASSWORD, "csrf_token": token.group(1)},
-    )
+    login(client, f"reader-{lang}", PASSWORD)  # type: ignore[arg-type]
     return client
 
 

@@ -38,6 +38,7 @@ from klantreis.present.web.routes.pages import (
 from klantreis.present.web.routes.pages import stored_views as views_of
 from klantreis.present.web.timeline import busy_persons
 from klantreis.store import Store
+from web.shop import login
 
 pytestmark = pytest.mark.slow
 
@@ -135,12 +136,7 @@ def test_stored_views_default_stores_only_each_pages_default_view(store: Path) -
 
 def _client(server: Server, lang: str) -> httpx.Client:
     client = httpx.Client(base_url=server.url, timeout=120)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-    assert token
-    client.post(
-        "/login",
-        data={"username": f"reader-{lang}", "password": PASSWORD, "csrf_token": token.group(1)},
-    )
+    login(client, f"reader-{lang}", PASSWORD)  # type: ignore[arg-type]
     return client
 
 
