@@ -198,9 +198,9 @@ def _full_build(tmp_path: Path, *parts: pa.Table) -> klantreis.Klantreis:
 def test_a_refresh_leaves_the_rows_of_ids_it_did_not_see_in_place(
     tmp_path: Path, shop_events
 ) -> None:
-    """The identity aggregates take in the new events' ids by row: the rows of every other id
-    keep their place (a refresh does not write the stored ids again), and the tables are still
-    those of a full build."""
+    """The identity aggregates take in the new events' ids by row, and the anonymous ids that
+    stay persons of their own are not written again: the rows of every id the new events do not
+    carry keep their place, and the tables are still those of a full build."""
     base, increment = shop_events
     kr = klantreis.open(tmp_path / "s.duckdb")
     kr.store.append(base)
@@ -211,6 +211,9 @@ def test_a_refresh_leaves_the_rows_of_ids_it_did_not_see_in_place(
         "AND id NOT IN (SELECT anonymous_id FROM new WHERE anonymous_id IS NOT NULL)",
         "identity_links": "SELECT rowid AS r, kind, x, user_id FROM identity_links "
         "WHERE user_id NOT IN (SELECT user_id FROM new WHERE user_id IS NOT NULL)",
+        "identities": "SELECT rowid AS r, id, id_kind, person_id FROM identities "
+        "WHERE id_kind = 'anonymous_id' AND person_id = id "
+        "AND id NOT IN (SELECT anonymous_id FROM new WHERE anonymous_id IS NOT NULL)",
     }
     con = kr.store.connection
     con.register("new", increment)

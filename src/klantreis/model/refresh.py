@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from klantreis.model.contract import shaped, sourced
 from klantreis.model.definition import JourneyDefinition
-from klantreis.model.identities import add_identifiers, build_identities
+from klantreis.model.identities import add_identifiers, restitch_identities
 from klantreis.model.journey_events import journey_events_query
 from klantreis.model.journeys import journeys_query
 from klantreis.model.orders import add_order_channels
@@ -94,7 +94,7 @@ WITH new_people AS (
 moved AS (
     SELECT o.person_id AS old_person, n.person_id AS new_person
     FROM _kr_old_identities AS o
-    FULL OUTER JOIN identities AS n ON n.id = o.id AND n.id_kind = o.id_kind
+    FULL OUTER JOIN _kr_identity_rows AS n ON n.id = o.id AND n.id_kind = o.id_kind
     WHERE o.person_id IS DISTINCT FROM n.person_id
 ),
 ordered AS (
@@ -125,15 +125,17 @@ WITH candidates AS (
 )
 SELECT c.row_id FROM candidates AS c
 LEFT JOIN identities AS iu ON iu.id_kind = 'user_id' AND iu.id = c.user_id
-LEFT JOIN identities AS ia ON ia.id_kind = 'anonymous_id' AND ia.id = c.anonymous_id
+LEFT JOIN _kr_scope_identities AS ia ON ia.id_kind = 'anonymous_id' AND ia.id = c.anonymous_id
 WHERE coalesce(iu.person_id, ia.person_id, '') IN (SELECT person_key FROM _kr_affected)
 """
 """Every event of an affected person, attributed as the full build attributes it. An event is
 its user id's person, else its anonymous id's: so it carries an id of its person, and the pass
 over `events` probes only the affected persons' ids (a few thousand) instead of joining every
-event to every identity (about a million at 10M events); the few candidates are then attributed
-exactly. Found on the id columns alone, then read whole (`_SCOPE_EVENTS`), which reads the
-wide JSON columns of those rows only."""
+event to every identity (about a million at 10M events). The candidates are then attributed
+exactly: by every user id (whose person may be another), else by the affected persons'
+anonymous ids (an anonymous id of anyone else attributes an event to someone unaffected).
+Found on the id columns alone, then read whole (`_SCOPE_EVENTS`), which reads the wide JSON
+columns of those rows only."""
 
 _UNATTRIBUTED_SCOPE_ROWS = """
 SELECT e.rowid AS row_id FROM events AS e
@@ -158,7 +160,11 @@ _PER_PERSON = ("journey_events", "sessions", "session_sources", "journeys", "per
 
 _WORK_TABLES = (
     "_kr_new_events",
+    "_kr_new_identity_nodes",
+    "_kr_new_identity_emails",
+    "_kr_new_identity_links",
     "_kr_old_identities",
+    "_kr_identity_rows",
     "_kr_affected",
     "_kr_scope_rows",
     "_kr_scope_events",
@@ -196,11 +202,8 @@ def refresh(
         _drop(engine)
         return 0
     say("stitching the new events' identities")
-    # the identities before, to see which ids move: renamed, not copied (stitching makes
-    # `identities` anew from the aggregates)
-    engine.execute("ALTER TABLE identities RENAME TO _kr_old_identities")
     add_identifiers(engine, "_kr_new_events")
-    build_identities(engine, progress, collected=True)
+    restitch_identities(engine, progress)
     engine.create_table_as(
         "_kr_affected", Query(_AFFECTED, purchase_event=definition.purchase_event)
     )
