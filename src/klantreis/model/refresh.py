@@ -118,10 +118,8 @@ SELECT * FROM identities WHERE person_id IN (SELECT person_key FROM _kr_affected
 _SCOPE_ROWS = """
 WITH candidates AS (
     SELECT e.rowid AS row_id, e.user_id, e.anonymous_id FROM events AS e
-    SEMI JOIN _kr_scope_identities AS i ON i.id_kind = 'user_id' AND i.id = e.user_id
-    UNION
-    SELECT e.rowid, e.user_id, e.anonymous_id FROM events AS e
-    SEMI JOIN _kr_scope_identities AS i ON i.id_kind = 'anonymous_id' AND i.id = e.anonymous_id
+    WHERE e.user_id IN (SELECT id FROM _kr_scope_identities WHERE id_kind = 'user_id')
+       OR e.anonymous_id IN (SELECT id FROM _kr_scope_identities WHERE id_kind = 'anonymous_id')
 )
 SELECT c.row_id FROM candidates AS c
 LEFT JOIN identities AS iu ON iu.id_kind = 'user_id' AND iu.id = c.user_id
@@ -134,8 +132,11 @@ over `events` probes only the affected persons' ids (a few thousand) instead of 
 event to every identity (about a million at 10M events). The candidates are then attributed
 exactly: by every user id (whose person may be another), else by the affected persons'
 anonymous ids (an anonymous id of anyone else attributes an event to someone unaffected).
-Found on the id columns alone, then read whole (`_SCOPE_EVENTS`), which reads the wide JSON
-columns of those rows only."""
+One pass with both tests, not a union of two: when a +1 % of returning customers' events
+affected 39 % of the events at 10M, the union's distinct over four million candidates cost
+2.7 s of CPU, the single pass 1.0 and joining every event 1.2 (0.35, 0.35 and 1.0 s for new
+customers' events). Found on the id columns alone, then read whole (`_SCOPE_EVENTS`), which
+reads the wide JSON columns of those rows only."""
 
 _UNATTRIBUTED_SCOPE_ROWS = """
 SELECT e.rowid AS row_id FROM events AS e
