@@ -185,3 +185,91 @@ def test_nothing_new_changes_nothing_and_removed_events_rebuild_fully(
     rows = kr.sql("SELECT count(*) AS n FROM journey_events WHERE message_id = :m", m=gone)
     assert rows.to_pylist() == [{"n": 0}]
     kr.close()
+
+
+def _full_build(tmp_path: Path, *parts: pa.Table) -> klantreis.Klantreis:
+    full = klantreis.open(tmp_path / "full.duckdb")
+    for part in parts:
+        full.store.append(part)
+    assert ensure_built(full)
+    return full
+
+
+def test_a_refresh_leaves_the_rows_of_ids_it_did_not_see_in_place(
+    tmp_path: Path, shop_events
+) -> None:
+    """The identity aggregates take in the new events' ids by row, and the anonymous ids that
+    stay persons of their own are not written again: the rows of every id the new events do not
+    carry keep their place, and the tables are still those of a full build."""
+    base, increment = shop_events
+    kr = klantreis.open(tmp_path / "s.duckdb")
+    kr.store.append(base)
+    assert ensure_built(kr)
+    seen = {
+        "identity_nodes": "SELECT rowid AS r, kind, id FROM identity_nodes "
+        "WHERE id NOT IN (SELECT user_id FROM new WHERE user_id IS NOT NULL) "
+        "AND id NOT IN (SELECT anonymous_id FROM new WHERE anonymous_id IS NOT NULL)",
+        "identity_links": "SELECT rowid AS r, kind, x, user_id FROM identity_links "
+        "WHERE user_id NOT IN (SELECT user_id FROM new WHERE user_id IS NOT NULL)",
+        "identities": "SELECT rowid AS r, id, id_kind, person_id FROM identities "
+        "WHERE id_kind = 'anonymous_id' AND person_id = id "
+        "AND id NOT IN (SELECT anonymous_id FROM new WHERE anonymous_id IS NOT NULL)",
+    }
+    con = kr.store.connection
+    con.register("new", increment)
+    before = {name: con.execute(sql).fetchall() for name, sql in seen.items()}
+    con.unregister("new")
+    assert all(len(rows) > 100 for rows in before.values())
+    kr.store.append(increment)
+    said: list[str] = []
+    assert ensure_built(kr, progress=said.append)
+    assert [m for m in said if m.startswith("rebuilding")], said
+    for name, rows in before.items():
+        where = ", ".join(str(r[0]) for r in rows)
+        columns = seen[name].split(" FROM ")[0]
+        after = con.execute(f"{columns} FROM {name} WHERE rowid IN ({where})").fetchall()
+        assert sorted(after) == sorted(rows), name
+    full = _full_build(tmp_path, base, increment)
+    for table in ("identity_nodes", "identity_emails", "identity_links", "identities"):
+        assert _rows(kr, table) == _rows(full, table), table
+    kr.close()
+    full.close()
+
+
+def test_a_refresh_with_new_events_no_id_attributes_equals_a_full_build(
+    tmp_path: Path, shop_events
+) -> None:
+    """Events whose only id is a placeholder belong to nobody (person ''): when new ones arrive,
+    every such event is rebuilt, found by attributing every event, as the full build does."""
+    base, increment = shop_events
+    template = increment.slice(0, 1).to_pylist()[0]
+    nobody = pa.Table.from_pylist(
+        [
+            _message(
+                template,
+                message_id=f"refresh-nobody-{i}",
+                user_id=None,
+                anonymous_id="null",
+                event="Product Viewed",
+                type="track",
+            )
+            for i in range(2)
+        ],
+        schema=EVENT_ARROW_SCHEMA,
+    )
+    kr = klantreis.open(tmp_path / "s.duckdb")
+    kr.store.append(pa.concat_tables([base, nobody.slice(0, 1)]))
+    assert ensure_built(kr)
+    kr.store.append(pa.concat_tables([increment, nobody.slice(1)]))
+    said: list[str] = []
+    assert ensure_built(kr, progress=said.append)
+    assert [m for m in said if m.startswith("rebuilding")], said
+    marked = {r["person_id"] for r in kr.sql("SELECT * FROM refreshed_persons").to_pylist()}
+    assert "" in marked
+    unattributed = kr.sql("SELECT count(*) AS n FROM journey_events WHERE person_id IS NULL")
+    assert unattributed.to_pylist()[0]["n"] >= 2
+    full = _full_build(tmp_path, base, nobody.slice(0, 1), increment, nobody.slice(1))
+    for table in MODEL_TABLES:
+        assert _rows(kr, table) == _rows(full, table), table
+    kr.close()
+    full.close()

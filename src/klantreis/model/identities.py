@@ -209,27 +209,49 @@ GROUP BY kind, x, user_id
 """Distinct (identifier, user id) pairs seen together: with the e-mails, the only evidence that
 links ids."""
 
-_MERGED = {
-    "identity_nodes": """
-SELECT kind, id, sum(messages) AS messages, min(first_seen) AS first_seen,
-       bool_or(placeholder) AS placeholder
-FROM (SELECT * FROM identity_nodes UNION ALL SELECT * FROM _kr_new_identity_nodes) AS u
-GROUP BY kind, id
+_MERGE: dict[str, tuple[str, str]] = {
+    "identity_nodes": (
+        """
+UPDATE identity_nodes AS t
+SET messages = t.messages + n.messages, first_seen = least(t.first_seen, n.first_seen),
+    placeholder = t.placeholder OR n.placeholder
+FROM _kr_new_identity_nodes AS n WHERE t.kind = n.kind AND t.id = n.id
 """,
-    "identity_emails": """
-SELECT user_id, email, min(first_seen) AS first_seen, sum(messages) AS messages,
-       bool_or(placeholder) AS placeholder
-FROM (SELECT * FROM identity_emails UNION ALL SELECT * FROM _kr_new_identity_emails) AS u
-GROUP BY user_id, email
+        """
+SELECT n.* FROM _kr_new_identity_nodes AS n
+ANTI JOIN identity_nodes AS t ON t.kind = n.kind AND t.id = n.id
 """,
-    "identity_links": """
-SELECT kind, x, user_id, min(first_seen) AS first_seen, sum(messages) AS messages
-FROM (SELECT * FROM identity_links UNION ALL SELECT * FROM _kr_new_identity_links) AS u
-GROUP BY kind, x, user_id
+    ),
+    "identity_emails": (
+        """
+UPDATE identity_emails AS t
+SET first_seen = least(t.first_seen, n.first_seen), messages = t.messages + n.messages,
+    placeholder = t.placeholder OR n.placeholder
+FROM _kr_new_identity_emails AS n
+WHERE t.user_id IS NOT DISTINCT FROM n.user_id AND t.email = n.email
 """,
+        """
+SELECT n.* FROM _kr_new_identity_emails AS n
+ANTI JOIN identity_emails AS t ON t.user_id IS NOT DISTINCT FROM n.user_id AND t.email = n.email
+""",
+    ),
+    "identity_links": (
+        """
+UPDATE identity_links AS t
+SET first_seen = least(t.first_seen, n.first_seen), messages = t.messages + n.messages
+FROM _kr_new_identity_links AS n WHERE t.kind = n.kind AND t.x = n.x AND t.user_id = n.user_id
+""",
+        """
+SELECT n.* FROM _kr_new_identity_links AS n
+ANTI JOIN identity_links AS t ON t.kind = n.kind AND t.x = n.x AND t.user_id = n.user_id
+""",
+    ),
 }
-"""The aggregates of the stored events plus those of new events: the same rows as an aggregate
-of all events (counts add up, first-seen is the minimum)."""
+"""How each aggregate takes in the new events' rows: the stored row of the same key is updated
+(counts add up, first-seen is the minimum), a new key inserted, so it holds the rows an
+aggregate of all events would. The rows of ids the new events do not carry stay as they are, in
+place: at 10M events `identity_nodes` holds about a million ids, and writing them all again was
+about a tenth of a refresh's CPU (docs/scaling.md)."""
 
 _PAIRS = """
 SELECT kind, x, user_id, first_seen, messages FROM identity_links
@@ -306,12 +328,18 @@ LEFT JOIN ranked AS o ON o.kind = r.kind AND o.x = r.x AND o.owner_rank = 1
 identifier first; `held_rank` is the identifier's place among its owner's ids of that kind."""
 
 
-_IDENTITIES = """
+_LINKED = """
 SELECT user_id AS id, 'user_id' AS id_kind, account AS person_id FROM _kr_accounts
 UNION ALL
 SELECT x, kind, account FROM _kr_attach
 WHERE owner_rank = 1 AND held_rank <= CASE kind WHEN 'anonymous_id' THEN :anonymous_cap
                                                  ELSE :email_cap END
+"""
+"""Every account's user ids and the devices and e-mails it holds: the rows stitching decides."""
+
+_IDENTITIES = (
+    _LINKED
+    + """
 UNION ALL
 SELECT n.id, 'anonymous_id', n.id FROM identity_nodes AS n
 LEFT JOIN _kr_attach AS t
@@ -319,6 +347,37 @@ LEFT JOIN _kr_attach AS t
           AND t.held_rank <= :anonymous_cap
 WHERE n.kind = 'anonymous_id' AND NOT n.placeholder AND t.x IS NULL
 """
+)
+"""The linked rows, and every other anonymous id as a person of its own (most of them: at
+10M events 0.85 of a million identities)."""
+
+_OLD_ROWS = """
+SELECT i.rowid AS row_id, i.* FROM identities AS i
+WHERE NOT (i.id_kind = 'anonymous_id' AND i.person_id = i.id)
+   OR (i.id_kind = 'anonymous_id'
+       AND (i.id IN (SELECT id FROM _kr_new_identity_nodes WHERE kind = 'anonymous_id')
+            OR i.id IN (SELECT id FROM _kr_linked WHERE id_kind = 'anonymous_id')))
+"""
+"""The identities a refresh may change, as they were: every linked one (not an anonymous id
+that is its own person), those linked now, and the new events' anonymous ids. Any other row is
+an anonymous id that was a person of its own, is one still (it is not linked now) and stays
+as it was: at 10M events 0.85 of a million rows."""
+
+_NEW_ROWS = """
+SELECT * FROM _kr_linked
+UNION ALL
+SELECT t.id, 'anonymous_id', t.id FROM (
+    SELECT id FROM _kr_old_identities WHERE id_kind = 'anonymous_id'
+    UNION
+    SELECT id FROM _kr_new_identity_nodes WHERE kind = 'anonymous_id' AND NOT placeholder
+) AS t
+ANTI JOIN _kr_linked AS l ON l.id_kind = 'anonymous_id' AND l.id = t.id
+"""
+"""The same identities as `_IDENTITIES` makes them (and the new ones): linked, or an anonymous
+id of its own."""
+
+_DELETE_OLD = "DELETE FROM identities WHERE rowid IN (SELECT row_id FROM _kr_old_identities)"
+
 
 _QUARANTINE = """
 SELECT x AS id, kind AS id_kind, user_id, owner AS person_id,
@@ -367,30 +426,22 @@ def collect_identifiers(engine: Engine, events: str = "events") -> None:
 
 
 def add_identifiers(engine: Engine, new_events: str) -> None:
-    """Add the ids of the events in `new_events` to the `identity_*` tables."""
+    """Add the ids of the events in `new_events` to the `identity_*` tables: the rows of ids
+    seen before are updated, those of new ids inserted, every other row stays as it is. The new
+    events' own aggregates are left as `_kr_new_identity_*` (for `restitch_identities`) for the
+    caller to drop."""
     for name, (spec, sql, params) in _AGGREGATES.items():
         query = sourced(Query(sql, **params), {"events": new_events})
-        engine.create_table_as(f"_kr_new_{name}", shaped(spec, query))
-        engine.create_table_as("_kr_merged", shaped(spec, _MERGED[name]))
-        engine.create_table_as(name, "SELECT * FROM _kr_merged")
-        engine.execute(f"DROP TABLE IF EXISTS _kr_new_{name}")
-    engine.execute("DROP TABLE IF EXISTS _kr_merged")
+        new = f"_kr_new_{name}"
+        engine.create_table_as(new, shaped(spec, query))
+        update, insert = _MERGE[name]
+        engine.execute(update)
+        engine.insert_into(name, insert)
 
 
-def build_identities(
-    engine: Engine,
-    progress: Callable[[str], None] | None = None,
-    *,
-    collected: bool = False,
-) -> int:
-    """Build `identities (id, id_kind, person_id)` and `identity_quarantine`.
-
-    From the `identity_*` aggregates, made here from every event unless `collected` says a
-    refresh already brought them up to date. Returns the number of label rounds the alias
-    chains needed.
-    """
-    if not collected:
-        collect_identifiers(engine)
+def _stitch(engine: Engine, progress: Callable[[str], None] | None) -> int:
+    """`_kr_accounts` (user id → account) and `_kr_attach` (each link ranked) from the
+    aggregates; returns the label rounds the alias chains needed."""
     engine.create_table_as("_kr_pairs", Query(_PAIRS, placeholders=PLACEHOLDER_IDS))
     engine.create_table_as("_kr_edges", _ALIAS_EDGES)
     engine.create_table_as("_kr_labels", _INIT)
@@ -405,11 +456,46 @@ def build_identities(
             break
     engine.create_table_as("_kr_accounts", _ACCOUNTS)
     engine.create_table_as("_kr_attach", _ATTACH)
-    caps = {"anonymous_cap": CAPS["anonymous_id"], "email_cap": CAPS["email_hash"]}
-    engine.create_table_as("identities", shaped(IDENTITIES, Query(_IDENTITIES, **caps)))
+    return rounds
+
+
+_CAPS = {"anonymous_cap": CAPS["anonymous_id"], "email_cap": CAPS["email_hash"]}
+
+
+def _quarantine(engine: Engine) -> None:
     engine.create_table_as(
-        "identity_quarantine", shaped(IDENTITY_QUARANTINE, Query(_QUARANTINE, **caps))
+        "identity_quarantine", shaped(IDENTITY_QUARANTINE, Query(_QUARANTINE, **_CAPS))
     )
     for name in _WORK_TABLES:
         engine.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def build_identities(engine: Engine, progress: Callable[[str], None] | None = None) -> int:
+    """Build `identities (id, id_kind, person_id)` and `identity_quarantine` from every event.
+
+    Returns the number of label rounds the alias chains needed.
+    """
+    collect_identifiers(engine)
+    rounds = _stitch(engine, progress)
+    engine.create_table_as("identities", shaped(IDENTITIES, Query(_IDENTITIES, **_CAPS)))
+    _quarantine(engine)
+    return rounds
+
+
+def restitch_identities(engine: Engine, progress: Callable[[str], None] | None = None) -> int:
+    """Stitch again after `add_identifiers` (whose `_kr_new_identity_nodes` it reads), changing
+    only the rows of `identities` that may change (`_OLD_ROWS`): the result is the table
+    `build_identities` makes, without writing the anonymous ids that stay persons of their own.
+
+    Leaves the touched rows before (`_kr_old_identities`) and after (`_kr_identity_rows`) for
+    the caller to see which ids moved, and to drop.
+    """
+    rounds = _stitch(engine, progress)
+    engine.create_table_as("_kr_linked", shaped(IDENTITIES, Query(_LINKED, **_CAPS)))
+    engine.create_table_as("_kr_old_identities", _OLD_ROWS)
+    engine.create_table_as("_kr_identity_rows", shaped(IDENTITIES, _NEW_ROWS))
+    engine.execute(_DELETE_OLD)
+    engine.insert_into("identities", "SELECT * FROM _kr_identity_rows")
+    _quarantine(engine)
+    engine.execute("DROP TABLE IF EXISTS _kr_linked")
     return rounds

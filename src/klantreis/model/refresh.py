@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from klantreis.model.contract import shaped, sourced
 from klantreis.model.definition import JourneyDefinition
-from klantreis.model.identities import add_identifiers, build_identities
+from klantreis.model.identities import add_identifiers, restitch_identities
 from klantreis.model.journey_events import journey_events_query
 from klantreis.model.journeys import journeys_query
 from klantreis.model.orders import add_order_channels
@@ -94,7 +94,7 @@ WITH new_people AS (
 moved AS (
     SELECT o.person_id AS old_person, n.person_id AS new_person
     FROM _kr_old_identities AS o
-    FULL OUTER JOIN identities AS n ON n.id = o.id AND n.id_kind = o.id_kind
+    FULL OUTER JOIN _kr_identity_rows AS n ON n.id = o.id AND n.id_kind = o.id_kind
     WHERE o.person_id IS DISTINCT FROM n.person_id
 ),
 ordered AS (
@@ -111,21 +111,43 @@ UNION SELECT person_key FROM ordered
 """
 """Person keys (the person id, or '' for events no id attributes) whose rows must be rebuilt."""
 
+_SCOPE_IDENTITIES = """
+SELECT * FROM identities WHERE person_id IN (SELECT person_key FROM _kr_affected)
+"""
+
 _SCOPE_ROWS = """
+WITH candidates AS (
+    SELECT e.rowid AS row_id, e.user_id, e.anonymous_id FROM events AS e
+    WHERE e.user_id IN (SELECT id FROM _kr_scope_identities WHERE id_kind = 'user_id')
+       OR e.anonymous_id IN (SELECT id FROM _kr_scope_identities WHERE id_kind = 'anonymous_id')
+)
+SELECT c.row_id FROM candidates AS c
+LEFT JOIN identities AS iu ON iu.id_kind = 'user_id' AND iu.id = c.user_id
+LEFT JOIN _kr_scope_identities AS ia ON ia.id_kind = 'anonymous_id' AND ia.id = c.anonymous_id
+WHERE coalesce(iu.person_id, ia.person_id, '') IN (SELECT person_key FROM _kr_affected)
+"""
+"""Every event of an affected person, attributed as the full build attributes it. An event is
+its user id's person, else its anonymous id's: so it carries an id of its person, and the pass
+over `events` probes only the affected persons' ids (a few thousand) instead of joining every
+event to every identity (about a million at 10M events). The candidates are then attributed
+exactly: by every user id (whose person may be another), else by the affected persons'
+anonymous ids (an anonymous id of anyone else attributes an event to someone unaffected).
+One pass with both tests, not a union of two: when a +1 % of returning customers' events
+affected 39 % of the events at 10M, the union's distinct over four million candidates cost
+2.7 s of CPU, the single pass 1.0 and joining every event 1.2 (0.35, 0.35 and 1.0 s for new
+customers' events). Found on the id columns alone, then read whole (`_SCOPE_EVENTS`), which
+reads the wide JSON columns of those rows only."""
+
+_UNATTRIBUTED_SCOPE_ROWS = """
 SELECT e.rowid AS row_id FROM events AS e
 LEFT JOIN identities AS iu ON iu.id_kind = 'user_id' AND iu.id = e.user_id
 LEFT JOIN identities AS ia ON ia.id_kind = 'anonymous_id' AND ia.id = e.anonymous_id
 WHERE coalesce(iu.person_id, ia.person_id, '') IN (SELECT person_key FROM _kr_affected)
 """
-"""Every event of an affected person, attributed as the full build attributes it; found on the
-id columns alone, then read whole (`_SCOPE_EVENTS`), which reads the wide JSON columns of
-those rows only."""
+"""The same rows when events no id attributes are affected (their key ''): those carry no id
+of an affected person, so every event is attributed."""
 
 _SCOPE_EVENTS = "SELECT e.* FROM events AS e SEMI JOIN _kr_scope_rows AS s ON e.rowid = s.row_id"
-
-_SCOPE_IDENTITIES = """
-SELECT * FROM identities WHERE person_id IN (SELECT person_key FROM _kr_affected)
-"""
 
 NOBODY = "SELECT NULL AS person_id WHERE 1 = 0"
 _REFRESHED = "SELECT person_key AS person_id FROM _kr_affected"
@@ -139,7 +161,11 @@ _PER_PERSON = ("journey_events", "sessions", "session_sources", "journeys", "per
 
 _WORK_TABLES = (
     "_kr_new_events",
+    "_kr_new_identity_nodes",
+    "_kr_new_identity_emails",
+    "_kr_new_identity_links",
     "_kr_old_identities",
+    "_kr_identity_rows",
     "_kr_affected",
     "_kr_scope_rows",
     "_kr_scope_events",
@@ -177,9 +203,8 @@ def refresh(
         _drop(engine)
         return 0
     say("stitching the new events' identities")
-    engine.create_table_as("_kr_old_identities", "SELECT * FROM identities")
     add_identifiers(engine, "_kr_new_events")
-    build_identities(engine, progress, collected=True)
+    restitch_identities(engine, progress)
     engine.create_table_as(
         "_kr_affected", Query(_AFFECTED, purchase_event=definition.purchase_event)
     )
@@ -193,15 +218,18 @@ def refresh(
         names = [r["event"] for r in engine.rows("SELECT event FROM phase_map")]
         build_phase_map(engine, definition, names + [r["event"] for r in new_names])
     add_order_channels(engine, definition, "_kr_new_events")
-    engine.create_table_as("_kr_scope_rows", _SCOPE_ROWS)
-    engine.create_table_as("_kr_scope_events", _SCOPE_EVENTS)
     engine.create_table_as("_kr_scope_identities", _SCOPE_IDENTITIES)
+    unattributed = engine.scalar("SELECT count(*) FROM _kr_affected WHERE person_key = ''")
+    engine.create_table_as(
+        "_kr_scope_rows", _UNATTRIBUTED_SCOPE_ROWS if unattributed else _SCOPE_ROWS
+    )
+    engine.create_table_as("_kr_scope_events", _SCOPE_EVENTS)
     engine.create_table_as(
         "_kr_scope_journey_events",
         journey_events_query(
             definition,
             session_gap_minutes=session_gap_minutes,
-            sources={"events": "_kr_scope_events"},
+            sources={"events": "_kr_scope_events", "identities": "_kr_scope_identities"},
             row_ids=engine.capabilities.row_ids,
         ),
     )
