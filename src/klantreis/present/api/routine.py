@@ -78,8 +78,15 @@ class Job:
 
 def _model(kr: Klantreis, _: FastAPI) -> str | None:
     from klantreis.model import ensure_built
+    from klantreis.model.person_index import ensure_person_index
 
-    return "rebuilt" if ensure_built(kr) else None
+    rebuilt = ensure_built(kr)
+    # A full build replaced `journey_events` and its index with it: a person's timeline
+    # finds that person's rows by it (model/person_index.py).
+    indexed = ensure_person_index(kr)
+    if rebuilt:
+        return "rebuilt" + (", persons indexed" if indexed else "")
+    return "persons indexed" if indexed else None
 
 
 def _voice(kr: Klantreis, _: FastAPI) -> str | None:
