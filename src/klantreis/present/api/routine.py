@@ -176,6 +176,11 @@ def _dashboard(kr: Klantreis, app: FastAPI) -> str | None:
     return f"pages queued, {stored} page results stored"
 
 
+def _changed(result: str | None) -> bool:
+    """Whether the model job changed the model (not only indexed its persons again)."""
+    return bool(result) and result != "persons indexed"
+
+
 AFTER_MODEL = ("voice", "cases", "inbox", "value", "opportunities", "dashboard")
 """Jobs run right after a model refresh (in this order), whatever their schedule: each stores
 results of the model that the pages read as they are."""
@@ -273,7 +278,7 @@ class Routine:
                 ok = self.run_once(job)
                 wait = job.every if ok else min(job.every, self.retry)
                 self._next[job.name] = time.monotonic() + wait
-                if ok and job.name == "model" and self.results.get(job.name):
+                if ok and job.name == "model" and _changed(self.results.get(job.name)):
                     self._after_model(due)
             self._stop.wait(0.5)
 
