@@ -86,3 +86,54 @@ def test_the_inbox_reads_in_the_language_and_assigns_in_bulk(
     assert ASSIGN[lang] in page.content()
     page.locator("#cases details").first.click()
     page.screenshot(path=str(ARTIFACTS / f"inbox-{lang}-assigned.png"), full_page=True)
+
+
+NEXT = {"en": "Next", "nl": "Volgende", "da": "Næste"}
+SHOWING = {
+    "en": "Cases 51–100 of 126",
+    "nl": "Casussen 51–100 van 126",
+    "da": "Sager 51–100 af 126",
+}
+
+
+@pytest.fixture(scope="module")
+def crowded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The same shop with twenty copies of each case: an inbox of three pages."""
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium)")
+    path = tmp_path_factory.mktemp("crowded") / "shop.duckdb"
+    with klantreis.open(path) as kr:
+        kr.store.append(story(SHOP))
+        update_voice(kr.store, kr.engine, retrain=False)
+        open_cases(kr)
+        kr.store.connection.execute(
+            "INSERT INTO cases SELECT cases.* REPLACE "
+            "(case_id || ':' || CAST(i AS VARCHAR) AS case_id) FROM cases, range(20) AS c(i)"
+        )
+        for lang in HEADINGS:
+            create_user(kr.store, f"reader-{lang}", PASSWORD, lang)
+    running = Server(path, config=NO_WARM_UP).start()
+    yield running
+    running.stop()
+
+
+@pytest.mark.parametrize("lang", ["en", "nl", "da"])
+def test_the_inbox_pages_in_the_language(crowded_server: Server, browser: Any, lang: str) -> None:
+    page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    page.goto(f"{crowded_server.url}/login")
+    page.fill("input[name=username]", f"reader-{lang}")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/login'] button")
+    page.wait_for_url(re.compile(r"/map"))
+    page.goto(f"{crowded_server.url}/cases?kind=&status=active")
+    assert page.locator("#cases input[type=checkbox]").count() == 50
+    page.locator("#pager-top a[rel=next]").click()
+    page.wait_for_load_state()
+    assert "page=2" in page.url and "status=active" in page.url
+    assert SHOWING[lang] in page.locator("#pager-top").inner_text()
+    assert NEXT[lang] in page.locator("#pager-bottom").inner_text()
+    assert page.locator("#cases input[type=checkbox]").count() == 50
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"inbox-{lang}-page-2.png"))
+    page.locator("#pager-bottom").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"inbox-{lang}-page-2-end.png"))

@@ -124,3 +124,60 @@ def test_the_inbox_answers_while_the_routine_writes(client: TestClient) -> None:
     finally:
         done.set()
         writer.join()
+
+
+@pytest.fixture
+def crowded(shop: Klantreis) -> Iterator[TestClient]:
+    """The shop's six cases and twenty copies of each (126 open): more than one page."""
+    open_cases(shop)
+    shop.store.connection.execute(
+        "INSERT INTO cases SELECT cases.* REPLACE "
+        "(case_id || ':copy' || CAST(i AS VARCHAR) AS case_id) FROM cases, range(20) AS copies(i)"
+    )
+    create_user(shop.store, "anna-admin", PASSWORD, "en")
+    path: Path = shop.settings.store
+    shop.close()
+    app = create_app(Settings(path, sections={"web": {"warm": False}}))
+    with TestClient(app, base_url="http://127.0.0.1") as test_client:
+        yield test_client
+
+
+def _link(html: str, rel: str) -> str | None:
+    found = re.search(rf'<a href="([^"]+)" rel="{rel}"', html)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def test_the_inbox_shows_fifty_cases_a_page_with_the_counts_of_all(crowded: TestClient) -> None:
+    login(crowded)
+    first = crowded.get("/cases?sort=opened").text
+    assert len(_rows(first)) == 50
+    assert "Cases 1–50 of 126" in first and "Page 1 of 3" in first
+    assert re.search(r"Open</span><b>126</b>", first)  # the header counts every case
+    assert _link(first, "prev") is None
+    second_url = _link(first, "next")
+    assert second_url == "/cases?sort=opened&page=2"
+    second = crowded.get(second_url).text
+    assert "Cases 51–100 of 126" in second and _link(second, "prev") == "/cases?sort=opened&page=1"
+    third = crowded.get(_link(second, "next") or "").text
+    assert len(_rows(third)) == 26 and _link(third, "next") is None
+    shown = _rows(first) + _rows(second) + _rows(third)
+    assert len(set(shown)) == 126  # every case once, in the sort's order
+    # a filter keeps its pages; a page past the last shows the last
+    breaches = crowded.get("/cases?kind=breach").text
+    assert len(_rows(breaches)) == 42 and "Cases 1–42 of 42" in breaches
+    assert _link(breaches, "next") is None and "Page 1 of" not in breaches
+    assert _rows(crowded.get("/cases?sort=opened&page=99").text) == _rows(third)
+    assert len(_rows(crowded.get("/cases?page=x").text)) == 50
+
+
+def test_an_action_on_a_later_page_comes_back_to_it(crowded: TestClient) -> None:
+    login(crowded)
+    page = crowded.get("/cases?kind=breach&sort=opened&page=1")
+    ids = _rows(page.text)
+    done = crowded.post(
+        "/cases?kind=breach&sort=opened&page=1",
+        data={"csrf_token": csrf_of(page.text), "case_id": ids[0], "action": "assign",
+              "owner": "bas"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert done.headers["location"] == "/cases?kind=breach&sort=opened&page=1"

@@ -78,8 +78,15 @@ class Job:
 
 def _model(kr: Klantreis, _: FastAPI) -> str | None:
     from klantreis.model import ensure_built
+    from klantreis.model.person_index import ensure_person_index
 
-    return "rebuilt" if ensure_built(kr) else None
+    rebuilt = ensure_built(kr)
+    # A full build replaced `journey_events` and its index with it: a person's timeline
+    # finds that person's rows by it (model/person_index.py).
+    indexed = ensure_person_index(kr)
+    if rebuilt:
+        return "rebuilt" + (", persons indexed" if indexed else "")
+    return "persons indexed" if indexed else None
 
 
 def _voice(kr: Klantreis, _: FastAPI) -> str | None:
@@ -167,6 +174,11 @@ def _dashboard(kr: Klantreis, app: FastAPI) -> str | None:
     journey_map.warm(app)
     pages.warm(app)
     return f"pages queued, {stored} page results stored"
+
+
+def _changed(result: str | None) -> bool:
+    """Whether the model job changed the model (not only indexed its persons again)."""
+    return bool(result) and result != "persons indexed"
 
 
 AFTER_MODEL = ("voice", "cases", "inbox", "value", "opportunities", "dashboard")
@@ -266,7 +278,7 @@ class Routine:
                 ok = self.run_once(job)
                 wait = job.every if ok else min(job.every, self.retry)
                 self._next[job.name] = time.monotonic() + wait
-                if ok and job.name == "model" and self.results.get(job.name):
+                if ok and job.name == "model" and _changed(self.results.get(job.name)):
                     self._after_model(due)
             self._stop.wait(0.5)
 
