@@ -278,10 +278,25 @@ NOT_BUILT = {
 }
 
 
+NEED_THE_MODEL = (
+    "/map",
+    "/map?definition=aida",
+    "/expectations",
+    "/voice",
+    "/funnels",
+    "/value",
+    "/sources",
+    "/returns",
+    "/search",
+)
+"""Pages whose figures come from the model."""
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_before_the_first_build_the_lakes_pages_say_what_to_run(tmp_path: Path, lang: str) -> None:
-    """No model in the lake yet: the page names the job to run, in the reader's language,
-    instead of building the model in the web process (or failing with a 500)."""
+    """No model in the lake yet: the page names the job to run, in the reader's language, as
+    a notice, instead of building the model in the web process, failing with a 500 or showing
+    each of its analyses as failed."""
     from fastapi.testclient import TestClient
     from stories import story
 
@@ -306,15 +321,20 @@ def test_before_the_first_build_the_lakes_pages_say_what_to_run(tmp_path: Path, 
     app = create_app(Settings(state, "spark", options, sections), dashboard=True)
     with TestClient(app, base_url="http://127.0.0.1") as client:
         assert login(client, password=PASSWORD).status_code == 303
-        for path in ("/map", "/expectations", "/voice"):
+        for path in NEED_THE_MODEL:
             html = settled(client, path)
-            assert NOT_BUILT[lang] in html.replace("&#96;", "`"), (path, html[-3000:])
+            notice = re.search(r'<p class="notice" id="not-built"[^>]*>([^<]*)</p>', html)
+            assert notice, (path, html[-3000:])
+            assert NOT_BUILT[lang] in notice.group(1).replace("&#96;", "`"), notice.group(1)
+            assert html.count('id="not-built"') == 1, path
+            assert 'class="error"' not in html, (path, html[-3000:])
 
 
 @pytest.mark.browser
 def test_before_the_first_build_in_a_browser(tmp_path: Path, browser: Any) -> None:
     """A real `klantreis serve --dashboard` on a lake no job has built yet: the map names the
-    job to run, in each reader's language (screenshots lake-not-built-<lang>.png)."""
+    job to run as a notice, in each reader's language, with no failed analysis (screenshots
+    lake-not-built-<lang>.png)."""
     from stories import story
 
     from klantreis.present.web.auth import create_user
@@ -333,12 +353,15 @@ def test_before_the_first_build_in_a_browser(tmp_path: Path, browser: Any) -> No
     try:
         for lang in LANGUAGES:
             context, page = _signed_in(browser, server.url, lang)
-            page.wait_for_selector("p.error", timeout=600_000)
+            page.wait_for_selector("#not-built", timeout=600_000)
+            page.wait_for_load_state("networkidle")
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / f"lake-not-built-{lang}.png"), full_page=True)
-            said = page.locator("p.error").first.inner_text()
+            said = page.locator("#not-built").inner_text()
+            failed = page.locator("p.error").count()
             context.close()
             assert NOT_BUILT[lang] in said and "{" not in said, said
+            assert failed == 0
     finally:
         server.stop()
 
