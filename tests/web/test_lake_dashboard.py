@@ -145,6 +145,48 @@ def test_the_lakes_map_is_the_one_the_scheduled_job_stored(shop: Shop) -> None:
     assert answer["phases"], "a map without phases proves nothing"
 
 
+MARK = 987_654
+"""A count no 12-person shop has: the page shows it only if it reads the stored figures."""
+
+
+def test_the_lakes_scorecard_is_the_one_the_scheduled_job_stored(shop: Shop) -> None:
+    """`klantreis expectations` on Spark stores the scorecard's figures in the lake, under
+    the cases it judged, and the dashboard reads them rather than computing them from the
+    cases: a version of them with one count marked, switched to as a job switches a table,
+    is what the read API answers."""
+    import orjson
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from klantreis.store.lake import replace_durably
+
+    tables = shop.folder / "lake" / "tables"
+    folder = tables / "expectation_scorecards"
+    stored = (folder / "_current").read_text().strip()
+    table = pq.read_table(folder / stored)
+    rows = table.to_pylist()
+    judged = orjson.loads((tables / "_model.json").read_bytes())["expectations_fingerprint"]
+    assert rows and {r["expectations_fingerprint"] for r in rows} == {judged}
+    row = next(r for r in rows if r["key"].endswith("||month"))  # the uncut scorecard's
+    parts = orjson.loads(row["parts"])
+    rule = next(k for k, count in parts["counts"].items() if count["cases"])
+    assert _read(shop.lake, "/api/expectations")["expectations"]
+    parts["counts"][rule]["open"] = MARK
+    row["parts"] = orjson.dumps(parts).decode()
+    (folder / "v-marked").mkdir()
+    pq.write_table(
+        pa.Table.from_pylist(rows, schema=table.schema), folder / "v-marked" / "p.parquet"
+    )
+    replace_durably(folder / "_current", b"v-marked")
+    try:
+        shown = {e["id"]: e["open"] for e in _read(shop.lake, "/api/expectations")["expectations"]}
+    finally:
+        replace_durably(folder / "_current", stored.encode())
+    assert shown[rule] == MARK
+    shown = {e["id"]: e["open"] for e in _read(shop.lake, "/api/expectations")["expectations"]}
+    assert shown[rule] != MARK
+
+
 def test_a_persons_export_reaches_the_lakes_files(shop: Shop) -> None:
     exported = _read(shop.lake, f"/api/persons/{PERSON}/export")
     on_duckdb = _read(shop.duckdb, f"/api/persons/{PERSON}/export")
