@@ -130,7 +130,7 @@ class LakeReader(DuckDBEngine):
             stamp = _folder_times(self.shelf.root)
             if stamp is not None and stamp == self._shelf_at:
                 return
-            self._shelf_at = stamp if stamp is not None and not _recent(stamp) else None
+            self._shelf_at = None  # until the tables are followed to what the stamp shows
             names = self.shelf.names()
             for name in set(self._views) - set(names):
                 # removed whole (an erasure removes the stored maps, docs/privacy.md): its
@@ -153,6 +153,7 @@ class LakeReader(DuckDBEngine):
                         self._view(name, self._views[name])
                 self._file_state = state
                 self._state = dict(state)
+            self._shelf_at = stamp if stamp is not None and not _recent(stamp) else None
 
     def _view(self, name: str, path: Path) -> None:
         files = _literal(str(path / "*.parquet"))
