@@ -396,6 +396,10 @@ def test_before_the_first_build_in_a_browser(tmp_path: Path, browser: Any) -> No
         for lang in LANGUAGES:
             context, page = _signed_in(browser, server.url, lang)
             page.wait_for_selector("#not-built", timeout=600_000)
+            # the map's computation ends at once, failing for want of the model: the page
+            # reloads by itself to the notice alone
+            page.wait_for_selector("#map-progress", state="detached", timeout=600_000)
+            page.wait_for_selector("#not-built", timeout=600_000)
             page.wait_for_load_state("networkidle")
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / f"lake-not-built-{lang}.png"), full_page=True)
