@@ -17,6 +17,10 @@ fresh server.
 
     python benchmarks/lake_pages.py --store /work/stores/bench/main_job/store_1000000/shop.duckdb \
         --work /tmp/lake-pages --rounds 3 --memory-limit 2GB
+
+`--compare-src OTHER/src` adds a third side, the lake served by the klantreis of another
+checkout (its `src` first on `PYTHONPATH`), taking turns with the two others: a change to the
+lake's dashboard against the code before it, in the same run.
 """
 
 from __future__ import annotations
@@ -53,7 +57,6 @@ STATE_TABLES = {
     "cases",
     "jobs",
     "customer_values",
-    "expectation_scorecards",
     "journey_map_lanes",
     "events",
     "events_staged",
@@ -177,6 +180,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--memory-limit", default="2GB")
+    parser.add_argument(
+        "--compare-src", type=Path, help="another checkout's src: its lake side as `lake-cmp`"
+    )
     args = parser.parse_args()
     duck, state, env = prepare(args.store, args.work, args.memory_limit)
     duck_env = {"KLANTREIS_CONFIG": str(args.work / "duck.toml")}
@@ -184,10 +190,14 @@ def main() -> None:
         "duckdb": lambda: Server(duck, config=None, env=duck_env),
         "lake": lambda: Server(state, config=None, env=env, args=["--dashboard"]),
     }
+    if args.compare_src is not None:
+        other = {**env, "PYTHONPATH": str(args.compare_src.resolve())}
+        sides["lake-cmp"] = lambda: Server(state, config=None, env=other, args=["--dashboard"])
     results: dict[str, list[dict[str, tuple[float, float, float]]]] = {s: [] for s in sides}
     print(machine())
     for round_ in range(args.rounds):
-        for side in sides if round_ % 2 == 0 else reversed(list(sides)):
+        order = list(sides)
+        for side in order[round_ % len(order) :] + order[: round_ % len(order)]:
             server = sides[side]().start()
             try:
                 results[side].append(pages(server, args.runs))
@@ -195,7 +205,7 @@ def main() -> None:
                 server.stop()
             print(f"round {round_ + 1} {side} done; {machine()}", flush=True)
     print(f"store: {args.store}; rounds: {args.rounds}; medians over rounds")
-    print(f"{'page':26} {'side':7} {'cold s':>8} {'warm s':>8} {'CPU s':>7} {'CPU vs duckdb':>14}")
+    print(f"{'page':26} {'side':8} {'cold s':>8} {'warm s':>8} {'CPU s':>7} {'CPU vs duckdb':>14}")
     for url in PAGES:
         base = statistics.median(r[url][2] for r in results["duckdb"])
         for side in sides:
@@ -203,7 +213,7 @@ def main() -> None:
                 statistics.median(r[url][i] for r in results[side]) for i in range(3)
             )
             ratio = cpu / base if base else float("nan")
-            print(f"{url:26} {side:7} {cold:8.2f} {warm:8.3f} {cpu:7.2f} {ratio:13.2f}x")
+            print(f"{url:26} {side:8} {cold:8.2f} {warm:8.3f} {cpu:7.2f} {ratio:13.2f}x")
 
 
 if __name__ == "__main__":

@@ -46,3 +46,91 @@ def test_a_table_removed_whole_is_no_longer_read(tmp_path: Path) -> None:
     shutil.rmtree(tables / "journey_maps")
     reader.refresh()
     assert not reader.has_table("journey_maps")
+
+
+def _version(tables: Path, name: str, version: str, rows: pa.Table) -> None:
+    """A table's version written as a job writes it: the files, then `_current` naming it."""
+    from klantreis.store.lake import replace_durably
+
+    (tables / name / version).mkdir(parents=True)
+    pq.write_table(rows, tables / name / version / "part-0.parquet")
+    replace_durably(tables / name / "_current", version.encode())
+
+
+def _aged(folder: Path) -> None:
+    """Every folder under `folder` as last changed an hour ago (as a lake no job wrote for a
+    while), so what the reader keeps of it is not held back as too recent."""
+    import os
+    import time
+
+    hour_ago = time.time() - 3600
+    for each in sorted((p for p in folder.rglob("*") if p.is_dir()), reverse=True):
+        os.utime(each, (hour_ago, hour_ago))
+    os.utime(folder, (hour_ago, hour_ago))
+
+
+def test_a_table_a_page_computed_in_place_of_a_stored_one_is_kept_until_a_job_writes(
+    tmp_path: Path,
+) -> None:
+    """A page that computes a stored table anew (a scorecard of other cases) keeps it while
+    nothing changed; a job's new fingerprints bring back the stored version."""
+    tables = tmp_path / "tables"
+    _version(tables, "expectation_scorecards", "v-1", pa.table({"key": ["stored"]}))
+    shelf = Shelf(tables)
+    shelf.update_state({"model_fingerprint": "built-1"})
+    reader = LakeReader(tmp_path / "lake", tables)
+    reader.create_table_from_arrow("expectation_scorecards", pa.table({"key": ["computed"]}))
+    reader.refresh()
+    assert reader.rows("SELECT key FROM expectation_scorecards") == [{"key": "computed"}]
+    shelf.update_state({"model_fingerprint": "built-2"})
+    reader.refresh()
+    assert reader.rows("SELECT key FROM expectation_scorecards") == [{"key": "stored"}]
+    assert reader.has_table("expectation_scorecards")
+
+
+def test_the_lakes_files_are_listed_again_only_when_a_job_or_a_collector_wrote(
+    tmp_path: Path,
+) -> None:
+    """A warm page reads the modification times of the lake's folders, not every file: the
+    event files are listed once while no day folder changed, and a new batch, an erasure's
+    rewrite of a file and a job's new version are seen at the next request."""
+    from stories import story
+    from web.shop import shop_story
+
+    from klantreis.store.lake import Lake
+
+    lake = Lake(tmp_path / "lake")
+    events = story(shop_story())
+    lake.append(events.slice(0, 5))
+    tables = tmp_path / "lake" / "tables"
+    _version(tables, "journeys", "v-1", pa.table({"journey_id": ["j1"]}))
+    Shelf(tables).update_state({"model_fingerprint": "built-1"})
+    _aged(tmp_path / "lake")
+    reader = LakeReader(lake.path, tables)
+    first = reader.events_fingerprint()
+    listed = reader.listings
+    for _ in range(3):
+        reader.refresh()
+        assert reader.events_fingerprint() == first
+    assert reader.listings == listed  # nothing changed: not listed again
+
+    lake.append(events.slice(5, 5))  # a collector's batch
+    second = reader.events_fingerprint()
+    assert second != first
+    assert reader.listings == listed + 1
+
+    _aged(tmp_path / "lake")
+    reader.events_fingerprint()
+    listed = reader.listings
+    file = lake.live_files()[0]
+    lake.replace_file(file, None)  # an erasure: the file's rows without the person's
+    assert file not in lake.live_files()
+    assert reader.events_fingerprint() not in (first, second)
+    assert reader.listings == listed + 1
+
+    _aged(tmp_path / "lake")
+    reader.refresh()
+    assert reader.rows("SELECT journey_id FROM journeys") == [{"journey_id": "j1"}]
+    _version(tables, "journeys", "v-2", pa.table({"journey_id": ["j2"]}))  # a new model
+    reader.refresh()
+    assert reader.rows("SELECT journey_id FROM journeys") == [{"journey_id": "j2"}]

@@ -24,7 +24,9 @@ process's memory; nothing under `tables_path` is written here.
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -101,7 +103,15 @@ class LakeReader(DuckDBEngine):
         self._file_state: dict[str, Any] = {}
         self._state: dict[str, Any] = {}
         self._events = False
+        self._listed = ""
+        self._listed_at: tuple[tuple[str, int], ...] | None = None
+        """The day folders' modification times when the events were last listed."""
+        self.listings = 0
+        """How often the lake's event files were listed (each a walk of every day folder)."""
+        self._shelf_at: tuple[tuple[str, int], ...] | None = None
+        """The tables' folders' modification times when they were last followed."""
         self._lock = threading.Lock()
+        self._listing = threading.Lock()
         self.refresh()
 
     # -- following the lake ------------------------------------------------------------------
@@ -114,33 +124,49 @@ class LakeReader(DuckDBEngine):
                 self._events = True
             if self.shelf is None:
                 return
+            # a job switches a table by replacing its `_current` (a rename in the table's
+            # folder), removes one whole or replaces `_model.json` (renames in the root): each
+            # sets a folder's modification time, so unchanged times mean nothing to follow
+            stamp = _folder_times(self.shelf.root)
+            if stamp is not None and stamp == self._shelf_at:
+                return
+            self._shelf_at = None  # until the tables are followed to what the stamp shows
             names = self.shelf.names()
             for name in set(self._views) - set(names):
                 # removed whole (an erasure removes the stored maps, docs/privacy.md): its
                 # view would read files that are gone
-                con.execute(f"DROP VIEW IF EXISTS {identifier(name).sql('duckdb')}")
+                self._drop(name)
                 del self._views[name]
             for name in names:
                 path = self.shelf.current(name)
                 if path is None or self._views.get(name) == path or not path.is_dir():
                     continue
-                if name in self._made:
-                    con.execute(f"DROP TABLE IF EXISTS {identifier(name).sql('duckdb')}")
-                    self._made.discard(name)
-                files = _literal(str(path / "*.parquet"))
-                view = identifier(name).sql("duckdb")
-                select = f"SELECT * FROM read_parquet({files})"  # noqa: S608 - a quoted path
-                con.execute(f"CREATE OR REPLACE VIEW {view} AS {select}")
-                self._views[name] = path
+                self._drop(name)
+                self._view(name, path)
             state = self.shelf.get_state()
             if state != self._file_state:
                 # a job or an erasure (docs/privacy.md) changed what the tables rest on: what
                 # a page computed from the earlier ones is dropped, not served beside them
                 for name in sorted(self._made):
-                    con.execute(f"DROP TABLE IF EXISTS {identifier(name).sql('duckdb')}")
-                self._made.clear()
+                    self._drop(name)
+                    if name in self._views:  # the stored version it stood in for
+                        self._view(name, self._views[name])
                 self._file_state = state
                 self._state = dict(state)
+            self._shelf_at = stamp if stamp is not None and not _recent(stamp) else None
+
+    def _view(self, name: str, path: Path) -> None:
+        files = _literal(str(path / "*.parquet"))
+        view = identifier(name).sql("duckdb")
+        select = f"SELECT * FROM read_parquet({files})"  # noqa: S608 - a quoted path
+        self._root.execute(f"CREATE OR REPLACE VIEW {view} AS {select}")
+        self._views[name] = path
+
+    def _drop(self, name: str) -> None:
+        """The view of `name`, or the table a page computed in its place."""
+        kind = "TABLE" if name in self._made else "VIEW"
+        self._root.execute(f"DROP {kind} IF EXISTS {identifier(name).sql('duckdb')}")
+        self._made.discard(name)
 
     def versions(self) -> dict[str, Path]:
         """The version of each derived table read now (for what a page says it rests on)."""
@@ -174,9 +200,26 @@ class LakeReader(DuckDBEngine):
         return bool(built) and not built.endswith(str(self.events_fingerprint()))
 
     def events_fingerprint(self) -> str | None:
+        """The lake's event files (`spark/lake.py` `fingerprint`), listed again only when a
+        day folder changed: every write of an event file (a collector's batch, a compaction,
+        an erasure's rewrite) adds, renames or removes a file in its day folder, which sets
+        that folder's modification time (a new day sets the events folder's)."""
         from klantreis.store.engines.spark.lake import fingerprint
 
-        return fingerprint(self.lake.events_path) if self._events else ""
+        if not self._events:
+            return ""
+        stamp = _folder_times(self.lake.events_path, "date=")
+        with self._listing:
+            if stamp is not None and stamp == self._listed_at:
+                return self._listed
+        listed = fingerprint(self.lake.events_path)
+        with self._listing:
+            self.listings += 1
+            self._listed = listed
+            # a change within the file system's clock tick of the stamp could leave the
+            # times as they are: such a recent stamp is not trusted
+            self._listed_at = stamp if stamp is not None and not _recent(stamp) else None
+        return listed
 
     def get_state(self, key: str) -> str | None:
         value = self._state.get(key)
@@ -186,6 +229,13 @@ class LakeReader(DuckDBEngine):
         """Kept in this process only: the jobs' fingerprints are theirs to write."""
         self._state[key] = value
 
+    def has_table(self, name: str) -> bool:
+        """The views and tables this reader made, known without asking the catalogue (a
+        query of every view's columns)."""
+        if name in self._views or name in self._made or (name == "events" and self._events):
+            return True
+        return super().has_table(name)
+
     def fetch(self, query: Query | str, /, **params: Any) -> pa.Table:
         return _as_spark_types(super().fetch(query, **params))
 
@@ -193,10 +243,17 @@ class LakeReader(DuckDBEngine):
     def _replace(self, name: str, select: str) -> None:
         target = identifier(name).sql("duckdb")
         with self._lock:
-            if name in self._views:
+            stored = self._views.get(name) if name not in self._made else None
+            if stored is not None:
+                # the version stays named in `_views`: the table replaces it until a job
+                # switches the table to another version (`refresh`)
                 self.connection.execute(f"DROP VIEW IF EXISTS {target}")
-                del self._views[name]
-            self.connection.execute(f"CREATE OR REPLACE TABLE {target} AS {select}").fetchall()
+            try:
+                self.connection.execute(f"CREATE OR REPLACE TABLE {target} AS {select}").fetchall()
+            except BaseException:
+                if stored is not None:
+                    self._view(name, stored)
+                raise
             self._made.add(name)
 
     def create_table_as(self, name: str, query: Query | str, /, **params: Any) -> None:
@@ -227,6 +284,31 @@ class LakeReader(DuckDBEngine):
 
     def insert_into(self, name: str, query: Query | str, /, **params: Any) -> None:
         raise NotImplementedError("the lake's dashboard writes no table of the lake")
+
+
+RECENT_NS = 2_000_000_000
+"""How close to now a folder's modification time is too close to rely on (the file
+system's clock ticks coarsely: two writes within a tick leave one time)."""
+
+
+def _folder_times(folder: Path, prefix: str = "") -> tuple[tuple[str, int], ...] | None:
+    """`folder`'s and each of its folders' (named `prefix`...) modification times (None: no
+    folder)."""
+    try:
+        with os.scandir(folder) as entries:
+            inside = sorted(
+                (entry.name, entry.stat().st_mtime_ns)
+                for entry in entries
+                if entry.name.startswith(prefix) and entry.is_dir()
+            )
+        return (("", folder.stat().st_mtime_ns), *inside)
+    except FileNotFoundError:
+        return None
+
+
+def _recent(stamp: tuple[tuple[str, int], ...]) -> bool:
+    newest = max(ns for _, ns in stamp)
+    return time.time_ns() - newest < RECENT_NS
 
 
 def _as_spark_types(table: pa.Table) -> pa.Table:

@@ -219,15 +219,20 @@ class LakeNote:
 
     stored_at: Any
     behind: bool
+    notice: str | None = None
+    """What every page says instead of its figures while no job has built the model into
+    the lake (`lake_reader.NOT_BUILT`, translated): a page's analyses fail for want of it,
+    and their error boxes are left out (`_error.html`)."""
 
 
 def lake_note(app: Any) -> LakeNote | None:
     if not getattr(app.state, "lake_dashboard", False):
         return None
-    from klantreis.store.lake_reader import reader_for
+    from klantreis.store.lake_reader import NOT_BUILT, reader_for
 
     reader = reader_for(app.state.settings)
-    return LakeNote(reader.stored_at(), reader.behind())
+    notice = None if reader.get_state("model_fingerprint") else NOT_BUILT
+    return LakeNote(reader.stored_at(), reader.behind(), notice)
 
 
 def login_url(next_url: str) -> str:
