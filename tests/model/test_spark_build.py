@@ -136,11 +136,10 @@ def test_quiet_of_just_over_thirty_minutes_ends_a_session_on_both_engines(spark)
     assert spark.rows(query) == duck.rows(query)
 
 
-def test_journey_events_window_the_events_once(built):
+def test_journey_events_read_the_events_once(built):
     """The journey of an event naming an order was joined from the same rows' purchases,
     which Spark computed by scanning, joining, shuffling and sorting every event a second
-    time, then shuffled the wide rows again by order to join them. The events are read twice
-    now (the narrow columns for the windows, the properties joined back), windowed once."""
+    time, then shuffled the wide rows again by order to join them."""
     from klantreis.model.build import SESSION_GAP_MINUTES
     from klantreis.model.journey_events import journey_events_query
 
@@ -150,31 +149,5 @@ def test_journey_events_window_the_events_once(built):
     )
     plan = spark.session.sql(spark.sql(query))._jdf.queryExecution().executedPlan().toString()
     scans = re.findall(r"(?:Scan ExistingRDD|LocalTableScan) ?\[message_id#", plan)
-    assert len(scans) == 2, plan  # `events`, however the test registered them
+    assert len(scans) == 1, plan  # `events`, however the test registered them
     assert plan.count("Exchange hashpartitioning(person_id") == 1, plan  # to the windows
-
-
-def test_journey_events_shuffle_the_events_properties_once(built):
-    """At 10M events `identities` is over Spark's broadcast threshold: every event, its
-    `properties` JSON included, was shuffled by user id, by anonymous id, by order and by
-    person. Now the shuffles carry narrow rows and the properties are joined back once, by
-    message id."""
-    from klantreis.model.build import SESSION_GAP_MINUTES
-    from klantreis.model.journey_events import journey_events_query
-
-    _, spark, _ = built
-    query = journey_events_query(
-        load_definition("six-phase"), session_gap_minutes=SESSION_GAP_MINUTES
-    )
-    session, key = spark.session, "spark.sql.autoBroadcastJoinThreshold"
-    before = session.conf.get(key)
-    session.conf.set(key, "-1")  # no table broadcast, as `identities` is not at 10M events
-    try:
-        frame = session.sql(spark.sql(query))
-        plan = frame._sc._jvm.PythonSQLUtils.explainString(frame._jdf.queryExecution(), "formatted")
-    finally:
-        session.conf.set(key, before)
-    exchanges = re.findall(r"\) Exchange\s+Input \[\d+\]: \[([^\]]*)\]\s+Arguments: (\S+)", plan)
-    assert len(exchanges) >= 5, plan  # the identity joins, order channels, windows, join back
-    wide = [how for columns, how in exchanges if "properties#" in columns]
-    assert len(wide) == 1 and wide[0].startswith("hashpartitioning(message_id#"), wide

@@ -49,32 +49,27 @@ JOURNEY_EVENTS = register_table(
 # A back-office event (payment captured, refund, ...) is recorded by the shop's systems, not on
 # the customer's device: it takes the channel of the order it is about.
 _WIDE = """
-WITH narrow AS (
-    SELECT message_id, user_id, anonymous_id, timestamp, event, type, channel,
-           properties ->> '$.order_id' AS order_id,
-           CASE WHEN event NOT IN :about_events THEN 0
-                WHEN properties ->> '$.order_id' IS NOT NULL THEN 1
-                WHEN lower(coalesce(properties ->> '$.topic', properties ->> '$.purpose',
-                                    properties ->> '$.kind')) IN :about_topics THEN 2
-                ELSE 0 END AS about
-    FROM events
-    WHERE type NOT IN ('identify', 'group', 'alias')
-),
-ev AS (
+WITH ev AS (
     SELECT e.message_id,
            coalesce(iu.person_id, ia.person_id) AS person_id,
            e.timestamp, e.event, e.type,
            CASE WHEN e.event IN :back_office THEN coalesce(oc.channel, e.channel)
                 ELSE e.channel END AS channel,
-           e.order_id,
+           e.properties,
+           e.properties ->> '$.order_id' AS order_id,
            m.phase, m.phase_index, m.touchpoint, m.direct,
            CASE WHEN e.event = :purchase_event THEN 1 ELSE 0 END AS is_purchase,
-           e.about
-    FROM narrow AS e
+           CASE WHEN e.event NOT IN :about_events THEN 0
+                WHEN e.properties ->> '$.order_id' IS NOT NULL THEN 1
+                WHEN lower(coalesce(e.properties ->> '$.topic', e.properties ->> '$.purpose',
+                                    e.properties ->> '$.kind')) IN :about_topics THEN 2
+                ELSE 0 END AS about
+    FROM events AS e
     LEFT JOIN identities AS iu ON iu.id_kind = 'user_id' AND iu.id = e.user_id
     LEFT JOIN identities AS ia ON ia.id_kind = 'anonymous_id' AND ia.id = e.anonymous_id
     JOIN phase_map AS m ON m.event = e.event
-    LEFT JOIN order_channels AS oc ON oc.order_id = e.order_id
+    LEFT JOIN order_channels AS oc ON oc.order_id = e.properties ->> '$.order_id'
+    WHERE e.type NOT IN ('identify', 'group', 'alias')
 ),
 ordered AS (
     SELECT *,
@@ -114,10 +109,8 @@ SELECT c.message_id, c.person_id, c.timestamp, c.event, c.type, c.channel, c.tou
                     THEN greatest(c.orders_upto, 1)
                 WHEN c.phase_index <= :purchase_index THEN c.orders_upto + 1
                 ELSE greatest(c.orders_upto, 1) END AS VARCHAR) AS journey_id,
-       c.order_id, w.properties
+       c.order_id, c.properties
 FROM placed AS c
-JOIN (SELECT message_id, properties FROM events
-      WHERE type NOT IN ('identify', 'group', 'alias')) AS w ON w.message_id = c.message_id
 """
 """Engines without row ids (Spark): the windows sort the whole rows. Sessions and journeys
 share one order, (timestamp, is_purchase, message_id), so there are two passes, not three.
@@ -132,13 +125,7 @@ The journey of an event that names an order is that order's purchase's, found by
 table expression at each reference, so the join computed the scan, the identity joins, the
 shuffle and the windows of every event twice, and shuffled the wide rows once more to join
 them. The rows are already partitioned by person, so this window only sorts them again within
-each partition (at 1M events the statement's CPU, docs/scaling.md).
-
-Every shuffle carries narrow rows: `properties` (most of an event's bytes) is read once, for
-the order id and the topic, before the joins to `identities`, which at 10M events are over
-Spark's broadcast threshold, so each of those joins, the windows and the join to
-`order_channels` shuffled every wide event by its key. The properties are joined back at the
-end by `message_id` (the events' key), one shuffle of the wide column (docs/scaling.md)."""
+each partition (at 1M events the statement's CPU, docs/scaling.md)."""
 
 _NARROW = """
 WITH ids AS (
@@ -258,5 +245,6 @@ def journey_events_query(
         back_office=list(BACK_OFFICE_EVENTS),
         **_about_an_order(definition),
     )
-    # `events` is read twice (the narrow pass, the join back of the wide columns)
-    return shaped(JOURNEY_EVENTS, sourced(query, sources or {}))
+    if row_ids:  # `events` is read twice (the narrow pass, the join back), `identities` once
+        return shaped(JOURNEY_EVENTS, sourced(query, sources or {}))
+    return shaped(JOURNEY_EVENTS, sourced(query, sources or {}, ctes=("ev",)))
