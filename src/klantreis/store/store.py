@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
@@ -30,6 +30,10 @@ from klantreis.store.schema import (
     TABLES,
     TableSpec,
 )
+
+if TYPE_CHECKING:
+    from klantreis.config import Settings
+    from klantreis.store.engines.duckdb.configuration import DuckDBConfiguration
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +163,18 @@ def quarantine_rows(rows: list[dict[str, Any]] | pa.Table) -> pa.Table:
 class Store:
     """A klantreis store file. Writes are serialised by one lock (one writer)."""
 
-    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        read_only: bool = False,
+        configuration: DuckDBConfiguration | None = None,
+    ) -> None:
+        """Open (or create) the store file. `configuration` (`[engine]`'s DuckDB settings:
+        memory limit, threads, spill folder) is in force before anything runs on the file:
+        the tables made, staged events merged into `events` (its message-id key checked for
+        every one), an erasure's rewrite finished (`Store.configured` reads it from the
+        settings)."""
         self.path = Path(path)
         if read_only and not self.path.exists():
             raise FileNotFoundError(
@@ -177,6 +192,8 @@ class Store:
                     self.path,
                 ) from exc
             raise
+        if configuration is not None:
+            configuration.apply(self._con)
         self.read_only = read_only
         self.write_lock = threading.RLock()
         self.merge_lock = threading.RLock()
@@ -193,6 +210,19 @@ class Store:
                     self.rewrite()  # an erasure was cut short before its rewrite finished
                 except (duckdb.Error, OSError) as exc:  # e.g. a full disk: usable, tried again
                     log.warning("store %s: finishing an erasure's rewrite failed: %s", path, exc)
+
+    @classmethod
+    def configured(
+        cls, settings: Settings, path: str | Path | None = None, *, read_only: bool = False
+    ) -> Store:
+        """The store of `settings` (or the file `path`), opened with its `[engine]` DuckDB
+        settings in force from the first statement (when DuckDB is the engine)."""
+        from klantreis.store.engines.duckdb.configuration import DuckDBConfiguration
+
+        configuration = None
+        if settings.engine == "duckdb":
+            configuration = DuckDBConfiguration.from_options(settings.engine_options)
+        return cls(path or settings.store, read_only=read_only, configuration=configuration)
 
     # -- lifecycle -------------------------------------------------------------------------
     def ensure_tables(self) -> None:
