@@ -120,6 +120,22 @@ def _insert_events(
     return int(inserted[0][0])
 
 
+def _insert_all(con: duckdb.DuckDBPyConnection, batches: Iterable[pa.Table]) -> int:
+    """Every batch into `events` (without its key), one at a time; the rows inserted.
+
+    A function of its own so that the last batch is let go of when it returns: the repeated-id
+    check and the key build that follow work within DuckDB's memory limit, and a batch held
+    beside them (110 MB per 250,000 events) would be memory above that limit. What Arrow's
+    pool keeps of the freed batches is handed back to the system as well.
+    """
+    offered = 0
+    for events in batches:
+        if events.num_rows:
+            offered += _insert_events(con, "events", _canonical(events))
+    pa.default_memory_pool().release_unused()
+    return offered
+
+
 def _drop_repeated_ids(con: duckdb.DuckDBPyConnection) -> int:
     """Delete every row of `events` whose message id an earlier row has; how many went.
 
@@ -345,10 +361,7 @@ class Store:
             try:
                 con.execute("DROP TABLE events").fetchall()
                 con.execute(EVENTS.create_sql(key=False)).fetchall()
-                for events in batches:
-                    if events.num_rows == 0:
-                        continue
-                    offered += _insert_events(con, "events", _canonical(events))
+                offered = _insert_all(con, batches)
                 stored = offered - _drop_repeated_ids(con)
                 key = ", ".join(EVENTS.key)
                 con.execute(f"ALTER TABLE events ADD PRIMARY KEY ({key})").fetchall()
