@@ -67,7 +67,7 @@ class Klantreis:
             self._owns_store = store is None
         else:
             self._owns_store = False
-        self.store = store if store is not None else Store(settings.store, read_only=read_only)
+        self.store = store if store is not None else Store.configured(settings, read_only=read_only)
         self._engine: Engine | None = None
 
     @classmethod

@@ -47,9 +47,9 @@ def test_bad_engine_settings_name_the_problem(
     config = tmp_path / "klantreis.toml"
     config.write_text(f'[engine]\nname = "duckdb"\n{line}\n')
     monkeypatch.setenv("KLANTREIS_CONFIG", str(config))
-    expected = pytest.raises(ConfigError, match=re.escape(message))
-    with klantreis.open(tmp_path / "s.duckdb") as kr, expected:
-        _ = kr.engine
+    # refused as the store opens: its settings are in force from the first statement
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        klantreis.open(tmp_path / "s.duckdb")
 
 
 def test_spark_settings_left_in_the_file_do_not_stop_duckdb(
@@ -61,3 +61,38 @@ def test_spark_settings_left_in_the_file_do_not_stop_duckdb(
     monkeypatch.setenv("KLANTREIS_ENGINE", "duckdb")
     with klantreis.open(tmp_path / "s.duckdb") as kr:
         assert kr.engine.capabilities.name == "duckdb"
+
+
+def test_the_cap_is_in_force_before_the_store_opens_its_events(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The first statement on a store's connection sets `[engine]` memory_limit and
+    temp_directory: the merge of staged events (checked against the message-id key) and
+    every other statement of the open run under the cap, not DuckDB's default."""
+    from klantreis.collect.simulator import SimulatorConfig, simulate
+    from klantreis.store import Store
+
+    path = tmp_path / "s.duckdb"
+    events = simulate(SimulatorConfig(persons=3, seed=5)).events
+    with Store(path) as store:  # acknowledged by a collector, merged at the next open
+        store.stage(events)
+    spill = tmp_path / "spill"
+    config = tmp_path / "klantreis.toml"
+    config.write_text(f'[engine]\nmemory_limit = "700MB"\ntemp_directory = "{spill}"\n')
+    monkeypatch.setenv("KLANTREIS_CONFIG", str(config))
+    # A second connection to the same file in this process shares its database, and sees
+    # every statement the store's connection runs in DuckDB's query log.
+    watcher = duckdb.connect(str(path))
+    watcher.execute("CALL enable_logging('QueryLog')")
+    with klantreis.open(path) as kr:
+        stored = kr.store.connection.execute("SELECT count(*) FROM events").fetchall()[0][0]
+    logged = watcher.execute(
+        "SELECT message FROM duckdb_logs WHERE type = 'QueryLog' "
+        "AND connection_id <> current_connection_id() ORDER BY timestamp, query_id"
+    ).fetchall()
+    watcher.close()
+    statements = [message for (message,) in logged]
+    assert stored == events.num_rows
+    merge = next(i for i, s in enumerate(statements) if "FROM events_staged" in s)
+    assert statements[0].startswith("SET memory_limit = '700MB'"), statements[:3]
+    assert any(s.startswith("SET temp_directory") for s in statements[:merge]), statements

@@ -3,9 +3,11 @@ removed exactly (the first wins), and the message-id key in place afterwards."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pytest
 
@@ -104,3 +106,37 @@ def test_a_bulk_load_holds_no_batch_it_has_stored(tmp_path: Path, events: pa.Tab
     assert len(allocated) >= 8
     one_batch = events.slice(0, 1000).nbytes
     assert allocated[-1] - allocated[1] < 3 * one_batch
+
+
+def test_a_bulk_load_lets_go_of_its_batches_before_the_key_is_built(
+    tmp_path: Path, events: pa.Table
+) -> None:
+    """No batch is held while the repeated ids are looked for and the key is built: those
+    run within DuckDB's memory limit, a batch held beside them would be memory above it."""
+    path = tmp_path / "s.duckdb"
+    store = Store(path)
+    # A second connection in this process shares the store's database and its query log.
+    watcher = duckdb.connect(str(path))
+    watcher.execute("CALL enable_logging('QueryLog')")
+    after_load: list[int] = []
+
+    def freed() -> None:  # how many statements after the load had run when a batch went
+        after_load.append(
+            watcher.execute(
+                "SELECT count(*) FROM duckdb_logs WHERE type = 'QueryLog' "
+                "AND connection_id <> current_connection_id() AND (message LIKE "
+                "'%count(DISTINCT message_id)%' OR message LIKE 'ALTER TABLE%')"
+            ).fetchall()[0][0]
+        )
+
+    def chunks() -> Iterator[pa.Table]:
+        for offset in range(0, events.num_rows, 3000):
+            chunk = events.slice(offset, 3000)
+            weakref.finalize(chunk, freed)
+            yield chunk
+
+    assert store.append_many(chunks()).stored == events.num_rows
+    store.close()
+    watcher.close()
+    assert len(after_load) == -(-events.num_rows // 3000)
+    assert after_load == [0] * len(after_load)

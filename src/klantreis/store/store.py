@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
@@ -30,6 +30,10 @@ from klantreis.store.schema import (
     TABLES,
     TableSpec,
 )
+
+if TYPE_CHECKING:
+    from klantreis.config import Settings
+    from klantreis.store.engines.duckdb.configuration import DuckDBConfiguration
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +120,22 @@ def _insert_events(
     return int(inserted[0][0])
 
 
+def _insert_all(con: duckdb.DuckDBPyConnection, batches: Iterable[pa.Table]) -> int:
+    """Every batch into `events` (without its key), one at a time; the rows inserted.
+
+    A function of its own so that the last batch is let go of when it returns: the repeated-id
+    check and the key build that follow work within DuckDB's memory limit, and a batch held
+    beside them (110 MB per 250,000 events) would be memory above that limit. What Arrow's
+    pool keeps of the freed batches is handed back to the system as well.
+    """
+    offered = 0
+    for events in batches:
+        if events.num_rows:
+            offered += _insert_events(con, "events", _canonical(events))
+    pa.default_memory_pool().release_unused()
+    return offered
+
+
 def _drop_repeated_ids(con: duckdb.DuckDBPyConnection) -> int:
     """Delete every row of `events` whose message id an earlier row has; how many went.
 
@@ -159,7 +179,18 @@ def quarantine_rows(rows: list[dict[str, Any]] | pa.Table) -> pa.Table:
 class Store:
     """A klantreis store file. Writes are serialised by one lock (one writer)."""
 
-    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        read_only: bool = False,
+        configuration: DuckDBConfiguration | None = None,
+    ) -> None:
+        """Open (or create) the store file. `configuration` (`[engine]`'s DuckDB settings:
+        memory limit, threads, spill folder) is in force before anything runs on the file:
+        the tables made, staged events merged into `events` (its message-id key checked for
+        every one), an erasure's rewrite finished (`Store.configured` reads it from the
+        settings)."""
         self.path = Path(path)
         if read_only and not self.path.exists():
             raise FileNotFoundError(
@@ -177,6 +208,8 @@ class Store:
                     self.path,
                 ) from exc
             raise
+        if configuration is not None:
+            configuration.apply(self._con)
         self.read_only = read_only
         self.write_lock = threading.RLock()
         self.merge_lock = threading.RLock()
@@ -193,6 +226,19 @@ class Store:
                     self.rewrite()  # an erasure was cut short before its rewrite finished
                 except (duckdb.Error, OSError) as exc:  # e.g. a full disk: usable, tried again
                     log.warning("store %s: finishing an erasure's rewrite failed: %s", path, exc)
+
+    @classmethod
+    def configured(
+        cls, settings: Settings, path: str | Path | None = None, *, read_only: bool = False
+    ) -> Store:
+        """The store of `settings` (or the file `path`), opened with its `[engine]` DuckDB
+        settings in force from the first statement (when DuckDB is the engine)."""
+        from klantreis.store.engines.duckdb.configuration import DuckDBConfiguration
+
+        configuration = None
+        if settings.engine == "duckdb":
+            configuration = DuckDBConfiguration.from_options(settings.engine_options)
+        return cls(path or settings.store, read_only=read_only, configuration=configuration)
 
     # -- lifecycle -------------------------------------------------------------------------
     def ensure_tables(self) -> None:
@@ -315,10 +361,7 @@ class Store:
             try:
                 con.execute("DROP TABLE events").fetchall()
                 con.execute(EVENTS.create_sql(key=False)).fetchall()
-                for events in batches:
-                    if events.num_rows == 0:
-                        continue
-                    offered += _insert_events(con, "events", _canonical(events))
+                offered = _insert_all(con, batches)
                 stored = offered - _drop_repeated_ids(con)
                 key = ", ".join(EVENTS.key)
                 con.execute(f"ALTER TABLE events ADD PRIMARY KEY ({key})").fetchall()

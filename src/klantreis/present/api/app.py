@@ -182,7 +182,7 @@ def _commit_channel(app: FastAPI, ingest: Ingest) -> AbstractAsyncContextManager
     return CommitChannel(path, ingest, app.state.keyring).serving()
 
 
-def open_home(path: Path, lake: Path | None, *, dashboard: bool = False) -> Store | None:
+def open_home(settings: Settings, lake: Path | None, *, dashboard: bool = False) -> Store | None:
     """The store file of this server, or None for a lake's collector.
 
     A lake's collectors hold no store open: the state file (keys, users, settings, what the
@@ -193,8 +193,8 @@ def open_home(path: Path, lake: Path | None, *, dashboard: bool = False) -> Stor
     logins, cases and settings are written there, and the commands run beside it are carried
     out inside it (`present/cli/forward.py`)."""
     if lake is None or dashboard:
-        return Store(path)
-    collector_keys(path, lake)
+        return Store.configured(settings)
+    collector_keys(settings.store, lake)
     return None
 
 
@@ -260,10 +260,10 @@ def create_app(
         handle: Store | None = None
         target: Store | Lake
         if store is not None or lake is None:
-            handle = target = store if store is not None else Store(settings.store)
+            handle = target = store if store is not None else Store.configured(settings)
             keyring = KeyRing(handle)
         elif lake_pages:
-            handle = Store(settings.store)  # the state file: logins, cases, settings
+            handle = Store.configured(settings)  # the state file: logins, cases, settings
             keyring = KeyRing(handle)
         else:
             keyring = collector_keys(settings.store, lake)

@@ -143,7 +143,7 @@ def open_store(
         yield shared
         return
     path = settings.store if create else existing_store(store)
-    handle = Store(path, read_only=read_only)
+    handle = Store.configured(settings, path, read_only=read_only)
     try:
         yield handle
     finally:

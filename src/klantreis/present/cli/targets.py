@@ -24,14 +24,15 @@ def import_target(store: Path | None) -> Iterator[Store]:
     """The store an import writes to; with `[store] kind = "lake"`, one that empties into it."""
     from klantreis.config import StoreSettings, load_settings
 
-    lake = load_settings(store).section(StoreSettings).lake if store is None else None
+    settings = load_settings(store)
+    lake = settings.section(StoreSettings).lake if store is None else None
     if lake is None:
         with open_store(store, create=True) as handle:
             yield handle
         return
     lake.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".import-", dir=lake) as work:
-        handle = Store(Path(work) / "import.duckdb")
+        handle = Store.configured(settings, Path(work) / "import.duckdb")
         try:
             yield handle
             into_lake(handle, lake)

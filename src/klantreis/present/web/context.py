@@ -110,7 +110,7 @@ def store_of(app: Any) -> Store:
             return store
     with _open_lock:
         if getattr(state, "web_store", None) is None:
-            state.web_store = Store(state.settings.store)
+            state.web_store = Store.configured(state.settings)
     return state.web_store  # type: ignore[no-any-return]
 
 

@@ -111,7 +111,7 @@ def register(app: typer.Typer) -> None:
         if not store_file.is_file():
             raise CliError(f"store {store_file} does not exist", 2)
         folder.mkdir(parents=True, exist_ok=True)
-        with Store(store_file, read_only=not drop) as handle:
+        with Store.configured(settings, store_file, read_only=not drop) as handle:
             moved = into_lake(handle, folder)
             publish_keys(handle, folder)
             if drop:

@@ -85,7 +85,7 @@ def register(app: typer.Typer) -> None:
         # one-line error here rather than a traceback from inside the server's start-up. A
         # lake's collector opens none: its write keys are checked here.
         lake = settings.section(StoreSettings).lake
-        home = open_home(settings.store, lake, dashboard=dashboard)
+        home = open_home(settings, lake, dashboard=dashboard)
         if home is not None:
             home.close()
         where = f"events into the lake {lake}" if lake is not None else str(settings.store)
