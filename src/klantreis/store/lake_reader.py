@@ -55,7 +55,7 @@ MEMORY_LIMIT = "lake_memory_limit"
 
 NOT_BUILT = (
     "The lake has no model yet: run `klantreis model build` (the scheduled job of "
-    "docs/scale-out.md); this page shows it once the job has written it."
+    "docs/scale-out.md); the pages show their figures once it has run."
 )
 """What a page says instead of building the model in the web process (the dashboard's
 catalogues translate this text: keep them in step)."""
