@@ -396,13 +396,18 @@ def run(args: argparse.Namespace) -> None:
     print(f"machine at the end: {machine()}")
     spark.close()
     duck.close()
+    if not args.work:  # a folder of its own: its store, lake and steps are printed above
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--persons", type=int, default=2000)
     parser.add_argument("--events", help="a Parquet file of events instead of the simulated shop")
-    parser.add_argument("--work", help="folder for the store and the lake (default: temporary)")
+    parser.add_argument(
+        "--work",
+        help="folder for the store and the lake, kept (default: a temporary one, removed)",
+    )
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--driver-memory", default="3g")
     parser.add_argument("--shuffle-partitions", type=int, default=4)
