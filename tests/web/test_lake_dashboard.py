@@ -338,7 +338,7 @@ NEED_THE_MODEL = (
 def test_before_the_first_build_the_lakes_pages_say_what_to_run(tmp_path: Path, lang: str) -> None:
     """No model in the lake yet: the page names the job to run, in the reader's language, as
     a notice, instead of building the model in the web process, failing with a 500 or showing
-    each of its analyses as failed."""
+    each of its analyses as failed; the map offers no export of a map it has not drawn."""
     from fastapi.testclient import TestClient
     from stories import story
 
@@ -370,6 +370,7 @@ def test_before_the_first_build_the_lakes_pages_say_what_to_run(tmp_path: Path, 
             assert NOT_BUILT[lang] in notice.group(1).replace("&#96;", "`"), notice.group(1)
             assert html.count('id="not-built"') == 1, path
             assert 'class="error"' not in html, (path, html[-3000:])
+            assert 'id="export-png"' not in html and 'id="share"' not in html, path
 
 
 @pytest.mark.browser
