@@ -109,16 +109,22 @@ def _ready(kr: Context) -> bool:
     return kr.engine.has_table("cases")
 
 
+def _bound(where: CaseFilter) -> dict[str, Any]:
+    """The filter's values for `_WHERE`'s parameters."""
+    names = ("kind", "owner", "priority", "status", "person")
+    return {name: getattr(where, name) for name in names}
+
+
 def list_cases(kr: Context, where: CaseFilter | None = None) -> list[dict[str, Any]]:
     """Cases as the filter chooses, soonest due first (or by priority, or newest first)."""
     where = where or CaseFilter()
     where.check()
     if not _ready(kr):
         return []
-    fields = ("kind", "owner", "priority", "status", "person")
-    params = {name: getattr(where, name) for name in fields}
     valued = kr.engine.has_table("customer_values")
-    query = Query(_LISTS[where.sort, valued], limit=where.limit, offset=where.offset, **params)
+    query = Query(
+        _LISTS[where.sort, valued], limit=where.limit, offset=where.offset, **_bound(where)
+    )
     return [_public(row) for row in kr.engine.rows(query)]
 
 
@@ -128,8 +134,7 @@ def count_cases(kr: Context, where: CaseFilter | None = None) -> int:
     where.check()
     if not _ready(kr):
         return 0
-    fields = ("kind", "owner", "priority", "status", "person")
-    value = kr.engine.scalar(Query(_COUNT, **{name: getattr(where, name) for name in fields}))
+    value = kr.engine.scalar(Query(_COUNT, **_bound(where)))
     return int(value or 0)
 
 

@@ -18,7 +18,6 @@ them from the cases), under the cases' fingerprint of the engine's state.
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from klantreis.model.as_built import reading_as_built
+from klantreis.store.engine_tables import replace_row
 from klantreis.store.query import Query
 from klantreis.store.schema import TableSpec
 
@@ -71,9 +71,6 @@ _ENGINE_SCHEMA = pa.schema(
     ]
 )
 """`SCORECARDS_TABLE`'s columns as an engine that keeps its own tables writes them."""
-
-_engine_writes = threading.Lock()
-"""One rewrite of an engine's `expectation_scorecards` at a time (a read, then a write)."""
 
 
 def _in_engine(kr: Context) -> bool:
@@ -159,21 +156,10 @@ def _write_engine_parts(
         "seconds": seconds,
         "parts": text,
     }
-    with _engine_writes:
-        kept = (
-            engine.rows(
-                Query(
-                    "SELECT * FROM expectation_scorecards "
-                    "WHERE expectations_fingerprint = :judged AND key <> :key",
-                    judged=judged,
-                    key=key,
-                )
-            )
-            if engine.has_table(SCORECARDS_TABLE.name)
-            else []
-        )
-        for old in kept:
-            if old["computed_at"] is not None:
-                old["computed_at"] = old["computed_at"].replace(tzinfo=None)
-        table = pa.Table.from_pylist([*kept, row], schema=_ENGINE_SCHEMA)
-        engine.create_table_from_arrow(SCORECARDS_TABLE.name, table)
+    keep = Query(
+        "SELECT * FROM expectation_scorecards "
+        "WHERE expectations_fingerprint = :judged AND key <> :key",
+        judged=judged,
+        key=key,
+    )
+    replace_row(engine, SCORECARDS_TABLE.name, _ENGINE_SCHEMA, row, keep)

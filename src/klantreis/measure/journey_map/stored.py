@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -40,6 +39,7 @@ from klantreis.measure.journey_map.result import (
     PhaseSummary,
     Quote,
 )
+from klantreis.store.engine_tables import replace_row
 from klantreis.store.privacy import register_erasure_step, stored_results_step
 from klantreis.store.query import Query
 from klantreis.store.schema import TableSpec
@@ -82,8 +82,6 @@ _ENGINE_SCHEMA = pa.schema(
 
 _TIMES = ("first_event", "last_event")
 _RESTS_ON_TABLES = ("voice", "voice_topics")
-_engine_writes = threading.Lock()
-"""One rewrite of an engine's `journey_maps` at a time (a read of the others, then a write)."""
 
 
 def _in_engine(kr: Context) -> bool:
@@ -218,24 +216,12 @@ def _write_engine_map(
         "seconds": seconds,
         "map": text,
     }
-    with _engine_writes:
-        kept = (
-            engine.rows(
-                Query(
-                    "SELECT * FROM journey_maps "
-                    "WHERE NOT (definition = :definition AND language = :language)",
-                    definition=definition,
-                    language=language,
-                )
-            )
-            if engine.has_table(MAPS_TABLE.name)
-            else []
-        )
-        for old in kept:
-            if old["computed_at"] is not None:
-                old["computed_at"] = old["computed_at"].replace(tzinfo=None)
-        table = pa.Table.from_pylist([*kept, row], schema=_ENGINE_SCHEMA)
-        engine.create_table_from_arrow(MAPS_TABLE.name, table)
+    keep = Query(
+        "SELECT * FROM journey_maps WHERE NOT (definition = :definition AND language = :language)",
+        definition=definition,
+        language=language,
+    )
+    replace_row(engine, MAPS_TABLE.name, _ENGINE_SCHEMA, row, keep)
 
 
 register_erasure_step(stored_results_step(MAPS_TABLE.name))

@@ -76,6 +76,10 @@ class Job:
     (`Store.transaction`), which is what makes a job killed midway leave no half result."""
 
 
+INDEXED = "persons indexed"
+"""The model job's result when it only made the persons' index again (no model change)."""
+
+
 def _model(kr: Klantreis, _: FastAPI) -> str | None:
     from klantreis.model import ensure_built
     from klantreis.model.person_index import ensure_person_index
@@ -85,8 +89,8 @@ def _model(kr: Klantreis, _: FastAPI) -> str | None:
     # finds that person's rows by it (model/person_index.py).
     indexed = ensure_person_index(kr)
     if rebuilt:
-        return "rebuilt" + (", persons indexed" if indexed else "")
-    return "persons indexed" if indexed else None
+        return "rebuilt" + (f", {INDEXED}" if indexed else "")
+    return INDEXED if indexed else None
 
 
 def _voice(kr: Klantreis, _: FastAPI) -> str | None:
@@ -178,7 +182,7 @@ def _dashboard(kr: Klantreis, app: FastAPI) -> str | None:
 
 def _changed(result: str | None) -> bool:
     """Whether the model job changed the model (not only indexed its persons again)."""
-    return bool(result) and result != "persons indexed"
+    return bool(result) and result != INDEXED
 
 
 AFTER_MODEL = ("voice", "cases", "inbox", "value", "opportunities", "dashboard")
