@@ -1,4 +1,5 @@
-"""Refresh the model after new events: rebuild only the persons whose events changed.
+"""Refresh the model after new events: rebuild only the persons whose events changed, and of a
+returning customer only the rows from a session before their new events on.
 
 Events are append-only, so the events since the last build are those past its watermark (the
 largest `rowid` and the count of `events` then; an erasure or any other removal fails the count
@@ -6,10 +7,31 @@ check and forces a full build). Their ids are added to the identity aggregates a
 are stitched again from those small tables. A person is *affected* when a new event is theirs,
 when one of their ids moved to another person (a new alias or link merging two persons moves
 every id of one of them), or when a new purchase names an order their back-office events belong
-to. The affected persons' rows are deleted from `journey_events`, `sessions`, `session_sources`,
-`journeys` and `persons` and made again by the very queries of the full build, run over those
-persons' events only: every window is partitioned by person, so the rows are the full build's
-(`tests/model/test_refresh.py` compares the two table by table).
+to. Every window of the model is partitioned by person, so an affected person's rows are made
+by the very queries of the full build over that person's events, in one of two ways:
+
+- **From a cut on** (a person with new events whose ids did not move): a row of
+  `journey_events` depends on the rows before it (the quiet since the one before starts a
+  session; the session number and the purchases so far are running counts, and whether a
+  contact comes after a purchase follows from them) and, looking forward, on one thing only:
+  an event naming an order takes the journey of that order's first purchase. The cut is the
+  start of the person's last stored session that began at or before their earliest new event.
+  Rows before it are kept; the rows from it are made from the person's events from it on,
+  numbering on from the sessions and purchases before it and joining the orders purchased
+  before it to their journeys (`journey_events_query(carried=True)`). `sessions` and
+  `session_sources` from the cut are made again whole (a session starts at the cut); a journey
+  is no stretch of time (a return joins its order's journey), so every journey holding rows
+  from the cut on, before or after, is made again from all its rows; `persons` from the
+  person's journeys and every event that may give their traits or consent.
+- **Whole**: every row of the person deleted and made again from all their events, when the
+  cut cannot be exact: their ids moved (their events may be someone else's now), events no id
+  attributes (key ''), a person affected only by an order another placed, a new event before
+  their first session or undated, undated rows, and a row before the cut naming an order
+  purchased only from the cut on (its journey may be renumbered) or whose channel the new
+  purchases changed.
+
+`tests/model/test_refresh.py` and `tests/model/test_refresh_returning.py` compare the refreshed
+tables with a full build, row for row.
 """
 
 from __future__ import annotations
