@@ -185,10 +185,12 @@ def events_file(events: int) -> tuple[Path, Path]:
 RETURNING_DAYS = 30
 
 
-def returning_increment(events: Path, out: Path) -> Path:
+def returning_increment(events: Path, out: Path, *, latest: bool = False) -> Path:
     """+1 % of returning customers' events, written once to `out`: every hundredth event of
     `events`, 30 days later, with a new message id. Unlike the generated increment (the next
-    copy of the shop: new customers), its events are spread over the stored persons."""
+    copy of the shop: new customers), its events are spread over the stored persons, and most
+    fall between a person's stored events. `latest`: moved instead by the events' whole span
+    and a day, so each person's new events come after all their stored ones."""
     import duckdb
 
     if out.exists():
@@ -197,6 +199,9 @@ def returning_increment(events: Path, out: Path) -> Path:
     con.execute("SET memory_limit = '2GB'")
     source = f"read_parquet('{events}', file_row_number = true)"
     later = f"INTERVAL {RETURNING_DAYS} DAY"
+    if latest:
+        span = con.execute(f"SELECT max(timestamp) - min(timestamp) FROM {source}").fetchone()[0]
+        later = f"INTERVAL {span.days + 1} DAY"
     con.execute(
         f"COPY (SELECT * EXCLUDE (file_row_number) REPLACE ("
         f"'r{RETURNING_DAYS}-' || message_id AS message_id, timestamp + {later} AS timestamp, "
@@ -554,11 +559,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--increment-kind",
-        choices=("new", "returning"),
+        choices=("new", "returning", "returning-latest"),
         default="new",
         help="new: the +1 %% is the next copy of the shop (new customers); returning: every "
         "hundredth stored event again 30 days later (returning customers), written beside the "
-        "store.",
+        "store; returning-latest: the same events after every stored one.",
     )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -582,9 +587,12 @@ def main() -> None:
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True)
         store = args.store or str(folder / "shop.duckdb")
-        if args.increment_kind == "returning" and not args.increment:
+        if args.increment_kind != "new" and not args.increment:
+            kind = args.increment_kind.replace("-", "_")
             increment = returning_increment(
-                parquet, folder / f"increment_returning_{events}.parquet"
+                parquet,
+                folder / f"increment_{kind}_{events}.parquet",
+                latest=args.increment_kind == "returning-latest",
             )
         plan: list[tuple[str, str, tuple[str, ...]]] = [
             ("store events", "store", (store, str(parquet))),
