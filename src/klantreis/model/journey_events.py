@@ -131,7 +131,7 @@ shuffle and the windows of every event twice, and shuffled the wide rows once mo
 them. The rows are already partitioned by person, so this window only sorts them again within
 each partition (at 1M events the statement's CPU, docs/scaling.md)."""
 
-_NARROW = """
+_NARROW_TEMPLATE = """
 WITH ids AS (
     SELECT id, id_kind, person_id, CAST(dense_rank() OVER (ORDER BY person_id) AS INTEGER) AS pk
     FROM identities
@@ -214,6 +214,7 @@ back by row id: at 10M events under a 2GB limit the build's peak fell from 2.26-
 2.05-2.12 GiB, its CPU unchanged (docs/scaling.md)."""
 
 
+# `_NARROW_TEMPLATE`'s slots: empty in the full build's query, which is as it was.
 _PLAIN = {"carry_ctes": "", "shifted": "", "purchased": "counted", "counted": "counted"}
 
 _CARRIED = {
@@ -248,6 +249,9 @@ journey numbers, and whether an event comes after a purchase, are the full build
 event naming one joins that order's journey (an earlier purchase of an order is always the
 least). A person without a row carries nothing: all their events are read."""
 
+_NARROW = _NARROW_TEMPLATE.format(**_PLAIN)
+_NARROW_CARRIED = _NARROW_TEMPLATE.format(**_CARRIED)
+
 
 def _about_an_order(definition: JourneyDefinition) -> dict[str, object]:
     """The parameters of the contact events whose phase is what they are about (none: a
@@ -281,7 +285,7 @@ def journey_events_query(
     if carried and not row_ids:
         raise ValueError("only the narrow windows carry counts over from kept rows")
     query = Query(
-        _NARROW.format(**(_CARRIED if carried else _PLAIN)) if row_ids else _WIDE,
+        (_NARROW_CARRIED if carried else _NARROW) if row_ids else _WIDE,
         purchase_event=definition.purchase_event,
         purchase_index=definition.phase_ids.index(definition.purchase_phase or ""),
         gap_us=session_gap_minutes * 60 * 1_000_000,
