@@ -304,6 +304,10 @@ SELECT e.* FROM events AS e SEMI JOIN (
 """
 """The events the rows are made from: an affected person's all, or from their cut on."""
 
+_ALL_SCOPE_EVENTS = (
+    "SELECT e.* FROM events AS e SEMI JOIN _kr_scope_rows AS s ON e.rowid = s.row_id"
+)
+
 _DESCRIBING_EVENTS = """
 SELECT e.* FROM events AS e SEMI JOIN (
     SELECT row_id FROM _kr_scope_rows WHERE type = 'identify' OR event = 'Consent Updated'
@@ -430,22 +434,28 @@ def refresh(
     if new_names:
         names = [r["event"] for r in engine.rows("SELECT event FROM phase_map")]
         build_phase_map(engine, definition, names + [r["event"] for r in new_names])
-    engine.create_table_as("_kr_new_orders", _NEW_ORDERS)
-    engine.create_table_as("_kr_channels_before", _CHANNELS_BEFORE)
-    add_order_channels(engine, definition, "_kr_new_events")
-    engine.create_table_as("_kr_changed_orders", _CHANGED_ORDERS)
-    _cut(engine, tails=engine.capabilities.row_ids)
-    cut = int(engine.scalar("SELECT count(*) FROM _kr_cuts") or 0)
-    if cut:
+    engine.create_table_as("_kr_cuts", _CUTS)
+    if not engine.capabilities.row_ids:
+        engine.execute("DELETE FROM _kr_cuts")
+    tails = bool(engine.scalar("SELECT count(*) FROM _kr_cuts"))
+    if tails:  # returning customers: the cut's checks and carry (new customers need none)
+        engine.create_table_as("_kr_new_orders", _NEW_ORDERS)
+        engine.create_table_as("_kr_channels_before", _CHANNELS_BEFORE)
+        add_order_channels(engine, definition, "_kr_new_events")
+        _cut(engine)
+        cut = int(engine.scalar("SELECT count(*) FROM _kr_cuts") or 0)
         say(f"{cut} of them from a session before their new events on")
+    else:
+        add_order_channels(engine, definition, "_kr_new_events")
     engine.create_table_as("_kr_whole", _WHOLE)
     engine.create_table_as("_kr_scope_identities", _SCOPE_IDENTITIES)
     unattributed = engine.scalar("SELECT count(*) FROM _kr_affected WHERE person_key = ''")
     engine.create_table_as(
         "_kr_scope_rows", _UNATTRIBUTED_SCOPE_ROWS if unattributed else _SCOPE_ROWS
     )
-    engine.create_table_as("_kr_scope_events", _SCOPE_EVENTS)
-    engine.create_table_as("_kr_describing_events", _DESCRIBING_EVENTS)
+    engine.create_table_as("_kr_scope_events", _SCOPE_EVENTS if tails else _ALL_SCOPE_EVENTS)
+    if tails:
+        engine.create_table_as("_kr_describing_events", _DESCRIBING_EVENTS)
     engine.create_table_as(
         "_kr_scope_journey_events",
         journey_events_query(
@@ -458,14 +468,15 @@ def refresh(
                 "journey_carry_orders": "_kr_carry_orders",
             },
             row_ids=engine.capabilities.row_ids,
-            carried=engine.capabilities.row_ids,
+            carried=tails,
         ),
     )
-    engine.create_table_as("_kr_touched_journeys", _TOUCHED_JOURNEYS)
+    if tails:
+        engine.create_table_as("_kr_touched_journeys", _TOUCHED_JOURNEYS)
     for table in ("journey_events", "sessions", "session_sources", "persons"):
         engine.execute(sourced(Query(_DELETE), {"journey_events": table}))
-    engine.execute(_DELETE_JOURNEYS)
-    if cut:
+    if tails:
+        engine.execute(_DELETE_JOURNEYS)
         for table, time in (
             ("journey_events", "timestamp"),
             ("sessions", "started_at"),
@@ -473,6 +484,8 @@ def refresh(
         ):
             engine.execute(_DELETE_TAIL.format(table=table, time=time))
         engine.execute("DELETE FROM persons WHERE person_id IN (SELECT person_key FROM _kr_cuts)")
+    else:
+        engine.execute(sourced(Query(_DELETE), {"journey_events": "journeys"}))
     engine.insert_into("journey_events", "SELECT * FROM _kr_scope_journey_events")
     scoped = {"journey_events": "_kr_scope_journey_events"}
     engine.insert_into("sessions", sessions_query(scoped))
@@ -480,20 +493,21 @@ def refresh(
         "session_sources",
         session_sources_query(source_rules, {**scoped, "events": "_kr_scope_events"}),
     )
-    engine.create_table_as("_kr_journey_rows", _JOURNEY_ROWS)
-    engine.create_table_as(
-        "_kr_scope_journeys", journeys_query(definition, {"journey_events": "_kr_journey_rows"})
-    )
+    if tails:
+        engine.create_table_as("_kr_journey_rows", _JOURNEY_ROWS)
+        scoped = {"journey_events": "_kr_journey_rows"}
+    engine.create_table_as("_kr_scope_journeys", journeys_query(definition, scoped))
     engine.insert_into("journeys", "SELECT * FROM _kr_scope_journeys")
-    engine.create_table_as("_kr_person_journeys", _PERSON_JOURNEYS)
+    if tails:
+        engine.create_table_as("_kr_person_journeys", _PERSON_JOURNEYS)
     engine.insert_into(
         "persons",
         persons_query(
             definition,
             {
-                "events": "_kr_describing_events",
+                "events": "_kr_describing_events" if tails else "_kr_scope_events",
                 "identities": "_kr_scope_identities",
-                "journeys": "_kr_person_journeys",
+                "journeys": "_kr_person_journeys" if tails else "_kr_scope_journeys",
             },
         ),
     )
@@ -502,13 +516,11 @@ def refresh(
     return affected
 
 
-def _cut(engine: Engine, *, tails: bool) -> None:
-    """`_kr_cuts` (the persons rebuilt from a cut on, and where), `_kr_carry` and
-    `_kr_carry_orders` (what their rows before the cut carry over). Empty without `tails`
-    (an engine without row ids: every affected person is rebuilt whole)."""
-    engine.create_table_as("_kr_cuts", _CUTS)
-    if not tails:
-        engine.execute("DELETE FROM _kr_cuts")
+def _cut(engine: Engine) -> None:
+    """Narrow `_kr_cuts` to the persons whose rows before the cut stay exact, and make
+    `_kr_carry` and `_kr_carry_orders` (what those rows carry over). Runs once the new
+    purchases are in `order_channels` (`_kr_channels_before` holds their orders' rows before)."""
+    engine.create_table_as("_kr_changed_orders", _CHANGED_ORDERS)
     engine.execute(_UNDATED)
     engine.create_table_as("_kr_risky_orders", _RISKY_ORDERS)
     engine.execute(_UNSAFE)
