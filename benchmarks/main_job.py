@@ -182,6 +182,35 @@ def events_file(events: int) -> tuple[Path, Path]:
     return path, extra
 
 
+RETURNING_DAYS = 30
+
+
+def returning_increment(events: Path, out: Path, *, latest: bool = False) -> Path:
+    """+1 % of returning customers' events, written once to `out`: every hundredth event of
+    `events`, 30 days later, with a new message id. Unlike the generated increment (the next
+    copy of the shop: new customers), its events are spread over the stored persons, and most
+    fall between a person's stored events. `latest`: moved instead by the events' whole span
+    and a day, so each person's new events come after all their stored ones."""
+    import duckdb
+
+    if out.exists():
+        return out
+    con = duckdb.connect()
+    con.execute("SET memory_limit = '2GB'")
+    source = f"read_parquet('{events}', file_row_number = true)"
+    later = f"INTERVAL {RETURNING_DAYS} DAY"
+    if latest:
+        span = con.execute(f"SELECT max(timestamp) - min(timestamp) FROM {source}").fetchone()[0]
+        later = f"INTERVAL {span.days + 1} DAY"
+    con.execute(
+        f"COPY (SELECT * EXCLUDE (file_row_number) REPLACE ("
+        f"'r{RETURNING_DAYS}-' || message_id AS message_id, timestamp + {later} AS timestamp, "
+        f"received_at + {later} AS received_at) "
+        f"FROM {source} WHERE file_row_number % 100 = 0) TO '{out}' (FORMAT parquet)"
+    )
+    return out
+
+
 def _write_in_order(con: Any, parts: list[str], path: Path) -> None:
     """The copies one after the other into one Parquet file, streamed.
 
@@ -528,6 +557,14 @@ def main() -> None:
         help="Parquet file of the new events (+1 %%) instead of the generated one: for a --store "
         "that has stored the generated increment already (its events would all be repeats).",
     )
+    parser.add_argument(
+        "--increment-kind",
+        choices=("new", "returning", "returning-latest"),
+        default="new",
+        help="new: the +1 %% is the next copy of the shop (new customers); returning: every "
+        "hundredth stored event again 30 days later (returning customers), written beside the "
+        "store; returning-latest: the same events after every stored one.",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ["BENCH_MEMORY_LIMIT"] = args.memory_limit
@@ -550,6 +587,13 @@ def main() -> None:
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True)
         store = args.store or str(folder / "shop.duckdb")
+        if args.increment_kind != "new" and not args.increment:
+            kind = args.increment_kind.replace("-", "_")
+            increment = returning_increment(
+                parquet,
+                folder / f"increment_{kind}_{events}.parquet",
+                latest=args.increment_kind == "returning-latest",
+            )
         plan: list[tuple[str, str, tuple[str, ...]]] = [
             ("store events", "store", (store, str(parquet))),
             ("floor: count(DISTINCT person) by event", "floor", (store,)),

@@ -131,12 +131,12 @@ shuffle and the windows of every event twice, and shuffled the wide rows once mo
 them. The rows are already partitioned by person, so this window only sorts them again within
 each partition (at 1M events the statement's CPU, docs/scaling.md)."""
 
-_NARROW = """
+_NARROW_TEMPLATE = """
 WITH ids AS (
     SELECT id, id_kind, person_id, CAST(dense_rank() OVER (ORDER BY person_id) AS INTEGER) AS pk
     FROM identities
 ),
-people AS (SELECT DISTINCT pk, person_id FROM ids),
+people AS (SELECT DISTINCT pk, person_id FROM ids),{carry_ctes}
 ev AS (
     SELECT e.rowid AS row_id, coalesce(iu.pk, ia.pk) AS pk, e.timestamp, e.message_id,
            CASE WHEN e.event = :purchase_event THEN 1 ELSE 0 END AS is_purchase,
@@ -169,10 +169,10 @@ counted AS (
                PARTITION BY pk ORDER BY seq
                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS INTEGER) AS session_no
     FROM ordered
-),
+),{shifted}
 purchases AS (
     SELECT pk, order_id, min(orders_upto) AS journey_index
-    FROM counted WHERE is_purchase = 1 AND order_id IS NOT NULL
+    FROM {purchased} WHERE is_purchase = 1 AND order_id IS NOT NULL
     GROUP BY pk, order_id
 ),
 numbered AS (
@@ -184,7 +184,7 @@ numbered AS (
                     THEN greatest(c.orders_upto, 1)
                 WHEN c.phase_index <= :purchase_index THEN c.orders_upto + 1
                 ELSE greatest(c.orders_upto, 1) END AS journey_no
-    FROM counted AS c
+    FROM {counted} AS c
     LEFT JOIN purchases AS p ON p.pk = c.pk AND p.order_id = c.order_id
 )
 SELECT e.message_id, who.person_id, e.timestamp, e.event, e.type,
@@ -214,6 +214,45 @@ back by row id: at 10M events under a 2GB limit the build's peak fell from 2.26-
 2.05-2.12 GiB, its CPU unchanged (docs/scaling.md)."""
 
 
+# `_NARROW_TEMPLATE`'s slots: empty in the full build's query, which is as it was.
+_PLAIN = {"carry_ctes": "", "shifted": "", "purchased": "counted", "counted": "counted"}
+
+_CARRIED = {
+    "carry_ctes": """
+carry AS (
+    SELECT p.pk, k.sessions_before, k.orders_before
+    FROM journey_carry AS k JOIN people AS p ON p.person_id = k.person_id
+),
+carried_purchases AS (
+    SELECT p.pk, k.order_id, k.journey_index
+    FROM journey_carry_orders AS k JOIN people AS p ON p.person_id = k.person_id
+),""",
+    "shifted": """
+shifted AS (
+    SELECT c.row_id, c.pk, c.is_purchase, c.order_id, c.phase_index, c.about,
+           c.orders_upto + coalesce(k.orders_before, 0) AS orders_upto,
+           c.session_no + coalesce(k.sessions_before, 0) AS session_no
+    FROM counted AS c LEFT JOIN carry AS k ON k.pk = c.pk
+),""",
+    "purchased": """(
+        SELECT pk, is_purchase, order_id, orders_upto FROM shifted
+        UNION ALL SELECT pk, 1, order_id, journey_index FROM carried_purchases
+    ) AS u""",
+    "counted": "shifted",
+}
+"""`_NARROW` continuing rows kept from before: the events read are a person's from the start of
+one of their sessions on, and two tables say what the rows before carry over (a refresh's
+tail, `model/refresh.py`). `journey_carry` (person_id, sessions_before, orders_before): how
+many sessions and purchases came before; both running counts start from there, so session and
+journey numbers, and whether an event comes after a purchase, are the full build's.
+`journey_carry_orders` (person_id, order_id, journey_index): the orders purchased before, so an
+event naming one joins that order's journey (an earlier purchase of an order is always the
+least). A person without a row carries nothing: all their events are read."""
+
+_NARROW = _NARROW_TEMPLATE.format(**_PLAIN)
+_NARROW_CARRIED = _NARROW_TEMPLATE.format(**_CARRIED)
+
+
 def _about_an_order(definition: JourneyDefinition) -> dict[str, object]:
     """The parameters of the contact events whose phase is what they are about (none: a
     name no event has, so the query keeps one shape)."""
@@ -233,6 +272,7 @@ def journey_events_query(
     session_gap_minutes: int,
     sources: Mapping[str, str] | None = None,
     row_ids: bool = False,
+    carried: bool = False,
 ) -> Query:
     """The `journey_events` rows of every person, or, with `sources` naming a table of some
     persons' events in place of `events`, exactly the rows of those persons.
@@ -240,9 +280,12 @@ def journey_events_query(
     Every window is partitioned by person, so a person's rows depend only on that person's
     events (the channel of back-office events comes from `order_channels`, every order's).
     `row_ids` (the engine's `Capabilities.row_ids`) picks the narrow windows of `_NARROW`.
+    `carried` continues rows kept from before (`_CARRIED`; narrow windows only).
     """
+    if carried and not row_ids:
+        raise ValueError("only the narrow windows carry counts over from kept rows")
     query = Query(
-        _NARROW if row_ids else _WIDE,
+        (_NARROW_CARRIED if carried else _NARROW) if row_ids else _WIDE,
         purchase_event=definition.purchase_event,
         purchase_index=definition.phase_ids.index(definition.purchase_phase or ""),
         gap_us=session_gap_minutes * 60 * 1_000_000,

@@ -1,0 +1,311 @@
+"""New events of returning customers: a refresh remakes their rows from a session before their
+new events on, keeps the rows before it, and gives the same model as a full build."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+import klantreis
+from klantreis.collect.simulator import SimulatorConfig, simulate
+from klantreis.model import ensure_built
+from klantreis.store.schema import EVENT_ARROW_SCHEMA, TABLES
+
+MODEL_TABLES = (
+    "order_channels",
+    "identity_nodes",
+    "identity_emails",
+    "identity_links",
+    "identities",
+    "identity_quarantine",
+    "phase_map",
+    "journey_events",
+    "sessions",
+    "session_sources",
+    "journeys",
+    "persons",
+)
+PURCHASE = "Order Completed"
+
+
+def _rows(kr: klantreis.Klantreis, table: str) -> list[tuple]:
+    rows = kr.sql(f"SELECT * FROM {table}").to_pylist()
+    assert not rows or tuple(rows[0]) == TABLES[table].column_names
+    return sorted((tuple(row.values()) for row in rows), key=repr)
+
+
+def _copy(row: dict, message_id: str, at: object, **changes: object) -> dict:
+    copy = dict(row)
+    copy.update(message_id=message_id, timestamp=at, received_at=at, **changes)
+    return copy
+
+
+def _order(row: dict) -> str | None:
+    return json.loads(row["properties"] or "{}").get("order_id")
+
+
+@pytest.fixture(scope="module")
+def returning() -> dict:
+    """The demo's shop, and new events of its returning customers only: every hundredth event
+    of an identified customer again 30 days later (purchases name their orders again), an
+    event inside a customer's last session, a new purchase after a customer's last event and
+    one in the middle of another's history, a return naming a customer's first order, an order
+    checked out before the cut whose purchase arrives now, and an alias merging two customers
+    who also return."""
+    events = simulate(SimulatorConfig(persons=300, seed=11)).iter_batches(1_000_000)
+    table = pa.concat_tables(list(events)).cast(EVENT_ARROW_SCHEMA).sort_by("message_id")
+    rows = table.to_pylist()
+    by_user: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        if row["user_id"] and row["type"] not in ("identify", "alias", "group"):
+            by_user[row["user_id"]].append(row)
+    for mine in by_user.values():
+        mine.sort(key=lambda r: (r["timestamp"], r["message_id"]))
+    buyers = sorted(
+        (u for u, mine in by_user.items() if sum(r["event"] == PURCHASE for r in mine) >= 2),
+        key=lambda u: (-len(by_user[u]), u),
+    )
+    base, new = list(rows), []
+    identified = [r for r in rows if r["user_id"] and r["type"] == "track"]
+    for i, row in enumerate(identified):
+        if i % 100 == 7:
+            new.append(_copy(row, f"r30-{row['message_id']}", row["timestamp"] + timedelta(30)))
+
+    inside, after, middle, returned, late, first, second = buyers[:7]
+    pair = [
+        (a, b)
+        for a, b in zip(by_user[inside], by_user[inside][1:], strict=False)
+        if timedelta(0) < b["timestamp"] - a["timestamp"] < timedelta(minutes=20)
+    ][-1]
+    midway = pair[0]["timestamp"] + (pair[1]["timestamp"] - pair[0]["timestamp"]) / 2
+    new.append(_copy(pair[0], "new-inside", midway))
+
+    last = by_user[after][-1]
+    at = last["timestamp"] + timedelta(hours=3)
+    props = json.dumps({"order_id": "new-order-after", "revenue": 10.0})
+    checkout = next(r for r in by_user[after] if r["event"] == "Checkout Started")
+    bought = next(r for r in by_user[after] if r["event"] == PURCHASE)
+    new.append(_copy(checkout, "new-checkout", at, properties=props))
+    new.append(_copy(bought, "new-purchase", at + timedelta(minutes=2), properties=props))
+    new.append(_copy(last, "new-after-purchase", at + timedelta(days=1)))
+
+    history = by_user[middle]
+    halfway = history[len(history) // 2]
+    props = json.dumps({"order_id": "new-order-middle", "revenue": 12.0})
+    bought = next(r for r in history if r["event"] == PURCHASE)
+    new.append(_copy(bought, "new-purchase-middle", halfway["timestamp"], properties=props))
+
+    order = _order(next(r for r in by_user[returned] if r["event"] == PURCHASE))
+    asked = next(r for r in rows if r["event"] == "Return Requested")
+    at = by_user[returned][-1]["timestamp"] + timedelta(days=2)
+    new.append(
+        _copy(
+            asked,
+            "new-return",
+            at,
+            user_id=returned,
+            anonymous_id=by_user[returned][-1]["anonymous_id"],
+            properties=json.dumps({"order_id": order}),
+        )
+    )
+
+    history = by_user[late]
+    checkout = next(r for r in history if r["event"] == "Checkout Started")
+    captured = next(r for r in rows if r["event"] == "Payment Captured")
+    props = json.dumps({"order_id": "late-order", "revenue": 5.0})
+    at = history[len(history) // 3]["timestamp"]
+    base.append(_copy(checkout, "late-checkout", at, properties=props))
+    base.append(
+        _copy(
+            captured,
+            "late-captured",
+            at + timedelta(minutes=1),
+            user_id=late,
+            anonymous_id=checkout["anonymous_id"],
+            properties=props,
+        )
+    )
+    bought = next(r for r in history if r["event"] == PURCHASE)
+    at = history[-1]["timestamp"] + timedelta(days=3)
+    new.append(_copy(bought, "late-purchase", at, properties=props))
+
+    shared, buyer = buyers[7], buyers[8]  # a back-office event naming someone else's order
+    history = by_user[shared]
+    props = json.dumps({"order_id": "shared-order"})
+    at = history[len(history) // 3]["timestamp"]
+    base.append(
+        _copy(
+            captured,
+            "shared-captured",
+            at,
+            user_id=shared,
+            anonymous_id=history[0]["anonymous_id"],
+            channel="server",
+            properties=props,
+        )
+    )
+    new.append(_copy(history[-1], "shared-again", history[-1]["timestamp"] + timedelta(hours=2)))
+    bought = next(r for r in by_user[buyer] if r["event"] == PURCHASE)
+    at = by_user[buyer][-1]["timestamp"] + timedelta(days=1)
+    new.append(_copy(bought, "shared-purchase", at, channel="app", properties=props))
+
+    at = max(r["timestamp"] for r in rows) + timedelta(minutes=5)
+    blank = {c: None for c in EVENT_ARROW_SCHEMA.names}
+    new.append(
+        _copy(
+            blank,
+            "new-alias",
+            at,
+            type="alias",
+            event="Alias",
+            user_id=first,
+            previous_id=second,
+            channel="web",
+            source="test",
+        )
+    )
+    new.append(_copy(by_user[second][-1], "new-second", at + timedelta(hours=1)))
+    return {
+        "base": pa.Table.from_pylist(base, schema=EVENT_ARROW_SCHEMA),
+        "new": pa.Table.from_pylist(new, schema=EVENT_ARROW_SCHEMA),
+        "users": {
+            "inside": inside,
+            "after": after,
+            "middle": middle,
+            "returned": returned,
+            "late": late,
+            "first": first,
+            "second": second,
+            "shared": shared,
+        },
+    }
+
+
+def _person(kr: klantreis.Klantreis, user_id: str) -> str:
+    rows = kr.sql(
+        "SELECT person_id FROM identities WHERE id = :id AND id_kind = 'user_id'", id=user_id
+    ).to_pylist()
+    return rows[0]["person_id"]
+
+
+def _row_ids(kr: klantreis.Klantreis, person: str) -> dict[str, int]:
+    rows = kr.store.connection.execute(
+        "SELECT message_id, rowid FROM journey_events WHERE person_id = ?", [person]
+    ).fetchall()
+    return dict(rows)
+
+
+def test_returning_customers_refresh_from_a_session_on_as_a_full_build(
+    tmp_path: Path, returning: dict
+) -> None:
+    base, new, users = returning["base"], returning["new"], returning["users"]
+    assert new.num_rows / (base.num_rows + new.num_rows) < 0.02
+    kr = klantreis.open(tmp_path / "refreshed.duckdb")
+    kr.store.append(base)
+    assert ensure_built(kr)
+    people = {name: _person(kr, user) for name, user in users.items()}
+    assert people["first"] != people["second"]
+    before = {name: _row_ids(kr, person) for name, person in people.items()}
+    sessions = {
+        name: kr.sql(
+            "SELECT count(*) AS n FROM sessions WHERE person_id = :p", p=person
+        ).to_pylist()[0]["n"]
+        for name, person in people.items()
+    }
+    kr.store.append(new)
+    said: list[str] = []
+    assert ensure_built(kr, progress=said.append)
+    rebuilt = [m for m in said if m.startswith("rebuilding")]
+    assert rebuilt, f"the refresh path was not taken: {said}"
+    cut = [m for m in said if "from a session before their new events on" in m]
+    assert cut, f"no person was rebuilt from a session on: {said}"
+    affected, tails = int(rebuilt[0].split()[1]), int(cut[0].split()[0])
+    assert 0 < tails < affected
+    marked = {r["person_id"] for r in kr.sql("SELECT * FROM refreshed_persons").to_pylist()}
+    assert len(marked) == affected
+
+    after = {name: _row_ids(kr, person) for name, person in people.items()}
+    for name in ("inside", "after", "middle", "returned"):
+        kept = {m: r for m, r in before[name].items() if after[name].get(m) == r}
+        assert sessions[name] > 1 and kept, f"{name}: every row was written again"
+        assert len(kept) < len(before[name]) or name == "after", name
+    for name in ("late", "shared", "first"):  # orders named before the cut, moved ids: whole
+        assert not {m for m, r in before[name].items() if after[name].get(m) == r}, name
+
+    full = klantreis.open(tmp_path / "full.duckdb")
+    full.store.append(base)
+    full.store.append(new)
+    assert ensure_built(full)
+    for table in MODEL_TABLES:
+        assert _rows(kr, table) == _rows(full, table), table
+    assert _person(kr, users["first"]) == _person(kr, users["second"])
+    kr.close()
+    full.close()
+
+
+_MOVING = """
+WITH candidates AS (
+    SELECT s.person_id, s.started_at, j.journey_id
+    FROM sessions AS s
+    JOIN journey_events AS j ON j.session_id = s.session_id
+    JOIN journeys AS o ON o.journey_id = j.journey_id
+    WHERE o.converted AND o.ordered_at < s.started_at - INTERVAL 1 HOUR
+      AND j.order_id IS NULL
+)
+SELECT DISTINCT c.person_id, c.started_at, c.journey_id, p.user_id FROM candidates AS c
+JOIN persons AS p ON p.person_id = c.person_id AND p.user_id IS NOT NULL
+WHERE NOT EXISTS (
+    SELECT 1 FROM journey_events AS x
+    WHERE x.journey_id = c.journey_id AND x.timestamp >= c.started_at AND x.order_id IS NOT NULL
+)
+ORDER BY c.started_at, c.person_id LIMIT 1
+"""
+"""A session of events after a purchase, with no event of that order at or after it."""
+
+
+def test_a_purchase_before_later_events_moves_them_out_of_a_kept_journey(
+    tmp_path: Path, returning: dict
+) -> None:
+    """A new purchase inside a customer's history: the events after it that followed the
+    purchase before now follow the new one, and the earlier journey they leave (its purchase
+    before the cut) is made again from its kept rows alone."""
+    base = returning["base"]
+    kr = klantreis.open(tmp_path / "refreshed.duckdb")
+    kr.store.append(base)
+    assert ensure_built(kr)
+    found = kr.sql(_MOVING).to_pylist()
+    assert found, "no session after a purchase in the shop"
+    _person_id, started, journey, user = found[0].values()
+    bought = next(r for r in base.to_pylist() if r["event"] == PURCHASE)
+    new = pa.Table.from_pylist(
+        [
+            _copy(
+                bought,
+                "moving-purchase",
+                started - timedelta(minutes=1),
+                user_id=user,
+                properties=json.dumps({"order_id": "moving-order", "revenue": 3.0}),
+            )
+        ],
+        schema=EVENT_ARROW_SCHEMA,
+    )
+    events = kr.sql("SELECT events FROM journeys WHERE journey_id = :j", j=journey).to_pylist()
+    kr.store.append(new)
+    said: list[str] = []
+    assert ensure_built(kr, progress=said.append)
+    assert "1 of them from a session before their new events on" in said, said
+    after = kr.sql("SELECT events FROM journeys WHERE journey_id = :j", j=journey).to_pylist()
+    assert after[0]["events"] < events[0]["events"]
+    full = klantreis.open(tmp_path / "full.duckdb")
+    full.store.append(base)
+    full.store.append(new)
+    assert ensure_built(full)
+    for table in MODEL_TABLES:
+        assert _rows(kr, table) == _rows(full, table), table
+    kr.close()
+    full.close()
