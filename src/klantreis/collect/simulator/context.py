@@ -54,10 +54,11 @@ class Device:
     """`web`, `mobile` (mobile browser) or `app`."""
     linked: bool = False
     """Whether this device has told the shop who uses it (identify or alias sent)."""
+    channel: str = field(init=False)
+    """`app` for the app, else `web`."""
 
-    @property
-    def channel(self) -> str:
-        return "app" if self.kind == "app" else "web"
+    def __post_init__(self) -> None:
+        self.channel = "app" if self.kind == "app" else "web"
 
 
 @dataclass
