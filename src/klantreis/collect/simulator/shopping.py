@@ -95,6 +95,11 @@ class Session:
         self.device = device
         self.at = at
         self.context = p.context(device, campaign, referrer)
+        # what every event of the session reads, looked up once (`emit`)
+        self._dwell = p.persona.dwell
+        self._gauss = p.rng.gauss
+        self._emit = p.out.emit_in_session
+        self._user_id = p.who.user_id
         self.frustrated = False
         """A measured slow page, a search or filter that found nothing: some who meant to
         buy in this session leave instead (`story.ABANDON_AFTER_FRUSTRATION`)."""
@@ -114,13 +119,13 @@ class Session:
         """One event of this session on its device (`Person.device_ids`: the user id once
         the device is linked), a step after the one before; `properties` as a dict or as its
         JSON text (a product's or a page's, encoded once)."""
-        p, device = self.p, self.device
+        device = self.device
         # `step`, written out: the same draw and arithmetic for the most frequent call
-        self.at = at = self.at + max(2.0, p.persona.dwell * exp(p.rng.gauss(0.0, 0.6)))
-        p.out.emit_in_session(
+        self.at = at = self.at + max(2.0, self._dwell * exp(self._gauss(0.0, 0.6)))
+        self._emit(
             at,
             event,
-            p.who.user_id if device.linked else None,
+            self._user_id if device.linked else None,
             device.anonymous_id,
             properties if isinstance(properties, str) else json_text(properties),
             self.context,
