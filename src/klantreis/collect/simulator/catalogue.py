@@ -6,7 +6,9 @@ import hashlib
 import math
 import random
 from dataclasses import dataclass
+from typing import Any
 
+import orjson
 import pyarrow as pa
 
 # category: (median price EUR, return propensity multiplier, product nouns, brands)
@@ -112,6 +114,21 @@ class Product:
         return self.photos <= 1 or self.description_length < 200
 
 
+def product_props(product: Product, quantity: int | None = None) -> dict[str, Any]:
+    """A product as the events about it describe it."""
+    props: dict[str, Any] = {
+        "product_id": product.product_id,
+        "sku": f"SKU-{product.product_id[1:]}",
+        "category": product.category,
+        "name": product.name,
+        "brand": product.brand,
+        "price": product.price,
+    }
+    if quantity is not None:
+        props["quantity"] = quantity
+    return props
+
+
 def page_content(product_id: str) -> tuple[int, int, int]:
     """Photos, description length and specifications of a product page.
 
@@ -173,11 +190,19 @@ def make_catalogue(rng: random.Random, size: int = 240) -> list[Product]:
     return products
 
 
+def _json(value: dict[str, Any]) -> str:
+    return orjson.dumps(value).decode()
+
+
 class Catalogue:
     """Products grouped so a price-sensitive person looks at cheaper ones."""
 
     def __init__(self, products: list[Product]) -> None:
         self.products = products
+        # the properties of `Product Viewed` and of one `Product Added`, as JSON text: most
+        # of the shop's events are about a product, and there are a few hundred of them
+        self.viewed_json = {p.product_id: _json(product_props(p)) for p in products}
+        self.added_json = {p.product_id: _json(product_props(p, 1)) for p in products}
         self.by_category: dict[str, list[Product]] = {}
         for product in sorted(products, key=lambda p: p.price):
             self.by_category.setdefault(product.category, []).append(product)

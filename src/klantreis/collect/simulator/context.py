@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any, TypedDict
 
@@ -40,6 +41,25 @@ USER_AGENTS = {
 }
 
 
+@lru_cache(maxsize=4096)
+def session_context(
+    kind: str, country: str, campaign: tuple[tuple[str, str], ...] | None, referrer: str | None
+) -> str | None:
+    """`Person.context` for a device of `kind` in `country`, as JSON text."""
+    ctx: dict[str, Any] = {
+        "library": {"name": "analytics-kotlin" if kind == "app" else "analytics.js"},
+        "locale": LOCALE[country],
+        "timezone": TIMEZONE[country],
+        "userAgent": USER_AGENTS[kind],
+        "device": {"type": "mobile" if kind != "web" else "desktop"},
+    }
+    if campaign:
+        ctx["campaign"] = dict(campaign)
+    if referrer:
+        ctx["referrer"] = {"url": referrer}
+    return dumps(ctx)
+
+
 class Ids(TypedDict):
     """Who an event is about, as the sending side knows it."""
 
@@ -54,10 +74,11 @@ class Device:
     """`web`, `mobile` (mobile browser) or `app`."""
     linked: bool = False
     """Whether this device has told the shop who uses it (identify or alias sent)."""
+    channel: str = field(init=False)
+    """`app` for the app, else `web`."""
 
-    @property
-    def channel(self) -> str:
-        return "app" if self.kind == "app" else "web"
+    def __post_init__(self) -> None:
+        self.channel = "app" if self.kind == "app" else "web"
 
 
 @dataclass
@@ -106,18 +127,14 @@ class Person:
     def context(
         self, device: Device, campaign: dict[str, str] | None = None, referrer: str | None = None
     ) -> str | None:
-        ctx: dict[str, Any] = {
-            "library": {"name": "analytics-kotlin" if device.kind == "app" else "analytics.js"},
-            "locale": LOCALE[self.who.country],
-            "timezone": TIMEZONE[self.who.country],
-            "userAgent": USER_AGENTS[device.kind],
-            "device": {"type": "mobile" if device.kind != "web" else "desktop"},
-        }
-        if campaign:
-            ctx["campaign"] = campaign
-        if referrer:
-            ctx["referrer"] = {"url": referrer}
-        return dumps(ctx)
+        """The JSON context a session's events share: the same few texts for every person
+        of a country, made once (`session_context`)."""
+        return session_context(
+            device.kind,
+            self.who.country,
+            tuple(campaign.items()) if campaign else None,
+            referrer or None,
+        )
 
     # -- randomness -----------------------------------------------------------------------
     def chance(self, p: float) -> bool:

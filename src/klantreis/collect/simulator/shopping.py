@@ -8,15 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
+from math import exp
 from typing import Any
 
 from klantreis.collect.simulator.catalogue import (
     QUERIES,
     ZERO_RESULT_QUERIES,
     Product,
+    product_props,
     unit_chance,
 )
 from klantreis.collect.simulator.context import DAY, HOUR, Device, Person, skip_sunday
+from klantreis.collect.simulator.emitter import json_text
 
 SHOP = "https://shop.example"
 PAYMENT_METHODS = {
@@ -54,18 +58,11 @@ def iso(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
-def product_props(product: Product, quantity: int | None = None) -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "product_id": product.product_id,
-        "sku": f"SKU-{product.product_id[1:]}",
-        "category": product.category,
-        "name": product.name,
-        "brand": product.brand,
-        "price": product.price,
-    }
-    if quantity is not None:
-        props["quantity"] = quantity
-    return props
+@lru_cache(maxsize=4096)
+def page_json(name: str, path: str) -> str:
+    """The properties of a `Page Viewed` without referrer, as JSON text: the shop's pages
+    are its few landing pages and a page per product."""
+    return json_text({"path": path, "url": SHOP + path, "title": f"{name} | Shop", "name": name})
 
 
 @dataclass
@@ -98,6 +95,11 @@ class Session:
         self.device = device
         self.at = at
         self.context = p.context(device, campaign, referrer)
+        # what every event of the session reads, looked up once (`emit`)
+        self._dwell = p.persona.dwell
+        self._gauss = p.rng.gauss
+        self._emit = p.out.emit_in_session
+        self._user_id = p.who.user_id
         self.frustrated = False
         """A measured slow page, a search or filter that found nothing: some who meant to
         buy in this session leave instead (`story.ABANDON_AFTER_FRUSTRATION`)."""
@@ -108,17 +110,24 @@ class Session:
         return self.at
 
     def emit(
-        self, event: str, properties: dict[str, Any], type: str = "track", name: str | None = None
+        self,
+        event: str,
+        properties: dict[str, Any] | str,
+        type: str = "track",
+        name: str | None = None,
     ) -> None:
         """One event of this session on its device (`Person.device_ids`: the user id once
-        the device is linked)."""
-        p, device = self.p, self.device
-        p.out.emit_in_session(
-            self.step(),
+        the device is linked), a step after the one before; `properties` as a dict or as its
+        JSON text (a product's or a page's, encoded once)."""
+        device = self.device
+        # `step`, written out: the same draw and arithmetic for the most frequent call
+        self.at = at = self.at + max(2.0, self._dwell * exp(self._gauss(0.0, 0.6)))
+        self._emit(
+            at,
             event,
-            p.who.user_id if device.linked else None,
+            self._user_id if device.linked else None,
             device.anonymous_id,
-            properties,
+            properties if isinstance(properties, str) else json_text(properties),
             self.context,
             device.channel,
             type,
@@ -130,10 +139,12 @@ class Session:
         if self.device.kind == "app":
             self.emit("Screen Viewed", {"name": name}, type="screen", name=name)
             return
-        props = {"path": path, "url": SHOP + path, "title": f"{name} | Shop", "name": name}
         if referrer:
+            props = {"path": path, "url": SHOP + path, "title": f"{name} | Shop", "name": name}
             props["referrer"] = referrer
-        self.emit("Page Viewed", props, type="page", name=name)
+            self.emit("Page Viewed", props, type="page", name=name)
+        else:
+            self.emit("Page Viewed", page_json(name, path), type="page", name=name)
         if p.chance(VITALS_SAMPLE):
             self.vitals(path)
 
@@ -151,13 +162,17 @@ class Session:
             "cls": round(p.lognormal(0.04, 0.9), 3),
             "ttfb": round(p.lognormal(380.0 * slow, 0.5)),
         }
-        p.out.emit(
+        device = self.device
+        p.out.emit_in_session(
             self.at + 3.0,
             "Web Vitals Measured",
-            **p.device_ids(self.device),
-            properties=props,
-            context=self.context,
-            channel="web",
+            p.who.user_id if device.linked else None,
+            device.anonymous_id,
+            json_text(props),
+            self.context,
+            "web",
+            "track",
+            None,
         )
 
 
@@ -226,7 +241,7 @@ def browse(
         viewed.append(product)
         if s.device.kind != "app" and p.chance(0.3):
             s.page(product.name, f"/p/{product.product_id}")
-        s.emit("Product Viewed", product_props(product))
+        s.emit("Product Viewed", p.catalogue.viewed_json[product.product_id])
     return viewed
 
 
@@ -240,8 +255,9 @@ def fill_cart(p: Person, s: Session, viewed: list[Product]) -> list[Product]:
             else p.catalogue.pick(p.rng, viewed[0].category, p.persona.price_level)
         )
         items.append(extra)
+    added = p.catalogue.added_json
     for product in items:
-        s.emit("Product Added", product_props(product, 1))
+        s.emit("Product Added", added[product.product_id])
     s.emit(
         "Cart Viewed",
         {

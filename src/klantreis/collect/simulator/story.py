@@ -27,7 +27,6 @@ from klantreis.collect.simulator.shopping import (
     checkout,
     complete,
     fill_cart,
-    product_props,
 )
 
 FAVOURITE_CATEGORIES = {
@@ -229,7 +228,7 @@ def journey(p: Person, at: float, first: bool) -> float:
             converts = False
         if last and converts:
             if again is not None:
-                s.emit("Product Viewed", product_props(again))
+                s.emit("Product Viewed", p.catalogue.viewed_json[again.product_id])
                 viewed.append(again)
             items = fill_cart(p, s, viewed)
             if not device.linked:

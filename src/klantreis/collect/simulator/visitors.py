@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from klantreis.collect.simulator.catalogue import CATEGORIES
 from klantreis.collect.simulator.context import DAY, Device, Person
-from klantreis.collect.simulator.shopping import Session, browse, product_props
+from klantreis.collect.simulator.shopping import Session, browse
 from klantreis.collect.simulator.story import arrival
 
 CART_SHARE = 0.04
@@ -35,7 +35,7 @@ def visit(p: Person, first_visit: float) -> None:
         category = p.rng.choice(tuple(CATEGORIES))
         viewed = browse(p, s, category, landing, promo_shown=0.3)
         if viewed and p.chance(CART_SHARE):
-            s.emit("Product Added", product_props(viewed[-1], 1))
+            s.emit("Product Added", p.catalogue.added_json[viewed[-1].product_id])
         t = p.daytime(s.at - s.at % DAY + p.lognormal(RETURN_GAP_DAYS, 0.8) * DAY)
 
 
