@@ -338,18 +338,16 @@ def stored_fit(kr: Context, *, fingerprint: str | None = None) -> ValueFit | Non
     """The fit of the stored table (None if never built, or built on another model when a
     `fingerprint` to match is given)."""
     engine = kr.engine
-    if _in_memory(kr):
-        cached = getattr(engine, _CACHE_ATTR, None)
-        if cached is None or (fingerprint is not None and cached[0] != fingerprint):
-            return None
-        return cached[2]  # type: ignore[no-any-return]
+    cached = getattr(engine, _CACHE_ATTR, None)
+    if _in_memory(kr) and cached is not None:
+        return None if fingerprint is not None and cached[0] != fingerprint else cached[2]
     if not engine.has_table(CUSTOMER_VALUES.name):
         return None
     if _in_engine(kr):
         kept, text = engine.get_state(_FINGERPRINT), engine.get_state(_FIT)
     else:
         kept, text = kr.store.get_meta(_FINGERPRINT), kr.store.get_meta(_FIT)
-    if not kept or (fingerprint is not None and kept != fingerprint):
+    if fingerprint is not None and kept != fingerprint:
         return None
     return ValueFit(**json.loads(text)) if text else None
 
@@ -374,11 +372,9 @@ def ensure_values(kr: Context) -> ValueFit:
 def values_frame(kr: Context) -> pd.DataFrame:
     """The stored table (after `ensure_values`) as a frame, on any engine."""
     engine = kr.engine
-    if _in_memory(kr):
-        cached = getattr(engine, _CACHE_ATTR, None)
-        if cached is not None:
-            return cached[1].copy()
-        return pd.DataFrame(columns=CUSTOMER_VALUES.column_names)
+    cached = getattr(engine, _CACHE_ATTR, None)
+    if _in_memory(kr) and cached is not None:
+        return cached[1].copy()
     if _in_engine(kr):
         if not engine.has_table(CUSTOMER_VALUES.name):
             return pd.DataFrame(columns=CUSTOMER_VALUES.column_names)
