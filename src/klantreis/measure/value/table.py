@@ -291,7 +291,7 @@ def _fingerprint(kr: Context) -> str:
 
 
 def values_fingerprint(kr: Context) -> str:
-    """The fingerprint of the values stored now ("" when none are)."""
+    """The fingerprint of the values stored now (what the stored opportunities rest on)."""
     if _in_engine(kr):
         return kr.engine.get_state(_FINGERPRINT) or ""
     return str(kr.store.get_meta(_FINGERPRINT))
