@@ -56,7 +56,6 @@ voice and personas)."""
 STATE_TABLES = {
     "cases",
     "jobs",
-    "customer_values",
     "journey_map_lanes",
     "events",
     "events_staged",
@@ -72,8 +71,9 @@ STATE_TABLES = {
 """Tables of the state file, not derived from events (left out of `tables_path`)."""
 
 
-KEPT_META = ("expectations_judged",)
-"""What the cases were judged on, which Spark keeps in `_model.json` too."""
+KEPT_META = ("expectations_judged", "customer_values_fit")
+"""What the cases were judged on and how the customer values were fitted, which Spark keeps
+in `_model.json` too."""
 
 
 def machine() -> str:

@@ -134,3 +134,30 @@ def test_the_lakes_files_are_listed_again_only_when_a_job_or_a_collector_wrote(
     _version(tables, "journeys", "v-2", pa.table({"journey_id": ["j2"]}))  # a new model
     reader.refresh()
     assert reader.rows("SELECT journey_id FROM journeys") == [{"journey_id": "j2"}]
+
+
+def test_a_stored_tables_rows_are_read_once_per_version_a_job_stored(tmp_path: Path) -> None:
+    """The personas every page offers are read from their Parquet once per version: while
+    no job switched the table, a request gets the rows read before (here a file of the
+    version changed under the reader, which no job does, shows they were not read again);
+    a job's new version is read at the next request."""
+    tables = tmp_path / "tables"
+    query = "SELECT persona, size FROM personas ORDER BY persona"
+    _version(tables, "personas", "v-1", pa.table({"persona": ["a"], "size": [3]}))
+    Shelf(tables).update_state({"model_fingerprint": "built-1"})
+    _aged(tables)
+    reader = LakeReader(tmp_path / "lake", tables)
+    assert reader.stored_rows(query, "personas") == [{"persona": "a", "size": 3}]
+    pq.write_table(
+        pa.table({"persona": ["b"], "size": [4]}), tables / "personas" / "v-1" / "part-0.parquet"
+    )
+    _aged(tables)
+    reader.refresh()
+    assert reader.stored_rows(query, "personas") == [{"persona": "a", "size": 3}]
+    assert reader.rows(query) == [{"persona": "b", "size": 4}]  # what reading again gives
+    _version(tables, "personas", "v-2", pa.table({"persona": ["c"], "size": [5]}))
+    reader.refresh()
+    assert reader.stored_rows(query, "personas") == [{"persona": "c", "size": 5}]
+    # a table a page computed in place of the stored one is read as it is
+    reader.create_table_from_arrow("personas", pa.table({"persona": ["d"], "size": [6]}))
+    assert reader.stored_rows(query, "personas") == [{"persona": "d", "size": 6}]

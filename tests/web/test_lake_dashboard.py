@@ -187,6 +187,53 @@ def test_the_lakes_scorecard_is_the_one_the_scheduled_job_stored(shop: Shop) -> 
     assert shown[rule] != MARK
 
 
+def _value_at_risk(server: Server) -> dict[str, Any]:
+    """Per expectation the revenue-at-risk figures `/api/expectations` answers."""
+    answer = _read(server, "/api/expectations")["expectations"]
+    return {e["id"]: _rounded(e["value_at_risk"]) for e in answer if e.get("value_at_risk")}
+
+
+def test_the_lakes_customer_values_are_the_ones_the_scheduled_job_stored(shop: Shop) -> None:
+    """`klantreis expectations` on Spark stores the customer values behind the revenue at
+    risk in the lake (a derived table, its fit and fingerprint beside the model's), and the
+    dashboard reads them rather than fitting them in its own memory: the figures are the
+    DuckDB shop's, and a version of the values with every buyer's revenue marked, switched
+    to as a job switches a table, is what the read API answers."""
+    import orjson
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from klantreis.store.lake import replace_durably
+
+    tables = shop.folder / "lake" / "tables"
+    state = orjson.loads((tables / "_model.json").read_bytes())
+    assert state.get("customer_values_fingerprint") and state.get("customer_values_fit")
+    folder = tables / "customer_values"
+    stored = (folder / "_current").read_text().strip()
+    table = pq.read_table(folder / stored)
+    assert table.num_rows == orjson.loads(state["customer_values_fit"])["persons"] > 0
+    on_duckdb = _value_at_risk(shop.duckdb)
+    assert any(v["buyers"] for v in on_duckdb.values()), "no breached buyer proves nothing"
+    assert _value_at_risk(shop.lake) == on_duckdb
+    marked = table.set_column(
+        table.schema.get_field_index("revenue"),
+        table.schema.field("revenue"),
+        pc.add(table["revenue"], pa.scalar(float(MARK))),
+    )
+    (folder / "v-marked").mkdir()
+    pq.write_table(marked, folder / "v-marked" / "p.parquet")
+    replace_durably(folder / "_current", b"v-marked")
+    try:
+        shown = _value_at_risk(shop.lake)
+    finally:
+        replace_durably(folder / "_current", stored.encode())
+    for rule, figures in on_duckdb.items():
+        expected = _rounded(figures["revenue"] + MARK * figures["buyers"])
+        assert shown[rule]["revenue"] == expected, (rule, shown[rule], figures)
+    assert _value_at_risk(shop.lake) == on_duckdb
+
+
 def test_a_persons_export_reaches_the_lakes_files(shop: Shop) -> None:
     exported = _read(shop.lake, f"/api/persons/{PERSON}/export")
     on_duckdb = _read(shop.duckdb, f"/api/persons/{PERSON}/export")

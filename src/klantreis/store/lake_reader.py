@@ -110,6 +110,8 @@ class LakeReader(DuckDBEngine):
         """How often the lake's event files were listed (each a walk of every day folder)."""
         self._shelf_at: tuple[tuple[str, int], ...] | None = None
         """The tables' folders' modification times when they were last followed."""
+        self._kept_rows: dict[tuple[str, str], tuple[Path, list[dict[str, Any]]]] = {}
+        """`stored_rows`' answers, each with the version of the table it read."""
         self._lock = threading.Lock()
         self._listing = threading.Lock()
         self.refresh()
@@ -167,6 +169,24 @@ class LakeReader(DuckDBEngine):
         kind = "TABLE" if name in self._made else "VIEW"
         self._root.execute(f"DROP {kind} IF EXISTS {identifier(name).sql('duckdb')}")
         self._made.discard(name)
+
+    def stored_rows(self, query: Query | str, table: str) -> list[dict[str, Any]]:
+        """The rows of `query` over the stored `table` alone, read from its Parquet once per
+        version: a small table every page reads (the personas to choose from) costs a read
+        of its files on each request otherwise. `refresh` follows the tables' folders'
+        modification times to a job's new version (a time too recent to rely on is checked
+        again), and a new version is read anew; a table a page computed is read as it is."""
+        sql = to_duckdb(as_query(query, {}).tree)
+        with self._lock:
+            version = None if table in self._made else self._views.get(table)
+            kept = self._kept_rows.get((table, sql))
+        if version is None:
+            return self.rows(query)
+        if kept is None or kept[0] != version:
+            kept = (version, self.rows(query))
+            with self._lock:
+                self._kept_rows[(table, sql)] = kept
+        return [dict(row) for row in kept[1]]
 
     def versions(self) -> dict[str, Path]:
         """The version of each derived table read now (for what a page says it rests on)."""

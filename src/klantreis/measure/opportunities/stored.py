@@ -63,13 +63,10 @@ def state(kr: Context, persona: str | None) -> str:
             parts.append(str(kr.store.get_meta("expectations_fingerprint")))
         else:
             parts.append(str(engine.get_state("expectations_fingerprint") or ""))
-    from klantreis.measure.value.table import ensure_values
+    from klantreis.measure.value.table import ensure_values, values_fingerprint
 
     ensure_values(kr)
-    if engine.capabilities.writable:
-        parts.append(str(kr.store.get_meta("customer_values_fingerprint")))
-    else:
-        parts.append(str(getattr(engine, "_klantreis_customer_values", ("",))[0]))
+    parts.append(values_fingerprint(kr))
     checks = []
     if engine.has_table("voice") and engine.has_table("voice_topics"):
         checks.append(

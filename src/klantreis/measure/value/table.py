@@ -14,6 +14,11 @@ the fit (`meta` key `customer_values_fit`).
 
 The table is rebuilt when the model changes (its fingerprint in `meta`), by the server's routine
 after the model and the cases, so pages and the revenue-at-risk figures only read it.
+
+On an engine that only reads events (Spark) the table is one of the engine's derived tables,
+its fingerprint and fit in the engine's state: with `tables_path` in the lake, where the
+scheduled job that first needs them (`klantreis expectations`) stores them, and a lake's
+dashboard reads them there instead of fitting them in its own memory on a request.
 """
 
 from __future__ import annotations
@@ -257,12 +262,21 @@ def compute_values(
 
 _building = threading.Lock()
 _CACHE_ATTR = "_klantreis_customer_values"
+_FINGERPRINT = "customer_values_fingerprint"
+_FIT = "customer_values_fit"
+
+
+def _in_engine(kr: Context) -> bool:
+    """Values kept as the engine's own derived table, with its fingerprint and fit in the
+    engine's state: an engine that only reads events (Spark; in the lake with `tables_path`,
+    read there by every later process and by a lake's dashboard)."""
+    return not kr.engine.capabilities.writable
 
 
 def _in_memory(kr: Context) -> bool:
-    """Values kept with the engine instead of in the store: an engine that only reads (Spark)
-    or a store opened read-only (a notebook beside the server)."""
-    return not kr.engine.capabilities.writable or kr.store.read_only
+    """Values kept with the engine object instead of in the store: a store opened read-only
+    (a notebook beside the server)."""
+    return kr.engine.capabilities.writable and kr.store.read_only
 
 
 def _fingerprint(kr: Context) -> str:
@@ -274,6 +288,13 @@ def _fingerprint(kr: Context) -> str:
     )
     parts = [VERSION, str(model), configured_definition(kr), str(HORIZON_WEEKS)]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def values_fingerprint(kr: Context) -> str:
+    """The fingerprint of the values stored now (what the stored opportunities rest on)."""
+    if _in_engine(kr):
+        return kr.engine.get_state(_FINGERPRINT) or ""
+    return str(kr.store.get_meta(_FINGERPRINT))
 
 
 def refresh_values(kr: Context) -> ValueFit | None:
@@ -292,6 +313,13 @@ def refresh_values(kr: Context) -> ValueFit | None:
         table = pa.Table.from_pandas(
             frame, schema=CUSTOMER_VALUES.arrow_schema, preserve_index=False
         )
+        if _in_engine(kr):
+            # the table first, then what it was made from: a reader that sees the
+            # fingerprint finds the table it names
+            engine.create_table_from_arrow(CUSTOMER_VALUES.name, table)
+            engine.set_state(_FIT, json.dumps(fit.to_dict()))
+            engine.set_state(_FINGERPRINT, fingerprint)
+            return fit
         con = kr.store.connection
         with kr.store.write_lock, kr.store.transaction():
             con.register("_kr_customer_values", table)
@@ -301,8 +329,8 @@ def refresh_values(kr: Context) -> ValueFit | None:
                 con.execute("INSERT INTO customer_values SELECT * FROM _kr_customer_values")
             finally:
                 con.unregister("_kr_customer_values")
-            kr.store.set_meta("customer_values_fingerprint", fingerprint)
-            kr.store.set_meta("customer_values_fit", json.dumps(fit.to_dict()))
+            kr.store.set_meta(_FINGERPRINT, fingerprint)
+            kr.store.set_meta(_FIT, json.dumps(fit.to_dict()))
         return fit
 
 
@@ -313,13 +341,14 @@ def stored_fit(kr: Context, *, fingerprint: str | None = None) -> ValueFit | Non
     cached = getattr(engine, _CACHE_ATTR, None)
     if _in_memory(kr) and cached is not None:
         return None if fingerprint is not None and cached[0] != fingerprint else cached[2]
-    if not engine.capabilities.writable:
+    if not engine.has_table(CUSTOMER_VALUES.name):
         return None
-    if not engine.has_table("customer_values"):
+    if _in_engine(kr):
+        kept, text = engine.get_state(_FINGERPRINT), engine.get_state(_FIT)
+    else:
+        kept, text = kr.store.get_meta(_FINGERPRINT), kr.store.get_meta(_FIT)
+    if fingerprint is not None and kept != fingerprint:
         return None
-    if fingerprint is not None and kr.store.get_meta("customer_values_fingerprint") != fingerprint:
-        return None
-    text = kr.store.get_meta("customer_values_fit")
     return ValueFit(**json.loads(text)) if text else None
 
 
@@ -346,6 +375,18 @@ def values_frame(kr: Context) -> pd.DataFrame:
     cached = getattr(engine, _CACHE_ATTR, None)
     if _in_memory(kr) and cached is not None:
         return cached[1].copy()
-    if not engine.capabilities.writable:
-        return pd.DataFrame(columns=CUSTOMER_VALUES.column_names)
+    if _in_engine(kr):
+        if not engine.has_table(CUSTOMER_VALUES.name):
+            return pd.DataFrame(columns=CUSTOMER_VALUES.column_names)
+        return _naive(engine.fetch(Query("SELECT * FROM customer_values")).to_pandas())
     return kr.store.connection.execute("SELECT * FROM customer_values").fetch_df()
+
+
+def _naive(frame: pd.DataFrame) -> pd.DataFrame:
+    """Times as the store's frame holds them: UTC without a zone (Parquet written by Spark is
+    read back zoned)."""
+    for column in ("first_order_at", "last_order_at"):
+        values = frame[column]
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            frame[column] = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    return frame
