@@ -56,7 +56,9 @@ SPARK_CHAINS = (
 longest first: the suite's longest chains. They do not use the worker's own Spark session, so
 they run on the worker that does not run the in-process Spark tests (`_groups`)."""
 
-SHARED_SESSION_FIXTURES = frozenset({"demo_kr", "olist_kr", "simulated", "olist_store"})
+SHARED_SESSION_FIXTURES = frozenset(
+    {"demo_kr", "olist_kr", "simulated", "olist_store", "value_shop"}
+)
 """Session-scoped stores that take tens of CPU seconds to build (a simulated shop with its
 model, an imported Olist sample): their tests run on one worker, so each is built once."""
 

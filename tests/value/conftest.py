@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -24,12 +25,21 @@ def cdnow_store(cdnow_sample: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return path
 
 
-@pytest.fixture(scope="module")
-def shop_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A simulated shop with visitors who never buy (conversion needs them) and repeat buyers."""
+@pytest.fixture(scope="session")
+def value_shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A simulated shop with visitors who never buy (conversion needs them) and repeat buyers,
+    built and judged once per session (tens of CPU seconds); tests use `shop_store`'s copy."""
     path = tmp_path_factory.mktemp("value-shop") / "shop.duckdb"
     with klantreis.open(path) as kr:
         for batch in simulate(SimulatorConfig(persons=900, seed=11)).iter_batches(100_000):
             kr.store.append(batch)
         kr.evaluate_expectations()
+    return path
+
+
+@pytest.fixture(scope="module")
+def shop_store(value_shop: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`value_shop` copied for one module: what a module writes stays in that module."""
+    path = tmp_path_factory.mktemp("value-shop-copy") / "shop.duckdb"
+    shutil.copy(value_shop, path)
     return path
