@@ -151,24 +151,6 @@ def test_the_url_is_taken_apart_once_per_landing(kr) -> None:
     assert text.count("utm_source=") == 2, text  # the expression and the `LIKE` guarding it
 
 
-def test_the_landings_context_is_parsed_once() -> None:
-    """A landing's `context` is read for six paths (URL, referrer twice, the campaign's source,
-    medium and name): one `->>` with a list of paths parses the JSON text once, where one per
-    path parsed it again each time (at 10M events 0.85x the table's CPU)."""
-    from sqlglot import exp
-
-    from klantreis.model.sources import session_sources_query
-
-    reads = [
-        node
-        for node in session_sources_query().tree.find_all(exp.JSONExtractScalar)
-        if isinstance(node.this, exp.Column) and node.this.name == "context"
-    ]
-    assert len(reads) == 1, [r.sql("duckdb") for r in reads]
-    assert isinstance(reads[0].expression, exp.Array)
-    assert len(reads[0].expression.expressions) == 6
-
-
 def test_own_rules_file_is_checked(tmp_path: Path) -> None:
     bad = tmp_path / "rules.yaml"
     bad.write_text(

@@ -28,10 +28,6 @@ CASES = {
         "SELECT json_extract_string(properties, '$.products[*].sku') AS skus,"
         " json_extract_string(properties, '$.products[*]') AS products FROM events"
     ),
-    "json_paths": (
-        "WITH parsed AS (SELECT context ->> ['$.page.url', '$.campaign.source'] AS c FROM events)"
-        " SELECT coalesce(c[1], 'none') AS url, c[2] AS source FROM parsed"
-    ),
     "average": (
         "SELECT avg(CASE WHEN score >= 9 THEN 1.0 ELSE 0.0 END) AS share,"
         " avg(CAST(score AS DOUBLE)) AS mean FROM answers"

@@ -167,18 +167,15 @@ visits AS (
            landing.message_id AS message_id, landing.journey_id AS journey_id
     FROM firsts
 ),
-fetched AS (
-    SELECT v.session_id, v.person_id, v.journey_id, v.started_at, e.properties,
-           e.context ->> ['$.page.url', '$.page.referrer', '$.referrer.url',
-                          '$.campaign.source', '$.campaign.medium', '$.campaign.name'] AS c
-    FROM visits AS v JOIN events AS e ON e.message_id = v.message_id
-),
 landed AS (
-    SELECT session_id, person_id, journey_id, started_at,
-           coalesce(c[1], properties ->> '$.url') AS url,
-           coalesce(c[2], c[3], properties ->> '$.referrer') AS referrer,
-           c[4] AS c_source, c[5] AS c_medium, c[6] AS c_name
-    FROM fetched
+    SELECT v.session_id, v.person_id, v.journey_id, v.started_at,
+           coalesce(e.context ->> '$.page.url', e.properties ->> '$.url') AS url,
+           coalesce(e.context ->> '$.page.referrer', e.context ->> '$.referrer.url',
+                    e.properties ->> '$.referrer') AS referrer,
+           e.context ->> '$.campaign.source' AS c_source,
+           e.context ->> '$.campaign.medium' AS c_medium,
+           e.context ->> '$.campaign.name' AS c_name
+    FROM visits AS v JOIN events AS e ON e.message_id = v.message_id
 ),
 tagged AS (
     SELECT session_id, person_id, journey_id, started_at, url,
@@ -220,10 +217,7 @@ FROM classified
 """
 """The UTM parameters are read from the landing URL's query only when the URL names them (a
 `LIKE` before each regular expression): most landings carry none, and the three expressions
-were a tenth of the table's CPU at 1M events. The landing's `context` is parsed once for its
-six paths (`->>` with a list of paths; one path at a time parsed the whole JSON text again for
-each), after the join, so only the landings' texts are parsed (docs/scaling.md, "The full
-model build at 10M: each landing's context parsed once")."""
+were a tenth of the table's CPU at 1M events."""
 
 
 def _host_pattern(entries: list[str]) -> str:

@@ -127,16 +127,6 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         return exp.paren(counted, copy=False)
     if isinstance(node, exp.JSONExtractScalar) and (wildcard := _json_wildcard(node)) is not None:
         return wildcard
-    if isinstance(node, exp.JSONExtractScalar) and isinstance(node.expression, exp.Array):
-        # DuckDB's `doc ->> ['$.a', '$.b']` parses the text once for a list of values; Spark's
-        # GET_JSON_OBJECT takes one path: an array of one call per path.
-        doc = _inner(node.this)
-        return exp.Array(
-            expressions=[
-                exp.JSONExtractScalar(this=doc.copy(), expression=path.copy())
-                for path in node.expression.expressions
-            ]
-        )
     if isinstance(node, exp.Anonymous) and node.name.lower() == "epoch_us":
         # UNIX_MICROS wants a session-zone TIMESTAMP; the session zone is UTC.
         return exp.Anonymous(
