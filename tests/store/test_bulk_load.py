@@ -140,3 +140,26 @@ def test_a_bulk_load_lets_go_of_its_batches_before_the_key_is_built(
     watcher.close()
     assert len(after_load) == -(-events.num_rows // 3000)
     assert after_load == [0] * len(after_load)
+
+
+def test_a_bulk_load_lets_go_of_each_batch_before_asking_for_the_next(
+    tmp_path: Path, events: pa.Table
+) -> None:
+    """A batch stored is freed before the next is read and made: the load holds one batch at
+    a time, not the last one beside the next (each above DuckDB's memory limit)."""
+    freed: list[int] = []
+    held_when_asked: list[int] = []
+
+    def batches() -> Iterator[pa.Table]:
+        for number, offset in enumerate(range(0, events.num_rows, 1000)):
+            held_when_asked.append(number - len(freed))  # batches given and not yet freed
+            rows = pa.array(range(offset, min(offset + 1000, events.num_rows)))
+            batch = events.take(rows)
+            weakref.finalize(batch, freed.append, number)
+            yield batch
+            del batch  # the producer keeps none: only the load may hold one
+
+    with Store(tmp_path / "one.duckdb") as store:
+        assert store.append_many(batches()).stored == events.num_rows
+    assert len(held_when_asked) >= 8
+    assert held_when_asked == [0] * len(held_when_asked)

@@ -132,6 +132,9 @@ def _insert_all(con: duckdb.DuckDBPyConnection, batches: Iterable[pa.Table]) -> 
     for events in batches:
         if events.num_rows:
             offered += _insert_events(con, "events", _canonical(events))
+        # Let go of the batch before the next is asked for: a loop variable would hold it
+        # beside the next one while that is read and made (two batches in memory, not one).
+        del events
     pa.default_memory_pool().release_unused()
     return offered
 
