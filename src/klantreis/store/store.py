@@ -143,11 +143,12 @@ def _commit_by_checkpoint(con: duckdb.DuckDBPyConnection) -> None:
     """Commit the open transaction by a checkpoint, without writing it to the WAL.
 
     A commit writes a key built in its transaction into the WAL whole, as one entry serialised
-    first into one buffer of the next power of two above the key (46 bytes an event for the
-    message-id key): key and buffer are 2.5-3 times the key and are not held to DuckDB's memory
-    limit (about 6 GiB at 50M events under a 6 GiB limit). A commit that checkpoints instead
-    writes the key into the store file block by block. DuckDB does so when the commit's WAL
-    would reach both thresholds set here for the commit (they are the database's: restored).
+    first into one buffer of the next power of two above the key (the message-id key is about
+    46 bytes an event): key and buffer, 2.2-2.5 times the key, cannot be evicted, so past the
+    memory limit they stay above it (about 6 GiB at 50M events, more than a 6GB limit). A
+    commit that checkpoints instead writes the key into the store file block by block. DuckDB
+    does so when the commit's WAL would reach both thresholds set here for the commit (they
+    are the database's: put back after it). If it cannot checkpoint, it writes the WAL as before.
     """
     before = con.execute(
         "SELECT current_setting('checkpoint_threshold'), "
