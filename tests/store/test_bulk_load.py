@@ -140,3 +140,57 @@ def test_a_bulk_load_lets_go_of_its_batches_before_the_key_is_built(
     watcher.close()
     assert len(after_load) == -(-events.num_rows // 3000)
     assert after_load == [0] * len(after_load)
+
+
+def test_a_bulk_load_lets_go_of_each_batch_before_asking_for_the_next(
+    tmp_path: Path, events: pa.Table
+) -> None:
+    """A batch stored is freed before the next is read and made: the load holds one batch at
+    a time, not the last one beside the next (each above DuckDB's memory limit)."""
+    freed: list[int] = []
+    held_when_asked: list[int] = []
+
+    def batches() -> Iterator[pa.Table]:
+        for number, offset in enumerate(range(0, events.num_rows, 1000)):
+            held_when_asked.append(number - len(freed))  # batches given and not yet freed
+            rows = pa.array(range(offset, min(offset + 1000, events.num_rows)))
+            batch = events.take(rows)
+            weakref.finalize(batch, freed.append, number)
+            yield batch
+            del batch  # the producer keeps none: only the load may hold one
+
+    with Store(tmp_path / "one.duckdb") as store:
+        assert store.append_many(batches()).stored == events.num_rows
+    assert len(held_when_asked) >= 8
+    assert held_when_asked == [0] * len(held_when_asked)
+
+
+def test_a_bulk_load_commits_by_a_checkpoint_without_writing_its_key_to_the_wal(
+    tmp_path: Path, events: pa.Table
+) -> None:
+    """The load's commit writes the message-id key into the store file, not into the WAL: a
+    key written to the WAL is first serialised whole into one buffer beside the key, memory
+    outside DuckDB's limit that grows with the events (about 6 GiB at 50M events). The
+    database's checkpoint settings are as they were after it, and the key is in force."""
+    path = tmp_path / "s.duckdb"
+    store = Store(path)
+    con = store.connection
+    con.execute("SET checkpoint_threshold = '32MB'")
+    before = con.execute(
+        "SELECT current_setting('checkpoint_threshold'), "
+        "current_setting('auto_checkpoint_skip_wal_threshold')"
+    ).fetchall()
+    chunks = [events.slice(offset, 3000) for offset in range(0, events.num_rows, 3000)]
+    assert store.append_many(iter(chunks)).stored == events.num_rows
+    wal = path.with_name(path.name + ".wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    after = con.execute(
+        "SELECT current_setting('checkpoint_threshold'), "
+        "current_setting('auto_checkpoint_skip_wal_threshold')"
+    ).fetchall()
+    assert after == before
+    assert store.append(events.slice(0, 10)).duplicates == 10
+    store.close()
+    with Store(path, read_only=True) as reopened:
+        count = reopened.connection.execute("SELECT count(*) FROM events").fetchall()[0][0]
+        assert count == events.num_rows

@@ -132,8 +132,35 @@ def _insert_all(con: duckdb.DuckDBPyConnection, batches: Iterable[pa.Table]) -> 
     for events in batches:
         if events.num_rows:
             offered += _insert_events(con, "events", _canonical(events))
+        # Let go of the batch before the next is asked for: a loop variable would hold it
+        # beside the next one while that is read and made (two batches in memory, not one).
+        del events
     pa.default_memory_pool().release_unused()
     return offered
+
+
+def _commit_by_checkpoint(con: duckdb.DuckDBPyConnection) -> None:
+    """Commit the open transaction by a checkpoint, without writing it to the WAL.
+
+    A commit writes a key built in its transaction into the WAL whole, as one entry serialised
+    first into one buffer of the next power of two above the key (the message-id key is about
+    46 bytes an event): key and buffer, 2.2-2.5 times the key, cannot be evicted, so past the
+    memory limit they stay above it (about 6 GiB at 50M events, more than a 6GB limit). A
+    commit that checkpoints instead writes the key into the store file block by block. DuckDB
+    does so when the commit's WAL would reach both thresholds set here for the commit (they
+    are the database's: put back after it). If it cannot checkpoint, it writes the WAL as before.
+    """
+    before = con.execute(
+        "SELECT current_setting('checkpoint_threshold'), "
+        "current_setting('auto_checkpoint_skip_wal_threshold')"
+    ).fetchall()[0]
+    con.execute("SET checkpoint_threshold = '1KB'").fetchall()
+    con.execute("SET auto_checkpoint_skip_wal_threshold = 1").fetchall()
+    try:
+        con.commit()
+    finally:
+        con.execute("SET checkpoint_threshold = ?", [str(before[0])]).fetchall()
+        con.execute(f"SET auto_checkpoint_skip_wal_threshold = {int(before[1])}").fetchall()
 
 
 def _drop_repeated_ids(con: duckdb.DuckDBPyConnection) -> int:
@@ -365,7 +392,7 @@ class Store:
                 stored = offered - _drop_repeated_ids(con)
                 key = ", ".join(EVENTS.key)
                 con.execute(f"ALTER TABLE events ADD PRIMARY KEY ({key})").fetchall()
-                con.commit()
+                _commit_by_checkpoint(con)
             except BaseException:
                 con.rollback()
                 raise
