@@ -8,8 +8,10 @@ it, exit 2), and a bad row quarantined while the rest is stored.
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import json
+import weakref
 from datetime import datetime
 from pathlib import Path
 
@@ -335,3 +337,39 @@ def test_listening_reads_json_too(tmp_path: Path, store: Store):
         ("Review Submitted", "trustpilot:lot"),
         ("Social Mention", "tiktok:kim"),
     ]
+
+
+def test_an_import_holds_one_batch_of_events_at_a_time(store: Store, monkeypatch):
+    """The reader keeps no batch of events it gave the store: by the time it reads the next
+    rows of the file (and reports its progress), the store has let go of the last batch and
+    so has the reader (an import of a file larger than memory holds one batch, not two)."""
+    given: list[int] = []
+    freed: list[int] = []
+    alive_while_reading: list[int] = []
+    append_many = store.append_many
+
+    def counted(batches):
+        def watched():
+            for batch in batches:
+                number = len(given)
+                given.append(number)
+                weakref.finalize(batch, freed.append, number)
+                yield batch
+                del batch
+
+        return append_many(watched())
+
+    def progress(_rows: int, _message: str) -> None:
+        gc.collect()
+        alive_while_reading.append(len(given) - len(freed))
+
+    monkeypatch.setattr(store, "append_many", counted)
+    summary = import_file(
+        store,
+        SAMPLES / "freshdesk_tickets.csv",
+        "freshdesk-tickets",
+        batch_rows=1,
+        progress=progress,
+    )
+    assert summary.events_stored > 2 and len(alive_while_reading) > 2
+    assert alive_while_reading == [0] * len(alive_while_reading)

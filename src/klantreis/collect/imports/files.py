@@ -64,9 +64,14 @@ def import_file(
                 con.unregister(BATCH_TABLE)
             summary.count_events(made)
             rejects.add(bad)
+            rows = batch.num_rows
+            # Hold no table across the yield: a local would keep this batch's events beside
+            # the next batch while that is read and made (two batches in memory, not one).
+            del batch, bad
             yield made
+            del made
             if progress:
-                progress(batch.num_rows, f"reading {path.name}")
+                progress(rows, f"reading {path.name}")
 
     # The whole file in one `append_many`: into a new store that is one bulk load with the
     # message-id key built once at the end; appending batch by batch against the key costs
