@@ -12,22 +12,11 @@ import pytest
 import klantreis
 from klantreis.collect.simulator import SimulatorConfig, simulate
 from klantreis.model import ensure_built
+from klantreis.model.refresh import REQUIRED
 from klantreis.store.schema import EVENT_ARROW_SCHEMA, TABLES
 
-MODEL_TABLES = (
-    "order_channels",
-    "identity_nodes",
-    "identity_emails",
-    "identity_links",
-    "identities",
-    "identity_quarantine",
-    "phase_map",
-    "journey_events",
-    "sessions",
-    "session_sources",
-    "journeys",
-    "persons",
-)
+MODEL_TABLES = (*REQUIRED, "identity_quarantine")
+"""Every table a build or a refresh makes."""
 
 
 def _message(template: dict, **changes: object) -> dict:
