@@ -80,12 +80,6 @@ class ResultCache:
             done = self._done.get(key)
             return done.value if done is not None and done.fingerprint == fingerprint else None
 
-    def started(self, key: Hashable) -> bool:
-        """Whether a value for `key` is being computed or was computed or put (at any
-        fingerprint)."""
-        with self._lock:
-            return key in self._running or key in self._done
-
     def put(self, key: Hashable, fingerprint: str, value: Any) -> None:
         """Keep a value read elsewhere (the routine's stored results) for the next request."""
         with self._lock:

@@ -241,16 +241,6 @@ def read(store: Store, name: str, params: dict[str, Any]) -> StoredResult | None
     return StoredResult(value, fingerprint, computed_at, seconds)
 
 
-def stored(store: Store, name: str, params: dict[str, Any]) -> bool:
-    """Whether a result of `name` with `params` is stored, current or not (nothing decoded)."""
-    if not store.engine.has_table(PAGE_RESULTS_TABLE.name):
-        return False
-    rows = store.connection.execute(
-        "SELECT 1 FROM page_results WHERE analysis = ? AND params = ?", [name, params_key(params)]
-    ).fetchall()
-    return bool(rows)
-
-
 def write(
     store: Store, name: str, params: dict[str, Any], value: Any, fingerprint: str, seconds: float
 ) -> bool:

@@ -14,15 +14,8 @@ from starlette.concurrency import run_in_threadpool
 from klantreis.measure.journey_map.stored import stored_at
 from klantreis.model.definition import builtin_definitions, load_definition
 from klantreis.model.sources import load_rules
-from klantreis.present.web import export, page_results, security, terms
-from klantreis.present.web.board import (
-    PERIODS,
-    Board,
-    Outcome,
-    board_of,
-    page_fingerprint,
-    routine_running,
-)
+from klantreis.present.web import export, security, terms
+from klantreis.present.web.board import PERIODS, Board, Outcome, board_of, page_fingerprint
 from klantreis.present.web.cache import Lookup, ResultCache
 from klantreis.present.web.context import (
     Viewer,
@@ -191,25 +184,8 @@ async def fresh(app: FastAPI, params: dict[str, Any]) -> MapView:
 
 
 def warm(app: FastAPI) -> None:
-    """Start computing the default map (at start-up and login, so the first view is quick).
-
-    With the server's routine, only when what it shows is stored for the page to read: the
-    map stored whole and its service recovery figures as the routine stores them with the
-    expectations page's. Until the routine has stored them nothing is started: the recovery
-    figures, a query of seconds at 10M, would run beside the routine's start-up work (which
-    stores them next) and the first pages a visitor opens after signing in."""
-    params = map_params(None, None, None)
-    if routine_running(app) and not _readable(app, params):
-        return
-    lookup(app, params)
-
-
-def _readable(app: FastAPI, params: dict[str, Any]) -> bool:
-    """Whether the map of `params` (not a cut) and its recovery figures are stored."""
-    board = board_of(app)
-    if not page_results.stored(board.store, "recovery", {}):
-        return False
-    return stored_at(board.kr, load_definition(params["definition"]).name, "en") is not None
+    """Start computing the default map (at start-up and login, so the first view is quick)."""
+    lookup(app, map_params(None, None, None))
 
 
 def _periods(lang: Lang) -> list[tuple[str, str]]:
