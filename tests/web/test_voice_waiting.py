@@ -1,6 +1,7 @@
 """In headless Chromium: on a fresh store whose texts the routine has not scored, the voice
-page says how many customer texts wait and what scores them, in the reader's language; once
-they are scored the note is gone and the topics are shown.
+page says how many customer texts wait and what scores them, and the inbox that no case was
+ever opened and what opens them, in the reader's language; once the texts are scored and the
+cases opened, both notes are gone.
 
 The server runs as a user runs it (`klantreis serve`), its routine building the model and
 storing the pages but with its voice job off (`[routine] voice = 0`): the state a new shop
@@ -33,11 +34,21 @@ NO_VOICE_JOB = (
     "[web]\nwarm = false\n[routine]\nretry = 1\nvoice = 0\ncases = 0\ninbox = 0\nvalue = 0\n"
     "opportunities = 0\nalerts = 0\nreview_requests = 0\ndashboard = 5\n"
 )
-"""The model built and the pages stored by the routine; no text scored."""
+"""The model built and the pages stored by the routine; no text scored, no case opened."""
 WAITING = {
     "en": "3 customer texts are waiting to be scored for sentiment and topics",
     "nl": "3 klantteksten wachten op een score voor sentiment en onderwerpen",
     "da": "3 kundetekster venter på at blive scoret for stemning og emner",
+}
+UNOPENED = {
+    "en": "No case has been opened yet",
+    "nl": "Er is nog geen casus geopend",
+    "da": "Der er endnu ikke åbnet nogen sag",
+}
+OPENS = {
+    "en": "Run `klantreis cases open` to open them",
+    "nl": "Voer `klantreis cases open` uit om ze te openen",
+    "da": "Kør `klantreis cases open` for at åbne dem",
 }
 FILLS = {
     "en": "Run `klantreis voice update` to score them",
@@ -69,8 +80,9 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-def _voice_page(browser: Any, server: Server, lang: str, shot: str) -> str:
-    """The voice page's text once the routine stored it and nothing newer waits."""
+def _pages(browser: Any, server: Server, lang: str, shot: str) -> tuple[str, str]:
+    """The voice page's text once the routine stored it and nothing newer waits, and the
+    inbox's."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     try:
@@ -91,7 +103,10 @@ def _voice_page(browser: Any, server: Server, lang: str, shot: str) -> str:
             time.sleep(0.5)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"voice-{shot}-{lang}.png"), full_page=True)
-        return str(page.inner_text("main"))
+        voice = str(page.inner_text("main"))
+        page.goto(f"{server.url}/cases")
+        page.screenshot(path=str(ARTIFACTS / f"inbox-{shot}-{lang}.png"), full_page=True)
+        return voice, str(page.inner_text("main"))
     finally:
         context.close()
 
@@ -100,20 +115,24 @@ def test_the_voice_page_says_which_texts_wait(store: Path, browser: Any) -> None
     server = Server(store, config=NO_VOICE_JOB).start()
     try:
         for lang in LANGUAGES:
-            text = _voice_page(browser, server, lang, "waiting")
+            text, inbox = _pages(browser, server, lang, "waiting")
             assert WAITING[lang] in text, text
             assert FILLS[lang] in text
+            assert UNOPENED[lang] in inbox and OPENS[lang] in inbox, inbox
     finally:
         server.stop()
 
-    # `klantreis voice update` scores them; the routine stores the page again at its start
+    # `klantreis voice update` scores them, `klantreis cases open` opens the cases; the
+    # routine stores the pages again at its start
     cli("voice", "update", store=store, check=True)
+    cli("cases", "open", store=store, check=True)
     server = Server(store, config=NO_VOICE_JOB).start()
     try:
         for lang in LANGUAGES:
-            text = _voice_page(browser, server, lang, "scored")
+            text, inbox = _pages(browser, server, lang, "scored")
             assert WAITING[lang] not in text and FILLS[lang] not in text, text
             assert "voice update" not in text
+            assert UNOPENED[lang] not in inbox and "cases open" not in inbox, inbox
     finally:
         server.stop()
     with Store(store, read_only=True) as opened:

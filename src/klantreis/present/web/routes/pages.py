@@ -24,6 +24,7 @@ from klantreis.present.web.board import (
     Outcome,
     board_of,
     page_fingerprint,
+    routine_every,
     routine_running,
 )
 from klantreis.present.web.cache import Lookup, ResultCache
@@ -537,14 +538,6 @@ def waiting_texts(found: Lookup) -> int:
     return int(meta.get("unscored_texts") or 0)
 
 
-def voice_job_every(app: FastAPI) -> float | None:
-    """Seconds between the routine's voice runs; None when no routine scores texts (none
-    runs, or its voice job is off)."""
-    routine = getattr(app.state, "routine", None)
-    jobs = getattr(routine, "jobs", None) or []
-    return next((float(job.every) for job in jobs if job.name == "voice"), None)
-
-
 def unscored_note(lang: Any, texts: int, every: float | None) -> list[str]:
     """What the voice page says while customer texts wait to be scored: how many, what they
     are missing from, and what scores them (the routine on its own, or the command)."""
@@ -591,6 +584,6 @@ def voice_page(request: Request, period: str = "all", persona: str = "") -> Resp
         found,
         topics_chart=topics,
         emotion_chart=emotion,
-        unscored=unscored_note(who.lang, waiting, voice_job_every(request.app)),
+        unscored=unscored_note(who.lang, waiting, routine_every(request.app, "voice")),
         **cut_choices(request, who, period, persona),
     )
