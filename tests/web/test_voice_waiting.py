@@ -40,6 +40,12 @@ WAITING = {
     "nl": "3 klantteksten wachten op een score voor sentiment en onderwerpen",
     "da": "3 kundetekster venter på at blive scoret for stemning og emner",
 }
+NONE_SCORED = {
+    "en": "No scored customer texts in this view.",
+    "nl": "Geen gescoorde klantteksten in deze weergave.",
+    "da": "Ingen scorede kundetekster i denne visning.",
+}
+"""Said where the topics chart and table would be."""
 UNOPENED = {
     "en": "No case has been opened yet",
     "nl": "Er is nog geen casus geopend",
@@ -118,6 +124,7 @@ def test_the_voice_page_says_which_texts_wait(store: Path, browser: Any) -> None
             text, inbox = _pages(browser, server, lang, "waiting")
             assert WAITING[lang] in text, text
             assert FILLS[lang] in text
+            assert text.count(NONE_SCORED[lang]) == 2
             assert UNOPENED[lang] in inbox and OPENS[lang] in inbox, inbox
     finally:
         server.stop()
@@ -131,7 +138,7 @@ def test_the_voice_page_says_which_texts_wait(store: Path, browser: Any) -> None
         for lang in LANGUAGES:
             text, inbox = _pages(browser, server, lang, "scored")
             assert WAITING[lang] not in text and FILLS[lang] not in text, text
-            assert "voice update" not in text
+            assert "voice update" not in text and NONE_SCORED[lang] not in text
             assert UNOPENED[lang] not in inbox and "cases open" not in inbox, inbox
     finally:
         server.stop()
