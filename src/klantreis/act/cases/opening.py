@@ -238,6 +238,15 @@ def open_cases(
     return run
 
 
+def ever_opened(kr: Context) -> bool:
+    """Whether cases were ever opened from signals in this store (a rule remembers when it
+    looked): before, an empty inbox says nothing about the customers. One read of `meta`."""
+    found = kr.store.connection.execute(
+        "SELECT count(*) FROM meta WHERE key LIKE 'cases.scanned.%'"
+    ).fetchall()
+    return bool(found[0][0])
+
+
 def _insert(kr: Context, rule: CaseRule, signals: pa.Table, now: datetime) -> int:
     """Insert the signals not yet a case; returns how many cases were opened."""
     if not signals.num_rows:

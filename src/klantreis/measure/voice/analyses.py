@@ -17,7 +17,7 @@ from klantreis.measure.contract import AnalysisResult, CutQuery
 from klantreis.measure.filters import Cut
 from klantreis.measure.registry import analysis
 from klantreis.measure.result import Result
-from klantreis.measure.voice.stored import ensure_voice_tables, update_voice
+from klantreis.measure.voice.stored import ensure_voice_tables, unscored_texts, update_voice
 from klantreis.measure.voice.topics import PHASE_OF_TOPIC, TOPICS
 from klantreis.model.as_built import reading_as_built
 from klantreis.store.query import Query
@@ -214,11 +214,15 @@ def voice(
 
     `trend` is the mean sentiment of the last 90 days minus that of the 90 days before them
     (counted back from the newest text), None when either window is empty.
+
+    `unscored_texts` in the meta: customer texts in the store (of every persona and time)
+    that are not scored yet, so that no row counts or quotes them (`waiting_texts`).
     """
     from klantreis.measure.result import Result
 
     _validate(topic, phase)
-    prepare(kr, score=not reading_as_built())  # a page reads; the routine scores
+    scoring = not reading_as_built()  # a page reads; the routine scores
+    prepare(kr, score=scoring)
     cut = Cut.parse(start, end, persona)
     summary = _query(kr, _SUMMARY, cut, topic, phase).to_pylist()
     quotes = _query(kr, _QUOTES, cut, topic, phase, per_label=QUOTES_PER_LABEL).to_pylist()
@@ -261,8 +265,27 @@ def voice(
     )
     return Result(
         pa.Table.from_pylist(rows, schema=schema),
-        {"topic": topic, "phase": phase, "trend_days": TREND_DAYS},
+        {
+            "topic": topic,
+            "phase": phase,
+            "trend_days": TREND_DAYS,
+            "unscored_texts": waiting_texts(kr, scored=scoring),
+        },
     )
+
+
+def waiting_texts(kr: Context, *, scored: bool) -> int | None:
+    """Customer texts stored but not scored, which the voice's rows leave out: 0 when this
+    read scored them itself (`prepare`), else the count `unscored_texts` keeps in `meta`
+    (read back while the events and the scores are unchanged; the map asks for the same
+    one). None where no count is kept (a store opened read-only, an engine that is not
+    written to, as a lake's): counting there would read every text event each time."""
+    writable = kr.engine.capabilities.writable and not kr.store.read_only
+    if not writable:
+        return None
+    if scored:
+        return 0
+    return unscored_texts(kr.store, kr.engine)
 
 
 class PhaseEmotion(AnalysisResult):

@@ -220,6 +220,14 @@ def routine_running(app: Any) -> bool:
     return getattr(app.state, "routine", None) is not None
 
 
+def routine_every(app: Any, job: str) -> float | None:
+    """Seconds between the runs of one of the routine's jobs; None when it does not run
+    (no routine, or the job is off in `[routine]`)."""
+    routine = getattr(app.state, "routine", None)
+    jobs = getattr(routine, "jobs", None) or []
+    return next((float(j.every) for j in jobs if j.name == job), None)
+
+
 def on_lake(app: Any) -> bool:
     """A lake's dashboard: scheduled jobs keep the model and the results after it, so the
     pages read them as built, like a server's routine's (`present/api/app.py`)."""

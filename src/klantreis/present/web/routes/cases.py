@@ -195,21 +195,48 @@ def _currency(kr: Klantreis) -> str | None:
     return fit.currency if fit is not None else None
 
 
+def unopened_note(lang: Lang, every: float | None) -> str:
+    """What the inbox says while no case was ever opened: nothing has looked at the
+    signals yet, and what does (the routine on its own, or the command)."""
+    if every is None:
+        return lang.gettext(
+            "No case has been opened yet: nothing has looked for broken promises, orders at "
+            "risk, detractors, negative texts or unanswered questions. Run `klantreis cases "
+            "open` to open them (the server does not do it by itself here: its routine or the "
+            "routine's inbox job is off)."
+        )
+    return lang.gettext(
+        "No case has been opened yet: nothing has looked for broken promises, orders at risk, "
+        "detractors, negative texts or unanswered questions. The server opens cases by itself "
+        "every {interval} and right after each model refresh; `klantreis cases open` opens "
+        "them now.",
+        interval=lang.duration(every),
+    )
+
+
 def _page(request: Request, *, status: int = 200, error: str | None = None) -> Response:
+    from klantreis.act.cases.opening import ever_opened
+    from klantreis.present.web.board import routine_every
+
     who = viewer(request)
     kr = Klantreis.over(get_store(request), request.app.state.settings)
     where = _filter(request.query_params)
     where, paging = _paging(request, where, count_cases(kr, where))
+    counted = counts(kr)
+    unopened = None
+    if not any(counted.values()) and not ever_opened(kr):
+        unopened = unopened_note(who.lang, routine_every(request.app, "inbox"))
     return render(
         request,
         who,
         "cases.html",
         status=status,
         error=error,
+        unopened=unopened,
         cases=[_shown(c, who.lang) for c in list_cases(kr, where)],
         where=where,
         paging=paging,
-        counts=counts(kr),
+        counts=counted,
         owners=owners(kr),
         kinds=KIND_WORDS,
         statuses=STATUS_WORDS,

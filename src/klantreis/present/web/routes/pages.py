@@ -24,6 +24,7 @@ from klantreis.present.web.board import (
     Outcome,
     board_of,
     page_fingerprint,
+    routine_every,
     routine_running,
 )
 from klantreis.present.web.cache import Lookup, ResultCache
@@ -527,6 +528,46 @@ def store_defaults(board: Board, stopping: Callable[[], bool] = lambda: False) -
     return board.written
 
 
+def waiting_texts(found: Lookup) -> int:
+    """Customer texts the voice page's figures leave out, as its `voice` result counted them
+    when it was computed (its meta, stored with it): the page reads no event for it."""
+    if not found.ready or not found.value["voice"].ok:
+        return 0
+    value = found.value["voice"].value
+    meta = getattr(value, "meta", None) or {}
+    return int(meta.get("unscored_texts") or 0)
+
+
+def unscored_note(lang: Any, texts: int, every: float | None) -> list[str]:
+    """What the voice page says while customer texts wait to be scored: how many, what they
+    are missing from, and what scores them (the routine on its own, or the command)."""
+    if texts <= 0:
+        return []
+    if texts == 1:
+        count = lang.gettext(
+            "1 customer text is waiting to be scored for sentiment and topics: the emotion, "
+            "the topics and the quotes on this page leave it out."
+        )
+    else:
+        count = lang.gettext(
+            "{texts} customer texts are waiting to be scored for sentiment and topics: the "
+            "emotion, the topics and the quotes on this page leave them out.",
+            texts=lang.num(texts),
+        )
+    if every is None:
+        fill = lang.gettext(
+            "Run `klantreis voice update` to score them (the server's routine does not: "
+            "its voice job is off)."
+        )
+    else:
+        fill = lang.gettext(
+            "The server scores new texts by itself every {interval} and right after each "
+            "model refresh; `klantreis voice update` scores them now.",
+            interval=lang.duration(every),
+        )
+    return [count, fill]
+
+
 @router.get("/voice", response_class=HTMLResponse)
 def voice_page(request: Request, period: str = "all", persona: str = "") -> Response:
     who = viewer(request)
@@ -535,6 +576,7 @@ def voice_page(request: Request, period: str = "all", persona: str = "") -> Resp
     if found.ready:
         topics = charts.topics(found.value["voice"].rows, who.lang)
         emotion = charts.emotion(found.value["emotion"], who.lang)
+    waiting = waiting_texts(found)
     return _show(
         request,
         who,
@@ -542,5 +584,6 @@ def voice_page(request: Request, period: str = "all", persona: str = "") -> Resp
         found,
         topics_chart=topics,
         emotion_chart=emotion,
+        unscored=unscored_note(who.lang, waiting, routine_every(request.app, "voice")),
         **cut_choices(request, who, period, persona),
     )
