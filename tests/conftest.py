@@ -56,6 +56,12 @@ SPARK_CHAINS = (
 longest first: the suite's longest chains. They do not use the worker's own Spark session, so
 they run on the worker that does not run the in-process Spark tests (`_groups`)."""
 
+SPARK_SPLIT = "tests/parity/test_parity.py"
+"""The in-process Spark tests are two groups: this module (the parity suite: its shop built
+once, its maps the longest Spark tests) and the others. The worker that ends the first Spark
+chain takes the second group instead of waiting idle while one worker ran every in-process
+Spark test; each worker then holds a JVM of its own (2 GB driver heap)."""
+
 SHARED_SESSION_FIXTURES = frozenset(
     {"demo_kr", "olist_kr", "simulated", "olist_store", "value_shop"}
 )
@@ -81,13 +87,14 @@ def _groups(items: list[pytest.Item]) -> list[tuple[int, str | None]]:
     one worker; the other tests go one at a time to whichever worker is free.
     - the first Spark chain: its own group, first (a worker that starts it late ends the suite
       late);
-    - every other `spark` test: one group, second, so it starts at once on the other worker.
-      They share the process's Spark session (`store/engines/spark/factory.py`: one per
-      configuration and process), so one JVM starts instead of one per worker, and
-      test_parity's module-scoped shop is built once;
-    - the other Spark chains: a group each, third: xdist hands a worker its next unit while
-      it still has two tests to go, so they follow the first chain on its worker instead of
-      lengthening the in-process group's worker (the longest chain of the suite before);
+    - every other `spark` test: two groups (`SPARK_SPLIT`), the parity suite second, so it
+      starts at once on the other worker, the rest third, taken by the worker that ends the
+      first chain. A group's tests share the process's Spark session
+      (`store/engines/spark/factory.py`: one per configuration and process), so a JVM starts
+      once per group, and test_parity's module-scoped shop is built once;
+    - the other Spark chains: a group each, fourth: xdist hands a worker its next unit while
+      it still has two tests to go, so they follow on whichever worker ends its Spark group
+      first;
     - a test of an expensive session-scoped store (`SHARED_SESSION_FIXTURES`): that store's
       group (and its module's tests that use a module-scoped fixture, with it);
     - a test with a module-scoped fixture (a store, a server, a browser): its module's group,
@@ -110,15 +117,15 @@ def _groups(items: list[pytest.Item]) -> list[tuple[int, str | None]]:
     groups: list[tuple[int, str | None]] = []
     for item, module, store in zip(items, module_of, shared, strict=True):
         if module in SPARK_CHAINS:
-            groups.append((0 if module == SPARK_CHAINS[0] else 2, module))
+            groups.append((0 if module == SPARK_CHAINS[0] else 3, module))
         elif item.get_closest_marker("spark") is not None:
-            groups.append((1, "spark"))
+            groups.append((1, "spark-parity") if module == SPARK_SPLIT else (2, "spark"))
         elif store is not None:
-            groups.append((3, store))
+            groups.append((4, store))
         elif _scoped(item, "module"):
-            groups.append((3, module_group[module]))
+            groups.append((4, module_group[module]))
         else:
-            groups.append((3, None))
+            groups.append((4, None))
     return groups
 
 

@@ -117,7 +117,9 @@ def forwarded(*args: str, server: Server) -> subprocess.CompletedProcess[str]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = forward(list(args), StoreLockedError("held by the server", server.store))
-    assert code is not None, f"no server holds {server.store}"
+    # forward() waits for a server that holds the store to say where it listens; None means
+    # the store's lock holder is not a server (or has gone)
+    assert code is not None, f"no server holds {server.store}: {err.getvalue()[-2000:]}"
     return subprocess.CompletedProcess(["klantreis", *args], code, out.getvalue(), err.getvalue())
 
 

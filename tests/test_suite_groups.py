@@ -53,3 +53,17 @@ def test_the_value_shop_is_built_once_for_all_its_modules(tmp_path: Path) -> Non
     modules = {nodeid.split("::")[0] for nodeid in using}
     assert len(modules) >= 3, modules  # the shop is read by several modules
     assert len(set(using.values())) == 1, using
+
+
+def test_the_in_process_spark_tests_are_two_groups_after_the_first_chain(tmp_path: Path) -> None:
+    """Both workers take part in the in-process Spark tests: the parity suite is one group,
+    the others a second one, queued after the first Spark chain and before the others."""
+    found = _groups(tmp_path, "tests/parity", "tests/measure/test_funnel.py")
+    order = []
+    for group, _ in found.values():
+        if not order or order[-1] != group:
+            order.append(group)
+    spark = {g for n, (g, _) in found.items() if "[spark" in n or "test_parity.py" in n}
+    assert spark == {"spark-parity", "spark"}, spark
+    assert order[:3] == ["tests/parity/test_switch_to_lake.py", "spark-parity", "spark"], order
+    assert all(g == "spark-parity" for n, (g, _) in found.items() if "test_parity.py" in n)

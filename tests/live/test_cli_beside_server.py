@@ -8,18 +8,25 @@ exactly once and is queryable within 2 s.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from servers import Server, cli
+from servers import Server, cli, free_port
 
 import klantreis
 from klantreis.collect.simulator import SimulatorConfig, simulate
 from klantreis.present.api.server_file import ServerFile
+from klantreis.present.cli.forward import forward
+from klantreis.store import Store, StoreLockedError
 from live.load import Load
 
 pytestmark = pytest.mark.slow
@@ -154,3 +161,73 @@ def test_a_second_serve_on_the_same_store_is_refused(running: Server) -> None:
     result = cli("serve", "--port", "0", store=running.store, timeout=120)
     assert result.returncode == 2
     assert "open in another klantreis process" in result.stderr
+
+
+def _locked(store: Path) -> StoreLockedError:
+    """The error a command gets on opening the store another process holds (DuckDB's own)."""
+    with pytest.raises(StoreLockedError) as caught:
+        Store(store)
+    return caught.value
+
+
+def _forward(argv: list[str], error: StoreLockedError, **wait: float) -> tuple[int | None, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = forward(argv, error, **wait)
+    return code, out.getvalue()
+
+
+def test_a_command_waits_for_the_server_to_say_where_it_listens(running: Server) -> None:
+    """The server takes the store before its socket listens and writes its file only then:
+    a command in between (a loaded machine stretches that to seconds) waits for the file
+    rather than saying the store is locked."""
+    path = ServerFile.path_for(running.store)
+    aside = path.with_name(path.name + ".aside")
+    error = _locked(running.store)
+    path.rename(aside)
+    answered: list[tuple[int | None, str]] = []
+    try:
+        asking = threading.Thread(
+            target=lambda: answered.append(_forward(["stats", "--json"], error))
+        )
+        asking.start()
+        time.sleep(1)  # the command looks while there is no file
+    finally:
+        aside.rename(path)
+    asking.join(300)
+    assert answered, "the command did not end"
+    code, output = answered[0]
+    assert code == 0, output
+    assert json.loads(output), output
+    assert running.proc is not None and error.holder == running.proc.pid, "DuckDB names it"
+
+
+def test_a_server_that_does_not_answer_is_named(tmp_path: Path) -> None:
+    """A server file naming a live process whose address takes no connection: after the wait
+    the command says which server did not answer (not that no server holds the store)."""
+    store = tmp_path / "shop.duckdb"
+    Store(store).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys; c = duckdb.connect({str(store)!r}); "
+            "print(1, flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline()
+        error = _locked(store)
+        silent = ServerFile(holder.pid, f"http://127.0.0.1:{free_port()}", "t", str(store))
+        silent.write()
+        code, output = _forward(["stats"], error, wait=1)
+        assert code == 2
+        assert f"the server that holds {store} (process {holder.pid}" in output
+        assert "did not answer within 1 s" in output
+        ServerFile.path_for(store).unlink()
+        # a holder that is not a server: the command is not forwarded and does not wait
+        assert _forward(["stats"], error, wait=600) == (None, "")
+    finally:
+        holder.communicate(b"", timeout=60)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -44,9 +45,11 @@ _EVENT_NAMES = ", ".join(name for name, _ in EVENT_COLUMNS)
 class StoreLockedError(RuntimeError):
     """Another process holds the store file open for writing."""
 
-    def __init__(self, message: str, path: Path | None = None) -> None:
+    def __init__(self, message: str, path: Path | None = None, holder: int | None = None) -> None:
         super().__init__(message)
         self.path = path
+        self.holder = holder
+        """The process id of the holder, where DuckDB names it."""
 
 
 @dataclass
@@ -229,10 +232,12 @@ class Store:
             self._con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
+                holder = re.search(r"\(PID (\d+)\)", str(exc))
                 raise StoreLockedError(
                     f"store {self.path} is open in another klantreis process "
                     "(is `klantreis serve` running?); stop it or use its HTTP API",
                     self.path,
+                    int(holder.group(1)) if holder else None,
                 ) from exc
             raise
         if configuration is not None:

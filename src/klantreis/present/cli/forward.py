@@ -10,15 +10,17 @@ directory: only the values of options and arguments that the command declares as
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
+import time
 from pathlib import Path, PurePath
 from typing import Any, get_args
 
 import httpx
 import typer
 
-from klantreis.present.api.server_file import read_server_file
+from klantreis.present.api.server_file import ServerFile, read_server_file
 from klantreis.store import StoreLockedError
 
 # Typer's command objects are read by their documented attributes only (`params`, `opts`,
@@ -136,28 +138,90 @@ def caller_values(argv: list[str]) -> list[str]:
     return extra
 
 
-def forward(argv: list[str], error: StoreLockedError) -> int | None:
-    """Run `argv` in the server holding the locked store; None when no server can be reached."""
-    if error.path is None:
-        return None
-    server = read_server_file(Path(error.path))
-    if server is None or not server.alive():
-        return None
-    if argv and argv[0] == "serve":
-        return None
+SERVER_WAIT = 30.0
+"""Seconds a command waits for the `klantreis serve` that holds the store to say where it
+listens (`<store>.server.json`, written once its socket is bound, moments after it took the
+store) and to accept the connection. On a loaded machine a server just started can take
+seconds for that; a command that gave up at once said the store was locked by a server it
+could have run in."""
+
+
+def _serving(pid: int) -> bool | None:
+    """Whether process `pid` runs `klantreis serve`: None where that cannot be read."""
     try:
-        response = httpx.post(
-            f"{server.url}/admin/cli",
-            json={
-                "argv": absolute_paths([*argv, *caller_values(argv)], Path.cwd()),
-                "store": server.store,
-                "columns": shutil.get_terminal_size().columns if sys.stdout.isatty() else None,
-            },
-            headers={"Authorization": f"Bearer {server.token}"},
-            timeout=httpx.Timeout(10.0, read=None),
-        )
-    except httpx.HTTPError:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
         return None
+    return b"serve" in argv
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def _server(error: StoreLockedError, deadline: float) -> ServerFile | None:
+    """The server that holds the store, once its file is there; None when the holder is not
+    a server (or is gone) or no file appeared by `deadline`."""
+    assert error.path is not None
+    while True:
+        server = read_server_file(Path(error.path))
+        if server is not None and server.alive():
+            return server
+        holder = error.holder
+        if holder is None or not _alive(holder) or _serving(holder) is False:
+            return None
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.1)
+
+
+def forward(argv: list[str], error: StoreLockedError, wait: float = SERVER_WAIT) -> int | None:
+    """Run `argv` in the server holding the locked store; None when no server holds it.
+
+    A server that holds the store but has not yet said where it listens, or does not accept
+    the connection, is waited for up to `wait` seconds; one that still does not answer is
+    named in the error (exit code 2)."""
+    if error.path is None or (argv and argv[0] == "serve"):
+        return None
+    deadline = time.monotonic() + wait
+    server = _server(error, deadline)
+    if server is None:
+        return None
+    body = {
+        "argv": absolute_paths([*argv, *caller_values(argv)], Path.cwd()),
+        "store": server.store,
+        "columns": shutil.get_terminal_size().columns if sys.stdout.isatty() else None,
+    }
+    while True:
+        try:
+            response = httpx.post(
+                f"{server.url}/admin/cli",
+                json=body,
+                headers={"Authorization": f"Bearer {server.token}"},
+                timeout=httpx.Timeout(10.0, read=None),
+            )
+            break
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            # not sent: trying again cannot run the command twice
+            if time.monotonic() >= deadline or not server.alive():
+                sys.stderr.write(
+                    f"error: the server that holds {server.store} (process {server.pid}, "
+                    f"{server.url}) did not answer within {wait:.0f} s: {exc}\n"
+                )
+                return 2
+            time.sleep(0.2)
+        except httpx.HTTPError as exc:
+            sys.stderr.write(
+                f"error: the server that holds {server.store} (process {server.pid}, "
+                f"{server.url}) stopped answering: {exc}\n"
+            )
+            return 2
     if response.status_code != 200:
         detail = response.json().get("error", response.text) if response.content else ""
         sys.stderr.write(f"error: the running server refused the command: {detail}\n")
