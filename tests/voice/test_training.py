@@ -133,13 +133,13 @@ def test_the_update_reads_each_text_and_clause_once_and_stores_what_each_text_al
     model = load_shop_model(kr.store)
     alone = VoiceScorer(model)
     rows = kr.sql(
-        "SELECT v.text, v.language, v.sentiment, v.label, v.topics, v.method, "
+        "SELECT v.message_id, v.text, v.language, v.sentiment, v.label, v.topics, v.method, "
         "list(t.topic ORDER BY t.topic) AS names, list(t.sentiment ORDER BY t.topic) AS values "
         "FROM voice AS v LEFT JOIN voice_topics AS t USING (message_id) GROUP BY ALL"
     ).to_pylist()
     assert len(rows) == 360
     for row in rows:
-        expected = alone.score(row["text"], "pt")
+        expected = alone.score(row["text"])
         assert (row["language"], row["sentiment"], row["label"], row["method"]) == (
             expected.language,
             expected.sentiment,
