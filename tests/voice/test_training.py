@@ -102,3 +102,71 @@ def test_scoring_is_incremental(kr, olist_reviews) -> None:
     kr.store.append(more.set_column(0, "message_id", pa.array([f"new-{i}" for i in range(10)])))
     assert update_voice(kr.store).scored == 10
     assert kr.sql("SELECT count(*) AS n FROM voice").to_pylist() == [{"n": 40}]
+
+
+def test_the_update_reads_each_text_and_clause_once_and_stores_what_each_text_alone_gets(
+    kr, olist_reviews, monkeypatch
+) -> None:
+    """A rated review is read for the model's features when it trains, again when it is
+    scored, and again by the plain-question check; repeated reviews and clauses are read once
+    per update. What is stored is what scoring each text alone with the stored model gives."""
+    from klantreis.measure.voice import sentiment
+    from klantreis.measure.voice.scoring import VoiceScorer
+
+    reviews = review_events(olist_reviews[:300] + olist_reviews[:60])
+    ids = pa.array([f"r{i}" for i in range(reviews.num_rows)])
+    kr.store.append(reviews.set_column(0, "message_id", ids))
+    reads: dict[tuple[tuple[str, ...], str], int] = {}
+    read = sentiment._read
+
+    def counting(toks, language):
+        key = (tuple(toks), language)
+        reads[key] = reads.get(key, 0) + 1
+        return read(toks, language)
+
+    monkeypatch.setattr(sentiment, "_read", counting)
+    result = update_voice(kr.store)
+    monkeypatch.undo()
+    assert result.model == "model" and result.scored == 360
+    assert reads and max(reads.values()) == 1, sorted(reads.items(), key=lambda kv: -kv[1])[:3]
+
+    model = load_shop_model(kr.store)
+    alone = VoiceScorer(model)
+    rows = kr.sql(
+        "SELECT v.message_id, v.text, v.language, v.sentiment, v.label, v.topics, v.method, "
+        "list(t.topic ORDER BY t.topic) AS names, list(t.sentiment ORDER BY t.topic) AS values "
+        "FROM voice AS v LEFT JOIN voice_topics AS t USING (message_id) GROUP BY ALL"
+    ).to_pylist()
+    assert len(rows) == 360
+    for row in rows:
+        expected = alone.score(row["text"])
+        assert (row["language"], row["sentiment"], row["label"], row["method"]) == (
+            expected.language,
+            expected.sentiment,
+            expected.label,
+            expected.method,
+        )
+        assert row["topics"] == ",".join(expected.topics)
+        found = sorted((t, s) for t, s, _ in expected.topic_sentiment)
+        named = [(n, v) for n, v in zip(row["names"], row["values"], strict=True) if n]
+        assert named == found
+
+
+def test_the_model_predicts_each_distinct_text_once(kr, olist_reviews, monkeypatch) -> None:
+    kr.store.append(review_events(olist_reviews[:300]))
+    train_shop_model(kr.store)
+    model = load_shop_model(kr.store)
+    assert model is not None
+    texts = [r["review_comment_message"] for r in olist_reviews[300:320]]
+    asked = texts + texts[:5] + ["Muito bom", "Muito bom"]
+    alone = [model.predict([t], ["pt"])[0] for t in asked]
+    rows: list[int] = []
+    predict_proba = model.pipeline.predict_proba
+
+    def counting(frame):
+        rows.append(len(frame))
+        return predict_proba(frame)
+
+    monkeypatch.setattr(model.pipeline, "predict_proba", counting)
+    assert model.predict(asked, ["pt"] * len(asked)) == alone
+    assert rows == [len(set(asked))]

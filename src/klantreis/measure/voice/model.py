@@ -134,14 +134,22 @@ class SentimentModel:
         """(score -1..+1, label) per text: score is P(positive) - P(negative)."""
         if not texts:
             return []
-        frame = pd.DataFrame({"text": list(texts), "language": list(languages)})
+        # each distinct (text, language) once: a row's features and probabilities are its
+        # own, and clauses ("de levering duurde twee weken") repeat across texts
+        first: dict[tuple[str, str], int] = {}
+        of_text = [first.setdefault(key, len(first)) for key in zip(texts, languages, strict=True)]
+        distinct = list(first)
+        frame = pd.DataFrame(
+            {"text": [t for t, _ in distinct], "language": [lang for _, lang in distinct]}
+        )
         proba = self.pipeline.predict_proba(frame)
         classes = list(self.pipeline.classes_)
         pos = proba[:, classes.index("positive")] if "positive" in classes else 0.0
         neg = proba[:, classes.index("negative")] if "negative" in classes else 0.0
         scores = np.asarray(pos - neg, dtype=float).reshape(-1)
         best = [classes[i] for i in proba.argmax(axis=1)]
-        return [(float(s), lab) for s, lab in zip(scores, best, strict=True)]
+        found = [(float(s), lab) for s, lab in zip(scores, best, strict=True)]
+        return [found[k] for k in of_text]
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()

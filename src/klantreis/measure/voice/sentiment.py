@@ -13,6 +13,9 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from klantreis.measure.voice.lexicons import excess_words, grammar, lexicon, plain_words
@@ -136,9 +139,39 @@ def _normalise(total: float) -> float:
     return total / math.sqrt(total * total + _ALPHA)
 
 
+_KEPT: ContextVar[dict[tuple[tuple[str, ...], str], _Reading] | None] = ContextVar(
+    "lexicon_readings_kept", default=None
+)
+
+
+@contextmanager
+def readings_kept() -> Iterator[None]:
+    """Read each run of tokens once per language while inside: the voice update reads a
+    rated review for the shop model's features when it trains, again when it scores the
+    review, and again for the plain-question check; the topics read its clauses, which texts
+    share; the phrase banks of a simulated shop repeat one review many times. The readings are
+    dropped on leaving, so they never outlive the texts of one update."""
+    token = _KEPT.set({})
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
+
+
+def _reading(toks: list[str], language: str) -> _Reading:
+    kept = _KEPT.get()
+    if kept is None:
+        return _read(toks, language)
+    key = (tuple(toks), language)
+    found = kept.get(key)
+    if found is None:
+        found = kept[key] = _read(toks, language)
+    return found
+
+
 def lexicon_sentiment(text: str, language: str) -> LexiconSentiment:
     """Score one text with the lexicon of its language (neutral when we have none)."""
-    reading = _read(tokens(text), language)
+    reading = _reading(tokens(text), language)
     valences = reading.valences
     total = sum(valences)
     score = _normalise(total) if valences else 0.0
@@ -184,7 +217,7 @@ def clause_valences(toks: list[str], language: str) -> list[float]:
     """Valence of each sentiment word or phrase after negation, intensifiers, "too" and
     contrast: the words before "but"/"maar"/"men" count half, those after it one and a half.
     """
-    return _read(toks, language).valences
+    return list(_reading(toks, language).valences)
 
 
 @dataclass(frozen=True)

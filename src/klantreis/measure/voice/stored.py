@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from klantreis.measure.voice.language import language_hint
 from klantreis.measure.voice.scoring import TextScore, VoiceScorer
+from klantreis.measure.voice.sentiment import readings_kept
 from klantreis.measure.voice.topics import PHASE_OF_TOPIC
 from klantreis.measure.voice.training import (
     NotEnoughData,
@@ -247,6 +248,13 @@ def update_voice(
     """
     engine = engine or store.engine
     ensure_voice_tables(store)
+    with readings_kept():  # a rated review is read for training, then scored
+        return _update(store, engine, retrain, progress)
+
+
+def _update(
+    store: Store, engine: Engine, retrain: bool, progress: Callable[[int], None] | None
+) -> VoiceUpdate:
     model, note = _current_model(store, engine, retrain)
     scorer = VoiceScorer(model)  # type: ignore[arg-type]
     result = VoiceUpdate(model="model" if model is not None else "lexicon", note=note)
