@@ -69,6 +69,20 @@ def test_an_engine_registered_from_outside_is_opened_by_name(tmp_path, monkeypat
     assert opened == ["fake"]
 
 
+def test_every_engine_answers_a_stored_tables_rows_as_it_is_now(tmp_path):
+    """`stored_rows` is the engine's (pages ask it without knowing the engine): an engine
+    that cannot tell a job's new version answers from the table each time; the lake's reader
+    keeps them per version (`tests/store/test_lake_reader.py`)."""
+    with Store(tmp_path / "s.duckdb") as store:
+        engine = store.engine
+        engine.execute("CREATE TABLE personas AS SELECT 'a' AS persona, 3 AS size")
+        query = "SELECT persona, size FROM personas ORDER BY persona"
+        assert engine.stored_rows(query, "personas") == [{"persona": "a", "size": 3}]
+        engine.execute("INSERT INTO personas VALUES ('b', 4)")
+        assert engine.stored_rows(query, "personas") == engine.rows(query)
+        assert len(engine.stored_rows(query, "personas")) == 2
+
+
 @pytest.mark.spark
 @pytest.mark.slow
 def test_spark_engines_in_one_process_do_not_see_each_others_views() -> None:

@@ -150,3 +150,51 @@ def test_spark_reads_a_staged_expression_and_answers_as_unstaged() -> None:
         assert not [t for t in engine.session.catalog.listTables() if t.name.startswith("_kr_")]
     finally:
         engine.close()
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_a_staged_expressions_rows_are_let_go_of_when_its_query_ends() -> None:
+    """A stage's checkpointed rows are persisted blocks of the block store (in local mode the
+    driver's heap): released as the query ends, not kept until the driver's next garbage
+    collection beside every later query's work."""
+    pytest.importorskip("pyspark")
+    import pyarrow as pa
+
+    from klantreis.store.engines.spark import SparkEngine
+    from klantreis.store.engines.spark.configuration import SparkConfiguration
+    from klantreis.store.engines.spark.factory import engine_session
+
+    config = SparkConfiguration(master="local[2]", shuffle_partitions=2, driver_memory="2g")
+    engine = SparkEngine(engine_session(config), config)
+    context = engine.session.sparkContext
+
+    def persisted() -> set[int]:
+        return {int(k) for k in context._jsc.getPersistentRDDs().keySet().toArray()}
+
+    try:
+        engine.register_arrow(
+            "events",
+            pa.table({"person_id": ["p1", "p1", "p2"], "event": ["a", "b", "a"], "ts": [1, 2, 5]}),
+        )
+        engine.register_arrow("steps", pa.table({"name": ["s"], "kind": ["funnel"]}))
+        before = persisted()
+        seen: set[int] = set()
+        with engine._staged(Query(FUNNEL).tree):
+            seen = persisted() - before
+        assert seen  # the stage `entered`, checkpointed while the query runs
+        rows = {(r["step"], r["persons"]) for r in engine.rows(FUNNEL)}
+        assert rows == {("entered", 2), ("viewed", 1), ("s", 3), ("s", 0)}
+        engine.create_table_as("funnel", FUNNEL)
+        assert persisted() - before == persisted() & set(_cached_ids(engine))
+    finally:
+        engine.close()
+
+
+def _cached_ids(engine: object) -> list[int]:
+    """The RDD ids of the engine's own derived tables (kept on purpose, `create_table_as`)."""
+    ids = []
+    for frame in engine._cached.values():  # type: ignore[attr-defined]
+        plan = frame._jdf.queryExecution().analyzed()
+        ids.append(int(plan.rdd().id()))
+    return ids

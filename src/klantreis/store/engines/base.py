@@ -87,6 +87,12 @@ class Engine(ABC):
     def rows(self, query: Query | str, /, **params: Any) -> list[dict[str, Any]]:
         return self.fetch(query, **params).to_pylist()
 
+    def stored_rows(self, query: Query | str, table: str) -> list[dict[str, Any]]:
+        """The rows of `query` over the stored `table` alone (a small table every page reads,
+        such as the personas to choose from). Here asked each time; an engine that can tell
+        when a job stored a new version keeps them until then (a lake's reader)."""
+        return self.rows(query)
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the engine's resources."""
 

@@ -66,7 +66,7 @@ def personas(board: Board, lang: Lang | None = None) -> list[dict[str, Any]]:
         query = Query(
             "SELECT persona, name, size FROM personas ORDER BY source, size DESC, persona"
         )
-        rows = _stored_rows(board, query, "personas")
+        rows = board.kr.engine.stored_rows(query, "personas")
         said = lang or Lang("en")
         return [
             {
@@ -90,18 +90,6 @@ def personas(board: Board, lang: Lang | None = None) -> list[dict[str, Any]]:
             for r in rows
         ]
     return []
-
-
-def _stored_rows(board: Board, query: Query, table: str) -> list[dict[str, Any]]:
-    """The rows of a query over one stored table; on a lake read from its Parquet once per
-    version a job stored (`LakeReader.stored_rows`), not on every request."""
-    engine = board.kr.engine
-    if engine.capabilities.name == "duckdb-lake":
-        from klantreis.store.lake_reader import LakeReader
-
-        if isinstance(engine, LakeReader):
-            return engine.stored_rows(query, table)
-    return engine.rows(query)
 
 
 def _map_view(params: dict[str, Any]) -> View:

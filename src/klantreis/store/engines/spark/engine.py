@@ -207,17 +207,20 @@ class SparkEngine(Engine):
         more than a scan computed once, as checkpointed views (lineage cut) under unique names
         for the duration of the query (`staging.py` says which and why)."""
         stages, rest = staged(tree, f"_kr_{uuid.uuid4().hex[:8]}_")
-        views = []
+        frames = []
         try:
             for stage in stages:
-                checkpointed(self.session, to_spark(stage.query)).createOrReplaceTempView(
-                    stage.view
-                )
-                views.append(stage.view)
+                frame = checkpointed(self.session, to_spark(stage.query))
+                frame.createOrReplaceTempView(stage.view)
+                frames.append((stage.view, frame))
             yield rest
         finally:
-            for view in views:
+            # the views and their rows: without the release the blocks stayed in the block
+            # store until the driver's next garbage collection, every query's stages beside
+            # the next query's work (in local mode, the driver's heap)
+            for view, frame in frames:
                 self.session.catalog.dropTempView(view)
+                _release(frame)
 
     def has_table(self, name: str) -> bool:
         return bool(self.session.catalog.tableExists(name))
