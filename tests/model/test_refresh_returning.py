@@ -297,3 +297,45 @@ def test_a_purchase_before_later_events_moves_them_out_of_a_kept_journey(
     assert after[0]["events"] < events[0]["events"]
     _same_as_a_full_build(kr, tmp_path, base, new)
     kr.close()
+
+
+_READ = """
+SELECT count(*) AS n FROM events AS e
+LEFT JOIN identities AS iu ON iu.id_kind = 'user_id' AND iu.id = e.user_id
+LEFT JOIN identities AS ia ON ia.id_kind = 'anonymous_id' AND ia.id = e.anonymous_id
+WHERE coalesce(iu.person_id, ia.person_id) = :person
+  AND (e.timestamp >= :cut OR e.type = 'identify' OR e.event = 'Consent Updated')
+"""
+"""A person's events from a cut on, and those that may describe them (any time)."""
+
+
+def test_a_returning_customer_is_read_from_the_cut_on(tmp_path: Path, returning: dict) -> None:
+    """Of a returning customer, the refresh reads the events from the cut on and those that
+    may describe them, not every event of theirs, and the model is a full build's."""
+    base = returning["base"]
+    user = returning["users"]["inside"]
+    kr = klantreis.open(tmp_path / "refreshed.duckdb")
+    kr.store.append(base)
+    assert ensure_built(kr)
+    person = _person(kr, user)
+    last = kr.sql(
+        "SELECT max(started_at) AS cut, count(*) AS n FROM sessions WHERE person_id = :p",
+        p=person,
+    ).to_pylist()[0]
+    assert last["n"] > 2
+    mine = [r for r in base.to_pylist() if r["user_id"] == user and r["type"] == "track"]
+    latest = max(mine, key=lambda r: r["timestamp"])
+    new = pa.Table.from_pylist(
+        [_copy(latest, "read-from-cut", latest["timestamp"] + timedelta(hours=2))],
+        schema=EVENT_ARROW_SCHEMA,
+    )
+    kr.store.append(new)
+    expected = kr.sql(_READ, person=person, cut=last["cut"]).to_pylist()[0]["n"]
+    everything = kr.sql(_READ, person=person, cut=min(r["timestamp"] for r in mine))
+    assert expected < everything.to_pylist()[0]["n"]
+    said: list[str] = []
+    assert ensure_built(kr, progress=said.append)
+    assert "1 of them from a session before their new events on" in said, said
+    assert f"reading {expected} of their events" in said, said
+    _same_as_a_full_build(kr, tmp_path, base, new)
+    kr.close()
