@@ -339,3 +339,30 @@ def test_a_returning_customer_is_read_from_the_cut_on(tmp_path: Path, returning:
     assert f"reading {expected} of their events" in said, said
     _same_as_a_full_build(kr, tmp_path, base, new)
     kr.close()
+
+
+def test_the_affected_persons_events_are_not_written_to_the_store(
+    tmp_path: Path, returning: dict
+) -> None:
+    """The refresh's copies of the affected persons' events and rows, dropped before it
+    commits, are temporary tables: not written into the store's file (compressed) as a table
+    made in the refresh's transaction would be once it fills a row group."""
+    kr = klantreis.open(tmp_path / "refreshed.duckdb")
+    kr.store.append(returning["base"])
+    assert ensure_built(kr)
+    kr.store.append(returning["new"])
+    seen: list[dict] = []
+
+    def look(message: str) -> None:
+        if message.startswith("reading"):
+            found = kr.store.connection.execute(
+                "SELECT table_name, temporary FROM duckdb_tables() "
+                "WHERE table_name LIKE '\\_kr\\_%' ESCAPE '\\'"
+            ).fetchall()
+            seen.extend({"table_name": name, "temporary": temporary} for name, temporary in found)
+
+    assert ensure_built(kr, progress=look)
+    made = {"_kr_new_events", "_kr_affected", "_kr_cuts", "_kr_scope_identities", "_kr_scope_rows"}
+    assert made <= {row["table_name"] for row in seen}, seen
+    assert [r for r in seen if r["table_name"] in made and not r["temporary"]] == [], seen
+    kr.close()

@@ -422,7 +422,7 @@ def refresh(
     if kept != since.count:
         return None
     say = progress or (lambda _msg: None)
-    engine.create_table_as(
+    engine.create_work_table(
         "_kr_new_events", Query("SELECT * FROM events WHERE rowid > :r", r=since.rowid)
     )
     if not engine.scalar("SELECT count(*) FROM _kr_new_events"):
@@ -433,9 +433,9 @@ def refresh(
     add_identifiers(engine, "_kr_new_events")
     restitch_identities(engine, progress)
     purchase = definition.purchase_event
-    engine.create_table_as("_kr_new_attributed", Query(_NEW_ATTRIBUTED, purchase_event=purchase))
-    engine.create_table_as("_kr_moved", _MOVED)
-    engine.create_table_as("_kr_affected", Query(_AFFECTED, purchase_event=purchase))
+    engine.create_work_table("_kr_new_attributed", Query(_NEW_ATTRIBUTED, purchase_event=purchase))
+    engine.create_work_table("_kr_moved", _MOVED)
+    engine.create_work_table("_kr_affected", Query(_AFFECTED, purchase_event=purchase))
     affected = int(engine.scalar("SELECT count(*) FROM _kr_affected") or 0)
     say(f"rebuilding {affected} persons")
     new_names = engine.rows(
@@ -445,31 +445,31 @@ def refresh(
     if new_names:
         names = [r["event"] for r in engine.rows("SELECT event FROM phase_map")]
         build_phase_map(engine, definition, names + [r["event"] for r in new_names])
-    engine.create_table_as("_kr_cuts", _CUTS)
+    engine.create_work_table("_kr_cuts", _CUTS)
     if not engine.capabilities.row_ids:
         engine.execute("DELETE FROM _kr_cuts")
     tails = bool(engine.scalar("SELECT count(*) FROM _kr_cuts"))
     if tails:  # returning customers: the cut's checks and carry (new customers need none)
-        engine.create_table_as("_kr_new_orders", _NEW_ORDERS)
-        engine.create_table_as("_kr_channels_before", _CHANNELS_BEFORE)
+        engine.create_work_table("_kr_new_orders", _NEW_ORDERS)
+        engine.create_work_table("_kr_channels_before", _CHANNELS_BEFORE)
         add_order_channels(engine, definition, "_kr_new_events")
         _cut(engine)
         cut = int(engine.scalar("SELECT count(*) FROM _kr_cuts") or 0)
         say(f"{cut} of them from a session before their new events on")
     else:
         add_order_channels(engine, definition, "_kr_new_events")
-    engine.create_table_as("_kr_whole", _WHOLE)
-    engine.create_table_as("_kr_scope_identities", _SCOPE_IDENTITIES)
+    engine.create_work_table("_kr_whole", _WHOLE)
+    engine.create_work_table("_kr_scope_identities", _SCOPE_IDENTITIES)
     unattributed = engine.scalar("SELECT count(*) FROM _kr_affected WHERE person_key = ''")
-    engine.create_table_as(
+    engine.create_work_table(
         "_kr_scope_rows", _UNATTRIBUTED_SCOPE_ROWS if unattributed else _SCOPE_ROWS
     )
     read = int(engine.scalar("SELECT count(*) FROM _kr_scope_rows") or 0)
     say(f"reading {read} of their events")
-    engine.create_table_as("_kr_scope_events", _SCOPE_EVENTS if tails else _ALL_SCOPE_EVENTS)
+    engine.create_work_table("_kr_scope_events", _SCOPE_EVENTS if tails else _ALL_SCOPE_EVENTS)
     if tails:
-        engine.create_table_as("_kr_describing_events", _DESCRIBING_EVENTS)
-    engine.create_table_as(
+        engine.create_work_table("_kr_describing_events", _DESCRIBING_EVENTS)
+    engine.create_work_table(
         "_kr_scope_journey_events",
         journey_events_query(
             definition,
@@ -485,7 +485,7 @@ def refresh(
         ),
     )
     if tails:
-        engine.create_table_as("_kr_touched_journeys", _TOUCHED_JOURNEYS)
+        engine.create_work_table("_kr_touched_journeys", _TOUCHED_JOURNEYS)
     for table in ("journey_events", "sessions", "session_sources", "persons"):
         engine.execute(sourced(Query(_DELETE), {"journey_events": table}))
     if tails:
@@ -507,12 +507,12 @@ def refresh(
         session_sources_query(source_rules, {**scoped, "events": "_kr_scope_events"}),
     )
     if tails:
-        engine.create_table_as("_kr_journey_rows", _JOURNEY_ROWS)
+        engine.create_work_table("_kr_journey_rows", _JOURNEY_ROWS)
         scoped = {"journey_events": "_kr_journey_rows"}
-    engine.create_table_as("_kr_scope_journeys", journeys_query(definition, scoped))
+    engine.create_work_table("_kr_scope_journeys", journeys_query(definition, scoped))
     engine.insert_into("journeys", "SELECT * FROM _kr_scope_journeys")
     if tails:
-        engine.create_table_as("_kr_person_journeys", _PERSON_JOURNEYS)
+        engine.create_work_table("_kr_person_journeys", _PERSON_JOURNEYS)
     engine.insert_into(
         "persons",
         persons_query(
@@ -533,12 +533,12 @@ def _cut(engine: Engine) -> None:
     """Narrow `_kr_cuts` to the persons whose rows before the cut stay exact, and make
     `_kr_carry` and `_kr_carry_orders` (what those rows carry over). Runs once the new
     purchases are in `order_channels` (`_kr_channels_before` holds their orders' rows before)."""
-    engine.create_table_as("_kr_changed_orders", _CHANGED_ORDERS)
+    engine.create_work_table("_kr_changed_orders", _CHANGED_ORDERS)
     engine.execute(_UNDATED)
-    engine.create_table_as("_kr_risky_orders", _RISKY_ORDERS)
+    engine.create_work_table("_kr_risky_orders", _RISKY_ORDERS)
     engine.execute(_UNSAFE)
-    engine.create_table_as("_kr_carry", _CARRY)
-    engine.create_table_as("_kr_carry_orders", _CARRY_ORDERS)
+    engine.create_work_table("_kr_carry", _CARRY)
+    engine.create_work_table("_kr_carry_orders", _CARRY_ORDERS)
 
 
 def _drop(engine: Engine) -> None:
