@@ -297,3 +297,72 @@ def test_a_purchase_before_later_events_moves_them_out_of_a_kept_journey(
     assert after[0]["events"] < events[0]["events"]
     _same_as_a_full_build(kr, tmp_path, base, new)
     kr.close()
+
+
+_READ = """
+SELECT count(*) AS n FROM events AS e
+LEFT JOIN identities AS iu ON iu.id_kind = 'user_id' AND iu.id = e.user_id
+LEFT JOIN identities AS ia ON ia.id_kind = 'anonymous_id' AND ia.id = e.anonymous_id
+WHERE coalesce(iu.person_id, ia.person_id) = :person
+  AND (e.timestamp >= :cut OR e.type = 'identify' OR e.event = 'Consent Updated')
+"""
+"""A person's events from a cut on, and those that may describe them (any time)."""
+
+
+def test_a_returning_customer_is_read_from_the_cut_on(tmp_path: Path, returning: dict) -> None:
+    """Of a returning customer, the refresh reads the events from the cut on and those that
+    may describe them, not every event of theirs, and the model is a full build's."""
+    base = returning["base"]
+    user = returning["users"]["inside"]
+    kr = klantreis.open(tmp_path / "refreshed.duckdb")
+    kr.store.append(base)
+    assert ensure_built(kr)
+    person = _person(kr, user)
+    last = kr.sql(
+        "SELECT max(started_at) AS cut, count(*) AS n FROM sessions WHERE person_id = :p",
+        p=person,
+    ).to_pylist()[0]
+    assert last["n"] > 2
+    mine = [r for r in base.to_pylist() if r["user_id"] == user and r["type"] == "track"]
+    latest = max(mine, key=lambda r: r["timestamp"])
+    new = pa.Table.from_pylist(
+        [_copy(latest, "read-from-cut", latest["timestamp"] + timedelta(hours=2))],
+        schema=EVENT_ARROW_SCHEMA,
+    )
+    kr.store.append(new)
+    expected = kr.sql(_READ, person=person, cut=last["cut"]).to_pylist()[0]["n"]
+    everything = kr.sql(_READ, person=person, cut=min(r["timestamp"] for r in mine))
+    assert expected < everything.to_pylist()[0]["n"]
+    said: list[str] = []
+    assert ensure_built(kr, progress=said.append)
+    assert "1 of them from a session before their new events on" in said, said
+    assert f"reading {expected} of their events" in said, said
+    _same_as_a_full_build(kr, tmp_path, base, new)
+    kr.close()
+
+
+def test_the_affected_persons_events_are_not_written_to_the_store(
+    tmp_path: Path, returning: dict
+) -> None:
+    """The refresh's copies of the affected persons' events and rows, dropped before it
+    commits, are temporary tables: not written into the store's file (compressed) as a table
+    made in the refresh's transaction would be once it fills a row group."""
+    kr = klantreis.open(tmp_path / "refreshed.duckdb")
+    kr.store.append(returning["base"])
+    assert ensure_built(kr)
+    kr.store.append(returning["new"])
+    seen: list[dict] = []
+
+    def look(message: str) -> None:
+        if message.startswith("reading"):
+            found = kr.store.connection.execute(
+                "SELECT table_name, temporary FROM duckdb_tables() "
+                "WHERE table_name LIKE '\\_kr\\_%' ESCAPE '\\'"
+            ).fetchall()
+            seen.extend({"table_name": name, "temporary": temporary} for name, temporary in found)
+
+    assert ensure_built(kr, progress=look)
+    made = {"_kr_new_events", "_kr_affected", "_kr_cuts", "_kr_scope_identities", "_kr_scope_rows"}
+    assert made <= {row["table_name"] for row in seen}, seen
+    assert [r for r in seen if r["table_name"] in made and not r["temporary"]] == [], seen
+    kr.close()

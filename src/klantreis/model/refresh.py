@@ -253,11 +253,19 @@ SELECT * FROM identities WHERE person_id IN (SELECT person_key FROM _kr_affected
 """
 
 _SCOPE_ROWS = """
-WITH candidates AS (
+WITH scope_ids AS (
+    SELECT i.id_kind, i.id, c.cut
+    FROM _kr_scope_identities AS i LEFT JOIN _kr_cuts AS c ON c.person_key = i.person_id
+),
+candidates AS (
     SELECT e.rowid AS row_id, e.user_id, e.anonymous_id, e.timestamp, e.type, e.event
     FROM events AS e
-    WHERE e.user_id IN (SELECT id FROM _kr_scope_identities WHERE id_kind = 'user_id')
-       OR e.anonymous_id IN (SELECT id FROM _kr_scope_identities WHERE id_kind = 'anonymous_id')
+    LEFT JOIN scope_ids AS u ON u.id_kind = 'user_id' AND u.id = e.user_id
+    LEFT JOIN scope_ids AS a ON a.id_kind = 'anonymous_id' AND a.id = e.anonymous_id
+    WHERE (u.id IS NOT NULL OR a.id IS NOT NULL)
+      AND (e.type = 'identify' OR e.event = 'Consent Updated'
+           OR CASE WHEN u.id IS NOT NULL THEN u.cut ELSE a.cut END IS NULL
+           OR e.timestamp >= CASE WHEN u.id IS NOT NULL THEN u.cut ELSE a.cut END)
 ),
 attributed AS (
     SELECT c.row_id, coalesce(iu.person_id, ia.person_id, '') AS person_key, c.timestamp,
@@ -269,18 +277,21 @@ attributed AS (
 )
 SELECT * FROM attributed WHERE person_key IN (SELECT person_key FROM _kr_affected)
 """
-"""Every event of an affected person, attributed as the full build attributes it, with what
-decides whether it is read (its time, against the person's cut; whether it may describe the
-person). An event is its user id's person, else its anonymous id's: so it carries an id of its
-person, and the pass over `events` probes only the affected persons' ids (a few thousand)
-instead of joining every event to every identity (about a million at 10M events). The
-candidates are then attributed exactly: by every user id (whose person may be another), else
-by the affected persons' anonymous ids (an anonymous id of anyone else attributes an event to
-someone unaffected). One pass with both tests, not a union of two: when a +1 % of returning
-customers' events affected 39 % of the events at 10M, the union's distinct over four million
-candidates cost 2.7 s of CPU, the single pass 1.0 and joining every event 1.2 (0.35, 0.35 and
-1.0 s for new customers' events). Found on narrow columns, then read whole (`_SCOPE_EVENTS`),
-which reads the wide JSON columns of those rows only."""
+"""The events of the affected persons that the rows are made from (a person's all, or from
+their cut on) and those that may describe them (any time), attributed as the full build
+attributes them, with what decides whether each is read (its time, against the person's cut;
+whether it may describe the person). An event is its user id's person, else its anonymous
+id's: so it carries an id of its person, and the pass over `events` probes only the affected
+persons' ids (a few thousand) instead of joining every event to every identity (about a
+million at 10M events). The same id says whose cut applies before the event is attributed: a
+user id of an affected person makes the event that person's; an anonymous id of one does when
+the event's user id is nobody's, which attributing then checks. So the events before a cut
+(most of a returning customer's) are left out before they are attributed: when a +1 % of
+returning customers' events affected 39 % of the events at 10M, four million were attributed
+for 1.5 million read. The candidates are then attributed exactly: by every user id (whose
+person may be another), else by the affected persons' anonymous ids (an anonymous id of
+anyone else attributes an event to someone unaffected). Found on narrow columns, then read
+whole (`_SCOPE_EVENTS`), which reads the wide JSON columns of those rows only."""
 
 _UNATTRIBUTED_SCOPE_ROWS = """
 WITH attributed AS (
@@ -411,7 +422,7 @@ def refresh(
     if kept != since.count:
         return None
     say = progress or (lambda _msg: None)
-    engine.create_table_as(
+    engine.create_work_table(
         "_kr_new_events", Query("SELECT * FROM events WHERE rowid > :r", r=since.rowid)
     )
     if not engine.scalar("SELECT count(*) FROM _kr_new_events"):
@@ -422,9 +433,9 @@ def refresh(
     add_identifiers(engine, "_kr_new_events")
     restitch_identities(engine, progress)
     purchase = definition.purchase_event
-    engine.create_table_as("_kr_new_attributed", Query(_NEW_ATTRIBUTED, purchase_event=purchase))
-    engine.create_table_as("_kr_moved", _MOVED)
-    engine.create_table_as("_kr_affected", Query(_AFFECTED, purchase_event=purchase))
+    engine.create_work_table("_kr_new_attributed", Query(_NEW_ATTRIBUTED, purchase_event=purchase))
+    engine.create_work_table("_kr_moved", _MOVED)
+    engine.create_work_table("_kr_affected", Query(_AFFECTED, purchase_event=purchase))
     affected = int(engine.scalar("SELECT count(*) FROM _kr_affected") or 0)
     say(f"rebuilding {affected} persons")
     new_names = engine.rows(
@@ -434,29 +445,31 @@ def refresh(
     if new_names:
         names = [r["event"] for r in engine.rows("SELECT event FROM phase_map")]
         build_phase_map(engine, definition, names + [r["event"] for r in new_names])
-    engine.create_table_as("_kr_cuts", _CUTS)
+    engine.create_work_table("_kr_cuts", _CUTS)
     if not engine.capabilities.row_ids:
         engine.execute("DELETE FROM _kr_cuts")
     tails = bool(engine.scalar("SELECT count(*) FROM _kr_cuts"))
     if tails:  # returning customers: the cut's checks and carry (new customers need none)
-        engine.create_table_as("_kr_new_orders", _NEW_ORDERS)
-        engine.create_table_as("_kr_channels_before", _CHANNELS_BEFORE)
+        engine.create_work_table("_kr_new_orders", _NEW_ORDERS)
+        engine.create_work_table("_kr_channels_before", _CHANNELS_BEFORE)
         add_order_channels(engine, definition, "_kr_new_events")
         _cut(engine)
         cut = int(engine.scalar("SELECT count(*) FROM _kr_cuts") or 0)
         say(f"{cut} of them from a session before their new events on")
     else:
         add_order_channels(engine, definition, "_kr_new_events")
-    engine.create_table_as("_kr_whole", _WHOLE)
-    engine.create_table_as("_kr_scope_identities", _SCOPE_IDENTITIES)
+    engine.create_work_table("_kr_whole", _WHOLE)
+    engine.create_work_table("_kr_scope_identities", _SCOPE_IDENTITIES)
     unattributed = engine.scalar("SELECT count(*) FROM _kr_affected WHERE person_key = ''")
-    engine.create_table_as(
+    engine.create_work_table(
         "_kr_scope_rows", _UNATTRIBUTED_SCOPE_ROWS if unattributed else _SCOPE_ROWS
     )
-    engine.create_table_as("_kr_scope_events", _SCOPE_EVENTS if tails else _ALL_SCOPE_EVENTS)
+    read = int(engine.scalar("SELECT count(*) FROM _kr_scope_rows") or 0)
+    say(f"reading {read} of their events")
+    engine.create_work_table("_kr_scope_events", _SCOPE_EVENTS if tails else _ALL_SCOPE_EVENTS)
     if tails:
-        engine.create_table_as("_kr_describing_events", _DESCRIBING_EVENTS)
-    engine.create_table_as(
+        engine.create_work_table("_kr_describing_events", _DESCRIBING_EVENTS)
+    engine.create_work_table(
         "_kr_scope_journey_events",
         journey_events_query(
             definition,
@@ -472,7 +485,7 @@ def refresh(
         ),
     )
     if tails:
-        engine.create_table_as("_kr_touched_journeys", _TOUCHED_JOURNEYS)
+        engine.create_work_table("_kr_touched_journeys", _TOUCHED_JOURNEYS)
     for table in ("journey_events", "sessions", "session_sources", "persons"):
         engine.execute(sourced(Query(_DELETE), {"journey_events": table}))
     if tails:
@@ -494,12 +507,12 @@ def refresh(
         session_sources_query(source_rules, {**scoped, "events": "_kr_scope_events"}),
     )
     if tails:
-        engine.create_table_as("_kr_journey_rows", _JOURNEY_ROWS)
+        engine.create_work_table("_kr_journey_rows", _JOURNEY_ROWS)
         scoped = {"journey_events": "_kr_journey_rows"}
-    engine.create_table_as("_kr_scope_journeys", journeys_query(definition, scoped))
+    engine.create_work_table("_kr_scope_journeys", journeys_query(definition, scoped))
     engine.insert_into("journeys", "SELECT * FROM _kr_scope_journeys")
     if tails:
-        engine.create_table_as("_kr_person_journeys", _PERSON_JOURNEYS)
+        engine.create_work_table("_kr_person_journeys", _PERSON_JOURNEYS)
     engine.insert_into(
         "persons",
         persons_query(
@@ -520,12 +533,12 @@ def _cut(engine: Engine) -> None:
     """Narrow `_kr_cuts` to the persons whose rows before the cut stay exact, and make
     `_kr_carry` and `_kr_carry_orders` (what those rows carry over). Runs once the new
     purchases are in `order_channels` (`_kr_channels_before` holds their orders' rows before)."""
-    engine.create_table_as("_kr_changed_orders", _CHANGED_ORDERS)
+    engine.create_work_table("_kr_changed_orders", _CHANGED_ORDERS)
     engine.execute(_UNDATED)
-    engine.create_table_as("_kr_risky_orders", _RISKY_ORDERS)
+    engine.create_work_table("_kr_risky_orders", _RISKY_ORDERS)
     engine.execute(_UNSAFE)
-    engine.create_table_as("_kr_carry", _CARRY)
-    engine.create_table_as("_kr_carry_orders", _CARRY_ORDERS)
+    engine.create_work_table("_kr_carry", _CARRY)
+    engine.create_work_table("_kr_carry_orders", _CARRY_ORDERS)
 
 
 def _drop(engine: Engine) -> None:

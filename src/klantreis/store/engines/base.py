@@ -50,6 +50,12 @@ class Engine(ABC):
     def create_table_as(self, name: str, query: Query | str, /, **params: Any) -> None:
         """(Re)build a derived table from a query."""
 
+    def create_work_table(self, name: str, query: Query | str, /, **params: Any) -> None:
+        """(Re)build a table that a job reads and drops before it ends (a refresh's affected
+        persons' events and rows): where the engine keeps such tables, not with the derived
+        ones (DuckDB: in memory, spilled to its temporary folder past the memory limit)."""
+        self.create_table_as(name, query, **params)
+
     def insert_into(self, name: str, query: Query | str, /, **params: Any) -> None:
         """Append a query's rows to a table (its columns in the table's order); engines that
         only read (`capabilities.writable` false) cannot."""
