@@ -12,7 +12,7 @@ import pytest
 from case_story import SHOP
 from servers import NO_WARM_UP, Server
 from stories import story
-from web.test_browser import CHROMIUM, CHROMIUM_ARGS
+from web.test_browser import CHROMIUM, chromium
 
 import klantreis
 from klantreis.act.cases import open_cases
@@ -46,12 +46,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.mark.parametrize("lang", ["en", "nl", "da"])

@@ -17,7 +17,7 @@ import pytest
 from servers import cli_steps
 
 from web.server import Server
-from web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, settle, wait_for_map
+from web.test_browser import ARTIFACTS, CHROMIUM, chromium, settle, wait_for_map
 from web.vocabulary_check import english_words
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -60,12 +60,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def signed_in(browser: Any, server: Server, lang: str) -> Any:

@@ -24,7 +24,7 @@ from klantreis.measure.voice.stored import unscored_texts
 from klantreis.present.web.auth import create_user
 from klantreis.store import Store
 from web.shop import shop_story
-from web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from web.test_browser import ARTIFACTS, CHROMIUM, chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -78,12 +78,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def _pages(browser: Any, server: Server, lang: str, shot: str) -> tuple[str, str]:

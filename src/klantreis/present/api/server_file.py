@@ -60,13 +60,18 @@ class ServerFile:
                 path.unlink()
 
     def alive(self) -> bool:
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:  # another user's live process
-            return True
+        return process_alive(self.pid)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` runs (a signal 0 reaches it, or it is another user's)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
         return True
+    return True
 
 
 def read_server_file(store: Path) -> ServerFile | None:

@@ -10,7 +10,6 @@ directory: only the values of options and arguments that the command declares as
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import time
@@ -20,7 +19,7 @@ from typing import Any, get_args
 import httpx
 import typer
 
-from klantreis.present.api.server_file import ServerFile, read_server_file
+from klantreis.present.api.server_file import ServerFile, process_alive, read_server_file
 from klantreis.store import StoreLockedError
 
 # Typer's command objects are read by their documented attributes only (`params`, `opts`,
@@ -155,16 +154,6 @@ def _serving(pid: int) -> bool | None:
     return b"serve" in argv
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's live process
-        return True
-    return True
-
-
 def _server(error: StoreLockedError, deadline: float) -> ServerFile | None:
     """The server that holds the store, once its file is there; None when the holder is not
     a server (or is gone) or no file appeared by `deadline`."""
@@ -174,7 +163,7 @@ def _server(error: StoreLockedError, deadline: float) -> ServerFile | None:
         if server is not None and server.alive():
             return server
         holder = error.holder
-        if holder is None or not _alive(holder) or _serving(holder) is False:
+        if holder is None or not process_alive(holder) or _serving(holder) is False:
             return None
         if time.monotonic() >= deadline:
             return None

@@ -528,7 +528,7 @@ def store_defaults(board: Board, stopping: Callable[[], bool] = lambda: False) -
     return board.written
 
 
-def waiting_texts(found: Lookup) -> int:
+def texts_left_out(found: Lookup) -> int:
     """Customer texts the voice page's figures leave out, as its `voice` result counted them
     when it was computed (its meta, stored with it): the page reads no event for it."""
     if not found.ready or not found.value["voice"].ok:
@@ -576,7 +576,7 @@ def voice_page(request: Request, period: str = "all", persona: str = "") -> Resp
     if found.ready:
         topics = charts.topics(found.value["voice"].rows, who.lang)
         emotion = charts.emotion(found.value["emotion"], who.lang)
-    waiting = waiting_texts(found)
+    waiting = texts_left_out(found)
     return _show(
         request,
         who,
