@@ -74,13 +74,13 @@ def test_every_engine_answers_a_stored_tables_rows_as_it_is_now(tmp_path):
     that cannot tell a job's new version answers from the table each time; the lake's reader
     keeps them per version (`tests/store/test_lake_reader.py`)."""
     with Store(tmp_path / "s.duckdb") as store:
-        engine = store.engine
-        engine.execute("CREATE TABLE personas AS SELECT 'a' AS persona, 3 AS size")
-        query = "SELECT persona, size FROM personas ORDER BY persona"
-        assert engine.stored_rows(query, "personas") == [{"persona": "a", "size": 3}]
-        engine.execute("INSERT INTO personas VALUES ('b', 4)")
-        assert engine.stored_rows(query, "personas") == engine.rows(query)
-        assert len(engine.stored_rows(query, "personas")) == 2
+        engine = store.engine  # a table of its own: a store may already hold `personas`
+        engine.execute("CREATE TABLE chosen AS SELECT 'a' AS persona, 3 AS size")
+        query = "SELECT persona, size FROM chosen ORDER BY persona"
+        assert engine.stored_rows(query, "chosen") == [{"persona": "a", "size": 3}]
+        engine.execute("INSERT INTO chosen VALUES ('b', 4)")
+        assert engine.stored_rows(query, "chosen") == engine.rows(query)
+        assert len(engine.stored_rows(query, "chosen")) == 2
 
 
 @pytest.mark.spark
